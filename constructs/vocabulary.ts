@@ -33,7 +33,9 @@ export class VocabularyError extends Error {
 
 export function assertPolicyLabel(value: string, where: string): PolicyLabel {
   if (!(POLICY_LABELS as readonly string[]).includes(value)) {
-    throw new VocabularyError(`${where}: policy_label "${value}" is not in the controlled vocabulary (${POLICY_LABELS.join(', ')})`);
+    throw new VocabularyError(
+      `${where}: policy_label "${value}" is not in the controlled vocabulary (${POLICY_LABELS.join(', ')})`,
+    );
   }
   return value as PolicyLabel;
 }

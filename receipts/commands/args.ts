@@ -21,9 +21,15 @@ export function parseCommandArgs(
   }
   const pos = parsed.positionals;
   if (pos.length < positionals.min || pos.length > positionals.max) {
-    throw new ReceiptError('USAGE', `kfm ${command}: expected ${positionals.names}, got ${pos.length} positional argument(s)`);
+    throw new ReceiptError(
+      'USAGE',
+      `kfm ${command}: expected ${positionals.names}, got ${pos.length} positional argument(s)`,
+    );
   }
-  return { values: parsed.values as Record<string, string | boolean | string[] | boolean[] | undefined>, positionals: pos };
+  return {
+    values: parsed.values as Record<string, string | boolean | string[] | boolean[] | undefined>,
+    positionals: pos,
+  };
 }
 
 /** A required string option. */

@@ -8,12 +8,21 @@ import { Command } from './types';
 
 /** `kfm keygen --out-dir DIR`: a new Ed25519 pair; never overwrites an existing key. */
 export const keygen: Command = async (io) => {
-  const { values } = parseCommandArgs('keygen', io.argv, { 'out-dir': { type: 'string' } }, { min: 0, max: 0, names: 'no positional arguments' });
+  const { values } = parseCommandArgs(
+    'keygen',
+    io.argv,
+    { 'out-dir': { type: 'string' } },
+    { min: 0, max: 0, names: 'no positional arguments' },
+  );
   const dir = requireOpt('keygen', values, 'out-dir');
   const keyPath = join(dir, 'kfm-signing.key');
   const pubPath = join(dir, 'kfm-signing.pub');
   for (const p of [keyPath, pubPath]) {
-    if (fileExists(p)) throw new ReceiptError('FILE_EXISTS', `${p}: already exists; refusing to overwrite a key (use another --out-dir)`);
+    if (fileExists(p))
+      throw new ReceiptError(
+        'FILE_EXISTS',
+        `${p}: already exists; refusing to overwrite a key (use another --out-dir)`,
+      );
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const { privatePem, publicPem } = generateKeyPairPem();

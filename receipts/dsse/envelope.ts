@@ -21,7 +21,11 @@ export interface DsseEnvelope {
 /** Signs `payload` and returns the envelope. */
 export function signEnvelope(payloadType: string, payload: Buffer, key: SigningKey): DsseEnvelope {
   const sig = signBytes(key, pae(payloadType, payload));
-  return { payloadType, payload: payload.toString('base64'), signatures: [{ keyid: key.keyid, sig: sig.toString('base64') }] };
+  return {
+    payloadType,
+    payload: payload.toString('base64'),
+    signatures: [{ keyid: key.keyid, sig: sig.toString('base64') }],
+  };
 }
 
 /** The bytes written to disk for an envelope: fixed key order, two-space indent, trailing newline. */
@@ -50,7 +54,10 @@ export function parseEnvelope(text: string, source: string): DsseEnvelope {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ReceiptError('ENVELOPE_INVALID', `${source}: not JSON (${(e as Error).message}); expected a DSSE envelope`);
+    throw new ReceiptError(
+      'ENVELOPE_INVALID',
+      `${source}: not JSON (${(e as Error).message}); expected a DSSE envelope`,
+    );
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ReceiptError('ENVELOPE_INVALID', `${source}: top level is not an object; expected a DSSE envelope`);

@@ -1,4 +1,14 @@
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync, mkdirSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  mkdirSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { ReceiptError } from '../errors';
@@ -26,7 +36,10 @@ export function parseJsonText(text: string, path: string, what = 'JSON'): unknow
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ReceiptError('JSON_INVALID', `${path}: not valid ${what} (${(e as Error).message}); was the file truncated?`);
+    throw new ReceiptError(
+      'JSON_INVALID',
+      `${path}: not valid ${what} (${(e as Error).message}); was the file truncated?`,
+    );
   }
 }
 

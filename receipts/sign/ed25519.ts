@@ -37,7 +37,10 @@ export function parseSigningKey(pem: string | Buffer, source: string): SigningKe
   try {
     privateKey = createPrivateKey({ key: pem, format: 'pem' });
   } catch {
-    throw new ReceiptError('KEY_INVALID', `${source}: not a PEM private key; expected an Ed25519 PKCS#8 key from "kfm keygen"`);
+    throw new ReceiptError(
+      'KEY_INVALID',
+      `${source}: not a PEM private key; expected an Ed25519 PKCS#8 key from "kfm keygen"`,
+    );
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') {
     throw new ReceiptError('KEY_INVALID', `${source}: key type "${privateKey.asymmetricKeyType}", expected "ed25519"`);
@@ -52,7 +55,10 @@ export function parseTrustedKey(pem: string | Buffer, source: string): TrustedKe
   try {
     publicKey = createPublicKey({ key: pem, format: 'pem' });
   } catch {
-    throw new ReceiptError('KEY_INVALID', `${source}: not a PEM public key; expected an Ed25519 SPKI key from "kfm keygen"`);
+    throw new ReceiptError(
+      'KEY_INVALID',
+      `${source}: not a PEM public key; expected an Ed25519 SPKI key from "kfm keygen"`,
+    );
   }
   if (publicKey.asymmetricKeyType !== 'ed25519') {
     throw new ReceiptError('KEY_INVALID', `${source}: key type "${publicKey.asymmetricKeyType}", expected "ed25519"`);
