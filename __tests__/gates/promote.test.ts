@@ -1,0 +1,334 @@
+import { classifyEntries, LedgerEntry } from '../../receipts/gates/evidence';
+import { evaluatePromotion, GateInput } from '../../receipts/gates/promote';
+import { PREDICATE_TYPES } from '../../receipts/gates/predicate-types';
+import { signPipelineStatement } from '../../receipts/gates/statement';
+import {
+  generateKeyPairPem,
+  parseSigningKey,
+  parseTrustedKey,
+  SigningKey,
+  TrustedKey,
+} from '../../receipts/sign/ed25519';
+
+const COMMIT = 'a'.repeat(40);
+const OTHER = 'b'.repeat(40);
+const PIN = `sha256:${'1'.repeat(64)}`;
+
+function keyPair(name: string): { signing: SigningKey; trusted: TrustedKey } {
+  const { privatePem, publicPem } = generateKeyPairPem();
+  return { signing: parseSigningKey(privatePem, name), trusted: parseTrustedKey(publicPem, `${name}.pub`) };
+}
+
+const ci = keyPair('ci');
+const reviewer = keyPair('reviewer');
+const stranger = keyPair('stranger');
+
+/** A ledger under construction: each add() signs a statement and appends it. */
+class Ledger {
+  readonly entries: LedgerEntry[] = [];
+  add(
+    type: string,
+    predicate: Record<string, unknown>,
+    key: SigningKey = ci.signing,
+    subject: { name: string; digest: { sha256: string } }[] = [],
+  ): string {
+    const s = signPipelineStatement(type, subject, predicate, key);
+    this.entries.push({ seq: this.entries.length + 1, envelopeBytes: Buffer.from(s.bytes) });
+    return s.digest;
+  }
+  plan(env: string, over: Record<string, unknown> = {}, key?: SigningKey): string {
+    return this.add(
+      PREDICATE_TYPES.plan,
+      {
+        kind: 'kfm.infra.PlanReceipt',
+        env,
+        repo: { commit: COMMIT, branch: 'main' },
+        actor: { principal: 'author', method: 'ci' },
+        summary: { add: 1, change: 0, remove: 0, import: 0, errored: false },
+        policy: { verdict: 'pass', bundle_digest: PIN },
+        ...over,
+      },
+      key,
+      [{ name: `${env}.tfplan`, digest: { sha256: 'f'.repeat(64) } }],
+    );
+  }
+  apply(env: string, planDigest: string, status = 'applied', over: Record<string, unknown> = {}): string {
+    return this.add(PREDICATE_TYPES.apply, {
+      kind: 'kfm.infra.ApplyReceipt',
+      env,
+      repo: { commit: COMMIT },
+      summary: { status },
+      plan_receipt: { digest: planDigest },
+      ...over,
+    });
+  }
+  drift(env: string, drifted = 0): string {
+    return this.add(PREDICATE_TYPES.drift, {
+      kind: 'kfm.infra.DriftReceipt',
+      env,
+      repo: { commit: COMMIT },
+      summary: { total: drifted },
+    });
+  }
+  smoke(env: string, status = 'pass'): string {
+    return this.add(PREDICATE_TYPES.validation, {
+      kind: 'kfm.infra.ValidationRecord',
+      env,
+      repo: { commit: COMMIT },
+      status,
+    });
+  }
+  approve(
+    planDigest: string,
+    principal = 'reviewer',
+    key: SigningKey = reviewer.signing,
+    changeRecord: string | null = 'CR-42',
+  ): string {
+    return this.add(
+      PREDICATE_TYPES.approval,
+      {
+        kind: 'kfm.infra.Approval',
+        env: 'prod',
+        principal,
+        change_record: changeRecord,
+        plan_receipt: { digest: planDigest },
+      },
+      key,
+    );
+  }
+  /** dev applied, stable and validated. */
+  provenTier(env: string): void {
+    const p = this.plan(env);
+    this.apply(env, p);
+    this.drift(env);
+    this.smoke(env);
+  }
+}
+
+function judge(
+  ledger: Ledger,
+  to: 'stage' | 'prod',
+  commit = COMMIT,
+  trusted: TrustedKey[] = [ci.trusted, reviewer.trusted],
+) {
+  const { evidence, rejected } = classifyEntries(ledger.entries, trusted);
+  const input: GateInput = { to, commit, evidence, rejected, pinnedBundle: () => PIN };
+  return evaluatePromotion(input);
+}
+
+const failing = (r: ReturnType<typeof judge>) => r.items.filter((i) => !i.ok).map((i) => i.requirement);
+
+describe('promotion to stage', () => {
+  it('is allowed when dev is applied, drift-free, validated and the stage plan passes policy with the pinned bundle', () => {
+    const l = new Ledger();
+    l.provenTier('dev');
+    l.plan('stage');
+    const r = judge(l, 'stage');
+    expect(failing(r)).toEqual([]);
+    expect(r.allowed).toBe(true);
+  });
+
+  it('is blocked on an empty ledger, naming every missing piece', () => {
+    const r = judge(new Ledger(), 'stage');
+    expect(r.allowed).toBe(false);
+    expect(failing(r)).toEqual([
+      'dev apply receipt',
+      'dev drift report',
+      'dev validation record',
+      'stage plan receipt',
+    ]);
+  });
+
+  it('is blocked when the evidence is for another commit', () => {
+    const l = new Ledger();
+    l.provenTier('dev');
+    l.plan('stage');
+    const r = judge(l, 'stage', OTHER);
+    expect(r.allowed).toBe(false);
+    expect(r.items.find((i) => i.requirement === 'dev apply receipt')!.detail).toContain(OTHER);
+  });
+
+  it('is blocked when the dev apply failed', () => {
+    const l = new Ledger();
+    const p = l.plan('dev');
+    l.apply('dev', p, 'failed');
+    l.drift('dev');
+    l.smoke('dev');
+    l.plan('stage');
+    expect(failing(judge(l, 'stage'))).toEqual(['dev apply receipt']);
+  });
+
+  it('is blocked when the apply names a plan receipt that is not in the ledger', () => {
+    const l = new Ledger();
+    l.plan('dev');
+    l.apply('dev', `sha256:${'9'.repeat(64)}`);
+    l.drift('dev');
+    l.smoke('dev');
+    l.plan('stage');
+    expect(failing(judge(l, 'stage'))).toEqual(['dev apply receipt']);
+  });
+
+  it('is blocked when dev drifted after the apply', () => {
+    const l = new Ledger();
+    const p = l.plan('dev');
+    l.apply('dev', p);
+    l.drift('dev', 2);
+    l.smoke('dev');
+    l.plan('stage');
+    const r = judge(l, 'stage');
+    expect(failing(r)).toEqual(['dev drift report']);
+    expect(r.items.find((i) => i.requirement === 'dev drift report')!.detail).toMatch(/drifted: 2/);
+  });
+
+  it('ignores a drift report older than the apply (dev must be stable after it)', () => {
+    const l = new Ledger();
+    const p = l.plan('dev');
+    l.drift('dev');
+    l.apply('dev', p);
+    l.smoke('dev');
+    l.plan('stage');
+    expect(failing(judge(l, 'stage'))).toEqual(['dev drift report']);
+  });
+
+  it('is blocked when dev smoke failed', () => {
+    const l = new Ledger();
+    const p = l.plan('dev');
+    l.apply('dev', p);
+    l.drift('dev');
+    l.smoke('dev', 'fail');
+    l.plan('stage');
+    expect(failing(judge(l, 'stage'))).toEqual(['dev validation record']);
+  });
+
+  it('is blocked by an errored stage plan', () => {
+    const l = new Ledger();
+    l.provenTier('dev');
+    l.plan('stage', { summary: { errored: true } });
+    const r = judge(l, 'stage');
+    expect(failing(r)).toEqual(['stage plan receipt']);
+    expect(r.items.find((i) => !i.ok)!.detail).toMatch(/errored/);
+  });
+
+  it('is blocked by a stage plan that failed policy', () => {
+    const l = new Ledger();
+    l.provenTier('dev');
+    l.plan('stage', { policy: { verdict: 'fail', bundle_digest: PIN } });
+    expect(judge(l, 'stage').items.find((i) => !i.ok)!.detail).toMatch(/policy verdict "fail"/);
+  });
+
+  it('is blocked by a stage plan without a policy decision', () => {
+    const l = new Ledger();
+    l.provenTier('dev');
+    l.plan('stage', { policy: null });
+    expect(judge(l, 'stage').items.find((i) => !i.ok)!.detail).toMatch(/no policy decision/);
+  });
+
+  it('is blocked when the plan was judged by a policy bundle other than the pinned one', () => {
+    const l = new Ledger();
+    l.provenTier('dev');
+    l.plan('stage', { policy: { verdict: 'pass', bundle_digest: `sha256:${'2'.repeat(64)}` } });
+    const d = judge(l, 'stage').items.find((i) => !i.ok)!.detail;
+    expect(d).toContain('pins');
+    expect(d).toContain(PIN);
+  });
+
+  it('takes the latest stage plan: a newer errored plan blocks an older good one', () => {
+    const l = new Ledger();
+    l.provenTier('dev');
+    l.plan('stage');
+    l.plan('stage', { summary: { errored: true } });
+    expect(failing(judge(l, 'stage'))).toEqual(['stage plan receipt']);
+  });
+
+  it('does not accept evidence signed by an untrusted key, and says it ignored it', () => {
+    const l = new Ledger();
+    const p = l.plan('dev', {}, stranger.signing);
+    l.add(
+      PREDICATE_TYPES.apply,
+      { env: 'dev', repo: { commit: COMMIT }, summary: { status: 'applied' }, plan_receipt: { digest: p } },
+      stranger.signing,
+    );
+    l.drift('dev');
+    l.smoke('dev');
+    l.plan('stage');
+    const r = judge(l, 'stage');
+    expect(r.allowed).toBe(false);
+    expect(r.items.find((i) => i.requirement === 'dev apply receipt')!.detail).toMatch(
+      /ignored entry 2 \(signed by no trusted key\)/,
+    );
+  });
+
+  it('does not accept a tampered entry (payload changed after signing)', () => {
+    const l = new Ledger();
+    l.provenTier('dev');
+    l.plan('stage', { policy: { verdict: 'fail', bundle_digest: PIN } });
+    const last = l.entries[l.entries.length - 1];
+    const env = JSON.parse(last.envelopeBytes.toString());
+    const st = JSON.parse(Buffer.from(env.payload, 'base64').toString());
+    st.predicate.policy.verdict = 'pass';
+    env.payload = Buffer.from(JSON.stringify(st)).toString('base64');
+    l.entries[l.entries.length - 1] = { seq: last.seq, envelopeBytes: Buffer.from(JSON.stringify(env)) };
+    expect(failing(judge(l, 'stage'))).toEqual(['stage plan receipt']);
+  });
+});
+
+describe('promotion to prod', () => {
+  function stagedLedger(): { l: Ledger; prodPlan: string } {
+    const l = new Ledger();
+    l.provenTier('dev');
+    l.provenTier('stage');
+    const prodPlan = l.plan('prod');
+    return { l, prodPlan };
+  }
+
+  it('is allowed with dev and stage proven, an independent approval with a change record and a passing prod plan', () => {
+    const { l, prodPlan } = stagedLedger();
+    l.approve(prodPlan);
+    const r = judge(l, 'prod');
+    expect(failing(r)).toEqual([]);
+    expect(r.allowed).toBe(true);
+    expect(r.items.find((i) => i.requirement === 'change record')!.detail).toBe('change record CR-42');
+  });
+
+  it('is blocked without stage evidence even when dev is proven (no step skipped)', () => {
+    const l = new Ledger();
+    l.provenTier('dev');
+    const prodPlan = l.plan('prod');
+    l.approve(prodPlan);
+    expect(failing(judge(l, 'prod'))).toEqual(['stage apply receipt', 'stage drift report', 'stage validation record']);
+  });
+
+  it('refuses self-approval by the change author', () => {
+    const { l, prodPlan } = stagedLedger();
+    l.approve(prodPlan, 'author');
+    const r = judge(l, 'prod');
+    expect(failing(r)).toEqual(['prod approval', 'change record']);
+    expect(r.items.find((i) => i.requirement === 'prod approval')!.detail).toMatch(/self-approval refused.*author/);
+  });
+
+  it('refuses an approval signed with the key that signed the plan receipt', () => {
+    const { l, prodPlan } = stagedLedger();
+    l.approve(prodPlan, 'someone-else', ci.signing);
+    expect(judge(l, 'prod').items.find((i) => i.requirement === 'prod approval')!.detail).toMatch(/same key/);
+  });
+
+  it('refuses an approval of a different plan receipt', () => {
+    const { l } = stagedLedger();
+    const other = l.plan('prod', { summary: { add: 9, errored: false } });
+    l.approve(`sha256:${'7'.repeat(64)}`);
+    expect(other).toMatch(/^sha256:/);
+    expect(failing(judge(l, 'prod'))).toEqual(['prod approval', 'change record']);
+  });
+
+  it('requires a change record on the approval', () => {
+    const { l, prodPlan } = stagedLedger();
+    l.approve(prodPlan, 'reviewer', reviewer.signing, null);
+    expect(failing(judge(l, 'prod'))).toEqual(['change record']);
+  });
+
+  it('refuses an approval signed by an untrusted key', () => {
+    const { l, prodPlan } = stagedLedger();
+    l.approve(prodPlan, 'reviewer', stranger.signing);
+    expect(failing(judge(l, 'prod'))).toEqual(['prod approval', 'change record']);
+  });
+});

@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { ReceiptError } from '../errors';
+import { writeFileExclusive } from '../io/files';
+import { PREDICATE_TYPES } from '../gates/predicate-types';
+import { signPipelineStatement } from '../gates/statement';
+import { parseCommandArgs, parseEnv, requireOpt } from './args';
+import { eventTime } from './clock';
+import { loadSigningKey, many } from './keys';
+import { Command } from './types';
+
+const CHECK = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})=(pass|fail)$/;
+
+/**
+ * `kfm record smoke --env ENV --check NAME=pass|fail... --key KEY --out OUT [--commit SHA]
+ *   [--timestamp RFC3339] [--json]`
+ *
+ * A signed validation record (plan 21.03 "Validation" per tier). Its status is `pass` only when
+ * at least one check ran and every check passed: an empty record never proves anything.
+ */
+export const record: Command = async (io) => {
+  const [verb, ...rest] = io.argv;
+  if (verb !== 'smoke') throw new ReceiptError('USAGE', `kfm record: unknown kind "${verb ?? ''}"; expected "smoke"`);
+  const cmd = 'record smoke';
+  const { values } = parseCommandArgs(
+    cmd,
+    rest,
+    {
+      env: { type: 'string' },
+      check: { type: 'string', multiple: true },
+      key: { type: 'string' },
+      out: { type: 'string' },
+      commit: { type: 'string' },
+      timestamp: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    { min: 0, max: 0, names: 'no positional arguments' },
+  );
+  const env = parseEnv(cmd, requireOpt(cmd, values, 'env'));
+  const out = requireOpt(cmd, values, 'out');
+  const key = loadSigningKey(requireOpt(cmd, values, 'key'));
+  const checks = many(values.check).map((c) => {
+    const m = CHECK.exec(c);
+    if (!m) throw new ReceiptError('USAGE', `kfm ${cmd}: --check "${c}" must be NAME=pass or NAME=fail`);
+    return { name: m[1], status: m[2] };
+  });
+  if (checks.length === 0)
+    throw new ReceiptError('USAGE', `kfm ${cmd}: at least one --check NAME=pass|fail is required`);
+  const { commit, source } = resolveCommit(values.commit as string | undefined, io.env, io.cwd);
+  const status = checks.every((c) => c.status === 'pass') ? 'pass' : 'fail';
+  const predicate = {
+    kind: 'kfm.infra.ValidationRecord',
+    env,
+    status,
+    checks,
+    repo: { commit, source },
+    timestamps: { finished: eventTime(cmd, values.timestamp as string | undefined, io.env) },
+  };
+  const signed = signPipelineStatement(PREDICATE_TYPES.validation, [], predicate, key);
+  writeFileExclusive(out, signed.bytes);
+  io.stdout(
+    values.json ? JSON.stringify({ status, digest: signed.digest, out }) + '\n' : `${status} ${out} ${signed.digest}\n`,
+  );
+  return 0;
+};
+
+/** --commit, else GITHUB_SHA, else `git rev-parse HEAD`; fails closed when none is known. */
+export function resolveCommit(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): { commit: string; source: string } {
+  if (flag) return { commit: flag, source: 'flag' };
+  if (env.GITHUB_SHA) return { commit: env.GITHUB_SHA, source: 'GITHUB_SHA' };
+  try {
+    const c = execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    if (/^[0-9a-f]{40}$/.test(c)) return { commit: c, source: 'git' };
+  } catch {
+    /* fall through */
+  }
+  throw new ReceiptError(
+    'USAGE',
+    'no commit known: pass --commit SHA (or set GITHUB_SHA, or run inside a git checkout)',
+  );
+}

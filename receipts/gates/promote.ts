@@ -1,0 +1,339 @@
+import { Env } from '../commands/args';
+import { Evidence, Rejected, str } from './evidence';
+import { PREDICATE_TYPES } from './predicate-types';
+
+/** One requirement of a promotion and whether the ledger proves it. */
+export interface GateItem {
+  readonly requirement: string;
+  readonly ok: boolean;
+  /** One line: what was found, or what is missing and how to produce it. */
+  readonly detail: string;
+  readonly digest?: string;
+  readonly seq?: number;
+}
+
+export interface GateInput {
+  /** Target tier: `stage` needs proof of dev; `prod` needs proof of dev and stage. */
+  readonly to: Exclude<Env, 'dev'>;
+  /** The commit being promoted: every piece of evidence must name it. */
+  readonly commit: string;
+  readonly evidence: readonly Evidence[];
+  readonly rejected: readonly Rejected[];
+  /** Pinned policy bundle digest per tier (`sha256:<hex>`). */
+  readonly pinnedBundle: (env: Env) => string | undefined;
+}
+
+export interface GateResult {
+  readonly allowed: boolean;
+  readonly to: Env;
+  readonly commit: string;
+  readonly items: readonly GateItem[];
+}
+
+const latest = (xs: readonly Evidence[]): Evidence | undefined =>
+  xs.reduce<Evidence | undefined>((a, b) => (!a || b.seq > a.seq ? b : a), undefined);
+
+function of(input: GateInput, type: string, env: Env): Evidence[] {
+  return input.evidence.filter(
+    (e) =>
+      e.predicateType === type &&
+      str(e.predicate, 'env') === env &&
+      str(e.predicate, 'repo', 'commit') === input.commit,
+  );
+}
+
+/** Tell the operator about untrusted or malformed entries that claim to be what we looked for. */
+function untrustedHint(input: GateInput, type: string, env: Env): string {
+  const hits = input.rejected.filter(
+    (r) => r.claims?.predicateType === type && r.claims?.env === env && r.claims?.commit === input.commit,
+  );
+  return hits.length ? `; ignored ${hits.map((r) => `entry ${r.seq} (${r.reason})`).join(', ')}` : '';
+}
+
+/** The latest trusted plan receipt for `env` and the commit: not errored, policy pass, pinned bundle. */
+export function judgePlanReceipt(input: GateInput, env: Env): { item: GateItem; plan?: Evidence } {
+  const requirement = `${env} plan receipt`;
+  const plan = latest(of(input, PREDICATE_TYPES.plan, env));
+  if (!plan) {
+    return {
+      item: {
+        requirement,
+        ok: false,
+        detail: `no trusted ${env} plan receipt for commit ${input.commit} in the ledger (run scripts/plan.sh ${env} and append its receipt)${untrustedHint(input, PREDICATE_TYPES.plan, env)}`,
+      },
+    };
+  }
+  const at = { digest: plan.digest, seq: plan.seq };
+  const summary = (plan.predicate.summary ?? {}) as Record<string, unknown>;
+  if (summary.errored !== false) {
+    return {
+      plan,
+      item: {
+        requirement,
+        ok: false,
+        ...at,
+        detail: `${env} plan receipt (entry ${plan.seq}) is from an errored or incomplete plan (summary.errored=${String(summary.errored)})`,
+      },
+    };
+  }
+  const policy = plan.predicate.policy as Record<string, unknown> | null | undefined;
+  if (!policy || typeof policy !== 'object') {
+    return {
+      plan,
+      item: {
+        requirement,
+        ok: false,
+        ...at,
+        detail: `${env} plan receipt (entry ${plan.seq}) records no policy decision (make it with --policy)`,
+      },
+    };
+  }
+  if (policy.verdict !== 'pass') {
+    return {
+      plan,
+      item: {
+        requirement,
+        ok: false,
+        ...at,
+        detail: `${env} plan receipt (entry ${plan.seq}) has policy verdict "${String(policy.verdict)}", expected "pass"`,
+      },
+    };
+  }
+  const pinned = input.pinnedBundle(env);
+  if (!pinned) {
+    return {
+      plan,
+      item: { requirement, ok: false, ...at, detail: `no pinned policy bundle digest for ${env} (policy/pins.json)` },
+    };
+  }
+  if (policy.bundle_digest !== pinned) {
+    return {
+      plan,
+      item: {
+        requirement,
+        ok: false,
+        ...at,
+        detail: `${env} plan receipt (entry ${plan.seq}) was judged by policy bundle ${String(policy.bundle_digest)}, but ${env} pins ${pinned}`,
+      },
+    };
+  }
+  return {
+    plan,
+    item: {
+      requirement,
+      ok: true,
+      ...at,
+      detail: `${env} plan receipt entry ${plan.seq}: not errored, policy pass, bundle ${pinned}`,
+    },
+  };
+}
+
+/** Evidence that a lower tier was applied, is stable (zero drift since) and validated (smoke). */
+function tierProven(input: GateInput, env: Env): GateItem[] {
+  const items: GateItem[] = [];
+  const apply = latest(of(input, PREDICATE_TYPES.apply, env));
+  if (!apply) {
+    items.push({
+      requirement: `${env} apply receipt`,
+      ok: false,
+      detail: `no trusted ${env} apply receipt for commit ${input.commit} (apply with scripts/apply.sh ${env})${untrustedHint(input, PREDICATE_TYPES.apply, env)}`,
+    });
+    items.push({ requirement: `${env} drift report`, ok: false, detail: `no ${env} apply to check drift against` });
+    items.push({ requirement: `${env} validation record`, ok: false, detail: `no ${env} apply to validate` });
+    return items;
+  }
+  const status = str(apply.predicate, 'summary', 'status');
+  const planRef = str(apply.predicate, 'plan_receipt', 'digest');
+  const appliedPlan = planRef ? input.evidence.find((e) => e.digest === planRef) : undefined;
+  if (status !== 'applied') {
+    items.push({
+      requirement: `${env} apply receipt`,
+      ok: false,
+      digest: apply.digest,
+      seq: apply.seq,
+      detail: `latest ${env} apply (entry ${apply.seq}) has status "${String(status)}", expected "applied"`,
+    });
+  } else if (
+    !appliedPlan ||
+    appliedPlan.predicateType !== PREDICATE_TYPES.plan ||
+    str(appliedPlan.predicate, 'env') !== env ||
+    str(appliedPlan.predicate, 'repo', 'commit') !== input.commit
+  ) {
+    items.push({
+      requirement: `${env} apply receipt`,
+      ok: false,
+      digest: apply.digest,
+      seq: apply.seq,
+      detail: `${env} apply (entry ${apply.seq}) names plan receipt ${String(planRef)}, which is not a trusted ${env} plan receipt for commit ${input.commit} in the ledger`,
+    });
+  } else {
+    items.push({
+      requirement: `${env} apply receipt`,
+      ok: true,
+      digest: apply.digest,
+      seq: apply.seq,
+      detail: `${env} applied at entry ${apply.seq} from plan receipt entry ${appliedPlan.seq}`,
+    });
+  }
+
+  const drift = latest(of(input, PREDICATE_TYPES.drift, env).filter((d) => d.seq > apply.seq));
+  if (!drift) {
+    items.push({
+      requirement: `${env} drift report`,
+      ok: false,
+      detail: `no trusted ${env} drift report after the apply at entry ${apply.seq} (run scripts/drift.sh ${env})${untrustedHint(input, PREDICATE_TYPES.drift, env)}`,
+    });
+  } else {
+    const drifted = driftCount(drift.predicate.summary);
+    items.push(
+      drifted === 0
+        ? {
+            requirement: `${env} drift report`,
+            ok: true,
+            digest: drift.digest,
+            seq: drift.seq,
+            detail: `${env} zero drift at entry ${drift.seq}`,
+          }
+        : {
+            requirement: `${env} drift report`,
+            ok: false,
+            digest: drift.digest,
+            seq: drift.seq,
+            detail:
+              drifted === undefined
+                ? `${env} drift report (entry ${drift.seq}) has no readable summary`
+                : `${env} drifted: ${drifted} resource change(s) in entry ${drift.seq}`,
+          },
+    );
+  }
+
+  const smoke = latest(of(input, PREDICATE_TYPES.validation, env).filter((d) => d.seq > apply.seq));
+  if (!smoke) {
+    items.push({
+      requirement: `${env} validation record`,
+      ok: false,
+      detail: `no trusted ${env} validation (smoke) record after the apply at entry ${apply.seq} (run scripts/smoke.sh ${env})${untrustedHint(input, PREDICATE_TYPES.validation, env)}`,
+    });
+  } else {
+    const st = str(smoke.predicate, 'status');
+    items.push(
+      st === 'pass'
+        ? {
+            requirement: `${env} validation record`,
+            ok: true,
+            digest: smoke.digest,
+            seq: smoke.seq,
+            detail: `${env} smoke passed at entry ${smoke.seq}`,
+          }
+        : {
+            requirement: `${env} validation record`,
+            ok: false,
+            digest: smoke.digest,
+            seq: smoke.seq,
+            detail: `${env} smoke (entry ${smoke.seq}) has status "${String(st)}", expected "pass"`,
+          },
+    );
+  }
+  return items;
+}
+
+/** Total drifted resources in a drift summary; undefined if unreadable (fails closed). */
+export function driftCount(summary: unknown): number | undefined {
+  if (typeof summary !== 'object' || summary === null) return undefined;
+  const s = summary as Record<string, unknown>;
+  if (typeof s.total === 'number') return s.total;
+  const byAction = (typeof s.by_action === 'object' && s.by_action !== null ? s.by_action : s) as Record<
+    string,
+    unknown
+  >;
+  let n = 0;
+  let seen = false;
+  for (const v of Object.values(byAction)) {
+    if (typeof v === 'number') {
+      n += v;
+      seen = true;
+    }
+  }
+  return seen ? n : undefined;
+}
+
+function approvalItems(input: GateInput, plan: Evidence | undefined): GateItem[] {
+  if (!plan)
+    return [
+      { requirement: 'prod approval', ok: false, detail: 'no prod plan receipt to approve' },
+      { requirement: 'change record', ok: false, detail: 'no approval, so no change record' },
+    ];
+  const author = str(plan.predicate, 'actor', 'principal');
+  const approvals = input.evidence.filter(
+    (e) =>
+      e.predicateType === PREDICATE_TYPES.approval &&
+      str(e.predicate, 'plan_receipt', 'digest') === plan.digest &&
+      str(e.predicate, 'env') === 'prod',
+  );
+  if (approvals.length === 0) {
+    return [
+      {
+        requirement: 'prod approval',
+        ok: false,
+        detail: `no trusted approval of the prod plan receipt ${plan.digest} (kfm approve --env prod --plan-receipt ...)${untrustedHint(input, PREDICATE_TYPES.approval, 'prod')}`,
+      },
+      { requirement: 'change record', ok: false, detail: 'no approval, so no change record' },
+    ];
+  }
+  const independent = approvals.filter((a) => str(a.predicate, 'principal') !== author && a.signer !== plan.signer);
+  const best = latest(independent);
+  if (!best) {
+    const a = latest(approvals)!;
+    const why =
+      str(a.predicate, 'principal') === author
+        ? `principal "${String(author)}" is the change's author`
+        : 'signed by the same key as the plan receipt';
+    return [
+      {
+        requirement: 'prod approval',
+        ok: false,
+        digest: a.digest,
+        seq: a.seq,
+        detail: `self-approval refused: approval entry ${a.seq} ${why}; a different principal with their own key must approve`,
+      },
+      { requirement: 'change record', ok: false, detail: 'no independent approval, so no change record' },
+    ];
+  }
+  const cr = str(best.predicate, 'change_record');
+  return [
+    {
+      requirement: 'prod approval',
+      ok: true,
+      digest: best.digest,
+      seq: best.seq,
+      detail: `approved by "${String(str(best.predicate, 'principal'))}" at entry ${best.seq}`,
+    },
+    cr
+      ? { requirement: 'change record', ok: true, digest: best.digest, seq: best.seq, detail: `change record ${cr}` }
+      : {
+          requirement: 'change record',
+          ok: false,
+          digest: best.digest,
+          seq: best.seq,
+          detail: `approval entry ${best.seq} names no change record (kfm approve --change-record ID)`,
+        },
+  ];
+}
+
+/**
+ * Decide a promotion from the ledger's verified evidence (plan 21.03: strict order, no step
+ * skipped). Pure: no I/O, no clock. Fails closed: anything missing or unreadable is a failing item.
+ */
+export function evaluatePromotion(input: GateInput): GateResult {
+  const items: GateItem[] = [];
+  items.push(...tierProven(input, 'dev'));
+  if (input.to === 'stage') {
+    items.push(judgePlanReceipt(input, 'stage').item);
+  } else {
+    items.push(...tierProven(input, 'stage'));
+    const { item, plan } = judgePlanReceipt(input, 'prod');
+    items.push(item);
+    items.push(...approvalItems(input, plan));
+  }
+  return { allowed: items.length > 0 && items.every((i) => i.ok), to: input.to, commit: input.commit, items };
+}
