@@ -1,0 +1,146 @@
+import { ReceiptError } from '../errors';
+import { canonicalJson } from '../io/canonical-json';
+import { sha256Tagged } from '../io/digest';
+import { commit } from '../redact/commitment';
+import { ReceiptContext, Tool } from '../plan/build-plan-receipt';
+import { buildStatement, PREDICATE_KINDS, PREDICATE_TYPES, Statement, Subject, subjectOf, VerifiedStatement } from '../statement/statement';
+import { KFM_VERSION } from '../version';
+import { ApplyStreamFacts } from './parse-apply-stream';
+
+/** Plan actions that Terraform performs with apply hooks (a receipt expects an apply_complete for each). */
+const APPLIED_ACTIONS = new Set(['create', 'update', 'delete', 'replace', 'create-forget']);
+
+export interface ApplySummary {
+  status: 'applied' | 'failed';
+  add: number;
+  change: number;
+  remove: number;
+  errored: string[];
+  not_applied: string[];
+}
+
+export interface ApplyChange {
+  readonly address: string;
+  /** The plan receipt's action label, or null when the plan did not list the address. */
+  readonly planned: string | null;
+  /** UI actions of apply_complete hooks (a replace shows as delete and create). */
+  readonly completed: string[];
+  readonly status: 'applied' | 'errored' | 'not_applied';
+}
+
+interface PlanChangeLike {
+  address: string;
+  action: string;
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export interface ApplyInputs {
+  readonly streamName: string;
+  readonly streamDigest: string;
+  readonly planReceiptName: string;
+}
+
+export function buildApplyStatement(
+  facts: ApplyStreamFacts,
+  planReceipt: VerifiedStatement,
+  planReceiptSource: string,
+  inputs: ApplyInputs,
+  ctx: ReceiptContext,
+): Statement {
+  if (planReceipt.predicateType !== PREDICATE_TYPES.plan) {
+    throw new ReceiptError('INPUT_INVALID', `${planReceiptSource}: predicateType is "${planReceipt.predicateType}", expected a plan receipt (${PREDICATE_TYPES.plan})`);
+  }
+  const pp = planReceipt.predicate;
+  if (pp.env !== ctx.env) {
+    throw new ReceiptError('INPUT_INVALID', `${planReceiptSource}: env is "${String(pp.env)}" but --env is "${ctx.env}"; apply receipts must name the plan receipt of the same environment`);
+  }
+  const planned = new Map<string, string>();
+  for (const c of (pp.changes as PlanChangeLike[]) ?? []) {
+    if (!planned.has(c.address) || APPLIED_ACTIONS.has(c.action)) planned.set(c.address, c.action);
+  }
+  const errored = new Set<string>([...facts.erroredAddresses, ...facts.diagnosticAddresses]);
+  const summary: ApplySummary = { status: 'applied', add: 0, change: 0, remove: 0, errored: [...errored].sort(), not_applied: [] };
+  for (const actions of facts.completed.values()) {
+    for (const a of actions) {
+      if (a === 'create') summary.add++;
+      else if (a === 'update') summary.change++;
+      else if (a === 'delete') summary.remove++;
+    }
+  }
+  if (errored.size > 0 || facts.diagnostics.error > 0) summary.status = 'failed';
+  const addresses = new Set<string>([...planned.keys()].filter((a) => APPLIED_ACTIONS.has(planned.get(a)!)));
+  for (const a of facts.completed.keys()) addresses.add(a);
+  for (const a of facts.erroredAddresses) addresses.add(a);
+  const changes: ApplyChange[] = [...addresses].sort().map((address) => {
+    const completed = facts.completed.get(address) ?? [];
+    const status: ApplyChange['status'] = errored.has(address) ? 'errored' : completed.length > 0 ? 'applied' : 'not_applied';
+    return { address, planned: planned.get(address) ?? null, completed, status };
+  });
+  summary.not_applied = changes.filter((c) => c.status === 'not_applied' && c.planned !== null).map((c) => c.address);
+
+  // Subjects: the stream, plus the plan JSON / plan file the plan receipt named (the chain).
+  const planSubjects = (planReceipt.statement.subject as Subject[]) ?? [];
+  const subject: Subject[] = [subjectOf(inputs.streamName, inputs.streamDigest), ...planSubjects];
+  const planInputs = (pp.inputs as { ref: string; digest: string }[]) ?? [];
+  const outputs = facts.outputs
+    ? Object.keys(facts.outputs)
+        .sort()
+        .map((name) => {
+          const o = facts.outputs![name]!;
+          return {
+            name,
+            sensitive: o.sensitive,
+            // Old UI streams (<= 1.0) print sensitive values in clear: commit, never copy.
+            value: o.hasValue && o.value !== null && o.value !== undefined ? commit(ctx.commitmentKey, `output.${name}`, [], o.value) : null,
+          };
+        })
+    : [];
+  const planTooling = Array.isArray(pp.tooling) ? (pp.tooling as Tool[]) : [];
+  const tfFromPlan = planTooling.find((t) => isObj(t) && t.name === 'terraform')?.version ?? null;
+  const tooling: Tool[] = [
+    { name: 'terraform', version: facts.terraformVersion ?? tfFromPlan },
+    ...planTooling.filter((t) => isObj(t) && t.name.startsWith('provider:')),
+    { name: 'kfm', version: KFM_VERSION },
+  ];
+  const result = { summary, changes, outputs };
+  const predicate = {
+    kind: PREDICATE_KINDS.apply,
+    env: ctx.env,
+    repo: ctx.repo,
+    actor: ctx.actor,
+    tooling,
+    inputs: [
+      { ref: inputs.streamName, digest: inputs.streamDigest },
+      { ref: inputs.planReceiptName, digest: planReceipt.envelopeDigest },
+      ...planInputs,
+    ],
+    outputs: [{ ref: 'apply-result', digest: sha256Tagged(canonicalJson(result)) }],
+    timestamps: { started: facts.firstTimestamp, finished: facts.lastTimestamp },
+    plan_receipt: {
+      digest: planReceipt.envelopeDigest,
+      keyid: planReceipt.key.keyid,
+      env: pp.env as string,
+      commit: isObj(pp.repo) ? ((pp.repo.commit as string | null) ?? null) : null,
+      subjects: planSubjects.map((s) => ({ name: s.name, digest: `sha256:${s.digest.sha256}` })),
+      summary: pp.summary as Record<string, unknown>,
+    },
+    summary,
+    changes,
+    output_changes: outputs,
+    stream: {
+      ui_version: facts.uiVersion,
+      terraform_version: facts.terraformVersion,
+      messages: facts.lines,
+      types: facts.types,
+      unknown_types: facts.unknownTypes,
+      diagnostics: facts.diagnostics,
+      change_summary: facts.changeSummary,
+      unplanned: changes.filter((c) => c.planned === null).map((c) => c.address),
+    },
+    commitments: { alg: 'HMAC-SHA256' as const, key_id: ctx.commitmentKey.id, key_source: ctx.commitmentKey.source },
+  };
+  return buildStatement(subject, PREDICATE_TYPES.apply, predicate);
+}

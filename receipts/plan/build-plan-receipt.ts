@@ -1,0 +1,141 @@
+import { canonicalJson } from '../io/canonical-json';
+import { sha256Tagged } from '../io/digest';
+import { CommitmentKey } from '../redact/commitment';
+import { ActorInfo, RepoInfo } from '../statement/provenance';
+import { buildStatement, PREDICATE_KINDS, PREDICATE_TYPES, Statement, Subject, subjectOf } from '../statement/statement';
+import { KFM_VERSION } from '../version';
+import { ChangeRecord, OutputChangeRecord, PlanSummary, summarize, toChangeRecord, toOutputChangeRecord } from './changes';
+import { PlanDocument } from './parse-plan';
+import { PolicyDecisions } from './policy-input';
+
+/** What the caller (the CLI) resolved: files, digests, provenance. Nothing here reads the clock. */
+export interface ReceiptContext {
+  readonly env: string;
+  readonly repo: RepoInfo;
+  readonly actor: ActorInfo;
+  readonly commitmentKey: CommitmentKey;
+}
+
+export interface PlanInputs {
+  /** Name recorded for the plan JSON (basename of the file). */
+  readonly planJsonName: string;
+  readonly planJsonDigest: string;
+  readonly planFileName?: string;
+  readonly planFileDigest?: string;
+}
+
+export interface Tool {
+  readonly name: string;
+  readonly version: string | null;
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** terraform, each provider (with its version constraint when the configuration states one), kfm. */
+export function toolingOf(plan: PlanDocument, changes: readonly { provider: string | null }[]): Tool[] {
+  const providers = new Map<string, string | null>();
+  for (const c of changes) if (c.provider) providers.set(c.provider, null);
+  const cfg = isObj(plan.configuration) ? plan.configuration.provider_config : undefined;
+  if (isObj(cfg)) {
+    for (const p of Object.values(cfg)) {
+      if (!isObj(p)) continue;
+      const full = typeof p.full_name === 'string' ? p.full_name : typeof p.name === 'string' ? p.name : null;
+      if (full === null) continue;
+      const vc = typeof p.version_constraint === 'string' ? p.version_constraint : null;
+      if (!providers.has(full) || vc !== null) providers.set(full, vc ?? providers.get(full) ?? null);
+    }
+  }
+  return [
+    { name: 'terraform', version: plan.terraform_version ?? null },
+    ...[...providers.keys()].sort().map((name) => ({ name: `provider:${name}`, version: providers.get(name) ?? null })),
+    { name: 'kfm', version: KFM_VERSION },
+  ];
+}
+
+export function checkCounts(plan: PlanDocument): { pass: number; fail: number; error: number; unknown: number } {
+  const n = { pass: 0, fail: 0, error: 0, unknown: 0 };
+  for (const c of plan.checks) {
+    if (isObj(c) && typeof c.status === 'string' && c.status in n) n[c.status as keyof typeof n]++;
+  }
+  return n;
+}
+
+/** Records for every resource change; no-op ones are counted but only kept when they import or move. */
+export function planChanges(plan: PlanDocument, source: string, key: CommitmentKey, field: 'resource_changes' | 'resource_drift'): { all: ChangeRecord[]; kept: ChangeRecord[] } {
+  const all = plan[field].map((rc, i) => toChangeRecord(rc, `${field}[${i}]`, source, key));
+  const kept = all.filter((c) => c.action !== 'no-op' || c.importing !== null || c.moved_from !== null);
+  return { all, kept };
+}
+
+export function outputChanges(plan: PlanDocument, source: string, key: CommitmentKey): OutputChangeRecord[] {
+  return Object.keys(plan.output_changes)
+    .sort()
+    .map((name) => toOutputChangeRecord(name, plan.output_changes[name]!, source, key))
+    .filter((o) => o.action !== 'no-op');
+}
+
+export interface PlanPredicate {
+  readonly kind: typeof PREDICATE_KINDS.plan;
+  readonly env: string;
+  readonly repo: RepoInfo;
+  readonly actor: ActorInfo;
+  readonly tooling: Tool[];
+  readonly inputs: { ref: string; digest: string }[];
+  readonly outputs: { ref: string; digest: string }[];
+  readonly timestamps: { planned: string | null };
+  readonly terraform: {
+    format_version: string;
+    applyable: boolean | null;
+    complete: boolean | null;
+    errored: boolean;
+    deferred: number;
+    checks: { pass: number; fail: number; error: number; unknown: number };
+  };
+  readonly summary: PlanSummary;
+  readonly changes: ChangeRecord[];
+  readonly output_changes: OutputChangeRecord[];
+  readonly drift: ChangeRecord[];
+  readonly policy: PolicyDecisions | null;
+  readonly commitments: { alg: 'HMAC-SHA256'; key_id: string; key_source: 'derived' | 'file' };
+}
+
+export function buildPlanStatement(plan: PlanDocument, source: string, inputs: PlanInputs, ctx: ReceiptContext, policy: PolicyDecisions | null): Statement<PlanPredicate> {
+  const key = ctx.commitmentKey;
+  const { all, kept } = planChanges(plan, source, key, 'resource_changes');
+  const drift = planChanges(plan, source, key, 'resource_drift').kept;
+  const outs = outputChanges(plan, source, key);
+  const errored = plan.errored === true;
+  const subject: Subject[] = [subjectOf(inputs.planJsonName, inputs.planJsonDigest)];
+  const inputRefs = [{ ref: inputs.planJsonName, digest: inputs.planJsonDigest }];
+  if (inputs.planFileName && inputs.planFileDigest) {
+    subject.push(subjectOf(inputs.planFileName, inputs.planFileDigest));
+    inputRefs.push({ ref: inputs.planFileName, digest: inputs.planFileDigest });
+  }
+  const predicate: PlanPredicate = {
+    kind: PREDICATE_KINDS.plan,
+    env: ctx.env,
+    repo: ctx.repo,
+    actor: ctx.actor,
+    tooling: toolingOf(plan, all),
+    inputs: inputRefs,
+    outputs: [{ ref: 'change-set', digest: sha256Tagged(canonicalJson({ changes: kept, output_changes: outs })) }],
+    timestamps: { planned: plan.timestamp ?? null },
+    terraform: {
+      format_version: plan.format_version,
+      applyable: plan.applyable ?? null,
+      complete: plan.complete ?? null,
+      errored,
+      deferred: plan.deferred_changes.length,
+      checks: checkCounts(plan),
+    },
+    summary: summarize(all, errored),
+    changes: kept,
+    output_changes: outs,
+    drift,
+    policy,
+    commitments: { alg: 'HMAC-SHA256', key_id: key.id, key_source: key.source },
+  };
+  return buildStatement(subject, PREDICATE_TYPES.plan, predicate);
+}
