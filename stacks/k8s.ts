@@ -13,7 +13,7 @@
  * internet. No kubernetes provider binary exists on the build machine: these stacks are synthesized and
  * asserted (__tests__/k8s/), not planned.
  */
-import { App, TerraformStack, TerraformVariable } from 'cdktf';
+import { App, LocalBackend, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { CidrPolicy } from '../constructs/k8s/cidr-policy';
@@ -46,6 +46,9 @@ export class KubernetesBaselineStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: KubernetesBaselineStackProps) {
     super(scope, id);
     const tier = props.tier;
+    // Explicit and relative (cdktf's default is an absolute path under the synth cwd, which would make
+    // cdk.tf.json differ between two clones): the state file lands in the project root, as by default.
+    new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
 
     // No credentials in config: the provider reads the kubeconfig named by a variable (override with
     // TF_VAR_kube_config_path), pinned to the tier's context so a dev apply cannot reach prod.

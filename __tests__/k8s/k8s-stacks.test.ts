@@ -313,6 +313,10 @@ describe.each(TIER_NAMES.map((t) => `k8s-${t}`))('%s', (name) => {
     }
   });
 
+  it('keeps its state in a relative local path, so synth output does not depend on the checkout directory', () => {
+    expect(s().json.terraform.backend).toEqual({ local: { path: `../../../terraform.${name}.tfstate` } });
+  });
+
   it('configures the kubernetes provider with a kubeconfig path and context only, no credentials', () => {
     const providers = s().json.provider.kubernetes as Json[];
     expect(providers).toHaveLength(1);
