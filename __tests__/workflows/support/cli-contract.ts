@@ -1,0 +1,71 @@
+/**
+ * The `kfm` CLI contract the workflows and runbooks may call (issues 4, 5, 6), and a extractor
+ * that finds every `kfm ...` / `node dist/receipts/cli.js ...` invocation in a text.
+ */
+
+/** noun -> verb -> allowed flags. A noun without verbs uses the key ''. */
+export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
+  keygen: { '': ['out-dir'] },
+  receipt: {
+    plan: ['env', 'key', 'out', 'plan-file', 'commit', 'branch', 'actor', 'method', 'policy', 'json'],
+    apply: ['plan-receipt', 'env', 'key', 'out', 'plan-file', 'commit', 'branch', 'actor', 'method', 'json'],
+    drift: ['env', 'key', 'out', 'last-good', 'json'],
+    verify: ['pub', 'json'],
+    show: ['pub', 'format', 'max-chars'],
+  },
+  audit: {
+    append: ['store', 'endpoint'],
+    verify: ['store', 'pub', 'checkpoint', 'json', 'endpoint'],
+    checkpoint: ['store', 'key', 'out', 'endpoint'],
+    prove: ['store', 'seq', 'endpoint'],
+    list: ['store', 'json', 'endpoint'],
+    get: ['store', 'seq', 'endpoint'],
+  },
+  policy: { check: ['synth', 'plan', 'env', 'json'] },
+  gate: { promote: ['to', 'store', 'pub', 'commit', 'key', 'json'] },
+  approve: { '': ['env', 'plan-receipt', 'principal', 'key', 'out', 'change-record', 'pub', 'timestamp', 'json'] },
+  record: { smoke: ['env', 'check', 'key', 'out', 'commit', 'timestamp', 'json'] },
+};
+
+/** The nouns receipts/cli.ts dispatches (checked against the file in the tests). */
+export const KFM_NOUNS = Object.keys(KFM_CONTRACT);
+
+export interface KfmCall {
+  readonly text: string;
+  readonly noun: string;
+  readonly verb: string;
+  readonly flags: string[];
+}
+
+/** Joins shell line continuations so one command is one line. */
+export function joinContinuations(text: string): string {
+  return text.replace(/\\\r?\n\s*/g, ' ');
+}
+
+const CALL = /(?:^|[\s;|&(`$])(?:npx\s+kfm|kfm|node\s+dist\/receipts\/cli\.js)\s+([^\n;|&)`]*)/g;
+
+/** Every kfm invocation in `text` (commands in prose are found too, e.g. inside `backticks`). */
+export function kfmCalls(text: string): KfmCall[] {
+  const calls: KfmCall[] = [];
+  for (const m of joinContinuations(text).matchAll(CALL)) {
+    const words = m[1].trim().split(/\s+/);
+    const noun = words[0] ?? '';
+    const verbs = KFM_CONTRACT[noun];
+    const verb = verbs && !('' in verbs) ? (words[1] ?? '') : '';
+    const flags = [...m[1].matchAll(/(?:^|\s)--([a-z][a-z-]*)/g)].map((f) => f[1]);
+    calls.push({ text: m[0].trim(), noun, verb, flags });
+  }
+  return calls;
+}
+
+/** Problems with one call: unknown noun, verb or flag. */
+export function contractProblems(call: KfmCall): string[] {
+  if (['--help', '-h', 'help'].includes(call.noun)) return [];
+  const verbs = KFM_CONTRACT[call.noun];
+  if (!verbs) return [`unknown kfm command "${call.noun}" in: ${call.text}`];
+  const flags = verbs[call.verb];
+  if (!flags) return [`unknown verb "kfm ${call.noun} ${call.verb}" in: ${call.text}`];
+  return call.flags
+    .filter((f) => f !== 'help' && !flags.includes(f))
+    .map((f) => `kfm ${call.noun} ${call.verb}: unknown flag --${f} in: ${call.text}`);
+}
