@@ -1,0 +1,159 @@
+/**
+ * AuditStore: the append-only store signed receipts go to (seed 000 "Infrastructure Records").
+ *
+ * The receipts bucket has Object Lock with a default retention in COMPLIANCE mode (no principal,
+ * root included, can shorten it or delete a locked version before it expires), versioning, SSE-KMS
+ * with a customer key, a bucket policy that denies every delete, all public access blocked, and
+ * a lifecycle to cold storage: GLACIER_IR after 90 days (millisecond reads, so the ledger can still
+ * be verified end to end), DEEP_ARCHIVE after 3 years and for noncurrent versions after 30 days.
+ *
+ * The ledger APPENDER role (assumed by CI through GitHub OIDC) may exactly: s3:PutObject,
+ * s3:GetObject, s3:GetObjectVersion on the objects and s3:ListBucket, s3:ListBucketVersions on the
+ * bucket (plus kms:GenerateDataKey/Decrypt on the store's key, which SSE-KMS puts and gets need),
+ * and is explicitly denied every action that could remove or weaken a receipt: deleting objects or
+ * versions, changing retention or legal holds, bypassing governance retention, and changing the
+ * bucket's lock configuration, policy or lifecycle. The ledger writer relies on the bucket's
+ * default retention and sends no per-object retention headers; it must send
+ * `x-amz-server-side-encryption: aws:kms` (the bucket refuses puts without it).
+ */
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { Construct } from 'constructs';
+import { CustomerKey } from './customer-key';
+import { SecureBucket } from './secure-bucket';
+
+/** What the appender may do: nothing else. */
+export const APPENDER_OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion'] as const;
+export const APPENDER_BUCKET_ACTIONS = ['s3:ListBucket', 's3:ListBucketVersions'] as const;
+/** What the appender is explicitly denied (wins over any other grant). */
+export const APPENDER_DENIED_ACTIONS = [
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
+  's3:PutObjectRetention',
+  's3:PutObjectLegalHold',
+  's3:BypassGovernanceRetention',
+  's3:PutBucketObjectLockConfiguration',
+  's3:PutBucketPolicy',
+  's3:DeleteBucketPolicy',
+  's3:PutLifecycleConfiguration',
+] as const;
+
+export interface AuditStoreProps {
+  readonly bucketName: string;
+  readonly namePrefix: string;
+  /**
+   * Years each receipt version is locked (COMPLIANCE).
+   * @default 7
+   */
+  readonly retentionYears?: number;
+  /**
+   * GitHub repository (`owner/name`) whose workflows may assume the appender role.
+   * @default - the `kfm:ciRepository` context value, else 'kansas-frontier-matrix/kfm-infra'
+   */
+  readonly ciRepository: string;
+}
+
+export class AuditStore extends Construct {
+  readonly key: CustomerKey;
+  readonly store: SecureBucket;
+  readonly appenderRole: IamRole;
+
+  constructor(scope: Construct, id: string, props: AuditStoreProps) {
+    super(scope, id);
+    const years = props.retentionYears ?? 7;
+    if (!Number.isInteger(years) || years < 1) {
+      throw new Error(`${this.node.path}: retentionYears must be a whole number >= 1 (got ${years})`);
+    }
+    this.key = new CustomerKey(this, 'Key', {
+      alias: `${props.namePrefix}-audit-receipts`,
+      description: 'KFM audit receipts (append-only ledger) at rest',
+      protect: true,
+    });
+    const store = (this.store = new SecureBucket(this, 'Store', {
+      bucketName: props.bucketName,
+      kmsKey: this.key,
+      objectLock: { mode: 'COMPLIANCE', years },
+      protect: true,
+    }));
+    const arn = store.arn;
+    store.addToPolicy({
+      sid: 'DenyReceiptDeletion',
+      effect: 'Deny',
+      principals: [{ type: '*', identifiers: ['*'] }],
+      actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:DeleteBucket', 's3:BypassGovernanceRetention'],
+      resources: [arn, `${arn}/*`],
+    });
+    store.addLifecycleRule({
+      id: 'receipts-to-cold-storage',
+      status: 'Enabled',
+      filter: [{}],
+      transition: [
+        { days: 90, storageClass: 'GLACIER_IR' },
+        { days: 1095, storageClass: 'DEEP_ARCHIVE' },
+      ],
+      noncurrentVersionTransition: [{ noncurrentDays: 30, storageClass: 'DEEP_ARCHIVE' }],
+    });
+
+    const oidc = new IamOpenidConnectProvider(this, 'GithubOidc', {
+      url: 'https://token.actions.githubusercontent.com',
+      clientIdList: ['sts.amazonaws.com'],
+    });
+    const trust = new DataAwsIamPolicyDocument(this, 'AppenderTrust', {
+      statement: [
+        {
+          effect: 'Allow',
+          actions: ['sts:AssumeRoleWithWebIdentity'],
+          principals: [{ type: 'Federated', identifiers: [oidc.arn] }],
+          condition: [
+            {
+              test: 'StringEquals',
+              variable: 'token.actions.githubusercontent.com:aud',
+              values: ['sts.amazonaws.com'],
+            },
+            {
+              test: 'StringLike',
+              variable: 'token.actions.githubusercontent.com:sub',
+              values: [`repo:${props.ciRepository}:environment:*`],
+            },
+          ],
+        },
+      ],
+    });
+    this.appenderRole = new IamRole(this, 'AppenderRole', {
+      name: `${props.namePrefix}-audit-ledger-appender`,
+      description: 'Appends signed receipts to the audit ledger; can never delete or unlock one',
+      assumeRolePolicy: trust.json,
+      maxSessionDuration: 3600,
+    });
+    const appenderPolicy = new DataAwsIamPolicyDocument(this, 'AppenderDocument', {
+      statement: [
+        {
+          sid: 'AppendAndReadReceipts',
+          effect: 'Allow',
+          actions: [...APPENDER_OBJECT_ACTIONS],
+          resources: [`${arn}/*`],
+        },
+        { sid: 'ListReceipts', effect: 'Allow', actions: [...APPENDER_BUCKET_ACTIONS], resources: [arn] },
+        {
+          sid: 'UseReceiptKey',
+          effect: 'Allow',
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [this.key.arn],
+        },
+        {
+          sid: 'NeverRemoveOrUnlock',
+          effect: 'Deny',
+          actions: [...APPENDER_DENIED_ACTIONS],
+          resources: [arn, `${arn}/*`],
+        },
+      ],
+    });
+    new IamRolePolicy(this, 'AppenderPolicy', {
+      name: `${props.namePrefix}-audit-ledger-appender`,
+      role: this.appenderRole.name,
+      policy: appenderPolicy.json,
+    });
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * GuardedSecurityGroup: a security group whose rules are all declared here (inline, so Terraform
+ * removes any rule added out of band) and which refuses, at synth time, any ingress from
+ * 0.0.0.0/0 or ::/0. Ingress comes from other security groups, prefix lists or named CIDRs only.
+ */
+import { SecurityGroup, SecurityGroupEgress, SecurityGroupIngress } from '@cdktf/provider-aws/lib/security-group';
+import { Construct } from 'constructs';
+import { TierError, WORLD_CIDRS } from './tier';
+
+export interface SecurityGroupRule {
+  readonly description: string;
+  readonly port: number;
+  /** @default 'tcp' */
+  readonly protocol?: string;
+  readonly cidrBlocks?: readonly string[];
+  readonly ipv6CidrBlocks?: readonly string[];
+  readonly securityGroupIds?: readonly string[];
+  readonly prefixListIds?: readonly string[];
+}
+
+export interface GuardedSecurityGroupProps {
+  readonly vpcId: string;
+  readonly name: string;
+  readonly description: string;
+  /** @default - no ingress at all */
+  readonly ingress?: readonly SecurityGroupRule[];
+  /** @default - no egress at all */
+  readonly egress?: readonly SecurityGroupRule[];
+}
+
+function toRule(rule: SecurityGroupRule): SecurityGroupIngress & SecurityGroupEgress {
+  return {
+    description: rule.description,
+    fromPort: rule.port,
+    toPort: rule.port,
+    protocol: rule.protocol ?? 'tcp',
+    cidrBlocks: rule.cidrBlocks ? [...rule.cidrBlocks] : [],
+    ipv6CidrBlocks: rule.ipv6CidrBlocks ? [...rule.ipv6CidrBlocks] : [],
+    securityGroups: rule.securityGroupIds ? [...rule.securityGroupIds] : [],
+    prefixListIds: rule.prefixListIds ? [...rule.prefixListIds] : [],
+    selfAttribute: false,
+  };
+}
+
+export class GuardedSecurityGroup extends Construct {
+  readonly group: SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: GuardedSecurityGroupProps) {
+    super(scope, id);
+    for (const rule of props.ingress ?? []) {
+      const open = [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])].find((c) => WORLD_CIDRS.includes(c));
+      if (open) {
+        throw new TierError(
+          `${this.node.path}: ingress rule "${rule.description}" allows ${open}; no security group may be open to the world, use a security group or a named CIDR`,
+        );
+      }
+    }
+    this.group = new SecurityGroup(this, 'Group', {
+      vpcId: props.vpcId,
+      name: props.name,
+      description: props.description,
+      ingress: (props.ingress ?? []).map(toRule),
+      egress: (props.egress ?? []).map(toRule),
+      revokeRulesOnDelete: true,
+    });
+  }
+
+  get id(): string {
+    return this.group.id;
+  }
+}

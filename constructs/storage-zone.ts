@@ -1,0 +1,211 @@
+/**
+ * StorageZone: one truth-path zone (seed 000: raw, work, processed, catalog, published) as a prefix
+ * of a tier's single bucket, with real controls rather than a folder name:
+ *
+ *   raw        immutable acquisitions: the bucket policy denies every delete under raw/ and every
+ *              put that is not a conditional create (`If-None-Match: *`, condition key
+ *              `s3:if-none-match`), so an existing object can never be overwritten; the writer
+ *              role has s3:PutObject only.
+ *   work       rewritable intermediates and quarantine (work/quarantine/): writer may put and
+ *              delete; everything expires after the tier's `workExpiryDays`.
+ *   processed  immutable per version: conditional creates only and no version may be deleted;
+ *              each release goes to a new versioned key.
+ *   catalog    validated: only the catalog writer role (the validator job) may write; the bucket
+ *              policy denies writes from any other principal.
+ *   published  readable only by the governed API role (bucket policy denies reads from any other
+ *              principal), written only by the publisher role; never public (the bucket blocks
+ *              public access).
+ *
+ * Each zone gets least-privilege writer and reader roles (published: writer only; its reader is the
+ * governed API role), assumable only by the tier's workload role. Everything is tagged with the
+ * zone and its policy label.
+ */
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { Construct } from 'constructs';
+import { CustomerKey } from './customer-key';
+import { labelScope } from './labels';
+import { PolicyStatement, SecureBucket } from './secure-bucket';
+import { Tier } from './tier';
+import { PolicyLabel, VocabularyError, Zone } from './vocabulary';
+
+/** The zones a tier bucket holds (`audit` lives in the audit stack). */
+export const TIER_ZONES = ['raw', 'work', 'processed', 'catalog', 'published'] as const;
+export type TierZone = (typeof TIER_ZONES)[number];
+
+/** The policy label each zone carries unless told otherwise. */
+export const DEFAULT_ZONE_LABELS: Readonly<Record<TierZone, PolicyLabel>> = {
+  raw: 'restricted',
+  work: 'quarantine',
+  processed: 'internal',
+  catalog: 'internal',
+  published: 'public_generalized',
+};
+
+export interface StorageZoneProps {
+  readonly zone: TierZone | Zone | string;
+  readonly tier: Tier;
+  /** The tier bucket this zone is a prefix of. */
+  readonly bucket: SecureBucket;
+  /** The bucket's customer key, when it has one (roles get the matching kms: actions). @default - SSE-S3 */
+  readonly kmsKey?: CustomerKey;
+  /** Name prefix (constructs/naming.ts). */
+  readonly namePrefix: string;
+  /** The workload role that may assume this zone's roles. */
+  readonly workloadRole: IamRole;
+  /** The governed API role: the only reader of `published`. */
+  readonly governedApiRole: IamRole;
+  /**
+   * `policy_label` of this zone's data and resources.
+   * @default - DEFAULT_ZONE_LABELS[zone]
+   */
+  readonly policyLabel?: string;
+}
+
+export class StorageZone extends Construct {
+  readonly zone: TierZone;
+  readonly prefix: string;
+  readonly writerRole: IamRole;
+  /** Undefined for `published`, whose only reader is the governed API role. */
+  readonly readerRole?: IamRole;
+
+  constructor(scope: Construct, id: string, props: StorageZoneProps) {
+    super(scope, id);
+    if (!(TIER_ZONES as readonly string[]).includes(props.zone)) {
+      throw new VocabularyError(
+        `${this.node.path}: zone "${props.zone}" is not a tier zone (${TIER_ZONES.join(', ')}); audit lives in the audit stack`,
+      );
+    }
+    const zone = props.zone as TierZone;
+    this.zone = zone;
+    this.prefix = zone;
+    labelScope(this, { zone, policyLabel: props.policyLabel ?? DEFAULT_ZONE_LABELS[zone] });
+
+    const { bucket } = props;
+    const objects = bucket.objectsArn(zone);
+    const name = (role: string) => `${props.namePrefix}-${props.tier.name}-${zone}-${role}`;
+    const trust = new DataAwsIamPolicyDocument(this, 'TrustPolicy', {
+      statement: [
+        {
+          effect: 'Allow',
+          actions: ['sts:AssumeRole'],
+          principals: [{ type: 'AWS', identifiers: [props.workloadRole.arn] }],
+        },
+      ],
+    });
+    const listPrefix: PolicyStatement = {
+      sid: 'ListZonePrefix',
+      effect: 'Allow',
+      actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+      resources: [bucket.arn],
+      condition: [{ test: 'StringLike', variable: 's3:prefix', values: [`${zone}/*`, `${zone}/`] }],
+    };
+    const kms = (actions: string[]): PolicyStatement[] =>
+      props.kmsKey ? [{ sid: 'UseBucketKey', effect: 'Allow', actions, resources: [props.kmsKey.arn] }] : [];
+
+    const writerActions: Record<TierZone, string[]> = {
+      raw: ['s3:PutObject'],
+      work: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject'],
+      processed: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion'],
+      catalog: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject'],
+      published: ['s3:PutObject', 's3:DeleteObject'],
+    };
+    this.writerRole = this.role('Writer', name('writer'), trust, [
+      listPrefix,
+      { sid: 'WriteZone', effect: 'Allow', actions: writerActions[zone], resources: [objects] },
+      ...kms(['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt']),
+    ]);
+    const readStatements: PolicyStatement[] = [
+      listPrefix,
+      { sid: 'ReadZone', effect: 'Allow', actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [objects] },
+      ...kms(['kms:Decrypt']),
+    ];
+    if (zone === 'published') {
+      new IamRolePolicy(this, 'GovernedApiReadPolicy', {
+        name: name('read'),
+        role: props.governedApiRole.name,
+        policy: new DataAwsIamPolicyDocument(this, 'GovernedApiReadDocument', { statement: readStatements }).json,
+      });
+    } else {
+      this.readerRole = this.role('Reader', name('reader'), trust, readStatements);
+    }
+
+    const everyone = [{ type: '*', identifiers: ['*'] }];
+    const sid = (s: string) => `${zone[0].toUpperCase()}${zone.slice(1)}${s}`;
+    const createOnly: PolicyStatement = {
+      sid: sid('DenyOverwrite'),
+      effect: 'Deny',
+      principals: everyone,
+      actions: ['s3:PutObject'],
+      resources: [objects],
+      condition: [{ test: 'Null', variable: 's3:if-none-match', values: ['true'] }],
+    };
+    const onlyPrincipal = (suffix: string, actions: string[], arns: string[]): PolicyStatement => ({
+      sid: sid(suffix),
+      effect: 'Deny',
+      principals: everyone,
+      actions,
+      resources: [objects],
+      condition: [{ test: 'ArnNotEquals', variable: 'aws:PrincipalArn', values: arns }],
+    });
+    switch (zone) {
+      case 'raw':
+        bucket.addToPolicy(createOnly);
+        bucket.addToPolicy({
+          sid: sid('DenyDelete'),
+          effect: 'Deny',
+          principals: everyone,
+          actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+          resources: [objects],
+        });
+        break;
+      case 'work':
+        bucket.addLifecycleRule({
+          id: 'work-expiry',
+          status: 'Enabled',
+          filter: [{ prefix: `${zone}/` }],
+          expiration: [{ days: props.tier.workExpiryDays }],
+          noncurrentVersionExpiration: [{ noncurrentDays: 1 }],
+        });
+        break;
+      case 'processed':
+        bucket.addToPolicy(createOnly);
+        bucket.addToPolicy({
+          sid: sid('DenyVersionDelete'),
+          effect: 'Deny',
+          principals: everyone,
+          actions: ['s3:DeleteObjectVersion'],
+          resources: [objects],
+        });
+        break;
+      case 'catalog':
+        bucket.addToPolicy(
+          onlyPrincipal('OnlyValidatorWrites', ['s3:PutObject', 's3:DeleteObject'], [this.writerRole.arn]),
+        );
+        break;
+      case 'published':
+        bucket.addToPolicy(
+          onlyPrincipal('OnlyGovernedApiReads', ['s3:GetObject', 's3:GetObjectVersion'], [props.governedApiRole.arn]),
+        );
+        bucket.addToPolicy(
+          onlyPrincipal('OnlyPublisherWrites', ['s3:PutObject', 's3:DeleteObject'], [this.writerRole.arn]),
+        );
+        break;
+    }
+  }
+
+  private role(id: string, roleName: string, trust: DataAwsIamPolicyDocument, statements: PolicyStatement[]): IamRole {
+    const role = new IamRole(this, `${id}Role`, {
+      name: roleName,
+      assumeRolePolicy: trust.json,
+      maxSessionDuration: 3600,
+    });
+    new IamRolePolicy(this, `${id}Policy`, {
+      name: roleName,
+      role: role.name,
+      policy: new DataAwsIamPolicyDocument(this, `${id}Document`, { statement: statements }).json,
+    });
+    return role;
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Tier: the one description that drives dev, stage and prod (provisioning plan 21.03). A tier stack
+ * reads only this; the differences between tiers live here and nowhere else.
+ *
+ *   dev    single instance, single-AZ database, one bucket (zones are prefixes), SSE-S3, flow and
+ *          access logs to the audit stack's log bucket.
+ *   stage  mirrors dev (same shape, separate names and state) plus validation evidence: CloudTrail
+ *          with data events on the tier bucket.
+ *   prod   HA auto scaling group (min 2, two AZs) behind an internal load balancer, multi-AZ
+ *          database, customer KMS key with rotation, alarms to SNS, CloudTrail, prevent_destroy on
+ *          stateful resources, no public ingress until `publicIngressValidated`.
+ */
+import { TierName, TIER_NAMES, VocabularyError } from './vocabulary';
+
+/** How data at rest is encrypted. */
+export type EncryptionMode = 'kms-customer' | 's3-managed';
+
+export interface Tier {
+  readonly name: TierName;
+  /** VPC CIDR; tiers never overlap so they can be peered for validation later. */
+  readonly vpcCidr: string;
+  /** The two private subnets (one per AZ). */
+  readonly subnets: readonly { readonly az: string; readonly cidr: string }[];
+  /** `single`: one instance; `ha`: auto scaling group behind an internal load balancer. */
+  readonly compute: 'single' | 'ha';
+  readonly instanceType: string;
+  /** Auto scaling bounds (used when `compute` is `ha`). */
+  readonly minInstances: number;
+  readonly maxInstances: number;
+  readonly dbInstanceClass: string;
+  readonly dbAllocatedStorageGb: number;
+  readonly dbMultiAz: boolean;
+  readonly dbBackupRetentionDays: number;
+  /** Data at rest: a customer-managed KMS key (with rotation) or S3/RDS-managed keys. */
+  readonly encryption: EncryptionMode;
+  /** CloudTrail (management + data events on the tier bucket) to the audit log bucket. */
+  readonly cloudTrail: boolean;
+  /** Days before objects under `work/` expire. */
+  readonly workExpiryDays: number;
+  /** Days noncurrent object versions are kept. */
+  readonly noncurrentVersionDays: number;
+  /** `prevent_destroy` on stateful resources (bucket, database, key) and deletion protection. */
+  readonly protectState: boolean;
+  /**
+   * The explicit, documented switch that allows ingress to the internal load balancer (plan 21.03:
+   * no production traffic before validation). Even when true, no security group may allow
+   * 0.0.0.0/0 or ::/0: ingress comes only from `ingressCidrs`.
+   */
+  readonly publicIngressValidated: boolean;
+  /** Source ranges admitted when `publicIngressValidated` (never 0.0.0.0/0 or ::/0). */
+  readonly ingressCidrs: readonly string[];
+  /** ACM certificate for the HTTPS listener; required when `publicIngressValidated`. */
+  readonly certificateArn?: string;
+}
+
+const BASE: Omit<Tier, 'name' | 'vpcCidr' | 'subnets'> = {
+  compute: 'single',
+  instanceType: 't3.small',
+  minInstances: 1,
+  maxInstances: 1,
+  dbInstanceClass: 'db.t4g.micro',
+  dbAllocatedStorageGb: 20,
+  dbMultiAz: false,
+  dbBackupRetentionDays: 1,
+  encryption: 's3-managed',
+  cloudTrail: false,
+  workExpiryDays: 14,
+  noncurrentVersionDays: 30,
+  protectState: false,
+  publicIngressValidated: false,
+  ingressCidrs: [],
+};
+
+function subnets(second: number): Tier['subnets'] {
+  return [
+    { az: 'us-east-1a', cidr: `10.${second}.0.0/20` },
+    { az: 'us-east-1b', cidr: `10.${second}.16.0/20` },
+  ];
+}
+
+/** The standard description of each tier. */
+export const TIERS: Readonly<Record<TierName, Tier>> = {
+  dev: { ...BASE, name: 'dev', vpcCidr: '10.10.0.0/16', subnets: subnets(10) },
+  stage: {
+    ...BASE,
+    name: 'stage',
+    vpcCidr: '10.20.0.0/16',
+    subnets: subnets(20),
+    dbBackupRetentionDays: 7,
+    cloudTrail: true,
+  },
+  prod: {
+    ...BASE,
+    name: 'prod',
+    vpcCidr: '10.30.0.0/16',
+    subnets: subnets(30),
+    compute: 'ha',
+    instanceType: 't3.medium',
+    minInstances: 2,
+    maxInstances: 4,
+    dbInstanceClass: 'db.m6g.large',
+    dbAllocatedStorageGb: 100,
+    dbMultiAz: true,
+    dbBackupRetentionDays: 30,
+    encryption: 'kms-customer',
+    cloudTrail: true,
+    workExpiryDays: 30,
+    noncurrentVersionDays: 365,
+    protectState: true,
+  },
+};
+
+/** Thrown for a tier description that contradicts the plan. One line; says what to change. */
+export class TierError extends Error {
+  constructor(message: string) {
+    super(message.replace(/[\r\n]+/g, ' '));
+    this.name = 'TierError';
+  }
+}
+
+/** CIDRs that mean "the whole internet". */
+export const WORLD_CIDRS: readonly string[] = ['0.0.0.0/0', '::/0'];
+
+/** Rejects a tier that breaks the plan's invariants; returns it unchanged otherwise. */
+export function validateTier(tier: Tier): Tier {
+  const t = `tier ${tier.name}`;
+  if (!(TIER_NAMES as readonly string[]).includes(tier.name)) {
+    throw new VocabularyError(`${t}: name is not one of ${TIER_NAMES.join(', ')}`);
+  }
+  if (tier.subnets.length < 2 || new Set(tier.subnets.map((s) => s.az)).size < 2) {
+    throw new TierError(
+      `${t}: needs at least two private subnets in two different AZs (the database subnet group and HA compute use both)`,
+    );
+  }
+  if (tier.name === 'prod') {
+    if (tier.encryption !== 'kms-customer') {
+      throw new TierError(
+        `${t}: encryption is "${tier.encryption}"; prod requires "kms-customer" (a customer KMS key with rotation)`,
+      );
+    }
+    if (tier.compute !== 'ha' || tier.minInstances < 2) {
+      throw new TierError(
+        `${t}: compute must be "ha" with minInstances >= 2 (got ${tier.compute}, ${tier.minInstances})`,
+      );
+    }
+    if (!tier.dbMultiAz) throw new TierError(`${t}: dbMultiAz must be true`);
+    if (!tier.protectState)
+      throw new TierError(`${t}: protectState must be true (prevent_destroy on stateful resources)`);
+    if (!tier.cloudTrail) throw new TierError(`${t}: cloudTrail must be true (full audit logging)`);
+    if (tier.dbBackupRetentionDays < 7) {
+      throw new TierError(`${t}: dbBackupRetentionDays is ${tier.dbBackupRetentionDays}; prod keeps at least 7`);
+    }
+  }
+  if (tier.minInstances < 1 || tier.maxInstances < tier.minInstances) {
+    throw new TierError(
+      `${t}: need 1 <= minInstances <= maxInstances (got ${tier.minInstances}..${tier.maxInstances})`,
+    );
+  }
+  for (const cidr of tier.ingressCidrs) {
+    if (WORLD_CIDRS.includes(cidr)) {
+      throw new TierError(
+        `${t}: ingressCidrs contains ${cidr}; no ingress may be open to the world, list the validated source ranges`,
+      );
+    }
+  }
+  if (tier.publicIngressValidated && (!tier.certificateArn || tier.ingressCidrs.length === 0)) {
+    throw new TierError(`${t}: publicIngressValidated needs certificateArn and at least one ingressCidrs entry`);
+  }
+  if (!tier.publicIngressValidated && tier.ingressCidrs.length > 0) {
+    throw new TierError(
+      `${t}: ingressCidrs is set but publicIngressValidated is false; flip the switch only after validation`,
+    );
+  }
+  return tier;
+}

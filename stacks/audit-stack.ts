@@ -1,0 +1,64 @@
+/**
+ * AuditStack (`audit`): shared by every tier. The receipts bucket (Object Lock COMPLIANCE, the
+ * append-only ledger's store) and the log bucket the tiers deliver access logs, flow logs, ALB logs
+ * and CloudTrail to. Outputs `receipts_bucket` for the receipt store.
+ */
+import { Aspects, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { AuditLogBucket } from '../constructs/audit-log-bucket';
+import { AuditStore } from '../constructs/audit-store';
+import { kfmAwsProvider } from '../constructs/aws-provider';
+import { KfmLabelAspect, labelScope } from '../constructs/labels';
+import { auditLogBucketName, receiptsBucketName } from '../constructs/naming';
+
+export interface AuditStackProps {
+  readonly namePrefix: string;
+  readonly region: string;
+  /** GitHub repository (`owner/name`) whose workflows may append receipts. */
+  readonly ciRepository: string;
+  /** @default 7 */
+  readonly retentionYears?: number;
+  /** @default - from KFM_OFFLINE */
+  readonly offline?: boolean;
+}
+
+export class AuditStack extends TerraformStack {
+  readonly logs: AuditLogBucket;
+  readonly receipts: AuditStore;
+
+  constructor(scope: Construct, id: string, props: AuditStackProps) {
+    super(scope, id);
+    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    kfmAwsProvider(this, {
+      region: props.region,
+      offline: props.offline,
+      defaultTags: { project: 'kfm', tier: 'audit', managed_by: 'cdktf' },
+    });
+    Aspects.of(this).add(new KfmLabelAspect());
+
+    this.logs = new AuditLogBucket(this, 'AccessLogs', {
+      bucketName: auditLogBucketName(props.namePrefix),
+      namePrefix: props.namePrefix,
+      region: props.region,
+    });
+    labelScope(this.logs, { policyLabel: 'internal', zone: 'audit' });
+    this.receipts = new AuditStore(this, 'Receipts', {
+      bucketName: receiptsBucketName(props.namePrefix),
+      namePrefix: props.namePrefix,
+      ciRepository: props.ciRepository,
+      retentionYears: props.retentionYears,
+    });
+    labelScope(this.receipts, { policyLabel: 'restricted', zone: 'audit' });
+
+    new TerraformOutput(this, 'ReceiptsBucket', {
+      value: this.receipts.store.bucket.bucket,
+      description: 'Bucket the receipt store appends signed receipts to',
+    }).overrideLogicalId('receipts_bucket');
+    new TerraformOutput(this, 'AccessLogBucket', { value: this.logs.store.bucket.bucket }).overrideLogicalId(
+      'access_log_bucket',
+    );
+    new TerraformOutput(this, 'LedgerAppenderRoleArn', { value: this.receipts.appenderRole.arn }).overrideLogicalId(
+      'ledger_appender_role_arn',
+    );
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The AWS stacks: `dev`, `stage`, `prod` (one TierStack each, from constructs/tier.ts) and `audit`.
+ *
+ * Context keys (cdktf.json "context" or CDKTF_CONTEXT_JSON), all optional:
+ *   kfm:namePrefix            globally unique name prefix (default "kfm")
+ *   kfm:region                region (default us-east-1; tier AZs follow it: <region>a, <region>b)
+ *   kfm:ciRepository          owner/name of the GitHub repo allowed to append receipts
+ *   kfm:prodIngressValidated  the documented switch: true only after stage validation; needs
+ *   kfm:prodIngressCidrs      (list) the admitted source ranges (never 0.0.0.0/0 or ::/0) and
+ *   kfm:prodCertificateArn    the ACM certificate of the HTTPS listener
+ * Environment:
+ *   KFM_OFFLINE=1             provider skip_* flags (plan with no network or cloud account)
+ *   KFM_PROD_ROLLBACK=1       prod rollback variant: ingress off, compute removed, data and logs kept
+ */
+import { App } from 'cdktf';
+import { checkNamePrefix, DEFAULT_NAME_PREFIX, DEFAULT_REGION } from '../constructs/naming';
+import { Tier, TIERS } from '../constructs/tier';
+import { TIER_NAMES, TierName } from '../constructs/vocabulary';
+import { AuditStack } from './audit-stack';
+import { TierStack } from './tier-stack';
+
+export const AWS_STACK_NAMES = ['dev', 'stage', 'prod', 'audit'] as const;
+export type AwsStackName = (typeof AWS_STACK_NAMES)[number];
+
+export const DEFAULT_CI_REPOSITORY = 'kansas-frontier-matrix/kfm-infra';
+
+export interface AwsStacksOptions {
+  /** @default - `kfm:namePrefix` context, else DEFAULT_NAME_PREFIX */
+  readonly namePrefix?: string;
+  /** @default - `kfm:region` context, else DEFAULT_REGION */
+  readonly region?: string;
+  /** Replace a tier description (tests). @default - TIERS */
+  readonly tiers?: Partial<Record<TierName, Tier>>;
+  /** @default - process.env.KFM_PROD_ROLLBACK === '1' */
+  readonly prodRollback?: boolean;
+  /** @default - process.env.KFM_OFFLINE === '1' */
+  readonly offline?: boolean;
+}
+
+export interface AwsStacks {
+  readonly dev: TierStack;
+  readonly stage: TierStack;
+  readonly prod: TierStack;
+  readonly audit: AuditStack;
+}
+
+function context<T>(app: App, key: string): T | undefined {
+  const v = app.node.tryGetContext(key);
+  return v === undefined || v === null ? undefined : (v as T);
+}
+
+function prodSwitch(app: App, tier: Tier): Tier {
+  const validated = context<boolean | string>(app, 'kfm:prodIngressValidated');
+  if (validated !== true && validated !== 'true') return tier;
+  const cidrs = context<string[] | string>(app, 'kfm:prodIngressCidrs');
+  return {
+    ...tier,
+    publicIngressValidated: true,
+    ingressCidrs: typeof cidrs === 'string' ? cidrs.split(',').map((c) => c.trim()) : (cidrs ?? []),
+    certificateArn: context<string>(app, 'kfm:prodCertificateArn'),
+  };
+}
+
+export function buildAwsStacks(app: App, options: AwsStacksOptions = {}): AwsStacks {
+  const namePrefix = checkNamePrefix(
+    options.namePrefix ?? context<string>(app, 'kfm:namePrefix') ?? DEFAULT_NAME_PREFIX,
+  );
+  const region = options.region ?? context<string>(app, 'kfm:region') ?? DEFAULT_REGION;
+  const inRegion = (tier: Tier): Tier => ({
+    ...tier,
+    subnets: tier.subnets.map((s) => ({ ...s, az: s.az.replace(DEFAULT_REGION, region) })),
+  });
+  const tierFor = (name: TierName): Tier => {
+    const t = inRegion(options.tiers?.[name] ?? TIERS[name]);
+    return name === 'prod' ? prodSwitch(app, t) : t;
+  };
+  const prodRollback = options.prodRollback ?? process.env.KFM_PROD_ROLLBACK === '1';
+  const [dev, stage, prod] = TIER_NAMES.map(
+    (name) =>
+      new TierStack(app, name, {
+        tier: tierFor(name),
+        namePrefix,
+        region,
+        offline: options.offline,
+        rollback: name === 'prod' && prodRollback,
+      }),
+  );
+  const audit = new AuditStack(app, 'audit', {
+    namePrefix,
+    region,
+    offline: options.offline,
+    ciRepository: context<string>(app, 'kfm:ciRepository') ?? DEFAULT_CI_REPOSITORY,
+  });
+  return { dev, stage, prod, audit };
+}

@@ -1,0 +1,322 @@
+/**
+ * TierStack: one AWS tier (dev, stage or prod) built from its `Tier` description alone. Stacks are
+ * independent: each has its own state, names the audit stack's log bucket by its deterministic
+ * name (never a cross-stack reference) and plans offline.
+ */
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { Aspects, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Construct } from 'constructs';
+import { AuditTrail } from '../constructs/audit-trail';
+import { kfmAwsProvider } from '../constructs/aws-provider';
+import { BACKEND_PORT, BackendCompute } from '../constructs/backend-compute';
+import { CustomerKey } from '../constructs/customer-key';
+import { Database, DB_PORT } from '../constructs/database';
+import { GuardedSecurityGroup } from '../constructs/guarded-security-group';
+import { KfmLabelAspect, labelScope } from '../constructs/labels';
+import { Monitoring } from '../constructs/monitoring';
+import { auditLogBucketName, tierBucketName, tierName } from '../constructs/naming';
+import { PrivateNetwork } from '../constructs/private-network';
+import { SecureBucket } from '../constructs/secure-bucket';
+import { StorageZone, TIER_ZONES } from '../constructs/storage-zone';
+import { Tier, validateTier } from '../constructs/tier';
+
+/** Placeholder AMI for plans; a real deployment passes `-var ami_id=...` (a hardened image). */
+export const DEFAULT_AMI_ID = 'ami-0c02fb55956c7d316';
+
+export interface TierStackProps {
+  readonly tier: Tier;
+  readonly namePrefix: string;
+  readonly region: string;
+  /**
+   * Prod rollback variant (plan 21.03 §6.4): ingress disabled, compute torn down, logs and data
+   * kept. Planning it against the live state shows exactly what the rollback destroys.
+   * @default false
+   */
+  readonly rollback?: boolean;
+  /** @default - from KFM_OFFLINE (constructs/aws-provider.ts) */
+  readonly offline?: boolean;
+}
+
+export class TierStack extends TerraformStack {
+  readonly tier: Tier;
+  readonly bucket: SecureBucket;
+  readonly zones: StorageZone[];
+  readonly compute?: BackendCompute;
+  readonly database: Database;
+  readonly network: PrivateNetwork;
+
+  constructor(scope: Construct, id: string, props: TierStackProps) {
+    super(scope, id);
+    const base = validateTier(props.tier);
+    // Rollback: the switch goes off whatever it was, and no compute is synthesized.
+    const tier: Tier = props.rollback
+      ? { ...base, publicIngressValidated: false, ingressCidrs: [], certificateArn: undefined }
+      : base;
+    this.tier = tier;
+    const prefix = props.namePrefix;
+    const name = (what: string) => tierName(prefix, tier.name, what);
+    const logBucket = auditLogBucketName(prefix);
+
+    // Relative path: deterministic synth. scripts/plan.sh points it at .kfm/state/ with -backend-config.
+    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    kfmAwsProvider(this, {
+      region: props.region,
+      offline: props.offline,
+      defaultTags: { project: 'kfm', tier: tier.name, managed_by: 'cdktf' },
+    });
+    Aspects.of(this).add(new KfmLabelAspect());
+
+    const ami = new TerraformVariable(this, 'AmiId', {
+      type: 'string',
+      default: DEFAULT_AMI_ID,
+      description: 'Backend machine image (no lookup at plan time: pass a hardened AMI id)',
+      validation: [
+        {
+          condition: '${can(regex("^ami-[0-9a-f]{8,17}$", var.ami_id))}',
+          errorMessage: 'ami_id must look like ami-0123456789abcdef0',
+        },
+      ],
+    });
+    ami.overrideLogicalId('ami_id');
+
+    const key =
+      tier.encryption === 'kms-customer'
+        ? new CustomerKey(this, 'DataKey', {
+            alias: name('data'),
+            description: `KFM ${tier.name} data at rest (bucket, database, volumes)`,
+            protect: tier.protectState,
+          })
+        : undefined;
+    if (key) labelScope(key, { policyLabel: 'restricted', zone: 'raw' });
+
+    this.network = new PrivateNetwork(this, 'Network', {
+      tier,
+      region: props.region,
+      namePrefix: prefix,
+      flowLogBucketName: logBucket,
+    });
+    labelScope(this.network, { policyLabel: 'internal', zone: 'published' });
+    const vpcId = this.network.vpc.id;
+    const subnetIds = this.network.subnets.map((s) => s.id);
+
+    // Security groups reference each other only in ingress; egress names CIDRs, so there is no cycle.
+    const lbSg =
+      tier.compute === 'ha'
+        ? new GuardedSecurityGroup(this, 'LoadBalancerSecurityGroup', {
+            vpcId,
+            name: name('lb'),
+            description: `KFM ${tier.name} internal load balancer; ingress only after validation`,
+            ingress: tier.publicIngressValidated
+              ? [{ description: 'HTTPS from validated sources', port: 443, cidrBlocks: tier.ingressCidrs }]
+              : [],
+            egress: [{ description: 'to backend', port: BACKEND_PORT, cidrBlocks: [tier.vpcCidr] }],
+          })
+        : undefined;
+    const appSg = new GuardedSecurityGroup(this, 'BackendSecurityGroup', {
+      vpcId,
+      name: name('backend'),
+      description: `KFM ${tier.name} backend`,
+      ingress: [
+        lbSg
+          ? { description: 'from the load balancer', port: BACKEND_PORT, securityGroupIds: [lbSg.id] }
+          : { description: 'from inside the tier network', port: BACKEND_PORT, cidrBlocks: [tier.vpcCidr] },
+      ],
+      egress: [
+        { description: 'to the database', port: DB_PORT, cidrBlocks: [tier.vpcCidr] },
+        {
+          description: 'to S3 via the gateway endpoint',
+          port: 443,
+          prefixListIds: [this.network.s3Endpoint.prefixListId],
+        },
+      ],
+    });
+    const dbSg = new GuardedSecurityGroup(this, 'DatabaseSecurityGroup', {
+      vpcId,
+      name: name('db'),
+      description: `KFM ${tier.name} database; backend only`,
+      ingress: [{ description: 'from the backend', port: DB_PORT, securityGroupIds: [appSg.id] }],
+    });
+    for (const sg of [lbSg, appSg]) if (sg) labelScope(sg, { policyLabel: 'internal', zone: 'published' });
+    labelScope(dbSg, { policyLabel: 'restricted', zone: 'catalog' });
+
+    // The governed API's identity: the backend's instance role. Zone roles trust it (role chaining).
+    const workload = new Construct(this, 'Workload');
+    labelScope(workload, { policyLabel: 'internal', zone: 'published' });
+    const workloadRole = new IamRole(workload, 'Role', {
+      name: name('backend'),
+      description: `KFM ${tier.name} governed API (backend instances)`,
+      assumeRolePolicy: new DataAwsIamPolicyDocument(workload, 'TrustPolicy', {
+        statement: [
+          {
+            effect: 'Allow',
+            actions: ['sts:AssumeRole'],
+            principals: [{ type: 'Service', identifiers: ['ec2.amazonaws.com'] }],
+          },
+        ],
+      }).json,
+    });
+    new IamRolePolicy(workload, 'AssumeZoneRoles', {
+      name: name('assume-zone-roles'),
+      role: workloadRole.name,
+      policy: new DataAwsIamPolicyDocument(workload, 'AssumeZoneRolesDocument', {
+        statement: [
+          {
+            effect: 'Allow',
+            actions: ['sts:AssumeRole'],
+            resources: TIER_ZONES.filter((z) => z !== 'published')
+              .flatMap((z) => [
+                `arn:aws:iam::*:role/${name(`${z}-reader`)}`,
+                `arn:aws:iam::*:role/${name(`${z}-writer`)}`,
+              ])
+              .concat([`arn:aws:iam::*:role/${name('published-writer')}`]),
+          },
+        ],
+      }).json,
+    });
+    const profile = new IamInstanceProfile(workload, 'InstanceProfile', {
+      name: name('backend'),
+      role: workloadRole.name,
+    });
+
+    this.bucket = new SecureBucket(this, 'DataBucket', {
+      bucketName: tierBucketName(prefix, tier.name),
+      kmsKey: key,
+      accessLogs: { bucketName: logBucket, prefix: `s3-access/${tier.name}/` },
+      noncurrentVersionDays: tier.noncurrentVersionDays,
+      protect: tier.protectState,
+      forceDestroy: !tier.protectState,
+    });
+    labelScope(this.bucket, { policyLabel: 'restricted', zone: 'raw' });
+    const zoneIds = {
+      raw: 'RawZone',
+      work: 'WorkZone',
+      processed: 'ProcessedZone',
+      catalog: 'CatalogZone',
+      published: 'PublishedZone',
+    };
+    this.zones = TIER_ZONES.map(
+      (zone) =>
+        new StorageZone(this, zoneIds[zone], {
+          zone,
+          tier,
+          bucket: this.bucket,
+          kmsKey: key,
+          namePrefix: prefix,
+          workloadRole,
+          governedApiRole: workloadRole,
+        }),
+    );
+
+    this.database = new Database(this, 'Database', {
+      tier,
+      namePrefix: prefix,
+      subnetIds,
+      securityGroup: dbSg,
+      kmsKey: key,
+    });
+    labelScope(this.database, { policyLabel: 'restricted', zone: 'catalog' });
+
+    if (!props.rollback) {
+      this.compute = new BackendCompute(this, 'Backend', {
+        tier,
+        namePrefix: prefix,
+        subnetIds,
+        vpcId,
+        appSecurityGroup: appSg,
+        lbSecurityGroup: lbSg,
+        instanceProfileName: profile.name,
+        amiId: ami.stringValue,
+        kmsKey: key,
+        logBucketName: logBucket,
+      });
+      labelScope(this.compute, { policyLabel: 'internal', zone: 'published' });
+    }
+
+    const monitoring = new Monitoring(this, 'Monitoring', { topicName: name('alarms'), alarmPrefix: name('alarm') });
+    labelScope(monitoring, { policyLabel: 'internal', zone: 'audit' });
+    const db = { DBInstanceIdentifier: this.database.instance.identifier };
+    monitoring.addAlarm({
+      id: 'DatabaseCpuHigh',
+      namespace: 'AWS/RDS',
+      metricName: 'CPUUtilization',
+      dimensions: db,
+      statistic: 'Average',
+      comparison: 'GreaterThanThreshold',
+      threshold: 80,
+      evaluationPeriods: 5,
+      description: 'Database CPU above 80% for 5 minutes',
+    });
+    monitoring.addAlarm({
+      id: 'DatabaseStorageLow',
+      namespace: 'AWS/RDS',
+      metricName: 'FreeStorageSpace',
+      dimensions: db,
+      statistic: 'Minimum',
+      comparison: 'LessThanThreshold',
+      threshold: 2 * 1024 ** 3,
+      description: 'Database free storage below 2 GiB',
+    });
+    const compute = this.compute;
+    if (compute?.instance) {
+      monitoring.addAlarm({
+        id: 'BackendStatusCheckFailed',
+        namespace: 'AWS/EC2',
+        metricName: 'StatusCheckFailed',
+        dimensions: { InstanceId: compute.instance.id },
+        statistic: 'Maximum',
+        comparison: 'GreaterThanOrEqualToThreshold',
+        threshold: 1,
+        description: 'Backend instance failed its health (status) checks',
+      });
+    }
+    if (compute?.loadBalancer && compute.targetGroup && compute.autoScalingGroup) {
+      monitoring.addAlarm({
+        id: 'BackendUnhealthyHosts',
+        namespace: 'AWS/ApplicationELB',
+        metricName: 'UnHealthyHostCount',
+        dimensions: { TargetGroup: compute.targetGroup.arnSuffix, LoadBalancer: compute.loadBalancer.arnSuffix },
+        statistic: 'Maximum',
+        comparison: 'GreaterThanThreshold',
+        threshold: 0,
+        description: 'A backend target fails the load balancer health check',
+      });
+      monitoring.addAlarm({
+        id: 'Backend5xx',
+        namespace: 'AWS/ApplicationELB',
+        metricName: 'HTTPCode_Target_5XX_Count',
+        dimensions: { LoadBalancer: compute.loadBalancer.arnSuffix },
+        statistic: 'Sum',
+        comparison: 'GreaterThanThreshold',
+        threshold: 10,
+        treatMissingData: 'notBreaching',
+        description: 'More than 10 backend 5xx responses a minute',
+      });
+      monitoring.addAlarm({
+        id: 'BackendCapacityLow',
+        namespace: 'AWS/AutoScaling',
+        metricName: 'GroupInServiceInstances',
+        dimensions: { AutoScalingGroupName: compute.autoScalingGroup.name },
+        statistic: 'Minimum',
+        comparison: 'LessThanThreshold',
+        threshold: tier.minInstances,
+        description: `Fewer than ${tier.minInstances} backend instances in service`,
+      });
+    }
+
+    if (tier.cloudTrail) {
+      const trail = new AuditTrail(this, 'AuditTrail', {
+        trailName: name('trail'),
+        logBucketName: logBucket,
+        keyPrefix: `cloudtrail/${tier.name}`,
+        dataBucketArn: this.bucket.arn,
+      });
+      labelScope(trail, { policyLabel: 'internal', zone: 'audit' });
+    }
+
+    new TerraformOutput(this, 'DataBucketName', { value: this.bucket.bucket.bucket }).overrideLogicalId('data_bucket');
+    new TerraformOutput(this, 'AlarmTopicArn', { value: monitoring.topic.arn }).overrideLogicalId('alarm_topic_arn');
+  }
+}
