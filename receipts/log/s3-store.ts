@@ -49,6 +49,9 @@ export class S3Store extends BaseStore {
       throw new ReceiptError('STORE_INVALID', `--store "${spec}": expected s3://BUCKET/PREFIX with a valid bucket name`);
     }
     const prefix = m[2].replace(/^\/+|\/+$/g, '');
+    // The SDK warns on stderr that future releases need node >= 22; the CLI's stderr is for
+    // problems only (one line each), and this project supports node >= 20.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const client = new S3Client({
       endpoint: endpoint || undefined,
       region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
