@@ -77,6 +77,7 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
     outputs: null as ApplyStreamFacts['outputs'],
   };
   const lines = text.split('\n');
+  let planSummaryLine: number | undefined;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '') continue;
@@ -152,7 +153,10 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
         }
         const operation = typeof c.operation === 'string' ? c.operation : null;
         if (operation === 'plan') {
-          throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: change_summary.changes.operation is "plan": this is a plan -json stream, not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`);
+          // `apply -json` without a saved plan prints the plan's summary first; only a stream with
+          // nothing but plan summaries and no apply hooks is a plan stream (checked at the end).
+          planSummaryLine ??= i + 1;
+          break;
         }
         facts.changeSummary = {
           add: c.add as number,
@@ -182,6 +186,10 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
       default:
         break;
     }
+  }
+  const hooks = (facts.types.apply_start ?? 0) + (facts.types.apply_complete ?? 0) + (facts.types.apply_errored ?? 0);
+  if (planSummaryLine !== undefined && facts.changeSummary === null && hooks === 0) {
+    throw new ReceiptError('APPLY_STREAM_INVALID', `${source}: line ${planSummaryLine}: change_summary.changes.operation is "plan" and there is no apply: this is a plan -json stream, not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`);
   }
   if (facts.lines === 0) throw new ReceiptError('APPLY_STREAM_INVALID', `${source}: no messages; expected the stdout of "terraform apply -json PLANFILE"`);
   return facts;
