@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# plan.sh — synth + terraform init + plan for one AWS stack; writes plans/ENV.tfplan and
+# plans/ENV.plan.json (`terraform show -json`, written atomically).
+# Usage: scripts/plan.sh ENV [--rollback] [--no-synth]
+#   ENV          dev | stage | prod | audit
+#   --rollback   plan the tier's documented rollback (plan 21.03) instead of the tier itself:
+#                  dev    destroy plan of every dev resource (force_destroy empties the bucket:
+#                         zero residue; its logs stay in the audit stack by design)
+#                  stage  destroy plan of the stage stack only (dev has its own state: untouched)
+#                  prod   plan of the rollback variant (KFM_PROD_ROLLBACK=1): ingress disabled,
+#                         compute torn down, data, keys and logs kept (prevent_destroy on them)
+#                Output: plans/ENV.rollback.tfplan and plans/ENV.rollback.plan.json.
+#   --no-synth   reuse the existing synth output (run scripts/synth.sh once for many plans)
+# Environment: KFM_OFFLINE=1 (no network, no cloud account), KFM_SYNTH_DIR (default cdktf.out),
+# KFM_PLANS_DIR (default plans/), KFM_STATE_DIR (default .kfm; state in $KFM_STATE_DIR/state/ENV.tfstate).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+env_name= rollback=0 synth=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --help | -h) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --rollback) rollback=1; shift ;;
+    --no-synth) synth=0; shift ;;
+    dev | stage | prod | audit) [ -z "$env_name" ] || { echo "plan.sh: one ENV only" >&2; exit 2; }; env_name=$1; shift ;;
+    *) echo "plan.sh: unknown argument '$1'; ENV is one of dev, stage, prod, audit (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ -n "$env_name" ] || { echo "plan.sh: ENV missing; one of dev, stage, prod, audit (see --help)" >&2; exit 2; }
+if [ "$rollback" = 1 ] && [ "$env_name" = audit ]; then
+  echo "plan.sh: the audit stack has no rollback: it is the append-only record rollbacks are judged by" >&2
+  exit 2
+fi
+
+# shellcheck source=lib/tf-env.sh
+. "$root/scripts/lib/tf-env.sh"
+state_dir=${KFM_STATE_DIR:-$root/.kfm}
+synth_dir=${KFM_SYNTH_DIR:-$root/cdktf.out}
+plans_dir=${KFM_PLANS_DIR:-$root/plans}
+name=$env_name destroy=()
+if [ "$rollback" = 1 ]; then
+  name=$env_name.rollback
+  if [ "$env_name" = prod ]; then
+    # The variant is synthesized apart so the normal synth output is never replaced by it.
+    synth_dir=$state_dir/synth-prod-rollback
+    synth=1
+    export KFM_PROD_ROLLBACK=1
+  else
+    destroy=(-destroy)
+  fi
+fi
+if [ "$synth" = 1 ]; then
+  bash "$root/scripts/synth.sh" --out "$synth_dir"
+fi
+stack=$synth_dir/stacks/$env_name
+[ -f "$stack/cdk.tf.json" ] || { echo "plan.sh: $stack/cdk.tf.json missing; run scripts/synth.sh or drop --no-synth" >&2; exit 1; }
+
+mkdir -p "$state_dir/state" "$plans_dir"
+plans_dir=$(cd "$plans_dir" && pwd)
+terraform -chdir="$stack" init -input=false -no-color -reconfigure \
+  -backend-config="path=$state_dir/state/$env_name.tfstate" >&2
+plan=$plans_dir/$name.tfplan
+terraform -chdir="$stack" plan -input=false -no-color -lock-timeout=60s "${destroy[@]}" -out="$plan.tmp" >&2
+mv -f "$plan.tmp" "$plan"
+terraform -chdir="$stack" show -json "$plan" > "$plans_dir/$name.plan.json.tmp"
+mv -f "$plans_dir/$name.plan.json.tmp" "$plans_dir/$name.plan.json"
+echo "$plans_dir/$name.plan.json"
