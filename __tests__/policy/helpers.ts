@@ -1,0 +1,53 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const REPO_ROOT = join(__dirname, '..', '..');
+export const FIXTURES = join(REPO_ROOT, '__tests__', 'fixtures', 'policy');
+export const PLANTED = ['AKIAKFMPLANTED00001Q', 'kfm-planted-secret-Zq9x', 'kfm-planted-dbpass-Zq9x'];
+
+export function readJson(path: string): unknown {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+/** The env of scripts/lib/tf-env.sh with KFM_OFFLINE=1 (local provider mirror, fake credentials). */
+export function terraformEnv(): NodeJS.ProcessEnv {
+  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts', 'lib', 'tf-env.sh'), '--print'], {
+    env: { ...process.env, KFM_OFFLINE: '1' },
+    encoding: 'utf8',
+  });
+  const env: NodeJS.ProcessEnv = { ...process.env, KFM_OFFLINE: '1' };
+  for (const line of out.split('\n')) {
+    const m = /^export ([A-Z_]+)=(.*)$/.exec(line);
+    if (m) env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
+  }
+  return env;
+}
+
+/** Real `terraform init` + `plan` + `show -json` of a fixture folder in a temp dir; returns the plan JSON path. */
+export function planFixture(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `kfm-policy-${name}-`));
+  cpSync(join(FIXTURES, name, 'main.tf.json'), join(dir, 'main.tf.json'));
+  const env = terraformEnv();
+  const run = (args: string[]): string => {
+    const r = spawnSync('terraform', args, { cwd: dir, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    if (r.status !== 0) throw new Error(`terraform ${args[0]} failed in ${dir}: ${r.stderr}`);
+    return r.stdout;
+  };
+  run(['init', '-input=false', '-backend=false']);
+  run(['plan', '-input=false', '-lock=false', '-refresh=false', '-out=tfplan']);
+  const planJson = join(dir, 'plan.json');
+  require('node:fs').writeFileSync(planJson, run(['show', '-json', 'tfplan']));
+  return planJson;
+}
+
+/** Run the real CLI (`tsx receipts/cli.ts`) from the repo root. */
+export function kfm(args: string[], env: NodeJS.ProcessEnv = {}): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'receipts/cli.ts', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, KFM_POLICY_NOW: '2025-06-01', ...env },
+    encoding: 'utf8',
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
