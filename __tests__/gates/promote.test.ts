@@ -67,7 +67,7 @@ class Ledger {
       kind: 'kfm.infra.DriftReceipt',
       env,
       repo: { commit: COMMIT },
-      summary: { total: drifted },
+      summary: { drifted, create: 0, update: drifted, delete: 0, replace: 0, move: 0, other: 0, checks_failed: 0 },
     });
   }
   smoke(env: string, status = 'pass'): string {

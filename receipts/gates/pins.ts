@@ -1,13 +1,19 @@
 import { Env } from '../commands/args';
+import { isReceiptError } from '../errors';
 
 /**
  * The policy bundle digest pinned for a tier (seed 000 "Policy parity": pin policy bundle versions
- * per env, block mismatches). Read from the policy pack's committed pins; undefined when unpinned,
- * which the gates treat as a failure.
+ * per env, block mismatches), from receipts/policy/config/pins.json. Undefined when unpinned or
+ * malformed, which the gates treat as a failing item.
  */
 export function pinnedBundleDigest(env: Env): string | undefined {
-  // Loaded lazily so `kfm gate` does not pay for the policy pack unless it judges a plan.
+  // Loaded lazily so `kfm gate` pays for the policy pack only when it judges a plan receipt.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const pins = require('../policy/pins') as { pinnedDigest(env: Env): string | undefined };
-  return pins.pinnedDigest(env);
+  const { pinnedDigest } = require('../policy/bundle') as typeof import('../policy/bundle');
+  try {
+    return pinnedDigest(env);
+  } catch (e) {
+    if (isReceiptError(e)) return undefined;
+    throw e;
+  }
 }

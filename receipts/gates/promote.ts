@@ -176,7 +176,14 @@ function tierProven(input: GateInput, env: Env): GateItem[] {
     });
   }
 
-  const drift = latest(of(input, PREDICATE_TYPES.drift, env).filter((d) => d.seq > apply.seq));
+  // A scheduled drift run may execute at a newer commit; it names the deployed one as last_good.
+  const drifts = input.evidence.filter(
+    (e) =>
+      e.predicateType === PREDICATE_TYPES.drift &&
+      str(e.predicate, 'env') === env &&
+      (str(e.predicate, 'repo', 'commit') === input.commit || str(e.predicate, 'last_good') === input.commit),
+  );
+  const drift = latest(drifts.filter((d) => d.seq > apply.seq));
   if (!drift) {
     items.push({
       requirement: `${env} drift report`,
@@ -237,24 +244,15 @@ function tierProven(input: GateInput, env: Env): GateItem[] {
   return items;
 }
 
-/** Total drifted resources in a drift summary; undefined if unreadable (fails closed). */
+/**
+ * Drifted resources plus failed checks in a drift summary (`drifted`, `checks_failed`, as the
+ * drift receipt schema defines them); undefined when unreadable, which fails closed.
+ */
 export function driftCount(summary: unknown): number | undefined {
   if (typeof summary !== 'object' || summary === null) return undefined;
   const s = summary as Record<string, unknown>;
-  if (typeof s.total === 'number') return s.total;
-  const byAction = (typeof s.by_action === 'object' && s.by_action !== null ? s.by_action : s) as Record<
-    string,
-    unknown
-  >;
-  let n = 0;
-  let seen = false;
-  for (const v of Object.values(byAction)) {
-    if (typeof v === 'number') {
-      n += v;
-      seen = true;
-    }
-  }
-  return seen ? n : undefined;
+  if (typeof s.drifted !== 'number') return undefined;
+  return s.drifted + (typeof s.checks_failed === 'number' ? s.checks_failed : 0);
 }
 
 function approvalItems(input: GateInput, plan: Evidence | undefined): GateItem[] {
