@@ -132,7 +132,7 @@ describe('bad input: exit 2, one line naming file and field, nothing written', (
     ['an apply stream', () => join(LIFECYCLE, '2-change.apply.jsonl'), /UI stream .* not a plan JSON/],
     ['a plan stream', () => join(LIFECYCLE, '2-change.plan.jsonl'), /UI stream/],
     ['a state file', () => join(LIFECYCLE, '2-change.show-state.json'), /looks like a state/],
-    ['an unknown action', () => bad('act.json', JSON.stringify({ ...plan, resource_changes: [{ ...plan.resource_changes[0], change: { ...plan.resource_changes[0].change, actions: ['explode'] } }] })), /resource_changes\[0\]\.change\.actions of terraform_data\.\S+ is \["explode"\]/],
+    ['an unknown action', () => bad('act.json', JSON.stringify({ ...plan, resource_changes: [{ ...plan.resource_changes[0], change: { ...plan.resource_changes[0].change, actions: ['explode'] } }] })), /resource_changes\[0\]\.change\.actions of terraform_data\.\S+ is not a Terraform plan action list/],
     ['a missing change', () => bad('nochange.json', JSON.stringify({ ...plan, resource_changes: [{ ...plan.resource_changes[0], change: undefined }] })), /resource_changes\[0\]\.change/],
     ['a missing address', () => bad('noaddr.json', JSON.stringify({ ...plan, resource_changes: [{ ...plan.resource_changes[0], address: undefined }] })), /resource_changes\[0\]\.address/],
     ['a missing file', () => join(dir, 'does-not-exist.json'), /not found/],

@@ -1,7 +1,6 @@
 import { ReceiptError } from '../errors';
 import { CommitmentKey, commit } from '../redact/commitment';
 import { changedPaths, ChangedPath, PathStep, UNKNOWN } from '../redact/diff';
-import { echoSafe } from '../redact/safe-json';
 import { RawChange, RawResourceChange } from './parse-plan';
 
 /** One label per plan `change.actions` list (Terraform's jsonplan vocabulary, not the UI stream's). */
@@ -24,7 +23,7 @@ export function classifyActions(actions: readonly string[], at: string, address:
   if (label === undefined) {
     throw new ReceiptError(
       'PLAN_ACTION_UNKNOWN',
-      `${source}: ${at} of ${address} is [${actions.map(echoSafe).join(', ')}], not a Terraform plan action list (no-op, create, read, update, delete, forget, delete+create, create+delete, create+forget); upgrade kfm if Terraform added one`,
+      `${source}: ${at} of ${address} is not a Terraform plan action list (got ${actions.length} value(s), not shown) (no-op, create, read, update, delete, forget, delete+create, create+delete, create+forget); upgrade kfm if Terraform added one`,
     );
   }
   return label;

@@ -27,7 +27,10 @@ export function syntaxKind(e: unknown): string {
   return 'syntax error';
 }
 
-/** Strings from input that are safe to echo in a message: short identifiers only. */
+/**
+ * Input values are never echoed in messages (any field of malformed input may hold a secret), except
+ * version-like strings ("2.0"), which say what was wrong without being able to carry a secret.
+ */
 export function echoSafe(v: unknown): string {
-  return typeof v === 'string' && /^[A-Za-z0-9_.\-]{1,40}$/.test(v) ? `"${v}"` : '(value not shown)';
+  return typeof v === 'string' && /^\d{1,4}(\.\d{1,4}){0,3}$/.test(v) ? `"${v}"` : '(value not shown)';
 }
