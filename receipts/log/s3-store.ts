@@ -59,6 +59,12 @@ export class S3Store extends BaseStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 3,
+      // Static keys from the given environment (the CLI passes process.env); otherwise the
+      // SDK's standard chain (env, profile, SSO, instance metadata) applies.
+      credentials:
+        env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+          ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN }
+          : undefined,
     });
     return new S3Store(spec, client, m[1], prefix === '' ? '' : `${prefix}/`);
   }
