@@ -18,6 +18,8 @@ export interface PolicyStatement {
   readonly effect: unknown;
   /** `[{test, variable, values[]}]` */
   readonly conditions: Array<{ test: unknown; variable: unknown; values: unknown[] }>;
+  /** `Service` principals (e.g. logging.s3.amazonaws.com). */
+  readonly services: string[];
 }
 
 function asArray(v: unknown): unknown[] {
@@ -46,7 +48,12 @@ export function statementsOfJson(text: string): PolicyStatement[] | undefined {
         }
       }
     }
-    return { effect: st.Effect, conditions };
+    const principal = st.Principal;
+    const services =
+      principal && typeof principal === 'object'
+        ? asArray((principal as Record<string, unknown>).Service).map(String)
+        : [];
+    return { effect: st.Effect, conditions, services };
   });
 }
 
@@ -57,8 +64,13 @@ export function statementsOfDocument(doc: ResourceView): PolicyStatement[] | 'un
   return leaves.map((l) => {
     const st = (l as { value: unknown }).value as Record<string, unknown>;
     const conds = Array.isArray(st.condition) ? st.condition : st.condition ? [st.condition] : [];
+    const principals = Array.isArray(st.principals) ? st.principals : st.principals ? [st.principals] : [];
     return {
       effect: st.effect ?? 'Allow',
+      services: principals
+        .map((p) => (p ?? {}) as Record<string, unknown>)
+        .filter((p) => p.type === 'Service')
+        .flatMap((p) => asArray(p.identifiers).map(String)),
       conditions: conds.map((c) => {
         const cc = (c ?? {}) as Record<string, unknown>;
         return { test: cc.test, variable: cc.variable, values: asArray(cc.values) };
@@ -107,4 +119,19 @@ export function deniesInsecureTransport(statements: readonly PolicyStatement[]):
           c.values.some((v) => String(v).toLowerCase() === 'false'),
       ),
   );
+}
+
+/** AWS refuses server access log delivery into a bucket with object lock default retention. */
+export const LOG_DELIVERY_SERVICE = 'logging.s3.amazonaws.com';
+
+/** True when the bucket is an S3 server access log target (by a logging resource or its policy). */
+export function isAccessLogTarget(ctx: RuleContext, bucket: ResourceView): boolean {
+  if (ctx.linked(bucket, 'aws_s3_bucket_logging', 'target_bucket').length > 0) return true;
+  return ctx.linked(bucket, 'aws_s3_bucket_policy').some((p) => {
+    const st = statementsOfBucketPolicy(ctx, p);
+    return (
+      st !== 'unknown' &&
+      st.some((s) => String(s.effect).toLowerCase() === 'allow' && s.services.includes(LOG_DELIVERY_SERVICE))
+    );
+  });
 }

@@ -3,10 +3,13 @@ import { bad, defineRule, ok, WHOLE_CONFIGURATION } from '../rule';
 /** Prod failures page someone: at least one metric alarm with an action. */
 export const rule = defineRule(__filename, {
   severity: 'error',
-  description: 'In prod, at least one CloudWatch metric alarm has alarm_actions.',
+  description:
+    'In prod, a configuration with AWS resources has at least one CloudWatch metric alarm with alarm_actions.',
   remediation: 'Add an aws_cloudwatch_metric_alarm with alarm_actions pointing at the on-call SNS topic.',
   evaluate(ctx) {
     if (ctx.env !== 'prod') return [];
+    // CloudWatch alarms watch AWS resources: a configuration with none (a Kubernetes-only stack) is not judged.
+    if (!ctx.input.resources.some((r) => r.mode === 'managed' && r.type.startsWith('aws_'))) return [];
     const alarms = ctx.ofType('aws_cloudwatch_metric_alarm');
     // A list of references has a known length even when its elements are unknown at plan time.
     const withActions = alarms.filter(

@@ -1,10 +1,11 @@
 import { bad, defineRule, knownValues, ok, Outcome, requireBool } from '../rule';
-import { zoneOf } from '../s3';
+import { isAccessLogTarget, zoneOf } from '../s3';
 
 /** The audit ledger is append-only: object lock on, COMPLIANCE default retention. */
 export const rule = defineRule(__filename, {
   severity: 'error',
-  description: 'Every audit-zone S3 bucket has object lock enabled with a COMPLIANCE-mode default retention.',
+  description:
+    'Every audit-zone S3 bucket (except a server access log target) has object lock enabled with a COMPLIANCE-mode default retention.',
   remediation:
     'Set object_lock_enabled = true on the bucket and add an aws_s3_bucket_object_lock_configuration referencing it with rule.default_retention { mode = "COMPLIANCE", days or years > 0 }.',
   evaluate(ctx) {
@@ -12,6 +13,9 @@ export const rule = defineRule(__filename, {
     for (const b of ctx.ofType('aws_s3_bucket')) {
       const zone = zoneOf(b);
       if (zone === undefined || (zone !== 'unknown' && zone !== 'audit')) continue;
+      // AWS refuses server access log delivery into a bucket with default retention, so the
+      // audit zone's access-log target is exempt; its other controls still apply.
+      if (isAccessLogTarget(ctx, b)) continue;
       if (zone === 'unknown') {
         out.push(bad(b.address, 'zone tag is unknown at this stage, so the audit object lock cannot be verified'));
         continue;
