@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# apply.sh — apply exactly the approved plan of one tier, and always record what happened.
+# Usage: scripts/apply.sh ENV [--plan-file FILE]
+#   ENV          dev | stage | prod
+#   --plan-file  the binary plan (default: plans/ENV.tfplan from scripts/plan.sh)
+# 1. `kfm gate apply`: the plan file's sha256 must be a subject of the newest trusted ENV plan
+#    receipt for the commit in the audit ledger (passing policy with the pinned bundle), and for
+#    stage/prod the promotion gate into ENV must hold. Otherwise: refuse (exit 1), nothing applied.
+# 2. `terraform apply -json PLAN` (the saved plan: Terraform itself refuses a stale one).
+# 3. `kfm receipt apply` + `kfm audit append`, EVEN WHEN THE APPLY FAILED.
+# Exit: terraform's exit status (0 applied); 1 refused or failed; 2 usage.
+# Environment: see scripts/lib/kfm-env.sh (KFM_KEY, KFM_PUB, KFM_AUDIT_STORE, KFM_COMMIT), KFM_OFFLINE=1.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+env_name= plan_file=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --help | -h) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --plan-file) [ $# -ge 2 ] || { echo "apply.sh: --plan-file needs a path" >&2; exit 2; }; plan_file=$2; shift 2 ;;
+    -*) echo "apply.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+    *) [ -z "$env_name" ] || { echo "apply.sh: one ENV only" >&2; exit 2; }; env_name=$1; shift ;;
+  esac
+done
+# shellcheck source=lib/kfm-env.sh
+. "$root/scripts/lib/kfm-env.sh"
+kfm_require_env "$env_name"
+kfm_require_commit
+# shellcheck source=lib/tf-env.sh
+. "$root/scripts/lib/tf-env.sh"
+plan_file=${plan_file:-$KFM_PLANS_DIR/$env_name.tfplan}
+[ -f "$plan_file" ] || kfm_die "$plan_file not found; run scripts/plan.sh $env_name first" 2
+mapfile -t pubs < <(kfm_pub_args)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+if ! kfm gate apply --env "$env_name" --plan-file "$plan_file" --store "$KFM_AUDIT_STORE" "${pubs[@]}" \
+  --commit "$KFM_COMMIT" --json > "$work/gate.json"; then
+  kfm_die "refusing to apply $plan_file: it is not the approved, receipted $env_name plan (see the BLOCKED lines above)" 1
+fi
+seq=$(jq -r '.plan_receipt.seq' "$work/gate.json")
+kfm audit get --store "$KFM_AUDIT_STORE" --seq "$seq" > "$work/plan-receipt.json"
+
+kfm_tf_init "$env_name"
+stream=$KFM_PLANS_DIR/$env_name.apply.jsonl
+set +e
+terraform -chdir="$KFM_SYNTH_DIR/stacks/$env_name" apply -json -input=false -lock-timeout=60s "$(cd "$(dirname "$plan_file")" && pwd)/$(basename "$plan_file")" > "$stream.tmp"
+tf_rc=$?
+set -e
+mv -f "$stream.tmp" "$stream"
+
+out=$(kfm_receipt_path "$env_name" apply "$stream")
+kfm receipt apply "$stream" --plan-receipt "$work/plan-receipt.json" --env "$env_name" --key "$KFM_KEY" \
+  --out "$out" --commit "$KFM_COMMIT" --json >&2
+kfm audit append "$out" --store "$KFM_AUDIT_STORE"
+if [ "$tf_rc" -ne 0 ]; then
+  echo "apply.sh: terraform apply failed (exit $tf_rc); the failure is recorded in $out and the ledger" >&2
+  exit 1
+fi

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# drift.sh — detect drift of one tier and record it (seed 000 "Drift report").
+# Usage: scripts/drift.sh ENV [--no-synth]
+#   ENV         dev | stage | prod
+#   --no-synth  reuse the existing synth output
+# Runs a refresh-only plan (`terraform plan -refresh-only`), turns it into a signed drift
+# receipt (`kfm receipt drift --last-good COMMIT`) and appends it to the audit ledger.
+# Exit: 0 no drift; 1 drift found (or failed checks), recorded; 2 usage. Mutates no resource.
+# Environment: see scripts/lib/kfm-env.sh (KFM_KEY, KFM_AUDIT_STORE, KFM_COMMIT), KFM_OFFLINE=1.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+env_name= synth=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --help | -h) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-synth) synth=0; shift ;;
+    -*) echo "drift.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+    *) [ -z "$env_name" ] || { echo "drift.sh: one ENV only" >&2; exit 2; }; env_name=$1; shift ;;
+  esac
+done
+# shellcheck source=lib/kfm-env.sh
+. "$root/scripts/lib/kfm-env.sh"
+kfm_require_env "$env_name"
+kfm_require_commit
+# shellcheck source=lib/tf-env.sh
+. "$root/scripts/lib/tf-env.sh"
+[ "$synth" = 1 ] && bash "$root/scripts/synth.sh" --out "$KFM_SYNTH_DIR" >&2
+kfm_tf_init "$env_name"
+mkdir -p "$KFM_PLANS_DIR"
+plan=$KFM_PLANS_DIR/$env_name.drift.tfplan
+terraform -chdir="$KFM_SYNTH_DIR/stacks/$env_name" plan -refresh-only -input=false -no-color -lock-timeout=60s -out="$plan" >&2
+terraform -chdir="$KFM_SYNTH_DIR/stacks/$env_name" show -json "$plan" > "$plan.json.tmp"
+mv -f "$plan.json.tmp" "$KFM_PLANS_DIR/$env_name.drift.plan.json"
+out=$(kfm_receipt_path "$env_name" drift "$KFM_PLANS_DIR/$env_name.drift.plan.json")
+kfm receipt drift "$KFM_PLANS_DIR/$env_name.drift.plan.json" --env "$env_name" --key "$KFM_KEY" --out "$out" \
+  --last-good "$KFM_COMMIT" --commit "$KFM_COMMIT" --json > "$out.summary"
+kfm audit append "$out" --store "$KFM_AUDIT_STORE"
+drifted=$(jq '.summary.drifted + .summary.checks_failed' "$out.summary")
+rm -f "$out.summary"
+if [ "$drifted" != 0 ]; then
+  echo "drift.sh: $env_name drifted ($drifted resource change(s) or failed checks); see $out" >&2
+  exit 1
+fi
+echo "drift.sh: $env_name has no drift" >&2

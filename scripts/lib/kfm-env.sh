@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# kfm-env.sh — shared settings of the deploy-side scripts (apply, drift, smoke, main). Source it.
+#   KFM_KEY          signing key (default: .kfm/keys/kfm-signing.key)
+#   KFM_PUB          trusted public key(s), ':'-separated (default: the pub next to KFM_KEY);
+#                    keys/approvers/*.pub are added for the prod approval check
+#   KFM_AUDIT_STORE  audit ledger: a directory or s3://BUCKET/PREFIX (default: .kfm/audit)
+#   KFM_RECEIPTS_DIR where new receipts are written (default: receipts-out/)
+#   KFM_COMMIT       commit being deployed (default: GITHUB_SHA, else git rev-parse HEAD)
+set -euo pipefail
+kfm_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KFM_STATE_DIR=${KFM_STATE_DIR:-$kfm_root/.kfm}
+KFM_KEY=${KFM_KEY:-$KFM_STATE_DIR/keys/kfm-signing.key}
+KFM_PUB=${KFM_PUB:-${KFM_KEY%.key}.pub}
+KFM_AUDIT_STORE=${KFM_AUDIT_STORE:-$KFM_STATE_DIR/audit}
+KFM_RECEIPTS_DIR=${KFM_RECEIPTS_DIR:-$kfm_root/receipts-out}
+KFM_SYNTH_DIR=${KFM_SYNTH_DIR:-$kfm_root/cdktf.out}
+KFM_PLANS_DIR=${KFM_PLANS_DIR:-$kfm_root/plans}
+if [ -z "${KFM_COMMIT:-}" ]; then
+  KFM_COMMIT=${GITHUB_SHA:-$(git -C "$kfm_root" rev-parse HEAD 2>/dev/null || true)}
+fi
+export KFM_STATE_DIR KFM_KEY KFM_PUB KFM_AUDIT_STORE KFM_RECEIPTS_DIR KFM_SYNTH_DIR KFM_PLANS_DIR KFM_COMMIT
+
+# The kfm CLI, built by `npm ci` (prepare) into dist/.
+kfm() { node "$kfm_root/dist/receipts/cli.js" "$@"; }
+
+# --pub flags for every trusted key.
+kfm_pub_args() {
+  local p f
+  IFS=: read -r -a p <<< "$KFM_PUB"
+  for f in "${p[@]}"; do [ -n "$f" ] && printf -- '--pub\n%s\n' "$f"; done
+  for f in "$kfm_root"/keys/approvers/*.pub; do [ -f "$f" ] && printf -- '--pub\n%s\n' "$f"; done
+  return 0
+}
+
+kfm_die() { echo "$(basename "$0"): $*" >&2; exit "${2:-1}"; }
+
+kfm_require_env() {
+  case "${1:-}" in dev | stage | prod) ;; *) echo "$(basename "$0"): ENV must be one of dev, stage, prod (got '${1:-}'); see --help" >&2; exit 2 ;; esac
+}
+
+kfm_require_commit() {
+  [[ "$KFM_COMMIT" =~ ^[0-9a-f]{7,64}$ ]] || { echo "$(basename "$0"): no commit known: set KFM_COMMIT or GITHUB_SHA, or run in a git checkout" >&2; exit 2; }
+}
+
+# Terraform in one stack's synthesized directory, with its state under $KFM_STATE_DIR/state/.
+kfm_tf_init() {
+  local env=$1 stack=$KFM_SYNTH_DIR/stacks/$1
+  [ -f "$stack/cdk.tf.json" ] || { echo "$(basename "$0"): $stack/cdk.tf.json missing; run scripts/synth.sh" >&2; exit 1; }
+  mkdir -p "$KFM_STATE_DIR/state"
+  terraform -chdir="$stack" init -input=false -no-color -reconfigure \
+    -backend-config="path=$KFM_STATE_DIR/state/$env.tfstate" >&2
+}
+
+# A new receipt file name: ENV.KIND.<first 12 hex of the input's sha256>[.N].receipt.json.
+# Never an existing name: receipts are never overwritten (kfm refuses to, too).
+kfm_receipt_path() {
+  local env=$1 kind=$2 input=$3 h base n=1
+  h=$(sha256sum "$input" | cut -c1-12)
+  mkdir -p "$KFM_RECEIPTS_DIR"
+  base=$KFM_RECEIPTS_DIR/$env.$kind.$h
+  if [ ! -e "$base.receipt.json" ]; then echo "$base.receipt.json"; return; fi
+  while [ -e "$base.$n.receipt.json" ]; do n=$((n + 1)); done
+  echo "$base.$n.receipt.json"
+}
