@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { POLICY_LABELS, ZONES } from '../../constructs/vocabulary';
@@ -231,6 +232,29 @@ describe('bundle, manifest and pins', () => {
     expect(readFileSync(join(REPO_ROOT, 'receipts/policy/config/pins.json'), 'utf8')).toBe(pinsText());
     for (const env of ['dev', 'stage', 'prod'] as const) expect(pinnedDigest(env)).toBe(currentBundle().digest);
     expect(currentBundle()).toEqual({ digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), rules: KFM_PACK.length });
+  });
+
+  it('gives the same bundle digest from compiled dist as from ts', () => {
+    const out = mkdtempSync(join(tmpdir(), 'kfm-policy-dist-'));
+    const tsc = spawnSync(
+      process.execPath,
+      [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      },
+    );
+    expect([tsc.stderr.slice(0, 200), existsSync(join(out, 'receipts', 'cli.js'))]).toEqual([expect.anything(), true]);
+    const r = spawnSync(
+      process.execPath,
+      [join(out, 'receipts', 'cli.js'), 'policy', 'check', '--synth', minimalSynth, '--env', 'dev', '--json'],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).bundle).toEqual(currentBundle());
   });
 
   it('has one rule per file under rules/, with the id taken from the file name', () => {
