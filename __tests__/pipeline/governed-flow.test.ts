@@ -1,0 +1,262 @@
+/**
+ * The governed flow end to end with the real Terraform, real processes and a real ledger:
+ * plan.sh → policy → plan receipt → ledger → apply.sh (refusing a stale plan) → drift.sh →
+ * smoke.sh → kfm gate promote, and a failing apply that is still recorded.
+ *
+ * The tiers are `terraform_data` stacks (Terraform's built-in provider), so every apply is real
+ * and offline; the scripts and the CLI are exactly the ones CI runs.
+ */
+import { execFileSync, spawnSync, SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'receipts', 'cli.js');
+const COMMIT = 'c0ffee'.padEnd(40, '0');
+
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+function stack(name: string, resources: Record<string, unknown>): void {
+  mkdirSync(join(dir, 'synth', 'stacks', name), { recursive: true });
+  writeFileSync(
+    join(dir, 'synth', 'stacks', name, 'cdk.tf.json'),
+    JSON.stringify(
+      { terraform: { backend: { local: { path: 'unused.tfstate' } } }, resource: { terraform_data: resources } },
+      null,
+      2,
+    ),
+  );
+}
+
+function run(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { cwd: ROOT, env: { ...env, ...extra }, encoding: 'utf8', timeout: 120_000 });
+}
+const kfm = (...args: string[]) => run(process.execPath, [CLI, ...args]);
+const script = (name: string, ...args: string[]) => run('bash', [join(ROOT, 'scripts', `${name}.sh`), ...args]);
+
+function ok(r: SpawnSyncReturns<string>): SpawnSyncReturns<string> {
+  if (r.status !== 0) throw new Error(`exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+/** plan.sh + policy on the plan + signed plan receipt + ledger append, as pr.yml/deploy.yml do. */
+function planAndRecord(tier: string): string {
+  ok(script('plan', tier, '--no-synth'));
+  const plans = join(dir, 'plans');
+  const policy = kfm('policy', 'check', '--plan', join(plans, `${tier}.plan.json`), '--env', tier, '--json');
+  expect(policy.status).toBe(0);
+  writeFileSync(join(plans, `${tier}.policy.json`), policy.stdout);
+  const out = join(dir, 'receipts', `${tier}.plan.${readdirSync(join(dir, 'receipts')).length}.json`);
+  ok(
+    kfm(
+      'receipt',
+      'plan',
+      join(plans, `${tier}.plan.json`),
+      '--env',
+      tier,
+      '--key',
+      env.KFM_KEY!,
+      '--out',
+      out,
+      '--plan-file',
+      join(plans, `${tier}.tfplan`),
+      '--policy',
+      join(plans, `${tier}.policy.json`),
+      '--commit',
+      COMMIT,
+      '--actor',
+      'author',
+      '--method',
+      'ci',
+    ),
+  );
+  ok(kfm('audit', 'append', out, '--store', env.KFM_AUDIT_STORE!));
+  return out;
+}
+
+function promote(to: string, ...extra: string[]) {
+  return kfm(
+    'gate',
+    'promote',
+    '--to',
+    to,
+    '--store',
+    env.KFM_AUDIT_STORE!,
+    '--pub',
+    env.KFM_PUB!,
+    '--commit',
+    COMMIT,
+    '--json',
+    ...extra,
+  );
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kfm-flow-'));
+  const tfEnv = execFileSync('bash', [join(ROOT, 'scripts', 'lib', 'tf-env.sh'), '--print'], {
+    encoding: 'utf8',
+    env: { ...process.env, KFM_OFFLINE: '1' },
+  });
+  env = { ...process.env, KFM_OFFLINE: '1' };
+  for (const line of tfEnv.split('\n')) {
+    const m = /^export ([A-Z_]+)=(.*)$/.exec(line);
+    if (m) env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
+  }
+  Object.assign(env, {
+    KFM_STATE_DIR: join(dir, 'state'),
+    KFM_SYNTH_DIR: join(dir, 'synth'),
+    KFM_PLANS_DIR: join(dir, 'plans'),
+    KFM_RECEIPTS_DIR: join(dir, 'receipts'),
+    KFM_AUDIT_STORE: join(dir, 'audit'),
+    KFM_KEY: join(dir, 'keys', 'kfm-signing.key'),
+    KFM_PUB: join(dir, 'keys', 'kfm-signing.pub'),
+    KFM_COMMIT: COMMIT,
+    GITHUB_SHA: COMMIT,
+  });
+  mkdirSync(join(dir, 'receipts'), { recursive: true });
+  ok(kfm('keygen', '--out-dir', join(dir, 'keys')));
+  ok(kfm('keygen', '--out-dir', join(dir, 'reviewer')));
+  stack('dev', { app: { input: 'v1' } });
+  // stage's apply fails half way: one resource is created, the other's provisioner exits 3.
+  stack('stage', {
+    good: { input: 'ok' },
+    bad: { input: 'boom', depends_on: ['terraform_data.good'], provisioner: [{ 'local-exec': { command: 'exit 3' } }] },
+  });
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the governed flow on real Terraform', () => {
+  it('runs dev → stage and records every step, refusing what was not approved', () => {
+    // 1. A dev plan is receipted; then someone re-plans: that plan file was never reviewed.
+    planAndRecord('dev');
+    const plans = join(dir, 'plans');
+    const receipted = readFileSync(join(plans, 'dev.tfplan'));
+    writeFileSync(
+      join(dir, 'synth', 'stacks', 'dev', 'cdk.tf.json'),
+      readFileSync(join(dir, 'synth', 'stacks', 'dev', 'cdk.tf.json'), 'utf8').replace('"v1"', '"v2"'),
+    );
+    ok(script('plan', 'dev', '--no-synth'));
+    expect(readFileSync(join(plans, 'dev.tfplan')).equals(receipted)).toBe(false);
+    const stale = script('apply', 'dev');
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toMatch(
+      /BLOCKED approved plan file: .*dev\.tfplan \(sha256:[0-9a-f]{64}\) is not the subject of any trusted dev plan receipt/,
+    );
+    expect(stale.stderr).toMatch(/refusing to apply/);
+    expect(existsSync(join(dir, 'state', 'state', 'dev.tfstate'))).toBe(false); // nothing was applied
+
+    // 2. The new plan is receipted; now it applies, and the apply receipt lands in the ledger.
+    planAndRecord('dev');
+    ok(script('apply', 'dev'));
+    expect(existsSync(join(dir, 'state', 'state', 'dev.tfstate'))).toBe(true);
+    const list = ok(kfm('audit', 'list', '--store', env.KFM_AUDIT_STORE!, '--json'))
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(list.map((e) => e.predicateType)).toEqual([
+      'https://kfm.dev/receipts/plan/v1',
+      'https://kfm.dev/receipts/plan/v1',
+      'https://kfm.dev/receipts/apply/v1',
+    ]);
+
+    // 3. Drift: nothing changed since the apply.
+    const drift = script('drift', 'dev', '--no-synth');
+    expect(drift.stderr).toMatch(/dev has no drift/);
+    expect(drift.status).toBe(0);
+
+    // 4. Smoke: terraform_data is not a KFM tier, so the logging and access checks must fail
+    //    (and be recorded): the gate then refuses stage.
+    const smoke = script('smoke', 'dev');
+    expect(smoke.status).toBe(1);
+    expect(smoke.stderr).toMatch(/dev deployed=pass/);
+    expect(smoke.stderr).toMatch(/dev logging=fail/);
+    const blocked = promote('stage');
+    expect(blocked.status).toBe(1);
+    expect(blocked.stderr).toMatch(/BLOCKED dev validation record: .*status "fail"/);
+    expect(blocked.stderr).toMatch(/BLOCKED stage plan receipt: no trusted stage plan receipt/);
+    expect(JSON.parse(blocked.stdout).allowed).toBe(false);
+
+    // 5. The operator validates dev by hand and records it; the stage plan is receipted.
+    const manual = join(dir, 'receipts', 'dev.smoke.manual.json');
+    ok(
+      kfm(
+        'record',
+        'smoke',
+        '--env',
+        'dev',
+        '--check',
+        'manual-health=pass',
+        '--key',
+        env.KFM_KEY!,
+        '--out',
+        manual,
+        '--commit',
+        COMMIT,
+        '--timestamp',
+        '2026-11-24T12:00:00Z',
+      ),
+    );
+    ok(kfm('audit', 'append', manual, '--store', env.KFM_AUDIT_STORE!));
+    planAndRecord('stage');
+
+    // An untrusted key proves nothing.
+    const stranger = kfm(
+      'gate',
+      'promote',
+      '--to',
+      'stage',
+      '--store',
+      env.KFM_AUDIT_STORE!,
+      '--pub',
+      join(dir, 'reviewer', 'kfm-signing.pub'),
+      '--commit',
+      COMMIT,
+    );
+    expect(stranger.status).toBe(1);
+    expect(stranger.stderr).toMatch(/BLOCKED audit ledger/);
+
+    // 6. Now stage is allowed, and the promotion manifest is appended (gate G).
+    const allowed = promote('stage', '--key', env.KFM_KEY!);
+    expect(allowed.stderr).toBe('');
+    expect(allowed.status).toBe(0);
+    const verdict = JSON.parse(allowed.stdout);
+    expect(verdict.allowed).toBe(true);
+    expect(verdict.manifest.seq).toBeGreaterThan(0);
+    const manifest = ok(
+      kfm('audit', 'get', '--store', env.KFM_AUDIT_STORE!, '--seq', String(verdict.manifest.seq)),
+    ).stdout;
+    const statement = JSON.parse(Buffer.from(JSON.parse(manifest).payload, 'base64').toString());
+    expect(statement.predicateType).toBe('https://kfm.dev/receipts/promotion/v1');
+    expect(statement.predicate.repo.commit).toBe(COMMIT);
+    expect(statement.predicate.evidence.map((e: { requirement: string }) => e.requirement)).toEqual([
+      'dev apply receipt',
+      'dev drift report',
+      'dev validation record',
+      'stage plan receipt',
+    ]);
+
+    // 7. The stage apply fails half way: apply.sh fails, yet the failed apply is receipted.
+    const failed = script('apply', 'stage');
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/terraform apply failed .*recorded/);
+    const entries = ok(kfm('audit', 'list', '--store', env.KFM_AUDIT_STORE!, '--json'))
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const last = entries[entries.length - 1];
+    expect(last.predicateType).toBe('https://kfm.dev/receipts/apply/v1');
+    const applyReceipt = ok(kfm('audit', 'get', '--store', env.KFM_AUDIT_STORE!, '--seq', String(last.seq))).stdout;
+    const applied = JSON.parse(Buffer.from(JSON.parse(applyReceipt).payload, 'base64').toString()).predicate;
+    expect(applied.summary.status).toBe('failed');
+    expect(applied.summary.add).toBe(1);
+    expect(applied.summary.errored).toEqual(['terraform_data.bad']);
+
+    // 8. The whole ledger verifies offline with the public key alone.
+    ok(kfm('audit', 'verify', '--store', env.KFM_AUDIT_STORE!, '--pub', env.KFM_PUB!));
+  });
+});
