@@ -39,6 +39,8 @@ export class S3Store extends BaseStore {
     private readonly bucket: string,
     /** '' or 'some/prefix/' */
     private readonly prefix: string,
+    /** Server-side encryption to request on every PUT (KFM_AUDIT_SSE); none when undefined. */
+    private readonly sse?: 'aws:kms' | 'AES256',
   ) {
     super(spec);
   }
@@ -66,7 +68,13 @@ export class S3Store extends BaseStore {
           ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN }
           : undefined,
     });
-    return new S3Store(spec, client, m[1], prefix === '' ? '' : `${prefix}/`);
+    // The audit stack's receipts bucket denies PUTs that do not ask for SSE-KMS (deploys set
+    // KFM_AUDIT_SSE=aws:kms); local S3 servers without a KMS leave it unset.
+    const sse = env.KFM_AUDIT_SSE || undefined;
+    if (sse !== undefined && sse !== 'aws:kms' && sse !== 'AES256') {
+      throw new ReceiptError('STORE_INVALID', `KFM_AUDIT_SSE "${sse}": expected aws:kms or AES256`);
+    }
+    return new S3Store(spec, client, m[1], prefix === '' ? '' : `${prefix}/`, sse);
   }
 
   private key(seq: number): string {
@@ -134,6 +142,7 @@ export class S3Store extends BaseStore {
           Key: key,
           Body: bytes,
           IfNoneMatch: '*',
+          ...(this.sse ? { ServerSideEncryption: this.sse } : {}),
           ChecksumSHA256: createHash('sha256').update(bytes).digest('base64'),
           ContentType: key.endsWith('.json') ? 'application/json' : 'text/plain; charset=utf-8',
         }),
