@@ -48,7 +48,10 @@ export class S3Store extends BaseStore {
   static fromSpec(spec: string, endpoint: string | undefined, env: NodeJS.ProcessEnv): S3Store {
     const m = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(spec);
     if (!m || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(m[1])) {
-      throw new ReceiptError('STORE_INVALID', `--store "${spec}": expected s3://BUCKET/PREFIX with a valid bucket name`);
+      throw new ReceiptError(
+        'STORE_INVALID',
+        `--store "${spec}": expected s3://BUCKET/PREFIX with a valid bucket name`,
+      );
     }
     const prefix = m[2].replace(/^\/+|\/+$/g, '');
     // The SDK warns on stderr that future releases need node >= 22; the CLI's stderr is for
@@ -65,7 +68,11 @@ export class S3Store extends BaseStore {
       // SDK's standard chain (env, profile, SSO, instance metadata) applies.
       credentials:
         env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-          ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN }
+          ? {
+              accessKeyId: env.AWS_ACCESS_KEY_ID,
+              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+              sessionToken: env.AWS_SESSION_TOKEN,
+            }
           : undefined,
     });
     // The audit stack's receipts bucket denies PUTs that do not ask for SSE-KMS (deploys set
@@ -101,7 +108,12 @@ export class S3Store extends BaseStore {
     for (;;) {
       const page: ListObjectVersionsCommandOutput = await this.send(key, () =>
         this.client.send(
-          new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: key, KeyMarker: keyMarker, VersionIdMarker: versionMarker }),
+          new ListObjectVersionsCommand({
+            Bucket: this.bucket,
+            Prefix: key,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionMarker,
+          }),
         ),
       );
       for (const v of page.Versions ?? []) if (v.Key === key && v.VersionId) out.versions.push(v.VersionId);
@@ -176,7 +188,12 @@ export class S3Store extends BaseStore {
     for (;;) {
       const page: ListObjectVersionsCommandOutput = await this.send(prefix, () =>
         this.client.send(
-          new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionMarker }),
+          new ListObjectVersionsCommand({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionMarker,
+          }),
         ),
       );
       const items: { key: string; version?: string }[] = [];
@@ -226,7 +243,8 @@ export class S3Store extends BaseStore {
       }
       const bytes = await this.getVersion(g.key, oldest);
       const extraVersions: ExtraVersion[] = [];
-      for (const v of g.versions.slice(0, -1)) extraVersions.push({ versionId: v, bytes: await this.getVersion(g.key, v) });
+      for (const v of g.versions.slice(0, -1))
+        extraVersions.push({ versionId: v, bytes: await this.getVersion(g.key, v) });
       yield { kind: 'entry', seq, name, bytes, extraVersions, deleteMarkers: g.deleteMarkers };
     }
   }
@@ -237,7 +255,10 @@ export class S3Store extends BaseStore {
       const v = await this.versionsOf(key);
       const existing = await this.getVersion(key, v.versions[v.versions.length - 1]);
       if (!existing.equals(bytes)) {
-        throw new ReceiptError('LOG_INTEGRITY', `s3://${this.bucket}/${key}: a different checkpoint for tree size ${size} is already stored; the log was rewritten — run "kfm audit verify"`);
+        throw new ReceiptError(
+          'LOG_INTEGRITY',
+          `s3://${this.bucket}/${key}: a different checkpoint for tree size ${size} is already stored; the log was rewritten — run "kfm audit verify"`,
+        );
       }
     }
     return `s3://${this.bucket}/${key}`;
@@ -246,7 +267,8 @@ export class S3Store extends BaseStore {
   async *checkpoints(): AsyncIterable<StoredCheckpoint> {
     for await (const g of this.listGrouped('checkpoints/')) {
       const oldest = g.versions[g.versions.length - 1];
-      if (oldest === undefined || !CHECKPOINT_KEY.test(g.key.slice(this.prefix.length + 'checkpoints/'.length))) continue;
+      if (oldest === undefined || !CHECKPOINT_KEY.test(g.key.slice(this.prefix.length + 'checkpoints/'.length)))
+        continue;
       yield { name: `s3://${this.bucket}/${g.key}`, bytes: await this.getVersion(g.key, oldest) };
     }
   }
