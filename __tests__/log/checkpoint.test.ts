@@ -1,18 +1,14 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { signBytes, keyIdOf } from '../../receipts/sign/ed25519';
-import {
-  noteKeyHash,
-  parseCheckpoint,
-  signCheckpoint,
-  verifyCheckpoint,
-} from '../../receipts/log/checkpoint';
+import { noteKeyHash, parseCheckpoint, signCheckpoint, verifyCheckpoint } from '../../receipts/log/checkpoint';
 import { leafHash, rootOfLeafHashes } from '../../receipts/log/merkle';
 
 // The signed-note example from golang.org/x/mod/sumdb/note (the C2SP signed-note reference):
 // private key PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz.
 const SEED = Buffer.from('AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz', 'base64').subarray(1);
 const TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
-const SIG_LINE = '— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=';
+const SIG_LINE =
+  '— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=';
 
 function keyFromSeed(seed: Buffer) {
   const privateKey = createPrivateKey({

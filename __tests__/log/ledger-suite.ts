@@ -57,7 +57,9 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
       const spec = a.newSpec();
       const r = kfm(['audit', 'append', envs[0], envs[1], envs[2], '--store', spec], a.env);
       expect(r.code).toBe(0);
-      expect(jsonLines(r.stdout)).toEqual([0, 1, 2].map((i) => ({ seq: i + 1, digest: sha256Tagged(readFileSync(envs[i])) })));
+      expect(jsonLines(r.stdout)).toEqual(
+        [0, 1, 2].map((i) => ({ seq: i + 1, digest: sha256Tagged(readFileSync(envs[i])) })),
+      );
       const get = kfm(['audit', 'get', '--store', spec, '--seq', '2'], a.env);
       expect(get.code).toBe(0);
       expect(Buffer.from(get.stdout).equals(readFileSync(envs[1]))).toBe(true);
@@ -97,10 +99,16 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
       expect(proof.code).toBe(0);
       const pf = `${cp}.proof.json`;
       writeFileSync(pf, proof.stdout);
-      const vp = kfm(['audit', 'verify-proof', '--proof', pf, '--checkpoint', cp, '--pub', key.pub, '--envelope', envs[2]], a.env);
+      const vp = kfm(
+        ['audit', 'verify-proof', '--proof', pf, '--checkpoint', cp, '--pub', key.pub, '--envelope', envs[2]],
+        a.env,
+      );
       expect(vp.stderr).toBe('');
       expect(vp.code).toBe(0);
-      const wrong = kfm(['audit', 'verify-proof', '--proof', pf, '--checkpoint', cp, '--pub', key.pub, '--envelope', envs[3]], a.env);
+      const wrong = kfm(
+        ['audit', 'verify-proof', '--proof', pf, '--checkpoint', cp, '--pub', key.pub, '--envelope', envs[3]],
+        a.env,
+      );
       expect(wrong.code).toBe(3);
       const v = verify(spec, ['--checkpoint', cp]);
       expect(v.stderr).toBe('');
@@ -186,8 +194,12 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
     it('loses, duplicates and forks nothing with 8 concurrent appender processes', async () => {
       const spec = a.newSpec();
       const per = kind === 's3' ? 6 : 12;
-      const batches = Array.from({ length: 8 }, (_, w) => makeEnvelopes(join(dir, `w${w}`), key, per, `w${w}-${Math.random()}`));
-      const runs = await Promise.all(batches.map((files) => kfmAsync(['audit', 'append', ...files, '--store', spec], a.env)));
+      const batches = Array.from({ length: 8 }, (_, w) =>
+        makeEnvelopes(join(dir, `w${w}`), key, per, `w${w}-${Math.random()}`),
+      );
+      const runs = await Promise.all(
+        batches.map((files) => kfmAsync(['audit', 'append', ...files, '--store', spec], a.env)),
+      );
       for (const r of runs) expect(r.code).toBe(0);
       const acked = runs.flatMap((r) => jsonLines(r.stdout));
       expect(acked).toHaveLength(8 * per);
@@ -195,7 +207,10 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
       expect(Math.max(...acked.map((x) => x.seq))).toBe(8 * per);
       const store = openStore(spec, { env: a.env });
       for (const x of acked) expect((await store.get(x.seq)).digest).toBe(x.digest);
-      const expected = batches.flat().map((f) => sha256Tagged(readFileSync(f))).sort();
+      const expected = batches
+        .flat()
+        .map((f) => sha256Tagged(readFileSync(f)))
+        .sort();
       expect(acked.map((x) => x.digest).sort()).toEqual(expected);
       const v = verify(spec);
       expect(v.stderr.split('\n').filter((l) => l.includes('LOG_INTEGRITY'))).toEqual([]);

@@ -66,7 +66,8 @@ describe('RFC 6962 Merkle tree', () => {
             expect(verifyInclusion(i, n, ls[i], bad, root)).toBe(false);
           }
         }
-        if (n > 1) expect(verifyInclusion((i + 1) % n, n, ls[i], proof, root)).toBe(i + 1 < n && ls[i].equals(ls[(i + 1) % n]));
+        if (n > 1)
+          expect(verifyInclusion((i + 1) % n, n, ls[i], proof, root)).toBe(i + 1 < n && ls[i].equals(ls[(i + 1) % n]));
         expect(verifyInclusion(i, i, ls[i], proof, root)).toBe(false); // index outside the tree
       }
     }
@@ -98,7 +99,9 @@ describe('RFC 6962 Merkle tree', () => {
         if (m + 1 < n) expect(verifyConsistency(m + 1, n, roots[m + 1], roots[n], proof)).toBe(false);
         // A rewritten old tree (one leaf changed) is not consistent.
         const forged = ls.slice(0, n).map((l, i) => (i === m - 1 ? flipped(l) : l));
-        expect(verifyConsistency(m, n, roots[m], rootOfLeafHashes(forged), hashRanges(forged, consistencyRanges(m, n)))).toBe(false);
+        expect(
+          verifyConsistency(m, n, roots[m], rootOfLeafHashes(forged), hashRanges(forged, consistencyRanges(m, n))),
+        ).toBe(false);
       }
     }
     expect(checked).toBe(820);

@@ -32,7 +32,9 @@ const started = spawnSync('bash', [SCRIPT, 'start'], { encoding: 'utf8', timeout
 const startSeconds = (Date.now() - t0) / 1000;
 const s3env = parseExports(started.stdout ?? '');
 const up = started.status === 0 && s3env.KFM_AUDIT_STORE !== undefined;
-const failure = up ? '' : `scripts/s3-local.sh start exited ${started.status}: ${(started.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`;
+const failure = up
+  ? ''
+  : `scripts/s3-local.sh start exited ${started.status}: ${(started.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`;
 
 if (!up) {
   console.warn(
@@ -107,7 +109,9 @@ if (up) {
       expect(until).toBeGreaterThan(Date.now() + 20 * 3600_000);
       const versions = await c.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: keyOf(spec, 1) }));
       const versionId = versions.Versions![0].VersionId!;
-      await expect(c.send(new DeleteObjectCommand({ Bucket: bucket, Key: keyOf(spec, 1), VersionId: versionId }))).rejects.toMatchObject({
+      await expect(
+        c.send(new DeleteObjectCommand({ Bucket: bucket, Key: keyOf(spec, 1), VersionId: versionId })),
+      ).rejects.toMatchObject({
         $metadata: { httpStatusCode: 403 },
       });
     });

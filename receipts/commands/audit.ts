@@ -32,7 +32,10 @@ export const audit: Command = async (io) => {
   const [verb, ...rest] = io.argv;
   const run = verb === undefined ? undefined : VERBS[verb];
   if (!run) {
-    throw new ReceiptError('USAGE', `kfm audit: expected one of ${Object.keys(VERBS).join(', ')}, got ${verb === undefined ? 'nothing' : `"${verb}"`}`);
+    throw new ReceiptError(
+      'USAGE',
+      `kfm audit: expected one of ${Object.keys(VERBS).join(', ')}, got ${verb === undefined ? 'nothing' : `"${verb}"`}`,
+    );
   }
   return run(io, rest);
 };
@@ -49,19 +52,25 @@ function originFrom(values: Record<string, unknown>): string {
 
 function trustedFrom(cmd: string, values: Record<string, unknown>): TrustedKey[] {
   const pubs = (values.pub as string[] | undefined) ?? [];
-  if (pubs.length === 0) throw new ReceiptError('USAGE', `kfm ${cmd}: --pub is required (a trusted public key; repeatable)`);
+  if (pubs.length === 0)
+    throw new ReceiptError('USAGE', `kfm ${cmd}: --pub is required (a trusted public key; repeatable)`);
   return pubs.map((p) => parseTrustedKey(readInputFile(p, 'public key'), p));
 }
 
 function seqFrom(cmd: string, values: Record<string, unknown>): number {
   const s = requireOpt(cmd, values, 'seq');
-  if (!/^[1-9][0-9]{0,11}$/.test(s)) throw new ReceiptError('USAGE', `kfm ${cmd}: --seq "${s}" is not a sequence number (1, 2, ...)`);
+  if (!/^[1-9][0-9]{0,11}$/.test(s))
+    throw new ReceiptError('USAGE', `kfm ${cmd}: --seq "${s}" is not a sequence number (1, 2, ...)`);
   return Number(s);
 }
 
 /** `append FILE... --store STORE [--endpoint URL]`: all files are checked before anything is written. */
 async function append(io: CommandIo, argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('audit append', argv, STORE_OPTS, { min: 1, max: 10000, names: 'FILE... (DSSE envelopes)' });
+  const { values, positionals } = parseCommandArgs('audit append', argv, STORE_OPTS, {
+    min: 1,
+    max: 10000,
+    names: 'FILE... (DSSE envelopes)',
+  });
   const store = storeFrom('audit append', values, io);
   const inputs = positionals.map((f) => {
     const bytes = readInputFile(f, 'envelope');
@@ -80,7 +89,13 @@ async function verify(io: CommandIo, argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(
     'audit verify',
     argv,
-    { ...STORE_OPTS, ...ORIGIN_OPT, pub: { type: 'string', multiple: true }, checkpoint: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    {
+      ...STORE_OPTS,
+      ...ORIGIN_OPT,
+      pub: { type: 'string', multiple: true },
+      checkpoint: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    },
     { min: 0, max: 0, names: 'no positional arguments' },
   );
   const trusted = trustedFrom('audit verify', values);
@@ -97,7 +112,9 @@ async function verify(io: CommandIo, argv: readonly string[]): Promise<number> {
   }
   if (values.json) io.stdout(JSON.stringify(report) + '\n');
   else if (report.ok) {
-    io.stdout(`ok: ${report.size} entries, root ${report.root}, ${report.checkpoints.length} checkpoint(s) consistent\n`);
+    io.stdout(
+      `ok: ${report.size} entries, root ${report.root}, ${report.checkpoints.length} checkpoint(s) consistent\n`,
+    );
   } else io.stdout(`FAILED: ${report.problemCount} problem(s) in ${report.store} (${report.size} entries read)\n`);
   return report.ok ? 0 : 3;
 }
@@ -113,13 +130,18 @@ async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<numbe
   const keyPath = requireOpt('audit checkpoint', values, 'key');
   const out = requireOpt('audit checkpoint', values, 'out');
   const key = parseSigningKey(readInputFile(keyPath, 'signing key'), keyPath);
-  if (fileExists(out)) throw new ReceiptError('FILE_EXISTS', `${out}: already exists; refusing to overwrite (choose a new --out)`);
+  if (fileExists(out))
+    throw new ReceiptError('FILE_EXISTS', `${out}: already exists; refusing to overwrite (choose a new --out)`);
   const store = storeFrom('audit checkpoint', values, io);
   const origin = originFrom(values);
   const frontier = new MerkleFrontier();
   for await (const e of store.entries()) frontier.push(leafHash(e.entryBytes));
   const note = signCheckpoint({ origin, size: frontier.size, root: frontier.root() }, key);
-  const stored = await store.putCheckpoint(frontier.size, noteKeyHash(origin, key.publicKey).toString('hex'), Buffer.from(note, 'utf8'));
+  const stored = await store.putCheckpoint(
+    frontier.size,
+    noteKeyHash(origin, key.publicKey).toString('hex'),
+    Buffer.from(note, 'utf8'),
+  );
   writeFileExclusive(out, note);
   io.stdout(JSON.stringify({ size: frontier.size, root: frontier.root().toString('base64'), out, stored }) + '\n');
   return 0;
@@ -155,12 +177,17 @@ async function prove(io: CommandIo, argv: readonly string[]): Promise<number> {
   const cpFile = typeof values.checkpoint === 'string' ? values.checkpoint : undefined;
   if (cpFile) {
     const cp = parseCheckpoint(readInputFile(cpFile, 'checkpoint').toString('utf8'), cpFile);
-    if (cp.size > size) throw new ReceiptError('LOG_INTEGRITY', `${cpFile}: checkpoint covers ${cp.size} entries but the log has ${size} (truncated?); run "kfm audit verify"`);
+    if (cp.size > size)
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${cpFile}: checkpoint covers ${cp.size} entries but the log has ${size} (truncated?); run "kfm audit verify"`,
+      );
     size = cp.size;
     cpRoot = cp.root;
     origin = cp.origin;
   }
-  if (seq > size) throw new ReceiptError('INPUT_INVALID', `kfm audit prove: --seq ${seq} is beyond the tree size ${size}`);
+  if (seq > size)
+    throw new ReceiptError('INPUT_INVALID', `kfm audit prove: --seq ${seq} is beyond the tree size ${size}`);
   const hasher = new RangeHasher(inclusionRanges(seq - 1, size));
   const frontier = new MerkleFrontier();
   let entryBytes: Buffer | undefined;
@@ -175,10 +202,14 @@ async function prove(io: CommandIo, argv: readonly string[]): Promise<number> {
       envelopeDigest = e.digest;
     }
   }
-  if (!entryBytes || frontier.size !== size) throw new ReceiptError('LOG_INTEGRITY', `${store.spec}: log ended at ${frontier.size} entries, expected ${size}`);
+  if (!entryBytes || frontier.size !== size)
+    throw new ReceiptError('LOG_INTEGRITY', `${store.spec}: log ended at ${frontier.size} entries, expected ${size}`);
   const root = frontier.root();
   if (cpRoot && !cpRoot.equals(root)) {
-    throw new ReceiptError('LOG_INTEGRITY', `${cpFile}: root hash differs from the log's first ${size} entries (rewritten at or below ${store.entryName(size)}); run "kfm audit verify"`);
+    throw new ReceiptError(
+      'LOG_INTEGRITY',
+      `${cpFile}: root hash differs from the log's first ${size} entries (rewritten at or below ${store.entryName(size)}); run "kfm audit verify"`,
+    );
   }
   const proof: InclusionProofJson = {
     v: 'kfm-audit-inclusion-proof/1',
@@ -201,7 +232,13 @@ async function verifyProof(io: CommandIo, argv: readonly string[]): Promise<numb
   const { values } = parseCommandArgs(
     'audit verify-proof',
     argv,
-    { ...ORIGIN_OPT, proof: { type: 'string' }, checkpoint: { type: 'string' }, pub: { type: 'string', multiple: true }, envelope: { type: 'string' } },
+    {
+      ...ORIGIN_OPT,
+      proof: { type: 'string' },
+      checkpoint: { type: 'string' },
+      pub: { type: 'string', multiple: true },
+      envelope: { type: 'string' },
+    },
     { min: 0, max: 0, names: 'no positional arguments' },
   );
   const proofFile = requireOpt('audit verify-proof', values, 'proof');
@@ -214,7 +251,12 @@ async function verifyProof(io: CommandIo, argv: readonly string[]): Promise<numb
     throw new ReceiptError('LOG_INTEGRITY', `${proofFile}: ${what}`);
   };
   if (raw.v !== 'kfm-audit-inclusion-proof/1') bad('field "v" is not "kfm-audit-inclusion-proof/1"');
-  if (typeof raw.entry !== 'string' || !Array.isArray(raw.hashes) || typeof raw.leafIndex !== 'number' || typeof raw.treeSize !== 'number') {
+  if (
+    typeof raw.entry !== 'string' ||
+    !Array.isArray(raw.hashes) ||
+    typeof raw.leafIndex !== 'number' ||
+    typeof raw.treeSize !== 'number'
+  ) {
     bad('fields entry, hashes, leafIndex, treeSize are required');
   }
   const entry = Buffer.from(raw.entry!, 'base64');
@@ -238,13 +280,26 @@ async function verifyProof(io: CommandIo, argv: readonly string[]): Promise<numb
     const d = sha256Tagged(readInputFile(envFile, 'envelope'));
     if (d !== envelopeDigest) bad(`${envFile} has digest ${d}, the proven entry holds ${envelopeDigest}`);
   }
-  io.stdout(JSON.stringify({ ok: true, seq: raw.leafIndex! + 1, treeSize: cp.size, envelopeDigest, entryHash: entryHash(entry) }) + '\n');
+  io.stdout(
+    JSON.stringify({
+      ok: true,
+      seq: raw.leafIndex! + 1,
+      treeSize: cp.size,
+      envelopeDigest,
+      entryHash: entryHash(entry),
+    }) + '\n',
+  );
   return 0;
 }
 
 /** `list --store STORE [--json]`: one line per entry. */
 async function list(io: CommandIo, argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs('audit list', argv, { ...STORE_OPTS, json: { type: 'boolean' } }, { min: 0, max: 0, names: 'no positional arguments' });
+  const { values } = parseCommandArgs(
+    'audit list',
+    argv,
+    { ...STORE_OPTS, json: { type: 'boolean' } },
+    { min: 0, max: 0, names: 'no positional arguments' },
+  );
   const store = storeFrom('audit list', values, io);
   for await (const e of store.entries()) {
     const env = parseEnvelope(e.envelopeBytes.toString('utf8'), store.entryName(e.seq));
@@ -255,7 +310,8 @@ async function list(io: CommandIo, argv: readonly string[]): Promise<number> {
     } catch {
       predicateType = null;
     }
-    if (values.json) io.stdout(JSON.stringify({ seq: e.seq, digest: e.digest, payloadType: env.payloadType, predicateType }) + '\n');
+    if (values.json)
+      io.stdout(JSON.stringify({ seq: e.seq, digest: e.digest, payloadType: env.payloadType, predicateType }) + '\n');
     else io.stdout(`${seqName(e.seq)} ${e.digest} ${env.payloadType}${predicateType ? ` ${predicateType}` : ''}\n`);
   }
   return 0;
@@ -263,7 +319,12 @@ async function list(io: CommandIo, argv: readonly string[]): Promise<number> {
 
 /** `get --store STORE --seq N`: the envelope bytes exactly as appended. */
 async function get(io: CommandIo, argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs('audit get', argv, { ...STORE_OPTS, seq: { type: 'string' } }, { min: 0, max: 0, names: 'no positional arguments' });
+  const { values } = parseCommandArgs(
+    'audit get',
+    argv,
+    { ...STORE_OPTS, seq: { type: 'string' } },
+    { min: 0, max: 0, names: 'no positional arguments' },
+  );
   const seq = seqFrom('audit get', values);
   const store = storeFrom('audit get', values, io);
   const e = await store.get(seq);

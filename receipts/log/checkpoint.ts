@@ -94,7 +94,8 @@ export function parseCheckpoint(text: string, source: string): SignedCheckpoint 
     const parts = line.slice(SIG_PREFIX.length).split(' ');
     if (parts.length !== 2 || parts[0].length === 0) return fail('signature line is not "— <name> <base64>"');
     const blob = Buffer.from(parts[1], 'base64');
-    if (blob.toString('base64') !== parts[1] || blob.length < 5) return fail(`signature of "${parts[0]}" is not valid base64`);
+    if (blob.toString('base64') !== parts[1] || blob.length < 5)
+      return fail(`signature of "${parts[0]}" is not valid base64`);
     signatures.push({ name: parts[0], keyHash: blob.subarray(0, 4), sig: blob.subarray(4) });
   }
   if (signatures.length === 0) return fail('note has no signature');
@@ -112,7 +113,10 @@ export function verifyCheckpoint(
   source: string,
 ): TrustedKey {
   if (cp.origin !== origin) {
-    throw new ReceiptError('CHECKPOINT_INVALID', `${source}: origin "${cp.origin}", expected "${origin}" (pass --origin)`);
+    throw new ReceiptError(
+      'CHECKPOINT_INVALID',
+      `${source}: origin "${cp.origin}", expected "${origin}" (pass --origin)`,
+    );
   }
   const msg = Buffer.from(cp.text, 'utf8');
   for (const s of cp.signatures) {

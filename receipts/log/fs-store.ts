@@ -91,7 +91,10 @@ export class FsStore extends BaseStore {
       if (!(isReceiptError(e) && e.code === 'FILE_EXISTS')) throw e;
       const existing = readOrUndefined(name);
       if (existing === undefined || !existing.equals(bytes)) {
-        throw new ReceiptError('LOG_INTEGRITY', `${name}: a different checkpoint for tree size ${size} is already stored; the log was rewritten — run "kfm audit verify"`);
+        throw new ReceiptError(
+          'LOG_INTEGRITY',
+          `${name}: a different checkpoint for tree size ${size} is already stored; the log was rewritten — run "kfm audit verify"`,
+        );
       }
     }
     return name;
@@ -144,4 +147,3 @@ function readOrUndefined(path: string): Buffer | undefined {
 function ioError(path: string, e: unknown): ReceiptError {
   return new ReceiptError('IO_ERROR', `${path}: ${(e as NodeJS.ErrnoException).code ?? 'I/O error'}`);
 }
-

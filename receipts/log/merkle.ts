@@ -13,11 +13,18 @@ import { createHash } from 'node:crypto';
 export const HASH_SIZE = 32;
 
 export function leafHash(entry: Buffer): Buffer {
-  return createHash('sha256').update(Buffer.from([0])).update(entry).digest();
+  return createHash('sha256')
+    .update(Buffer.from([0]))
+    .update(entry)
+    .digest();
 }
 
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
-  return createHash('sha256').update(Buffer.from([1])).update(left).update(right).digest();
+  return createHash('sha256')
+    .update(Buffer.from([1]))
+    .update(left)
+    .update(right)
+    .digest();
 }
 
 /** MTH of the empty tree: SHA-256 of the empty string. */

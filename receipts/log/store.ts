@@ -128,11 +128,17 @@ export abstract class BaseStore implements AuditStore {
         const last = await this.read(tail);
         if (last === undefined) {
           // Seen a moment ago: only a deletion explains this. Never append over a hole.
-          throw new ReceiptError('LOG_INTEGRITY', `${this.entryName(tail)}: vanished while appending; run "kfm audit verify"`);
+          throw new ReceiptError(
+            'LOG_INTEGRITY',
+            `${this.entryName(tail)}: vanished while appending; run "kfm audit verify"`,
+          );
         }
         const e = decodeEntry(last, this.entryName(tail));
         if (e.seq !== tail) {
-          throw new ReceiptError('LOG_INTEGRITY', `${this.entryName(tail)}: field "seq" is ${e.seq}, expected ${tail}; run "kfm audit verify"`);
+          throw new ReceiptError(
+            'LOG_INTEGRITY',
+            `${this.entryName(tail)}: field "seq" is ${e.seq}, expected ${tail}; run "kfm audit verify"`,
+          );
         }
         prev = entryHash(last);
       }
@@ -143,7 +149,8 @@ export abstract class BaseStore implements AuditStore {
         this.hint = seq;
         return { seq, digest: decodeEntry(bytes, this.entryName(seq)).digest };
       }
-      if (attempt > 10000) throw new ReceiptError('STORE_UNAVAILABLE', `${this.spec}: lost 10000 append races in a row; giving up`);
+      if (attempt > 10000)
+        throw new ReceiptError('STORE_UNAVAILABLE', `${this.spec}: lost 10000 append races in a row; giving up`);
       tail = await this.findTail(seq);
     }
   }
@@ -151,7 +158,8 @@ export abstract class BaseStore implements AuditStore {
   async get(seq: number): Promise<StoredEntry> {
     const name = this.entryName(seq);
     const bytes = await this.read(seq);
-    if (bytes === undefined) throw new ReceiptError('INPUT_INVALID', `${name}: no entry with seq ${seq} in ${this.spec}`);
+    if (bytes === undefined)
+      throw new ReceiptError('INPUT_INVALID', `${name}: no entry with seq ${seq} in ${this.spec}`);
     const e = decodeEntry(bytes, name);
     if (e.seq !== seq) throw new ReceiptError('LOG_INTEGRITY', `${name}: field "seq" is ${e.seq}, expected ${seq}`);
     return toStored(e, bytes);
@@ -162,8 +170,10 @@ export abstract class BaseStore implements AuditStore {
     let prev = GENESIS_PREV;
     for await (const item of this.scan()) {
       if (item.kind === 'leftover') continue;
-      if (item.kind === 'unknown') throw new ReceiptError('LOG_INTEGRITY', `${item.name}: unexpected object in the log; run "kfm audit verify"`);
-      if (item.kind === 'missing') throw new ReceiptError('LOG_INTEGRITY', `${item.name}: entry ${item.seq} is missing; run "kfm audit verify"`);
+      if (item.kind === 'unknown')
+        throw new ReceiptError('LOG_INTEGRITY', `${item.name}: unexpected object in the log; run "kfm audit verify"`);
+      if (item.kind === 'missing')
+        throw new ReceiptError('LOG_INTEGRITY', `${item.name}: entry ${item.seq} is missing; run "kfm audit verify"`);
       const e = checkLink(item.bytes, item.seq, expected, prev, item.name);
       prev = entryHash(item.bytes);
       expected++;
@@ -179,9 +189,21 @@ function toStored(e: LedgerEntry, entryBytes: Buffer): StoredEntry {
 /** Decode one entry and check its seq and chain link; LOG_INTEGRITY naming it otherwise. */
 export function checkLink(bytes: Buffer, seq: number, expected: number, prev: string, name: string): LedgerEntry {
   const e = decodeEntry(bytes, name);
-  if (seq !== expected) throw new ReceiptError('LOG_INTEGRITY', `${name}: expected entry ${expected} here (entries missing or out of order)`);
-  if (e.seq !== seq) throw new ReceiptError('LOG_INTEGRITY', `${name}: field "seq" is ${e.seq} but the entry is stored as ${seq} (swapped or moved entry)`);
-  if (e.prev !== prev) throw new ReceiptError('LOG_INTEGRITY', `${name}: field "prev" does not match the hash of entry ${seq - 1} (chain broken: entry inserted, removed or altered before it)`);
+  if (seq !== expected)
+    throw new ReceiptError(
+      'LOG_INTEGRITY',
+      `${name}: expected entry ${expected} here (entries missing or out of order)`,
+    );
+  if (e.seq !== seq)
+    throw new ReceiptError(
+      'LOG_INTEGRITY',
+      `${name}: field "seq" is ${e.seq} but the entry is stored as ${seq} (swapped or moved entry)`,
+    );
+  if (e.prev !== prev)
+    throw new ReceiptError(
+      'LOG_INTEGRITY',
+      `${name}: field "prev" does not match the hash of entry ${seq - 1} (chain broken: entry inserted, removed or altered before it)`,
+    );
   return e;
 }
 
@@ -191,14 +213,22 @@ export function checkLink(bytes: Buffer, seq: number, expected: number, prev: st
  * The S3 client is loaded only for S3 specs.
  */
 export function openStore(spec: string, opts: { endpoint?: string; env?: NodeJS.ProcessEnv } = {}): AuditStore {
-  if (spec.length === 0) throw new ReceiptError('STORE_INVALID', '--store is empty; pass a directory or s3://BUCKET/PREFIX');
+  if (spec.length === 0)
+    throw new ReceiptError('STORE_INVALID', '--store is empty; pass a directory or s3://BUCKET/PREFIX');
   if (/^s3:\/\//i.test(spec)) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { S3Store } = require('./s3-store') as typeof import('./s3-store');
-    return S3Store.fromSpec(spec, opts.endpoint ?? (opts.env ?? process.env).AWS_ENDPOINT_URL_S3, opts.env ?? process.env);
+    return S3Store.fromSpec(
+      spec,
+      opts.endpoint ?? (opts.env ?? process.env).AWS_ENDPOINT_URL_S3,
+      opts.env ?? process.env,
+    );
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
-    throw new ReceiptError('STORE_INVALID', `--store "${spec}": unsupported scheme; use a directory or s3://BUCKET/PREFIX`);
+    throw new ReceiptError(
+      'STORE_INVALID',
+      `--store "${spec}": unsupported scheme; use a directory or s3://BUCKET/PREFIX`,
+    );
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { FsStore } = require('./fs-store') as typeof import('./fs-store');

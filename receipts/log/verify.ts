@@ -141,23 +141,32 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
       if (e.seq !== seq) {
         problem(`${name}: field "seq" is ${e.seq} but the entry is stored as ${seq} (swapped, moved or forged entry)`);
       } else if (prev !== undefined && e.prev !== prev) {
-        problem(`${name}: field "prev" does not match the hash of entry ${seq - 1} (chain broken: an entry before it was altered, inserted or removed)`);
+        problem(
+          `${name}: field "prev" does not match the hash of entry ${seq - 1} (chain broken: an entry before it was altered, inserted or removed)`,
+        );
       }
       try {
         const env = parseEnvelope(e.envelopeBytes.toString('utf8'), `${name}: envelope`);
         verifyEnvelope(env, opts.trusted, `${name}: envelope`);
       } catch (err) {
         if (!isReceiptError(err)) throw err;
-        problem(err.code === 'SIGNATURE_INVALID' ? `${name}: envelope not signed by a trusted key (${opts.trusted.map((k) => k.source).join(', ')})` : err.message);
+        problem(
+          err.code === 'SIGNATURE_INVALID'
+            ? `${name}: envelope not signed by a trusted key (${opts.trusted.map((k) => k.source).join(', ')})`
+            : err.message,
+        );
       }
-      for (const p of pendingByDigest.get(e.digest) ?? []) if (p.resolvedBy === undefined && p.seq < seq) p.resolvedBy = seq;
+      for (const p of pendingByDigest.get(e.digest) ?? [])
+        if (p.resolvedBy === undefined && p.seq < seq) p.resolvedBy = seq;
     } catch (err) {
       if (!isReceiptError(err)) throw err;
       problem(err.message);
     }
     prev = entryHash(bytes);
     if (item.deleteMarkers > 0) {
-      problem(`${name}: ${item.deleteMarkers} delete marker(s) on the entry (attempted delete; the oldest version still counts)`);
+      problem(
+        `${name}: ${item.deleteMarkers} delete marker(s) on the entry (attempted delete; the oldest version still counts)`,
+      );
     }
     for (const v of item.extraVersions) {
       let digest: string | undefined;
@@ -178,9 +187,13 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   }
   for (const p of pendingAll) {
     if (p.resolvedBy === undefined) {
-      problem(`${p.name}: newer version ${p.versionId} is not a lost append race (its envelope is not in the log later; attempted overwrite, or an appender died mid-retry: re-append that envelope)`);
+      problem(
+        `${p.name}: newer version ${p.versionId} is not a lost append race (its envelope is not in the log later; attempted overwrite, or an appender died mid-retry: re-append that envelope)`,
+      );
     } else {
-      notes.push(`${p.name}: newer version ${p.versionId} is a lost append race (appended again as entry ${p.resolvedBy})`);
+      notes.push(
+        `${p.name}: newer version ${p.versionId} is a lost append race (appended again as entry ${p.resolvedBy})`,
+      );
     }
   }
 
@@ -195,7 +208,9 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
       off += p.ranges.length;
       if (!verifyConsistency(p.c.cp.size, n, p.c.cp.root, rootN, proof)) {
         p.c.result.ok = false;
-        problem(`${p.c.source}: the log is not a consistent extension of this checkpoint (tree size ${p.c.cp.size}): entries at or below ${store.entryName(p.c.cp.size)} were rewritten`);
+        problem(
+          `${p.c.source}: the log is not a consistent extension of this checkpoint (tree size ${p.c.cp.size}): entries at or below ${store.entryName(p.c.cp.size)} were rewritten`,
+        );
       }
     }
   } else if (proofs.length > 0) {
@@ -205,7 +220,9 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   for (const c of cps) {
     if (c.cp.size > n) {
       c.result.ok = false;
-      problem(`${c.source}: checkpoint covers ${c.cp.size} entries but the log has ${n}: ${store.entryName(n + 1)} to ${store.entryName(c.cp.size)} are missing (truncated tail)`);
+      problem(
+        `${c.source}: checkpoint covers ${c.cp.size} entries but the log has ${n}: ${store.entryName(n + 1)} to ${store.entryName(c.cp.size)} are missing (truncated tail)`,
+      );
     }
   }
   return {

@@ -28,8 +28,15 @@ const emit = (r: Record<string, number | string>) => {
 };
 
 function envelope(i: number): Buffer {
-  const st = { _type: 'https://in-toto.io/Statement/v1', subject: [{ name: `bench-${i}`, digest: { sha256: '0'.repeat(64) } }], predicateType: 'https://kfm.example/bench/v1', predicate: { i } };
-  return Buffer.from(serializeEnvelope(signEnvelope('application/vnd.in-toto+json', Buffer.from(JSON.stringify(st)), key)));
+  const st = {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: `bench-${i}`, digest: { sha256: '0'.repeat(64) } }],
+    predicateType: 'https://kfm.example/bench/v1',
+    predicate: { i },
+  };
+  return Buffer.from(
+    serializeEnvelope(signEnvelope('application/vnd.in-toto+json', Buffer.from(JSON.stringify(st)), key)),
+  );
 }
 
 /** A valid log of n entries written directly (no fsync): a fixture for the verify timings. */
@@ -69,7 +76,15 @@ async function main(): Promise<void> {
     const sum = timed('sh', ['-c', `find '${dir}/entries' -type f -print0 | xargs -0 sha256sum > /dev/null`]);
     const ver = timed(process.execPath, [CLI, 'audit', 'verify', '--store', dir, '--pub', pub]);
     if (ver.code !== 0) throw new Error(`verify of the ${n}-entry bench log failed (exit ${ver.code})`);
-    emit({ metric: 'verify_vs_sha256sum', entries: n, verify_s: ver.seconds, sha256sum_s: sum.seconds, ratio: Number((ver.seconds / Math.max(sum.seconds, 0.01)).toFixed(2)), verify_max_rss_mb: ver.maxRssMb, goal: 'ratio <= 3' });
+    emit({
+      metric: 'verify_vs_sha256sum',
+      entries: n,
+      verify_s: ver.seconds,
+      sha256sum_s: sum.seconds,
+      ratio: Number((ver.seconds / Math.max(sum.seconds, 0.01)).toFixed(2)),
+      verify_max_rss_mb: ver.maxRssMb,
+      goal: 'ratio <= 3',
+    });
     rmSync(dir, { recursive: true, force: true });
   }
 
