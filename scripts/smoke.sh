@@ -53,6 +53,6 @@ fi
 args=()
 for c in "${checks[@]}"; do args+=(--check "$c"); echo "smoke.sh: $env_name $c" >&2; done
 out=$(kfm_receipt_path "$env_name" smoke "$work/state.json")
-kfm record smoke --env "$env_name" "${args[@]}" --key "$KFM_KEY" --out "$out" --commit "$KFM_COMMIT" --json > "$work/record.json"
+kfm record smoke --env "$env_name" "${args[@]}" --subject "$work/state.json" --key "$KFM_KEY" --out "$out" --commit "$KFM_COMMIT" --json > "$work/record.json"
 kfm audit append "$out" --store "$KFM_AUDIT_STORE"
 [ "$(jq -r .status "$work/record.json")" = pass ] || { echo "smoke.sh: $env_name validation failed; recorded in $out" >&2; exit 1; }

@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { ReceiptError } from '../errors';
-import { writeFileExclusive } from '../io/files';
+import { basename } from 'node:path';
+import { sha256Hex } from '../io/digest';
+import { readInputFile, writeFileExclusive } from '../io/files';
 import { PREDICATE_TYPES } from '../gates/predicate-types';
-import { signPipelineStatement } from '../gates/statement';
+import { signPipelineStatement, Subject } from '../gates/statement';
 import { parseCommandArgs, parseEnv, requireOpt } from './args';
 import { eventTime } from './clock';
 import { loadSigningKey, many } from './keys';
@@ -12,7 +14,10 @@ const CHECK = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})=(pass|fail)$/;
 
 /**
  * `kfm record smoke --env ENV --check NAME=pass|fail... --key KEY --out OUT [--commit SHA]
- *   [--timestamp RFC3339] [--json]`
+ *   [--subject FILE...] [--timestamp RFC3339] [--json]`
+ *
+ * Subjects: the commit (`gitCommit`) and the sha256 of each `--subject` file (e.g. the state
+ * snapshot the checks read).
  *
  * A signed validation record (plan 21.03 "Validation" per tier). Its status is `pass` only when
  * at least one check ran and every check passed: an empty record never proves anything.
@@ -30,6 +35,7 @@ export const record: Command = async (io) => {
       key: { type: 'string' },
       out: { type: 'string' },
       commit: { type: 'string' },
+      subject: { type: 'string', multiple: true },
       timestamp: { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -55,7 +61,11 @@ export const record: Command = async (io) => {
     repo: { commit, source },
     timestamps: { finished: eventTime(cmd, values.timestamp as string | undefined, io.env) },
   };
-  const signed = signPipelineStatement(PREDICATE_TYPES.validation, [], predicate, key);
+  // in-toto needs at least one subject: the commit validated, plus any evidence files given.
+  const subjects: Subject[] = [{ name: `git+commit:${commit}`, digest: { gitCommit: commit } }];
+  for (const f of many(values.subject))
+    subjects.push({ name: basename(f), digest: { sha256: sha256Hex(readInputFile(f, 'subject')) } });
+  const signed = signPipelineStatement(PREDICATE_TYPES.validation, subjects, predicate, key);
   writeFileExclusive(out, signed.bytes);
   io.stdout(
     values.json ? JSON.stringify({ status, digest: signed.digest, out }) + '\n' : `${status} ${out} ${signed.digest}\n`,

@@ -6,7 +6,8 @@ import { IN_TOTO_STATEMENT_V1 } from './predicate-types';
 
 export interface Subject {
   readonly name: string;
-  readonly digest: { readonly sha256: string };
+  /** in-toto DigestSet: `sha256` (hex) for files, `gitCommit` for a commit. */
+  readonly digest: Readonly<Record<string, string>>;
 }
 
 /** Sign an in-toto Statement v1 and return the envelope file bytes and their digest. */
