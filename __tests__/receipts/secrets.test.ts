@@ -132,12 +132,15 @@ describe('no secret escapes', () => {
 
   it('still lets a reviewer see what changed: paths, sensitivity and commitments', () => {
     const p = JSON.parse(Buffer.from(JSON.parse(readFileSync(receipts[0]!, 'utf8')).payload, 'base64').toString()).predicate;
-    const upd = p.changes.find((c: any) => c.changed.some((x: any) => x.path[0] === 'pw'));
-    const pw = upd.changed.find((x: any) => x.path[0] === 'pw');
-    expect(pw.sensitive).toBe(true);
+    const upd = p.changes.find((c: any) => (c.changed ?? []).includes('pw'));
+    expect(upd.changed).toEqual(expect.arrayContaining(['pw', 'plain_copy', 'nested']));
+    const pw = upd.sensitive.find((x: any) => x.path === 'pw');
     expect(pw.before).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+    expect(pw.after).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
     expect(pw.after).not.toBe(pw.before);
-    expect(upd.changed.find((x: any) => x.path[0] === 'nested')).toMatchObject({ path: ['nested'], sensitive: true, before: null });
+    expect(upd.sensitive.find((x: any) => x.path === 'nested')).toMatchObject({ path: 'nested', before: null });
+    expect(upd.sensitive.map((x: any) => x.path)).not.toContain('plain_copy');
+    expect(upd.before).toMatch(/^hmac-sha256:/);
     const out = p.output_changes.find((o: any) => o.name === 'secret');
     expect(out).toMatchObject({ sensitive: true });
     expect(out.after).toMatch(/^hmac-sha256:/);

@@ -1,5 +1,3 @@
-import { canonicalJson } from '../io/canonical-json';
-import { sha256Tagged } from '../io/digest';
 import { checkCounts, planChanges, PlanInputs, ReceiptContext, toolingOf } from '../plan/build-plan-receipt';
 import { ChangeRecord } from '../plan/changes';
 import { PlanDocument } from '../plan/parse-plan';
@@ -20,7 +18,7 @@ export interface DriftSummary {
 export function summarizeDrift(drift: readonly ChangeRecord[], checksFailed: number): DriftSummary {
   const s: DriftSummary = { drifted: 0, create: 0, update: 0, delete: 0, replace: 0, move: 0, other: 0, checks_failed: checksFailed };
   for (const d of drift) {
-    if (d.moved_from !== null) s.move++;
+    if (d.moved_from !== undefined) s.move++;
     if (d.action === 'no-op') continue;
     s.drifted++;
     if (d.action === 'create' || d.action === 'update' || d.action === 'delete' || d.action === 'replace') s[d.action]++;
@@ -44,7 +42,7 @@ export function buildDriftStatement(plan: PlanDocument, source: string, inputs: 
     actor: ctx.actor,
     tooling: toolingOf(plan, all),
     inputs: [{ ref: inputs.planJsonName, digest: inputs.planJsonDigest }],
-    outputs: [{ ref: 'drift-set', digest: sha256Tagged(canonicalJson(kept)) }],
+    outputs: [],
     timestamps: { planned: plan.timestamp ?? null },
     last_good: lastGood,
     terraform: {

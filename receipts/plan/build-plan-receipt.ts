@@ -1,5 +1,3 @@
-import { canonicalJson } from '../io/canonical-json';
-import { sha256Tagged } from '../io/digest';
 import { CommitmentKey } from '../redact/commitment';
 import { ActorInfo, RepoInfo } from '../statement/provenance';
 import { buildStatement, PREDICATE_KINDS, PREDICATE_TYPES, Statement, Subject, subjectOf } from '../statement/statement';
@@ -34,7 +32,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 
 /** terraform, each provider (with its version constraint when the configuration states one), kfm. */
-export function toolingOf(plan: PlanDocument, changes: readonly { provider: string | null }[]): Tool[] {
+export function toolingOf(plan: PlanDocument, changes: readonly { provider?: string }[]): Tool[] {
   const providers = new Map<string, string | null>();
   for (const c of changes) if (c.provider) providers.set(c.provider, null);
   const cfg = isObj(plan.configuration) ? plan.configuration.provider_config : undefined;
@@ -65,7 +63,7 @@ export function checkCounts(plan: PlanDocument): { pass: number; fail: number; e
 /** Records for every resource change; no-op ones are counted but only kept when they import or move. */
 export function planChanges(plan: PlanDocument, source: string, key: CommitmentKey, field: 'resource_changes' | 'resource_drift'): { all: ChangeRecord[]; kept: ChangeRecord[] } {
   const all = plan[field].map((rc, i) => toChangeRecord(rc, `${field}[${i}]`, source, key));
-  const kept = all.filter((c) => c.action !== 'no-op' || c.importing !== null || c.moved_from !== null);
+  const kept = all.filter((c) => c.action !== 'no-op' || c.importing !== undefined || c.moved_from !== undefined);
   return { all, kept };
 }
 
@@ -120,7 +118,8 @@ export function buildPlanStatement(plan: PlanDocument, source: string, inputs: P
     actor: ctx.actor,
     tooling: toolingOf(plan, all),
     inputs: inputRefs,
-    outputs: [{ ref: 'change-set', digest: sha256Tagged(canonicalJson({ changes: kept, output_changes: outs })) }],
+    // A plan produces no artifact of its own: the signed statement is the record.
+    outputs: [],
     timestamps: { planned: plan.timestamp ?? null },
     terraform: {
       format_version: plan.format_version,

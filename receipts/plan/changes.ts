@@ -1,6 +1,9 @@
 import { ReceiptError } from '../errors';
 import { CommitmentKey, commit } from '../redact/commitment';
-import { changedPaths, ChangedPath, PathStep, UNKNOWN } from '../redact/diff';
+import { changedLeaves, oneSidedLeaves, PathStep } from '../redact/diff';
+
+/** The commitment placeholder for a value known only after apply. */
+export const UNKNOWN = 'unknown';
 import { RawChange, RawResourceChange } from './parse-plan';
 
 /** One label per plan `change.actions` list (Terraform's jsonplan vocabulary, not the UI stream's). */
@@ -29,27 +32,37 @@ export function classifyActions(actions: readonly string[], at: string, address:
   return label;
 }
 
-/** A resource change as recorded in a receipt: identity, actions and changed paths; never values. */
+/**
+ * A resource change as recorded in a receipt: identity, actions and changed attribute paths.
+ * Never a value: `before`/`after` are HMAC commitments to the whole object, and each changed
+ * sensitive leaf carries its own commitments, so two receipts can show "changed / unchanged".
+ * Absent optional fields mean "none" (root module, no reason, not moved, ...), keeping 10k-change
+ * receipts small.
+ */
 export interface ChangeRecord {
   readonly address: string;
-  readonly module: string | null;
-  readonly mode: string;
+  readonly module?: string;
   readonly type: string;
-  readonly name: string;
-  readonly index: string | number | null;
-  readonly provider: string | null;
-  readonly deposed: string | null;
+  readonly provider?: string;
+  readonly deposed?: string;
   readonly actions: string[];
   readonly action: ActionLabel;
-  readonly action_reason: string | null;
-  readonly replace_paths: PathStep[][];
-  /** Address before a `moved` block applied; null when not moved. */
-  readonly moved_from: string | null;
+  readonly action_reason?: string;
+  readonly replace_paths?: PathStep[][];
+  /** Address before a `moved` block applied. */
+  readonly moved_from?: string;
   /** Present when the change imports an object: the import id is committed, never shown. */
-  readonly importing: { readonly id: string | null; readonly unknown: boolean } | null;
-  readonly changed: ChangedPath[];
+  readonly importing?: { readonly id?: string; readonly unknown?: true };
+  /** Changed leaf paths (display form, e.g. `tags.Name`, `rule[0]["odd key"]`). */
+  readonly changed?: string[];
+  /** Changed leaves Terraform marks sensitive: commitments only. */
+  readonly sensitive?: { path: string; before: string | null; after: string | null }[];
+  /** Changed leaves known only after apply. */
+  readonly unknown?: string[];
   /** Changed leaves beyond the per-change limit, counted only. */
-  readonly changed_omitted: number;
+  readonly changed_omitted?: number;
+  readonly before?: string;
+  readonly after?: string;
 }
 
 export interface OutputChangeRecord {
@@ -72,43 +85,57 @@ function replacePaths(rp: unknown): PathStep[][] {
     .map((p) => p.filter((s): s is PathStep => typeof s === 'string' || typeof s === 'number'));
 }
 
-export function toChangeRecord(
-  rc: RawResourceChange,
-  at: string,
-  source: string,
-  key: CommitmentKey,
-): ChangeRecord {
+const present = (v: unknown): boolean => v !== undefined && v !== null;
+
+export function toChangeRecord(rc: RawResourceChange, at: string, source: string, key: CommitmentKey): ChangeRecord {
   const c: RawChange = rc.change;
   const action = classifyActions(c.actions, `${at}.change.actions`, rc.address, source);
   const scope = rc.deposed ? `${rc.address} deposed ${rc.deposed}` : rc.address;
-  const { paths, omitted } = changedPaths(key, scope, c.before, c.after, c.before_sensitive, c.after_sensitive, c.after_unknown);
-  let importing: ChangeRecord['importing'] = null;
+  // Paths are listed when both sides exist (update, replace, import, drift); for a create or a
+  // delete every attribute changes, so the whole-object commitment says it all.
+  const bothSides = present(c.before) && (present(c.after) || c.after_unknown === true);
+  const d = bothSides
+    ? changedLeaves(c.before, c.after, c.before_sensitive, c.after_sensitive, c.after_unknown)
+    : present(c.after) || c.after_unknown !== undefined
+      ? oneSidedLeaves(c.after, c.after_sensitive, c.after_unknown, 'after')
+      : oneSidedLeaves(c.before, c.before_sensitive, undefined, 'before');
+  // Keys are added in sorted order so the canonical payload is cheap to produce.
+  const r: Record<string, unknown> = {};
+  r.action = action;
+  if (rc.action_reason !== undefined) r.action_reason = rc.action_reason;
+  r.actions = [...c.actions];
+  r.address = rc.address;
+  // Whole-object commitments only when both sides exist: they tell whether an updated object
+  // changed between two receipts. One-sided changes commit their sensitive leaves only.
+  if (bothSides) {
+    r.after = c.after_unknown === true ? UNKNOWN : commit(key, scope, [], c.after);
+    r.before = commit(key, scope, [], c.before);
+  }
+  if (d.changed.length) r.changed = d.changed;
+  if (d.omitted) r.changed_omitted = d.omitted;
+  if (rc.deposed !== undefined) r.deposed = rc.deposed;
   if (isObj(c.importing)) {
     const id = c.importing.id;
-    importing = {
-      id: typeof id === 'string' && id !== '' ? commit(key, scope, ['importing', 'id'], id) : null,
-      unknown: c.importing.unknown === true,
-    };
+    const imp: { id?: string; unknown?: true } = {};
+    if (typeof id === 'string' && id !== '') imp.id = commit(key, scope, ['importing', 'id'], id);
+    if (c.importing.unknown === true) imp.unknown = true;
+    r.importing = imp;
   }
-  const index = rc.index;
-  return {
-    address: rc.address,
-    module: rc.module_address ?? null,
-    mode: rc.mode ?? 'managed',
-    type: rc.type,
-    name: rc.name,
-    index: typeof index === 'string' || typeof index === 'number' ? index : null,
-    provider: rc.provider_name ?? null,
-    deposed: rc.deposed ?? null,
-    actions: [...c.actions],
-    action,
-    action_reason: rc.action_reason ?? null,
-    replace_paths: replacePaths(c.replace_paths),
-    moved_from: rc.previous_address !== undefined && rc.previous_address !== rc.address ? rc.previous_address : null,
-    importing,
-    changed: paths,
-    changed_omitted: omitted,
-  };
+  if (rc.module_address !== undefined) r.module = rc.module_address;
+  if (rc.previous_address !== undefined && rc.previous_address !== rc.address) r.moved_from = rc.previous_address;
+  if (rc.provider_name !== undefined) r.provider = rc.provider_name;
+  const rp = replacePaths(c.replace_paths);
+  if (rp.length) r.replace_paths = rp;
+  if (d.sensitive.length) {
+    r.sensitive = d.sensitive.map((x) => ({
+      after: x.unknown ? UNKNOWN : present(x.after) ? commit(key, scope, [x.path], x.after) : null,
+      before: present(x.before) ? commit(key, scope, [x.path], x.before) : null,
+      path: x.path,
+    }));
+  }
+  r.type = rc.type;
+  if (d.unknown.length) r.unknown = d.unknown;
+  return r as unknown as ChangeRecord;
 }
 
 /** Output changes: one commitment per side, never a value (sensitive or not). */
@@ -117,15 +144,8 @@ export function toOutputChangeRecord(name: string, c: RawChange, source: string,
   const scope = `output.${name}`;
   const sensitive = c.before_sensitive === true || c.after_sensitive === true;
   const unknown = c.after_unknown === true || (isObj(c.after_unknown) && Object.keys(c.after_unknown).length > 0) || Array.isArray(c.after_unknown);
-  const val = (v: unknown): string | null => (v === undefined || v === null ? null : commit(key, scope, [], v));
-  return {
-    name,
-    actions: [...c.actions],
-    action,
-    sensitive,
-    before: val(c.before),
-    after: unknown ? UNKNOWN : val(c.after),
-  };
+  const val = (v: unknown): string | null => (present(v) ? commit(key, scope, [], v) : null);
+  return { name, actions: [...c.actions], action, sensitive, before: val(c.before), after: unknown ? UNKNOWN : val(c.after) };
 }
 
 /** Plan summary; `add`/`change`/`remove`/`import` equal Terraform's own change_summary. */
@@ -142,7 +162,7 @@ export interface PlanSummary {
   errored: boolean;
 }
 
-export function summarize(changes: readonly { action: ActionLabel; moved_from: string | null; importing: unknown; mode: string }[], errored: boolean): PlanSummary {
+export function summarize(changes: readonly { action: ActionLabel; moved_from?: string; importing?: unknown }[], errored: boolean): PlanSummary {
   const s: PlanSummary = { add: 0, change: 0, remove: 0, import: 0, replace: 0, forget: 0, move: 0, read: 0, noop: 0, errored };
   for (const c of changes) {
     switch (c.action) {
@@ -175,7 +195,7 @@ export function summarize(changes: readonly { action: ActionLabel; moved_from: s
         break;
     }
     if (c.importing) s.import++;
-    if (c.moved_from !== null) s.move++;
+    if (c.moved_from !== undefined) s.move++;
   }
   return s;
 }

@@ -119,10 +119,17 @@ export function checkActions(actions: unknown, at: string, address: string, sour
 export function parsePlanDocument(data: Buffer | string, source: string): PlanDocument {
   const text = typeof data === 'string' ? data : data.toString('utf8');
   if (text.trim() === '') throw new ReceiptError('FILE_EMPTY', `${source}: plan JSON is empty`);
-  if (looksLikeStreamLine(text)) {
-    throw new ReceiptError('INPUT_INVALID', `${source}: type: this is a Terraform UI stream (plan/apply -json), not a plan JSON; pass the output of "terraform show -json PLANFILE"`);
+  const streamError = (): ReceiptError =>
+    new ReceiptError('INPUT_INVALID', `${source}: type: this is a Terraform UI stream (plan/apply -json), not a plan JSON; pass the output of "terraform show -json PLANFILE"`);
+  let raw: unknown;
+  try {
+    raw = parseJsonNoEcho(text, source, 'plan JSON');
+  } catch (e) {
+    // A multi-line stream is not one JSON value; say what it is rather than where it broke.
+    if (looksLikeStreamLine(text)) throw streamError();
+    throw e;
   }
-  const raw = parseJsonNoEcho(text, source, 'plan JSON');
+  if (isObj(raw) && typeof raw.type === 'string' && ('@level' in raw || '@message' in raw)) throw streamError();
   if (Array.isArray(raw)) {
     throw new ReceiptError('INPUT_INVALID', `${source}: top level is a JSON array (an apply log?), expected the plan object from "terraform show -json PLANFILE"`);
   }

@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, KeyObject } from 'node:crypto';
 import { ReceiptError } from '../errors';
-import { canonicalJson } from '../io/canonical-json';
+import { fastCanonicalJson as canonicalJson } from '../statement/canonical';
 import { sha256Hex } from '../io/digest';
 
 /**
@@ -47,6 +47,7 @@ function keyIdOfCommitment(secret: Buffer): string {
 
 /** `hmac-sha256:<hex>` over the canonical JSON of [scope, path, value]. Same key+scope+path+value → same commitment. */
 export function commit(key: CommitmentKey, scope: string, path: readonly (string | number)[], value: unknown): string {
+  // [scope, path, value]: the same value at the same place gives the same commitment across receipts.
   return (
     'hmac-sha256:' +
     createHmac('sha256', key.secret)

@@ -1,21 +1,18 @@
-import { canonicalJson } from '../io/canonical-json';
-import { commit, CommitmentKey } from './commitment';
+import { fastCanonicalJson as canonicalJson } from '../statement/canonical';
 
 export type PathStep = string | number;
 
-/**
- * One changed leaf of a resource or output. Values are never recorded: `before`/`after` are
- * HMAC commitments (null when the value is absent or null, "unknown" when known only after apply).
- */
-export interface ChangedPath {
-  readonly path: PathStep[];
-  /** True when Terraform marks the value sensitive on either side (by value marks or schema). */
-  readonly sensitive: boolean;
-  readonly before: string | null;
-  readonly after: string | null;
+/** The changed leaves of one change, as display paths; values are never kept. */
+export interface ChangedLeaves {
+  /** Every changed leaf (a sensitive or unknown subtree counts as one leaf), sorted. */
+  readonly changed: string[];
+  /** Changed leaves Terraform marks sensitive, with the raw values to commit to (never stored). */
+  readonly sensitive: { path: string; before: unknown; after: unknown; unknown: boolean }[];
+  /** Changed leaves whose new value is known only after apply. */
+  readonly unknown: string[];
+  /** Changed leaves beyond the per-change limit, counted only. */
+  readonly omitted: number;
 }
-
-export const UNKNOWN = 'unknown';
 
 /** Upper bound of leaves recorded per change; the rest are counted, not listed. */
 export const MAX_PATHS_PER_CHANGE = 256;
@@ -26,49 +23,65 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 function sub(mask: unknown, k: PathStep): unknown {
   if (Array.isArray(mask)) return typeof k === 'number' ? mask[k] : undefined;
-  if (isObj(mask)) return mask[String(k)];
+  if (isObj(mask)) return mask[k as string];
   return undefined;
 }
 function isContainer(v: unknown): boolean {
   return typeof v === 'object' && v !== null;
 }
+const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** `a.b[0]["odd key"]` — the display form of a path (unambiguous: odd keys are JSON-quoted). */
+export function formatPath(path: readonly PathStep[]): string {
+  let s = '';
+  for (const step of path) s = appendStep(s, step);
+  return s === '' ? '(whole value)' : s;
+}
+const identCache = new Map<string, boolean>();
+function isIdent(step: string): boolean {
+  let v = identCache.get(step);
+  if (v === undefined) {
+    v = IDENT.test(step);
+    if (identCache.size < 10000) identCache.set(step, v);
+  }
+  return v;
+}
+function appendStep(s: string, step: PathStep): string {
+  if (typeof step === 'number') return `${s}[${step}]`;
+  if (isIdent(step)) return s === '' ? step : `${s}.${step}`;
+  return `${s}[${JSON.stringify(step)}]`;
+}
 
 /**
- * The changed leaves between `before` and `after`, honouring Terraform's masks: a `true` in a
- * sensitive mask covers the whole subtree (committed as one value); a `true` in `after_unknown`
- * makes the leaf "unknown". Keys present only in `after_unknown` (unknown leaves are omitted from
- * `after`) are included.
+ * The changed leaves between `before` and `after`, honouring Terraform's masks: `true` in a
+ * sensitive mask covers the whole subtree (one leaf); `true` in `after_unknown` makes the leaf
+ * unknown. Keys only in `after_unknown` (unknown leaves are omitted from `after`) are included.
  */
-export function changedPaths(
-  key: CommitmentKey,
-  scope: string,
-  before: unknown,
-  after: unknown,
-  beforeSensitive: unknown,
-  afterSensitive: unknown,
-  afterUnknown: unknown,
-): { paths: ChangedPath[]; omitted: number } {
-  const out: ChangedPath[] = [];
+export function changedLeaves(before: unknown, after: unknown, beforeSensitive: unknown, afterSensitive: unknown, afterUnknown: unknown): ChangedLeaves {
+  const changed: string[] = [];
+  const sensitive: ChangedLeaves['sensitive'] = [];
+  const unknownPaths: string[] = [];
   let omitted = 0;
-  const leaf = (path: PathStep[], b: unknown, a: unknown, sens: boolean, unknown: boolean): void => {
+  const leaf = (path: string, b: unknown, a: unknown, sens: boolean, unknown: boolean): void => {
     if (!unknown) {
       const bn = b === undefined || b === null;
       const an = a === undefined || a === null;
       if (bn && an) return;
-      if (!bn && !an && (b === a || canonicalJson(b) === canonicalJson(a))) return;
+      if (!bn && !an) {
+        if (b === a) return;
+        if (isContainer(b) && isContainer(a) && canonicalJson(b) === canonicalJson(a)) return;
+      }
     }
-    if (out.length >= MAX_PATHS_PER_CHANGE) {
+    if (changed.length >= MAX_PATHS_PER_CHANGE) {
       omitted++;
       return;
     }
-    out.push({
-      path,
-      sensitive: sens,
-      before: b === undefined || b === null ? null : commit(key, scope, path, b),
-      after: unknown ? UNKNOWN : a === undefined || a === null ? null : commit(key, scope, path, a),
-    });
+    const p = path === '' ? '(whole value)' : path;
+    changed.push(p);
+    if (sens) sensitive.push({ path: p, before: b, after: a, unknown });
+    if (unknown) unknownPaths.push(p);
   };
-  const walk = (path: PathStep[], b: unknown, a: unknown, bs: unknown, as: unknown, au: unknown, depth: number): void => {
+  const walk = (path: string, b: unknown, a: unknown, bs: unknown, as: unknown, au: unknown, depth: number): void => {
     const sens = bs === true || as === true;
     const unknown = au === true;
     if (sens || unknown || depth >= MAX_DEPTH) return leaf(path, b, a, sens, unknown);
@@ -78,31 +91,82 @@ export function changedPaths(
     const bArr = Array.isArray(b);
     const aArr = Array.isArray(a) || (a === undefined && Array.isArray(au));
     if ((bc && ac && bArr !== aArr) || (bc && !ac && a !== undefined && a !== null) || (ac && !bc && b !== undefined && b !== null)) {
-      // Shape changed (object <-> list, or container <-> scalar): one leaf for the whole value.
-      return leaf(path, b, a, false, false);
+      return leaf(path, b, a, false, false); // shape changed: one leaf for the whole value
     }
     if (bArr || aArr) {
       const n = Math.max(Array.isArray(b) ? b.length : 0, Array.isArray(a) ? a.length : 0, Array.isArray(au) ? au.length : 0);
-      for (let i = 0; i < n; i++) walk([...path, i], sub(b, i), sub(a, i), sub(bs, i), sub(as, i), sub(au, i), depth + 1);
+      for (let i = 0; i < n; i++) walk(`${path}[${i}]`, sub(b, i), sub(a, i), sub(bs, i), sub(as, i), sub(au, i), depth + 1);
       return;
     }
-    const keys = new Set<string>();
-    if (isObj(b)) for (const k of Object.keys(b)) keys.add(k);
-    if (isObj(a)) for (const k of Object.keys(a)) keys.add(k);
-    if (isObj(au)) for (const k of Object.keys(au)) if (au[k] === true || isContainer(au[k])) keys.add(k);
-    for (const k of [...keys].sort()) walk([...path, k], sub(b, k), sub(a, k), sub(bs, k), sub(as, k), sub(au, k), depth + 1);
+    const keys: string[] = isObj(b) ? Object.keys(b) : [];
+    if (isObj(a)) for (const k of Object.keys(a)) if (!isObj(b) || !(k in b)) keys.push(k);
+    if (isObj(au)) for (const k of Object.keys(au)) if ((au[k] === true || isContainer(au[k])) && !keys.includes(k)) keys.push(k);
+    keys.sort();
+    for (const k of keys) walk(appendStep(path, k), sub(b, k), sub(a, k), sub(bs, k), sub(as, k), sub(au, k), depth + 1);
   };
-  walk([], before, after, beforeSensitive, afterSensitive, afterUnknown, 0);
-  return { paths: out, omitted };
+  walk('', before, after, beforeSensitive, afterSensitive, afterUnknown, 0);
+  return { changed, sensitive, unknown: unknownPaths, omitted };
 }
 
-/** `a.b[0]["odd key"]` — a display form of a path. */
-export function formatPath(path: readonly PathStep[]): string {
-  let s = '';
-  for (const step of path) {
-    if (typeof step === 'number') s += `[${step}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(step)) s += s === '' ? step : `.${step}`;
-    else s += `[${JSON.stringify(step)}]`;
-  }
-  return s === '' ? '(whole value)' : s;
+/** The value at `path` steps inside `v` (undefined when absent). */
+function at(v: unknown, steps: readonly PathStep[]): unknown {
+  let cur = v;
+  for (const k of steps) cur = sub(cur, k);
+  return cur;
+}
+
+/**
+ * Leaves where a Terraform mask (`*_sensitive`, `after_unknown`) is `true`, walking the mask only —
+ * cheap for a create or delete, whose masks are usually `{}`. Returns display paths and the steps.
+ */
+export function maskLeaves(mask: unknown): { path: string; steps: PathStep[] }[] {
+  const out: { path: string; steps: PathStep[] }[] = [];
+  const steps: PathStep[] = [];
+  // Allocation-free walk (a shared step stack); only `true` leaves are copied out.
+  const walk = (m: unknown, depth: number): void => {
+    if (m === true) {
+      if (out.length < MAX_PATHS_PER_CHANGE) out.push({ path: formatPath(steps), steps: steps.slice() });
+      return;
+    }
+    if (typeof m !== 'object' || m === null || depth > MAX_DEPTH) return;
+    if (Array.isArray(m)) {
+      for (let i = 0; i < m.length; i++) {
+        const x = m[i];
+        if (x === false || x === null) continue;
+        steps.push(i);
+        walk(x, depth + 1);
+        steps.pop();
+      }
+      return;
+    }
+    const keys = Object.keys(m);
+    if (keys.length === 0) return;
+    if (keys.length > 1) keys.sort();
+    for (const k of keys) {
+      const x = (m as Record<string, unknown>)[k];
+      if (x === false || x === null) continue;
+      if (x !== true && (typeof x !== 'object' || isEmpty(x))) continue;
+      steps.push(k);
+      walk(x, depth + 1);
+      steps.pop();
+    }
+  };
+  walk(mask, 0);
+  return out;
+}
+
+function isEmpty(x: object): boolean {
+  if (Array.isArray(x)) return x.length === 0;
+  for (const _ in x) return false;
+  return true;
+}
+
+/** For a one-sided change (create or delete): sensitive leaves with their values, unknown leaves. */
+export function oneSidedLeaves(value: unknown, sensitiveMask: unknown, unknownMask: unknown, side: 'before' | 'after'): ChangedLeaves {
+  const sensitive = maskLeaves(sensitiveMask)
+    .map((l) => ({ path: l.path, v: at(value, l.steps) }))
+    .filter((l) => l.v !== undefined && l.v !== null)
+    .map((l) => ({ path: l.path, before: side === 'before' ? l.v : undefined, after: side === 'after' ? l.v : undefined, unknown: false }));
+  const unknown = side === 'after' ? maskLeaves(unknownMask).map((l) => l.path) : [];
+  return { changed: [], sensitive, unknown, omitted: 0 };
 }

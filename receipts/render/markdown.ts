@@ -8,13 +8,15 @@ type Obj = Record<string, unknown>;
 interface Change {
   address: string;
   action: string;
-  action_reason: string | null;
-  replace_paths: PathStep[][];
-  moved_from: string | null;
-  importing: unknown;
-  changed: { path: PathStep[]; sensitive: boolean }[];
-  changed_omitted: number;
-  deposed: string | null;
+  action_reason?: string;
+  replace_paths?: PathStep[][];
+  moved_from?: string;
+  importing?: unknown;
+  changed?: string[];
+  sensitive?: { path: string }[];
+  unknown?: string[];
+  changed_omitted?: number;
+  deposed?: string;
 }
 
 const ACTION_ORDER = ['create', 'update', 'replace', 'delete', 'forget', 'create-forget', 'read', 'no-op'];
@@ -64,10 +66,10 @@ export function renderMarkdown(v: VerifiedStatement, artifact: string, maxChars:
     const changes = (p.changes ?? []) as Change[];
     total = changes.length + ((p.drift ?? []) as unknown[]).length;
     tables(changes, items);
-    const replaced = changes.filter((c) => c.action === 'replace' && c.replace_paths.length > 0);
+    const replaced = changes.filter((c) => c.action === 'replace' && (c.replace_paths ?? []).length > 0);
     if (replaced.length) {
       items.push({ block: ['', '#### Paths forcing replacement', ''], counts: 0 });
-      for (const c of replaced) items.push({ block: [`- ${code(c.address)}: ${c.replace_paths.map((rp) => code(formatPath(rp))).join(', ')}`], counts: 0 });
+      for (const c of replaced) items.push({ block: [`- ${code(c.address)}: ${(c.replace_paths ?? []).map((rp) => code(formatPath(rp))).join(', ')}`], counts: 0 });
     }
     const drift = (p.drift ?? []) as Change[];
     if (drift.length) {
@@ -106,8 +108,11 @@ function kindTitle(t: string): string {
 }
 
 function pathsCell(c: Change): string {
-  const shown = c.changed.slice(0, 8).map((x) => code(formatPath(x.path)) + (x.sensitive ? ' (sensitive)' : ''));
-  const more = c.changed.length - shown.length + c.changed_omitted;
+  const sens = new Set((c.sensitive ?? []).map((x) => x.path));
+  const unk = new Set(c.unknown ?? []);
+  const changed = c.changed ?? [];
+  const shown = changed.slice(0, 8).map((p) => code(p) + (sens.has(p) ? ' (sensitive)' : unk.has(p) ? ' (known after apply)' : ''));
+  const more = changed.length - shown.length + (c.changed_omitted ?? 0);
   return (shown.join(', ') || '—') + (more > 0 ? ` +${more} more` : '');
 }
 

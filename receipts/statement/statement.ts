@@ -1,6 +1,6 @@
 import { ReceiptError } from '../errors';
 import { envelopePayload, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, serializeEnvelope, signEnvelope, verifyEnvelope, DsseEnvelope } from '../dsse/envelope';
-import { canonicalJson } from '../io/canonical-json';
+import { fastCanonicalJson as canonicalJson } from './canonical';
 import { sha256Tagged } from '../io/digest';
 import { parseJsonNoEcho } from '../redact/safe-json';
 import { SigningKey, TrustedKey } from '../sign/ed25519';

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalJson } from '../../receipts/io/canonical-json';
+import { changedLeaves, formatPath, maskLeaves, oneSidedLeaves } from '../../receipts/redact/diff';
+import { parseCommitmentKey } from '../../receipts/redact/commitment';
+import { isReceiptError } from '../../receipts/errors';
+import { fastCanonicalJson } from '../../receipts/statement/canonical';
+import { KFM_VERSION } from '../../receipts/version';
+import { generateValidatorsSource, VALIDATORS_FILE } from '../../scripts/fixtures/generate-schema-validators';
+import { REPO, TF, walk } from './helpers';
+
+describe('fast canonical JSON', () => {
+  it('gives the same bytes as io/canonical-json on every corpus JSON document', () => {
+    const files = walk(TF).filter((f) => f.endsWith('.json'));
+    let n = 0;
+    for (const f of files) {
+      let v: unknown;
+      try {
+        v = JSON.parse(readFileSync(join(TF, f), 'utf8'));
+      } catch {
+        continue;
+      }
+      expect(fastCanonicalJson(v)).toBe(canonicalJson(v));
+      n++;
+    }
+    expect(n).toBeGreaterThan(200);
+  });
+  it('sorts keys by UTF-16 code units and drops undefined members', () => {
+    expect(fastCanonicalJson({ b: 1, a: [{ z: undefined, y: 'ü' }], A: null })).toBe('{"A":null,"a":[{"y":"ü"}],"b":1}');
+  });
+  it('orders integer-like keys as strings, like the reference', () => {
+    for (const v of [{ '10': 1, '9': 2 }, { b: { '2': 1, '10': 0, a: 1 } }, [{ '1': 1, '0': 0 }]]) expect(fastCanonicalJson(v)).toBe(canonicalJson(v));
+  });
+  it('refuses non-finite numbers', () => {
+    expect(() => fastCanonicalJson({ a: Infinity })).toThrow(/non-finite/);
+  });
+});
+
+describe('changed leaves', () => {
+  it('lists changed paths, treating a sensitive subtree as one leaf and unknown leaves as unknown', () => {
+    const d = changedLeaves(
+      { a: 1, s: { x: 'old', y: 2 }, l: [1, 2], same: 'z' },
+      { a: 2, s: { x: 'new', y: 2 }, l: [1, 3], same: 'z' },
+      { s: true },
+      { s: true },
+      { id: true },
+    );
+    expect(d.changed).toEqual(['a', 'id', 'l[1]', 's']);
+    expect(d.sensitive.map((x) => x.path)).toEqual(['s']);
+    expect(d.unknown).toEqual(['id']);
+  });
+  it('does not report an unchanged sensitive value', () => {
+    expect(changedLeaves({ pw: 'x' }, { pw: 'x' }, { pw: true }, { pw: true }, {}).changed).toEqual([]);
+  });
+  it('quotes odd keys so paths stay unambiguous', () => {
+    expect(formatPath(['tags', 'a b', 0, 'ключ', 'x"y'])).toBe('tags["a b"][0]["ключ"]["x\\"y"]');
+  });
+  it('finds sensitive leaves of a create by walking the mask only', () => {
+    const d = oneSidedLeaves({ user: 'u', pw: 'p', list: ['s', 'pub'] }, { pw: true, list: [true, false] }, { id: true }, 'after');
+    expect(d.sensitive.map((x) => [x.path, x.after])).toEqual([
+      ['list[0]', 's'],
+      ['pw', 'p'],
+    ]);
+    expect(d.unknown).toEqual(['id']);
+    expect(maskLeaves({})).toEqual([]);
+  });
+});
+
+describe('commitment key files', () => {
+  it('accepts 32 bytes of hex and refuses a short key without echoing it', () => {
+    expect(parseCommitmentKey(Buffer.from('ab'.repeat(32)), 'k').secret).toHaveLength(32);
+    try {
+      parseCommitmentKey(Buffer.from('KFM-CANARY-short'), 'k');
+      throw new Error('expected failure');
+    } catch (e) {
+      expect(isReceiptError(e)).toBe(true);
+      expect((e as Error).message).not.toContain('CANARY');
+    }
+  });
+});
+
+describe('generated artifacts', () => {
+  it('keeps receipts/schema/compiled-validators.ts in step with schemas/ (regenerate with scripts/fixtures/generate-schema-validators.ts)', () => {
+    expect(readFileSync(VALIDATORS_FILE, 'utf8')).toBe(generateValidatorsSource());
+  });
+  it('records the package.json version as the kfm tooling version', () => {
+    expect(KFM_VERSION).toBe(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
+  });
+});

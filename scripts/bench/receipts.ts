@@ -1,0 +1,128 @@
+/**
+ * Benchmark: `kfm receipt plan` on a 10,000-resource plan vs a bare node process that reads the
+ * plan JSON, hashes it and JSON.parses it (the floor any receipt tool pays).
+ * Goal (issue 4): <= 1.5x the time and <= 2x the peak RSS of the bare process.
+ * The plan is made by the real Terraform (terraform_data, count = 10000) and cached in .kfm/bench/.
+ * Prints one JSON line per measure, then a human summary line. Run: `npm run bench` (builds first).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const REPO = resolve(__dirname, '..', '..');
+const CACHE = join(REPO, '.kfm', 'bench', 'receipts-10k');
+const PLAN_JSON = join(CACHE, 'plan.json');
+const RUNS = Number(process.env.KFM_BENCH_RUNS ?? 7);
+const CLI = join(REPO, 'dist', 'receipts', 'cli.js');
+
+function tf(args: string[]): string {
+  const cfg = join(CACHE, '.terraformrc');
+  writeFileSync(cfg, '');
+  const r = spawnSync('terraform', args, {
+    cwd: CACHE,
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    env: { ...process.env, TF_CLI_CONFIG_FILE: cfg, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' },
+  });
+  if (r.status !== 0) throw new Error(`terraform ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(0, 400)}`);
+  return r.stdout;
+}
+
+/** Shaped like the KFM storage zones: about 1.5 KB of plan JSON per resource, as the issue assumes. */
+const MAIN_TF = `resource "terraform_data" "r" {
+  count = 10000
+  input = {
+    bucket        = "kfm-dev-processed-\${count.index}"
+    arn           = "arn:aws:s3:::kfm-dev-processed-\${count.index}"
+    zone          = "processed"
+    policy_label  = "public"
+    force_destroy = false
+    versioning    = { enabled = true, mfa_delete = false }
+    encryption    = { sse_algorithm = "aws:kms", kms_master_key_id = "alias/kfm-dev", bucket_key_enabled = true }
+    public_access = { block_public_acls = true, block_public_policy = true, ignore_public_acls = true, restrict_public_buckets = true }
+    lifecycle     = [{ id = "noncurrent", enabled = true, noncurrent_days = 30 }, { id = "abort-mpu", enabled = true, abort_days = 7 }]
+    tags          = { Project = "kfm", Tier = "dev", Zone = "processed", ManagedBy = "cdktf", Index = tostring(count.index) }
+  }
+}
+`;
+
+function ensurePlan(): void {
+  if (existsSync(PLAN_JSON) && existsSync(join(CACHE, 'main.tf')) && readFileSync(join(CACHE, 'main.tf'), 'utf8') === MAIN_TF) return;
+  rmSync(CACHE, { recursive: true, force: true });
+  mkdirSync(CACHE, { recursive: true });
+  writeFileSync(join(CACHE, 'main.tf'), MAIN_TF);
+  process.stderr.write('bench: planning 10,000 terraform_data resources with the real Terraform (cached afterwards)...\n');
+  tf(['plan', '-input=false', '-out=plan.tfplan']);
+  writeFileSync(PLAN_JSON + '.tmp', tf(['show', '-json', 'plan.tfplan']));
+  spawnSync('mv', [PLAN_JSON + '.tmp', PLAN_JSON]);
+}
+
+/**
+ * Wall time (s), CPU time (user+sys, s) and peak RSS (KiB) of one process, by GNU time. CPU time is
+ * reported too because wall time is noisy on a shared 2-core machine.
+ */
+function measure(args: string[]): { seconds: number; cpu: number; maxRssKiB: number } {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`bench: ${args.join(' ').slice(0, 80)} exited ${r.status}: ${r.stderr.slice(-400)}`);
+  const last = r.stderr.trim().split('\n').pop()!;
+  const [e, u, sy, m] = last.split(' ').map(Number);
+  return { seconds: e!, cpu: +(u! + sy!).toFixed(2), maxRssKiB: m! };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function main(): void {
+  if (!existsSync(CLI)) throw new Error(`bench: ${CLI} missing; run "npm run build" first`);
+  ensurePlan();
+  const work = mkdtempSync(join(tmpdir(), 'kfm-bench-'));
+  try {
+    const keyDir = join(work, 'k');
+    const kg = spawnSync(process.execPath, [CLI, 'keygen', '--out-dir', keyDir], { encoding: 'utf8' });
+    if (kg.status !== 0) throw new Error(kg.stderr);
+    const baseline = join(work, 'baseline.js');
+    writeFileSync(
+      baseline,
+      `const fs = require('fs'); const c = require('crypto');
+const b = fs.readFileSync(process.argv[2]);
+const d = c.createHash('sha256').update(b).digest('hex');
+const o = JSON.parse(b.toString('utf8'));
+if (!d || !o) process.exit(1);
+`,
+    );
+    const base: ReturnType<typeof measure>[] = [];
+    const kfm: ReturnType<typeof measure>[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      base.push(measure([baseline, PLAN_JSON]));
+      kfm.push(
+        measure([CLI, 'receipt', 'plan', PLAN_JSON, '--env', 'dev', '--key', join(keyDir, 'kfm-signing.key'), '--out', join(work, `r${i}.json`), '--commit', '0123456789abcdef0123456789abcdef01234567', '--branch', 'main', '--actor', 'bench', '--method', 'ci']),
+      );
+    }
+    const sizeMiB = statSync(PLAN_JSON).size / (1 << 20);
+    const resources = (JSON.parse(readFileSync(PLAN_JSON, 'utf8')).resource_changes ?? []).length;
+    const bt = median(base.map((x) => x.seconds));
+    const kt = median(kfm.map((x) => x.seconds));
+    const bc = median(base.map((x) => x.cpu));
+    const kc = median(kfm.map((x) => x.cpu));
+    const bm = median(base.map((x) => x.maxRssKiB));
+    const km = median(kfm.map((x) => x.maxRssKiB));
+    const receiptMiB = statSync(join(work, 'r0.json')).size / (1 << 20);
+    const lines = [
+      { bench: 'receipts', measure: 'input', plan_json_mib: +sizeMiB.toFixed(2), resources, runs: RUNS },
+      { bench: 'receipts', measure: 'baseline', seconds: bt, cpu_seconds: bc, max_rss_kib: bm },
+      { bench: 'receipts', measure: 'kfm_receipt_plan', seconds: kt, cpu_seconds: kc, max_rss_kib: km, receipt_mib: +receiptMiB.toFixed(2) },
+      { bench: 'receipts', measure: 'ratio', time_ratio: +(kt / bt).toFixed(2), cpu_ratio: +(kc / bc).toFixed(2), memory_ratio: +(km / bm).toFixed(2), goal_time: 1.5, goal_memory: 2, ok: kt / bt <= 1.5 && km / bm <= 2 },
+    ];
+    for (const l of lines) process.stdout.write(JSON.stringify(l) + '\n');
+    process.stdout.write(
+      `receipts: ${resources} resources (${sizeMiB.toFixed(1)} MiB plan JSON): kfm receipt plan ${kt.toFixed(2)}s / ${(km / 1024).toFixed(0)} MiB vs bare read+hash+parse ${bt.toFixed(2)}s / ${(bm / 1024).toFixed(0)} MiB -> time x${(kt / bt).toFixed(2)} (cpu x${(kc / bc).toFixed(2)}; goal <=1.5), memory x${(km / bm).toFixed(2)} (goal <=2)\n`,
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main();
