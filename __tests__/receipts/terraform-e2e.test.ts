@@ -114,8 +114,9 @@ describe('real Terraform end to end', () => {
     expect(r.driftReceipt!.json.summary).toMatchObject({ move: 1, checks_failed: 1 });
   });
 
-  it('verifies every receipt with the public key alone', () => {
+  it('verifies every receipt with the public key alone, and renders each for a reviewer', () => {
     for (const r of results) for (const v of r.verify) expect(v.status).toBe(0);
+    for (const r of results) for (const md of r.show) expect(md).toMatch(/^### Terraform (plan|apply|drift) receipt — `stage`[\s\S]*- Receipt: `sha256:[0-9a-f]{64}`/);
   });
 
   it('leaks no planted secret into receipts, renderings or output', () => {
