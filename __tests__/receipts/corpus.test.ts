@@ -28,16 +28,30 @@ const ctx: ReceiptContext = {
 };
 
 const jsonFiles = walk(TF).filter((f) => f.endsWith('.json') && !f.startsWith('ui-json/diagnostic/'));
-const streamFiles = [...walk(TF).filter((f) => f.endsWith('.jsonl')).map((f) => join(TF, f)), ...walk(GEN).filter((f) => f.endsWith('.jsonl')).map((f) => join(GEN, f))];
+const streamFiles = [
+  ...walk(TF)
+    .filter((f) => f.endsWith('.jsonl'))
+    .map((f) => join(TF, f)),
+  ...walk(GEN)
+    .filter((f) => f.endsWith('.jsonl'))
+    .map((f) => join(GEN, f)),
+];
 
 /** Why a corpus JSON file is not a plan, by path; anything not listed must parse as a plan. */
 function expectedNonPlan(f: string): RegExp | null {
   if (/^terraform-json-testdata\/invalid\//.test(f)) return /not valid plan JSON/;
-  if (/(^|\/)(state|show-state|[^/]*\.show-state)\.json$|show-state\.json$|\/state\.json$|show-json\/state\.[a-z-]+\.json$|moved_block\/show\.json$/.test(f)) return /looks like a state/;
+  if (
+    /(^|\/)(state|show-state|[^/]*\.show-state)\.json$|show-state\.json$|\/state\.json$|show-json\/state\.[a-z-]+\.json$|moved_block\/show\.json$/.test(
+      f,
+    )
+  )
+    return /looks like a state/;
   if (/^equivalence\/[^/]+\/apply\.json$/.test(f)) return /JSON array/;
-  if (/^cloud\/(?!plan-import-config-gen).*\.plan-redacted\.json$|^cloud\/views\.redacted-plan\.json$/.test(f)) return /format_version missing/;
+  if (/^cloud\/(?!plan-import-config-gen).*\.plan-redacted\.json$|^cloud\/views\.redacted-plan\.json$/.test(f))
+    return /format_version missing/;
   if (/^terraform-json-testdata\/invalid\//.test(f)) return /not valid plan JSON/;
-  if (/equivalence\/[^/]+\/output\.json$|functions\.json$|single_store\.json$/.test(f)) return /format_version missing|resource_changes\/planned_values\/configuration missing/;
+  if (/equivalence\/[^/]+\/output\.json$|functions\.json$|single_store\.json$/.test(f))
+    return /format_version missing|resource_changes\/planned_values\/configuration missing/;
   return null;
 }
 
@@ -58,7 +72,13 @@ describe('plan JSON corpus', () => {
     let err: unknown;
     try {
       const doc = parsePlanDocument(readFileSync(path), path);
-      const st = buildPlanStatement(doc, path, { planJsonName: 'plan.json', planJsonDigest: sha256Tagged(readFileSync(path)) }, ctx, null);
+      const st = buildPlanStatement(
+        doc,
+        path,
+        { planJsonName: 'plan.json', planJsonDigest: sha256Tagged(readFileSync(path)) },
+        ctx,
+        null,
+      );
       signStatement(st, signing); // schema-validates
       buildDriftStatement(doc, path, { planJsonName: 'plan.json', planJsonDigest: sha256Tagged('x') }, ctx, null);
     } catch (e) {
@@ -107,8 +127,13 @@ describe("summary equals Terraform's change_summary", () => {
   it.each(pairs)('%s', (planPath, streamPath) => {
     const cs = lastChangeSummary(readFileSync(streamPath, 'utf8'))!;
     const doc = parsePlanDocument(readFileSync(planPath), planPath);
-    const s = buildPlanStatement(doc, planPath, { planJsonName: 'p', planJsonDigest: sha256Tagged('p') }, ctx, null).predicate.summary;
-    expect({ add: s.add, change: s.change, remove: s.remove }).toEqual({ add: cs.add, change: cs.change, remove: cs.remove });
+    const s = buildPlanStatement(doc, planPath, { planJsonName: 'p', planJsonDigest: sha256Tagged('p') }, ctx, null)
+      .predicate.summary;
+    expect({ add: s.add, change: s.change, remove: s.remove }).toEqual({
+      add: cs.add,
+      change: cs.change,
+      remove: cs.remove,
+    });
     if (typeof cs.import === 'number' && cs.operation === 'plan') expect(s.import).toBe(cs.import);
   });
 });
@@ -159,18 +184,44 @@ describe('apply receipts over the corpus', () => {
   it.each(pairs)('%s + %s: completed counts equal the apply change_summary', (planPath, streamPath) => {
     const planBytes = readFileSync(planPath);
     const doc = parsePlanDocument(planBytes, planPath);
-    const pst = buildPlanStatement(doc, planPath, { planJsonName: 'plan.json', planJsonDigest: sha256Tagged(planBytes) }, ctx, null);
+    const pst = buildPlanStatement(
+      doc,
+      planPath,
+      { planJsonName: 'plan.json', planJsonDigest: sha256Tagged(planBytes) },
+      ctx,
+      null,
+    );
     const signed = signStatement(pst, signing);
     const pr = readVerifiedStatement(signed.bytes, 'plan.receipt.json', trusted);
     const text = readFileSync(streamPath, 'utf8');
     const facts = parseApplyStream(text, streamPath);
-    const st = buildApplyStatement(facts, pr, 'plan.receipt.json', { streamName: 'apply.jsonl', streamDigest: sha256Tagged(text), planReceiptName: 'plan.receipt.json' }, ctx);
+    const st = buildApplyStatement(
+      facts,
+      pr,
+      'plan.receipt.json',
+      { streamName: 'apply.jsonl', streamDigest: sha256Tagged(text), planReceiptName: 'plan.receipt.json' },
+      ctx,
+    );
     signStatement(st, signing);
-    const p = st.predicate as { summary: { status: string; add: number; change: number; remove: number; errored: string[]; not_applied: string[] }; plan_receipt: { digest: string } };
+    const p = st.predicate as {
+      summary: {
+        status: string;
+        add: number;
+        change: number;
+        remove: number;
+        errored: string[];
+        not_applied: string[];
+      };
+      plan_receipt: { digest: string };
+    };
     expect(p.plan_receipt.digest).toBe(signed.digest);
     const cs = lastChangeSummary(text);
     if (cs) {
-      expect({ add: p.summary.add, change: p.summary.change, remove: p.summary.remove }).toEqual({ add: cs.add, change: cs.change, remove: cs.remove });
+      expect({ add: p.summary.add, change: p.summary.change, remove: p.summary.remove }).toEqual({
+        add: cs.add,
+        change: cs.change,
+        remove: cs.remove,
+      });
       expect(p.summary.status).toBe('applied');
       expect(p.summary.not_applied).toEqual([]);
     } else {

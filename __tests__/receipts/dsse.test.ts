@@ -12,10 +12,16 @@ import { keyIdOf, SigningKey, verifyBytes } from '../../receipts/sign/ed25519';
 import { buildStatement, readVerifiedStatement, signStatement } from '../../receipts/statement/statement';
 import { TF } from './helpers';
 
-function key(): { signing: SigningKey; trusted: { publicKey: SigningKey['publicKey']; keyid: string; source: string } } {
+function key(): {
+  signing: SigningKey;
+  trusted: { publicKey: SigningKey['publicKey']; keyid: string; source: string };
+} {
   const kp = generateKeyPairSync('ed25519');
   const keyid = keyIdOf(kp.publicKey);
-  return { signing: { privateKey: kp.privateKey, publicKey: kp.publicKey, keyid }, trusted: { publicKey: kp.publicKey, keyid, source: 'test.pub' } };
+  return {
+    signing: { privateKey: kp.privateKey, publicKey: kp.publicKey, keyid },
+    trusted: { publicKey: kp.publicKey, keyid, source: 'test.pub' },
+  };
 }
 
 function errorOf(f: () => unknown): ReceiptError {
@@ -30,11 +36,22 @@ function errorOf(f: () => unknown): ReceiptError {
 
 describe('DSSE PAE', () => {
   it('encodes the DSSE spec example exactly', () => {
-    expect(pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString('latin1')).toBe('DSSEv1 29 http://example.com/HelloWorld 11 hello world');
+    expect(pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString('latin1')).toBe(
+      'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+    );
   });
   it('counts a non-ASCII payload type in UTF-8 bytes', () => {
     const b = pae('application/vnd.ü+json', Buffer.from([0, 255]));
-    expect(b.equals(Buffer.concat([Buffer.from('DSSEv1 23 application/vnd.'), Buffer.from([0xc3, 0xbc]), Buffer.from('+json 2 '), Buffer.from([0, 255])]))).toBe(true);
+    expect(
+      b.equals(
+        Buffer.concat([
+          Buffer.from('DSSEv1 23 application/vnd.'),
+          Buffer.from([0xc3, 0xbc]),
+          Buffer.from('+json 2 '),
+          Buffer.from([0, 255]),
+        ]),
+      ),
+    ).toBe(true);
   });
   it('encodes an empty payload with length 0', () => {
     expect(pae('t', Buffer.alloc(0)).toString()).toBe('DSSEv1 1 t 0 ');
@@ -51,7 +68,13 @@ describe('signed statements', () => {
     actor: { principal: 'a', method: 'ci' as const, source: 'flag' as const },
     commitmentKey: deriveCommitmentKey(signing.privateKey),
   };
-  const st = buildPlanStatement(parsePlanDocument(bytes, planPath), planPath, { planJsonName: 'plan.json', planJsonDigest: sha256Tagged(bytes) }, ctx, null);
+  const st = buildPlanStatement(
+    parsePlanDocument(bytes, planPath),
+    planPath,
+    { planJsonName: 'plan.json', planJsonDigest: sha256Tagged(bytes) },
+    ctx,
+    null,
+  );
   const signed = signStatement(st, signing);
 
   it('round-trips: the envelope verifies and decodes to the same statement', () => {
@@ -68,7 +91,10 @@ describe('signed statements', () => {
   it('verifies with nothing but node:crypto and the DSSE spec (no kfm code)', () => {
     const env = JSON.parse(signed.bytes.toString());
     const payload = Buffer.from(env.payload, 'base64');
-    const m = Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(env.payloadType)} ${env.payloadType} ${payload.length} `), payload]);
+    const m = Buffer.concat([
+      Buffer.from(`DSSEv1 ${Buffer.byteLength(env.payloadType)} ${env.payloadType} ${payload.length} `),
+      payload,
+    ]);
     expect(verifyBytes(trusted.publicKey, m, Buffer.from(env.signatures[0].sig, 'base64'))).toBe(true);
     expect(JSON.parse(payload.toString())._type).toBe('https://in-toto.io/Statement/v1');
   });
@@ -79,7 +105,7 @@ describe('signed statements', () => {
     let rejected = 0;
     for (let i = 0; i < payload.length; i++) {
       const p = Buffer.from(payload);
-      p[i] = p[i]! ^ (1 << (i % 8));
+      p[i] = p[i]! ^ (1 << i % 8);
       const tampered = Buffer.from(JSON.stringify({ ...env, payload: p.toString('base64') }));
       const e = errorOf(() => readVerifiedStatement(tampered, 't.json', [trusted]));
       expect(e.code).toBe('SIGNATURE_INVALID');
@@ -95,7 +121,9 @@ describe('signed statements', () => {
     for (let i = 0; i < sig.length; i++) {
       const s = Buffer.from(sig);
       s[i] = s[i]! ^ 0x01;
-      const tampered = Buffer.from(JSON.stringify({ ...env, signatures: [{ keyid: env.signatures[0].keyid, sig: s.toString('base64') }] }));
+      const tampered = Buffer.from(
+        JSON.stringify({ ...env, signatures: [{ keyid: env.signatures[0].keyid, sig: s.toString('base64') }] }),
+      );
       expect(errorOf(() => readVerifiedStatement(tampered, 't.json', [trusted])).exitCode).toBe(3);
     }
   });
@@ -117,7 +145,9 @@ describe('signed statements', () => {
   it('rejects a validly signed statement whose predicate breaks the schema', () => {
     const bad = { ...st, predicate: { ...st.predicate, summary: { add: -1 } } };
     const { signEnvelope, serializeEnvelope } = require('../../receipts/dsse/envelope');
-    const bytes = Buffer.from(serializeEnvelope(signEnvelope('application/vnd.in-toto+json', Buffer.from(canonicalJson(bad)), signing)));
+    const bytes = Buffer.from(
+      serializeEnvelope(signEnvelope('application/vnd.in-toto+json', Buffer.from(canonicalJson(bad)), signing)),
+    );
     expect(errorOf(() => readVerifiedStatement(bytes, 'b.json', [trusted])).code).toBe('SCHEMA_INVALID');
   });
 });

@@ -8,7 +8,8 @@ export const FIXTURES = join(REPO, '__tests__', 'fixtures', 'receipts');
 export const TF = join(FIXTURES, 'terraform');
 export const GEN = join(FIXTURES, 'generated');
 
-if (!existsSync(join(TF, 'MANIFEST.tsv'))) throw new Error(`fixtures missing: ${TF} (copied from ../shared/fixtures/terraform)`);
+if (!existsSync(join(TF, 'MANIFEST.tsv')))
+  throw new Error(`fixtures missing: ${TF} (copied from ../shared/fixtures/terraform)`);
 
 export function tmp(prefix = 'kfm-receipts-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -27,7 +28,8 @@ export function walk(dir: string, base = dir): string[] {
 
 function newest(dir: string): number {
   let t = 0;
-  for (const f of walk(dir)) if (f.endsWith('.ts') || f.endsWith('.json')) t = Math.max(t, statSync(join(dir, f)).mtimeMs);
+  for (const f of walk(dir))
+    if (f.endsWith('.ts') || f.endsWith('.json')) t = Math.max(t, statSync(join(dir, f)).mtimeMs);
   return t;
 }
 
@@ -53,7 +55,12 @@ export interface Run {
 
 export function kfm(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Run {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env };
-  const r = spawnSync(process.execPath, [...CLI_ARGS, ...args], { cwd: opts.cwd ?? REPO, env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [...CLI_ARGS, ...args], {
+    cwd: opts.cwd ?? REPO,
+    env,
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -66,4 +73,13 @@ export function keypair(): { dir: string; key: string; pub: string } {
 }
 
 /** Fixed provenance flags so receipts do not depend on the environment. */
-export const PROV = ['--commit', '0123456789abcdef0123456789abcdef01234567', '--branch', 'main', '--actor', 'ci-bot', '--method', 'ci'];
+export const PROV = [
+  '--commit',
+  '0123456789abcdef0123456789abcdef01234567',
+  '--branch',
+  'main',
+  '--actor',
+  'ci-bot',
+  '--method',
+  'ci',
+];

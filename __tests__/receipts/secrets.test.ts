@@ -32,21 +32,43 @@ function plantedPlan(): any {
   const plan = JSON.parse(readFileSync(join(GEN, 'modules-odd-keys', '2-change.show-plan.json'), 'utf8'));
   plan.variables.extra = { value: 'KFM-CANARY-VARIABLES' };
   plan.configuration.provider_config = {
-    aws: { name: 'aws', full_name: 'registry.terraform.io/hashicorp/aws', version_constraint: '5.100.0', expressions: { secret_key: { constant_value: 'KFM-CANARY-PROVIDERCFG' } } },
+    aws: {
+      name: 'aws',
+      full_name: 'registry.terraform.io/hashicorp/aws',
+      version_constraint: '5.100.0',
+      expressions: { secret_key: { constant_value: 'KFM-CANARY-PROVIDERCFG' } },
+    },
   };
-  plan.configuration.root_module.variables = { ...plan.configuration.root_module.variables, extra: { default: 'KFM-CANARY-VARDEFAULT', sensitive: true } };
+  plan.configuration.root_module.variables = {
+    ...plan.configuration.root_module.variables,
+    extra: { default: 'KFM-CANARY-VARDEFAULT', sensitive: true },
+  };
   plan.prior_state.values.root_module.resources[0].values.planted = 'KFM-CANARY-PRIORSTATE';
   plan.planned_values.root_module.resources[0].values.planted = 'KFM-CANARY-PLANNEDVALUES';
   plan.planned_values.outputs.secret.value = 'KFM-CANARY-PLANNEDOUTPUT';
   const upd = plan.resource_changes.find((c: any) => c.change.actions.join() === 'update');
   upd.change.before = { ...upd.change.before, pw: 'KFM-CANARY-BEFORE-SENS', plain_copy: 'KFM-CANARY-UNMARKED' };
-  upd.change.after = { ...upd.change.after, pw: 'KFM-CANARY-AFTER-SENS', plain_copy: 'KFM-CANARY-UNMARKED-2', nested: { deep: ['KFM-CANARY-DEEP'] } };
+  upd.change.after = {
+    ...upd.change.after,
+    pw: 'KFM-CANARY-AFTER-SENS',
+    plain_copy: 'KFM-CANARY-UNMARKED-2',
+    nested: { deep: ['KFM-CANARY-DEEP'] },
+  };
   upd.change.before_sensitive = { ...(upd.change.before_sensitive || {}), pw: true };
   upd.change.after_sensitive = { ...(upd.change.after_sensitive || {}), pw: true, nested: true };
   const imp = plan.resource_changes.find((c: any) => c.change.importing);
   imp.change.generated_config = 'resource "x" "y" { password = "KFM-CANARY-GENCONFIG" }';
-  plan.output_changes.secret = { actions: ['update'], before: 'KFM-CANARY-OUT-BEFORE', after: 'KFM-CANARY-OUT-AFTER', after_unknown: false, before_sensitive: true, after_sensitive: true };
-  plan.resource_drift = [{ ...upd, change: { ...upd.change, before: { pw: 'KFM-CANARY-DRIFT' }, after: { pw: 'KFM-CANARY-DRIFT-2' } } }];
+  plan.output_changes.secret = {
+    actions: ['update'],
+    before: 'KFM-CANARY-OUT-BEFORE',
+    after: 'KFM-CANARY-OUT-AFTER',
+    after_unknown: false,
+    before_sensitive: true,
+    after_sensitive: true,
+  };
+  plan.resource_drift = [
+    { ...upd, change: { ...upd.change, before: { pw: 'KFM-CANARY-DRIFT' }, after: { pw: 'KFM-CANARY-DRIFT-2' } } },
+  ];
   return plan;
 }
 
@@ -57,26 +79,92 @@ describe('no secret escapes', () => {
 
   beforeAll(() => {
     // Sanity: the canaries really are in the inputs (a test that cannot fail proves nothing).
-    for (const c of ['VARIABLES', 'PROVIDERCFG', 'PRIORSTATE', 'PLANNEDVALUES', 'BEFORE-SENS', 'AFTER-SENS', 'UNMARKED', 'GENCONFIG', 'OUT-AFTER', 'DRIFT', 'SENSVAR-2', 'IMPORTID', 'LOCAL']) {
+    for (const c of [
+      'VARIABLES',
+      'PROVIDERCFG',
+      'PRIORSTATE',
+      'PLANNEDVALUES',
+      'BEFORE-SENS',
+      'AFTER-SENS',
+      'UNMARKED',
+      'GENCONFIG',
+      'OUT-AFTER',
+      'DRIFT',
+      'SENSVAR-2',
+      'IMPORTID',
+      'LOCAL',
+    ]) {
       expect(planText).toContain(`KFM-CANARY-${c}`);
     }
     const po = out();
-    expect(run('plan', ['receipt', 'plan', planPath, '--env', 'prod', '--key', keys.key, '--out', po, '--json', ...PROV]).status).toBe(0);
+    expect(
+      run('plan', ['receipt', 'plan', planPath, '--env', 'prod', '--key', keys.key, '--out', po, '--json', ...PROV])
+        .status,
+    ).toBe(0);
     const ph = out();
-    expect(run('plan human', ['receipt', 'plan', planPath, '--env', 'prod', '--key', keys.key, '--out', ph, ...PROV]).status).toBe(0);
+    expect(
+      run('plan human', ['receipt', 'plan', planPath, '--env', 'prod', '--key', keys.key, '--out', ph, ...PROV]).status,
+    ).toBe(0);
     const dr = out();
-    expect(run('drift', ['receipt', 'drift', planPath, '--env', 'prod', '--key', keys.key, '--out', dr, '--json', ...PROV]).status).toBe(0);
+    expect(
+      run('drift', ['receipt', 'drift', planPath, '--env', 'prod', '--key', keys.key, '--out', dr, '--json', ...PROV])
+        .status,
+    ).toBe(0);
     receipts.push(po, ph, dr);
     // Applies: the real failing apply (provisioner output + diagnostic detail carry a canary) and an
     // old UI 1.0 stream that prints a sensitive output value in clear.
     const pf = out();
-    expect(run('pf plan', ['receipt', 'plan', join(GEN, 'partial-failure', '1-create.show-plan.json'), '--env', 'prod', '--key', keys.key, '--out', pf, ...PROV]).status).toBe(0);
+    expect(
+      run('pf plan', [
+        'receipt',
+        'plan',
+        join(GEN, 'partial-failure', '1-create.show-plan.json'),
+        '--env',
+        'prod',
+        '--key',
+        keys.key,
+        '--out',
+        pf,
+        ...PROV,
+      ]).status,
+    ).toBe(0);
     const pa = out();
-    expect(run('pf apply', ['receipt', 'apply', join(GEN, 'partial-failure', '1-create.apply.jsonl'), '--plan-receipt', pf, '--env', 'prod', '--key', keys.key, '--out', pa, '--json', ...PROV]).status).toBe(0);
+    expect(
+      run('pf apply', [
+        'receipt',
+        'apply',
+        join(GEN, 'partial-failure', '1-create.apply.jsonl'),
+        '--plan-receipt',
+        pf,
+        '--env',
+        'prod',
+        '--key',
+        keys.key,
+        '--out',
+        pa,
+        '--json',
+        ...PROV,
+      ]).status,
+    ).toBe(0);
     const stream = readFileSync(join(TF, 'ui-json', 'cloud.apply-json-with-outputs.apply.jsonl'), 'utf8');
     expect(stream).toContain('my-secret');
     const oa = out();
-    expect(run('outputs apply', ['receipt', 'apply', join(TF, 'ui-json', 'cloud.apply-json-with-outputs.apply.jsonl'), '--plan-receipt', po, '--env', 'prod', '--key', keys.key, '--out', oa, ...PROV]).status).toBe(0);
+    expect(
+      run('outputs apply', [
+        'receipt',
+        'apply',
+        join(TF, 'ui-json', 'cloud.apply-json-with-outputs.apply.jsonl'),
+        '--plan-receipt',
+        po,
+        '--env',
+        'prod',
+        '--key',
+        keys.key,
+        '--out',
+        oa,
+        ...PROV,
+      ]).status,
+    ).toBe(0);
     receipts.push(pf, pa, oa);
     for (const r of receipts) {
       run('verify', ['receipt', 'verify', r, '--pub', keys.pub, '--json']);
@@ -88,11 +176,27 @@ describe('no secret escapes', () => {
       ['trunc.json', planText.slice(0, planText.indexOf('KFM-CANARY-VARIABLES') + 12)],
       ['badtoken.json', '{"format_version":"1.2","variables":{"x":{"value":KFM-CANARY-BADTOKEN}}}'],
       ['fv.json', JSON.stringify({ format_version: 'KFM-CANARY-FV', planned_values: {} })],
-      ['action.json', JSON.stringify({ format_version: '1.2', resource_changes: [{ address: 'a.b', type: 'a', name: 'b', change: { actions: ['KFM-CANARY-ACTION'] } }] })],
+      [
+        'action.json',
+        JSON.stringify({
+          format_version: '1.2',
+          resource_changes: [{ address: 'a.b', type: 'a', name: 'b', change: { actions: ['KFM-CANARY-ACTION'] } }],
+        }),
+      ],
       ['stream-as-plan.json', '{"@level":"info","@message":"KFM-CANARY-MSG","type":"version","ui":"1.2"}\n'],
     ];
     for (const [name, text] of malformed) {
-      const r = run(`malformed ${name}`, ['receipt', 'plan', write(name, text), '--env', 'prod', '--key', keys.key, '--out', out()]);
+      const r = run(`malformed ${name}`, [
+        'receipt',
+        'plan',
+        write(name, text),
+        '--env',
+        'prod',
+        '--key',
+        keys.key,
+        '--out',
+        out(),
+      ]);
       expect(r.status).toBe(2);
     }
     const streams: [string, string][] = [
@@ -100,11 +204,37 @@ describe('no secret escapes', () => {
       ['ui.jsonl', '{"type":"version","ui":"KFM-CANARY-UI"}\n'],
     ];
     for (const [name, text] of streams) {
-      const r = run(`malformed ${name}`, ['receipt', 'apply', write(name, text), '--plan-receipt', po, '--env', 'prod', '--key', keys.key, '--out', out()]);
+      const r = run(`malformed ${name}`, [
+        'receipt',
+        'apply',
+        write(name, text),
+        '--plan-receipt',
+        po,
+        '--env',
+        'prod',
+        '--key',
+        keys.key,
+        '--out',
+        out(),
+      ]);
       expect(r.status).toBe(2);
     }
     const pol = write('policy.json', '{"bundle":{"digest":"KFM-CANARY-POLICY"}}');
-    expect(run('bad policy', ['receipt', 'plan', planPath, '--env', 'prod', '--key', keys.key, '--out', out(), '--policy', pol]).status).toBe(2);
+    expect(
+      run('bad policy', [
+        'receipt',
+        'plan',
+        planPath,
+        '--env',
+        'prod',
+        '--key',
+        keys.key,
+        '--out',
+        out(),
+        '--policy',
+        pol,
+      ]).status,
+    ).toBe(2);
   });
 
   it('writes receipts whose file bytes and decoded payloads hold no canary', () => {
@@ -131,7 +261,9 @@ describe('no secret escapes', () => {
   });
 
   it('still lets a reviewer see what changed: paths, sensitivity and commitments', () => {
-    const p = JSON.parse(Buffer.from(JSON.parse(readFileSync(receipts[0]!, 'utf8')).payload, 'base64').toString()).predicate;
+    const p = JSON.parse(
+      Buffer.from(JSON.parse(readFileSync(receipts[0]!, 'utf8')).payload, 'base64').toString(),
+    ).predicate;
     const upd = p.changes.find((c: any) => (c.changed ?? []).includes('pw'));
     expect(upd.changed).toEqual(expect.arrayContaining(['pw', 'plain_copy', 'nested']));
     const pw = upd.sensitive.find((x: any) => x.path === 'pw');
@@ -147,8 +279,12 @@ describe('no secret escapes', () => {
   });
 
   it('gives the same commitment for the same value under the same key, and another under another key', () => {
-    const a = JSON.parse(Buffer.from(JSON.parse(readFileSync(receipts[0]!, 'utf8')).payload, 'base64').toString()).predicate;
-    const b = JSON.parse(Buffer.from(JSON.parse(readFileSync(receipts[1]!, 'utf8')).payload, 'base64').toString()).predicate;
+    const a = JSON.parse(
+      Buffer.from(JSON.parse(readFileSync(receipts[0]!, 'utf8')).payload, 'base64').toString(),
+    ).predicate;
+    const b = JSON.parse(
+      Buffer.from(JSON.parse(readFileSync(receipts[1]!, 'utf8')).payload, 'base64').toString(),
+    ).predicate;
     expect(a.changes).toEqual(b.changes);
     const other = keypair();
     const o = out();

@@ -26,10 +26,13 @@ describe('fast canonical JSON', () => {
     expect(n).toBeGreaterThan(200);
   });
   it('sorts keys by UTF-16 code units and drops undefined members', () => {
-    expect(fastCanonicalJson({ b: 1, a: [{ z: undefined, y: 'ü' }], A: null })).toBe('{"A":null,"a":[{"y":"ü"}],"b":1}');
+    expect(fastCanonicalJson({ b: 1, a: [{ z: undefined, y: 'ü' }], A: null })).toBe(
+      '{"A":null,"a":[{"y":"ü"}],"b":1}',
+    );
   });
   it('orders integer-like keys as strings, like the reference', () => {
-    for (const v of [{ '10': 1, '9': 2 }, { b: { '2': 1, '10': 0, a: 1 } }, [{ '1': 1, '0': 0 }]]) expect(fastCanonicalJson(v)).toBe(canonicalJson(v));
+    for (const v of [{ '10': 1, '9': 2 }, { b: { '2': 1, '10': 0, a: 1 } }, [{ '1': 1, '0': 0 }]])
+      expect(fastCanonicalJson(v)).toBe(canonicalJson(v));
   });
   it('refuses non-finite numbers', () => {
     expect(() => fastCanonicalJson({ a: Infinity })).toThrow(/non-finite/);
@@ -56,7 +59,12 @@ describe('changed leaves', () => {
     expect(formatPath(['tags', 'a b', 0, 'ключ', 'x"y'])).toBe('tags["a b"][0]["ключ"]["x\\"y"]');
   });
   it('finds sensitive leaves of a create by walking the mask only', () => {
-    const d = oneSidedLeaves({ user: 'u', pw: 'p', list: ['s', 'pub'] }, { pw: true, list: [true, false] }, { id: true }, 'after');
+    const d = oneSidedLeaves(
+      { user: 'u', pw: 'p', list: ['s', 'pub'] },
+      { pw: true, list: [true, false] },
+      { id: true },
+      'after',
+    );
     expect(d.sensitive.map((x) => [x.path, x.after])).toEqual([
       ['list[0]', 's'],
       ['pw', 'p'],
@@ -80,8 +88,8 @@ describe('commitment key files', () => {
 });
 
 describe('generated artifacts', () => {
-  it('keeps receipts/schema/compiled-validators.ts in step with schemas/ (regenerate with scripts/fixtures/generate-schema-validators.ts)', () => {
-    expect(readFileSync(VALIDATORS_FILE, 'utf8')).toBe(generateValidatorsSource());
+  it('keeps receipts/schema/compiled-validators.ts in step with schemas/ (regenerate with scripts/fixtures/generate-schema-validators.ts)', async () => {
+    expect(readFileSync(VALIDATORS_FILE, 'utf8')).toBe(await generateValidatorsSource());
   });
   it('records the package.json version as the kfm tooling version', () => {
     expect(KFM_VERSION).toBe(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);

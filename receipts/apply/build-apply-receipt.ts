@@ -3,7 +3,15 @@ import { canonicalJson } from '../io/canonical-json';
 import { sha256Tagged } from '../io/digest';
 import { commit } from '../redact/commitment';
 import { ReceiptContext, Tool } from '../plan/build-plan-receipt';
-import { buildStatement, PREDICATE_KINDS, PREDICATE_TYPES, Statement, Subject, subjectOf, VerifiedStatement } from '../statement/statement';
+import {
+  buildStatement,
+  PREDICATE_KINDS,
+  PREDICATE_TYPES,
+  Statement,
+  Subject,
+  subjectOf,
+  VerifiedStatement,
+} from '../statement/statement';
 import { KFM_VERSION } from '../version';
 import { ApplyStreamFacts } from './parse-apply-stream';
 
@@ -51,18 +59,31 @@ export function buildApplyStatement(
   ctx: ReceiptContext,
 ): Statement {
   if (planReceipt.predicateType !== PREDICATE_TYPES.plan) {
-    throw new ReceiptError('INPUT_INVALID', `${planReceiptSource}: predicateType is "${planReceipt.predicateType}", expected a plan receipt (${PREDICATE_TYPES.plan})`);
+    throw new ReceiptError(
+      'INPUT_INVALID',
+      `${planReceiptSource}: predicateType is "${planReceipt.predicateType}", expected a plan receipt (${PREDICATE_TYPES.plan})`,
+    );
   }
   const pp = planReceipt.predicate;
   if (pp.env !== ctx.env) {
-    throw new ReceiptError('INPUT_INVALID', `${planReceiptSource}: env is "${String(pp.env)}" but --env is "${ctx.env}"; apply receipts must name the plan receipt of the same environment`);
+    throw new ReceiptError(
+      'INPUT_INVALID',
+      `${planReceiptSource}: env is "${String(pp.env)}" but --env is "${ctx.env}"; apply receipts must name the plan receipt of the same environment`,
+    );
   }
   const planned = new Map<string, string>();
   for (const c of (pp.changes as PlanChangeLike[]) ?? []) {
     if (!planned.has(c.address) || APPLIED_ACTIONS.has(c.action)) planned.set(c.address, c.action);
   }
   const errored = new Set<string>([...facts.erroredAddresses, ...facts.diagnosticAddresses]);
-  const summary: ApplySummary = { status: 'applied', add: 0, change: 0, remove: 0, errored: [...errored].sort(), not_applied: [] };
+  const summary: ApplySummary = {
+    status: 'applied',
+    add: 0,
+    change: 0,
+    remove: 0,
+    errored: [...errored].sort(),
+    not_applied: [],
+  };
   for (const actions of facts.completed.values()) {
     for (const a of actions) {
       if (a === 'create') summary.add++;
@@ -76,7 +97,11 @@ export function buildApplyStatement(
   for (const a of facts.erroredAddresses) addresses.add(a);
   const changes: ApplyChange[] = [...addresses].sort().map((address) => {
     const completed = facts.completed.get(address) ?? [];
-    const status: ApplyChange['status'] = errored.has(address) ? 'errored' : completed.length > 0 ? 'applied' : 'not_applied';
+    const status: ApplyChange['status'] = errored.has(address)
+      ? 'errored'
+      : completed.length > 0
+        ? 'applied'
+        : 'not_applied';
     return { address, planned: planned.get(address) ?? null, completed, status };
   });
   summary.not_applied = changes.filter((c) => c.status === 'not_applied' && c.planned !== null).map((c) => c.address);
@@ -94,7 +119,10 @@ export function buildApplyStatement(
             name,
             sensitive: o.sensitive,
             // Old UI streams (<= 1.0) print sensitive values in clear: commit, never copy.
-            value: o.hasValue && o.value !== null && o.value !== undefined ? commit(ctx.commitmentKey, `output.${name}`, [], o.value) : null,
+            value:
+              o.hasValue && o.value !== null && o.value !== undefined
+                ? commit(ctx.commitmentKey, `output.${name}`, [], o.value)
+                : null,
           };
         })
     : [];

@@ -24,18 +24,45 @@ export interface ApplyStreamFacts {
   /** Addresses named by error diagnostics. */
   readonly diagnosticAddresses: Set<string>;
   /** The stream's own change_summary, or null when absent. */
-  readonly changeSummary: { add: number; change: number; remove: number; import: number | null; operation: string | null } | null;
+  readonly changeSummary: {
+    add: number;
+    change: number;
+    remove: number;
+    import: number | null;
+    operation: string | null;
+  } | null;
   /** outputs message: name -> {sensitive, value?} (value only used to commit, never stored). */
   readonly outputs: Record<string, { sensitive: boolean; value?: unknown; hasValue: boolean }> | null;
 }
 
 const KNOWN_TYPES = new Set([
-  'version', 'log', 'diagnostic', 'resource_drift', 'planned_change', 'planned_action_invocation', 'change_summary', 'outputs',
-  'apply_start', 'apply_progress', 'apply_complete', 'apply_errored',
-  'provision_start', 'provision_progress', 'provision_complete', 'provision_errored',
-  'refresh_start', 'refresh_complete',
-  'ephemeral_op_start', 'ephemeral_op_progress', 'ephemeral_op_complete', 'ephemeral_op_errored',
-  'action_start', 'action_progress', 'action_complete', 'action_errored', 'init_output',
+  'version',
+  'log',
+  'diagnostic',
+  'resource_drift',
+  'planned_change',
+  'planned_action_invocation',
+  'change_summary',
+  'outputs',
+  'apply_start',
+  'apply_progress',
+  'apply_complete',
+  'apply_errored',
+  'provision_start',
+  'provision_progress',
+  'provision_complete',
+  'provision_errored',
+  'refresh_start',
+  'refresh_complete',
+  'ephemeral_op_start',
+  'ephemeral_op_progress',
+  'ephemeral_op_complete',
+  'ephemeral_op_errored',
+  'action_start',
+  'action_progress',
+  'action_complete',
+  'action_errored',
+  'init_output',
 ]);
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -87,15 +114,29 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
       o = JSON.parse(line);
     } catch (e) {
       if (i === 0 && (line === '{' || line === '[')) {
-        throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: a pretty-printed JSON document, not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`);
+        throw new ReceiptError(
+          'APPLY_STREAM_INVALID',
+          `${at}: a pretty-printed JSON document, not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`,
+        );
       }
-      throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: not a JSON object (${syntaxKind(e)}); expected one JSON message per line from "terraform apply -json"`);
+      throw new ReceiptError(
+        'APPLY_STREAM_INVALID',
+        `${at}: not a JSON object (${syntaxKind(e)}); expected one JSON message per line from "terraform apply -json"`,
+      );
     }
-    if (Array.isArray(o)) throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: a JSON array, not a stream message; expected one JSON object per line`);
-    if (!isObj(o)) throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: not a JSON object; expected one JSON message per line`);
+    if (Array.isArray(o))
+      throw new ReceiptError(
+        'APPLY_STREAM_INVALID',
+        `${at}: a JSON array, not a stream message; expected one JSON object per line`,
+      );
+    if (!isObj(o))
+      throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: not a JSON object; expected one JSON message per line`);
     if (typeof o.type !== 'string') {
       if ('format_version' in o) {
-        throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: type missing; this is a plan or state JSON (terraform show -json), not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`);
+        throw new ReceiptError(
+          'APPLY_STREAM_INVALID',
+          `${at}: type missing; this is a plan or state JSON (terraform show -json), not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`,
+        );
       }
       throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: type missing or not a string`);
     }
@@ -114,9 +155,14 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
     switch (type) {
       case 'version': {
         const ui = o.ui;
-        if (typeof ui !== 'string' || !/^\d+(\.\d+)*$/.test(ui)) throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: version.ui missing or not a version string`);
+        if (typeof ui !== 'string' || !/^\d+(\.\d+)*$/.test(ui))
+          throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: version.ui missing or not a version string`);
         const major = Number(ui.split('.')[0]);
-        if (major !== 0 && major !== 1) throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: version.ui "${ui}" unsupported; expected UI schema major 0 or 1`);
+        if (major !== 0 && major !== 1)
+          throw new ReceiptError(
+            'APPLY_STREAM_INVALID',
+            `${at}: version.ui "${ui}" unsupported; expected UI schema major 0 or 1`,
+          );
         facts.uiVersion = ui;
         facts.terraformVersion = typeof o.terraform === 'string' ? o.terraform.slice(0, 64) : null;
         break;
@@ -149,7 +195,11 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
         const c = o.changes;
         if (!isObj(c)) throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: change_summary.changes missing`);
         for (const k of ['add', 'change', 'remove'] as const) {
-          if (!Number.isInteger(c[k])) throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: change_summary.changes.${k} missing or not an integer`);
+          if (!Number.isInteger(c[k]))
+            throw new ReceiptError(
+              'APPLY_STREAM_INVALID',
+              `${at}: change_summary.changes.${k} missing or not an integer`,
+            );
         }
         const operation = typeof c.operation === 'string' ? c.operation : null;
         if (operation === 'plan') {
@@ -189,8 +239,15 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
   }
   const hooks = (facts.types.apply_start ?? 0) + (facts.types.apply_complete ?? 0) + (facts.types.apply_errored ?? 0);
   if (planSummaryLine !== undefined && facts.changeSummary === null && hooks === 0) {
-    throw new ReceiptError('APPLY_STREAM_INVALID', `${source}: line ${planSummaryLine}: change_summary.changes.operation is "plan" and there is no apply: this is a plan -json stream, not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`);
+    throw new ReceiptError(
+      'APPLY_STREAM_INVALID',
+      `${source}: line ${planSummaryLine}: change_summary.changes.operation is "plan" and there is no apply: this is a plan -json stream, not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`,
+    );
   }
-  if (facts.lines === 0) throw new ReceiptError('APPLY_STREAM_INVALID', `${source}: no messages; expected the stdout of "terraform apply -json PLANFILE"`);
+  if (facts.lines === 0)
+    throw new ReceiptError(
+      'APPLY_STREAM_INVALID',
+      `${source}: no messages; expected the stdout of "terraform apply -json PLANFILE"`,
+    );
   return facts;
 }

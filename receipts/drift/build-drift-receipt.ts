@@ -16,12 +16,22 @@ export interface DriftSummary {
 }
 
 export function summarizeDrift(drift: readonly ChangeRecord[], checksFailed: number): DriftSummary {
-  const s: DriftSummary = { drifted: 0, create: 0, update: 0, delete: 0, replace: 0, move: 0, other: 0, checks_failed: checksFailed };
+  const s: DriftSummary = {
+    drifted: 0,
+    create: 0,
+    update: 0,
+    delete: 0,
+    replace: 0,
+    move: 0,
+    other: 0,
+    checks_failed: checksFailed,
+  };
   for (const d of drift) {
     if (d.moved_from !== undefined) s.move++;
     if (d.action === 'no-op') continue;
     s.drifted++;
-    if (d.action === 'create' || d.action === 'update' || d.action === 'delete' || d.action === 'replace') s[d.action]++;
+    if (d.action === 'create' || d.action === 'update' || d.action === 'delete' || d.action === 'replace')
+      s[d.action]++;
     else s.other++;
   }
   return s;
@@ -31,10 +41,18 @@ export function summarizeDrift(drift: readonly ChangeRecord[], checksFailed: num
  * A drift receipt from a `-refresh-only` plan, or from the `resource_drift` of a normal plan.
  * `lastGood` is the commit last known to match the real infrastructure, when given.
  */
-export function buildDriftStatement(plan: PlanDocument, source: string, inputs: PlanInputs, ctx: ReceiptContext, lastGood: string | null): Statement {
+export function buildDriftStatement(
+  plan: PlanDocument,
+  source: string,
+  inputs: PlanInputs,
+  ctx: ReceiptContext,
+  lastGood: string | null,
+): Statement {
   const { all, kept } = planChanges(plan, source, ctx.commitmentKey, 'resource_drift');
   const checks = checkCounts(plan);
-  const pending = plan.resource_changes.filter((rc) => !(rc.change.actions.length === 1 && (rc.change.actions[0] === 'no-op' || rc.change.actions[0] === 'read'))).length;
+  const pending = plan.resource_changes.filter(
+    (rc) => !(rc.change.actions.length === 1 && (rc.change.actions[0] === 'no-op' || rc.change.actions[0] === 'read')),
+  ).length;
   const predicate = {
     kind: PREDICATE_KINDS.drift,
     env: ctx.env,

@@ -1,8 +1,22 @@
 import { CommitmentKey } from '../redact/commitment';
 import { ActorInfo, RepoInfo } from '../statement/provenance';
-import { buildStatement, PREDICATE_KINDS, PREDICATE_TYPES, Statement, Subject, subjectOf } from '../statement/statement';
+import {
+  buildStatement,
+  PREDICATE_KINDS,
+  PREDICATE_TYPES,
+  Statement,
+  Subject,
+  subjectOf,
+} from '../statement/statement';
 import { KFM_VERSION } from '../version';
-import { ChangeRecord, OutputChangeRecord, PlanSummary, summarize, toChangeRecord, toOutputChangeRecord } from './changes';
+import {
+  ChangeRecord,
+  OutputChangeRecord,
+  PlanSummary,
+  summarize,
+  toChangeRecord,
+  toOutputChangeRecord,
+} from './changes';
 import { PlanDocument } from './parse-plan';
 import { PolicyDecisions } from './policy-input';
 
@@ -61,7 +75,12 @@ export function checkCounts(plan: PlanDocument): { pass: number; fail: number; e
 }
 
 /** Records for every resource change; no-op ones are counted but only kept when they import or move. */
-export function planChanges(plan: PlanDocument, source: string, key: CommitmentKey, field: 'resource_changes' | 'resource_drift'): { all: ChangeRecord[]; kept: ChangeRecord[] } {
+export function planChanges(
+  plan: PlanDocument,
+  source: string,
+  key: CommitmentKey,
+  field: 'resource_changes' | 'resource_drift',
+): { all: ChangeRecord[]; kept: ChangeRecord[] } {
   const all = plan[field].map((rc, i) => toChangeRecord(rc, `${field}[${i}]`, source, key));
   const kept = all.filter((c) => c.action !== 'no-op' || c.importing !== undefined || c.moved_from !== undefined);
   return { all, kept };
@@ -99,7 +118,13 @@ export interface PlanPredicate {
   readonly commitments: { alg: 'HMAC-SHA256'; key_id: string; key_source: 'derived' | 'file' };
 }
 
-export function buildPlanStatement(plan: PlanDocument, source: string, inputs: PlanInputs, ctx: ReceiptContext, policy: PolicyDecisions | null): Statement<PlanPredicate> {
+export function buildPlanStatement(
+  plan: PlanDocument,
+  source: string,
+  inputs: PlanInputs,
+  ctx: ReceiptContext,
+  policy: PolicyDecisions | null,
+): Statement<PlanPredicate> {
   const key = ctx.commitmentKey;
   const { all, kept } = planChanges(plan, source, key, 'resource_changes');
   const drift = planChanges(plan, source, key, 'resource_drift').kept;

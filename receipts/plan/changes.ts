@@ -139,13 +139,28 @@ export function toChangeRecord(rc: RawResourceChange, at: string, source: string
 }
 
 /** Output changes: one commitment per side, never a value (sensitive or not). */
-export function toOutputChangeRecord(name: string, c: RawChange, source: string, key: CommitmentKey): OutputChangeRecord {
+export function toOutputChangeRecord(
+  name: string,
+  c: RawChange,
+  source: string,
+  key: CommitmentKey,
+): OutputChangeRecord {
   const action = classifyActions(c.actions, `output_changes.${name}.actions`, `output.${name}`, source);
   const scope = `output.${name}`;
   const sensitive = c.before_sensitive === true || c.after_sensitive === true;
-  const unknown = c.after_unknown === true || (isObj(c.after_unknown) && Object.keys(c.after_unknown).length > 0) || Array.isArray(c.after_unknown);
+  const unknown =
+    c.after_unknown === true ||
+    (isObj(c.after_unknown) && Object.keys(c.after_unknown).length > 0) ||
+    Array.isArray(c.after_unknown);
   const val = (v: unknown): string | null => (present(v) ? commit(key, scope, [], v) : null);
-  return { name, actions: [...c.actions], action, sensitive, before: val(c.before), after: unknown ? UNKNOWN : val(c.after) };
+  return {
+    name,
+    actions: [...c.actions],
+    action,
+    sensitive,
+    before: val(c.before),
+    after: unknown ? UNKNOWN : val(c.after),
+  };
 }
 
 /** Plan summary; `add`/`change`/`remove`/`import` equal Terraform's own change_summary. */
@@ -162,8 +177,22 @@ export interface PlanSummary {
   errored: boolean;
 }
 
-export function summarize(changes: readonly { action: ActionLabel; moved_from?: string; importing?: unknown }[], errored: boolean): PlanSummary {
-  const s: PlanSummary = { add: 0, change: 0, remove: 0, import: 0, replace: 0, forget: 0, move: 0, read: 0, noop: 0, errored };
+export function summarize(
+  changes: readonly { action: ActionLabel; moved_from?: string; importing?: unknown }[],
+  errored: boolean,
+): PlanSummary {
+  const s: PlanSummary = {
+    add: 0,
+    change: 0,
+    remove: 0,
+    import: 0,
+    replace: 0,
+    forget: 0,
+    move: 0,
+    read: 0,
+    noop: 0,
+    errored,
+  };
   for (const c of changes) {
     switch (c.action) {
       case 'create':

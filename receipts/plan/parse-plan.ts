@@ -49,7 +49,17 @@ export interface RawResourceChange {
 /** Plan JSON majors we read: 0.x (Terraform 0.12–1.0) and 1.x (1.1 onwards; minors are additive). */
 export const SUPPORTED_FORMAT = '>=0.1 <2.0';
 
-const PLAN_KEYS = ['planned_values', 'resource_changes', 'configuration', 'output_changes', 'resource_drift', 'prior_state', 'variables', 'errored', 'applyable'];
+const PLAN_KEYS = [
+  'planned_values',
+  'resource_changes',
+  'configuration',
+  'output_changes',
+  'resource_drift',
+  'prior_state',
+  'variables',
+  'errored',
+  'applyable',
+];
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -71,21 +81,37 @@ export function checkFormatVersion(doc: Record<string, unknown>, source: string)
   const fv = doc.format_version;
   if (fv === undefined) {
     if ('plan_format_version' in doc) {
-      throw new ReceiptError('PLAN_FORMAT_UNSUPPORTED', `${source}: format_version missing (this is an HCP Terraform redacted renderer payload with plan_format_version); pass the output of "terraform show -json PLANFILE"`);
+      throw new ReceiptError(
+        'PLAN_FORMAT_UNSUPPORTED',
+        `${source}: format_version missing (this is an HCP Terraform redacted renderer payload with plan_format_version); pass the output of "terraform show -json PLANFILE"`,
+      );
     }
-    throw new ReceiptError('PLAN_FORMAT_UNSUPPORTED', `${source}: format_version missing; expected ${SUPPORTED_FORMAT} from "terraform show -json PLANFILE"`);
+    throw new ReceiptError(
+      'PLAN_FORMAT_UNSUPPORTED',
+      `${source}: format_version missing; expected ${SUPPORTED_FORMAT} from "terraform show -json PLANFILE"`,
+    );
   }
   if (typeof fv !== 'string' || !/^\d+\.\d+(\.\d+)?$/.test(fv)) {
-    throw new ReceiptError('PLAN_FORMAT_UNSUPPORTED', `${source}: format_version ${echoSafe(fv)} is not a "MAJOR.MINOR" string; expected ${SUPPORTED_FORMAT}`);
+    throw new ReceiptError(
+      'PLAN_FORMAT_UNSUPPORTED',
+      `${source}: format_version ${echoSafe(fv)} is not a "MAJOR.MINOR" string; expected ${SUPPORTED_FORMAT}`,
+    );
   }
   const major = Number(fv.split('.')[0]);
   if (major !== 0 && major !== 1) {
-    throw new ReceiptError('PLAN_FORMAT_UNSUPPORTED', `${source}: format_version "${fv}" unsupported; expected ${SUPPORTED_FORMAT} (upgrade kfm for a newer plan format)`);
+    throw new ReceiptError(
+      'PLAN_FORMAT_UNSUPPORTED',
+      `${source}: format_version "${fv}" unsupported; expected ${SUPPORTED_FORMAT} (upgrade kfm for a newer plan format)`,
+    );
   }
   return fv;
 }
 
-function resourceChanges(doc: Record<string, unknown>, field: 'resource_changes' | 'resource_drift', source: string): RawResourceChange[] {
+function resourceChanges(
+  doc: Record<string, unknown>,
+  field: 'resource_changes' | 'resource_drift',
+  source: string,
+): RawResourceChange[] {
   const v = doc[field];
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${field} is not an array`);
@@ -95,20 +121,36 @@ function resourceChanges(doc: Record<string, unknown>, field: 'resource_changes'
 function checkResourceChange(rc: unknown, at: string, source: string): RawResourceChange {
   if (!isObj(rc)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at} is not an object`);
   for (const f of ['address', 'type', 'name'] as const) {
-    if (typeof rc[f] !== 'string' || rc[f] === '') throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at}.${f} missing or not a string`);
+    if (typeof rc[f] !== 'string' || rc[f] === '')
+      throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at}.${f} missing or not a string`);
   }
-  for (const f of ['previous_address', 'module_address', 'mode', 'provider_name', 'deposed', 'action_reason'] as const) {
-    if (rc[f] !== undefined && typeof rc[f] !== 'string') throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at}.${f} (${rc.address as string}) is not a string`);
+  for (const f of [
+    'previous_address',
+    'module_address',
+    'mode',
+    'provider_name',
+    'deposed',
+    'action_reason',
+  ] as const) {
+    if (rc[f] !== undefined && typeof rc[f] !== 'string')
+      throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at}.${f} (${rc.address as string}) is not a string`);
   }
   const ch = rc.change;
-  if (!isObj(ch)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at}.change (${rc.address as string}) missing or not an object`);
+  if (!isObj(ch))
+    throw new ReceiptError(
+      'PLAN_FIELD_INVALID',
+      `${source}: ${at}.change (${rc.address as string}) missing or not an object`,
+    );
   checkActions(ch.actions, `${at}.change.actions`, rc.address as string, source);
   return rc as unknown as RawResourceChange;
 }
 
 export function checkActions(actions: unknown, at: string, address: string, source: string): void {
   if (!Array.isArray(actions) || actions.length === 0 || actions.some((a) => typeof a !== 'string')) {
-    throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at} (${address}) missing or not a non-empty list of strings`);
+    throw new ReceiptError(
+      'PLAN_FIELD_INVALID',
+      `${source}: ${at} (${address}) missing or not a non-empty list of strings`,
+    );
   }
 }
 
@@ -120,7 +162,10 @@ export function parsePlanDocument(data: Buffer | string, source: string): PlanDo
   const text = typeof data === 'string' ? data : data.toString('utf8');
   if (text.trim() === '') throw new ReceiptError('FILE_EMPTY', `${source}: plan JSON is empty`);
   const streamError = (): ReceiptError =>
-    new ReceiptError('INPUT_INVALID', `${source}: type: this is a Terraform UI stream (plan/apply -json), not a plan JSON; pass the output of "terraform show -json PLANFILE"`);
+    new ReceiptError(
+      'INPUT_INVALID',
+      `${source}: type: this is a Terraform UI stream (plan/apply -json), not a plan JSON; pass the output of "terraform show -json PLANFILE"`,
+    );
   let raw: unknown;
   try {
     raw = parseJsonNoEcho(text, source, 'plan JSON');
@@ -131,22 +176,38 @@ export function parsePlanDocument(data: Buffer | string, source: string): PlanDo
   }
   if (isObj(raw) && typeof raw.type === 'string' && ('@level' in raw || '@message' in raw)) throw streamError();
   if (Array.isArray(raw)) {
-    throw new ReceiptError('INPUT_INVALID', `${source}: top level is a JSON array (an apply log?), expected the plan object from "terraform show -json PLANFILE"`);
+    throw new ReceiptError(
+      'INPUT_INVALID',
+      `${source}: top level is a JSON array (an apply log?), expected the plan object from "terraform show -json PLANFILE"`,
+    );
   }
-  if (!isObj(raw)) throw new ReceiptError('INPUT_INVALID', `${source}: top level is not an object; expected a plan from "terraform show -json PLANFILE"`);
+  if (!isObj(raw))
+    throw new ReceiptError(
+      'INPUT_INVALID',
+      `${source}: top level is not an object; expected a plan from "terraform show -json PLANFILE"`,
+    );
   const format_version = checkFormatVersion(raw, source);
   if (!PLAN_KEYS.some((k) => k in raw)) {
-    const hint = 'values' in raw || Object.keys(raw).every((k) => k === 'format_version' || k === 'terraform_version') ? ' (this looks like a state: "terraform show -json" without a plan file)' : '';
-    throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: resource_changes/planned_values/configuration missing${hint}; pass "terraform show -json PLANFILE"`);
+    const hint =
+      'values' in raw || Object.keys(raw).every((k) => k === 'format_version' || k === 'terraform_version')
+        ? ' (this looks like a state: "terraform show -json" without a plan file)'
+        : '';
+    throw new ReceiptError(
+      'PLAN_FIELD_INVALID',
+      `${source}: resource_changes/planned_values/configuration missing${hint}; pass "terraform show -json PLANFILE"`,
+    );
   }
   for (const f of ['terraform_version', 'timestamp'] as const) {
-    if (raw[f] !== undefined && typeof raw[f] !== 'string') throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${f} is not a string`);
+    if (raw[f] !== undefined && typeof raw[f] !== 'string')
+      throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${f} is not a string`);
   }
   for (const f of ['errored', 'applyable', 'complete'] as const) {
-    if (raw[f] !== undefined && typeof raw[f] !== 'boolean') throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${f} is not a boolean`);
+    if (raw[f] !== undefined && typeof raw[f] !== 'boolean')
+      throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${f} is not a boolean`);
   }
   const oc = raw.output_changes;
-  if (oc !== undefined && oc !== null && !isObj(oc)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: output_changes is not an object`);
+  if (oc !== undefined && oc !== null && !isObj(oc))
+    throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: output_changes is not an object`);
   const output_changes: Record<string, RawChange> = {};
   if (isObj(oc)) {
     for (const name of Object.keys(oc)) {

@@ -30,20 +30,33 @@ function isObj(v: unknown): v is Record<string, unknown> {
 export function parsePolicyDecisions(data: Buffer, source: string): PolicyDecisions {
   const raw = parseJsonNoEcho(data.toString('utf8'), source, 'policy check JSON');
   const bad = (field: string, want: string): never => {
-    throw new ReceiptError('INPUT_INVALID', `${source}: ${field} missing or invalid; expected ${want} (the stdout of "kfm policy check --plan PLAN_JSON --env ENV --json")`);
+    throw new ReceiptError(
+      'INPUT_INVALID',
+      `${source}: ${field} missing or invalid; expected ${want} (the stdout of "kfm policy check --plan PLAN_JSON --env ENV --json")`,
+    );
   };
   if (!isObj(raw)) return bad('top level', 'an object');
   const bundle = raw.bundle;
   if (!isObj(bundle)) return bad('bundle', 'an object');
-  if (typeof bundle.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(bundle.digest)) return bad('bundle.digest', '"sha256:<64 hex>"');
-  if (!Number.isInteger(bundle.rules) || (bundle.rules as number) < 0) return bad('bundle.rules', 'a non-negative integer');
-  if (!Number.isInteger(raw.evaluated) || (raw.evaluated as number) < 0) return bad('evaluated', 'a non-negative integer');
+  if (typeof bundle.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(bundle.digest))
+    return bad('bundle.digest', '"sha256:<64 hex>"');
+  if (!Number.isInteger(bundle.rules) || (bundle.rules as number) < 0)
+    return bad('bundle.rules', 'a non-negative integer');
+  if (!Number.isInteger(raw.evaluated) || (raw.evaluated as number) < 0)
+    return bad('evaluated', 'a non-negative integer');
   if (raw.verdict !== 'pass' && raw.verdict !== 'fail') return bad('verdict', '"pass" or "fail"');
   if (!Array.isArray(raw.findings)) return bad('findings', 'an array');
   const findings = raw.findings.map((f, i) => {
     if (!isObj(f)) return bad(`findings[${i}]`, 'an object');
-    for (const k of ['rule', 'severity', 'address', 'message', 'remediation']) if (typeof f[k] !== 'string') bad(`findings[${i}].${k}`, 'a string');
-    return { rule: f.rule, severity: f.severity, address: f.address, message: f.message, remediation: f.remediation } as PolicyFinding;
+    for (const k of ['rule', 'severity', 'address', 'message', 'remediation'])
+      if (typeof f[k] !== 'string') bad(`findings[${i}].${k}`, 'a string');
+    return {
+      rule: f.rule,
+      severity: f.severity,
+      address: f.address,
+      message: f.message,
+      remediation: f.remediation,
+    } as PolicyFinding;
   });
   if (!Array.isArray(raw.suppressed)) return bad('suppressed', 'an array');
   return {

@@ -36,7 +36,10 @@ export function parseCommitmentKey(data: Buffer, source: string): CommitmentKey 
   else if (/^[A-Za-z0-9+/]{43,}={0,2}$/.test(text)) secret = Buffer.from(text, 'base64');
   else secret = data;
   if (secret.length < 32) {
-    throw new ReceiptError('KEY_INVALID', `${source}: commitment key shorter than 32 bytes; create one with "head -c 32 /dev/urandom > FILE"`);
+    throw new ReceiptError(
+      'KEY_INVALID',
+      `${source}: commitment key shorter than 32 bytes; create one with "head -c 32 /dev/urandom > FILE"`,
+    );
   }
   return { secret, id: keyIdOfCommitment(secret), source: 'file' };
 }

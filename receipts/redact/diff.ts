@@ -57,7 +57,13 @@ function appendStep(s: string, step: PathStep): string {
  * sensitive mask covers the whole subtree (one leaf); `true` in `after_unknown` makes the leaf
  * unknown. Keys only in `after_unknown` (unknown leaves are omitted from `after`) are included.
  */
-export function changedLeaves(before: unknown, after: unknown, beforeSensitive: unknown, afterSensitive: unknown, afterUnknown: unknown): ChangedLeaves {
+export function changedLeaves(
+  before: unknown,
+  after: unknown,
+  beforeSensitive: unknown,
+  afterSensitive: unknown,
+  afterUnknown: unknown,
+): ChangedLeaves {
   const changed: string[] = [];
   const sensitive: ChangedLeaves['sensitive'] = [];
   const unknownPaths: string[] = [];
@@ -90,19 +96,30 @@ export function changedLeaves(before: unknown, after: unknown, beforeSensitive: 
     if (!bc && !ac) return leaf(path, b, a, false, false);
     const bArr = Array.isArray(b);
     const aArr = Array.isArray(a) || (a === undefined && Array.isArray(au));
-    if ((bc && ac && bArr !== aArr) || (bc && !ac && a !== undefined && a !== null) || (ac && !bc && b !== undefined && b !== null)) {
+    if (
+      (bc && ac && bArr !== aArr) ||
+      (bc && !ac && a !== undefined && a !== null) ||
+      (ac && !bc && b !== undefined && b !== null)
+    ) {
       return leaf(path, b, a, false, false); // shape changed: one leaf for the whole value
     }
     if (bArr || aArr) {
-      const n = Math.max(Array.isArray(b) ? b.length : 0, Array.isArray(a) ? a.length : 0, Array.isArray(au) ? au.length : 0);
-      for (let i = 0; i < n; i++) walk(`${path}[${i}]`, sub(b, i), sub(a, i), sub(bs, i), sub(as, i), sub(au, i), depth + 1);
+      const n = Math.max(
+        Array.isArray(b) ? b.length : 0,
+        Array.isArray(a) ? a.length : 0,
+        Array.isArray(au) ? au.length : 0,
+      );
+      for (let i = 0; i < n; i++)
+        walk(`${path}[${i}]`, sub(b, i), sub(a, i), sub(bs, i), sub(as, i), sub(au, i), depth + 1);
       return;
     }
     const keys: string[] = isObj(b) ? Object.keys(b) : [];
     if (isObj(a)) for (const k of Object.keys(a)) if (!isObj(b) || !(k in b)) keys.push(k);
-    if (isObj(au)) for (const k of Object.keys(au)) if ((au[k] === true || isContainer(au[k])) && !keys.includes(k)) keys.push(k);
+    if (isObj(au))
+      for (const k of Object.keys(au)) if ((au[k] === true || isContainer(au[k])) && !keys.includes(k)) keys.push(k);
     keys.sort();
-    for (const k of keys) walk(appendStep(path, k), sub(b, k), sub(a, k), sub(bs, k), sub(as, k), sub(au, k), depth + 1);
+    for (const k of keys)
+      walk(appendStep(path, k), sub(b, k), sub(a, k), sub(bs, k), sub(as, k), sub(au, k), depth + 1);
   };
   walk('', before, after, beforeSensitive, afterSensitive, afterUnknown, 0);
   return { changed, sensitive, unknown: unknownPaths, omitted };
@@ -162,11 +179,21 @@ function isEmpty(x: object): boolean {
 }
 
 /** For a one-sided change (create or delete): sensitive leaves with their values, unknown leaves. */
-export function oneSidedLeaves(value: unknown, sensitiveMask: unknown, unknownMask: unknown, side: 'before' | 'after'): ChangedLeaves {
+export function oneSidedLeaves(
+  value: unknown,
+  sensitiveMask: unknown,
+  unknownMask: unknown,
+  side: 'before' | 'after',
+): ChangedLeaves {
   const sensitive = maskLeaves(sensitiveMask)
     .map((l) => ({ path: l.path, v: at(value, l.steps) }))
     .filter((l) => l.v !== undefined && l.v !== null)
-    .map((l) => ({ path: l.path, before: side === 'before' ? l.v : undefined, after: side === 'after' ? l.v : undefined, unknown: false }));
+    .map((l) => ({
+      path: l.path,
+      before: side === 'before' ? l.v : undefined,
+      after: side === 'after' ? l.v : undefined,
+      unknown: false,
+    }));
   const unknown = side === 'after' ? maskLeaves(unknownMask).map((l) => l.path) : [];
   return { changed: [], sensitive, unknown, omitted: 0 };
 }

@@ -14,7 +14,10 @@ export function parseJsonNoEcho(
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ReceiptError(code, `${source}: not valid ${what} (${syntaxKind(e)}); was the file truncated or is it the wrong file?`);
+    throw new ReceiptError(
+      code,
+      `${source}: not valid ${what} (${syntaxKind(e)}); was the file truncated or is it the wrong file?`,
+    );
   }
 }
 

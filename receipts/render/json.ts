@@ -30,11 +30,21 @@ export function renderJson(v: VerifiedStatement, artifact: string, maxChars: num
       predicate[f] = arr.slice(0, keep);
       notShown += Math.max(0, arr.length - keep);
     }
-    text = JSON.stringify({ ...base, truncated: { not_shown: notShown, full_artifact: artifact, digest: v.envelopeDigest }, predicate }, null, 2) + '\n';
+    text =
+      JSON.stringify(
+        { ...base, truncated: { not_shown: notShown, full_artifact: artifact, digest: v.envelopeDigest }, predicate },
+        null,
+        2,
+      ) + '\n';
     if (text.length <= maxChars) return text;
     if (keep === 0) {
       // Even without lists it does not fit: give the essentials only.
-      return JSON.stringify({ ...base, truncated: { not_shown: notShown, full_artifact: artifact, digest: v.envelopeDigest } }) + '\n';
+      return (
+        JSON.stringify({
+          ...base,
+          truncated: { not_shown: notShown, full_artifact: artifact, digest: v.envelopeDigest },
+        }) + '\n'
+      );
     }
   }
 }

@@ -24,18 +24,29 @@ function validatorFor(predicateType: string): ValidateFunction {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   compiled ??= require('./compiled-validators') as Record<string, ValidateFunction>;
   const v = compiled[SCHEMA_IDS[predicateType]!];
-  if (!v) throw new ReceiptError('INTERNAL', `no compiled validator for ${predicateType}; run scripts/fixtures/generate-schema-validators.ts`);
+  if (!v)
+    throw new ReceiptError(
+      'INTERNAL',
+      `no compiled validator for ${predicateType}; run scripts/fixtures/generate-schema-validators.ts`,
+    );
   return v;
 }
 
 /** Validate a predicate; SCHEMA_INVALID naming `source` and the first failing field (never its value). */
 export function validatePredicate(predicateType: string, predicate: unknown, source: string): void {
-  if (!isKnownPredicateType(predicateType)) throw new ReceiptError('SCHEMA_INVALID', `${source}: predicateType has no kfm schema`);
+  if (!isKnownPredicateType(predicateType))
+    throw new ReceiptError('SCHEMA_INVALID', `${source}: predicateType has no kfm schema`);
   const v = validatorFor(predicateType);
   if (!v(predicate)) {
     const e = v.errors?.[0];
     const where = e ? `predicate${e.instancePath.replace(/\//g, '.')}` : 'predicate';
-    const extra = e?.params && 'additionalProperty' in e.params ? ` ${echoSafe((e.params as { additionalProperty: unknown }).additionalProperty)}` : '';
-    throw new ReceiptError('SCHEMA_INVALID', `${source}: ${where} ${e?.message ?? 'is invalid'}${extra} (schema ${predicateType})`);
+    const extra =
+      e?.params && 'additionalProperty' in e.params
+        ? ` ${echoSafe((e.params as { additionalProperty: unknown }).additionalProperty)}`
+        : '';
+    throw new ReceiptError(
+      'SCHEMA_INVALID',
+      `${source}: ${where} ${e?.message ?? 'is invalid'}${extra} (schema ${predicateType})`,
+    );
   }
 }

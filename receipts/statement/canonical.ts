@@ -13,7 +13,8 @@ const INDEX_KEY = /^(0|[1-9][0-9]*)$/;
 
 function sortedReplacer(this: unknown, _key: string, value: unknown): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number ${value}`);
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new TypeError(`canonicalJson: non-finite number ${value}`);
     return value;
   }
   const keys = Object.keys(value);

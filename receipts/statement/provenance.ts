@@ -31,11 +31,16 @@ function git(cwd: string, args: string[]): string | null {
 }
 
 /** Commit and branch: flag, then the CI environment (GITHUB_SHA, GITHUB_REF_NAME), then git, else unknown. */
-export function resolveRepo(flags: { commit?: string; branch?: string }, env: NodeJS.ProcessEnv, cwd: string): RepoInfo {
+export function resolveRepo(
+  flags: { commit?: string; branch?: string },
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): RepoInfo {
   let commit: string | null = null;
   let source: RepoInfo['source'] = 'unknown';
   if (flags.commit) {
-    if (!/^[0-9a-fA-F]{7,64}$/.test(flags.commit)) throw new ReceiptError('USAGE', `--commit: not a hex commit SHA (7-64 hex digits)`);
+    if (!/^[0-9a-fA-F]{7,64}$/.test(flags.commit))
+      throw new ReceiptError('USAGE', `--commit: not a hex commit SHA (7-64 hex digits)`);
     [commit, source] = [flags.commit.toLowerCase(), 'flag'];
   } else if (env.GITHUB_SHA && /^[0-9a-fA-F]{7,64}$/.test(env.GITHUB_SHA)) {
     [commit, source] = [env.GITHUB_SHA.toLowerCase(), 'GITHUB_SHA'];
@@ -58,7 +63,8 @@ export function resolveRepo(flags: { commit?: string; branch?: string }, env: No
 export function resolveActor(flags: { actor?: string; method?: string }, env: NodeJS.ProcessEnv): ActorInfo {
   let method: ActorInfo['method'];
   if (flags.method !== undefined) {
-    if (!(METHODS as readonly string[]).includes(flags.method)) throw new ReceiptError('USAGE', `--method "${flags.method.slice(0, 20)}" is not one of ${METHODS.join(', ')}`);
+    if (!(METHODS as readonly string[]).includes(flags.method))
+      throw new ReceiptError('USAGE', `--method "${flags.method.slice(0, 20)}" is not one of ${METHODS.join(', ')}`);
     method = flags.method as ActorInfo['method'];
   } else method = env.GITHUB_ACTIONS === 'true' ? 'ci' : 'manual';
   if (flags.actor) return { principal: flags.actor, method, source: 'flag' };

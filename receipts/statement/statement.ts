@@ -1,5 +1,13 @@
 import { ReceiptError } from '../errors';
-import { envelopePayload, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, serializeEnvelope, signEnvelope, verifyEnvelope, DsseEnvelope } from '../dsse/envelope';
+import {
+  envelopePayload,
+  IN_TOTO_PAYLOAD_TYPE,
+  parseEnvelope,
+  serializeEnvelope,
+  signEnvelope,
+  verifyEnvelope,
+  DsseEnvelope,
+} from '../dsse/envelope';
 import { fastCanonicalJson as canonicalJson } from './canonical';
 import { sha256Tagged } from '../io/digest';
 import { parseJsonNoEcho } from '../redact/safe-json';
@@ -57,8 +65,12 @@ export function buildStatement<P>(subject: readonly Subject[], predicateType: st
  * DSSE envelope. `digest` is `sha256:` over the exact envelope file bytes (`bytes`).
  * Known predicate types are schema-validated first (fail closed: nothing is signed otherwise).
  */
-export function signStatement(statement: Statement<unknown>, key: SigningKey): { envelope: DsseEnvelope; bytes: Buffer; digest: string } {
-  if (isKnownPredicateType(statement.predicateType)) validatePredicate(statement.predicateType, statement.predicate, 'receipt being written');
+export function signStatement(
+  statement: Statement<unknown>,
+  key: SigningKey,
+): { envelope: DsseEnvelope; bytes: Buffer; digest: string } {
+  if (isKnownPredicateType(statement.predicateType))
+    validatePredicate(statement.predicateType, statement.predicate, 'receipt being written');
   const payload = Buffer.from(canonicalJson(statement), 'utf8');
   const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, key);
   const bytes = Buffer.from(serializeEnvelope(envelope), 'utf8');
@@ -84,24 +96,37 @@ function isObj(v: unknown): v is Record<string, unknown> {
  * decode the in-toto Statement and check its shape; predicates of kfm receipt types are validated
  * against their JSON Schema (SCHEMA_INVALID). Errors are one line naming `source` and the field.
  */
-export function readVerifiedStatement(envelopeBytes: Buffer, source: string, trusted: readonly TrustedKey[]): VerifiedStatement {
+export function readVerifiedStatement(
+  envelopeBytes: Buffer,
+  source: string,
+  trusted: readonly TrustedKey[],
+): VerifiedStatement {
   if (envelopeBytes.length === 0) throw new ReceiptError('FILE_EMPTY', `${source}: envelope file is empty`);
   const env = parseEnvelope(envelopeBytes.toString('utf8'), source);
   const key = verifyEnvelope(env, trusted, source);
   if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     throw new ReceiptError('ENVELOPE_INVALID', `${source}: payloadType is not "${IN_TOTO_PAYLOAD_TYPE}"`);
   }
-  const raw = parseJsonNoEcho(envelopePayload(env).toString('utf8'), source, 'in-toto Statement payload', 'ENVELOPE_INVALID');
+  const raw = parseJsonNoEcho(
+    envelopePayload(env).toString('utf8'),
+    source,
+    'in-toto Statement payload',
+    'ENVELOPE_INVALID',
+  );
   if (!isObj(raw)) throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload is not a JSON object`);
-  if (raw._type !== STATEMENT_TYPE) throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload _type is not "${STATEMENT_TYPE}"`);
-  if (!Array.isArray(raw.subject) || raw.subject.length === 0) throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload subject missing or empty`);
+  if (raw._type !== STATEMENT_TYPE)
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload _type is not "${STATEMENT_TYPE}"`);
+  if (!Array.isArray(raw.subject) || raw.subject.length === 0)
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload subject missing or empty`);
   raw.subject.forEach((s, i) => {
     if (!isObj(s) || typeof s.name !== 'string' || !isObj(s.digest) || Object.keys(s.digest).length === 0) {
       throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload subject[${i}] needs a name and a digest`);
     }
   });
-  if (typeof raw.predicateType !== 'string' || raw.predicateType === '') throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload predicateType missing`);
-  if (!isObj(raw.predicate)) throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload predicate missing or not an object`);
+  if (typeof raw.predicateType !== 'string' || raw.predicateType === '')
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload predicateType missing`);
+  if (!isObj(raw.predicate))
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload predicate missing or not an object`);
   if (isKnownPredicateType(raw.predicateType)) validatePredicate(raw.predicateType, raw.predicate, source);
   return {
     statement: raw as unknown as Statement,

@@ -48,11 +48,18 @@ const MAIN_TF = `resource "terraform_data" "r" {
 `;
 
 function ensurePlan(): void {
-  if (existsSync(PLAN_JSON) && existsSync(join(CACHE, 'main.tf')) && readFileSync(join(CACHE, 'main.tf'), 'utf8') === MAIN_TF) return;
+  if (
+    existsSync(PLAN_JSON) &&
+    existsSync(join(CACHE, 'main.tf')) &&
+    readFileSync(join(CACHE, 'main.tf'), 'utf8') === MAIN_TF
+  )
+    return;
   rmSync(CACHE, { recursive: true, force: true });
   mkdirSync(CACHE, { recursive: true });
   writeFileSync(join(CACHE, 'main.tf'), MAIN_TF);
-  process.stderr.write('bench: planning 10,000 terraform_data resources with the real Terraform (cached afterwards)...\n');
+  process.stderr.write(
+    'bench: planning 10,000 terraform_data resources with the real Terraform (cached afterwards)...\n',
+  );
   tf(['plan', '-input=false', '-out=plan.tfplan']);
   writeFileSync(PLAN_JSON + '.tmp', tf(['show', '-json', 'plan.tfplan']));
   spawnSync('mv', [PLAN_JSON + '.tmp', PLAN_JSON]);
@@ -63,8 +70,12 @@ function ensurePlan(): void {
  * reported too because wall time is noisy on a shared 2-core machine.
  */
 function measure(args: string[]): { seconds: number; cpu: number; maxRssKiB: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`bench: ${args.join(' ').slice(0, 80)} exited ${r.status}: ${r.stderr.slice(-400)}`);
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  if (r.status !== 0)
+    throw new Error(`bench: ${args.join(' ').slice(0, 80)} exited ${r.status}: ${r.stderr.slice(-400)}`);
   const last = r.stderr.trim().split('\n').pop()!;
   const [e, u, sy, m] = last.split(' ').map(Number);
   return { seconds: e!, cpu: +(u! + sy!).toFixed(2), maxRssKiB: m! };
@@ -98,7 +109,26 @@ if (!d || !o) process.exit(1);
     for (let i = 0; i < RUNS; i++) {
       base.push(measure([baseline, PLAN_JSON]));
       kfm.push(
-        measure([CLI, 'receipt', 'plan', PLAN_JSON, '--env', 'dev', '--key', join(keyDir, 'kfm-signing.key'), '--out', join(work, `r${i}.json`), '--commit', '0123456789abcdef0123456789abcdef01234567', '--branch', 'main', '--actor', 'bench', '--method', 'ci']),
+        measure([
+          CLI,
+          'receipt',
+          'plan',
+          PLAN_JSON,
+          '--env',
+          'dev',
+          '--key',
+          join(keyDir, 'kfm-signing.key'),
+          '--out',
+          join(work, `r${i}.json`),
+          '--commit',
+          '0123456789abcdef0123456789abcdef01234567',
+          '--branch',
+          'main',
+          '--actor',
+          'bench',
+          '--method',
+          'ci',
+        ]),
       );
     }
     const sizeMiB = statSync(PLAN_JSON).size / (1 << 20);
@@ -113,8 +143,24 @@ if (!d || !o) process.exit(1);
     const lines = [
       { bench: 'receipts', measure: 'input', plan_json_mib: +sizeMiB.toFixed(2), resources, runs: RUNS },
       { bench: 'receipts', measure: 'baseline', seconds: bt, cpu_seconds: bc, max_rss_kib: bm },
-      { bench: 'receipts', measure: 'kfm_receipt_plan', seconds: kt, cpu_seconds: kc, max_rss_kib: km, receipt_mib: +receiptMiB.toFixed(2) },
-      { bench: 'receipts', measure: 'ratio', time_ratio: +(kt / bt).toFixed(2), cpu_ratio: +(kc / bc).toFixed(2), memory_ratio: +(km / bm).toFixed(2), goal_time: 1.5, goal_memory: 2, ok: kt / bt <= 1.5 && km / bm <= 2 },
+      {
+        bench: 'receipts',
+        measure: 'kfm_receipt_plan',
+        seconds: kt,
+        cpu_seconds: kc,
+        max_rss_kib: km,
+        receipt_mib: +receiptMiB.toFixed(2),
+      },
+      {
+        bench: 'receipts',
+        measure: 'ratio',
+        time_ratio: +(kt / bt).toFixed(2),
+        cpu_ratio: +(kc / bc).toFixed(2),
+        memory_ratio: +(km / bm).toFixed(2),
+        goal_time: 1.5,
+        goal_memory: 2,
+        ok: kt / bt <= 1.5 && km / bm <= 2,
+      },
     ];
     for (const l of lines) process.stdout.write(JSON.stringify(l) + '\n');
     process.stdout.write(
