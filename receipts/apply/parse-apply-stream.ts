@@ -86,7 +86,7 @@ function count(m: Record<string, number>, k: string): void {
  */
 export function parseApplyStream(data: Buffer | string, source: string): ApplyStreamFacts {
   const text = typeof data === 'string' ? data : data.toString('utf8');
-  if (text.trim() === '') throw new ReceiptError('FILE_EMPTY', `${source}: apply stream is empty`);
+  if (/^\s*$/.test(text)) throw new ReceiptError('FILE_EMPTY', `${source}: apply stream is empty`);
   const facts = {
     terraformVersion: null as string | null,
     uiVersion: null as string | null,

@@ -103,7 +103,7 @@ export function toChangeRecord(rc: RawResourceChange, at: string, source: string
   const r: Record<string, unknown> = {};
   r.action = action;
   if (rc.action_reason !== undefined) r.action_reason = rc.action_reason;
-  r.actions = [...c.actions];
+  r.actions = c.actions as string[];
   r.address = rc.address;
   // Whole-object commitments only when both sides exist: they tell whether an updated object
   // changed between two receipts. One-sided changes commit their sensitive leaves only.

@@ -160,7 +160,7 @@ export function checkActions(actions: unknown, at: string, address: string, sour
  */
 export function parsePlanDocument(data: Buffer | string, source: string): PlanDocument {
   const text = typeof data === 'string' ? data : data.toString('utf8');
-  if (text.trim() === '') throw new ReceiptError('FILE_EMPTY', `${source}: plan JSON is empty`);
+  if (/^\s*$/.test(text)) throw new ReceiptError('FILE_EMPTY', `${source}: plan JSON is empty`);
   const streamError = (): ReceiptError =>
     new ReceiptError(
       'INPUT_INVALID',

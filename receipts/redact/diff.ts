@@ -136,13 +136,16 @@ function at(v: unknown, steps: readonly PathStep[]): unknown {
  * Leaves where a Terraform mask (`*_sensitive`, `after_unknown`) is `true`, walking the mask only —
  * cheap for a create or delete, whose masks are usually `{}`. Returns display paths and the steps.
  */
-export function maskLeaves(mask: unknown): { path: string; steps: PathStep[] }[] {
+export function maskLeaves(mask: unknown, withSteps = true): { path: string; steps: PathStep[] }[] {
   const out: { path: string; steps: PathStep[] }[] = [];
+  // Most masks hold no `true` at all ({"input":{"tags":{}}}): find out without allocating.
+  if (!containsTrue(mask, 0)) return out;
   const steps: PathStep[] = [];
   // Allocation-free walk (a shared step stack); only `true` leaves are copied out.
   const walk = (m: unknown, depth: number): void => {
     if (m === true) {
-      if (out.length < MAX_PATHS_PER_CHANGE) out.push({ path: formatPath(steps), steps: steps.slice() });
+      if (out.length < MAX_PATHS_PER_CHANGE)
+        out.push({ path: formatPath(steps), steps: withSteps ? steps.slice() : NO_STEPS });
       return;
     }
     if (typeof m !== 'object' || m === null || depth > MAX_DEPTH) return;
@@ -172,6 +175,25 @@ export function maskLeaves(mask: unknown): { path: string; steps: PathStep[] }[]
   return out;
 }
 
+const NO_STEPS: PathStep[] = [];
+const NO_LEAVES: ChangedLeaves = Object.freeze({
+  changed: [],
+  sensitive: [],
+  unknown: [],
+  omitted: 0,
+}) as ChangedLeaves;
+
+function containsTrue(m: unknown, depth: number): boolean {
+  if (m === true) return true;
+  if (typeof m !== 'object' || m === null || depth > MAX_DEPTH) return false;
+  if (Array.isArray(m)) {
+    for (let i = 0; i < m.length; i++) if (containsTrue(m[i], depth + 1)) return true;
+    return false;
+  }
+  for (const k in m) if (containsTrue((m as Record<string, unknown>)[k], depth + 1)) return true;
+  return false;
+}
+
 function isEmpty(x: object): boolean {
   if (Array.isArray(x)) return x.length === 0;
   for (const _ in x) return false;
@@ -185,15 +207,19 @@ export function oneSidedLeaves(
   unknownMask: unknown,
   side: 'before' | 'after',
 ): ChangedLeaves {
-  const sensitive = maskLeaves(sensitiveMask)
-    .map((l) => ({ path: l.path, v: at(value, l.steps) }))
-    .filter((l) => l.v !== undefined && l.v !== null)
-    .map((l) => ({
+  const sens = maskLeaves(sensitiveMask);
+  const unknown = side === 'after' ? maskLeaves(unknownMask, false) : [];
+  if (sens.length === 0 && unknown.length === 0) return NO_LEAVES;
+  const sensitive: ChangedLeaves['sensitive'] = [];
+  for (const l of sens) {
+    const v = at(value, l.steps);
+    if (v === undefined || v === null) continue;
+    sensitive.push({
       path: l.path,
-      before: side === 'before' ? l.v : undefined,
-      after: side === 'after' ? l.v : undefined,
+      before: side === 'before' ? v : undefined,
+      after: side === 'after' ? v : undefined,
       unknown: false,
-    }));
-  const unknown = side === 'after' ? maskLeaves(unknownMask).map((l) => l.path) : [];
-  return { changed: [], sensitive, unknown, omitted: 0 };
+    });
+  }
+  return { changed: [], sensitive, unknown: unknown.map((l) => l.path), omitted: 0 };
 }
