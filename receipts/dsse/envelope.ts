@@ -1,4 +1,5 @@
 import { ReceiptError } from '../errors';
+import { syntaxKind } from '../redact/safe-json';
 import { signBytes, SigningKey, TrustedKey, verifyBytes } from '../sign/ed25519';
 import { pae } from './pae';
 
@@ -54,10 +55,7 @@ export function parseEnvelope(text: string, source: string): DsseEnvelope {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ReceiptError(
-      'ENVELOPE_INVALID',
-      `${source}: not JSON (${(e as Error).message}); expected a DSSE envelope`,
-    );
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: not JSON (${syntaxKind(e)}); expected a DSSE envelope`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ReceiptError('ENVELOPE_INVALID', `${source}: top level is not an object; expected a DSSE envelope`);

@@ -12,6 +12,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { ReceiptError } from '../errors';
+import { parseJsonNoEcho } from '../redact/safe-json';
 
 /**
  * Read a whole input file, failing with one line that names it.
@@ -31,16 +32,12 @@ export function readInputFile(path: string, what = 'input'): Buffer {
   return data;
 }
 
-/** Parse JSON text, failing with one line naming the file and the parser's position. */
+/**
+ * Parse JSON text, failing with one line naming the file. Never quotes the input: Node's own
+ * message echoes the text around the error, which may hold a secret from a plan.
+ */
 export function parseJsonText(text: string, path: string, what = 'JSON'): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new ReceiptError(
-      'JSON_INVALID',
-      `${path}: not valid ${what} (${(e as Error).message}); was the file truncated?`,
-    );
-  }
+  return parseJsonNoEcho(text, path, what);
 }
 
 export function fileExists(path: string): boolean {
