@@ -3,8 +3,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PREDICATE_TYPES } from '../../receipts/gates/predicate-types';
-import { signPipelineStatement } from '../../receipts/gates/statement';
-import { parseSigningKey } from '../../receipts/sign/ed25519';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'receipts', 'cli.js');
@@ -15,17 +13,36 @@ const kfm = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], {
 const payloadOf = (file: string) =>
   JSON.parse(Buffer.from(JSON.parse(readFileSync(file, 'utf8')).payload, 'base64').toString());
 
-/** A plan receipt stand-in signed by the CI key (the gate unit tests cover real receipts' shape). */
+/** A real plan receipt, made by `kfm receipt plan` from a real Terraform plan (fixture). */
 function planReceipt(env: string, name: string): string {
-  const key = parseSigningKey(readFileSync(join(dir, 'ci', 'kfm-signing.key')), 'ci');
-  const s = signPipelineStatement(
-    PREDICATE_TYPES.plan,
-    [{ name: `${env}.tfplan`, digest: { sha256: 'e'.repeat(64) } }],
-    { kind: 'kfm.infra.PlanReceipt', env, repo: { commit: COMMIT }, actor: { principal: 'author' } },
-    key,
-  );
   const f = join(dir, name);
-  writeFileSync(f, s.bytes);
+  const plan = join(
+    ROOT,
+    '__tests__',
+    'fixtures',
+    'receipts',
+    'generated',
+    'partial-failure',
+    '1-create.show-plan.json',
+  );
+  const r = kfm(
+    'receipt',
+    'plan',
+    plan,
+    '--env',
+    env,
+    '--key',
+    join(dir, 'ci', 'kfm-signing.key'),
+    '--out',
+    f,
+    '--commit',
+    COMMIT,
+    '--actor',
+    'author',
+    '--method',
+    'ci',
+  );
+  expect(r.stderr).toBe('');
   return f;
 }
 

@@ -1,4 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildApplyStatement } from '../../receipts/apply/build-apply-receipt';
+import { parseApplyStream } from '../../receipts/apply/parse-apply-stream';
+import { buildDriftStatement } from '../../receipts/drift/build-drift-receipt';
+import { IN_TOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from '../../receipts/dsse/envelope';
 import { classifyEntries, LedgerEntry } from '../../receipts/gates/evidence';
+import { sha256Tagged } from '../../receipts/io/digest';
+import { buildPlanStatement, ReceiptContext } from '../../receipts/plan/build-plan-receipt';
+import { parsePlanDocument } from '../../receipts/plan/parse-plan';
+import { deriveCommitmentKey } from '../../receipts/redact/commitment';
+import { readVerifiedStatement, signStatement } from '../../receipts/statement/statement';
 import { evaluatePromotion, GateInput } from '../../receipts/gates/promote';
 import { PREDICATE_TYPES } from '../../receipts/gates/predicate-types';
 import { signPipelineStatement } from '../../receipts/gates/statement';
@@ -23,52 +34,101 @@ const ci = keyPair('ci');
 const reviewer = keyPair('reviewer');
 const stranger = keyPair('stranger');
 
+/**
+ * Schema-valid predicates made once by the real receipt builders from a real Terraform run
+ * (fixtures/receipts/generated/partial-failure); each test overrides only what it is about.
+ */
+const FIX = join(__dirname, '..', 'fixtures', 'receipts', 'generated', 'partial-failure');
+const templates = (() => {
+  const ctx = {
+    env: 'dev',
+    repo: { commit: COMMIT, branch: 'main', source: 'flag', branch_source: 'flag' },
+    actor: { principal: 'author', method: 'ci', source: 'flag' },
+    commitmentKey: deriveCommitmentKey(ci.signing.privateKey),
+  } as unknown as ReceiptContext;
+  const planText = readFileSync(join(FIX, '1-create.show-plan.json'));
+  const plan = parsePlanDocument(planText, 'plan.json');
+  const inputs = { planJsonName: 'plan.json', planJsonDigest: sha256Tagged(planText) };
+  const planSt = buildPlanStatement(plan, 'plan.json', inputs, ctx, null);
+  const signedPlan = signStatement(planSt, ci.signing);
+  const verified = readVerifiedStatement(signedPlan.bytes, 'plan-receipt', [ci.trusted]);
+  const stream = readFileSync(join(FIX, '1-create.apply.jsonl'));
+  const applySt = buildApplyStatement(
+    parseApplyStream(stream, 'apply.jsonl'),
+    verified,
+    'plan-receipt',
+    { streamName: 'apply.jsonl', streamDigest: sha256Tagged(stream), planReceiptName: 'plan-receipt' },
+    ctx,
+  );
+  const driftSt = buildDriftStatement(plan, 'plan.json', inputs, ctx, COMMIT);
+  return { plan: planSt.predicate as unknown as Rec, apply: applySt.predicate as Rec, drift: driftSt.predicate as Rec };
+})();
+
+type Rec = Record<string, unknown>;
+
+/** Sign without the writer's schema check: what a buggy or hostile signer could produce. */
+function rawSign(predicateType: string, predicate: Rec, key: SigningKey): { bytes: Buffer } {
+  const payload = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: 'x', digest: { sha256: 'f'.repeat(64) } }],
+      predicateType,
+      predicate,
+    }),
+  );
+  return { bytes: Buffer.from(serializeEnvelope(signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, key))) };
+}
+const POLICY = (over: Rec = {}) => ({
+  bundle_digest: PIN,
+  rules: 14,
+  evaluated: 10,
+  verdict: 'pass',
+  findings: [],
+  suppressed: [],
+  input_digest: `sha256:${'3'.repeat(64)}`,
+  ...over,
+});
+
 /** A ledger under construction: each add() signs a statement and appends it. */
 class Ledger {
   readonly entries: LedgerEntry[] = [];
   add(
     type: string,
-    predicate: Record<string, unknown>,
+    predicate: Rec,
     key: SigningKey = ci.signing,
-    subject: { name: string; digest: { sha256: string } }[] = [],
+    subject: { name: string; digest: { sha256: string } }[] = [{ name: 'x', digest: { sha256: 'f'.repeat(64) } }],
   ): string {
     const s = signPipelineStatement(type, subject, predicate, key);
     this.entries.push({ seq: this.entries.length + 1, envelopeBytes: Buffer.from(s.bytes) });
     return s.digest;
   }
-  plan(env: string, over: Record<string, unknown> = {}, key?: SigningKey): string {
+  plan(env: string, over: Rec = {}, key?: SigningKey): string {
+    const t = templates.plan;
     return this.add(
       PREDICATE_TYPES.plan,
       {
-        kind: 'kfm.infra.PlanReceipt',
+        ...t,
         env,
-        repo: { commit: COMMIT, branch: 'main' },
-        actor: { principal: 'author', method: 'ci' },
-        summary: { add: 1, change: 0, remove: 0, import: 0, errored: false },
-        policy: { verdict: 'pass', bundle_digest: PIN },
+        policy: POLICY(),
         ...over,
+        summary: { ...(t.summary as Rec), errored: false, ...((over.summary as Rec) ?? {}) },
       },
       key,
       [{ name: `${env}.tfplan`, digest: { sha256: 'f'.repeat(64) } }],
     );
   }
-  apply(env: string, planDigest: string, status = 'applied', over: Record<string, unknown> = {}): string {
-    return this.add(PREDICATE_TYPES.apply, {
-      kind: 'kfm.infra.ApplyReceipt',
-      env,
-      repo: { commit: COMMIT },
-      summary: { status },
-      plan_receipt: { digest: planDigest },
-      ...over,
-    });
+  apply(env: string, planDigest: string, status = 'applied', key?: SigningKey): string {
+    const t = templates.apply;
+    const summary = { ...(t.summary as Rec), status, errored: status === 'applied' ? [] : ['terraform_data.bad'] };
+    return this.add(
+      PREDICATE_TYPES.apply,
+      { ...t, env, summary, plan_receipt: { ...(t.plan_receipt as Rec), digest: planDigest, env } },
+      key,
+    );
   }
   drift(env: string, drifted = 0): string {
-    return this.add(PREDICATE_TYPES.drift, {
-      kind: 'kfm.infra.DriftReceipt',
-      env,
-      repo: { commit: COMMIT },
-      summary: { drifted, create: 0, update: drifted, delete: 0, replace: 0, move: 0, other: 0, checks_failed: 0 },
-    });
+    const t = templates.drift;
+    return this.add(PREDICATE_TYPES.drift, { ...t, env, summary: { ...(t.summary as Rec), drifted, update: drifted } });
   }
   smoke(env: string, status = 'pass'): string {
     return this.add(PREDICATE_TYPES.validation, {
@@ -96,7 +156,7 @@ class Ledger {
       key,
     );
   }
-  /** dev applied, stable and validated. */
+  /** The tier applied, stable (zero drift after the apply) and validated. */
   provenTier(env: string): void {
     const p = this.plan(env);
     this.apply(env, p);
@@ -212,7 +272,7 @@ describe('promotion to stage', () => {
   it('is blocked by a stage plan that failed policy', () => {
     const l = new Ledger();
     l.provenTier('dev');
-    l.plan('stage', { policy: { verdict: 'fail', bundle_digest: PIN } });
+    l.plan('stage', { policy: POLICY({ verdict: 'fail' }) });
     expect(judge(l, 'stage').items.find((i) => !i.ok)!.detail).toMatch(/policy verdict "fail"/);
   });
 
@@ -226,7 +286,7 @@ describe('promotion to stage', () => {
   it('is blocked when the plan was judged by a policy bundle other than the pinned one', () => {
     const l = new Ledger();
     l.provenTier('dev');
-    l.plan('stage', { policy: { verdict: 'pass', bundle_digest: `sha256:${'2'.repeat(64)}` } });
+    l.plan('stage', { policy: POLICY({ bundle_digest: `sha256:${'2'.repeat(64)}` }) });
     const d = judge(l, 'stage').items.find((i) => !i.ok)!.detail;
     expect(d).toContain('pins');
     expect(d).toContain(PIN);
@@ -243,11 +303,7 @@ describe('promotion to stage', () => {
   it('does not accept evidence signed by an untrusted key, and says it ignored it', () => {
     const l = new Ledger();
     const p = l.plan('dev', {}, stranger.signing);
-    l.add(
-      PREDICATE_TYPES.apply,
-      { env: 'dev', repo: { commit: COMMIT }, summary: { status: 'applied' }, plan_receipt: { digest: p } },
-      stranger.signing,
-    );
+    l.apply('dev', p, 'applied', stranger.signing);
     l.drift('dev');
     l.smoke('dev');
     l.plan('stage');
@@ -258,10 +314,23 @@ describe('promotion to stage', () => {
     );
   });
 
+  it('does not accept a trusted receipt whose predicate breaks its schema', () => {
+    const l = new Ledger();
+    l.provenTier('dev');
+    const t = templates.plan;
+    // Signed by the trusted key, but not a plan receipt as the schema defines one.
+    const bad = { ...t, env: 'stage', policy: POLICY(), summary: { errored: false } };
+    const { bytes } = rawSign(PREDICATE_TYPES.plan, bad, ci.signing);
+    l.entries.push({ seq: l.entries.length + 1, envelopeBytes: bytes });
+    const r = judge(l, 'stage');
+    expect(failing(r)).toEqual(['stage plan receipt']);
+    expect(r.items.find((i) => !i.ok)!.detail).toMatch(/ignored entry 5 \(predicate does not match its schema/);
+  });
+
   it('does not accept a tampered entry (payload changed after signing)', () => {
     const l = new Ledger();
     l.provenTier('dev');
-    l.plan('stage', { policy: { verdict: 'fail', bundle_digest: PIN } });
+    l.plan('stage', { policy: POLICY({ verdict: 'fail' }) });
     const last = l.entries[l.entries.length - 1];
     const env = JSON.parse(last.envelopeBytes.toString());
     const st = JSON.parse(Buffer.from(env.payload, 'base64').toString());
@@ -314,7 +383,7 @@ describe('promotion to prod', () => {
 
   it('refuses an approval of a different plan receipt', () => {
     const { l } = stagedLedger();
-    const other = l.plan('prod', { summary: { add: 9, errored: false } });
+    const other = l.plan('prod', { summary: { add: 9 } });
     l.approve(`sha256:${'7'.repeat(64)}`);
     expect(other).toMatch(/^sha256:/);
     expect(failing(judge(l, 'prod'))).toEqual(['prod approval', 'change record']);

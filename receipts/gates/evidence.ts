@@ -1,6 +1,7 @@
 import { DsseEnvelope, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope } from '../dsse/envelope';
 import { isReceiptError } from '../errors';
 import { sha256Tagged } from '../io/digest';
+import { isKnownPredicateType, validatePredicate } from '../schema/validate';
 import { TrustedKey } from '../sign/ed25519';
 import { IN_TOTO_STATEMENT_V1 } from './predicate-types';
 
@@ -90,6 +91,21 @@ export function classifyEntries(
     if (typeof predicate !== 'object' || predicate === null || Array.isArray(predicate)) {
       rejected.push({ seq: e.seq, digest, reason: 'statement has no predicate object' });
       continue;
+    }
+    if (isKnownPredicateType(st.predicateType)) {
+      // A receipt only counts as evidence in the exact shape its schema defines (fail closed).
+      try {
+        validatePredicate(st.predicateType, predicate, source);
+      } catch (err) {
+        const why = isReceiptError(err) ? err.message.replace(`${source}: `, '') : 'invalid';
+        rejected.push({
+          seq: e.seq,
+          digest,
+          reason: `predicate does not match its schema: ${why}`,
+          claims: claimsOf(st),
+        });
+        continue;
+      }
     }
     evidence.push({
       seq: e.seq,

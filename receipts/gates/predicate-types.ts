@@ -1,11 +1,15 @@
-/** predicateType URIs of every statement kind the pipeline reads or writes. Never rename one. */
+import { PREDICATE_TYPES as RECEIPT_TYPES, STATEMENT_TYPE } from '../statement/statement';
+
+/**
+ * predicateType URIs of every statement the pipeline reads or writes: the receipts' own
+ * (plan, apply, drift) plus the pipeline's approvals, validation records and promotion
+ * manifests. Never rename one.
+ */
 export const PREDICATE_TYPES = {
-  plan: 'https://kfm.dev/receipts/plan/v1',
-  apply: 'https://kfm.dev/receipts/apply/v1',
-  drift: 'https://kfm.dev/receipts/drift/v1',
+  ...RECEIPT_TYPES,
   approval: 'https://kfm.dev/receipts/approval/v1',
   validation: 'https://kfm.dev/receipts/validation/v1',
   promotion: 'https://kfm.dev/receipts/promotion/v1',
 } as const;
 
-export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+export const IN_TOTO_STATEMENT_V1 = STATEMENT_TYPE;

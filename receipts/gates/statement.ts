@@ -1,7 +1,5 @@
-import { IN_TOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from '../dsse/envelope';
-import { canonicalJson } from '../io/canonical-json';
-import { sha256Tagged } from '../io/digest';
 import { SigningKey } from '../sign/ed25519';
+import { signStatement, Statement } from '../statement/statement';
 import { IN_TOTO_STATEMENT_V1 } from './predicate-types';
 
 export interface Subject {
@@ -10,19 +8,16 @@ export interface Subject {
   readonly digest: Readonly<Record<string, string>>;
 }
 
-/** Sign an in-toto Statement v1 and return the envelope file bytes and their digest. */
+/** Sign a pipeline statement (approval, validation record, promotion manifest). */
 export function signPipelineStatement(
   predicateType: string,
   subject: readonly Subject[],
   predicate: Record<string, unknown>,
   key: SigningKey,
 ): { bytes: string; digest: string } {
-  const payload = Buffer.from(
-    canonicalJson({ _type: IN_TOTO_STATEMENT_V1, subject, predicateType, predicate }),
-    'utf8',
-  );
-  const bytes = serializeEnvelope(signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, key));
-  return { bytes, digest: sha256Tagged(bytes) };
+  const statement = { _type: IN_TOTO_STATEMENT_V1, subject, predicateType, predicate } as unknown as Statement<unknown>;
+  const signed = signStatement(statement, key);
+  return { bytes: signed.bytes.toString('utf8'), digest: signed.digest };
 }
 
 /** `sha256:<hex>` → `<hex>` for an in-toto subject digest. */
