@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { ReceiptError } from '../errors';
 import { basename } from 'node:path';
 import { sha256Hex } from '../io/digest';
@@ -8,6 +7,7 @@ import { signPipelineStatement, Subject } from '../gates/statement';
 import { parseCommandArgs, parseEnv, requireOpt } from './args';
 import { eventTime } from './clock';
 import { loadSigningKey, many } from './keys';
+import { resolveRepo } from '../statement/provenance';
 import { Command } from './types';
 
 const CHECK = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})=(pass|fail)$/;
@@ -51,7 +51,14 @@ export const record: Command = async (io) => {
   });
   if (checks.length === 0)
     throw new ReceiptError('USAGE', `kfm ${cmd}: at least one --check NAME=pass|fail is required`);
-  const { commit, source } = resolveCommit(values.commit as string | undefined, io.env, io.cwd);
+  const repo = resolveRepo({ commit: values.commit as string | undefined }, io.env, io.cwd);
+  if (repo.commit === null) {
+    throw new ReceiptError(
+      'USAGE',
+      `kfm ${cmd}: no commit known: pass --commit SHA (or set GITHUB_SHA, or run inside a git checkout)`,
+    );
+  }
+  const { commit, source } = { commit: repo.commit, source: repo.source };
   const status = checks.every((c) => c.status === 'pass') ? 'pass' : 'fail';
   const predicate = {
     kind: 'kfm.infra.ValidationRecord',
@@ -72,27 +79,3 @@ export const record: Command = async (io) => {
   );
   return 0;
 };
-
-/** --commit, else GITHUB_SHA, else `git rev-parse HEAD`; fails closed when none is known. */
-export function resolveCommit(
-  flag: string | undefined,
-  env: NodeJS.ProcessEnv,
-  cwd: string,
-): { commit: string; source: string } {
-  if (flag) return { commit: flag, source: 'flag' };
-  if (env.GITHUB_SHA) return { commit: env.GITHUB_SHA, source: 'GITHUB_SHA' };
-  try {
-    const c = execFileSync('git', ['rev-parse', 'HEAD'], {
-      cwd,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    if (/^[0-9a-f]{40}$/.test(c)) return { commit: c, source: 'git' };
-  } catch {
-    /* fall through */
-  }
-  throw new ReceiptError(
-    'USAGE',
-    'no commit known: pass --commit SHA (or set GITHUB_SHA, or run inside a git checkout)',
-  );
-}
