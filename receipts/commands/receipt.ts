@@ -11,10 +11,11 @@ import { parsePolicyDecisions, PolicyDecisions } from '../plan/policy-input';
 import { CommitmentKey, deriveCommitmentKey, parseCommitmentKey } from '../redact/commitment';
 import { renderJson } from '../render/json';
 import { DEFAULT_MAX_CHARS, renderMarkdown } from '../render/markdown';
-import { parseSigningKey, parseTrustedKey, SigningKey, TrustedKey } from '../sign/ed25519';
+import { parseTrustedKey, SigningKey, TrustedKey } from '../sign/ed25519';
 import { resolveActor, resolveRepo } from '../statement/provenance';
 import { readVerifiedStatement, signStatement, Statement } from '../statement/statement';
 import { OptionSpec, parseCommandArgs, parseEnv, requireOpt } from './args';
+import { loadSigningKey, loadTrustedKeys } from './keys';
 import { Command, CommandIo } from './types';
 
 const PROVENANCE: OptionSpec = {
@@ -36,13 +37,9 @@ const str = (v: Values, k: string): string | undefined => (typeof v[k] === 'stri
 const strs = (v: Values, k: string): string[] =>
   Array.isArray(v[k]) ? (v[k] as string[]) : typeof v[k] === 'string' ? [v[k] as string] : [];
 
-function loadSigningKey(path: string): SigningKey {
-  return parseSigningKey(readInputFile(path, 'signing key'), path);
-}
-
 function loadTrusted(paths: string[], cmd: string): TrustedKey[] {
   if (paths.length === 0) throw new ReceiptError('USAGE', `kfm ${cmd}: --pub is required`);
-  return paths.map((p) => parseTrustedKey(readInputFile(p, 'public key'), p));
+  return loadTrustedKeys(paths);
 }
 
 /**
