@@ -14,11 +14,12 @@
  * Problems are collected, not thrown, so one run names every bad entry.
  */
 import { ReceiptError, isReceiptError } from '../errors';
-import { parseEnvelope, verifyEnvelope } from '../dsse/envelope';
+import { parseEnvelope } from '../dsse/envelope';
 import { TrustedKey } from '../sign/ed25519';
 import { parseCheckpoint, SignedCheckpoint, verifyCheckpoint } from './checkpoint';
 import { decodeEntry, entryHash, GENESIS_PREV } from './entry';
 import { consistencyRanges, LeafRange, leafHash, MerkleFrontier, RangeHasher, verifyConsistency } from './merkle';
+import { BatchBuilder, defaultWorkers, SignaturePool } from './sig-pool';
 import { AuditStore } from './store';
 
 export interface CheckpointInput {
@@ -33,6 +34,25 @@ export interface VerifyOptions {
   readonly origin: string;
   /** Stop listing problems after this many (the count stays exact). @default 200 */
   readonly maxProblems?: number;
+  /**
+   * Worker threads for the Ed25519 checks; 0 checks on the calling thread.
+   * @default os.availableParallelism() when the log has ≥ 2,048 entries, else 0
+   */
+  readonly workers?: number;
+}
+
+/** Envelopes per signature batch, and how many batches may be in flight (memory stays bounded). */
+const BATCH = 512;
+const WINDOW_PER_WORKER = 3;
+/** Below this many entries, starting worker threads costs more than it saves. */
+const WORKERS_FROM = 2048;
+
+/** Problems of one batch, in scan order; a number stands for "envelope #i of the batch failed". */
+interface Batch {
+  readonly sigs: BatchBuilder;
+  readonly events: (string | number)[];
+  readonly names: string[];
+  result?: Promise<Uint8Array>;
 }
 
 export interface CheckpointResult {
@@ -99,7 +119,9 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
     .map((c) => ({ c, ranges: consistencyRanges(c.cp.size, n) as LeafRange[] }));
   const hasher = new RangeHasher(proofs.flatMap((p) => p.ranges));
   const frontier = new MerkleFrontier();
-  const atN = new MerkleFrontier();
+  // The root at tree size n: the frontier's root when it holds exactly entries 1..n (with no
+  // gaps up to there, the only case the proofs below use).
+  let rootN: Buffer | undefined = n === 0 ? frontier.root() : undefined;
 
   let expected = 1;
   let prev: string | undefined = GENESIS_PREV;
@@ -107,83 +129,114 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   const pendingByDigest = new Map<string, Pending[]>();
   const pendingAll: Pending[] = [];
 
-  for await (const item of store.scan()) {
-    if (item.kind === 'leftover') {
-      notes.push(`${item.name}: leftover of an interrupted append (not an entry; safe to delete)`);
-      continue;
+  // Signatures are checked in batches (on worker threads for big logs) while the scan goes
+  // on; each batch keeps its problems in scan order, and batches are settled in order, so
+  // the report is the same as checking every entry in turn.
+  const pool = new SignaturePool(opts.trusted, opts.workers ?? (n >= WORKERS_FROM ? defaultWorkers() : 0));
+  const window = Math.max(1, pool.size) * WINDOW_PER_WORKER;
+  const unsigned = `envelope not signed by a trusted key (${opts.trusted.map((k) => k.source).join(', ')})`;
+  const newBatch = (): Batch => ({ sigs: pool.newBatch(), events: [], names: [] });
+  const inflight: Batch[] = [];
+  let batch = newBatch();
+  const say = (msg: string): void => {
+    batch.events.push(msg);
+  };
+  const settle = async (b: Batch): Promise<void> => {
+    const ok = b.result === undefined ? undefined : await b.result;
+    for (const ev of b.events) {
+      if (typeof ev === 'string') problem(ev);
+      else if (ok![ev] !== 1) problem(`${b.names[ev]}: ${unsigned}`);
     }
-    if (item.kind === 'unknown') {
-      problem(`${item.name}: unexpected object in the log (not an entry or checkpoint); forged or misplaced`);
-      continue;
-    }
-    if (item.kind === 'missing') {
-      problem(`${item.name}: entry ${item.seq} is missing (deleted or never published)`);
-      gaps = true;
-      prev = undefined;
-      expected = item.seq + 1;
-      continue;
-    }
-    const { seq, name, bytes } = item;
-    if (seq !== expected) {
-      problem(`${name}: expected entry ${expected} before it (entries missing)`);
-      gaps = true;
-      prev = undefined;
-    }
-    expected = seq + 1;
-    const leaf = leafHash(bytes);
-    frontier.push(leaf);
-    if (!gaps && seq <= n) {
-      atN.push(leaf);
-      hasher.push(leaf);
-    }
-    try {
-      const e = decodeEntry(bytes, name);
-      if (e.seq !== seq) {
-        problem(`${name}: field "seq" is ${e.seq} but the entry is stored as ${seq} (swapped, moved or forged entry)`);
-      } else if (prev !== undefined && e.prev !== prev) {
-        problem(
-          `${name}: field "prev" does not match the hash of entry ${seq - 1} (chain broken: an entry before it was altered, inserted or removed)`,
-        );
-      }
-      try {
-        const env = parseEnvelope(e.envelopeBytes.toString('utf8'), `${name}: envelope`);
-        verifyEnvelope(env, opts.trusted, `${name}: envelope`);
-      } catch (err) {
-        if (!isReceiptError(err)) throw err;
-        problem(
-          err.code === 'SIGNATURE_INVALID'
-            ? `${name}: envelope not signed by a trusted key (${opts.trusted.map((k) => k.source).join(', ')})`
-            : err.message,
-        );
-      }
-      for (const p of pendingByDigest.get(e.digest) ?? [])
-        if (p.resolvedBy === undefined && p.seq < seq) p.resolvedBy = seq;
-    } catch (err) {
-      if (!isReceiptError(err)) throw err;
-      problem(err.message);
-    }
-    prev = entryHash(bytes);
-    if (item.deleteMarkers > 0) {
-      problem(
-        `${name}: ${item.deleteMarkers} delete marker(s) on the entry (attempted delete; the oldest version still counts)`,
-      );
-    }
-    for (const v of item.extraVersions) {
-      let digest: string | undefined;
-      try {
-        const x = decodeEntry(v.bytes, `${name} version ${v.versionId}`);
-        if (x.seq === seq) digest = x.digest;
-      } catch {
-        digest = undefined;
-      }
-      if (digest === undefined) {
-        problem(`${name}: newer version ${v.versionId} is not an entry for seq ${seq} (attempted overwrite)`);
+  };
+  const send = async (): Promise<void> => {
+    if (batch.events.length === 0) return;
+    if (batch.sigs.count > 0) batch.result = pool.verify(batch.sigs.finish());
+    inflight.push(batch);
+    batch = newBatch();
+    while (inflight.length > window) await settle(inflight.shift()!);
+  };
+
+  try {
+    for await (const item of store.scan()) {
+      if (item.kind === 'leftover') {
+        notes.push(`${item.name}: leftover of an interrupted append (not an entry; safe to delete)`);
         continue;
       }
-      const p: Pending = { seq, name, versionId: v.versionId };
-      pendingAll.push(p);
-      pendingByDigest.set(digest, [...(pendingByDigest.get(digest) ?? []), p]);
+      if (item.kind === 'unknown') {
+        say(`${item.name}: unexpected object in the log (not an entry or checkpoint); forged or misplaced`);
+        continue;
+      }
+      if (item.kind === 'missing') {
+        say(`${item.name}: entry ${item.seq} is missing (deleted or never published)`);
+        gaps = true;
+        prev = undefined;
+        expected = item.seq + 1;
+        continue;
+      }
+      const { seq, name, bytes } = item;
+      if (seq !== expected) {
+        say(`${name}: expected entry ${expected} before it (entries missing)`);
+        gaps = true;
+        prev = undefined;
+      }
+      expected = seq + 1;
+      const leaf = leafHash(bytes);
+      frontier.push(leaf);
+      if (!gaps && seq <= n) {
+        hasher.push(leaf);
+        if (seq === n) rootN = frontier.root();
+      }
+      try {
+        const e = decodeEntry(bytes, name);
+        if (e.seq !== seq) {
+          say(`${name}: field "seq" is ${e.seq} but the entry is stored as ${seq} (swapped, moved or forged entry)`);
+        } else if (prev !== undefined && e.prev !== prev) {
+          say(
+            `${name}: field "prev" does not match the hash of entry ${seq - 1} (chain broken: an entry before it was altered, inserted or removed)`,
+          );
+        }
+        try {
+          const env = parseEnvelope(e.envelopeBytes.toString('utf8'), `${name}: envelope`);
+          batch.events.push(batch.sigs.add(env));
+          batch.names.push(name);
+        } catch (err) {
+          if (!isReceiptError(err)) throw err;
+          say(err.message);
+        }
+        for (const p of pendingByDigest.get(e.digest) ?? [])
+          if (p.resolvedBy === undefined && p.seq < seq) p.resolvedBy = seq;
+      } catch (err) {
+        if (!isReceiptError(err)) throw err;
+        say(err.message);
+      }
+      prev = entryHash(bytes);
+      if (item.deleteMarkers > 0) {
+        say(
+          `${name}: ${item.deleteMarkers} delete marker(s) on the entry (attempted delete; the oldest version still counts)`,
+        );
+      }
+      for (const v of item.extraVersions) {
+        let digest: string | undefined;
+        try {
+          const x = decodeEntry(v.bytes, `${name} version ${v.versionId}`);
+          if (x.seq === seq) digest = x.digest;
+        } catch {
+          digest = undefined;
+        }
+        if (digest === undefined) {
+          say(`${name}: newer version ${v.versionId} is not an entry for seq ${seq} (attempted overwrite)`);
+          continue;
+        }
+        const p: Pending = { seq, name, versionId: v.versionId };
+        pendingAll.push(p);
+        pendingByDigest.set(digest, [...(pendingByDigest.get(digest) ?? []), p]);
+      }
+      if (batch.sigs.count >= BATCH || batch.events.length >= 4 * BATCH) await send();
     }
+    await send();
+    while (inflight.length > 0) await settle(inflight.shift()!);
+  } finally {
+    await pool.close();
   }
   for (const p of pendingAll) {
     if (p.resolvedBy === undefined) {
@@ -199,8 +252,7 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
 
   // Checkpoints against the log.
   const found = frontier.size;
-  if (!gaps && atN.size === n) {
-    const rootN = atN.root();
+  if (!gaps && rootN !== undefined) {
     const hashes = hasher.hashes();
     let off = 0;
     for (const p of proofs) {
