@@ -44,17 +44,23 @@ describe('filesystem store crash safety', () => {
     const spec = join(dir, 'store');
     const acked: { seq: number; digest: string }[] = [];
     let killedMidway = 0;
-    for (let round = 0; round < 12; round++) {
+    // A first, uncut round measures how long 150 appends take on this machine right now; the
+    // kills then land at random instants inside that window (stdout may reach us in one burst at
+    // the end, so the first acknowledgement is no clock to kill by).
+    let window = 0;
+    for (let round = 0; round < 13; round++) {
       const files = makeEnvelopes(join(dir, `r${round}`), key, 150, `r${round}`);
+      const started = Date.now();
       const child = spawnKfm(['audit', 'append', ...files, '--store', spec]);
       let out = '';
       let t: NodeJS.Timeout | undefined;
-      // Most rounds: kill a random 0-80 ms after the first acknowledgement (mid-run);
-      // every fourth round: a random instant during start-up.
-      if (round % 4 === 3) t = setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 400));
+      if (round > 0) {
+        // Every fourth round: early, during start-up; the others: anywhere in the run.
+        const at = round % 4 === 3 ? Math.random() * 0.3 * window : (0.2 + Math.random() * 0.75) * window;
+        t = setTimeout(() => child.kill('SIGKILL'), Math.floor(at));
+      }
       child.stdout.on('data', (d) => {
         out += d;
-        t ??= setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 80));
       });
       const exited = await new Promise<number | null>((res) => {
         child.on('close', (code) => {
@@ -63,6 +69,7 @@ describe('filesystem store crash safety', () => {
         });
       });
       // Only complete lines were acknowledged; a cut-off last line was not.
+      if (round === 0) window = Date.now() - started;
       const complete = out.slice(0, out.lastIndexOf('\n') + 1);
       const lines = jsonLines(complete);
       if (exited === null && lines.length < files.length) killedMidway++;
