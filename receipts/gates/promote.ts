@@ -55,125 +55,80 @@ export function judgePlanReceipt(input: GateInput, env: Env): { item: GateItem; 
   const requirement = `${env} plan receipt`;
   const plan = latest(of(input, PREDICATE_TYPES.plan, env));
   if (!plan) {
-    return {
-      item: {
-        requirement,
-        ok: false,
-        detail: `no trusted ${env} plan receipt for commit ${input.commit} in the ledger (run scripts/plan.sh ${env} and append its receipt)${untrustedHint(input, PREDICATE_TYPES.plan, env)}`,
-      },
-    };
+    const hint = untrustedHint(input, PREDICATE_TYPES.plan, env);
+    const detail = `no trusted ${env} plan receipt for commit ${input.commit} in the ledger (run scripts/plan.sh ${env} and append its receipt)${hint}`;
+    return { item: item(requirement, false, detail) };
   }
-  const at = { digest: plan.digest, seq: plan.seq };
-  const summary = (plan.predicate.summary ?? {}) as Record<string, unknown>;
-  if (summary.errored !== false) {
-    return {
-      plan,
-      item: {
-        requirement,
-        ok: false,
-        ...at,
-        detail: `${env} plan receipt (entry ${plan.seq}) is from an errored or incomplete plan (summary.errored=${String(summary.errored)})`,
-      },
-    };
-  }
+  const at = `${env} plan receipt (entry ${plan.seq})`;
+  const fail = (detail: string) => ({ plan, item: item(requirement, false, detail, plan) });
+  const errored = ((plan.predicate.summary ?? {}) as Record<string, unknown>).errored;
+  if (errored !== false)
+    return fail(`${at} is from an errored or incomplete plan (summary.errored=${String(errored)})`);
   const policy = plan.predicate.policy as Record<string, unknown> | null | undefined;
-  if (!policy || typeof policy !== 'object') {
-    return {
-      plan,
-      item: {
-        requirement,
-        ok: false,
-        ...at,
-        detail: `${env} plan receipt (entry ${plan.seq}) records no policy decision (make it with --policy)`,
-      },
-    };
-  }
-  if (policy.verdict !== 'pass') {
-    return {
-      plan,
-      item: {
-        requirement,
-        ok: false,
-        ...at,
-        detail: `${env} plan receipt (entry ${plan.seq}) has policy verdict "${String(policy.verdict)}", expected "pass"`,
-      },
-    };
-  }
+  if (!policy || typeof policy !== 'object') return fail(`${at} records no policy decision (make it with --policy)`);
+  if (policy.verdict !== 'pass') return fail(`${at} has policy verdict "${String(policy.verdict)}", expected "pass"`);
   const pinned = input.pinnedBundle(env);
-  if (!pinned) {
-    return {
-      plan,
-      item: { requirement, ok: false, ...at, detail: `no pinned policy bundle digest for ${env} (policy/pins.json)` },
-    };
-  }
+  if (!pinned) return fail(`no pinned policy bundle digest for ${env} (receipts/policy/config/pins.json)`);
   if (policy.bundle_digest !== pinned) {
-    return {
-      plan,
-      item: {
-        requirement,
-        ok: false,
-        ...at,
-        detail: `${env} plan receipt (entry ${plan.seq}) was judged by policy bundle ${String(policy.bundle_digest)}, but ${env} pins ${pinned}`,
-      },
-    };
+    return fail(`${at} was judged by policy bundle ${String(policy.bundle_digest)}, but ${env} pins ${pinned}`);
   }
   return {
     plan,
-    item: {
+    item: item(
       requirement,
-      ok: true,
-      ...at,
-      detail: `${env} plan receipt entry ${plan.seq}: not errored, policy pass, bundle ${pinned}`,
-    },
+      true,
+      `${env} plan receipt entry ${plan.seq}: not errored, policy pass, bundle ${pinned}`,
+      plan,
+    ),
   };
+}
+
+/** A gate item, pointing at the ledger entry it is about when there is one. */
+function item(requirement: string, ok: boolean, detail: string, ev?: Evidence): GateItem {
+  return ev ? { requirement, ok, detail, digest: ev.digest, seq: ev.seq } : { requirement, ok, detail };
 }
 
 /** Evidence that a lower tier was applied, is stable (zero drift since) and validated (smoke). */
 function tierProven(input: GateInput, env: Env): GateItem[] {
-  const items: GateItem[] = [];
+  const [applyReq, driftReq, smokeReq] = [`${env} apply receipt`, `${env} drift report`, `${env} validation record`];
   const apply = latest(of(input, PREDICATE_TYPES.apply, env));
   if (!apply) {
-    items.push({
-      requirement: `${env} apply receipt`,
-      ok: false,
-      detail: `no trusted ${env} apply receipt for commit ${input.commit} (apply with scripts/apply.sh ${env})${untrustedHint(input, PREDICATE_TYPES.apply, env)}`,
-    });
-    items.push({ requirement: `${env} drift report`, ok: false, detail: `no ${env} apply to check drift against` });
-    items.push({ requirement: `${env} validation record`, ok: false, detail: `no ${env} apply to validate` });
-    return items;
+    const hint = untrustedHint(input, PREDICATE_TYPES.apply, env);
+    return [
+      item(
+        applyReq,
+        false,
+        `no trusted ${env} apply receipt for commit ${input.commit} (apply with scripts/apply.sh ${env})${hint}`,
+      ),
+      item(driftReq, false, `no ${env} apply to check drift against`),
+      item(smokeReq, false, `no ${env} apply to validate`),
+    ];
   }
+  const items: GateItem[] = [];
   const status = str(apply.predicate, 'summary', 'status');
   const planRef = str(apply.predicate, 'plan_receipt', 'digest');
   const appliedPlan = planRef ? input.evidence.find((e) => e.digest === planRef) : undefined;
   if (status !== 'applied') {
-    items.push({
-      requirement: `${env} apply receipt`,
-      ok: false,
-      digest: apply.digest,
-      seq: apply.seq,
-      detail: `latest ${env} apply (entry ${apply.seq}) has status "${String(status)}", expected "applied"`,
-    });
+    items.push(
+      item(
+        applyReq,
+        false,
+        `latest ${env} apply (entry ${apply.seq}) has status "${String(status)}", expected "applied"`,
+        apply,
+      ),
+    );
   } else if (
     !appliedPlan ||
     appliedPlan.predicateType !== PREDICATE_TYPES.plan ||
     str(appliedPlan.predicate, 'env') !== env ||
     str(appliedPlan.predicate, 'repo', 'commit') !== input.commit
   ) {
-    items.push({
-      requirement: `${env} apply receipt`,
-      ok: false,
-      digest: apply.digest,
-      seq: apply.seq,
-      detail: `${env} apply (entry ${apply.seq}) names plan receipt ${String(planRef)}, which is not a trusted ${env} plan receipt for commit ${input.commit} in the ledger`,
-    });
+    const why = `names plan receipt ${String(planRef)}, which is not a trusted ${env} plan receipt for commit ${input.commit} in the ledger`;
+    items.push(item(applyReq, false, `${env} apply (entry ${apply.seq}) ${why}`, apply));
   } else {
-    items.push({
-      requirement: `${env} apply receipt`,
-      ok: true,
-      digest: apply.digest,
-      seq: apply.seq,
-      detail: `${env} applied at entry ${apply.seq} from plan receipt entry ${appliedPlan.seq}`,
-    });
+    items.push(
+      item(applyReq, true, `${env} applied at entry ${apply.seq} from plan receipt entry ${appliedPlan.seq}`, apply),
+    );
   }
 
   // A scheduled drift run may execute at a newer commit; it names the deployed one as last_good.
@@ -184,61 +139,45 @@ function tierProven(input: GateInput, env: Env): GateItem[] {
       (str(e.predicate, 'repo', 'commit') === input.commit || str(e.predicate, 'last_good') === input.commit),
   );
   const drift = latest(drifts.filter((d) => d.seq > apply.seq));
+  const drifted = drift ? driftCount(drift.predicate.summary) : undefined;
   if (!drift) {
-    items.push({
-      requirement: `${env} drift report`,
-      ok: false,
-      detail: `no trusted ${env} drift report after the apply at entry ${apply.seq} (run scripts/drift.sh ${env})${untrustedHint(input, PREDICATE_TYPES.drift, env)}`,
-    });
-  } else {
-    const drifted = driftCount(drift.predicate.summary);
+    const hint = untrustedHint(input, PREDICATE_TYPES.drift, env);
     items.push(
-      drifted === 0
-        ? {
-            requirement: `${env} drift report`,
-            ok: true,
-            digest: drift.digest,
-            seq: drift.seq,
-            detail: `${env} zero drift at entry ${drift.seq}`,
-          }
-        : {
-            requirement: `${env} drift report`,
-            ok: false,
-            digest: drift.digest,
-            seq: drift.seq,
-            detail:
-              drifted === undefined
-                ? `${env} drift report (entry ${drift.seq}) has no readable summary`
-                : `${env} drifted: ${drifted} resource change(s) in entry ${drift.seq}`,
-          },
+      item(
+        driftReq,
+        false,
+        `no trusted ${env} drift report after the apply at entry ${apply.seq} (run scripts/drift.sh ${env})${hint}`,
+      ),
     );
+  } else if (drifted === 0) {
+    items.push(item(driftReq, true, `${env} zero drift at entry ${drift.seq}`, drift));
+  } else if (drifted === undefined) {
+    items.push(item(driftReq, false, `${env} drift report (entry ${drift.seq}) has no readable summary`, drift));
+  } else {
+    items.push(item(driftReq, false, `${env} drifted: ${drifted} resource change(s) in entry ${drift.seq}`, drift));
   }
 
   const smoke = latest(of(input, PREDICATE_TYPES.validation, env).filter((d) => d.seq > apply.seq));
+  const smokeStatus = smoke ? str(smoke.predicate, 'status') : undefined;
   if (!smoke) {
-    items.push({
-      requirement: `${env} validation record`,
-      ok: false,
-      detail: `no trusted ${env} validation (smoke) record after the apply at entry ${apply.seq} (run scripts/smoke.sh ${env})${untrustedHint(input, PREDICATE_TYPES.validation, env)}`,
-    });
-  } else {
-    const st = str(smoke.predicate, 'status');
+    const hint = untrustedHint(input, PREDICATE_TYPES.validation, env);
     items.push(
-      st === 'pass'
-        ? {
-            requirement: `${env} validation record`,
-            ok: true,
-            digest: smoke.digest,
-            seq: smoke.seq,
-            detail: `${env} smoke passed at entry ${smoke.seq}`,
-          }
-        : {
-            requirement: `${env} validation record`,
-            ok: false,
-            digest: smoke.digest,
-            seq: smoke.seq,
-            detail: `${env} smoke (entry ${smoke.seq}) has status "${String(st)}", expected "pass"`,
-          },
+      item(
+        smokeReq,
+        false,
+        `no trusted ${env} validation (smoke) record after the apply at entry ${apply.seq} (run scripts/smoke.sh ${env})${hint}`,
+      ),
+    );
+  } else if (smokeStatus === 'pass') {
+    items.push(item(smokeReq, true, `${env} smoke passed at entry ${smoke.seq}`, smoke));
+  } else {
+    items.push(
+      item(
+        smokeReq,
+        false,
+        `${env} smoke (entry ${smoke.seq}) has status "${String(smokeStatus)}", expected "pass"`,
+        smoke,
+      ),
     );
   }
   return items;
