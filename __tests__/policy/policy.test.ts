@@ -380,3 +380,29 @@ describe('kfm policy check (real process)', () => {
     expect(kfm(args, { KFM_POLICY_NOW: '2025-07-01' }).status).toBe(1);
   });
 });
+
+describe('sensitive values in findings', () => {
+  // A sensitive variable used as a tag value: out of vocabulary, so a finding, and Terraform writes
+  // the value in clear into planned_values (the provider's own validation keeps other free-text
+  // values such as sse_algorithm from reaching a plan).
+  const SENSITIVE = ['kfm-planted-tag-Zq9x'];
+  let sensitivePlan: string;
+  beforeAll(() => {
+    sensitivePlan = planFixture('sensitive');
+  });
+
+  it('reports an out-of-vocabulary value without quoting it, in text and --json', () => {
+    for (const json of [[], ['--json']]) {
+      const r = kfm(['policy', 'check', '--plan', sensitivePlan, '--env', 'dev', ...json]);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toContain('tags-from-vocabulary');
+      expect(r.stdout).toContain('aws_sns_topic.bad_sensitive_label');
+      for (const secret of SENSITIVE) {
+        expect(r.stdout).not.toContain(secret);
+        expect(r.stderr).not.toContain(secret);
+      }
+    }
+    // The values really are in the plan, so the test can fail.
+    for (const secret of SENSITIVE) expect(readFileSync(sensitivePlan, 'utf8')).toContain(secret);
+  });
+});

@@ -26,8 +26,8 @@ export const rule = defineRule(__filename, {
         const t = tag(r, key);
         if (!t) problems.push(`tag ${key} is missing`);
         else if (t.unknown) problems.push(`tag ${key} is unknown at this stage`);
-        else if (!allowed.includes(String(t.value)))
-          problems.push(`tag ${key} "${String(t.value)}" is not one of ${allowed.join(', ')}`);
+        // Never quote the value: it may come from a sensitive variable (in clear in planned_values).
+        else if (!allowed.includes(String(t.value))) problems.push(`tag ${key} is not one of ${allowed.join(', ')}`);
       }
       out.push(problems.length ? bad(r.address, problems.join('; ')) : ok(r.address));
     }
