@@ -240,6 +240,24 @@ describe('promotion to stage', () => {
     expect(r.items.find((i) => i.requirement === 'dev drift report')!.detail).toMatch(/drifted: 2/);
   });
 
+  it('is blocked by a zero-drift report from an errored refresh (it could not read the resources)', () => {
+    const l = new Ledger();
+    const p = l.plan('dev');
+    l.apply('dev', p);
+    const t = templates.drift;
+    l.add(PREDICATE_TYPES.drift, {
+      ...t,
+      env: 'dev',
+      terraform: { ...(t.terraform as Rec), errored: true },
+      summary: { ...(t.summary as Rec), drifted: 0 },
+    });
+    l.smoke('dev');
+    l.plan('stage');
+    const r = judge(l, 'stage');
+    expect(failing(r)).toEqual(['dev drift report']);
+    expect(r.items.find((i) => i.requirement === 'dev drift report')!.detail).toMatch(/errored/);
+  });
+
   it('ignores a drift report older than the apply (dev must be stable after it)', () => {
     const l = new Ledger();
     const p = l.plan('dev');

@@ -149,6 +149,17 @@ function tierProven(input: GateInput, env: Env): GateItem[] {
         `no trusted ${env} drift report after the apply at entry ${apply.seq} (run scripts/drift.sh ${env})${hint}`,
       ),
     );
+  } else if ((drift.predicate.terraform as Record<string, unknown> | undefined)?.errored !== false) {
+    // An errored refresh could not read (some of) the resources: its zero drift proves nothing.
+    const why = 'is from an errored refresh (terraform.errored is not false)';
+    items.push(
+      item(
+        driftReq,
+        false,
+        `${env} drift report (entry ${drift.seq}) ${why}; fix it and rerun scripts/drift.sh ${env}`,
+        drift,
+      ),
+    );
   } else if (drifted === 0) {
     items.push(item(driftReq, true, `${env} zero drift at entry ${drift.seq}`, drift));
   } else if (drifted === undefined) {
