@@ -470,6 +470,12 @@ describe('kfm receipt verify and show', () => {
     expectOneLineError(kfm(['receipt', 'show', t, '--pub', keys.pub, '--format', 'markdown']), 3, t);
   });
 
+  it('refuses a private key given as --pub (exit 2), so a signing key is never handed to verifiers', () => {
+    const r = kfm(['receipt', 'verify', pr.out, '--pub', keys.key]);
+    expectOneLineError(r, 2, keys.key, /KEY_INVALID/, /private key/);
+    expect(r.stderr).not.toContain('BEGIN');
+  });
+
   it('renders markdown with the Plan line, replaced paths and the digest', () => {
     const r = kfm(['receipt', 'show', pr.out, '--pub', keys.pub, '--format', 'markdown']);
     expect(r.status).toBe(0);

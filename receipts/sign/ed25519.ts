@@ -49,8 +49,20 @@ export function parseSigningKey(pem: string | Buffer, source: string): SigningKe
   return { privateKey, publicKey, keyid: keyIdOf(publicKey) };
 }
 
-/** Parse an SPKI PEM Ed25519 public key. */
+/** Parse an SPKI PEM Ed25519 public key. A private key is refused, never silently reduced to its public part. */
 export function parseTrustedKey(pem: string | Buffer, source: string): TrustedKey {
+  let isPrivate = true;
+  try {
+    createPrivateKey({ key: pem, format: 'pem' });
+  } catch {
+    isPrivate = false;
+  }
+  if (isPrivate) {
+    throw new ReceiptError(
+      'KEY_INVALID',
+      `${source}: is a private key; pass the public key (kfm-signing.pub) and keep the private key with the signer only`,
+    );
+  }
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey({ key: pem, format: 'pem' });
