@@ -22,6 +22,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-}
 case "$cmd" in
   start|stop|env|status) shift ;;
+  --help|-h) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "usage: $0 start|env|status|stop" >&2; exit 2 ;;
 esac
 DIR=${KFM_S3_DIR:-${TMPDIR:-/tmp}/kfm-s3-local}
