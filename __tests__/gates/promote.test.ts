@@ -109,8 +109,15 @@ class Ledger {
       {
         ...t,
         env,
-        policy: POLICY(),
         ...over,
+        policy:
+          over.policy === null
+            ? null
+            : {
+                ...POLICY(),
+                input: { kind: 'plan', digest: `sha256:${'f'.repeat(64)}`, env },
+                ...((over.policy as Rec) ?? {}),
+              },
         summary: { ...(t.summary as Rec), errored: false, ...((over.summary as Rec) ?? {}) },
       },
       key,
@@ -310,6 +317,20 @@ describe('promotion to stage', () => {
     expect(d).toContain(PIN);
   });
 
+  it('is blocked by a stage plan receipt carrying the policy decision made for dev', () => {
+    const l = new Ledger();
+    l.provenTier('dev');
+    l.plan('stage', { policy: { input: { kind: 'plan', digest: `sha256:${'f'.repeat(64)}`, env: 'dev' } } });
+    expect(judge(l, 'stage').items.find((i) => !i.ok)!.detail).toMatch(/policy decision made for env "dev", not stage/);
+  });
+
+  it('is blocked by a plan receipt carrying the policy decision about another plan', () => {
+    const l = new Ledger();
+    l.provenTier('dev');
+    l.plan('stage', { policy: { input: { kind: 'plan', digest: `sha256:${'9'.repeat(64)}`, env: 'stage' } } });
+    expect(judge(l, 'stage').items.find((i) => !i.ok)!.detail).toMatch(/policy decision about another plan JSON/);
+  });
+
   it('takes the latest stage plan: a newer errored plan blocks an older good one', () => {
     const l = new Ledger();
     l.provenTier('dev');
@@ -337,7 +358,12 @@ describe('promotion to stage', () => {
     l.provenTier('dev');
     const t = templates.plan;
     // Signed by the trusted key, but not a plan receipt as the schema defines one.
-    const bad = { ...t, env: 'stage', policy: POLICY(), summary: { errored: false } };
+    const bad = {
+      ...t,
+      env: 'stage',
+      policy: { ...POLICY(), input: { kind: 'plan', digest: PIN, env: 'stage' } },
+      summary: { errored: false },
+    };
     const { bytes } = rawSign(PREDICATE_TYPES.plan, bad, ci.signing);
     l.entries.push({ seq: l.entries.length + 1, envelopeBytes: bytes });
     const r = judge(l, 'stage');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -286,7 +287,13 @@ describe('kfm policy check (real process)', () => {
     const r = kfm(['policy', 'check', '--plan', minimalPlan, '--env', 'dev', '--json']);
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out)).toEqual(['bundle', 'evaluated', 'findings', 'suppressed', 'verdict']);
+    // The contract's keys, in order, plus `input` (added: binds the decision to the file and env).
+    expect(Object.keys(out)).toEqual(['bundle', 'evaluated', 'findings', 'suppressed', 'verdict', 'input']);
+    expect(out.input).toEqual({
+      kind: 'plan',
+      digest: `sha256:${createHash('sha256').update(readFileSync(minimalPlan)).digest('hex')}`,
+      env: 'dev',
+    });
     expect(out.bundle).toEqual(currentBundle());
     expect(out.verdict).toBe('pass');
     expect(out.evaluated).toBeGreaterThan(0);

@@ -138,18 +138,20 @@ describe('kfm receipt plan', () => {
     expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
   });
 
-  it('records the policy decisions given with --policy', () => {
+  const decision = (over: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      bundle: { digest: 'sha256:' + 'a'.repeat(64), rules: 3 },
+      evaluated: 3,
+      findings: [{ rule: 'r1', severity: 'high', address: 'x', message: 'm', remediation: 'fix' }],
+      suppressed: [],
+      verdict: 'fail',
+      input: { kind: 'plan', digest: sha(readFileSync(PLAN)), env: 'dev' },
+      ...over,
+    });
+
+  it('records the policy decisions given with --policy, bound to the plan and env they judged', () => {
     const pol = join(dir, 'policy.json');
-    writeFileSync(
-      pol,
-      JSON.stringify({
-        bundle: { digest: 'sha256:' + 'a'.repeat(64), rules: 3 },
-        evaluated: 3,
-        findings: [{ rule: 'r1', severity: 'high', address: 'x', message: 'm', remediation: 'fix' }],
-        suppressed: [],
-        verdict: 'fail',
-      }),
-    );
+    writeFileSync(pol, decision());
     const { out: o } = planReceipt(PLAN, ['--policy', pol]);
     expect(payloadOf(o).predicate.policy).toEqual({
       bundle_digest: 'sha256:' + 'a'.repeat(64),
@@ -159,7 +161,28 @@ describe('kfm receipt plan', () => {
       findings: [{ rule: 'r1', severity: 'high', address: 'x', message: 'm', remediation: 'fix' }],
       suppressed: [],
       input_digest: sha(readFileSync(pol)),
+      input: { kind: 'plan', digest: sha(readFileSync(PLAN)), env: 'dev' },
     });
+  });
+
+  it.each([
+    ['another plan', { input: { kind: 'plan', digest: 'sha256:' + 'b'.repeat(64), env: 'dev' } }, /input\.digest/],
+    ['another env', { input: { kind: 'plan', digest: '', env: 'prod' } }, /input\.env/],
+    ['a synth', { input: { kind: 'synth', digest: '', env: 'dev' } }, /input\.kind/],
+    ['no input at all', { input: undefined }, /input missing/],
+  ])('refuses a policy decision made for %s, writing nothing', (_what, over, field) => {
+    const pol = join(dir, `policy-${_what.replace(/ /g, '-')}.json`);
+    const fixed = JSON.parse(decision(over as Record<string, unknown>));
+    if (fixed.input && fixed.input.digest === '') fixed.input.digest = sha(readFileSync(PLAN));
+    writeFileSync(pol, JSON.stringify(fixed));
+    const o = out();
+    expectOneLineError(
+      kfm(['receipt', 'plan', PLAN, '--env', 'dev', '--key', keys.key, '--out', o, '--policy', pol]),
+      2,
+      pol,
+      field,
+    );
+    expect(existsSync(o)).toBe(false);
   });
 
   it('refuses a malformed --policy file and writes nothing', () => {

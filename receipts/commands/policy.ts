@@ -1,4 +1,5 @@
 import { ReceiptError } from '../errors';
+import { sha256Tagged } from '../io/digest';
 import { parseJsonText, readInputFile } from '../io/files';
 import { checkPolicy, formatReport } from '../policy/check';
 import { KFM_PACK } from '../policy/pack';
@@ -63,13 +64,14 @@ export const policy: Command = async (io) => {
     );
   }
   const file = (synth ?? plan) as string;
-  const doc = parseJsonText(
-    readInputFile(file, synth ? 'cdk.tf.json' : 'plan JSON').toString('utf8'),
-    file,
-    synth ? 'cdk.tf.json' : 'plan JSON',
-  );
-  const result = checkPolicy({ kind: synth ? 'synth' : 'plan', doc, origin: file, env, now, suppressions });
-  io.stdout(values.json ? JSON.stringify(result) + '\n' : formatReport(result));
+  const kind = synth ? 'synth' : 'plan';
+  const bytes = readInputFile(file, synth ? 'cdk.tf.json' : 'plan JSON');
+  const doc = parseJsonText(bytes.toString('utf8'), file, synth ? 'cdk.tf.json' : 'plan JSON');
+  const result = checkPolicy({ kind, doc, origin: file, env, now, suppressions });
+  // `input` binds the decision to the exact file and env judged: `kfm receipt plan --policy`
+  // refuses a decision made for another plan or another env.
+  const input = { kind, digest: sha256Tagged(bytes), env: env ?? null };
+  io.stdout(values.json ? JSON.stringify({ ...result, input }) + '\n' : formatReport(result));
   if (result.verdict === 'fail')
     io.stderr(`kfm: policy check failed: ${result.findings.length} finding(s) in ${file}\n`);
   return result.verdict === 'pass' ? 0 : 1;

@@ -92,7 +92,7 @@ const plan = (io: CommandIo): number => {
     { min: 1, max: 1, names: 'PLAN_JSON' },
   );
   const planPath = positionals[0]!;
-  parseEnv(cmd, requireOpt(cmd, v, 'env'));
+  const env = parseEnv(cmd, requireOpt(cmd, v, 'env'));
   const out = requireOpt(cmd, v, 'out');
   checkOut(out);
   const signing = loadSigningKey(requireOpt(cmd, v, 'key'));
@@ -103,7 +103,10 @@ const plan = (io: CommandIo): number => {
   const planFileBytes = planFile ? readInputFile(planFile, 'plan file') : undefined;
   const policyPath = str(v, 'policy');
   const policy: PolicyDecisions | null = policyPath
-    ? parsePolicyDecisions(readInputFile(policyPath, 'policy check JSON'), policyPath)
+    ? parsePolicyDecisions(readInputFile(policyPath, 'policy check JSON'), policyPath, {
+        planDigest: sha256Tagged(planBytes),
+        env,
+      })
     : null;
   const statement = buildPlanStatement(
     doc,

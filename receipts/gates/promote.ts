@@ -67,6 +67,15 @@ export function judgePlanReceipt(input: GateInput, env: Env): { item: GateItem; 
   const policy = plan.predicate.policy as Record<string, unknown> | null | undefined;
   if (!policy || typeof policy !== 'object') return fail(`${at} records no policy decision (make it with --policy)`);
   if (policy.verdict !== 'pass') return fail(`${at} has policy verdict "${String(policy.verdict)}", expected "pass"`);
+  // The decision must be about this plan for this env (prod-only rules run only for prod).
+  const judged = (policy.input ?? {}) as Record<string, unknown>;
+  if (judged.env !== env)
+    return fail(`${at} carries a policy decision made for env "${String(judged.env)}", not ${env}`);
+  if (!plan.subject.some((s) => typeof judged.digest === 'string' && `sha256:${s.digest?.sha256}` === judged.digest)) {
+    return fail(
+      `${at} carries a policy decision about another plan JSON (input.digest is not a subject of the receipt)`,
+    );
+  }
   const pinned = input.pinnedBundle(env);
   if (!pinned) return fail(`no pinned policy bundle digest for ${env} (receipts/policy/config/pins.json)`);
   if (policy.bundle_digest !== pinned) {

@@ -12,6 +12,14 @@ export interface PolicyDecisions {
   readonly suppressed: unknown[];
   /** sha256 of the policy JSON file bytes given with --policy. */
   readonly input_digest: string;
+  /** What the decision judged: the plan JSON (its digest) and the env (prod-only rules apply to prod). */
+  readonly input: { readonly kind: 'plan'; readonly digest: string; readonly env: string };
+}
+
+/** The plan and env a policy decision must have been made for. */
+export interface PolicyBinding {
+  readonly planDigest: string;
+  readonly env: string;
 }
 
 export interface PolicyFinding {
@@ -27,7 +35,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 
 /** Parse and check the shape of `kfm policy check --json` output; fail closed on anything else. */
-export function parsePolicyDecisions(data: Buffer, source: string): PolicyDecisions {
+export function parsePolicyDecisions(data: Buffer, source: string, bind: PolicyBinding): PolicyDecisions {
   const raw = parseJsonNoEcho(data.toString('utf8'), source, 'policy check JSON');
   const bad = (field: string, want: string): never => {
     throw new ReceiptError(
@@ -59,6 +67,17 @@ export function parsePolicyDecisions(data: Buffer, source: string): PolicyDecisi
     } as PolicyFinding;
   });
   if (!Array.isArray(raw.suppressed)) return bad('suppressed', 'an array');
+  const input = raw.input;
+  if (!isObj(input)) return bad('input', 'an object naming the judged plan');
+  const mismatch = (field: string, want: string): never => {
+    throw new ReceiptError(
+      'INPUT_INVALID',
+      `${source}: ${field} does not match this receipt (${want}); run "kfm policy check --plan PLAN_JSON --env ENV --json" on this plan`,
+    );
+  };
+  if (input.kind !== 'plan') return mismatch('input.kind', 'the decision must judge a plan, not a synth');
+  if (input.digest !== bind.planDigest) return mismatch('input.digest', 'it judged another plan JSON');
+  if (input.env !== bind.env) return mismatch('input.env', `it was made for another env than ${bind.env}`);
   return {
     bundle_digest: bundle.digest,
     rules: bundle.rules as number,
@@ -67,5 +86,6 @@ export function parsePolicyDecisions(data: Buffer, source: string): PolicyDecisi
     findings,
     suppressed: raw.suppressed,
     input_digest: sha256Tagged(data),
+    input: { kind: 'plan', digest: bind.planDigest, env: bind.env },
   };
 }

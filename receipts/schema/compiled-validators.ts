@@ -210,7 +210,16 @@ const schema31 = {
         {
           type: 'object',
           additionalProperties: false,
-          required: ['bundle_digest', 'rules', 'evaluated', 'verdict', 'findings', 'suppressed', 'input_digest'],
+          required: [
+            'bundle_digest',
+            'rules',
+            'evaluated',
+            'verdict',
+            'findings',
+            'suppressed',
+            'input_digest',
+            'input',
+          ],
           properties: {
             bundle_digest: { $ref: '#/$defs/digest' },
             rules: { $ref: '#/$defs/count' },
@@ -233,6 +242,17 @@ const schema31 = {
             },
             suppressed: { type: 'array' },
             input_digest: { $ref: '#/$defs/digest' },
+            input: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['kind', 'digest', 'env'],
+              description: 'The plan JSON (digest) and env the decision judged; kfm receipt plan refuses any other.',
+              properties: {
+                kind: { const: 'plan' },
+                digest: { $ref: '#/$defs/digest' },
+                env: { enum: ['dev', 'stage', 'prod'] },
+              },
+            },
           },
         },
       ],
@@ -1899,7 +1919,7 @@ const schema60 = {
     {
       type: 'object',
       additionalProperties: false,
-      required: ['bundle_digest', 'rules', 'evaluated', 'verdict', 'findings', 'suppressed', 'input_digest'],
+      required: ['bundle_digest', 'rules', 'evaluated', 'verdict', 'findings', 'suppressed', 'input_digest', 'input'],
       properties: {
         bundle_digest: { $ref: '#/$defs/digest' },
         rules: { $ref: '#/$defs/count' },
@@ -1922,6 +1942,17 @@ const schema60 = {
         },
         suppressed: { type: 'array' },
         input_digest: { $ref: '#/$defs/digest' },
+        input: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['kind', 'digest', 'env'],
+          description: 'The plan JSON (digest) and env the decision judged; kfm receipt plan refuses any other.',
+          properties: {
+            kind: { const: 'plan' },
+            digest: { $ref: '#/$defs/digest' },
+            env: { enum: ['dev', 'stage', 'prod'] },
+          },
+        },
       },
     },
   ],
@@ -1975,7 +2006,8 @@ function validate31(
         (data.verdict === undefined && (missing0 = 'verdict')) ||
         (data.findings === undefined && (missing0 = 'findings')) ||
         (data.suppressed === undefined && (missing0 = 'suppressed')) ||
-        (data.input_digest === undefined && (missing0 = 'input_digest'))
+        (data.input_digest === undefined && (missing0 = 'input_digest')) ||
+        (data.input === undefined && (missing0 = 'input'))
       ) {
         const err1 = {
           instancePath,
@@ -2001,7 +2033,8 @@ function validate31(
               key0 === 'verdict' ||
               key0 === 'findings' ||
               key0 === 'suppressed' ||
-              key0 === 'input_digest'
+              key0 === 'input_digest' ||
+              key0 === 'input'
             )
           ) {
             const err2 = {
@@ -2455,6 +2488,165 @@ function validate31(
                       } else {
                         var valid1 = true;
                       }
+                      if (valid1) {
+                        if (data.input !== undefined) {
+                          let data13 = data.input;
+                          const _errs36 = errors;
+                          if (errors === _errs36) {
+                            if (data13 && typeof data13 == 'object' && !Array.isArray(data13)) {
+                              let missing2;
+                              if (
+                                (data13.kind === undefined && (missing2 = 'kind')) ||
+                                (data13.digest === undefined && (missing2 = 'digest')) ||
+                                (data13.env === undefined && (missing2 = 'env'))
+                              ) {
+                                const err22 = {
+                                  instancePath: instancePath + '/input',
+                                  schemaPath: '#/oneOf/1/properties/input/required',
+                                  keyword: 'required',
+                                  params: { missingProperty: missing2 },
+                                  message: "must have required property '" + missing2 + "'",
+                                };
+                                if (vErrors === null) {
+                                  vErrors = [err22];
+                                } else {
+                                  vErrors.push(err22);
+                                }
+                                errors++;
+                              } else {
+                                const _errs38 = errors;
+                                for (const key2 in data13) {
+                                  if (!(key2 === 'kind' || key2 === 'digest' || key2 === 'env')) {
+                                    const err23 = {
+                                      instancePath: instancePath + '/input',
+                                      schemaPath: '#/oneOf/1/properties/input/additionalProperties',
+                                      keyword: 'additionalProperties',
+                                      params: { additionalProperty: key2 },
+                                      message: 'must NOT have additional properties',
+                                    };
+                                    if (vErrors === null) {
+                                      vErrors = [err23];
+                                    } else {
+                                      vErrors.push(err23);
+                                    }
+                                    errors++;
+                                    break;
+                                  }
+                                }
+                                if (_errs38 === errors) {
+                                  if (data13.kind !== undefined) {
+                                    const _errs39 = errors;
+                                    if ('plan' !== data13.kind) {
+                                      const err24 = {
+                                        instancePath: instancePath + '/input/kind',
+                                        schemaPath: '#/oneOf/1/properties/input/properties/kind/const',
+                                        keyword: 'const',
+                                        params: { allowedValue: 'plan' },
+                                        message: 'must be equal to constant',
+                                      };
+                                      if (vErrors === null) {
+                                        vErrors = [err24];
+                                      } else {
+                                        vErrors.push(err24);
+                                      }
+                                      errors++;
+                                    }
+                                    var valid8 = _errs39 === errors;
+                                  } else {
+                                    var valid8 = true;
+                                  }
+                                  if (valid8) {
+                                    if (data13.digest !== undefined) {
+                                      let data15 = data13.digest;
+                                      const _errs40 = errors;
+                                      const _errs41 = errors;
+                                      if (errors === _errs41) {
+                                        if (typeof data15 === 'string') {
+                                          if (!pattern5.test(data15)) {
+                                            const err25 = {
+                                              instancePath: instancePath + '/input/digest',
+                                              schemaPath: '#/$defs/digest/pattern',
+                                              keyword: 'pattern',
+                                              params: { pattern: '^sha256:[0-9a-f]{64}$' },
+                                              message: 'must match pattern "' + '^sha256:[0-9a-f]{64}$' + '"',
+                                            };
+                                            if (vErrors === null) {
+                                              vErrors = [err25];
+                                            } else {
+                                              vErrors.push(err25);
+                                            }
+                                            errors++;
+                                          }
+                                        } else {
+                                          const err26 = {
+                                            instancePath: instancePath + '/input/digest',
+                                            schemaPath: '#/$defs/digest/type',
+                                            keyword: 'type',
+                                            params: { type: 'string' },
+                                            message: 'must be string',
+                                          };
+                                          if (vErrors === null) {
+                                            vErrors = [err26];
+                                          } else {
+                                            vErrors.push(err26);
+                                          }
+                                          errors++;
+                                        }
+                                      }
+                                      var valid8 = _errs40 === errors;
+                                    } else {
+                                      var valid8 = true;
+                                    }
+                                    if (valid8) {
+                                      if (data13.env !== undefined) {
+                                        let data16 = data13.env;
+                                        const _errs43 = errors;
+                                        if (!(data16 === 'dev' || data16 === 'stage' || data16 === 'prod')) {
+                                          const err27 = {
+                                            instancePath: instancePath + '/input/env',
+                                            schemaPath: '#/oneOf/1/properties/input/properties/env/enum',
+                                            keyword: 'enum',
+                                            params: {
+                                              allowedValues: schema60.oneOf[1].properties.input.properties.env.enum,
+                                            },
+                                            message: 'must be equal to one of the allowed values',
+                                          };
+                                          if (vErrors === null) {
+                                            vErrors = [err27];
+                                          } else {
+                                            vErrors.push(err27);
+                                          }
+                                          errors++;
+                                        }
+                                        var valid8 = _errs43 === errors;
+                                      } else {
+                                        var valid8 = true;
+                                      }
+                                    }
+                                  }
+                                }
+                              }
+                            } else {
+                              const err28 = {
+                                instancePath: instancePath + '/input',
+                                schemaPath: '#/oneOf/1/properties/input/type',
+                                keyword: 'type',
+                                params: { type: 'object' },
+                                message: 'must be object',
+                              };
+                              if (vErrors === null) {
+                                vErrors = [err28];
+                              } else {
+                                vErrors.push(err28);
+                              }
+                              errors++;
+                            }
+                          }
+                          var valid1 = _errs36 === errors;
+                        } else {
+                          var valid1 = true;
+                        }
+                      }
                     }
                   }
                 }
@@ -2464,7 +2656,7 @@ function validate31(
         }
       }
     } else {
-      const err22 = {
+      const err29 = {
         instancePath,
         schemaPath: '#/oneOf/1/type',
         keyword: 'type',
@@ -2472,9 +2664,9 @@ function validate31(
         message: 'must be object',
       };
       if (vErrors === null) {
-        vErrors = [err22];
+        vErrors = [err29];
       } else {
-        vErrors.push(err22);
+        vErrors.push(err29);
       }
       errors++;
     }
@@ -2491,7 +2683,7 @@ function validate31(
     }
   }
   if (!valid0) {
-    const err23 = {
+    const err30 = {
       instancePath,
       schemaPath: '#/oneOf',
       keyword: 'oneOf',
@@ -2499,9 +2691,9 @@ function validate31(
       message: 'must match exactly one schema in oneOf',
     };
     if (vErrors === null) {
-      vErrors = [err23];
+      vErrors = [err30];
     } else {
-      vErrors.push(err23);
+      vErrors.push(err30);
     }
     errors++;
     validate31.errors = vErrors;
@@ -2522,7 +2714,7 @@ function validate31(
 }
 validate31.evaluated = { dynamicProps: true, dynamicItems: false };
 
-const schema65 = {
+const schema66 = {
   type: 'object',
   additionalProperties: false,
   required: ['alg', 'key_id', 'key_source'],
@@ -2646,7 +2838,7 @@ function validate33(
                       instancePath: instancePath + '/key_source',
                       schemaPath: '#/properties/key_source/enum',
                       keyword: 'enum',
-                      params: { allowedValues: schema65.properties.key_source.enum },
+                      params: { allowedValues: schema66.properties.key_source.enum },
                       message: 'must be equal to one of the allowed values',
                     },
                   ];
@@ -4265,7 +4457,7 @@ function validate20(
 validate20.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
 
 exports['https://kfm.dev/schemas/apply-receipt.schema.json'] = validate35;
-const schema67 = {
+const schema68 = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://kfm.dev/schemas/apply-receipt.schema.json',
   title: 'KFM apply receipt predicate (https://kfm.dev/receipts/apply/v1)',
@@ -4463,7 +4655,7 @@ const schema67 = {
     },
   },
 };
-const schema68 = {
+const schema69 = {
   type: 'object',
   additionalProperties: false,
   required: ['commit', 'branch', 'source', 'branch_source'],
@@ -4474,7 +4666,7 @@ const schema68 = {
     branch_source: { enum: ['flag', 'GITHUB_REF_NAME', 'git', 'unknown'] },
   },
 };
-const schema69 = {
+const schema70 = {
   type: 'object',
   additionalProperties: false,
   required: ['principal', 'method', 'source'],
@@ -4484,7 +4676,7 @@ const schema69 = {
     source: { enum: ['flag', 'GITHUB_ACTOR', 'unknown'] },
   },
 };
-const schema70 = {
+const schema71 = {
   type: 'array',
   minItems: 1,
   items: {
@@ -4494,10 +4686,10 @@ const schema70 = {
     properties: { name: { type: 'string' }, version: { type: ['string', 'null'] } },
   },
 };
-const schema72 = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' };
-const schema75 = { type: 'integer', minimum: 0 };
-const schema78 = { type: ['string', 'null'], pattern: '^(hmac-sha256:[0-9a-f]{64}|unknown)$' };
-const schema71 = {
+const schema73 = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' };
+const schema76 = { type: 'integer', minimum: 0 };
+const schema79 = { type: ['string', 'null'], pattern: '^(hmac-sha256:[0-9a-f]{64}|unknown)$' };
+const schema72 = {
   type: 'array',
   items: {
     type: 'object',
@@ -4649,7 +4841,7 @@ function validate36(
 }
 validate36.evaluated = { items: true, dynamicProps: false, dynamicItems: false };
 
-const schema87 = {
+const schema88 = {
   type: 'object',
   additionalProperties: false,
   required: ['alg', 'key_id', 'key_source'],
@@ -4773,7 +4965,7 @@ function validate39(
                       instancePath: instancePath + '/key_source',
                       schemaPath: '#/properties/key_source/enum',
                       keyword: 'enum',
-                      params: { allowedValues: schema87.properties.key_source.enum },
+                      params: { allowedValues: schema88.properties.key_source.enum },
                       message: 'must be equal to one of the allowed values',
                     },
                   ];
@@ -4844,7 +5036,7 @@ function validate35(
       } else {
         const _errs1 = errors;
         for (const key0 in data) {
-          if (!func1.call(schema67.properties, key0)) {
+          if (!func1.call(schema68.properties, key0)) {
             validate35.errors = [
               {
                 instancePath,
@@ -4887,7 +5079,7 @@ function validate35(
                     instancePath: instancePath + '/env',
                     schemaPath: '#/properties/env/enum',
                     keyword: 'enum',
-                    params: { allowedValues: schema67.properties.env.enum },
+                    params: { allowedValues: schema68.properties.env.enum },
                     message: 'must be equal to one of the allowed values',
                   },
                 ];
@@ -4950,7 +5142,7 @@ function validate35(
                                 instancePath: instancePath + '/repo/commit',
                                 schemaPath: '#/$defs/repo/properties/commit/type',
                                 keyword: 'type',
-                                params: { type: schema68.properties.commit.type },
+                                params: { type: schema69.properties.commit.type },
                                 message: 'must be string,null',
                               },
                             ];
@@ -4986,7 +5178,7 @@ function validate35(
                                   instancePath: instancePath + '/repo/branch',
                                   schemaPath: '#/$defs/repo/properties/branch/type',
                                   keyword: 'type',
-                                  params: { type: schema68.properties.branch.type },
+                                  params: { type: schema69.properties.branch.type },
                                   message: 'must be string,null',
                                 },
                               ];
@@ -5008,7 +5200,7 @@ function validate35(
                                     instancePath: instancePath + '/repo/source',
                                     schemaPath: '#/$defs/repo/properties/source/enum',
                                     keyword: 'enum',
-                                    params: { allowedValues: schema68.properties.source.enum },
+                                    params: { allowedValues: schema69.properties.source.enum },
                                     message: 'must be equal to one of the allowed values',
                                   },
                                 ];
@@ -5035,7 +5227,7 @@ function validate35(
                                       instancePath: instancePath + '/repo/branch_source',
                                       schemaPath: '#/$defs/repo/properties/branch_source/enum',
                                       keyword: 'enum',
-                                      params: { allowedValues: schema68.properties.branch_source.enum },
+                                      params: { allowedValues: schema69.properties.branch_source.enum },
                                       message: 'must be equal to one of the allowed values',
                                     },
                                   ];
@@ -5117,7 +5309,7 @@ function validate35(
                                   instancePath: instancePath + '/actor/principal',
                                   schemaPath: '#/$defs/actor/properties/principal/type',
                                   keyword: 'type',
-                                  params: { type: schema69.properties.principal.type },
+                                  params: { type: schema70.properties.principal.type },
                                   message: 'must be string,null',
                                 },
                               ];
@@ -5137,7 +5329,7 @@ function validate35(
                                     instancePath: instancePath + '/actor/method',
                                     schemaPath: '#/$defs/actor/properties/method/enum',
                                     keyword: 'enum',
-                                    params: { allowedValues: schema69.properties.method.enum },
+                                    params: { allowedValues: schema70.properties.method.enum },
                                     message: 'must be equal to one of the allowed values',
                                   },
                                 ];
@@ -5157,7 +5349,7 @@ function validate35(
                                       instancePath: instancePath + '/actor/source',
                                       schemaPath: '#/$defs/actor/properties/source/enum',
                                       keyword: 'enum',
-                                      params: { allowedValues: schema69.properties.source.enum },
+                                      params: { allowedValues: schema70.properties.source.enum },
                                       message: 'must be equal to one of the allowed values',
                                     },
                                   ];
@@ -5275,7 +5467,7 @@ function validate35(
                                               instancePath: instancePath + '/tooling/' + i0 + '/version',
                                               schemaPath: '#/$defs/tooling/items/properties/version/type',
                                               keyword: 'type',
-                                              params: { type: schema70.items.properties.version.type },
+                                              params: { type: schema71.items.properties.version.type },
                                               message: 'must be string,null',
                                             },
                                           ];
@@ -5438,7 +5630,7 @@ function validate35(
                                           instancePath: instancePath + '/timestamps/started',
                                           schemaPath: '#/properties/timestamps/properties/started/type',
                                           keyword: 'type',
-                                          params: { type: schema67.properties.timestamps.properties.started.type },
+                                          params: { type: schema68.properties.timestamps.properties.started.type },
                                           message: 'must be string,null',
                                         },
                                       ];
@@ -5458,7 +5650,7 @@ function validate35(
                                             instancePath: instancePath + '/timestamps/finished',
                                             schemaPath: '#/properties/timestamps/properties/finished/type',
                                             keyword: 'type',
-                                            params: { type: schema67.properties.timestamps.properties.finished.type },
+                                            params: { type: schema68.properties.timestamps.properties.finished.type },
                                             message: 'must be string,null',
                                           },
                                         ];
@@ -5605,7 +5797,7 @@ function validate35(
                                                 schemaPath: '#/properties/plan_receipt/properties/env/enum',
                                                 keyword: 'enum',
                                                 params: {
-                                                  allowedValues: schema67.properties.plan_receipt.properties.env.enum,
+                                                  allowedValues: schema68.properties.plan_receipt.properties.env.enum,
                                                 },
                                                 message: 'must be equal to one of the allowed values',
                                               },
@@ -5627,7 +5819,7 @@ function validate35(
                                                   schemaPath: '#/properties/plan_receipt/properties/commit/type',
                                                   keyword: 'type',
                                                   params: {
-                                                    type: schema67.properties.plan_receipt.properties.commit.type,
+                                                    type: schema68.properties.plan_receipt.properties.commit.type,
                                                   },
                                                   message: 'must be string,null',
                                                 },
@@ -5925,7 +6117,7 @@ function validate35(
                                               schemaPath: '#/properties/summary/properties/status/enum',
                                               keyword: 'enum',
                                               params: {
-                                                allowedValues: schema67.properties.summary.properties.status.enum,
+                                                allowedValues: schema68.properties.summary.properties.status.enum,
                                               },
                                               message: 'must be equal to one of the allowed values',
                                             },
@@ -6268,7 +6460,7 @@ function validate35(
                                                           '#/properties/changes/items/properties/planned/type',
                                                         keyword: 'type',
                                                         params: {
-                                                          type: schema67.properties.changes.items.properties.planned
+                                                          type: schema68.properties.changes.items.properties.planned
                                                             .type,
                                                         },
                                                         message: 'must be string,null',
@@ -6347,7 +6539,7 @@ function validate35(
                                                             keyword: 'enum',
                                                             params: {
                                                               allowedValues:
-                                                                schema67.properties.changes.items.properties.status
+                                                                schema68.properties.changes.items.properties.status
                                                                   .enum,
                                                             },
                                                             message: 'must be equal to one of the allowed values',
@@ -6499,7 +6691,7 @@ function validate35(
                                                               instancePath + '/output_changes/' + i6 + '/value',
                                                             schemaPath: '#/$defs/commitment/type',
                                                             keyword: 'type',
-                                                            params: { type: schema78.type },
+                                                            params: { type: schema79.type },
                                                             message: 'must be string,null',
                                                           },
                                                         ];
@@ -6637,7 +6829,7 @@ function validate35(
                                                     schemaPath: '#/properties/stream/properties/ui_version/type',
                                                     keyword: 'type',
                                                     params: {
-                                                      type: schema67.properties.stream.properties.ui_version.type,
+                                                      type: schema68.properties.stream.properties.ui_version.type,
                                                     },
                                                     message: 'must be string,null',
                                                   },
@@ -6660,7 +6852,7 @@ function validate35(
                                                         '#/properties/stream/properties/terraform_version/type',
                                                       keyword: 'type',
                                                       params: {
-                                                        type: schema67.properties.stream.properties.terraform_version
+                                                        type: schema68.properties.stream.properties.terraform_version
                                                           .type,
                                                       },
                                                       message: 'must be string,null',
@@ -7320,7 +7512,7 @@ function validate35(
                                                                                 '#/properties/stream/properties/change_summary/oneOf/1/properties/import/type',
                                                                               keyword: 'type',
                                                                               params: {
-                                                                                type: schema67.properties.stream
+                                                                                type: schema68.properties.stream
                                                                                   .properties.change_summary.oneOf[1]
                                                                                   .properties.import.type,
                                                                               },
@@ -7353,7 +7545,7 @@ function validate35(
                                                                                   '#/properties/stream/properties/change_summary/oneOf/1/properties/operation/type',
                                                                                 keyword: 'type',
                                                                                 params: {
-                                                                                  type: schema67.properties.stream
+                                                                                  type: schema68.properties.stream
                                                                                     .properties.change_summary.oneOf[1]
                                                                                     .properties.operation.type,
                                                                                 },
@@ -7555,7 +7747,7 @@ function validate35(
 validate35.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
 
 exports['https://kfm.dev/schemas/drift-receipt.schema.json'] = validate41;
-const schema89 = {
+const schema90 = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://kfm.dev/schemas/drift-receipt.schema.json',
   title: 'KFM drift receipt predicate (https://kfm.dev/receipts/drift/v1)',
@@ -7735,7 +7927,7 @@ const schema89 = {
     },
   },
 };
-const schema90 = {
+const schema91 = {
   type: 'object',
   additionalProperties: false,
   required: ['commit', 'branch', 'source', 'branch_source'],
@@ -7746,7 +7938,7 @@ const schema90 = {
     branch_source: { enum: ['flag', 'GITHUB_REF_NAME', 'git', 'unknown'] },
   },
 };
-const schema91 = {
+const schema92 = {
   type: 'object',
   additionalProperties: false,
   required: ['principal', 'method', 'source'],
@@ -7756,7 +7948,7 @@ const schema91 = {
     source: { enum: ['flag', 'GITHUB_ACTOR', 'unknown'] },
   },
 };
-const schema92 = {
+const schema93 = {
   type: 'array',
   minItems: 1,
   items: {
@@ -7766,8 +7958,8 @@ const schema92 = {
     properties: { name: { type: 'string' }, version: { type: ['string', 'null'] } },
   },
 };
-const schema95 = { type: 'integer', minimum: 0 };
-const schema93 = {
+const schema96 = { type: 'integer', minimum: 0 };
+const schema94 = {
   type: 'array',
   items: {
     type: 'object',
@@ -7776,7 +7968,7 @@ const schema93 = {
     properties: { ref: { type: 'string' }, digest: { $ref: '#/$defs/digest' } },
   },
 };
-const schema94 = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' };
+const schema95 = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' };
 
 function validate42(
   data,
@@ -7920,7 +8112,7 @@ function validate42(
 }
 validate42.evaluated = { items: true, dynamicProps: false, dynamicItems: false };
 
-const schema96 = {
+const schema97 = {
   type: 'object',
   additionalProperties: false,
   required: ['pass', 'fail', 'error', 'unknown'],
@@ -8146,7 +8338,7 @@ function validate45(
 }
 validate45.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
 
-const schema109 = {
+const schema110 = {
   type: 'object',
   additionalProperties: false,
   description:
@@ -8188,8 +8380,8 @@ const schema109 = {
     after: { type: 'string', pattern: '^(hmac-sha256:[0-9a-f]{64}|unknown)$' },
   },
 };
-const schema110 = { type: 'array', items: { type: ['string', 'integer'] } };
-const schema111 = { type: ['string', 'null'], pattern: '^(hmac-sha256:[0-9a-f]{64}|unknown)$' };
+const schema111 = { type: 'array', items: { type: ['string', 'integer'] } };
+const schema112 = { type: ['string', 'null'], pattern: '^(hmac-sha256:[0-9a-f]{64}|unknown)$' };
 
 function validate47(
   data,
@@ -8226,7 +8418,7 @@ function validate47(
       } else {
         const _errs1 = errors;
         for (const key0 in data) {
-          if (!func1.call(schema109.properties, key0)) {
+          if (!func1.call(schema110.properties, key0)) {
             validate47.errors = [
               {
                 instancePath,
@@ -8389,7 +8581,7 @@ function validate47(
                                     instancePath: instancePath + '/actions/' + i0,
                                     schemaPath: '#/properties/actions/items/enum',
                                     keyword: 'enum',
-                                    params: { allowedValues: schema109.properties.actions.items.enum },
+                                    params: { allowedValues: schema110.properties.actions.items.enum },
                                     message: 'must be equal to one of the allowed values',
                                   },
                                 ];
@@ -8439,7 +8631,7 @@ function validate47(
                               instancePath: instancePath + '/action',
                               schemaPath: '#/properties/action/enum',
                               keyword: 'enum',
-                              params: { allowedValues: schema109.properties.action.enum },
+                              params: { allowedValues: schema110.properties.action.enum },
                               message: 'must be equal to one of the allowed values',
                             },
                           ];
@@ -8501,7 +8693,7 @@ function validate47(
                                               instancePath: instancePath + '/replace_paths/' + i1 + '/' + i2,
                                               schemaPath: '#/$defs/path/items/type',
                                               keyword: 'type',
-                                              params: { type: schema110.items.type },
+                                              params: { type: schema111.items.type },
                                               message: 'must be string,integer',
                                             },
                                           ];
@@ -8782,7 +8974,7 @@ function validate47(
                                                             instancePath: instancePath + '/sensitive/' + i4 + '/before',
                                                             schemaPath: '#/$defs/commitment/type',
                                                             keyword: 'type',
-                                                            params: { type: schema111.type },
+                                                            params: { type: schema112.type },
                                                             message: 'must be string,null',
                                                           },
                                                         ];
@@ -8826,7 +9018,7 @@ function validate47(
                                                                 instancePath + '/sensitive/' + i4 + '/after',
                                                               schemaPath: '#/$defs/commitment/type',
                                                               keyword: 'type',
-                                                              params: { type: schema111.type },
+                                                              params: { type: schema112.type },
                                                               message: 'must be string,null',
                                                             },
                                                           ];
@@ -9089,7 +9281,7 @@ function validate47(
 }
 validate47.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
 
-const schema114 = {
+const schema115 = {
   type: 'object',
   additionalProperties: false,
   required: ['alg', 'key_id', 'key_source'],
@@ -9213,7 +9405,7 @@ function validate49(
                       instancePath: instancePath + '/key_source',
                       schemaPath: '#/properties/key_source/enum',
                       keyword: 'enum',
-                      params: { allowedValues: schema114.properties.key_source.enum },
+                      params: { allowedValues: schema115.properties.key_source.enum },
                       message: 'must be equal to one of the allowed values',
                     },
                   ];
@@ -9283,7 +9475,7 @@ function validate41(
       } else {
         const _errs1 = errors;
         for (const key0 in data) {
-          if (!func1.call(schema89.properties, key0)) {
+          if (!func1.call(schema90.properties, key0)) {
             validate41.errors = [
               {
                 instancePath,
@@ -9326,7 +9518,7 @@ function validate41(
                     instancePath: instancePath + '/env',
                     schemaPath: '#/properties/env/enum',
                     keyword: 'enum',
-                    params: { allowedValues: schema89.properties.env.enum },
+                    params: { allowedValues: schema90.properties.env.enum },
                     message: 'must be equal to one of the allowed values',
                   },
                 ];
@@ -9389,7 +9581,7 @@ function validate41(
                                 instancePath: instancePath + '/repo/commit',
                                 schemaPath: '#/$defs/repo/properties/commit/type',
                                 keyword: 'type',
-                                params: { type: schema90.properties.commit.type },
+                                params: { type: schema91.properties.commit.type },
                                 message: 'must be string,null',
                               },
                             ];
@@ -9425,7 +9617,7 @@ function validate41(
                                   instancePath: instancePath + '/repo/branch',
                                   schemaPath: '#/$defs/repo/properties/branch/type',
                                   keyword: 'type',
-                                  params: { type: schema90.properties.branch.type },
+                                  params: { type: schema91.properties.branch.type },
                                   message: 'must be string,null',
                                 },
                               ];
@@ -9447,7 +9639,7 @@ function validate41(
                                     instancePath: instancePath + '/repo/source',
                                     schemaPath: '#/$defs/repo/properties/source/enum',
                                     keyword: 'enum',
-                                    params: { allowedValues: schema90.properties.source.enum },
+                                    params: { allowedValues: schema91.properties.source.enum },
                                     message: 'must be equal to one of the allowed values',
                                   },
                                 ];
@@ -9474,7 +9666,7 @@ function validate41(
                                       instancePath: instancePath + '/repo/branch_source',
                                       schemaPath: '#/$defs/repo/properties/branch_source/enum',
                                       keyword: 'enum',
-                                      params: { allowedValues: schema90.properties.branch_source.enum },
+                                      params: { allowedValues: schema91.properties.branch_source.enum },
                                       message: 'must be equal to one of the allowed values',
                                     },
                                   ];
@@ -9556,7 +9748,7 @@ function validate41(
                                   instancePath: instancePath + '/actor/principal',
                                   schemaPath: '#/$defs/actor/properties/principal/type',
                                   keyword: 'type',
-                                  params: { type: schema91.properties.principal.type },
+                                  params: { type: schema92.properties.principal.type },
                                   message: 'must be string,null',
                                 },
                               ];
@@ -9576,7 +9768,7 @@ function validate41(
                                     instancePath: instancePath + '/actor/method',
                                     schemaPath: '#/$defs/actor/properties/method/enum',
                                     keyword: 'enum',
-                                    params: { allowedValues: schema91.properties.method.enum },
+                                    params: { allowedValues: schema92.properties.method.enum },
                                     message: 'must be equal to one of the allowed values',
                                   },
                                 ];
@@ -9596,7 +9788,7 @@ function validate41(
                                       instancePath: instancePath + '/actor/source',
                                       schemaPath: '#/$defs/actor/properties/source/enum',
                                       keyword: 'enum',
-                                      params: { allowedValues: schema91.properties.source.enum },
+                                      params: { allowedValues: schema92.properties.source.enum },
                                       message: 'must be equal to one of the allowed values',
                                     },
                                   ];
@@ -9714,7 +9906,7 @@ function validate41(
                                               instancePath: instancePath + '/tooling/' + i0 + '/version',
                                               schemaPath: '#/$defs/tooling/items/properties/version/type',
                                               keyword: 'type',
-                                              params: { type: schema92.items.properties.version.type },
+                                              params: { type: schema93.items.properties.version.type },
                                               message: 'must be string,null',
                                             },
                                           ];
@@ -9873,7 +10065,7 @@ function validate41(
                                           instancePath: instancePath + '/timestamps/planned',
                                           schemaPath: '#/properties/timestamps/properties/planned/type',
                                           keyword: 'type',
-                                          params: { type: schema89.properties.timestamps.properties.planned.type },
+                                          params: { type: schema90.properties.timestamps.properties.planned.type },
                                           message: 'must be string,null',
                                         },
                                       ];
@@ -9909,7 +10101,7 @@ function validate41(
                                   instancePath: instancePath + '/last_good',
                                   schemaPath: '#/properties/last_good/type',
                                   keyword: 'type',
-                                  params: { type: schema89.properties.last_good.type },
+                                  params: { type: schema90.properties.last_good.type },
                                   message: 'must be string,null',
                                 },
                               ];
