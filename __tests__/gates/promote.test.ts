@@ -235,6 +235,30 @@ describe('promotion to stage', () => {
     expect(failing(judge(l, 'stage'))).toEqual(['dev apply receipt']);
   });
 
+  it('is blocked when dev applied a plan that failed policy (an apply made outside apply.sh)', () => {
+    const l = new Ledger();
+    const p = l.plan('dev', { policy: { verdict: 'fail' } });
+    l.apply('dev', p);
+    l.drift('dev');
+    l.smoke('dev');
+    l.plan('stage');
+    const r = judge(l, 'stage');
+    expect(failing(r)).toEqual(['dev apply receipt']);
+    expect(r.items.find((i) => !i.ok)!.detail).toMatch(
+      /applied a plan that may not be applied: .*policy verdict "fail"/,
+    );
+  });
+
+  it('is blocked when dev applied an errored plan', () => {
+    const l = new Ledger();
+    const p = l.plan('dev', { summary: { errored: true } });
+    l.apply('dev', p);
+    l.drift('dev');
+    l.smoke('dev');
+    l.plan('stage');
+    expect(failing(judge(l, 'stage'))).toEqual(['dev apply receipt']);
+  });
+
   it('is blocked when dev drifted after the apply', () => {
     const l = new Ledger();
     const p = l.plan('dev');

@@ -59,37 +59,35 @@ export function judgePlanReceipt(input: GateInput, env: Env): { item: GateItem; 
     const detail = `no trusted ${env} plan receipt for commit ${input.commit} in the ledger (run scripts/plan.sh ${env} and append its receipt)${hint}`;
     return { item: item(requirement, false, detail) };
   }
+  const problem = planProblem(input, plan, env);
+  if (problem) return { plan, item: item(requirement, false, problem, plan) };
+  const ok = `${env} plan receipt entry ${plan.seq}: not errored, policy pass, bundle ${input.pinnedBundle(env)}`;
+  return { plan, item: item(requirement, true, ok, plan) };
+}
+
+/**
+ * Why a plan receipt may not be applied or promoted, or undefined when it may: errored plan, no
+ * policy decision, a failing one, one made for another env or plan, or one by an unpinned bundle.
+ */
+function planProblem(input: GateInput, plan: Evidence, env: Env): string | undefined {
   const at = `${env} plan receipt (entry ${plan.seq})`;
-  const fail = (detail: string) => ({ plan, item: item(requirement, false, detail, plan) });
   const errored = ((plan.predicate.summary ?? {}) as Record<string, unknown>).errored;
-  if (errored !== false)
-    return fail(`${at} is from an errored or incomplete plan (summary.errored=${String(errored)})`);
+  if (errored !== false) return `${at} is from an errored or incomplete plan (summary.errored=${String(errored)})`;
   const policy = plan.predicate.policy as Record<string, unknown> | null | undefined;
-  if (!policy || typeof policy !== 'object') return fail(`${at} records no policy decision (make it with --policy)`);
-  if (policy.verdict !== 'pass') return fail(`${at} has policy verdict "${String(policy.verdict)}", expected "pass"`);
+  if (!policy || typeof policy !== 'object') return `${at} records no policy decision (make it with --policy)`;
+  if (policy.verdict !== 'pass') return `${at} has policy verdict "${String(policy.verdict)}", expected "pass"`;
   // The decision must be about this plan for this env (prod-only rules run only for prod).
   const judged = (policy.input ?? {}) as Record<string, unknown>;
-  if (judged.env !== env)
-    return fail(`${at} carries a policy decision made for env "${String(judged.env)}", not ${env}`);
+  if (judged.env !== env) return `${at} carries a policy decision made for env "${String(judged.env)}", not ${env}`;
   if (!plan.subject.some((s) => typeof judged.digest === 'string' && `sha256:${s.digest?.sha256}` === judged.digest)) {
-    return fail(
-      `${at} carries a policy decision about another plan JSON (input.digest is not a subject of the receipt)`,
-    );
+    return `${at} carries a policy decision about another plan JSON (input.digest is not a subject of the receipt)`;
   }
   const pinned = input.pinnedBundle(env);
-  if (!pinned) return fail(`no pinned policy bundle digest for ${env} (receipts/policy/config/pins.json)`);
+  if (!pinned) return `no pinned policy bundle digest for ${env} (receipts/policy/config/pins.json)`;
   if (policy.bundle_digest !== pinned) {
-    return fail(`${at} was judged by policy bundle ${String(policy.bundle_digest)}, but ${env} pins ${pinned}`);
+    return `${at} was judged by policy bundle ${String(policy.bundle_digest)}, but ${env} pins ${pinned}`;
   }
-  return {
-    plan,
-    item: item(
-      requirement,
-      true,
-      `${env} plan receipt entry ${plan.seq}: not errored, policy pass, bundle ${pinned}`,
-      plan,
-    ),
-  };
+  return undefined;
 }
 
 /** A gate item, pointing at the ledger entry it is about when there is one. */
@@ -135,8 +133,22 @@ function tierProven(input: GateInput, env: Env): GateItem[] {
     const why = `names plan receipt ${String(planRef)}, which is not a trusted ${env} plan receipt for commit ${input.commit} in the ledger`;
     items.push(item(applyReq, false, `${env} apply (entry ${apply.seq}) ${why}`, apply));
   } else {
+    // What was applied must itself have passed (an apply recorded outside apply.sh proves nothing more).
+    const problem = planProblem(input, appliedPlan, env);
     items.push(
-      item(applyReq, true, `${env} applied at entry ${apply.seq} from plan receipt entry ${appliedPlan.seq}`, apply),
+      problem
+        ? item(
+            applyReq,
+            false,
+            `${env} apply (entry ${apply.seq}) applied a plan that may not be applied: ${problem}`,
+            apply,
+          )
+        : item(
+            applyReq,
+            true,
+            `${env} applied at entry ${apply.seq} from plan receipt entry ${appliedPlan.seq}`,
+            apply,
+          ),
     );
   }
 
