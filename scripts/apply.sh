@@ -33,7 +33,10 @@ mapfile -t pubs < <(kfm_pub_args)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-if ! kfm gate apply --env "$env_name" --plan-file "$plan_file" --store "$KFM_AUDIT_STORE" "${pubs[@]}" \
+# Gate, apply and receipt one private copy, so the file cannot change between check and apply.
+approved=$work/$(basename "$plan_file")
+cp "$plan_file" "$approved"
+if ! kfm gate apply --env "$env_name" --plan-file "$approved" --store "$KFM_AUDIT_STORE" "${pubs[@]}" \
   --commit "$KFM_COMMIT" --json > "$work/gate.json"; then
   kfm_die "refusing to apply $plan_file: it is not the approved, receipted $env_name plan (see the BLOCKED lines above)" 1
 fi
@@ -43,14 +46,14 @@ kfm audit get --store "$KFM_AUDIT_STORE" --seq "$seq" > "$work/plan-receipt.json
 kfm_tf_init "$env_name"
 stream=$KFM_PLANS_DIR/$env_name.apply.jsonl
 set +e
-terraform -chdir="$KFM_SYNTH_DIR/stacks/$env_name" apply -json -input=false -lock-timeout=60s "$(cd "$(dirname "$plan_file")" && pwd)/$(basename "$plan_file")" > "$stream.tmp"
+terraform -chdir="$KFM_SYNTH_DIR/stacks/$env_name" apply -json -input=false -lock-timeout=60s "$approved" > "$stream.tmp"
 tf_rc=$?
 set -e
 mv -f "$stream.tmp" "$stream"
 
 out=$(kfm_receipt_path "$env_name" apply "$stream")
-kfm receipt apply "$stream" --plan-receipt "$work/plan-receipt.json" --env "$env_name" --key "$KFM_KEY" \
-  --out "$out" --commit "$KFM_COMMIT" --json >&2
+kfm receipt apply "$stream" --plan-receipt "$work/plan-receipt.json" --plan-file "$approved" \
+  --env "$env_name" --key "$KFM_KEY" "${pubs[@]}" --out "$out" --commit "$KFM_COMMIT" --json >&2
 kfm audit append "$out" --store "$KFM_AUDIT_STORE"
 if [ "$tf_rc" -ne 0 ]; then
   echo "apply.sh: terraform apply failed (exit $tf_rc); the failure is recorded in $out and the ledger" >&2

@@ -32,7 +32,7 @@ kfm_pub_args() {
   return 0
 }
 
-kfm_die() { echo "$(basename "$0"): $*" >&2; exit "${2:-1}"; }
+kfm_die() { echo "$(basename "$0"): $1" >&2; exit "${2:-1}"; }
 
 kfm_require_env() {
   case "${1:-}" in dev | stage | prod) ;; *) echo "$(basename "$0"): ENV must be one of dev, stage, prod (got '${1:-}'); see --help" >&2; exit 2 ;; esac
