@@ -58,11 +58,13 @@ kfm audit append "${receipts[@]}" --store "$KFM_AUDIT_STORE" >&2
 
 step "verify the ledger"
 mapfile -t pubs < <(kfm_pub_args)
-kfm audit verify --store "$KFM_AUDIT_STORE" "${pubs[@]}" >&2
+mapfile -t allpubs < <(kfm_all_pub_args)
+mapfile -t approvers < <(kfm_approver_args)
+kfm audit verify --store "$KFM_AUDIT_STORE" "${allpubs[@]}" >&2
 
 step "gate verdicts for commit $KFM_COMMIT (informational: nothing is applied offline)"
 for to in stage prod; do
-  if kfm gate promote --to "$to" --store "$KFM_AUDIT_STORE" "${pubs[@]}" --commit "$KFM_COMMIT" > /dev/null 2> "$KFM_STATE_DIR/gate-$to.txt"; then
+  if kfm gate promote --to "$to" --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${approvers[@]}" --commit "$KFM_COMMIT" > /dev/null 2> "$KFM_STATE_DIR/gate-$to.txt"; then
     echo "promote to $to: ALLOWED" >&2
   else
     echo "promote to $to: BLOCKED" >&2

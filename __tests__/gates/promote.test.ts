@@ -4,7 +4,7 @@ import { buildApplyStatement } from '../../receipts/apply/build-apply-receipt';
 import { parseApplyStream } from '../../receipts/apply/parse-apply-stream';
 import { buildDriftStatement } from '../../receipts/drift/build-drift-receipt';
 import { IN_TOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from '../../receipts/dsse/envelope';
-import { classifyEntries, LedgerEntry } from '../../receipts/gates/evidence';
+import { assignRoles, classifyEntries, LedgerEntry } from '../../receipts/gates/evidence';
 import { sha256Tagged } from '../../receipts/io/digest';
 import { buildPlanStatement, ReceiptContext } from '../../receipts/plan/build-plan-receipt';
 import { parsePlanDocument } from '../../receipts/plan/parse-plan';
@@ -33,6 +33,8 @@ function keyPair(name: string): { signing: SigningKey; trusted: TrustedKey } {
 const ci = keyPair('ci');
 const reviewer = keyPair('reviewer');
 const stranger = keyPair('stranger');
+/** The change's author also holds an approver key: the gate must still refuse self-approval. */
+const author = keyPair('author');
 
 /**
  * Schema-valid predicates made once by the real receipt builders from a real Terraform run
@@ -155,6 +157,7 @@ class Ledger {
       PREDICATE_TYPES.approval,
       {
         kind: 'kfm.infra.Approval',
+        repo: { commit: COMMIT },
         env: 'prod',
         principal,
         change_record: changeRecord,
@@ -172,14 +175,25 @@ class Ledger {
   }
 }
 
-function judge(
-  ledger: Ledger,
-  to: 'stage' | 'prod',
-  commit = COMMIT,
-  trusted: TrustedKey[] = [ci.trusted, reviewer.trusted],
-) {
-  const { evidence, rejected } = classifyEntries(ledger.entries, trusted);
-  const input: GateInput = { to, commit, evidence, rejected, pinnedBundle: () => PIN };
+function judge(ledger: Ledger, to: 'stage' | 'prod', commit = COMMIT, trusted: TrustedKey[] = [ci.trusted]) {
+  const approvers = new Map([
+    [reviewer.trusted.keyid, 'reviewer'],
+    [author.trusted.keyid, 'author'],
+  ]);
+  const all = [...trusted, reviewer.trusted, author.trusted];
+  const classified = classifyEntries(ledger.entries, all);
+  const roles = assignRoles(
+    classified.evidence,
+    { receiptSigners: new Set(trusted.map((k) => k.keyid)), approvers },
+    PREDICATE_TYPES.approval,
+  );
+  const input: GateInput = {
+    to,
+    commit,
+    evidence: roles.evidence,
+    rejected: [...classified.rejected, ...roles.rejected],
+    pinnedBundle: () => PIN,
+  };
   return evaluatePromotion(input);
 }
 
@@ -437,16 +451,38 @@ describe('promotion to prod', () => {
 
   it('refuses self-approval by the change author', () => {
     const { l, prodPlan } = stagedLedger();
-    l.approve(prodPlan, 'author');
+    l.approve(prodPlan, 'author', author.signing);
     const r = judge(l, 'prod');
     expect(failing(r)).toEqual(['prod approval', 'change record']);
     expect(r.items.find((i) => i.requirement === 'prod approval')!.detail).toMatch(/self-approval refused.*author/);
   });
 
-  it('refuses an approval signed with the key that signed the plan receipt', () => {
+  it('refuses an approval signed with the CI key that signs receipts (not an approver key)', () => {
     const { l, prodPlan } = stagedLedger();
     l.approve(prodPlan, 'someone-else', ci.signing);
-    expect(judge(l, 'prod').items.find((i) => i.requirement === 'prod approval')!.detail).toMatch(/same key/);
+    expect(judge(l, 'prod').items.find((i) => i.requirement === 'prod approval')!.detail).toMatch(
+      /ignored entry \d+ \(approval not signed by an --approver key\)/,
+    );
+  });
+
+  it("refuses an approval made under another approver's name", () => {
+    const { l, prodPlan } = stagedLedger();
+    l.approve(prodPlan, 'reviewer', author.signing);
+    expect(judge(l, 'prod').items.find((i) => i.requirement === 'prod approval')!.detail).toMatch(
+      /approval names principal "reviewer" but is signed by author's key/,
+    );
+  });
+
+  it('refuses receipts signed by an approver key (approvers cannot forge an apply)', () => {
+    const l = new Ledger();
+    const p = l.plan('dev');
+    l.apply('dev', p, 'applied', reviewer.signing);
+    l.drift('dev');
+    l.smoke('dev');
+    l.plan('stage');
+    expect(judge(l, 'stage').items.find((i) => i.requirement === 'dev apply receipt')!.detail).toMatch(
+      /signed by an approver key, which only signs approvals/,
+    );
   });
 
   it('refuses an approval of a different plan receipt', () => {

@@ -112,15 +112,23 @@ beforeAll(() => {
     KFM_AUDIT_STORE: join(dir, 'audit'),
     KFM_KEY: join(dir, 'keys', 'kfm-signing.key'),
     KFM_PUB: join(dir, 'keys', 'kfm-signing.pub'),
+    KFM_APPROVERS_DIR: join(dir, 'approvers'),
     KFM_COMMIT: COMMIT,
     GITHUB_SHA: COMMIT,
   });
   mkdirSync(join(dir, 'receipts'), { recursive: true });
   ok(kfm('keygen', '--out-dir', join(dir, 'keys')));
   ok(kfm('keygen', '--out-dir', join(dir, 'reviewer')));
+  ok(kfm('keygen', '--out-dir', join(dir, 'author')));
+  // Approvers' public keys, one file per login: reviewer and (to try self-approval) the author.
+  mkdirSync(join(dir, 'approvers'));
+  writeFileSync(join(dir, 'approvers', 'reviewer.pub'), readFileSync(join(dir, 'reviewer', 'kfm-signing.pub')));
+  writeFileSync(join(dir, 'approvers', 'author.pub'), readFileSync(join(dir, 'author', 'kfm-signing.pub')));
   stack('dev', { app: { input: 'v1' } });
   // stage's apply fails half way: one resource is created, the other's provisioner exits 3.
-  stack('stage', {
+  stack('stage', { app: { input: 'stage' } });
+  // prod's apply fails half way: one resource is created, the other's provisioner exits 3.
+  stack('prod', {
     good: { input: 'ok' },
     bad: { input: 'boom', depends_on: ['terraform_data.good'], provisioner: [{ 'local-exec': { command: 'exit 3' } }] },
   });
@@ -131,7 +139,7 @@ afterAll(() => {
 });
 
 describe('the governed flow on real Terraform', () => {
-  it('runs dev → stage and records every step, refusing what was not approved', () => {
+  it('runs dev → stage → prod and records every step, refusing what was not approved', () => {
     // 1. A dev plan is receipted; then someone re-plans: that plan file was never reviewed.
     planAndRecord('dev');
     const plans = join(dir, 'plans');
@@ -240,8 +248,79 @@ describe('the governed flow on real Terraform', () => {
       'stage plan receipt',
     ]);
 
-    // 7. The stage apply fails half way: apply.sh fails, yet the failed apply is receipted.
-    const failed = script('apply', 'stage');
+    // 7. stage is applied by the same rules, validated and found stable; prod is planned.
+    ok(script('apply', 'stage'));
+    ok(script('drift', 'stage', '--no-synth'));
+    const stageSmoke = join(dir, 'receipts', 'stage.smoke.manual.json');
+    ok(
+      kfm(
+        'record',
+        'smoke',
+        '--env',
+        'stage',
+        '--check',
+        'manual-health=pass',
+        '--key',
+        env.KFM_KEY!,
+        '--out',
+        stageSmoke,
+        '--commit',
+        COMMIT,
+      ),
+    );
+    ok(kfm('audit', 'append', stageSmoke, '--store', env.KFM_AUDIT_STORE!));
+    const prodPlan = planAndRecord('prod');
+    const approverFlags = [
+      '--approver',
+      `reviewer=${join(dir, 'approvers', 'reviewer.pub')}`,
+      '--approver',
+      `author=${join(dir, 'approvers', 'author.pub')}`,
+    ];
+    const noApproval = promote('prod', ...approverFlags);
+    expect(noApproval.status).toBe(1);
+    expect(noApproval.stderr).toMatch(/BLOCKED prod approval: no trusted approval of the prod plan receipt/);
+    // Nothing can be applied to prod before the gate holds.
+    expect(script('apply', 'prod').status).toBe(1);
+    expect(existsSync(join(dir, 'state', 'state', 'prod.tfstate'))).toBe(false);
+
+    // 8. The author approves their own change: refused. The reviewer approves: allowed.
+    const approve = (who: string, principal: string) => {
+      const out = join(dir, 'receipts', `approval.${who}.json`);
+      ok(
+        kfm(
+          'approve',
+          '--env',
+          'prod',
+          '--plan-receipt',
+          prodPlan,
+          '--principal',
+          principal,
+          '--change-record',
+          'CR-2026-11',
+          '--key',
+          join(dir, who, 'kfm-signing.key'),
+          '--pub',
+          env.KFM_PUB!,
+          '--out',
+          out,
+        ),
+      );
+      ok(kfm('audit', 'append', out, '--store', env.KFM_AUDIT_STORE!));
+    };
+    approve('author', 'author');
+    const self = promote('prod', ...approverFlags);
+    expect(self.status).toBe(1);
+    expect(self.stderr).toMatch(/BLOCKED prod approval: self-approval refused/);
+    approve('reviewer', 'reviewer');
+    const prodOk = promote('prod', ...approverFlags);
+    expect(prodOk.stderr).toBe('');
+    expect(prodOk.status).toBe(0);
+    expect(
+      JSON.parse(prodOk.stdout).items.find((i: { requirement: string }) => i.requirement === 'change record').detail,
+    ).toBe('change record CR-2026-11');
+
+    // 9. The prod apply fails half way: apply.sh fails, yet the failed apply is receipted.
+    const failed = script('apply', 'prod');
     expect(failed.status).toBe(1);
     expect(failed.stderr).toMatch(/terraform apply failed .*recorded/);
     const entries = ok(kfm('audit', 'list', '--store', env.KFM_AUDIT_STORE!, '--json'))
@@ -256,7 +335,20 @@ describe('the governed flow on real Terraform', () => {
     expect(applied.summary.add).toBe(1);
     expect(applied.summary.errored).toEqual(['terraform_data.bad']);
 
-    // 8. The whole ledger verifies offline with the public key alone.
-    ok(kfm('audit', 'verify', '--store', env.KFM_AUDIT_STORE!, '--pub', env.KFM_PUB!));
+    // 10. The whole ledger verifies offline with the public keys alone.
+    ok(
+      kfm(
+        'audit',
+        'verify',
+        '--store',
+        env.KFM_AUDIT_STORE!,
+        '--pub',
+        env.KFM_PUB!,
+        '--pub',
+        join(dir, 'approvers', 'reviewer.pub'),
+        '--pub',
+        join(dir, 'approvers', 'author.pub'),
+      ),
+    );
   });
 });

@@ -5,7 +5,7 @@ import { eventTime } from './clock';
 import { loadSigningKey, loadTrustedKeys, many } from './keys';
 import { Command, CommandIo } from './types';
 import { ReceiptError } from '../errors';
-import { classifyEntries, Evidence, str } from '../gates/evidence';
+import { assignRoles, classifyEntries, Evidence, str } from '../gates/evidence';
 import { evaluatePromotion, GateItem, judgePlanReceipt } from '../gates/promote';
 import { PREDICATE_TYPES } from '../gates/predicate-types';
 import { hexOf, signPipelineStatement } from '../gates/statement';
@@ -21,6 +21,37 @@ export const gate: Command = async (io) => {
 };
 
 const COMMIT = /^[0-9a-f]{7,64}$/;
+
+/**
+ * Read and verify the ledger under every given key, then keep each statement only in its
+ * signer's role: `--pub` keys sign receipts, `--approver NAME=PUB` keys sign approvals as NAME.
+ */
+async function loadEvidence(
+  cmd: string,
+  store: string,
+  endpoint: string | undefined,
+  pubs: string[],
+  approverSpecs: string[],
+) {
+  const receiptKeys = loadTrustedKeys(pubs);
+  const approvers = approverSpecs.map((spec) => {
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]{0,63})=(.+)$/.exec(spec);
+    if (!m) throw new ReceiptError('USAGE', `kfm ${cmd}: --approver "${spec}" must be NAME=PUBLIC_KEY_FILE`);
+    return { name: m[1], key: loadTrustedKeys([m[2]])[0] };
+  });
+  const all = [...receiptKeys, ...approvers.map((a) => a.key)];
+  const ledger = await readLedger(store, endpoint, all);
+  const classified = classifyEntries(ledger.entries, all);
+  const roles = assignRoles(
+    classified.evidence,
+    {
+      receiptSigners: new Set(receiptKeys.map((k) => k.keyid)),
+      approvers: new Map(approvers.map((a) => [a.key.keyid, a.name])),
+    },
+    PREDICATE_TYPES.approval,
+  );
+  return { ledger, evidence: roles.evidence, rejected: [...classified.rejected, ...roles.rejected] };
+}
 
 function report(
   io: CommandIo,
@@ -41,7 +72,10 @@ function report(
 
 /**
  * `kfm gate promote --to stage|prod --store STORE --pub PUB... --commit SHA [--key KEY]
- *   [--endpoint URL] [--timestamp RFC3339] [--json]`
+ *   [--approver NAME=PUB...] [--endpoint URL] [--timestamp RFC3339] [--json]`
+ *
+ * `--pub` keys are trusted for receipts and records; approvals (prod) count only when signed by
+ * an `--approver` key whose NAME is the approval's principal.
  */
 async function promote(io: CommandIo): Promise<number> {
   const cmd = 'gate promote';
@@ -52,6 +86,7 @@ async function promote(io: CommandIo): Promise<number> {
       to: { type: 'string' },
       store: { type: 'string' },
       pub: { type: 'string', multiple: true },
+      approver: { type: 'string', multiple: true },
       commit: { type: 'string' },
       key: { type: 'string' },
       endpoint: { type: 'string' },
@@ -72,12 +107,9 @@ async function promote(io: CommandIo): Promise<number> {
   const pubs = many(values.pub);
   if (pubs.length === 0)
     throw new ReceiptError('USAGE', `kfm ${cmd}: at least one --pub PUB (trusted key) is required`);
-  const trusted = loadTrustedKeys(pubs);
   const key = typeof values.key === 'string' ? loadSigningKey(values.key) : undefined;
   const endpoint = values.endpoint as string | undefined;
-
-  const ledger = await readLedger(store, endpoint, trusted);
-  const { evidence, rejected } = classifyEntries(ledger.entries, trusted);
+  const { ledger, evidence, rejected } = await loadEvidence(cmd, store, endpoint, pubs, many(values.approver));
   const result = evaluatePromotion({ to, commit, evidence, rejected, pinnedBundle: pinnedBundleDigest });
   const items: GateItem[] = [ledger.integrity, ...result.items];
   const allowed = result.allowed && ledger.integrity.ok;
@@ -169,6 +201,7 @@ async function applyCheck(io: CommandIo): Promise<number> {
       'plan-file': { type: 'string' },
       store: { type: 'string' },
       pub: { type: 'string', multiple: true },
+      approver: { type: 'string', multiple: true },
       commit: { type: 'string' },
       endpoint: { type: 'string' },
       json: { type: 'boolean' },
@@ -183,11 +216,9 @@ async function applyCheck(io: CommandIo): Promise<number> {
   const pubs = many(values.pub);
   if (pubs.length === 0)
     throw new ReceiptError('USAGE', `kfm ${cmd}: at least one --pub PUB (trusted key) is required`);
-  const trusted = loadTrustedKeys(pubs);
   const planHex = await sha256File(planFile);
-
-  const ledger = await readLedger(store, values.endpoint as string | undefined, trusted);
-  const { evidence, rejected } = classifyEntries(ledger.entries, trusted);
+  const endpoint = values.endpoint as string | undefined;
+  const { ledger, evidence, rejected } = await loadEvidence(cmd, store, endpoint, pubs, many(values.approver));
   const items: GateItem[] = [ledger.integrity];
   const plans = evidence.filter(
     (e) =>

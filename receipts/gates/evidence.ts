@@ -128,3 +128,48 @@ export function str(obj: unknown, ...path: string[]): string | undefined {
   }
   return typeof cur === 'string' ? cur : undefined;
 }
+
+/** Who may sign what: CI keys sign receipts and records; each approver key signs approvals as one named principal. */
+export interface KeyRoles {
+  /** keyids of the `--pub` keys: receipts, validation records, promotion manifests. */
+  readonly receiptSigners: ReadonlySet<string>;
+  /** keyid → principal name of the `--approver NAME=PUB` keys: approvals only. */
+  readonly approvers: ReadonlyMap<string, string>;
+}
+
+/**
+ * Keep only evidence signed in its role: an approval counts only when signed by an approver key
+ * whose name is the approval's principal (so nobody can approve under another's name), and any
+ * other statement only when signed by a receipt key (an approver key cannot forge an apply).
+ */
+export function assignRoles(
+  evidence: readonly Evidence[],
+  roles: KeyRoles,
+  approvalType: string,
+): { evidence: Evidence[]; rejected: Rejected[] } {
+  const kept: Evidence[] = [];
+  const rejected: Rejected[] = [];
+  for (const e of evidence) {
+    const claims = { predicateType: e.predicateType, env: e.predicate.env, commit: str(e.predicate, 'repo', 'commit') };
+    if (e.predicateType === approvalType) {
+      const name = roles.approvers.get(e.signer);
+      const principal = str(e.predicate, 'principal');
+      if (name === undefined) {
+        rejected.push({ seq: e.seq, digest: e.digest, reason: 'approval not signed by an --approver key', claims });
+      } else if (name !== principal) {
+        const reason = `approval names principal "${String(principal)}" but is signed by ${name}'s key`;
+        rejected.push({ seq: e.seq, digest: e.digest, reason, claims });
+      } else kept.push(e);
+    } else if (roles.receiptSigners.has(e.signer)) {
+      kept.push(e);
+    } else {
+      rejected.push({
+        seq: e.seq,
+        digest: e.digest,
+        reason: 'signed by an approver key, which only signs approvals',
+        claims,
+      });
+    }
+  }
+  return { evidence: kept, rejected };
+}

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # kfm-env.sh — shared settings of the deploy-side scripts (apply, drift, smoke, main). Source it.
 #   KFM_KEY          signing key (default: .kfm/keys/kfm-signing.key)
-#   KFM_PUB          trusted public key(s), ':'-separated (default: the pub next to KFM_KEY);
-#                    keys/approvers/*.pub are added for the prod approval check
+#   KFM_PUB          public key(s) trusted for receipts, ':'-separated (default: the pub next to
+#                    KFM_KEY); keys/approvers/<login>.pub are trusted for prod approvals as <login>
 #   KFM_AUDIT_STORE  audit ledger: a directory or s3://BUCKET/PREFIX (default: .kfm/audit)
 #   KFM_RECEIPTS_DIR where new receipts are written (default: receipts-out/)
+#   KFM_APPROVERS_DIR  approvers' public keys, <login>.pub (default: keys/approvers/)
 #   KFM_COMMIT       commit being deployed (default: GITHUB_SHA, else git rev-parse HEAD)
 set -euo pipefail
 kfm_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -15,20 +16,35 @@ KFM_AUDIT_STORE=${KFM_AUDIT_STORE:-$KFM_STATE_DIR/audit}
 KFM_RECEIPTS_DIR=${KFM_RECEIPTS_DIR:-$kfm_root/receipts-out}
 KFM_SYNTH_DIR=${KFM_SYNTH_DIR:-$kfm_root/cdktf.out}
 KFM_PLANS_DIR=${KFM_PLANS_DIR:-$kfm_root/plans}
+KFM_APPROVERS_DIR=${KFM_APPROVERS_DIR:-$kfm_root/keys/approvers}
 if [ -z "${KFM_COMMIT:-}" ]; then
   KFM_COMMIT=${GITHUB_SHA:-$(git -C "$kfm_root" rev-parse HEAD 2>/dev/null || true)}
 fi
-export KFM_STATE_DIR KFM_KEY KFM_PUB KFM_AUDIT_STORE KFM_RECEIPTS_DIR KFM_SYNTH_DIR KFM_PLANS_DIR KFM_COMMIT
+export KFM_STATE_DIR KFM_KEY KFM_PUB KFM_AUDIT_STORE KFM_RECEIPTS_DIR KFM_SYNTH_DIR KFM_PLANS_DIR KFM_APPROVERS_DIR KFM_COMMIT
 
 # The kfm CLI, built by `npm ci` (prepare) into dist/.
 kfm() { node "$kfm_root/dist/receipts/cli.js" "$@"; }
 
-# --pub flags for every trusted key.
+# --pub flags for the keys trusted to sign receipts and records (KFM_PUB).
 kfm_pub_args() {
   local p f
   IFS=: read -r -a p <<< "$KFM_PUB"
   for f in "${p[@]}"; do [ -n "$f" ] && printf -- '--pub\n%s\n' "$f"; done
-  for f in "$kfm_root"/keys/approvers/*.pub; do [ -f "$f" ] && printf -- '--pub\n%s\n' "$f"; done
+  return 0
+}
+
+# --approver NAME=PUB flags: keys/approvers/<login>.pub signs prod approvals as <login>, nothing else.
+kfm_approver_args() {
+  local f
+  for f in "$KFM_APPROVERS_DIR"/*.pub; do [ -f "$f" ] && printf -- '--approver\n%s=%s\n' "$(basename "$f" .pub)" "$f"; done
+  return 0
+}
+
+# --pub flags for every key that signs ledger entries (receipt keys and approver keys): ledger integrity.
+kfm_all_pub_args() {
+  local f
+  kfm_pub_args
+  for f in "$KFM_APPROVERS_DIR"/*.pub; do [ -f "$f" ] && printf -- '--pub\n%s\n' "$f"; done
   return 0
 }
 
