@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../../receipts/log/store';
 import { seqName } from '../../receipts/log/entry';
@@ -36,6 +36,17 @@ describe('filesystem store crash safety', () => {
     const r = kfm(['audit', 'verify', '--store', spec, '--pub', key.pub]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/note: .*tmp-4242-0a1b2c3d4e5f: leftover of an interrupted append/);
+  });
+
+  it('fails verify with an integrity error (exit 3) when a directory sits where an entry belongs', () => {
+    const dir = tempDir('fs-eisdir');
+    const key = makeKey(join(dir, 'k'), 'k');
+    const spec = join(dir, 'store');
+    expect(kfm(['audit', 'append', ...makeEnvelopes(join(dir, 'e'), key, 2), '--store', spec]).code).toBe(0);
+    mkdirSync(entryPath(spec, 3));
+    const r = kfm(['audit', 'verify', '--store', spec, '--pub', key.pub]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/LOG_INTEGRITY: .*000000000003\.json: is a directory where a log file belongs/);
   });
 
   it('keeps every acknowledged append when appenders are killed with SIGKILL at random instants', async () => {

@@ -139,7 +139,10 @@ function readOrUndefined(path: string): Buffer | undefined {
   try {
     return readFileSync(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    // Something that is not a file where an entry or checkpoint belongs is tampering, not an I/O fault.
+    if (code === 'EISDIR') throw new ReceiptError('LOG_INTEGRITY', `${path}: is a directory where a log file belongs`);
     throw ioError(path, e);
   }
 }
