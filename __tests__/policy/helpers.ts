@@ -1,11 +1,30 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
 export const FIXTURES = join(REPO_ROOT, '__tests__', 'fixtures', 'policy');
-export const PLANTED = ['AKIAKFMPLANTED00001Q', 'kfm-planted-secret-Zq9x', 'kfm-planted-dbpass-Zq9x'];
+/**
+ * A fake AWS access key id, assembled at run time so no credential-shaped string is committed
+ * (secret scanners would rightly flag one). Fixtures hold the placeholder __KFM_PLANTED_AWS_KEY__.
+ */
+const PLANTED_AWS_KEY = ['AKIA', 'KFMPLANTED00001Q'].join('');
+export const PLANTED = [PLANTED_AWS_KEY, 'kfm-planted-secret-Zq9x', 'kfm-planted-dbpass-Zq9x'];
+
+/** A fixture's main.tf.json with the planted credential filled in. */
+export function fixtureText(name: string): string {
+  return readFileSync(join(FIXTURES, name, 'main.tf.json'), 'utf8')
+    .split('__KFM_PLANTED_AWS_KEY__')
+    .join(PLANTED_AWS_KEY);
+}
+
+/** The filled-in fixture written to a temp dir (what --synth and the views read). */
+export function materializeFixture(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `kfm-policy-${name}-synth-`));
+  writeFileSync(join(dir, 'main.tf.json'), fixtureText(name));
+  return join(dir, 'main.tf.json');
+}
 
 export function readJson(path: string): unknown {
   return JSON.parse(readFileSync(path, 'utf8'));
@@ -28,7 +47,7 @@ export function terraformEnv(): NodeJS.ProcessEnv {
 /** Real `terraform init` + `plan` + `show -json` of a fixture folder in a temp dir; returns the plan JSON path. */
 export function planFixture(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `kfm-policy-${name}-`));
-  cpSync(join(FIXTURES, name, 'main.tf.json'), join(dir, 'main.tf.json'));
+  writeFileSync(join(dir, 'main.tf.json'), fixtureText(name));
   const env = terraformEnv();
   const run = (args: string[]): string => {
     const r = spawnSync('terraform', args, { cwd: dir, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });

@@ -14,10 +14,10 @@ import { KFM_PACK } from '../../receipts/policy/pack';
 import { PolicyEnv } from '../../receipts/policy/rule';
 import { parseSuppressions } from '../../receipts/policy/suppressions';
 import { computeManifest, pinsText } from '../../scripts/policy-manifest';
-import { FIXTURES, kfm, PLANTED, planFixture, readJson, REPO_ROOT } from './helpers';
+import { FIXTURES, kfm, materializeFixture, PLANTED, planFixture, readJson, REPO_ROOT } from './helpers';
 
 const NOW = new Date('2025-06-01T00:00:00Z');
-const casesSynth = join(FIXTURES, 'cases', 'main.tf.json');
+const casesSynth = materializeFixture('cases');
 const minimalSynth = join(FIXTURES, 'minimal', 'main.tf.json');
 let casesPlan: string;
 let minimalPlan: string;
