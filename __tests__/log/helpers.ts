@@ -73,8 +73,13 @@ export function kfmAsync(args: readonly string[], env: NodeJS.ProcessEnv = proce
   });
 }
 
+/**
+ * The CLI as ONE process that a signal really hits. The tsx CLI runs the script in a child
+ * process and cannot relay SIGKILL, so killing it would leave the appender running; loading
+ * tsx as a require hook keeps the appender in the process we kill.
+ */
 export function spawnKfm(args: readonly string[], env: NodeJS.ProcessEnv = process.env) {
-  return spawn(process.execPath, [TSX, CLI, ...args], { cwd: REPO, env });
+  return spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CLI, ...args], { cwd: REPO, env });
 }
 
 export function jsonLines(text: string): { seq: number; digest: string }[] {
