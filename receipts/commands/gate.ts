@@ -26,15 +26,24 @@ const COMMIT = /^[0-9a-f]{7,64}$/;
  * Read and verify the ledger under every given key, then keep each statement only in its
  * signer's role: `--pub` keys sign receipts, `--approver NAME=PUB` keys sign approvals as NAME.
  */
+/** --store, --commit (hex), --endpoint and at least one --pub: what every gate reads the ledger with. */
+function ledgerArgs(cmd: string, values: Record<string, unknown>) {
+  const store = requireOpt(cmd, values, 'store');
+  const commit = requireOpt(cmd, values, 'commit');
+  if (!COMMIT.test(commit)) throw new ReceiptError('USAGE', `kfm ${cmd}: --commit "${commit}" is not a hex commit SHA`);
+  if (many(values.pub).length === 0) {
+    throw new ReceiptError('USAGE', `kfm ${cmd}: at least one --pub PUB (trusted key) is required`);
+  }
+  return { store, commit, endpoint: values.endpoint as string | undefined };
+}
+
 async function loadEvidence(
   cmd: string,
-  store: string,
-  endpoint: string | undefined,
-  pubs: string[],
-  approverSpecs: string[],
+  { store, endpoint }: ReturnType<typeof ledgerArgs>,
+  values: Record<string, unknown>,
 ) {
-  const receiptKeys = loadTrustedKeys(pubs);
-  const approvers = approverSpecs.map((spec) => {
+  const receiptKeys = loadTrustedKeys(many(values.pub));
+  const approvers = many(values.approver).map((spec) => {
     const m = /^([A-Za-z0-9][A-Za-z0-9._-]{0,63})=(.+)$/.exec(spec);
     if (!m) throw new ReceiptError('USAGE', `kfm ${cmd}: --approver "${spec}" must be NAME=PUBLIC_KEY_FILE`);
     return { name: m[1], key: loadTrustedKeys([m[2]])[0] };
@@ -101,15 +110,10 @@ async function promote(io: CommandIo): Promise<number> {
       'USAGE',
       `kfm ${cmd}: --to dev: dev is the first tier; nothing is promoted into it (use stage or prod)`,
     );
-  const store = requireOpt(cmd, values, 'store');
-  const commit = requireOpt(cmd, values, 'commit');
-  if (!COMMIT.test(commit)) throw new ReceiptError('USAGE', `kfm ${cmd}: --commit "${commit}" is not a hex commit SHA`);
-  const pubs = many(values.pub);
-  if (pubs.length === 0)
-    throw new ReceiptError('USAGE', `kfm ${cmd}: at least one --pub PUB (trusted key) is required`);
+  const args = ledgerArgs(cmd, values);
+  const { store, commit, endpoint } = args;
   const key = typeof values.key === 'string' ? loadSigningKey(values.key) : undefined;
-  const endpoint = values.endpoint as string | undefined;
-  const { ledger, evidence, rejected } = await loadEvidence(cmd, store, endpoint, pubs, many(values.approver));
+  const { ledger, evidence, rejected } = await loadEvidence(cmd, args, values);
   const result = evaluatePromotion({ to, commit, evidence, rejected, pinnedBundle: pinnedBundleDigest });
   const items: GateItem[] = [ledger.integrity, ...result.items];
   const allowed = result.allowed && ledger.integrity.ok;
@@ -210,15 +214,10 @@ async function applyCheck(io: CommandIo): Promise<number> {
   );
   const env = parseEnv(cmd, requireOpt(cmd, values, 'env'));
   const planFile = requireOpt(cmd, values, 'plan-file');
-  const store = requireOpt(cmd, values, 'store');
-  const commit = requireOpt(cmd, values, 'commit');
-  if (!COMMIT.test(commit)) throw new ReceiptError('USAGE', `kfm ${cmd}: --commit "${commit}" is not a hex commit SHA`);
-  const pubs = many(values.pub);
-  if (pubs.length === 0)
-    throw new ReceiptError('USAGE', `kfm ${cmd}: at least one --pub PUB (trusted key) is required`);
+  const args = ledgerArgs(cmd, values);
+  const { commit } = args;
   const planHex = await sha256File(planFile);
-  const endpoint = values.endpoint as string | undefined;
-  const { ledger, evidence, rejected } = await loadEvidence(cmd, store, endpoint, pubs, many(values.approver));
+  const { ledger, evidence, rejected } = await loadEvidence(cmd, args, values);
   const items: GateItem[] = [ledger.integrity];
   const plans = evidence.filter(
     (e) =>
