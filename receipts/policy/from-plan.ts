@@ -130,19 +130,26 @@ export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
   }
   const configuration = doc.configuration;
 
+  /** A module's `resources`, each checked to carry a string address, type and name. */
+  const moduleResources = (mod: Obj, field: string): (Obj & { address: string; type: string; name: string })[] => {
+    const rs = mod.resources ?? [];
+    if (!Array.isArray(rs))
+      throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: ${field}.resources is not an array`);
+    return rs.map((r, i) => {
+      if (!isObject(r) || typeof r.address !== 'string' || typeof r.type !== 'string' || typeof r.name !== 'string') {
+        throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: ${field}.resources[${i}] lacks address/type/name`);
+      }
+      return r as Obj & { address: string; type: string; name: string };
+    });
+  };
+
   // Configuration: resources by address (no instance key), recursively through module calls.
   const configs = new Map<string, ConfigResource>();
   const variableDefaults: string[] = [];
   const walkModule = (mod: unknown, prefix: string, field: string): void => {
     if (mod === undefined) return;
     if (!isObject(mod)) throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: ${field} is not an object`);
-    const rs = mod.resources ?? [];
-    if (!Array.isArray(rs))
-      throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: ${field}.resources is not an array`);
-    rs.forEach((r, i) => {
-      if (!isObject(r) || typeof r.address !== 'string' || typeof r.type !== 'string' || typeof r.name !== 'string') {
-        throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: ${field}.resources[${i}] lacks address/type/name`);
-      }
+    moduleResources(mod, field).forEach((r) => {
       configs.set(prefix + r.address, {
         address: prefix + r.address,
         mode: r.mode === 'data' ? 'data' : 'managed',
@@ -242,13 +249,7 @@ export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
   const addModuleResources = (mod: unknown, field: string, onlyData: boolean): void => {
     if (mod === undefined || mod === null) return;
     if (!isObject(mod)) throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: ${field} is not an object`);
-    const rs = mod.resources ?? [];
-    if (!Array.isArray(rs))
-      throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: ${field}.resources is not an array`);
-    rs.forEach((r, i) => {
-      if (!isObject(r) || typeof r.address !== 'string' || typeof r.type !== 'string' || typeof r.name !== 'string') {
-        throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: ${field}.resources[${i}] lacks address/type/name`);
-      }
+    moduleResources(mod, field).forEach((r) => {
       const mode = r.mode === 'data' ? 'data' : 'managed';
       if (onlyData && mode !== 'data') return;
       if (resources.has(r.address)) return;
