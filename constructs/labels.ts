@@ -1,6 +1,6 @@
 /**
  * Labels: every taggable resource carries `policy_label` and `zone` from the controlled
- * vocabularies (constructs/vocabulary.ts). A construct declares the labels of everything under it
+ * vocabularies (core/vocabulary.ts). A construct declares the labels of everything under it
  * with `labelScope(this, ...)`; `KfmLabelAspect` then writes them into the `tags` of every taggable
  * resource below (explicit `tags`, not only provider `default_tags`, so a policy rule reading `tags`
  * in cdk.tf.json or `tags`/`tags_all` in plan JSON sees them on each resource).
@@ -10,7 +10,7 @@
  */
 import { IAspect, TerraformResource } from 'cdktf';
 import { IConstruct } from 'constructs';
-import { assertPolicyLabel, assertZone, PolicyLabel, VocabularyError, Zone } from './vocabulary';
+import { assertPolicyLabel, assertZone, PolicyLabel, VocabularyError, Zone } from '../core/vocabulary';
 
 export interface KfmLabels {
   /** Who may see what this scope holds (`policy_label` vocabulary). */

@@ -4,7 +4,7 @@
  * cross-stack reference (stacks plan independently and offline). A real deployment sets its own
  * globally unique prefix with the `kfm:namePrefix` context key (cdktf.json "context").
  */
-import { TierName } from './vocabulary';
+import { TierName } from '../core/vocabulary';
 
 /** @default prefix when `kfm:namePrefix` is not set. */
 export const DEFAULT_NAME_PREFIX = 'kfm';

@@ -10,10 +10,10 @@
  */
 import { Annotations, App, Aspects, IAspect, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
-import { checkPolicy } from '../receipts/policy/check';
-import { PolicyResult } from '../receipts/policy/evaluate';
-import { PolicyEnv } from '../receipts/policy/rule';
-import { SuppressionFile } from '../receipts/policy/suppressions';
+import { checkPolicy } from '../policy/check';
+import { PolicyResult } from '../policy/engine/evaluate';
+import { PolicyEnv } from '../policy/engine/rule';
+import { SuppressionFile } from '../policy/engine/suppressions';
 
 export interface PolicyAspectProps {
   /**
@@ -28,7 +28,7 @@ export interface PolicyAspectProps {
   readonly now?: Date;
   /**
    * Suppressions in effect.
-   * @default - the committed receipts/policy/config/suppressions.json
+   * @default - the committed policy/config/suppressions.json
    */
   readonly suppressions?: SuppressionFile;
   /**

@@ -28,7 +28,7 @@ import { CustomerKey } from './customer-key';
 import { labelScope } from './labels';
 import { PolicyStatement, SecureBucket } from './secure-bucket';
 import { Tier } from './tier';
-import { PolicyLabel, VocabularyError, Zone } from './vocabulary';
+import { PolicyLabel, VocabularyError, Zone } from '../core/vocabulary';
 
 /** The zones a tier bucket holds (`audit` lives in the audit stack). */
 export const TIER_ZONES = ['raw', 'work', 'processed', 'catalog', 'published'] as const;

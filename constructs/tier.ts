@@ -10,7 +10,7 @@
  *          database, customer KMS key with rotation, alarms to SNS, CloudTrail, prevent_destroy on
  *          stateful resources, no public ingress until `publicIngressValidated`.
  */
-import { TierName, TIER_NAMES, VocabularyError } from './vocabulary';
+import { TierName, TIER_NAMES, VocabularyError } from '../core/vocabulary';
 
 /** How data at rest is encrypted. */
 export type EncryptionMode = 'kms-customer' | 's3-managed';

@@ -1,7 +1,7 @@
 /**
- * policy-manifest.ts — regenerate receipts/policy/bundle-manifest.json (sha256 of every policy
+ * policy-manifest.ts — regenerate policy/bundle-manifest.json (sha256 of every policy
  * source file, so the bundle digest is the same from ts and compiled js) and, with --pin, pin the
- * resulting bundle digest for every env in receipts/policy/config/pins.json.
+ * resulting bundle digest for every env in policy/config/pins.json.
  *
  *   npx tsx scripts/policy-manifest.ts           # rewrite the manifest
  *   npx tsx scripts/policy-manifest.ts --pin     # rewrite the manifest and re-pin dev, stage, prod
@@ -12,18 +12,14 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { sha256Tagged } from '../receipts/io/digest';
-import { bundleOf, committedSuppressionFile } from '../receipts/policy/bundle';
-import { KFM_PACK } from '../receipts/policy/pack';
+import { sha256Tagged } from '../core/digest';
+import { bundleOf, committedSuppressionFile } from '../policy/bundle';
+import { KFM_PACK } from '../policy/pack';
 
 export const REPO_ROOT = join(__dirname, '..');
-const POLICY_DIR = join(REPO_ROOT, 'receipts', 'policy');
+const POLICY_DIR = join(REPO_ROOT, 'policy');
 /** Not covered: the manifest itself, the pins (they hold the digest) and the suppressions (hashed by content). */
-const EXCLUDED = [
-  'receipts/policy/bundle-manifest.json',
-  'receipts/policy/config/pins.json',
-  'receipts/policy/config/suppressions.json',
-];
+const EXCLUDED = ['bundle-manifest.json', 'config/pins.json', 'config/suppressions.json'];
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -31,11 +27,15 @@ function listFiles(dir: string): string[] {
   );
 }
 
-/** `{files: {<repo-relative path>: sha256:<hex>}}` over receipts/policy/**.{ts,json}. */
+/**
+ * `{files: {<path inside policy/>: sha256:<hex>}}` over policy/**.{ts,json}. Keys are relative to
+ * the policy folder (rules as `rules/<rule-id>.ts`), so moving the folder does not change the
+ * bundle's identity; only rule ids and content do.
+ */
 export function computeManifest(): { files: Record<string, string> } {
   const files: Record<string, string> = {};
   for (const abs of listFiles(POLICY_DIR).sort()) {
-    const rel = relative(REPO_ROOT, abs).split(sep).join('/');
+    const rel = relative(POLICY_DIR, abs).split(sep).join('/');
     if (EXCLUDED.includes(rel)) continue;
     files[rel] = sha256Tagged(readFileSync(abs));
   }
@@ -62,11 +62,11 @@ if (require.main === module) {
     const stalePins = readFileSync(pinsPath, 'utf8') !== pinsText();
     if (staleManifest)
       process.stderr.write(
-        'policy-manifest: receipts/policy/bundle-manifest.json is stale; run npx tsx scripts/policy-manifest.ts\n',
+        'policy-manifest: policy/bundle-manifest.json is stale; run npx tsx scripts/policy-manifest.ts\n',
       );
     if (stalePins)
       process.stderr.write(
-        'policy-manifest: receipts/policy/config/pins.json differs from the current bundle; re-pin with --pin\n',
+        'policy-manifest: policy/config/pins.json differs from the current bundle; re-pin with --pin\n',
       );
     process.exitCode = staleManifest || stalePins ? 1 : 0;
   } else if (arg === undefined || arg === '--pin') {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# policy-taggable-types.sh — regenerate receipts/policy/taggable-types.json: every resource type of the
+# policy-taggable-types.sh — regenerate policy/config/taggable-types.json: every resource type of the
 # pinned hashicorp/aws provider whose schema has a `tags` attribute. The tags rule uses this list in
 # BOTH views (a cdk.tf.json does not carry the schema), so synth and plan agree on what is taggable.
 #
@@ -21,4 +21,4 @@ const types = Object.entries(p.resource_schemas).filter(([, r]) => r.block.attri
 const out = { provider: "registry.terraform.io/hashicorp/aws", version: process.argv[2], generatedBy: "scripts/policy-taggable-types.sh", types };
 require("fs").writeFileSync(process.argv[3], JSON.stringify(out, null, 2) + "\n");
 console.error("taggable types: " + types.length);
-' "$work" "$version" "$root/receipts/policy/taggable-types.json"
+' "$work" "$version" "$root/policy/config/taggable-types.json"

@@ -15,7 +15,7 @@
 import { App } from 'cdktf';
 import { checkNamePrefix, DEFAULT_NAME_PREFIX, DEFAULT_REGION } from '../constructs/naming';
 import { Tier, TIERS } from '../constructs/tier';
-import { TIER_NAMES, TierName } from '../constructs/vocabulary';
+import { TIER_NAMES, TierName } from '../core/vocabulary';
 import { AuditStack } from './audit-stack';
 import { TierStack } from './tier-stack';
 

@@ -21,7 +21,7 @@ import { K8S_TIERS, K8sTier } from '../constructs/k8s/k8s-tier';
 import { NamespaceEgressPolicy } from '../constructs/k8s/namespace-egress-policy';
 import { NamespaceIngressPolicy } from '../constructs/k8s/namespace-ingress-policy';
 import { TrustDomain } from '../constructs/k8s/trust-domain';
-import { TIER_NAMES } from '../constructs/vocabulary';
+import { TIER_NAMES } from '../core/vocabulary';
 
 export const NAMESPACES = { ingress: 'kfm-ingress', api: 'kfm-api', pipeline: 'kfm-pipeline' } as const;
 export const API_PORT = 8080;

@@ -1,25 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApplyStatement } from '../../receipts/apply/build-apply-receipt';
-import { parseApplyStream } from '../../receipts/apply/parse-apply-stream';
+import { parseApplyStream } from '../../terraform/apply-stream';
 import { buildDriftStatement } from '../../receipts/drift/build-drift-receipt';
-import { IN_TOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from '../../receipts/dsse/envelope';
-import { assignRoles, classifyEntries, LedgerEntry } from '../../receipts/gates/evidence';
-import { sha256Tagged } from '../../receipts/io/digest';
+import { IN_TOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
+import { assignRoles, classifyEntries, LedgerEntry } from '../../gates/evidence';
+import { sha256Tagged } from '../../core/digest';
 import { buildPlanStatement, ReceiptContext } from '../../receipts/plan/build-plan-receipt';
-import { parsePlanDocument } from '../../receipts/plan/parse-plan';
+import { parsePlanDocument } from '../../terraform/plan';
 import { deriveCommitmentKey } from '../../receipts/redact/commitment';
-import { readVerifiedStatement, signStatement } from '../../receipts/statement/statement';
-import { evaluatePromotion, GateInput } from '../../receipts/gates/promote';
-import { PREDICATE_TYPES } from '../../receipts/gates/predicate-types';
-import { signPipelineStatement } from '../../receipts/gates/statement';
+import { readVerifiedStatement, signStatement } from '../../attest/statement';
+import { evaluatePromotion, GateInput } from '../../gates/promote';
+import { PREDICATE_TYPES } from '../../attest/predicate-types';
+import { signPipelineStatement } from '../../attest/pipeline-statement';
 import {
   generateKeyPairPem,
   parseSigningKey,
   parseTrustedKey,
   SigningKey,
   TrustedKey,
-} from '../../receipts/sign/ed25519';
+} from '../../attest/sign/ed25519';
 
 const COMMIT = 'a'.repeat(40);
 const OTHER = 'b'.repeat(40);

@@ -61,9 +61,9 @@ export function planFixture(name: string): string {
   return planJson;
 }
 
-/** Run the real CLI (`tsx receipts/cli.ts`) from the repo root. */
+/** Run the real CLI (`tsx cli/main.ts`) from the repo root. */
 export function kfm(args: string[], env: NodeJS.ProcessEnv = {}): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'receipts/cli.ts', ...args], {
+  const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'cli/main.ts', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, KFM_POLICY_NOW: '2025-06-01', ...env },
     encoding: 'utf8',

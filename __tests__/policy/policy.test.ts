@@ -3,16 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { POLICY_LABELS, ZONES } from '../../constructs/vocabulary';
-import { ReceiptError } from '../../receipts/errors';
-import { currentBundle, pinnedDigest } from '../../receipts/policy/bundle';
-import { checkPolicy } from '../../receipts/policy/check';
-import { evaluatePolicy, PolicyResult } from '../../receipts/policy/evaluate';
-import { viewFromPlan } from '../../receipts/policy/from-plan';
-import { viewFromSynth } from '../../receipts/policy/from-synth';
-import { KFM_PACK } from '../../receipts/policy/pack';
-import { PolicyEnv } from '../../receipts/policy/rule';
-import { parseSuppressions } from '../../receipts/policy/suppressions';
+import { POLICY_LABELS, ZONES } from '../../core/vocabulary';
+import { ReceiptError } from '../../core/errors';
+import { currentBundle, pinnedDigest } from '../../policy/bundle';
+import { checkPolicy } from '../../policy/check';
+import { evaluatePolicy, PolicyResult } from '../../policy/engine/evaluate';
+import { viewFromPlan } from '../../policy/engine/from-plan';
+import { viewFromSynth } from '../../policy/engine/from-synth';
+import { KFM_PACK } from '../../policy/pack';
+import { PolicyEnv } from '../../policy/engine/rule';
+import { parseSuppressions } from '../../policy/engine/suppressions';
 import { computeManifest, pinsText } from '../../scripts/policy-manifest';
 import { FIXTURES, kfm, materializeFixture, PLANTED, planFixture, readJson, REPO_ROOT } from './helpers';
 
@@ -226,11 +226,11 @@ describe('suppressions', () => {
 
 describe('bundle, manifest and pins', () => {
   it('keeps bundle-manifest.json in step with the policy sources (run scripts/policy-manifest.ts)', () => {
-    expect(readJson(join(REPO_ROOT, 'receipts/policy/bundle-manifest.json'))).toEqual(computeManifest());
+    expect(readJson(join(REPO_ROOT, 'policy/bundle-manifest.json'))).toEqual(computeManifest());
   });
 
   it('pins the current bundle for dev, stage and prod (re-pin with scripts/policy-manifest.ts --pin)', () => {
-    expect(readFileSync(join(REPO_ROOT, 'receipts/policy/config/pins.json'), 'utf8')).toBe(pinsText());
+    expect(readFileSync(join(REPO_ROOT, 'policy/config/pins.json'), 'utf8')).toBe(pinsText());
     for (const env of ['dev', 'stage', 'prod'] as const) expect(pinnedDigest(env)).toBe(currentBundle().digest);
     expect(currentBundle()).toEqual({ digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), rules: KFM_PACK.length });
   });
@@ -245,10 +245,10 @@ describe('bundle, manifest and pins', () => {
         encoding: 'utf8',
       },
     );
-    expect([tsc.stderr.slice(0, 200), existsSync(join(out, 'receipts', 'cli.js'))]).toEqual([expect.anything(), true]);
+    expect([tsc.stderr.slice(0, 200), existsSync(join(out, 'cli', 'main.js'))]).toEqual([expect.anything(), true]);
     const r = spawnSync(
       process.execPath,
-      [join(out, 'receipts', 'cli.js'), 'policy', 'check', '--synth', minimalSynth, '--env', 'dev', '--json'],
+      [join(out, 'cli', 'main.js'), 'policy', 'check', '--synth', minimalSynth, '--env', 'dev', '--json'],
       {
         cwd: REPO_ROOT,
         encoding: 'utf8',
@@ -259,7 +259,7 @@ describe('bundle, manifest and pins', () => {
   });
 
   it('has one rule per file under rules/, with the id taken from the file name', () => {
-    const files = readdirSync(join(REPO_ROOT, 'receipts/policy/rules'))
+    const files = readdirSync(join(REPO_ROOT, 'policy/rules'))
       .map((f) => f.replace(/\.ts$/, ''))
       .sort();
     expect(KFM_PACK.map((r) => r.id)).toEqual(files);
@@ -270,7 +270,7 @@ describe('bundle, manifest and pins', () => {
     }
   });
 
-  it('judges tags against the controlled vocabularies of constructs/vocabulary.ts', () => {
+  it('judges tags against the controlled vocabularies of core/vocabulary.ts', () => {
     const doc = (label: string, zone: string) => ({
       resource: { aws_sns_topic: { t: { name: 't', tags: { policy_label: label, zone } } } },
     });

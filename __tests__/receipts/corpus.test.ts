@@ -5,16 +5,16 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseApplyStream } from '../../receipts/apply/parse-apply-stream';
+import { parseApplyStream } from '../../terraform/apply-stream';
 import { buildApplyStatement } from '../../receipts/apply/build-apply-receipt';
 import { buildDriftStatement } from '../../receipts/drift/build-drift-receipt';
-import { isReceiptError } from '../../receipts/errors';
-import { sha256Tagged } from '../../receipts/io/digest';
+import { isReceiptError } from '../../core/errors';
+import { sha256Tagged } from '../../core/digest';
 import { buildPlanStatement, ReceiptContext } from '../../receipts/plan/build-plan-receipt';
-import { parsePlanDocument } from '../../receipts/plan/parse-plan';
+import { parsePlanDocument } from '../../terraform/plan';
 import { deriveCommitmentKey } from '../../receipts/redact/commitment';
-import { keyIdOf, SigningKey } from '../../receipts/sign/ed25519';
-import { readVerifiedStatement, signStatement } from '../../receipts/statement/statement';
+import { keyIdOf, SigningKey } from '../../attest/sign/ed25519';
+import { readVerifiedStatement, signStatement } from '../../attest/statement';
 import { GEN, TF, walk } from './helpers';
 
 const kp = generateKeyPairSync('ed25519');

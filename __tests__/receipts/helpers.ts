@@ -35,17 +35,17 @@ function newest(dir: string): number {
 
 /**
  * How tests run the CLI as a real process: the built `dist/receipts/cli.js` when it is newer than
- * every source (fast: ~60 ms a run), else `tsx receipts/cli.ts` (slower, always current).
+ * every source (fast: ~60 ms a run), else `tsx cli/main.ts` (slower, always current).
  */
 const DIST_CLI = join(REPO, 'dist', 'receipts', 'cli.js');
 const useDist = (() => {
   if (!existsSync(DIST_CLI)) return false;
   const built = statSync(DIST_CLI).mtimeMs;
-  const distDir = join(REPO, 'dist', 'receipts');
-  const builtNewest = newest(distDir);
-  return Math.max(built, builtNewest) >= Math.max(newest(join(REPO, 'receipts')), newest(join(REPO, 'schemas')));
+  const builtNewest = newest(join(REPO, 'dist'));
+  const sources = ['core', 'terraform', 'attest', 'receipts', 'ledger', 'policy', 'gates', 'cli', 'schemas'];
+  return Math.max(built, builtNewest) >= Math.max(...sources.map((d) => newest(join(REPO, d))));
 })();
-export const CLI_ARGS: string[] = useDist ? [DIST_CLI] : [require.resolve('tsx/cli'), join(REPO, 'receipts', 'cli.ts')];
+export const CLI_ARGS: string[] = useDist ? [DIST_CLI] : [require.resolve('tsx/cli'), join(REPO, 'cli', 'main.ts')];
 
 export interface Run {
   status: number;

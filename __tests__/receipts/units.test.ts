@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson } from '../../receipts/io/canonical-json';
+import { canonicalJson } from '../../core/canonical-json';
 import { changedLeaves, formatPath, maskLeaves, oneSidedLeaves } from '../../receipts/redact/diff';
 import { parseCommitmentKey } from '../../receipts/redact/commitment';
-import { isReceiptError } from '../../receipts/errors';
-import { fastCanonicalJson } from '../../receipts/statement/canonical';
-import { KFM_VERSION } from '../../receipts/version';
+import { isReceiptError } from '../../core/errors';
+import { fastCanonicalJson } from '../../core/fast-canonical-json';
+import { KFM_VERSION } from '../../core/version';
 import { REPO, TF, walk } from './helpers';
 
 describe('fast canonical JSON', () => {

@@ -70,8 +70,8 @@ test('every kfm command in the runbooks is one the CLI has, with flags of its co
   expect(calls.flatMap(contractProblems)).toEqual([]);
 });
 
-test('the contract knows exactly the nouns receipts/cli.ts dispatches', () => {
-  const cli = read('receipts/cli.ts');
+test('the contract knows exactly the nouns cli/main.ts dispatches', () => {
+  const cli = read('cli/main.ts');
   const block = /const NOUNS[^{]*\{([\s\S]*?)\n\};/.exec(cli)![1];
   const nouns = [...block.matchAll(/^\s*(\w+):/gm)].map((m) => m[1]);
   expect(nouns.sort()).toEqual([...KFM_NOUNS].sort());

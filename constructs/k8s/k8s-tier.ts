@@ -3,7 +3,7 @@
  * mirrors dev with room for validation, prod larger). Everything that differs between tiers is here;
  * the constructs and stacks/k8s.ts hold no per-tier `if`s.
  */
-import { TierName } from '../vocabulary';
+import { TierName } from '../../core/vocabulary';
 
 /** Hard caps of one namespace's ResourceQuota. Quantities use Kubernetes notation (`500m`, `4Gi`). */
 export interface NamespaceQuota {

@@ -1,7 +1,7 @@
 /**
  * Label keys and values the Kubernetes baseline puts on every object it creates.
  *
- * The vocabulary terms `policy_label` and `zone` (constructs/vocabulary.ts) are carried as prefixed keys,
+ * The vocabulary terms `policy_label` and `zone` (core/vocabulary.ts) are carried as prefixed keys,
  * `kfm.io/policy-label` and `kfm.io/zone`: Kubernetes convention reserves unprefixed keys for end users and
  * dashes read better than underscores in selectors. The VALUES are the vocabulary terms unchanged
  * (`restricted_sensitive_location` is a valid label value), so the policy pack can compare them verbatim.

@@ -4,7 +4,7 @@
  */
 import { Construct } from 'constructs';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
-import { assertPolicyLabel, assertZone, PolicyLabel, TierName, Zone } from '../vocabulary';
+import { assertPolicyLabel, assertZone, PolicyLabel, TierName, Zone } from '../../core/vocabulary';
 import {
   assertDnsLabel,
   COMMON_LABELS,

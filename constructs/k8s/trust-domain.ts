@@ -7,7 +7,7 @@
  */
 import { Construct } from 'constructs';
 import { DefaultServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/default-service-account-v1';
-import { PolicyLabel, Zone } from '../vocabulary';
+import { PolicyLabel, Zone } from '../../core/vocabulary';
 import { DefaultDenyNetworkPolicy } from './default-deny-network-policy';
 import { DnsEgressPolicy } from './dns-egress-policy';
 import { K8sTier } from './k8s-tier';

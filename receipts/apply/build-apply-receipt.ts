@@ -1,6 +1,6 @@
-import { ReceiptError } from '../errors';
-import { canonicalJson } from '../io/canonical-json';
-import { sha256Tagged } from '../io/digest';
+import { ReceiptError } from '../../core/errors';
+import { canonicalJson } from '../../core/canonical-json';
+import { sha256Tagged } from '../../core/digest';
 import { commit } from '../redact/commitment';
 import { ReceiptContext, Tool } from '../plan/build-plan-receipt';
 import {
@@ -11,9 +11,9 @@ import {
   Subject,
   subjectOf,
   VerifiedStatement,
-} from '../statement/statement';
-import { KFM_VERSION } from '../version';
-import { ApplyStreamFacts } from './parse-apply-stream';
+} from '../../attest/statement';
+import { KFM_VERSION } from '../../core/version';
+import { ApplyStreamFacts } from '../../terraform/apply-stream';
 
 /** Plan actions that Terraform performs with apply hooks (a receipt expects an apply_complete for each). */
 const APPLIED_ACTIONS = new Set(['create', 'update', 'delete', 'replace', 'create-forget']);

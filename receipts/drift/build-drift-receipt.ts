@@ -1,7 +1,7 @@
 import { checkCounts, planChanges, PlanInputs, ReceiptContext, toolingOf } from '../plan/build-plan-receipt';
 import { ChangeRecord } from '../plan/changes';
-import { PlanDocument } from '../plan/parse-plan';
-import { buildStatement, PREDICATE_KINDS, PREDICATE_TYPES, Statement, subjectOf } from '../statement/statement';
+import { PlanDocument } from '../../terraform/plan';
+import { buildStatement, PREDICATE_KINDS, PREDICATE_TYPES, Statement, subjectOf } from '../../attest/statement';
 
 /** Drifted resources by action (from `resource_drift`: what changed outside Terraform). */
 export interface DriftSummary {

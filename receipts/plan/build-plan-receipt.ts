@@ -1,5 +1,5 @@
 import { CommitmentKey } from '../redact/commitment';
-import { ActorInfo, RepoInfo } from '../statement/provenance';
+import { ActorInfo, RepoInfo } from '../provenance';
 import {
   buildStatement,
   PREDICATE_KINDS,
@@ -7,8 +7,8 @@ import {
   Statement,
   Subject,
   subjectOf,
-} from '../statement/statement';
-import { KFM_VERSION } from '../version';
+} from '../../attest/statement';
+import { KFM_VERSION } from '../../core/version';
 import {
   ChangeRecord,
   OutputChangeRecord,
@@ -17,7 +17,7 @@ import {
   toChangeRecord,
   toOutputChangeRecord,
 } from './changes';
-import { PlanDocument } from './parse-plan';
+import { PlanDocument } from '../../terraform/plan';
 import { PolicyDecisions } from './policy-input';
 
 /** What the caller (the CLI) resolved: files, digests, provenance. Nothing here reads the clock. */

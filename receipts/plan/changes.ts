@@ -1,10 +1,10 @@
-import { ReceiptError } from '../errors';
+import { ReceiptError } from '../../core/errors';
 import { CommitmentKey, commit } from '../redact/commitment';
 import { changedLeaves, oneSidedLeaves, PathStep } from '../redact/diff';
 
 /** The commitment placeholder for a value known only after apply. */
 export const UNKNOWN = 'unknown';
-import { RawChange, RawResourceChange } from './parse-plan';
+import { RawChange, RawResourceChange } from '../../terraform/plan';
 
 /** One label per plan `change.actions` list (Terraform's jsonplan vocabulary, not the UI stream's). */
 export type ActionLabel = 'no-op' | 'create' | 'read' | 'update' | 'replace' | 'delete' | 'forget' | 'create-forget';

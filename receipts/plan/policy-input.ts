@@ -1,6 +1,6 @@
-import { ReceiptError } from '../errors';
-import { sha256Tagged } from '../io/digest';
-import { parseJsonNoEcho } from '../redact/safe-json';
+import { ReceiptError } from '../../core/errors';
+import { sha256Tagged } from '../../core/digest';
+import { parseJsonNoEcho } from '../../core/json';
 
 /** The policy decisions slot of a plan receipt (from `kfm policy check --plan PLAN_JSON --env ENV --json`). */
 export interface PolicyDecisions {

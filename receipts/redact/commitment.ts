@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync, KeyObject } from 'node:crypto';
-import { ReceiptError } from '../errors';
-import { fastCanonicalJson as canonicalJson } from '../statement/canonical';
-import { sha256Hex } from '../io/digest';
+import { ReceiptError } from '../../core/errors';
+import { fastCanonicalJson as canonicalJson } from '../../core/fast-canonical-json';
+import { sha256Hex } from '../../core/digest';
 
 /**
  * The commitment key: HMAC-SHA256 key under which every changed value is committed, so two receipts

@@ -1,4 +1,4 @@
-import { fastCanonicalJson as canonicalJson } from '../statement/canonical';
+import { fastCanonicalJson as canonicalJson } from '../../core/fast-canonical-json';
 
 export type PathStep = string | number;
 

@@ -1,4 +1,4 @@
-import { VerifiedStatement } from '../statement/statement';
+import { VerifiedStatement } from '../../attest/statement';
 import { DEFAULT_MAX_CHARS } from './markdown';
 
 const LIST_FIELDS = ['changes', 'drift', 'output_changes'] as const;

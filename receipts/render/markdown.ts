@@ -1,5 +1,5 @@
 import { formatPath, PathStep } from '../redact/diff';
-import { PREDICATE_TYPES, VerifiedStatement } from '../statement/statement';
+import { PREDICATE_TYPES, VerifiedStatement } from '../../attest/statement';
 
 /** GitHub's comment limit: the default for `--max-chars`. */
 export const DEFAULT_MAX_CHARS = 65536;

@@ -9,10 +9,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { serializeEnvelope, signEnvelope } from '../../receipts/dsse/envelope';
-import { encodeEntry, entryHash, GENESIS_PREV, seqName } from '../../receipts/log/entry';
-import { openStore } from '../../receipts/log/store';
-import { generateKeyPairPem, parseSigningKey } from '../../receipts/sign/ed25519';
+import { serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
+import { encodeEntry, entryHash, GENESIS_PREV, seqName } from '../../ledger/entry';
+import { openStore } from '../../ledger/open-store';
+import { generateKeyPairPem, parseSigningKey } from '../../attest/sign/ed25519';
 
 const REPO = resolve(__dirname, '..', '..');
 const CLI = join(REPO, 'dist', 'receipts', 'cli.js');

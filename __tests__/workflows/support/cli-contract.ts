@@ -27,7 +27,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
   record: { smoke: ['env', 'check', 'key', 'out', 'commit', 'timestamp', 'json'] },
 };
 
-/** The nouns receipts/cli.ts dispatches (checked against the file in the tests). */
+/** The nouns cli/main.ts dispatches (checked against the file in the tests). */
 export const KFM_NOUNS = Object.keys(KFM_CONTRACT);
 
 export interface KfmCall {

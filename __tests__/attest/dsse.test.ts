@@ -1,0 +1,153 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pae } from '../../attest/dsse/pae';
+import { isReceiptError, ReceiptError } from '../../core/errors';
+import { canonicalJson } from '../../core/canonical-json';
+import { sha256Tagged } from '../../core/digest';
+import { buildPlanStatement } from '../../receipts/plan/build-plan-receipt';
+import { parsePlanDocument } from '../../terraform/plan';
+import { deriveCommitmentKey } from '../../receipts/redact/commitment';
+import { keyIdOf, SigningKey, verifyBytes } from '../../attest/sign/ed25519';
+import { buildStatement, readVerifiedStatement, signStatement } from '../../attest/statement';
+import { TF } from '../receipts/helpers';
+
+function key(): {
+  signing: SigningKey;
+  trusted: { publicKey: SigningKey['publicKey']; keyid: string; source: string };
+} {
+  const kp = generateKeyPairSync('ed25519');
+  const keyid = keyIdOf(kp.publicKey);
+  return {
+    signing: { privateKey: kp.privateKey, publicKey: kp.publicKey, keyid },
+    trusted: { publicKey: kp.publicKey, keyid, source: 'test.pub' },
+  };
+}
+
+function errorOf(f: () => unknown): ReceiptError {
+  try {
+    f();
+  } catch (e) {
+    if (isReceiptError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a ReceiptError');
+}
+
+describe('DSSE PAE', () => {
+  it('encodes the DSSE spec example exactly', () => {
+    expect(pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString('latin1')).toBe(
+      'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+    );
+  });
+  it('counts a non-ASCII payload type in UTF-8 bytes', () => {
+    const b = pae('application/vnd.ü+json', Buffer.from([0, 255]));
+    expect(
+      b.equals(
+        Buffer.concat([
+          Buffer.from('DSSEv1 23 application/vnd.'),
+          Buffer.from([0xc3, 0xbc]),
+          Buffer.from('+json 2 '),
+          Buffer.from([0, 255]),
+        ]),
+      ),
+    ).toBe(true);
+  });
+  it('encodes an empty payload with length 0', () => {
+    expect(pae('t', Buffer.alloc(0)).toString()).toBe('DSSEv1 1 t 0 ');
+  });
+});
+
+describe('signed statements', () => {
+  const { signing, trusted } = key();
+  const planPath = join(TF, 'generated-tf1.11.4', 'lifecycle', '2-change.show-plan.json');
+  const bytes = readFileSync(planPath);
+  const ctx = {
+    env: 'prod',
+    repo: { commit: 'abcdef1', branch: 'main', source: 'flag' as const, branch_source: 'flag' as const },
+    actor: { principal: 'a', method: 'ci' as const, source: 'flag' as const },
+    commitmentKey: deriveCommitmentKey(signing.privateKey),
+  };
+  const st = buildPlanStatement(
+    parsePlanDocument(bytes, planPath),
+    planPath,
+    { planJsonName: 'plan.json', planJsonDigest: sha256Tagged(bytes) },
+    ctx,
+    null,
+  );
+  const signed = signStatement(st, signing);
+
+  it('round-trips: the envelope verifies and decodes to the same statement', () => {
+    const v = readVerifiedStatement(signed.bytes, 'r.json', [trusted]);
+    expect(canonicalJson(v.statement)).toBe(canonicalJson(st));
+    expect(v.envelopeDigest).toBe(signed.digest);
+    expect(v.envelopeDigest).toBe(sha256Tagged(signed.bytes));
+  });
+
+  it('is deterministic: same statement and key give byte-identical envelopes', () => {
+    expect(signStatement(st, signing).bytes.equals(signed.bytes)).toBe(true);
+  });
+
+  it('verifies with nothing but node:crypto and the DSSE spec (no kfm code)', () => {
+    const env = JSON.parse(signed.bytes.toString());
+    const payload = Buffer.from(env.payload, 'base64');
+    const m = Buffer.concat([
+      Buffer.from(`DSSEv1 ${Buffer.byteLength(env.payloadType)} ${env.payloadType} ${payload.length} `),
+      payload,
+    ]);
+    expect(verifyBytes(trusted.publicKey, m, Buffer.from(env.signatures[0].sig, 'base64'))).toBe(true);
+    expect(JSON.parse(payload.toString())._type).toBe('https://in-toto.io/Statement/v1');
+  });
+
+  it('rejects every single-bit flip of every payload byte with a signature error (exit 3)', () => {
+    const env = JSON.parse(signed.bytes.toString());
+    const payload = Buffer.from(env.payload, 'base64');
+    let rejected = 0;
+    for (let i = 0; i < payload.length; i++) {
+      const p = Buffer.from(payload);
+      p[i] = p[i]! ^ (1 << i % 8);
+      const tampered = Buffer.from(JSON.stringify({ ...env, payload: p.toString('base64') }));
+      const e = errorOf(() => readVerifiedStatement(tampered, 't.json', [trusted]));
+      expect(e.code).toBe('SIGNATURE_INVALID');
+      expect(e.exitCode).toBe(3);
+      rejected++;
+    }
+    expect(rejected).toBe(payload.length);
+  });
+
+  it('rejects every flipped signature byte', () => {
+    const env = JSON.parse(signed.bytes.toString());
+    const sig = Buffer.from(env.signatures[0].sig, 'base64');
+    for (let i = 0; i < sig.length; i++) {
+      const s = Buffer.from(sig);
+      s[i] = s[i]! ^ 0x01;
+      const tampered = Buffer.from(
+        JSON.stringify({ ...env, signatures: [{ keyid: env.signatures[0].keyid, sig: s.toString('base64') }] }),
+      );
+      expect(errorOf(() => readVerifiedStatement(tampered, 't.json', [trusted])).exitCode).toBe(3);
+    }
+  });
+
+  it('rejects a wrong key with SIGNATURE_INVALID naming the file', () => {
+    const other = key();
+    const e = errorOf(() => readVerifiedStatement(signed.bytes, 'r.json', [other.trusted]));
+    expect(e.code).toBe('SIGNATURE_INVALID');
+    expect(e.message).toMatch(/^r\.json: signatures:/);
+  });
+
+  it('refuses to sign a predicate that breaks its schema', () => {
+    const bad = buildStatement(st.subject, st.predicateType, { ...st.predicate, env: 'qa' });
+    const e = errorOf(() => signStatement(bad, signing));
+    expect(e.code).toBe('SCHEMA_INVALID');
+    expect(e.message).toMatch(/predicate\.env/);
+  });
+
+  it('rejects a validly signed statement whose predicate breaks the schema', () => {
+    const bad = { ...st, predicate: { ...st.predicate, summary: { add: -1 } } };
+    const { signEnvelope, serializeEnvelope } = require('../../attest/dsse/envelope');
+    const bytes = Buffer.from(
+      serializeEnvelope(signEnvelope('application/vnd.in-toto+json', Buffer.from(canonicalJson(bad)), signing)),
+    );
+    expect(errorOf(() => readVerifiedStatement(bytes, 'b.json', [trusted])).code).toBe('SCHEMA_INVALID');
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * The ledger contract, run against one store kind. fs-store.test.ts and s3-store.test.ts call
+ * this with an adapter that knows how to tamper with that store the way an attacker with write
+ * access to it could (S3: through the S3 API, where Object Lock only allows new versions and
+ * delete markers).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sha256Tagged } from '../../core/digest';
+import { openStore } from '../../ledger/open-store';
+import { jsonLines, kfm, kfmAsync, KeyFiles, makeEnvelopes, makeKey, tempDir } from './helpers';
+
+export interface StoreAdapter {
+  /** A fresh, empty store spec. */
+  newSpec(): string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Raw bytes of entry `seq` as the reader sees it. */
+  readRaw(spec: string, seq: number): Promise<Buffer>;
+  /** Write raw bytes as entry `seq`, as an attacker would (fs: overwrite; S3: a new version). */
+  writeRaw(spec: string, seq: number, bytes: Buffer): Promise<void>;
+  /** Remove entry `seq` as far as the store allows (fs: unlink; S3: delete marker). */
+  deleteEntry(spec: string, seq: number): Promise<void>;
+  /** Put an unrelated object into the store's entries area. */
+  putStray(spec: string, name: string, bytes: Buffer): Promise<void>;
+}
+
+export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
+  describe(`audit ledger on the ${kind} store`, () => {
+    let dir: string;
+    let key: KeyFiles;
+    let other: KeyFiles;
+    let envs: string[];
+    let a: StoreAdapter;
+
+    beforeAll(() => {
+      a = adapter();
+      dir = tempDir(`ledger-${kind}`);
+      key = makeKey(join(dir, 'keys'), 'trusted');
+      other = makeKey(join(dir, 'keys'), 'untrusted');
+      envs = makeEnvelopes(join(dir, 'env'), key, 8);
+    });
+
+    /** A store holding envelopes 1..n, appended through the CLI. */
+    function build(n = 6): string {
+      const spec = a.newSpec();
+      const r = kfm(['audit', 'append', ...envs.slice(0, n), '--store', spec], a.env);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return spec;
+    }
+
+    function verify(spec: string, extra: string[] = []) {
+      return kfm(['audit', 'verify', '--store', spec, '--pub', key.pub, ...extra], a.env);
+    }
+
+    it('appends each file in order and prints its seq and the sha256 of its exact bytes', () => {
+      const spec = a.newSpec();
+      const r = kfm(['audit', 'append', envs[0], envs[1], envs[2], '--store', spec], a.env);
+      expect(r.code).toBe(0);
+      expect(jsonLines(r.stdout)).toEqual(
+        [0, 1, 2].map((i) => ({ seq: i + 1, digest: sha256Tagged(readFileSync(envs[i])) })),
+      );
+      const get = kfm(['audit', 'get', '--store', spec, '--seq', '2'], a.env);
+      expect(get.code).toBe(0);
+      expect(Buffer.from(get.stdout).equals(readFileSync(envs[1]))).toBe(true);
+      const list = kfm(['audit', 'list', '--store', spec, '--json'], a.env);
+      expect(jsonLines(list.stdout).map((l) => l.seq)).toEqual([1, 2, 3]);
+      const ok = verify(spec);
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+    });
+
+    it('refuses a non-envelope with exit 2 and writes nothing, even after valid files', async () => {
+      const spec = a.newSpec();
+      const bad = join(dir, 'not-an-envelope.json');
+      writeFileSync(bad, JSON.stringify({ hello: 'world' }));
+      const r = kfm(['audit', 'append', envs[0], bad, '--store', spec], a.env);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/not-an-envelope\.json/);
+      expect(await openStore(spec, { env: a.env }).size()).toBe(0);
+    });
+
+    it('yields every entry with its envelope bytes and digest through the library API', async () => {
+      const spec = build(4);
+      const seen = [];
+      for await (const e of openStore(spec, { env: a.env }).entries()) seen.push(e);
+      expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+      expect(seen.map((e) => e.digest)).toEqual(envs.slice(0, 4).map((f) => sha256Tagged(readFileSync(f))));
+      expect(seen[3].envelopeBytes.equals(readFileSync(envs[3]))).toBe(true);
+    });
+
+    it('proves inclusion of an entry against a signed checkpoint, and the current log is consistent with it', () => {
+      const spec = build(5);
+      const cp = join(dir, `cp-${Date.now()}-${Math.random()}.txt`);
+      expect(kfm(['audit', 'checkpoint', '--store', spec, '--key', key.key, '--out', cp], a.env).code).toBe(0);
+      expect(kfm(['audit', 'append', envs[5], envs[6], '--store', spec], a.env).code).toBe(0);
+      const proof = kfm(['audit', 'prove', '--store', spec, '--seq', '3', '--checkpoint', cp], a.env);
+      expect(proof.code).toBe(0);
+      const pf = `${cp}.proof.json`;
+      writeFileSync(pf, proof.stdout);
+      const vp = kfm(
+        ['audit', 'verify-proof', '--proof', pf, '--checkpoint', cp, '--pub', key.pub, '--envelope', envs[2]],
+        a.env,
+      );
+      expect(vp.stderr).toBe('');
+      expect(vp.code).toBe(0);
+      const wrong = kfm(
+        ['audit', 'verify-proof', '--proof', pf, '--checkpoint', cp, '--pub', key.pub, '--envelope', envs[3]],
+        a.env,
+      );
+      expect(wrong.code).toBe(3);
+      const v = verify(spec, ['--checkpoint', cp]);
+      expect(v.stderr).toBe('');
+      expect(v.code).toBe(0);
+    });
+
+    describe('detects tampering and names the entry', () => {
+      it('a flipped byte in an entry', async () => {
+        const spec = build();
+        const raw = Buffer.from(await a.readRaw(spec, 3));
+        raw[raw.length - 20] ^= 0x01; // inside the base64 envelope
+        await a.writeRaw(spec, 3, raw);
+        const r = verify(spec);
+        expect(r.code).toBe(3);
+        expect(r.stderr).toMatch(/000000000003\.json/);
+      });
+
+      it('a deleted entry', async () => {
+        const spec = build();
+        await a.deleteEntry(spec, 2);
+        const r = verify(spec);
+        expect(r.code).toBe(3);
+        expect(r.stderr).toMatch(/000000000002\.json/);
+      });
+
+      it('two swapped entries', async () => {
+        const spec = build();
+        const [e2, e4] = [await a.readRaw(spec, 2), await a.readRaw(spec, 4)];
+        await a.writeRaw(spec, 2, e4);
+        await a.writeRaw(spec, 4, e2);
+        const r = verify(spec);
+        expect(r.code).toBe(3);
+        expect(r.stderr).toMatch(/000000000002\.json/);
+        expect(r.stderr).toMatch(/000000000004\.json/);
+      });
+
+      it('a forged extra entry and a stray object', async () => {
+        const spec = build();
+        await a.writeRaw(spec, 7, await a.readRaw(spec, 3)); // replayed entry
+        await a.putStray(spec, 'README.txt', Buffer.from('hello'));
+        const r = verify(spec);
+        expect(r.code).toBe(3);
+        expect(r.stderr).toMatch(/000000000007\.json: field "seq" is 3/);
+        expect(r.stderr).toMatch(/README\.txt: unexpected object/);
+      });
+
+      it('a truncated tail against a saved checkpoint', async () => {
+        const spec = build();
+        const cp = join(dir, `cp-trunc-${Date.now()}-${Math.random()}.txt`);
+        expect(kfm(['audit', 'checkpoint', '--store', spec, '--key', key.key, '--out', cp], a.env).code).toBe(0);
+        // The store an auditor is shown lacks the last two entries (same bytes otherwise).
+        const cut = a.newSpec();
+        for (let s = 1; s <= 4; s++) await a.writeRaw(cut, s, await a.readRaw(spec, s));
+        expect(verify(cut).code).toBe(0); // a shorter log is fine on its own...
+        const r = verify(cut, ['--checkpoint', cp]);
+        expect(r.code).toBe(3); // ...but not against what was checkpointed
+        expect(r.stderr).toMatch(/truncated/);
+        expect(r.stderr).toMatch(/000000000005\.json/);
+      });
+
+      it('an entry signed by an untrusted key', () => {
+        const spec = build(3);
+        const [foreign] = makeEnvelopes(join(dir, 'foreign'), other, 1, `foreign-${Math.random()}`);
+        expect(kfm(['audit', 'append', foreign, '--store', spec], a.env).code).toBe(0);
+        const r = verify(spec);
+        expect(r.code).toBe(3);
+        expect(r.stderr).toMatch(/000000000004\.json: envelope not signed by a trusted key/);
+        expect(verify(spec, ['--pub', other.pub]).code).toBe(0);
+      });
+
+      it('an altered checkpoint', () => {
+        const spec = build(4);
+        const cp = join(dir, `cp-alt-${Date.now()}-${Math.random()}.txt`);
+        expect(kfm(['audit', 'checkpoint', '--store', spec, '--key', key.key, '--out', cp], a.env).code).toBe(0);
+        const altered = `${cp}.altered`;
+        writeFileSync(altered, readFileSync(cp, 'utf8').replace(/^(.*\n)4\n/, '$13\n'));
+        const r = verify(spec, ['--checkpoint', altered]);
+        expect(r.code).toBe(3);
+        expect(r.stderr).toMatch(/\.altered: no signature verifies/);
+      });
+    });
+
+    it('loses, duplicates and forks nothing with 8 concurrent appender processes', async () => {
+      const spec = a.newSpec();
+      const per = kind === 's3' ? 6 : 12;
+      const batches = Array.from({ length: 8 }, (_, w) =>
+        makeEnvelopes(join(dir, `w${w}`), key, per, `w${w}-${Math.random()}`),
+      );
+      const runs = await Promise.all(
+        batches.map((files) => kfmAsync(['audit', 'append', ...files, '--store', spec], a.env)),
+      );
+      for (const r of runs) expect(r.code).toBe(0);
+      const acked = runs.flatMap((r) => jsonLines(r.stdout));
+      expect(acked).toHaveLength(8 * per);
+      expect(new Set(acked.map((x) => x.seq)).size).toBe(8 * per);
+      expect(Math.max(...acked.map((x) => x.seq))).toBe(8 * per);
+      const store = openStore(spec, { env: a.env });
+      for (const x of acked) expect((await store.get(x.seq)).digest).toBe(x.digest);
+      const expected = batches
+        .flat()
+        .map((f) => sha256Tagged(readFileSync(f)))
+        .sort();
+      expect(acked.map((x) => x.digest).sort()).toEqual(expected);
+      const v = verify(spec);
+      expect(v.stderr.split('\n').filter((l) => l.includes('LOG_INTEGRITY'))).toEqual([]);
+      expect(v.code).toBe(0);
+    });
+  });
+}

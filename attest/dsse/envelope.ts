@@ -1,0 +1,122 @@
+import { ReceiptError } from '../../core/errors';
+import { syntaxKind } from '../../core/json';
+import { signBytes, SigningKey, TrustedKey, verifyBytes } from '../sign/ed25519';
+import { pae } from './pae';
+
+/** The payload type of every envelope this project writes: an in-toto Statement. */
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+
+export interface DsseSignature {
+  readonly keyid: string;
+  readonly sig: string;
+}
+
+/** A DSSE envelope (https://github.com/secure-systems-lab/dsse/blob/master/envelope.md). */
+export interface DsseEnvelope {
+  readonly payloadType: string;
+  /** Standard base64 of the payload bytes. */
+  readonly payload: string;
+  readonly signatures: readonly DsseSignature[];
+}
+
+/** Signs `payload` and returns the envelope. */
+export function signEnvelope(payloadType: string, payload: Buffer, key: SigningKey): DsseEnvelope {
+  const sig = signBytes(key, pae(payloadType, payload));
+  return {
+    payloadType,
+    payload: payload.toString('base64'),
+    signatures: [{ keyid: key.keyid, sig: sig.toString('base64') }],
+  };
+}
+
+/** The bytes written to disk for an envelope: fixed key order, two-space indent, trailing newline. */
+export function serializeEnvelope(env: DsseEnvelope): string {
+  return (
+    JSON.stringify(
+      {
+        payloadType: env.payloadType,
+        payload: env.payload,
+        signatures: env.signatures.map((s) => ({ keyid: s.keyid, sig: s.sig })),
+      },
+      null,
+      2,
+    ) + '\n'
+  );
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Parse envelope JSON text strictly: exactly the DSSE fields, canonical base64.
+ * Throws ENVELOPE_INVALID naming `source` and the field.
+ */
+export function parseEnvelope(text: string, source: string): DsseEnvelope {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: not JSON (${syntaxKind(e)}); expected a DSSE envelope`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: top level is not an object; expected a DSSE envelope`);
+  }
+  const o = raw as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (k !== 'payloadType' && k !== 'payload' && k !== 'signatures') {
+      throw new ReceiptError('ENVELOPE_INVALID', `${source}: field "${k}" is not part of a DSSE envelope`);
+    }
+  }
+  if (typeof o.payloadType !== 'string' || o.payloadType.length === 0) {
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: field "payloadType" missing or not a string`);
+  }
+  if (typeof o.payload !== 'string' || !BASE64.test(o.payload) || o.payload.length % 4 !== 0) {
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: field "payload" missing or not standard base64`);
+  }
+  if (Buffer.from(o.payload, 'base64').toString('base64') !== o.payload) {
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: field "payload" is not canonical base64`);
+  }
+  if (!Array.isArray(o.signatures) || o.signatures.length === 0) {
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: field "signatures" missing or empty`);
+  }
+  const signatures: DsseSignature[] = o.signatures.map((s, i) => {
+    if (typeof s !== 'object' || s === null || Array.isArray(s)) {
+      throw new ReceiptError('ENVELOPE_INVALID', `${source}: signatures[${i}] is not an object`);
+    }
+    const so = s as Record<string, unknown>;
+    if (typeof so.sig !== 'string' || so.sig.length === 0 || !BASE64.test(so.sig)) {
+      throw new ReceiptError('ENVELOPE_INVALID', `${source}: signatures[${i}].sig missing or not base64`);
+    }
+    if (so.keyid !== undefined && typeof so.keyid !== 'string') {
+      throw new ReceiptError('ENVELOPE_INVALID', `${source}: signatures[${i}].keyid is not a string`);
+    }
+    return { keyid: (so.keyid as string | undefined) ?? '', sig: so.sig };
+  });
+  return { payloadType: o.payloadType, payload: o.payload, signatures };
+}
+
+/**
+ * Verify an envelope against trusted keys. The keyid is advisory: every signature is tried
+ * against every trusted key. Returns the trusted key that verified; throws SIGNATURE_INVALID
+ * (naming `source`) when none does.
+ */
+export function verifyEnvelope(env: DsseEnvelope, trusted: readonly TrustedKey[], source: string): TrustedKey {
+  if (trusted.length === 0) {
+    throw new ReceiptError('KEY_UNTRUSTED', `${source}: no trusted public key given; pass --pub`);
+  }
+  const message = pae(env.payloadType, Buffer.from(env.payload, 'base64'));
+  for (const s of env.signatures) {
+    const sig = Buffer.from(s.sig, 'base64');
+    for (const key of trusted) {
+      if (verifyBytes(key, message, sig)) return key;
+    }
+  }
+  throw new ReceiptError(
+    'SIGNATURE_INVALID',
+    `${source}: signatures: no signature verifies under the trusted key(s) ${trusted.map((k) => k.source).join(', ')} (tampered payload or wrong key)`,
+  );
+}
+
+/** The payload bytes of an envelope. */
+export function envelopePayload(env: DsseEnvelope): Buffer {
+  return Buffer.from(env.payload, 'base64');
+}

@@ -1,0 +1,94 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign, verify } from 'node:crypto';
+import { ReceiptError } from '../../core/errors';
+import { sha256Hex } from '../../core/digest';
+
+/** An Ed25519 signing key with its advisory key id. */
+export interface SigningKey {
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  readonly keyid: string;
+}
+
+/** A trusted Ed25519 public key with its advisory key id and where it came from. */
+export interface TrustedKey {
+  readonly publicKey: KeyObject;
+  readonly keyid: string;
+  /** File or label the key was loaded from, for messages. */
+  readonly source: string;
+}
+
+/** The key id: SHA-256 (hex) of the public key's SPKI DER encoding. Advisory only (DSSE keyids are unauthenticated). */
+export function keyIdOf(publicKey: KeyObject): string {
+  return sha256Hex(publicKey.export({ format: 'der', type: 'spki' }) as Buffer);
+}
+
+/** A new Ed25519 key pair as PEM: PKCS#8 private, SPKI public. */
+export function generateKeyPairPem(): { privatePem: string; publicPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    privatePem: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    publicPem: publicKey.export({ format: 'pem', type: 'spki' }) as string,
+  };
+}
+
+/** Parse a PKCS#8 PEM Ed25519 private key. Never echoes key material in errors. */
+export function parseSigningKey(pem: string | Buffer, source: string): SigningKey {
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey({ key: pem, format: 'pem' });
+  } catch {
+    throw new ReceiptError(
+      'KEY_INVALID',
+      `${source}: not a PEM private key; expected an Ed25519 PKCS#8 key from "kfm keygen"`,
+    );
+  }
+  if (privateKey.asymmetricKeyType !== 'ed25519') {
+    throw new ReceiptError('KEY_INVALID', `${source}: key type "${privateKey.asymmetricKeyType}", expected "ed25519"`);
+  }
+  const publicKey = createPublicKey(privateKey);
+  return { privateKey, publicKey, keyid: keyIdOf(publicKey) };
+}
+
+/** Parse an SPKI PEM Ed25519 public key. A private key is refused, never silently reduced to its public part. */
+export function parseTrustedKey(pem: string | Buffer, source: string): TrustedKey {
+  let isPrivate = true;
+  try {
+    createPrivateKey({ key: pem, format: 'pem' });
+  } catch {
+    isPrivate = false;
+  }
+  if (isPrivate) {
+    throw new ReceiptError(
+      'KEY_INVALID',
+      `${source}: is a private key; pass the public key (kfm-signing.pub) and keep the private key with the signer only`,
+    );
+  }
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey({ key: pem, format: 'pem' });
+  } catch {
+    throw new ReceiptError(
+      'KEY_INVALID',
+      `${source}: not a PEM public key; expected an Ed25519 SPKI key from "kfm keygen"`,
+    );
+  }
+  if (publicKey.asymmetricKeyType !== 'ed25519') {
+    throw new ReceiptError('KEY_INVALID', `${source}: key type "${publicKey.asymmetricKeyType}", expected "ed25519"`);
+  }
+  return { publicKey, keyid: keyIdOf(publicKey), source };
+}
+
+/** Ed25519 signature over `message`. */
+export function signBytes(key: SigningKey, message: Buffer): Buffer {
+  return sign(null, message, key.privateKey);
+}
+
+/** True when `signature` is a valid Ed25519 signature of `message` under `key`. Never throws on garbage. */
+export function verifyBytes(key: TrustedKey | KeyObject, message: Buffer, signature: Buffer): boolean {
+  const k = 'publicKey' in key ? key.publicKey : key;
+  try {
+    return verify(null, message, k, signature);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,138 @@
+import { ReceiptError } from '../core/errors';
+import {
+  envelopePayload,
+  IN_TOTO_PAYLOAD_TYPE,
+  parseEnvelope,
+  serializeEnvelope,
+  signEnvelope,
+  verifyEnvelope,
+  DsseEnvelope,
+} from './dsse/envelope';
+import { fastCanonicalJson as canonicalJson } from '../core/fast-canonical-json';
+import { sha256Tagged } from '../core/digest';
+import { parseJsonNoEcho } from '../core/json';
+import { SigningKey, TrustedKey } from './sign/ed25519';
+import { isKnownPredicateType, validatePredicate } from './schema/validate';
+
+export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+
+export const PREDICATE_TYPES = {
+  plan: 'https://kfm.dev/receipts/plan/v1',
+  apply: 'https://kfm.dev/receipts/apply/v1',
+  drift: 'https://kfm.dev/receipts/drift/v1',
+} as const;
+
+export const PREDICATE_KINDS = {
+  plan: 'kfm.infra.PlanReceipt',
+  apply: 'kfm.infra.ApplyReceipt',
+  drift: 'kfm.infra.DriftReceipt',
+} as const;
+
+/** An in-toto ResourceDescriptor with a sha256 digest (hex, no prefix, as in-toto expects). */
+export interface Subject {
+  readonly name: string;
+  readonly digest: { readonly sha256: string };
+}
+
+export interface Statement<P = Record<string, unknown>> {
+  readonly _type: typeof STATEMENT_TYPE;
+  readonly subject: readonly Subject[];
+  readonly predicateType: string;
+  readonly predicate: P;
+}
+
+/** A subject for `bytes` named `name`. */
+export function subjectOf(name: string, digestTagged: string): Subject {
+  return { name, digest: { sha256: digestTagged.replace(/^sha256:/, '') } };
+}
+
+/** Build a Statement (subjects sorted by name then digest, duplicates dropped, for determinism). */
+export function buildStatement<P>(subject: readonly Subject[], predicateType: string, predicate: P): Statement<P> {
+  const seen = new Set<string>();
+  const subs = [...subject]
+    .sort((a, b) => (a.name === b.name ? (a.digest.sha256 < b.digest.sha256 ? -1 : 1) : a.name < b.name ? -1 : 1))
+    .filter((s) => {
+      const k = `${s.name}\0${s.digest.sha256}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  return { _type: STATEMENT_TYPE, subject: subs, predicateType, predicate };
+}
+
+/**
+ * Sign a Statement: payload = canonical JSON (so same statement + key = same bytes), wrapped in a
+ * DSSE envelope. `digest` is `sha256:` over the exact envelope file bytes (`bytes`).
+ * Known predicate types are schema-validated first (fail closed: nothing is signed otherwise).
+ */
+export function signStatement(
+  statement: Statement<unknown>,
+  key: SigningKey,
+): { envelope: DsseEnvelope; bytes: Buffer; digest: string } {
+  if (isKnownPredicateType(statement.predicateType))
+    validatePredicate(statement.predicateType, statement.predicate, 'receipt being written');
+  const payload = Buffer.from(canonicalJson(statement), 'utf8');
+  const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, key);
+  const bytes = Buffer.from(serializeEnvelope(envelope), 'utf8');
+  return { envelope, bytes, digest: sha256Tagged(bytes) };
+}
+
+export interface VerifiedStatement {
+  readonly statement: Statement;
+  readonly predicateType: string;
+  readonly predicate: Record<string, unknown>;
+  /** `sha256:` of the envelope file bytes as given. */
+  readonly envelopeDigest: string;
+  /** The trusted key that verified the signature. */
+  readonly key: TrustedKey;
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parse a DSSE envelope, verify it under one of `trusted` (SIGNATURE_INVALID / KEY_UNTRUSTED, exit 3),
+ * decode the in-toto Statement and check its shape; predicates of kfm receipt types are validated
+ * against their JSON Schema (SCHEMA_INVALID). Errors are one line naming `source` and the field.
+ */
+export function readVerifiedStatement(
+  envelopeBytes: Buffer,
+  source: string,
+  trusted: readonly TrustedKey[],
+): VerifiedStatement {
+  if (envelopeBytes.length === 0) throw new ReceiptError('FILE_EMPTY', `${source}: envelope file is empty`);
+  const env = parseEnvelope(envelopeBytes.toString('utf8'), source);
+  const key = verifyEnvelope(env, trusted, source);
+  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: payloadType is not "${IN_TOTO_PAYLOAD_TYPE}"`);
+  }
+  const raw = parseJsonNoEcho(
+    envelopePayload(env).toString('utf8'),
+    source,
+    'in-toto Statement payload',
+    'ENVELOPE_INVALID',
+  );
+  if (!isObj(raw)) throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload is not a JSON object`);
+  if (raw._type !== STATEMENT_TYPE)
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload _type is not "${STATEMENT_TYPE}"`);
+  if (!Array.isArray(raw.subject) || raw.subject.length === 0)
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload subject missing or empty`);
+  raw.subject.forEach((s, i) => {
+    if (!isObj(s) || typeof s.name !== 'string' || !isObj(s.digest) || Object.keys(s.digest).length === 0) {
+      throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload subject[${i}] needs a name and a digest`);
+    }
+  });
+  if (typeof raw.predicateType !== 'string' || raw.predicateType === '')
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload predicateType missing`);
+  if (!isObj(raw.predicate))
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload predicate missing or not an object`);
+  if (isKnownPredicateType(raw.predicateType)) validatePredicate(raw.predicateType, raw.predicate, source);
+  return {
+    statement: raw as unknown as Statement,
+    predicateType: raw.predicateType,
+    predicate: raw.predicate,
+    envelopeDigest: sha256Tagged(envelopeBytes),
+    key,
+  };
+}

@@ -1,0 +1,108 @@
+import { parseEnvelope, verifyEnvelope } from '../../attest/dsse/envelope';
+import { ReceiptError } from '../../core/errors';
+import { sha256Tagged } from '../../core/digest';
+import { readInputFile, writeFileExclusive } from '../../core/files';
+import { str } from '../../gates/evidence';
+import { PREDICATE_TYPES } from '../../attest/predicate-types';
+import { hexOf, signPipelineStatement } from '../../attest/pipeline-statement';
+import { parseCommandArgs, parseEnv, requireOpt } from '../lib/args';
+import { eventTime } from '../lib/clock';
+import { loadSigningKey, loadTrustedKeys, many } from '../lib/keys';
+import { Command } from '../lib/types';
+
+/**
+ * `kfm approve --env ENV --plan-receipt R --principal NAME --key KEY --out A
+ *   [--change-record ID] [--pub PUB...] [--timestamp RFC3339] [--json]`
+ *
+ * Writes a signed approval of one plan receipt (by its envelope digest). The approver signs with
+ * their own key; the prod gate refuses approvals by the change's author or by the key that signed
+ * the plan receipt. With --pub the plan receipt's signature is verified before approving.
+ */
+export const approve: Command = async (io) => {
+  const cmd = 'approve';
+  const { values } = parseCommandArgs(
+    cmd,
+    io.argv,
+    {
+      env: { type: 'string' },
+      'plan-receipt': { type: 'string' },
+      principal: { type: 'string' },
+      key: { type: 'string' },
+      out: { type: 'string' },
+      'change-record': { type: 'string' },
+      pub: { type: 'string', multiple: true },
+      timestamp: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    { min: 0, max: 0, names: 'no positional arguments' },
+  );
+  const env = parseEnv(cmd, requireOpt(cmd, values, 'env'));
+  const receiptPath = requireOpt(cmd, values, 'plan-receipt');
+  const principal = requireOpt(cmd, values, 'principal');
+  const out = requireOpt(cmd, values, 'out');
+  const key = loadSigningKey(requireOpt(cmd, values, 'key'));
+  const trusted = loadTrustedKeys(many(values.pub));
+  const changeRecord = values['change-record'] as string | undefined;
+  if (changeRecord !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:/-]{1,63}$/.test(changeRecord)) {
+    throw new ReceiptError(
+      'USAGE',
+      `kfm ${cmd}: --change-record "${changeRecord}" must be an id like CR-1234 (letters, digits, . _ : / -)`,
+    );
+  }
+
+  const bytes = readInputFile(receiptPath, 'plan receipt');
+  const envelope = parseEnvelope(bytes.toString('utf8'), receiptPath);
+  if (trusted.length > 0) verifyEnvelope(envelope, trusted, receiptPath);
+  // Without --pub the receipt is not authenticated here (the gate verifies it), but we still
+  // refuse to approve anything that is not a plan receipt for this env.
+  const statement = decodeUnverified(bytes, receiptPath);
+  if (statement.predicateType !== PREDICATE_TYPES.plan) {
+    throw new ReceiptError(
+      'INPUT_INVALID',
+      `${receiptPath}: predicateType "${statement.predicateType}" is not a plan receipt (${PREDICATE_TYPES.plan})`,
+    );
+  }
+  if (str(statement.predicate, 'env') !== env) {
+    throw new ReceiptError(
+      'INPUT_INVALID',
+      `${receiptPath}: predicate.env "${String(str(statement.predicate, 'env'))}" does not match --env ${env}`,
+    );
+  }
+  const digest = sha256Tagged(bytes);
+  const predicate = {
+    kind: 'kfm.infra.Approval',
+    env,
+    decision: 'approved',
+    principal,
+    change_record: changeRecord ?? null,
+    plan_receipt: { digest, commit: str(statement.predicate, 'repo', 'commit') ?? null },
+    repo: { commit: str(statement.predicate, 'repo', 'commit') ?? null },
+    timestamps: { approved: eventTime(cmd, values.timestamp as string | undefined, io.env) },
+  };
+  const signed = signPipelineStatement(
+    PREDICATE_TYPES.approval,
+    [{ name: receiptPath.split('/').pop() ?? 'plan-receipt', digest: { sha256: hexOf(digest) } }],
+    predicate,
+    key,
+  );
+  writeFileExclusive(out, signed.bytes);
+  io.stdout(
+    values.json
+      ? JSON.stringify({ digest: signed.digest, out, plan_receipt: digest }) + '\n'
+      : `${out} ${signed.digest}\n`,
+  );
+  return 0;
+};
+
+function decodeUnverified(
+  bytes: Buffer,
+  source: string,
+): { predicateType: string; predicate: Record<string, unknown> } {
+  const env = parseEnvelope(bytes.toString('utf8'), source);
+  try {
+    const st = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8'));
+    return { predicateType: String(st.predicateType), predicate: (st.predicate ?? {}) as Record<string, unknown> };
+  } catch {
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload is not an in-toto Statement`);
+  }
+}

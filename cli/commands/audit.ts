@@ -1,0 +1,334 @@
+/**
+ * `kfm audit append|verify|checkpoint|prove|verify-proof|list|get` — the audit ledger CLI.
+ * See docs/audit-ledger.md for layout, entry format and the verify algorithm.
+ */
+import { ReceiptError } from '../../core/errors';
+import { parseEnvelope } from '../../attest/dsse/envelope';
+import { readInputFile, fileExists, writeFileExclusive } from '../../core/files';
+import { sha256Tagged } from '../../core/digest';
+import { parseSigningKey, parseTrustedKey, TrustedKey } from '../../attest/sign/ed25519';
+import { DEFAULT_ORIGIN, noteKeyHash, parseCheckpoint, signCheckpoint, verifyCheckpoint } from '../../ledger/checkpoint';
+import { parseAppendable, entryHash, seqName } from '../../ledger/entry';
+import { HASH_SIZE, inclusionRanges, leafHash, MerkleFrontier, RangeHasher, verifyInclusion } from '../../ledger/merkle';
+import { openStore } from '../../ledger/open-store';
+import { AuditStore } from '../../ledger/store';
+import { verifyLog } from '../../ledger/verify';
+import { OptionSpec, parseCommandArgs, requireOpt } from '../lib/args';
+import { Command, CommandIo } from '../lib/types';
+
+const STORE_OPTS: OptionSpec = { store: { type: 'string' }, endpoint: { type: 'string' } };
+const ORIGIN_OPT: OptionSpec = { origin: { type: 'string' } };
+
+const VERBS: Record<string, (io: CommandIo, argv: readonly string[]) => Promise<number>> = {
+  append,
+  verify,
+  checkpoint,
+  prove,
+  'verify-proof': verifyProof,
+  list,
+  get,
+};
+
+export const audit: Command = async (io) => {
+  const [verb, ...rest] = io.argv;
+  const run = verb === undefined ? undefined : VERBS[verb];
+  if (!run) {
+    throw new ReceiptError(
+      'USAGE',
+      `kfm audit: expected one of ${Object.keys(VERBS).join(', ')}, got ${verb === undefined ? 'nothing' : `"${verb}"`}`,
+    );
+  }
+  return run(io, rest);
+};
+
+function storeFrom(cmd: string, values: Record<string, unknown>, io: CommandIo): AuditStore {
+  const spec = requireOpt(cmd, values, 'store');
+  const endpoint = typeof values.endpoint === 'string' ? values.endpoint : undefined;
+  return openStore(spec, { endpoint, env: io.env });
+}
+
+function originFrom(values: Record<string, unknown>): string {
+  return typeof values.origin === 'string' && values.origin.length > 0 ? values.origin : DEFAULT_ORIGIN;
+}
+
+function trustedFrom(cmd: string, values: Record<string, unknown>): TrustedKey[] {
+  const pubs = (values.pub as string[] | undefined) ?? [];
+  if (pubs.length === 0)
+    throw new ReceiptError('USAGE', `kfm ${cmd}: --pub is required (a trusted public key; repeatable)`);
+  return pubs.map((p) => parseTrustedKey(readInputFile(p, 'public key'), p));
+}
+
+function seqFrom(cmd: string, values: Record<string, unknown>): number {
+  const s = requireOpt(cmd, values, 'seq');
+  if (!/^[1-9][0-9]{0,11}$/.test(s))
+    throw new ReceiptError('USAGE', `kfm ${cmd}: --seq "${s}" is not a sequence number (1, 2, ...)`);
+  return Number(s);
+}
+
+/** `append FILE... --store STORE [--endpoint URL]`: all files are checked before anything is written. */
+async function append(io: CommandIo, argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('audit append', argv, STORE_OPTS, {
+    min: 1,
+    max: 10000,
+    names: 'FILE... (DSSE envelopes)',
+  });
+  const store = storeFrom('audit append', values, io);
+  const inputs = positionals.map((f) => {
+    const bytes = readInputFile(f, 'envelope');
+    parseAppendable(bytes, f);
+    return bytes;
+  });
+  for (const bytes of inputs) {
+    const r = await store.append(bytes);
+    io.stdout(JSON.stringify({ seq: r.seq, digest: r.digest }) + '\n');
+  }
+  return 0;
+}
+
+/** `verify --store STORE --pub PUB... [--checkpoint FILE...] [--json] [--origin NAME]` */
+async function verify(io: CommandIo, argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs(
+    'audit verify',
+    argv,
+    {
+      ...STORE_OPTS,
+      ...ORIGIN_OPT,
+      pub: { type: 'string', multiple: true },
+      checkpoint: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    },
+    { min: 0, max: 0, names: 'no positional arguments' },
+  );
+  const trusted = trustedFrom('audit verify', values);
+  const store = storeFrom('audit verify', values, io);
+  const checkpoints = ((values.checkpoint as string[] | undefined) ?? []).map((f) => ({
+    source: f,
+    text: readInputFile(f, 'checkpoint').toString('utf8'),
+  }));
+  const report = await verifyLog(store, { trusted, checkpoints, origin: originFrom(values) });
+  for (const n of report.notes) io.stderr(`kfm: note: ${n}\n`);
+  for (const p of report.problems) io.stderr(`kfm: LOG_INTEGRITY: ${p}\n`);
+  if (report.problemCount > report.problems.length) {
+    io.stderr(`kfm: LOG_INTEGRITY: ... and ${report.problemCount - report.problems.length} more problem(s)\n`);
+  }
+  if (values.json) io.stdout(JSON.stringify(report) + '\n');
+  else if (report.ok) {
+    io.stdout(
+      `ok: ${report.size} entries, root ${report.root}, ${report.checkpoints.length} checkpoint(s) consistent\n`,
+    );
+  } else io.stdout(`FAILED: ${report.problemCount} problem(s) in ${report.store} (${report.size} entries read)\n`);
+  return report.ok ? 0 : 3;
+}
+
+/** `checkpoint --store STORE --key KEY --out FILE [--origin NAME]` */
+async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs(
+    'audit checkpoint',
+    argv,
+    { ...STORE_OPTS, ...ORIGIN_OPT, key: { type: 'string' }, out: { type: 'string' } },
+    { min: 0, max: 0, names: 'no positional arguments' },
+  );
+  const keyPath = requireOpt('audit checkpoint', values, 'key');
+  const out = requireOpt('audit checkpoint', values, 'out');
+  const key = parseSigningKey(readInputFile(keyPath, 'signing key'), keyPath);
+  if (fileExists(out))
+    throw new ReceiptError('FILE_EXISTS', `${out}: already exists; refusing to overwrite (choose a new --out)`);
+  const store = storeFrom('audit checkpoint', values, io);
+  const origin = originFrom(values);
+  const frontier = new MerkleFrontier();
+  for await (const e of store.entries()) frontier.push(leafHash(e.entryBytes));
+  const note = signCheckpoint({ origin, size: frontier.size, root: frontier.root() }, key);
+  const stored = await store.putCheckpoint(
+    frontier.size,
+    noteKeyHash(origin, key.publicKey).toString('hex'),
+    Buffer.from(note, 'utf8'),
+  );
+  writeFileExclusive(out, note);
+  io.stdout(JSON.stringify({ size: frontier.size, root: frontier.root().toString('base64'), out, stored }) + '\n');
+  return 0;
+}
+
+export interface InclusionProofJson {
+  readonly v: 'kfm-audit-inclusion-proof/1';
+  readonly origin: string;
+  readonly seq: number;
+  readonly leafIndex: number;
+  readonly treeSize: number;
+  /** base64 of the entry's bytes (the leaf); the envelope is inside it. */
+  readonly entry: string;
+  readonly envelopeDigest: string;
+  readonly leafHash: string;
+  readonly hashes: readonly string[];
+  readonly root: string;
+}
+
+/** `prove --store STORE --seq N [--checkpoint FILE] [--origin NAME]`: inclusion proof JSON on stdout. */
+async function prove(io: CommandIo, argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs(
+    'audit prove',
+    argv,
+    { ...STORE_OPTS, ...ORIGIN_OPT, seq: { type: 'string' }, checkpoint: { type: 'string' } },
+    { min: 0, max: 0, names: 'no positional arguments' },
+  );
+  const seq = seqFrom('audit prove', values);
+  const store = storeFrom('audit prove', values, io);
+  let origin = originFrom(values);
+  let size = await store.size();
+  let cpRoot: Buffer | undefined;
+  const cpFile = typeof values.checkpoint === 'string' ? values.checkpoint : undefined;
+  if (cpFile) {
+    const cp = parseCheckpoint(readInputFile(cpFile, 'checkpoint').toString('utf8'), cpFile);
+    if (cp.size > size)
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${cpFile}: checkpoint covers ${cp.size} entries but the log has ${size} (truncated?); run "kfm audit verify"`,
+      );
+    size = cp.size;
+    cpRoot = cp.root;
+    origin = cp.origin;
+  }
+  if (seq > size)
+    throw new ReceiptError('INPUT_INVALID', `kfm audit prove: --seq ${seq} is beyond the tree size ${size}`);
+  const hasher = new RangeHasher(inclusionRanges(seq - 1, size));
+  const frontier = new MerkleFrontier();
+  let entryBytes: Buffer | undefined;
+  let envelopeDigest = '';
+  for await (const e of store.entries()) {
+    if (e.seq > size) break;
+    const leaf = leafHash(e.entryBytes);
+    hasher.push(leaf);
+    frontier.push(leaf);
+    if (e.seq === seq) {
+      entryBytes = e.entryBytes;
+      envelopeDigest = e.digest;
+    }
+  }
+  if (!entryBytes || frontier.size !== size)
+    throw new ReceiptError('LOG_INTEGRITY', `${store.spec}: log ended at ${frontier.size} entries, expected ${size}`);
+  const root = frontier.root();
+  if (cpRoot && !cpRoot.equals(root)) {
+    throw new ReceiptError(
+      'LOG_INTEGRITY',
+      `${cpFile}: root hash differs from the log's first ${size} entries (rewritten at or below ${store.entryName(size)}); run "kfm audit verify"`,
+    );
+  }
+  const proof: InclusionProofJson = {
+    v: 'kfm-audit-inclusion-proof/1',
+    origin,
+    seq,
+    leafIndex: seq - 1,
+    treeSize: size,
+    entry: entryBytes.toString('base64'),
+    envelopeDigest,
+    leafHash: leafHash(entryBytes).toString('base64'),
+    hashes: hasher.hashes().map((h) => h.toString('base64')),
+    root: root.toString('base64'),
+  };
+  io.stdout(JSON.stringify(proof, null, 2) + '\n');
+  return 0;
+}
+
+/** `verify-proof --proof FILE --checkpoint FILE --pub PUB... [--envelope FILE]`: offline, no store needed. */
+async function verifyProof(io: CommandIo, argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs(
+    'audit verify-proof',
+    argv,
+    {
+      ...ORIGIN_OPT,
+      proof: { type: 'string' },
+      checkpoint: { type: 'string' },
+      pub: { type: 'string', multiple: true },
+      envelope: { type: 'string' },
+    },
+    { min: 0, max: 0, names: 'no positional arguments' },
+  );
+  const proofFile = requireOpt('audit verify-proof', values, 'proof');
+  const cpFile = requireOpt('audit verify-proof', values, 'checkpoint');
+  const trusted = trustedFrom('audit verify-proof', values);
+  const cp = parseCheckpoint(readInputFile(cpFile, 'checkpoint').toString('utf8'), cpFile);
+  verifyCheckpoint(cp, trusted, originFrom(values), cpFile);
+  const raw = JSON.parse(readInputFile(proofFile, 'proof').toString('utf8')) as Partial<InclusionProofJson>;
+  const bad = (what: string): never => {
+    throw new ReceiptError('LOG_INTEGRITY', `${proofFile}: ${what}`);
+  };
+  if (raw.v !== 'kfm-audit-inclusion-proof/1') bad('field "v" is not "kfm-audit-inclusion-proof/1"');
+  if (
+    typeof raw.entry !== 'string' ||
+    !Array.isArray(raw.hashes) ||
+    typeof raw.leafIndex !== 'number' ||
+    typeof raw.treeSize !== 'number'
+  ) {
+    bad('fields entry, hashes, leafIndex, treeSize are required');
+  }
+  const entry = Buffer.from(raw.entry!, 'base64');
+  const hashes = raw.hashes!.map((h) => Buffer.from(String(h), 'base64'));
+  if (hashes.some((h) => h.length !== HASH_SIZE)) bad('a proof hash is not 32 bytes');
+  if (raw.treeSize !== cp.size) bad(`treeSize ${raw.treeSize} differs from the checkpoint's ${cp.size}`);
+  if (!verifyInclusion(raw.leafIndex!, raw.treeSize!, leafHash(entry), hashes, cp.root)) {
+    bad(`inclusion proof for leaf ${raw.leafIndex} does not verify against ${cpFile}`);
+  }
+  let envelopeDigest: string | undefined;
+  try {
+    const e = JSON.parse(entry.toString('utf8')) as { seq?: unknown; digest?: unknown };
+    if (e.seq !== raw.leafIndex! + 1) bad(`entry seq ${String(e.seq)} is not leafIndex + 1`);
+    envelopeDigest = String(e.digest);
+  } catch (err) {
+    if (err instanceof ReceiptError) throw err;
+    bad('entry is not a ledger entry');
+  }
+  const envFile = typeof values.envelope === 'string' ? values.envelope : undefined;
+  if (envFile) {
+    const d = sha256Tagged(readInputFile(envFile, 'envelope'));
+    if (d !== envelopeDigest) bad(`${envFile} has digest ${d}, the proven entry holds ${envelopeDigest}`);
+  }
+  io.stdout(
+    JSON.stringify({
+      ok: true,
+      seq: raw.leafIndex! + 1,
+      treeSize: cp.size,
+      envelopeDigest,
+      entryHash: entryHash(entry),
+    }) + '\n',
+  );
+  return 0;
+}
+
+/** `list --store STORE [--json]`: one line per entry. */
+async function list(io: CommandIo, argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs(
+    'audit list',
+    argv,
+    { ...STORE_OPTS, json: { type: 'boolean' } },
+    { min: 0, max: 0, names: 'no positional arguments' },
+  );
+  const store = storeFrom('audit list', values, io);
+  for await (const e of store.entries()) {
+    const env = parseEnvelope(e.envelopeBytes.toString('utf8'), store.entryName(e.seq));
+    let predicateType: string | null = null;
+    try {
+      const st = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as { predicateType?: unknown };
+      if (typeof st.predicateType === 'string') predicateType = st.predicateType;
+    } catch {
+      predicateType = null;
+    }
+    if (values.json)
+      io.stdout(JSON.stringify({ seq: e.seq, digest: e.digest, payloadType: env.payloadType, predicateType }) + '\n');
+    else io.stdout(`${seqName(e.seq)} ${e.digest} ${env.payloadType}${predicateType ? ` ${predicateType}` : ''}\n`);
+  }
+  return 0;
+}
+
+/** `get --store STORE --seq N`: the envelope bytes exactly as appended. */
+async function get(io: CommandIo, argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs(
+    'audit get',
+    argv,
+    { ...STORE_OPTS, seq: { type: 'string' } },
+    { min: 0, max: 0, names: 'no positional arguments' },
+  );
+  const seq = seqFrom('audit get', values);
+  const store = storeFrom('audit get', values, io);
+  const e = await store.get(seq);
+  io.stdout(e.envelopeBytes.toString('utf8'));
+  return 0;
+}

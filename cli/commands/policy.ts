@@ -1,0 +1,78 @@
+import { ReceiptError } from '../../core/errors';
+import { sha256Tagged } from '../../core/digest';
+import { parseJsonText, readInputFile } from '../../core/files';
+import { checkPolicy, formatReport } from '../../policy/check';
+import { KFM_PACK } from '../../policy/pack';
+import { parseSuppressions, SuppressionFile } from '../../policy/engine/suppressions';
+import { parseCommandArgs, parseEnv } from '../lib/args';
+import { Command } from '../lib/types';
+
+const USAGE =
+  'usage: kfm policy check --synth CDK_TF_JSON | --plan PLAN_JSON [--env dev|stage|prod] [--json] [--now ISO_DATE] [--suppressions FILE]';
+
+/**
+ * `kfm policy check`: exit 0 pass, 1 fail, 2 bad input. stdout holds the result only.
+ * The clock is read once, for suppression expiry: --now, else KFM_POLICY_NOW, else the wall clock.
+ */
+export const policy: Command = async (io) => {
+  const [verb, ...rest] = io.argv;
+  if (verb === '--help' || verb === '-h') {
+    io.stdout(USAGE + '\n');
+    return 0;
+  }
+  if (verb !== 'check') throw new ReceiptError('USAGE', `kfm policy: unknown verb "${verb ?? ''}"; ${USAGE}`);
+  const { values } = parseCommandArgs(
+    'policy check',
+    rest,
+    {
+      synth: { type: 'string' },
+      plan: { type: 'string' },
+      env: { type: 'string' },
+      json: { type: 'boolean' },
+      now: { type: 'string' },
+      suppressions: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    { min: 0, max: 0, names: 'no positional arguments' },
+  );
+  if (values.help) {
+    io.stdout(USAGE + '\n');
+    return 0;
+  }
+  const synth = values.synth as string | undefined;
+  const plan = values.plan as string | undefined;
+  if ((synth === undefined) === (plan === undefined)) {
+    throw new ReceiptError('USAGE', `kfm policy check: give exactly one of --synth or --plan; ${USAGE}`);
+  }
+  const env = values.env === undefined ? undefined : parseEnv('policy check', values.env as string);
+  const nowText = (values.now as string | undefined) ?? io.env.KFM_POLICY_NOW;
+  const now = nowText === undefined ? new Date() : new Date(nowText);
+  if (Number.isNaN(now.getTime())) {
+    throw new ReceiptError(
+      'USAGE',
+      `kfm policy check: ${values.now !== undefined ? '--now' : 'KFM_POLICY_NOW'} "${nowText}" is not an ISO date`,
+    );
+  }
+  let suppressions: SuppressionFile | undefined;
+  if (values.suppressions !== undefined) {
+    const p = values.suppressions as string;
+    const doc = parseJsonText(readInputFile(p, 'suppressions').toString('utf8'), p, 'suppressions JSON');
+    suppressions = parseSuppressions(
+      doc,
+      p,
+      KFM_PACK.map((r) => r.id),
+    );
+  }
+  const file = (synth ?? plan) as string;
+  const kind = synth ? 'synth' : 'plan';
+  const bytes = readInputFile(file, synth ? 'cdk.tf.json' : 'plan JSON');
+  const doc = parseJsonText(bytes.toString('utf8'), file, synth ? 'cdk.tf.json' : 'plan JSON');
+  const result = checkPolicy({ kind, doc, origin: file, env, now, suppressions });
+  // `input` binds the decision to the exact file and env judged: `kfm receipt plan --policy`
+  // refuses a decision made for another plan or another env.
+  const input = { kind, digest: sha256Tagged(bytes), env: env ?? null };
+  io.stdout(values.json ? JSON.stringify({ ...result, input }) + '\n' : formatReport(result));
+  if (result.verdict === 'fail')
+    io.stderr(`kfm: policy check failed: ${result.findings.length} finding(s) in ${file}\n`);
+  return result.verdict === 'pass' ? 0 : 1;
+};

@@ -1,0 +1,287 @@
+import { basename } from 'node:path';
+import { ReceiptError } from '../../core/errors';
+import { sha256Tagged } from '../../core/digest';
+import { fileExists, readInputFile, writeFileExclusive } from '../../core/files';
+import { parseApplyStream } from '../../terraform/apply-stream';
+import { buildApplyStatement } from '../../receipts/apply/build-apply-receipt';
+import { buildDriftStatement } from '../../receipts/drift/build-drift-receipt';
+import { buildPlanStatement, ReceiptContext } from '../../receipts/plan/build-plan-receipt';
+import { parsePlanDocument } from '../../terraform/plan';
+import { parsePolicyDecisions, PolicyDecisions } from '../../receipts/plan/policy-input';
+import { CommitmentKey, deriveCommitmentKey, parseCommitmentKey } from '../../receipts/redact/commitment';
+import { renderJson } from '../../receipts/render/json';
+import { DEFAULT_MAX_CHARS, renderMarkdown } from '../../receipts/render/markdown';
+import { parseTrustedKey, SigningKey, TrustedKey } from '../../attest/sign/ed25519';
+import { resolveActor, resolveRepo } from '../../receipts/provenance';
+import { readVerifiedStatement, signStatement, Statement } from '../../attest/statement';
+import { OptionSpec, parseCommandArgs, parseEnv, requireOpt } from '../lib/args';
+import { loadSigningKey, loadTrustedKeys } from '../lib/keys';
+import { Command, CommandIo } from '../lib/types';
+
+const PROVENANCE: OptionSpec = {
+  commit: { type: 'string' },
+  branch: { type: 'string' },
+  actor: { type: 'string' },
+  method: { type: 'string' },
+};
+const WRITE: OptionSpec = {
+  env: { type: 'string' },
+  key: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  'commitment-key': { type: 'string' },
+};
+
+type Values = Record<string, unknown>;
+const str = (v: Values, k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+const strs = (v: Values, k: string): string[] =>
+  Array.isArray(v[k]) ? (v[k] as string[]) : typeof v[k] === 'string' ? [v[k] as string] : [];
+
+function loadTrusted(paths: string[], cmd: string): TrustedKey[] {
+  if (paths.length === 0) throw new ReceiptError('USAGE', `kfm ${cmd}: --pub is required`);
+  return loadTrustedKeys(paths);
+}
+
+/**
+ * The commitment key: `--commitment-key FILE` (>= 32 random bytes; raw, hex or base64), else
+ * derived from the signing key by HKDF-SHA256 with a kfm domain label (see redact/commitment.ts).
+ */
+function loadCommitmentKey(v: Values, signing: SigningKey): CommitmentKey {
+  const f = str(v, 'commitment-key');
+  return f ? parseCommitmentKey(readInputFile(f, 'commitment key'), f) : deriveCommitmentKey(signing.privateKey);
+}
+
+function context(cmd: string, v: Values, io: CommandIo, signing: SigningKey): ReceiptContext {
+  const env = parseEnv(cmd, requireOpt(cmd, v, 'env'));
+  return {
+    env,
+    repo: resolveRepo({ commit: str(v, 'commit'), branch: str(v, 'branch') }, io.env, io.cwd),
+    actor: resolveActor({ actor: str(v, 'actor'), method: str(v, 'method') }, io.env),
+    commitmentKey: loadCommitmentKey(v, signing),
+  };
+}
+
+/** Refuse an existing --out before doing any work (writeFileExclusive re-checks atomically). */
+function checkOut(out: string): void {
+  if (fileExists(out))
+    throw new ReceiptError('FILE_EXISTS', `${out}: already exists; refusing to overwrite (choose a new --out)`);
+}
+
+function emit(
+  io: CommandIo,
+  v: Values,
+  statement: Statement<unknown>,
+  signing: SigningKey,
+  out: string,
+  human: string,
+): number {
+  const { bytes, digest } = signStatement(statement, signing);
+  writeFileExclusive(out, bytes);
+  const summary = (statement.predicate as { summary: unknown }).summary;
+  if (v.json === true) io.stdout(JSON.stringify({ summary, digest, out }) + '\n');
+  else io.stdout(`${human}\nreceipt ${out} ${digest}\n`);
+  return 0;
+}
+
+const plan = (io: CommandIo): number => {
+  const cmd = 'receipt plan';
+  const { values: v, positionals } = parseCommandArgs(
+    cmd,
+    io.argv,
+    { ...WRITE, ...PROVENANCE, 'plan-file': { type: 'string' }, policy: { type: 'string' } },
+    { min: 1, max: 1, names: 'PLAN_JSON' },
+  );
+  const planPath = positionals[0]!;
+  const env = parseEnv(cmd, requireOpt(cmd, v, 'env'));
+  const out = requireOpt(cmd, v, 'out');
+  checkOut(out);
+  const signing = loadSigningKey(requireOpt(cmd, v, 'key'));
+  const ctx = context(cmd, v, io, signing);
+  const planBytes = readInputFile(planPath, 'plan JSON');
+  const doc = parsePlanDocument(planBytes, planPath);
+  const planFile = str(v, 'plan-file');
+  const planFileBytes = planFile ? readInputFile(planFile, 'plan file') : undefined;
+  const policyPath = str(v, 'policy');
+  const policy: PolicyDecisions | null = policyPath
+    ? parsePolicyDecisions(readInputFile(policyPath, 'policy check JSON'), policyPath, {
+        planDigest: sha256Tagged(planBytes),
+        env,
+      })
+    : null;
+  const statement = buildPlanStatement(
+    doc,
+    planPath,
+    {
+      planJsonName: basename(planPath),
+      planJsonDigest: sha256Tagged(planBytes),
+      planFileName: planFile ? basename(planFile) : undefined,
+      planFileDigest: planFileBytes ? sha256Tagged(planFileBytes) : undefined,
+    },
+    ctx,
+    policy,
+  );
+  const s = statement.predicate.summary;
+  return emit(
+    io,
+    v,
+    statement,
+    signing,
+    out,
+    `Plan: ${s.add} to add, ${s.change} to change, ${s.remove} to destroy.${s.errored ? ' (plan errored)' : ''}`,
+  );
+};
+
+const apply = (io: CommandIo): number => {
+  const cmd = 'receipt apply';
+  const { values: v, positionals } = parseCommandArgs(
+    cmd,
+    io.argv,
+    {
+      ...WRITE,
+      ...PROVENANCE,
+      'plan-receipt': { type: 'string' },
+      'plan-file': { type: 'string' },
+      pub: { type: 'string', multiple: true },
+    },
+    { min: 1, max: 1, names: 'APPLY_JSONL' },
+  );
+  const streamPath = positionals[0]!;
+  parseEnv(cmd, requireOpt(cmd, v, 'env'));
+  const prPath = requireOpt(cmd, v, 'plan-receipt');
+  const out = requireOpt(cmd, v, 'out');
+  checkOut(out);
+  const signing = loadSigningKey(requireOpt(cmd, v, 'key'));
+  const ctx = context(cmd, v, io, signing);
+  // The plan receipt must verify: under the signing key's own public key, or any --pub given.
+  const trusted: TrustedKey[] = [
+    { publicKey: signing.publicKey, keyid: signing.keyid, source: requireOpt(cmd, v, 'key') + ' (public part)' },
+    ...strs(v, 'pub').map((p) => parseTrustedKey(readInputFile(p, 'public key'), p)),
+  ];
+  const planReceipt = readVerifiedStatement(readInputFile(prPath, 'plan receipt'), prPath, trusted);
+  const streamBytes = readInputFile(streamPath, 'apply stream');
+  const facts = parseApplyStream(streamBytes, streamPath);
+  const planFile = str(v, 'plan-file');
+  if (planFile) {
+    const d = sha256Tagged(readInputFile(planFile, 'plan file')).slice(7);
+    if (!planReceipt.statement.subject.some((s) => s.digest.sha256 === d)) {
+      throw new ReceiptError(
+        'INPUT_INVALID',
+        `${planFile}: --plan-file digest is not a subject of the plan receipt ${prPath}; this is not the plan that was receipted`,
+      );
+    }
+  }
+  const statement = buildApplyStatement(
+    facts,
+    planReceipt,
+    prPath,
+    { streamName: basename(streamPath), streamDigest: sha256Tagged(streamBytes), planReceiptName: basename(prPath) },
+    ctx,
+  );
+  const s = (statement.predicate as { summary: { status: string; add: number; change: number; remove: number } })
+    .summary;
+  return emit(
+    io,
+    v,
+    statement,
+    signing,
+    out,
+    `Apply ${s.status}: ${s.add} added, ${s.change} changed, ${s.remove} destroyed.`,
+  );
+};
+
+const drift = (io: CommandIo): number => {
+  const cmd = 'receipt drift';
+  const { values: v, positionals } = parseCommandArgs(
+    cmd,
+    io.argv,
+    { ...WRITE, ...PROVENANCE, 'last-good': { type: 'string' } },
+    { min: 1, max: 1, names: 'PLAN_JSON' },
+  );
+  const planPath = positionals[0]!;
+  parseEnv(cmd, requireOpt(cmd, v, 'env'));
+  const out = requireOpt(cmd, v, 'out');
+  checkOut(out);
+  const lastGood = str(v, 'last-good') ?? null;
+  if (lastGood !== null && !/^[0-9a-fA-F]{7,64}$/.test(lastGood))
+    throw new ReceiptError('USAGE', `kfm ${cmd}: --last-good is not a hex commit SHA (7-64 hex digits)`);
+  const signing = loadSigningKey(requireOpt(cmd, v, 'key'));
+  const ctx = context(cmd, v, io, signing);
+  const planBytes = readInputFile(planPath, 'plan JSON');
+  const doc = parsePlanDocument(planBytes, planPath);
+  const statement = buildDriftStatement(
+    doc,
+    planPath,
+    { planJsonName: basename(planPath), planJsonDigest: sha256Tagged(planBytes) },
+    ctx,
+    lastGood?.toLowerCase() ?? null,
+  );
+  const s = (statement.predicate as { summary: { drifted: number } }).summary;
+  return emit(io, v, statement, signing, out, `Drift: ${s.drifted} resource(s) changed outside Terraform.`);
+};
+
+const verify = (io: CommandIo): number => {
+  const cmd = 'receipt verify';
+  const { values: v, positionals } = parseCommandArgs(
+    cmd,
+    io.argv,
+    { pub: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    { min: 1, max: 1, names: 'ENVELOPE' },
+  );
+  const trusted = loadTrusted(strs(v, 'pub'), cmd);
+  const path = positionals[0]!;
+  const r = readVerifiedStatement(readInputFile(path, 'envelope'), path, trusted);
+  const p = r.predicate;
+  if (v.json === true) {
+    io.stdout(
+      JSON.stringify({
+        verified: true,
+        digest: r.envelopeDigest,
+        keyid: r.key.keyid,
+        predicateType: r.predicateType,
+        kind: p.kind ?? null,
+        env: p.env ?? null,
+        subject: r.statement.subject,
+      }) + '\n',
+    );
+  } else
+    io.stdout(
+      `verified ${path}: ${String(p.kind ?? r.predicateType)} env=${String(p.env ?? '-')} ${r.envelopeDigest} key ${r.key.keyid}\n`,
+    );
+  return 0;
+};
+
+const show = (io: CommandIo): number => {
+  const cmd = 'receipt show';
+  const { values: v, positionals } = parseCommandArgs(
+    cmd,
+    io.argv,
+    { pub: { type: 'string', multiple: true }, format: { type: 'string' }, 'max-chars': { type: 'string' } },
+    { min: 1, max: 1, names: 'ENVELOPE' },
+  );
+  const format = str(v, 'format') ?? 'markdown';
+  if (format !== 'markdown' && format !== 'json')
+    throw new ReceiptError('USAGE', `kfm ${cmd}: --format must be markdown or json`);
+  const mc = str(v, 'max-chars');
+  const maxChars = mc === undefined ? DEFAULT_MAX_CHARS : Number(mc);
+  if (!Number.isInteger(maxChars) || maxChars < 200)
+    throw new ReceiptError('USAGE', `kfm ${cmd}: --max-chars must be an integer >= 200`);
+  const trusted = loadTrusted(strs(v, 'pub'), cmd);
+  const path = positionals[0]!;
+  const r = readVerifiedStatement(readInputFile(path, 'envelope'), path, trusted);
+  io.stdout(format === 'json' ? renderJson(r, path, maxChars) : renderMarkdown(r, path, maxChars));
+  return 0;
+};
+
+const VERBS: Record<string, (io: CommandIo) => number> = { plan, apply, drift, verify, show };
+
+/** `kfm receipt plan|apply|drift|verify|show ...` */
+export const receipt: Command = async (io) => {
+  const [verb, ...rest] = io.argv;
+  const fn = verb === undefined ? undefined : VERBS[verb];
+  if (!fn)
+    throw new ReceiptError(
+      'USAGE',
+      `kfm receipt: expected one of ${Object.keys(VERBS).join(', ')}; got ${verb === undefined ? 'nothing' : `"${verb.slice(0, 20)}"`}`,
+    );
+  return fn({ ...io, argv: rest });
+};

@@ -1,0 +1,95 @@
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  mkdirSync,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { ReceiptError } from './errors';
+import { parseJsonNoEcho } from './json';
+
+/**
+ * Read a whole input file, failing with one line that names it.
+ * Empty files are refused: no Terraform output or envelope is ever empty.
+ */
+export function readInputFile(path: string, what = 'input'): Buffer {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ReceiptError('FILE_NOT_FOUND', `${path}: ${what} file not found`);
+    if (code === 'EISDIR') throw new ReceiptError('INPUT_INVALID', `${path}: ${what} is a directory, expected a file`);
+    throw new ReceiptError('IO_ERROR', `${path}: cannot read ${what} (${code ?? 'error'})`);
+  }
+  if (data.length === 0) throw new ReceiptError('FILE_EMPTY', `${path}: ${what} file is empty`);
+  return data;
+}
+
+/**
+ * Parse JSON text, failing with one line naming the file. Never quotes the input: Node's own
+ * message echoes the text around the error, which may hold a secret from a plan.
+ */
+export function parseJsonText(text: string, path: string, what = 'JSON'): unknown {
+  return parseJsonNoEcho(text, path, what);
+}
+
+export function fileExists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Write `data` to `path` only if `path` does not exist, atomically and durably:
+ * temp file in the same directory, fsync, hard-link to the final name (fails if it exists),
+ * unlink the temp, fsync the directory. A partial write is never visible under `path`.
+ * Throws FILE_EXISTS if `path` exists (never overwrites).
+ */
+export function writeFileExclusive(path: string, data: Buffer | string, mode = 0o644): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  if (fileExists(path)) {
+    throw new ReceiptError('FILE_EXISTS', `${path}: already exists; refusing to overwrite (choose a new --out)`);
+  }
+  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+  } catch (e) {
+    unlinkSync(tmp);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new ReceiptError('FILE_EXISTS', `${path}: already exists; refusing to overwrite (choose a new --out)`);
+    }
+    throw new ReceiptError('IO_ERROR', `${path}: cannot publish file (${(e as NodeJS.ErrnoException).code})`);
+  }
+  unlinkSync(tmp);
+  fsyncDir(dir);
+}
+
+/** fsync a directory so a new name in it survives a crash. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

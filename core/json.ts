@@ -1,0 +1,39 @@
+import { ReceiptError, ReceiptErrorCode } from './errors';
+
+/**
+ * JSON.parse that never echoes input in its error. Node's own message quotes the text around the
+ * error ("Unexpected token 'x', "…secret…" is not valid JSON"), which would put plan values on stderr.
+ * The message says only what kind of syntax error it was.
+ */
+export function parseJsonNoEcho(
+  text: string,
+  source: string,
+  what: string,
+  code: ReceiptErrorCode = 'JSON_INVALID',
+): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ReceiptError(
+      code,
+      `${source}: not valid ${what} (${syntaxKind(e)}); was the file truncated or is it the wrong file?`,
+    );
+  }
+}
+
+/** A description of a JSON.parse failure with no input bytes in it. */
+export function syntaxKind(e: unknown): string {
+  const m = String((e as Error)?.message ?? '');
+  if (/Unexpected end|Unterminated/i.test(m)) return 'input ends before the JSON value is complete';
+  if (/after JSON/i.test(m)) return 'extra data after the JSON value';
+  if (/Bad control character|Bad escaped|Bad Unicode/i.test(m)) return 'bad character in a string';
+  return 'syntax error';
+}
+
+/**
+ * Input values are never echoed in messages (any field of malformed input may hold a secret), except
+ * version-like strings ("2.0"), which say what was wrong without being able to carry a secret.
+ */
+export function echoSafe(v: unknown): string {
+  return typeof v === 'string' && /^\d{1,4}(\.\d{1,4}){0,3}$/.test(v) ? `"${v}"` : '(value not shown)';
+}

@@ -1,0 +1,52 @@
+/**
+ * KFM controlled vocabularies (seed 000, "Zone vocabulary"). Tags and labels are checked against
+ * these at synth time (an unknown value fails synth) and again by the policy pack at plan time.
+ */
+
+/** `policy_label`: who may see an artifact and under which obligations. */
+export const POLICY_LABELS = [
+  'public',
+  'public_generalized',
+  'restricted',
+  'restricted_sensitive_location',
+  'internal',
+  'embargoed',
+  'quarantine',
+] as const;
+export type PolicyLabel = (typeof POLICY_LABELS)[number];
+
+/** `zone`: the truth-path zones (`artifact.zone`) plus `audit`, the append-only ledger zone. */
+export const ZONES = ['raw', 'work', 'processed', 'catalog', 'published', 'audit'] as const;
+export type Zone = (typeof ZONES)[number];
+
+/** The tier names, in the only order promotion may follow (plan 21.03 §3). */
+export const TIER_NAMES = ['dev', 'stage', 'prod'] as const;
+export type TierName = (typeof TIER_NAMES)[number];
+
+/** The tiers a receipt, gate, approval or policy check may name: the tier names, defined once. */
+export const ENVS = TIER_NAMES;
+export type Env = TierName;
+
+/** Thrown at synth time for a value outside a controlled vocabulary. One line, names what to use. */
+export class VocabularyError extends Error {
+  constructor(message: string) {
+    super(message.replace(/[\r\n]+/g, ' '));
+    this.name = 'VocabularyError';
+  }
+}
+
+export function assertPolicyLabel(value: string, where: string): PolicyLabel {
+  if (!(POLICY_LABELS as readonly string[]).includes(value)) {
+    throw new VocabularyError(
+      `${where}: policy_label "${value}" is not in the controlled vocabulary (${POLICY_LABELS.join(', ')})`,
+    );
+  }
+  return value as PolicyLabel;
+}
+
+export function assertZone(value: string, where: string): Zone {
+  if (!(ZONES as readonly string[]).includes(value)) {
+    throw new VocabularyError(`${where}: zone "${value}" is not in the controlled vocabulary (${ZONES.join(', ')})`);
+  }
+  return value as Zone;
+}

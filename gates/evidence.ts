@@ -1,0 +1,175 @@
+import { DsseEnvelope, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope } from '../attest/dsse/envelope';
+import { isReceiptError } from '../core/errors';
+import { sha256Tagged } from '../core/digest';
+import { isKnownPredicateType, validatePredicate } from '../attest/schema/validate';
+import { TrustedKey } from '../attest/sign/ed25519';
+import { IN_TOTO_STATEMENT_V1 } from '../attest/predicate-types';
+
+/** One ledger entry as the gates see it. */
+export interface LedgerEntry {
+  readonly seq: number;
+  /** The envelope bytes exactly as appended. */
+  readonly envelopeBytes: Buffer;
+}
+
+/** A statement whose envelope verified under a trusted key. */
+export interface Evidence {
+  readonly seq: number;
+  /** `sha256:<hex>` of the envelope bytes: the digest receipts and approvals refer to. */
+  readonly digest: string;
+  readonly predicateType: string;
+  readonly predicate: Record<string, unknown>;
+  readonly subject: ReadonlyArray<{ name?: string; digest?: Record<string, string> }>;
+  /** keyid of the trusted key that verified it (computed from the key, not read from the envelope). */
+  readonly signer: string;
+}
+
+/** An entry that could not be used as evidence, and why (shown when it would have mattered). */
+export interface Rejected {
+  readonly seq: number;
+  readonly digest: string;
+  readonly reason: string;
+  /** Best-effort, unauthenticated peek at what it claims to be (never trusted). */
+  readonly claims?: { predicateType?: string; env?: unknown; commit?: unknown };
+}
+
+function decodeStatement(env: DsseEnvelope): Record<string, unknown> | undefined {
+  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) return undefined;
+  try {
+    const st = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8'));
+    if (typeof st !== 'object' || st === null || Array.isArray(st)) return undefined;
+    return st as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function claimsOf(st: Record<string, unknown> | undefined): Rejected['claims'] {
+  if (!st) return undefined;
+  const p = (st.predicate ?? {}) as Record<string, unknown>;
+  const repo = (p.repo ?? {}) as Record<string, unknown>;
+  return {
+    predicateType: typeof st.predicateType === 'string' ? st.predicateType : undefined,
+    env: p.env,
+    commit: repo.commit,
+  };
+}
+
+/**
+ * Sort ledger entries into verified evidence and rejected entries. Only a signature by one of
+ * `trusted` makes an entry evidence; DSSE keyids are advisory and never consulted.
+ */
+export function classifyEntries(
+  entries: Iterable<LedgerEntry>,
+  trusted: readonly TrustedKey[],
+): { evidence: Evidence[]; rejected: Rejected[] } {
+  const evidence: Evidence[] = [];
+  const rejected: Rejected[] = [];
+  for (const e of entries) {
+    const digest = sha256Tagged(e.envelopeBytes);
+    const source = `ledger entry ${e.seq}`;
+    let env: DsseEnvelope;
+    try {
+      env = parseEnvelope(e.envelopeBytes.toString('utf8'), source);
+    } catch (err) {
+      rejected.push({ seq: e.seq, digest, reason: isReceiptError(err) ? err.message : 'not a DSSE envelope' });
+      continue;
+    }
+    const st = decodeStatement(env);
+    let signer: TrustedKey;
+    try {
+      signer = verifyEnvelope(env, trusted, source);
+    } catch {
+      rejected.push({ seq: e.seq, digest, reason: 'signed by no trusted key', claims: claimsOf(st) });
+      continue;
+    }
+    if (!st || st._type !== IN_TOTO_STATEMENT_V1 || typeof st.predicateType !== 'string') {
+      rejected.push({ seq: e.seq, digest, reason: 'payload is not an in-toto Statement v1' });
+      continue;
+    }
+    const predicate = st.predicate;
+    if (typeof predicate !== 'object' || predicate === null || Array.isArray(predicate)) {
+      rejected.push({ seq: e.seq, digest, reason: 'statement has no predicate object' });
+      continue;
+    }
+    if (isKnownPredicateType(st.predicateType)) {
+      // A receipt only counts as evidence in the exact shape its schema defines (fail closed).
+      try {
+        validatePredicate(st.predicateType, predicate, source);
+      } catch (err) {
+        const why = isReceiptError(err) ? err.message.replace(`${source}: `, '') : 'invalid';
+        rejected.push({
+          seq: e.seq,
+          digest,
+          reason: `predicate does not match its schema: ${why}`,
+          claims: claimsOf(st),
+        });
+        continue;
+      }
+    }
+    evidence.push({
+      seq: e.seq,
+      digest,
+      predicateType: st.predicateType,
+      predicate: predicate as Record<string, unknown>,
+      subject: Array.isArray(st.subject) ? (st.subject as Evidence['subject']) : [],
+      signer: signer.keyid,
+    });
+  }
+  return { evidence, rejected };
+}
+
+/** Read a nested string field, or undefined. */
+export function str(obj: unknown, ...path: string[]): string | undefined {
+  let cur: unknown = obj;
+  for (const k of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return typeof cur === 'string' ? cur : undefined;
+}
+
+/** Who may sign what: CI keys sign receipts and records; each approver key signs approvals as one named principal. */
+export interface KeyRoles {
+  /** keyids of the `--pub` keys: receipts, validation records, promotion manifests. */
+  readonly receiptSigners: ReadonlySet<string>;
+  /** keyid → principal name of the `--approver NAME=PUB` keys: approvals only. */
+  readonly approvers: ReadonlyMap<string, string>;
+}
+
+/**
+ * Keep only evidence signed in its role: an approval counts only when signed by an approver key
+ * whose name is the approval's principal (so nobody can approve under another's name), and any
+ * other statement only when signed by a receipt key (an approver key cannot forge an apply).
+ */
+export function assignRoles(
+  evidence: readonly Evidence[],
+  roles: KeyRoles,
+  approvalType: string,
+): { evidence: Evidence[]; rejected: Rejected[] } {
+  const kept: Evidence[] = [];
+  const rejected: Rejected[] = [];
+  for (const e of evidence) {
+    const claims = { predicateType: e.predicateType, env: e.predicate.env, commit: str(e.predicate, 'repo', 'commit') };
+    if (e.predicateType === approvalType) {
+      const name = roles.approvers.get(e.signer);
+      const principal = str(e.predicate, 'principal');
+      if (name === undefined) {
+        rejected.push({ seq: e.seq, digest: e.digest, reason: 'approval not signed by an --approver key', claims });
+      } else if (name !== principal) {
+        const reason = `approval names principal "${String(principal)}" but is signed by ${name}'s key`;
+        rejected.push({ seq: e.seq, digest: e.digest, reason, claims });
+      } else kept.push(e);
+    } else if (roles.receiptSigners.has(e.signer)) {
+      kept.push(e);
+    } else {
+      rejected.push({
+        seq: e.seq,
+        digest: e.digest,
+        reason: 'signed by an approver key, which only signs approvals',
+        claims,
+      });
+    }
+  }
+  return { evidence: kept, rejected };
+}

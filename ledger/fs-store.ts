@@ -1,0 +1,152 @@
+/**
+ * The embedded default store: a directory.
+ *
+ *   <dir>/entries/000000000001.json ...   one file per entry, never rewritten
+ *   <dir>/checkpoints/<size 12 digits>.<keyhash 8 hex>.txt   signed checkpoint notes
+ *
+ * Every file is written to a temp file (`.<name>.tmp-<pid>-<random>`), fsynced, published
+ * with link(2) (fails if the name exists) and the directory fsynced, so a partial write is
+ * never visible as an entry. A crash can leave a temp file: `scan` reports it as a leftover.
+ */
+import { opendirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ReceiptError, isReceiptError } from '../core/errors';
+import { writeFileExclusive } from '../core/files';
+import { seqName } from './entry';
+import { BaseStore, ScanItem, StoredCheckpoint } from './store';
+
+const ENTRY_FILE = /^([0-9]{12})\.json$/;
+const CHECKPOINT_FILE = /^[0-9]{12}\.[0-9a-f]{8}\.txt$/;
+const TEMP_FILE = /^\..+\.tmp-[0-9]+-[0-9a-f]+$/;
+
+export class FsStore extends BaseStore {
+  private readonly entriesDir: string;
+  private readonly checkpointsDir: string;
+
+  constructor(private readonly dir: string) {
+    super(dir);
+    this.entriesDir = join(dir, 'entries');
+    this.checkpointsDir = join(dir, 'checkpoints');
+  }
+
+  entryName(seq: number): string {
+    return join(this.entriesDir, `${seqName(seq)}.json`);
+  }
+
+  protected async exists(seq: number): Promise<boolean> {
+    try {
+      statSync(this.entryName(seq));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw ioError(this.entryName(seq), e);
+    }
+  }
+
+  protected async read(seq: number): Promise<Buffer | undefined> {
+    return readOrUndefined(this.entryName(seq));
+  }
+
+  protected async publish(seq: number, bytes: Buffer): Promise<boolean> {
+    try {
+      writeFileExclusive(this.entryName(seq), bytes, 0o444);
+      return true;
+    } catch (e) {
+      if (isReceiptError(e) && e.code === 'FILE_EXISTS') return false;
+      throw e;
+    }
+  }
+
+  async *scan(): AsyncIterable<ScanItem> {
+    this.requireDir();
+    for (const name of listDir(this.dir)) {
+      if (name !== 'entries' && name !== 'checkpoints') yield { kind: 'unknown', name: join(this.dir, name) };
+    }
+    // Pass 1 streams the directory (memory flat): classify names, find the highest seq.
+    let max = 0;
+    for (const name of listDir(this.entriesDir)) {
+      const m = ENTRY_FILE.exec(name);
+      if (m && Number(m[1]) >= 1) max = Math.max(max, Number(m[1]));
+      else if (TEMP_FILE.test(name)) yield { kind: 'leftover', name: join(this.entriesDir, name) };
+      else yield { kind: 'unknown', name: join(this.entriesDir, name) };
+    }
+    for (const name of listDir(this.checkpointsDir)) {
+      if (TEMP_FILE.test(name)) yield { kind: 'leftover', name: join(this.checkpointsDir, name) };
+      else if (!CHECKPOINT_FILE.test(name)) yield { kind: 'unknown', name: join(this.checkpointsDir, name) };
+    }
+    // Pass 2 reads 1..max in order.
+    for (let seq = 1; seq <= max; seq++) {
+      const name = this.entryName(seq);
+      const bytes = readOrUndefined(name);
+      if (bytes === undefined) yield { kind: 'missing', seq, name };
+      else yield { kind: 'entry', seq, name, bytes, extraVersions: [], deleteMarkers: 0 };
+    }
+  }
+
+  async putCheckpoint(size: number, keyHashHex: string, bytes: Buffer): Promise<string> {
+    const name = join(this.checkpointsDir, `${seqName(size)}.${keyHashHex}.txt`);
+    try {
+      writeFileExclusive(name, bytes, 0o444);
+    } catch (e) {
+      if (!(isReceiptError(e) && e.code === 'FILE_EXISTS')) throw e;
+      const existing = readOrUndefined(name);
+      if (existing === undefined || !existing.equals(bytes)) {
+        throw new ReceiptError(
+          'LOG_INTEGRITY',
+          `${name}: a different checkpoint for tree size ${size} is already stored; the log was rewritten — run "kfm audit verify"`,
+        );
+      }
+    }
+    return name;
+  }
+
+  async *checkpoints(): AsyncIterable<StoredCheckpoint> {
+    const names: string[] = [];
+    for (const n of listDir(this.checkpointsDir)) if (CHECKPOINT_FILE.test(n)) names.push(n);
+    names.sort();
+    for (const n of names) {
+      const name = join(this.checkpointsDir, n);
+      const bytes = readOrUndefined(name);
+      if (bytes !== undefined) yield { name, bytes };
+    }
+  }
+
+  private requireDir(): void {
+    try {
+      if (!statSync(this.dir).isDirectory()) throw new Error('not a directory');
+    } catch {
+      throw new ReceiptError('STORE_INVALID', `${this.dir}: no audit store here (directory missing); check --store`);
+    }
+  }
+}
+
+function* listDir(dir: string): Generator<string> {
+  let d;
+  try {
+    d = opendirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw ioError(dir, e);
+  }
+  try {
+    for (let ent = d.readSync(); ent !== null; ent = d.readSync()) yield ent.name;
+  } finally {
+    d.closeSync();
+  }
+}
+
+function readOrUndefined(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    // Something that is not a file where an entry or checkpoint belongs is tampering, not an I/O fault.
+    if (code === 'EISDIR') throw new ReceiptError('LOG_INTEGRITY', `${path}: is a directory where a log file belongs`);
+    throw ioError(path, e);
+  }
+}
+
+function ioError(path: string, e: unknown): ReceiptError {
+  return new ReceiptError('IO_ERROR', `${path}: ${(e as NodeJS.ErrnoException).code ?? 'I/O error'}`);
+}

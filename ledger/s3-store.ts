@@ -1,0 +1,286 @@
+/**
+ * The S3 store: `s3://BUCKET[/PREFIX]`, same layout as the directory store, for a bucket with
+ * Object Lock (COMPLIANCE default retention, hence versioned) as the `audit` stack creates.
+ *
+ * Writes: PutObject with `If-None-Match: *` and `x-amz-checksum-sha256`, and NO per-object
+ * retention headers (the bucket's default retention applies; the appender's IAM policy may
+ * not set retention). Some S3 servers (radosgw in a versioned bucket) accept a second PUT of
+ * the same key as a new version and don't check the checksum, so correctness never depends on
+ * either: "first version wins" — after a PUT the writer lists the key's versions; the oldest
+ * version is the entry; a writer whose version is not the oldest lost the race and appends
+ * again at the next seq. Readers and verify always take the oldest version and check digests.
+ */
+import { createHash } from 'node:crypto';
+import {
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  ListObjectVersionsCommandOutput,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { ReceiptError } from '../core/errors';
+import { seqName } from './entry';
+import { BaseStore, ExtraVersion, ScanItem, StoredCheckpoint } from './store';
+
+const ENTRY_KEY = /^([0-9]{12})\.json$/;
+const CHECKPOINT_KEY = /^[0-9]{12}\.[0-9a-f]{8}\.txt$/;
+
+interface KeyVersions {
+  readonly key: string;
+  /** Newest first, as S3 lists them. */
+  readonly versions: string[];
+  deleteMarkers: number;
+}
+
+export class S3Store extends BaseStore {
+  private constructor(
+    spec: string,
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    /** '' or 'some/prefix/' */
+    private readonly prefix: string,
+    /** Server-side encryption to request on every PUT (KFM_AUDIT_SSE); none when undefined. */
+    private readonly sse?: 'aws:kms' | 'AES256',
+  ) {
+    super(spec);
+  }
+
+  static fromSpec(spec: string, endpoint: string | undefined, env: Readonly<Record<string, string | undefined>>): S3Store {
+    const m = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(spec);
+    if (!m || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(m[1])) {
+      throw new ReceiptError(
+        'STORE_INVALID',
+        `--store "${spec}": expected s3://BUCKET/PREFIX with a valid bucket name`,
+      );
+    }
+    const prefix = m[2].replace(/^\/+|\/+$/g, '');
+    const client = new S3Client({
+      endpoint: endpoint || undefined,
+      region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+      // Static keys from the given environment (the CLI passes process.env); otherwise the
+      // SDK's standard chain (env, profile, SSO, instance metadata) applies.
+      credentials:
+        env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+          ? {
+              accessKeyId: env.AWS_ACCESS_KEY_ID,
+              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+              sessionToken: env.AWS_SESSION_TOKEN,
+            }
+          : undefined,
+    });
+    // The audit stack's receipts bucket denies PUTs that do not ask for SSE-KMS (deploys set
+    // KFM_AUDIT_SSE=aws:kms); local S3 servers without a KMS leave it unset.
+    const sse = env.KFM_AUDIT_SSE || undefined;
+    if (sse !== undefined && sse !== 'aws:kms' && sse !== 'AES256') {
+      throw new ReceiptError('STORE_INVALID', `KFM_AUDIT_SSE "${sse}": expected aws:kms or AES256`);
+    }
+    return new S3Store(spec, client, m[1], prefix === '' ? '' : `${prefix}/`, sse);
+  }
+
+  private key(seq: number): string {
+    return `${this.prefix}entries/${seqName(seq)}.json`;
+  }
+
+  entryName(seq: number): string {
+    return `s3://${this.bucket}/${this.key(seq)}`;
+  }
+
+  private async send<T>(what: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      throw s3Error(`s3://${this.bucket}/${what}`, e);
+    }
+  }
+
+  /** All versions of exactly `key`, newest first. */
+  private async versionsOf(key: string): Promise<KeyVersions> {
+    const out: KeyVersions = { key, versions: [], deleteMarkers: 0 };
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    for (;;) {
+      const page: ListObjectVersionsCommandOutput = await this.send(key, () =>
+        this.client.send(
+          new ListObjectVersionsCommand({
+            Bucket: this.bucket,
+            Prefix: key,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionMarker,
+          }),
+        ),
+      );
+      for (const v of page.Versions ?? []) if (v.Key === key && v.VersionId) out.versions.push(v.VersionId);
+      for (const d of page.DeleteMarkers ?? []) if (d.Key === key) out.deleteMarkers++;
+      if (!page.IsTruncated) return out;
+      keyMarker = page.NextKeyMarker;
+      versionMarker = page.NextVersionIdMarker;
+    }
+  }
+
+  private async getVersion(key: string, versionId: string | undefined): Promise<Buffer> {
+    const r = await this.send(key, () =>
+      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId })),
+    );
+    if (!r.Body) throw new ReceiptError('STORE_UNAVAILABLE', `s3://${this.bucket}/${key}: empty response body`);
+    return Buffer.from(await r.Body.transformToByteArray());
+  }
+
+  protected async exists(seq: number): Promise<boolean> {
+    // Versions, not HeadObject: a delete marker must not make a seq look free.
+    return (await this.versionsOf(this.key(seq))).versions.length > 0;
+  }
+
+  protected async read(seq: number): Promise<Buffer | undefined> {
+    const key = this.key(seq);
+    const v = await this.versionsOf(key);
+    const oldest = v.versions[v.versions.length - 1];
+    return oldest === undefined ? undefined : this.getVersion(key, oldest);
+  }
+
+  /** PUT, then "first version wins". Returns true when our version is the oldest. */
+  private async putFirst(key: string, bytes: Buffer): Promise<boolean> {
+    let versionId: string | undefined;
+    try {
+      const r = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: bytes,
+          IfNoneMatch: '*',
+          ...(this.sse ? { ServerSideEncryption: this.sse } : {}),
+          ChecksumSHA256: createHash('sha256').update(bytes).digest('base64'),
+          ContentType: key.endsWith('.json') ? 'application/json' : 'text/plain; charset=utf-8',
+        }),
+      );
+      versionId = r.VersionId;
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return false; // the conditional write did its job
+      throw s3Error(`s3://${this.bucket}/${key}`, e);
+    }
+    if (versionId === undefined || versionId === 'null') return true; // unversioned: If-None-Match decided
+    // Check twice: a PUT still in flight during the first listing may sort older.
+    for (let i = 0; i < 2; i++) {
+      const v = await this.versionsOf(key);
+      if (v.versions[v.versions.length - 1] !== versionId) return false;
+      if (i === 0) await new Promise((r) => setTimeout(r, 25));
+    }
+    return true;
+  }
+
+  protected async publish(seq: number, bytes: Buffer): Promise<boolean> {
+    return this.putFirst(this.key(seq), bytes);
+  }
+
+  /** Every key under `sub`, grouped with its versions, in key order (streamed page by page). */
+  private async *listGrouped(sub: string): AsyncGenerator<KeyVersions> {
+    const prefix = `${this.prefix}${sub}`;
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    let current: KeyVersions | undefined;
+    for (;;) {
+      const page: ListObjectVersionsCommandOutput = await this.send(prefix, () =>
+        this.client.send(
+          new ListObjectVersionsCommand({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionMarker,
+          }),
+        ),
+      );
+      const items: { key: string; version?: string }[] = [];
+      for (const v of page.Versions ?? []) items.push({ key: v.Key!, version: v.VersionId! });
+      for (const d of page.DeleteMarkers ?? []) items.push({ key: d.Key! });
+      // Stable sort by key keeps each key's versions newest first.
+      items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      for (const it of items) {
+        if (current && current.key !== it.key) {
+          yield current;
+          current = undefined;
+        }
+        current ??= { key: it.key, versions: [], deleteMarkers: 0 };
+        if (it.version !== undefined) current.versions.push(it.version);
+        else current.deleteMarkers++;
+      }
+      if (!page.IsTruncated) break;
+      keyMarker = page.NextKeyMarker;
+      versionMarker = page.NextVersionIdMarker;
+    }
+    if (current) yield current;
+  }
+
+  async *scan(): AsyncIterable<ScanItem> {
+    for await (const g of this.listGrouped('')) {
+      const rel = g.key.slice(this.prefix.length);
+      if (!rel.startsWith('entries/') && !(rel.startsWith('checkpoints/') && CHECKPOINT_KEY.test(rel.slice(12)))) {
+        yield { kind: 'unknown', name: `s3://${this.bucket}/${g.key}` };
+      }
+    }
+    let expected = 1;
+    for await (const g of this.listGrouped('entries/')) {
+      const name = `s3://${this.bucket}/${g.key}`;
+      const m = ENTRY_KEY.exec(g.key.slice(this.prefix.length + 'entries/'.length));
+      if (!m || Number(m[1]) < 1) {
+        yield { kind: 'unknown', name };
+        continue;
+      }
+      const seq = Number(m[1]);
+      for (; expected < seq; expected++) yield { kind: 'missing', seq: expected, name: this.entryName(expected) };
+      expected = seq + 1;
+      const oldest = g.versions[g.versions.length - 1];
+      if (oldest === undefined) {
+        // Only delete markers: the entry object itself is gone.
+        yield { kind: 'missing', seq, name };
+        continue;
+      }
+      const bytes = await this.getVersion(g.key, oldest);
+      const extraVersions: ExtraVersion[] = [];
+      for (const v of g.versions.slice(0, -1))
+        extraVersions.push({ versionId: v, bytes: await this.getVersion(g.key, v) });
+      yield { kind: 'entry', seq, name, bytes, extraVersions, deleteMarkers: g.deleteMarkers };
+    }
+  }
+
+  async putCheckpoint(size: number, keyHashHex: string, bytes: Buffer): Promise<string> {
+    const key = `${this.prefix}checkpoints/${seqName(size)}.${keyHashHex}.txt`;
+    if (!(await this.putFirst(key, bytes))) {
+      const v = await this.versionsOf(key);
+      const existing = await this.getVersion(key, v.versions[v.versions.length - 1]);
+      if (!existing.equals(bytes)) {
+        throw new ReceiptError(
+          'LOG_INTEGRITY',
+          `s3://${this.bucket}/${key}: a different checkpoint for tree size ${size} is already stored; the log was rewritten — run "kfm audit verify"`,
+        );
+      }
+    }
+    return `s3://${this.bucket}/${key}`;
+  }
+
+  async *checkpoints(): AsyncIterable<StoredCheckpoint> {
+    for await (const g of this.listGrouped('checkpoints/')) {
+      const oldest = g.versions[g.versions.length - 1];
+      if (oldest === undefined || !CHECKPOINT_KEY.test(g.key.slice(this.prefix.length + 'checkpoints/'.length)))
+        continue;
+      yield { name: `s3://${this.bucket}/${g.key}`, bytes: await this.getVersion(g.key, oldest) };
+    }
+  }
+}
+
+function s3Error(where: string, e: unknown): ReceiptError {
+  if (e instanceof ReceiptError) return e;
+  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = err.$metadata?.httpStatusCode;
+  const what = `${err.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${(err.message ?? String(e)).split('\n')[0]}`;
+  const hint =
+    status === 403
+      ? 'check the credentials and the appender IAM policy'
+      : err.name === 'NoSuchBucket'
+        ? 'check the bucket name in --store'
+        : 'check --endpoint / AWS_ENDPOINT_URL_S3 and that the server is up';
+  return new ReceiptError('STORE_UNAVAILABLE', `${where}: ${what}; ${hint}`, { cause: e });
+}

@@ -1,0 +1,290 @@
+/**
+ * Offline verification of the whole log, streaming (memory flat in the log's size):
+ *
+ *  1. every object under the store is an entry, a checkpoint or a reported leftover;
+ *  2. sequence numbers are contiguous from 1; each entry decodes, its seq matches its name,
+ *     its envelope digest matches, and its prev is the hash of the entry before it;
+ *  3. every envelope has a signature by a trusted key;
+ *  4. (S3) the oldest version of each key is the entry; a newer version is allowed only when it
+ *     is a lost append race (its envelope appears later in the log); delete markers fail;
+ *  5. every checkpoint (given with --checkpoint, and stored under checkpoints/) is signed by a
+ *     trusted key, for this origin, and the current log is a consistent extension of it
+ *     (RFC 6962 consistency proof from the checkpoint's size to the current size).
+ *
+ * Problems are collected, not thrown, so one run names every bad entry.
+ */
+import { ReceiptError, isReceiptError } from '../core/errors';
+import { parseEnvelope } from '../attest/dsse/envelope';
+import { TrustedKey } from '../attest/sign/ed25519';
+import { parseCheckpoint, SignedCheckpoint, verifyCheckpoint } from './checkpoint';
+import { decodeEntry, entryHash, GENESIS_PREV } from './entry';
+import { consistencyRanges, LeafRange, leafHash, MerkleFrontier, RangeHasher, verifyConsistency } from './merkle';
+import { BatchBuilder, defaultWorkers, SignaturePool } from './sig-pool';
+import { AuditStore } from './store';
+
+export interface CheckpointInput {
+  /** File name, for messages. */
+  readonly source: string;
+  readonly text: string;
+}
+
+export interface VerifyOptions {
+  readonly trusted: readonly TrustedKey[];
+  readonly checkpoints?: readonly CheckpointInput[];
+  readonly origin: string;
+  /** Stop listing problems after this many (the count stays exact). @default 200 */
+  readonly maxProblems?: number;
+  /**
+   * Worker threads for the Ed25519 checks; 0 checks on the calling thread.
+   * @default os.availableParallelism() when the log has ≥ 2,048 entries, else 0
+   */
+  readonly workers?: number;
+}
+
+/** Envelopes per signature batch, and how many batches may be in flight (memory stays bounded). */
+const BATCH = 512;
+const WINDOW_PER_WORKER = 3;
+/** Below this many entries, starting worker threads costs more than it saves. */
+const WORKERS_FROM = 2048;
+
+/** Problems of one batch, in scan order; a number stands for "envelope #i of the batch failed". */
+interface Batch {
+  readonly sigs: BatchBuilder;
+  readonly events: (string | number)[];
+  readonly names: string[];
+  result?: Promise<Uint8Array>;
+}
+
+export interface CheckpointResult {
+  readonly source: string;
+  readonly size: number | null;
+  readonly ok: boolean;
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly store: string;
+  /** Entries found. */
+  readonly size: number;
+  /** base64 RFC 6962 root over the entries found. */
+  readonly root: string;
+  readonly problemCount: number;
+  readonly problems: readonly string[];
+  readonly notes: readonly string[];
+  readonly checkpoints: readonly CheckpointResult[];
+}
+
+interface Pending {
+  readonly seq: number;
+  readonly name: string;
+  readonly versionId: string;
+  resolvedBy?: number;
+}
+
+export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise<VerifyReport> {
+  const max = opts.maxProblems ?? 200;
+  const problems: string[] = [];
+  let problemCount = 0;
+  const notes: string[] = [];
+  const problem = (msg: string): void => {
+    problemCount++;
+    if (problems.length < max) problems.push(msg);
+  };
+  if (opts.trusted.length === 0) throw new ReceiptError('USAGE', 'kfm audit verify: pass at least one --pub');
+
+  // Checkpoints: parse and check signatures first.
+  const cps: { source: string; cp: SignedCheckpoint; result: { ok: boolean } }[] = [];
+  const results: CheckpointResult[] = [];
+  const addCheckpoint = (source: string, text: string): void => {
+    try {
+      const cp = parseCheckpoint(text, source);
+      verifyCheckpoint(cp, opts.trusted, opts.origin, source);
+      const result = { source, size: cp.size, ok: true };
+      results.push(result);
+      cps.push({ source, cp, result });
+    } catch (e) {
+      if (!isReceiptError(e)) throw e;
+      problem(e.message);
+      results.push({ source, size: null, ok: false });
+    }
+  };
+  for (const c of opts.checkpoints ?? []) addCheckpoint(c.source, c.text);
+  for await (const c of store.checkpoints()) addCheckpoint(c.name, c.bytes.toString('utf8'));
+
+  // The tree size the consistency proofs are computed against (entries appended while this
+  // runs are still checked entry by entry, but not covered by the proofs).
+  const n = await store.size();
+  const proofs = cps
+    .filter((c) => c.cp.size > 0 && c.cp.size <= n)
+    .map((c) => ({ c, ranges: consistencyRanges(c.cp.size, n) as LeafRange[] }));
+  const hasher = new RangeHasher(proofs.flatMap((p) => p.ranges));
+  const frontier = new MerkleFrontier();
+  // The root at tree size n: the frontier's root when it holds exactly entries 1..n (with no
+  // gaps up to there, the only case the proofs below use).
+  let rootN: Buffer | undefined = n === 0 ? frontier.root() : undefined;
+
+  let expected = 1;
+  let prev: string | undefined = GENESIS_PREV;
+  let gaps = false;
+  const pendingByDigest = new Map<string, Pending[]>();
+  const pendingAll: Pending[] = [];
+
+  // Signatures are checked in batches (on worker threads for big logs) while the scan goes
+  // on; each batch keeps its problems in scan order, and batches are settled in order, so
+  // the report is the same as checking every entry in turn.
+  const pool = new SignaturePool(opts.trusted, opts.workers ?? (n >= WORKERS_FROM ? defaultWorkers() : 0));
+  const window = Math.max(1, pool.size) * WINDOW_PER_WORKER;
+  const unsigned = `envelope not signed by a trusted key (${opts.trusted.map((k) => k.source).join(', ')})`;
+  const newBatch = (): Batch => ({ sigs: pool.newBatch(), events: [], names: [] });
+  const inflight: Batch[] = [];
+  let batch = newBatch();
+  const say = (msg: string): void => {
+    batch.events.push(msg);
+  };
+  const settle = async (b: Batch): Promise<void> => {
+    const ok = b.result === undefined ? undefined : await b.result;
+    for (const ev of b.events) {
+      if (typeof ev === 'string') problem(ev);
+      else if (ok![ev] !== 1) problem(`${b.names[ev]}: ${unsigned}`);
+    }
+  };
+  const send = async (): Promise<void> => {
+    if (batch.events.length === 0) return;
+    if (batch.sigs.count > 0) batch.result = pool.verify(batch.sigs.finish());
+    inflight.push(batch);
+    batch = newBatch();
+    while (inflight.length > window) await settle(inflight.shift()!);
+  };
+
+  try {
+    for await (const item of store.scan()) {
+      if (item.kind === 'leftover') {
+        notes.push(`${item.name}: leftover of an interrupted append (not an entry; safe to delete)`);
+        continue;
+      }
+      if (item.kind === 'unknown') {
+        say(`${item.name}: unexpected object in the log (not an entry or checkpoint); forged or misplaced`);
+        continue;
+      }
+      if (item.kind === 'missing') {
+        say(`${item.name}: entry ${item.seq} is missing (deleted or never published)`);
+        gaps = true;
+        prev = undefined;
+        expected = item.seq + 1;
+        continue;
+      }
+      const { seq, name, bytes } = item;
+      if (seq !== expected) {
+        say(`${name}: expected entry ${expected} before it (entries missing)`);
+        gaps = true;
+        prev = undefined;
+      }
+      expected = seq + 1;
+      const leaf = leafHash(bytes);
+      frontier.push(leaf);
+      if (!gaps && seq <= n) {
+        hasher.push(leaf);
+        if (seq === n) rootN = frontier.root();
+      }
+      try {
+        const e = decodeEntry(bytes, name);
+        if (e.seq !== seq) {
+          say(`${name}: field "seq" is ${e.seq} but the entry is stored as ${seq} (swapped, moved or forged entry)`);
+        } else if (prev !== undefined && e.prev !== prev) {
+          say(
+            `${name}: field "prev" does not match the hash of entry ${seq - 1} (chain broken: an entry before it was altered, inserted or removed)`,
+          );
+        }
+        try {
+          const env = parseEnvelope(e.envelopeBytes.toString('utf8'), `${name}: envelope`);
+          batch.events.push(batch.sigs.add(env));
+          batch.names.push(name);
+        } catch (err) {
+          if (!isReceiptError(err)) throw err;
+          say(err.message);
+        }
+        for (const p of pendingByDigest.get(e.digest) ?? [])
+          if (p.resolvedBy === undefined && p.seq < seq) p.resolvedBy = seq;
+      } catch (err) {
+        if (!isReceiptError(err)) throw err;
+        say(err.message);
+      }
+      prev = entryHash(bytes);
+      if (item.deleteMarkers > 0) {
+        say(
+          `${name}: ${item.deleteMarkers} delete marker(s) on the entry (attempted delete; the oldest version still counts)`,
+        );
+      }
+      for (const v of item.extraVersions) {
+        let digest: string | undefined;
+        try {
+          const x = decodeEntry(v.bytes, `${name} version ${v.versionId}`);
+          if (x.seq === seq) digest = x.digest;
+        } catch {
+          digest = undefined;
+        }
+        if (digest === undefined) {
+          say(`${name}: newer version ${v.versionId} is not an entry for seq ${seq} (attempted overwrite)`);
+          continue;
+        }
+        const p: Pending = { seq, name, versionId: v.versionId };
+        pendingAll.push(p);
+        pendingByDigest.set(digest, [...(pendingByDigest.get(digest) ?? []), p]);
+      }
+      if (batch.sigs.count >= BATCH || batch.events.length >= 4 * BATCH) await send();
+    }
+    await send();
+    while (inflight.length > 0) await settle(inflight.shift()!);
+  } finally {
+    await pool.close();
+  }
+  for (const p of pendingAll) {
+    if (p.resolvedBy === undefined) {
+      problem(
+        `${p.name}: newer version ${p.versionId} is not a lost append race (its envelope is not in the log later; attempted overwrite, or an appender died mid-retry: re-append that envelope)`,
+      );
+    } else {
+      notes.push(
+        `${p.name}: newer version ${p.versionId} is a lost append race (appended again as entry ${p.resolvedBy})`,
+      );
+    }
+  }
+
+  // Checkpoints against the log.
+  const found = frontier.size;
+  if (!gaps && rootN !== undefined) {
+    const hashes = hasher.hashes();
+    let off = 0;
+    for (const p of proofs) {
+      const proof = hashes.slice(off, off + p.ranges.length);
+      off += p.ranges.length;
+      if (!verifyConsistency(p.c.cp.size, n, p.c.cp.root, rootN, proof)) {
+        p.c.result.ok = false;
+        problem(
+          `${p.c.source}: the log is not a consistent extension of this checkpoint (tree size ${p.c.cp.size}): entries at or below ${store.entryName(p.c.cp.size)} were rewritten`,
+        );
+      }
+    }
+  } else if (proofs.length > 0) {
+    for (const p of proofs) p.c.result.ok = false;
+    problem(`checkpoints not provable: the log has gaps (see above); ${proofs.map((p) => p.c.source).join(', ')}`);
+  }
+  for (const c of cps) {
+    if (c.cp.size > n) {
+      c.result.ok = false;
+      problem(
+        `${c.source}: checkpoint covers ${c.cp.size} entries but the log has ${n}: ${store.entryName(n + 1)} to ${store.entryName(c.cp.size)} are missing (truncated tail)`,
+      );
+    }
+  }
+  return {
+    ok: problemCount === 0,
+    store: store.spec,
+    size: found,
+    root: frontier.root().toString('base64'),
+    problemCount,
+    problems,
+    notes,
+    checkpoints: results,
+  };
+}

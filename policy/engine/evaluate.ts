@@ -1,0 +1,158 @@
+import { canonicalJson } from '../../core/canonical-json';
+import { Outcome, PolicyEnv, PolicyRule, RuleContext, Severity } from './rule';
+import { Suppression, SuppressionFile, addressMatches, isExpired } from './suppressions';
+import { PolicyInput, ResourceView } from './view';
+
+export interface Finding {
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly address: string;
+  /** Names attributes and addresses only; never quotes a configured value that could be secret. */
+  readonly message: string;
+  readonly remediation: string;
+}
+
+export interface SuppressedFinding extends Finding {
+  readonly suppression: Suppression;
+}
+
+export interface PolicyResult {
+  readonly bundle: { readonly digest: string; readonly rules: number };
+  /** Number of (rule, resource) judgements made; 0 fails the check. */
+  readonly evaluated: number;
+  readonly findings: readonly Finding[];
+  readonly suppressed: readonly SuppressedFinding[];
+  readonly verdict: 'pass' | 'fail';
+}
+
+export interface EvaluateOptions {
+  readonly rules: readonly PolicyRule[];
+  readonly suppressions: SuppressionFile;
+  readonly bundle: { readonly digest: string; readonly rules: number };
+  /** The only clock the policy reads: decides whether a suppression has expired. */
+  readonly now: Date;
+  readonly env?: PolicyEnv;
+}
+
+/** Findings about the check itself (fail-closed guards), not about a resource. */
+export const META_RULES = {
+  noResources: 'kfm-policy-no-resources',
+  nothingEvaluated: 'kfm-policy-nothing-evaluated',
+  suppressionExpired: 'kfm-policy-suppression-expired',
+  ruleFailed: 'kfm-policy-rule-failed',
+} as const;
+
+function makeContext(input: PolicyInput, env?: PolicyEnv): RuleContext {
+  const byAddress = new Map<string, ResourceView>();
+  for (const r of input.resources) {
+    byAddress.set(r.address, r);
+    if (!byAddress.has(r.configAddress)) byAddress.set(r.configAddress, r);
+  }
+  const keyValues = (r: ResourceView): string[] =>
+    ['id', 'bucket']
+      .map((k) => r.leaves(k)[0])
+      .filter((l): l is { unknown: false; value: unknown } => !!l && !l.unknown && typeof l.value === 'string')
+      .map((l) => l.value as string);
+  return {
+    input,
+    env,
+    ofType: (...types) => input.resources.filter((r) => r.mode === 'managed' && types.includes(r.type)),
+    byAddress: (a) => byAddress.get(a),
+    linked: (target, type, attr = 'bucket') => {
+      const names = keyValues(target);
+      return input.resources.filter((c) => {
+        if (c.mode !== 'managed' || c.type !== type) return false;
+        if (c.references(attr).includes(target.configAddress)) return true;
+        const v = c.leaves(attr)[0];
+        return !!v && !v.unknown && typeof v.value === 'string' && names.includes(v.value);
+      });
+    },
+  };
+}
+
+function sortFindings<T extends Finding>(fs: T[]): T[] {
+  const key = (f: Finding): string => canonicalJson([f.rule, f.address, f.message]);
+  const seen = new Set<string>();
+  return fs
+    .filter((f) => (seen.has(key(f)) ? false : (seen.add(key(f)), true)))
+    .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** Judge one view with a pack. Pure: no files, env or wall clock (`now` is passed in). */
+export function evaluatePolicy(input: PolicyInput, opts: EvaluateOptions): PolicyResult {
+  const ctx = makeContext(input, opts.env);
+  const raw: Finding[] = [];
+  let evaluated = 0;
+  for (const rule of opts.rules) {
+    let outcomes: Outcome[];
+    try {
+      outcomes = rule.evaluate(ctx);
+    } catch (e) {
+      raw.push({
+        rule: META_RULES.ruleFailed,
+        severity: 'error',
+        address: '(configuration)',
+        message: `rule ${rule.id} failed to evaluate (${(e as Error)?.name ?? 'error'}); nothing it checks can be trusted`,
+        remediation: 'Fix the rule or report the input that breaks it; the check fails closed until then.',
+      });
+      continue;
+    }
+    evaluated += outcomes.length;
+    for (const o of outcomes) {
+      if (!o.compliant) {
+        raw.push({
+          rule: rule.id,
+          severity: rule.severity,
+          address: o.address,
+          message: o.message,
+          remediation: rule.remediation,
+        });
+      }
+    }
+  }
+  if (input.resources.length === 0) {
+    raw.push({
+      rule: META_RULES.noResources,
+      severity: 'error',
+      address: '(configuration)',
+      message: `${input.origin} declares no resources; an empty configuration is never a pass`,
+      remediation: 'Check that the right stack or plan file was given.',
+    });
+  }
+  if (evaluated === 0) {
+    raw.push({
+      rule: META_RULES.nothingEvaluated,
+      severity: 'error',
+      address: '(configuration)',
+      message: 'no rule applied to any resource; a check that judged nothing is never a pass',
+      remediation: 'Check that the input holds the resources the pack governs and that the pack is not empty.',
+    });
+  }
+  const findings: Finding[] = [];
+  const suppressed: SuppressedFinding[] = [];
+  const live = opts.suppressions.suppressions.filter((s) => !isExpired(s, opts.now));
+  for (const s of opts.suppressions.suppressions) {
+    if (isExpired(s, opts.now)) {
+      findings.push({
+        rule: META_RULES.suppressionExpired,
+        severity: 'error',
+        address: s.address,
+        message: `suppression of ${s.rule} owned by ${s.owner} expired on ${s.expires}`,
+        remediation: 'Fix the finding, or renew the suppression with a new expiry and a reason, reviewed in a PR.',
+      });
+    }
+  }
+  for (const f of raw) {
+    const s = live.find((x) => x.rule === f.rule && addressMatches(x.address, f.address));
+    if (s) suppressed.push({ ...f, suppression: s });
+    else findings.push(f);
+  }
+  const sorted = sortFindings(findings);
+  return {
+    bundle: opts.bundle,
+    evaluated,
+    findings: sorted,
+    suppressed: sortFindings(suppressed),
+    verdict: sorted.some((f) => f.severity === 'error') ? 'fail' : 'pass',
+  };
+}

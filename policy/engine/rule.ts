@@ -1,0 +1,110 @@
+import { Env } from '../../core/vocabulary';
+import { basename } from 'node:path';
+import { Leaf, PolicyInput, ResourceView } from './view';
+
+/** Error findings fail the check; warnings are reported and never fail it. */
+export type Severity = 'error' | 'warning';
+/** The tiers rules may distinguish (prod-only rules are not applicable without an env). */
+export type PolicyEnv = Env;
+
+/** One judgement of one resource (or of the whole configuration) by one rule. */
+export type Outcome =
+  | { readonly address: string; readonly compliant: true }
+  | { readonly address: string; readonly compliant: false; readonly message: string };
+
+export interface RuleContext {
+  readonly input: PolicyInput;
+  /** Undefined when no --env was given: env-specific rules are then not applicable. */
+  readonly env?: PolicyEnv;
+  /** Managed resources of one type, in address order. */
+  ofType(...types: string[]): ResourceView[];
+  /**
+   * Resources of `type` whose `attr` links to `target`: by reference (`${aws_s3_bucket.x.id}`
+   * in synth, `references` in plan) or by equal known value (a literal bucket name).
+   */
+  linked(target: ResourceView, type: string, attr?: string): ResourceView[];
+  byAddress(address: string): ResourceView | undefined;
+}
+
+/** A policy rule: metadata plus a pure function of the view. The id is its file name. */
+export interface PolicyRule {
+  readonly id: string;
+  readonly severity: Severity;
+  /** One line: the compliant state. */
+  readonly description: string;
+  /** One line: what to change to comply. */
+  readonly remediation: string;
+  evaluate(ctx: RuleContext): Outcome[];
+}
+
+/** cdk-nag style: the id comes from the defining file's name (works from .ts and compiled .js). */
+export function defineRule(file: string, spec: Omit<PolicyRule, 'id'>): PolicyRule {
+  return { id: basename(file).replace(/\.(ts|js)$/, ''), ...spec };
+}
+
+/** The address used for findings about the configuration as a whole. */
+export const WHOLE_CONFIGURATION = '(configuration)';
+
+export type Scalar = { kind: 'absent' } | { kind: 'unknown' } | { kind: 'value'; value: unknown };
+
+/** The single value at a path: absent, unknown (at plan time / an unresolved expression), or known. */
+/**
+ * Leaves at a path, where an attribute absent from configuration counts as absent even when
+ * the plan marks its (provider-computed) value unknown: both views then judge the provider
+ * default the same way, and rules pass `absentMeans` explicitly.
+ */
+export function configuredLeaves(r: ResourceView, path: string): Leaf[] {
+  const leaves = r.leaves(path);
+  if (!r.isConfigured(path.split('.')[0]) && leaves.some((l) => l.unknown)) return [];
+  return leaves;
+}
+
+export function scalar(r: ResourceView, path: string): Scalar {
+  const leaves = configuredLeaves(r, path);
+  if (leaves.length === 0) return { kind: 'absent' };
+  if (leaves.some((l) => l.unknown)) return { kind: 'unknown' };
+  return { kind: 'value', value: (leaves[0] as { value: unknown }).value };
+}
+
+/** Known values of all leaves at a path, or 'unknown' if any of them is unknown. */
+export function knownValues(r: ResourceView, path: string): unknown[] | 'unknown' {
+  const leaves = configuredLeaves(r, path);
+  if (leaves.some((l) => l.unknown)) return 'unknown';
+  return leaves.map((l) => (l as { value: unknown }).value);
+}
+
+/** `true`/"true" → true, `false`/"false" → false (launch templates use strings). */
+export function asBool(v: unknown): boolean | undefined {
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  return undefined;
+}
+
+export const ok = (address: string): Outcome => ({ address, compliant: true });
+export const bad = (address: string, message: string): Outcome => ({ address, compliant: false, message });
+
+/**
+ * Judge a boolean attribute that must equal `required`. `absentMeans` is the provider default.
+ * An unknown value is non-compliant: the rule cannot decide, so it fails closed.
+ */
+export function requireBool(
+  r: ResourceView,
+  path: string,
+  required: boolean,
+  absentMeans: boolean,
+  what: string,
+): Outcome {
+  const s = scalar(r, path);
+  if (s.kind === 'unknown') return bad(r.address, `${path} is unknown at this stage, so ${what} cannot be verified`);
+  const v = s.kind === 'absent' ? absentMeans : asBool(s.value);
+  if (v === required) return ok(r.address);
+  return bad(
+    r.address,
+    `${path} is ${s.kind === 'absent' ? `not set (defaults to ${absentMeans})` : String(v)}; ${what} requires ${required}`,
+  );
+}
+
+/** A tag as a leaf, or undefined when absent. A wholly unknown tag map makes every tag unknown. */
+export function tag(r: ResourceView, key: string): Leaf | undefined {
+  return r.tags[key] ?? (r.tags['*'] ? { unknown: true } : undefined);
+}

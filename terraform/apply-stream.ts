@@ -1,0 +1,253 @@
+import { ReceiptError } from '../core/errors';
+import { syntaxKind } from '../core/json';
+
+/**
+ * The facts a receipt takes from a `terraform apply -json` stream. Messages (`@message`),
+ * diagnostic details and provisioner output are never kept: they can carry secrets in clear.
+ */
+export interface ApplyStreamFacts {
+  readonly terraformVersion: string | null;
+  readonly uiVersion: string | null;
+  readonly lines: number;
+  readonly firstTimestamp: string | null;
+  readonly lastTimestamp: string | null;
+  /** Count per message type, known types only. */
+  readonly types: Record<string, number>;
+  /** Count per unrecognised type (never fatal). */
+  readonly unknownTypes: Record<string, number>;
+  /** apply_complete per address, as UI actions (create, update, delete, …), in stream order. */
+  readonly completed: Map<string, string[]>;
+  /** Addresses with an apply_errored hook. */
+  readonly erroredAddresses: Set<string>;
+  readonly started: Set<string>;
+  readonly diagnostics: { error: number; warning: number };
+  /** Addresses named by error diagnostics. */
+  readonly diagnosticAddresses: Set<string>;
+  /** The stream's own change_summary, or null when absent. */
+  readonly changeSummary: {
+    add: number;
+    change: number;
+    remove: number;
+    import: number | null;
+    operation: string | null;
+  } | null;
+  /** outputs message: name -> {sensitive, value?} (value only used to commit, never stored). */
+  readonly outputs: Record<string, { sensitive: boolean; value?: unknown; hasValue: boolean }> | null;
+}
+
+const KNOWN_TYPES = new Set([
+  'version',
+  'log',
+  'diagnostic',
+  'resource_drift',
+  'planned_change',
+  'planned_action_invocation',
+  'change_summary',
+  'outputs',
+  'apply_start',
+  'apply_progress',
+  'apply_complete',
+  'apply_errored',
+  'provision_start',
+  'provision_progress',
+  'provision_complete',
+  'provision_errored',
+  'refresh_start',
+  'refresh_complete',
+  'ephemeral_op_start',
+  'ephemeral_op_progress',
+  'ephemeral_op_complete',
+  'ephemeral_op_errored',
+  'action_start',
+  'action_progress',
+  'action_complete',
+  'action_errored',
+  'init_output',
+]);
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function hookAddr(o: Record<string, unknown>): string | null {
+  const h = o.hook;
+  if (!isObj(h) || !isObj(h.resource)) return null;
+  return typeof h.resource.addr === 'string' ? h.resource.addr : null;
+}
+
+function count(m: Record<string, number>, k: string): void {
+  m[k] = (m[k] ?? 0) + 1;
+}
+
+/**
+ * Parse an apply stream: one JSON object per line; blank lines and a missing final newline are
+ * fine; anything else fails naming the line. A plan JSON, a JSON array or a plan -json stream is
+ * refused with a message saying what it is.
+ */
+export function parseApplyStream(data: Buffer | string, source: string): ApplyStreamFacts {
+  const text = typeof data === 'string' ? data : data.toString('utf8');
+  if (/^\s*$/.test(text)) throw new ReceiptError('FILE_EMPTY', `${source}: apply stream is empty`);
+  const facts = {
+    terraformVersion: null as string | null,
+    uiVersion: null as string | null,
+    lines: 0,
+    firstTimestamp: null as string | null,
+    lastTimestamp: null as string | null,
+    types: {} as Record<string, number>,
+    unknownTypes: {} as Record<string, number>,
+    completed: new Map<string, string[]>(),
+    erroredAddresses: new Set<string>(),
+    started: new Set<string>(),
+    diagnostics: { error: 0, warning: 0 },
+    diagnosticAddresses: new Set<string>(),
+    changeSummary: null as ApplyStreamFacts['changeSummary'],
+    outputs: null as ApplyStreamFacts['outputs'],
+  };
+  const lines = text.split('\n');
+  let planSummaryLine: number | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    const at = `${source}: line ${i + 1}`;
+    let o: unknown;
+    try {
+      o = JSON.parse(line);
+    } catch (e) {
+      if (i === 0 && (line === '{' || line === '[')) {
+        throw new ReceiptError(
+          'APPLY_STREAM_INVALID',
+          `${at}: a pretty-printed JSON document, not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`,
+        );
+      }
+      throw new ReceiptError(
+        'APPLY_STREAM_INVALID',
+        `${at}: not a JSON object (${syntaxKind(e)}); expected one JSON message per line from "terraform apply -json"`,
+      );
+    }
+    if (Array.isArray(o))
+      throw new ReceiptError(
+        'APPLY_STREAM_INVALID',
+        `${at}: a JSON array, not a stream message; expected one JSON object per line`,
+      );
+    if (!isObj(o))
+      throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: not a JSON object; expected one JSON message per line`);
+    if (typeof o.type !== 'string') {
+      if ('format_version' in o) {
+        throw new ReceiptError(
+          'APPLY_STREAM_INVALID',
+          `${at}: type missing; this is a plan or state JSON (terraform show -json), not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`,
+        );
+      }
+      throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: type missing or not a string`);
+    }
+    facts.lines++;
+    const ts = o['@timestamp'];
+    if (typeof ts === 'string') {
+      facts.firstTimestamp ??= ts;
+      facts.lastTimestamp = ts;
+    }
+    const type = o.type;
+    if (!KNOWN_TYPES.has(type)) {
+      count(facts.unknownTypes, type.length <= 64 && /^[a-z0-9_]+$/.test(type) ? type : '(unnamed)');
+      continue;
+    }
+    count(facts.types, type);
+    switch (type) {
+      case 'version': {
+        const ui = o.ui;
+        if (typeof ui !== 'string' || !/^\d+(\.\d+)*$/.test(ui))
+          throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: version.ui missing or not a version string`);
+        const major = Number(ui.split('.')[0]);
+        if (major !== 0 && major !== 1)
+          throw new ReceiptError(
+            'APPLY_STREAM_INVALID',
+            `${at}: version.ui "${ui}" unsupported; expected UI schema major 0 or 1`,
+          );
+        facts.uiVersion = ui;
+        facts.terraformVersion = typeof o.terraform === 'string' ? o.terraform.slice(0, 64) : null;
+        break;
+      }
+      case 'apply_start':
+      case 'apply_complete':
+      case 'apply_errored': {
+        const addr = hookAddr(o);
+        if (addr === null) throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: ${type}.hook.resource.addr missing`);
+        const action = isObj(o.hook) && typeof o.hook.action === 'string' ? o.hook.action : 'unknown';
+        if (type === 'apply_start') facts.started.add(addr);
+        else if (type === 'apply_errored') facts.erroredAddresses.add(addr);
+        else {
+          const l = facts.completed.get(addr) ?? [];
+          l.push(action);
+          facts.completed.set(addr, l);
+        }
+        break;
+      }
+      case 'diagnostic': {
+        const d = o.diagnostic;
+        const sev = isObj(d) ? d.severity : undefined;
+        if (sev === 'error') {
+          facts.diagnostics.error++;
+          if (isObj(d) && typeof d.address === 'string') facts.diagnosticAddresses.add(d.address);
+        } else if (sev === 'warning') facts.diagnostics.warning++;
+        break;
+      }
+      case 'change_summary': {
+        const c = o.changes;
+        if (!isObj(c)) throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: change_summary.changes missing`);
+        for (const k of ['add', 'change', 'remove'] as const) {
+          if (!Number.isInteger(c[k]))
+            throw new ReceiptError(
+              'APPLY_STREAM_INVALID',
+              `${at}: change_summary.changes.${k} missing or not an integer`,
+            );
+        }
+        const operation = typeof c.operation === 'string' ? c.operation : null;
+        if (operation === 'plan') {
+          // `apply -json` without a saved plan prints the plan's summary first; only a stream with
+          // nothing but plan summaries and no apply hooks is a plan stream (checked at the end).
+          planSummaryLine ??= i + 1;
+          break;
+        }
+        facts.changeSummary = {
+          add: c.add as number,
+          change: c.change as number,
+          remove: c.remove as number,
+          import: Number.isInteger(c.import) ? (c.import as number) : null,
+          operation,
+        };
+        break;
+      }
+      case 'outputs': {
+        const outs = o.outputs;
+        if (isObj(outs)) {
+          const m: NonNullable<ApplyStreamFacts['outputs']> = {};
+          for (const [name, v] of Object.entries(outs)) {
+            if (!isObj(v)) continue;
+            m[name] = { sensitive: v.sensitive === true, hasValue: 'value' in v, value: v.value };
+          }
+          facts.outputs = m;
+        }
+        break;
+      }
+      case 'planned_change': {
+        // Present in apply streams of unsaved plans; nothing to record.
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  const hooks = (facts.types.apply_start ?? 0) + (facts.types.apply_complete ?? 0) + (facts.types.apply_errored ?? 0);
+  if (planSummaryLine !== undefined && facts.changeSummary === null && hooks === 0) {
+    throw new ReceiptError(
+      'APPLY_STREAM_INVALID',
+      `${source}: line ${planSummaryLine}: change_summary.changes.operation is "plan" and there is no apply: this is a plan -json stream, not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`,
+    );
+  }
+  if (facts.lines === 0)
+    throw new ReceiptError(
+      'APPLY_STREAM_INVALID',
+      `${source}: no messages; expected the stdout of "terraform apply -json PLANFILE"`,
+    );
+  return facts;
+}
