@@ -6,17 +6,22 @@ import { join } from 'node:path';
 export const REPO_ROOT = join(__dirname, '..', '..');
 export const FIXTURES = join(REPO_ROOT, '__tests__', 'fixtures', 'policy');
 /**
- * A fake AWS access key id, assembled at run time so no credential-shaped string is committed
- * (secret scanners would rightly flag one). Fixtures hold the placeholder __KFM_PLANTED_AWS_KEY__.
+ * Fake credentials, filled in at run time so no credential-shaped string is committed
+ * (the secrets scan, scripts/secrets-scan.sh, rightly flags one). Fixtures hold the placeholders.
  */
 const PLANTED_AWS_KEY = ['AKIA', 'KFMPLANTED00001Q'].join('');
-export const PLANTED = [PLANTED_AWS_KEY, 'kfm-planted-secret-Zq9x', 'kfm-planted-dbpass-Zq9x'];
+const PLACEHOLDERS: ReadonlyArray<readonly [string, string]> = [
+  ['__KFM_PLANTED_AWS_KEY__', PLANTED_AWS_KEY],
+  ['__KFM_PLANTED_SECRET_KEY__', 'kfm-planted-secret-Zq9x'],
+  ['__KFM_PLANTED_DB_PASSWORD__', 'kfm-planted-dbpass-Zq9x'],
+];
+export const PLANTED = PLACEHOLDERS.map(([, value]) => value);
 
-/** A fixture's main.tf.json with the planted credential filled in. */
+/** A fixture's main.tf.json with the planted credentials filled in. */
 export function fixtureText(name: string): string {
-  return readFileSync(join(FIXTURES, name, 'main.tf.json'), 'utf8')
-    .split('__KFM_PLANTED_AWS_KEY__')
-    .join(PLANTED_AWS_KEY);
+  let text = readFileSync(join(FIXTURES, name, 'main.tf.json'), 'utf8');
+  for (const [placeholder, value] of PLACEHOLDERS) text = text.split(placeholder).join(value);
+  return text;
 }
 
 /** The filled-in fixture written to a temp dir (what --synth and the views read). */
