@@ -210,6 +210,15 @@ describe('pr.yml', () => {
       expect(loop).toContain(stack);
   });
 
+  test('scans the change for secrets: every file the pull request adds or changes, against its base', () => {
+    const secrets = job('pr.yml', 'secrets');
+    expect(runText(secrets)).toMatch(/scripts\/secrets-scan\.sh --since "\$BASE_SHA"/);
+    const scanStep = secrets.steps.find((s) => /secrets-scan\.sh/.test(s.run ?? ''));
+    expect((scanStep?.env as Record<string, string>).BASE_SHA).toBe('${{ github.event.pull_request.base.sha }}');
+    const checkout = secrets.steps.find((s) => s.uses?.startsWith('actions/checkout@'));
+    expect(String((checkout?.with as Record<string, unknown>)['fetch-depth'])).toBe('0'); // the base is in history
+  });
+
   test('plans every tier with its own plan-only OIDC role and makes a plan receipt', () => {
     const plan = job('pr.yml', 'plan');
     const matrix = (plan.strategy as { matrix: { include: Array<{ env: string; plan_role: string }> } }).matrix;
@@ -245,6 +254,8 @@ describe('pr.yml', () => {
     expect(gate.if).toBe('always()');
     const others = parsed['pr.yml'].jobs.map((j) => j.id).filter((id) => id !== 'gate-summary');
     expect([...gate.needs].sort()).toEqual(others.sort());
+    // The README's minimum gates: formatting and lint, secrets scan, types, tests, synth/validate, plan diff.
+    expect([...gate.needs].sort()).toEqual(['comment', 'format', 'plan', 'secrets', 'synth', 'test', 'typecheck']);
     const refuse = gate.steps[0].if ?? '';
     for (const bad of ['failure', 'cancelled', 'skipped'])
       expect(refuse).toContain(`contains(needs.*.result, '${bad}')`);
