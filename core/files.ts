@@ -40,6 +40,22 @@ export function parseJsonText(text: string, path: string, what = 'JSON'): unknow
   return parseJsonNoEcho(text, path, what);
 }
 
+/**
+ * The one error for a path that already exists (FILE_EXISTS, exit 2): nothing is ever overwritten.
+ * `what` names the thing refused ("a key"); `hint` says how to choose another path.
+ */
+export function existsError(path: string, hint = 'choose a new --out', what?: string): ReceiptError {
+  return new ReceiptError(
+    'FILE_EXISTS',
+    `${path}: already exists; refusing to overwrite${what ? ` ${what}` : ''} (${hint})`,
+  );
+}
+
+/** Refuse an existing `path` before doing any work (writeFileExclusive re-checks atomically). */
+export function refuseExisting(path: string, hint?: string, what?: string): void {
+  if (fileExists(path)) throw existsError(path, hint, what);
+}
+
 export function fileExists(path: string): boolean {
   try {
     statSync(path);
@@ -58,9 +74,7 @@ export function fileExists(path: string): boolean {
 export function writeFileExclusive(path: string, data: Buffer | string, mode = 0o644): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
-  if (fileExists(path)) {
-    throw new ReceiptError('FILE_EXISTS', `${path}: already exists; refusing to overwrite (choose a new --out)`);
-  }
+  refuseExisting(path);
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   const fd = openSync(tmp, 'wx', mode);
   try {
@@ -75,9 +89,7 @@ export function writeFileExclusive(path: string, data: Buffer | string, mode = 0
     linkSync(tmp, path);
   } catch (e) {
     unlinkSync(tmp);
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new ReceiptError('FILE_EXISTS', `${path}: already exists; refusing to overwrite (choose a new --out)`);
-    }
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(path);
     throw new ReceiptError('IO_ERROR', `${path}: cannot publish file (${(e as NodeJS.ErrnoException).code})`);
   }
   unlinkSync(tmp);

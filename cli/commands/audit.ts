@@ -4,7 +4,7 @@
  */
 import { ReceiptError } from '../../core/errors';
 import { parseEnvelope } from '../../attest/dsse/envelope';
-import { readInputFile, fileExists, writeFileExclusive } from '../../core/files';
+import { readInputFile, refuseExisting, writeFileExclusive } from '../../core/files';
 import { sha256Tagged } from '../../core/digest';
 import { parseSigningKey, parseTrustedKey, TrustedKey } from '../../attest/sign/ed25519';
 import { DEFAULT_ORIGIN, noteKeyHash, parseCheckpoint, signCheckpoint, verifyCheckpoint } from '../../ledger/checkpoint';
@@ -131,8 +131,7 @@ async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<numbe
   const keyPath = requireOpt('audit checkpoint', values, 'key');
   const out = requireOpt('audit checkpoint', values, 'out');
   const key = parseSigningKey(readInputFile(keyPath, 'signing key'), keyPath);
-  if (fileExists(out))
-    throw new ReceiptError('FILE_EXISTS', `${out}: already exists; refusing to overwrite (choose a new --out)`);
+  refuseExisting(out);
   const store = storeFrom('audit checkpoint', values, io);
   const origin = originFrom(values);
   const frontier = new MerkleFrontier();

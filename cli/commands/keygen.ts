@@ -1,7 +1,6 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ReceiptError } from '../../core/errors';
-import { fileExists, writeFileExclusive } from '../../core/files';
+import { refuseExisting, writeFileExclusive } from '../../core/files';
 import { generateKeyPairPem, keyIdOf, parseTrustedKey } from '../../attest/sign/ed25519';
 import { parseCommandArgs, requireOpt } from '../lib/args';
 import { Command } from '../lib/types';
@@ -17,13 +16,7 @@ export const keygen: Command = async (io) => {
   const dir = requireOpt('keygen', values, 'out-dir');
   const keyPath = join(dir, 'kfm-signing.key');
   const pubPath = join(dir, 'kfm-signing.pub');
-  for (const p of [keyPath, pubPath]) {
-    if (fileExists(p))
-      throw new ReceiptError(
-        'FILE_EXISTS',
-        `${p}: already exists; refusing to overwrite a key (use another --out-dir)`,
-      );
-  }
+  for (const p of [keyPath, pubPath]) refuseExisting(p, 'use another --out-dir', 'a key');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const { privatePem, publicPem } = generateKeyPairPem();
   writeFileExclusive(keyPath, privatePem, 0o600);

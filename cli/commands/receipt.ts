@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { ReceiptError } from '../../core/errors';
 import { sha256Tagged } from '../../core/digest';
-import { fileExists, readInputFile, writeFileExclusive } from '../../core/files';
+import { readInputFile, refuseExisting, writeFileExclusive } from '../../core/files';
 import { parseApplyStream } from '../../terraform/apply-stream';
 import { buildApplyStatement } from '../../receipts/apply/build-apply-receipt';
 import { buildDriftStatement } from '../../receipts/drift/build-drift-receipt';
@@ -61,12 +61,6 @@ function context(cmd: string, v: Values, io: CommandIo, signing: SigningKey): Re
   };
 }
 
-/** Refuse an existing --out before doing any work (writeFileExclusive re-checks atomically). */
-function checkOut(out: string): void {
-  if (fileExists(out))
-    throw new ReceiptError('FILE_EXISTS', `${out}: already exists; refusing to overwrite (choose a new --out)`);
-}
-
 function emit(
   io: CommandIo,
   v: Values,
@@ -94,7 +88,7 @@ const plan = (io: CommandIo): number => {
   const planPath = positionals[0]!;
   const env = parseEnv(cmd, requireOpt(cmd, v, 'env'));
   const out = requireOpt(cmd, v, 'out');
-  checkOut(out);
+  refuseExisting(out);
   const signing = loadSigningKey(requireOpt(cmd, v, 'key'));
   const ctx = context(cmd, v, io, signing);
   const planBytes = readInputFile(planPath, 'plan JSON');
@@ -149,7 +143,7 @@ const apply = (io: CommandIo): number => {
   parseEnv(cmd, requireOpt(cmd, v, 'env'));
   const prPath = requireOpt(cmd, v, 'plan-receipt');
   const out = requireOpt(cmd, v, 'out');
-  checkOut(out);
+  refuseExisting(out);
   const signing = loadSigningKey(requireOpt(cmd, v, 'key'));
   const ctx = context(cmd, v, io, signing);
   // The plan receipt must verify: under the signing key's own public key, or any --pub given.
@@ -200,7 +194,7 @@ const drift = (io: CommandIo): number => {
   const planPath = positionals[0]!;
   parseEnv(cmd, requireOpt(cmd, v, 'env'));
   const out = requireOpt(cmd, v, 'out');
-  checkOut(out);
+  refuseExisting(out);
   const lastGood = str(v, 'last-good') ?? null;
   if (lastGood !== null && !/^[0-9a-fA-F]{7,64}$/.test(lastGood))
     throw new ReceiptError('USAGE', `kfm ${cmd}: --last-good is not a hex commit SHA (7-64 hex digits)`);
