@@ -10,7 +10,7 @@ import {
 } from './dsse/envelope';
 import { fastCanonicalJson as canonicalJson } from '../core/fast-canonical-json';
 import { sha256Tagged } from '../core/digest';
-import { parseJsonNoEcho } from '../core/json';
+import { parseJsonNoEcho, isObject } from '../core/json';
 import { SigningKey, TrustedKey } from './sign/ed25519';
 import { isKnownPredicateType, validatePredicate } from './schema/validate';
 
@@ -87,10 +87,6 @@ export interface VerifiedStatement {
   readonly key: TrustedKey;
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * Parse a DSSE envelope, verify it under one of `trusted` (SIGNATURE_INVALID / KEY_UNTRUSTED, exit 3),
  * decode the in-toto Statement and check its shape; predicates of kfm receipt types are validated
@@ -113,19 +109,19 @@ export function readVerifiedStatement(
     'in-toto Statement payload',
     'ENVELOPE_INVALID',
   );
-  if (!isObj(raw)) throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload is not a JSON object`);
+  if (!isObject(raw)) throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload is not a JSON object`);
   if (raw._type !== STATEMENT_TYPE)
     throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload _type is not "${STATEMENT_TYPE}"`);
   if (!Array.isArray(raw.subject) || raw.subject.length === 0)
     throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload subject missing or empty`);
   raw.subject.forEach((s, i) => {
-    if (!isObj(s) || typeof s.name !== 'string' || !isObj(s.digest) || Object.keys(s.digest).length === 0) {
+    if (!isObject(s) || typeof s.name !== 'string' || !isObject(s.digest) || Object.keys(s.digest).length === 0) {
       throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload subject[${i}] needs a name and a digest`);
     }
   });
   if (typeof raw.predicateType !== 'string' || raw.predicateType === '')
     throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload predicateType missing`);
-  if (!isObj(raw.predicate))
+  if (!isObject(raw.predicate))
     throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload predicate missing or not an object`);
   if (isKnownPredicateType(raw.predicateType)) validatePredicate(raw.predicateType, raw.predicate, source);
   return {

@@ -1,5 +1,10 @@
 import { ReceiptError, ReceiptErrorCode } from './errors';
 
+/** A JSON object: not null, not an array. The one check every reader of JSON uses. */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /**
  * JSON.parse that never echoes input in its error. Node's own message quotes the text around the
  * error ("Unexpected token 'x', "…secret…" is not valid JSON"), which would put plan values on stderr.

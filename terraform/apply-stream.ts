@@ -1,5 +1,5 @@
 import { ReceiptError } from '../core/errors';
-import { syntaxKind } from '../core/json';
+import { syntaxKind, isObject } from '../core/json';
 
 /**
  * The facts a receipt takes from a `terraform apply -json` stream. Messages (`@message`),
@@ -65,13 +65,9 @@ const KNOWN_TYPES = new Set([
   'init_output',
 ]);
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function hookAddr(o: Record<string, unknown>): string | null {
   const h = o.hook;
-  if (!isObj(h) || !isObj(h.resource)) return null;
+  if (!isObject(h) || !isObject(h.resource)) return null;
   return typeof h.resource.addr === 'string' ? h.resource.addr : null;
 }
 
@@ -129,7 +125,7 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
         'APPLY_STREAM_INVALID',
         `${at}: a JSON array, not a stream message; expected one JSON object per line`,
       );
-    if (!isObj(o))
+    if (!isObject(o))
       throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: not a JSON object; expected one JSON message per line`);
     if (typeof o.type !== 'string') {
       if ('format_version' in o) {
@@ -172,7 +168,7 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
       case 'apply_errored': {
         const addr = hookAddr(o);
         if (addr === null) throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: ${type}.hook.resource.addr missing`);
-        const action = isObj(o.hook) && typeof o.hook.action === 'string' ? o.hook.action : 'unknown';
+        const action = isObject(o.hook) && typeof o.hook.action === 'string' ? o.hook.action : 'unknown';
         if (type === 'apply_start') facts.started.add(addr);
         else if (type === 'apply_errored') facts.erroredAddresses.add(addr);
         else {
@@ -184,16 +180,16 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
       }
       case 'diagnostic': {
         const d = o.diagnostic;
-        const sev = isObj(d) ? d.severity : undefined;
+        const sev = isObject(d) ? d.severity : undefined;
         if (sev === 'error') {
           facts.diagnostics.error++;
-          if (isObj(d) && typeof d.address === 'string') facts.diagnosticAddresses.add(d.address);
+          if (isObject(d) && typeof d.address === 'string') facts.diagnosticAddresses.add(d.address);
         } else if (sev === 'warning') facts.diagnostics.warning++;
         break;
       }
       case 'change_summary': {
         const c = o.changes;
-        if (!isObj(c)) throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: change_summary.changes missing`);
+        if (!isObject(c)) throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: change_summary.changes missing`);
         for (const k of ['add', 'change', 'remove'] as const) {
           if (!Number.isInteger(c[k]))
             throw new ReceiptError(
@@ -219,10 +215,10 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
       }
       case 'outputs': {
         const outs = o.outputs;
-        if (isObj(outs)) {
+        if (isObject(outs)) {
           const m: NonNullable<ApplyStreamFacts['outputs']> = {};
           for (const [name, v] of Object.entries(outs)) {
-            if (!isObj(v)) continue;
+            if (!isObject(v)) continue;
             m[name] = { sensitive: v.sensitive === true, hasValue: 'value' in v, value: v.value };
           }
           facts.outputs = m;

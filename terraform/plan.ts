@@ -1,5 +1,5 @@
 import { ReceiptError } from '../core/errors';
-import { echoSafe, parseJsonNoEcho } from '../core/json';
+import { echoSafe, parseJsonNoEcho, isObject } from '../core/json';
 
 /**
  * A plan document (`terraform show -json PLANFILE`), checked just enough to be trusted by the
@@ -61,16 +61,12 @@ const PLAN_KEYS = [
   'applyable',
 ];
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function looksLikeStreamLine(text: string): boolean {
   const first = text.split('\n', 1)[0]!.trim();
   if (!first.startsWith('{')) return false;
   try {
     const o = JSON.parse(first) as unknown;
-    return isObj(o) && typeof o.type === 'string' && ('@level' in o || '@message' in o);
+    return isObject(o) && typeof o.type === 'string' && ('@level' in o || '@message' in o);
   } catch {
     return false;
   }
@@ -119,7 +115,7 @@ function resourceChanges(
 }
 
 function checkResourceChange(rc: unknown, at: string, source: string): RawResourceChange {
-  if (!isObj(rc)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at} is not an object`);
+  if (!isObject(rc)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at} is not an object`);
   for (const f of ['address', 'type', 'name'] as const) {
     if (typeof rc[f] !== 'string' || rc[f] === '')
       throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at}.${f} missing or not a string`);
@@ -136,7 +132,7 @@ function checkResourceChange(rc: unknown, at: string, source: string): RawResour
       throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at}.${f} (${rc.address as string}) is not a string`);
   }
   const ch = rc.change;
-  if (!isObj(ch))
+  if (!isObject(ch))
     throw new ReceiptError(
       'PLAN_FIELD_INVALID',
       `${source}: ${at}.change (${rc.address as string}) missing or not an object`,
@@ -174,14 +170,14 @@ export function parsePlanDocument(data: Buffer | string, source: string): PlanDo
     if (looksLikeStreamLine(text)) throw streamError();
     throw e;
   }
-  if (isObj(raw) && typeof raw.type === 'string' && ('@level' in raw || '@message' in raw)) throw streamError();
+  if (isObject(raw) && typeof raw.type === 'string' && ('@level' in raw || '@message' in raw)) throw streamError();
   if (Array.isArray(raw)) {
     throw new ReceiptError(
       'INPUT_INVALID',
       `${source}: top level is a JSON array (an apply log?), expected the plan object from "terraform show -json PLANFILE"`,
     );
   }
-  if (!isObj(raw))
+  if (!isObject(raw))
     throw new ReceiptError(
       'INPUT_INVALID',
       `${source}: top level is not an object; expected a plan from "terraform show -json PLANFILE"`,
@@ -206,13 +202,13 @@ export function parsePlanDocument(data: Buffer | string, source: string): PlanDo
       throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${f} is not a boolean`);
   }
   const oc = raw.output_changes;
-  if (oc !== undefined && oc !== null && !isObj(oc))
+  if (oc !== undefined && oc !== null && !isObject(oc))
     throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: output_changes is not an object`);
   const output_changes: Record<string, RawChange> = {};
-  if (isObj(oc)) {
+  if (isObject(oc)) {
     for (const name of Object.keys(oc)) {
       const c = oc[name];
-      if (!isObj(c)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: output_changes.${name} is not an object`);
+      if (!isObject(c)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: output_changes.${name} is not an object`);
       checkActions(c.actions, `output_changes.${name}.actions`, `output.${name}`, source);
       output_changes[name] = c as unknown as RawChange;
     }

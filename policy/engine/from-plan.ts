@@ -12,12 +12,9 @@ import {
   tagLeaves,
   walk,
 } from './view';
+import { isObject } from '../../core/json';
 
 type Obj = Record<string, unknown>;
-function isObject(v: unknown): v is Obj {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 /** Accepted plan JSON `format_version` majors (Terraform 1.x writes 1.0, 1.1, 1.2). */
 const ACCEPTED_MAJOR = 1;
 

@@ -13,13 +13,10 @@ import {
   tagLeaves,
   walk,
 } from './view';
+import { isObject } from '../../core/json';
 
 /** Meta-arguments: not attributes of the resource. */
 const META = new Set(['//', 'provider', 'depends_on', 'lifecycle', 'count', 'for_each', 'connection', 'provisioner']);
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** Drop cdktf's `//` metadata keys at any depth. */
 function stripMeta(v: unknown): unknown {

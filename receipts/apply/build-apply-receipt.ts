@@ -14,6 +14,7 @@ import {
 } from '../../attest/statement';
 import { KFM_VERSION } from '../../core/version';
 import { ApplyStreamFacts } from '../../terraform/apply-stream';
+import { isObject } from '../../core/json';
 
 /** Plan actions that Terraform performs with apply hooks (a receipt expects an apply_complete for each). */
 const APPLIED_ACTIONS = new Set(['create', 'update', 'delete', 'replace', 'create-forget']);
@@ -39,10 +40,6 @@ export interface ApplyChange {
 interface PlanChangeLike {
   address: string;
   action: string;
-}
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export interface ApplyInputs {
@@ -127,10 +124,10 @@ export function buildApplyStatement(
         })
     : [];
   const planTooling = Array.isArray(pp.tooling) ? (pp.tooling as Tool[]) : [];
-  const tfFromPlan = planTooling.find((t) => isObj(t) && t.name === 'terraform')?.version ?? null;
+  const tfFromPlan = planTooling.find((t) => isObject(t) && t.name === 'terraform')?.version ?? null;
   const tooling: Tool[] = [
     { name: 'terraform', version: facts.terraformVersion ?? tfFromPlan },
-    ...planTooling.filter((t) => isObj(t) && t.name.startsWith('provider:')),
+    ...planTooling.filter((t) => isObject(t) && t.name.startsWith('provider:')),
     { name: 'kfm', version: KFM_VERSION },
   ];
   const result = { summary, changes, outputs };
@@ -151,7 +148,7 @@ export function buildApplyStatement(
       digest: planReceipt.envelopeDigest,
       keyid: planReceipt.key.keyid,
       env: pp.env as string,
-      commit: isObj(pp.repo) ? ((pp.repo.commit as string | null) ?? null) : null,
+      commit: isObject(pp.repo) ? ((pp.repo.commit as string | null) ?? null) : null,
       subjects: planSubjects.map((s) => ({ name: s.name, digest: `sha256:${s.digest.sha256}` })),
       summary: pp.summary as Record<string, unknown>,
     },

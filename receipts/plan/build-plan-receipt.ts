@@ -19,6 +19,7 @@ import {
 } from './changes';
 import { PlanDocument } from '../../terraform/plan';
 import { PolicyDecisions } from './policy-input';
+import { isObject } from '../../core/json';
 
 /** What the caller (the CLI) resolved: files, digests, provenance. Nothing here reads the clock. */
 export interface ReceiptContext {
@@ -41,18 +42,14 @@ export interface Tool {
   readonly version: string | null;
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** terraform, each provider (with its version constraint when the configuration states one), kfm. */
 export function toolingOf(plan: PlanDocument, changes: readonly { provider?: string }[]): Tool[] {
   const providers = new Map<string, string | null>();
   for (const c of changes) if (c.provider) providers.set(c.provider, null);
-  const cfg = isObj(plan.configuration) ? plan.configuration.provider_config : undefined;
-  if (isObj(cfg)) {
+  const cfg = isObject(plan.configuration) ? plan.configuration.provider_config : undefined;
+  if (isObject(cfg)) {
     for (const p of Object.values(cfg)) {
-      if (!isObj(p)) continue;
+      if (!isObject(p)) continue;
       const full = typeof p.full_name === 'string' ? p.full_name : typeof p.name === 'string' ? p.name : null;
       if (full === null) continue;
       const vc = typeof p.version_constraint === 'string' ? p.version_constraint : null;
@@ -69,7 +66,7 @@ export function toolingOf(plan: PlanDocument, changes: readonly { provider?: str
 export function checkCounts(plan: PlanDocument): { pass: number; fail: number; error: number; unknown: number } {
   const n = { pass: 0, fail: 0, error: 0, unknown: 0 };
   for (const c of plan.checks) {
-    if (isObj(c) && typeof c.status === 'string' && c.status in n) n[c.status as keyof typeof n]++;
+    if (isObject(c) && typeof c.status === 'string' && c.status in n) n[c.status as keyof typeof n]++;
   }
   return n;
 }

@@ -5,6 +5,7 @@ import { changedLeaves, oneSidedLeaves, PathStep } from '../redact/diff';
 /** The commitment placeholder for a value known only after apply. */
 export const UNKNOWN = 'unknown';
 import { RawChange, RawResourceChange } from '../../terraform/plan';
+import { isObject } from '../../core/json';
 
 /** One label per plan `change.actions` list (Terraform's jsonplan vocabulary, not the UI stream's). */
 export type ActionLabel = 'no-op' | 'create' | 'read' | 'update' | 'replace' | 'delete' | 'forget' | 'create-forget';
@@ -74,10 +75,6 @@ export interface OutputChangeRecord {
   readonly after: string | null;
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function replacePaths(rp: unknown): PathStep[][] {
   if (!Array.isArray(rp)) return [];
   return rp
@@ -114,7 +111,7 @@ export function toChangeRecord(rc: RawResourceChange, at: string, source: string
   if (d.changed.length) r.changed = d.changed;
   if (d.omitted) r.changed_omitted = d.omitted;
   if (rc.deposed !== undefined) r.deposed = rc.deposed;
-  if (isObj(c.importing)) {
+  if (isObject(c.importing)) {
     const id = c.importing.id;
     const imp: { id?: string; unknown?: true } = {};
     if (typeof id === 'string' && id !== '') imp.id = commit(key, scope, ['importing', 'id'], id);
@@ -150,7 +147,7 @@ export function toOutputChangeRecord(
   const sensitive = c.before_sensitive === true || c.after_sensitive === true;
   const unknown =
     c.after_unknown === true ||
-    (isObj(c.after_unknown) && Object.keys(c.after_unknown).length > 0) ||
+    (isObject(c.after_unknown) && Object.keys(c.after_unknown).length > 0) ||
     Array.isArray(c.after_unknown);
   const val = (v: unknown): string | null => (present(v) ? commit(key, scope, [], v) : null);
   return {

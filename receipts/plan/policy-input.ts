@@ -1,6 +1,6 @@
 import { ReceiptError } from '../../core/errors';
 import { sha256Tagged } from '../../core/digest';
-import { parseJsonNoEcho } from '../../core/json';
+import { parseJsonNoEcho, isObject } from '../../core/json';
 
 /** The policy decisions slot of a plan receipt (from `kfm policy check --plan PLAN_JSON --env ENV --json`). */
 export interface PolicyDecisions {
@@ -30,10 +30,6 @@ export interface PolicyFinding {
   readonly remediation: string;
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Parse and check the shape of `kfm policy check --json` output; fail closed on anything else. */
 export function parsePolicyDecisions(data: Buffer, source: string, bind: PolicyBinding): PolicyDecisions {
   const raw = parseJsonNoEcho(data.toString('utf8'), source, 'policy check JSON');
@@ -43,9 +39,9 @@ export function parsePolicyDecisions(data: Buffer, source: string, bind: PolicyB
       `${source}: ${field} missing or invalid; expected ${want} (the stdout of "kfm policy check --plan PLAN_JSON --env ENV --json")`,
     );
   };
-  if (!isObj(raw)) return bad('top level', 'an object');
+  if (!isObject(raw)) return bad('top level', 'an object');
   const bundle = raw.bundle;
-  if (!isObj(bundle)) return bad('bundle', 'an object');
+  if (!isObject(bundle)) return bad('bundle', 'an object');
   if (typeof bundle.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(bundle.digest))
     return bad('bundle.digest', '"sha256:<64 hex>"');
   if (!Number.isInteger(bundle.rules) || (bundle.rules as number) < 0)
@@ -55,7 +51,7 @@ export function parsePolicyDecisions(data: Buffer, source: string, bind: PolicyB
   if (raw.verdict !== 'pass' && raw.verdict !== 'fail') return bad('verdict', '"pass" or "fail"');
   if (!Array.isArray(raw.findings)) return bad('findings', 'an array');
   const findings = raw.findings.map((f, i) => {
-    if (!isObj(f)) return bad(`findings[${i}]`, 'an object');
+    if (!isObject(f)) return bad(`findings[${i}]`, 'an object');
     for (const k of ['rule', 'severity', 'address', 'message', 'remediation'])
       if (typeof f[k] !== 'string') bad(`findings[${i}].${k}`, 'a string');
     return {
@@ -68,7 +64,7 @@ export function parsePolicyDecisions(data: Buffer, source: string, bind: PolicyB
   });
   if (!Array.isArray(raw.suppressed)) return bad('suppressed', 'an array');
   const input = raw.input;
-  if (!isObj(input)) return bad('input', 'an object naming the judged plan');
+  if (!isObject(input)) return bad('input', 'an object naming the judged plan');
   const mismatch = (field: string, want: string): never => {
     throw new ReceiptError(
       'INPUT_INVALID',

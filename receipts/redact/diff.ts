@@ -1,4 +1,5 @@
 import { fastCanonicalJson as canonicalJson } from '../../core/fast-canonical-json';
+import { isObject } from '../../core/json';
 
 export type PathStep = string | number;
 
@@ -18,12 +19,9 @@ export interface ChangedLeaves {
 export const MAX_PATHS_PER_CHANGE = 256;
 const MAX_DEPTH = 32;
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 function sub(mask: unknown, k: PathStep): unknown {
   if (Array.isArray(mask)) return typeof k === 'number' ? mask[k] : undefined;
-  if (isObj(mask)) return mask[k as string];
+  if (isObject(mask)) return mask[k as string];
   return undefined;
 }
 function isContainer(v: unknown): boolean {
@@ -113,9 +111,9 @@ export function changedLeaves(
         walk(`${path}[${i}]`, sub(b, i), sub(a, i), sub(bs, i), sub(as, i), sub(au, i), depth + 1);
       return;
     }
-    const keys: string[] = isObj(b) ? Object.keys(b) : [];
-    if (isObj(a)) for (const k of Object.keys(a)) if (!isObj(b) || !(k in b)) keys.push(k);
-    if (isObj(au))
+    const keys: string[] = isObject(b) ? Object.keys(b) : [];
+    if (isObject(a)) for (const k of Object.keys(a)) if (!isObject(b) || !(k in b)) keys.push(k);
+    if (isObject(au))
       for (const k of Object.keys(au)) if ((au[k] === true || isContainer(au[k])) && !keys.includes(k)) keys.push(k);
     keys.sort();
     for (const k of keys)
