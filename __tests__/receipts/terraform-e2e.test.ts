@@ -173,6 +173,9 @@ describe('real Terraform end to end', () => {
           change: cs!.change,
           remove: cs!.remove,
         });
+      } else if (r.out.applyStatus === 137) {
+        // Killed mid-run (SIGKILL): no final summary, so never "applied".
+        expect(s.status).toBe('incomplete');
       } else {
         expect(s.status).toBe('failed');
       }

@@ -19,8 +19,15 @@ import { isObject } from '../../core/json';
 /** Plan actions that Terraform performs with apply hooks (a receipt expects an apply_complete for each). */
 const APPLIED_ACTIONS = new Set(['create', 'update', 'delete', 'replace', 'create-forget']);
 
+/**
+ * `applied` only when the stream carries Terraform's final apply summary and every planned change
+ * was applied; `incomplete` when the stream is cut (runner lost, OOM, killed) or planned changes
+ * were left unapplied; `failed` when Terraform reported an error. Gates require `applied`.
+ */
+export type ApplyStatus = 'applied' | 'failed' | 'incomplete';
+
 export interface ApplySummary {
-  status: 'applied' | 'failed';
+  status: ApplyStatus;
   add: number;
   change: number;
   remove: number;
@@ -34,8 +41,11 @@ export interface ApplyChange {
   readonly planned: string | null;
   /** UI actions of apply_complete hooks (a replace shows as delete and create). */
   readonly completed: string[];
-  readonly status: 'applied' | 'errored' | 'not_applied';
+  readonly status: 'applied' | 'errored' | 'not_applied' | 'in_progress';
 }
+
+/** Final summaries Terraform prints after a whole apply (`Apply complete!`, `Destroy complete!`). */
+const FINAL_OPERATIONS = new Set(['apply', 'destroy']);
 
 interface PlanChangeLike {
   address: string;
@@ -88,7 +98,6 @@ export function buildApplyStatement(
       else if (a === 'delete') summary.remove++;
     }
   }
-  if (errored.size > 0 || facts.diagnostics.error > 0) summary.status = 'failed';
   const addresses = new Set<string>([...planned.keys()].filter((a) => APPLIED_ACTIONS.has(planned.get(a)!)));
   for (const a of facts.completed.keys()) addresses.add(a);
   for (const a of facts.erroredAddresses) addresses.add(a);
@@ -98,10 +107,24 @@ export function buildApplyStatement(
       ? 'errored'
       : completed.length > 0
         ? 'applied'
-        : 'not_applied';
+        : facts.started.has(address)
+          ? 'in_progress'
+          : 'not_applied';
     return { address, planned: planned.get(address) ?? null, completed, status };
   });
-  summary.not_applied = changes.filter((c) => c.status === 'not_applied' && c.planned !== null).map((c) => c.address);
+  summary.not_applied = changes
+    .filter((c) => (c.status === 'not_applied' || c.status === 'in_progress') && c.planned !== null)
+    .map((c) => c.address);
+  const completion = {
+    final_summary: facts.changeSummary !== null && FINAL_OPERATIONS.has(facts.changeSummary.operation ?? ''),
+    in_progress: changes.filter((c) => c.status === 'in_progress').map((c) => c.address),
+  };
+  summary.status =
+    errored.size > 0 || facts.diagnostics.error > 0
+      ? 'failed'
+      : !completion.final_summary || summary.not_applied.length > 0 || completion.in_progress.length > 0
+        ? 'incomplete'
+        : 'applied';
 
   // Subjects: the stream, plus the plan JSON / plan file the plan receipt named (the chain).
   const planSubjects = (planReceipt.statement.subject as Subject[]) ?? [];
@@ -153,6 +176,7 @@ export function buildApplyStatement(
       summary: pp.summary as Record<string, unknown>,
     },
     summary,
+    completion,
     changes,
     output_changes: outputs,
     stream: {
