@@ -69,8 +69,8 @@ export class BackendCompute extends Construct {
       return;
     }
 
-    if (!props.lbSecurityGroup) throw new TierError(`${this.node.path}: ha compute needs lbSecurityGroup`);
-    if (props.subnetIds.length < 2) throw new TierError(`${this.node.path}: ha compute needs at least two subnets`);
+    if (!props.lbSecurityGroup) throw new TierError('ha compute needs lbSecurityGroup', this.node.path);
+    if (props.subnetIds.length < 2) throw new TierError('ha compute needs at least two subnets', this.node.path);
     const labels = labelsOf(this);
     const specTags = { Name: name('backend'), ...(labels ? labelTags(labels) : {}) };
     const template = new LaunchTemplate(this, 'LaunchTemplate', {
@@ -131,7 +131,7 @@ export class BackendCompute extends Construct {
       launchTemplate: { id: template.id, version: '$Latest' },
     });
     if (tier.publicIngressValidated) {
-      if (!tier.certificateArn) throw new TierError(`${this.node.path}: publicIngressValidated needs certificateArn`);
+      if (!tier.certificateArn) throw new TierError('publicIngressValidated needs certificateArn', this.node.path);
       this.listener = new LbListener(this, 'HttpsListener', {
         loadBalancerArn: this.loadBalancer.arn,
         port: 443,

@@ -44,12 +44,13 @@ export class PrivateNetwork extends Construct {
       tags: { Name: name('private') },
     });
     this.subnets = tier.subnets.map((s, i) => {
+      const az = `${props.region}${s.azSuffix}`;
       const subnet = new Subnet(this, `PrivateSubnet${i + 1}`, {
         vpcId: this.vpc.id,
         cidrBlock: s.cidr,
-        availabilityZone: s.az,
+        availabilityZone: az,
         mapPublicIpOnLaunch: false,
-        tags: { Name: name(`private-${s.az}`) },
+        tags: { Name: name(`private-${az}`) },
       });
       new RouteTableAssociation(this, `PrivateSubnet${i + 1}Routes`, {
         subnetId: subnet.id,

@@ -9,6 +9,8 @@ import {
   DataAwsIamPolicyDocument,
   DataAwsIamPolicyDocumentStatement,
 } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import {
   S3BucketLifecycleConfiguration,
@@ -25,6 +27,22 @@ import { Construct } from 'constructs';
 import { CustomerKey } from './customer-key';
 
 export type PolicyStatement = DataAwsIamPolicyDocumentStatement;
+
+/** Where a grant writes the role's inline policy, and under which names. */
+export interface GrantOptions {
+  /**
+   * Construct the policy and its document are created in.
+   * @default - this bucket
+   */
+  readonly scope?: Construct;
+  /** Construct id prefix: the grant creates `<id>Document` and `<id>Policy`. Ids are contract. */
+  readonly id: string;
+  /** Name of the inline role policy. */
+  readonly policyName: string;
+}
+
+/** The object actions `grantWrite` may give (reads are `grantRead`'s). */
+export type WriteAction = 's3:PutObject' | 's3:GetObject' | 's3:GetObjectVersion' | 's3:DeleteObject';
 
 export interface ObjectLockDefault {
   /** COMPLIANCE: nobody, root included, can shorten or remove retention. */
@@ -75,6 +93,7 @@ export class SecureBucket extends Construct {
   readonly bucket: S3Bucket;
   readonly bucketName: string;
   readonly sseAlgorithm: 'aws:kms' | 'AES256';
+  private readonly kmsKey?: CustomerKey;
   private readonly statements: PolicyStatement[] = [];
   private readonly rules: S3BucketLifecycleConfigurationRule[] = [];
   private readonly policyDocument: DataAwsIamPolicyDocument;
@@ -84,6 +103,7 @@ export class SecureBucket extends Construct {
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
     this.bucketName = props.bucketName;
+    this.kmsKey = props.kmsKey;
     this.bucket = new S3Bucket(this, 'Bucket', {
       bucket: props.bucketName,
       forceDestroy: props.forceDestroy ?? false,
@@ -196,6 +216,58 @@ export class SecureBucket extends Construct {
   /** ARN of the objects under `prefix` (`prefix` without a trailing slash; '' for every object). */
   objectsArn(prefix: string): string {
     return prefix ? `${this.bucket.arn}/${prefix}/*` : `${this.bucket.arn}/*`;
+  }
+
+  /**
+   * Lets `role` list and read the objects under `prefix` (and decrypt them with the bucket's key):
+   * an inline role policy, least privilege, no wildcard actions.
+   */
+  grantRead(role: IamRole, prefix: string, opts: GrantOptions): IamRolePolicy {
+    return this.grant(role, opts, [
+      this.listPrefix(prefix),
+      {
+        sid: 'ReadZone',
+        effect: 'Allow',
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [this.objectsArn(prefix)],
+      },
+      ...this.useKey(['kms:Decrypt']),
+    ]);
+  }
+
+  /**
+   * Lets `role` list the objects under `prefix` and perform `actions` on them (and encrypt with
+   * the bucket's key). Whether overwrites or deletes are refused is the bucket policy's business.
+   */
+  grantWrite(role: IamRole, prefix: string, actions: readonly WriteAction[], opts: GrantOptions): IamRolePolicy {
+    return this.grant(role, opts, [
+      this.listPrefix(prefix),
+      { sid: 'WriteZone', effect: 'Allow', actions: [...actions], resources: [this.objectsArn(prefix)] },
+      ...this.useKey(['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt']),
+    ]);
+  }
+
+  private grant(role: IamRole, opts: GrantOptions, statement: PolicyStatement[]): IamRolePolicy {
+    const scope = opts.scope ?? this;
+    return new IamRolePolicy(scope, `${opts.id}Policy`, {
+      name: opts.policyName,
+      role: role.name,
+      policy: new DataAwsIamPolicyDocument(scope, `${opts.id}Document`, { statement }).json,
+    });
+  }
+
+  private listPrefix(prefix: string): PolicyStatement {
+    return {
+      sid: 'ListZonePrefix',
+      effect: 'Allow',
+      actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+      resources: [this.bucket.arn],
+      condition: [{ test: 'StringLike', variable: 's3:prefix', values: [`${prefix}/*`, `${prefix}/`] }],
+    };
+  }
+
+  private useKey(actions: string[]): PolicyStatement[] {
+    return this.kmsKey ? [{ sid: 'UseBucketKey', effect: 'Allow', actions, resources: [this.kmsKey.arn] }] : [];
   }
 
   /** Adds a statement to the bucket policy. Sids must be unique. */

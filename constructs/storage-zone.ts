@@ -22,11 +22,9 @@
  */
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Construct } from 'constructs';
-import { CustomerKey } from './customer-key';
 import { labelScope } from './labels';
-import { PolicyStatement, SecureBucket } from './secure-bucket';
+import { PolicyStatement, SecureBucket, WriteAction } from './secure-bucket';
 import { Tier } from './tier';
 import { PolicyLabel, VocabularyError, Zone } from '../core/vocabulary';
 
@@ -46,10 +44,8 @@ export const DEFAULT_ZONE_LABELS: Readonly<Record<TierZone, PolicyLabel>> = {
 export interface StorageZoneProps {
   readonly zone: TierZone | Zone | string;
   readonly tier: Tier;
-  /** The tier bucket this zone is a prefix of. */
+  /** The tier bucket this zone is a prefix of; its grants give the zone's roles their access (and its key). */
   readonly bucket: SecureBucket;
-  /** The bucket's customer key, when it has one (roles get the matching kms: actions). @default - SSE-S3 */
-  readonly kmsKey?: CustomerKey;
   /** Name prefix (constructs/naming.ts). */
   readonly namePrefix: string;
   /** The workload role that may assume this zone's roles. */
@@ -94,41 +90,24 @@ export class StorageZone extends Construct {
         },
       ],
     });
-    const listPrefix: PolicyStatement = {
-      sid: 'ListZonePrefix',
-      effect: 'Allow',
-      actions: ['s3:ListBucket', 's3:ListBucketVersions'],
-      resources: [bucket.arn],
-      condition: [{ test: 'StringLike', variable: 's3:prefix', values: [`${zone}/*`, `${zone}/`] }],
-    };
-    const kms = (actions: string[]): PolicyStatement[] =>
-      props.kmsKey ? [{ sid: 'UseBucketKey', effect: 'Allow', actions, resources: [props.kmsKey.arn] }] : [];
-
-    const writerActions: Record<TierZone, string[]> = {
+    const writerActions: Record<TierZone, WriteAction[]> = {
       raw: ['s3:PutObject'],
       work: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject'],
       processed: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion'],
       catalog: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject'],
       published: ['s3:PutObject', 's3:DeleteObject'],
     };
-    this.writerRole = this.role('Writer', name('writer'), trust, [
-      listPrefix,
-      { sid: 'WriteZone', effect: 'Allow', actions: writerActions[zone], resources: [objects] },
-      ...kms(['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt']),
-    ]);
-    const readStatements: PolicyStatement[] = [
-      listPrefix,
-      { sid: 'ReadZone', effect: 'Allow', actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [objects] },
-      ...kms(['kms:Decrypt']),
-    ];
+    this.writerRole = this.role('Writer', name('writer'), trust);
+    bucket.grantWrite(this.writerRole, zone, writerActions[zone], {
+      scope: this,
+      id: 'Writer',
+      policyName: name('writer'),
+    });
     if (zone === 'published') {
-      new IamRolePolicy(this, 'GovernedApiReadPolicy', {
-        name: name('read'),
-        role: props.governedApiRole.name,
-        policy: new DataAwsIamPolicyDocument(this, 'GovernedApiReadDocument', { statement: readStatements }).json,
-      });
+      bucket.grantRead(props.governedApiRole, zone, { scope: this, id: 'GovernedApiRead', policyName: name('read') });
     } else {
-      this.readerRole = this.role('Reader', name('reader'), trust, readStatements);
+      this.readerRole = this.role('Reader', name('reader'), trust);
+      bucket.grantRead(this.readerRole, zone, { scope: this, id: 'Reader', policyName: name('reader') });
     }
 
     const everyone = [{ type: '*', identifiers: ['*'] }];
@@ -195,17 +174,7 @@ export class StorageZone extends Construct {
     }
   }
 
-  private role(id: string, roleName: string, trust: DataAwsIamPolicyDocument, statements: PolicyStatement[]): IamRole {
-    const role = new IamRole(this, `${id}Role`, {
-      name: roleName,
-      assumeRolePolicy: trust.json,
-      maxSessionDuration: 3600,
-    });
-    new IamRolePolicy(this, `${id}Policy`, {
-      name: roleName,
-      role: role.name,
-      policy: new DataAwsIamPolicyDocument(this, `${id}Document`, { statement: statements }).json,
-    });
-    return role;
+  private role(id: string, roleName: string, trust: DataAwsIamPolicyDocument): IamRole {
+    return new IamRole(this, `${id}Role`, { name: roleName, assumeRolePolicy: trust.json, maxSessionDuration: 3600 });
   }
 }

@@ -10,6 +10,7 @@
  *          database, customer KMS key with rotation, alarms to SNS, CloudTrail, prevent_destroy on
  *          stateful resources, no public ingress until `publicIngressValidated`.
  */
+import { ValidationError } from '../core/validation-error';
 import { TierName, TIER_NAMES, VocabularyError } from '../core/vocabulary';
 
 /** How data at rest is encrypted. */
@@ -19,8 +20,12 @@ export interface Tier {
   readonly name: TierName;
   /** VPC CIDR; tiers never overlap so they can be peered for validation later. */
   readonly vpcCidr: string;
-  /** The two private subnets (one per AZ). */
-  readonly subnets: readonly { readonly az: string; readonly cidr: string }[];
+  /**
+   * The private subnets, one per availability zone. `azSuffix` is the zone's letter within the
+   * stack's region (`a` is `us-east-1a` in us-east-1, `eu-west-1a` in eu-west-1), so a tier
+   * description holds no region and the region is chosen once, by the stack.
+   */
+  readonly subnets: readonly { readonly azSuffix: string; readonly cidr: string }[];
   /** `single`: one instance; `ha`: auto scaling group behind an internal load balancer. */
   readonly compute: 'single' | 'ha';
   readonly instanceType: string;
@@ -73,8 +78,8 @@ const BASE: Omit<Tier, 'name' | 'vpcCidr' | 'subnets'> = {
 
 function subnets(second: number): Tier['subnets'] {
   return [
-    { az: 'us-east-1a', cidr: `10.${second}.0.0/20` },
-    { az: 'us-east-1b', cidr: `10.${second}.16.0/20` },
+    { azSuffix: 'a', cidr: `10.${second}.0.0/20` },
+    { azSuffix: 'b', cidr: `10.${second}.16.0/20` },
   ];
 }
 
@@ -111,12 +116,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
 };
 
 /** Thrown for a tier description that contradicts the plan. One line; says what to change. */
-export class TierError extends Error {
-  constructor(message: string) {
-    super(message.replace(/[\r\n]+/g, ' '));
-    this.name = 'TierError';
-  }
-}
+export class TierError extends ValidationError {}
 
 /** CIDRs that mean "the whole internet". */
 export const WORLD_CIDRS: readonly string[] = ['0.0.0.0/0', '::/0'];
@@ -127,7 +127,14 @@ export function validateTier(tier: Tier): Tier {
   if (!(TIER_NAMES as readonly string[]).includes(tier.name)) {
     throw new VocabularyError(`${t}: name is not one of ${TIER_NAMES.join(', ')}`);
   }
-  if (tier.subnets.length < 2 || new Set(tier.subnets.map((s) => s.az)).size < 2) {
+  for (const s of tier.subnets) {
+    if (!/^[a-z]$/.test(s.azSuffix)) {
+      throw new TierError(
+        `${t}: subnet azSuffix must be one letter a-z (the zone within the region), got "${s.azSuffix}"`,
+      );
+    }
+  }
+  if (tier.subnets.length < 2 || new Set(tier.subnets.map((s) => s.azSuffix)).size < 2) {
     throw new TierError(
       `${t}: needs at least two private subnets in two different AZs (the database subnet group and HA compute use both)`,
     );

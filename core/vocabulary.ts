@@ -3,6 +3,8 @@
  * these at synth time (an unknown value fails synth) and again by the policy pack at plan time.
  */
 
+import { ValidationError } from './validation-error';
+
 /** `policy_label`: who may see an artifact and under which obligations. */
 export const POLICY_LABELS = [
   'public',
@@ -28,12 +30,7 @@ export const ENVS = TIER_NAMES;
 export type Env = TierName;
 
 /** Thrown at synth time for a value outside a controlled vocabulary. One line, names what to use. */
-export class VocabularyError extends Error {
-  constructor(message: string) {
-    super(message.replace(/[\r\n]+/g, ' '));
-    this.name = 'VocabularyError';
-  }
-}
+export class VocabularyError extends ValidationError {}
 
 export function assertPolicyLabel(value: string, where: string): PolicyLabel {
   if (!(POLICY_LABELS as readonly string[]).includes(value)) {

@@ -3,7 +3,7 @@
  *
  * Context keys (cdktf.json "context" or CDKTF_CONTEXT_JSON), all optional:
  *   kfm:namePrefix            globally unique name prefix (default "kfm")
- *   kfm:region                region (default us-east-1; tier AZs follow it: <region>a, <region>b)
+ *   kfm:region                region (default us-east-1; tier AZs are <region><azSuffix>: <region>a, <region>b)
  *   kfm:ciRepository          owner/name of the GitHub repo allowed to append receipts
  *   kfm:prodIngressValidated  the documented switch: true only after stage validation; needs
  *   kfm:prodIngressCidrs      (list) the admitted source ranges (never 0.0.0.0/0 or ::/0) and
@@ -66,12 +66,8 @@ export function buildAwsStacks(app: App, options: AwsStacksOptions = {}): AwsSta
     options.namePrefix ?? context<string>(app, 'kfm:namePrefix') ?? DEFAULT_NAME_PREFIX,
   );
   const region = options.region ?? context<string>(app, 'kfm:region') ?? DEFAULT_REGION;
-  const inRegion = (tier: Tier): Tier => ({
-    ...tier,
-    subnets: tier.subnets.map((s) => ({ ...s, az: s.az.replace(DEFAULT_REGION, region) })),
-  });
   const tierFor = (name: TierName): Tier => {
-    const t = inRegion(options.tiers?.[name] ?? TIERS[name]);
+    const t = options.tiers?.[name] ?? TIERS[name];
     return name === 'prod' ? prodSwitch(app, t) : t;
   };
   const prodRollback = options.prodRollback ?? process.env.KFM_PROD_ROLLBACK === '1';

@@ -50,16 +50,40 @@ export class TierStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: TierStackProps) {
     super(scope, id);
+    const tier = TierStack.effectiveTier(props);
+    this.tier = tier;
+    const ctx: TierContext = {
+      tier,
+      prefix: props.namePrefix,
+      name: (what: string) => tierName(props.namePrefix, tier.name, what),
+      logBucket: auditLogBucketName(props.namePrefix),
+    };
+    this.stateAndProvider(id, props);
+    const ami = this.amiVariable();
+    const key = this.dataKey(ctx);
+    this.network = this.privateNetwork(ctx, props.region);
+    const groups = this.securityGroups(ctx, this.network);
+    const workload = this.workloadIdentity(ctx);
+    const storage = this.storage(ctx, key, workload.role);
+    this.bucket = storage.bucket;
+    this.zones = storage.zones;
+    this.database = this.databaseFor(ctx, key, groups.db);
+    if (!props.rollback) this.compute = this.backend(ctx, key, groups, workload.profile, ami);
+    const monitoring = this.alarms(ctx);
+    if (tier.cloudTrail) this.auditTrail(ctx);
+    this.outputs(monitoring);
+  }
+
+  /** Rollback (plan 21.03 §6.4): the ingress switch goes off whatever it was; no compute is synthesized. */
+  private static effectiveTier(props: TierStackProps): Tier {
     const base = validateTier(props.tier);
-    // Rollback: the switch goes off whatever it was, and no compute is synthesized.
-    const tier: Tier = props.rollback
+    return props.rollback
       ? { ...base, publicIngressValidated: false, ingressCidrs: [], certificateArn: undefined }
       : base;
-    this.tier = tier;
-    const prefix = props.namePrefix;
-    const name = (what: string) => tierName(prefix, tier.name, what);
-    const logBucket = auditLogBucketName(prefix);
+  }
 
+  private stateAndProvider(id: string, props: TierStackProps): void {
+    const tier = this.tier;
     // Relative path: deterministic synth. scripts/plan.sh points it at .kfm/state/ with -backend-config.
     new LocalBackend(this, { path: `terraform.${id}.tfstate` });
     kfmAwsProvider(this, {
@@ -68,7 +92,9 @@ export class TierStack extends TerraformStack {
       defaultTags: { project: 'kfm', tier: tier.name, managed_by: 'cdktf' },
     });
     Aspects.of(this).add(new KfmLabelAspect());
+  }
 
+  private amiVariable(): TerraformVariable {
     const ami = new TerraformVariable(this, 'AmiId', {
       type: 'string',
       default: DEFAULT_AMI_ID,
@@ -81,7 +107,10 @@ export class TierStack extends TerraformStack {
       ],
     });
     ami.overrideLogicalId('ami_id');
+    return ami;
+  }
 
+  private dataKey({ tier, name }: TierContext): CustomerKey | undefined {
     const key =
       tier.encryption === 'kms-customer'
         ? new CustomerKey(this, 'DataKey', {
@@ -91,18 +120,23 @@ export class TierStack extends TerraformStack {
           })
         : undefined;
     if (key) labelScope(key, { policyLabel: 'restricted', zone: 'raw' });
+    return key;
+  }
 
-    this.network = new PrivateNetwork(this, 'Network', {
+  private privateNetwork({ tier, prefix, logBucket }: TierContext, region: string): PrivateNetwork {
+    const network = new PrivateNetwork(this, 'Network', {
       tier,
-      region: props.region,
+      region,
       namePrefix: prefix,
       flowLogBucketName: logBucket,
     });
-    labelScope(this.network, { policyLabel: 'internal', zone: 'published' });
-    const vpcId = this.network.vpc.id;
-    const subnetIds = this.network.subnets.map((s) => s.id);
+    labelScope(network, { policyLabel: 'internal', zone: 'published' });
+    return network;
+  }
 
-    // Security groups reference each other only in ingress; egress names CIDRs, so there is no cycle.
+  /** Security groups reference each other only in ingress; egress names CIDRs, so there is no cycle. */
+  private securityGroups({ tier, name }: TierContext, network: PrivateNetwork): TierSecurityGroups {
+    const vpcId = network.vpc.id;
     const lbSg =
       tier.compute === 'ha'
         ? new GuardedSecurityGroup(this, 'LoadBalancerSecurityGroup', {
@@ -129,7 +163,7 @@ export class TierStack extends TerraformStack {
         {
           description: 'to S3 via the gateway endpoint',
           port: 443,
-          prefixListIds: [this.network.s3Endpoint.prefixListId],
+          prefixListIds: [network.s3Endpoint.prefixListId],
         },
       ],
     });
@@ -141,8 +175,11 @@ export class TierStack extends TerraformStack {
     });
     for (const sg of [lbSg, appSg]) if (sg) labelScope(sg, { policyLabel: 'internal', zone: 'published' });
     labelScope(dbSg, { policyLabel: 'restricted', zone: 'catalog' });
+    return { lb: lbSg, app: appSg, db: dbSg };
+  }
 
-    // The governed API's identity: the backend's instance role. Zone roles trust it (role chaining).
+  /** The governed API's identity: the backend's instance role. Zone roles trust it (role chaining). */
+  private workloadIdentity({ tier, name }: TierContext): { role: IamRole; profile: IamInstanceProfile } {
     const workload = new Construct(this, 'Workload');
     labelScope(workload, { policyLabel: 'internal', zone: 'published' });
     const workloadRole = new IamRole(workload, 'Role', {
@@ -180,8 +217,15 @@ export class TierStack extends TerraformStack {
       name: name('backend'),
       role: workloadRole.name,
     });
+    return { role: workloadRole, profile };
+  }
 
-    this.bucket = new SecureBucket(this, 'DataBucket', {
+  private storage(
+    { tier, prefix, logBucket }: TierContext,
+    key: CustomerKey | undefined,
+    workloadRole: IamRole,
+  ): { bucket: SecureBucket; zones: StorageZone[] } {
+    const bucket = new SecureBucket(this, 'DataBucket', {
       bucketName: tierBucketName(prefix, tier.name),
       kmsKey: key,
       accessLogs: { bucketName: logBucket, prefix: `s3-access/${tier.name}/` },
@@ -189,7 +233,7 @@ export class TierStack extends TerraformStack {
       protect: tier.protectState,
       forceDestroy: !tier.protectState,
     });
-    labelScope(this.bucket, { policyLabel: 'restricted', zone: 'raw' });
+    labelScope(bucket, { policyLabel: 'restricted', zone: 'raw' });
     const zoneIds = {
       raw: 'RawZone',
       work: 'WorkZone',
@@ -197,44 +241,65 @@ export class TierStack extends TerraformStack {
       catalog: 'CatalogZone',
       published: 'PublishedZone',
     };
-    this.zones = TIER_ZONES.map(
+    const zones = TIER_ZONES.map(
       (zone) =>
         new StorageZone(this, zoneIds[zone], {
           zone,
           tier,
-          bucket: this.bucket,
-          kmsKey: key,
+          bucket,
           namePrefix: prefix,
           workloadRole,
           governedApiRole: workloadRole,
         }),
     );
+    return { bucket, zones };
+  }
 
-    this.database = new Database(this, 'Database', {
+  private databaseFor(
+    { tier, prefix }: TierContext,
+    key: CustomerKey | undefined,
+    dbSg: GuardedSecurityGroup,
+  ): Database {
+    const subnetIds = this.network.subnets.map((s) => s.id);
+    const database = new Database(this, 'Database', {
       tier,
       namePrefix: prefix,
       subnetIds,
       securityGroup: dbSg,
       kmsKey: key,
     });
-    labelScope(this.database, { policyLabel: 'restricted', zone: 'catalog' });
+    labelScope(database, { policyLabel: 'restricted', zone: 'catalog' });
+    return database;
+  }
 
-    if (!props.rollback) {
-      this.compute = new BackendCompute(this, 'Backend', {
-        tier,
-        namePrefix: prefix,
-        subnetIds,
-        vpcId,
-        appSecurityGroup: appSg,
-        lbSecurityGroup: lbSg,
-        instanceProfileName: profile.name,
-        amiId: ami.stringValue,
-        kmsKey: key,
-        logBucketName: logBucket,
-      });
-      labelScope(this.compute, { policyLabel: 'internal', zone: 'published' });
-    }
+  private backend(
+    { tier, prefix, logBucket }: TierContext,
+    key: CustomerKey | undefined,
+    groups: TierSecurityGroups,
+    profile: IamInstanceProfile,
+    ami: TerraformVariable,
+  ): BackendCompute {
+    const vpcId = this.network.vpc.id;
+    const subnetIds = this.network.subnets.map((s) => s.id);
+    const { app: appSg, lb: lbSg } = groups;
+    const compute = new BackendCompute(this, 'Backend', {
+      tier,
+      namePrefix: prefix,
+      subnetIds,
+      vpcId,
+      appSecurityGroup: appSg,
+      lbSecurityGroup: lbSg,
+      instanceProfileName: profile.name,
+      amiId: ami.stringValue,
+      kmsKey: key,
+      logBucketName: logBucket,
+    });
+    labelScope(compute, { policyLabel: 'internal', zone: 'published' });
+    return compute;
+  }
 
+  /** Alarms to SNS: database always; instance health in single mode; targets, 5xx and capacity in HA. */
+  private alarms({ tier, name }: TierContext): Monitoring {
     const monitoring = new Monitoring(this, 'Monitoring', { topicName: name('alarms'), alarmPrefix: name('alarm') });
     labelScope(monitoring, { policyLabel: 'internal', zone: 'audit' });
     const db = { DBInstanceIdentifier: this.database.instance.identifier };
@@ -305,18 +370,37 @@ export class TierStack extends TerraformStack {
         description: `Fewer than ${tier.minInstances} backend instances in service`,
       });
     }
+    return monitoring;
+  }
 
-    if (tier.cloudTrail) {
-      const trail = new AuditTrail(this, 'AuditTrail', {
-        trailName: name('trail'),
-        logBucketName: logBucket,
-        keyPrefix: `cloudtrail/${tier.name}`,
-        dataBucketArn: this.bucket.arn,
-      });
-      labelScope(trail, { policyLabel: 'internal', zone: 'audit' });
-    }
+  private auditTrail({ tier, name, logBucket }: TierContext): void {
+    const trail = new AuditTrail(this, 'AuditTrail', {
+      trailName: name('trail'),
+      logBucketName: logBucket,
+      keyPrefix: `cloudtrail/${tier.name}`,
+      dataBucketArn: this.bucket.arn,
+    });
+    labelScope(trail, { policyLabel: 'internal', zone: 'audit' });
+  }
 
+  private outputs(monitoring: Monitoring): void {
     new TerraformOutput(this, 'DataBucketName', { value: this.bucket.bucket.bucket }).overrideLogicalId('data_bucket');
     new TerraformOutput(this, 'AlarmTopicArn', { value: monitoring.topic.arn }).overrideLogicalId('alarm_topic_arn');
   }
+}
+
+/** What every step of a tier stack reads. */
+interface TierContext {
+  readonly tier: Tier;
+  readonly prefix: string;
+  /** `<prefix>-<tier>-<what>`: every name in the tier. */
+  readonly name: (what: string) => string;
+  /** The audit stack's log bucket (by its deterministic name, never a cross-stack reference). */
+  readonly logBucket: string;
+}
+
+interface TierSecurityGroups {
+  readonly lb?: GuardedSecurityGroup;
+  readonly app: GuardedSecurityGroup;
+  readonly db: GuardedSecurityGroup;
 }
