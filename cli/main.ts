@@ -15,6 +15,7 @@ const NOUNS: Record<string, () => Command> = {
   gate: () => require('./commands/gate').gate as Command,
   approve: () => require('./commands/approve').approve as Command,
   record: () => require('./commands/record').record as Command,
+  witness: () => require('./commands/witness').witness as Command,
 };
 
 const USAGE = `usage: kfm <command> ...
@@ -25,6 +26,7 @@ const USAGE = `usage: kfm <command> ...
   kfm gate promote --to stage|prod --store STORE --pub PUB... --commit SHA [--key KEY] [--json]
   kfm approve --env ENV --plan-receipt R --principal NAME --key KEY --out A
   kfm record smoke ...
+  kfm witness serve --key KEY --name NAME --log ORIGIN=PUB... --state DIR --listen HOST:PORT
 exit codes: 0 ok, 1 policy/gate denied, 2 usage or bad input, 3 signature or verification failure`;
 
 export async function main(argv: readonly string[], io: Omit<CommandIo, 'argv'>): Promise<number> {

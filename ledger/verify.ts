@@ -21,6 +21,7 @@ import { decodeEntry, entryHash, GENESIS_PREV } from './entry';
 import { consistencyRanges, LeafRange, leafHash, MerkleFrontier, RangeHasher, verifyConsistency } from './merkle';
 import { BatchBuilder, defaultWorkers, SignaturePool } from './sig-pool';
 import { AuditStore } from './store';
+import { checkQuorum, describeQuorum, Witness } from './cosignature';
 
 export interface CheckpointInput {
   /** File name, for messages. */
@@ -39,6 +40,13 @@ export interface VerifyOptions {
    * @default os.availableParallelism() when the log has ≥ 2,048 entries, else 0
    */
   readonly workers?: number;
+  /**
+   * Witnesses and quorum (c2sp.org/tlog-cosignature): with quorum ≥ 1, a checkpoint counts as
+   * witnessed only with `quorum` valid cosignatures from distinct `witnesses`; every
+   * `checkpoints` input must be witnessed, and at least one checkpoint must be.
+   */
+  readonly witnesses?: readonly Witness[];
+  readonly quorum?: number;
 }
 
 /** Envelopes per signature batch, and how many batches may be in flight (memory stays bounded). */
@@ -59,6 +67,9 @@ export interface CheckpointResult {
   readonly source: string;
   readonly size: number | null;
   readonly ok: boolean;
+  /** With --quorum: whether the checkpoint has its quorum, and who cosigned it. */
+  readonly witnessed?: boolean;
+  readonly cosigners?: readonly string[];
 }
 
 export interface VerifyReport {
@@ -95,11 +106,24 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   // Checkpoints: parse and check signatures first.
   const cps: { source: string; cp: SignedCheckpoint; result: { ok: boolean } }[] = [];
   const results: CheckpointResult[] = [];
-  const addCheckpoint = (source: string, text: string): void => {
+  const quorum = opts.quorum ?? 0;
+  let witnessedSize = -1;
+  const addCheckpoint = (source: string, text: string, given: boolean): void => {
     try {
       const cp = parseCheckpoint(text, source);
       verifyCheckpoint(cp, opts.trusted, opts.origin, source);
-      const result = { source, size: cp.size, ok: true };
+      const q = quorum > 0 ? checkQuorum(cp, opts.witnesses ?? [], quorum) : undefined;
+      const result: CheckpointResult = q
+        ? { source, size: cp.size, ok: true, witnessed: q.ok, cosigners: q.cosigners }
+        : { source, size: cp.size, ok: true };
+      if (q && !q.ok) {
+        const invalid = q.checks.some((c) => c.status === 'invalid');
+        if (given || invalid) {
+          problem(`${source}: not witnessed: ${describeQuorum(q)}`);
+          (result as { ok: boolean }).ok = false;
+        } else notes.push(`${source}: not witnessed (${describeQuorum(q)}); checked against the log key only`);
+      }
+      if (q?.ok) witnessedSize = Math.max(witnessedSize, cp.size);
       results.push(result);
       cps.push({ source, cp, result });
     } catch (e) {
@@ -108,8 +132,8 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
       results.push({ source, size: null, ok: false });
     }
   };
-  for (const c of opts.checkpoints ?? []) addCheckpoint(c.source, c.text);
-  for await (const c of store.checkpoints()) addCheckpoint(c.name, c.bytes.toString('utf8'));
+  for (const c of opts.checkpoints ?? []) addCheckpoint(c.source, c.text, true);
+  for await (const c of store.checkpoints()) addCheckpoint(c.name, c.bytes.toString('utf8'), false);
 
   // The tree size the consistency proofs are computed against (entries appended while this
   // runs are still checked entry by entry, but not covered by the proofs).
@@ -276,6 +300,14 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
         `${c.source}: checkpoint covers ${c.cp.size} entries but the log has ${n}: ${store.entryName(n + 1)} to ${store.entryName(c.cp.size)} are missing (truncated tail)`,
       );
     }
+  }
+  if (quorum > 0) {
+    if (witnessedSize < 0)
+      problem(`no checkpoint has a quorum of ${quorum} witness cosignature(s); the log is not witnessed`);
+    else if (witnessedSize < found)
+      notes.push(
+        `entries ${store.entryName(witnessedSize + 1)} to ${store.entryName(found)} are not yet covered by a witnessed checkpoint`,
+      );
   }
   return {
     ok: problemCount === 0,

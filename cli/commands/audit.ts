@@ -2,17 +2,35 @@
  * `kfm audit append|verify|checkpoint|prove|verify-proof|list|get` — the audit ledger CLI.
  * See docs/audit-ledger.md for layout, entry format and the verify algorithm.
  */
+import { createHash } from 'node:crypto';
 import { ReceiptError } from '../../core/errors';
 import { parseEnvelope } from '../../attest/dsse/envelope';
 import { readInputFile, refuseExisting, writeFileExclusive } from '../../core/files';
 import { sha256Tagged } from '../../core/digest';
-import { parseSigningKey, parseTrustedKey, TrustedKey } from '../../attest/sign/ed25519';
-import { DEFAULT_ORIGIN, noteKeyHash, parseCheckpoint, signCheckpoint, verifyCheckpoint } from '../../ledger/checkpoint';
+import { parseSigningKey, parseTrustedKey, SigningKey, TrustedKey } from '../../attest/sign/ed25519';
+import {
+  DEFAULT_ORIGIN,
+  noteKeyHash,
+  parseCheckpoint,
+  signCheckpoint,
+  verifyCheckpoint,
+} from '../../ledger/checkpoint';
 import { parseAppendable, entryHash, seqName } from '../../ledger/entry';
-import { HASH_SIZE, inclusionRanges, leafHash, MerkleFrontier, RangeHasher, verifyInclusion } from '../../ledger/merkle';
+import {
+  HASH_SIZE,
+  inclusionRanges,
+  leafHash,
+  MerkleFrontier,
+  RangeHasher,
+  verifyInclusion,
+} from '../../ledger/merkle';
 import { openStore } from '../../ledger/open-store';
 import { AuditStore } from '../../ledger/store';
 import { verifyLog } from '../../ledger/verify';
+import { requireQuorum } from '../../ledger/cosignature';
+import { collectCosignatures, WitnessEndpoint } from '../../ledger/witness/client';
+import { treeWithProofs, witnessedSizes } from '../../ledger/witness/log-tree';
+import { WITNESS_OPTS, witnessEndpoints, WitnessPolicy, witnessPolicy } from '../lib/witnesses';
 import { OptionSpec, parseCommandArgs, requireOpt } from '../lib/args';
 import { Command, CommandIo } from '../lib/types';
 
@@ -94,18 +112,20 @@ async function verify(io: CommandIo, argv: readonly string[]): Promise<number> {
       ...STORE_OPTS,
       ...ORIGIN_OPT,
       pub: { type: 'string', multiple: true },
+      ...WITNESS_OPTS,
       checkpoint: { type: 'string', multiple: true },
       json: { type: 'boolean' },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
   );
   const trusted = trustedFrom('audit verify', values);
+  const policy = witnessPolicy('audit verify', values);
   const store = storeFrom('audit verify', values, io);
   const checkpoints = ((values.checkpoint as string[] | undefined) ?? []).map((f) => ({
     source: f,
     text: readInputFile(f, 'checkpoint').toString('utf8'),
   }));
-  const report = await verifyLog(store, { trusted, checkpoints, origin: originFrom(values) });
+  const report = await verifyLog(store, { trusted, checkpoints, origin: originFrom(values), ...policy });
   for (const n of report.notes) io.stderr(`kfm: note: ${n}\n`);
   for (const p of report.problems) io.stderr(`kfm: LOG_INTEGRITY: ${p}\n`);
   if (report.problemCount > report.problems.length) {
@@ -114,26 +134,46 @@ async function verify(io: CommandIo, argv: readonly string[]): Promise<number> {
   if (values.json) io.stdout(JSON.stringify(report) + '\n');
   else if (report.ok) {
     io.stdout(
-      `ok: ${report.size} entries, root ${report.root}, ${report.checkpoints.length} checkpoint(s) consistent\n`,
+      `ok: ${report.size} entries, root ${report.root}, ${report.checkpoints.length} checkpoint(s) consistent${
+        policy.quorum > 0
+          ? `, ${report.checkpoints.filter((c) => c.witnessed).length} witnessed (quorum ${policy.quorum})`
+          : ''
+      }\n`,
     );
   } else io.stdout(`FAILED: ${report.problemCount} problem(s) in ${report.store} (${report.size} entries read)\n`);
   return report.ok ? 0 : 3;
 }
 
-/** `checkpoint --store STORE --key KEY --out FILE [--origin NAME]` */
+/**
+ * `checkpoint --store STORE --key KEY --out FILE [--origin NAME]
+ *   [--witness NAME=PUB --witness-url NAME=URL ... --quorum N --witness-timeout SECONDS]`
+ * With witnesses, the note is stored and written only when `--quorum` of them cosigned it.
+ */
 async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(
     'audit checkpoint',
     argv,
-    { ...STORE_OPTS, ...ORIGIN_OPT, key: { type: 'string' }, out: { type: 'string' } },
+    {
+      ...STORE_OPTS,
+      ...ORIGIN_OPT,
+      ...WITNESS_OPTS,
+      key: { type: 'string' },
+      out: { type: 'string' },
+      'witness-url': { type: 'string', multiple: true },
+      'witness-timeout': { type: 'string' },
+    },
     { min: 0, max: 0, names: 'no positional arguments' },
   );
   const keyPath = requireOpt('audit checkpoint', values, 'key');
   const out = requireOpt('audit checkpoint', values, 'out');
   const key = parseSigningKey(readInputFile(keyPath, 'signing key'), keyPath);
+  const policy = witnessPolicy('audit checkpoint', values);
+  const endpoints = witnessEndpoints('audit checkpoint', values, policy);
+  const timeoutMs = witnessTimeout(values);
   refuseExisting(out);
   const store = storeFrom('audit checkpoint', values, io);
   const origin = originFrom(values);
+  if (endpoints.length > 0) return witnessedCheckpoint(io, { store, origin, key, out, policy, endpoints, timeoutMs });
   const frontier = new MerkleFrontier();
   for await (const e of store.entries()) frontier.push(leafHash(e.entryBytes));
   const note = signCheckpoint({ origin, size: frontier.size, root: frontier.root() }, key);
@@ -144,6 +184,71 @@ async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<numbe
   );
   writeFileExclusive(out, note);
   io.stdout(JSON.stringify({ size: frontier.size, root: frontier.root().toString('base64'), out, stored }) + '\n');
+  return 0;
+}
+
+function witnessTimeout(values: Record<string, unknown>): number {
+  const t = values['witness-timeout'];
+  if (t === undefined) return 10_000;
+  if (typeof t !== 'string' || !/^[1-9][0-9]{0,2}$/.test(t))
+    throw new ReceiptError('USAGE', 'kfm audit checkpoint: --witness-timeout must be whole seconds from 1 to 999');
+  return Number(t) * 1000;
+}
+
+async function witnessedCheckpoint(
+  io: CommandIo,
+  a: {
+    store: AuditStore;
+    origin: string;
+    key: SigningKey;
+    out: string;
+    policy: WitnessPolicy;
+    endpoints: WitnessEndpoint[];
+    timeoutMs: number;
+  },
+): Promise<number> {
+  const logKey: TrustedKey = { publicKey: a.key.publicKey, keyid: a.key.keyid, source: 'log key' };
+  const held = await witnessedSizes(a.store, logKey, a.origin, a.policy.witnesses);
+  const size = await a.store.size();
+  const tree = await treeWithProofs(a.store, size, [...held.values()]);
+  const note = signCheckpoint({ origin: a.origin, size, root: tree.root }, a.key);
+  const proofs = new Map<number, Promise<Buffer[]>>([...tree.proofs].map(([m, p]) => [m, Promise.resolve(p)]));
+  const proof = (m: number): Promise<Buffer[]> => {
+    if (!proofs.has(m))
+      proofs.set(
+        m,
+        treeWithProofs(a.store, size, [m]).then((t) => t.proofs.get(m)!),
+      );
+    return proofs.get(m)!;
+  };
+  const { note: cosigned, answers } = await collectCosignatures(a.endpoints, {
+    note,
+    firstOld: (w) => held.get(w) ?? 0,
+    proof,
+    timeoutMs: a.timeoutMs,
+  });
+  const cosigners = answers.filter((x) => x.cosigned).map((x) => x.witness);
+  if (cosigners.length < a.policy.quorum) {
+    for (const x of answers) io.stderr(`kfm: witness ${x.witness}: ${x.answer}\n`);
+    throw new ReceiptError(
+      'CHECKPOINT_INVALID',
+      `checkpoint of tree size ${size} not witnessed: ${cosigners.length} of ${answers.length} witness(es) cosigned, quorum ${a.policy.quorum}; nothing stored or written`,
+    );
+  }
+  const bytes = Buffer.from(cosigned, 'utf8');
+  const stored = await a.store.putCheckpoint(size, createHash('sha256').update(bytes).digest('hex').slice(0, 8), bytes);
+  writeFileExclusive(a.out, cosigned);
+  io.stdout(
+    JSON.stringify({
+      size,
+      root: tree.root.toString('base64'),
+      out: a.out,
+      stored,
+      quorum: a.policy.quorum,
+      cosigners,
+      witnesses: answers.map((x) => ({ name: x.witness, cosigned: x.cosigned, answer: x.answer })),
+    }) + '\n',
+  );
   return 0;
 }
 
@@ -236,6 +341,7 @@ async function verifyProof(io: CommandIo, argv: readonly string[]): Promise<numb
       ...ORIGIN_OPT,
       proof: { type: 'string' },
       checkpoint: { type: 'string' },
+      ...WITNESS_OPTS,
       pub: { type: 'string', multiple: true },
       envelope: { type: 'string' },
     },
@@ -244,8 +350,10 @@ async function verifyProof(io: CommandIo, argv: readonly string[]): Promise<numb
   const proofFile = requireOpt('audit verify-proof', values, 'proof');
   const cpFile = requireOpt('audit verify-proof', values, 'checkpoint');
   const trusted = trustedFrom('audit verify-proof', values);
+  const policy = witnessPolicy('audit verify-proof', values);
   const cp = parseCheckpoint(readInputFile(cpFile, 'checkpoint').toString('utf8'), cpFile);
   verifyCheckpoint(cp, trusted, originFrom(values), cpFile);
+  const witnessed = policy.quorum > 0 ? requireQuorum(cp, policy.witnesses, policy.quorum, cpFile) : undefined;
   const raw = JSON.parse(readInputFile(proofFile, 'proof').toString('utf8')) as Partial<InclusionProofJson>;
   const bad = (what: string): never => {
     throw new ReceiptError('LOG_INTEGRITY', `${proofFile}: ${what}`);
@@ -287,6 +395,7 @@ async function verifyProof(io: CommandIo, argv: readonly string[]): Promise<numb
       treeSize: cp.size,
       envelopeDigest,
       entryHash: entryHash(entry),
+      ...(witnessed ? { witnesses: witnessed.cosigners } : {}),
     }) + '\n',
   );
   return 0;

@@ -1,0 +1,137 @@
+/**
+ * `kfm witness serve --key KEY --name NAME --log ORIGIN=PUB [--log ...] --state DIR --listen HOST:PORT`
+ *
+ * A C2SP tlog-witness over node:http: POST /add-checkpoint (ledger/witness/witness.ts holds the
+ * protocol), GET /<sha256(origin) hex>/checkpoint for monitors. Prints the URL it listens on
+ * (one line on stdout), then serves until SIGTERM or SIGINT, finishing requests in flight.
+ */
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { ReceiptError, isReceiptError } from '../../core/errors';
+import { MAX_BODY_BYTES, WitnessCore, WitnessedLog } from '../../ledger/witness/witness';
+import { parseCommandArgs, requireOpt } from '../lib/args';
+import { loadSigningKey, loadTrustedKeys, many } from '../lib/keys';
+import { Command, CommandIo } from '../lib/types';
+
+export const witness: Command = async (io) => {
+  const [verb, ...rest] = io.argv;
+  if (verb === 'serve') return serve(io, rest);
+  throw new ReceiptError('USAGE', `kfm witness: expected "serve", got ${verb === undefined ? 'nothing' : `"${verb}"`}`);
+};
+
+function logsFrom(values: Record<string, unknown>): WitnessedLog[] {
+  const byOrigin = new Map<string, WitnessedLog>();
+  for (const spec of many(values.log)) {
+    const i = spec.lastIndexOf('=');
+    if (i <= 0 || i === spec.length - 1)
+      throw new ReceiptError('USAGE', 'kfm witness serve: --log must be ORIGIN=PUBLIC_KEY_FILE');
+    const origin = spec.slice(0, i);
+    const key = loadTrustedKeys([spec.slice(i + 1)])[0];
+    const prev = byOrigin.get(origin);
+    byOrigin.set(origin, { origin, keys: [...(prev?.keys ?? []), key] });
+  }
+  if (byOrigin.size === 0)
+    throw new ReceiptError('USAGE', 'kfm witness serve: at least one --log ORIGIN=PUB is required');
+  return [...byOrigin.values()];
+}
+
+function listenFrom(spec: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/.exec(spec);
+  if (!m || Number(m[2]) > 65535)
+    throw new ReceiptError('USAGE', 'kfm witness serve: --listen must be HOST:PORT (port 0 picks one)');
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function answer(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+async function serve(io: CommandIo, argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs(
+    'witness serve',
+    argv,
+    {
+      key: { type: 'string' },
+      name: { type: 'string' },
+      log: { type: 'string', multiple: true },
+      state: { type: 'string' },
+      listen: { type: 'string' },
+    },
+    { min: 0, max: 0, names: 'no positional arguments' },
+  );
+  const key = loadSigningKey(requireOpt('witness serve', values, 'key'));
+  const name = requireOpt('witness serve', values, 'name');
+  const stateDir = requireOpt('witness serve', values, 'state');
+  const { host, port } = listenFrom(requireOpt('witness serve', values, 'listen'));
+  const core = new WitnessCore({
+    name,
+    key,
+    logs: logsFrom(values),
+    stateDir,
+    now: () => Math.floor(Date.now() / 1000),
+  });
+  const plain = 'text/plain; charset=utf-8';
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const handle = async (): Promise<void> => {
+      if (path === '/add-checkpoint') {
+        if (req.method !== 'POST') return answer(res, 405, plain, 'use POST\n');
+        const body = await readBody(req);
+        if (body === undefined) return answer(res, 400, plain, `body larger than ${MAX_BODY_BYTES} bytes\n`);
+        const a = await core.addCheckpoint(body);
+        return answer(res, a.status, a.contentType, a.body);
+      }
+      const m = /^\/([0-9a-f]{64})\/checkpoint$/.exec(path);
+      if (m && req.method === 'GET') {
+        const note = core.latest(m[1]);
+        return note === undefined
+          ? answer(res, 404, plain, 'no checkpoint cosigned for this log\n')
+          : answer(res, 200, plain, note);
+      }
+      return answer(res, 404, plain, 'not found\n');
+    };
+    handle().catch((e: unknown) => {
+      // The state could not be read or written: answer 500 and never cosign.
+      io.stderr(
+        `kfm: witness: ${isReceiptError(e) ? `${e.code}: ${e.message}` : `INTERNAL: ${String((e as Error)?.message ?? e).split('\n')[0]}`}\n`,
+      );
+      if (!res.headersSent) answer(res, 500, plain, 'witness error\n');
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new ReceiptError('USAGE', `kfm witness serve: cannot listen on ${host}:${port} (${e.code ?? e.message})`)),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  io.stdout(`http://${shown}:${addr.port}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  return 0;
+}

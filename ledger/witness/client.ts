@@ -1,0 +1,128 @@
+/**
+ * The log's side of C2SP tlog-witness: submit a signed checkpoint to each witness with a
+ * consistency proof from the size that witness last cosigned, and collect the cosignatures.
+ *
+ * Each witness gets one request, and on 409 one retry with the size it reported (and the proof
+ * from that size). A witness that holds a larger tree than the log has is a rolled-back or
+ * truncated log: it is never asked again. Every answer becomes one line for the operator.
+ */
+import { ReceiptError } from '../../core/errors';
+import { parseCheckpoint, SignedCheckpoint } from '../checkpoint';
+import { checkCosignatures, Witness } from '../cosignature';
+import { formatAddCheckpoint, SIZE_CONTENT_TYPE } from './witness';
+
+export interface WitnessEndpoint {
+  readonly witness: Witness;
+  /** Submission prefix; `/add-checkpoint` is appended. */
+  readonly url: string;
+}
+
+export interface WitnessAnswerLine {
+  readonly witness: string;
+  readonly cosigned: boolean;
+  /** The cosignature line (with its newline) when cosigned. */
+  readonly line?: string;
+  /** What the witness answered, for the operator, one line. */
+  readonly answer: string;
+}
+
+export interface SubmitOptions {
+  /** The log-signed checkpoint note. */
+  readonly note: string;
+  /** The size each witness probably holds (from earlier witnessed checkpoints); 0 if unknown. */
+  readonly firstOld: (witness: string) => number;
+  /** The RFC 6962 consistency proof from `old` to the checkpoint's size (old ≥ 1). */
+  readonly proof: (old: number) => Promise<Buffer[]>;
+  readonly timeoutMs: number;
+}
+
+const REASONS: Record<number, string> = {
+  400: '400 Bad Request (it could not parse the request)',
+  403: '403 Forbidden (it does not trust the key that signed the checkpoint)',
+  404: '404 Not Found (it does not witness this origin)',
+  422: '422 Unprocessable Entity (the consistency proof from the tree it holds does not verify: the log was rewritten or forked)',
+};
+
+async function post(
+  url: string,
+  body: string,
+  timeoutMs: number,
+): Promise<{ status: number; type: string; body: string }> {
+  const res = await fetch(`${url.replace(/\/+$/, '')}/add-checkpoint`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body: text };
+}
+
+function unreachable(e: unknown, timeoutMs: number): string {
+  const err = e as { name?: string; cause?: { code?: string } };
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return `no answer within ${timeoutMs / 1000}s`;
+  return `unreachable (${err?.cause?.code ?? err?.name ?? 'network error'})`;
+}
+
+/** Submit to one witness (one retry on 409). Never throws for what the witness does. */
+export async function requestCosignature(
+  ep: WitnessEndpoint,
+  cp: SignedCheckpoint,
+  opts: SubmitOptions,
+): Promise<WitnessAnswerLine> {
+  const name = ep.witness.name;
+  const fail = (answer: string): WitnessAnswerLine => ({ witness: name, cosigned: false, answer });
+  let old = opts.firstOld(name);
+  if (old > cp.size) old = 0;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const proof = old === 0 || old === cp.size ? [] : await opts.proof(old);
+    let res;
+    try {
+      res = await post(ep.url, formatAddCheckpoint(old, proof, opts.note), opts.timeoutMs);
+    } catch (e) {
+      return fail(unreachable(e, opts.timeoutMs));
+    }
+    if (res.status === 200) {
+      let got: SignedCheckpoint;
+      try {
+        got = parseCheckpoint(`${cp.text}\n${res.body}`, `${name} answer`);
+      } catch {
+        return fail('answered 200 with a body that is not signature lines');
+      }
+      const [check] = checkCosignatures(got, [ep.witness]);
+      if (check.status !== 'valid') return fail('answered 200 but with no valid cosignature under its configured key');
+      const line = res.body.split('\n').find((l) => {
+        if (!l.startsWith(`\u2014 ${name} `)) return false;
+        const one = parseCheckpoint(`${cp.text}\n${l}\n`, `${name} answer`);
+        return checkCosignatures(one, [ep.witness])[0].status === 'valid';
+      })!;
+      return { witness: name, cosigned: true, line: `${line}\n`, answer: `cosigned tree size ${cp.size}` };
+    }
+    if (res.status === 409) {
+      const m = /^(0|[1-9][0-9]{0,15})\n$/.exec(res.body);
+      if (!res.type.startsWith(SIZE_CONTENT_TYPE) || !m) return fail('answered 409 without its tree size');
+      const held = Number(m[1]);
+      if (held > cp.size) {
+        return fail(
+          `holds tree size ${held} but the log has ${cp.size} entries: the log was truncated or rolled back (not cosigned)`,
+        );
+      }
+      if (attempt === 1) return fail(`answered 409 twice (holds tree size ${held}; another submitter is racing)`);
+      old = held;
+      continue;
+    }
+    return fail(`answered ${REASONS[res.status] ?? `HTTP ${res.status}`}`);
+  }
+  throw new ReceiptError('INTERNAL', 'unreachable');
+}
+
+/** Submit to every witness in parallel; answers in configuration order. */
+export async function collectCosignatures(
+  endpoints: readonly WitnessEndpoint[],
+  opts: SubmitOptions,
+): Promise<{ note: string; answers: WitnessAnswerLine[] }> {
+  const cp = parseCheckpoint(opts.note, 'checkpoint');
+  const answers = await Promise.all(endpoints.map((ep) => requestCosignature(ep, cp, opts)));
+  const lines = answers.filter((a) => a.cosigned).map((a) => a.line!);
+  return { note: opts.note + lines.join(''), answers };
+}
