@@ -503,7 +503,9 @@ describe('kfm receipt verify and show', () => {
     const r = kfm(['receipt', 'show', pr.out, '--pub', keys.pub, '--format', 'markdown']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('**Plan: 4 to add, 3 to change, 8 to destroy.**');
-    expect(r.stdout).toContain('#### Paths forcing replacement');
+    expect(r.stdout).toMatch(
+      /^\| \*\*REPLACE\*\* \| <code>terraform&#95;data\.cbd<\/code> \|.*<code>triggers&#95;replace<\/code>/m,
+    );
     expect(r.stdout).toContain(JSON.parse(pr.stdout).digest);
   });
 
@@ -539,9 +541,9 @@ describe('kfm receipt verify and show', () => {
       expect(r.status).toBe(0);
       expect(r.stdout.length).toBeLessThanOrEqual(Number(limit ?? 65536));
       if (fmt === 'markdown') {
-        expect(r.stdout).toMatch(/\*\*\d+ of 10000 change\(s\) not shown\*\*/);
-        expect(r.stdout).toContain(bo);
-        expect(r.stdout).toContain('Plan: 0 to add, 10000 to change, 0 to destroy.');
+        expect(r.stdout).toMatch(/\*\*[\d,]+ of 10,000 change\(s\) not shown\*\*/);
+        expect(r.stdout).toContain(bo.replace(/[^A-Za-z0-9 .,/=-]/g, (c) => `&#${c.codePointAt(0)};`));
+        expect(r.stdout).toContain('Plan: 0 to add, 10,000 to change, 0 to destroy.');
       } else {
         const j = JSON.parse(r.stdout);
         expect(j.truncated.full_artifact).toBe(bo);

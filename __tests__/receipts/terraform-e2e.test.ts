@@ -206,7 +206,7 @@ describe('real Terraform end to end', () => {
     for (const r of results)
       for (const md of r.show)
         expect(md).toMatch(
-          /^### Terraform (plan|apply|drift) receipt — `stage`[\s\S]*- Receipt: `sha256:[0-9a-f]{64}`/,
+          /^### Terraform (plan|apply|drift) receipt — <code>stage<\/code>[\s\S]*- Receipt: <code>sha256:[0-9a-f]{64}<\/code>/,
         );
   });
 

@@ -9,6 +9,7 @@ import { buildPlanStatement, ReceiptContext } from '../../receipts/plan/build-pl
 import { parsePlanDocument } from '../../terraform/plan';
 import { parsePolicyDecisions, PolicyDecisions } from '../../receipts/plan/policy-input';
 import { CommitmentKey, deriveCommitmentKey, parseCommitmentKey } from '../../receipts/redact/commitment';
+import { parseConstructPaths } from '../../receipts/render/construct-paths';
 import { renderJson } from '../../receipts/render/json';
 import { DEFAULT_MAX_CHARS, renderMarkdown } from '../../receipts/render/markdown';
 import { parseTrustedKey, SigningKey, TrustedKey } from '../../attest/sign/ed25519';
@@ -249,7 +250,14 @@ const show = (io: CommandIo): number => {
   const { values: v, positionals } = parseCommandArgs(
     cmd,
     io.argv,
-    { pub: { type: 'string', multiple: true }, format: { type: 'string' }, 'max-chars': { type: 'string' } },
+    {
+      pub: { type: 'string', multiple: true },
+      format: { type: 'string' },
+      'max-chars': { type: 'string' },
+      synth: { type: 'string' },
+      'full-link': { type: 'string' },
+      'report-link': { type: 'string' },
+    },
     { min: 1, max: 1, names: 'ENVELOPE' },
   );
   const format = str(v, 'format') ?? 'markdown';
@@ -262,7 +270,18 @@ const show = (io: CommandIo): number => {
   const trusted = loadTrusted(strs(v, 'pub'), cmd);
   const path = positionals[0]!;
   const r = readVerifiedStatement(readInputFile(path, 'envelope'), path, trusted);
-  io.stdout(format === 'json' ? renderJson(r, path, maxChars) : renderMarkdown(r, path, maxChars));
+  const synth = str(v, 'synth');
+  const constructPaths = synth ? parseConstructPaths(readInputFile(synth, 'synthesized stack JSON'), synth) : undefined;
+  io.stdout(
+    format === 'json'
+      ? renderJson(r, path, maxChars)
+      : renderMarkdown(r, path, {
+          maxChars,
+          constructPaths,
+          fullLink: str(v, 'full-link'),
+          reportLink: str(v, 'report-link'),
+        }),
+  );
   return 0;
 };
 

@@ -1,12 +1,39 @@
 import { formatPath, PathStep } from '../redact/diff';
 import { PREDICATE_TYPES, VerifiedStatement } from '../../attest/statement';
+import { constructPathOf, ConstructPaths } from './construct-paths';
+import { groupDigits, mdCode, mdEscape, naturalCompare } from './escape';
 
 /** GitHub's comment limit: the default for `--max-chars`. */
 export const DEFAULT_MAX_CHARS = 65536;
 
+export interface MarkdownOptions {
+  /**
+   * Longest output, in characters.
+   * @default - 65,536 (GitHub's comment limit)
+   */
+  readonly maxChars?: number;
+  /**
+   * Where the full rendering is (the job summary or an artifact), linked when this one is folded.
+   * @default - no link; the signed receipt is named
+   */
+  readonly fullLink?: string;
+  /**
+   * Where the HTML evidence report is, linked in the footer.
+   * @default - no link
+   */
+  readonly reportLink?: string;
+  /**
+   * Construct paths from the synthesized stack, shown beside addresses.
+   * @default - no construct column
+   */
+  readonly constructPaths?: ConstructPaths;
+}
+
 type Obj = Record<string, unknown>;
 interface Change {
   address: string;
+  module?: string;
+  type?: string;
   action: string;
   action_reason?: string;
   replace_paths?: PathStep[][];
@@ -19,128 +46,115 @@ interface Change {
   deposed?: string;
 }
 
-const ACTION_ORDER = ['create', 'update', 'replace', 'delete', 'forget', 'create-forget', 'read', 'no-op'];
-const ACTION_TITLE: Record<string, string> = {
-  create: 'Create',
-  update: 'Update in place',
-  replace: 'Replace',
-  delete: 'Destroy',
-  forget: 'Forget (remove from state, keep the object)',
-  'create-forget': 'Create, forget the old object',
-  read: 'Read (data sources)',
-  'no-op': 'Import / move only',
+/** Destructive actions, in the order a reviewer reads them. */
+const DESTRUCTIVE = ['delete', 'replace', 'create-forget', 'forget'];
+const ACTION_MARK: Record<string, string> = {
+  delete: '**DESTROY**',
+  replace: '**REPLACE**',
+  'create-forget': '**REPLACE (forget old)**',
+  forget: '**FORGET**',
+};
+/** Terraform's action_reason values in words; an unknown reason is shown as recorded. */
+const REASONS: Record<string, string> = {
+  replace_because_tainted: 'tainted',
+  replace_because_cannot_update: 'an attribute cannot be updated in place',
+  replace_by_request: 'replace requested (-replace)',
+  replace_by_triggers: 'replace_triggered_by',
+  delete_because_no_resource_config: 'no longer in configuration',
+  delete_because_wrong_repetition: 'count/for_each changed shape',
+  delete_because_count_index: 'count index beyond count',
+  delete_because_each_key: 'for_each key removed',
+  delete_because_no_module: 'module removed',
+  delete_because_no_move_target: 'moved block has no target',
+  read_because_config_unknown: 'configuration known after apply',
+  read_because_dependency_pending: 'depends on a pending change',
+  read_because_check_nested: 'check block',
 };
 
-/** Markdown table cell: no pipes or newlines, backticks neutralised. */
-function cell(s: string): string {
-  return s
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/\|/g, '\\|')
-    .replace(/`/g, "'");
-}
-function code(s: string): string {
-  return '`' + s.replace(/`/g, "'").replace(/[\r\n]+/g, ' ') + '`';
+/** One block of the comment: its full text, and (unless destructive) its text folded to counts. */
+interface Section {
+  readonly full: string;
+  readonly folded?: string;
+  /** Changes listed in `full`. */
+  readonly changes: number;
 }
 
 /**
- * Render a verified receipt for a reviewer, never longer than `maxChars`. When cut, the last
- * lines say how many changes are not shown and name the full signed artifact.
+ * Render a verified receipt for a reviewer, never longer than `maxChars`: the summary, then every
+ * destructive change in full (destroy, replace with Terraform's reason and paths, forget), then
+ * updates with their changed attribute paths (never values), then creates and reads grouped by
+ * module and resource type in collapsible `<details>`, addresses in natural order. When it does
+ * not fit, the largest non-destructive sections fold to counts per type and the output links the
+ * full rendering. Every value from the receipt is escaped (escape.ts).
  */
-export function renderMarkdown(v: VerifiedStatement, artifact: string, maxChars: number = DEFAULT_MAX_CHARS): string {
+export function renderMarkdown(v: VerifiedStatement, artifact: string, opts: number | MarkdownOptions = {}): string {
+  const o: MarkdownOptions = typeof opts === 'number' ? { maxChars: opts } : opts;
+  const maxChars = o.maxChars ?? DEFAULT_MAX_CHARS;
   const p = v.predicate as Obj;
   const head: string[] = [];
   const repo = (p.repo ?? {}) as Obj;
   const kind = String(p.kind);
-  head.push(`### ${kindTitle(v.predicateType)} — \`${String(p.env)}\``);
+  head.push(`### ${kindTitle(v.predicateType)} — ${mdCode(String(p.env))}`);
   head.push('');
   head.push(
-    `- Commit: ${repo.commit ? code(String(repo.commit)) : '_unknown_'}${repo.branch ? ` on ${code(String(repo.branch))}` : ''} (${String(repo.source)})`,
+    `- Commit: ${repo.commit ? mdCode(String(repo.commit)) : '_unknown_'}${repo.branch ? ` on ${mdCode(String(repo.branch))}` : ''} (${mdEscape(String(repo.source))})`,
   );
   const actor = (p.actor ?? {}) as Obj;
-  head.push(`- Actor: ${actor.principal ? code(String(actor.principal)) : '_unknown_'} (${String(actor.method)})`);
-  head.push(`- Receipt: ${code(v.envelopeDigest)} (${kind}, verified with key ${code(v.key.keyid.slice(0, 16))}…)`);
+  head.push(
+    `- Actor: ${actor.principal ? mdCode(String(actor.principal)) : '_unknown_'} (${mdEscape(String(actor.method))})`,
+  );
+  head.push(
+    `- Receipt: ${mdCode(v.envelopeDigest)} (${mdEscape(kind)}, verified with key ${mdCode(v.key.keyid.slice(0, 16))}…)`,
+  );
   const summary = (p.summary ?? {}) as Obj;
-  const items: { block: string[]; counts: number }[] = [];
+  const sections: Section[] = [];
   let total = 0;
+  const num = (x: unknown): string => mdEscape(groupDigits(Number(x ?? 0)));
   if (v.predicateType === PREDICATE_TYPES.plan) {
     head.push('');
     head.push(
-      `**Plan: ${summary.add} to add, ${summary.change} to change, ${summary.remove} to destroy.**` +
-        (summary.import ? ` ${summary.import} to import.` : '') +
-        (summary.forget ? ` ${summary.forget} to forget.` : ''),
+      `**Plan: ${num(summary.add)} to add, ${num(summary.change)} to change, ${num(summary.remove)} to destroy.**` +
+        (summary.import ? ` ${num(summary.import)} to import.` : '') +
+        (summary.forget ? ` ${num(summary.forget)} to forget.` : ''),
     );
     head.push(
-      `Replace ${summary.replace} · move ${summary.move} · read ${summary.read} · no-op ${summary.noop}${summary.errored ? ' · **plan errored**' : ''}`,
+      `Replace ${num(summary.replace)} · move ${num(summary.move)} · read ${num(summary.read)} · no-op ${num(summary.noop)}${summary.errored ? ' · **plan errored**' : ''}`,
     );
     const pol = p.policy as Obj | null;
     if (pol)
       head.push(
-        `Policy: **${String(pol.verdict)}** (${(pol.findings as unknown[]).length} finding(s), bundle ${code(String(pol.bundle_digest).slice(0, 23))}…)`,
+        `Policy: **${mdEscape(String(pol.verdict))}** (${(pol.findings as unknown[]).length} finding(s), bundle ${mdCode(String(pol.bundle_digest).slice(0, 23))}…)`,
       );
     const changes = (p.changes ?? []) as Change[];
-    total = changes.length + ((p.drift ?? []) as unknown[]).length;
-    tables(changes, items);
-    const replaced = changes.filter((c) => c.action === 'replace' && (c.replace_paths ?? []).length > 0);
-    if (replaced.length) {
-      items.push({ block: ['', '#### Paths forcing replacement', ''], counts: 0 });
-      for (const c of replaced)
-        items.push({
-          block: [`- ${code(c.address)}: ${(c.replace_paths ?? []).map((rp) => code(formatPath(rp))).join(', ')}`],
-          counts: 0,
-        });
-    }
     const drift = (p.drift ?? []) as Change[];
-    if (drift.length) {
-      items.push({
-        block: [
-          '',
-          `#### Drift detected outside Terraform (${drift.length})`,
-          '',
-          '| Resource | Action | Changed paths |',
-          '|---|---|---|',
-        ],
-        counts: 0,
-      });
-      for (const d of drift)
-        items.push({ block: [`| ${code(d.address)} | ${d.action} | ${pathsCell(d)} |`], counts: 1 });
-    }
+    total = changes.length + drift.length;
+    changeSections(changes, sections, o.constructPaths);
+    if (drift.length) sections.push(driftSection(drift, o.constructPaths));
   } else if (v.predicateType === PREDICATE_TYPES.apply) {
     head.push('');
     const errored = (summary.errored ?? []) as string[];
     const notApplied = (summary.not_applied ?? []) as string[];
     head.push(
-      `**Apply ${String(summary.status)}: ${summary.add} added, ${summary.change} changed, ${summary.remove} destroyed.** ${errored.length} errored, ${notApplied.length} not applied.`,
+      `**Apply ${mdEscape(String(summary.status))}: ${num(summary.add)} added, ${num(summary.change)} changed, ${num(summary.remove)} destroyed.** ${errored.length} errored, ${notApplied.length} not applied.`,
     );
     const pr = (p.plan_receipt ?? {}) as Obj;
-    head.push(`Plan receipt: ${code(String(pr.digest))}`);
-    const changes = (p.changes ?? []) as {
-      address: string;
-      planned: string | null;
-      completed: string[];
-      status: string;
-    }[];
+    head.push(`Plan receipt: ${mdCode(String(pr.digest))}`);
+    const changes = (p.changes ?? []) as ApplyChange[];
     total = changes.length;
-    items.push({ block: ['', '| Resource | Planned | Completed | Status |', '|---|---|---|---|'], counts: 0 });
-    for (const c of changes)
-      items.push({
-        block: [
-          `| ${code(c.address)} | ${c.planned ?? '_not in plan_'} | ${cell(c.completed.join(', ') || '—')} | ${c.status === 'applied' ? c.status : `**${c.status}**`} |`,
-        ],
-        counts: 1,
-      });
+    applySections(changes, sections, o.constructPaths);
   } else if (v.predicateType === PREDICATE_TYPES.drift) {
     head.push('');
     head.push(
-      `**Drift: ${summary.drifted} resource(s) changed outside Terraform** (update ${summary.update}, delete ${summary.delete}, create ${summary.create}, move ${summary.move}); failing checks ${summary.checks_failed}.`,
+      `**Drift: ${num(summary.drifted)} resource(s) changed outside Terraform** (update ${num(summary.update)}, delete ${num(summary.delete)}, create ${num(summary.create)}, move ${num(summary.move)}); failing checks ${num(summary.checks_failed)}.`,
     );
-    if (p.last_good) head.push(`Last known good commit: ${code(String(p.last_good))}`);
+    if (p.last_good) head.push(`Last known good commit: ${mdCode(String(p.last_good))}`);
     const drift = (p.drift ?? []) as Change[];
     total = drift.length;
-    tables(drift, items);
+    changeSections(drift, sections, o.constructPaths);
   } else {
-    head.push('', `Predicate type ${code(v.predicateType)}.`);
+    head.push('', `Predicate type ${mdCode(v.predicateType)}.`);
   }
-  return fit(head, items, total, artifact, v.envelopeDigest, maxChars);
+  return fit(head, sections, total, artifact, v.envelopeDigest, maxChars, o);
 }
 
 function kindTitle(t: string): string {
@@ -150,81 +164,245 @@ function kindTitle(t: string): string {
   return 'Receipt';
 }
 
+/** A markdown table with only the columns some row fills (the first column always shows). */
+function table(headers: string[], rows: string[][]): string {
+  const keep = headers.map((_, i) => i === 0 || rows.some((r) => (r[i] ?? '') !== ''));
+  const pick = <T>(xs: T[]): T[] => xs.filter((_, i) => keep[i]);
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  return [
+    line(pick(headers)),
+    line(pick(headers).map(() => '---')),
+    ...rows.map((r) => line(pick(headers.map((_, i) => r[i] ?? '')))),
+  ].join('\n');
+}
+
 function pathsCell(c: Change): string {
   const sens = new Set((c.sensitive ?? []).map((x) => x.path));
   const unk = new Set(c.unknown ?? []);
   const changed = c.changed ?? [];
   const shown = changed
     .slice(0, 8)
-    .map((p) => code(p) + (sens.has(p) ? ' (sensitive)' : unk.has(p) ? ' (known after apply)' : ''));
+    .map((p) => mdCode(p) + (sens.has(p) ? ' (sensitive)' : unk.has(p) ? ' (known after apply)' : ''));
   const more = changed.length - shown.length + (c.changed_omitted ?? 0);
-  return (shown.join(', ') || '—') + (more > 0 ? ` +${more} more` : '');
+  return shown.join(', ') + (more > 0 ? ` +${groupDigits(more)} more` : '');
 }
 
-function tables(changes: Change[], items: { block: string[]; counts: number }[]): void {
-  const groups = new Map<string, Change[]>();
+function notesCell(c: Change): string {
+  const notes: string[] = [];
+  if (c.moved_from) notes.push(`moved from ${mdCode(c.moved_from)}`);
+  if (c.importing) notes.push('import');
+  if (c.deposed) notes.push(`deposed object ${mdCode(c.deposed)}`);
+  return notes.join('; ');
+}
+
+function reasonCell(c: Change): string {
+  if (!c.action_reason) return '';
+  const words = REASONS[c.action_reason];
+  return words ? `${mdEscape(words)} (${mdCode(c.action_reason)})` : mdCode(c.action_reason);
+}
+
+const constructCell = (paths: ConstructPaths | undefined, address: string): string => {
+  const cp = constructPathOf(paths, address);
+  return cp ? mdCode(cp) : '';
+};
+
+const byAddress = (a: { address: string }, b: { address: string }): number => naturalCompare(a.address, b.address);
+
+/** Module (`module.a.module.b`, or "" for the root) and type of a change. */
+function groupKey(c: Change): { module: string; type: string } {
+  const m = /^((?:module\.[^.[]+(?:\[[^\]]*\])?\.)*)(data\.)?([^.[]+)\./.exec(c.address);
+  const type = c.type ?? m?.[3] ?? '(unknown type)';
+  return { module: c.module ?? '', type: m?.[2] ? `data.${type}` : type };
+}
+
+function where(module: string): string {
+  return module ? `in ${mdCode(module)}` : 'in the root module';
+}
+
+/** Counts per module and type: what a folded section still says. */
+function countsTable(changes: readonly Change[]): string {
+  const counts = new Map<string, { module: string; type: string; n: number }>();
   for (const c of changes) {
-    const g = groups.get(c.action) ?? [];
-    g.push(c);
-    groups.set(c.action, g);
+    const k = groupKey(c);
+    const id = `${k.module}\u0000${k.type}`;
+    const e = counts.get(id) ?? { ...k, n: 0 };
+    e.n++;
+    counts.set(id, e);
   }
-  for (const action of ACTION_ORDER) {
-    const g = groups.get(action);
-    if (!g) continue;
-    items.push({
-      block: [
-        '',
-        `#### ${ACTION_TITLE[action]} (${g.length})`,
-        '',
-        '| Resource | Reason | Changed paths | Notes |',
-        '|---|---|---|---|',
-      ],
-      counts: 0,
+  const rows = [...counts.values()]
+    .sort((a, b) => naturalCompare(a.module, b.module) || naturalCompare(a.type, b.type))
+    .map((e) => [mdCode(e.type), e.module ? mdCode(e.module) : 'root', groupDigits(e.n)]);
+  return table(['Type', 'Module', 'Count'], rows);
+}
+
+function changeSections(changes: readonly Change[], out: Section[], paths: ConstructPaths | undefined): void {
+  const by = (actions: string[]): Change[] => changes.filter((c) => actions.includes(c.action)).sort(byAddress);
+  const destructive = changes
+    .filter((c) => DESTRUCTIVE.includes(c.action))
+    .sort((a, b) => DESTRUCTIVE.indexOf(a.action) - DESTRUCTIVE.indexOf(b.action) || byAddress(a, b));
+  if (destructive.length) {
+    const counts = DESTRUCTIVE.map((a) => [a, destructive.filter((c) => c.action === a).length] as const)
+      .filter(([, n]) => n > 0)
+      .map(([a, n]) => `${a} ${groupDigits(n)}`)
+      .join(' · ');
+    const rows = destructive.map((c) => [
+      ACTION_MARK[c.action] ?? mdEscape(c.action),
+      mdCode(c.address),
+      constructCell(paths, c.address),
+      reasonCell(c),
+      (c.replace_paths ?? []).map((rp) => mdCode(formatPath(rp))).join(', '),
+      notesCell(c),
+    ]);
+    out.push({
+      full: `\n#### ⚠️ Destructive changes (${groupDigits(destructive.length)}): ${counts}\n\n${table(['Action', 'Resource', 'Construct', 'Reason', 'Replace paths', 'Notes'], rows)}\n`,
+      changes: destructive.length,
     });
+  }
+  for (const [actions, title] of [
+    [['update'], 'Update in place'],
+    [['no-op'], 'Import or move only'],
+  ] as const) {
+    const g = by([...actions]);
+    if (!g.length) continue;
+    const rows = g.map((c) => [mdCode(c.address), constructCell(paths, c.address), pathsCell(c), notesCell(c)]);
+    const h = `\n#### ${title} (${groupDigits(g.length)})\n\n`;
+    out.push({
+      full: h + table(['Resource', 'Construct', 'Changed paths', 'Notes'], rows) + '\n',
+      folded: h + countsTable(g) + '\n',
+      changes: g.length,
+    });
+  }
+  for (const [action, title] of [
+    ['create', 'Create'],
+    ['read', 'Read (data sources)'],
+  ] as const) {
+    const g = by([action]);
+    if (!g.length) continue;
+    const groups = new Map<string, { module: string; type: string; items: Change[] }>();
     for (const c of g) {
-      const notes: string[] = [];
-      if (c.moved_from) notes.push(`moved from ${code(c.moved_from)}`);
-      if (c.importing) notes.push('import');
-      if (c.deposed) notes.push(`deposed ${code(c.deposed)}`);
-      items.push({
-        block: [`| ${code(c.address)} | ${cell(c.action_reason ?? '')} | ${pathsCell(c)} | ${notes.join('; ')} |`],
-        counts: 1,
-      });
+      const k = groupKey(c);
+      const id = `${k.module}\u0000${k.type}`;
+      const e = groups.get(id) ?? { ...k, items: [] };
+      e.items.push(c);
+      groups.set(id, e);
     }
+    const ordered = [...groups.values()].sort(
+      (a, b) => naturalCompare(a.module, b.module) || naturalCompare(a.type, b.type),
+    );
+    const h = `\n#### ${title} (${groupDigits(g.length)})\n`;
+    const blocks = ordered.map((e) => {
+      const rows = e.items.map((c) => [mdCode(c.address), constructCell(paths, c.address), notesCell(c)]);
+      return `\n<details><summary>${mdCode(e.type)} × ${groupDigits(e.items.length)} ${where(e.module)}</summary>\n\n${table(['Resource', 'Construct', 'Notes'], rows)}\n\n</details>\n`;
+    });
+    out.push({ full: h + blocks.join(''), folded: h + '\n' + countsTable(g) + '\n', changes: g.length });
   }
 }
 
-/** Header always; then whole items while they fit, keeping room for the cut notice and footer. */
+function driftSection(drift: readonly Change[], paths: ConstructPaths | undefined): Section {
+  const rows = [...drift]
+    .sort(byAddress)
+    .map((d) => [mdCode(d.address), constructCell(paths, d.address), mdEscape(d.action), pathsCell(d)]);
+  const h = `\n#### Drift detected outside Terraform (${groupDigits(drift.length)})\n\n`;
+  return {
+    full: h + table(['Resource', 'Construct', 'Action', 'Changed paths'], rows) + '\n',
+    folded: h + countsTable(drift) + '\n',
+    changes: drift.length,
+  };
+}
+
+interface ApplyChange {
+  address: string;
+  planned: string | null;
+  completed: string[];
+  status: string;
+}
+
+/** Apply: what did not go as planned first and in full, then what was applied. */
+function applySections(changes: readonly ApplyChange[], out: Section[], paths: ConstructPaths | undefined): void {
+  const row = (c: ApplyChange): string[] => [
+    mdCode(c.address),
+    constructCell(paths, c.address),
+    c.planned ? mdEscape(c.planned) : '_not in plan_',
+    mdEscape(c.completed.join(', ')),
+    c.status === 'applied' ? mdEscape(c.status) : `**${mdEscape(c.status)}**`,
+  ];
+  const headers = ['Resource', 'Construct', 'Planned', 'Completed', 'Status'];
+  const bad = changes.filter((c) => c.status !== 'applied').sort(byAddress);
+  const good = changes.filter((c) => c.status === 'applied').sort(byAddress);
+  if (bad.length)
+    out.push({
+      full: `\n#### ⚠️ Not applied as planned (${groupDigits(bad.length)})\n\n${table(headers, bad.map(row))}\n`,
+      changes: bad.length,
+    });
+  if (good.length) {
+    const h = `\n#### Applied (${groupDigits(good.length)})\n\n`;
+    out.push({
+      full: h + table(headers, good.map(row)) + '\n',
+      folded: h + countsTable(good.map((c) => ({ address: c.address, action: c.planned ?? '' }))) + '\n',
+      changes: good.length,
+    });
+  }
+}
+
+/**
+ * The header always; destructive sections always, in full; then the other sections in full while
+ * the whole fits, folding the largest first to counts per type. Only when even that does not fit
+ * (a header or a destructive list beyond the limit) is the text cut, saying so.
+ */
 function fit(
   head: string[],
-  items: { block: string[]; counts: number }[],
+  sections: Section[],
   total: number,
   artifact: string,
   digest: string,
   maxChars: number,
+  o: MarkdownOptions,
 ): string {
-  const footer = `\n---\nFull signed receipt: ${code(artifact)} (${code(digest)}); verify with \`kfm receipt verify\`.\n`;
-  let out = head.join('\n') + '\n';
-  let shown = 0;
-  let cut = false;
-  const reserve = footer.length + 200;
-  for (const it of items) {
-    const text = it.block.join('\n') + '\n';
-    if (out.length + text.length + reserve > maxChars) {
-      cut = true;
-      break;
-    }
-    out += text;
-    shown += it.counts;
+  const links: string[] = [];
+  if (o.fullLink) links.push(`[full rendering](${linkTarget(o.fullLink)})`);
+  if (o.reportLink) links.push(`[evidence report](${linkTarget(o.reportLink)})`);
+  const footer =
+    `\n---\nFull signed receipt: ${mdCode(artifact)} (${mdCode(digest)}); verify with <code>kfm receipt verify</code>.` +
+    (links.length ? ` ${links.join(' · ')}.` : '') +
+    '\n';
+  const folded = new Set<number>();
+  const render = (): { text: string; notShown: number } => {
+    let text = head.join('\n') + '\n';
+    let notShown = 0;
+    sections.forEach((s, i) => {
+      if (folded.has(i)) {
+        text += s.folded!;
+        notShown += s.changes;
+      } else text += s.full;
+    });
+    if (notShown > 0)
+      text += `\n> **${groupDigits(notShown)} of ${groupDigits(total)} change(s) not shown** one by one here (limit ${groupDigits(maxChars)} characters): they are counted per type above. Every destructive change is listed.${o.fullLink ? ` All of them: [full rendering](${linkTarget(o.fullLink)}).` : ' All of them are in the signed receipt below.'}\n`;
+    return { text: text + footer, notShown };
+  };
+  let r = render();
+  const foldable = sections
+    .map((s, i) => ({ i, len: s.full.length - (s.folded?.length ?? s.full.length) }))
+    .filter((x) => sections[x.i]!.folded !== undefined)
+    .sort((a, b) => b.len - a.len || a.i - b.i);
+  for (const f of foldable) {
+    if (r.text.length <= maxChars) break;
+    folded.add(f.i);
+    r = render();
   }
-  if (cut)
-    out += `\n> **${total - shown} of ${total} change(s) not shown** (limit ${maxChars} characters). The full list is in the signed receipt below.\n`;
-  out += footer;
-  if (out.length > maxChars) {
-    // Pathological header (tiny --max-chars): hard cut, still naming the artifact.
-    const tail = `\n… cut at ${maxChars} chars; ${total - shown} change(s) not shown; full receipt ${artifact}\n`;
-    out = out.slice(0, Math.max(0, maxChars - tail.length)) + tail;
-    out = out.slice(0, maxChars);
-  }
-  return out;
+  if (r.text.length <= maxChars) return r.text;
+  // Pathological (a tiny --max-chars, or more destructive changes than a comment holds): hard cut
+  // at a line boundary, still naming the artifact.
+  const tail = `\n\n> **Cut at ${groupDigits(maxChars)} characters**: not everything is shown, destructive changes included. Full signed receipt ${mdCode(artifact)}${o.fullLink ? `; [full rendering](${linkTarget(o.fullLink)})` : ''}.\n`;
+  let cut = r.text.slice(0, Math.max(0, maxChars - tail.length));
+  const nl = cut.lastIndexOf('\n');
+  if (nl > 0) cut = cut.slice(0, nl);
+  const open = (cut.match(/<details>/g) ?? []).length - (cut.match(/<\/details>/g) ?? []).length;
+  const close = open > 0 ? '\n\n</details>' : '';
+  cut = cut.slice(0, Math.max(0, maxChars - tail.length - close.length));
+  return (cut + close + tail).slice(0, maxChars);
+}
+
+/** A link target the caller gave (a run URL): percent-encode what could end the link or open markup. */
+function linkTarget(url: string): string {
+  return encodeURI(url).replace(/[()<>[\]'"*_`|\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }

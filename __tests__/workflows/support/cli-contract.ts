@@ -11,7 +11,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
     apply: ['plan-receipt', 'env', 'key', 'out', 'plan-file', 'commit', 'branch', 'actor', 'method', 'json'],
     drift: ['env', 'key', 'out', 'last-good', 'json'],
     verify: ['pub', 'json'],
-    show: ['pub', 'format', 'max-chars'],
+    show: ['pub', 'format', 'max-chars', 'synth', 'full-link', 'report-link'],
   },
   audit: {
     append: ['store', 'endpoint'],
