@@ -15,8 +15,9 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
   },
   audit: {
     append: ['store', 'endpoint'],
-    verify: ['store', 'pub', 'checkpoint', 'json', 'endpoint'],
-    checkpoint: ['store', 'key', 'out', 'endpoint'],
+    verify: ['store', 'pub', 'checkpoint', 'json', 'endpoint', 'origin', 'witness', 'quorum'],
+    checkpoint: ['store', 'key', 'out', 'endpoint', 'origin', 'witness', 'witness-url', 'quorum', 'witness-timeout'],
+    'verify-proof': ['proof', 'checkpoint', 'pub', 'envelope', 'origin', 'witness', 'quorum'],
     prove: ['store', 'seq', 'endpoint'],
     list: ['store', 'json', 'endpoint'],
     get: ['store', 'seq', 'endpoint'],
@@ -24,6 +25,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
   policy: { check: ['synth', 'plan', 'env', 'json'] },
   gate: { promote: ['to', 'store', 'pub', 'commit', 'key', 'json'] },
   approve: { '': ['env', 'plan-receipt', 'principal', 'key', 'out', 'change-record', 'pub', 'timestamp', 'json'] },
+  witness: { serve: ['key', 'name', 'log', 'state', 'listen'] },
   record: { smoke: ['env', 'check', 'key', 'out', 'commit', 'timestamp', 'json'] },
 };
 
