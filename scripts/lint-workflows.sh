@@ -4,7 +4,7 @@
 # Usage: scripts/lint-workflows.sh [--yaml-only] [FILE...]
 #   --yaml-only  YAML lint only (no actionlint, no shellcheck)
 #   FILE...      lint these files (as workflows, unless --yaml-only) instead of the tracked ones
-# shellcheck: the one on PATH, else Debian's package is installed (root or passwordless sudo). When it
+# Its shellcheck is the one on PATH, else Debian's package, installed (root or passwordless sudo). When it
 # cannot be had, run: steps are NOT shell-checked and this says so loudly on stderr;
 # KFM_REQUIRE_SHELLCHECK=1 makes that a failure (exit 2).
 # Exit: 0 clean, 1 problems (one line each on stdout: file:line:col: [kind] message), 2 usage or

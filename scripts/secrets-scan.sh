@@ -6,11 +6,11 @@
 #        scripts/secrets-scan.sh --since REV    files added or changed since REV (merge base), as pr.yml does
 #        scripts/secrets-scan.sh FILE...        these files
 # Exceptions: .secretlintignore entries (tracked and --since modes), each with its reason on the line
-# above (see docs/secrets-and-lint.md); FILE... scans exactly those files.
+# above (see docs/pr-gates.md); FILE... scans exactly those files.
 # Exit: 0 clean, 1 a secret found, 2 usage or scanner error. Changes no file.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-since= files=()
+since='' files=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --help | -h) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -24,6 +24,9 @@ if [ -n "$since" ] && [ ${#files[@]} -gt 0 ]; then
   echo "secrets-scan.sh: give --since or FILE..., not both (see --help)" >&2
   exit 2
 fi
+for i in "${!files[@]}"; do
+  case "${files[$i]}" in /*) ;; *) files[i]=$PWD/${files[$i]} ;; esac
+done
 cd "$root"
 scanner=$root/node_modules/.bin/secretlint
 [ -x "$scanner" ] || { echo "secrets-scan.sh: secretlint is not installed (run npm ci)" >&2; exit 2; }
@@ -36,7 +39,7 @@ bad=$(awk '/^#/ { prev = $0; next }
            /^[[:space:]]*$/ { prev = ""; next }
            { reason = prev; if (sub(/^# reason:[[:space:]]*/, "", reason) == 0 || length(reason) < 10) print NR; prev = "" }' "$ignore")
 if [ -n "$bad" ]; then
-  echo "secrets-scan.sh: .secretlintignore line(s) $(echo $bad | tr ' ' ','): an exception needs '# reason: ...' (10+ characters) on the line above" >&2
+  echo "secrets-scan.sh: .secretlintignore line(s) $(paste -sd, <<<"$bad"): an exception needs '# reason: ...' (10+ characters) on the line above" >&2
   exit 2
 fi
 
