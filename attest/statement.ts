@@ -8,7 +8,7 @@ import {
   verifyEnvelope,
   DsseEnvelope,
 } from './dsse/envelope';
-import { fastCanonicalJson as canonicalJson } from '../core/fast-canonical-json';
+import { canonicalJson } from '../core/canonical-json';
 import { sha256Tagged } from '../core/digest';
 import { parseJsonNoEcho, isObject } from '../core/json';
 import { SigningKey, TrustedKey } from './sign/ed25519';

@@ -1,43 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson } from '../../core/canonical-json';
 import { changedLeaves, formatPath, maskLeaves, oneSidedLeaves } from '../../receipts/redact/diff';
 import { parseCommitmentKey } from '../../receipts/redact/commitment';
 import { isReceiptError } from '../../core/errors';
-import { fastCanonicalJson } from '../../core/fast-canonical-json';
 import { KFM_VERSION } from '../../core/version';
-import { REPO, TF, walk } from './helpers';
-
-describe('fast canonical JSON', () => {
-  it('gives the same bytes as io/canonical-json on every corpus JSON document', () => {
-    const files = walk(TF).filter((f) => f.endsWith('.json'));
-    let n = 0;
-    for (const f of files) {
-      let v: unknown;
-      try {
-        v = JSON.parse(readFileSync(join(TF, f), 'utf8'));
-      } catch {
-        continue;
-      }
-      expect(fastCanonicalJson(v)).toBe(canonicalJson(v));
-      n++;
-    }
-    expect(n).toBeGreaterThan(200);
-  });
-  it('sorts keys by UTF-16 code units and drops undefined members', () => {
-    expect(fastCanonicalJson({ b: 1, a: [{ z: undefined, y: 'ü' }], A: null })).toBe(
-      '{"A":null,"a":[{"y":"ü"}],"b":1}',
-    );
-  });
-  it('orders integer-like keys as strings, like the reference', () => {
-    for (const v of [{ '10': 1, '9': 2 }, { b: { '2': 1, '10': 0, a: 1 } }, [{ '1': 1, '0': 0 }]])
-      expect(fastCanonicalJson(v)).toBe(canonicalJson(v));
-  });
-  it('refuses non-finite numbers', () => {
-    expect(() => fastCanonicalJson({ a: Infinity })).toThrow(/non-finite/);
-  });
-});
+import { REPO } from './helpers';
 
 describe('changed leaves', () => {
   it('lists changed paths, treating a sensitive subtree as one leaf and unknown leaves as unknown', () => {

@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, KeyObject } from 'node:crypto';
 import { ReceiptError } from '../../core/errors';
-import { fastCanonicalJson as canonicalJson } from '../../core/fast-canonical-json';
+import { canonicalJson } from '../../core/canonical-json';
 import { sha256Hex } from '../../core/digest';
 
 /**

@@ -1,4 +1,4 @@
-import { fastCanonicalJson as canonicalJson } from '../../core/fast-canonical-json';
+import { canonicalJson } from '../../core/canonical-json';
 import { isObject } from '../../core/json';
 
 export type PathStep = string | number;
