@@ -176,6 +176,7 @@ describe('secrets-scan.sh in a repository of its own (exceptions and --since)', 
   const token = () => 'ghp_' + randomFrom(UPPER + LOWER + DIGITS, 36);
   const leaked = token();
   const later = token();
+  const forced = token();
   let base = '';
 
   beforeAll(() => {
@@ -188,7 +189,12 @@ describe('secrets-scan.sh in a repository of its own (exceptions and --since)', 
     base = git('rev-parse', 'HEAD').trim();
     writeFileSync(join(repo, 'new.sh'), `echo one\necho two\nGH=${later}\n`);
     writeFileSync(join(repo, 'clean.txt'), 'nothing here\n');
+    // Tracked although .gitignore matches it: still scanned.
+    writeFileSync(join(repo, '.gitignore'), 'node_modules\nplans/\n');
+    mkdirSync(join(repo, 'plans'));
+    writeFileSync(join(repo, 'plans', 'forced.sh'), `GH=${forced}\n`);
     git('add', '-A');
+    git('add', '-f', 'plans/forced.sh');
     git('commit', '-q', '-m', 'change');
   });
 
@@ -196,9 +202,11 @@ describe('secrets-scan.sh in a repository of its own (exceptions and --since)', 
     const r = scan(['--since', base], { cwd: repo, script });
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^new\.sh:3:\d+: secret found/m);
+    expect(r.stdout).toMatch(/^plans\/forced\.sh:1:\d+: secret found/m);
     expect(r.stdout).not.toMatch(/old\.sh/);
-    expect(r.stderr).toMatch(/in the 2 file\(s\) changed since [0-9a-f]+ scanned/);
+    expect(r.stderr).toMatch(/in the 4 file\(s\) changed since [0-9a-f]+ scanned/);
     expectNotPrinted(r, later);
+    expectNotPrinted(r, forced);
   });
 
   it('applies an exception only with its reason on the line above', () => {
