@@ -28,7 +28,7 @@ import { openStore } from '../../ledger/open-store';
 import { AuditStore } from '../../ledger/store';
 import { verifyLog } from '../../ledger/verify';
 import { requireQuorum } from '../../ledger/cosignature';
-import { collectCosignatures, WitnessEndpoint } from '../../ledger/witness/client';
+import { collectCosignatures, WitnessAnswerLine, WitnessEndpoint } from '../../ledger/witness/client';
 import { treeWithProofs, witnessedSizes } from '../../ledger/witness/log-tree';
 import { WITNESS_OPTS, witnessEndpoints, WitnessPolicy, witnessPolicy } from '../lib/witnesses';
 import { OptionSpec, parseCommandArgs, requireOpt } from '../lib/args';
@@ -209,39 +209,61 @@ async function witnessedCheckpoint(
 ): Promise<number> {
   const logKey: TrustedKey = { publicKey: a.key.publicKey, keyid: a.key.keyid, source: 'log key' };
   const held = await witnessedSizes(a.store, logKey, a.origin, a.policy.witnesses);
-  const size = await a.store.size();
-  const tree = await treeWithProofs(a.store, size, [...held.values()]);
-  const note = signCheckpoint({ origin: a.origin, size, root: tree.root }, a.key);
-  const proofs = new Map<number, Promise<Buffer[]>>([...tree.proofs].map(([m, p]) => [m, Promise.resolve(p)]));
-  const proof = (m: number): Promise<Buffer[]> => {
-    if (!proofs.has(m))
-      proofs.set(
-        m,
-        treeWithProofs(a.store, size, [m]).then((t) => t.proofs.get(m)!),
-      );
-    return proofs.get(m)!;
-  };
-  const { note: cosigned, answers } = await collectCosignatures(a.endpoints, {
-    note,
-    firstOld: (w) => held.get(w) ?? 0,
-    proof,
-    timeoutMs: a.timeoutMs,
-  });
-  const cosigners = answers.filter((x) => x.cosigned).map((x) => x.witness);
-  if (cosigners.length < a.policy.quorum) {
+  // A witness ahead of this tree is a rollback, unless another appender grew the log and had
+  // it cosigned meanwhile: then sign the larger tree and ask again (a few times at most).
+  let size = await a.store.size();
+  for (let round = 1; ; round++) {
+    const tree = await treeWithProofs(a.store, size, [...held.values()]);
+    const note = signCheckpoint({ origin: a.origin, size, root: tree.root }, a.key);
+    const proofs = new Map<number, Promise<Buffer[]>>([...tree.proofs].map(([m, p]) => [m, Promise.resolve(p)]));
+    const proof = (m: number): Promise<Buffer[]> => {
+      if (!proofs.has(m))
+        proofs.set(
+          m,
+          treeWithProofs(a.store, size, [m]).then((t) => t.proofs.get(m)!),
+        );
+      return proofs.get(m)!;
+    };
+    const { note: cosigned, answers } = await collectCosignatures(a.endpoints, {
+      note,
+      firstOld: (w) => held.get(w) ?? 0,
+      proof,
+      timeoutMs: a.timeoutMs,
+    });
+    const cosigners = answers.filter((x) => x.cosigned).map((x) => x.witness);
+    if (cosigners.length >= a.policy.quorum)
+      return storeWitnessed(io, a, size, tree.root, cosigned, cosigners, answers);
+    const ahead = Math.max(0, ...answers.map((x) => x.ahead ?? 0));
+    const now = ahead > 0 && round < 3 ? await a.store.size() : size;
+    if (now >= ahead && now > size) {
+      for (const x of answers) if (x.ahead !== undefined) held.set(x.witness, x.ahead);
+      size = now;
+      continue;
+    }
     for (const x of answers) io.stderr(`kfm: witness ${x.witness}: ${x.answer}\n`);
     throw new ReceiptError(
       'CHECKPOINT_INVALID',
       `checkpoint of tree size ${size} not witnessed: ${cosigners.length} of ${answers.length} witness(es) cosigned, quorum ${a.policy.quorum}; nothing stored or written`,
     );
   }
+}
+
+async function storeWitnessed(
+  io: CommandIo,
+  a: { store: AuditStore; out: string; policy: WitnessPolicy },
+  size: number,
+  root: Buffer,
+  cosigned: string,
+  cosigners: string[],
+  answers: readonly WitnessAnswerLine[],
+): Promise<number> {
   const bytes = Buffer.from(cosigned, 'utf8');
   const stored = await a.store.putCheckpoint(size, createHash('sha256').update(bytes).digest('hex').slice(0, 8), bytes);
   writeFileExclusive(a.out, cosigned);
   io.stdout(
     JSON.stringify({
       size,
-      root: tree.root.toString('base64'),
+      root: root.toString('base64'),
       out: a.out,
       stored,
       quorum: a.policy.quorum,

@@ -24,6 +24,8 @@ export interface WitnessAnswerLine {
   readonly line?: string;
   /** What the witness answered, for the operator, one line. */
   readonly answer: string;
+  /** The tree size it holds, when that is larger than the checkpoint's (rollback, or the log grew meanwhile). */
+  readonly ahead?: number;
 }
 
 export interface SubmitOptions {
@@ -103,9 +105,12 @@ export async function requestCosignature(
       if (!res.type.startsWith(SIZE_CONTENT_TYPE) || !m) return fail('answered 409 without its tree size');
       const held = Number(m[1]);
       if (held > cp.size) {
-        return fail(
-          `holds tree size ${held} but the log has ${cp.size} entries: the log was truncated or rolled back (not cosigned)`,
-        );
+        return {
+          ...fail(
+            `holds tree size ${held} but the log has ${cp.size} entries: the log was truncated or rolled back (not cosigned)`,
+          ),
+          ahead: held,
+        };
       }
       if (attempt === 1) return fail(`answered 409 twice (holds tree size ${held}; another submitter is racing)`);
       old = held;

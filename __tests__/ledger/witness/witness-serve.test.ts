@@ -9,7 +9,7 @@ import { openStore } from '../../../ledger/open-store';
 import { parseCheckpoint, signCheckpoint } from '../../../ledger/checkpoint';
 import { formatAddCheckpoint } from '../../../ledger/witness/witness';
 import { treeWithProofs } from '../../../ledger/witness/log-tree';
-import { kfm, KeyFiles, makeEnvelopes, makeKey, spawnKfm, tempDir } from '../helpers';
+import { kfm, kfmAsync, KeyFiles, makeEnvelopes, makeKey, spawnKfm, tempDir } from '../helpers';
 
 jest.setTimeout(120_000);
 
@@ -335,5 +335,37 @@ describe('kfm witness serve (real processes on loopback)', () => {
     expect(parseCheckpoint(readFileSync(join(dir, 'state-w1', state[0]), 'utf8'), 'state').size).toBe(
       Number([...held][0]),
     );
+  });
+  it('two checkpointers racing on a growing log both get their checkpoint cosigned', async () => {
+    const run = () =>
+      kfmAsync([
+        'audit',
+        'checkpoint',
+        '--store',
+        store,
+        '--key',
+        log.key,
+        '--out',
+        out(),
+        ...wflags([w1, w2, w3]),
+        '--quorum',
+        '3',
+      ]);
+    const first = run();
+    await append(store, 1, 'e'); // the log grows while the first one asks
+    const [a, b] = await Promise.all([first, run()]);
+    expect([a.code, a.stderr, b.code, b.stderr]).toEqual([0, '', 0, '']);
+    const v = kfm([
+      'audit',
+      'verify',
+      '--store',
+      store,
+      '--pub',
+      log.pub,
+      ...trust(['w1', 'w2', 'w3']),
+      '--quorum',
+      '3',
+    ]);
+    expect(v.code).toBe(0);
   });
 });
