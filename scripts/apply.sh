@@ -56,6 +56,7 @@ out=$(kfm_receipt_path "$env_name" apply "$stream")
 kfm receipt apply "$stream" --plan-receipt "$work/plan-receipt.json" --plan-file "$approved" \
   --env "$env_name" --key "$KFM_KEY" "${pubs[@]}" --out "$out" --commit "$KFM_COMMIT" --json >&2
 kfm audit append "$out" --store "$KFM_AUDIT_STORE"
+bash "$root/scripts/cosign.sh" # a witnessed checkpoint right after the append
 if [ "$tf_rc" -ne 0 ]; then
   echo "apply.sh: terraform apply failed (exit $tf_rc); the failure is recorded in $out and the ledger" >&2
   exit 1

@@ -35,6 +35,7 @@ out=$(kfm_receipt_path "$env_name" drift "$KFM_PLANS_DIR/$env_name.drift.plan.js
 kfm receipt drift "$KFM_PLANS_DIR/$env_name.drift.plan.json" --env "$env_name" --key "$KFM_KEY" --out "$out" \
   --last-good "$KFM_COMMIT" --commit "$KFM_COMMIT" --json > "$out.summary"
 kfm audit append "$out" --store "$KFM_AUDIT_STORE"
+bash "$root/scripts/cosign.sh" # a witnessed checkpoint right after the append
 drifted=$(jq '.summary.drifted + .summary.checks_failed' "$out.summary")
 rm -f "$out.summary"
 if [ "$drifted" != 0 ]; then

@@ -3,7 +3,8 @@
 # Usage: scripts/main.sh [--help]
 #   synth (every stack) → policy on synth → plan dev, stage, prod (KFM_OFFLINE=1) → policy on
 #   each plan → signed plan receipts (a local key is created in .kfm/keys/ if none) → append to
-#   the local ledger .kfm/audit → verify the ledger → gate verdicts → PR-comment markdown.
+#   the local ledger .kfm/audit → two local witnesses cosign a checkpoint → verify the ledger
+#   with a quorum of 2 → gate verdicts → PR-comment markdown.
 # Output: the PR comment on stdout (also .kfm/pr-comment.md); progress on stderr.
 # Exit: 0 when every step ran and every policy check passed; non-zero otherwise. Gate verdicts
 # are informational here (no tier is applied offline, so promotion is correctly blocked).
@@ -56,11 +57,19 @@ done
 step "append to the audit ledger $KFM_AUDIT_STORE"
 kfm audit append "${receipts[@]}" --store "$KFM_AUDIT_STORE" >&2
 
+step "two local witnesses cosign a checkpoint (quorum 2; in CI they are independent services)"
+# shellcheck source=lib/local-witnesses.sh
+. "$root/scripts/lib/local-witnesses.sh"
+kfm_local_witnesses w1 w2
+KFM_WITNESS_QUORUM=2 bash scripts/cosign.sh
+
 step "verify the ledger"
 mapfile -t pubs < <(kfm_pub_args)
 mapfile -t allpubs < <(kfm_all_pub_args)
 mapfile -t approvers < <(kfm_approver_args)
-kfm audit verify --store "$KFM_AUDIT_STORE" "${allpubs[@]}" >&2
+mapfile -t witnesses < <(KFM_WITNESS_QUORUM=2 kfm_witness_args verify)
+kfm audit verify --store "$KFM_AUDIT_STORE" "${allpubs[@]}" "${witnesses[@]}" >&2
+kfm_stop_local_witnesses
 
 step "gate verdicts for commit $KFM_COMMIT (informational: nothing is applied offline)"
 for to in stage prod; do

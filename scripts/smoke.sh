@@ -55,4 +55,5 @@ for c in "${checks[@]}"; do args+=(--check "$c"); echo "smoke.sh: $env_name $c" 
 out=$(kfm_receipt_path "$env_name" smoke "$work/state.json")
 kfm record smoke --env "$env_name" "${args[@]}" --subject "$work/state.json" --key "$KFM_KEY" --out "$out" --commit "$KFM_COMMIT" --json > "$work/record.json"
 kfm audit append "$out" --store "$KFM_AUDIT_STORE"
+bash "$root/scripts/cosign.sh" # a witnessed checkpoint right after the append
 [ "$(jq -r .status "$work/record.json")" = pass ] || { echo "smoke.sh: $env_name validation failed; recorded in $out" >&2; exit 1; }

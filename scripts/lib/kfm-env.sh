@@ -7,6 +7,10 @@
 #   KFM_RECEIPTS_DIR where new receipts are written (default: receipts-out/)
 #   KFM_APPROVERS_DIR  approvers' public keys, <login>.pub (default: keys/approvers/)
 #   KFM_COMMIT       commit being deployed (default: GITHUB_SHA, else git rev-parse HEAD)
+#   KFM_WITNESSES    witnesses of the ledger, whitespace-separated NAME=URL (default: none); the
+#                    public key of NAME is KFM_WITNESS_KEYS_DIR/<NAME, "/" as "_">.pub
+#   KFM_WITNESS_KEYS_DIR  witnesses' public keys (default: keys/witnesses/)
+#   KFM_WITNESS_QUORUM    cosignatures a checkpoint needs to be trusted (default: 2)
 set -euo pipefail
 kfm_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KFM_STATE_DIR=${KFM_STATE_DIR:-$kfm_root/.kfm}
@@ -17,10 +21,14 @@ KFM_RECEIPTS_DIR=${KFM_RECEIPTS_DIR:-$kfm_root/receipts-out}
 KFM_SYNTH_DIR=${KFM_SYNTH_DIR:-$kfm_root/cdktf.out}
 KFM_PLANS_DIR=${KFM_PLANS_DIR:-$kfm_root/plans}
 KFM_APPROVERS_DIR=${KFM_APPROVERS_DIR:-$kfm_root/keys/approvers}
+KFM_WITNESSES=${KFM_WITNESSES:-}
+KFM_WITNESS_KEYS_DIR=${KFM_WITNESS_KEYS_DIR:-$kfm_root/keys/witnesses}
+KFM_WITNESS_QUORUM=${KFM_WITNESS_QUORUM:-2}
 if [ -z "${KFM_COMMIT:-}" ]; then
   KFM_COMMIT=${GITHUB_SHA:-$(git -C "$kfm_root" rev-parse HEAD 2>/dev/null || true)}
 fi
-export KFM_STATE_DIR KFM_KEY KFM_PUB KFM_AUDIT_STORE KFM_RECEIPTS_DIR KFM_SYNTH_DIR KFM_PLANS_DIR KFM_APPROVERS_DIR KFM_COMMIT
+export KFM_STATE_DIR KFM_KEY KFM_PUB KFM_AUDIT_STORE KFM_RECEIPTS_DIR KFM_SYNTH_DIR KFM_PLANS_DIR KFM_APPROVERS_DIR KFM_COMMIT \
+  KFM_WITNESSES KFM_WITNESS_KEYS_DIR KFM_WITNESS_QUORUM
 
 # The kfm CLI, built by `npm ci` (prepare) into dist/.
 kfm() { node "$kfm_root/dist/receipts/cli.js" "$@"; }
@@ -46,6 +54,23 @@ kfm_all_pub_args() {
   kfm_pub_args
   for f in "$KFM_APPROVERS_DIR"/*.pub; do [ -f "$f" ] && printf -- '--pub\n%s\n' "$f"; done
   return 0
+}
+
+# Witness flags for every KFM_WITNESSES entry: `verify` prints --witness NAME=PUB ... --quorum N,
+# `submit` --witness NAME=PUB --witness-url NAME=URL ... Nothing when no witness is configured.
+kfm_witness_args() {
+  local mode=$1 w name url
+  [ -n "${KFM_WITNESSES// /}" ] || return 0
+  for w in $KFM_WITNESSES; do
+    name=${w%%=*} url=${w#*=}
+    if [ "$name" = "$w" ] || [ -z "$name" ] || [ -z "$url" ]; then
+      echo "KFM_WITNESSES: entries are NAME=URL" >&2
+      return 2
+    fi
+    printf -- '--witness\n%s=%s\n' "$name" "$KFM_WITNESS_KEYS_DIR/${name//\//_}.pub"
+    if [ "$mode" = submit ]; then printf -- '--witness-url\n%s=%s\n' "$name" "$url"; fi
+  done
+  if [ "$mode" = verify ]; then printf -- '--quorum\n%s\n' "$KFM_WITNESS_QUORUM"; fi
 }
 
 kfm_die() { echo "$(basename "$0"): $1" >&2; exit "${2:-1}"; }
