@@ -120,7 +120,10 @@ describe('quorum', () => {
 
   it('fails a note whose cosignature line matches a configured key but does not verify', () => {
     const line = cosign(text, 'w/a', a.signing, 100);
-    const bad = line.slice(0, -4) + (line.slice(-4, -3) === 'A' ? 'B' : 'A') + line.slice(-3);
+    const prefix = '— w/a ';
+    const blob = Buffer.from(line.slice(prefix.length, -1), 'base64');
+    blob[blob.length - 1] ^= 1; // one bit of the Ed25519 signature
+    const bad = `${prefix}${blob.toString('base64')}\n`;
     const cp = parseCheckpoint(note + bad + cosign(text, 'w/b', b.signing, 100), 'cp');
     const r = checkQuorum(cp, [w('w/a', a), w('w/b', b)], 1);
     expect(r.ok).toBe(false);
