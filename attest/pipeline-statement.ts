@@ -1,22 +1,18 @@
 import { SigningKey } from './sign/ed25519';
-import { signStatement, Statement } from './statement';
-import { IN_TOTO_STATEMENT_V1 } from './predicate-types';
+import { signStatement, Subject } from './statement';
+import { STATEMENT_TYPE } from './predicate-types';
 
-export interface Subject {
-  readonly name: string;
-  /** in-toto DigestSet: `sha256` (hex) for files, `gitCommit` for a commit. */
-  readonly digest: Readonly<Record<string, string>>;
-}
-
-/** Sign a pipeline statement (approval, validation record, promotion manifest). */
+/**
+ * Sign a pipeline statement (approval, validation record, promotion manifest). Subjects stay in
+ * the order given (callers order and dedupe them), so the bytes are what they always were.
+ */
 export function signPipelineStatement(
   predicateType: string,
   subject: readonly Subject[],
   predicate: Record<string, unknown>,
   key: SigningKey,
 ): { bytes: string; digest: string } {
-  const statement = { _type: IN_TOTO_STATEMENT_V1, subject, predicateType, predicate } as unknown as Statement<unknown>;
-  const signed = signStatement(statement, key);
+  const signed = signStatement({ _type: STATEMENT_TYPE, subject, predicateType, predicate }, key);
   return { bytes: signed.bytes.toString('utf8'), digest: signed.digest };
 }
 

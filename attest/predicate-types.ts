@@ -1,15 +1,34 @@
-import { PREDICATE_TYPES as RECEIPT_TYPES, STATEMENT_TYPE } from './statement';
-
 /**
- * predicateType URIs of every statement the pipeline reads or writes: the receipts' own
- * (plan, apply, drift) plus the pipeline's approvals, validation records and promotion
- * manifests. Never rename one.
+ * Every statement the kfm tool reads or writes, named once: the in-toto Statement type, each
+ * predicate's type URI, the `kind` its predicate carries and the JSON Schema (in `schemas/`) it
+ * is validated against. Never rename one: receipts and ledgers already written carry them.
  */
+export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+
 export const PREDICATE_TYPES = {
-  ...RECEIPT_TYPES,
+  plan: 'https://kfm.dev/receipts/plan/v1',
+  apply: 'https://kfm.dev/receipts/apply/v1',
+  drift: 'https://kfm.dev/receipts/drift/v1',
   approval: 'https://kfm.dev/receipts/approval/v1',
   validation: 'https://kfm.dev/receipts/validation/v1',
   promotion: 'https://kfm.dev/receipts/promotion/v1',
 } as const;
 
-export const IN_TOTO_STATEMENT_V1 = STATEMENT_TYPE;
+export type PredicateName = keyof typeof PREDICATE_TYPES;
+
+/** The `kind` field of each predicate. */
+export const PREDICATE_KINDS = {
+  plan: 'kfm.infra.PlanReceipt',
+  apply: 'kfm.infra.ApplyReceipt',
+  drift: 'kfm.infra.DriftReceipt',
+  approval: 'kfm.infra.Approval',
+  validation: 'kfm.infra.ValidationRecord',
+  promotion: 'kfm.infra.PromotionManifest',
+} as const satisfies Record<PredicateName, string>;
+
+/** The `$id` of each predicate's schema: `schemas/<file name>`. */
+export const PREDICATE_SCHEMA_IDS: Partial<Record<PredicateName, string>> = {
+  plan: 'https://kfm.dev/schemas/plan-receipt.schema.json',
+  apply: 'https://kfm.dev/schemas/apply-receipt.schema.json',
+  drift: 'https://kfm.dev/schemas/drift-receipt.schema.json',
+};

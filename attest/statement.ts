@@ -13,25 +13,15 @@ import { sha256Tagged } from '../core/digest';
 import { parseJsonNoEcho, isObject } from '../core/json';
 import { SigningKey, TrustedKey } from './sign/ed25519';
 import { isKnownPredicateType, validatePredicate } from './schema/validate';
+import { STATEMENT_TYPE } from './predicate-types';
 
-export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+/** An in-toto DigestSet: `sha256` (hex, no prefix, as in-toto expects) for files, `gitCommit` for a commit. */
+export type DigestSet = Readonly<Record<string, string>>;
 
-export const PREDICATE_TYPES = {
-  plan: 'https://kfm.dev/receipts/plan/v1',
-  apply: 'https://kfm.dev/receipts/apply/v1',
-  drift: 'https://kfm.dev/receipts/drift/v1',
-} as const;
-
-export const PREDICATE_KINDS = {
-  plan: 'kfm.infra.PlanReceipt',
-  apply: 'kfm.infra.ApplyReceipt',
-  drift: 'kfm.infra.DriftReceipt',
-} as const;
-
-/** An in-toto ResourceDescriptor with a sha256 digest (hex, no prefix, as in-toto expects). */
+/** An in-toto ResourceDescriptor: what a statement is about, by name and digest. */
 export interface Subject {
   readonly name: string;
-  readonly digest: { readonly sha256: string };
+  readonly digest: DigestSet;
 }
 
 export interface Statement<P = Record<string, unknown>> {
@@ -46,13 +36,22 @@ export function subjectOf(name: string, digestTagged: string): Subject {
   return { name, digest: { sha256: digestTagged.replace(/^sha256:/, '') } };
 }
 
+/** `alg:value` pairs of a digest set in algorithm order: sorts and compares subjects. */
+function digestKey(d: DigestSet): string {
+  return Object.keys(d)
+    .sort()
+    .map((alg) => `${alg}:${d[alg]}`)
+    .join(',');
+}
+
 /** Build a Statement (subjects sorted by name then digest, duplicates dropped, for determinism). */
 export function buildStatement<P>(subject: readonly Subject[], predicateType: string, predicate: P): Statement<P> {
   const seen = new Set<string>();
+  const key = (s: Subject): string => `${s.name}\0${digestKey(s.digest)}`;
   const subs = [...subject]
-    .sort((a, b) => (a.name === b.name ? (a.digest.sha256 < b.digest.sha256 ? -1 : 1) : a.name < b.name ? -1 : 1))
+    .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
     .filter((s) => {
-      const k = `${s.name}\0${s.digest.sha256}`;
+      const k = key(s);
       if (seen.has(k)) return false;
       seen.add(k);
       return true;

@@ -3,7 +3,7 @@ import { isReceiptError } from '../core/errors';
 import { sha256Tagged } from '../core/digest';
 import { isKnownPredicateType, validatePredicate } from '../attest/schema/validate';
 import { TrustedKey } from '../attest/sign/ed25519';
-import { IN_TOTO_STATEMENT_V1 } from '../attest/predicate-types';
+import { STATEMENT_TYPE } from '../attest/predicate-types';
 
 /** One ledger entry as the gates see it. */
 export interface LedgerEntry {
@@ -83,7 +83,7 @@ export function classifyEntries(
       rejected.push({ seq: e.seq, digest, reason: 'signed by no trusted key', claims: claimsOf(st) });
       continue;
     }
-    if (!st || st._type !== IN_TOTO_STATEMENT_V1 || typeof st.predicateType !== 'string') {
+    if (!st || st._type !== STATEMENT_TYPE || typeof st.predicateType !== 'string') {
       rejected.push({ seq: e.seq, digest, reason: 'payload is not an in-toto Statement v1' });
       continue;
     }

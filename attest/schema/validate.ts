@@ -1,6 +1,7 @@
 import type { ValidateFunction } from 'ajv';
 import { ReceiptError } from '../../core/errors';
 import { echoSafe } from '../../core/json';
+import { PREDICATE_SCHEMA_IDS, PREDICATE_TYPES, PredicateName } from '../predicate-types';
 
 /**
  * JSON Schemas (draft 2020-12) of the receipt predicates live in `schemas/`. The CLI runs ajv's
@@ -8,11 +9,12 @@ import { echoSafe } from '../../core/json';
  * scripts/fixtures/generate-schema-validators.ts; a test fails when it is stale), which saves
  * loading and compiling ajv on every receipt.
  */
-const SCHEMA_IDS: Record<string, string> = {
-  'https://kfm.dev/receipts/plan/v1': 'https://kfm.dev/schemas/plan-receipt.schema.json',
-  'https://kfm.dev/receipts/apply/v1': 'https://kfm.dev/schemas/apply-receipt.schema.json',
-  'https://kfm.dev/receipts/drift/v1': 'https://kfm.dev/schemas/drift-receipt.schema.json',
-};
+const SCHEMA_IDS: Record<string, string> = Object.fromEntries(
+  (Object.keys(PREDICATE_TYPES) as PredicateName[]).flatMap((n) => {
+    const id = PREDICATE_SCHEMA_IDS[n];
+    return id ? [[PREDICATE_TYPES[n], id]] : [];
+  }),
+);
 
 let compiled: Record<string, ValidateFunction> | undefined;
 

@@ -3,7 +3,7 @@ import { ReceiptError } from '../../core/errors';
 import { sha256Tagged } from '../../core/digest';
 import { readInputFile, writeFileExclusive } from '../../core/files';
 import { str } from '../../gates/evidence';
-import { PREDICATE_TYPES } from '../../attest/predicate-types';
+import { PREDICATE_KINDS, PREDICATE_TYPES } from '../../attest/predicate-types';
 import { hexOf, signPipelineStatement } from '../../attest/pipeline-statement';
 import { parseCommandArgs, parseEnv, requireOpt } from '../lib/args';
 import { eventTime } from '../lib/clock';
@@ -70,7 +70,7 @@ export const approve: Command = async (io) => {
   }
   const digest = sha256Tagged(bytes);
   const predicate = {
-    kind: 'kfm.infra.Approval',
+    kind: PREDICATE_KINDS.approval,
     env,
     decision: 'approved',
     principal,

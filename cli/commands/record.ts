@@ -2,8 +2,9 @@ import { ReceiptError } from '../../core/errors';
 import { basename } from 'node:path';
 import { sha256Hex } from '../../core/digest';
 import { readInputFile, writeFileExclusive } from '../../core/files';
-import { PREDICATE_TYPES } from '../../attest/predicate-types';
-import { signPipelineStatement, Subject } from '../../attest/pipeline-statement';
+import { PREDICATE_KINDS, PREDICATE_TYPES } from '../../attest/predicate-types';
+import { signPipelineStatement } from '../../attest/pipeline-statement';
+import { Subject } from '../../attest/statement';
 import { parseCommandArgs, parseEnv, requireOpt } from '../lib/args';
 import { eventTime } from '../lib/clock';
 import { loadSigningKey, many } from '../lib/keys';
@@ -61,7 +62,7 @@ export const record: Command = async (io) => {
   const { commit, source } = { commit: repo.commit, source: repo.source };
   const status = checks.every((c) => c.status === 'pass') ? 'pass' : 'fail';
   const predicate = {
-    kind: 'kfm.infra.ValidationRecord',
+    kind: PREDICATE_KINDS.validation,
     env,
     status,
     checks,

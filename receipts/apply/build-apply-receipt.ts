@@ -3,15 +3,8 @@ import { canonicalJson } from '../../core/canonical-json';
 import { sha256Tagged } from '../../core/digest';
 import { commit } from '../redact/commitment';
 import { ReceiptContext, Tool } from '../plan/build-plan-receipt';
-import {
-  buildStatement,
-  PREDICATE_KINDS,
-  PREDICATE_TYPES,
-  Statement,
-  Subject,
-  subjectOf,
-  VerifiedStatement,
-} from '../../attest/statement';
+import { buildStatement, Statement, Subject, subjectOf, VerifiedStatement } from '../../attest/statement';
+import { PREDICATE_KINDS, PREDICATE_TYPES } from '../../attest/predicate-types';
 import { KFM_VERSION } from '../../core/version';
 import { ApplyStreamFacts } from '../../terraform/apply-stream';
 import { isObject } from '../../core/json';

@@ -1,7 +1,8 @@
 import { checkCounts, planChanges, PlanInputs, ReceiptContext, toolingOf } from '../plan/build-plan-receipt';
 import { ChangeRecord } from '../plan/changes';
 import { PlanDocument } from '../../terraform/plan';
-import { buildStatement, PREDICATE_KINDS, PREDICATE_TYPES, Statement, subjectOf } from '../../attest/statement';
+import { buildStatement, Statement, subjectOf } from '../../attest/statement';
+import { PREDICATE_KINDS, PREDICATE_TYPES } from '../../attest/predicate-types';
 
 /** Drifted resources by action (from `resource_drift`: what changed outside Terraform). */
 export interface DriftSummary {

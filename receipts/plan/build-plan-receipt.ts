@@ -1,13 +1,7 @@
 import { CommitmentKey } from '../redact/commitment';
 import { ActorInfo, RepoInfo } from '../provenance';
-import {
-  buildStatement,
-  PREDICATE_KINDS,
-  PREDICATE_TYPES,
-  Statement,
-  Subject,
-  subjectOf,
-} from '../../attest/statement';
+import { buildStatement, Statement, Subject, subjectOf } from '../../attest/statement';
+import { PREDICATE_KINDS, PREDICATE_TYPES } from '../../attest/predicate-types';
 import { KFM_VERSION } from '../../core/version';
 import {
   ChangeRecord,

@@ -1,5 +1,6 @@
 import { formatPath, PathStep } from '../redact/diff';
-import { PREDICATE_TYPES, VerifiedStatement } from '../../attest/statement';
+import { VerifiedStatement } from '../../attest/statement';
+import { PREDICATE_TYPES } from '../../attest/predicate-types';
 import { constructPathOf, ConstructPaths } from './construct-paths';
 import { groupDigits, mdCode, mdEscape, naturalCompare } from './escape';
 
