@@ -2,6 +2,7 @@ import { canonicalJson } from '../../core/canonical-json';
 import { Outcome, PolicyEnv, PolicyRule, RuleContext, Severity } from './rule';
 import { Suppression, SuppressionFile, addressMatches, isExpired } from './suppressions';
 import { PolicyInput, ResourceView } from './view';
+import { Linker } from './link';
 
 export interface Finding {
   readonly rule: string;
@@ -42,31 +43,28 @@ export const META_RULES = {
   ruleFailed: 'kfm-policy-rule-failed',
 } as const;
 
-function makeContext(input: PolicyInput, env?: PolicyEnv): RuleContext {
+function makeContext(input: PolicyInput, rules: readonly PolicyRule[], env?: PolicyEnv): RuleContext {
   const byAddress = new Map<string, ResourceView>();
   for (const r of input.resources) {
     byAddress.set(r.address, r);
     if (!byAddress.has(r.configAddress)) byAddress.set(r.configAddress, r);
   }
-  const keyValues = (r: ResourceView): string[] =>
-    ['id', 'bucket']
-      .map((k) => r.leaves(k)[0])
-      .filter((l): l is { unknown: false; value: unknown } => !!l && !l.unknown && typeof l.value === 'string')
-      .map((l) => l.value as string);
+  const linker = new Linker(input.resources);
+  const targetKeys = ['id', 'bucket', 'name', 'arn'];
   return {
     input,
     env,
     ofType: (...types) => input.resources.filter((r) => r.mode === 'managed' && types.includes(r.type)),
     byAddress: (a) => byAddress.get(a),
-    linked: (target, type, attr = 'bucket') => {
-      const names = keyValues(target);
-      return input.resources.filter((c) => {
+    link: (anc, attr, types, keys = targetKeys) => linker.link(anc, attr, types, keys),
+    referenced: (r, attr, types) => linker.referenced(r, attr, types),
+    linked: (target, type, attr = 'bucket') =>
+      input.resources.filter((c) => {
         if (c.mode !== 'managed' || c.type !== type) return false;
-        if (c.references(attr).includes(target.configAddress)) return true;
-        const v = c.leaves(attr)[0];
-        return !!v && !v.unknown && typeof v.value === 'string' && names.includes(v.value);
-      });
-    },
+        const l = linker.link(c, attr, [target.type], targetKeys);
+        return l.kind === 'target' && l.target.address === target.address;
+      }),
+    coveredTypes: new Set(rules.flatMap((r) => r.covers ?? [])),
   };
 }
 
@@ -80,7 +78,7 @@ function sortFindings<T extends Finding>(fs: T[]): T[] {
 
 /** Judge one view with a pack. Pure: no files, env or wall clock (`now` is passed in). */
 export function evaluatePolicy(input: PolicyInput, opts: EvaluateOptions): PolicyResult {
-  const ctx = makeContext(input, opts.env);
+  const ctx = makeContext(input, opts.rules, opts.env);
   const raw: Finding[] = [];
   let evaluated = 0;
   for (const rule of opts.rules) {
@@ -102,7 +100,7 @@ export function evaluatePolicy(input: PolicyInput, opts: EvaluateOptions): Polic
       if (!o.compliant) {
         raw.push({
           rule: rule.id,
-          severity: rule.severity,
+          severity: o.severity ?? rule.severity,
           address: o.address,
           message: o.message,
           remediation: rule.remediation,

@@ -8,8 +8,14 @@ import {
   mergeTags,
   providerAddress,
   referenceToAddress,
+  maskPaths,
+  plainAt,
+  rawReferencesIn,
+  splitAddress,
   stringsIn,
   tagLeaves,
+  ValueSource,
+  classifyReference,
   walk,
 } from './view';
 import { isObject } from '../../core/json';
@@ -67,6 +73,67 @@ function referencesOf(e: unknown, modulePrefix: string): string[] {
   return [...out].sort();
 }
 
+/** Raw reference strings anywhere inside an expression tree (indexes kept, relative to the module). */
+function rawReferencesOf(e: unknown): string[] {
+  const out = new Set<string>();
+  const visit = (x: unknown): void => {
+    if (isExpression(x)) {
+      for (const r of Array.isArray(x.references) ? x.references : []) if (typeof r === 'string') out.add(r);
+    } else if (Array.isArray(x)) x.forEach(visit);
+    else if (isObject(x)) Object.values(x).forEach(visit);
+  };
+  visit(e);
+  return [...out].sort();
+}
+
+/** True when an expression tree holds a constant part (a literal), not only references. */
+function hasConstant(e: unknown): boolean {
+  if (isExpression(e)) {
+    const refs = Array.isArray(e.references) ? e.references : [];
+    if (!('constant_value' in e) || e.constant_value === null) return false;
+    if (refs.length === 0) return true;
+    // JSON-syntax configurations: a template with text around its references still holds a literal part.
+    return stringsIn(e.constant_value).some((x) => x.replace(/\$\{[^}]*\}/g, '').trim() !== '');
+  }
+  if (Array.isArray(e)) return e.some(hasConstant);
+  if (isObject(e)) return Object.values(e).some(hasConstant);
+  return false;
+}
+
+/** The constant (template-bearing) configuration at a path of an expression tree. */
+function templateOf(e: unknown, path: readonly string[]): unknown {
+  let v = e;
+  for (let i = 0; i < path.length; i++) {
+    if (isExpression(v)) return 'constant_value' in v ? plainAt(v.constant_value, path.slice(i)) : undefined;
+    const step = path[i];
+    if (Array.isArray(v)) {
+      v = /^\d+$/.test(step) ? v[Number(step)] : v.length === 1 ? (v[0] as Obj)?.[step] : undefined;
+      continue;
+    }
+    if (!isObject(v)) return undefined;
+    v = v[step];
+  }
+  if (isExpression(v)) return 'constant_value' in v ? v.constant_value : undefined;
+  return undefined;
+}
+
+/** The expression at a path of an expression tree (inside a constant, a synthetic constant). */
+function expressionAt(e: unknown, path: readonly string[]): unknown {
+  let v = e;
+  for (let i = 0; i < path.length; i++) {
+    if (isExpression(v)) {
+      if (!('constant_value' in v)) return v; // an HCL expression covers everything below it
+      const c = plainAt(v.constant_value, path.slice(i));
+      return c === undefined ? undefined : { constant_value: c, references: rawReferencesIn(c) };
+    }
+    const step = path[i];
+    if (Array.isArray(v)) v = /^\d+$/.test(step) ? v[Number(step)] : v.length === 1 ? (v[0] as Obj)?.[step] : undefined;
+    else if (isObject(v)) v = v[step];
+    else return undefined;
+  }
+  return v;
+}
+
 function literalStringsOf(e: unknown, out: string[] = []): string[] {
   if (isExpression(e)) {
     if ('constant_value' in e && !(Array.isArray(e.references) && e.references.length > 0)) {
@@ -85,7 +152,14 @@ function isLiteralExpr(e: unknown): boolean {
   return noUnknown(unknown) && value !== null && value !== undefined;
 }
 
+interface ModuleInfo {
+  readonly variables: Obj;
+  /** The calling module's prefix and the call's argument expressions (undefined for the root). */
+  readonly parent?: { readonly prefix: string; readonly expressions: Obj };
+}
+
 interface ConfigResource {
+  readonly iterationReferences: string[];
   readonly address: string;
   readonly mode: 'managed' | 'data';
   readonly type: string;
@@ -142,12 +216,15 @@ export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
 
   // Configuration: resources by address (no instance key), recursively through module calls.
   const configs = new Map<string, ConfigResource>();
+  const modules = new Map<string, ModuleInfo>();
   const variableDefaults: string[] = [];
-  const walkModule = (mod: unknown, prefix: string, field: string): void => {
+  const walkModule = (mod: unknown, prefix: string, field: string, parent?: ModuleInfo['parent']): void => {
     if (mod === undefined) return;
     if (!isObject(mod)) throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: ${field} is not an object`);
+    modules.set(prefix, { variables: isObject(mod.variables) ? mod.variables : {}, parent });
     moduleResources(mod, field).forEach((r) => {
       configs.set(prefix + r.address, {
+        iterationReferences: rawReferencesOf([r.for_each_expression, r.count_expression]),
         address: prefix + r.address,
         mode: r.mode === 'data' ? 'data' : 'managed',
         type: r.type,
@@ -166,11 +243,41 @@ export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
     }
     if (isObject(mod.module_calls)) {
       for (const [name, call] of Object.entries(mod.module_calls)) {
-        if (isObject(call)) walkModule(call.module, `${prefix}module.${name}.`, `${field}.module_calls.${name}.module`);
+        if (!isObject(call)) continue;
+        const expressions = isObject(call.expressions) ? call.expressions : {};
+        variableDefaults.push(...literalStringsOf(expressions));
+        walkModule(call.module, `${prefix}module.${name}.`, `${field}.module_calls.${name}.module`, {
+          prefix,
+          expressions,
+        });
       }
     }
   };
   walkModule(configuration.root_module, '', 'configuration.root_module');
+
+  /** Where an expression's value comes from, following module variables up to the root. */
+  const sourcesOf = (e: unknown, prefix: string, depth = 0): ValueSource[] => {
+    if (e === undefined || depth > 32) return [];
+    const out: ValueSource[] = [];
+    if (hasConstant(e)) out.push({ kind: 'literal' });
+    for (const r of rawReferencesOf(e)) {
+      const c = classifyReference(r);
+      if (!c) continue;
+      if (c.kind !== 'variable') {
+        out.push(c);
+        continue;
+      }
+      const info = modules.get(prefix);
+      const decl = info && isObject(info.variables[c.name]) ? (info.variables[c.name] as Obj) : {};
+      const sensitive = decl.sensitive === true;
+      const passed = info?.parent?.expressions[c.name];
+      // A module variable is what its caller passed in; without an argument it is its default.
+      if (info?.parent && passed !== undefined && !sensitive)
+        out.push(...sourcesOf(passed, info.parent.prefix, depth + 1));
+      else out.push({ kind: 'variable', name: c.name, sensitive });
+    }
+    return out;
+  };
 
   // Providers.
   const providers: ProviderView[] = [];
@@ -202,13 +309,17 @@ export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
     }
   }
 
-  // after_unknown per address.
+  // after_unknown and after_sensitive per address.
   const unknowns = new Map<string, unknown>();
+  const sensitives = new Map<string, unknown>();
   for (const [i, rc] of ((doc.resource_changes ?? []) as unknown[]).entries()) {
     if (!isObject(rc) || typeof rc.address !== 'string' || !isObject(rc.change)) {
       throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: resource_changes[${i}] lacks address/change`);
     }
-    if (rc.deposed === undefined) unknowns.set(rc.address, rc.change.after_unknown);
+    if (rc.deposed === undefined) {
+      unknowns.set(rc.address, rc.change.after_unknown);
+      sensitives.set(rc.address, rc.change.after_sensitive);
+    }
   }
 
   const resources = new Map<string, ResourceView>();
@@ -219,13 +330,23 @@ export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
     name: string,
     values: Obj,
     unknownMarks: unknown,
+    sensitiveMarks?: unknown,
   ): ResourceView => {
-    const configAddress = address.replace(/\[[^\]]*\]$/, '');
+    const { modulePath, configAddress, instanceKey } = splitAddress(address);
     const cfg = configs.get(configAddress);
     const providerKey = cfg?.providerKey ?? type.split('_')[0];
     const marks = isObject(unknownMarks) ? unknownMarks : {};
+    const sens = isObject(sensitiveMarks) ? sensitiveMarks : {};
     const ex = cfg?.expressions ?? {};
     const dt = mode === 'managed' ? defaultTags.get(providerKey) : undefined;
+    // tags_all is the provider's resolution of default_tags + tags: use it whenever it is known.
+    const tagsAll =
+      mode === 'managed' && isObject(values.tags_all) && marks.tags_all !== true
+        ? tagLeaves(values.tags_all, marks.tags_all)
+        : undefined;
+    const anySensitive = (m: unknown): boolean =>
+      m === true ||
+      (Array.isArray(m) ? m.some(anySensitive) : isObject(m) ? Object.values(m).some(anySensitive) : false);
     return {
       address,
       configAddress,
@@ -234,13 +355,24 @@ export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
       name,
       providerKey,
       values,
+      instanceKey,
+      modulePath,
       leaves: (path) => walk(values, marks, path.split('.')),
       references: (attr) => referencesOf(ex[attr], cfg?.modulePrefix ?? ''),
-      isConfigured: (attr) => ex[attr] !== undefined,
+      rawReferences: (attr) => rawReferencesOf(ex[attr]),
+      iterationReferences: cfg?.iterationReferences ?? [],
+      // A dynamic block is absent from configuration expressions but present in after_unknown.
+      isConfigured: (attr) =>
+        ex[attr] !== undefined || (Array.isArray(marks[attr]) && (marks[attr] as unknown[]).length > 0),
+      isSensitive: (attr) => anySensitive(sens[attr]),
+      sources: (path) => sourcesOf(expressionAt(ex, path.split('.')), cfg?.modulePrefix ?? ''),
+      sensitivePaths: maskPaths(sens),
+      configStrings: literalStringsOf(ex),
+      templateAt: (path) => templateOf(ex, path.split('.')),
       rawConfig: (attr) =>
         isExpression(ex[attr]) ? (ex[attr] as { constant_value?: unknown }).constant_value : undefined,
       isLiteral: (attr) => isLiteralExpr(ex[attr]),
-      tags: mergeTags(dt, tagLeaves(values.tags, marks.tags)),
+      tags: tagsAll ?? mergeTags(dt, tagLeaves(values.tags, marks.tags)),
     };
   };
   const addModuleResources = (mod: unknown, field: string, onlyData: boolean): void => {
@@ -251,7 +383,18 @@ export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
       if (onlyData && mode !== 'data') return;
       if (resources.has(r.address)) return;
       const values = isObject(r.values) ? r.values : {};
-      resources.set(r.address, make(r.address, mode, r.type, r.name, values, unknowns.get(r.address)));
+      resources.set(
+        r.address,
+        make(
+          r.address,
+          mode,
+          r.type,
+          r.name,
+          values,
+          unknowns.get(r.address),
+          sensitives.get(r.address) ?? r.sensitive_values,
+        ),
+      );
     });
     const children = mod.child_modules ?? [];
     if (!Array.isArray(children))

@@ -8,7 +8,10 @@ import {
   mergeTags,
   normaliseProviderSource,
   providerAddress,
+  plainAt,
+  rawReferencesIn,
   referencesIn,
+  sourcesOfSynthValue,
   stringsIn,
   tagLeaves,
   walk,
@@ -86,6 +89,8 @@ export function viewFromSynth(doc: unknown, origin: string): PolicyInput {
     }
   }
 
+  const variables = isObject(doc.variable) ? doc.variable : {};
+  const sensitiveVariable = (n: string): boolean => isObject(variables[n]) && variables[n].sensitive === true;
   const resources: ResourceView[] = [];
   const collect = (section: unknown, mode: 'managed' | 'data', field: string): void => {
     if (section === undefined) return;
@@ -121,6 +126,14 @@ export function viewFromSynth(doc: unknown, origin: string): PolicyInput {
             values[attr] !== null &&
             stringsIn(values[attr]).every((s) => !isExpressionString(s)),
           tags: mergeTags(mode === 'managed' ? defaultTags.get(providerKey) : undefined, ownTags),
+          modulePath: '',
+          templateAt: (path) => plainAt(values, path.split('.')),
+          rawReferences: (attr) => rawReferencesIn(values[attr]),
+          iterationReferences: rawReferencesIn([clean.for_each, clean.count]),
+          isSensitive: () => undefined,
+          sources: (path) => sourcesOfSynthValue(plainAt(values, path.split('.')), sensitiveVariable),
+          sensitivePaths: [],
+          configStrings: stringsIn(values).filter((s) => !isExpressionString(s)),
         });
       }
     }

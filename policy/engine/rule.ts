@@ -1,6 +1,7 @@
 import { Env } from '../../core/vocabulary';
 import { basename } from 'node:path';
 import { Leaf, PolicyInput, ResourceView } from './view';
+import { Link } from './link';
 
 /** Error findings fail the check; warnings are reported and never fail it. */
 export type Severity = 'error' | 'warning';
@@ -10,7 +11,13 @@ export type PolicyEnv = Env;
 /** One judgement of one resource (or of the whole configuration) by one rule. */
 export type Outcome =
   | { readonly address: string; readonly compliant: true }
-  | { readonly address: string; readonly compliant: false; readonly message: string };
+  | {
+      readonly address: string;
+      readonly compliant: false;
+      readonly message: string;
+      /** Overrides the rule's severity for this finding (e.g. a warning in dev). */
+      readonly severity?: Severity;
+    };
 
 export interface RuleContext {
   readonly input: PolicyInput;
@@ -23,7 +30,13 @@ export interface RuleContext {
    * in synth, `references` in plan) or by equal known value (a literal bucket name).
    */
   linked(target: ResourceView, type: string, attr?: string): ResourceView[];
+  /** Where one ancillary resource's `attr` points (per instance; see engine/link.ts). */
+  link(anc: ResourceView, attr: string, targetTypes: readonly string[], keyAttrs?: readonly string[]): Link;
+  /** The instances of `types` an attribute's references name, resolved per instance. */
+  referenced(r: ResourceView, attr: string, types?: readonly string[]): ResourceView[];
   byAddress(address: string): ResourceView | undefined;
+  /** Resource types some rule of the pack judges (its `covers`). */
+  readonly coveredTypes: ReadonlySet<string>;
 }
 
 /** A policy rule: metadata plus a pure function of the view. The id is its file name. */
@@ -34,6 +47,14 @@ export interface PolicyRule {
   readonly description: string;
   /** One line: what to change to comply. */
   readonly remediation: string;
+  /**
+   * Resource types this rule judges for security (default deny: a type no rule covers and not
+   * listed in config/reviewed-types.json is a finding of resource-types-reviewed).
+   * @default - none
+   */
+  readonly covers?: readonly string[];
+  /** Checkov check ids this rule corresponds to (docs/policy.md coverage table). */
+  readonly checkov?: readonly string[];
   evaluate(ctx: RuleContext): Outcome[];
 }
 
@@ -81,7 +102,42 @@ export function asBool(v: unknown): boolean | undefined {
 }
 
 export const ok = (address: string): Outcome => ({ address, compliant: true });
-export const bad = (address: string, message: string): Outcome => ({ address, compliant: false, message });
+export const bad = (address: string, message: string, severity?: Severity): Outcome =>
+  severity ? { address, compliant: false, message, severity } : { address, compliant: false, message };
+
+/** Outcome from a list of problems: compliant when there are none. */
+export function judged(address: string, problems: ReadonlyArray<string | undefined | false>): Outcome {
+  const p = problems.filter((x): x is string => typeof x === 'string' && x.length > 0);
+  return p.length ? bad(address, p.join('; ')) : ok(address);
+}
+
+/** A top-level boolean that must be true/false; absent = provider default. Problem text or undefined. */
+export function boolProblem(
+  r: ResourceView,
+  path: string,
+  required: boolean,
+  absentMeans: boolean | undefined,
+  what: string,
+): string | undefined {
+  const o = requireBoolOr(r, path, required, absentMeans, what);
+  return o.compliant ? undefined : o.message;
+}
+
+function requireBoolOr(
+  r: ResourceView,
+  path: string,
+  required: boolean,
+  absentMeans: boolean | undefined,
+  what: string,
+): Outcome {
+  const s = scalar(r, path);
+  if (s.kind === 'absent' && absentMeans === undefined)
+    return bad(
+      r.address,
+      `${path} is not set (the AWS default depends on the account or subnet); ${what} requires ${required}`,
+    );
+  return requireBool(r, path, required, absentMeans as boolean, what);
+}
 
 /**
  * Judge a boolean attribute that must equal `required`. `absentMeans` is the provider default.

@@ -42,12 +42,95 @@ export interface ResourceView {
    * JSON-syntax configs such as cdktf's). Undefined when not available.
    */
   rawConfig(attr: string): unknown;
+  /**
+   * The configuration at a dotted path (numeric steps index lists) as written, `${...}` templates kept:
+   * synth values, or plan `constant_value` (JSON-syntax configurations keep templates there).
+   * Undefined when configuration holds no constant there (an HCL expression).
+   */
+  templateAt(path: string): unknown;
   /** True when the top-level attribute or block appears in configuration at all (literal or expression). */
   isConfigured(attr: string): boolean;
   /** True when the attribute was written as a literal in configuration (no reference, not computed). */
   isLiteral(attr: string): boolean;
-  /** Effective tags: provider `default_tags` merged with the resource's own `tags`. */
+  /**
+   * Effective tags: in plan the resolved `tags_all` when known (so `default_tags` from a local or a
+   * variable count), else provider `default_tags` merged with the resource's own `tags`.
+   */
   readonly tags: Readonly<Record<string, Leaf>>;
+  /** Instance key (`count` index or `for_each` key) of this instance, undefined for a single instance. */
+  readonly instanceKey?: string | number;
+  /** Module instance path of this instance, with keys and a trailing dot (`module.m["a"].`), or ''. */
+  readonly modulePath: string;
+  /**
+   * References of a top-level attribute as Terraform wrote them, relative to the resource's module and
+   * with indexes kept (`aws_s3_bucket.n[1].id`, `aws_s3_bucket.f`, `each.key`, `count.index`, `var.x`).
+   */
+  rawReferences(attr: string): string[];
+  /** References of the `for_each` / `count` expression (to resolve `each.value`). */
+  readonly iterationReferences: readonly string[];
+  /**
+   * Whether Terraform marks the attribute sensitive (plan `after_sensitive`, which follows the provider
+   * schema). Undefined in synth: a cdk.tf.json carries no schema.
+   */
+  isSensitive(attr: string): boolean | undefined;
+  /**
+   * Where the configured value of an attribute or dotted path (numeric steps index blocks) comes
+   * from; empty when not configured.
+   */
+  sources(path: string): ValueSource[];
+  /** Dotted paths Terraform marks sensitive (plan `after_sensitive`); empty in synth (no schema). */
+  readonly sensitivePaths: readonly string[];
+  /** Every literal string in this resource's configuration (credential pattern scans; never printed). */
+  readonly configStrings: readonly string[];
+}
+
+/** The origin of a configured value, read from configuration expressions. */
+export type ValueSource =
+  | { readonly kind: 'literal' }
+  | { readonly kind: 'variable'; readonly name: string; readonly sensitive: boolean }
+  | { readonly kind: 'local'; readonly name: string }
+  | { readonly kind: 'data'; readonly address: string }
+  | { readonly kind: 'ephemeral'; readonly address: string }
+  | { readonly kind: 'resource'; readonly address: string }
+  | { readonly kind: 'iteration'; readonly name: string }
+  | { readonly kind: 'other'; readonly name: string };
+
+/** Classify one reference (`var.x`, `local.y`, `data.a.b.c`, `ephemeral.a.b`, `aws_x.y.z`, `each.value`). */
+export function classifyReference(ref: string): ValueSource | undefined {
+  const head = ref.split(/[.[]/)[0];
+  const second = ref.split('.')[1]?.replace(/\[.*$/, '') ?? '';
+  if (head === 'var') return { kind: 'variable', name: second, sensitive: false };
+  if (head === 'local') return { kind: 'local', name: second };
+  if (head === 'each' || head === 'count') return { kind: 'iteration', name: `${head}.${second}` };
+  if (head === 'data') return { kind: 'data', address: ref.split('.').slice(0, 3).join('.') };
+  if (head === 'ephemeral') return { kind: 'ephemeral', address: ref.split('.').slice(0, 3).join('.') };
+  if (head === 'path' || head === 'terraform' || head === 'self') return { kind: 'other', name: head };
+  if (head === 'module') return { kind: 'other', name: ref.split('.').slice(0, 3).join('.') };
+  const a = referenceToAddress(ref);
+  return a ? { kind: 'resource', address: a } : undefined;
+}
+
+/** Split an instance address into module path (with keys), configuration address and instance key. */
+export function splitAddress(address: string): {
+  modulePath: string;
+  configAddress: string;
+  instanceKey?: string | number;
+} {
+  const m = /^(.*?)((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*)(\[(?:"(?:[^"\\]|\\.)*"|\d+)\])?$/.exec(address);
+  if (!m) return { modulePath: '', configAddress: address };
+  const modulePath = m[1];
+  const key = m[3] ? m[3].slice(1, -1) : undefined;
+  return {
+    modulePath,
+    configAddress: modulePath.replace(/\[(?:"(?:[^"\\]|\\.)*"|\d+)\]/g, '') + m[2],
+    instanceKey: key === undefined ? undefined : key.startsWith('"') ? (JSON.parse(key) as string) : Number(key),
+  };
+}
+
+/** `aws_x.y` + key → `aws_x.y["k"]` / `aws_x.y[0]`. */
+export function instanceAddress(base: string, key: string | number | undefined): string {
+  if (key === undefined) return base;
+  return typeof key === 'number' ? `${base}[${key}]` : `${base}[${JSON.stringify(key)}]`;
 }
 
 export interface ProviderView {
@@ -67,7 +150,10 @@ export interface PolicyInput {
   readonly origin: string;
   readonly resources: readonly ResourceView[];
   readonly providers: readonly ProviderView[];
-  /** Every literal string in the configuration (variables' defaults, locals, outputs, resources). */
+  /**
+   * Every literal string in the configuration outside resources (variables' defaults, outputs,
+   * module call arguments); resources' own literals are `ResourceView.configStrings`.
+   */
   readonly literalStrings: readonly string[];
 }
 
@@ -82,6 +168,12 @@ export function isExpressionString(v: unknown): v is string {
  */
 export function walk(value: unknown, unknownMark: unknown, path: readonly string[]): Leaf[] {
   if (unknownMark === true) return [{ unknown: true }];
+  if (Array.isArray(value) && path.length > 0 && /^\d+$/.test(path[0])) {
+    // A numeric step picks one element (`statement.0.resources`).
+    const i = Number(path[0]);
+    const marks = Array.isArray(unknownMark) ? unknownMark : [];
+    return walk(value[i], marks[i], path.slice(1));
+  }
   if (Array.isArray(value)) {
     const marks = Array.isArray(unknownMark) ? unknownMark : [];
     return value.flatMap((v, i) => walk(v, marks[i], path));
@@ -189,4 +281,61 @@ export function normaliseProviderSource(source: string | undefined, localName: s
   if (parts.length === 3) return s.toLowerCase();
   if (parts.length === 2) return `registry.terraform.io/${s}`.toLowerCase();
   return `registry.terraform.io/hashicorp/${s}`.toLowerCase();
+}
+
+/** Every reference inside `${...}` of a value, as written (indexes kept; `var.x`, `each.key` included). */
+export function rawReferencesIn(value: unknown): string[] {
+  const out = new Set<string>();
+  for (const s of stringsIn(value)) {
+    for (const m of s.matchAll(/\$\{([^}]*)\}/g)) {
+      for (const r of m[1].matchAll(
+        /(?<![\w.\]])((?:module\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?\.)*(?:(?:data|ephemeral)\.)?[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?)/g,
+      )) {
+        out.add(r[1]);
+      }
+    }
+  }
+  return [...out].sort();
+}
+
+/** Sources of a synth value: literal strings/values, or the references in its `${...}`. */
+export function sourcesOfSynthValue(value: unknown, sensitiveVariable: (name: string) => boolean): ValueSource[] {
+  if (value === undefined || value === null) return [];
+  const refs = rawReferencesIn(value);
+  const out: ValueSource[] = [];
+  const strings = stringsIn(value);
+  if (strings.length === 0 || strings.some((s) => s.replace(/\$\{[^}]*\}/g, '').trim() !== '') || refs.length === 0)
+    out.push({ kind: 'literal' });
+  for (const r of refs) {
+    const c = classifyReference(r);
+    if (!c) continue;
+    out.push(c.kind === 'variable' ? { ...c, sensitive: sensitiveVariable(c.name) } : c);
+  }
+  return out;
+}
+
+/** Walk plain JSON by a dotted path (numeric steps index arrays; a single object stands for a one-element list). */
+export function plainAt(value: unknown, path: readonly string[]): unknown {
+  let v = value;
+  for (const step of path) {
+    if (v === null || v === undefined) return undefined;
+    if (/^\d+$/.test(step)) {
+      if (Array.isArray(v)) v = v[Number(step)];
+      else if (step !== '0') return undefined;
+      continue;
+    }
+    if (Array.isArray(v)) v = v.length === 1 ? v[0] : undefined;
+    if (!v || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[step];
+  }
+  return v;
+}
+
+/** Dotted paths (numeric steps for list elements) where a sensitivity mask is `true`. */
+export function maskPaths(mask: unknown, prefix = ''): string[] {
+  if (mask === true) return prefix ? [prefix] : [];
+  const join = (k: string | number): string => (prefix ? `${prefix}.${k}` : String(k));
+  if (Array.isArray(mask)) return mask.flatMap((m, i) => maskPaths(m, join(i)));
+  if (mask && typeof mask === 'object') return Object.entries(mask).flatMap(([k, m]) => maskPaths(m, join(k)));
+  return [];
 }

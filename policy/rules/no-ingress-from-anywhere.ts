@@ -1,34 +1,50 @@
-import { bad, defineRule, knownValues, ok, Outcome, scalar } from '../engine/rule';
+import { bad, defineRule, ok, Outcome, scalar } from '../engine/rule';
+import { openProblems, sourcesOf, Sources } from '../engine/network';
 import { ResourceView } from '../engine/view';
 
-const ANYWHERE = ['0.0.0.0/0', '::/0'];
+const GROUP = ['aws_security_group'];
 
-function openCidrs(r: ResourceView, paths: readonly string[]): string | undefined {
-  const problems: string[] = [];
-  for (const p of paths) {
-    const vals = knownValues(r, p);
-    if (vals === 'unknown') problems.push(`${p} is unknown at this stage`);
-    else for (const v of vals) if (ANYWHERE.includes(String(v))) problems.push(`${p} allows ${String(v)}`);
-  }
-  return problems.length ? problems.join('; ') : undefined;
-}
-
-/** Trust membrane: nothing is reachable from the whole internet. */
+/**
+ * Trust membrane: nothing is reachable from the whole internet. CIDRs are parsed (any notation),
+ * unions count (0.0.0.0/1 + 128.0.0.0/1 is anywhere), prefix lists are resolved from the plan, and a
+ * group is judged with every ingress rule linked to it. Unknown sources fail.
+ */
 export const rule = defineRule(__filename, {
   severity: 'error',
-  description: 'No security group ingress is open to 0.0.0.0/0 or ::/0.',
+  description:
+    'No security group ingress, alone or together with the other ingress rules of its group, covers the whole IPv4 or IPv6 space.',
   remediation:
     'Restrict ingress to known CIDRs or source security groups; expose services only through the governed load balancer.',
+  covers: [
+    'aws_security_group',
+    'aws_security_group_rule',
+    'aws_vpc_security_group_ingress_rule',
+    'aws_vpc_security_group_egress_rule',
+    'aws_ec2_managed_prefix_list',
+    'aws_ec2_managed_prefix_list_entry',
+  ],
+  checkov: ['CKV_AWS_24', 'CKV_AWS_25', 'CKV_AWS_260', 'CKV_AWS_277'],
   evaluate(ctx) {
     const out: Outcome[] = [];
-    for (const sg of ctx.ofType('aws_security_group')) {
-      const p = openCidrs(sg, ['ingress.cidr_blocks', 'ingress.ipv6_cidr_blocks']);
-      out.push(p ? bad(sg.address, p) : ok(sg.address));
-    }
-    for (const r of ctx.ofType('aws_vpc_security_group_ingress_rule')) {
-      const p = openCidrs(r, ['cidr_ipv4', 'cidr_ipv6']);
-      out.push(p ? bad(r.address, p) : ok(r.address));
-    }
+    const merged = new Map<string, Sources>();
+    const add = (sg: string, s: Sources): void => {
+      const m = merged.get(sg) ?? { cidrs: [], unknown: [] };
+      m.cidrs.push(...s.cidrs);
+      merged.set(sg, m);
+    };
+    const reported = new Set<string>();
+    const judge = (r: ResourceView, s: Sources): void => {
+      const p = openProblems('', s);
+      out.push(p.length ? bad(r.address, p.join('; ')) : ok(r.address));
+      const l = ctx.link(r, 'security_group_id', GROUP);
+      if (l.kind === 'target') {
+        add(l.target.address, s);
+        // Already reported at the rule itself: the group is not reported twice for it.
+        if (p.length) reported.add(l.target.address);
+      }
+    };
+    for (const r of ctx.ofType('aws_vpc_security_group_ingress_rule'))
+      judge(r, sourcesOf(ctx, r, ['cidr_ipv4', 'cidr_ipv6'], { path: 'prefix_list_id', attr: 'prefix_list_id' }));
     for (const r of ctx.ofType('aws_security_group_rule')) {
       const type = scalar(r, 'type');
       if (type.kind === 'unknown') {
@@ -36,8 +52,23 @@ export const rule = defineRule(__filename, {
         continue;
       }
       if (type.kind === 'value' && type.value !== 'ingress') continue;
-      const p = openCidrs(r, ['cidr_blocks', 'ipv6_cidr_blocks']);
-      out.push(p ? bad(r.address, p) : ok(r.address));
+      judge(
+        r,
+        sourcesOf(ctx, r, ['cidr_blocks', 'ipv6_cidr_blocks'], { path: 'prefix_list_ids', attr: 'prefix_list_ids' }),
+      );
+    }
+    for (const sg of ctx.ofType('aws_security_group')) {
+      const own = sourcesOf(ctx, sg, ['ingress.cidr_blocks', 'ingress.ipv6_cidr_blocks'], {
+        path: 'ingress.prefix_list_ids',
+        attr: 'ingress',
+      });
+      const p = openProblems('', own);
+      const rules = merged.get(sg.address);
+      if (p.length === 0 && rules && !reported.has(sg.address)) {
+        const together = openProblems('', { cidrs: [...own.cidrs, ...rules.cidrs], unknown: [] });
+        p.push(...together.map((t) => `with its linked rules: ${t}`));
+      }
+      out.push(p.length ? bad(sg.address, p.join('; ')) : ok(sg.address));
     }
     return out;
   },

@@ -1,13 +1,26 @@
-import { asBool, bad, defineRule, knownValues, ok, Outcome, scalar } from '../engine/rule';
+import { asBool, bad, defineRule, knownValues, ok, Outcome, RuleContext, scalar } from '../engine/rule';
 import { ResourceView } from '../engine/view';
 
-/** How many distinct subnets a list names: known literals plus distinct referenced resources. */
-function subnetCount(r: ResourceView, attr: string): number | 'unknown' {
-  const vals = knownValues(r, attr);
-  const refs = r.references(attr).length;
-  if (vals === 'unknown') return refs >= 2 ? refs : 'unknown';
-  const literals = new Set(vals.filter((v) => typeof v === 'string')).size;
-  return Math.max(literals, refs);
+/** Distinct availability zones of the subnets a list names (resolved per instance), or a problem. */
+function zones(ctx: RuleContext, r: ResourceView, attr: string): number | string {
+  const ids = knownValues(r, attr);
+  const subnets = ctx.referenced(r, attr, ['aws_subnet']);
+  const count = ids === 'unknown' ? undefined : ids.length;
+  if (subnets.length === 0) {
+    if (count === 0) return 0;
+    return `${attr} names subnets outside this configuration, so their availability zones are unknown`;
+  }
+  if (count !== undefined && count > subnets.length)
+    return `${attr} names subnets outside this configuration, so their availability zones are unknown`;
+  const azs = new Set<string>();
+  for (const s of subnets) {
+    const az = scalar(s, 'availability_zone');
+    const azId = scalar(s, 'availability_zone_id');
+    if (az.kind === 'value') azs.add(String(az.value));
+    else if (azId.kind === 'value') azs.add(`id:${String(azId.value)}`);
+    else return `${s.address} availability_zone is ${az.kind === 'unknown' ? 'unknown at this stage' : 'not set'}`;
+  }
+  return azs.size;
 }
 
 function minAtLeast(r: ResourceView, path: string, n: number): string | undefined {
@@ -18,19 +31,21 @@ function minAtLeast(r: ResourceView, path: string, n: number): string | undefine
   return undefined;
 }
 
-function spread(r: ResourceView, attr: string): string | undefined {
-  const c = subnetCount(r, attr);
-  if (c === 'unknown') return `${attr} is unknown at this stage`;
-  return c < 2 ? `${attr} names ${c} subnet(s), prod needs >= 2` : undefined;
+function spread(ctx: RuleContext, r: ResourceView, attr: string): string | undefined {
+  const z = zones(ctx, r, attr);
+  if (typeof z === 'string') return z;
+  return z < 2 ? `${attr} spans ${z} availability zone(s), prod needs >= 2` : undefined;
 }
 
-/** Prod is highly available (plan 21.03 Phase C "High-availability backend"). */
+/** Prod is highly available (plan 21.03 Phase C "High-availability backend"): counted in distinct AZs. */
 export const rule = defineRule(__filename, {
   severity: 'error',
   description:
-    'In prod, every auto scaling group and EKS node group keeps >= 2 instances over >= 2 subnets, and databases are Multi-AZ.',
+    'In prod, every auto scaling group and EKS node group keeps >= 2 instances over subnets in >= 2 distinct availability zones, and databases are Multi-AZ.',
   remediation:
-    'In prod set min_size >= 2 with >= 2 subnets (vpc_zone_identifier / subnet_ids) and multi_az = true on DB instances.',
+    'In prod set min_size >= 2 with subnets in >= 2 availability zones (vpc_zone_identifier / subnet_ids) and multi_az = true on DB instances.',
+  covers: ['aws_autoscaling_group', 'aws_eks_node_group', 'aws_subnet'],
+  checkov: ['CKV_AWS_157'],
   evaluate(ctx) {
     if (ctx.env !== 'prod') return [];
     const out: Outcome[] = [];
@@ -40,11 +55,11 @@ export const rule = defineRule(__filename, {
     };
     for (const g of ctx.ofType('aws_autoscaling_group')) {
       const azs = knownValues(g, 'availability_zones');
-      const spreadOk = azs !== 'unknown' && new Set(azs).size >= 2 ? undefined : spread(g, 'vpc_zone_identifier');
+      const spreadOk = azs !== 'unknown' && new Set(azs).size >= 2 ? undefined : spread(ctx, g, 'vpc_zone_identifier');
       judge(g, [minAtLeast(g, 'min_size', 2), spreadOk]);
     }
     for (const n of ctx.ofType('aws_eks_node_group'))
-      judge(n, [minAtLeast(n, 'scaling_config.min_size', 2), spread(n, 'subnet_ids')]);
+      judge(n, [minAtLeast(n, 'scaling_config.min_size', 2), spread(ctx, n, 'subnet_ids')]);
     for (const d of ctx.ofType('aws_db_instance')) {
       const s = scalar(d, 'multi_az');
       judge(d, [

@@ -8,6 +8,8 @@ export const rule = defineRule(__filename, {
     'Every audit-zone S3 bucket (except a server access log target) has object lock enabled with a COMPLIANCE-mode default retention.',
   remediation:
     'Set object_lock_enabled = true on the bucket and add an aws_s3_bucket_object_lock_configuration referencing it with rule.default_retention { mode = "COMPLIANCE", days or years > 0 }.',
+  covers: ['aws_s3_bucket_object_lock_configuration', 'aws_s3_bucket_logging', 'aws_s3_bucket_lifecycle_configuration'],
+  checkov: ['CKV_AWS_143'],
   evaluate(ctx) {
     const out: Outcome[] = [];
     for (const b of ctx.ofType('aws_s3_bucket')) {

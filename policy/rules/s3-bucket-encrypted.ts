@@ -9,6 +9,8 @@ export const rule = defineRule(__filename, {
     'Every S3 bucket has a server-side encryption configuration with a default algorithm (SSE-KMS preferred).',
   remediation:
     'Add an aws_s3_bucket_server_side_encryption_configuration whose bucket references this bucket, with rule.apply_server_side_encryption_by_default.sse_algorithm = "aws:kms".',
+  covers: ['aws_s3_bucket_server_side_encryption_configuration'],
+  checkov: ['CKV_AWS_19', 'CKV_AWS_145'],
   evaluate(ctx) {
     return ctx.ofType('aws_s3_bucket').map((b): Outcome => {
       const configs = ctx.linked(b, 'aws_s3_bucket_server_side_encryption_configuration');

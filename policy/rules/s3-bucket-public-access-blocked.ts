@@ -9,6 +9,8 @@ export const rule = defineRule(__filename, {
   description: 'Every S3 bucket has a public access block with all four flags true and no public ACL.',
   remediation:
     'Add an aws_s3_bucket_public_access_block whose bucket references this bucket with block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets = true; remove public ACLs.',
+  covers: ['aws_s3_bucket_public_access_block', 'aws_s3_bucket_acl', 'aws_s3_bucket_ownership_controls'],
+  checkov: ['CKV_AWS_53', 'CKV_AWS_54', 'CKV_AWS_55', 'CKV_AWS_56', 'CKV2_AWS_6', 'CKV_AWS_20'],
   evaluate(ctx) {
     return ctx.ofType('aws_s3_bucket').map((b): Outcome => {
       const problems: string[] = [];

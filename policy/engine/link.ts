@@ -1,0 +1,131 @@
+import { instanceAddress, ResourceView } from './view';
+
+/**
+ * Per-instance links between resources. An ancillary resource (a bucket's versioning, a security
+ * group rule, a node group) is tied to the ONE instance its argument names: by the resolved value
+ * when the plan knows it, else by the reference Terraform recorded, resolved per instance
+ * (`aws_s3_bucket.n[1]`, `aws_s3_bucket.f[each.key]`, `each.value` over `for_each = aws_s3_bucket.f`).
+ * A reference is never widened by stripping its index: an argument that may name several
+ * instances (a conditional, a splat, a local) links to none and is reported as unlinkable.
+ */
+export type Link =
+  | { readonly kind: 'target'; readonly target: ResourceView }
+  /** The resolved value names something outside this configuration. */
+  | { readonly kind: 'external' }
+  /** The argument is not set at all. */
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'unlinkable'; readonly why: string };
+
+const REF = /^((?:data|ephemeral)\.)?([a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)(\[("(?:[^"\\]|\\.)*"|\d+)\])?/;
+const NOT_RESOURCES = new Set(['var', 'local', 'each', 'count', 'path', 'terraform', 'self', 'module']);
+
+interface Ref {
+  readonly base: string;
+  readonly key?: string | number;
+}
+
+function parseRef(ref: string): Ref | undefined {
+  const m = REF.exec(ref);
+  if (!m || m[1] === 'ephemeral.' || (!m[1] && NOT_RESOURCES.has(m[2]))) return undefined;
+  const base = `${m[1] ?? ''}${m[2]}.${m[3]}`;
+  if (m[5] === undefined) return { base };
+  return { base, key: m[5].startsWith('"') ? (JSON.parse(m[5]) as string) : Number(m[5]) };
+}
+
+export class Linker {
+  private readonly byAddress = new Map<string, ResourceView>();
+  private readonly byBase = new Map<string, ResourceView[]>();
+
+  constructor(resources: readonly ResourceView[]) {
+    for (const r of resources) {
+      this.byAddress.set(r.address, r);
+      const base = r.modulePath + (r.mode === 'data' ? 'data.' : '') + r.type + '.' + r.name;
+      const list = this.byBase.get(base) ?? [];
+      list.push(r);
+      this.byBase.set(base, list);
+    }
+  }
+
+  /** All instances of a resource block (`aws_s3_bucket.b` in module path `module.m["a"].`). */
+  instancesOf(modulePath: string, base: string): ResourceView[] {
+    return this.byBase.get(modulePath + base) ?? [];
+  }
+
+  /**
+   * The instances an attribute's references name, resolved per instance of `r`. Several results mean
+   * the configuration may pick any of them (a conditional, a splat); none means no resource reference.
+   */
+  referenced(r: ResourceView, attr: string, types?: readonly string[]): ResourceView[] {
+    const refs = r.rawReferences(attr);
+    const perInstance = refs.includes('each.key') || refs.includes('count.index');
+    const explicit = new Map<string, Set<string | number>>();
+    const bare = new Set<string>();
+    for (const raw of refs) {
+      const p = parseRef(raw);
+      if (!p) continue;
+      if (p.key !== undefined) {
+        const set = explicit.get(p.base) ?? new Set();
+        set.add(p.key);
+        explicit.set(p.base, set);
+      } else bare.add(p.base);
+    }
+    // `each.value` over `for_each = aws_x.y` is the instance of aws_x.y with this instance's key.
+    const viaEachValue = new Set<string>();
+    if (refs.some((x) => x === 'each.value' || x.startsWith('each.value.') || x.startsWith('each.value['))) {
+      for (const raw of r.iterationReferences) {
+        const p = parseRef(raw);
+        if (p && p.key === undefined) viaEachValue.add(p.base);
+      }
+    }
+    const out = new Map<string, ResourceView>();
+    const add = (v: ResourceView | undefined): void => {
+      if (v && (!types || types.includes(v.type))) out.set(v.address, v);
+    };
+    for (const [base, keys] of explicit) {
+      for (const k of keys) add(this.byAddress.get(instanceAddress(r.modulePath + base, k)));
+    }
+    for (const base of new Set([...bare, ...viaEachValue])) {
+      if (explicit.has(base)) continue; // Terraform lists `x[0]` and `x` for one reference
+      const all = this.instancesOf(r.modulePath, base);
+      const single = all.length === 1 && all[0].instanceKey === undefined;
+      if (single) add(all[0]);
+      else if ((perInstance || viaEachValue.has(base)) && r.instanceKey !== undefined)
+        add(this.byAddress.get(instanceAddress(r.modulePath + base, r.instanceKey)));
+      else all.forEach(add);
+    }
+    return [...out.values()].sort((a, b) => (a.address < b.address ? -1 : 1));
+  }
+
+  /** The one target of `types` an ancillary's `attr` names (see Link). */
+  link(anc: ResourceView, attr: string, types: readonly string[], keyAttrs: readonly string[]): Link {
+    const leaves = anc.leaves(attr);
+    if (leaves.length === 0 && !anc.isConfigured(attr)) return { kind: 'absent' };
+    const leaf = leaves[0];
+    if (leaf && !leaf.unknown && typeof leaf.value === 'string') {
+      const v = leaf.value;
+      const hits = [...this.byAddress.values()].filter(
+        (t) =>
+          t.mode === 'managed' &&
+          types.includes(t.type) &&
+          keyAttrs.some((k) => {
+            const l = t.leaves(k)[0];
+            return !!l && !l.unknown && l.value === v;
+          }),
+      );
+      if (hits.length === 1) return { kind: 'target', target: hits[0] };
+      if (hits.length > 1)
+        return { kind: 'unlinkable', why: `${attr} names ${hits.length} resources of this configuration` };
+      // A known value no resource here carries: unless a reference says otherwise, it is outside.
+      const refs = this.referenced(anc, attr, types);
+      if (refs.length === 0) return { kind: 'external' };
+    }
+    const refs = this.referenced(anc, attr, types);
+    if (refs.length === 1) return { kind: 'target', target: refs[0] };
+    if (refs.length > 1)
+      return { kind: 'unlinkable', why: `${attr} may name any of ${refs.map((r) => r.address).join(', ')}` };
+    return {
+      kind: 'unlinkable',
+      why: `${attr} is unknown at this stage and names no resource directly (through a local or a computed value)`,
+    };
+  }
+}

@@ -1,0 +1,60 @@
+import { anywhere } from './cidr';
+import { knownValues, RuleContext } from './rule';
+import { ResourceView } from './view';
+
+/** The CIDR sources of some paths, prefix lists resolved from the plan; unknown ones named. */
+export interface Sources {
+  readonly cidrs: string[];
+  readonly unknown: string[];
+}
+
+/** Entries of the managed prefix lists a resource's attribute names; unresolvable ones are unknown. */
+function prefixListCidrs(ctx: RuleContext, r: ResourceView, path: string, attr: string, out: Sources): void {
+  const ids = knownValues(r, path);
+  const count = ids === 'unknown' ? 1 : ids.length;
+  if (count === 0) return;
+  const lists = ctx.referenced(r, attr, ['aws_ec2_managed_prefix_list']);
+  if (lists.length === 0) {
+    out.unknown.push(`${path} names a prefix list whose entries this plan does not hold`);
+    return;
+  }
+  for (const pl of lists) {
+    const entries = knownValues(pl, 'entry.cidr');
+    if (entries === 'unknown') out.unknown.push(`${pl.address} entries are unknown at this stage`);
+    else out.cidrs.push(...entries.map(String));
+    for (const e of ctx.ofType('aws_ec2_managed_prefix_list_entry')) {
+      const l = ctx.link(e, 'prefix_list_id', ['aws_ec2_managed_prefix_list']);
+      if (l.kind === 'target' && l.target.address === pl.address) {
+        const c = knownValues(e, 'cidr');
+        if (c === 'unknown') out.unknown.push(`${e.address} cidr is unknown at this stage`);
+        else out.cidrs.push(...c.map(String));
+      }
+    }
+  }
+}
+
+/** Collect CIDRs at `paths` (plus prefix lists at `prefixPath`, configured under `prefixAttr`). */
+export function sourcesOf(
+  ctx: RuleContext,
+  r: ResourceView,
+  paths: readonly string[],
+  prefix?: { path: string; attr: string },
+): Sources {
+  const out: Sources = { cidrs: [], unknown: [] };
+  for (const p of paths) {
+    const vals = knownValues(r, p);
+    if (vals === 'unknown') out.unknown.push(`${p} is unknown at this stage`);
+    else out.cidrs.push(...vals.map(String));
+  }
+  if (prefix) prefixListCidrs(ctx, r, prefix.path, prefix.attr, out);
+  return out;
+}
+
+/** `open` names the families (IPv4/IPv6) the sources cover entirely; unknown sources are problems. */
+export function openProblems(where: string, s: Sources): string[] {
+  const problems = s.unknown.map((u) => `${where}${u}`);
+  const { families } = anywhere(s.cidrs);
+  for (const f of families)
+    problems.push(`${where}ingress sources cover the whole ${f === 4 ? 'IPv4' : 'IPv6'} space (anywhere)`);
+  return problems;
+}

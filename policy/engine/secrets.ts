@@ -1,0 +1,54 @@
+/**
+ * Credential shapes, searched in configuration constants and known planned values. Only the KIND
+ * of a match is ever reported; the matched text never leaves this file.
+ */
+const SHAPES: ReadonlyArray<readonly [string, RegExp]> = [
+  ['an AWS access key id', /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/],
+  ['a private key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
+  ['a GitHub token', /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b/],
+  ['a Slack token', /\bxox[abposr]-[A-Za-z0-9-]{10,}/],
+  ['a Slack webhook', /hooks\.slack\.com\/services\/T[A-Za-z0-9]+\/B[A-Za-z0-9]+\/[A-Za-z0-9]+/],
+  ['an AWS secret access key', /aws_?secret_?access_?key["']?\s*[:=]\s*["']?[A-Za-z0-9/+=]{40}\b/i],
+];
+
+/** `name = value` / `name: value` where the name says secret; the value is judged by entropy. */
+const ASSIGNMENT =
+  /(?:pass(?:word|wd|phrase)?|secret(?:_?key)?|token|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?token)["']?\s*[:=]\s*["']?([A-Za-z0-9+/=_\-!@#$%^&*.~]{12,})/gi;
+
+/** Shannon entropy in bits per character. */
+export function entropy(s: string): number {
+  const counts = new Map<string, number>();
+  for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let h = 0;
+  for (const n of counts.values()) {
+    const p = n / s.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+/** Generic assignments need this much entropy: placeholders and words stay below it. */
+export const MIN_ENTROPY = 3.5;
+
+/** The kinds of credential found in the strings (empty when none). Never returns the text. */
+export function credentialKinds(strings: readonly string[]): string[] {
+  const kinds = new Set<string>();
+  for (const s of strings) {
+    for (const [kind, re] of SHAPES) if (re.test(s)) kinds.add(kind);
+    for (const m of s.matchAll(ASSIGNMENT)) {
+      const v = m[1];
+      if (!v.includes('${') && entropy(v) >= MIN_ENTROPY) kinds.add('a high-entropy secret assignment');
+    }
+  }
+  return [...kinds].sort();
+}
+
+/** Names of environment variables that hold secrets by convention. */
+export const SECRET_NAME = /(?:pass(?:word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth)/i;
+
+/** Decode base64 when it is base64 of text; undefined otherwise. */
+export function decodeBase64(s: string): string | undefined {
+  if (!/^[A-Za-z0-9+/=\s]+$/.test(s) || s.length < 8) return undefined;
+  const text = Buffer.from(s, 'base64').toString('utf8');
+  return /^[\x09\x0a\x0d\x20-\x7e\u00a0-\uffff]*$/.test(text) ? text : undefined;
+}

@@ -1,0 +1,94 @@
+import { anywhere } from '../engine/cidr';
+import { asBool, defineRule, judged, Outcome, scalar } from '../engine/rule';
+import { ResourceView } from '../engine/view';
+
+/** Remote administration and file transfer ports checkov's NACL checks name (FTP 20/21, SSH 22, RDP 3389). */
+const ADMIN_PORTS = [20, 21, 22, 3389];
+
+interface Entry {
+  readonly where: string;
+  readonly allow: boolean | 'unknown';
+  readonly cidrs: string[] | 'unknown';
+  /** Ports it opens: 'all', a range, or unknown. */
+  readonly ports: 'all' | readonly [number, number] | 'unknown';
+}
+
+function entryOf(where: string, v: Record<string, unknown>, actionKey: string): Entry {
+  const action = v[actionKey];
+  const protocol = v.protocol;
+  const from = v.from_port;
+  const to = v.to_port;
+  const cidrs = [v.cidr_block, v.ipv6_cidr_block].filter((c) => c !== null && c !== undefined && c !== '');
+  return {
+    where,
+    allow: typeof action === 'string' ? action.toLowerCase() === 'allow' : 'unknown',
+    cidrs: cidrs.every((c) => typeof c === 'string') ? (cidrs as string[]) : 'unknown',
+    ports:
+      protocol === '-1' || protocol === -1 || protocol === 'all'
+        ? 'all'
+        : typeof from === 'number' && typeof to === 'number'
+          ? [from, to]
+          : 'unknown',
+  };
+}
+
+function problems(entries: readonly Entry[]): string[] {
+  const out: string[] = [];
+  const open: string[] = [];
+  for (const e of entries) {
+    if (e.allow === 'unknown' || e.cidrs === 'unknown' || e.ports === 'unknown') {
+      out.push(`${e.where} is unknown at this stage`);
+      continue;
+    }
+    if (!e.allow) continue;
+    const ports = e.ports;
+    const touches =
+      ports === 'all' || (ports[0] === 0 && ports[1] === 0) || ADMIN_PORTS.some((p) => p >= ports[0] && p <= ports[1]);
+    if (touches) open.push(...e.cidrs);
+  }
+  if (anywhere(open).families.length > 0)
+    out.push(`ingress allows ports ${ADMIN_PORTS.join('/')} (or all ports) from anywhere`);
+  return out;
+}
+
+function inlineEntries(r: ResourceView): Entry[] {
+  return r
+    .leaves('ingress')
+    .map((l, i) =>
+      l.unknown
+        ? { where: `ingress[${i}]`, allow: 'unknown' as const, cidrs: 'unknown' as const, ports: 'unknown' as const }
+        : entryOf(`ingress[${i}]`, (l.value ?? {}) as Record<string, unknown>, 'action'),
+    );
+}
+
+/** Trust membrane at the subnet edge: no NACL lets the internet reach admin ports. */
+export const rule = defineRule(__filename, {
+  severity: 'error',
+  description:
+    'No network ACL (inline, default or aws_network_acl_rule) allows ingress to ports 20, 21, 22, 3389 or all ports from anywhere.',
+  remediation:
+    'Restrict NACL ingress for admin ports to known CIDRs, or deny them; open only the service ports the governed edge needs.',
+  covers: ['aws_network_acl', 'aws_network_acl_rule', 'aws_default_network_acl', 'aws_network_acl_association'],
+  checkov: ['CKV_AWS_229', 'CKV_AWS_230', 'CKV_AWS_231', 'CKV_AWS_232', 'CKV_AWS_352'],
+  evaluate(ctx) {
+    const out: Outcome[] = [];
+    const byAcl = new Map<string, Entry[]>();
+    for (const r of ctx.ofType('aws_network_acl_rule')) {
+      const egress = scalar(r, 'egress');
+      if (egress.kind === 'value' && asBool(egress.value) === true) continue;
+      const v: Record<string, unknown> = {};
+      for (const k of ['rule_action', 'protocol', 'from_port', 'to_port', 'cidr_block', 'ipv6_cidr_block']) {
+        const s = scalar(r, k);
+        v[k] = s.kind === 'unknown' ? undefined : s.kind === 'value' ? s.value : null;
+        if (s.kind === 'unknown') v[k] = Symbol.for('unknown');
+      }
+      const entry = entryOf(r.address, v, 'rule_action');
+      out.push(judged(r.address, problems([entry])));
+      const l = ctx.link(r, 'network_acl_id', ['aws_network_acl']);
+      if (l.kind === 'target') byAcl.set(l.target.address, [...(byAcl.get(l.target.address) ?? []), entry]);
+    }
+    for (const acl of ctx.ofType('aws_network_acl', 'aws_default_network_acl'))
+      out.push(judged(acl.address, problems([...inlineEntries(acl), ...(byAcl.get(acl.address) ?? [])])));
+    return out;
+  },
+});
