@@ -1,4 +1,3 @@
-import { isReceiptError } from '../core/errors';
 import { DEFAULT_ORIGIN } from '../ledger/checkpoint';
 import { openStore, OpenStoreOptions } from '../ledger/open-store';
 import { verifyLog } from '../ledger/verify';
@@ -18,7 +17,14 @@ export async function readLedger(
   trusted: readonly TrustedKey[],
 ): Promise<{ entries: LedgerEntry[]; integrity: GateItem }> {
   const store = openStore(spec, opts);
-  const report = await verifyLog(store, { trusted, origin: DEFAULT_ORIGIN });
+  // One pass: the entries are collected as verify reads them (up to the first defect; the
+  // integrity item already fails the gate then, and every other missing piece is still reported).
+  const entries: LedgerEntry[] = [];
+  const report = await verifyLog(store, {
+    trusted,
+    origin: DEFAULT_ORIGIN,
+    onEntry: (e) => entries.push({ seq: e.seq, envelopeBytes: e.envelopeBytes }),
+  });
   const integrity: GateItem = report.ok
     ? { requirement: 'audit ledger', ok: true, detail: `${spec}: ${report.size} entries verify (root ${report.root})` }
     : {
@@ -26,13 +32,6 @@ export async function readLedger(
         ok: false,
         detail: `${spec} does not verify (${report.problemCount} problem(s)); first: ${report.problems[0] ?? 'unknown'}`,
       };
-  const entries: LedgerEntry[] = [];
-  try {
-    for await (const e of store.entries()) entries.push({ seq: e.seq, envelopeBytes: e.envelopeBytes });
-  } catch (e) {
-    if (!isReceiptError(e)) throw e;
-    // Entries up to the defect were collected; the integrity item already fails the gate.
-  }
   return { entries, integrity };
 }
 

@@ -13,11 +13,14 @@ import { join } from 'node:path';
 import { ReceiptError, isReceiptError } from '../core/errors';
 import { writeFileExclusive } from '../core/files';
 import { seqName } from './entry';
-import { BaseStore, ScanItem, StoredCheckpoint } from './store';
+import { BaseStore, BUNDLE_SIZE, bundlePath, ScanItem, ScanOptions, StoredCheckpoint } from './store';
 
 const ENTRY_FILE = /^([0-9]{12})\.json$/;
 const CHECKPOINT_FILE = /^[0-9]{12}\.[0-9a-f]{8}\.txt$/;
 const TEMP_FILE = /^\..+\.tmp-[0-9]+-[0-9a-f]+$/;
+const BUNDLE_FILE = /^([0-9]{12})\.jsonl$/;
+/** Derived data: bundles/<first seq>.jsonl, index/<size>.<keyhash>.json, index/shards/<sha256>.json. */
+const DERIVED_DIRS = ['bundles', 'index'];
 
 export class FsStore extends BaseStore {
   private readonly entriesDir: string;
@@ -57,30 +60,85 @@ export class FsStore extends BaseStore {
     }
   }
 
-  async *scan(): AsyncIterable<ScanItem> {
+  async *scan(opts: ScanOptions = {}): AsyncIterable<ScanItem> {
+    if (opts.absentIsEmpty && !isDir(this.dir)) return;
     this.requireDir();
-    for (const name of listDir(this.dir)) {
-      if (name !== 'entries' && name !== 'checkpoints') yield { kind: 'unknown', name: join(this.dir, name) };
+    const from = opts.from ?? 1;
+    const full = from === 1;
+    if (full) {
+      for (const name of listDir(this.dir)) {
+        if (name !== 'entries' && name !== 'checkpoints' && !DERIVED_DIRS.includes(name))
+          yield { kind: 'unknown', name: join(this.dir, name) };
+      }
     }
     // Pass 1 streams the directory (memory flat): classify names, find the highest seq.
     let max = 0;
     for (const name of listDir(this.entriesDir)) {
       const m = ENTRY_FILE.exec(name);
       if (m && Number(m[1]) >= 1) max = Math.max(max, Number(m[1]));
+      else if (!full) continue;
       else if (TEMP_FILE.test(name)) yield { kind: 'leftover', name: join(this.entriesDir, name) };
       else yield { kind: 'unknown', name: join(this.entriesDir, name) };
     }
-    for (const name of listDir(this.checkpointsDir)) {
-      if (TEMP_FILE.test(name)) yield { kind: 'leftover', name: join(this.checkpointsDir, name) };
-      else if (!CHECKPOINT_FILE.test(name)) yield { kind: 'unknown', name: join(this.checkpointsDir, name) };
+    const bundles = new Set<number>();
+    if (opts.bundles !== false) {
+      const dir = join(this.dir, 'bundles');
+      for (const name of listDir(dir)) {
+        const m = BUNDLE_FILE.exec(name);
+        const first = m ? Number(m[1]) : 0;
+        if (m && first % BUNDLE_SIZE === 1) {
+          if (first + BUNDLE_SIZE - 1 >= from) bundles.add(first);
+        } else if (!full) continue;
+        else if (TEMP_FILE.test(name)) yield { kind: 'leftover', name: join(dir, name) };
+        else yield { kind: 'unknown', name: join(dir, name) };
+      }
     }
-    // Pass 2 reads 1..max in order.
-    for (let seq = 1; seq <= max; seq++) {
+    if (full) {
+      for (const name of listDir(this.checkpointsDir)) {
+        if (TEMP_FILE.test(name)) yield { kind: 'leftover', name: join(this.checkpointsDir, name) };
+        else if (!CHECKPOINT_FILE.test(name)) yield { kind: 'unknown', name: join(this.checkpointsDir, name) };
+      }
+    }
+    // Pass 2 reads from..max in order (and reaches bundles beyond the last entry, for verify).
+    let last = max;
+    for (const first of bundles) last = Math.max(last, first);
+    for (let seq = from; seq <= last; seq++) {
+      if (bundles.has(seq)) {
+        const path = bundlePath(seq);
+        const bytes = readOrUndefined(join(this.dir, path));
+        if (bytes !== undefined)
+          yield { kind: 'bundle', first: seq, name: this.derivedName(path), bytes, extraVersions: [], deleteMarkers: 0 };
+      }
+      if (seq > max) continue;
       const name = this.entryName(seq);
       const bytes = readOrUndefined(name);
       if (bytes === undefined) yield { kind: 'missing', seq, name };
       else yield { kind: 'entry', seq, name, bytes, extraVersions: [], deleteMarkers: 0 };
     }
+  }
+
+  derivedName(path: string): string {
+    return join(this.dir, path);
+  }
+
+  async getDerived(path: string): Promise<Buffer | undefined> {
+    return readOrUndefined(join(this.dir, path));
+  }
+
+  async putDerived(path: string, bytes: Buffer): Promise<boolean> {
+    try {
+      writeFileExclusive(join(this.dir, path), bytes, 0o444);
+      return true;
+    } catch (e) {
+      if (isReceiptError(e) && e.code === 'FILE_EXISTS') return false;
+      throw e;
+    }
+  }
+
+  async listDerived(dir: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const name of listDir(join(this.dir, dir))) if (!TEMP_FILE.test(name)) out.push(`${dir}/${name}`);
+    return out.sort();
   }
 
   async putCheckpoint(size: number, keyHashHex: string, bytes: Buffer): Promise<string> {
@@ -117,6 +175,14 @@ export class FsStore extends BaseStore {
     } catch {
       throw new ReceiptError('STORE_INVALID', `${this.dir}: no audit store here (directory missing); check --store`);
     }
+  }
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 

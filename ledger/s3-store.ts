@@ -20,9 +20,17 @@ import {
 } from '@aws-sdk/client-s3';
 import { ReceiptError } from '../core/errors';
 import { seqName } from './entry';
-import { BaseStore, ExtraVersion, ScanItem, StoredCheckpoint } from './store';
+import { all, ordered, REQUESTS_IN_FLIGHT } from './pool';
+import { BaseStore, BUNDLE_SIZE, ExtraVersion, ScanItem, ScanOptions, StoredCheckpoint } from './store';
 
 const ENTRY_KEY = /^([0-9]{12})\.json$/;
+const BUNDLE_KEY = /^([0-9]{12})\.jsonl$/;
+
+/** One unit of work for the ordered reader: items known from the listing, or objects to fetch. */
+type Job =
+  | { readonly kind: 'now'; readonly items: ScanItem[] }
+  | { readonly kind: 'entry'; readonly seq: number; readonly g: KeyVersions }
+  | { readonly kind: 'bundle'; readonly first: number; readonly g: KeyVersions };
 const CHECKPOINT_KEY = /^[0-9]{12}\.[0-9a-f]{8}\.txt$/;
 
 interface KeyVersions {
@@ -177,9 +185,9 @@ export class S3Store extends BaseStore {
   }
 
   /** Every key under `sub`, grouped with its versions, in key order (streamed page by page). */
-  private async *listGrouped(sub: string): AsyncGenerator<KeyVersions> {
+  private async *listGrouped(sub: string, after?: string): AsyncGenerator<KeyVersions> {
     const prefix = `${this.prefix}${sub}`;
-    let keyMarker: string | undefined;
+    let keyMarker: string | undefined = after;
     let versionMarker: string | undefined;
     let current: KeyVersions | undefined;
     for (;;) {
@@ -214,36 +222,154 @@ export class S3Store extends BaseStore {
     if (current) yield current;
   }
 
-  async *scan(): AsyncIterable<ScanItem> {
-    for await (const g of this.listGrouped('')) {
-      const rel = g.key.slice(this.prefix.length);
-      if (!rel.startsWith('entries/') && !(rel.startsWith('checkpoints/') && CHECKPOINT_KEY.test(rel.slice(12)))) {
-        yield { kind: 'unknown', name: `s3://${this.bucket}/${g.key}` };
+  /**
+   * One listing (1,000 keys per request) drives the read; entries and bundles are fetched up to
+   * REQUESTS_IN_FLIGHT at a time and yielded in sequence order.
+   */
+  async *scan(opts: ScanOptions = {}): AsyncIterable<ScanItem> {
+    const from = opts.from ?? 1;
+    const wantBundles = opts.bundles !== false;
+    const jobs = this.scanJobs(from, wantBundles);
+    for await (const items of ordered(jobs, REQUESTS_IN_FLIGHT, (j) => this.runJob(j))) yield* items;
+  }
+
+  private async *scanJobs(from: number, wantBundles: boolean): AsyncGenerator<Job> {
+    const bundles = new Map<number, KeyVersions>();
+    const entriesPrefix = `${this.prefix}entries/`;
+    let listing: AsyncGenerator<KeyVersions>;
+    if (from === 1) {
+      // Everything in one pass, in key order: bundles/ and checkpoints/ sort before entries/.
+      listing = this.listGrouped('');
+    } else {
+      if (wantBundles) {
+        for await (const g of this.listGrouped('bundles/', `${this.prefix}bundles/${seqName(from - 1)}`)) {
+          const m = BUNDLE_KEY.exec(g.key.slice(this.prefix.length + 'bundles/'.length));
+          if (m && Number(m[1]) % BUNDLE_SIZE === 1) bundles.set(Number(m[1]), g);
+        }
       }
+      listing = this.listGrouped('entries/', this.key(from - 1));
     }
-    let expected = 1;
-    for await (const g of this.listGrouped('entries/')) {
+    let expected = from;
+    const bundlesUpTo = function* (seq: number): Generator<Job> {
+      for (const [first, g] of [...bundles].sort((x, y) => x[0] - y[0])) {
+        if (first > seq) break;
+        bundles.delete(first);
+        if (first >= from - BUNDLE_SIZE + 1) yield { kind: 'bundle', first, g };
+      }
+    };
+    for await (const g of listing) {
+      const rel = g.key.slice(this.prefix.length);
       const name = `s3://${this.bucket}/${g.key}`;
-      const m = ENTRY_KEY.exec(g.key.slice(this.prefix.length + 'entries/'.length));
+      if (rel.startsWith('bundles/')) {
+        const m = BUNDLE_KEY.exec(rel.slice('bundles/'.length));
+        if (m && Number(m[1]) % BUNDLE_SIZE === 1) {
+          if (wantBundles) bundles.set(Number(m[1]), g);
+        } else if (from === 1) yield { kind: 'now', items: [{ kind: 'unknown', name }] };
+        continue;
+      }
+      if (rel.startsWith('index/')) continue;
+      if (rel.startsWith('checkpoints/') && CHECKPOINT_KEY.test(rel.slice('checkpoints/'.length))) continue;
+      if (!g.key.startsWith(entriesPrefix)) {
+        if (from === 1) yield { kind: 'now', items: [{ kind: 'unknown', name }] };
+        continue;
+      }
+      const m = ENTRY_KEY.exec(g.key.slice(entriesPrefix.length));
       if (!m || Number(m[1]) < 1) {
-        yield { kind: 'unknown', name };
+        if (from === 1) yield { kind: 'now', items: [{ kind: 'unknown', name }] };
         continue;
       }
       const seq = Number(m[1]);
-      for (; expected < seq; expected++) yield { kind: 'missing', seq: expected, name: this.entryName(expected) };
+      if (seq < from) continue;
+      const gap: ScanItem[] = [];
+      for (; expected < seq; expected++) gap.push({ kind: 'missing', seq: expected, name: this.entryName(expected) });
+      if (gap.length > 0) yield { kind: 'now', items: gap };
       expected = seq + 1;
-      const oldest = g.versions[g.versions.length - 1];
-      if (oldest === undefined) {
+      yield* bundlesUpTo(seq);
+      if (g.versions.length === 0) {
         // Only delete markers: the entry object itself is gone.
-        yield { kind: 'missing', seq, name };
+        yield { kind: 'now', items: [{ kind: 'missing', seq, name }] };
         continue;
       }
-      const bytes = await this.getVersion(g.key, oldest);
-      const extraVersions: ExtraVersion[] = [];
-      for (const v of g.versions.slice(0, -1))
-        extraVersions.push({ versionId: v, bytes: await this.getVersion(g.key, v) });
-      yield { kind: 'entry', seq, name, bytes, extraVersions, deleteMarkers: g.deleteMarkers };
+      yield { kind: 'entry', seq, g };
     }
+    yield* bundlesUpTo(Number.MAX_SAFE_INTEGER);
+  }
+
+  private async runJob(j: Job): Promise<ScanItem[]> {
+    if (j.kind === 'now') return j.items;
+    const name = `s3://${this.bucket}/${j.g.key}`;
+    const [oldest, ...newer] = [...j.g.versions].reverse();
+    if (oldest === undefined) {
+      return j.kind === 'entry' ? [{ kind: 'missing', seq: j.seq, name }] : [];
+    }
+    const [bytes, ...rest] = await Promise.all([oldest, ...newer].map((v) => this.getVersion(j.g.key, v)));
+    const extraVersions: ExtraVersion[] = newer.map((versionId, i) => ({ versionId, bytes: rest[i] })).reverse();
+    if (j.kind === 'bundle') {
+      return [{ kind: 'bundle', first: j.first, name, bytes, extraVersions, deleteMarkers: j.g.deleteMarkers }];
+    }
+    return [{ kind: 'entry', seq: j.seq, name, bytes, extraVersions, deleteMarkers: j.g.deleteMarkers }];
+  }
+
+  /**
+   * The tail from a hint: one listing of the keys after it (the hint is the bundle listing's
+   * last range, so this is a page, not the log); falls back to listing from the start.
+   */
+  protected async findTail(hint: number): Promise<number> {
+    if (hint > 1) {
+      const t = await this.tailFrom(hint);
+      if (t >= hint) return t;
+    }
+    return this.tailFrom(1);
+  }
+
+  /** The last of the contiguous entries start, start + 1, …, or start - 1 when `start` does not exist. */
+  private async tailFrom(start: number): Promise<number> {
+    let tail = start - 1;
+    for await (const g of this.listGrouped('entries/', start > 1 ? this.key(start - 1) : undefined)) {
+      const m = ENTRY_KEY.exec(g.key.slice(this.prefix.length + 'entries/'.length));
+      if (!m) continue;
+      if (Number(m[1]) !== tail + 1 || g.versions.length === 0) break;
+      tail++;
+    }
+    return tail;
+  }
+
+  protected async tailHint(): Promise<number> {
+    const names = await this.listDerived('bundles');
+    const m = names.length > 0 ? /([0-9]{12})\.jsonl$/.exec(names[names.length - 1]) : null;
+    return m ? Number(m[1]) + BUNDLE_SIZE - 1 : 0;
+  }
+
+  private derivedKey(path: string): string {
+    return `${this.prefix}${path}`;
+  }
+
+  derivedName(path: string): string {
+    return `s3://${this.bucket}/${this.derivedKey(path)}`;
+  }
+
+  async getDerived(path: string): Promise<Buffer | undefined> {
+    const key = this.derivedKey(path);
+    const v = await this.versionsOf(key);
+    const oldest = v.versions[v.versions.length - 1];
+    return oldest === undefined ? undefined : this.getVersion(key, oldest);
+  }
+
+  async putDerived(path: string, bytes: Buffer): Promise<boolean> {
+    return this.putFirst(this.derivedKey(path), bytes);
+  }
+
+  async listDerived(dir: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const g of this.listGrouped(`${dir}/`)) {
+      if (g.versions.length > 0) out.push(g.key.slice(this.prefix.length));
+    }
+    return out.sort();
+  }
+
+  /** Fetch many derived objects at once (bounded), in order. */
+  async getDerivedMany(paths: readonly string[]): Promise<(Buffer | undefined)[]> {
+    return all(paths, REQUESTS_IN_FLIGHT, (p) => this.getDerived(p));
   }
 
   async putCheckpoint(size: number, keyHashHex: string, bytes: Buffer): Promise<string> {

@@ -8,6 +8,7 @@
  * re-read and retry", so concurrent appenders never lose, duplicate or fork an entry.
  */
 import { ReceiptError } from '../core/errors';
+import { sha256Tagged } from '../core/digest';
 import { decodeEntry, encodeEntry, entryHash, GENESIS_PREV, LedgerEntry, MAX_SEQ, seqName } from './entry';
 
 /** What `append` returns and the CLI prints. */
@@ -15,6 +16,16 @@ export interface AppendResult {
   readonly seq: number;
   /** `sha256:<hex>` of the appended envelope file bytes, as given. */
   readonly digest: string;
+  /** True when the envelope was already in the log: `seq` is its first entry and nothing was written. */
+  readonly existing?: true;
+}
+
+/** Entries per bundle: a bundle holds entries 256·k+1 … 256·k+256 (C2SP tlog-tiles' width). */
+export const BUNDLE_SIZE = 256;
+
+/** First seq of the bundle holding `seq`. */
+export function bundleFirst(seq: number): number {
+  return Math.floor((seq - 1) / BUNDLE_SIZE) * BUNDLE_SIZE + 1;
 }
 
 /** One entry as readers (the gates) see it. */
@@ -47,6 +58,15 @@ export type ScanItem =
       /** S3: delete markers placed on the key (attempted deletes). */
       readonly deleteMarkers: number;
     }
+  | {
+      /** A bundle of entries first … first + 255, yielded before the first of them. */
+      readonly kind: 'bundle';
+      readonly first: number;
+      readonly name: string;
+      readonly bytes: Buffer;
+      readonly extraVersions: readonly ExtraVersion[];
+      readonly deleteMarkers: number;
+    }
   | { readonly kind: 'missing'; readonly seq: number; readonly name: string }
   | { readonly kind: 'leftover'; readonly name: string }
   | { readonly kind: 'unknown'; readonly name: string };
@@ -71,13 +91,38 @@ export interface AuditStore {
   get(seq: number): Promise<StoredEntry>;
   /** Number of entries (the highest contiguous sequence number). */
   size(): Promise<number>;
-  /** Raw listing for verify: entries in order, gaps, leftovers and unknown objects. */
-  scan(): AsyncIterable<ScanItem>;
+  /**
+   * Raw listing for verify: entries in order (from `from`, default 1), gaps, bundles, leftovers
+   * and unknown objects. Remote stores read many entries at once (bounded) and keep the order.
+   */
+  scan(opts?: ScanOptions): AsyncIterable<ScanItem>;
+  /** Derived data (bundles, index): the bytes at `path` under the store (S3: oldest version), or undefined. */
+  getDerived(path: string): Promise<Buffer | undefined>;
+  /** Publish derived data at `path` unless something is there already: true = ours. Never overwrites. */
+  putDerived(path: string, bytes: Buffer): Promise<boolean>;
+  /** Names (relative paths) under the derived folder `dir` (`bundles`, `index`), sorted. */
+  listDerived(dir: string): Promise<string[]>;
+  /** Full name of derived data at `path`, for messages. */
+  derivedName(path: string): string;
   /** Store a signed checkpoint note (never overwrites); returns its name. */
   putCheckpoint(size: number, keyHashHex: string, bytes: Buffer): Promise<string>;
   checkpoints(): AsyncIterable<StoredCheckpoint>;
   /** Name of entry `seq`, for messages. */
   entryName(seq: number): string;
+}
+
+export interface ScanOptions {
+  /** First seq to read (entries before it, and objects other than entries and bundles, are skipped). */
+  readonly from?: number;
+  /** Also yield bundles (kind 'bundle') before the entries they hold. @default true */
+  readonly bundles?: boolean;
+  /** A store that does not exist yet reads as empty (appending creates it). @default false */
+  readonly absentIsEmpty?: boolean;
+}
+
+/** Path of the bundle starting at `first`. */
+export function bundlePath(first: number): string {
+  return `bundles/${seqName(first)}.jsonl`;
 }
 
 /**
@@ -95,16 +140,25 @@ export abstract class BaseStore implements AuditStore {
   protected abstract read(seq: number): Promise<Buffer | undefined>;
   /** Publish `bytes` as entry `seq` if nobody else has: true = ours, false = lost the race. */
   protected abstract publish(seq: number, bytes: Buffer): Promise<boolean>;
-  abstract scan(): AsyncIterable<ScanItem>;
+  abstract scan(opts?: ScanOptions): AsyncIterable<ScanItem>;
+  abstract getDerived(path: string): Promise<Buffer | undefined>;
+  abstract putDerived(path: string, bytes: Buffer): Promise<boolean>;
+  abstract listDerived(dir: string): Promise<string[]>;
+  abstract derivedName(path: string): string;
   abstract putCheckpoint(size: number, keyHashHex: string, bytes: Buffer): Promise<string>;
   abstract checkpoints(): AsyncIterable<StoredCheckpoint>;
 
   async size(): Promise<number> {
-    return this.findTail(this.hint);
+    return this.findTail(this.hint || (await this.tailHint()));
+  }
+
+  /** A seq known to exist, to start the tail search from (S3: from the bundle listing). */
+  protected async tailHint(): Promise<number> {
+    return 0;
   }
 
   /** Highest seq that exists, probing from `hint`: exponential then binary search (entries are contiguous). */
-  private async findTail(hint: number): Promise<number> {
+  protected async findTail(hint: number): Promise<number> {
     let lo = hint > 0 && (await this.exists(hint)) ? hint : 0;
     let step = 1;
     while (await this.exists(lo + step)) {
@@ -120,39 +174,139 @@ export abstract class BaseStore implements AuditStore {
     return lo;
   }
 
+  /** Our last published entry: this process's next append tries seq + 1 on top of it first. */
+  private last: { seq: number; bytes: Buffer } | undefined;
+  /** Envelope digest → first seq holding it, for entries 1 … `scanned` (the replay check). */
+  private seen: Map<string, number> | undefined;
+  private scanned = 0;
+  /** Entries of the bundle range being filled, by seq: what the bundle completing it is made of. */
+  private readonly recent = new Map<number, Buffer>();
+
+  /**
+   * Append one envelope unless it is already in the log (then its first entry, `existing: true`,
+   * nothing written). A batch in one process chains each entry onto its own last one: one
+   * exclusive publish per entry while nobody else appends; a lost race re-reads the tail.
+   */
   async append(envelopeBytes: Buffer): Promise<AppendResult> {
-    let tail = await this.findTail(this.hint);
+    const digest = sha256Tagged(envelopeBytes);
+    const found = await this.findEnvelope(digest);
+    if (found !== undefined) return { seq: found, digest, existing: true };
+    let tail: number;
+    let prev: string;
+    if (this.last !== undefined) {
+      tail = this.last.seq;
+      prev = entryHash(this.last.bytes);
+    } else {
+      tail = await this.findTail(this.hint || (await this.tailHint()));
+      prev = await this.prevOf(tail);
+    }
     for (let attempt = 0; ; attempt++) {
-      let prev = GENESIS_PREV;
-      if (tail > 0) {
-        const last = await this.read(tail);
-        if (last === undefined) {
-          // Seen a moment ago: only a deletion explains this. Never append over a hole.
-          throw new ReceiptError(
-            'LOG_INTEGRITY',
-            `${this.entryName(tail)}: vanished while appending; run "kfm audit verify"`,
-          );
-        }
-        const e = decodeEntry(last, this.entryName(tail));
-        if (e.seq !== tail) {
-          throw new ReceiptError(
-            'LOG_INTEGRITY',
-            `${this.entryName(tail)}: field "seq" is ${e.seq}, expected ${tail}; run "kfm audit verify"`,
-          );
-        }
-        prev = entryHash(last);
-      }
       const seq = tail + 1;
       if (seq > MAX_SEQ) throw new ReceiptError('STORE_INVALID', `${this.spec}: log is full (${MAX_SEQ} entries)`);
       const bytes = encodeEntry(seq, prev, envelopeBytes);
       if (await this.publish(seq, bytes)) {
         this.hint = seq;
-        return { seq, digest: decodeEntry(bytes, this.entryName(seq)).digest };
+        this.last = { seq, bytes };
+        this.remember(seq, bytes);
+        if (this.scanned === seq - 1) {
+          this.scanned = seq;
+          if (!this.seen!.has(digest)) this.seen!.set(digest, seq);
+        }
+        if (seq % BUNDLE_SIZE === 0) await this.writeBundle(seq - BUNDLE_SIZE + 1);
+        return { seq, digest };
       }
       if (attempt > 10000)
         throw new ReceiptError('STORE_UNAVAILABLE', `${this.spec}: lost 10000 append races in a row; giving up`);
+      this.last = undefined;
       tail = await this.findTail(seq);
+      prev = await this.prevOf(tail);
+      // Someone else appended meanwhile: maybe this very envelope.
+      const again = await this.findEnvelope(digest);
+      if (again !== undefined) return { seq: again, digest, existing: true };
     }
+  }
+
+  /** The `prev` an entry after `tail` must carry. */
+  private async prevOf(tail: number): Promise<string> {
+    if (tail === 0) return GENESIS_PREV;
+    const last = await this.read(tail);
+    if (last === undefined) {
+      // Seen a moment ago: only a deletion explains this. Never append over a hole.
+      throw new ReceiptError('LOG_INTEGRITY', `${this.entryName(tail)}: vanished while appending; run "kfm audit verify"`);
+    }
+    const e = decodeEntry(last, this.entryName(tail));
+    if (e.seq !== tail) {
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${this.entryName(tail)}: field "seq" is ${e.seq}, expected ${tail}; run "kfm audit verify"`,
+      );
+    }
+    this.remember(tail, last);
+    return entryHash(last);
+  }
+
+  private remember(seq: number, bytes: Buffer): void {
+    const first = bundleFirst(seq);
+    for (const s of this.recent.keys()) if (s < first) this.recent.delete(s);
+    this.recent.set(seq, bytes);
+  }
+
+  /**
+   * The first entry holding the envelope with this digest, or undefined. Reads the entries this
+   * process has not seen yet (all of them once per process, then only others' appends); the
+   * index (ledger/index.ts) answers for the part of the log it covers.
+   */
+  protected async findEnvelope(digest: string): Promise<number | undefined> {
+    if (this.seen === undefined) {
+      this.seen = new Map();
+      const indexed = await this.indexedDigests();
+      if (indexed !== undefined) this.scanned = indexed.size;
+    }
+    const hit = this.seen.get(digest);
+    if (hit !== undefined) return hit;
+    if (this.last === undefined || this.scanned !== this.last.seq) {
+      for await (const item of this.scan({ from: this.scanned + 1, bundles: false, absentIsEmpty: true })) {
+        if (item.kind !== 'entry' || item.seq !== this.scanned + 1) break;
+        this.scanned = item.seq;
+        this.remember(item.seq, item.bytes);
+        let d: string;
+        try {
+          d = decodeEntry(item.bytes, item.name).digest;
+        } catch {
+          continue; // a damaged entry holds no envelope to match; verify reports it
+        }
+        if (!this.seen.has(d)) this.seen.set(d, item.seq);
+      }
+    }
+    return this.seen.get(digest) ?? (await this.indexLookup(digest));
+  }
+
+  /** The newest index this store holds, for the replay check (set by ledger/index.ts). */
+  indexedDigests: () => Promise<{ size: number } | undefined> = async () => undefined;
+  /** Look a digest up in that index: the seq of a verified entry holding it, or undefined. */
+  indexLookup: (digest: string) => Promise<number | undefined> = async () => undefined;
+
+  /**
+   * Write the bundle of entries first … first + 255 (just completed). Made only of entries that
+   * decode and chain; anything else is left to verify, and the bundle to a later checkpoint.
+   */
+  private async writeBundle(first: number): Promise<void> {
+    const parts: Buffer[] = [];
+    let prev: string | undefined;
+    for (let seq = first; seq < first + BUNDLE_SIZE; seq++) {
+      const bytes = this.recent.get(seq) ?? (await this.read(seq));
+      if (bytes === undefined) return;
+      let e;
+      try {
+        e = decodeEntry(bytes, this.entryName(seq));
+      } catch {
+        return;
+      }
+      if (e.seq !== seq || (prev !== undefined && e.prev !== prev)) return;
+      prev = entryHash(bytes);
+      parts.push(bytes);
+    }
+    await this.putDerived(bundlePath(first), Buffer.concat(parts));
   }
 
   async get(seq: number): Promise<StoredEntry> {
@@ -168,8 +322,8 @@ export abstract class BaseStore implements AuditStore {
   async *entries(): AsyncIterable<StoredEntry> {
     let expected = 1;
     let prev = GENESIS_PREV;
-    for await (const item of this.scan()) {
-      if (item.kind === 'leftover') continue;
+    for await (const item of this.scan({ bundles: false })) {
+      if (item.kind === 'leftover' || item.kind === 'bundle') continue;
       if (item.kind === 'unknown')
         throw new ReceiptError('LOG_INTEGRITY', `${item.name}: unexpected object in the log; run "kfm audit verify"`);
       if (item.kind === 'missing')

@@ -20,8 +20,62 @@ import { parseCheckpoint, SignedCheckpoint, verifyCheckpoint } from './checkpoin
 import { decodeEntry, entryHash, GENESIS_PREV } from './entry';
 import { consistencyRanges, LeafRange, leafHash, MerkleFrontier, RangeHasher, verifyConsistency } from './merkle';
 import { BatchBuilder, defaultWorkers, SignaturePool } from './sig-pool';
-import { AuditStore } from './store';
 import { checkQuorum, describeQuorum, Witness } from './cosignature';
+import { AuditStore, BUNDLE_SIZE, bundlePath, ScanItem, StoredEntry } from './store';
+
+/** Size of the newest index the store holds (0: none) — under it every complete range has a bundle. */
+async function indexedSize(store: AuditStore): Promise<number> {
+  let max = 0;
+  for (const name of await store.listDerived('index')) {
+    const m = /^index\/([0-9]{12})\.[0-9a-f]{8}\.json$/.exec(name);
+    if (m) max = Math.max(max, Number(m[1]));
+  }
+  return max;
+}
+
+/** One bundle's lines, compared with the entries of its range as they are read. */
+class BundleCheck {
+  private readonly lines: Buffer[] = [];
+  private seen = 0;
+  private differs: number | undefined;
+  private readonly shape: string | undefined;
+
+  constructor(
+    readonly first: number,
+    readonly name: string,
+    bytes: Buffer,
+  ) {
+    let at = 0;
+    while (at < bytes.length) {
+      const nl = bytes.indexOf(0x0a, at);
+      if (nl < 0) {
+        this.shape = 'does not end with a newline (truncated or altered)';
+        break;
+      }
+      this.lines.push(bytes.subarray(at, nl + 1));
+      at = nl + 1;
+    }
+    if (this.shape === undefined && this.lines.length !== BUNDLE_SIZE)
+      this.shape = `holds ${this.lines.length} lines, expected ${BUNDLE_SIZE} entries (altered)`;
+  }
+
+  check(seq: number, entry: Buffer): void {
+    const i = seq - this.first;
+    if (i < 0 || i >= BUNDLE_SIZE) return;
+    this.seen++;
+    if (this.differs === undefined && !(this.lines[i]?.equals(entry) ?? false)) this.differs = seq;
+  }
+
+  problem(): string | undefined {
+    const last = this.first + BUNDLE_SIZE - 1;
+    if (this.seen < BUNDLE_SIZE)
+      return `bundle of entries ${this.first}–${last}, but only ${this.seen} of them are in the log (a bundle for an incomplete range: forged)`;
+    if (this.shape !== undefined) return `bundle ${this.shape}`;
+    if (this.differs !== undefined)
+      return `bundle differs from entry ${this.differs} (modified or forged bundle; readers must not use it)`;
+    return undefined;
+  }
+}
 
 export interface CheckpointInput {
   /** File name, for messages. */
@@ -47,6 +101,11 @@ export interface VerifyOptions {
    */
   readonly witnesses?: readonly Witness[];
   readonly quorum?: number;
+  /**
+   * Called with each entry, in order, while the log is intact up to it (contiguous, decodes,
+   * chained): a gate reads the entries in the same pass that verifies them.
+   */
+  readonly onEntry?: (entry: StoredEntry) => void;
 }
 
 /** Envelopes per signature batch, and how many batches may be in flight (memory stays bounded). */
@@ -152,6 +211,39 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   let gaps = false;
   const pendingByDigest = new Map<string, Pending[]>();
   const pendingAll: Pending[] = [];
+  // Envelope digest (96 bits) → first seq: a re-appended envelope is a note, never new evidence.
+  const firstOf = new Map<string, number>();
+
+  // Bundles (derived): each is checked line by line against the entries of its range as they
+  // stream past; complete ranges without one are reported (a problem below the newest index,
+  // whose checkpoint wrote every bundle under it; a note above it or in an older layout).
+  const indexed = await indexedSize(store);
+  let bundle: BundleCheck | undefined;
+  let covered = 0; // highest range end that had a bundle
+  let seen = 0; // entries seen in a row from 1 (the complete ranges)
+  const openBundle = (item: Extract<ScanItem, { kind: 'bundle' }>): void => {
+    if (item.deleteMarkers > 0) say(`${item.name}: ${item.deleteMarkers} delete marker(s) on the bundle (attempted delete)`);
+    for (const v of item.extraVersions) {
+      if (!v.bytes.equals(item.bytes)) say(`${item.name}: newer version ${v.versionId} differs from the bundle (attempted overwrite)`);
+    }
+    bundle = new BundleCheck(item.first, item.name, item.bytes);
+  };
+  const finishBundle = (seq: number): void => {
+    if (bundle !== undefined && seq >= bundle.first + BUNDLE_SIZE) {
+      const why = bundle.problem();
+      if (why !== undefined) say(`${bundle.name}: ${why}`);
+      else covered = bundle.first + BUNDLE_SIZE - 1;
+      bundle = undefined;
+    }
+  };
+  const missingBundles: number[] = [];
+  const countEntry = (seq: number): void => {
+    if (seq !== seen + 1) return;
+    seen = seq;
+    if (seq % BUNDLE_SIZE === 0 && covered < seq && !(bundle && bundle.first === seq - BUNDLE_SIZE + 1)) {
+      missingBundles.push(seq - BUNDLE_SIZE + 1);
+    }
+  };
 
   // Signatures are checked in batches (on worker threads for big logs) while the scan goes
   // on; each batch keeps its problems in scan order, and batches are settled in order, so
@@ -162,7 +254,9 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   const newBatch = (): Batch => ({ sigs: pool.newBatch(), events: [], names: [] });
   const inflight: Batch[] = [];
   let batch = newBatch();
+  let intact = true;
   const say = (msg: string): void => {
+    intact = false;
     batch.events.push(msg);
   };
   const settle = async (b: Batch): Promise<void> => {
@@ -182,6 +276,11 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
 
   try {
     for await (const item of store.scan()) {
+      if (item.kind === 'bundle') {
+        finishBundle(item.first);
+        openBundle(item);
+        continue;
+      }
       if (item.kind === 'leftover') {
         notes.push(`${item.name}: leftover of an interrupted append (not an entry; safe to delete)`);
         continue;
@@ -198,12 +297,15 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
         continue;
       }
       const { seq, name, bytes } = item;
+      finishBundle(seq);
+      if (bundle !== undefined) bundle.check(seq, bytes);
       if (seq !== expected) {
         say(`${name}: expected entry ${expected} before it (entries missing)`);
         gaps = true;
         prev = undefined;
       }
       expected = seq + 1;
+      countEntry(seq);
       const leaf = leafHash(bytes);
       frontier.push(leaf);
       if (!gaps && seq <= n) {
@@ -219,6 +321,7 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
             `${name}: field "prev" does not match the hash of entry ${seq - 1} (chain broken: an entry before it was altered, inserted or removed)`,
           );
         }
+        if (intact && opts.onEntry) opts.onEntry({ seq, envelopeBytes: e.envelopeBytes, digest: e.digest, entryBytes: bytes });
         try {
           const env = parseEnvelope(e.envelopeBytes.toString('utf8'), `${name}: envelope`);
           batch.events.push(batch.sigs.add(env));
@@ -229,6 +332,10 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
         }
         for (const p of pendingByDigest.get(e.digest) ?? [])
           if (p.resolvedBy === undefined && p.seq < seq) p.resolvedBy = seq;
+        const short = e.digest.slice(7, 31);
+        const first = firstOf.get(short);
+        if (first === undefined) firstOf.set(short, seq);
+        else notes.push(`${name}: envelope already appended as entry ${first} (a duplicate; gates count only the first)`);
       } catch (err) {
         if (!isReceiptError(err)) throw err;
         say(err.message);
@@ -257,6 +364,7 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
       }
       if (batch.sigs.count >= BATCH || batch.events.length >= 4 * BATCH) await send();
     }
+    finishBundle(Number.MAX_SAFE_INTEGER);
     await send();
     while (inflight.length > 0) await settle(inflight.shift()!);
   } finally {
@@ -272,6 +380,12 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
         `${p.name}: newer version ${p.versionId} is a lost append race (appended again as entry ${p.resolvedBy})`,
       );
     }
+  }
+
+  for (const first of missingBundles) {
+    const what = `${store.derivedName(bundlePath(first))}: bundle of entries ${first}–${first + BUNDLE_SIZE - 1} is missing`;
+    if (first + BUNDLE_SIZE - 1 <= indexed) problem(`${what} (deleted: the checkpoint at ${indexed} wrote it)`);
+    else notes.push(`${what} (derived data; readers use the entries; "kfm audit checkpoint" writes it)`);
   }
 
   // Checkpoints against the log.

@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { openStore } from '../../ledger/open-store';
 import { seqName } from '../../ledger/entry';
 import { jsonLines, kfm, makeEnvelopes, makeKey, spawnKfm, tempDir } from './helpers';
@@ -22,6 +22,13 @@ ledgerSuite('filesystem', () => {
     },
     deleteEntry: async (spec, seq) => unlinkSync(entryPath(spec, seq)),
     putStray: async (spec, name, bytes) => writeFileSync(join(spec, 'entries', name), bytes),
+    writeDerived: async (spec, path, bytes) => {
+      const p = join(spec, path);
+      if (existsSync(p)) chmodSync(p, 0o644);
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, bytes);
+    },
+    deleteDerived: async (spec, path) => unlinkSync(join(spec, path)),
   };
 });
 

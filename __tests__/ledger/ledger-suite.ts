@@ -7,7 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Tagged } from '../../core/digest';
+import { encodeEntry, entryHash, GENESIS_PREV } from '../../ledger/entry';
 import { openStore } from '../../ledger/open-store';
+import { bundlePath } from '../../ledger/store';
 import { jsonLines, kfm, kfmAsync, KeyFiles, makeEnvelopes, makeKey, tempDir } from './helpers';
 
 export interface StoreAdapter {
@@ -22,6 +24,10 @@ export interface StoreAdapter {
   deleteEntry(spec: string, seq: number): Promise<void>;
   /** Put an unrelated object into the store's entries area. */
   putStray(spec: string, name: string, bytes: Buffer): Promise<void>;
+  /** Write derived data (a bundle, an index object) as an attacker would (fs: overwrite; S3: a new version). */
+  writeDerived(spec: string, path: string, bytes: Buffer): Promise<void>;
+  /** Remove derived data as far as the store allows (fs: unlink; S3: delete marker). */
+  deleteDerived(spec: string, path: string): Promise<void>;
 }
 
 export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
@@ -188,6 +194,103 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         const r = verify(spec, ['--checkpoint', altered]);
         expect(r.code).toBe(3);
         expect(r.stderr).toMatch(/\.altered: no signature verifies/);
+      });
+    });
+
+    /** A store whose entries 1..n-1 were written directly (fast), then entry n through the CLI. */
+    async function bulk(n: number, before?: (spec: string, raw: Buffer[]) => Promise<void>): Promise<string> {
+      const spec = a.newSpec();
+      const many = makeEnvelopes(join(dir, `bulk-${Math.random()}`), key, n, `bulk-${Math.random()}`);
+      let prev = GENESIS_PREV;
+      const raw: Buffer[] = [];
+      for (let s = 1; s < n; s++) {
+        const bytes = encodeEntry(s, prev, readFileSync(many[s - 1]));
+        raw.push(bytes);
+        prev = entryHash(bytes);
+      }
+      for (let i = 0; i < raw.length; i += 32)
+        await Promise.all(raw.slice(i, i + 32).map((b, j) => a.writeRaw(spec, i + j + 1, b)));
+      if (before) await before(spec, raw);
+      const r = kfm(['audit', 'append', many[n - 1], '--store', spec], a.env);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      return spec;
+    }
+
+    describe('bundles of 256 entries (derived data, checked against the entries)', () => {
+      it('the append that completes a range writes its bundle, and verify checks it', async () => {
+        const spec = await bulk(256);
+        expect(kfm(['audit', 'append', envs[0], '--store', spec], a.env).code).toBe(0);
+        const store = openStore(spec, { env: a.env });
+        const b = await store.getDerived(bundlePath(1));
+        const lines = b!.toString('utf8').split('\n');
+        expect(lines).toHaveLength(257);
+        expect(Buffer.from(`${lines[255]}\n`).equals(await a.readRaw(spec, 256))).toBe(true);
+        expect(await store.getDerived(bundlePath(257))).toBeUndefined();
+        const v = verify(spec);
+        expect([v.code, v.stderr]).toEqual([0, '']);
+      });
+
+      it('a modified bundle (written before the real one) is exit 3 naming it', async () => {
+        const spec = await bulk(256, async (s, raw) => {
+          // The forger does not know entry 256 yet: it repeats entry 255 in its place.
+          await a.writeDerived(s, bundlePath(1), Buffer.concat([...raw, raw[254]]));
+        });
+        const r = verify(spec);
+        expect(r.code).toBe(3);
+        expect(r.stderr).toMatch(/bundles\/000000000001\.jsonl: bundle differs from entry 256/);
+      });
+
+      it('an altered bundle after the fact is exit 3 naming it', async () => {
+        const spec = await bulk(256);
+        const b = Buffer.from((await openStore(spec, { env: a.env }).getDerived(bundlePath(1)))!);
+        b[100] ^= 0x01;
+        await a.writeDerived(spec, bundlePath(1), b);
+        const r = verify(spec);
+        expect(r.code).toBe(3);
+        expect(r.stderr).toMatch(/bundles\/000000000001\.jsonl: (bundle differs from entry 1 |newer version .* differs)/);
+      });
+
+      it('a bundle for a range that is not complete is exit 3 naming it', async () => {
+        const spec = build(3);
+        const lines = [await a.readRaw(spec, 1), await a.readRaw(spec, 2), await a.readRaw(spec, 3)];
+        await a.writeDerived(spec, bundlePath(1), Buffer.concat(lines));
+        const r = verify(spec);
+        expect(r.code).toBe(3);
+        expect(r.stderr).toMatch(/bundles\/000000000001\.jsonl: bundle of entries 1–256, but only 3 of them are in the log/);
+      });
+
+      it('a missing bundle is named; readers still see every entry', async () => {
+        const spec = await bulk(256);
+        await a.deleteDerived(spec, bundlePath(1));
+        const r = verify(spec);
+        expect(r.stderr).toMatch(/bundles\/000000000001\.jsonl: (bundle of entries 1–256 is missing|1 delete marker)/);
+        const seen = [];
+        for await (const e of openStore(spec, { env: a.env }).entries()) seen.push(e.seq);
+        expect(seen).toHaveLength(256);
+      });
+    });
+
+    describe('an envelope already in the log is never appended again', () => {
+      it('returns the existing entry with "existing": true and writes nothing', async () => {
+        const spec = build(3);
+        const r = kfm(['audit', 'append', envs[1], envs[3], envs[3], '--store', spec], a.env);
+        expect([r.code, r.stderr]).toEqual([0, '']);
+        const d = (i: number) => sha256Tagged(readFileSync(envs[i]));
+        expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+          { seq: 2, digest: d(1), existing: true },
+          { seq: 4, digest: d(3) },
+          { seq: 4, digest: d(3), existing: true },
+        ]);
+        expect(await openStore(spec, { env: a.env }).size()).toBe(4);
+      });
+
+      it('a duplicate that raced in anyway is a note in verify, not a failure', async () => {
+        const spec = build(2);
+        const prev = entryHash(await a.readRaw(spec, 2));
+        await a.writeRaw(spec, 3, encodeEntry(3, prev, readFileSync(envs[0])));
+        const r = verify(spec);
+        expect(r.code).toBe(0);
+        expect(r.stderr).toMatch(/note: .*000000000003\.json: envelope already appended as entry 1/);
       });
     });
 

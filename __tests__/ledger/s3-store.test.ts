@@ -95,6 +95,12 @@ if (up) {
       putStray: async (spec, name, bytes) => {
         await c.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefixOf(spec)}/entries/${name}`, Body: bytes }));
       },
+      writeDerived: async (spec, path, bytes) => {
+        await c.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefixOf(spec)}/${path}`, Body: bytes }));
+      },
+      deleteDerived: async (spec, path) => {
+        await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefixOf(spec)}/${path}` }));
+      },
     };
   });
 

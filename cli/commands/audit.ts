@@ -97,8 +97,9 @@ async function append(io: CommandIo, argv: readonly string[]): Promise<number> {
     return bytes;
   });
   for (const bytes of inputs) {
+    // An envelope already in the log is answered with its first entry and not written again.
     const r = await store.append(bytes);
-    io.stdout(JSON.stringify({ seq: r.seq, digest: r.digest }) + '\n');
+    io.stdout(JSON.stringify({ seq: r.seq, digest: r.digest, ...(r.existing ? { existing: true } : {}) }) + '\n');
   }
   return 0;
 }

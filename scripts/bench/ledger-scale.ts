@@ -1,0 +1,207 @@
+/**
+ * The ledger at production scale (npm run bench; issue "ledger at production scale"): gate and
+ * verify cost against ledger size on the directory store and on radosgw (scripts/s3-local.sh,
+ * loopback), batch append rate on radosgw, and verify of 100,000 entries against a floor program
+ * measured in the same run (read every entry file, hash it, verify every signature with
+ * node:crypto on all cores). Prints one JSON line per measurement, then a table.
+ *
+ * The gate runs `kfm gate promote --to stage` for a commit with no evidence among filler
+ * entries (DENIED, exit 1): what it costs is reading the ledger, which is what grows. With a
+ * checkpoint (`kfm audit checkpoint`, which writes bundles and the index) the gate reads by proof.
+ * KFM_BENCH_QUICK=1 skips the 100,000-entry runs.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
+import { encodeEntry, entryHash, GENESIS_PREV, seqName } from '../../ledger/entry';
+import { openStore } from '../../ledger/open-store';
+import { generateKeyPairPem, parseSigningKey } from '../../attest/sign/ed25519';
+
+const REPO = resolve(__dirname, '..', '..');
+const CLI = join(REPO, 'dist', 'receipts', 'cli.js');
+const root = mkdtempSync(join(tmpdir(), 'kfm-bench-scale-'));
+const { privatePem, publicPem } = generateKeyPairPem();
+const key = parseSigningKey(privatePem, 'bench.key');
+const pub = join(root, 'bench.pub');
+const keyFile = join(root, 'bench.key');
+writeFileSync(pub, publicPem);
+writeFileSync(keyFile, privatePem, { mode: 0o600 });
+const COMMIT = 'b'.repeat(40);
+const quick = process.env.KFM_BENCH_QUICK === '1';
+const rows: { what: string; value: string; goal: string }[] = [];
+const emit = (r: Record<string, number | string>) => console.log(JSON.stringify({ bench: 'ledger-scale', ...r }));
+
+function envelope(i: number): Buffer {
+  const st = {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: `bench-${i}`, digest: { sha256: '0'.repeat(64) } }],
+    predicateType: 'https://kfm.example/bench/v1',
+    predicate: { i, repo: { commit: (i % 97).toString(16).padStart(40, '0') } },
+  };
+  return Buffer.from(
+    serializeEnvelope(signEnvelope('application/vnd.in-toto+json', Buffer.from(JSON.stringify(st)), key)),
+  );
+}
+
+/** A valid directory log of n entries written directly (no fsync). */
+function writeLog(dir: string, n: number): void {
+  mkdirSync(join(dir, 'entries'), { recursive: true });
+  let prev = GENESIS_PREV;
+  for (let s = 1; s <= n; s++) {
+    const bytes = encodeEntry(s, prev, envelope(s));
+    writeFileSync(join(dir, 'entries', `${seqName(s)}.json`), bytes);
+    prev = entryHash(bytes);
+  }
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = process.env): { seconds: number; rssMb: number; code: number; stderr: string } {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, CLI, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    env,
+  });
+  const lines = r.stderr.trim().split('\n');
+  const [e, m] = (lines.pop() ?? '').split(' ').map(Number);
+  return { seconds: e, rssMb: Math.round(m / 1024), code: r.status ?? -1, stderr: lines.join('\n') };
+}
+
+function must(r: ReturnType<typeof run>, codes: number[], what: string): ReturnType<typeof run> {
+  if (!codes.includes(r.code)) throw new Error(`${what}: exit ${r.code}: ${r.stderr.split('\n').slice(-3).join(' | ')}`);
+  return r;
+}
+
+const gateArgs = (store: string, cp?: string) => [
+  'gate', 'promote', '--to', 'stage', '--store', store, '--pub', pub, '--commit', COMMIT,
+  ...(cp ? ['--checkpoint', cp] : []),
+];
+
+function checkpoint(store: string, env: NodeJS.ProcessEnv = process.env): string {
+  const out = join(root, `cp-${Math.random().toString(36).slice(2)}.txt`);
+  must(run(['audit', 'checkpoint', '--store', store, '--key', keyFile, '--out', out], env), [0], 'checkpoint');
+  return out;
+}
+
+/** The floor: every entry file read, hashed and its signature verified, on all cores. */
+function floor(dir: string): number {
+  const src = `
+    const { readFileSync, readdirSync } = require('node:fs');
+    const { createHash, createPublicKey, verify } = require('node:crypto');
+    const { Worker, isMainThread, workerData, parentPort } = require('node:worker_threads');
+    const pae = (t, b) => Buffer.concat([Buffer.from('DSSEv1 ' + Buffer.byteLength(t) + ' ' + t + ' ' + b.length + ' '), b]);
+    if (isMainThread) {
+      const [dir, pubPem, n] = process.argv.slice(-3);
+      const names = readdirSync(dir + '/entries');
+      let left = Number(n), bad = 0;
+      for (let w = 0; w < Number(n); w++) {
+        const worker = new Worker(__filename, { workerData: { dir, pubPem, names: names.filter((_, i) => i % Number(n) === w) } });
+        worker.on('message', (b) => { bad += b; if (--left === 0) { if (bad) { console.error('bad', bad); process.exit(1); } } });
+      }
+    } else {
+      const key = createPublicKey(workerData.pubPem);
+      let bad = 0;
+      for (const f of workerData.names) {
+        const bytes = readFileSync(workerData.dir + '/entries/' + f);
+        createHash('sha256').update(bytes).digest();
+        const env = JSON.parse(Buffer.from(JSON.parse(bytes).envelope, 'base64').toString());
+        if (!verify(null, pae(env.payloadType, Buffer.from(env.payload, 'base64')), key, Buffer.from(env.signatures[0].sig, 'base64'))) bad++;
+      }
+      parentPort.postMessage(bad);
+    }`;
+  const file = join(root, 'floor.js');
+  writeFileSync(file, src);
+  const r = spawnSync('/usr/bin/time', ['-f', '%e', process.execPath, file, dir, publicPem, String(availableParallelism())], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`floor program failed: ${r.stderr}`);
+  return Number(r.stderr.trim().split('\n').pop());
+}
+
+function s3Env(): NodeJS.ProcessEnv | undefined {
+  const st = spawnSync('bash', [join(REPO, 'scripts', 's3-local.sh'), 'start'], { encoding: 'utf8', timeout: 300_000 });
+  if (st.status !== 0) return undefined;
+  const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  for (const m of st.stdout.matchAll(/^export ([A-Z0-9_]+)='([^']*)'$/gm)) env[m[1]] = m[2];
+  return env;
+}
+
+async function main(): Promise<void> {
+  // 1. Directory store: gate on 2,000 and 20,000 entries, unanchored and by proof.
+  const gate: Record<number, { full: number; proof: number }> = {};
+  for (const n of [2_000, 20_000]) {
+    const dir = join(root, `gate-${n}`);
+    writeLog(dir, n);
+    const full = must(run(gateArgs(dir)), [1], `gate ${n}`);
+    const cp = checkpoint(dir);
+    const proof = must(run(gateArgs(dir, cp)), [1], `gate by proof ${n}`);
+    gate[n] = { full: full.seconds, proof: proof.seconds };
+    emit({ metric: 'fs_gate', entries: n, unanchored_s: full.seconds, by_proof_s: proof.seconds, rss_mb: proof.rssMb });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  rows.push({ what: 'directory store: gate on 20,000 entries (by proof)', value: `${gate[20_000].proof} s (unanchored ${gate[20_000].full} s)`, goal: '≤ 1.0 s' });
+  rows.push({
+    what: 'directory store: gate(20,000) / gate(2,000)',
+    value: `${(gate[20_000].proof / gate[2_000].proof).toFixed(2)} (unanchored ${(gate[20_000].full / gate[2_000].full).toFixed(2)})`,
+    goal: '≤ 1.5',
+  });
+
+  // 2. radosgw: batch append of 100 files, verify and gate on 1,100 entries.
+  const env = s3Env();
+  if (env === undefined) {
+    emit({ metric: 's3', note: 'local S3 server could not start; S3 measurements skipped' });
+  } else {
+    const bucket = (env.KFM_AUDIT_STORE ?? '').replace(/^s3:\/\//, '').split('/')[0];
+    const spec = `s3://${bucket}/bench-scale-${Date.now().toString(36)}`;
+    const files = join(root, 'files');
+    mkdirSync(files);
+    const paths: string[] = [];
+    for (let i = 1; i <= 1_100; i++) {
+      const p = join(files, `e${String(i).padStart(5, '0')}.json`);
+      writeFileSync(p, envelope(i));
+      paths.push(p);
+    }
+    // Fill 1,000 entries in batches, then time a batch of 100.
+    for (let i = 0; i < 1_000; i += 250) must(run(['audit', 'append', ...paths.slice(i, i + 250), '--store', spec], env), [0], 'fill');
+    const batch = must(run(['audit', 'append', ...paths.slice(1_000), '--store', spec], env), [0], 'batch append');
+    const rate = 100 / batch.seconds;
+    const single = must(run(['audit', 'append', join(files, 'e00001.json'), '--store', spec], env), [0], 'single append (existing)');
+    const verify = must(run(['audit', 'verify', '--store', spec, '--pub', pub], env), [0], 's3 verify');
+    const full = must(run(gateArgs(spec), env), [1], 's3 gate');
+    const cp = checkpoint(spec, env);
+    const proof = must(run(gateArgs(spec, cp), env), [1], 's3 gate by proof');
+    emit({
+      metric: 's3',
+      batch_append_per_s: Number(rate.toFixed(1)),
+      append_existing_s: single.seconds,
+      verify_1100_s: verify.seconds,
+      gate_1100_unanchored_s: full.seconds,
+      gate_1100_by_proof_s: proof.seconds,
+    });
+    rows.push({ what: 'radosgw: verify 1,100 entries', value: `${verify.seconds} s`, goal: '≤ 5 s' });
+    rows.push({ what: 'radosgw: gate on 1,100 entries (by proof)', value: `${proof.seconds} s (unanchored ${full.seconds} s)`, goal: '≤ 2 s' });
+    rows.push({ what: 'radosgw: batch append (100 files, one call)', value: `${rate.toFixed(1)} /s`, goal: '≥ 50 /s' });
+    void openStore;
+  }
+
+  // 3. Directory store: verify 100,000 entries against the floor program, same run.
+  if (!quick) {
+    const dir = join(root, 'log-100k');
+    writeLog(dir, 100_000);
+    readdirSync(join(dir, 'entries'));
+    floor(dir); // warm the page cache
+    const f = floor(dir);
+    const v = must(run(['audit', 'verify', '--store', dir, '--pub', pub]), [0], 'verify 100k');
+    emit({ metric: 'fs_verify_100k', verify_s: v.seconds, floor_s: f, ratio: Number((v.seconds / f).toFixed(2)), rss_mb: v.rssMb });
+    rows.push({ what: 'directory store: verify 100,000 entries / floor', value: `${v.seconds} s / ${f} s = ${(v.seconds / f).toFixed(2)}× (${v.rssMb} MB)`, goal: '≤ 1.3×' });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  rmSync(root, { recursive: true, force: true });
+  console.log('| measure | measured | goal |\n|---|---|---|');
+  for (const r of rows) console.log(`| ${r.what} | ${r.value} | ${r.goal} |`);
+}
+
+main().catch((e) => {
+  console.error(`bench ledger-scale: ${(e as Error).message}`);
+  process.exit(1);
+});
