@@ -5,6 +5,8 @@
  * loads the ledger's S3 client, and nothing here ever loads cdktf or provider packages.
  */
 import { isReceiptError } from '../core/errors';
+import { KFM_VERSION } from '../core/version';
+import { EXIT_CODES, HelpRequest, nearest } from './lib/args';
 import { Command, CommandIo } from './lib/types';
 
 const NOUNS: Record<string, () => Command> = {
@@ -18,16 +20,44 @@ const NOUNS: Record<string, () => Command> = {
   witness: () => require('./commands/witness').witness as Command,
 };
 
-const USAGE = `usage: kfm <command> ...
-  kfm keygen --out-dir DIR
-  kfm receipt plan|apply|drift|verify|show ...
-  kfm audit append|verify|checkpoint|prove|list|get ...
-  kfm policy check --synth CDK_TF_JSON | --plan PLAN_JSON [--env ENV] [--json]
-  kfm gate promote --to stage|prod --store STORE --pub PUB... --commit SHA [--key KEY] [--json]
-  kfm approve --env ENV --plan-receipt R --principal NAME --key KEY --out A
-  kfm record smoke ...
-  kfm witness serve --key KEY --name NAME --log ORIGIN=PUB... --state DIR --listen HOST:PORT
-exit codes: 0 ok, 1 policy/gate denied, 2 usage or bad input, 3 signature or verification failure`;
+/** Every verb, one line each: `kfm --help`. A test checks it against each noun's own verb list. */
+const VERBS_HELP: readonly (readonly [string, string])[] = [
+  ['keygen', 'an Ed25519 signing key and its public key'],
+  ['receipt plan', 'sign a plan receipt from `terraform show -json`'],
+  ['receipt apply', 'sign an apply receipt from `terraform apply -json`'],
+  ['receipt drift', 'sign a drift receipt from a refresh-only plan'],
+  ['receipt verify', 'verify a receipt with a public key'],
+  ['receipt show', 'render a verified receipt as markdown (the PR comment) or JSON'],
+  ['audit append', 'append signed envelopes to the ledger'],
+  ['audit verify', 'verify the whole ledger: signatures, chain, tree, checkpoints'],
+  ['audit checkpoint', 'sign a checkpoint of the verified ledger'],
+  ['audit prove', 'an inclusion proof of one entry'],
+  ['audit verify-proof', 'verify an inclusion proof offline against a checkpoint'],
+  ['audit list', 'one line per entry: seq, kind, env, commit, time, signer, digest'],
+  ['audit get', 'the envelope of one entry, as appended'],
+  ['policy check', 'the policy pack on synthesized JSON or plan JSON'],
+  ['gate promote', 'may this commit go to stage or prod? from verified evidence only'],
+  ['gate apply', 'may this plan file be applied? the newest approved, receipted plan only'],
+  ['approve', 'a signed approval of a plan receipt'],
+  ['record smoke', 'a signed validation (smoke test) record'],
+  ['witness serve', 'a checkpoint witness over HTTP'],
+];
+
+const USAGE = `usage: kfm <command> [<verb>] [options]
+
+${VERBS_HELP.map(([c, h]) => `  kfm ${c.padEnd(19)} ${h}`).join('\n')}
+
+  kfm --version           the version of kfm
+run "kfm <command> [<verb>] --help" for its flags, defaults, exit codes and an example
+exit codes: ${EXIT_CODES}`;
+
+/** One line for a bug: never a stack trace. */
+function internal(e: unknown): string {
+  const msg = String((e as Error)?.message ?? e)
+    .split('\n')[0]!
+    .slice(0, 200);
+  return `kfm: INTERNAL: ${msg} (a bug in kfm ${KFM_VERSION}: report this line and the command you ran, without secrets, to the kfm-infra maintainers)\n`;
+}
 
 export async function main(argv: readonly string[], io: Omit<CommandIo, 'argv'>): Promise<number> {
   const [noun, ...rest] = argv;
@@ -35,9 +65,16 @@ export async function main(argv: readonly string[], io: Omit<CommandIo, 'argv'>)
     (noun === undefined ? io.stderr : io.stdout)(USAGE + '\n');
     return noun === undefined ? 2 : 0;
   }
-  const load = NOUNS[noun];
+  if (noun === '--version' || noun === '-V') {
+    io.stdout(`kfm ${KFM_VERSION}\n`);
+    return 0;
+  }
+  const load = Object.hasOwn(NOUNS, noun) ? NOUNS[noun] : undefined;
   if (!load) {
-    io.stderr(`kfm: unknown command "${noun}"; run "kfm --help"\n`);
+    const near = nearest(noun, Object.keys(NOUNS));
+    io.stderr(
+      `kfm: USAGE: unknown command "${noun.slice(0, 40)}"${near ? `; did you mean "${near}"?` : ''} (run "kfm --help")\n`,
+    );
     return 2;
   }
   try {
@@ -53,11 +90,15 @@ export async function main(argv: readonly string[], io: Omit<CommandIo, 'argv'>)
     }
     return await cmd({ ...io, argv: rest });
   } catch (e) {
+    if (e instanceof HelpRequest) {
+      io.stdout(e.text);
+      return 0;
+    }
     if (isReceiptError(e)) {
       io.stderr(`kfm: ${e.code}: ${e.message}\n`);
       return e.exitCode;
     }
-    io.stderr(`kfm: INTERNAL: ${(e as Error)?.message?.split('\n')[0] ?? String(e)}\n`);
+    io.stderr(internal(e));
     return 4;
   }
 }
@@ -67,17 +108,29 @@ export function run(): void {
   // The AWS SDK warns on stderr that future releases need node >= 22; the CLI's stderr is for
   // problems only (one line each), and this project supports node >= 20.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // A reader that stops early (`kfm audit list | head -1`) is not an error: end quietly, exit 0.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    process.stderr.write(internal(e));
+    process.exit(4);
+  });
+  process.stderr.on('error', () => undefined);
+  process.on('uncaughtException', (e) => {
+    process.stderr.write(internal(e));
+    process.exit(4);
+  });
   main(process.argv.slice(2), {
     env: process.env,
     cwd: process.cwd(),
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
+    stderrIsTTY: process.stderr.isTTY === true,
   }).then(
     (code) => {
       process.exitCode = code;
     },
     (e) => {
-      process.stderr.write(`kfm: INTERNAL: ${String(e)}\n`);
+      process.stderr.write(internal(e));
       process.exitCode = 4;
     },
   );

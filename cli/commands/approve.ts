@@ -24,17 +24,27 @@ export const approve: Command = async (io) => {
     cmd,
     io.argv,
     {
-      env: { type: 'string' },
-      'plan-receipt': { type: 'string' },
-      principal: { type: 'string' },
-      key: { type: 'string' },
-      out: { type: 'string' },
-      'change-record': { type: 'string' },
-      pub: { type: 'string', multiple: true },
+      env: { type: 'string', required: true },
+      'plan-receipt': { type: 'string', required: true, help: 'the signed plan receipt approved (by its digest)' },
+      principal: { type: 'string', required: true, arg: 'LOGIN', help: 'who approves (a GitHub login)' },
+      key: { type: 'string', required: true, help: "the approver's own private key" },
+      out: { type: 'string', required: true },
+      'change-record': { type: 'string', arg: 'ID', help: 'change record id (required for prod)', default: 'none' },
+      pub: {
+        type: 'string',
+        multiple: true,
+        help: "verify the plan receipt's signature with this key first",
+        default: 'not verified here',
+      },
       timestamp: { type: 'string' },
       json: { type: 'boolean' },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
+    {
+      summary: 'Sign an approval of one plan receipt, as someone other than its author.',
+      example:
+        'approve --env prod --plan-receipt prod.plan.receipt.json --principal alice --key ~/.kfm/alice.key --change-record CHG-1 --out prod.approval.json',
+    },
   );
   const env = parseEnv(cmd, requireOpt(cmd, values, 'env'));
   const receiptPath = requireOpt(cmd, values, 'plan-receipt');

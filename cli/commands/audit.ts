@@ -4,7 +4,6 @@
  */
 import { createHash } from 'node:crypto';
 import { ReceiptError } from '../../core/errors';
-import { parseEnvelope } from '../../attest/dsse/envelope';
 import { readInputFile, refuseExisting, writeFileExclusive } from '../../core/files';
 import { sha256Tagged } from '../../core/digest';
 import { parseSigningKey, parseTrustedKey, SigningKey, TrustedKey } from '../../attest/sign/ed25519';
@@ -15,7 +14,7 @@ import {
   signCheckpoint,
   verifyCheckpoint,
 } from '../../ledger/checkpoint';
-import { parseAppendable, entryHash, seqName } from '../../ledger/entry';
+import { parseAppendable, entryHash } from '../../ledger/entry';
 import {
   HASH_SIZE,
   inclusionRanges,
@@ -31,10 +30,11 @@ import { requireQuorum } from '../../ledger/cosignature';
 import { collectCosignatures, WitnessAnswerLine, WitnessEndpoint } from '../../ledger/witness/client';
 import { treeWithProofs, witnessedSizes } from '../../ledger/witness/log-tree';
 import { WITNESS_OPTS, witnessEndpoints, WitnessPolicy, witnessPolicy } from '../lib/witnesses';
-import { OptionSpec, parseCommandArgs, requireOpt } from '../lib/args';
+import { OptionSpec, parseCommandArgs, pickVerb, requireOpt } from '../lib/args';
+import { ENTRY_KINDS, EntryKind, summarizeEnvelope } from '../../gates/entry-summary';
 import { Command, CommandIo } from '../lib/types';
 
-const STORE_OPTS: OptionSpec = { store: { type: 'string' }, endpoint: { type: 'string' } };
+const STORE_OPTS: OptionSpec = { store: { type: 'string', required: true }, endpoint: { type: 'string' } };
 const ORIGIN_OPT: OptionSpec = { origin: { type: 'string' } };
 
 const VERBS: Record<string, (io: CommandIo, argv: readonly string[]) => Promise<number>> = {
@@ -49,14 +49,7 @@ const VERBS: Record<string, (io: CommandIo, argv: readonly string[]) => Promise<
 
 export const audit: Command = async (io) => {
   const [verb, ...rest] = io.argv;
-  const run = verb === undefined ? undefined : VERBS[verb];
-  if (!run) {
-    throw new ReceiptError(
-      'USAGE',
-      `kfm audit: expected one of ${Object.keys(VERBS).join(', ')}, got ${verb === undefined ? 'nothing' : `"${verb}"`}`,
-    );
-  }
-  return run(io, rest);
+  return pickVerb('audit', verb, VERBS)(io, rest);
 };
 
 function storeFrom(cmd: string, values: Record<string, unknown>, io: CommandIo): AuditStore {
@@ -85,11 +78,16 @@ function seqFrom(cmd: string, values: Record<string, unknown>): number {
 
 /** `append FILE... --store STORE [--endpoint URL]`: all files are checked before anything is written. */
 async function append(io: CommandIo, argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('audit append', argv, STORE_OPTS, {
-    min: 1,
-    max: 10000,
-    names: 'FILE... (DSSE envelopes)',
-  });
+  const { values, positionals } = parseCommandArgs(
+    'audit append',
+    argv,
+    STORE_OPTS,
+    { min: 1, max: 10000, names: 'FILE... (DSSE envelopes)' },
+    {
+      summary: 'Append signed envelopes to the ledger; every file is checked before anything is written.',
+      example: 'audit append receipts-out/dev.plan.receipt.json --store .kfm/audit',
+    },
+  );
   const store = storeFrom('audit append', values, io);
   const inputs = positionals.map((f) => {
     const bytes = readInputFile(f, 'envelope');
@@ -118,6 +116,11 @@ async function verify(io: CommandIo, argv: readonly string[]): Promise<number> {
       json: { type: 'boolean' },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
+    {
+      summary: 'Verify the whole ledger: every signature, the hash chain, the Merkle tree and every checkpoint.',
+      example: 'audit verify --store .kfm/audit --pub keys/kfm-ci.pub --checkpoint cp.txt',
+      exits: '3 when any check fails',
+    },
   );
   const trusted = trustedFrom('audit verify', values);
   const policy = witnessPolicy('audit verify', values);
@@ -158,12 +161,21 @@ async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<numbe
       ...STORE_OPTS,
       ...ORIGIN_OPT,
       ...WITNESS_OPTS,
-      key: { type: 'string' },
-      out: { type: 'string' },
-      'witness-url': { type: 'string', multiple: true },
-      'witness-timeout': { type: 'string' },
+      key: { type: 'string', required: true },
+      out: { type: 'string', required: true },
+      'witness-url': { type: 'string', multiple: true, arg: 'NAME=URL', help: 'witness to ask for a cosignature' },
+      'witness-timeout': {
+        type: 'string',
+        arg: 'MS',
+        help: 'how long to wait for each witness',
+        default: 'see docs/audit-ledger.md',
+      },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
+    {
+      summary: 'Sign a checkpoint (C2SP note: origin, size, root) of the ledger.',
+      example: 'audit checkpoint --store .kfm/audit --key .kfm/keys/kfm-signing.key --out cp.txt',
+    },
   );
   const keyPath = requireOpt('audit checkpoint', values, 'key');
   const out = requireOpt('audit checkpoint', values, 'out');
@@ -294,8 +306,17 @@ async function prove(io: CommandIo, argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(
     'audit prove',
     argv,
-    { ...STORE_OPTS, ...ORIGIN_OPT, seq: { type: 'string' }, checkpoint: { type: 'string' } },
+    {
+      ...STORE_OPTS,
+      ...ORIGIN_OPT,
+      seq: { type: 'string', required: true },
+      checkpoint: { type: 'string', help: 'prove against this checkpoint', default: 'the whole log' },
+    },
     { min: 0, max: 0, names: 'no positional arguments' },
+    {
+      summary: 'Print the inclusion proof of one entry as JSON.',
+      example: 'audit prove --store .kfm/audit --seq 3 --checkpoint cp.txt > proof.json',
+    },
   );
   const seq = seqFrom('audit prove', values);
   const store = storeFrom('audit prove', values, io);
@@ -362,13 +383,18 @@ async function verifyProof(io: CommandIo, argv: readonly string[]): Promise<numb
     argv,
     {
       ...ORIGIN_OPT,
-      proof: { type: 'string' },
-      checkpoint: { type: 'string' },
+      proof: { type: 'string', required: true, arg: 'FILE', help: 'inclusion proof JSON (kfm audit prove)' },
+      checkpoint: { type: 'string', required: true },
       ...WITNESS_OPTS,
       pub: { type: 'string', multiple: true },
-      envelope: { type: 'string' },
+      envelope: { type: 'string', arg: 'FILE', help: 'also check the proven entry holds this envelope' },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
+    {
+      summary: 'Verify an inclusion proof offline against a signed checkpoint (no store needed).',
+      example: 'audit verify-proof --proof proof.json --checkpoint cp.txt --pub keys/kfm-ci.pub',
+      exits: '3 when the proof or checkpoint does not verify',
+    },
   );
   const proofFile = requireOpt('audit verify-proof', values, 'proof');
   const cpFile = requireOpt('audit verify-proof', values, 'checkpoint');
@@ -424,29 +450,82 @@ async function verifyProof(io: CommandIo, argv: readonly string[]): Promise<numb
   return 0;
 }
 
-/** `list --store STORE [--json]`: one line per entry. */
+/**
+ * `list --store STORE [--env ENV] [--commit SHA] [--kind KIND] [--json]`: one line per entry: seq,
+ * kind, env, commit, time, signer key id and digest. Signatures are not checked here (the key id
+ * is as the envelope claims it): `kfm audit verify` checks them.
+ */
 async function list(io: CommandIo, argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(
     'audit list',
     argv,
-    { ...STORE_OPTS, json: { type: 'boolean' } },
+    {
+      ...STORE_OPTS,
+      env: { type: 'string', help: 'only entries for this environment', default: 'all' },
+      commit: { type: 'string', help: 'only entries for this commit (or a prefix of it, >= 7 hex)', default: 'all' },
+      kind: { type: 'string', arg: 'KIND', help: `only this kind: ${ENTRY_KINDS.join(', ')}`, default: 'all' },
+      json: { type: 'boolean', help: 'one JSON object per line', default: 'aligned columns with a header' },
+    },
     { min: 0, max: 0, names: 'no positional arguments' },
+    {
+      summary: 'List the ledger: seq, kind, env, commit, time, signer key id (unverified) and digest.',
+      example: 'audit list --store .kfm/audit --env prod --kind approval',
+    },
   );
+  const kind = typeof values.kind === 'string' ? values.kind : undefined;
+  if (kind !== undefined && !(ENTRY_KINDS as readonly string[]).includes(kind))
+    throw new ReceiptError('USAGE', `kfm audit list: --kind must be one of ${ENTRY_KINDS.join(', ')}`);
+  const envF = typeof values.env === 'string' ? values.env : undefined;
+  const commitF = typeof values.commit === 'string' ? values.commit.toLowerCase() : undefined;
+  if (commitF !== undefined && !/^[0-9a-f]{7,64}$/.test(commitF))
+    throw new ReceiptError('USAGE', `kfm audit list: --commit is not a hex commit SHA (7-64 hex digits)`);
   const store = storeFrom('audit list', values, io);
+  if (!values.json)
+    io.stdout(
+      `${'SEQ'.padEnd(8)} ${'KIND'.padEnd(9)} ${'ENV'.padEnd(5)} ${'COMMIT'.padEnd(12)} ${'TIME'.padEnd(24)} ${'SIGNER'.padEnd(16)} DIGEST\n`,
+    );
   for await (const e of store.entries()) {
-    const env = parseEnvelope(e.envelopeBytes.toString('utf8'), store.entryName(e.seq));
-    let predicateType: string | null = null;
-    try {
-      const st = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as { predicateType?: unknown };
-      if (typeof st.predicateType === 'string') predicateType = st.predicateType;
-    } catch {
-      predicateType = null;
-    }
+    const sum = summarizeEnvelope(e.envelopeBytes, store.entryName(e.seq));
+    if (kind !== undefined && sum.kind !== (kind as EntryKind)) continue;
+    if (envF !== undefined && sum.env !== envF) continue;
+    if (commitF !== undefined && !(sum.commit ?? '').toLowerCase().startsWith(commitF)) continue;
     if (values.json)
-      io.stdout(JSON.stringify({ seq: e.seq, digest: e.digest, payloadType: env.payloadType, predicateType }) + '\n');
-    else io.stdout(`${seqName(e.seq)} ${e.digest} ${env.payloadType}${predicateType ? ` ${predicateType}` : ''}\n`);
+      io.stdout(
+        JSON.stringify({
+          seq: e.seq,
+          digest: e.digest,
+          payloadType: sum.payloadType,
+          predicateType: sum.predicateType,
+          kind: sum.kind,
+          env: sum.env,
+          commit: sum.commit,
+          time: sum.time,
+          keyid: sum.keyid,
+          verdict: sum.verdict,
+        }) + '\n',
+      );
+    else
+      io.stdout(
+        [
+          String(e.seq).padEnd(8),
+          sum.kind.padEnd(9),
+          printable(sum.env ?? '-', 5),
+          printable((sum.commit ?? '-').slice(0, 12), 12),
+          printable(sum.time ?? '-', 24),
+          printable((sum.keyid ?? '-').slice(0, 16), 16),
+          e.digest,
+        ].join(' ') + '\n',
+      );
   }
   return 0;
+}
+
+/** A column from signed-but-unverified input: no control characters, at most `w` wide. */
+function printable(v: string, w: number): string {
+  return v
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, Math.max(w, 20))
+    .padEnd(w);
 }
 
 /** `get --store STORE --seq N`: the envelope bytes exactly as appended. */
@@ -454,8 +533,12 @@ async function get(io: CommandIo, argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(
     'audit get',
     argv,
-    { ...STORE_OPTS, seq: { type: 'string' } },
+    { ...STORE_OPTS, seq: { type: 'string', required: true } },
     { min: 0, max: 0, names: 'no positional arguments' },
+    {
+      summary: 'Print the envelope of one entry exactly as appended.',
+      example: 'audit get --store .kfm/audit --seq 3 > entry.json',
+    },
   );
   const seq = seqFrom('audit get', values);
   const store = storeFrom('audit get', values, io);

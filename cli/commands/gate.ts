@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Env, parseCommandArgs, parseEnv, requireOpt } from '../lib/args';
+import { Env, parseCommandArgs, parseEnv, pickVerb, requireOpt } from '../lib/args';
 import { eventTime } from '../lib/clock';
 import { loadSigningKey, loadTrustedKeys, many } from '../lib/keys';
 import { Command, CommandIo } from '../lib/types';
@@ -15,9 +15,7 @@ import { pinnedBundleDigest } from '../../gates/pins';
 /** `kfm gate promote ...` and `kfm gate apply ...`. Exit 0 allowed, 1 denied, 2 bad input. */
 export const gate: Command = async (io) => {
   const [verb, ...rest] = io.argv;
-  if (verb === 'promote') return promote({ ...io, argv: rest });
-  if (verb === 'apply') return applyCheck({ ...io, argv: rest });
-  throw new ReceiptError('USAGE', `kfm gate: unknown verb "${verb ?? ''}"; expected "promote" or "apply"`);
+  return pickVerb('gate', verb, { promote, apply: applyCheck })({ ...io, argv: rest });
 };
 
 const COMMIT = /^[0-9a-f]{7,64}$/;
@@ -92,17 +90,27 @@ async function promote(io: CommandIo): Promise<number> {
     cmd,
     io.argv,
     {
-      to: { type: 'string' },
-      store: { type: 'string' },
-      pub: { type: 'string', multiple: true },
+      to: { type: 'string', required: true, arg: 'stage|prod', help: 'the tier to promote into' },
+      store: { type: 'string', required: true },
+      pub: { type: 'string', multiple: true, required: true, help: 'trusted key of receipts and records' },
       approver: { type: 'string', multiple: true },
-      commit: { type: 'string' },
-      key: { type: 'string' },
+      commit: { type: 'string', required: true, help: 'the commit to promote' },
+      key: {
+        type: 'string',
+        help: 'when allowed, sign and append the promotion manifest with this key',
+        default: 'judge only',
+      },
       endpoint: { type: 'string' },
       timestamp: { type: 'string' },
-      json: { type: 'boolean' },
+      json: { type: 'boolean', help: 'the decision and every gate item as JSON' },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
+    {
+      summary: 'Decide from verified ledger evidence whether a commit may be promoted (fail closed).',
+      example:
+        'gate promote --to prod --store .kfm/audit --pub keys/kfm-ci.pub --approver alice=keys/approvers/alice.pub --commit 0123abc',
+      exits: '1 when the promotion is blocked',
+    },
   );
   const to = parseEnv(cmd, requireOpt(cmd, values, 'to'));
   if (to === 'dev')
@@ -201,16 +209,22 @@ async function applyCheck(io: CommandIo): Promise<number> {
     cmd,
     io.argv,
     {
-      env: { type: 'string' },
-      'plan-file': { type: 'string' },
-      store: { type: 'string' },
-      pub: { type: 'string', multiple: true },
+      env: { type: 'string', required: true },
+      'plan-file': { type: 'string', required: true, help: 'the plan file about to be applied' },
+      store: { type: 'string', required: true },
+      pub: { type: 'string', multiple: true, required: true, help: 'trusted key of receipts and records' },
       approver: { type: 'string', multiple: true },
-      commit: { type: 'string' },
+      commit: { type: 'string', required: true, help: 'the commit being applied' },
       endpoint: { type: 'string' },
-      json: { type: 'boolean' },
+      json: { type: 'boolean', help: 'the decision and every gate item as JSON' },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
+    {
+      summary: 'Allow applying a plan file only if it is the newest approved, receipted plan for ENV.',
+      example:
+        'gate apply --env stage --plan-file plans/stage.tfplan --store .kfm/audit --pub keys/kfm-ci.pub --commit 0123abc',
+      exits: '1 when the apply is refused',
+    },
   );
   const env = parseEnv(cmd, requireOpt(cmd, values, 'env'));
   const planFile = requireOpt(cmd, values, 'plan-file');

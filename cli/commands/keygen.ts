@@ -10,8 +10,16 @@ export const keygen: Command = async (io) => {
   const { values } = parseCommandArgs(
     'keygen',
     io.argv,
-    { 'out-dir': { type: 'string' } },
+    {
+      'out-dir': {
+        type: 'string',
+        required: true,
+        arg: 'DIR',
+        help: 'directory for kfm-signing.key (0600) and kfm-signing.pub; existing keys are refused',
+      },
+    },
     { min: 0, max: 0, names: 'no positional arguments' },
+    { summary: 'Make an Ed25519 signing key and its public key.', example: 'keygen --out-dir .kfm/keys' },
   );
   const dir = requireOpt('keygen', values, 'out-dir');
   const keyPath = join(dir, 'kfm-signing.key');

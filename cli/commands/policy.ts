@@ -4,7 +4,7 @@ import { parseJsonText, readInputFile } from '../../core/files';
 import { checkPolicy, formatReport } from '../../policy/check';
 import { KFM_PACK } from '../../policy/pack';
 import { parseSuppressions, SuppressionFile } from '../../policy/engine/suppressions';
-import { parseCommandArgs, parseEnv } from '../lib/args';
+import { parseCommandArgs, parseEnv, pickVerb } from '../lib/args';
 import { Command } from '../lib/types';
 
 const USAGE =
@@ -16,24 +16,35 @@ const USAGE =
  */
 export const policy: Command = async (io) => {
   const [verb, ...rest] = io.argv;
-  if (verb === '--help' || verb === '-h') {
-    io.stdout(USAGE + '\n');
-    return 0;
-  }
-  if (verb !== 'check') throw new ReceiptError('USAGE', `kfm policy: unknown verb "${verb ?? ''}"; ${USAGE}`);
+  pickVerb('policy', verb, { check: true });
   const { values } = parseCommandArgs(
     'policy check',
     rest,
     {
-      synth: { type: 'string' },
-      plan: { type: 'string' },
-      env: { type: 'string' },
-      json: { type: 'boolean' },
-      now: { type: 'string' },
-      suppressions: { type: 'string' },
-      help: { type: 'boolean' },
+      synth: { type: 'string', help: 'judge this synthesized stack (give --synth or --plan)' },
+      plan: { type: 'string', arg: 'PLAN_JSON', help: 'judge this plan (terraform show -json)' },
+      env: { type: 'string', default: 'no tier-specific rules' },
+      json: { type: 'boolean', help: 'the verdict and findings as JSON', default: 'a report for people' },
+      now: {
+        type: 'string',
+        arg: 'ISO_DATE',
+        help: 'time for suppression expiry',
+        default: 'KFM_POLICY_NOW, else the clock',
+      },
+      suppressions: {
+        type: 'string',
+        arg: 'FILE',
+        help: 'suppressions JSON (rule, resource, reason, expiry)',
+        default: 'none',
+      },
+      help: { type: 'boolean', help: 'this help' },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
+    {
+      summary: 'Run the policy pack on synthesized JSON or plan JSON: same rules, same findings.',
+      example: 'policy check --plan plans/prod.plan.json --env prod --json',
+      exits: '1 when the verdict is fail',
+    },
   );
   if (values.help) {
     io.stdout(USAGE + '\n');

@@ -15,21 +15,21 @@ import { DEFAULT_MAX_CHARS, renderMarkdown } from '../../receipts/render/markdow
 import { parseTrustedKey, SigningKey, TrustedKey } from '../../attest/sign/ed25519';
 import { resolveActor, resolveRepo } from '../../receipts/provenance';
 import { readVerifiedStatement, signStatement, Statement } from '../../attest/statement';
-import { OptionSpec, parseCommandArgs, parseEnv, requireOpt } from '../lib/args';
+import { OptionSpec, parseCommandArgs, parseEnv, pickVerb, requireOpt } from '../lib/args';
 import { loadSigningKey, loadTrustedKeys } from '../lib/keys';
 import { Command, CommandIo } from '../lib/types';
 
 const PROVENANCE: OptionSpec = {
-  commit: { type: 'string' },
+  commit: { type: 'string', default: 'GITHUB_SHA, else git rev-parse HEAD' },
   branch: { type: 'string' },
   actor: { type: 'string' },
   method: { type: 'string' },
 };
 const WRITE: OptionSpec = {
-  env: { type: 'string' },
-  key: { type: 'string' },
-  out: { type: 'string' },
-  json: { type: 'boolean' },
+  env: { type: 'string', required: true },
+  key: { type: 'string', required: true },
+  out: { type: 'string', required: true, help: 'receipt file to write; never overwritten', arg: 'RECEIPT' },
+  json: { type: 'boolean', help: 'print {summary, digest, out} as JSON', default: 'a summary line' },
   'commitment-key': { type: 'string' },
 };
 
@@ -83,8 +83,18 @@ const plan = (io: CommandIo): number => {
   const { values: v, positionals } = parseCommandArgs(
     cmd,
     io.argv,
-    { ...WRITE, ...PROVENANCE, 'plan-file': { type: 'string' }, policy: { type: 'string' } },
+    {
+      ...WRITE,
+      ...PROVENANCE,
+      'plan-file': { type: 'string' },
+      policy: { type: 'string', default: 'no verdict recorded' },
+    },
     { min: 1, max: 1, names: 'PLAN_JSON' },
+    {
+      summary: 'Sign a plan receipt from `terraform show -json` output: changes and paths, never values.',
+      example:
+        'receipt plan plans/dev.plan.json --env dev --key .kfm/keys/kfm-signing.key --out dev.plan.receipt.json --plan-file plans/dev.tfplan --policy plans/dev.policy.json',
+    },
   );
   const planPath = positionals[0]!;
   const env = parseEnv(cmd, requireOpt(cmd, v, 'env'));
@@ -134,11 +144,21 @@ const apply = (io: CommandIo): number => {
     {
       ...WRITE,
       ...PROVENANCE,
-      'plan-receipt': { type: 'string' },
-      'plan-file': { type: 'string' },
-      pub: { type: 'string', multiple: true },
+      'plan-receipt': { type: 'string', required: true, help: 'the signed plan receipt this apply carried out' },
+      'plan-file': { type: 'string', help: 'the plan file applied; must be a subject of the plan receipt' },
+      pub: {
+        type: 'string',
+        multiple: true,
+        help: 'another key the plan receipt may be signed with',
+        default: 'the public part of --key',
+      },
     },
     { min: 1, max: 1, names: 'APPLY_JSONL' },
+    {
+      summary: 'Sign an apply receipt from the `terraform apply -json` stream, bound to its plan receipt.',
+      example:
+        'receipt apply apply.jsonl --env dev --plan-receipt dev.plan.receipt.json --key .kfm/keys/kfm-signing.key --out dev.apply.receipt.json',
+    },
   );
   const streamPath = positionals[0]!;
   parseEnv(cmd, requireOpt(cmd, v, 'env'));
@@ -189,8 +209,17 @@ const drift = (io: CommandIo): number => {
   const { values: v, positionals } = parseCommandArgs(
     cmd,
     io.argv,
-    { ...WRITE, ...PROVENANCE, 'last-good': { type: 'string' } },
+    {
+      ...WRITE,
+      ...PROVENANCE,
+      'last-good': { type: 'string', arg: 'SHA', help: 'last commit known to match reality', default: 'none' },
+    },
     { min: 1, max: 1, names: 'PLAN_JSON' },
+    {
+      summary: 'Sign a drift receipt from a refresh-only plan (`terraform plan -refresh-only`, shown as JSON).',
+      example:
+        'receipt drift plans/prod.drift.json --env prod --key .kfm/keys/kfm-signing.key --out prod.drift.receipt.json',
+    },
   );
   const planPath = positionals[0]!;
   parseEnv(cmd, requireOpt(cmd, v, 'env'));
@@ -219,8 +248,13 @@ const verify = (io: CommandIo): number => {
   const { values: v, positionals } = parseCommandArgs(
     cmd,
     io.argv,
-    { pub: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    { pub: { type: 'string', multiple: true, required: true }, json: { type: 'boolean' } },
     { min: 1, max: 1, names: 'ENVELOPE' },
+    {
+      summary: 'Verify a receipt (DSSE envelope) with trusted public keys, offline.',
+      example: 'receipt verify dev.plan.receipt.json --pub keys/kfm-ci.pub',
+      exits: '3 when no trusted key verifies it',
+    },
   );
   const trusted = loadTrusted(strs(v, 'pub'), cmd);
   const path = positionals[0]!;
@@ -251,14 +285,28 @@ const show = (io: CommandIo): number => {
     cmd,
     io.argv,
     {
-      pub: { type: 'string', multiple: true },
-      format: { type: 'string' },
-      'max-chars': { type: 'string' },
-      synth: { type: 'string' },
-      'full-link': { type: 'string' },
-      'report-link': { type: 'string' },
+      pub: { type: 'string', multiple: true, required: true },
+      format: { type: 'string', arg: 'markdown|json', help: 'markdown (the PR comment) or JSON', default: 'markdown' },
+      'max-chars': { type: 'string', arg: 'N', help: 'longest output (>= 200)', default: '65536 (a GitHub comment)' },
+      synth: {
+        type: 'string',
+        help: 'show construct paths from this synthesized stack beside addresses',
+        default: 'addresses only',
+      },
+      'full-link': {
+        type: 'string',
+        arg: 'URL',
+        help: 'where the full rendering is, linked when folded',
+        default: 'none',
+      },
+      'report-link': { type: 'string', arg: 'URL', help: 'where the HTML evidence report is, linked', default: 'none' },
     },
     { min: 1, max: 1, names: 'ENVELOPE' },
+    {
+      summary: 'Render a verified receipt for a reviewer: destructive changes first, within --max-chars.',
+      example: 'receipt show dev.plan.receipt.json --pub keys/kfm-ci.pub --synth cdktf.out/stacks/dev/cdk.tf.json',
+      exits: '3 when no trusted key verifies it',
+    },
   );
   const format = str(v, 'format') ?? 'markdown';
   if (format !== 'markdown' && format !== 'json')
@@ -290,11 +338,5 @@ const VERBS: Record<string, (io: CommandIo) => number> = { plan, apply, drift, v
 /** `kfm receipt plan|apply|drift|verify|show ...` */
 export const receipt: Command = async (io) => {
   const [verb, ...rest] = io.argv;
-  const fn = verb === undefined ? undefined : VERBS[verb];
-  if (!fn)
-    throw new ReceiptError(
-      'USAGE',
-      `kfm receipt: expected one of ${Object.keys(VERBS).join(', ')}; got ${verb === undefined ? 'nothing' : `"${verb.slice(0, 20)}"`}`,
-    );
-  return fn({ ...io, argv: rest });
+  return pickVerb('receipt', verb, VERBS)({ ...io, argv: rest });
 };

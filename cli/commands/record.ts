@@ -5,7 +5,7 @@ import { readInputFile, writeFileExclusive } from '../../core/files';
 import { PREDICATE_KINDS, PREDICATE_TYPES } from '../../attest/predicate-types';
 import { signPipelineStatement } from '../../attest/pipeline-statement';
 import { Subject } from '../../attest/statement';
-import { parseCommandArgs, parseEnv, requireOpt } from '../lib/args';
+import { parseCommandArgs, parseEnv, pickVerb, requireOpt } from '../lib/args';
 import { eventTime } from '../lib/clock';
 import { loadSigningKey, many } from '../lib/keys';
 import { resolveRepo } from '../../receipts/provenance';
@@ -25,22 +25,33 @@ const CHECK = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})=(pass|fail)$/;
  */
 export const record: Command = async (io) => {
   const [verb, ...rest] = io.argv;
-  if (verb !== 'smoke') throw new ReceiptError('USAGE', `kfm record: unknown kind "${verb ?? ''}"; expected "smoke"`);
+  pickVerb('record', verb, { smoke: true });
   const cmd = 'record smoke';
   const { values } = parseCommandArgs(
     cmd,
     rest,
     {
-      env: { type: 'string' },
-      check: { type: 'string', multiple: true },
-      key: { type: 'string' },
-      out: { type: 'string' },
-      commit: { type: 'string' },
-      subject: { type: 'string', multiple: true },
+      env: { type: 'string', required: true },
+      check: {
+        type: 'string',
+        multiple: true,
+        required: true,
+        arg: 'NAME=pass|fail',
+        help: 'one check and its result',
+      },
+      key: { type: 'string', required: true },
+      out: { type: 'string', required: true },
+      commit: { type: 'string', default: 'GITHUB_SHA, else git rev-parse HEAD' },
+      subject: { type: 'string', multiple: true, arg: 'FILE', help: 'a file the checks read, bound by sha256' },
       timestamp: { type: 'string' },
       json: { type: 'boolean' },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
+    {
+      summary: 'Sign a validation (smoke test) record: pass only when every check passed.',
+      example:
+        'record smoke --env stage --check health=pass --check tls=pass --key .kfm/keys/kfm-signing.key --out stage.smoke.json',
+    },
   );
   const env = parseEnv(cmd, requireOpt(cmd, values, 'env'));
   const out = requireOpt(cmd, values, 'out');

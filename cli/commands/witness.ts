@@ -9,14 +9,13 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { ReceiptError, isReceiptError } from '../../core/errors';
 import { MAX_BODY_BYTES, WitnessCore, WitnessedLog } from '../../ledger/witness/witness';
-import { parseCommandArgs, requireOpt } from '../lib/args';
+import { parseCommandArgs, pickVerb, requireOpt } from '../lib/args';
 import { loadSigningKey, loadTrustedKeys, many } from '../lib/keys';
 import { Command, CommandIo } from '../lib/types';
 
 export const witness: Command = async (io) => {
   const [verb, ...rest] = io.argv;
-  if (verb === 'serve') return serve(io, rest);
-  throw new ReceiptError('USAGE', `kfm witness: expected "serve", got ${verb === undefined ? 'nothing' : `"${verb}"`}`);
+  return pickVerb('witness', verb, { serve })(io, rest);
 };
 
 function logsFrom(values: Record<string, unknown>): WitnessedLog[] {
@@ -65,13 +64,24 @@ async function serve(io: CommandIo, argv: readonly string[]): Promise<number> {
     'witness serve',
     argv,
     {
-      key: { type: 'string' },
-      name: { type: 'string' },
-      log: { type: 'string', multiple: true },
-      state: { type: 'string' },
-      listen: { type: 'string' },
+      key: { type: 'string', required: true, help: "the witness's own private key" },
+      name: { type: 'string', required: true, arg: 'NAME', help: "the witness's name in cosignatures" },
+      log: {
+        type: 'string',
+        multiple: true,
+        required: true,
+        arg: 'ORIGIN=PUB',
+        help: 'a log it witnesses, by origin and key',
+      },
+      state: { type: 'string', required: true, arg: 'DIR', help: 'where it keeps the newest checkpoint per log' },
+      listen: { type: 'string', required: true, arg: 'HOST:PORT', help: 'address to serve on (port 0: any free port)' },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
+    {
+      summary: 'Serve a C2SP checkpoint witness over HTTP until SIGTERM.',
+      example:
+        'witness serve --key w.key --name w1 --log kfm.infra/audit=keys/kfm-ci.pub --state .kfm/w1 --listen 127.0.0.1:0',
+    },
   );
   const key = loadSigningKey(requireOpt('witness serve', values, 'key'));
   const name = requireOpt('witness serve', values, 'name');

@@ -7,6 +7,8 @@ export interface CommandIo {
   stdout(text: string): void;
   /** Diagnostics only: one line per problem. */
   stderr(text: string): void;
+  /** Progress lines (`\r`-updated) go to stderr only when it is a terminal. @default - false */
+  readonly stderrIsTTY?: boolean;
 }
 
 /** A CLI command: returns the process exit code (0 ok, 1 denied, 2 bad input, 3 verification failed). */
