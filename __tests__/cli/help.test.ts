@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseSigningKey } from '../../attest/sign/ed25519';
-import { signStatement, STATEMENT_TYPE } from '../../attest/statement';
+import { signStatement } from '../../attest/statement';
+import { STATEMENT_TYPE } from '../../attest/predicate-types';
 import { join } from 'node:path';
 import { CLI_ARGS, keypair, kfm, REPO, tmp } from '../receipts/helpers';
 
@@ -87,7 +88,7 @@ function otherEnvelopes(dir: string, keyFile: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => {
     const f = join(dir, `other-${i}.json`);
     const st = {
-      _type: STATEMENT_TYPE,
+      _type: STATEMENT_TYPE as typeof STATEMENT_TYPE,
       subject: [{ name: `n${i}`, digest: { sha256: createHash('sha256').update(String(i)).digest('hex') } }],
       predicateType: 'https://example.com/other/v1',
       predicate: { i },
