@@ -1,6 +1,6 @@
 import { ReceiptError } from '../core/errors';
 import {
-  envelopePayload,
+  decodeStatementPayload,
   IN_TOTO_PAYLOAD_TYPE,
   parseEnvelope,
   serializeEnvelope,
@@ -10,7 +10,7 @@ import {
 } from './dsse/envelope';
 import { canonicalJson } from '../core/canonical-json';
 import { sha256Tagged } from '../core/digest';
-import { parseJsonNoEcho, isObject } from '../core/json';
+import { isObject } from '../core/json';
 import { SigningKey, TrustedKey } from './sign/ed25519';
 import { isKnownPredicateType, validatePredicate } from './schema/validate';
 import { STATEMENT_TYPE } from './predicate-types';
@@ -99,16 +99,7 @@ export function readVerifiedStatement(
   if (envelopeBytes.length === 0) throw new ReceiptError('FILE_EMPTY', `${source}: envelope file is empty`);
   const env = parseEnvelope(envelopeBytes.toString('utf8'), source);
   const key = verifyEnvelope(env, trusted, source);
-  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    throw new ReceiptError('ENVELOPE_INVALID', `${source}: payloadType is not "${IN_TOTO_PAYLOAD_TYPE}"`);
-  }
-  const raw = parseJsonNoEcho(
-    envelopePayload(env).toString('utf8'),
-    source,
-    'in-toto Statement payload',
-    'ENVELOPE_INVALID',
-  );
-  if (!isObject(raw)) throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload is not a JSON object`);
+  const raw = decodeStatementPayload(env, source);
   if (raw._type !== STATEMENT_TYPE)
     throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload _type is not "${STATEMENT_TYPE}"`);
   if (!Array.isArray(raw.subject) || raw.subject.length === 0)

@@ -1,4 +1,4 @@
-import { DsseEnvelope, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope } from '../attest/dsse/envelope';
+import { decodeStatementPayload, DsseEnvelope, parseEnvelope, verifyEnvelope } from '../attest/dsse/envelope';
 import { isReceiptError } from '../core/errors';
 import { sha256Tagged } from '../core/digest';
 import { isKnownPredicateType, validatePredicate } from '../attest/schema/validate';
@@ -33,12 +33,9 @@ export interface Rejected {
   readonly claims?: { predicateType?: string; env?: unknown; commit?: unknown };
 }
 
-function decodeStatement(env: DsseEnvelope): Record<string, unknown> | undefined {
-  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) return undefined;
+function decodeStatement(env: DsseEnvelope, source: string): Record<string, unknown> | undefined {
   try {
-    const st = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8'));
-    if (typeof st !== 'object' || st === null || Array.isArray(st)) return undefined;
-    return st as Record<string, unknown>;
+    return decodeStatementPayload(env, source);
   } catch {
     return undefined;
   }
@@ -75,7 +72,7 @@ export function classifyEntries(
       rejected.push({ seq: e.seq, digest, reason: isReceiptError(err) ? err.message : 'not a DSSE envelope' });
       continue;
     }
-    const st = decodeStatement(env);
+    const st = decodeStatement(env, source);
     let signer: TrustedKey;
     try {
       signer = verifyEnvelope(env, trusted, source);

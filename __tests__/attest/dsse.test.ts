@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pae } from '../../attest/dsse/pae';
+import { decodeStatementPayload, IN_TOTO_PAYLOAD_TYPE } from '../../attest/dsse/envelope';
 import { isReceiptError, ReceiptError } from '../../core/errors';
 import { canonicalJson } from '../../core/canonical-json';
 import { sha256Tagged } from '../../core/digest';
@@ -149,5 +150,32 @@ describe('signed statements', () => {
       serializeEnvelope(signEnvelope('application/vnd.in-toto+json', Buffer.from(canonicalJson(bad)), signing)),
     );
     expect(errorOf(() => readVerifiedStatement(bytes, 'b.json', [trusted])).code).toBe('SCHEMA_INVALID');
+  });
+});
+
+describe('decoding an envelope payload', () => {
+  const envelopeOf = (payloadType: string, payload: string) => ({
+    payloadType,
+    payload: Buffer.from(payload, 'utf8').toString('base64'),
+    signatures: [{ keyid: '', sig: 'AA==' }],
+  });
+
+  it('gives the in-toto Statement object an envelope carries', () => {
+    const st = { _type: 'https://in-toto.io/Statement/v1', predicateType: 'x', subject: [], predicate: {} };
+    expect(decodeStatementPayload(envelopeOf(IN_TOTO_PAYLOAD_TYPE, JSON.stringify(st)), 'r.json')).toEqual(st);
+  });
+
+  it('refuses another payload type, non-JSON and non-objects in one line naming the file, never the payload', () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['text/plain', '{}', /^r\.json: payloadType is not "application\/vnd\.in-toto\+json"$/],
+      [IN_TOTO_PAYLOAD_TYPE, '{"secret-canary": ', /^r\.json: not valid in-toto Statement payload/],
+      [IN_TOTO_PAYLOAD_TYPE, '["secret-canary"]', /^r\.json: payload is not a JSON object$/],
+    ];
+    for (const [type, payload, message] of cases) {
+      const e = errorOf(() => decodeStatementPayload(envelopeOf(type, payload), 'r.json'));
+      expect([e.code, e.exitCode]).toEqual(['ENVELOPE_INVALID', 2]);
+      expect(e.message).toMatch(message);
+      expect(e.message).not.toMatch(/canary|\n/);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { ReceiptError } from '../../core/errors';
-import { syntaxKind } from '../../core/json';
+import { isObject, parseJsonNoEcho, syntaxKind } from '../../core/json';
 import { signBytes, SigningKey, TrustedKey, verifyBytes } from '../sign/ed25519';
 import { pae } from './pae';
 
@@ -116,7 +116,22 @@ export function verifyEnvelope(env: DsseEnvelope, trusted: readonly TrustedKey[]
   );
 }
 
-/** The payload bytes of an envelope. */
-export function envelopePayload(env: DsseEnvelope): Buffer {
-  return Buffer.from(env.payload, 'base64');
+/**
+ * The in-toto Statement an envelope carries, as a JSON object: the one way to decode a payload.
+ * Checks only that it is one (payloadType, JSON, an object); its fields are the caller's to check.
+ * It is not authenticated: verify the envelope first wherever the content is trusted.
+ * Throws ENVELOPE_INVALID naming `source`, never quoting the payload.
+ */
+export function decodeStatementPayload(env: DsseEnvelope, source: string): Record<string, unknown> {
+  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    throw new ReceiptError('ENVELOPE_INVALID', `${source}: payloadType is not "${IN_TOTO_PAYLOAD_TYPE}"`);
+  }
+  const raw = parseJsonNoEcho(
+    Buffer.from(env.payload, 'base64').toString('utf8'),
+    source,
+    'in-toto Statement payload',
+    'ENVELOPE_INVALID',
+  );
+  if (!isObject(raw)) throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload is not a JSON object`);
+  return raw;
 }

@@ -1,4 +1,4 @@
-import { parseEnvelope, verifyEnvelope } from '../../attest/dsse/envelope';
+import { decodeStatementPayload, parseEnvelope, verifyEnvelope } from '../../attest/dsse/envelope';
 import { ReceiptError } from '../../core/errors';
 import { sha256Tagged } from '../../core/digest';
 import { readInputFile, writeFileExclusive } from '../../core/files';
@@ -65,11 +65,11 @@ export const approve: Command = async (io) => {
   if (trusted.length > 0) verifyEnvelope(envelope, trusted, receiptPath);
   // Without --pub the receipt is not authenticated here (the gate verifies it), but we still
   // refuse to approve anything that is not a plan receipt for this env.
-  const statement = decodeUnverified(bytes, receiptPath);
+  const statement = decodeStatementPayload(envelope, receiptPath);
   if (statement.predicateType !== PREDICATE_TYPES.plan) {
     throw new ReceiptError(
       'INPUT_INVALID',
-      `${receiptPath}: predicateType "${statement.predicateType}" is not a plan receipt (${PREDICATE_TYPES.plan})`,
+      `${receiptPath}: predicateType "${String(statement.predicateType)}" is not a plan receipt (${PREDICATE_TYPES.plan})`,
     );
   }
   if (str(statement.predicate, 'env') !== env) {
@@ -103,16 +103,3 @@ export const approve: Command = async (io) => {
   );
   return 0;
 };
-
-function decodeUnverified(
-  bytes: Buffer,
-  source: string,
-): { predicateType: string; predicate: Record<string, unknown> } {
-  const env = parseEnvelope(bytes.toString('utf8'), source);
-  try {
-    const st = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8'));
-    return { predicateType: String(st.predicateType), predicate: (st.predicate ?? {}) as Record<string, unknown> };
-  } catch {
-    throw new ReceiptError('ENVELOPE_INVALID', `${source}: payload is not an in-toto Statement`);
-  }
-}
