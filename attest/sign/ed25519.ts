@@ -22,6 +22,11 @@ export function keyIdOf(publicKey: KeyObject): string {
   return sha256Hex(publicKey.export({ format: 'der', type: 'spki' }) as Buffer);
 }
 
+/** The public half of a signing key, trusted under the label `source` (a signer checking its own output). */
+export function trustedKeyOf(key: SigningKey, source: string): TrustedKey {
+  return { publicKey: key.publicKey, keyid: key.keyid, source };
+}
+
 /** A new Ed25519 key pair as PEM: PKCS#8 private, SPKI public. */
 export function generateKeyPairPem(): { privatePem: string; publicPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');

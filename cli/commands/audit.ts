@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { ReceiptError } from '../../core/errors';
 import { readInputFile, refuseExisting, writeFileExclusive } from '../../core/files';
 import { sha256Tagged } from '../../core/digest';
-import { parseSigningKey, parseTrustedKey, SigningKey, TrustedKey } from '../../attest/sign/ed25519';
+import { SigningKey, TrustedKey, trustedKeyOf } from '../../attest/sign/ed25519';
 import {
   DEFAULT_ORIGIN,
   noteKeyHash,
@@ -32,6 +32,7 @@ import { treeWithProofs, witnessedSizes } from '../../ledger/witness/log-tree';
 import { WITNESS_OPTS, witnessEndpoints, WitnessPolicy, witnessPolicy } from '../lib/witnesses';
 import { OptionSpec, parseCommandArgs, pickVerb, requireOpt } from '../lib/args';
 import { ENTRY_KINDS, EntryKind, summarizeEnvelope } from '../../gates/entry-summary';
+import { loadSigningKey, many, requireTrustedKeys } from '../lib/keys';
 import { Command, CommandIo } from '../lib/types';
 
 const STORE_OPTS: OptionSpec = { store: { type: 'string', required: true }, endpoint: { type: 'string' } };
@@ -63,10 +64,7 @@ function originFrom(values: Record<string, unknown>): string {
 }
 
 function trustedFrom(cmd: string, values: Record<string, unknown>): TrustedKey[] {
-  const pubs = (values.pub as string[] | undefined) ?? [];
-  if (pubs.length === 0)
-    throw new ReceiptError('USAGE', `kfm ${cmd}: --pub is required (a trusted public key; repeatable)`);
-  return pubs.map((p) => parseTrustedKey(readInputFile(p, 'public key'), p));
+  return requireTrustedKeys(cmd, many(values.pub));
 }
 
 function seqFrom(cmd: string, values: Record<string, unknown>): number {
@@ -179,7 +177,7 @@ async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<numbe
   );
   const keyPath = requireOpt('audit checkpoint', values, 'key');
   const out = requireOpt('audit checkpoint', values, 'out');
-  const key = parseSigningKey(readInputFile(keyPath, 'signing key'), keyPath);
+  const key = loadSigningKey(keyPath);
   const policy = witnessPolicy('audit checkpoint', values);
   const endpoints = witnessEndpoints('audit checkpoint', values, policy);
   const timeoutMs = witnessTimeout(values);
@@ -220,7 +218,7 @@ async function witnessedCheckpoint(
     timeoutMs: number;
   },
 ): Promise<number> {
-  const logKey: TrustedKey = { publicKey: a.key.publicKey, keyid: a.key.keyid, source: 'log key' };
+  const logKey = trustedKeyOf(a.key, 'log key');
   const held = await witnessedSizes(a.store, logKey, a.origin, a.policy.witnesses);
   // A witness ahead of this tree is a rollback, unless another appender grew the log and had
   // it cosigned meanwhile: then sign the larger tree and ask again (a few times at most).

@@ -12,11 +12,11 @@ import { CommitmentKey, deriveCommitmentKey, parseCommitmentKey } from '../../re
 import { parseConstructPaths } from '../../receipts/render/construct-paths';
 import { renderJson } from '../../receipts/render/json';
 import { DEFAULT_MAX_CHARS, renderMarkdown } from '../../receipts/render/markdown';
-import { parseTrustedKey, SigningKey, TrustedKey } from '../../attest/sign/ed25519';
+import { SigningKey, trustedKeyOf } from '../../attest/sign/ed25519';
 import { resolveActor, resolveRepo } from '../../receipts/provenance';
 import { readVerifiedStatement, signStatement, Statement } from '../../attest/statement';
 import { OptionSpec, parseCommandArgs, parseEnv, pickVerb, requireOpt } from '../lib/args';
-import { loadSigningKey, loadTrustedKeys } from '../lib/keys';
+import { loadSigningKey, loadTrustedKeys, requireTrustedKeys } from '../lib/keys';
 import { Command, CommandIo } from '../lib/types';
 
 const PROVENANCE: OptionSpec = {
@@ -37,11 +37,6 @@ type Values = Record<string, unknown>;
 const str = (v: Values, k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
 const strs = (v: Values, k: string): string[] =>
   Array.isArray(v[k]) ? (v[k] as string[]) : typeof v[k] === 'string' ? [v[k] as string] : [];
-
-function loadTrusted(paths: string[], cmd: string): TrustedKey[] {
-  if (paths.length === 0) throw new ReceiptError('USAGE', `kfm ${cmd}: --pub is required`);
-  return loadTrustedKeys(paths);
-}
 
 /**
  * The commitment key: `--commitment-key FILE` (>= 32 random bytes; raw, hex or base64), else
@@ -168,10 +163,7 @@ const apply = (io: CommandIo): number => {
   const signing = loadSigningKey(requireOpt(cmd, v, 'key'));
   const ctx = context(cmd, v, io, signing);
   // The plan receipt must verify: under the signing key's own public key, or any --pub given.
-  const trusted: TrustedKey[] = [
-    { publicKey: signing.publicKey, keyid: signing.keyid, source: requireOpt(cmd, v, 'key') + ' (public part)' },
-    ...strs(v, 'pub').map((p) => parseTrustedKey(readInputFile(p, 'public key'), p)),
-  ];
+  const trusted = [trustedKeyOf(signing, `${requireOpt(cmd, v, 'key')} (public part)`), ...loadTrustedKeys(strs(v, 'pub'))];
   const planReceipt = readVerifiedStatement(readInputFile(prPath, 'plan receipt'), prPath, trusted);
   const streamBytes = readInputFile(streamPath, 'apply stream');
   const facts = parseApplyStream(streamBytes, streamPath);
@@ -256,7 +248,7 @@ const verify = (io: CommandIo): number => {
       exits: '3 when no trusted key verifies it',
     },
   );
-  const trusted = loadTrusted(strs(v, 'pub'), cmd);
+  const trusted = requireTrustedKeys(cmd, strs(v, 'pub'));
   const path = positionals[0]!;
   const r = readVerifiedStatement(readInputFile(path, 'envelope'), path, trusted);
   const p = r.predicate;
@@ -315,7 +307,7 @@ const show = (io: CommandIo): number => {
   const maxChars = mc === undefined ? DEFAULT_MAX_CHARS : Number(mc);
   if (!Number.isInteger(maxChars) || maxChars < 200)
     throw new ReceiptError('USAGE', `kfm ${cmd}: --max-chars must be an integer >= 200`);
-  const trusted = loadTrusted(strs(v, 'pub'), cmd);
+  const trusted = requireTrustedKeys(cmd, strs(v, 'pub'));
   const path = positionals[0]!;
   const r = readVerifiedStatement(readInputFile(path, 'envelope'), path, trusted);
   const synth = str(v, 'synth');
