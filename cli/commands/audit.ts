@@ -164,9 +164,9 @@ async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<numbe
       'witness-url': { type: 'string', multiple: true, arg: 'NAME=URL', help: 'witness to ask for a cosignature' },
       'witness-timeout': {
         type: 'string',
-        arg: 'MS',
-        help: 'how long to wait for each witness',
-        default: 'see docs/audit-ledger.md',
+        arg: 'SECONDS',
+        help: 'how long to wait for each witness (whole seconds, 1 to 999)',
+        default: '10',
       },
     },
     { min: 0, max: 0, names: 'no positional arguments' },

@@ -80,7 +80,7 @@ async function serve(io: CommandIo, argv: readonly string[]): Promise<number> {
     {
       summary: 'Serve a C2SP checkpoint witness over HTTP until SIGTERM.',
       example:
-        'witness serve --key w.key --name w1 --log kfm.infra/audit=keys/kfm-ci.pub --state .kfm/w1 --listen 127.0.0.1:0',
+        'witness serve --key w.key --name w1 --log kfm-infra/audit=keys/kfm-ci.pub --state .kfm/w1 --listen 127.0.0.1:0',
     },
   );
   const key = loadSigningKey(requireOpt('witness serve', values, 'key'));

@@ -33,7 +33,7 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagDoc>> = {
   json: { help: 'print the result as JSON on stdout', default: 'a line for people' },
   store: { help: 'audit ledger: a directory or s3://BUCKET/PREFIX', arg: 'STORE' },
   endpoint: { help: 'S3 endpoint URL (a local S3 server)', arg: 'URL', default: 'AWS from the environment' },
-  origin: { help: 'log origin line of checkpoints', arg: 'NAME', default: 'kfm.infra/audit' },
+  origin: { help: 'log origin line of checkpoints', arg: 'NAME', default: 'kfm-infra/audit' },
   commit: { help: 'git commit SHA (hex, 7-64 digits)', arg: 'SHA' },
   branch: { help: 'git branch recorded in the receipt', arg: 'NAME', default: 'GITHUB_REF_NAME, else git' },
   actor: { help: 'who ran it (a login), recorded in the receipt', arg: 'NAME', default: 'GITHUB_ACTOR, else unknown' },

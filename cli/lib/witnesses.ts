@@ -5,8 +5,13 @@ import { loadTrustedKeys, many } from './keys';
 
 /** The options every command that trusts witnesses takes. */
 export const WITNESS_OPTS = {
-  witness: { type: 'string', multiple: true },
-  quorum: { type: 'string' },
+  witness: { type: 'string', multiple: true, arg: 'NAME=PUB', help: 'trusted witness: its name and public key file' },
+  quorum: {
+    type: 'string',
+    arg: 'N',
+    help: 'valid witness cosignatures a checkpoint needs',
+    default: 'every --witness given',
+  },
 } as const;
 
 function nameValue(cmd: string, flag: string, spec: string, what: string): [string, string] {
