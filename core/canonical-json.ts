@@ -1,7 +1,10 @@
+import { ExactNumber } from './exact-json';
+
 /**
  * Deterministic JSON: object keys sorted by UTF-16 code units (as RFC 8785 does), no
  * whitespace, `undefined` members dropped. Numbers use JavaScript's shortest form.
  * The same value always gives the same bytes, so the same inputs give the same digests.
+ * An `ExactNumber` (a plan number a double cannot hold) is written as its own text.
  *
  * `canonicalJson` serialises with the native JSON.stringify, re-creating on the way only the
  * objects whose keys are not already in order (about twice as fast as recursing on 10k-change
@@ -33,6 +36,7 @@ export function canonicalJsonReference(value: unknown): string {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'object': {
+      if (value instanceof ExactNumber) return value.text;
       if (Array.isArray(value)) {
         return `[${value.map((v) => (v === undefined ? 'null' : canonicalJsonReference(v))).join(',')}]`;
       }
@@ -57,6 +61,8 @@ function sortedReplacer(this: unknown, _key: string, value: unknown): unknown {
       throw new TypeError(`canonicalJson: non-finite number ${value}`);
     return value;
   }
+  // The native serialiser cannot write a number's own text: the recursive definition can.
+  if (value instanceof ExactNumber) throw FALLBACK;
   const keys = Object.keys(value);
   let sorted = true;
   for (let i = 1; i < keys.length; i++) {

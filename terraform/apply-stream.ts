@@ -1,5 +1,6 @@
 import { ReceiptError } from '../core/errors';
 import { syntaxKind, isObject } from '../core/json';
+import { mayHoldInexactNumber, parseJsonExact } from '../core/exact-json';
 
 /**
  * The facts a receipt takes from a `terraform apply -json` stream. Messages (`@message`),
@@ -11,9 +12,9 @@ export interface ApplyStreamFacts {
   readonly lines: number;
   readonly firstTimestamp: string | null;
   readonly lastTimestamp: string | null;
-  /** Count per message type, known types only. */
+  /** Count per message type, known types only (null prototype: keys come from the input). */
   readonly types: Record<string, number>;
-  /** Count per unrecognised type (never fatal). */
+  /** Count per unrecognised type (never fatal; null prototype, so `constructor` is just a name). */
   readonly unknownTypes: Record<string, number>;
   /** apply_complete per address, as UI actions (create, update, delete, …), in stream order. */
   readonly completed: Map<string, string[]>;
@@ -31,8 +32,8 @@ export interface ApplyStreamFacts {
     import: number | null;
     operation: string | null;
   } | null;
-  /** outputs message: name -> {sensitive, value?} (value only used to commit, never stored). */
-  readonly outputs: Record<string, { sensitive: boolean; value?: unknown; hasValue: boolean }> | null;
+  /** outputs message: name -> {sensitive, value?} (value only used to commit, never stored). A Map: `__proto__` is a name too. */
+  readonly outputs: Map<string, { sensitive: boolean; value?: unknown; hasValue: boolean }> | null;
 }
 
 const KNOWN_TYPES = new Set([
@@ -72,7 +73,12 @@ function hookAddr(o: Record<string, unknown>): string | null {
 }
 
 function count(m: Record<string, number>, k: string): void {
-  m[k] = (m[k] ?? 0) + 1;
+  m[k] = (Object.prototype.hasOwnProperty.call(m, k) ? m[k]! : 0) + 1;
+}
+
+/** A table keyed by input: no prototype, so no key is inherited or taken as the prototype. */
+function table(): Record<string, number> {
+  return Object.create(null) as Record<string, number>;
 }
 
 /**
@@ -89,8 +95,8 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
     lines: 0,
     firstTimestamp: null as string | null,
     lastTimestamp: null as string | null,
-    types: {} as Record<string, number>,
-    unknownTypes: {} as Record<string, number>,
+    types: table(),
+    unknownTypes: table(),
     completed: new Map<string, string[]>(),
     erroredAddresses: new Set<string>(),
     started: new Set<string>(),
@@ -107,7 +113,8 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
     const at = `${source}: line ${i + 1}`;
     let o: unknown;
     try {
-      o = JSON.parse(line);
+      // Output values are committed: keep numbers a double cannot hold exact (cheap scan first).
+      o = line.includes('"outputs"') && mayHoldInexactNumber(line) ? parseJsonExact(line) : JSON.parse(line);
     } catch (e) {
       if (i === 0 && (line === '{' || line === '[')) {
         throw new ReceiptError(
@@ -216,10 +223,11 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
       case 'outputs': {
         const outs = o.outputs;
         if (isObject(outs)) {
-          const m: NonNullable<ApplyStreamFacts['outputs']> = {};
-          for (const [name, v] of Object.entries(outs)) {
+          const m: NonNullable<ApplyStreamFacts['outputs']> = new Map();
+          for (const name of Object.keys(outs)) {
+            const v = outs[name];
             if (!isObject(v)) continue;
-            m[name] = { sensitive: v.sensitive === true, hasValue: 'value' in v, value: v.value };
+            m.set(name, { sensitive: v.sensitive === true, hasValue: 'value' in v, value: v.value });
           }
           facts.outputs = m;
         }

@@ -221,7 +221,7 @@ describe('bad input: exit 2, one line naming file and field, nothing written', (
     [
       'format_version 2.0',
       () => bad('fv2.json', JSON.stringify({ ...plan, format_version: '2.0' })),
-      /format_version "2\.0" unsupported/,
+      /format_version major 2 unsupported/,
     ],
     [
       'a missing format_version',

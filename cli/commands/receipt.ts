@@ -6,7 +6,7 @@ import { parseApplyStream } from '../../terraform/apply-stream';
 import { buildApplyStatement } from '../../receipts/apply/build-apply-receipt';
 import { buildDriftStatement } from '../../receipts/drift/build-drift-receipt';
 import { buildPlanStatement, ReceiptContext } from '../../receipts/plan/build-plan-receipt';
-import { parsePlanDocument } from '../../terraform/plan';
+import { guardNesting, parsePlanDocument } from '../../terraform/plan';
 import { parsePolicyDecisions, PolicyDecisions } from '../../receipts/plan/policy-input';
 import { CommitmentKey, deriveCommitmentKey, parseCommitmentKey } from '../../receipts/redact/commitment';
 import { parseConstructPaths } from '../../receipts/render/construct-paths';
@@ -108,17 +108,19 @@ const plan = (io: CommandIo): number => {
         env,
       })
     : null;
-  const statement = buildPlanStatement(
-    doc,
-    planPath,
-    {
-      planJsonName: basename(planPath),
-      planJsonDigest: sha256Tagged(planBytes),
-      planFileName: planFile ? basename(planFile) : undefined,
-      planFileDigest: planFileBytes ? sha256Tagged(planFileBytes) : undefined,
-    },
-    ctx,
-    policy,
+  const statement = guardNesting(planPath, 'plan JSON', () =>
+    buildPlanStatement(
+      doc,
+      planPath,
+      {
+        planJsonName: basename(planPath),
+        planJsonDigest: sha256Tagged(planBytes),
+        planFileName: planFile ? basename(planFile) : undefined,
+        planFileDigest: planFileBytes ? sha256Tagged(planFileBytes) : undefined,
+      },
+      ctx,
+      policy,
+    ),
   );
   const s = statement.predicate.summary;
   return emit(
@@ -177,12 +179,14 @@ const apply = (io: CommandIo): number => {
       );
     }
   }
-  const statement = buildApplyStatement(
-    facts,
-    planReceipt,
-    prPath,
-    { streamName: basename(streamPath), streamDigest: sha256Tagged(streamBytes), planReceiptName: basename(prPath) },
-    ctx,
+  const statement = guardNesting(streamPath, 'apply stream', () =>
+    buildApplyStatement(
+      facts,
+      planReceipt,
+      prPath,
+      { streamName: basename(streamPath), streamDigest: sha256Tagged(streamBytes), planReceiptName: basename(prPath) },
+      ctx,
+    ),
   );
   const s = (statement.predicate as { summary: { status: string; add: number; change: number; remove: number } })
     .summary;
@@ -224,12 +228,14 @@ const drift = (io: CommandIo): number => {
   const ctx = context(cmd, v, io, signing);
   const planBytes = readInputFile(planPath, 'plan JSON');
   const doc = parsePlanDocument(planBytes, planPath);
-  const statement = buildDriftStatement(
-    doc,
-    planPath,
-    { planJsonName: basename(planPath), planJsonDigest: sha256Tagged(planBytes) },
-    ctx,
-    lastGood?.toLowerCase() ?? null,
+  const statement = guardNesting(planPath, 'plan JSON', () =>
+    buildDriftStatement(
+      doc,
+      planPath,
+      { planJsonName: basename(planPath), planJsonDigest: sha256Tagged(planBytes) },
+      ctx,
+      lastGood?.toLowerCase() ?? null,
+    ),
   );
   const s = (statement.predicate as { summary: { drifted: number } }).summary;
   return emit(io, v, statement, signing, out, `Drift: ${s.drifted} resource(s) changed outside Terraform.`);

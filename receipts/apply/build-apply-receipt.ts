@@ -124,20 +124,18 @@ export function buildApplyStatement(
   const subject: Subject[] = [subjectOf(inputs.streamName, inputs.streamDigest), ...planSubjects];
   const planInputs = (pp.inputs as { ref: string; digest: string }[]) ?? [];
   const outputs = facts.outputs
-    ? Object.keys(facts.outputs)
-        .sort()
-        .map((name) => {
-          const o = facts.outputs![name]!;
-          return {
-            name,
-            sensitive: o.sensitive,
-            // Old UI streams (<= 1.0) print sensitive values in clear: commit, never copy.
-            value:
-              o.hasValue && o.value !== null && o.value !== undefined
-                ? commit(ctx.commitmentKey, `output.${name}`, [], o.value)
-                : null,
-          };
-        })
+    ? [...facts.outputs.keys()].sort().map((name) => {
+        const o = facts.outputs!.get(name)!;
+        return {
+          name,
+          sensitive: o.sensitive,
+          // Old UI streams (<= 1.0) print sensitive values in clear: commit, never copy.
+          value:
+            o.hasValue && o.value !== null && o.value !== undefined
+              ? commit(ctx.commitmentKey, `output.${name}`, [], o.value)
+              : null,
+        };
+      })
     : [];
   const planTooling = Array.isArray(pp.tooling) ? (pp.tooling as Tool[]) : [];
   const tfFromPlan = planTooling.find((t) => isObject(t) && t.name === 'terraform')?.version ?? null;

@@ -11,7 +11,7 @@ import {
   toChangeRecord,
   toOutputChangeRecord,
 } from './changes';
-import { PlanDocument } from '../../terraform/plan';
+import { guardNesting, PlanDocument } from '../../terraform/plan';
 import { PolicyDecisions } from './policy-input';
 import { isObject } from '../../core/json';
 
@@ -40,15 +40,11 @@ export interface Tool {
 export function toolingOf(plan: PlanDocument, changes: readonly { provider?: string }[]): Tool[] {
   const providers = new Map<string, string | null>();
   for (const c of changes) if (c.provider) providers.set(c.provider, null);
-  const cfg = isObject(plan.configuration) ? plan.configuration.provider_config : undefined;
-  if (isObject(cfg)) {
-    for (const p of Object.values(cfg)) {
-      if (!isObject(p)) continue;
-      const full = typeof p.full_name === 'string' ? p.full_name : typeof p.name === 'string' ? p.name : null;
-      if (full === null) continue;
-      const vc = typeof p.version_constraint === 'string' ? p.version_constraint : null;
-      if (!providers.has(full) || vc !== null) providers.set(full, vc ?? providers.get(full) ?? null);
-    }
+  for (const p of plan.configuration?.provider_config.values() ?? []) {
+    const full = p.full_name ?? p.name ?? null;
+    if (full === null) continue;
+    const vc = p.version_constraint ?? null;
+    if (!providers.has(full) || vc !== null) providers.set(full, vc ?? providers.get(full) ?? null);
   }
   return [
     { name: 'terraform', version: plan.terraform_version ?? null },
@@ -60,7 +56,7 @@ export function toolingOf(plan: PlanDocument, changes: readonly { provider?: str
 export function checkCounts(plan: PlanDocument): { pass: number; fail: number; error: number; unknown: number } {
   const n = { pass: 0, fail: 0, error: 0, unknown: 0 };
   for (const c of plan.checks) {
-    if (isObject(c) && typeof c.status === 'string' && c.status in n) n[c.status as keyof typeof n]++;
+    if (isObject(c) && typeof c.status === 'string' && Object.hasOwn(n, c.status)) n[c.status as keyof typeof n]++;
   }
   return n;
 }
@@ -72,15 +68,21 @@ export function planChanges(
   key: CommitmentKey,
   field: 'resource_changes' | 'resource_drift',
 ): { all: ChangeRecord[]; kept: ChangeRecord[] } {
-  const all = plan[field].map((rc, i) => toChangeRecord(rc, `${field}[${i}]`, source, key));
+  const all = plan[field].map((rc, i) =>
+    guardNesting(source, `${field}[${i}] (${rc.address})`, () => toChangeRecord(rc, `${field}[${i}]`, source, key)),
+  );
   const kept = all.filter((c) => c.action !== 'no-op' || c.importing !== undefined || c.moved_from !== undefined);
   return { all, kept };
 }
 
 export function outputChanges(plan: PlanDocument, source: string, key: CommitmentKey): OutputChangeRecord[] {
-  return Object.keys(plan.output_changes)
+  return [...plan.output_changes.keys()]
     .sort()
-    .map((name) => toOutputChangeRecord(name, plan.output_changes[name]!, source, key))
+    .map((name) =>
+      guardNesting(source, `output_changes.${name}`, () =>
+        toOutputChangeRecord(name, plan.output_changes.get(name)!, source, key),
+      ),
+    )
     .filter((o) => o.action !== 'no-op');
 }
 

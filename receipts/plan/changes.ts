@@ -1,37 +1,14 @@
-import { ReceiptError } from '../../core/errors';
 import { CommitmentKey, commit } from '../redact/commitment';
 import { changedLeaves, oneSidedLeaves, PathStep } from '../redact/diff';
+import { ActionLabel, classifyActions, RawChange, RawResourceChange } from '../../terraform/plan';
+import { isObject } from '../../core/json';
 
 /** The commitment placeholder for a value known only after apply. */
 export const UNKNOWN = 'unknown';
-import { RawChange, RawResourceChange } from '../../terraform/plan';
-import { isObject } from '../../core/json';
 
-/** One label per plan `change.actions` list (Terraform's jsonplan vocabulary, not the UI stream's). */
-export type ActionLabel = 'no-op' | 'create' | 'read' | 'update' | 'replace' | 'delete' | 'forget' | 'create-forget';
-
-const ACTIONS: Record<string, ActionLabel> = {
-  'no-op': 'no-op',
-  create: 'create',
-  read: 'read',
-  update: 'update',
-  'delete,create': 'replace',
-  'create,delete': 'replace',
-  delete: 'delete',
-  forget: 'forget',
-  'create,forget': 'create-forget',
-};
-
-export function classifyActions(actions: readonly string[], at: string, address: string, source: string): ActionLabel {
-  const label = ACTIONS[actions.join(',')];
-  if (label === undefined) {
-    throw new ReceiptError(
-      'PLAN_ACTION_UNKNOWN',
-      `${source}: ${at} of ${address} is not a Terraform plan action list (got ${actions.length} value(s), not shown) (no-op, create, read, update, delete, forget, delete+create, create+delete, create+forget); upgrade kfm if Terraform added one`,
-    );
-  }
-  return label;
-}
+export type { ActionLabel } from '../../terraform/plan';
+/** Re-exported: the one classification receipts and policy share lives with the plan model. */
+export { classifyActions } from '../../terraform/plan';
 
 /**
  * A resource change as recorded in a receipt: identity, actions and changed attribute paths.
@@ -86,7 +63,7 @@ const present = (v: unknown): boolean => v !== undefined && v !== null;
 
 export function toChangeRecord(rc: RawResourceChange, at: string, source: string, key: CommitmentKey): ChangeRecord {
   const c: RawChange = rc.change;
-  const action = classifyActions(c.actions, `${at}.change.actions`, rc.address, source);
+  const action = rc.action ?? classifyActions(c.actions, `${at}.change.actions`, rc.address, source);
   const scope = rc.deposed ? `${rc.address} deposed ${rc.deposed}` : rc.address;
   // Paths are listed when both sides exist (update, replace, import, drift); for a create or a
   // delete every attribute changes, so the whole-object commitment says it all.

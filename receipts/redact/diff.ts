@@ -1,5 +1,6 @@
 import { canonicalJson } from '../../core/canonical-json';
 import { isObject } from '../../core/json';
+import { ExactNumber, leafEquals } from '../../core/exact-json';
 
 export type PathStep = string | number;
 
@@ -24,8 +25,9 @@ function sub(mask: unknown, k: PathStep): unknown {
   if (isObject(mask)) return mask[k as string];
   return undefined;
 }
+/** Objects and arrays; an ExactNumber (a plan number a double cannot hold) is a leaf. */
 function isContainer(v: unknown): boolean {
-  return typeof v === 'object' && v !== null;
+  return typeof v === 'object' && v !== null && !(v instanceof ExactNumber);
 }
 const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
@@ -73,6 +75,9 @@ export function changedLeaves(
       if (bn && an) return;
       if (!bn && !an) {
         if (b === a) return;
+        if (typeof b === 'object' || typeof a === 'object') {
+          if (leafEquals(b, a)) return;
+        }
         if (isContainer(b) && isContainer(a) && canonicalJson(b) === canonicalJson(a)) return;
       }
     }
