@@ -66,12 +66,19 @@ export interface ProviderConfig {
 export interface ConfigModule {
   /** `resources`: absent when the module declares none → []. */
   readonly resources: readonly ConfigResource[];
-  /** `module_calls`: name → the called module (`module` absent when Terraform could not load it). */
-  readonly module_calls: ReadonlyMap<string, ConfigModule | undefined>;
+  /** `module_calls`: name → the call (its `module` absent when Terraform could not load it). */
+  readonly module_calls: ReadonlyMap<string, ModuleCall>;
   /** `variables`: name → {default?, description?, sensitive?}; defaults may hold secrets. */
   readonly variables?: unknown;
   /** `outputs`: name → {expression, sensitive?}. */
   readonly outputs?: unknown;
+}
+
+export interface ModuleCall {
+  /** `module`: the called module's configuration; absent when Terraform could not load it. */
+  readonly module?: ConfigModule;
+  /** `expressions`: argument name → expression passed to the module; absent when none. */
+  readonly expressions: Readonly<Record<string, unknown>>;
 }
 
 export interface ConfigResource {
@@ -84,6 +91,9 @@ export interface ConfigResource {
   readonly provider_config_key?: string;
   /** `expressions`: attribute → expression, as written. */
   readonly expressions: Readonly<Record<string, unknown>>;
+  /** `count_expression` / `for_each_expression`: only when the resource uses count or for_each. */
+  readonly count_expression?: unknown;
+  readonly for_each_expression?: unknown;
 }
 
 /** A `change` object (resource, drift and output changes alike). */
@@ -404,19 +414,22 @@ function configModule(m: unknown, field: string, source: string): ConfigModule {
       name: r.name,
       provider_config_key: typeof r.provider_config_key === 'string' ? r.provider_config_key : undefined,
       expressions: isObject(r.expressions) ? r.expressions : {},
+      count_expression: r.count_expression,
+      for_each_expression: r.for_each_expression,
     };
   });
-  const module_calls = new Map<string, ConfigModule | undefined>();
+  const module_calls = new Map<string, ModuleCall>();
   if (isObject(m.module_calls)) {
     for (const name of Object.keys(m.module_calls)) {
       const call = m.module_calls[name];
       if (!isObject(call)) continue;
-      module_calls.set(
-        name,
-        call.module === undefined
-          ? undefined
-          : configModule(call.module, `${field}.module_calls.${name}.module`, source),
-      );
+      module_calls.set(name, {
+        module:
+          call.module === undefined
+            ? undefined
+            : configModule(call.module, `${field}.module_calls.${name}.module`, source),
+        expressions: isObject(call.expressions) ? call.expressions : {},
+      });
     }
   }
   return { resources, module_calls, variables: m.variables, outputs: m.outputs };
@@ -506,7 +519,8 @@ export function planFromValue(raw: unknown, source: string): PlanDocument {
   if (isObject(oc)) {
     for (const name of Object.keys(oc)) {
       const c = oc[name];
-      if (!isObject(c)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: output_changes.${name} is not an object`);
+      if (!isObject(c))
+        throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: output_changes.${name} is not an object`);
       checkActions(c.actions, `output_changes.${name}.actions`, `output.${name}`, source);
       output_changes.set(name, c as unknown as RawChange);
     }

@@ -162,7 +162,7 @@ describe('fail closed', () => {
   it('rejects plan JSON with format_version 2.0 and cdk.tf.json given as a plan', () => {
     const plan = readJson(casesPlan) as Record<string, unknown>;
     expect(() => viewFromPlan({ ...plan, format_version: '2.0' }, 'p.json')).toThrow(
-      /format_version "2.0", expected >=1.0 <2.0/,
+      /p\.json: format_version major 2 unsupported; expected >=0\.1 <2\.0/,
     );
     expect(() => viewFromPlan(readJson(casesSynth), 'c.json')).toThrow(ReceiptError);
     expect(() => viewFromSynth(plan, 'p.json')).toThrow(/use --plan/);
@@ -351,9 +351,9 @@ describe('kfm policy check (real process)', () => {
     );
     const cases: Array<[string[], RegExp]> = [
       [['--plan', truncated], /truncated\.json: not valid plan JSON/],
-      [['--plan', v2], /v2\.json: format_version "2\.0"/],
+      [['--plan', v2], /v2\.json: format_version major 2 unsupported/],
       [['--synth', casesPlan], /plan\.json: .*use --plan/],
-      [['--plan', casesSynth], /main\.tf\.json: format_version is missing/],
+      [['--plan', casesSynth], /main\.tf\.json: format_version missing/],
       [['--plan', join(dir, 'missing.json')], /missing\.json: plan JSON file not found/],
       [['--plan', casesPlan, '--suppressions', shortReason], /supp\.json: suppressions\[0\]\.reason/],
       [['--plan', casesPlan, '--synth', casesSynth], /exactly one of --synth or --plan/],

@@ -4,6 +4,7 @@ import { parseJsonText, readInputFile } from '../../core/files';
 import { checkPolicy, formatReport } from '../../policy/check';
 import { KFM_PACK } from '../../policy/pack';
 import { parseSuppressions, SuppressionFile } from '../../policy/engine/suppressions';
+import { guardNesting, parsePlanDocument } from '../../terraform/plan';
 import { parseCommandArgs, parseEnv, pickVerb } from '../lib/args';
 import { Command } from '../lib/types';
 
@@ -77,8 +78,13 @@ export const policy: Command = async (io) => {
   const file = (synth ?? plan) as string;
   const kind = synth ? 'synth' : 'plan';
   const bytes = readInputFile(file, synth ? 'cdk.tf.json' : 'plan JSON');
-  const doc = parseJsonText(bytes.toString('utf8'), file, synth ? 'cdk.tf.json' : 'plan JSON');
-  const result = checkPolicy({ kind, doc, origin: file, env, now, suppressions });
+  // A plan is read by the same reader as `kfm receipt plan`: the same inputs pass or fail to parse.
+  const doc = synth
+    ? parseJsonText(bytes.toString('utf8'), file, 'cdk.tf.json')
+    : guardNesting(file, 'plan JSON', () => parsePlanDocument(bytes, file));
+  const result = guardNesting(file, synth ? 'cdk.tf.json' : 'plan JSON', () =>
+    checkPolicy({ kind, doc, origin: file, env, now, suppressions }),
+  );
   // `input` binds the decision to the exact file and env judged: `kfm receipt plan --policy`
   // refuses a decision made for another plan or another env.
   const input = { kind, digest: sha256Tagged(bytes), env: env ?? null };

@@ -41,6 +41,8 @@ export const META_RULES = {
   nothingEvaluated: 'kfm-policy-nothing-evaluated',
   suppressionExpired: 'kfm-policy-suppression-expired',
   ruleFailed: 'kfm-policy-rule-failed',
+  /** The plan reader cannot vouch for the plan (unknown action, errored, not applyable, incomplete). */
+  planUntrusted: 'kfm-policy-plan-untrusted',
 } as const;
 
 function makeContext(input: PolicyInput, rules: readonly PolicyRule[], env?: PolicyEnv): RuleContext {
@@ -108,7 +110,10 @@ export function evaluatePolicy(input: PolicyInput, opts: EvaluateOptions): Polic
       }
     }
   }
-  if (input.resources.length === 0) {
+  // A plan that deletes the last resources (a destroy, or a rollback) is judged on what will exist
+  // after it: nothing, which no rule objects to. Neither resources nor deletions stays a failure.
+  const deletes = input.plan?.deletes.length ?? 0;
+  if (input.resources.length === 0 && deletes === 0) {
     raw.push({
       rule: META_RULES.noResources,
       severity: 'error',
@@ -117,7 +122,7 @@ export function evaluatePolicy(input: PolicyInput, opts: EvaluateOptions): Polic
       remediation: 'Check that the right stack or plan file was given.',
     });
   }
-  if (evaluated === 0) {
+  if (evaluated === 0 && !(input.resources.length === 0 && deletes > 0)) {
     raw.push({
       rule: META_RULES.nothingEvaluated,
       severity: 'error',
@@ -128,6 +133,21 @@ export function evaluatePolicy(input: PolicyInput, opts: EvaluateOptions): Polic
   }
   const findings: Finding[] = [];
   const suppressed: SuppressedFinding[] = [];
+  // Distrust of the plan itself is never suppressible: no suppression can vouch for an input.
+  for (const d of input.plan?.distrust ?? []) {
+    findings.push({
+      rule: META_RULES.planUntrusted,
+      severity: 'error',
+      address: d.address,
+      message: `plan not trusted (${d.reason}): ${d.message}`,
+      remediation:
+        d.reason === 'unknown-action'
+          ? 'Upgrade kfm if Terraform added an action, or check the plan file was not edited.'
+          : d.reason === 'no-configuration'
+            ? 'Pass the full output of "terraform show -json PLANFILE", not a trimmed copy.'
+            : 'Fix the plan (errors, deferred changes, nothing to apply) and plan again; only a complete, applyable plan can pass.',
+    });
+  }
   const live = opts.suppressions.suppressions.filter((s) => !isExpired(s, opts.now));
   for (const s of opts.suppressions.suppressions) {
     if (isExpired(s, opts.now)) {

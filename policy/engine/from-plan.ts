@@ -1,6 +1,6 @@
-import { ReceiptError } from '../../core/errors';
 import {
   Leaf,
+  PlanDistrust,
   PolicyInput,
   ProviderView,
   ResourceView,
@@ -19,11 +19,19 @@ import {
   walk,
 } from './view';
 import { isObject } from '../../core/json';
+import {
+  actionLabel,
+  Configuration,
+  ConfigModule,
+  PlanDocument,
+  planFromValue,
+  ProviderConfig,
+  RawResourceChange,
+  StateModule,
+  unknownActionMessage,
+} from '../../terraform/plan';
 
 type Obj = Record<string, unknown>;
-/** Accepted plan JSON `format_version` majors (Terraform 1.x writes 1.0, 1.1, 1.2). */
-const ACCEPTED_MAJOR = 1;
-
 /** An expression object from `configuration` (`{constant_value?, references?}`). */
 function isExpression(e: unknown): e is { constant_value?: unknown; references?: unknown } {
   return (
@@ -169,91 +177,166 @@ interface ConfigResource {
   readonly modulePrefix: string;
 }
 
-/**
- * Build the view from `terraform show -json <planfile>` output. Values come from `planned_values`
- * (data sources also from `prior_state`), unknowns from `resource_changes[].change.after_unknown`,
- * links and literal-ness from `configuration`. Throws PLAN_FORMAT_UNSUPPORTED / PLAN_FIELD_INVALID.
- */
-export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
-  if (!isObject(doc))
-    throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: top level is not a JSON object; expected plan JSON`);
-  const fv = doc.format_version;
-  if (typeof fv !== 'string') {
-    throw new ReceiptError(
-      'PLAN_FORMAT_UNSUPPORTED',
-      `${origin}: format_version is missing; expected plan JSON ">=1.0 <2.0" from "terraform show -json PLANFILE" (for cdk.tf.json use --synth)`,
-    );
-  }
-  if (Number(fv.split('.')[0]) !== ACCEPTED_MAJOR || !/^\d+\.\d+$/.test(fv)) {
-    throw new ReceiptError('PLAN_FORMAT_UNSUPPORTED', `${origin}: format_version "${fv}", expected >=1.0 <2.0`);
-  }
-  if (doc.planned_values !== undefined && !isObject(doc.planned_values)) {
-    throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: planned_values is not an object`);
-  }
-  if (doc.resource_changes !== undefined && !Array.isArray(doc.resource_changes)) {
-    throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: resource_changes is not an array`);
-  }
-  if (!isObject(doc.configuration)) {
-    throw new ReceiptError(
-      'PLAN_FIELD_INVALID',
-      `${origin}: configuration is missing; the policy needs it to link resources and find literals`,
-    );
-  }
-  const configuration = doc.configuration;
-
-  /** A module's `resources`, each checked to carry a string address, type and name. */
-  const moduleResources = (mod: Obj, field: string): (Obj & { address: string; type: string; name: string })[] => {
-    const rs = mod.resources ?? [];
-    if (!Array.isArray(rs))
-      throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: ${field}.resources is not an array`);
-    return rs.map((r, i) => {
-      if (!isObject(r) || typeof r.address !== 'string' || typeof r.type !== 'string' || typeof r.name !== 'string') {
-        throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: ${field}.resources[${i}] lacks address/type/name`);
-      }
-      return r as Obj & { address: string; type: string; name: string };
-    });
-  };
-
-  // Configuration: resources by address (no instance key), recursively through module calls.
+/** Resources by configuration address (no instance key) through module calls, modules, literal strings. */
+function readConfiguration(root: ConfigModule | undefined): {
+  configs: Map<string, ConfigResource>;
+  modules: Map<string, ModuleInfo>;
+  literals: string[];
+} {
   const configs = new Map<string, ConfigResource>();
   const modules = new Map<string, ModuleInfo>();
-  const variableDefaults: string[] = [];
-  const walkModule = (mod: unknown, prefix: string, field: string, parent?: ModuleInfo['parent']): void => {
+  const literals: string[] = [];
+  const visit = (mod: ConfigModule | undefined, prefix: string, parent?: ModuleInfo['parent']): void => {
     if (mod === undefined) return;
-    if (!isObject(mod)) throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: ${field} is not an object`);
     modules.set(prefix, { variables: isObject(mod.variables) ? mod.variables : {}, parent });
-    moduleResources(mod, field).forEach((r) => {
+    for (const r of mod.resources) {
       configs.set(prefix + r.address, {
         iterationReferences: rawReferencesOf([r.for_each_expression, r.count_expression]),
         address: prefix + r.address,
-        mode: r.mode === 'data' ? 'data' : 'managed',
+        mode: r.mode,
         type: r.type,
         name: r.name,
-        providerKey: typeof r.provider_config_key === 'string' ? r.provider_config_key : r.type.split('_')[0],
-        expressions: isObject(r.expressions) ? r.expressions : {},
+        providerKey: r.provider_config_key ?? r.type.split('_')[0]!,
+        expressions: r.expressions as Obj,
         modulePrefix: prefix,
       });
-    });
+    }
     if (isObject(mod.variables)) {
-      for (const v of Object.values(mod.variables)) if (isObject(v)) variableDefaults.push(...stringsIn(v.default));
+      for (const v of Object.values(mod.variables)) if (isObject(v)) literals.push(...stringsIn(v.default));
     }
     if (isObject(mod.outputs)) {
-      for (const o of Object.values(mod.outputs))
-        if (isObject(o)) variableDefaults.push(...literalStringsOf(o.expression));
+      for (const o of Object.values(mod.outputs)) if (isObject(o)) literals.push(...literalStringsOf(o.expression));
     }
-    if (isObject(mod.module_calls)) {
-      for (const [name, call] of Object.entries(mod.module_calls)) {
-        if (!isObject(call)) continue;
-        const expressions = isObject(call.expressions) ? call.expressions : {};
-        variableDefaults.push(...literalStringsOf(expressions));
-        walkModule(call.module, `${prefix}module.${name}.`, `${field}.module_calls.${name}.module`, {
-          prefix,
-          expressions,
-        });
-      }
+    for (const [name, call] of mod.module_calls) {
+      const expressions = call.expressions as Obj;
+      literals.push(...literalStringsOf(expressions));
+      visit(call.module, `${prefix}module.${name}.`, { prefix, expressions });
     }
   };
-  walkModule(configuration.root_module, '', 'configuration.root_module');
+  visit(root, '');
+  return { configs, modules, literals };
+}
+
+/** Provider blocks (sorted by key) and the `default_tags` each gives its resources. */
+function readProviders(cfg: Configuration | undefined): {
+  providers: ProviderView[];
+  defaultTags: Map<string, Record<string, Leaf>>;
+} {
+  const providers: ProviderView[] = [];
+  const defaultTags = new Map<string, Record<string, Leaf>>();
+  const entries = [...(cfg?.provider_config ?? new Map<string, ProviderConfig>())].sort(([a], [b]) => (a < b ? -1 : 1));
+  for (const [key, p] of entries) {
+    const name = p.name ?? key.split('.')[0]!;
+    const full = p.full_name ?? `registry.terraform.io/hashicorp/${name}`;
+    const ex = p.expressions as Obj;
+    const modulePrefix = p.module_address !== undefined ? `${p.module_address}.` : '';
+    providers.push({
+      address: modulePrefix + providerAddress(full, p.alias),
+      key,
+      literalAttributes: Object.keys(ex)
+        .filter((k) => isLiteralExpr(ex[k]))
+        .sort(),
+      literalStrings: literalStringsOf(ex),
+    });
+    const dt = ex.default_tags;
+    const block = Array.isArray(dt) ? dt[0] : dt;
+    if (isObject(block) && block.tags !== undefined) {
+      const { value, unknown } = fromExpressions(block.tags);
+      const tl = tagLeaves(value, unknown);
+      if (tl) defaultTags.set(key, tl);
+    }
+  }
+  return { providers, defaultTags };
+}
+
+/** `after_unknown` and `after_sensitive` per address (current objects: a deposed one will not exist). */
+function changeMasks(plan: PlanDocument): { unknowns: Map<string, unknown>; sensitives: Map<string, unknown> } {
+  const unknowns = new Map<string, unknown>();
+  const sensitives = new Map<string, unknown>();
+  for (const rc of plan.resource_changes) {
+    if (rc.deposed !== undefined) continue;
+    unknowns.set(rc.address, rc.change.after_unknown);
+    sensitives.set(rc.address, rc.change.after_sensitive);
+  }
+  return { unknowns, sensitives };
+}
+
+/**
+ * What the plan reader cannot vouch for, each a reason the check fails closed: an action list
+ * Terraform does not write (the same rule receipts refuse by), an errored, unapplyable or
+ * incomplete plan, a plan without its configuration. Addresses name where; no value is quoted.
+ */
+function distrust(plan: PlanDocument, origin: string): PlanDistrust[] {
+  const out: PlanDistrust[] = [];
+  const lists: [string, readonly RawResourceChange[]][] = [
+    ['resource_changes', plan.resource_changes],
+    ['resource_drift', plan.resource_drift],
+  ];
+  for (const [field, rcs] of lists) {
+    rcs.forEach((rc, i) => {
+      if (rc.action === null)
+        out.push({
+          reason: 'unknown-action',
+          address: rc.address,
+          message: unknownActionMessage(origin, `${field}[${i}].change.actions`, rc.address, rc.change.actions),
+        });
+    });
+  }
+  for (const [name, c] of plan.output_changes) {
+    if (actionLabel(c.actions) === null)
+      out.push({
+        reason: 'unknown-action',
+        address: `output.${name}`,
+        message: unknownActionMessage(origin, `output_changes.${name}.actions`, `output.${name}`, c.actions),
+      });
+  }
+  if (plan.errored === true)
+    out.push({
+      reason: 'errored',
+      address: '(plan)',
+      message: `${origin}: errored is true: Terraform stopped planning on an error, so the plan is partial`,
+    });
+  if (plan.applyable === false)
+    out.push({
+      reason: 'not-applyable',
+      address: '(plan)',
+      message: `${origin}: applyable is false: Terraform will not apply this plan (it errored or has nothing to apply)`,
+    });
+  if (plan.complete === false)
+    out.push({
+      reason: 'incomplete',
+      address: '(plan)',
+      message: `${origin}: complete is false: changes were deferred, so what will exist after apply is not fully known`,
+    });
+  if (plan.configuration === undefined)
+    out.push({
+      reason: 'no-configuration',
+      address: '(plan)',
+      message: `${origin}: configuration is missing: links between resources and literal values cannot be checked`,
+    });
+  return out;
+}
+
+/** Addresses the plan deletes and does not re-create (current objects, not deposed ones). */
+function deletions(plan: PlanDocument): string[] {
+  return plan.resource_changes
+    .filter((rc) => rc.deposed === undefined && (rc.action === 'delete' || rc.action === 'forget'))
+    .map((rc) => rc.address)
+    .sort();
+}
+
+/**
+ * Build the view from the plan model (`terraform show -json PLANFILE`, any format_version 0.1 to
+ * 1.x the model reads). Rules judge what will exist after the plan: values from `planned_values`
+ * (data sources also from `prior_state`), unknowns from `resource_changes[].change.after_unknown`,
+ * links and literal-ness from `configuration`. A raw parsed value is checked by the model first,
+ * so receipts and policy accept and refuse the same inputs with the same messages.
+ */
+export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
+  const plan = planFromValue(doc, origin);
+  const { configs, modules, literals: variableDefaults } = readConfiguration(plan.configuration?.root_module);
+  const { providers, defaultTags } = readProviders(plan.configuration);
+  const { unknowns, sensitives } = changeMasks(plan);
 
   /** Where an expression's value comes from, following module variables up to the root. */
   const sourcesOf = (e: unknown, prefix: string, depth = 0): ValueSource[] => {
@@ -278,49 +361,6 @@ export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
     }
     return out;
   };
-
-  // Providers.
-  const providers: ProviderView[] = [];
-  const defaultTags = new Map<string, Record<string, Leaf>>();
-  const pc = configuration.provider_config ?? {};
-  if (!isObject(pc))
-    throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: configuration.provider_config is not an object`);
-  for (const [key, p] of Object.entries(pc).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (!isObject(p)) continue;
-    const name = typeof p.name === 'string' ? p.name : key.split('.')[0];
-    const full = typeof p.full_name === 'string' ? p.full_name : `registry.terraform.io/hashicorp/${name}`;
-    const alias = typeof p.alias === 'string' ? p.alias : undefined;
-    const ex = isObject(p.expressions) ? p.expressions : {};
-    const modulePrefix = typeof p.module_address === 'string' ? `${p.module_address}.` : '';
-    providers.push({
-      address: modulePrefix + providerAddress(full, alias),
-      key,
-      literalAttributes: Object.keys(ex)
-        .filter((k) => isLiteralExpr(ex[k]))
-        .sort(),
-      literalStrings: literalStringsOf(ex),
-    });
-    const dt = ex.default_tags;
-    const block = Array.isArray(dt) ? dt[0] : dt;
-    if (isObject(block) && block.tags !== undefined) {
-      const { value, unknown } = fromExpressions(block.tags);
-      const tl = tagLeaves(value, unknown);
-      if (tl) defaultTags.set(key, tl);
-    }
-  }
-
-  // after_unknown and after_sensitive per address.
-  const unknowns = new Map<string, unknown>();
-  const sensitives = new Map<string, unknown>();
-  for (const [i, rc] of ((doc.resource_changes ?? []) as unknown[]).entries()) {
-    if (!isObject(rc) || typeof rc.address !== 'string' || !isObject(rc.change)) {
-      throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: resource_changes[${i}] lacks address/change`);
-    }
-    if (rc.deposed === undefined) {
-      unknowns.set(rc.address, rc.change.after_unknown);
-      sensitives.set(rc.address, rc.change.after_sensitive);
-    }
-  }
 
   const resources = new Map<string, ResourceView>();
   const make = (
@@ -375,36 +415,28 @@ export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
       tags: tagsAll ?? mergeTags(dt, tagLeaves(values.tags, marks.tags)),
     };
   };
-  const addModuleResources = (mod: unknown, field: string, onlyData: boolean): void => {
-    if (mod === undefined || mod === null) return;
-    if (!isObject(mod)) throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: ${field} is not an object`);
-    moduleResources(mod, field).forEach((r) => {
-      const mode = r.mode === 'data' ? 'data' : 'managed';
-      if (onlyData && mode !== 'data') return;
-      if (resources.has(r.address)) return;
-      const values = isObject(r.values) ? r.values : {};
+  const addModule = (mod: StateModule | undefined, onlyData: boolean): void => {
+    if (mod === undefined) return;
+    for (const r of mod.resources) {
+      if (onlyData && r.mode !== 'data') continue;
+      if (resources.has(r.address)) continue;
       resources.set(
         r.address,
         make(
           r.address,
-          mode,
+          r.mode,
           r.type,
           r.name,
-          values,
+          r.values as Obj,
           unknowns.get(r.address),
           sensitives.get(r.address) ?? r.sensitive_values,
         ),
       );
-    });
-    const children = mod.child_modules ?? [];
-    if (!Array.isArray(children))
-      throw new ReceiptError('PLAN_FIELD_INVALID', `${origin}: ${field}.child_modules is not an array`);
-    children.forEach((c, i) => addModuleResources(c, `${field}.child_modules[${i}]`, onlyData));
+    }
+    for (const c of mod.child_modules) addModule(c, onlyData);
   };
-  const pv = doc.planned_values as Obj | undefined;
-  addModuleResources(pv?.root_module, 'planned_values.root_module', false);
-  const prior = isObject(doc.prior_state) && isObject(doc.prior_state.values) ? doc.prior_state.values : undefined;
-  addModuleResources(prior?.root_module, 'prior_state.values.root_module', true);
+  addModule(plan.planned_values?.root_module, false);
+  addModule(plan.prior_state?.root_module, true);
   // Data sources neither read nor planned (not expected, but never silently missing): from configuration.
   for (const c of configs.values()) {
     if (c.mode !== 'data' || resources.has(c.address)) continue;
@@ -414,5 +446,12 @@ export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
 
   const literalStrings = [...variableDefaults.filter((s) => !isExpressionString(s))];
   const sorted = [...resources.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
-  return { source: 'plan', origin, resources: sorted, providers, literalStrings };
+  return {
+    source: 'plan',
+    origin,
+    resources: sorted,
+    providers,
+    literalStrings,
+    plan: { distrust: distrust(plan, origin), deletes: deletions(plan) },
+  };
 }

@@ -144,6 +144,15 @@ export interface ProviderView {
   readonly literalStrings: readonly string[];
 }
 
+/** A reason the plan reader cannot vouch for a plan: the check fails closed on each. */
+export interface PlanDistrust {
+  readonly reason: 'unknown-action' | 'errored' | 'not-applyable' | 'incomplete' | 'no-configuration';
+  /** The resource or output address, or `(plan)`. */
+  readonly address: string;
+  /** One line naming the file and field; never a value. */
+  readonly message: string;
+}
+
 export interface PolicyInput {
   readonly source: 'synth' | 'plan';
   /** The file (or stack) judged, for messages. */
@@ -155,6 +164,8 @@ export interface PolicyInput {
    * module call arguments); resources' own literals are `ResourceView.configStrings`.
    */
   readonly literalStrings: readonly string[];
+  /** Plan input only: what the reader distrusts, and the addresses the plan deletes. */
+  readonly plan?: { readonly distrust: readonly PlanDistrust[]; readonly deletes: readonly string[] };
 }
 
 /** A string is an unresolved Terraform expression when it carries an interpolation. */
@@ -251,8 +262,9 @@ export function stringsIn(value: unknown, out: string[] = []): string[] {
 
 /** Merge tag maps into leaves (later wins), keeping unknown markers. */
 export function mergeTags(...maps: Array<Record<string, Leaf> | undefined>): Record<string, Leaf> {
-  const out: Record<string, Leaf> = {};
-  for (const m of maps) if (m) Object.assign(out, m);
+  // Null prototype: tag keys come from the input (`__proto__`, `constructor` are tag names too).
+  const out: Record<string, Leaf> = Object.create(null);
+  for (const m of maps) if (m) for (const k of Object.keys(m)) out[k] = m[k]!;
   return out;
 }
 
@@ -261,9 +273,10 @@ export function tagLeaves(tags: unknown, unknownMark: unknown): Record<string, L
   if (isExpressionString(tags)) return { '*': { unknown: true } };
   if (!tags || typeof tags !== 'object' || Array.isArray(tags)) return undefined;
   const marks = unknownMark && typeof unknownMark === 'object' ? (unknownMark as Record<string, unknown>) : {};
-  const out: Record<string, Leaf> = {};
+  const out: Record<string, Leaf> = Object.create(null);
   for (const [k, v] of Object.entries(tags as Record<string, unknown>)) {
-    if (marks[k] === true || isExpressionString(v)) out[k] = { unknown: true };
+    if ((Object.prototype.hasOwnProperty.call(marks, k) && marks[k] === true) || isExpressionString(v))
+      out[k] = { unknown: true };
     else if (v !== null && v !== undefined) out[k] = { unknown: false, value: v };
   }
   return out;
