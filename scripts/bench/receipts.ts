@@ -3,11 +3,13 @@
  * plan JSON, hashes it and JSON.parses it (the floor any receipt tool pays).
  * Goal (issue 4): <= 1.5x the time and <= 2x the peak RSS of the bare process.
  * The plan is made by the real Terraform (terraform_data, count = 10000) and cached in .kfm/bench/.
+ * Also measured, outside the goal: the same plan with one number a double cannot hold (the exact
+ * parse path, see core/exact-json.ts) and `kfm policy check --plan` on the plan.
  * Prints one JSON line per measure, then a human summary line. Run: `npm run bench` (builds first).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -81,6 +83,19 @@ function measure(args: string[]): { seconds: number; cpu: number; maxRssKiB: num
   return { seconds: e!, cpu: +(u! + sy!).toFixed(2), maxRssKiB: m! };
 }
 
+/** As measure(), for commands whose exit code is a verdict (policy check: 0 pass, 1 fail). */
+function measureAnyExit(args: string[]): { seconds: number; cpu: number; maxRssKiB: number } {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  if (r.status !== 0 && r.status !== 1)
+    throw new Error(`bench: ${args.join(' ').slice(0, 80)} exited ${r.status}: ${r.stderr.slice(-400)}`);
+  const last = r.stderr.trim().split('\n').pop()!;
+  const [e, u, sy, m] = last.split(' ').map(Number);
+  return { seconds: e!, cpu: +(u! + sy!).toFixed(2), maxRssKiB: m! };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -104,9 +119,38 @@ const o = JSON.parse(b.toString('utf8'));
 if (!d || !o) process.exit(1);
 `,
     );
+    const exactPlan = join(work, 'plan-exact.json');
+    writeFileSync(
+      exactPlan,
+      readFileSync(PLAN_JSON, 'utf8').replace('"zone":"processed"', '"zone":"processed","n":9007199254740993'),
+    );
+    const receiptArgs = (plan: string, out: string): string[] => [
+      CLI,
+      'receipt',
+      'plan',
+      plan,
+      '--env',
+      'dev',
+      '--key',
+      join(keyDir, 'kfm-signing.key'),
+      '--out',
+      out,
+      '--commit',
+      '0123456789abcdef0123456789abcdef01234567',
+      '--branch',
+      'main',
+      '--actor',
+      'bench',
+      '--method',
+      'ci',
+    ];
     const base: ReturnType<typeof measure>[] = [];
     const kfm: ReturnType<typeof measure>[] = [];
+    const exact: ReturnType<typeof measure>[] = [];
+    const pol: ReturnType<typeof measure>[] = [];
     for (let i = 0; i < RUNS; i++) {
+      exact.push(measure(receiptArgs(exactPlan, join(work, `x${i}.json`))));
+      pol.push(measureAnyExit([CLI, 'policy', 'check', '--plan', PLAN_JSON, '--env', 'dev', '--now', '2026-01-01']));
       base.push(measure([baseline, PLAN_JSON]));
       kfm.push(
         measure([
@@ -140,7 +184,16 @@ if (!d || !o) process.exit(1);
     const bm = median(base.map((x) => x.maxRssKiB));
     const km = median(kfm.map((x) => x.maxRssKiB));
     const receiptMiB = statSync(join(work, 'r0.json')).size / (1 << 20);
+    const xt = median(exact.map((x) => x.seconds));
+    const pt = median(pol.map((x) => x.seconds));
     const lines = [
+      {
+        bench: 'receipts',
+        measure: 'machine',
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        node: process.version,
+      },
       { bench: 'receipts', measure: 'input', plan_json_mib: +sizeMiB.toFixed(2), resources, runs: RUNS },
       { bench: 'receipts', measure: 'baseline', seconds: bt, cpu_seconds: bc, max_rss_kib: bm },
       {
@@ -150,6 +203,20 @@ if (!d || !o) process.exit(1);
         cpu_seconds: kc,
         max_rss_kib: km,
         receipt_mib: +receiptMiB.toFixed(2),
+      },
+      {
+        bench: 'receipts',
+        measure: 'kfm_receipt_plan_exact_numbers',
+        seconds: xt,
+        max_rss_kib: median(exact.map((x) => x.maxRssKiB)),
+        time_ratio: +(xt / bt).toFixed(2),
+      },
+      {
+        bench: 'receipts',
+        measure: 'kfm_policy_check_plan',
+        seconds: pt,
+        max_rss_kib: median(pol.map((x) => x.maxRssKiB)),
+        time_ratio: +(pt / bt).toFixed(2),
       },
       {
         bench: 'receipts',
