@@ -18,6 +18,7 @@ const NOUNS: Record<string, () => Command> = {
   approve: () => require('./commands/approve').approve as Command,
   record: () => require('./commands/record').record as Command,
   witness: () => require('./commands/witness').witness as Command,
+  report: () => require('./commands/report').report as Command,
 };
 
 /** Every verb, one line each: `kfm --help`. A test checks it against each noun's own verb list. */
@@ -41,6 +42,7 @@ const VERBS_HELP: readonly (readonly [string, string])[] = [
   ['approve', 'a signed approval of a plan receipt'],
   ['record smoke', 'a signed validation (smoke test) record'],
   ['witness serve', 'a checkpoint witness over HTTP'],
+  ['report', 'one self-contained HTML page of the evidence, per commit and tier'],
 ];
 
 const USAGE = `usage: kfm <command> [<verb>] [options]

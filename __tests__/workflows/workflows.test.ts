@@ -164,6 +164,7 @@ describe('every workflow', () => {
         'audit append',
         'audit verify',
         'gate promote',
+        'report',
       ]),
     );
   });

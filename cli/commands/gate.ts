@@ -35,7 +35,7 @@ function ledgerArgs(cmd: string, values: Record<string, unknown>, env: CommandIo
   return { store, commit, endpoint: values.endpoint as string | undefined, env };
 }
 
-async function loadEvidence(
+export async function loadEvidence(
   cmd: string,
   { store, endpoint, env }: ReturnType<typeof ledgerArgs>,
   values: Record<string, unknown>,
