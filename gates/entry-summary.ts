@@ -1,4 +1,5 @@
-import { parseEnvelope } from '../attest/dsse/envelope';
+import { decodeStatementPayload, parseEnvelope } from '../attest/dsse/envelope';
+import { isObject } from '../core/json';
 import { PREDICATE_TYPES } from '../attest/predicate-types';
 
 /** What a person asks of a ledger entry first. */
@@ -30,25 +31,23 @@ const KIND_OF: Record<string, EntryKind> = {
 /** Which timestamp names the statement's moment, per kind, in order of preference. */
 const TIME_FIELDS = ['promoted', 'approved', 'finished', 'planned', 'started'];
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const s = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 
 /** Summarize a decoded statement (no signature check: callers say so, or verify first). */
 export function summarizeStatement(statement: unknown): Omit<EntrySummary, 'payloadType' | 'keyid'> {
-  const st = isObj(statement) ? statement : {};
+  const st = isObject(statement) ? statement : {};
   const predicateType = s(st.predicateType);
-  const p = isObj(st.predicate) ? st.predicate : {};
+  const p = isObject(st.predicate) ? st.predicate : {};
   const kind = (predicateType !== null && Object.hasOwn(KIND_OF, predicateType) && KIND_OF[predicateType]) || 'other';
-  const repo = isObj(p.repo) ? p.repo : {};
+  const repo = isObject(p.repo) ? p.repo : {};
   const subjectCommit = Array.isArray(st.subject)
-    ? st.subject.map((x) => (isObj(x) && isObj(x.digest) ? s(x.digest.gitCommit) : null)).find((x) => x !== null)
+    ? st.subject.map((x) => (isObject(x) && isObject(x.digest) ? s(x.digest.gitCommit) : null)).find((x) => x !== null)
     : null;
-  const ts = isObj(p.timestamps) ? p.timestamps : {};
+  const ts = isObject(p.timestamps) ? p.timestamps : {};
   const time = TIME_FIELDS.map((f) => s(ts[f])).find((x) => x !== null) ?? null;
-  const summary = isObj(p.summary) ? p.summary : {};
+  const summary = isObject(p.summary) ? p.summary : {};
   let verdict: string | null = null;
-  if (kind === 'plan') verdict = summary.errored ? 'errored' : isObj(p.policy) ? s(p.policy.verdict) : 'no policy';
+  if (kind === 'plan') verdict = summary.errored ? 'errored' : isObject(p.policy) ? s(p.policy.verdict) : 'no policy';
   else if (kind === 'apply') verdict = s(summary.status);
   else if (kind === 'drift')
     verdict =
@@ -69,7 +68,7 @@ export function summarizeEnvelope(bytes: Buffer, source: string): EntrySummary {
   const env = parseEnvelope(bytes.toString('utf8'), source);
   let statement: unknown = undefined;
   try {
-    statement = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8'));
+    statement = decodeStatementPayload(env, source);
   } catch {
     statement = undefined;
   }

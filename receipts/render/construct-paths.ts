@@ -1,5 +1,5 @@
 import { ReceiptError } from '../../core/errors';
-import { parseJsonNoEcho } from '../../core/json';
+import { isObject, parseJsonNoEcho } from '../../core/json';
 
 /**
  * Construct paths of a synthesized stack (`cdk.tf.json`): cdktf writes each resource's path in
@@ -9,12 +9,9 @@ import { parseJsonNoEcho } from '../../core/json';
  */
 export type ConstructPaths = ReadonlyMap<string, string>;
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 export function parseConstructPaths(bytes: Buffer, source: string): ConstructPaths {
   const doc = parseJsonNoEcho(bytes.toString('utf8'), source, 'synthesized stack JSON', 'INPUT_INVALID');
-  if (!isObj(doc))
+  if (!isObject(doc))
     throw new ReceiptError('INPUT_INVALID', `${source}: not a synthesized stack (top level is not an object)`);
   const paths = new Map<string, string>();
   for (const [section, prefix] of [
@@ -23,14 +20,14 @@ export function parseConstructPaths(bytes: Buffer, source: string): ConstructPat
   ] as const) {
     const blocks = doc[section];
     if (blocks === undefined) continue;
-    if (!isObj(blocks)) throw new ReceiptError('INPUT_INVALID', `${source}: field "${section}" is not an object`);
+    if (!isObject(blocks)) throw new ReceiptError('INPUT_INVALID', `${source}: field "${section}" is not an object`);
     for (const type of Object.keys(blocks)) {
       const byName = blocks[type];
-      if (!isObj(byName)) continue;
+      if (!isObject(byName)) continue;
       for (const name of Object.keys(byName)) {
         const r = byName[name];
-        const meta = isObj(r) && isObj(r['//']) ? (r['//'] as Obj).metadata : undefined;
-        const path = isObj(meta) ? meta.path : undefined;
+        const meta = isObject(r) && isObject(r['//']) ? r['//'].metadata : undefined;
+        const path = isObject(meta) ? meta.path : undefined;
         if (typeof path === 'string' && path.length > 0) paths.set(`${prefix}${type}.${name}`, path);
       }
     }
