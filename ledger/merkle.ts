@@ -111,13 +111,21 @@ export class MerkleFrontier {
   }
 
   push(leaf: Buffer): void {
-    let node = { size: 1, hash: leaf };
+    this.pushSubtree(1, leaf);
+  }
+
+  /**
+   * Push the root of a perfect subtree of `size` leaves (a power of two) that starts where the
+   * frontier ends and is no larger than its smallest subtree (e.g. whole 256-entry ranges first).
+   */
+  pushSubtree(size: number, hash: Buffer): void {
+    let node = { size, hash };
     while (this.stack.length > 0 && this.stack[this.stack.length - 1].size === node.size) {
       const left = this.stack.pop()!;
       node = { size: left.size * 2, hash: nodeHash(left.hash, node.hash) };
     }
     this.stack.push(node);
-    this.count++;
+    this.count += size;
   }
 
   root(): Buffer {

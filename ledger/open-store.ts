@@ -1,5 +1,6 @@
 import { ReceiptError } from '../core/errors';
 import type { AuditStore } from './store';
+import { attachIndex } from './index';
 
 export interface OpenStoreOptions {
   /**
@@ -27,7 +28,9 @@ export function openStore(spec: string, opts: OpenStoreOptions = {}): AuditStore
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { S3Store } = require('./s3-store') as typeof import('./s3-store');
     const env = opts.env ?? {};
-    return S3Store.fromSpec(spec, opts.endpoint ?? env.AWS_ENDPOINT_URL_S3, env);
+    const s3 = S3Store.fromSpec(spec, opts.endpoint ?? env.AWS_ENDPOINT_URL_S3, env);
+    attachIndex(s3);
+    return s3;
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
     throw new ReceiptError(
@@ -37,6 +40,8 @@ export function openStore(spec: string, opts: OpenStoreOptions = {}): AuditStore
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { FsStore } = require('./fs-store') as typeof import('./fs-store');
-  return new FsStore(spec);
+  const fs = new FsStore(spec);
+  attachIndex(fs);
+  return fs;
 }
 

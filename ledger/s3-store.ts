@@ -185,7 +185,7 @@ export class S3Store extends BaseStore {
   }
 
   /** Every key under `sub`, grouped with its versions, in key order (streamed page by page). */
-  private async *listGrouped(sub: string, after?: string): AsyncGenerator<KeyVersions> {
+  private async *listGrouped(sub: string, after?: string, delimiter?: string): AsyncGenerator<KeyVersions> {
     const prefix = `${this.prefix}${sub}`;
     let keyMarker: string | undefined = after;
     let versionMarker: string | undefined;
@@ -198,6 +198,7 @@ export class S3Store extends BaseStore {
             Prefix: prefix,
             KeyMarker: keyMarker,
             VersionIdMarker: versionMarker,
+            Delimiter: delimiter,
           }),
         ),
       );
@@ -361,7 +362,8 @@ export class S3Store extends BaseStore {
 
   async listDerived(dir: string): Promise<string[]> {
     const out: string[] = [];
-    for await (const g of this.listGrouped(`${dir}/`)) {
+    // One level only (index/shards/ is not listed with index/).
+    for await (const g of this.listGrouped(`${dir}/`, undefined, '/')) {
       if (g.versions.length > 0) out.push(g.key.slice(this.prefix.length));
     }
     return out.sort();

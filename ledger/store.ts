@@ -265,9 +265,15 @@ export abstract class BaseStore implements AuditStore {
     const hit = this.seen.get(digest);
     if (hit !== undefined) return hit;
     if (this.last === undefined || this.scanned !== this.last.seq) {
+      let end: { seq: number; bytes: Buffer } | undefined;
+      let whole = true;
       for await (const item of this.scan({ from: this.scanned + 1, bundles: false, absentIsEmpty: true })) {
-        if (item.kind !== 'entry' || item.seq !== this.scanned + 1) break;
+        if (item.kind !== 'entry' || item.seq !== this.scanned + 1) {
+          whole = false;
+          break;
+        }
         this.scanned = item.seq;
+        end = { seq: item.seq, bytes: item.bytes };
         this.remember(item.seq, item.bytes);
         let d: string;
         try {
@@ -276,6 +282,14 @@ export abstract class BaseStore implements AuditStore {
           continue; // a damaged entry holds no envelope to match; verify reports it
         }
         if (!this.seen.has(d)) this.seen.set(d, item.seq);
+      }
+      // Read to the end: the last entry read is the tail to chain onto (a lost race re-reads it).
+      if (whole && end !== undefined) {
+        try {
+          if (decodeEntry(end.bytes, this.entryName(end.seq)).seq === end.seq) this.last = end;
+        } catch {
+          // a damaged tail: append reads and reports it
+        }
       }
     }
     return this.seen.get(digest) ?? (await this.indexLookup(digest));

@@ -21,7 +21,8 @@ import { decodeEntry, entryHash, GENESIS_PREV } from './entry';
 import { consistencyRanges, LeafRange, leafHash, MerkleFrontier, RangeHasher, verifyConsistency } from './merkle';
 import { BatchBuilder, defaultWorkers, SignaturePool } from './sig-pool';
 import { checkQuorum, describeQuorum, Witness } from './cosignature';
-import { AuditStore, BUNDLE_SIZE, bundlePath, ScanItem, StoredEntry } from './store';
+import { checkIndexes, IndexBuilder, SinceStart } from './index';
+import { AuditStore, BUNDLE_SIZE, bundleFirst, bundlePath, ScanItem, StoredEntry } from './store';
 
 /** Size of the newest index the store holds (0: none) — under it every complete range has a bundle. */
 async function indexedSize(store: AuditStore): Promise<number> {
@@ -106,7 +107,15 @@ export interface VerifyOptions {
    * chained): a gate reads the entries in the same pass that verifies them.
    */
   readonly onEntry?: (entry: StoredEntry) => void;
+  /**
+   * Resume from a verified checkpoint (`kfm audit verify --since`): check only the entries after
+   * it, chained onto its last entry and hashed onto its tree; stored checkpoints above it are
+   * compared with the extended tree, those at or below it are not read again.
+   */
+  readonly since?: SinceStart;
 }
+
+
 
 /** Envelopes per signature batch, and how many batches may be in flight (memory stays bounded). */
 const BATCH = 512;
@@ -192,22 +201,28 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
     }
   };
   for (const c of opts.checkpoints ?? []) addCheckpoint(c.source, c.text, true);
-  for await (const c of store.checkpoints()) addCheckpoint(c.name, c.bytes.toString('utf8'), false);
+  for await (const c of store.checkpoints()) {
+    if (opts.since && Number(/([0-9]{12})\.[0-9a-f]{8}\.txt$/.exec(c.name)?.[1] ?? Infinity) <= opts.since.size) continue;
+    addCheckpoint(c.name, c.bytes.toString('utf8'), false);
+  }
+  const since = opts.since;
 
   // The tree size the consistency proofs are computed against (entries appended while this
   // runs are still checked entry by entry, but not covered by the proofs).
   const n = await store.size();
   const proofs = cps
-    .filter((c) => c.cp.size > 0 && c.cp.size <= n)
+    .filter((c) => c.cp.size > 0 && c.cp.size <= n && since === undefined)
     .map((c) => ({ c, ranges: consistencyRanges(c.cp.size, n) as LeafRange[] }));
   const hasher = new RangeHasher(proofs.flatMap((p) => p.ranges));
-  const frontier = new MerkleFrontier();
+  const frontier = since?.frontier ?? new MerkleFrontier();
+  // Resumed: checkpoints after the start are compared with the tree as it grows past them.
+  const direct = since ? cps.filter((c) => c.cp.size > since.size && c.cp.size <= n) : [];
   // The root at tree size n: the frontier's root when it holds exactly entries 1..n (with no
   // gaps up to there, the only case the proofs below use).
-  let rootN: Buffer | undefined = n === 0 ? frontier.root() : undefined;
+  let rootN: Buffer | undefined = n === (since?.size ?? 0) ? frontier.root() : undefined;
 
-  let expected = 1;
-  let prev: string | undefined = GENESIS_PREV;
+  let expected = (since?.size ?? 0) + 1;
+  let prev: string | undefined = since?.prev ?? GENESIS_PREV;
   let gaps = false;
   const pendingByDigest = new Map<string, Pending[]>();
   const pendingAll: Pending[] = [];
@@ -218,9 +233,14 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   // stream past; complete ranges without one are reported (a problem below the newest index,
   // whose checkpoint wrote every bundle under it; a note above it or in an older layout).
   const indexed = await indexedSize(store);
+  // The newest index is rebuilt from the entries and compared (an index that omits an entry or
+  // names a wrong seq is a problem naming it).
+  const rebuilt = indexed > 0 && since === undefined ? new IndexBuilder() : undefined;
   let bundle: BundleCheck | undefined;
-  let covered = 0; // highest range end that had a bundle
-  let seen = 0; // entries seen in a row from 1 (the complete ranges)
+  let found = 0;
+  let seen = since?.size ?? 0; // entries seen in a row (the complete ranges)
+  // highest range end that had a bundle (resumed: the range under way at the start is not judged)
+  let covered = since ? bundleFirst(since.size + 1) + BUNDLE_SIZE - 1 - (bundleFirst(since.size + 1) > since.size ? BUNDLE_SIZE : 0) : 0;
   const openBundle = (item: Extract<ScanItem, { kind: 'bundle' }>): void => {
     if (item.deleteMarkers > 0) say(`${item.name}: ${item.deleteMarkers} delete marker(s) on the bundle (attempted delete)`);
     for (const v of item.extraVersions) {
@@ -275,8 +295,9 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   };
 
   try {
-    for await (const item of store.scan()) {
+    for await (const item of store.scan({ from: expected })) {
       if (item.kind === 'bundle') {
+        if (item.first < expected) continue;
         finishBundle(item.first);
         openBundle(item);
         continue;
@@ -311,6 +332,12 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
       if (!gaps && seq <= n) {
         hasher.push(leaf);
         if (seq === n) rootN = frontier.root();
+        for (const c of direct) {
+          if (c.cp.size === seq && !frontier.root().equals(c.cp.root)) {
+            c.result.ok = false;
+            say(`${c.source}: the log is not a consistent extension of this checkpoint (tree size ${c.cp.size}): entries at or below ${store.entryName(c.cp.size)} were rewritten`);
+          }
+        }
       }
       try {
         const e = decodeEntry(bytes, name);
@@ -321,7 +348,11 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
             `${name}: field "prev" does not match the hash of entry ${seq - 1} (chain broken: an entry before it was altered, inserted or removed)`,
           );
         }
-        if (intact && opts.onEntry) opts.onEntry({ seq, envelopeBytes: e.envelopeBytes, digest: e.digest, entryBytes: bytes });
+        if (intact) {
+          const entry = { seq, envelopeBytes: e.envelopeBytes, digest: e.digest, entryBytes: bytes };
+          if (opts.onEntry) opts.onEntry(entry);
+          if (rebuilt && seq <= indexed) rebuilt.push(entry);
+        }
         try {
           const env = parseEnvelope(e.envelopeBytes.toString('utf8'), `${name}: envelope`);
           batch.events.push(batch.sigs.add(env));
@@ -382,6 +413,10 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
     }
   }
 
+  found = frontier.size;
+  if (rebuilt !== undefined && intact && found >= indexed) {
+    for (const p of await checkIndexes(store, rebuilt, opts.origin, opts.trusted, indexed)) problem(p);
+  }
   for (const first of missingBundles) {
     const what = `${store.derivedName(bundlePath(first))}: bundle of entries ${first}–${first + BUNDLE_SIZE - 1} is missing`;
     if (first + BUNDLE_SIZE - 1 <= indexed) problem(`${what} (deleted: the checkpoint at ${indexed} wrote it)`);
@@ -389,7 +424,6 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   }
 
   // Checkpoints against the log.
-  const found = frontier.size;
   if (!gaps && rootN !== undefined) {
     const hashes = hasher.hashes();
     let off = 0;

@@ -10,6 +10,12 @@ import { sha256Tagged } from '../../core/digest';
 import { encodeEntry, entryHash, GENESIS_PREV } from '../../ledger/entry';
 import { openStore } from '../../ledger/open-store';
 import { bundlePath } from '../../ledger/store';
+import { serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
+import { parseTrustedKey } from '../../attest/sign/ed25519';
+import { noteKeyHash, parseCheckpoint, signCheckpoint } from '../../ledger/checkpoint';
+import { IndexBuilder, indexPath, signIndex } from '../../ledger/index';
+import { readForGate } from '../../ledger/gate-read';
+import { writeFileSync as writeFile } from 'node:fs';
 import { jsonLines, kfm, kfmAsync, KeyFiles, makeEnvelopes, makeKey, tempDir } from './helpers';
 
 export interface StoreAdapter {
@@ -291,6 +297,138 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         const r = verify(spec);
         expect(r.code).toBe(0);
         expect(r.stderr).toMatch(/note: .*000000000003\.json: envelope already appended as entry 1/);
+      });
+    });
+
+    describe('the index and reads by proof', () => {
+      const C = 'c'.repeat(40);
+      const D = 'd'.repeat(40);
+      /** Signed records naming a commit, as receipts do (predicate.repo.commit). */
+      function records(specs: { commit: string; kind: string }[]): string[] {
+        const d = join(dir, `rec-${Math.random()}`);
+        require('node:fs').mkdirSync(d, { recursive: true });
+        return specs.map((r, i) => {
+          const st = {
+            _type: 'https://in-toto.io/Statement/v1',
+            subject: [{ name: `${r.kind}-${i}`, digest: { sha256: '0'.repeat(64) } }],
+            predicateType: 'https://kfm.example/ledger-test/v1',
+            predicate: { kind: r.kind, nonce: Math.random(), repo: { commit: r.commit } },
+          };
+          const p = join(d, `${i}.json`);
+          writeFile(p, serializeEnvelope(signEnvelope('application/vnd.in-toto+json', Buffer.from(JSON.stringify(st)), key.signing)));
+          return p;
+        });
+      }
+      const trusted = () => [parseTrustedKey(readFileSync(key.pub), key.pub)];
+      /** plan C, apply C, other D, failed apply C; checkpoint; then a drift report for C after it. */
+      function history(): { spec: string; cp: string; files: string[] } {
+        const spec = a.newSpec();
+        const files = records([
+          { commit: C, kind: 'plan' },
+          { commit: C, kind: 'apply-ok' },
+          { commit: D, kind: 'other' },
+          { commit: C, kind: 'apply-failed' },
+          { commit: C, kind: 'drifted' },
+        ]);
+        expect(kfm(['audit', 'append', ...files.slice(0, 4), '--store', spec], a.env).code).toBe(0);
+        const cp = join(dir, `cp-ix-${Math.random()}.txt`);
+        const made = kfm(['audit', 'checkpoint', '--store', spec, '--key', key.key, '--out', cp], a.env);
+        expect([made.code, made.stderr]).toEqual([0, '']);
+        expect(JSON.parse(made.stdout).index).toMatch(/index\/000000000004\.[0-9a-f]{8}\.json$/);
+        expect(kfm(['audit', 'append', files[4], '--store', spec], a.env).code).toBe(0);
+        return { spec, cp, files };
+      }
+      const gateRead = async (spec: string, cpFile: string) => {
+        const text = readFileSync(cpFile, 'utf8');
+        const store = openStore(spec, { env: a.env });
+        return readForGate(store, parseCheckpoint(text, cpFile), { source: cpFile, text }, C, {
+          trusted: trusted(),
+          origin: 'kfm-infra/audit',
+        });
+      };
+      /** Write an index for the first 4 entries, changed by `edit`, signed with `signer`. */
+      async function forgeIndex(spec: string, signer: KeyFiles, edit: (shard: Record<string, any>) => void) {
+        const store = openStore(spec, { env: a.env });
+        const b = new IndexBuilder();
+        for await (const e of store.entries()) if (e.seq <= 4) b.push(e);
+        const { body, shardFiles } = b.finish('kfm-infra/audit');
+        const shards: Record<string, string> = { ...body.shards };
+        for (const [path, bytes] of shardFiles) {
+          const obj = JSON.parse(bytes.toString('utf8'));
+          if (obj.commits[C]) {
+            edit(obj);
+            const out = Buffer.from(require('../../core/canonical-json').canonicalJson(obj) + '\n');
+            const digest = sha256Tagged(out);
+            for (const k of Object.keys(shards)) if (shards[k] === `sha256:${path.slice(13, -5)}`) shards[k] = digest;
+            await store.putDerived(`index/shards/${digest.slice(7)}.json`, out);
+          } else await store.putDerived(path, bytes);
+        }
+        const name = indexPath(4, noteKeyHash('kfm-infra/audit', signer.signing.publicKey).toString('hex'));
+        await store.putDerived(name, signIndex({ ...body, shards }, signer.signing));
+        return name;
+      }
+
+      it('a gate reads the commit by proof: its entries, each proven, and everything after the checkpoint', async () => {
+        const { spec, cp } = history();
+        const r = await gateRead(spec, cp);
+        expect(r.via).toBe('proof');
+        expect(r.entries.map((e) => e.seq)).toEqual([1, 2, 4, 5]);
+        expect(r.size).toBe(5);
+        const v = verify(spec);
+        expect([v.code, v.stderr]).toEqual([0, '']);
+      });
+
+      it('verify --since checks only what came after, and catches a rewrite of the checkpoint\'s last entry', async () => {
+        const { spec, cp } = history();
+        const ok = verify(spec, ['--since', cp]);
+        expect([ok.code, ok.stderr]).toEqual([0, '']);
+        expect(ok.stdout).toMatch(/^ok: 5 entries/);
+        const raw = Buffer.from(await a.readRaw(spec, 5));
+        raw[raw.length - 20] ^= 0x01;
+        await a.writeRaw(spec, 5, raw);
+        const bad = verify(spec, ['--since', cp]);
+        expect(bad.code).toBe(3);
+        expect(bad.stderr).toMatch(/000000000005\.json/);
+      });
+
+      it('an index that omits an entry is caught by verify; forged under another key, the gate ignores it', async () => {
+        const { spec, cp } = history();
+        const forged = await forgeIndex(spec, other, (s) => {
+          s.commits[C] = s.commits[C].filter((x: number) => x !== 4); // hide the failed apply
+        });
+        const r = await gateRead(spec, cp);
+        expect(r.entries.map((e) => e.seq)).toEqual(expect.arrayContaining([4]));
+        const v = verify(spec);
+        expect(v.code).toBe(3);
+        expect(v.stderr).toContain(`${forged.replace(/.*\//, '')}: index signature does not verify`);
+        expect(v.stderr).toMatch(/shard [0-9a-f]{2} omits entry 4 for commit c{40}/);
+      });
+
+      it('an index naming a wrong seq sends the gate to the whole log, and verify names it', async () => {
+        const spec = a.newSpec();
+        const files = records([
+          { commit: C, kind: 'plan' },
+          { commit: C, kind: 'apply-ok' },
+          { commit: D, kind: 'other' },
+          { commit: C, kind: 'apply-failed' },
+        ]);
+        expect(kfm(['audit', 'append', ...files, '--store', spec], a.env).code).toBe(0);
+        // A checkpoint and an index signed by the trusted key, but the index is wrong (say, a bug).
+        await forgeIndex(spec, key, (s) => {
+          s.commits[C] = [1, 2, 3];
+        });
+        const store = openStore(spec, { env: a.env });
+        const b = new IndexBuilder();
+        for await (const e of store.entries()) b.push(e);
+        const cp = join(dir, `cp-wrong-${Math.random()}.txt`);
+        writeFile(cp, signCheckpoint({ origin: 'kfm-infra/audit', size: 4, root: b.root }, key.signing));
+        const r = await gateRead(spec, cp);
+        expect(r.via).toBe('full');
+        expect(r.problems[0]).toMatch(/names entry 3 for commit c{40}, which that entry does not claim/);
+        expect(r.entries.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+        const v = verify(spec);
+        expect(v.code).toBe(3);
+        expect(v.stderr).toMatch(/shard [0-9a-f]{2} (names entry 3 for commit c{40}|omits entry 4 for commit c{40})/);
       });
     });
 

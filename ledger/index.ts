@@ -1,0 +1,586 @@
+/**
+ * The ledger's index: derived data, written by `kfm audit checkpoint` with each checkpoint and
+ * signed by the same key, so a gate holding that trusted checkpoint can read one commit's
+ * evidence by proof instead of reading the history.
+ *
+ *   index/<size 12>.<keyhash 8>.json    the index note for the checkpoint of that size
+ *   index/shards/<sha256 hex>.json      content-addressed shards (256, by key prefix)
+ *
+ * The note (canonical JSON) holds the checkpoint's size and root, the RFC 6962 roots of every
+ * complete bundle range of 256 entries (the tlog-tiles level-1 hashes), the leaf hashes of the
+ * last, incomplete range, and the digest of each shard; its `sig` is an Ed25519 signature over
+ * "kfm-audit-index/1\n" + the canonical JSON without `sig`. A shard maps each commit an entry
+ * claims (`predicate.repo.commit`, signed or not) and each envelope digest to the seqs holding it.
+ *
+ * Nothing here is trusted for being in the store: the note must verify under a trusted key and
+ * name the trusted checkpoint's size and root; the ranges' roots must fold to that root; each
+ * shard must match its digest; each entry read through it is proven by an RFC 6962 inclusion
+ * proof against the checkpoint. `kfm audit verify` rebuilds every stored index from the
+ * entries and fails (exit 3) on any difference — an index that omits an entry or names a wrong
+ * seq is caught there; a gate that finds a stored index altered reads the whole log instead.
+ */
+import { ReceiptError } from '../core/errors';
+import { canonicalJson } from '../core/canonical-json';
+import { sha256Hex } from '../core/digest';
+import { SigningKey, TrustedKey, signBytes, verifyBytes } from '../attest/sign/ed25519';
+import { SignedCheckpoint, noteKeyHash } from './checkpoint';
+import { decodeEntry, entryHash, GENESIS_PREV, seqName } from './entry';
+import { HASH_SIZE, inclusionRanges, leafHash, MerkleFrontier, rootOfLeafHashes, verifyInclusion } from './merkle';
+import { AuditStore, BUNDLE_SIZE, bundleFirst, bundlePath, checkLink, StoredEntry } from './store';
+
+const INDEX_FORMAT = 'kfm-audit-index/1';
+const SHARD_FORMAT = 'kfm-audit-index-shard/1';
+const SIG_CONTEXT = `${INDEX_FORMAT}\n`;
+
+export interface IndexBody {
+  readonly v: typeof INDEX_FORMAT;
+  readonly origin: string;
+  readonly size: number;
+  /** base64 root at `size`. */
+  readonly root: string;
+  /** base64 of the 32-byte roots of ranges 1–256, 257–512, … (complete ranges only). */
+  readonly blocks: string;
+  /** base64 of the leaf hashes of the last, incomplete range. */
+  readonly partial: string;
+  /** shard name (2 hex) → `sha256:<hex>` of the shard's bytes. */
+  readonly shards: Record<string, string>;
+}
+
+interface Shard {
+  readonly v: typeof SHARD_FORMAT;
+  readonly commits: Record<string, number[]>;
+  readonly digests: Record<string, number[]>;
+}
+
+const shardOfCommit = (commit: string): string => sha256Hex(commit).slice(0, 2);
+const shardOfDigest = (digest: string): string => digest.slice(7, 9);
+const shardPath = (digest: string): string => `index/shards/${digest.slice(7)}.json`;
+export const indexPath = (size: number, keyHashHex: string): string => `index/${seqName(size)}.${keyHashHex}.json`;
+const INDEX_NAME = /^index\/([0-9]{12})\.([0-9a-f]{8})\.json$/;
+
+/** The commit an entry claims, read without trusting it (the gate verifies what it uses). */
+export function claimedCommit(envelopeBytes: Buffer): string | undefined {
+  try {
+    const env = JSON.parse(envelopeBytes.toString('utf8')) as { payload?: unknown };
+    if (typeof env.payload !== 'string') return undefined;
+    const st = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as {
+      predicate?: { repo?: { commit?: unknown } };
+    };
+    const c = st?.predicate?.repo?.commit;
+    return typeof c === 'string' && c.length > 0 ? c : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds an index (and the missing bundles) from entries streamed in order. Memory: the maps. */
+export class IndexBuilder {
+  private readonly blocks: Buffer[] = [];
+  private leaves: Buffer[] = [];
+  private lines: Buffer[] = [];
+  private readonly shards = new Map<string, { commits: Map<string, number[]>; digests: Map<string, number[]> }>();
+  private size = 0;
+  /** Complete ranges whose bundle is missing: written by `finish`. */
+  readonly bundles: { first: number; bytes: Buffer }[] = [];
+
+  constructor(private readonly haveBundle: (first: number) => boolean = () => true) {}
+
+  private shard(name: string) {
+    let s = this.shards.get(name);
+    if (!s) this.shards.set(name, (s = { commits: new Map(), digests: new Map() }));
+    return s;
+  }
+
+  push(e: StoredEntry): void {
+    this.size = e.seq;
+    this.leaves.push(leafHash(e.entryBytes));
+    this.lines.push(e.entryBytes);
+    const add = (m: Map<string, number[]>, k: string) => (m.get(k) ?? m.set(k, []).get(k)!).push(e.seq);
+    add(this.shard(shardOfDigest(e.digest)).digests, e.digest.slice(7));
+    const commit = claimedCommit(e.envelopeBytes);
+    if (commit !== undefined) add(this.shard(shardOfCommit(commit)).commits, commit);
+    if (this.leaves.length === BUNDLE_SIZE) {
+      this.blocks.push(rootOfLeafHashes(this.leaves));
+      const first = e.seq - BUNDLE_SIZE + 1;
+      if (!this.haveBundle(first)) this.bundles.push({ first, bytes: Buffer.concat(this.lines) });
+      this.leaves = [];
+    }
+    if (this.lines.length === BUNDLE_SIZE) this.lines = [];
+  }
+
+  get root(): Buffer {
+    return rootOfUnits(this.blocks, this.leaves);
+  }
+
+  /** The note body and the shard files (path → bytes). */
+  finish(origin: string): { body: IndexBody; shardFiles: Map<string, Buffer> } {
+    const shardFiles = new Map<string, Buffer>();
+    const shards: Record<string, string> = {};
+    for (const name of [...this.shards.keys()].sort()) {
+      const s = this.shards.get(name)!;
+      const obj: Shard = {
+        v: SHARD_FORMAT,
+        commits: Object.fromEntries(s.commits),
+        digests: Object.fromEntries(s.digests),
+      };
+      const bytes = Buffer.from(canonicalJson(obj) + '\n', 'utf8');
+      const digest = `sha256:${sha256Hex(bytes)}`;
+      shards[name] = digest;
+      shardFiles.set(shardPath(digest), bytes);
+    }
+    const body: IndexBody = {
+      v: INDEX_FORMAT,
+      origin,
+      size: this.size,
+      root: this.root.toString('base64'),
+      blocks: Buffer.concat(this.blocks).toString('base64'),
+      partial: Buffer.concat(this.leaves).toString('base64'),
+      shards,
+    };
+    return { body, shardFiles };
+  }
+}
+
+/** RFC 6962 root from the roots of complete 256-ranges and the leaves of the last one (splits align). */
+function rootOfUnits(blocks: readonly Buffer[], partial: readonly Buffer[]): Buffer {
+  return rootOfLeafHashes(partial.length > 0 ? [...blocks, rootOfLeafHashes(partial)] : [...blocks]);
+}
+
+export function signIndex(body: IndexBody, key: SigningKey): Buffer {
+  const text = canonicalJson(body);
+  const sig = signBytes(key, Buffer.from(SIG_CONTEXT + text, 'utf8')).toString('base64');
+  return Buffer.from(canonicalJson({ ...body, sig }) + '\n', 'utf8');
+}
+
+/** Write the bundles the builder found missing, the shards and the signed note. Returns the note's name. */
+export async function writeIndex(
+  store: AuditStore,
+  builder: IndexBuilder,
+  origin: string,
+  key: SigningKey,
+): Promise<string> {
+  for (const b of builder.bundles) await store.putDerived(bundlePath(b.first), b.bytes);
+  const { body, shardFiles } = builder.finish(origin);
+  for (const [path, bytes] of shardFiles) {
+    const existing = await store.getDerived(path);
+    if (existing === undefined) await store.putDerived(path, bytes);
+  }
+  const path = indexPath(body.size, noteKeyHash(origin, key.publicKey).toString('hex'));
+  await store.putDerived(path, signIndex(body, key));
+  return store.derivedName(path);
+}
+
+/** A verified index: trusted for the checkpoint it names. */
+export class Index {
+  readonly blocks: Buffer[];
+  readonly partial: Buffer[];
+  private readonly shardCache = new Map<string, Shard>();
+
+  constructor(
+    private readonly store: AuditStore,
+    readonly name: string,
+    readonly body: IndexBody,
+  ) {
+    this.blocks = split(Buffer.from(body.blocks, 'base64'));
+    this.partial = split(Buffer.from(body.partial, 'base64'));
+  }
+
+  get size(): number {
+    return this.body.size;
+  }
+
+  /** A shard by name; INDEX_INVALID-style LOG_INTEGRITY naming it when it does not match its digest. */
+  private async shard(name: string): Promise<Shard | undefined> {
+    const digest = this.body.shards[name];
+    if (digest === undefined) return undefined;
+    const cached = this.shardCache.get(name);
+    if (cached) return cached;
+    const path = shardPath(digest);
+    const bytes = await this.store.getDerived(path);
+    if (bytes === undefined || `sha256:${sha256Hex(bytes)}` !== digest) {
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${this.store.derivedName(path)}: index shard ${bytes === undefined ? 'is missing' : 'does not match the digest its signed index names (altered)'}`,
+      );
+    }
+    const s = JSON.parse(bytes.toString('utf8')) as Shard;
+    this.shardCache.set(name, s);
+    return s;
+  }
+
+  async seqsOfCommit(commit: string): Promise<number[]> {
+    return (await this.shard(shardOfCommit(commit)))?.commits[commit] ?? [];
+  }
+
+  async seqsOfDigest(digest: string): Promise<number[]> {
+    return (await this.shard(shardOfDigest(digest)))?.digests[digest.slice(7)] ?? [];
+  }
+
+  /** The perfect subtrees of the tree at `size` (a Merkle frontier to extend with later leaves). */
+  frontier(): MerkleFrontier {
+    const f = new MerkleFrontier();
+    for (const b of this.blocks) f.pushSubtree(BUNDLE_SIZE, b);
+    for (const l of this.partial) f.push(l);
+    return f;
+  }
+
+  /** Leaf hashes of range `first` (complete: from its bundle, checked against the range root). */
+  async rangeLeaves(first: number): Promise<{ leaves: Buffer[]; lines: Buffer[] }> {
+    const b = (first - 1) / BUNDLE_SIZE;
+    if (b >= this.blocks.length) {
+      // The incomplete range: its entry objects, each checked against its leaf.
+      const lines: Buffer[] = [];
+      for (let i = 0; i < this.partial.length; i++) {
+        const bytes = (await this.store.get(first + i)).entryBytes;
+        if (!leafHash(bytes).equals(this.partial[i])) {
+          throw new ReceiptError(
+            'LOG_INTEGRITY',
+            `${this.store.entryName(first + i)}: not the entry the trusted checkpoint at ${this.size} holds (rewritten)`,
+          );
+        }
+        lines.push(bytes);
+      }
+      return { leaves: this.partial, lines };
+    }
+    const fromBundle = await this.store.getDerived(bundlePath(first));
+    if (fromBundle !== undefined) {
+      const lines = splitLines(fromBundle);
+      const leaves = lines.map(leafHash);
+      if (lines.length === BUNDLE_SIZE && rootOfLeafHashes(leaves).equals(this.blocks[b])) return { leaves, lines };
+    }
+    // No usable bundle (missing, altered or forged): the range's entry objects.
+    const lines: Buffer[] = [];
+    for (let s = first; s < first + BUNDLE_SIZE; s++) lines.push((await this.store.get(s)).entryBytes);
+    const leaves = lines.map(leafHash);
+    if (!rootOfLeafHashes(leaves).equals(this.blocks[b])) {
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `entries ${first}–${first + BUNDLE_SIZE - 1} of ${this.store.spec} are not the ones the trusted checkpoint at ${this.size} holds (rewritten)`,
+      );
+    }
+    return { leaves, lines };
+  }
+
+  /**
+   * Entry `seq` (≤ size) with an RFC 6962 inclusion proof against the checkpoint's root,
+   * verified; LOG_INTEGRITY when it does not verify.
+   */
+  async proven(seq: number, root: Buffer): Promise<StoredEntry> {
+    const first = bundleFirst(seq);
+    let leaves: readonly Buffer[];
+    let bytes: Buffer;
+    if ((first - 1) / BUNDLE_SIZE >= this.blocks.length) {
+      // The incomplete range: the entry object itself; the proof uses the index's leaf hashes.
+      leaves = this.partial;
+      bytes = (await this.store.get(seq)).entryBytes;
+    } else {
+      const r = await this.rangeLeaves(first);
+      leaves = r.leaves;
+      bytes = r.lines[seq - first];
+    }
+    const proof = inclusionRanges(seq - 1, this.size).map((r) => this.rangeHash(r.start, r.end, first, leaves));
+    if (!verifyInclusion(seq - 1, this.size, leafHash(bytes), proof, root)) {
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${this.store.entryName(seq)}: inclusion proof against the trusted checkpoint at ${this.size} does not verify`,
+      );
+    }
+    const e = decodeEntry(bytes, this.store.entryName(seq));
+    if (e.seq !== seq) throw new ReceiptError('LOG_INTEGRITY', `${this.store.entryName(seq)}: field "seq" is ${e.seq}`);
+    return { seq, envelopeBytes: e.envelopeBytes, digest: e.digest, entryBytes: bytes };
+  }
+
+  /** MTH of leaves [start, end) (0-based), from the range roots, or from `leaves` of range `first`. */
+  private rangeHash(start: number, end: number, first: number, leaves: readonly Buffer[]): Buffer {
+    if (start % BUNDLE_SIZE === 0 && (end % BUNDLE_SIZE === 0 || end === this.size) && end - start >= BUNDLE_SIZE) {
+      const units = [...this.blocks];
+      if (this.partial.length > 0) units.push(rootOfLeafHashes(this.partial));
+      return rootOfLeafHashes(units, start / BUNDLE_SIZE, Math.ceil(end / BUNDLE_SIZE));
+    }
+    const base = first - 1;
+    if (start >= base && end <= base + leaves.length) return rootOfLeafHashes(leaves, start - base, end - base);
+    // A range inside another bundle range (cannot happen for RFC 6962 paths; fail closed).
+    throw new ReceiptError('LOG_INTEGRITY', `inclusion proof range [${start}, ${end}) not available from the index`);
+  }
+}
+
+function split(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i + HASH_SIZE <= b.length; i += HASH_SIZE) out.push(b.subarray(i, i + HASH_SIZE));
+  return out;
+}
+
+function splitLines(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < b.length) {
+    const nl = b.indexOf(0x0a, at);
+    if (nl < 0) break;
+    out.push(b.subarray(at, nl + 1));
+    at = nl + 1;
+  }
+  return out;
+}
+
+function parseIndex(bytes: Buffer, name: string): { body: IndexBody; sig: Buffer } {
+  const fail = (what: string): never => {
+    throw new ReceiptError('LOG_INTEGRITY', `${name}: ${what}`);
+  };
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return fail('index is not JSON (altered or truncated)');
+  }
+  const { sig, ...body } = o;
+  if (body.v !== INDEX_FORMAT || typeof sig !== 'string') return fail(`not a ${INDEX_FORMAT} index`);
+  if (!Buffer.from(canonicalJson(o) + '\n', 'utf8').equals(bytes)) return fail('index is not in canonical form (altered)');
+  return { body: body as unknown as IndexBody, sig: Buffer.from(sig, 'base64') };
+}
+
+/**
+ * The index for a trusted checkpoint, verified (signature under `trusted`, same size and root,
+ * range roots fold to the root), or undefined when the store has none for it. An index that is
+ * there but does not verify throws LOG_INTEGRITY naming it.
+ */
+export async function indexFor(
+  store: AuditStore,
+  cp: SignedCheckpoint,
+  trusted: readonly TrustedKey[],
+): Promise<Index | undefined> {
+  const names = (await store.listDerived('index')).filter((n) => n.startsWith(`index/${seqName(cp.size)}.`));
+  let lastError: ReceiptError | undefined;
+  for (const path of names) {
+    if (!INDEX_NAME.test(path)) continue;
+    const name = store.derivedName(path);
+    const bytes = await store.getDerived(path);
+    if (bytes === undefined) continue;
+    try {
+      const { body, sig } = parseIndex(bytes, name);
+      const msg = Buffer.from(SIG_CONTEXT + canonicalJson(body), 'utf8');
+      if (!trusted.some((k) => verifyBytes(k, msg, sig)))
+        throw new ReceiptError('LOG_INTEGRITY', `${name}: index signature does not verify under a trusted key (altered)`);
+      if (body.size !== cp.size || body.root !== cp.root.toString('base64') || body.origin !== cp.origin)
+        throw new ReceiptError('LOG_INTEGRITY', `${name}: index is for another tree than the trusted checkpoint`);
+      const index = new Index(store, name, body);
+      if (
+        index.blocks.length !== Math.floor(cp.size / BUNDLE_SIZE) ||
+        index.partial.length !== cp.size % BUNDLE_SIZE ||
+        !rootOfUnits(index.blocks, index.partial).equals(cp.root)
+      ) {
+        throw new ReceiptError('LOG_INTEGRITY', `${name}: index range roots do not fold to the checkpoint's root (altered)`);
+      }
+      return index;
+    } catch (e) {
+      if (!(e instanceof ReceiptError)) throw e;
+      lastError = e;
+    }
+  }
+  if (lastError) throw lastError;
+  return undefined;
+}
+
+/** The newest index note in the store, unverified (for the appender's replay check, which confirms hits). */
+export async function newestIndex(store: AuditStore): Promise<Index | undefined> {
+  const names = (await store.listDerived('index')).filter((n) => INDEX_NAME.test(n)).sort();
+  for (const path of names.reverse()) {
+    const bytes = await store.getDerived(path);
+    if (bytes === undefined) continue;
+    try {
+      return new Index(store, store.derivedName(path), parseIndex(bytes, store.derivedName(path)).body);
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+export interface ProvenRead {
+  /** Entries ≤ the checkpoint that claim the commit (each proven), then every entry after it. */
+  readonly entries: StoredEntry[];
+  /** Entries in the log now (checkpoint size + those read after it). */
+  readonly size: number;
+  /** base64 root at `size`. */
+  readonly root: string;
+  readonly index: string;
+}
+
+/**
+ * A gate's read by proof: the commit's entries through the index, each proven by inclusion
+ * against the trusted checkpoint, then every entry after the checkpoint, chained onto its last
+ * entry. Requests: the index note, one shard, one bundle (or entry) per range holding the
+ * commit's entries, and the entries after the checkpoint. Undefined when the store has no index
+ * for this checkpoint (read the whole log then).
+ */
+export async function readByProof(
+  store: AuditStore,
+  cp: SignedCheckpoint,
+  trusted: readonly TrustedKey[],
+  commit: string,
+): Promise<ProvenRead | undefined> {
+  const index = await indexFor(store, cp, trusted);
+  if (index === undefined) return undefined;
+  const entries: StoredEntry[] = [];
+  for (const seq of await index.seqsOfCommit(commit)) {
+    const e = await index.proven(seq, cp.root);
+    if (claimedCommit(e.envelopeBytes) !== commit) {
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${index.name}: names entry ${seq} for commit ${commit}, which that entry does not claim (wrong seq)`,
+      );
+    }
+    entries.push(e);
+  }
+  const after = await readAfter(store, index, cp);
+  return { entries: [...entries, ...after.entries], size: after.size, root: after.root, index: index.name };
+}
+
+/** Every entry after the checkpoint, chained onto its last (proven) entry; the root over all. */
+export async function readAfter(
+  store: AuditStore,
+  index: Index,
+  cp: SignedCheckpoint,
+): Promise<{ entries: StoredEntry[]; size: number; root: string }> {
+  const frontier = index.frontier();
+  let prev = GENESIS_PREV;
+  if (cp.size > 0) {
+    const last = await index.proven(cp.size, cp.root);
+    prev = entryHash(last.entryBytes);
+  }
+  const entries: StoredEntry[] = [];
+  let expected = cp.size + 1;
+  for await (const item of store.scan({ from: cp.size + 1, bundles: false })) {
+    if (item.kind !== 'entry' && item.kind !== 'missing') continue;
+    if (item.kind === 'missing')
+      throw new ReceiptError('LOG_INTEGRITY', `${item.name}: entry ${item.seq} is missing; run "kfm audit verify"`);
+    const e = checkLink(item.bytes, item.seq, expected, prev, item.name);
+    prev = entryHash(item.bytes);
+    expected++;
+    frontier.push(leafHash(item.bytes));
+    entries.push({ seq: e.seq, envelopeBytes: e.envelopeBytes, digest: e.digest, entryBytes: item.bytes });
+  }
+  return { entries, size: frontier.size, root: frontier.root().toString('base64') };
+}
+
+/**
+ * Let the appender's replay check use the newest index: a digest it lists is confirmed against
+ * the entry before it counts; an index that is missing, damaged or lies about an absence costs
+ * at most a re-read or a duplicate, which verify notes and the gates count once.
+ */
+export function attachIndex(store: AuditStore & {
+  indexedDigests: () => Promise<{ size: number } | undefined>;
+  indexLookup: (digest: string) => Promise<number | undefined>;
+}): void {
+  let index: Index | undefined;
+  store.indexedDigests = async () => {
+    try {
+      index = await newestIndex(store);
+    } catch {
+      index = undefined;
+    }
+    return index === undefined ? undefined : { size: index.size };
+  };
+  store.indexLookup = async (digest) => {
+    if (index === undefined) return undefined;
+    try {
+      for (const seq of await index.seqsOfDigest(digest)) {
+        if ((await store.get(seq)).digest === digest) return seq;
+      }
+    } catch {
+      return undefined;
+    }
+    return undefined;
+  };
+}
+
+/**
+ * Compare every stored index note of size `size` with the one rebuilt from the entries: the
+ * signature, the tree it names, and each shard. Returns one problem per difference found.
+ */
+export async function checkIndexes(
+  store: AuditStore,
+  rebuilt: IndexBuilder,
+  origin: string,
+  trusted: readonly TrustedKey[],
+  size: number,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const { body, shardFiles } = rebuilt.finish(origin);
+  for (const path of (await store.listDerived('index')).filter((n) => n.startsWith(`index/${seqName(size)}.`))) {
+    const name = store.derivedName(path);
+    const bytes = await store.getDerived(path);
+    if (bytes === undefined) continue;
+    let stored: { body: IndexBody; sig: Buffer };
+    try {
+      stored = parseIndex(bytes, name);
+    } catch (e) {
+      problems.push((e as Error).message);
+      continue;
+    }
+    const msg = Buffer.from(SIG_CONTEXT + canonicalJson(stored.body), 'utf8');
+    if (!trusted.some((k) => verifyBytes(k, msg, stored.sig)))
+      problems.push(`${name}: index signature does not verify under a trusted key (altered or forged)`);
+    for (const f of ['origin', 'size', 'root', 'blocks', 'partial'] as const) {
+      if (stored.body[f] !== body[f]) problems.push(`${name}: index field "${f}" differs from the entries (altered or wrong index)`);
+    }
+    const names = new Set([...Object.keys(stored.body.shards ?? {}), ...Object.keys(body.shards)]);
+    for (const shard of [...names].sort()) {
+      const want = body.shards[shard];
+      const have = stored.body.shards?.[shard];
+      if (want === have) continue;
+      const expected = want ? (JSON.parse(shardFiles.get(shardPath(want))!.toString('utf8')) as Shard) : undefined;
+      const got = have ? await store.getDerived(shardPath(have)) : undefined;
+      let actual: Shard | undefined;
+      try {
+        actual = got && `sha256:${sha256Hex(got)}` === have ? (JSON.parse(got.toString('utf8')) as Shard) : undefined;
+      } catch {
+        actual = undefined;
+      }
+      problems.push(`${name}: shard ${shard} ${describeShardDiff(expected, actual)}`);
+    }
+  }
+  return problems;
+}
+
+function describeShardDiff(want: Shard | undefined, got: Shard | undefined): string {
+  if (got === undefined) return 'is missing or does not match its digest (altered)';
+  for (const kind of ['commits', 'digests'] as const) {
+    const keys = new Set([...Object.keys(want?.[kind] ?? {}), ...Object.keys(got[kind] ?? {})]);
+    for (const k of [...keys].sort()) {
+      const w = want?.[kind][k] ?? [];
+      const g = got[kind]?.[k] ?? [];
+      const omitted = w.filter((s) => !g.includes(s));
+      const wrong = g.filter((s) => !w.includes(s));
+      const what = kind === 'commits' ? `commit ${k}` : `digest sha256:${k}`;
+      if (omitted.length > 0) return `omits entry ${omitted[0]} for ${what} (an index that hides evidence)`;
+      if (wrong.length > 0) return `names entry ${wrong[0]} for ${what}, which does not hold it (wrong seq)`;
+    }
+  }
+  return 'differs from the entries';
+}
+
+/** Where a resumed verify starts: the trusted checkpoint's tree and its last entry's hash. */
+export interface SinceStart {
+  readonly source: string;
+  readonly size: number;
+  readonly frontier: MerkleFrontier;
+  /** The hash of entry `size` (the `prev` entry size + 1 must carry). */
+  readonly prev: string;
+}
+
+/**
+ * The start of `kfm audit verify --since CHECKPOINT` (already verified): the tree from the
+ * checkpoint's index (range roots that fold to its root) and its last entry, proven by
+ * inclusion. Undefined when the store has no index for it (verify the whole log then).
+ */
+export async function sinceStart(
+  store: AuditStore,
+  cp: SignedCheckpoint,
+  source: string,
+  trusted: readonly TrustedKey[],
+): Promise<SinceStart | undefined> {
+  const index = await indexFor(store, cp, trusted);
+  if (index === undefined) return undefined;
+  const prev = cp.size === 0 ? GENESIS_PREV : entryHash((await index.proven(cp.size, cp.root)).entryBytes);
+  return { source, size: cp.size, frontier: index.frontier(), prev };
+}
