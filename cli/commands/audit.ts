@@ -112,7 +112,12 @@ async function verify(io: CommandIo, argv: readonly string[]): Promise<number> {
       pub: { type: 'string', multiple: true },
       ...WITNESS_OPTS,
       checkpoint: { type: 'string', multiple: true },
-      since: { type: 'string' },
+      since: {
+        type: 'string',
+        arg: 'FILE',
+        help: 'a verified checkpoint: check only what was appended after it (consistency and the new entries)',
+        default: 'the whole log',
+      },
       json: { type: 'boolean' },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
