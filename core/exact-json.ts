@@ -15,6 +15,8 @@
  * its text, and `valueOf()` gives the nearest double (so `>=` still works in policy rules).
  */
 
+import { randomBytes } from 'node:crypto';
+
 export class ExactNumber {
   constructor(readonly text: string) {}
   valueOf(): number {
@@ -46,9 +48,84 @@ export function isInexact(text: string): boolean {
 const DIGIT_RUN = /[\d.][\d.][\d.][\d.][\d.][\d.][\d.][\d.][\d.][\d.][\d.][\d.][\d.][\d.][\d.][\d.]/;
 const BIG_EXPONENT = /[eE][-+]?\d\d\d/;
 
+/**
+ * A long or big-exponent number token where JSON allows a number: after `:`, `,` or `[`, before
+ * `,`, `}` or `]`. Every real number token matches it, so a text with none holds no inexact number;
+ * digits inside a string rarely do (and then only cost the exact parse).
+ */
+const CANDIDATE = /[:,[][ \t\r\n]*(-?(?=[\d.]{16}|[\d.]*[eE][-+]?\d{3})\d[\d.]*(?:[eE][-+]?\d+)?)(?=[ \t\r\n]*[,}\]])/g;
+
+/** Inexact number tokens where JSON allows a number (start and end offsets in `text`). */
+function inexactTokens(text: string): { start: number; end: number; text: string }[] {
+  const hits: { start: number; end: number; text: string }[] = [];
+  if (!DIGIT_RUN.test(text) && !BIG_EXPONENT.test(text)) return hits;
+  CANDIDATE.lastIndex = 0;
+  for (let m = CANDIDATE.exec(text); m !== null; m = CANDIDATE.exec(text)) {
+    if (!isInexact(m[1]!)) continue;
+    const start = m.index + m[0].length - m[1]!.length;
+    hits.push({ start, end: start + m[1]!.length, text: m[1]! });
+  }
+  return hits;
+}
+
 /** Cheap and conservative: false means every number in `text` reads exactly as a double. */
 export function mayHoldInexactNumber(text: string): boolean {
-  return DIGIT_RUN.test(text) || BIG_EXPONENT.test(text);
+  return inexactTokens(text).length > 0;
+}
+
+/**
+ * `JSON.parse`, except numbers a double cannot hold become ExactNumber. The fast path for a text
+ * with such numbers: each one is swapped for a string holding a per-call random marker, the text
+ * is parsed natively, and the markers are swapped back (one walk). A candidate inside a string
+ * makes the swapped text invalid JSON (the marker's quote ends the string), and then the exact
+ * parser reads the original text. Syntax errors come from either parser, never quoting the text.
+ */
+export function parseJsonNumbersExact(text: string): unknown {
+  const hits = inexactTokens(text);
+  if (hits.length === 0) return JSON.parse(text);
+  const marker = `kfm-exact-${randomBytes(16).toString('hex')}-`;
+  let swapped = '';
+  let at = 0;
+  hits.forEach((h, i) => {
+    swapped += `${text.slice(at, h.start)}"${marker}${i}"`;
+    at = h.end;
+  });
+  swapped += text.slice(at);
+  let root: unknown;
+  try {
+    root = JSON.parse(swapped);
+  } catch {
+    return parseJsonExact(text);
+  }
+  let found = 0;
+  const back = (v: unknown): unknown => {
+    if (typeof v !== 'string' || !v.startsWith(marker)) return v;
+    found++;
+    return new ExactNumber(hits[Number(v.slice(marker.length))]!.text);
+  };
+  const top = back(root);
+  const stack: unknown[] = [top];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i];
+        if (typeof x === 'object' && x !== null) stack.push(x);
+        else if (typeof x === 'string') v[i] = back(x);
+      }
+    } else if (typeof v === 'object' && v !== null && !(v instanceof ExactNumber)) {
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        const x = o[k];
+        if (typeof x === 'object' && x !== null) stack.push(x);
+        else if (typeof x === 'string') {
+          const y = back(x);
+          if (y !== x) Object.defineProperty(o, k, { value: y, enumerable: true, writable: true, configurable: true });
+        }
+      }
+    }
+  }
+  return found === hits.length ? top : parseJsonExact(text);
 }
 
 export function isExactNumber(v: unknown): v is ExactNumber {

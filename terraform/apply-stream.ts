@@ -1,6 +1,6 @@
 import { ReceiptError } from '../core/errors';
 import { syntaxKind, isObject } from '../core/json';
-import { mayHoldInexactNumber, parseJsonExact } from '../core/exact-json';
+import { parseJsonNumbersExact } from '../core/exact-json';
 
 /**
  * The facts a receipt takes from a `terraform apply -json` stream. Messages (`@message`),
@@ -114,7 +114,7 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
     let o: unknown;
     try {
       // Output values are committed: keep numbers a double cannot hold exact (cheap scan first).
-      o = line.includes('"outputs"') && mayHoldInexactNumber(line) ? parseJsonExact(line) : JSON.parse(line);
+      o = line.includes('"outputs"') ? parseJsonNumbersExact(line) : JSON.parse(line);
     } catch (e) {
       if (i === 0 && (line === '{' || line === '[')) {
         throw new ReceiptError(

@@ -1,6 +1,6 @@
 import { ReceiptError } from '../core/errors';
 import { isObject, syntaxKind } from '../core/json';
-import { ExactJsonSyntaxError, mayHoldInexactNumber, parseJsonExact } from '../core/exact-json';
+import { ExactJsonSyntaxError, parseJsonNumbersExact } from '../core/exact-json';
 
 /**
  * The one model of a plan document (`terraform show -json PLANFILE`) that receipts, drift reports
@@ -608,7 +608,7 @@ function syntaxReason(text: string, e: unknown, source: string, what: string): R
 /** Parse JSON text with exact numbers where a double would lose them; one-line errors, no quoting. */
 export function parseTerraformJson(text: string, source: string, what: string): unknown {
   try {
-    return mayHoldInexactNumber(text) ? parseJsonExact(text) : JSON.parse(text);
+    return parseJsonNumbersExact(text);
   } catch (e) {
     if (e instanceof ExactJsonSyntaxError || e instanceof SyntaxError) throw syntaxReason(text, e, source, what);
     throw e;

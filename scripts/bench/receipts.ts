@@ -231,7 +231,7 @@ if (!d || !o) process.exit(1);
     ];
     for (const l of lines) process.stdout.write(JSON.stringify(l) + '\n');
     process.stdout.write(
-      `receipts: ${resources} resources (${sizeMiB.toFixed(1)} MiB plan JSON): kfm receipt plan ${kt.toFixed(2)}s / ${(km / 1024).toFixed(0)} MiB vs bare read+hash+parse ${bt.toFixed(2)}s / ${(bm / 1024).toFixed(0)} MiB -> time x${(kt / bt).toFixed(2)} (cpu x${(kc / bc).toFixed(2)}; goal <=1.5), memory x${(km / bm).toFixed(2)} (goal <=2)\n`,
+      `receipts: ${resources} resources (${sizeMiB.toFixed(1)} MiB plan JSON): kfm receipt plan ${kt.toFixed(2)}s / ${(km / 1024).toFixed(0)} MiB vs bare read+hash+parse ${bt.toFixed(2)}s / ${(bm / 1024).toFixed(0)} MiB -> time x${(kt / bt).toFixed(2)} (cpu x${(kc / bc).toFixed(2)}; goal <=1.5), memory x${(km / bm).toFixed(2)} (goal <=2); exact-number plan x${(xt / bt).toFixed(2)}, policy check x${(pt / bt).toFixed(2)}; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, median of ${RUNS}\n`,
     );
   } finally {
     rmSync(work, { recursive: true, force: true });
