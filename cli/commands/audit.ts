@@ -34,6 +34,7 @@ import { WITNESS_OPTS, witnessEndpoints, WitnessPolicy, witnessPolicy } from '..
 import { OptionSpec, parseCommandArgs, pickVerb, requireOpt } from '../lib/args';
 import { ENTRY_KINDS, EntryKind, summarizeEnvelope } from '../../gates/entry-summary';
 import { loadSigningKey, many, requireTrustedKeys } from '../lib/keys';
+import { progress } from '../lib/progress';
 import { Command, CommandIo } from '../lib/types';
 
 const STORE_OPTS: OptionSpec = { store: { type: 'string', required: true }, endpoint: { type: 'string' } };
@@ -93,11 +94,14 @@ async function append(io: CommandIo, argv: readonly string[]): Promise<number> {
     parseAppendable(bytes, f);
     return bytes;
   });
+  const bar = progress(io, 'append', inputs.length);
   for (const bytes of inputs) {
+    bar.tick();
     // An envelope already in the log is answered with its first entry and not written again.
     const r = await store.append(bytes);
     io.stdout(JSON.stringify({ seq: r.seq, digest: r.digest, ...(r.existing ? { existing: true } : {}) }) + '\n');
   }
+  bar.done();
   return 0;
 }
 
@@ -146,7 +150,16 @@ async function verify(io: CommandIo, argv: readonly string[]): Promise<number> {
       checkpoints.push({ source: file, text: readInputFile(file, 'checkpoint').toString('utf8') });
     }
   }
-  const report = await verifyLog(store, { trusted, checkpoints, origin: originFrom(values), ...policy, since });
+  const bar = progress(io, 'verify');
+  const report = await verifyLog(store, {
+    trusted,
+    checkpoints,
+    origin: originFrom(values),
+    ...policy,
+    since,
+    onEntry: () => bar.tick(),
+  });
+  bar.done();
   for (const n of report.notes) io.stderr(`kfm: note: ${n}\n`);
   for (const p of report.problems) io.stderr(`kfm: LOG_INTEGRITY: ${p}\n`);
   if (report.problemCount > report.problems.length) {
