@@ -146,7 +146,9 @@ async function verify(io: CommandIo, argv: readonly string[]): Promise<number> {
     verifyCheckpoint(cp, trusted, originFrom(values), file);
     since = await sinceStart(store, cp, file, trusted);
     if (since === undefined) {
-      io.stderr(`kfm: note: ${file}: the store holds no index for this checkpoint; verifying the whole log against it\n`);
+      io.stderr(
+        `kfm: note: ${file}: the store holds no index for this checkpoint; verifying the whole log against it\n`,
+      );
       checkpoints.push({ source: file, text: readInputFile(file, 'checkpoint').toString('utf8') });
     }
   }
@@ -233,7 +235,9 @@ async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<numbe
     Buffer.from(note, 'utf8'),
   );
   writeFileExclusive(out, note);
-  io.stdout(JSON.stringify({ size: frontier.size, root: frontier.root().toString('base64'), out, stored, index }) + '\n');
+  io.stdout(
+    JSON.stringify({ size: frontier.size, root: frontier.root().toString('base64'), out, stored, index }) + '\n',
+  );
   return 0;
 }
 
@@ -263,7 +267,10 @@ async function witnessedCheckpoint(
   // it cosigned meanwhile: then sign the larger tree and ask again (a few times at most).
   let size = await a.store.size();
   for (let round = 1; ; round++) {
-    const tree = await treeWithProofs(a.store, size, [...held.values()]);
+    // The same pass builds the signed index that lets gates read by proof (ledger/index.ts).
+    const have = new Set(await a.store.listDerived('bundles'));
+    const builder = new IndexBuilder((first) => have.has(bundlePath(first)));
+    const tree = await treeWithProofs(a.store, size, [...held.values()], (e) => builder.push(e));
     const note = signCheckpoint({ origin: a.origin, size, root: tree.root }, a.key);
     const proofs = new Map<number, Promise<Buffer[]>>([...tree.proofs].map(([m, p]) => [m, Promise.resolve(p)]));
     const proof = (m: number): Promise<Buffer[]> => {
@@ -281,8 +288,10 @@ async function witnessedCheckpoint(
       timeoutMs: a.timeoutMs,
     });
     const cosigners = answers.filter((x) => x.cosigned).map((x) => x.witness);
-    if (cosigners.length >= a.policy.quorum)
-      return storeWitnessed(io, a, size, tree.root, cosigned, cosigners, answers);
+    if (cosigners.length >= a.policy.quorum) {
+      const index = await writeIndex(a.store, builder, a.origin, a.key);
+      return storeWitnessed(io, a, size, tree.root, cosigned, cosigners, answers, index);
+    }
     const ahead = Math.max(0, ...answers.map((x) => x.ahead ?? 0));
     const now = ahead > 0 && round < 3 ? await a.store.size() : size;
     if (now >= ahead && now > size) {
@@ -306,6 +315,7 @@ async function storeWitnessed(
   cosigned: string,
   cosigners: string[],
   answers: readonly WitnessAnswerLine[],
+  index: string,
 ): Promise<number> {
   const bytes = Buffer.from(cosigned, 'utf8');
   const stored = await a.store.putCheckpoint(size, createHash('sha256').update(bytes).digest('hex').slice(0, 8), bytes);
@@ -319,6 +329,7 @@ async function storeWitnessed(
       quorum: a.policy.quorum,
       cosigners,
       witnesses: answers.map((x) => ({ name: x.witness, cosigned: x.cosigned, answer: x.answer })),
+      index,
     }) + '\n',
   );
   return 0;

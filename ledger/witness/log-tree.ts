@@ -7,7 +7,7 @@ import { ReceiptError, isReceiptError } from '../../core/errors';
 import { TrustedKey } from '../../attest/sign/ed25519';
 import { parseCheckpoint, verifyCheckpoint } from '../checkpoint';
 import { consistencyRanges, leafHash, MerkleFrontier, RangeHasher } from '../merkle';
-import { AuditStore } from '../store';
+import { AuditStore, StoredEntry } from '../store';
 import { checkCosignatures, Witness } from '../cosignature';
 
 export interface TreeProofs {
@@ -18,7 +18,12 @@ export interface TreeProofs {
 }
 
 /** The root of the first `size` entries and PROOF(m, size) for each m in `olds` (others ignored). */
-export async function treeWithProofs(store: AuditStore, size: number, olds: readonly number[]): Promise<TreeProofs> {
+export async function treeWithProofs(
+  store: AuditStore,
+  size: number,
+  olds: readonly number[],
+  visit?: (e: StoredEntry) => void,
+): Promise<TreeProofs> {
   const wanted = [...new Set(olds.filter((m) => m > 0 && m < size))].sort((a, b) => a - b);
   const ranges = wanted.map((m) => consistencyRanges(m, size));
   const hasher = new RangeHasher(ranges.flat());
@@ -28,6 +33,7 @@ export async function treeWithProofs(store: AuditStore, size: number, olds: read
     const leaf = leafHash(e.entryBytes);
     frontier.push(leaf);
     hasher.push(leaf);
+    visit?.(e);
   }
   if (frontier.size !== size) {
     throw new ReceiptError('LOG_INTEGRITY', `${store.spec}: log ended at ${frontier.size} entries, expected ${size}`);
