@@ -1,30 +1,39 @@
 import { ReceiptError } from '../core/errors';
 import { syntaxKind, isObject } from '../core/json';
 import { parseJsonNumbersExact } from '../core/exact-json';
+import { decodeJsonText } from './plan';
 
 /**
- * The facts a receipt takes from a `terraform apply -json` stream. Messages (`@message`),
- * diagnostic details and provisioner output are never kept: they can carry secrets in clear.
+ * The model of a `terraform apply -json` stream (Terraform's machine-readable UI: one JSON object
+ * per line, `{"@level", "@message", "@module", "@timestamp", "type", ...}`), reduced to the facts a
+ * receipt takes. Messages (`@message`), diagnostic details and provisioner output are never kept:
+ * they can carry secrets in clear.
  */
 export interface ApplyStreamFacts {
+  /** `version` message `terraform` (first line; dropped by normalised streams) → null. */
   readonly terraformVersion: string | null;
+  /** `version` message `ui`: the UI schema version, major 0 or 1. */
   readonly uiVersion: string | null;
+  /** Messages read (non-blank lines). */
   readonly lines: number;
+  /** `@timestamp` of the first and last message that has one; null when none does. */
   readonly firstTimestamp: string | null;
   readonly lastTimestamp: string | null;
   /** Count per message type, known types only (null prototype: keys come from the input). */
   readonly types: Record<string, number>;
   /** Count per unrecognised type (never fatal; null prototype, so `constructor` is just a name). */
   readonly unknownTypes: Record<string, number>;
-  /** apply_complete per address, as UI actions (create, update, delete, …), in stream order. */
+  /** `apply_complete` per `hook.resource.addr`, as `hook.action` (create, update, delete, …), in stream order. */
   readonly completed: Map<string, string[]>;
-  /** Addresses with an apply_errored hook. */
+  /** `hook.resource.addr` of each `apply_errored` message. */
   readonly erroredAddresses: Set<string>;
+  /** `hook.resource.addr` of each `apply_start` message. */
   readonly started: Set<string>;
+  /** `diagnostic` messages by `diagnostic.severity`. */
   readonly diagnostics: { error: number; warning: number };
-  /** Addresses named by error diagnostics. */
+  /** `diagnostic.address` of error diagnostics (absent when the error names no resource). */
   readonly diagnosticAddresses: Set<string>;
-  /** The stream's own change_summary, or null when absent. */
+  /** The last `change_summary.changes` whose `operation` is not "plan" (`import` from 1.5); null when absent. */
   readonly changeSummary: {
     add: number;
     change: number;
@@ -87,7 +96,8 @@ function table(): Record<string, number> {
  * refused with a message saying what it is.
  */
 export function parseApplyStream(data: Buffer | string, source: string): ApplyStreamFacts {
-  const text = typeof data === 'string' ? data : data.toString('utf8');
+  // UTF-16 (PowerShell's `>`) is refused with the fix; a UTF-8 byte-order mark is skipped.
+  const text = decodeJsonText(data, source, 'apply stream', 'terraform apply -json PLANFILE');
   if (/^\s*$/.test(text)) throw new ReceiptError('FILE_EMPTY', `${source}: apply stream is empty`);
   const facts = {
     terraformVersion: null as string | null,

@@ -568,11 +568,16 @@ function isUtf16(b: Buffer): boolean {
  * mark is accepted and skipped (Windows PowerShell 5's `Out-File -Encoding utf8` writes one; the
  * text is otherwise exact); the digest stays the digest of the bytes as given.
  */
-export function decodeJsonText(data: Buffer | string, source: string, what: string): string {
+export function decodeJsonText(
+  data: Buffer | string,
+  source: string,
+  what: string,
+  command = 'terraform show -json PLANFILE',
+): string {
   if (typeof data !== 'string' && isUtf16(data)) {
     throw new ReceiptError(
       'INPUT_INVALID',
-      `${source}: ${what} is UTF-16 (PowerShell's ">" writes it), expected UTF-8; run "terraform show -json" in a POSIX shell, or convert with "iconv -f UTF-16 -t UTF-8 ${source} > plan.utf8.json"`,
+      `${source}: ${what} is UTF-16 (PowerShell's ">" writes it), expected UTF-8; run "${command}" in a POSIX shell, or convert with "iconv -f UTF-16 -t UTF-8 ${source} > ${source}.utf8"`,
     );
   }
   let text = typeof data === 'string' ? data : data.toString('utf8');

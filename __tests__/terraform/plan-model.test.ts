@@ -354,6 +354,16 @@ describe('plans real Terraform writes', () => {
     expect(names).toEqual(['__proto__', 'constructor']);
   });
 
+  it('refuses an apply stream PowerShell wrote as UTF-16 with the fix, and skips a UTF-8 BOM', () => {
+    const text = readFileSync(join(GEN, 'exact-numbers-proto-names', '2-change.apply.jsonl'), 'utf8');
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    expect(() => parseApplyStream(utf16, 'apply.jsonl')).toThrow(
+      /^apply\.jsonl: apply stream is UTF-16 .*"terraform apply -json PLANFILE" in a POSIX shell, or convert with "iconv -f UTF-16 -t UTF-8/,
+    );
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+    expect(parseApplyStream(bom, 'apply.jsonl').lines).toBe(parseApplyStream(text, 'apply.jsonl').lines);
+  });
+
   it('an unknown apply-stream message type named constructor or __proto__ is counted, not a schema failure', () => {
     const dirGen = join(GEN, 'exact-numbers-proto-names');
     const text = readFileSync(join(dirGen, '2-change.apply.jsonl'), 'utf8')
