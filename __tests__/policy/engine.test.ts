@@ -1,0 +1,166 @@
+import { anywhere, parseCidr } from '../../policy/engine/cidr';
+import { coversEveryWithPrefix, statementsOfJson, tlsDenyCoverage } from '../../policy/engine/iam';
+import { credentialKinds } from '../../policy/engine/secrets';
+import { splitAddress } from '../../policy/engine/view';
+import { checkPolicy } from '../../policy/check';
+
+const NOW = new Date('2025-06-01T00:00:00Z');
+
+describe('CIDR semantics', () => {
+  it.each(['0.0.0.0/0', '::/0', '::0/0', '0:0::/0', '0:0:0:0:0:0:0:0/0', '10.1.2.3/0'])(
+    'treats %s as anywhere',
+    (c) => {
+      expect(anywhere([c]).families).toHaveLength(1);
+    },
+  );
+  it('treats ranges that together cover the space as anywhere, and gaps as not', () => {
+    expect(anywhere(['0.0.0.0/1', '128.0.0.0/1']).families).toEqual([4]);
+    expect(anywhere(['0.0.0.0/1', '128.0.0.0/2']).families).toEqual([]);
+    expect(anywhere(['::/1', '8000::/1']).families).toEqual([6]);
+  });
+  it('refuses what is not a CIDR', () => {
+    for (const c of ['0.0.0.0/33', '256.0.0.0/8', '1::2::3/64', 'anywhere']) expect(parseCidr(c)).toBeUndefined();
+  });
+});
+
+describe('policy statement semantics', () => {
+  const arn = 'arn:aws:s3:::b';
+  const st = (over: Record<string, unknown>) =>
+    statementsOfJson(
+      JSON.stringify({
+        Statement: [
+          {
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 's3:*',
+            Resource: [arn, `${arn}/*`],
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            ...over,
+          },
+        ],
+      }),
+    )![0];
+  it('accepts a deny of every action on the bucket and its objects', () => {
+    expect(tlsDenyCoverage(st({}), arn).covers).toBe(true);
+    expect(tlsDenyCoverage(st({ Action: undefined, NotAction: 'ec2:*' }), arn).covers).toBe(true);
+    expect(tlsDenyCoverage(st({ Resource: 'arn:aws:s3:::*' }), arn).covers).toBe(true);
+  });
+  it.each([
+    [{ Effect: 'Allow' }],
+    [{ Action: 's3:GetObject' }],
+    [{ Action: undefined, NotAction: 's3:GetObject' }],
+    [{ Resource: `${arn}/*` }],
+    [{ Resource: [arn, `${arn}/public/*`] }],
+    [{ Principal: { AWS: 'arn:aws:iam::111122223333:root' } }],
+    [{ Condition: { Bool: { 'aws:SecureTransport': 'false' }, IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }],
+  ])('refuses a narrowed TLS deny %j', (over) => {
+    expect(tlsDenyCoverage(st(over), arn).covers).toBe(false);
+  });
+  it('matches wildcards as IAM does', () => {
+    expect(coversEveryWithPrefix('s3:*', 's3:', true)).toBe(true);
+    expect(coversEveryWithPrefix('S3:Get*', 's3:', true)).toBe(false);
+  });
+});
+
+describe('addresses and credentials', () => {
+  it('splits module instance keys from the configuration address', () => {
+    expect(splitAddress('module.m["a"].module.n[0].aws_s3_bucket.b["x y"]')).toEqual({
+      modulePath: 'module.m["a"].module.n[0].',
+      configAddress: 'module.m.module.n.aws_s3_bucket.b',
+      instanceKey: 'x y',
+    });
+  });
+  it('names credential kinds, never the text', () => {
+    const key = ['AKIA', 'KFMPLANTED00001Q'].join('');
+    expect(credentialKinds([`id=${key}`])).toEqual(['an AWS access key id']);
+    expect(credentialKinds(['password = "kfm"', 'token: changeme-changeme'])).toEqual([]);
+    expect(credentialKinds(['api_key = "Zq9xK2mP7vL4nR8tW1yB"'])).toEqual(['a high-entropy secret assignment']);
+  });
+});
+
+describe('new rules judge synth JSON too', () => {
+  const tags = { policy_label: 'internal', zone: 'work' };
+  const judge = (resource: Record<string, unknown>) =>
+    checkPolicy({ kind: 'synth', doc: { resource }, origin: 'synth.json', env: 'stage', now: NOW });
+  it.each([
+    [
+      'lb-internal-only',
+      { aws_lb: { l: { name: 'l', tags } } },
+      { aws_lb: { l: { name: 'l', internal: true, tags } } },
+    ],
+    [
+      'eks-endpoint-private',
+      { aws_eks_cluster: { c: { name: 'c', role_arn: 'r', vpc_config: { subnet_ids: [] }, tags } } },
+      {
+        aws_eks_cluster: {
+          c: { name: 'c', role_arn: 'r', vpc_config: { subnet_ids: [], endpoint_public_access: false }, tags },
+        },
+      },
+    ],
+    [
+      'lambda-function-url-authenticated',
+      { aws_lambda_function_url: { u: { function_name: 'f', authorization_type: 'NONE' } } },
+      { aws_lambda_function_url: { u: { function_name: 'f', authorization_type: 'AWS_IAM' } } },
+    ],
+    [
+      'efs-file-system-encrypted',
+      { aws_efs_file_system: { f: { tags } } },
+      { aws_efs_file_system: { f: { encrypted: true, tags } } },
+    ],
+    [
+      'docdb-cluster-encrypted',
+      { aws_docdb_cluster: { d: { tags } } },
+      { aws_docdb_cluster: { d: { storage_encrypted: true, tags } } },
+    ],
+    [
+      'redshift-not-publicly-accessible',
+      { aws_redshift_cluster: { r: { encrypted: true, tags } } },
+      { aws_redshift_cluster: { r: { encrypted: true, publicly_accessible: false, tags } } },
+    ],
+    [
+      'dms-replication-instance-private',
+      { aws_dms_replication_instance: { d: { tags } } },
+      { aws_dms_replication_instance: { d: { publicly_accessible: false, tags } } },
+    ],
+    [
+      'default-security-group-restricts-all',
+      {
+        aws_default_security_group: {
+          d: { vpc_id: 'v', ingress: [{ protocol: '-1', from_port: 0, to_port: 0, self: true }], tags },
+        },
+      },
+      { aws_default_security_group: { d: { vpc_id: 'v', tags } } },
+    ],
+    [
+      'resource-types-reviewed',
+      { aws_sqs_queue: { q: { name: 'q', tags } } },
+      { aws_kms_alias: { a: { name: 'alias/a' } } },
+    ],
+    [
+      'ancillary-resources-linked',
+      {
+        aws_s3_bucket_logging: {
+          l: { bucket: '${var.c ? aws_s3_bucket.a.id : aws_s3_bucket.b.id}', target_bucket: 'logs' },
+        },
+        aws_s3_bucket: { a: { bucket: 'a', tags }, b: { bucket: 'b', tags } },
+      },
+      { aws_s3_bucket_logging: { l: { bucket: 'external-bucket', target_bucket: 'logs' } } },
+    ],
+  ])('%s: the violation fails and the twin does not fail that rule', (rule, violation, twin) => {
+    expect(judge(violation).findings.map((f) => f.rule)).toContain(rule);
+    expect(judge(twin).findings.map((f) => f.rule)).not.toContain(rule);
+  });
+});
+
+describe('default deny for types', () => {
+  const doc = { resource: { aws_sqs_queue: { q: { name: 'q', tags: { policy_label: 'internal', zone: 'work' } } } } };
+  it('warns about an unreviewed type in dev and fails it in stage, prod and without --env', () => {
+    const dev = checkPolicy({ kind: 'synth', doc, origin: 'd', env: 'dev', now: NOW });
+    expect(dev.verdict).toBe('pass');
+    expect(dev.findings.map((f) => [f.rule, f.severity])).toEqual([['resource-types-reviewed', 'warning']]);
+    for (const env of ['stage', 'prod', undefined] as const) {
+      const r = checkPolicy({ kind: 'synth', doc, origin: 'd', env, now: NOW });
+      expect([env, r.verdict]).toEqual([env, 'fail']);
+    }
+  });
+});
