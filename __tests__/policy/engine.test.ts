@@ -74,7 +74,9 @@ describe('addresses and credentials', () => {
     const key = ['AKIA', 'KFMPLANTED00001Q'].join('');
     expect(credentialKinds([`id=${key}`])).toEqual(['an AWS access key id']);
     expect(credentialKinds(['password = "kfm"', 'token: changeme-changeme'])).toEqual([]);
-    expect(credentialKinds(['api_key = "Zq9xK2mP7vL4nR8tW1yB"'])).toEqual(['a high-entropy secret assignment']);
+    expect(credentialKinds([['api_key = "', 'Zq9xK2mP7vL4nR8tW1yB', '"'].join('')])).toEqual([
+      'a high-entropy secret assignment',
+    ]);
   });
 });
 

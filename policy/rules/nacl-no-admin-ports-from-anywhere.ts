@@ -1,5 +1,5 @@
 import { anywhere } from '../engine/cidr';
-import { asBool, defineRule, judged, Outcome, scalar } from '../engine/rule';
+import { asBool, configuredLeaves, defineRule, judged, Outcome, scalar } from '../engine/rule';
 import { ResourceView } from '../engine/view';
 
 /** Remote administration and file transfer ports checkov's NACL checks name (FTP 20/21, SSH 22, RDP 3389). */
@@ -52,13 +52,11 @@ function problems(entries: readonly Entry[]): string[] {
 }
 
 function inlineEntries(r: ResourceView): Entry[] {
-  return r
-    .leaves('ingress')
-    .map((l, i) =>
-      l.unknown
-        ? { where: `ingress[${i}]`, allow: 'unknown' as const, cidrs: 'unknown' as const, ports: 'unknown' as const }
-        : entryOf(`ingress[${i}]`, (l.value ?? {}) as Record<string, unknown>, 'action'),
-    );
+  return configuredLeaves(r, 'ingress').map((l, i) =>
+    l.unknown
+      ? { where: `ingress[${i}]`, allow: 'unknown' as const, cidrs: 'unknown' as const, ports: 'unknown' as const }
+      : entryOf(`ingress[${i}]`, (l.value ?? {}) as Record<string, unknown>, 'action'),
+  );
 }
 
 /** Trust membrane at the subnet edge: no NACL lets the internet reach admin ports. */

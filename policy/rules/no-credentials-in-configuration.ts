@@ -1,6 +1,6 @@
 import { bad, defineRule, ok, Outcome, scalar, WHOLE_CONFIGURATION } from '../engine/rule';
 import { credentialKinds, decodeBase64, SECRET_NAME } from '../engine/secrets';
-import { ResourceView, stringsIn, ValueSource } from '../engine/view';
+import { plainAt, ResourceView, stringsIn, ValueSource } from '../engine/view';
 
 /** Provider arguments that are credentials (aws, kubernetes, helm, others). */
 const PROVIDER_SECRETS = [
@@ -69,10 +69,30 @@ function secretPaths(r: ResourceView): string[] {
     const t = scalar(r, 'type');
     if (t.kind === 'value' && t.value !== 'SecureString') return [];
   }
-  const paths = new Set(r.sensitivePaths.filter((p) => !/^tags(_all)?(\.|$)/.test(p)));
+  const paths = new Set<string>();
+  for (const p of r.sensitivePaths) {
+    if (/^tags(_all)?(\.|$)/.test(p)) continue;
+    // A whole block marked sensitive (a set of users): its secret-named arguments are the secrets.
+    const v = plainAt(r.values, p.split('.'));
+    if (v && typeof v === 'object') for (const sub of secretLeaves(v, p)) paths.add(sub);
+    else paths.add(p);
+  }
   for (const a of SYNTH_SECRETS) if (r.isConfigured(a)) paths.add(a);
   if (r.type === 'aws_ssm_parameter' && r.isConfigured('value')) paths.add('value');
   return [...paths].sort();
+}
+
+/** Paths under a value whose last key names a secret (`user.0.password`). */
+function secretLeaves(v: unknown, prefix: string): string[] {
+  if (Array.isArray(v)) return v.flatMap((x, i) => secretLeaves(x, `${prefix}.${i}`));
+  if (!v || typeof v !== 'object') return [];
+  return Object.entries(v as Record<string, unknown>).flatMap(([k, x]) =>
+    x && typeof x === 'object'
+      ? secretLeaves(x, `${prefix}.${k}`)
+      : SECRET_NAME.test(k) && x !== null && x !== ''
+        ? [`${prefix}.${k}`]
+        : [],
+  );
 }
 
 /** Lambda environment variables whose names say secret must not be literals (CKV_AWS_45). */
