@@ -62,6 +62,9 @@ export function classifyEntries(
 ): { evidence: Evidence[]; rejected: Rejected[] } {
   const evidence: Evidence[] = [];
   const rejected: Rejected[] = [];
+  // First occurrence of each envelope and of each signed payload: a replay is never new evidence.
+  const firstByEnvelope = new Map<string, number>();
+  const firstByPayload = new Map<string, number>();
   for (const e of entries) {
     const digest = sha256Tagged(e.envelopeBytes);
     const source = `ledger entry ${e.seq}`;
@@ -73,6 +76,19 @@ export function classifyEntries(
       continue;
     }
     const st = decodeStatement(env, source);
+    // The same statement re-wrapped (other JSON spacing, signature order, extra signatures)
+    // has other envelope bytes but the same signed payload: also a replay.
+    const payloadDigest = sha256Tagged(
+      Buffer.concat([Buffer.from(`${env.payloadType}\n`, 'utf8'), Buffer.from(env.payload, 'base64')]),
+    );
+    const first = firstByEnvelope.get(digest) ?? firstByPayload.get(payloadDigest);
+    if (first !== undefined) {
+      const reason = `replay of entry ${first} (same ${firstByEnvelope.has(digest) ? 'envelope' : 'signed statement'}; only the first occurrence counts)`;
+      rejected.push({ seq: e.seq, digest, reason, claims: claimsOf(st) });
+      continue;
+    }
+    firstByEnvelope.set(digest, e.seq);
+    firstByPayload.set(payloadDigest, e.seq);
     let signer: TrustedKey;
     try {
       signer = verifyEnvelope(env, trusted, source);
@@ -151,9 +167,12 @@ export function assignRoles(
     if (e.predicateType === approvalType) {
       const name = roles.approvers.get(e.signer);
       const principal = str(e.predicate, 'principal');
-      if (name === undefined) {
+      if (roles.receiptSigners.has(e.signer)) {
+        const reason = 'approval signed by a CI (--pub) key, which signs receipts, never approvals';
+        rejected.push({ seq: e.seq, digest: e.digest, reason, claims });
+      } else if (name === undefined) {
         rejected.push({ seq: e.seq, digest: e.digest, reason: 'approval not signed by an --approver key', claims });
-      } else if (name !== principal) {
+      } else if (!samePrincipal(name, principal)) {
         const reason = `approval names principal "${String(principal)}" but is signed by ${name}'s key`;
         rejected.push({ seq: e.seq, digest: e.digest, reason, claims });
       } else kept.push(e);
@@ -169,4 +188,14 @@ export function assignRoles(
     }
   }
   return { evidence: kept, rejected };
+}
+
+/** GitHub logins are case-insensitive: `Alice` and `alice` are one person. */
+export function samePrincipal(a: string | null | undefined, b: string | null | undefined): boolean {
+  return typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
+}
+
+/** A GitHub App or bot account (`name[bot]`): it never approves. */
+export function isBotPrincipal(p: string | null | undefined): boolean {
+  return typeof p === 'string' && /\[bot\]$/i.test(p);
 }

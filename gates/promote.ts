@@ -1,5 +1,5 @@
 import { Env } from '../core/vocabulary';
-import { Evidence, Rejected, str } from './evidence';
+import { Evidence, isBotPrincipal, Rejected, samePrincipal, str } from './evidence';
 import { PREDICATE_TYPES } from '../attest/predicate-types';
 
 /** One requirement of a promotion and whether the ledger proves it. */
@@ -33,7 +33,7 @@ export interface GateResult {
 const latest = (xs: readonly Evidence[]): Evidence | undefined =>
   xs.reduce<Evidence | undefined>((a, b) => (!a || b.seq > a.seq ? b : a), undefined);
 
-function of(input: GateInput, type: string, env: Env): Evidence[] {
+function of(input: Pick<GateInput, 'evidence' | 'commit'>, type: string, env: Env): Evidence[] {
   return input.evidence.filter(
     (e) =>
       e.predicateType === type &&
@@ -95,46 +95,58 @@ function item(requirement: string, ok: boolean, detail: string, ev?: Evidence): 
   return ev ? { requirement, ok, detail, digest: ev.digest, seq: ev.seq } : { requirement, ok, detail };
 }
 
+/** Whether `e` names `target` (its envelope digest) as an in-toto subject: bound to it. */
+export function boundTo(e: Evidence, target: Evidence): boolean {
+  return e.subject.some((s) => typeof s.digest?.sha256 === 'string' && `sha256:${s.digest.sha256}` === target.digest);
+}
+
+/**
+ * The newest apply attempt of the newest plan receipt for `env` and the commit, or why there is
+ * none. A failed or incomplete newest attempt is returned as is: an older success never counts.
+ */
+export function newestApply(
+  input: Pick<GateInput, 'evidence' | 'commit'>,
+  env: Env,
+): { plan?: Evidence; apply?: Evidence; others: Evidence[] } {
+  const plan = latest(of(input, PREDICATE_TYPES.plan, env));
+  const applies = of(input, PREDICATE_TYPES.apply, env);
+  if (!plan) return { others: applies };
+  const attempts = applies.filter((a) => str(a.predicate, 'plan_receipt', 'digest') === plan.digest);
+  return { plan, apply: latest(attempts), others: applies.filter((a) => !attempts.includes(a)) };
+}
+
 /** Evidence that a lower tier was applied, is stable (zero drift since) and validated (smoke). */
 function tierProven(input: GateInput, env: Env): GateItem[] {
   const [applyReq, driftReq, smokeReq] = [`${env} apply receipt`, `${env} drift report`, `${env} validation record`];
-  const apply = latest(of(input, PREDICATE_TYPES.apply, env));
+  const { plan, apply, others } = newestApply(input, env);
   if (!apply) {
     const hint = untrustedHint(input, PREDICATE_TYPES.apply, env);
+    const other = latest(others);
+    const why =
+      plan && other
+        ? `the newest ${env} apply (entry ${other.seq}) is of another plan receipt than the newest ${env} plan receipt (entry ${plan.seq}) for commit ${input.commit}: apply the newest reviewed plan (scripts/apply.sh ${env})`
+        : plan
+          ? `no trusted ${env} apply receipt for commit ${input.commit} of the newest ${env} plan receipt (entry ${plan.seq}) (apply with scripts/apply.sh ${env})`
+          : `no trusted ${env} apply receipt for commit ${input.commit} (apply with scripts/apply.sh ${env})`;
     return [
-      item(
-        applyReq,
-        false,
-        `no trusted ${env} apply receipt for commit ${input.commit} (apply with scripts/apply.sh ${env})${hint}`,
-      ),
+      item(applyReq, false, `${why}${hint}`),
       item(driftReq, false, `no ${env} apply to check drift against`),
       item(smokeReq, false, `no ${env} apply to validate`),
     ];
   }
   const items: GateItem[] = [];
   const status = str(apply.predicate, 'summary', 'status');
-  const planRef = str(apply.predicate, 'plan_receipt', 'digest');
-  const appliedPlan = planRef ? input.evidence.find((e) => e.digest === planRef) : undefined;
+  const completion = apply.predicate.completion as Record<string, unknown> | undefined;
   if (status !== 'applied') {
-    items.push(
-      item(
-        applyReq,
-        false,
-        `latest ${env} apply (entry ${apply.seq}) has status "${String(status)}", expected "applied"`,
-        apply,
-      ),
-    );
-  } else if (
-    !appliedPlan ||
-    appliedPlan.predicateType !== PREDICATE_TYPES.plan ||
-    str(appliedPlan.predicate, 'env') !== env ||
-    str(appliedPlan.predicate, 'repo', 'commit') !== input.commit
-  ) {
-    const why = `names plan receipt ${String(planRef)}, which is not a trusted ${env} plan receipt for commit ${input.commit} in the ledger`;
-    items.push(item(applyReq, false, `${env} apply (entry ${apply.seq}) ${why}`, apply));
+    const why = `the newest ${env} apply attempt (entry ${apply.seq}) has status "${String(status)}", expected "applied" (an older successful attempt does not count)`;
+    items.push(item(applyReq, false, why, apply));
+  } else if (completion?.final_summary !== true) {
+    // Receipts written before apply status could tell a cut stream say "applied" for one.
+    const why = `${env} apply (entry ${apply.seq}) records no completion (written by a version that could not tell a cut apply stream): re-apply with scripts/apply.sh ${env}`;
+    items.push(item(applyReq, false, why, apply));
   } else {
     // What was applied must itself have passed (an apply recorded outside apply.sh proves nothing more).
-    const problem = planProblem(input, appliedPlan, env);
+    const problem = planProblem(input, plan!, env);
     items.push(
       problem
         ? item(
@@ -143,31 +155,29 @@ function tierProven(input: GateInput, env: Env): GateItem[] {
             `${env} apply (entry ${apply.seq}) applied a plan that may not be applied: ${problem}`,
             apply,
           )
-        : item(
-            applyReq,
-            true,
-            `${env} applied at entry ${apply.seq} from plan receipt entry ${appliedPlan.seq}`,
-            apply,
-          ),
+        : item(applyReq, true, `${env} applied at entry ${apply.seq} from plan receipt entry ${plan!.seq}`, apply),
     );
   }
 
-  // A scheduled drift run may execute at a newer commit; it names the deployed one as last_good.
-  const drifts = input.evidence.filter(
-    (e) =>
-      e.predicateType === PREDICATE_TYPES.drift &&
-      str(e.predicate, 'env') === env &&
-      (str(e.predicate, 'repo', 'commit') === input.commit || str(e.predicate, 'last_good') === input.commit),
-  );
-  const drift = latest(drifts.filter((d) => d.seq > apply.seq));
+  // Only records bound to this apply (it is an in-toto subject) and appended after it count: a
+  // drift report or smoke record of an earlier apply, or an unbound one, proves nothing about it.
+  const after = (type: string) =>
+    input.evidence.filter((e) => e.predicateType === type && str(e.predicate, 'env') === env && e.seq > apply.seq);
+  const unboundHint = (type: string): string => {
+    const loose = after(type).filter((e) => !boundTo(e, apply));
+    return loose.length
+      ? `; ignored ${loose.map((e) => `entry ${e.seq} (not bound to apply entry ${apply.seq}: names another apply or none, e.g. made before --apply-receipt)`).join(', ')}`
+      : '';
+  };
+  const drift = latest(after(PREDICATE_TYPES.drift).filter((e) => boundTo(e, apply)));
   const drifted = drift ? driftCount(drift.predicate.summary) : undefined;
   if (!drift) {
-    const hint = untrustedHint(input, PREDICATE_TYPES.drift, env);
+    const hint = untrustedHint(input, PREDICATE_TYPES.drift, env) + unboundHint(PREDICATE_TYPES.drift);
     items.push(
       item(
         driftReq,
         false,
-        `no trusted ${env} drift report after the apply at entry ${apply.seq} (run scripts/drift.sh ${env})${hint}`,
+        `no trusted ${env} drift report bound to the apply at entry ${apply.seq} (run scripts/drift.sh ${env})${hint}`,
       ),
     );
   } else if ((drift.predicate.terraform as Record<string, unknown> | undefined)?.errored !== false) {
@@ -189,15 +199,15 @@ function tierProven(input: GateInput, env: Env): GateItem[] {
     items.push(item(driftReq, false, `${env} drifted: ${drifted} resource change(s) in entry ${drift.seq}`, drift));
   }
 
-  const smoke = latest(of(input, PREDICATE_TYPES.validation, env).filter((d) => d.seq > apply.seq));
+  const smoke = latest(after(PREDICATE_TYPES.validation).filter((e) => boundTo(e, apply)));
   const smokeStatus = smoke ? str(smoke.predicate, 'status') : undefined;
   if (!smoke) {
-    const hint = untrustedHint(input, PREDICATE_TYPES.validation, env);
+    const hint = untrustedHint(input, PREDICATE_TYPES.validation, env) + unboundHint(PREDICATE_TYPES.validation);
     items.push(
       item(
         smokeReq,
         false,
-        `no trusted ${env} validation (smoke) record after the apply at entry ${apply.seq} (run scripts/smoke.sh ${env})${hint}`,
+        `no trusted ${env} validation (smoke) record bound to the apply at entry ${apply.seq} (run scripts/smoke.sh ${env})${hint}`,
       ),
     );
   } else if (smokeStatus === 'pass') {
@@ -232,7 +242,9 @@ function approvalItems(input: GateInput, plan: Evidence | undefined): GateItem[]
       { requirement: 'prod approval', ok: false, detail: 'no prod plan receipt to approve' },
       { requirement: 'change record', ok: false, detail: 'no approval, so no change record' },
     ];
-  const author = str(plan.predicate, 'actor', 'principal');
+  // The change's author (author.principal, recorded by --author); unknown blocks: independence
+  // cannot be judged. The CI actor (actor.principal) is whoever ran the job, not the author.
+  const author = str(plan.predicate, 'author', 'principal');
   const approvals = input.evidence.filter(
     (e) =>
       e.predicateType === PREDICATE_TYPES.approval &&
@@ -249,21 +261,25 @@ function approvalItems(input: GateInput, plan: Evidence | undefined): GateItem[]
       { requirement: 'change record', ok: false, detail: 'no approval, so no change record' },
     ];
   }
-  const independent = approvals.filter((a) => str(a.predicate, 'principal') !== author && a.signer !== plan.signer);
-  const best = latest(independent);
+  const refusal = (a: Evidence): string | undefined => {
+    const principal = str(a.predicate, 'principal');
+    if (author === undefined)
+      return `the prod plan receipt (entry ${plan.seq}) records no change author (author.principal), so no approval can be shown independent; re-plan with kfm receipt plan --author LOGIN`;
+    if (isBotPrincipal(principal)) return `principal "${String(principal)}" is a bot account, which never approves`;
+    if (samePrincipal(principal, author)) return `principal "${String(principal)}" is the change's author`;
+    if (a.signer === plan.signer) return 'signed by the same key as the plan receipt';
+    return undefined;
+  };
+  const best = latest(approvals.filter((a) => refusal(a) === undefined));
   if (!best) {
     const a = latest(approvals)!;
-    const why =
-      str(a.predicate, 'principal') === author
-        ? `principal "${String(author)}" is the change's author`
-        : 'signed by the same key as the plan receipt';
     return [
       {
         requirement: 'prod approval',
         ok: false,
         digest: a.digest,
         seq: a.seq,
-        detail: `self-approval refused: approval entry ${a.seq} ${why}; a different principal with their own key must approve`,
+        detail: `${samePrincipal(str(a.predicate, 'principal'), author) || a.signer === plan.signer ? 'self-approval refused' : 'approval refused'}: approval entry ${a.seq}: ${refusal(a)}; a different principal with their own key must approve`,
       },
       { requirement: 'change record', ok: false, detail: 'no independent approval, so no change record' },
     ];

@@ -111,6 +111,7 @@ class Ledger {
       {
         ...t,
         env,
+        author: { principal: 'author', source: 'flag' },
         ...over,
         policy:
           over.policy === null
@@ -128,24 +129,58 @@ class Ledger {
   }
   apply(env: string, planDigest: string, status = 'applied', key?: SigningKey): string {
     const t = templates.apply;
-    const summary = { ...(t.summary as Rec), status, errored: status === 'applied' ? [] : ['terraform_data.bad'] };
-    return this.add(
+    const summary = {
+      ...(t.summary as Rec),
+      status,
+      errored: status === 'failed' ? ['terraform_data.bad'] : [],
+      not_applied: status === 'incomplete' ? ['terraform_data.after'] : [],
+    };
+    const completion = { final_summary: status === 'applied', in_progress: [] };
+    this.lastApply = this.add(
       PREDICATE_TYPES.apply,
-      { ...t, env, summary, plan_receipt: { ...(t.plan_receipt as Rec), digest: planDigest, env } },
+      {
+        ...t,
+        env,
+        summary,
+        completion,
+        plan_receipt: { ...(t.plan_receipt as Rec), digest: planDigest, env },
+        // Each attempt is its own run (two identical statements would be one record, replayed).
+        timestamps: {
+          ...(t.timestamps as Rec),
+          finished: `2026-11-24T12:00:${String(this.entries.length).padStart(2, '0')}Z`,
+        },
+      },
       key,
     );
+    return this.lastApply;
   }
-  drift(env: string, drifted = 0): string {
+  /** The digest of the last apply added: drift and smoke records bind to it unless told otherwise. */
+  lastApply?: string;
+  /** In-toto subjects that bind a record to an apply receipt (none: an unbound, old-style record). */
+  static bound(apply: string | null | undefined) {
+    const s = [{ name: 'x', digest: { sha256: 'f'.repeat(64) } }];
+    return apply ? [...s, { name: 'apply-receipt', digest: { sha256: apply.replace('sha256:', '') } }] : s;
+  }
+  drift(env: string, drifted = 0, apply: string | null = this.lastApply ?? null): string {
     const t = templates.drift;
-    return this.add(PREDICATE_TYPES.drift, { ...t, env, summary: { ...(t.summary as Rec), drifted, update: drifted } });
+    return this.add(
+      PREDICATE_TYPES.drift,
+      { ...t, env, summary: { ...(t.summary as Rec), drifted, update: drifted } },
+      ci.signing,
+      Ledger.bound(apply),
+    );
   }
-  smoke(env: string, status = 'pass'): string {
-    return this.add(PREDICATE_TYPES.validation, {
-      kind: 'kfm.infra.ValidationRecord',
-      env,
-      repo: { commit: COMMIT },
-      status,
-    });
+  smoke(env: string, status = 'pass', apply: string | null = this.lastApply ?? null): string {
+    return this.add(
+      PREDICATE_TYPES.validation,
+      { kind: 'kfm.infra.ValidationRecord', env, repo: { commit: COMMIT }, status },
+      ci.signing,
+      Ledger.bound(apply),
+    );
+  }
+  /** Append the exact bytes of an earlier entry again (what anyone with append access can do). */
+  replay(seq: number): void {
+    this.entries.push({ seq: this.entries.length + 1, envelopeBytes: this.entries[seq - 1]!.envelopeBytes });
   }
   approve(
     planDigest: string,
@@ -246,7 +281,10 @@ describe('promotion to stage', () => {
     l.drift('dev');
     l.smoke('dev');
     l.plan('stage');
-    expect(failing(judge(l, 'stage'))).toEqual(['dev apply receipt']);
+    const r = judge(l, 'stage');
+    // Not an attempt of the newest dev plan receipt, so nothing after it counts either.
+    expect(failing(r)).toEqual(['dev apply receipt', 'dev drift report', 'dev validation record']);
+    expect(r.items[0]!.detail).toMatch(/is of another plan receipt than the newest dev plan receipt/);
   });
 
   it('is blocked when dev applied a plan that failed policy (an apply made outside apply.sh)', () => {
@@ -290,12 +328,17 @@ describe('promotion to stage', () => {
     const p = l.plan('dev');
     l.apply('dev', p);
     const t = templates.drift;
-    l.add(PREDICATE_TYPES.drift, {
-      ...t,
-      env: 'dev',
-      terraform: { ...(t.terraform as Rec), errored: true },
-      summary: { ...(t.summary as Rec), drifted: 0 },
-    });
+    l.add(
+      PREDICATE_TYPES.drift,
+      {
+        ...t,
+        env: 'dev',
+        terraform: { ...(t.terraform as Rec), errored: true },
+        summary: { ...(t.summary as Rec), drifted: 0 },
+      },
+      ci.signing,
+      Ledger.bound(l.lastApply),
+    );
     l.smoke('dev');
     l.plan('stage');
     const r = judge(l, 'stage');
@@ -461,7 +504,7 @@ describe('promotion to prod', () => {
     const { l, prodPlan } = stagedLedger();
     l.approve(prodPlan, 'someone-else', ci.signing);
     expect(judge(l, 'prod').items.find((i) => i.requirement === 'prod approval')!.detail).toMatch(
-      /ignored entry \d+ \(approval not signed by an --approver key\)/,
+      /ignored entry \d+ \(approval signed by a CI \(--pub\) key, which signs receipts, never approvals\)/,
     );
   });
 
@@ -503,5 +546,192 @@ describe('promotion to prod', () => {
     const { l, prodPlan } = stagedLedger();
     l.approve(prodPlan, 'reviewer', stranger.signing);
     expect(failing(judge(l, 'prod'))).toEqual(['prod approval', 'change record']);
+  });
+});
+
+/**
+ * What someone with append access but no key can do: re-append old, validly signed records.
+ * Each test here passes the old gate and must be refused now.
+ */
+describe('replayed and stale evidence', () => {
+  it('a re-appended old zero-drift report does not hide a newer drifted one', () => {
+    const l = new Ledger();
+    const p = l.plan('dev');
+    l.apply('dev', p);
+    l.drift('dev', 0);
+    const zero = l.entries.length;
+    l.smoke('dev');
+    l.drift('dev', 2);
+    l.replay(zero);
+    l.plan('stage');
+    const r = judge(l, 'stage');
+    expect(failing(r)).toEqual(['dev drift report']);
+    expect(r.items.find((i) => i.requirement === 'dev drift report')!.detail).toMatch(/drifted: 2 resource change/);
+  });
+
+  it('a re-wrapped copy of an old record (other envelope bytes, same signed statement) is a replay too', () => {
+    const l = new Ledger();
+    const p = l.plan('dev');
+    l.apply('dev', p);
+    l.drift('dev', 0);
+    const zero = l.entries.length;
+    l.smoke('dev');
+    l.drift('dev', 1);
+    const env = JSON.parse(l.entries[zero - 1]!.envelopeBytes.toString());
+    const rewrapped = Buffer.from(
+      JSON.stringify({ signatures: env.signatures, payload: env.payload, payloadType: env.payloadType }, null, 1),
+    );
+    l.entries.push({ seq: l.entries.length + 1, envelopeBytes: rewrapped });
+    l.plan('stage');
+    const r = judge(l, 'stage');
+    expect(failing(r)).toEqual(['dev drift report']);
+  });
+
+  it('re-appended old stage apply, drift and smoke records do not unblock prod after a failed stage apply', () => {
+    const l = new Ledger();
+    l.provenTier('dev');
+    const stagePlan = l.plan('stage');
+    l.apply('stage', stagePlan);
+    const [a, d, s] = [l.entries.length, l.entries.length + 1, l.entries.length + 2];
+    l.drift('stage');
+    l.smoke('stage');
+    l.apply('stage', stagePlan, 'failed');
+    l.replay(a);
+    l.replay(d);
+    l.replay(s);
+    l.approve(l.plan('prod'));
+    const r = judge(l, 'prod');
+    expect(r.allowed).toBe(false);
+    const apply = r.items.find((i) => i.requirement === 'stage apply receipt')!;
+    expect(apply.ok).toBe(false);
+    expect(apply.detail).toMatch(
+      /newest stage apply attempt \(entry \d+\) has status "failed".*older successful attempt does not count/,
+    );
+    expect(apply.detail).not.toMatch(/replay/);
+  });
+
+  it('an older successful apply does not count once a newer attempt of the same plan failed or was cut', () => {
+    for (const status of ['failed', 'incomplete']) {
+      const l = new Ledger();
+      const p = l.plan('dev');
+      l.apply('dev', p);
+      l.drift('dev');
+      l.smoke('dev');
+      l.apply('dev', p, status);
+      l.plan('stage');
+      expect(failing(judge(l, 'stage'))).toEqual(['dev apply receipt', 'dev drift report', 'dev validation record']);
+    }
+  });
+
+  it('blocks on an interrupted (incomplete) apply', () => {
+    const l = new Ledger();
+    const p = l.plan('dev');
+    l.apply('dev', p, 'incomplete');
+    l.drift('dev');
+    l.smoke('dev');
+    l.plan('stage');
+    const r = judge(l, 'stage');
+    expect(failing(r)).toEqual(['dev apply receipt']);
+    expect(r.items[0]!.detail).toMatch(/status "incomplete", expected "applied"/);
+  });
+
+  it('counts drift and smoke records only when bound to the newest apply', () => {
+    const l = new Ledger();
+    const p = l.plan('dev');
+    const first = l.apply('dev', p);
+    l.apply('dev', p);
+    l.drift('dev', 0, first);
+    l.smoke('dev', 'pass', null);
+    l.plan('stage');
+    const r = judge(l, 'stage');
+    expect(failing(r)).toEqual(['dev drift report', 'dev validation record']);
+    expect(r.items.find((i) => i.requirement === 'dev drift report')!.detail).toMatch(
+      /ignored entry 4 \(not bound to apply entry 3/,
+    );
+  });
+
+  it('refuses an apply receipt written before completion was recorded (legacy "applied")', () => {
+    const l = new Ledger();
+    const p = l.plan('dev');
+    const t = templates.apply;
+    const { completion: _, ...legacy } = t;
+    l.lastApply = l.add(PREDICATE_TYPES.apply, {
+      ...legacy,
+      env: 'dev',
+      summary: { ...(t.summary as Rec), status: 'applied', errored: [], not_applied: [] },
+      plan_receipt: { ...(t.plan_receipt as Rec), digest: p, env: 'dev' },
+    });
+    l.drift('dev');
+    l.smoke('dev');
+    l.plan('stage');
+    const r = judge(l, 'stage');
+    expect(failing(r)).toEqual(['dev apply receipt']);
+    expect(r.items[0]!.detail).toMatch(/records no completion/);
+  });
+});
+
+describe('separation of duties', () => {
+  function prodLedger(author: string | null) {
+    const l = new Ledger();
+    l.provenTier('dev');
+    l.provenTier('stage');
+    return { l, prodPlan: l.plan('prod', { author: { principal: author, source: author ? 'flag' : 'unknown' } }) };
+  }
+  const approval = (l: Ledger) => judge(l, 'prod').items.find((i) => i.requirement === 'prod approval')!;
+
+  it('refuses prod approval when the plan receipt records no author', () => {
+    const { l, prodPlan } = prodLedger(null);
+    l.approve(prodPlan);
+    expect(approval(l).ok).toBe(false);
+    expect(approval(l).detail).toMatch(/records no change author/);
+  });
+
+  it('compares principals case-insensitively (Author and author are one person)', () => {
+    const { l, prodPlan } = prodLedger('Author');
+    l.approve(prodPlan, 'author', author.signing);
+    expect(approval(l).ok).toBe(false);
+    expect(approval(l).detail).toMatch(/self-approval refused.*is the change's author/);
+  });
+
+  it('refuses a [bot] principal', () => {
+    const bot = keyPair('bot');
+    const l = new Ledger();
+    l.provenTier('dev');
+    l.provenTier('stage');
+    const prodPlan = l.plan('prod');
+    l.approve(prodPlan, 'deployer[bot]', bot.signing);
+    const approvers = new Map([[bot.trusted.keyid, 'deployer[bot]']]);
+    const all = [ci.trusted, bot.trusted];
+    const c = classifyEntries(l.entries, all);
+    const roles = assignRoles(
+      c.evidence,
+      { receiptSigners: new Set([ci.trusted.keyid]), approvers },
+      PREDICATE_TYPES.approval,
+    );
+    const r = evaluatePromotion({
+      to: 'prod',
+      commit: COMMIT,
+      evidence: roles.evidence,
+      rejected: [...c.rejected, ...roles.rejected],
+      pinnedBundle: () => PIN,
+    });
+    const item = r.items.find((i) => i.requirement === 'prod approval')!;
+    expect(item.ok).toBe(false);
+    expect(item.detail).toMatch(/is a bot account/);
+  });
+
+  it('refuses an approval by the CI key even when it is also listed as an approver', () => {
+    const { l, prodPlan } = prodLedger('author');
+    l.approve(prodPlan, 'ci', ci.signing);
+    const approvers = new Map([[ci.trusted.keyid, 'ci']]);
+    const c = classifyEntries(l.entries, [ci.trusted]);
+    const roles = assignRoles(
+      c.evidence,
+      { receiptSigners: new Set([ci.trusted.keyid]), approvers },
+      PREDICATE_TYPES.approval,
+    );
+    expect(roles.rejected.map((x) => x.reason)).toEqual([
+      'approval signed by a CI (--pub) key, which signs receipts, never approvals',
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { decodeStatementPayload, parseEnvelope, verifyEnvelope } from '../../attest/dsse/envelope';
 import { ReceiptError } from '../../core/errors';
-import { sha256Tagged } from '../../core/digest';
+import { sha256Hex, sha256Tagged } from '../../core/digest';
 import { readInputFile, writeFileExclusive } from '../../core/files';
 import { str } from '../../gates/evidence';
 import { PREDICATE_KINDS, PREDICATE_TYPES } from '../../attest/predicate-types';
@@ -89,12 +89,14 @@ export const approve: Command = async (io) => {
     repo: { commit: str(statement.predicate, 'repo', 'commit') ?? null },
     timestamps: { approved: eventTime(cmd, values.timestamp as string | undefined, io.env) },
   };
-  const signed = signPipelineStatement(
-    PREDICATE_TYPES.approval,
-    [{ name: receiptPath.split('/').pop() ?? 'plan-receipt', digest: { sha256: hexOf(digest) } }],
-    predicate,
-    key,
-  );
+  // Subjects: the plan receipt approved and, when given, the change record (sha256 of its id).
+  const subjects = [{ name: receiptPath.split('/').pop() ?? 'plan-receipt', digest: { sha256: hexOf(digest) } }];
+  if (changeRecord !== undefined)
+    subjects.push({
+      name: `change-record:${changeRecord}`,
+      digest: { sha256: sha256Hex(Buffer.from(changeRecord, 'utf8')) },
+    });
+  const signed = signPipelineStatement(PREDICATE_TYPES.approval, subjects, predicate, key);
   writeFileExclusive(out, signed.bytes);
   io.stdout(
     values.json

@@ -5,16 +5,24 @@ import { readInputFile, refuseExisting, writeFileExclusive } from '../../core/fi
 import { parseApplyStream } from '../../terraform/apply-stream';
 import { buildApplyStatement } from '../../receipts/apply/build-apply-receipt';
 import { buildDriftStatement } from '../../receipts/drift/build-drift-receipt';
-import { buildPlanStatement, ReceiptContext } from '../../receipts/plan/build-plan-receipt';
+import { AuthorInfo, buildPlanStatement, ReceiptContext } from '../../receipts/plan/build-plan-receipt';
 import { guardNesting, parsePlanDocument } from '../../terraform/plan';
 import { parsePolicyDecisions, PolicyDecisions } from '../../receipts/plan/policy-input';
 import { CommitmentKey, deriveCommitmentKey, parseCommitmentKey } from '../../receipts/redact/commitment';
 import { parseConstructPaths } from '../../receipts/render/construct-paths';
 import { renderJson } from '../../receipts/render/json';
 import { DEFAULT_MAX_CHARS, renderMarkdown } from '../../receipts/render/markdown';
-import { SigningKey, trustedKeyOf } from '../../attest/sign/ed25519';
+import { SigningKey, TrustedKey, trustedKeyOf } from '../../attest/sign/ed25519';
 import { resolveActor, resolveRepo } from '../../receipts/provenance';
-import { readVerifiedStatement, signStatement, Statement } from '../../attest/statement';
+import { PREDICATE_TYPES } from '../../attest/predicate-types';
+import {
+  buildStatement,
+  readVerifiedStatement,
+  signStatement,
+  Statement,
+  Subject,
+  subjectOf,
+} from '../../attest/statement';
 import { OptionSpec, parseCommandArgs, parseEnv, pickVerb, requireOpt } from '../lib/args';
 import { loadSigningKey, loadTrustedKeys, requireTrustedKeys } from '../lib/keys';
 import { Command, CommandIo } from '../lib/types';
@@ -38,6 +46,11 @@ const str = (v: Values, k: string): string | undefined => (typeof v[k] === 'stri
 const strs = (v: Values, k: string): string[] =>
   Array.isArray(v[k]) ? (v[k] as string[]) : typeof v[k] === 'string' ? [v[k] as string] : [];
 
+/** The signing key's own public part and every --pub: what a receipt named as input must verify under. */
+function selfAndPubs(cmd: string, v: Values, signing: SigningKey): TrustedKey[] {
+  return [trustedKeyOf(signing, `${requireOpt(cmd, v, 'key')} (public part)`), ...loadTrustedKeys(strs(v, 'pub'))];
+}
+
 /**
  * The commitment key: `--commitment-key FILE` (>= 32 random bytes; raw, hex or base64), else
  * derived from the signing key by HKDF-SHA256 with a kfm domain label (see redact/commitment.ts).
@@ -55,6 +68,36 @@ function context(cmd: string, v: Values, io: CommandIo, signing: SigningKey): Re
     actor: resolveActor({ actor: str(v, 'actor'), method: str(v, 'method') }, io.env),
     commitmentKey: loadCommitmentKey(v, signing),
   };
+}
+
+/** A login, optionally a bot's (`name[bot]`, which never approves). */
+const LOGIN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(\[bot\])?$/;
+
+/** `--author LOGIN`: the change's author; empty or absent is unknown (the prod gate then refuses approval). */
+function authorOf(cmd: string, author: string | undefined): AuthorInfo {
+  if (author === undefined || author === '') return { principal: null, source: 'unknown' };
+  if (!LOGIN.test(author))
+    throw new ReceiptError('USAGE', `kfm ${cmd}: --author is not a login (letters, digits, . _ -; optional [bot])`);
+  return { principal: author, source: 'flag' };
+}
+
+/**
+ * `--apply-receipt FILE`: the apply receipt a record checked, verified under the signing key or
+ * any --pub; returned as an in-toto subject (its envelope digest) that binds the record to it.
+ */
+function applyReceiptSubject(cmd: string, path: string, trusted: TrustedKey[], env: string): Subject {
+  const r = readVerifiedStatement(readInputFile(path, 'apply receipt'), path, trusted);
+  if (r.predicateType !== PREDICATE_TYPES.apply)
+    throw new ReceiptError(
+      'INPUT_INVALID',
+      `${path}: --apply-receipt is not an apply receipt (${PREDICATE_TYPES.apply})`,
+    );
+  if (r.predicate.env !== env)
+    throw new ReceiptError(
+      'INPUT_INVALID',
+      `${path}: --apply-receipt is for env "${String(r.predicate.env)}", not ${env}`,
+    );
+  return subjectOf(`apply-receipt:${basename(path)}`, r.envelopeDigest);
 }
 
 function emit(
@@ -83,6 +126,12 @@ const plan = (io: CommandIo): number => {
       ...PROVENANCE,
       'plan-file': { type: 'string' },
       policy: { type: 'string', default: 'no verdict recorded' },
+      author: {
+        type: 'string',
+        arg: 'LOGIN',
+        help: "the change's author (prod approval needs it)",
+        default: 'unknown',
+      },
     },
     { min: 1, max: 1, names: 'PLAN_JSON' },
     {
@@ -96,7 +145,7 @@ const plan = (io: CommandIo): number => {
   const out = requireOpt(cmd, v, 'out');
   refuseExisting(out);
   const signing = loadSigningKey(requireOpt(cmd, v, 'key'));
-  const ctx = context(cmd, v, io, signing);
+  const ctx = { ...context(cmd, v, io, signing), author: authorOf(cmd, str(v, 'author')) };
   const planBytes = readInputFile(planPath, 'plan JSON');
   const doc = parsePlanDocument(planBytes, planPath);
   const planFile = str(v, 'plan-file');
@@ -165,7 +214,7 @@ const apply = (io: CommandIo): number => {
   const signing = loadSigningKey(requireOpt(cmd, v, 'key'));
   const ctx = context(cmd, v, io, signing);
   // The plan receipt must verify: under the signing key's own public key, or any --pub given.
-  const trusted = [trustedKeyOf(signing, `${requireOpt(cmd, v, 'key')} (public part)`), ...loadTrustedKeys(strs(v, 'pub'))];
+  const trusted = selfAndPubs(cmd, v, signing);
   const planReceipt = readVerifiedStatement(readInputFile(prPath, 'plan receipt'), prPath, trusted);
   const streamBytes = readInputFile(streamPath, 'apply stream');
   const facts = parseApplyStream(streamBytes, streamPath);
@@ -209,6 +258,8 @@ const drift = (io: CommandIo): number => {
       ...WRITE,
       ...PROVENANCE,
       'last-good': { type: 'string', arg: 'SHA', help: 'last commit known to match reality', default: 'none' },
+      'apply-receipt': { type: 'string', arg: 'FILE', help: 'the apply receipt whose result this checked' },
+      pub: { type: 'string', multiple: true, arg: 'PUB', help: 'trusted key the apply receipt may be signed by' },
     },
     { min: 1, max: 1, names: 'PLAN_JSON' },
     {
@@ -218,7 +269,7 @@ const drift = (io: CommandIo): number => {
     },
   );
   const planPath = positionals[0]!;
-  parseEnv(cmd, requireOpt(cmd, v, 'env'));
+  const env = parseEnv(cmd, requireOpt(cmd, v, 'env'));
   const out = requireOpt(cmd, v, 'out');
   refuseExisting(out);
   const lastGood = str(v, 'last-good') ?? null;
@@ -228,7 +279,9 @@ const drift = (io: CommandIo): number => {
   const ctx = context(cmd, v, io, signing);
   const planBytes = readInputFile(planPath, 'plan JSON');
   const doc = parsePlanDocument(planBytes, planPath);
-  const statement = guardNesting(planPath, 'plan JSON', () =>
+  const applyPath = str(v, 'apply-receipt');
+  const bound = applyPath ? [applyReceiptSubject(cmd, applyPath, selfAndPubs(cmd, v, signing), env)] : [];
+  const built = guardNesting(planPath, 'plan JSON', () =>
     buildDriftStatement(
       doc,
       planPath,
@@ -237,6 +290,8 @@ const drift = (io: CommandIo): number => {
       lastGood?.toLowerCase() ?? null,
     ),
   );
+  // The apply receipt whose result this checked: the gates count a drift report only for it.
+  const statement = buildStatement([...built.subject, ...bound], built.predicateType, built.predicate);
   const s = (statement.predicate as { summary: { drifted: number } }).summary;
   return emit(io, v, statement, signing, out, `Drift: ${s.drifted} resource(s) changed outside Terraform.`);
 };

@@ -3,11 +3,11 @@ import { basename } from 'node:path';
 import { sha256Hex } from '../../core/digest';
 import { readInputFile, writeFileExclusive } from '../../core/files';
 import { PREDICATE_KINDS, PREDICATE_TYPES } from '../../attest/predicate-types';
-import { signPipelineStatement } from '../../attest/pipeline-statement';
-import { Subject } from '../../attest/statement';
+import { hexOf, signPipelineStatement } from '../../attest/pipeline-statement';
+import { readVerifiedStatement, Subject } from '../../attest/statement';
 import { parseCommandArgs, parseEnv, pickVerb, requireOpt } from '../lib/args';
 import { eventTime } from '../lib/clock';
-import { loadSigningKey, many } from '../lib/keys';
+import { loadSigningKey, loadTrustedKeys, many } from '../lib/keys';
 import { resolveRepo } from '../../receipts/provenance';
 import { Command } from '../lib/types';
 
@@ -15,9 +15,10 @@ const CHECK = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})=(pass|fail)$/;
 
 /**
  * `kfm record smoke --env ENV --check NAME=pass|fail... --key KEY --out OUT [--commit SHA]
- *   [--subject FILE...] [--timestamp RFC3339] [--json]`
+ *   [--apply-receipt FILE [--pub PUB...]] [--subject FILE...] [--timestamp RFC3339] [--json]`
  *
- * Subjects: the commit (`gitCommit`) and the sha256 of each `--subject` file (e.g. the state
+ * Subjects: the commit (`gitCommit`), the apply receipt validated (`--apply-receipt`, verified
+ * under the signing key or a `--pub`) and the sha256 of each `--subject` file (e.g. the state
  * snapshot the checks read).
  *
  * A signed validation record (plan 21.03 "Validation" per tier). Its status is `pass` only when
@@ -43,6 +44,8 @@ export const record: Command = async (io) => {
       out: { type: 'string', required: true },
       commit: { type: 'string', default: 'GITHUB_SHA, else git rev-parse HEAD' },
       subject: { type: 'string', multiple: true, arg: 'FILE', help: 'a file the checks read, bound by sha256' },
+      'apply-receipt': { type: 'string', arg: 'FILE', help: 'the apply receipt validated, bound by digest' },
+      pub: { type: 'string', multiple: true, arg: 'PUB', help: 'trusted key the apply receipt may be signed by' },
       timestamp: { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -82,6 +85,22 @@ export const record: Command = async (io) => {
   };
   // in-toto needs at least one subject: the commit validated, plus any evidence files given.
   const subjects: Subject[] = [{ name: `git+commit:${commit}`, digest: { gitCommit: commit } }];
+  // The apply receipt this validated: the gates count a smoke record only for the apply it names.
+  const applyPath = values['apply-receipt'] as string | undefined;
+  if (applyPath !== undefined) {
+    const trusted = [
+      { publicKey: key.publicKey, keyid: key.keyid, source: `${String(values.key)} (public part)` },
+      ...loadTrustedKeys(many(values.pub)),
+    ];
+    const r = readVerifiedStatement(readInputFile(applyPath, 'apply receipt'), applyPath, trusted);
+    if (r.predicateType !== PREDICATE_TYPES.apply || r.predicate.env !== env) {
+      throw new ReceiptError(
+        'INPUT_INVALID',
+        `${applyPath}: --apply-receipt is not a ${env} apply receipt (${PREDICATE_TYPES.apply})`,
+      );
+    }
+    subjects.push({ name: `apply-receipt:${basename(applyPath)}`, digest: { sha256: hexOf(r.envelopeDigest) } });
+  }
   for (const f of many(values.subject))
     subjects.push({ name: basename(f), digest: { sha256: sha256Hex(readInputFile(f, 'subject')) } });
   const signed = signPipelineStatement(PREDICATE_TYPES.validation, subjects, predicate, key);

@@ -21,6 +21,14 @@ export interface ReceiptContext {
   readonly repo: RepoInfo;
   readonly actor: ActorInfo;
   readonly commitmentKey: CommitmentKey;
+  /** The change's author (plan receipts): for a pull request its author, never the pusher. */
+  readonly author?: AuthorInfo;
+}
+
+/** Who wrote the change (`--author`): the gate refuses prod approval when it is unknown. */
+export interface AuthorInfo {
+  readonly principal: string | null;
+  readonly source: 'flag' | 'unknown';
 }
 
 export interface PlanInputs {
@@ -91,6 +99,7 @@ export interface PlanPredicate {
   readonly env: string;
   readonly repo: RepoInfo;
   readonly actor: ActorInfo;
+  readonly author: AuthorInfo;
   readonly tooling: Tool[];
   readonly inputs: { ref: string; digest: string }[];
   readonly outputs: { ref: string; digest: string }[];
@@ -134,6 +143,7 @@ export function buildPlanStatement(
     env: ctx.env,
     repo: ctx.repo,
     actor: ctx.actor,
+    author: ctx.author ?? { principal: null, source: 'unknown' },
     tooling: toolingOf(plan, all),
     inputs: inputRefs,
     // A plan produces no artifact of its own: the signed statement is the record.
