@@ -10,7 +10,7 @@ import {
   mkdirSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ReceiptError } from './errors';
 import { parseJsonNoEcho } from './json';
 
@@ -68,12 +68,14 @@ export function fileExists(path: string): boolean {
 /**
  * Write `data` to `path` only if `path` does not exist, atomically and durably:
  * temp file in the same directory, fsync, hard-link to the final name (fails if it exists),
- * unlink the temp, fsync the directory. A partial write is never visible under `path`.
+ * unlink the temp, fsync the directory (and the parent of every directory it had to create).
+ * A partial write is never visible under `path`.
  * Throws FILE_EXISTS if `path` exists (never overwrites).
  */
 export function writeFileExclusive(path: string, data: Buffer | string, mode = 0o644): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
+  // The first directory this call created (undefined when `dir` existed).
+  const made = mkdirSync(dir, { recursive: true });
   refuseExisting(path);
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   const fd = openSync(tmp, 'wx', mode);
@@ -94,6 +96,17 @@ export function writeFileExclusive(path: string, data: Buffer | string, mode = 0
   }
   unlinkSync(tmp);
   fsyncDir(dir);
+  // A directory made here is durable only once its own name is: fsync the parent of each.
+  if (made !== undefined) for (const d of madeDirs(resolve(made), resolve(dir))) fsyncDir(dirname(d));
+}
+
+/** The directories from `first` (the outermost created) down to `dir`, innermost first. */
+function madeDirs(first: string, dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    out.push(d);
+    if (d === first || dirname(d) === d) return out;
+  }
 }
 
 /** fsync a directory so a new name in it survives a crash. */

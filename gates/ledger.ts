@@ -1,38 +1,99 @@
 import { DEFAULT_ORIGIN } from '../ledger/checkpoint';
+import { Witness } from '../ledger/cosignature';
 import { openStore, OpenStoreOptions } from '../ledger/open-store';
-import { verifyLog } from '../ledger/verify';
+import { CheckpointInput, CheckpointResult, verifyLog, VerifyReport } from '../ledger/verify';
 import { TrustedKey } from '../attest/sign/ed25519';
 import { LedgerEntry } from './evidence';
 import { GateItem } from './promote';
 
 /**
+ * What the gate trusts a checkpoint on: the `--checkpoint` files it was given (kept where the
+ * appender cannot write), and, with witnesses, their cosignatures. Witnessed checkpoints slot in
+ * here: `anchorOf` is the one place that decides whether a read is anchored.
+ */
+export interface AnchorOptions {
+  readonly checkpoints: readonly CheckpointInput[];
+  readonly witnesses?: readonly Witness[];
+  readonly quorum?: number;
+}
+
+/** The ledger as judged: recorded in the promotion manifest. */
+export interface LedgerJudged {
+  readonly store: string;
+  readonly size: number;
+  /** base64 RFC 6962 root over entries 1..size. */
+  readonly root: string;
+  /** Whether some trusted checkpoint held by the caller covers this read (see anchorOf). */
+  readonly anchored: boolean;
+  readonly checkpoints: readonly { source: string; size: number | null; witnessed?: boolean }[];
+}
+
+/**
+ * A read is anchored when at least one checkpoint the caller gave (not one found in the store,
+ * which the appender could delete) verified and the log is consistent with it; with a quorum,
+ * that checkpoint must also be witnessed. Problems with any checkpoint already fail verify.
+ */
+export function anchorOf(report: VerifyReport, given: readonly CheckpointInput[], quorum = 0): boolean {
+  const sources = new Set(given.map((c) => c.source));
+  const ok = (c: CheckpointResult) => sources.has(c.source) && c.ok && (quorum === 0 || c.witnessed === true);
+  return report.ok && report.checkpoints.some(ok);
+}
+
+/**
  * Read the whole audit ledger for a gate: the entries, and whether the log itself verifies
- * (chain, sequence, signatures under the trusted keys). A ledger that does not verify is a
- * failing gate item, never a pass; its entries are still returned so every other missing piece
- * is reported too.
+ * (chain, sequence, signatures under the trusted keys, consistency with every checkpoint given
+ * and stored). A ledger that does not verify is a failing gate item, never a pass; its entries
+ * are still returned so every other missing piece is reported too.
  */
 export async function readLedger(
   spec: string,
   opts: OpenStoreOptions,
   trusted: readonly TrustedKey[],
-): Promise<{ entries: LedgerEntry[]; integrity: GateItem }> {
+  anchor: AnchorOptions = { checkpoints: [] },
+): Promise<{ entries: LedgerEntry[]; integrity: GateItem; judged: LedgerJudged }> {
   const store = openStore(spec, opts);
   // One pass: the entries are collected as verify reads them (up to the first defect; the
   // integrity item already fails the gate then, and every other missing piece is still reported).
+  // They are exactly the entries verified: what is appended later is not judged.
   const entries: LedgerEntry[] = [];
   const report = await verifyLog(store, {
     trusted,
     origin: DEFAULT_ORIGIN,
     onEntry: (e) => entries.push({ seq: e.seq, envelopeBytes: e.envelopeBytes }),
+    checkpoints: anchor.checkpoints,
+    witnesses: anchor.witnesses,
+    quorum: anchor.quorum,
   });
+  const anchored = anchorOf(report, anchor.checkpoints, anchor.quorum ?? 0);
+  const given = new Set(anchor.checkpoints.map((c) => c.source));
+  const judged: LedgerJudged = {
+    store: spec,
+    size: report.size,
+    root: report.root,
+    anchored,
+    checkpoints: report.checkpoints
+      .filter((c) => given.has(c.source))
+      .map((c) => ({
+        source: c.source,
+        size: c.size,
+        ...(c.witnessed !== undefined ? { witnessed: c.witnessed } : {}),
+      })),
+  };
+  const anchorText = anchored
+    ? `, consistent with ${judged.checkpoints.length} trusted checkpoint(s)`
+    : ' (unanchored: no trusted --checkpoint)';
   const integrity: GateItem = report.ok
-    ? { requirement: 'audit ledger', ok: true, detail: `${spec}: ${report.size} entries verify (root ${report.root})` }
+    ? {
+        requirement: 'audit ledger',
+        ok: true,
+        detail: `${spec}: ${report.size} entries verify (root ${report.root})${anchorText}`,
+      }
     : {
         requirement: 'audit ledger',
         ok: false,
         detail: `${spec} does not verify (${report.problemCount} problem(s)); first: ${report.problems[0] ?? 'unknown'}`,
       };
-  return { entries, integrity };
+  return { entries, integrity, judged };
 }
 
 /** Append one envelope to the ledger; returns its sequence number and digest. */

@@ -13,6 +13,8 @@ import { ReceiptError } from '../core/errors';
 import { signBytes, SigningKey, TrustedKey, verifyBytes } from '../attest/sign/ed25519';
 
 export const DEFAULT_ORIGIN = 'kfm-infra/audit';
+/** RFC 6962 root of the empty tree: SHA-256 of the empty string. */
+const EMPTY_ROOT = createHash('sha256').digest();
 const SIG_PREFIX = '\u2014 ';
 const ED25519_ALG = 0x01;
 
@@ -87,6 +89,8 @@ export function parseCheckpoint(text: string, source: string): SignedCheckpoint 
   }
   const root = Buffer.from(rootText, 'base64');
   if (root.length !== 32 || root.toString('base64') !== rootText) return fail('root hash is not base64 of 32 bytes');
+  // RFC 6962: the empty tree's root is SHA-256 of nothing; a size-0 note claiming another root is forged.
+  if (sizeText === '0' && !root.equals(EMPTY_ROOT)) return fail("tree size 0 with a root that is not the empty tree's");
   if (!sigPart.endsWith('\n')) return fail('signature block does not end with a newline (truncated?)');
   const signatures: NoteSignature[] = [];
   for (const line of sigPart.slice(0, -1).split('\n')) {

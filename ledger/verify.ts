@@ -113,9 +113,12 @@ export interface VerifyOptions {
    * compared with the extended tree, those at or below it are not read again.
    */
   readonly since?: SinceStart;
+  /**
+   * Check each envelope's signature under `trusted` (step 3). `false` checks everything else:
+   * `audit checkpoint` without --pub, whose key only signs checkpoints. @default true
+   */
+  readonly envelopeSignatures?: boolean;
 }
-
-
 
 /** Envelopes per signature batch, and how many batches may be in flight (memory stays bounded). */
 const BATCH = 512;
@@ -202,7 +205,8 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   };
   for (const c of opts.checkpoints ?? []) addCheckpoint(c.source, c.text, true);
   for await (const c of store.checkpoints()) {
-    if (opts.since && Number(/([0-9]{12})\.[0-9a-f]{8}\.txt$/.exec(c.name)?.[1] ?? Infinity) <= opts.since.size) continue;
+    if (opts.since && Number(/([0-9]{12})\.[0-9a-f]{8}\.txt$/.exec(c.name)?.[1] ?? Infinity) <= opts.since.size)
+      continue;
     addCheckpoint(c.name, c.bytes.toString('utf8'), false);
   }
   const since = opts.since;
@@ -240,11 +244,15 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   let found = 0;
   let seen = since?.size ?? 0; // entries seen in a row (the complete ranges)
   // highest range end that had a bundle (resumed: the range under way at the start is not judged)
-  let covered = since ? bundleFirst(since.size + 1) + BUNDLE_SIZE - 1 - (bundleFirst(since.size + 1) > since.size ? BUNDLE_SIZE : 0) : 0;
+  let covered = since
+    ? bundleFirst(since.size + 1) + BUNDLE_SIZE - 1 - (bundleFirst(since.size + 1) > since.size ? BUNDLE_SIZE : 0)
+    : 0;
   const openBundle = (item: Extract<ScanItem, { kind: 'bundle' }>): void => {
-    if (item.deleteMarkers > 0) say(`${item.name}: ${item.deleteMarkers} delete marker(s) on the bundle (attempted delete)`);
+    if (item.deleteMarkers > 0)
+      say(`${item.name}: ${item.deleteMarkers} delete marker(s) on the bundle (attempted delete)`);
     for (const v of item.extraVersions) {
-      if (!v.bytes.equals(item.bytes)) say(`${item.name}: newer version ${v.versionId} differs from the bundle (attempted overwrite)`);
+      if (!v.bytes.equals(item.bytes))
+        say(`${item.name}: newer version ${v.versionId} differs from the bundle (attempted overwrite)`);
     }
     bundle = new BundleCheck(item.first, item.name, item.bytes);
   };
@@ -335,7 +343,9 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
         for (const c of direct) {
           if (c.cp.size === seq && !frontier.root().equals(c.cp.root)) {
             c.result.ok = false;
-            say(`${c.source}: the log is not a consistent extension of this checkpoint (tree size ${c.cp.size}): entries at or below ${store.entryName(c.cp.size)} were rewritten`);
+            say(
+              `${c.source}: the log is not a consistent extension of this checkpoint (tree size ${c.cp.size}): entries at or below ${store.entryName(c.cp.size)} were rewritten`,
+            );
           }
         }
       }
@@ -355,8 +365,10 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
         }
         try {
           const env = parseEnvelope(e.envelopeBytes.toString('utf8'), `${name}: envelope`);
-          batch.events.push(batch.sigs.add(env));
-          batch.names.push(name);
+          if (opts.envelopeSignatures !== false) {
+            batch.events.push(batch.sigs.add(env));
+            batch.names.push(name);
+          }
         } catch (err) {
           if (!isReceiptError(err)) throw err;
           say(err.message);
@@ -366,7 +378,8 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
         const short = e.digest.slice(7, 31);
         const first = firstOf.get(short);
         if (first === undefined) firstOf.set(short, seq);
-        else notes.push(`${name}: envelope already appended as entry ${first} (a duplicate; gates count only the first)`);
+        else
+          notes.push(`${name}: envelope already appended as entry ${first} (a duplicate; gates count only the first)`);
       } catch (err) {
         if (!isReceiptError(err)) throw err;
         say(err.message);

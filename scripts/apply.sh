@@ -31,6 +31,7 @@ plan_file=${plan_file:-$KFM_PLANS_DIR/$env_name.tfplan}
 [ -f "$plan_file" ] || kfm_die "$plan_file not found; run scripts/plan.sh $env_name first" 2
 mapfile -t pubs < <(kfm_pub_args)
 mapfile -t approvers < <(kfm_approver_args)
+mapfile -t checkpoints < <(kfm_checkpoint_args)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -38,7 +39,7 @@ trap 'rm -rf "$work"' EXIT
 approved=$work/$(basename "$plan_file")
 cp "$plan_file" "$approved"
 if ! kfm gate apply --env "$env_name" --plan-file "$approved" --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${approvers[@]}" \
-  --commit "$KFM_COMMIT" --json > "$work/gate.json"; then
+  "${checkpoints[@]}" --commit "$KFM_COMMIT" --json > "$work/gate.json"; then
   kfm_die "refusing to apply $plan_file: it is not the approved, receipted $env_name plan (see the BLOCKED lines above)" 1
 fi
 seq=$(jq -r '.plan_receipt.seq' "$work/gate.json")

@@ -4,7 +4,8 @@
 #   ENV         dev | stage | prod
 #   --no-synth  reuse the existing synth output
 # Runs a refresh-only plan (`terraform plan -refresh-only`), turns it into a signed drift
-# receipt (`kfm receipt drift --last-good COMMIT`) and appends it to the audit ledger.
+# receipt (`kfm receipt drift --last-good COMMIT --apply-receipt NEWEST`, bound to the newest
+# ENV apply receipt in the ledger) and appends it to the audit ledger.
 # Exit: 0 no drift; 1 drift found (or failed checks), recorded; 2 usage. Mutates no resource.
 # Environment: see scripts/lib/kfm-env.sh (KFM_KEY, KFM_AUDIT_STORE, KFM_COMMIT), KFM_OFFLINE=1.
 set -euo pipefail
@@ -12,7 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 env_name= synth=1
 while [ $# -gt 0 ]; do
   case "$1" in
-    --help | -h) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --help | -h) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --no-synth) synth=0; shift ;;
     -*) echo "drift.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) [ -z "$env_name" ] || { echo "drift.sh: one ENV only" >&2; exit 2; }; env_name=$1; shift ;;
@@ -32,8 +33,18 @@ terraform -chdir="$KFM_SYNTH_DIR/stacks/$env_name" plan -refresh-only -input=fal
 terraform -chdir="$KFM_SYNTH_DIR/stacks/$env_name" show -json "$plan" > "$plan.json.tmp"
 mv -f "$plan.json.tmp" "$KFM_PLANS_DIR/$env_name.drift.plan.json"
 out=$(kfm_receipt_path "$env_name" drift "$KFM_PLANS_DIR/$env_name.drift.plan.json")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# The gates count a drift report only for the apply it names: bind it to the newest one.
+bind=()
+mapfile -t pubs < <(kfm_pub_args)
+if kfm_newest_apply "$env_name" "$work/apply-receipt.json"; then
+  bind=(--apply-receipt "$work/apply-receipt.json" "${pubs[@]}")
+else
+  echo "drift.sh: no $env_name apply receipt in the ledger; this drift report is bound to none (the gates ignore it)" >&2
+fi
 kfm receipt drift "$KFM_PLANS_DIR/$env_name.drift.plan.json" --env "$env_name" --key "$KFM_KEY" --out "$out" \
-  --last-good "$KFM_COMMIT" --commit "$KFM_COMMIT" --json > "$out.summary"
+  --last-good "$KFM_COMMIT" --commit "$KFM_COMMIT" "${bind[@]}" --json > "$out.summary"
 kfm audit append "$out" --store "$KFM_AUDIT_STORE"
 bash "$root/scripts/cosign.sh" # a witnessed checkpoint right after the append
 drifted=$(jq '.summary.drifted + .summary.checks_failed' "$out.summary")

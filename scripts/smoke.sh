@@ -3,7 +3,8 @@
 # Usage: scripts/smoke.sh ENV
 #   ENV   dev | stage | prod
 # Checks, each recorded as NAME=pass|fail in a `kfm record smoke` validation record that is
-# appended to the audit ledger (the promotion gate requires a passing one after the apply):
+# appended to the audit ledger, bound to the newest ENV apply receipt (the promotion gate
+# requires a passing one bound to the newest apply):
 #   deployed          the tier's Terraform state holds resources
 #   logging           flow logs and bucket access logging are in the state (prod: CloudTrail too)
 #   access-restricted every bucket has all four public access blocks on; no security group
@@ -15,7 +16,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 env_name=
 while [ $# -gt 0 ]; do
   case "$1" in
-    --help | -h) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --help | -h) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "smoke.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) [ -z "$env_name" ] || { echo "smoke.sh: one ENV only" >&2; exit 2; }; env_name=$1; shift ;;
   esac
@@ -53,7 +54,14 @@ fi
 args=()
 for c in "${checks[@]}"; do args+=(--check "$c"); echo "smoke.sh: $env_name $c" >&2; done
 out=$(kfm_receipt_path "$env_name" smoke "$work/state.json")
-kfm record smoke --env "$env_name" "${args[@]}" --subject "$work/state.json" --key "$KFM_KEY" --out "$out" --commit "$KFM_COMMIT" --json > "$work/record.json"
+bind=()
+mapfile -t pubs < <(kfm_pub_args)
+if kfm_newest_apply "$env_name" "$work/apply-receipt.json"; then
+  bind=(--apply-receipt "$work/apply-receipt.json" "${pubs[@]}")
+else
+  echo "smoke.sh: no $env_name apply receipt in the ledger; this record is bound to none (the gates ignore it)" >&2
+fi
+kfm record smoke --env "$env_name" "${args[@]}" "${bind[@]}" --subject "$work/state.json" --key "$KFM_KEY" --out "$out" --commit "$KFM_COMMIT" --json > "$work/record.json"
 kfm audit append "$out" --store "$KFM_AUDIT_STORE"
 bash "$root/scripts/cosign.sh" # a witnessed checkpoint right after the append
 [ "$(jq -r .status "$work/record.json")" = pass ] || { echo "smoke.sh: $env_name validation failed; recorded in $out" >&2; exit 1; }

@@ -260,7 +260,9 @@ describe('kfm gate', () => {
     );
     expect(r.status).toBe(1);
     const lines = r.stderr.trim().split('\n');
-    expect(lines.every((l) => l.startsWith('gate: BLOCKED '))).toBe(true);
-    expect(lines).toHaveLength(4);
+    // No --checkpoint: one line says the read is unanchored, then one line per missing piece.
+    expect(lines[0]).toMatch(/^gate: note: unanchored read of .*: no trusted --checkpoint/);
+    expect(lines.slice(1).every((l) => l.startsWith('gate: BLOCKED '))).toBe(true);
+    expect(lines).toHaveLength(5);
   });
 });

@@ -67,12 +67,50 @@ function planAndRecord(tier: string): string {
       '--commit',
       COMMIT,
       '--actor',
+      'ci-runner',
+      '--author',
       'author',
       '--method',
       'ci',
     ),
   );
   ok(kfm('audit', 'append', out, '--store', env.KFM_AUDIT_STORE!));
+  return out;
+}
+
+/** Trusted checkpoints the gate reads the ledger anchored to (kept outside the store). */
+const checkpoints: string[] = [];
+
+/** A checkpoint of a verified ledger, kept where the appender cannot write (here: outside the store). */
+function anchor(): string {
+  const out = join(dir, `checkpoint.${checkpoints.length + 1}.txt`);
+  const pubs = ['--pub', env.KFM_PUB!];
+  for (const f of readdirSync(join(dir, 'approvers'))) pubs.push('--pub', join(dir, 'approvers', f));
+  ok(kfm('audit', 'checkpoint', '--store', env.KFM_AUDIT_STORE!, '--key', env.KFM_KEY!, ...pubs, '--out', out));
+  checkpoints.push(out);
+  env.KFM_CHECKPOINTS = checkpoints.join(':');
+  return out;
+}
+
+/** The newest dev/stage apply receipt from the ledger, as scripts/smoke.sh binds to it. */
+function newestApply(tier: string): string {
+  const out = join(dir, 'receipts', `${tier}.newest-apply.${readdirSync(join(dir, 'receipts')).length}.json`);
+  ok(
+    kfm(
+      'gate',
+      'evidence',
+      '--kind',
+      'apply',
+      '--env',
+      tier,
+      '--store',
+      env.KFM_AUDIT_STORE!,
+      '--pub',
+      env.KFM_PUB!,
+      '--out',
+      out,
+    ),
+  );
   return out;
 }
 
@@ -89,6 +127,7 @@ function promote(to: string, ...extra: string[]) {
     '--commit',
     COMMIT,
     '--json',
+    ...checkpoints.flatMap((c) => ['--checkpoint', c]),
     ...extra,
   );
 }
@@ -199,6 +238,8 @@ describe('the governed flow on real Terraform', () => {
         'dev',
         '--check',
         'manual-health=pass',
+        '--apply-receipt',
+        newestApply('dev'),
         '--key',
         env.KFM_KEY!,
         '--out',
@@ -228,6 +269,11 @@ describe('the governed flow on real Terraform', () => {
     expect(stranger.status).toBe(1);
     expect(stranger.stderr).toMatch(/BLOCKED audit ledger/);
 
+    // An unanchored read says so in one line; then the ledger is checkpointed and the gates
+    // read it anchored to that checkpoint from here on.
+    expect(promote('stage').stderr).toMatch(/^gate: note: unanchored read of /);
+    anchor();
+
     // 6. Now stage is allowed, and the promotion manifest is appended (gate G).
     const allowed = promote('stage', '--key', env.KFM_KEY!);
     expect(allowed.stderr).toBe('');
@@ -247,6 +293,10 @@ describe('the governed flow on real Terraform', () => {
       'dev validation record',
       'stage plan receipt',
     ]);
+    // The manifest binds every record it relied on and the ledger root it judged, anchored.
+    expect(statement.predicate.ledger).toMatchObject({ size: verdict.ledger.size, anchored: true });
+    expect(statement.subject.map((x: { name: string }) => x.name)).toContain(`ledger-root:${verdict.ledger.size}`);
+    expect(statement.subject).toHaveLength(5);
 
     // 7. stage is applied by the same rules, validated and found stable; prod is planned.
     ok(script('apply', 'stage'));
@@ -260,6 +310,8 @@ describe('the governed flow on real Terraform', () => {
         'stage',
         '--check',
         'manual-health=pass',
+        '--apply-receipt',
+        newestApply('stage'),
         '--key',
         env.KFM_KEY!,
         '--out',
@@ -312,6 +364,7 @@ describe('the governed flow on real Terraform', () => {
     expect(self.status).toBe(1);
     expect(self.stderr).toMatch(/BLOCKED prod approval: self-approval refused/);
     approve('reviewer', 'reviewer');
+    anchor();
     const prodOk = promote('prod', ...approverFlags);
     expect(prodOk.stderr).toBe('');
     expect(prodOk.status).toBe(0);

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ReceiptError } from '../../core/errors';
-import { readInputFile, refuseExisting, writeFileExclusive } from '../../core/files';
+import { parseJsonText, readInputFile, refuseExisting, writeFileExclusive } from '../../core/files';
 import { sha256Tagged } from '../../core/digest';
 import { SigningKey, TrustedKey, trustedKeyOf } from '../../attest/sign/ed25519';
 import {
@@ -33,7 +33,7 @@ import { treeWithProofs, witnessedSizes } from '../../ledger/witness/log-tree';
 import { WITNESS_OPTS, witnessEndpoints, WitnessPolicy, witnessPolicy } from '../lib/witnesses';
 import { OptionSpec, parseCommandArgs, pickVerb, requireOpt } from '../lib/args';
 import { ENTRY_KINDS, EntryKind, summarizeEnvelope } from '../../gates/entry-summary';
-import { loadSigningKey, many, requireTrustedKeys } from '../lib/keys';
+import { loadSigningKey, loadTrustedKeys, many, requireTrustedKeys } from '../lib/keys';
 import { progress } from '../lib/progress';
 import { Command, CommandIo } from '../lib/types';
 
@@ -181,7 +181,7 @@ async function verify(io: CommandIo, argv: readonly string[]): Promise<number> {
 }
 
 /**
- * `checkpoint --store STORE --key KEY --out FILE [--origin NAME]
+ * `checkpoint --store STORE --key KEY --out FILE [--pub PUB...] [--checkpoint FILE...] [--origin NAME]
  *   [--witness NAME=PUB --witness-url NAME=URL ... --quorum N --witness-timeout SECONDS]`
  * With witnesses, the note is stored and written only when `--quorum` of them cosigned it.
  */
@@ -195,6 +195,13 @@ async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<numbe
       ...WITNESS_OPTS,
       key: { type: 'string', required: true },
       out: { type: 'string', required: true },
+      pub: {
+        type: 'string',
+        multiple: true,
+        help: 'trusted key of the entries (verified before signing)',
+        default: 'entry signatures not checked',
+      },
+      checkpoint: { type: 'string', multiple: true, arg: 'FILE', help: 'earlier checkpoint the log must extend' },
       'witness-url': { type: 'string', multiple: true, arg: 'NAME=URL', help: 'witness to ask for a cosignature' },
       'witness-timeout': {
         type: 'string',
@@ -216,14 +223,39 @@ async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<numbe
   const endpoints = witnessEndpoints('audit checkpoint', values, policy);
   const timeoutMs = witnessTimeout(values);
   refuseExisting(out);
+  const pubs = loadTrustedKeys(many(values.pub));
   const store = storeFrom('audit checkpoint', values, io);
   const origin = originFrom(values);
+  // Sign only a good log: the full verify first (entry signatures need --pub; chain, tree and
+  // consistency with every stored checkpoint always), and refuse with exit 3 when it fails.
+  const own: TrustedKey = { publicKey: key.publicKey, keyid: key.keyid, source: `${keyPath} (public part)` };
+  // --checkpoint: earlier checkpoints kept elsewhere, in case the stored ones were deleted.
+  const checkpoints = ((values.checkpoint as string[] | undefined) ?? []).map((f) => ({
+    source: f,
+    text: readInputFile(f, 'checkpoint').toString('utf8'),
+  }));
+  const report = await verifyLog(store, {
+    trusted: [own, ...pubs],
+    checkpoints,
+    origin,
+    envelopeSignatures: pubs.length > 0,
+  });
+  if (!report.ok) {
+    throw new ReceiptError(
+      'LOG_INTEGRITY',
+      `kfm audit checkpoint: ${store.spec} does not verify (${report.problemCount} problem(s)), nothing signed; first: ${report.problems[0] ?? 'unknown'}`,
+    );
+  }
+  if (pubs.length === 0)
+    io.stderr('kfm: note: entry signatures not checked (no --pub); chain, tree and stored checkpoints verified\n');
   if (endpoints.length > 0) return witnessedCheckpoint(io, { store, origin, key, out, policy, endpoints, timeoutMs });
   // One pass: the tree, the index (commit and digest → seqs, range roots) and any missing bundle.
   const frontier = new MerkleFrontier();
   const have = new Set(await store.listDerived('bundles'));
   const builder = new IndexBuilder((first) => have.has(bundlePath(first)));
+  // Exactly the entries verified (anything appended meanwhile waits for the next checkpoint).
   for await (const e of store.entries()) {
+    if (e.seq > report.size) break;
     frontier.push(leafHash(e.entryBytes));
     builder.push(e);
   }
@@ -451,18 +483,29 @@ async function verifyProof(io: CommandIo, argv: readonly string[]): Promise<numb
   const cp = parseCheckpoint(readInputFile(cpFile, 'checkpoint').toString('utf8'), cpFile);
   verifyCheckpoint(cp, trusted, originFrom(values), cpFile);
   const witnessed = policy.quorum > 0 ? requireQuorum(cp, policy.witnesses, policy.quorum, cpFile) : undefined;
-  const raw = JSON.parse(readInputFile(proofFile, 'proof').toString('utf8')) as Partial<InclusionProofJson>;
+  const parsed = parseJsonText(readInputFile(proofFile, 'proof').toString('utf8'), proofFile, 'inclusion proof JSON');
   const bad = (what: string): never => {
     throw new ReceiptError('LOG_INTEGRITY', `${proofFile}: ${what}`);
   };
-  if (raw.v !== 'kfm-audit-inclusion-proof/1') bad('field "v" is not "kfm-audit-inclusion-proof/1"');
+  // A malformed proof file is bad input (exit 2); a well-formed proof that fails is integrity (3).
+  const malformed = (what: string): never => {
+    throw new ReceiptError('INPUT_INVALID', `${proofFile}: not an inclusion proof: ${what}`);
+  };
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) malformed('not a JSON object');
+  const raw = parsed as Partial<InclusionProofJson>;
+  if (raw.v !== 'kfm-audit-inclusion-proof/1') malformed('field "v" is not "kfm-audit-inclusion-proof/1"');
   if (
     typeof raw.entry !== 'string' ||
     !Array.isArray(raw.hashes) ||
-    typeof raw.leafIndex !== 'number' ||
-    typeof raw.treeSize !== 'number'
+    !raw.hashes.every((h) => typeof h === 'string') ||
+    !Number.isSafeInteger(raw.leafIndex) ||
+    !Number.isSafeInteger(raw.treeSize) ||
+    raw.leafIndex! < 0 ||
+    raw.leafIndex! >= raw.treeSize!
   ) {
-    bad('fields entry, hashes, leafIndex, treeSize are required');
+    malformed(
+      'fields entry (base64), hashes (base64 strings), leafIndex and treeSize (0 <= leafIndex < treeSize) are required',
+    );
   }
   const entry = Buffer.from(raw.entry!, 'base64');
   const hashes = raw.hashes!.map((h) => Buffer.from(String(h), 'base64'));

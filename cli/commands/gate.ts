@@ -1,44 +1,91 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Env, parseCommandArgs, parseEnv, pickVerb, requireOpt } from '../lib/args';
+import { parseCommandArgs, parseEnv, pickVerb, requireOpt } from '../lib/args';
 import { eventTime } from '../lib/clock';
 import { loadSigningKey, loadTrustedKeys, many } from '../lib/keys';
+import { WITNESS_OPTS, witnessPolicy } from '../lib/witnesses';
 import { Command, CommandIo } from '../lib/types';
 import { ReceiptError } from '../../core/errors';
-import { assignRoles, classifyEntries, Evidence, str } from '../../gates/evidence';
+import { readInputFile, writeFileExclusive } from '../../core/files';
+import { assignRoles, classifyEntries } from '../../gates/evidence';
 import { evaluatePromotion, GateItem, judgePlanReceipt } from '../../gates/promote';
+import { judgePlanFile, newestApplyReceipt } from '../../gates/apply-gate';
+import { promotionManifest } from '../../gates/manifest';
 import { PREDICATE_TYPES } from '../../attest/predicate-types';
-import { hexOf, signPipelineStatement } from '../../attest/pipeline-statement';
-import { readLedger, appendToLedger } from '../../gates/ledger';
+import { signPipelineStatement } from '../../attest/pipeline-statement';
+import { readLedger, appendToLedger, AnchorOptions } from '../../gates/ledger';
 import { pinnedBundleDigest } from '../../gates/pins';
 
-/** `kfm gate promote ...` and `kfm gate apply ...`. Exit 0 allowed, 1 denied, 2 bad input. */
+/** `kfm gate promote|apply|evidence ...`. Exit 0 allowed, 1 denied, 2 bad input. */
 export const gate: Command = async (io) => {
   const [verb, ...rest] = io.argv;
-  return pickVerb('gate', verb, { promote, apply: applyCheck })({ ...io, argv: rest });
+  return pickVerb('gate', verb, { promote, apply: applyCheck, evidence: evidenceOut })({ ...io, argv: rest });
 };
 
 const COMMIT = /^[0-9a-f]{7,64}$/;
+
+/** The options every gate reads the ledger with. */
+const LEDGER_OPTS = {
+  store: { type: 'string', required: true },
+  pub: { type: 'string', multiple: true, required: true, help: 'trusted key of receipts and records' },
+  approver: { type: 'string', multiple: true, arg: 'NAME=PUB', help: 'key NAME signs prod approvals with' },
+  commit: { type: 'string', help: 'the commit judged' },
+  endpoint: { type: 'string' },
+  checkpoint: {
+    type: 'string',
+    multiple: true,
+    arg: 'FILE',
+    help: 'trusted checkpoint the ledger must be consistent with',
+    default: 'unanchored read',
+  },
+  ...WITNESS_OPTS,
+  json: { type: 'boolean', help: 'the decision and every gate item as JSON' },
+} as const;
+
+/** --store, --commit (hex), --endpoint, at least one --pub, and the trusted --checkpoint files. */
+function ledgerArgs(
+  cmd: string,
+  values: Record<string, unknown>,
+  env: CommandIo['env'],
+  commitRequired = true,
+): LedgerArgs {
+  const store = requireOpt(cmd, values, 'store');
+  const commit = commitRequired ? requireOpt(cmd, values, 'commit') : (values.commit as string | undefined);
+  if (commit !== undefined && !COMMIT.test(commit))
+    throw new ReceiptError('USAGE', `kfm ${cmd}: --commit "${commit}" is not a hex commit SHA`);
+  if (many(values.pub).length === 0) {
+    throw new ReceiptError('USAGE', `kfm ${cmd}: at least one --pub PUB (trusted key) is required`);
+  }
+  const policy = witnessPolicy(cmd, values);
+  const anchor: AnchorOptions = {
+    checkpoints: many(values.checkpoint).map((f) => ({
+      source: f,
+      text: readInputFile(f, 'checkpoint').toString('utf8'),
+    })),
+    witnesses: policy.witnesses,
+    quorum: policy.quorum,
+  };
+  return { store, commit: commit ?? '', endpoint: values.endpoint as string | undefined, env, anchor };
+}
+
+/** What a gate reads the ledger with (`anchor`: trusted checkpoints; none is an unanchored read). */
+export interface LedgerArgs {
+  readonly store: string;
+  readonly commit: string;
+  readonly endpoint: string | undefined;
+  readonly env: CommandIo['env'];
+  readonly anchor?: AnchorOptions;
+}
 
 /**
  * Read and verify the ledger under every given key, then keep each statement only in its
  * signer's role: `--pub` keys sign receipts, `--approver NAME=PUB` keys sign approvals as NAME.
  */
-/** --store, --commit (hex), --endpoint and at least one --pub: what every gate reads the ledger with. */
-function ledgerArgs(cmd: string, values: Record<string, unknown>, env: CommandIo['env']) {
-  const store = requireOpt(cmd, values, 'store');
-  const commit = requireOpt(cmd, values, 'commit');
-  if (!COMMIT.test(commit)) throw new ReceiptError('USAGE', `kfm ${cmd}: --commit "${commit}" is not a hex commit SHA`);
-  if (many(values.pub).length === 0) {
-    throw new ReceiptError('USAGE', `kfm ${cmd}: at least one --pub PUB (trusted key) is required`);
-  }
-  return { store, commit, endpoint: values.endpoint as string | undefined, env };
-}
-
 export async function loadEvidence(
   cmd: string,
-  { store, endpoint, env }: ReturnType<typeof ledgerArgs>,
+  { store, endpoint, env, anchor }: LedgerArgs,
   values: Record<string, unknown>,
+  io?: CommandIo,
 ) {
   const receiptKeys = loadTrustedKeys(many(values.pub));
   const approvers = many(values.approver).map((spec) => {
@@ -47,7 +94,12 @@ export async function loadEvidence(
     return { name: m[1], key: loadTrustedKeys([m[2]])[0] };
   });
   const all = [...receiptKeys, ...approvers.map((a) => a.key)];
-  const ledger = await readLedger(store, { endpoint, env }, all);
+  const ledger = await readLedger(store, { endpoint, env }, all, anchor);
+  if (io && !ledger.judged.anchored && ledger.integrity.ok) {
+    io.stderr(
+      `gate: note: unanchored read of ${store}: no trusted --checkpoint, so deleted newest entries or a rewritten history cannot be seen (docs/gates.md)\n`,
+    );
+  }
   const classified = classifyEntries(ledger.entries, all);
   const roles = assignRoles(
     classified.evidence,
@@ -79,10 +131,13 @@ function report(
 
 /**
  * `kfm gate promote --to stage|prod --store STORE --pub PUB... --commit SHA [--key KEY]
- *   [--approver NAME=PUB...] [--endpoint URL] [--timestamp RFC3339] [--json]`
+ *   [--approver NAME=PUB...] [--checkpoint FILE...] [--witness NAME=PUB... --quorum N]
+ *   [--endpoint URL] [--timestamp RFC3339] [--json]`
  *
  * `--pub` keys are trusted for receipts and records; approvals (prod) count only when signed by
- * an `--approver` key whose NAME is the approval's principal.
+ * an `--approver` key whose NAME is the approval's principal. Every `--checkpoint` must verify and
+ * the ledger must be consistent with it (one larger than the log blocks, naming the first
+ * missing entry); without one the read is unanchored, said on stderr and in the manifest.
  */
 async function promote(io: CommandIo): Promise<number> {
   const cmd = 'gate promote';
@@ -90,25 +145,20 @@ async function promote(io: CommandIo): Promise<number> {
     cmd,
     io.argv,
     {
+      ...LEDGER_OPTS,
       to: { type: 'string', required: true, arg: 'stage|prod', help: 'the tier to promote into' },
-      store: { type: 'string', required: true },
-      pub: { type: 'string', multiple: true, required: true, help: 'trusted key of receipts and records' },
-      approver: { type: 'string', multiple: true },
-      commit: { type: 'string', required: true, help: 'the commit to promote' },
       key: {
         type: 'string',
         help: 'when allowed, sign and append the promotion manifest with this key',
         default: 'judge only',
       },
-      endpoint: { type: 'string' },
       timestamp: { type: 'string' },
-      json: { type: 'boolean', help: 'the decision and every gate item as JSON' },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
     {
       summary: 'Decide from verified ledger evidence whether a commit may be promoted (fail closed).',
       example:
-        'gate promote --to prod --store .kfm/audit --pub keys/kfm-ci.pub --approver alice=keys/approvers/alice.pub --commit 0123abc',
+        'gate promote --to prod --store .kfm/audit --pub keys/kfm-ci.pub --approver alice=keys/approvers/alice.pub --commit 0123abc --checkpoint trusted.cp',
       exits: '1 when the promotion is blocked',
     },
   );
@@ -121,65 +171,24 @@ async function promote(io: CommandIo): Promise<number> {
   const args = ledgerArgs(cmd, values, io.env);
   const { store, commit, endpoint } = args;
   const key = typeof values.key === 'string' ? loadSigningKey(values.key) : undefined;
-  const { ledger, evidence, rejected } = await loadEvidence(cmd, args, values);
+  const { ledger, evidence, rejected } = await loadEvidence(cmd, args, values, io);
   const result = evaluatePromotion({ to, commit, evidence, rejected, pinnedBundle: pinnedBundleDigest });
   const items: GateItem[] = [ledger.integrity, ...result.items];
   const allowed = result.allowed && ledger.integrity.ok;
 
   let manifest: { seq: number; digest: string } | null = null;
   if (allowed && key) {
-    const predicate = promotionManifest(
-      to,
-      commit,
-      result.items,
-      evidence,
-      eventTime(cmd, values.timestamp as string | undefined, io.env),
-    );
-    const subject = result.items
-      .filter((i) => i.digest)
-      .map((i) => ({ name: i.requirement, digest: { sha256: hexOf(i.digest!) } }));
-    const signed = signPipelineStatement(PREDICATE_TYPES.promotion, dedupe(subject), predicate, key);
+    const at = eventTime(cmd, values.timestamp as string | undefined, io.env);
+    const m = promotionManifest(to, commit, result.items, evidence, ledger.judged, at);
+    const signed = signPipelineStatement(PREDICATE_TYPES.promotion, m.subject, m.predicate, key);
     manifest = await appendToLedger(store, { endpoint, env: io.env }, Buffer.from(signed.bytes, 'utf8'));
   }
-  return report(io, values.json === true, allowed, items, { to, commit, manifest });
-}
-
-function dedupe<T extends { digest: { sha256: string } }>(xs: T[]): T[] {
-  const seen = new Set<string>();
-  return xs.filter((x) => (seen.has(x.digest.sha256) ? false : (seen.add(x.digest.sha256), true)));
-}
-
-/** Gate G: the release manifest of one promotion, referencing every piece of evidence by digest. */
-function promotionManifest(
-  to: Env,
-  commit: string,
-  items: readonly GateItem[],
-  evidence: readonly Evidence[],
-  at: string,
-): Record<string, unknown> {
-  const bySeq = new Map(evidence.map((e) => [e.seq, e]));
-  const plan = items.find((i) => i.requirement === `${to} plan receipt`);
-  const planEv = plan?.seq !== undefined ? bySeq.get(plan.seq) : undefined;
-  return {
-    kind: 'kfm.infra.PromotionManifest',
-    env: to,
-    repo: { commit },
-    evidence: items.filter((i) => i.digest).map((i) => ({ requirement: i.requirement, digest: i.digest, seq: i.seq })),
-    policy: {
-      bundle_digest: planEv ? ((planEv.predicate.policy as Record<string, unknown>)?.bundle_digest ?? null) : null,
-    },
-    approvals: items
-      .filter((i) => i.requirement === 'prod approval' && i.seq !== undefined)
-      .map((i) => {
-        const a = bySeq.get(i.seq!);
-        return {
-          digest: i.digest,
-          principal: str(a?.predicate, 'principal') ?? null,
-          change_record: str(a?.predicate, 'change_record') ?? null,
-        };
-      }),
-    timestamps: { promoted: at },
-  };
+  return report(io, values.json === true, allowed, items, {
+    to,
+    commit,
+    manifest,
+    ledger: { size: ledger.judged.size, root: ledger.judged.root, anchored: ledger.judged.anchored },
+  });
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -197,7 +206,8 @@ async function sha256File(path: string): Promise<string> {
 }
 
 /**
- * `kfm gate apply --env ENV --plan-file TFPLAN --store STORE --pub PUB... --commit SHA [--endpoint URL] [--json]`
+ * `kfm gate apply --env ENV --plan-file TFPLAN --store STORE --pub PUB... --commit SHA
+ *   [--approver NAME=PUB...] [--checkpoint FILE...] [--endpoint URL] [--json]`
  *
  * Apply exactly what was approved: allowed only when the plan file's sha256 is a subject of the
  * latest trusted plan receipt for ENV and the commit, that receipt passes policy with the pinned
@@ -209,14 +219,9 @@ async function applyCheck(io: CommandIo): Promise<number> {
     cmd,
     io.argv,
     {
+      ...LEDGER_OPTS,
       env: { type: 'string', required: true },
       'plan-file': { type: 'string', required: true, help: 'the plan file about to be applied' },
-      store: { type: 'string', required: true },
-      pub: { type: 'string', multiple: true, required: true, help: 'trusted key of receipts and records' },
-      approver: { type: 'string', multiple: true },
-      commit: { type: 'string', required: true, help: 'the commit being applied' },
-      endpoint: { type: 'string' },
-      json: { type: 'boolean', help: 'the decision and every gate item as JSON' },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
     {
@@ -231,53 +236,69 @@ async function applyCheck(io: CommandIo): Promise<number> {
   const args = ledgerArgs(cmd, values, io.env);
   const { commit } = args;
   const planHex = await sha256File(planFile);
-  const { ledger, evidence, rejected } = await loadEvidence(cmd, args, values);
-  const items: GateItem[] = [ledger.integrity];
-  const plans = evidence.filter(
-    (e) =>
-      e.predicateType === PREDICATE_TYPES.plan &&
-      str(e.predicate, 'env') === env &&
-      str(e.predicate, 'repo', 'commit') === commit,
-  );
-  const latestPlan = plans.reduce<Evidence | undefined>((a, b) => (!a || b.seq > a.seq ? b : a), undefined);
-  const matching = plans.filter((p) => p.subject.some((s) => s.digest?.sha256 === planHex));
-  let planReceipt: Evidence | undefined;
-  if (matching.length === 0) {
-    items.push({
-      requirement: 'approved plan file',
-      ok: false,
-      detail: `${planFile} (sha256:${planHex}) is not the subject of any trusted ${env} plan receipt for commit ${commit}: stale or unreviewed plan; re-run scripts/plan.sh ${env} and get it approved`,
-    });
-  } else if (latestPlan && !matching.includes(latestPlan)) {
-    items.push({
-      requirement: 'approved plan file',
-      ok: false,
-      detail: `${planFile} matches plan receipt entry ${matching[matching.length - 1].seq}, but entry ${latestPlan.seq} is a newer ${env} plan for this commit: apply the newest reviewed plan`,
-    });
-  } else {
-    planReceipt = latestPlan;
-    items.push({
-      requirement: 'approved plan file',
-      ok: true,
-      digest: latestPlan!.digest,
-      seq: latestPlan!.seq,
-      detail: `${planFile} is the subject of ${env} plan receipt entry ${latestPlan!.seq}`,
-    });
-  }
-  if (env === 'dev') {
-    // dev is the first tier: only its own plan receipt's checks apply.
-    items.push(
-      judgePlanReceipt({ to: 'stage', commit, evidence, rejected, pinnedBundle: pinnedBundleDigest }, 'dev').item,
-    );
-  } else {
-    const promo = evaluatePromotion({ to: env, commit, evidence, rejected, pinnedBundle: pinnedBundleDigest });
-    items.push(...promo.items);
-  }
+  const { ledger, evidence, rejected } = await loadEvidence(cmd, args, values, io);
+  const { item, planReceipt } = judgePlanFile(evidence, env, commit, planFile, planHex);
+  const items: GateItem[] = [ledger.integrity, item];
+  const input = { commit, evidence, rejected, pinnedBundle: pinnedBundleDigest };
+  // dev is the first tier: only its own plan receipt's checks apply.
+  if (env === 'dev') items.push(judgePlanReceipt({ ...input, to: 'stage' }, 'dev').item);
+  else items.push(...evaluatePromotion({ ...input, to: env }).items);
   const allowed = items.every((i) => i.ok);
   return report(io, values.json === true, allowed, items, {
     env,
     commit,
     plan_file: { path: planFile, sha256: planHex },
     plan_receipt: planReceipt ? { digest: planReceipt.digest, seq: planReceipt.seq } : null,
+    ledger: { size: ledger.judged.size, root: ledger.judged.root, anchored: ledger.judged.anchored },
   });
+}
+
+/**
+ * `kfm gate evidence --kind apply --env ENV --store STORE --pub PUB... --out FILE [--commit SHA]
+ *   [--checkpoint FILE...] [--endpoint URL] [--json]`
+ *
+ * Write the newest trusted apply receipt of ENV (first occurrences only, as the gates count them)
+ * to FILE, exactly as appended: what scripts/drift.sh and smoke.sh bind their records to.
+ * Exit 1 when there is none, 3 when the ledger does not verify.
+ */
+async function evidenceOut(io: CommandIo): Promise<number> {
+  const cmd = 'gate evidence';
+  const { values } = parseCommandArgs(
+    cmd,
+    io.argv,
+    {
+      ...LEDGER_OPTS,
+      kind: { type: 'string', required: true, arg: 'apply', help: 'the kind of record' },
+      env: { type: 'string', required: true },
+      out: { type: 'string', required: true, help: 'where to write the envelope' },
+    },
+    { min: 0, max: 0, names: 'no positional arguments' },
+    {
+      summary: 'Write the newest trusted apply receipt of ENV from the ledger (what drift and smoke bind to).',
+      example: 'gate evidence --kind apply --env dev --store .kfm/audit --pub keys/kfm-ci.pub --out dev.apply.json',
+      exits: '1 when the ledger holds none',
+    },
+  );
+  const kind = requireOpt(cmd, values, 'kind');
+  if (kind !== 'apply') throw new ReceiptError('USAGE', `kfm ${cmd}: --kind must be "apply"`);
+  const env = parseEnv(cmd, requireOpt(cmd, values, 'env'));
+  const out = requireOpt(cmd, values, 'out');
+  const args = ledgerArgs(cmd, values, io.env, false);
+  const { ledger, evidence } = await loadEvidence(cmd, args, values, io);
+  if (!ledger.integrity.ok) throw new ReceiptError('LOG_INTEGRITY', `kfm ${cmd}: ${ledger.integrity.detail}`);
+  const newest = newestApplyReceipt(evidence, env, args.commit || undefined);
+  if (!newest) {
+    io.stderr(
+      `gate: no trusted ${env} apply receipt${args.commit ? ` for commit ${args.commit}` : ''} in ${args.store}\n`,
+    );
+    return 1;
+  }
+  const entry = ledger.entries.find((e) => e.seq === newest.seq)!;
+  writeFileExclusive(out, entry.envelopeBytes);
+  io.stdout(
+    values.json === true
+      ? JSON.stringify({ kind, env, seq: newest.seq, digest: newest.digest, out }) + '\n'
+      : `${out} ${newest.digest} (entry ${newest.seq})\n`,
+  );
+  return 0;
 }

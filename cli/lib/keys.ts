@@ -1,10 +1,22 @@
+import { statSync } from 'node:fs';
 import { ReceiptError } from '../../core/errors';
 import { readInputFile } from '../../core/files';
 import { parseSigningKey, parseTrustedKey, SigningKey, TrustedKey } from '../../attest/sign/ed25519';
 
-/** Load `--key` (Ed25519 PKCS#8 PEM). Errors name the file, never the key material. */
+/**
+ * Load `--key` (Ed25519 PKCS#8 PEM). Errors name the file, never the key material. Like ssh, a
+ * key file that group or others may read or write is refused (exit 2) with the chmod to run.
+ */
 export function loadSigningKey(path: string): SigningKey {
-  return parseSigningKey(readInputFile(path, 'signing key'), path);
+  const bytes = readInputFile(path, 'signing key');
+  const mode = statSync(path).mode & 0o777;
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    throw new ReceiptError(
+      'INPUT_INVALID',
+      `${path}: private key is accessible by group or others (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 ${path}`,
+    );
+  }
+  return parseSigningKey(bytes, path);
 }
 
 /** Load every `--pub` (Ed25519 SPKI PEM): the one way the CLI reads a trusted key. */
@@ -18,7 +30,6 @@ export function requireTrustedKeys(cmd: string, paths: readonly string[]): Trust
     throw new ReceiptError('USAGE', `kfm ${cmd}: --pub is required (a trusted public key; repeatable)`);
   return loadTrustedKeys(paths);
 }
-
 
 /** A repeatable string option as a list. */
 export function many(v: unknown): string[] {

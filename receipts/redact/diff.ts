@@ -203,6 +203,16 @@ function isEmpty(x: object): boolean {
   return true;
 }
 
+/** The shortest prefix of `steps` that `mask` marks `true`, or `steps` when none is. */
+function stopAtSensitive(steps: readonly PathStep[], mask: unknown): PathStep[] {
+  let m = mask;
+  for (let i = 0; i < steps.length; i++) {
+    if (m === true) return steps.slice(0, i);
+    m = sub(m, steps[i]!);
+  }
+  return steps.slice();
+}
+
 /** For a one-sided change (create or delete): sensitive leaves with their values, unknown leaves. */
 export function oneSidedLeaves(
   value: unknown,
@@ -211,7 +221,12 @@ export function oneSidedLeaves(
   side: 'before' | 'after',
 ): ChangedLeaves {
   const sens = maskLeaves(sensitiveMask);
-  const unknown = side === 'after' ? maskLeaves(unknownMask, false) : [];
+  // An unknown leaf beneath a value marked sensitive is named by the marked value's path only:
+  // the map keys below a sensitive value are part of it.
+  const unknownPaths = new Set<string>();
+  if (side === 'after')
+    for (const l of maskLeaves(unknownMask)) unknownPaths.add(formatPath(stopAtSensitive(l.steps, sensitiveMask)));
+  const unknown = [...unknownPaths].map((path) => ({ path }));
   if (sens.length === 0 && unknown.length === 0) return NO_LEAVES;
   const sensitive: ChangedLeaves['sensitive'] = [];
   for (const l of sens) {

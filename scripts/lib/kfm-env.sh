@@ -11,6 +11,9 @@
 #                    public key of NAME is KFM_WITNESS_KEYS_DIR/<NAME, "/" as "_">.pub
 #   KFM_WITNESS_KEYS_DIR  witnesses' public keys (default: keys/witnesses/)
 #   KFM_WITNESS_QUORUM    cosignatures a checkpoint needs to be trusted (default: 2)
+#   KFM_CHECKPOINTS  trusted checkpoint file(s), ':'-separated, kept where the appender cannot
+#                    write: the gates read the ledger anchored to them (docs/gates.md)
+#   KFM_AUTHOR       the change's author (a login) recorded in plan receipts (--author)
 set -euo pipefail
 kfm_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KFM_STATE_DIR=${KFM_STATE_DIR:-$kfm_root/.kfm}
@@ -39,6 +42,22 @@ kfm_pub_args() {
   IFS=: read -r -a p <<< "$KFM_PUB"
   for f in "${p[@]}"; do [ -n "$f" ] && printf -- '--pub\n%s\n' "$f"; done
   return 0
+}
+
+# --checkpoint flags for the trusted checkpoints (KFM_CHECKPOINTS); none: the gate says unanchored.
+kfm_checkpoint_args() {
+  local p f
+  IFS=: read -r -a p <<< "${KFM_CHECKPOINTS:-}"
+  for f in "${p[@]}"; do [ -n "$f" ] && printf -- '--checkpoint\n%s\n' "$f"; done
+  return 0
+}
+
+# Write the newest trusted apply receipt of ENV from the ledger to FILE (what drift and smoke
+# records bind to). Exit 1 when the ledger holds none.
+kfm_newest_apply() {
+  local env=$1 out=$2 pubs
+  mapfile -t pubs < <(kfm_pub_args)
+  kfm gate evidence --kind apply --env "$env" --store "$KFM_AUDIT_STORE" "${pubs[@]}" --out "$out" > /dev/null
 }
 
 # --approver NAME=PUB flags: keys/approvers/<login>.pub signs prod approvals as <login>, nothing else.
