@@ -39,6 +39,7 @@ const VERBS_HELP: readonly (readonly [string, string])[] = [
   ['policy check', 'the policy pack on synthesized JSON or plan JSON'],
   ['gate promote', 'may this commit go to stage or prod? from verified evidence only'],
   ['gate apply', 'may this plan file be applied? the newest approved, receipted plan only'],
+  ['gate evidence', 'the newest trusted apply receipt of a tier, as drift and smoke bind to it'],
   ['approve', 'a signed approval of a plan receipt'],
   ['record smoke', 'a signed validation (smoke test) record'],
   ['witness serve', 'a checkpoint witness over HTTP'],
