@@ -52,6 +52,7 @@ function makeContext(input: PolicyInput, rules: readonly PolicyRule[], env?: Pol
     if (!byAddress.has(r.configAddress)) byAddress.set(r.configAddress, r);
   }
   const linker = new Linker(input.resources);
+  const linkedCache = new Map<string, Map<string, ResourceView[]>>();
   const targetKeys = ['id', 'bucket', 'name', 'arn'];
   return {
     input,
@@ -60,12 +61,21 @@ function makeContext(input: PolicyInput, rules: readonly PolicyRule[], env?: Pol
     byAddress: (a) => byAddress.get(a),
     link: (anc, attr, types, keys = targetKeys) => linker.link(anc, attr, types, keys),
     referenced: (r, attr, types) => linker.referenced(r, attr, types),
-    linked: (target, type, attr = 'bucket') =>
-      input.resources.filter((c) => {
-        if (c.mode !== 'managed' || c.type !== type) return false;
-        const l = linker.link(c, attr, [target.type], targetKeys);
-        return l.kind === 'target' && l.target.address === target.address;
-      }),
+    linked: (target, type, attr = 'bucket') => {
+      // Each ancillary is linked once per (type, attribute, target type), not once per target.
+      const key = `${type}\u0000${attr}\u0000${target.type}`;
+      let byTarget = linkedCache.get(key);
+      if (!byTarget) {
+        byTarget = new Map();
+        for (const c of input.resources) {
+          if (c.mode !== 'managed' || c.type !== type) continue;
+          const l = linker.link(c, attr, [target.type], targetKeys);
+          if (l.kind === 'target') byTarget.set(l.target.address, [...(byTarget.get(l.target.address) ?? []), c]);
+        }
+        linkedCache.set(key, byTarget);
+      }
+      return byTarget.get(target.address) ?? [];
+    },
     coveredTypes: new Set(rules.flatMap((r) => r.covers ?? [])),
   };
 }

@@ -46,6 +46,27 @@ export class Linker {
     }
   }
 
+  private readonly valueIndex = new Map<string, Map<string, ResourceView[]>>();
+
+  /** Managed resources of `types` by the known string value of any of `keyAttrs` (built once). */
+  private byKnownValue(types: readonly string[], keyAttrs: readonly string[]): Map<string, ResourceView[]> {
+    const key = `${types.join(',')}\u0000${keyAttrs.join(',')}`;
+    let index = this.valueIndex.get(key);
+    if (index) return index;
+    index = new Map();
+    for (const t of this.byAddress.values()) {
+      if (t.mode !== 'managed' || !types.includes(t.type)) continue;
+      const values = new Set<string>();
+      for (const k of keyAttrs) {
+        const l = t.leaves(k)[0];
+        if (l && !l.unknown && typeof l.value === 'string') values.add(l.value);
+      }
+      for (const v of values) index.set(v, [...(index.get(v) ?? []), t]);
+    }
+    this.valueIndex.set(key, index);
+    return index;
+  }
+
   /** All instances of a resource block (`aws_s3_bucket.b` in module path `module.m["a"].`). */
   instancesOf(modulePath: string, base: string): ResourceView[] {
     return this.byBase.get(modulePath + base) ?? [];
@@ -102,16 +123,7 @@ export class Linker {
     if (leaves.length === 0 && !anc.isConfigured(attr)) return { kind: 'absent' };
     const leaf = leaves[0];
     if (leaf && !leaf.unknown && typeof leaf.value === 'string') {
-      const v = leaf.value;
-      const hits = [...this.byAddress.values()].filter(
-        (t) =>
-          t.mode === 'managed' &&
-          types.includes(t.type) &&
-          keyAttrs.some((k) => {
-            const l = t.leaves(k)[0];
-            return !!l && !l.unknown && l.value === v;
-          }),
-      );
+      const hits = this.byKnownValue(types, keyAttrs).get(leaf.value) ?? [];
       if (hits.length === 1) return { kind: 'target', target: hits[0] };
       if (hits.length > 1)
         return { kind: 'unlinkable', why: `${attr} names ${hits.length} resources of this configuration` };
