@@ -1,4 +1,6 @@
 import { TIER_NAMES } from '../core/vocabulary';
+import { constructPathOf, ConstructPaths } from '../receipts/render/construct-paths';
+import { naturalCompare } from '../receipts/render/escape';
 import { summarizeStatement } from './entry-summary';
 import { Evidence } from './evidence';
 import { GateResult } from './promote';
@@ -32,6 +34,26 @@ export interface ReportInput {
   };
   /** Entries that did not count as evidence (untrusted signer, wrong role), by seq. */
   readonly rejected: number;
+  /** Construct paths per env (from `--synth ENV=cdk.tf.json`), shown beside addresses. */
+  readonly constructPaths?: ReadonlyMap<string, ConstructPaths>;
+}
+
+const DESTRUCTIVE = ['delete', 'replace', 'create-forget', 'forget'];
+
+/** A plan's destructive changes, each with its construct path when known: what a reviewer checks first. */
+function destructiveList(e: Evidence, paths: ConstructPaths | undefined): string {
+  const changes = Array.isArray(e.predicate.changes)
+    ? (e.predicate.changes as { address?: unknown; action?: unknown }[])
+    : [];
+  const bad = changes
+    .filter((c) => typeof c.address === 'string' && DESTRUCTIVE.includes(String(c.action)))
+    .sort((a, b) => naturalCompare(String(a.address), String(b.address)));
+  if (!bad.length) return '';
+  const items = bad.map((c) => {
+    const cp = constructPathOf(paths, String(c.address));
+    return `<li><b>${esc(c.action)}</b> <code>${esc(c.address)}</code>${cp ? ` <span class="construct">(${esc(cp)})</span>` : ''}</li>`;
+  });
+  return `<details class="destructive"><summary class="bad">${bad.length} destructive change(s)</summary><ul>${items.join('')}</ul></details>`;
 }
 
 const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -46,7 +68,7 @@ function verdictOf(e: Evidence): { text: string; good: boolean } {
 
 const KIND_ORDER = ['plan', 'approval', 'apply', 'drift', 'smoke', 'promotion', 'other'];
 
-function recordRows(records: readonly Evidence[]): string {
+function recordRows(records: readonly Evidence[], paths: ConstructPaths | undefined): string {
   if (!records.length) return '<p class="none">No trusted records for this tier and commit.</p>';
   const rows = [...records]
     .map((e) => ({
@@ -69,7 +91,7 @@ function recordRows(records: readonly Evidence[]): string {
       return `<tr data-kind="${esc(sum.kind)}" data-verdict="${esc(v.text)}">
 <td>${esc(e.seq)}</td><td>${esc(sum.kind)}</td><td class="${v.good ? 'good' : 'bad'}">${esc(v.text)}</td>
 <td><code title="${esc(e.digest)}">${esc(e.digest.slice(0, 19))}…</code></td><td><code>${esc(e.signer.slice(0, 16))}</code></td><td>${esc(sum.time ?? '—')}</td>
-<td><details><summary>statement</summary><pre>${esc(statement)}</pre></details></td></tr>`;
+<td>${sum.kind === 'plan' ? destructiveList(e, paths) : ''}<details><summary>statement</summary><pre>${esc(statement)}</pre></details></td></tr>`;
     });
   return `<table class="records"><thead><tr><th>seq</th><th>record</th><th>verdict</th><th>digest</th><th>signer key</th><th>time</th><th></th></tr></thead><tbody>
 ${rows.join('\n')}
@@ -118,7 +140,7 @@ code,pre{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}pre{background:#f
 .path{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:1em}.tier{border:1px solid #d0d7de;border-radius:6px;padding:.6em .8em;background:#fff;min-width:0}.gate li,td code,td{overflow-wrap:anywhere}th{white-space:nowrap}
 .tier h3{margin:.2em 0 .5em}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #eaeef2;padding:.25em .35em;text-align:left;vertical-align:top}
 .good{color:#1a7f37}.bad{color:#cf222e}.none{color:#6e7781;font-style:italic}.gate{border-left:4px solid #6e7781;padding:.2em .7em;margin:.6em 0;background:#f6f8fa}
-.gate.allowed{border-color:#1a7f37}.gate.blocked{border-color:#cf222e}.gate ul{margin:.2em 0;padding-left:1.2em}.verdict{font-weight:700}
+.gate.allowed{border-color:#1a7f37}.gate.blocked{border-color:#cf222e}.gate ul{margin:.2em 0;padding-left:1.2em}.verdict{font-weight:700}.construct{color:#6e7781}
 .gate.allowed .verdict{color:#1a7f37}.gate.blocked .verdict{color:#cf222e}details summary{cursor:pointer;color:#0969da}
 @media (max-width:900px){.path{grid-template-columns:1fr}}`;
 
@@ -131,7 +153,7 @@ export function renderReportHtml(input: ReportInput): string {
         return s.env === env && s.commit === commit;
       });
       const gate = gates.find((g) => g.to === env);
-      return `<div class="tier" data-env="${esc(env)}"><h3>${esc(env)}</h3>${gate ? gateBlock(gate) : ''}${recordRows(records)}</div>`;
+      return `<div class="tier" data-env="${esc(env)}"><h3>${esc(env)}</h3>${gate ? gateBlock(gate) : ''}${recordRows(records, input.constructPaths?.get(env))}</div>`;
     });
     return `<section class="commit" data-commit="${esc(commit)}"><h2>Commit <code>${esc(commit)}</code></h2>
 <div class="path">${tiers.join('\n')}</div></section>`;

@@ -144,7 +144,9 @@ pr_comment() {
 report() {
   if kfm report --help > /dev/null 2>&1; then
     rm -f "$KFM_STATE_DIR/report.html"
-    kfm report --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${approvers[@]}" --commit "$KFM_COMMIT" --out "$KFM_STATE_DIR/report.html"
+    kfm report --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${approvers[@]}" --commit "$KFM_COMMIT" \
+      --synth "dev=$KFM_SYNTH_DIR/stacks/dev/cdk.tf.json" --synth "stage=$KFM_SYNTH_DIR/stacks/stage/cdk.tf.json" \
+      --synth "prod=$KFM_SYNTH_DIR/stacks/prod/cdk.tf.json" --out "$KFM_STATE_DIR/report.html"
   fi
 }
 

@@ -43,7 +43,16 @@ describe('kfm report', () => {
     expect(kfm(['audit', 'append', plan, smoke('dev', 'pass'), smoke('stage', 'fail'), '--store', store]).status).toBe(
       0,
     );
-    const r = kfm(['report', '--store', store, '--pub', keys.pub, '--out', page]);
+    const synth = join(d, 'cdk.tf.json');
+    writeFileSync(
+      synth,
+      JSON.stringify({
+        resource: {
+          terraform_data: { to_delete: { '//': { metadata: { path: 'dev/ToDelete' } }, input: 'KFM-NOT-SHOWN' } },
+        },
+      }),
+    );
+    const r = kfm(['report', '--store', store, '--pub', keys.pub, '--synth', `dev=${synth}`, '--out', page]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/1 commit\(s\), 3 record\(s\), ledger verifies/);
   });
@@ -55,8 +64,26 @@ describe('kfm report', () => {
     expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'"`);
   });
 
+  it("lists each plan's destructive changes with their construct paths, never a value", () => {
+    const html = readFileSync(page, 'utf8');
+    expect(html).toContain('9 destructive change(s)');
+    expect(html).toMatch(
+      /<b>delete<\/b> <code>terraform_data\.to_delete<\/code> <span class="construct">\(dev\/ToDelete\)<\/span>/,
+    );
+    expect(html).not.toContain('KFM-NOT-SHOWN');
+  });
+
   it('refuses to overwrite --out (exit 2) and writes nothing', () => {
-    const r = kfm(['report', '--store', store, '--pub', keys.pub, '--out', page]);
+    const synth = join(d, 'cdk.tf.json');
+    writeFileSync(
+      synth,
+      JSON.stringify({
+        resource: {
+          terraform_data: { to_delete: { '//': { metadata: { path: 'dev/ToDelete' } }, input: 'KFM-NOT-SHOWN' } },
+        },
+      }),
+    );
+    const r = kfm(['report', '--store', store, '--pub', keys.pub, '--synth', `dev=${synth}`, '--out', page]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/already exists/);
   });
@@ -158,6 +185,7 @@ describe('where the report is published', () => {
   it('deploy.yml writes it after verifying the ledger and uploads it, in dev, stage and prod', () => {
     expect(deploy.match(/cli\.js report --store "\$KFM_AUDIT_STORE" --pub "\$KFM_PUB"/g)).toHaveLength(3);
     expect(deploy.match(/name: evidence-report-\$\{\{ env\.KFM_ENV \}\}/g)).toHaveLength(3);
+    expect(deploy.match(/--synth "\$KFM_ENV=cdktf\.out\/stacks\/\$KFM_ENV\/cdk\.tf\.json"/g)).toHaveLength(3);
   });
   it('the PR comment links it', () => {
     expect(readFileSync(join(REPO, '.github', 'workflows', 'pr.yml'), 'utf8')).toMatch(

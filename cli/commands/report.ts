@@ -10,6 +10,8 @@ import { renderReportHtml } from '../../gates/report-html';
 import { parseCommandArgs, requireOpt } from '../lib/args';
 import { loadTrustedKeys, many } from '../lib/keys';
 import { Command } from '../lib/types';
+import { TIER_NAMES } from '../../core/vocabulary';
+import { parseConstructPaths } from '../../receipts/render/construct-paths';
 import { loadEvidence } from './gate';
 
 const COMMIT = /^[0-9a-f]{7,64}$/;
@@ -31,6 +33,13 @@ export const report: Command = async (io) => {
       commit: { type: 'string', help: 'only this commit', default: 'every commit in the ledger, newest first' },
       checkpoint: { type: 'string', multiple: true, default: 'the checkpoints stored in the ledger' },
       endpoint: { type: 'string' },
+      synth: {
+        type: 'string',
+        multiple: true,
+        arg: 'ENV=CDK_TF_JSON',
+        help: "construct paths of ENV's synthesized stack, shown beside addresses",
+        default: 'addresses only',
+      },
       out: { type: 'string', required: true, arg: 'HTML', help: 'the page to write; never overwritten' },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
@@ -90,7 +99,21 @@ export const report: Command = async (io) => {
         return { ...r, allowed: r.allowed && v.ok, items: [integrity, ...r.items] };
       }),
     );
+  const constructPaths = new Map(
+    many(values.synth).map((spec) => {
+      const i = spec.indexOf('=');
+      const env = spec.slice(0, i);
+      if (i <= 0 || !(TIER_NAMES as readonly string[]).includes(env))
+        throw new ReceiptError(
+          'USAGE',
+          `kfm ${cmd}: --synth must be ENV=CDK_TF_JSON with ENV one of ${TIER_NAMES.join(', ')}`,
+        );
+      const file = spec.slice(i + 1);
+      return [env, parseConstructPaths(readInputFile(file, 'synthesized stack JSON'), file)] as const;
+    }),
+  );
   const html = renderReportHtml({
+    constructPaths,
     store: storeSpec,
     commits,
     evidence,

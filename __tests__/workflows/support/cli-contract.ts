@@ -28,7 +28,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
     apply: ['env', 'plan-file', 'store', 'pub', 'approver', 'commit', 'endpoint', 'json'],
   },
   approve: { '': ['env', 'plan-receipt', 'principal', 'key', 'out', 'change-record', 'pub', 'timestamp', 'json'] },
-  report: { '': ['store', 'pub', 'approver', 'commit', 'checkpoint', 'endpoint', 'out'] },
+  report: { '': ['store', 'pub', 'approver', 'commit', 'checkpoint', 'endpoint', 'synth', 'out'] },
   witness: { serve: ['key', 'name', 'log', 'state', 'listen'] },
   record: { smoke: ['env', 'check', 'key', 'out', 'commit', 'timestamp', 'json'] },
 };
