@@ -26,6 +26,7 @@ import { SigningKey, TrustedKey, signBytes, verifyBytes } from '../attest/sign/e
 import { SignedCheckpoint, noteKeyHash } from './checkpoint';
 import { decodeEntry, entryHash, GENESIS_PREV, seqName } from './entry';
 import { HASH_SIZE, inclusionRanges, leafHash, MerkleFrontier, rootOfLeafHashes, verifyInclusion } from './merkle';
+import { all, REQUESTS_IN_FLIGHT } from './pool';
 import { AuditStore, BUNDLE_SIZE, bundleFirst, bundlePath, checkLink, StoredEntry } from './store';
 
 const INDEX_FORMAT = 'kfm-audit-index/1';
@@ -159,12 +160,12 @@ export async function writeIndex(
   origin: string,
   key: SigningKey,
 ): Promise<string> {
-  for (const b of builder.bundles) await store.putDerived(bundlePath(b.first), b.bytes);
+  await all(builder.bundles, REQUESTS_IN_FLIGHT, (b) => store.putDerived(bundlePath(b.first), b.bytes));
   const { body, shardFiles } = builder.finish(origin);
-  for (const [path, bytes] of shardFiles) {
-    const existing = await store.getDerived(path);
-    if (existing === undefined) await store.putDerived(path, bytes);
-  }
+  // Shards are content-addressed: one already there (from an earlier checkpoint) is the same bytes.
+  await all([...shardFiles], REQUESTS_IN_FLIGHT, async ([path, bytes]) => {
+    if ((await store.getDerived(path)) === undefined) await store.putDerived(path, bytes);
+  });
   const path = indexPath(body.size, noteKeyHash(origin, key.publicKey).toString('hex'));
   await store.putDerived(path, signIndex(body, key));
   return store.derivedName(path);

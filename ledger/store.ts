@@ -260,10 +260,13 @@ export abstract class BaseStore implements AuditStore {
     if (this.seen === undefined) {
       this.seen = new Map();
       const indexed = await this.indexedDigests();
-      if (indexed !== undefined) this.scanned = indexed.size;
+      // Read from the index's last entry on: it is the tail to chain onto when nothing came after.
+      if (indexed !== undefined) this.scanned = Math.max(0, indexed.size - 1);
     }
     const hit = this.seen.get(digest);
     if (hit !== undefined) return hit;
+    // The index lookup runs while the entries after the index are read.
+    const fromIndex = this.indexLookup(digest);
     if (this.last === undefined || this.scanned !== this.last.seq) {
       let end: { seq: number; bytes: Buffer } | undefined;
       let whole = true;
@@ -292,7 +295,9 @@ export abstract class BaseStore implements AuditStore {
         }
       }
     }
-    return this.seen.get(digest) ?? (await this.indexLookup(digest));
+    const indexed = await fromIndex;
+    const scanned = this.seen.get(digest);
+    return indexed !== undefined && (scanned === undefined || indexed < scanned) ? indexed : scanned;
   }
 
   /** The newest index this store holds, for the replay check (set by ledger/index.ts). */

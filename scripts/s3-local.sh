@@ -215,7 +215,7 @@ osd data = $DIR/osd.0
 
 [client.rgw.local]
 rgw data = $DIR/rgw
-rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw frontends = beast endpoint=127.0.0.1:$PORT tcp_nodelay=1
 rgw dns name = localhost
 # radosgw defaults to a secure mon connection + cephx; with auth none use crc
 ms mon client mode = crc
