@@ -8,7 +8,10 @@
  * The gate runs `kfm gate promote --to stage` for a commit with no evidence among filler
  * entries (DENIED, exit 1): what it costs is reading the ledger, which is what grows. With a
  * checkpoint (`kfm audit checkpoint`, which writes bundles and the index) the gate reads by proof.
- * KFM_BENCH_QUICK=1 skips the 100,000-entry runs.
+ * KFM_BENCH_QUICK=1 skips the 100,000-entry runs; KFM_BENCH_ONLY=fs|s3 runs one part. KFM_BENCH_BEFORE=DIR also times the CLI built
+ * in DIR (an older checkout's dist/, e.g. a worktree of the previous main) on the same fixtures,
+ * for a before/after table from one run (the fixtures are written by this checkout; older
+ * versions read the same layout).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,7 +33,7 @@ writeFileSync(pub, publicPem);
 writeFileSync(keyFile, privatePem, { mode: 0o600 });
 const COMMIT = 'b'.repeat(40);
 const quick = process.env.KFM_BENCH_QUICK === '1';
-const rows: { what: string; value: string; goal: string }[] = [];
+const rows: { what: string; before?: string; value: string; goal: string }[] = [];
 const emit = (r: Record<string, number | string>) => console.log(JSON.stringify({ bench: 'ledger-scale', ...r }));
 
 function envelope(i: number): Buffer {
@@ -56,8 +59,14 @@ function writeLog(dir: string, n: number): void {
   }
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv = process.env): { seconds: number; rssMb: number; code: number; stderr: string } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, CLI, ...args], {
+const BEFORE = process.env.KFM_BENCH_BEFORE ? join(process.env.KFM_BENCH_BEFORE, 'dist', 'receipts', 'cli.js') : undefined;
+
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  cli = CLI,
+): { seconds: number; rssMb: number; code: number; stderr: string } {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, cli, ...args], {
     encoding: 'utf8',
     maxBuffer: 256 << 20,
     env,
@@ -129,6 +138,33 @@ function floor(dir: string): number {
   return Number(r.stderr.trim().split('\n').pop());
 }
 
+/** Entries 1..n of the bench envelopes written straight into an S3 prefix (the layout both versions read). */
+async function rawFill(env: NodeJS.ProcessEnv, spec: string, n: number): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { S3Client, PutObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+  const c = new S3Client({
+    endpoint: env.AWS_ENDPOINT_URL_S3,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '' },
+  });
+  const [, bucket, prefix] = /^s3:\/\/([^/]+)\/(.*)$/.exec(spec)!;
+  const bodies: Buffer[] = [];
+  let prev = GENESIS_PREV;
+  for (let s = 1; s <= n; s++) {
+    const bytes = encodeEntry(s, prev, envelope(s));
+    bodies.push(bytes);
+    prev = entryHash(bytes);
+  }
+  for (let i = 0; i < n; i += 32) {
+    await Promise.all(
+      bodies.slice(i, i + 32).map((Body, j) =>
+        c.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/entries/${seqName(i + j + 1)}.json`, Body })),
+      ),
+    );
+  }
+}
+
 function s3Env(): NodeJS.ProcessEnv | undefined {
   const st = spawnSync('bash', [join(REPO, 'scripts', 's3-local.sh'), 'start'], { encoding: 'utf8', timeout: 300_000 });
   if (st.status !== 0) return undefined;
@@ -139,27 +175,32 @@ function s3Env(): NodeJS.ProcessEnv | undefined {
 
 async function main(): Promise<void> {
   // 1. Directory store: gate on 2,000 and 20,000 entries, unanchored and by proof.
-  const gate: Record<number, { full: number; proof: number }> = {};
-  for (const n of [2_000, 20_000]) {
+  const gate: Record<number, { full: number; proof: number; before: number }> = {};
+  const only = process.env.KFM_BENCH_ONLY; // 'fs' or 's3': one part only
+  for (const n of only === 's3' ? [] : [2_000, 20_000]) {
     const dir = join(root, `gate-${n}`);
     writeLog(dir, n);
+    const before = BEFORE ? must(run(gateArgs(dir), process.env, BEFORE), [1], `gate ${n} (before)`).seconds : NaN;
     const full = must(run(gateArgs(dir)), [1], `gate ${n}`);
     const cp = checkpoint(dir);
     const proof = byProof(dir, cp);
-    gate[n] = { full: full.seconds, proof: proof.seconds };
-    emit({ metric: 'fs_gate', entries: n, unanchored_s: full.seconds, by_proof_s: proof.seconds, rss_mb: proof.rssMb });
+    gate[n] = { full: full.seconds, proof: proof.seconds, before };
+    emit({ metric: 'fs_gate', entries: n, before_s: before, unanchored_s: full.seconds, by_proof_s: proof.seconds, rss_mb: proof.rssMb });
     rmSync(dir, { recursive: true, force: true });
   }
-  rows.push({ what: 'directory store: gate on 20,000 entries (by proof)', value: `${gate[20_000].proof} s (unanchored ${gate[20_000].full} s)`, goal: '≤ 1.0 s' });
-  rows.push({
+  if (only !== 's3') rows.push({ what: 'directory store: gate on 20,000 entries (by proof)', before: `${gate[20_000].before} s`, value: `${gate[20_000].proof} s (unanchored ${gate[20_000].full} s)`, goal: '≤ 1.0 s' });
+  if (only !== 's3') rows.push({
     what: 'directory store: gate(20,000) / gate(2,000)',
+    before: (gate[20_000].before / gate[2_000].before).toFixed(2),
     value: `${(gate[20_000].proof / gate[2_000].proof).toFixed(2)} (unanchored ${(gate[20_000].full / gate[2_000].full).toFixed(2)})`,
     goal: '≤ 1.5',
   });
 
   // 2. radosgw: batch append of 100 files, verify and gate on 1,100 entries.
-  const env = s3Env();
-  if (env === undefined) {
+  const env = only === 'fs' ? undefined : s3Env();
+  if (only === 'fs') {
+    // skipped
+  } else if (env === undefined) {
     emit({ metric: 's3', note: 'local S3 server could not start; S3 measurements skipped' });
   } else {
     const bucket = (env.KFM_AUDIT_STORE ?? '').replace(/^s3:\/\//, '').split('/')[0];
@@ -172,44 +213,64 @@ async function main(): Promise<void> {
       writeFileSync(p, envelope(i));
       paths.push(p);
     }
-    // Fill 1,000 entries in batches, then time a batch of 100.
-    for (let i = 0; i < 1_000; i += 250) must(run(['audit', 'append', ...paths.slice(i, i + 250), '--store', spec], env), [0], 'fill');
+    // 1,000 entries written directly (32 PUTs at a time), then a timed batch append of 100.
+    await rawFill(env, spec, 1_000);
+    let beforeRate = NaN;
+    let beforeVerify = NaN;
+    let beforeGate = NaN;
+    if (BEFORE) {
+      // The previous version on a copy of the same 1,000 entries (its own prefix), then on this one.
+      const old = `${spec}-before`;
+      await rawFill(env, old, 1_000);
+      beforeRate = 100 / must(run(['audit', 'append', ...paths.slice(1_000), '--store', old], env, BEFORE), [0], 'batch append (before)').seconds;
+      beforeVerify = must(run(['audit', 'verify', '--store', old, '--pub', pub], env, BEFORE), [0], 's3 verify (before)').seconds;
+      beforeGate = must(run(gateArgs(old), env, BEFORE), [1], 's3 gate (before)').seconds;
+    }
+    // A checkpoint at 1,000 (as deploys make them): its index serves the batch's replay check,
+    // and the gate below reads by proof against it, then the 100 entries after it.
+    const cp = checkpoint(spec, env);
     const batch = must(run(['audit', 'append', ...paths.slice(1_000), '--store', spec], env), [0], 'batch append');
     const rate = 100 / batch.seconds;
-    const single = must(run(['audit', 'append', join(files, 'e00001.json'), '--store', spec], env), [0], 'single append (existing)');
     const verify = must(run(['audit', 'verify', '--store', spec, '--pub', pub], env), [0], 's3 verify');
     const full = must(run(gateArgs(spec), env), [1], 's3 gate');
-    const cp = checkpoint(spec, env);
     const proof = byProof(spec, cp, env);
+    // One append each after the checkpoint (its index serves the replay check): one already there, one new.
+    const single = must(run(['audit', 'append', join(files, 'e00001.json'), '--store', spec], env), [0], 'single append (existing)');
+    const fresh = join(files, 'fresh.json');
+    writeFileSync(fresh, envelope(1_101));
+    const one = must(run(['audit', 'append', fresh, '--store', spec], env), [0], 'single append');
     emit({
       metric: 's3',
       batch_append_per_s: Number(rate.toFixed(1)),
       append_existing_s: single.seconds,
+      append_one_s: one.seconds,
       verify_1100_s: verify.seconds,
       gate_1100_unanchored_s: full.seconds,
       gate_1100_by_proof_s: proof.seconds,
     });
-    rows.push({ what: 'radosgw: verify 1,100 entries', value: `${verify.seconds} s`, goal: '≤ 5 s' });
-    rows.push({ what: 'radosgw: gate on 1,100 entries (by proof)', value: `${proof.seconds} s (unanchored ${full.seconds} s)`, goal: '≤ 2 s' });
-    rows.push({ what: 'radosgw: batch append (100 files, one call)', value: `${rate.toFixed(1)} /s`, goal: '≥ 50 /s' });
+    rows.push({ what: 'radosgw: verify 1,100 entries', before: `${beforeVerify} s`, value: `${verify.seconds} s`, goal: '≤ 5 s' });
+    rows.push({ what: 'radosgw: gate on 1,100 entries (by proof)', before: `${beforeGate} s`, value: `${proof.seconds} s (unanchored ${full.seconds} s)`, goal: '≤ 2 s' });
+    rows.push({ what: 'radosgw: batch append (100 files, one call)', before: `${beforeRate.toFixed(1)} /s`, value: `${rate.toFixed(1)} /s`, goal: '≥ 50 /s' });
+    rows.push({ what: 'radosgw: one append (after a checkpoint; process start included)', value: `${one.seconds} s new, ${single.seconds} s already there`, goal: '≤ 0.5 s' });
     void openStore;
   }
 
   // 3. Directory store: verify 100,000 entries against the floor program, same run.
-  if (!quick) {
+  if (!quick && only !== 's3') {
     const dir = join(root, 'log-100k');
     writeLog(dir, 100_000);
     readdirSync(join(dir, 'entries'));
     floor(dir); // warm the page cache
     const f = floor(dir);
+    const vb = BEFORE ? must(run(['audit', 'verify', '--store', dir, '--pub', pub], process.env, BEFORE), [0], 'verify 100k (before)') : undefined;
     const v = must(run(['audit', 'verify', '--store', dir, '--pub', pub]), [0], 'verify 100k');
     emit({ metric: 'fs_verify_100k', verify_s: v.seconds, floor_s: f, ratio: Number((v.seconds / f).toFixed(2)), rss_mb: v.rssMb });
-    rows.push({ what: 'directory store: verify 100,000 entries / floor', value: `${v.seconds} s / ${f} s = ${(v.seconds / f).toFixed(2)}× (${v.rssMb} MB)`, goal: '≤ 1.3×' });
+    rows.push({ what: 'directory store: verify 100,000 entries / floor', before: vb ? `${vb.seconds} s = ${(vb.seconds / f).toFixed(2)}×` : undefined, value: `${v.seconds} s / ${f} s = ${(v.seconds / f).toFixed(2)}× (${v.rssMb} MB)`, goal: '≤ 1.3×' });
     rmSync(dir, { recursive: true, force: true });
   }
   rmSync(root, { recursive: true, force: true });
-  console.log('| measure | measured | goal |\n|---|---|---|');
-  for (const r of rows) console.log(`| ${r.what} | ${r.value} | ${r.goal} |`);
+  console.log('| measure | before | after | goal |\n|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.what} | ${r.before ?? '—'} | ${r.value} | ${r.goal} |`);
 }
 
 main().catch((e) => {
