@@ -119,7 +119,7 @@ gates() {
     if kfm gate promote --to "$to" --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${approvers[@]}" --commit "$KFM_COMMIT" > /dev/null 2> "$KFM_STATE_DIR/gate-$to.txt"; then
       gate_verdict[$to]=ALLOWED
     else
-      gate_verdict[$to]="BLOCKED: $({ grep -m1 -v '^kfm: note' "$KFM_STATE_DIR/gate-$to.txt" || true; } | sed 's/^kfm: [A-Z_]*: //; s/^gate: BLOCKED //' | cut -c1-90)"
+      gate_verdict[$to]="BLOCKED: $({ grep -m1 '^gate: BLOCKED ' "$KFM_STATE_DIR/gate-$to.txt" || grep -m1 -v 'note:' "$KFM_STATE_DIR/gate-$to.txt" || true; } | sed 's/^kfm: [A-Z_]*: //; s/^gate: BLOCKED //' | cut -c1-90)"
     fi
     echo "promote to $to: ${gate_verdict[$to]}"
     cat "$KFM_STATE_DIR/gate-$to.txt"
