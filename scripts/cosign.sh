@@ -17,11 +17,12 @@ if [ -z "${KFM_WITNESSES// /}" ]; then
   exit 0
 fi
 mapfile -t witness < <(kfm_witness_args submit)
+mapfile -t allpubs < <(kfm_all_pub_args)
 mkdir -p "$KFM_RECEIPTS_DIR"
 n=1
 while [ -e "$KFM_RECEIPTS_DIR/checkpoint.$n.txt" ]; do n=$((n + 1)); done
 out=$KFM_RECEIPTS_DIR/checkpoint.$n.txt
-result=$(kfm audit checkpoint --store "$KFM_AUDIT_STORE" --key "$KFM_KEY" --out "$out" \
+result=$(kfm audit checkpoint --store "$KFM_AUDIT_STORE" --key "$KFM_KEY" "${allpubs[@]}" --out "$out" \
   "${witness[@]}" --quorum "$KFM_WITNESS_QUORUM" --witness-timeout "${KFM_WITNESS_TIMEOUT:-10}")
 jq -r '.witnesses[] | select(.cosigned | not) | "cosign.sh: warning: witness \(.name): \(.answer)"' <<< "$result" >&2
 echo "cosign.sh: tree size $(jq -r .size <<< "$result") cosigned by $(jq -r '.cosigners | join(", ")' <<< "$result") (quorum $KFM_WITNESS_QUORUM): $out" >&2

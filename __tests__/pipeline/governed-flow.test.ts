@@ -81,12 +81,18 @@ function planAndRecord(tier: string): string {
 /** Trusted checkpoints the gate reads the ledger anchored to (kept outside the store). */
 const checkpoints: string[] = [];
 
-/** A checkpoint of a verified ledger, kept where the appender cannot write (here: outside the store). */
+/**
+ * A checkpoint of the verified ledger, kept where the appender cannot write (a separate
+ * checkpoint store, as deploy.yml does), then fetched back as the gates' trusted checkpoint.
+ */
 function anchor(): string {
+  const extra = { KFM_CHECKPOINT_STORE: join(dir, 'trusted-checkpoints') };
+  ok(run('bash', [join(ROOT, 'scripts', 'trusted-checkpoint.sh'), 'publish'], extra));
+  const fetched = ok(run('bash', [join(ROOT, 'scripts', 'trusted-checkpoint.sh'), 'fetch'], extra)).stdout.trim();
+  expect(fetched).toMatch(/^KFM_CHECKPOINTS=/);
+  // A copy per checkpoint: the next fetch replaces the file.
   const out = join(dir, `checkpoint.${checkpoints.length + 1}.txt`);
-  const pubs = ['--pub', env.KFM_PUB!];
-  for (const f of readdirSync(join(dir, 'approvers'))) pubs.push('--pub', join(dir, 'approvers', f));
-  ok(kfm('audit', 'checkpoint', '--store', env.KFM_AUDIT_STORE!, '--key', env.KFM_KEY!, ...pubs, '--out', out));
+  writeFileSync(out, readFileSync(fetched.slice('KFM_CHECKPOINTS='.length)));
   checkpoints.push(out);
   env.KFM_CHECKPOINTS = checkpoints.join(':');
   return out;

@@ -250,7 +250,9 @@ describe('pr.yml', () => {
       /policy check --plan "plans\/\$KFM_ENV\.plan\.json" --env "\$KFM_ENV" --json > "plans\/\$KFM_ENV\.policy\.json"/,
     );
     expect(r).toMatch(/receipt plan "plans\/\$KFM_ENV\.plan\.json" --env "\$KFM_ENV"/);
-    expect(r).toMatch(/--plan-file "plans\/\$KFM_ENV\.tfplan" --policy "plans\/\$KFM_ENV\.policy\.json" --method ci/);
+    expect(r).toMatch(
+      /--plan-file "plans\/\$KFM_ENV\.tfplan" --policy "plans\/\$KFM_ENV\.policy\.json" --author "\$PR_AUTHOR"\s+--method ci/,
+    );
     expect(r).toMatch(/receipt show [^\n]*--format markdown --max-chars (\d+)/);
   });
 
