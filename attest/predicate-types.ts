@@ -26,9 +26,12 @@ export const PREDICATE_KINDS = {
   promotion: 'kfm.infra.PromotionManifest',
 } as const satisfies Record<PredicateName, string>;
 
-/** The `$id` of each predicate's schema: `schemas/<file name>`. */
-export const PREDICATE_SCHEMA_IDS: Partial<Record<PredicateName, string>> = {
+/** The `$id` of each predicate's JSON Schema, `schemas/<file name>`: every predicate has one. */
+export const PREDICATE_SCHEMA_IDS = {
   plan: 'https://kfm.dev/schemas/plan-receipt.schema.json',
   apply: 'https://kfm.dev/schemas/apply-receipt.schema.json',
   drift: 'https://kfm.dev/schemas/drift-receipt.schema.json',
-};
+  approval: 'https://kfm.dev/schemas/approval.schema.json',
+  validation: 'https://kfm.dev/schemas/validation-record.schema.json',
+  promotion: 'https://kfm.dev/schemas/promotion-manifest.schema.json',
+} as const satisfies Record<PredicateName, string>;

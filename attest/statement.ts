@@ -62,14 +62,14 @@ export function buildStatement<P>(subject: readonly Subject[], predicateType: st
 /**
  * Sign a Statement: payload = canonical JSON (so same statement + key = same bytes), wrapped in a
  * DSSE envelope. `digest` is `sha256:` over the exact envelope file bytes (`bytes`).
- * Known predicate types are schema-validated first (fail closed: nothing is signed otherwise).
+ * Every kfm predicate type has a schema and is validated first (fail closed: nothing is signed otherwise).
  */
 export function signStatement(
   statement: Statement<unknown>,
   key: SigningKey,
 ): { envelope: DsseEnvelope; bytes: Buffer; digest: string } {
   if (isKnownPredicateType(statement.predicateType))
-    validatePredicate(statement.predicateType, statement.predicate, 'receipt being written');
+    validatePredicate(statement.predicateType, statement.predicate, 'statement being signed');
   const payload = Buffer.from(canonicalJson(statement), 'utf8');
   const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, key);
   const bytes = Buffer.from(serializeEnvelope(envelope), 'utf8');

@@ -24,7 +24,13 @@ describe('canonical JSON', () => {
   });
 
   it('orders integer-like keys as strings, also beside keys that sort before digits', () => {
-    const cases = ['{"10":1,"9":2}', '{"b":{"2":1,"10":0,"a":1}}', '[{"1":1,"0":0}]', '{"b":1,"-":2,"5":3}', '{"5":1,".":2}'];
+    const cases = [
+      '{"10":1,"9":2}',
+      '{"b":{"2":1,"10":0,"a":1}}',
+      '[{"1":1,"0":0}]',
+      '{"b":1,"-":2,"5":3}',
+      '{"5":1,".":2}',
+    ];
     for (const t of cases) expect(canonicalJson(JSON.parse(t))).toBe(canonicalJsonReference(JSON.parse(t)));
     expect(canonicalJson(JSON.parse('{"b":1,"-":2,"5":3}'))).toBe('{"-":2,"5":3,"b":1}');
   });

@@ -173,7 +173,14 @@ class Ledger {
   smoke(env: string, status = 'pass', apply: string | null = this.lastApply ?? null): string {
     return this.add(
       PREDICATE_TYPES.validation,
-      { kind: 'kfm.infra.ValidationRecord', env, repo: { commit: COMMIT }, status },
+      {
+        kind: 'kfm.infra.ValidationRecord',
+        env,
+        status,
+        checks: [{ name: 'deployed', status }],
+        repo: { commit: COMMIT, source: 'flag' },
+        timestamps: { finished: '2026-01-01T00:00:00.000Z' },
+      },
       ci.signing,
       Ledger.bound(apply),
     );
@@ -192,11 +199,13 @@ class Ledger {
       PREDICATE_TYPES.approval,
       {
         kind: 'kfm.infra.Approval',
-        repo: { commit: COMMIT },
         env: 'prod',
+        decision: 'approved',
         principal,
         change_record: changeRecord,
-        plan_receipt: { digest: planDigest },
+        plan_receipt: { digest: planDigest, commit: COMMIT },
+        repo: { commit: COMMIT },
+        timestamps: { approved: '2026-01-01T00:00:00.000Z' },
       },
       key,
     );
