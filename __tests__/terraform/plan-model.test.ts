@@ -427,6 +427,11 @@ describe('policy fails closed on what it cannot trust', () => {
   it('the real plan is trusted', () => {
     expect(untrusted(judged(doc(), 'p.json'))).toEqual([]);
   });
+  it('trusts a real plan with nothing to apply, which Terraform writes with applyable: false', () => {
+    const noChanges = JSON.parse(readFileSync(join(GEN, 'modules-odd-keys', '3-refresh-only.show-plan.json'), 'utf8'));
+    expect([noChanges.applyable, noChanges.resource_changes ?? []]).toEqual([false, []]);
+    expect(untrusted(judged(noChanges, 'p.json'))).toEqual([]);
+  });
   it.each([
     ['errored: true', (d: Record<string, unknown>) => (d.errored = true), /\(errored\): p\.json: errored is true/],
     [

@@ -296,11 +296,13 @@ function distrust(plan: PlanDocument, origin: string): PlanDistrust[] {
       address: '(plan)',
       message: `${origin}: errored is true: Terraform stopped planning on an error, so the plan is partial`,
     });
-  if (plan.applyable === false)
+  // Terraform writes applyable: false for a plan with nothing to apply (no changes, a refresh-only
+  // check): that plan is judged like any other. Unapplyable with changes is what it cannot vouch for.
+  if (plan.applyable === false && plan.errored !== true && hasChanges(plan))
     out.push({
       reason: 'not-applyable',
       address: '(plan)',
-      message: `${origin}: applyable is false: Terraform will not apply this plan (it errored or has nothing to apply)`,
+      message: `${origin}: applyable is false although the plan has changes: Terraform will not apply it`,
     });
   if (plan.complete === false)
     out.push({
@@ -315,6 +317,14 @@ function distrust(plan: PlanDocument, origin: string): PlanDistrust[] {
       message: `${origin}: configuration is missing: links between resources and literal values cannot be checked`,
     });
   return out;
+}
+
+/** Whether the plan would change anything: a resource or output change that is not a no-op. */
+function hasChanges(plan: PlanDocument): boolean {
+  return (
+    plan.resource_changes.some((rc) => rc.action !== 'no-op') ||
+    [...plan.output_changes.values()].some((c) => actionLabel(c.actions) !== 'no-op')
+  );
 }
 
 /** Addresses the plan deletes and does not re-create (current objects, not deposed ones). */
