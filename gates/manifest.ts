@@ -1,5 +1,6 @@
 import { Env } from '../core/vocabulary';
 import { hexOf } from '../attest/pipeline-statement';
+import { PREDICATE_KINDS } from '../attest/predicate-types';
 import { Subject } from '../attest/statement';
 import { Evidence, str } from './evidence';
 import { LedgerJudged } from './ledger';
@@ -28,7 +29,7 @@ export function promotionManifest(
     digest: { sha256: Buffer.from(ledger.root, 'base64').toString('hex') },
   });
   const predicate = {
-    kind: 'kfm.infra.PromotionManifest',
+    kind: PREDICATE_KINDS.promotion,
     env: to,
     repo: { commit },
     evidence: relied.map((i) => ({ requirement: i.requirement, digest: i.digest, seq: i.seq })),
