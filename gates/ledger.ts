@@ -25,18 +25,39 @@ export interface LedgerJudged {
   readonly root: string;
   /** Whether some trusted checkpoint held by the caller covers this read (see anchorOf). */
   readonly anchored: boolean;
-  readonly checkpoints: readonly { source: string; size: number | null; witnessed?: boolean }[];
+  readonly checkpoints: readonly {
+    source: string;
+    size: number | null;
+    witnessed?: boolean;
+    cosigners?: readonly string[];
+  }[];
+  /** With --quorum: the newest witnessed checkpoint, whose entries (1..size) are all that is judged. */
+  readonly witnessed?: {
+    readonly source: string;
+    readonly size: number;
+    readonly quorum: number;
+    readonly cosigners: readonly string[];
+  };
 }
 
 /**
  * A read is anchored when at least one checkpoint the caller gave (not one found in the store,
- * which the appender could delete) verified and the log is consistent with it; with a quorum,
- * that checkpoint must also be witnessed. Problems with any checkpoint already fail verify.
+ * which the appender could delete) verified and the log is consistent with it. With a quorum,
+ * the checkpoint must be witnessed, and then one found in the store anchors too: its
+ * cosignatures, not where it was kept, are what make it trustworthy. Problems with any
+ * checkpoint already fail verify.
  */
 export function anchorOf(report: VerifyReport, given: readonly CheckpointInput[], quorum = 0): boolean {
   const sources = new Set(given.map((c) => c.source));
-  const ok = (c: CheckpointResult) => sources.has(c.source) && c.ok && (quorum === 0 || c.witnessed === true);
+  const ok = (c: CheckpointResult) => c.ok && (quorum === 0 ? sources.has(c.source) : c.witnessed === true);
   return report.ok && report.checkpoints.some(ok);
+}
+
+/** The largest witnessed checkpoint within the log verified, or undefined. */
+function newestWitnessed(report: VerifyReport): CheckpointResult | undefined {
+  return report.checkpoints
+    .filter((c) => c.ok && c.witnessed === true && c.size !== null && c.size <= report.size)
+    .reduce<CheckpointResult | undefined>((a, c) => (a === undefined || c.size! > a.size! ? c : a), undefined);
 }
 
 /**
@@ -64,24 +85,40 @@ export async function readLedger(
     witnesses: anchor.witnesses,
     quorum: anchor.quorum,
   });
-  const anchored = anchorOf(report, anchor.checkpoints, anchor.quorum ?? 0);
+  const quorum = anchor.quorum ?? 0;
+  const anchored = anchorOf(report, anchor.checkpoints, quorum);
   const given = new Set(anchor.checkpoints.map((c) => c.source));
+  // With witnesses, only what a quorum of them cosigned is judged: entries after the newest
+  // witnessed checkpoint are not evidence yet (cosign after each append: scripts/cosign.sh).
+  const witnessed = quorum > 0 ? newestWitnessed(report) : undefined;
+  const size = quorum > 0 ? (witnessed?.size ?? 0) : report.size;
+  const cut = entries.findIndex((e) => e.seq > size);
+  if (cut >= 0) entries.splice(cut);
   const judged: LedgerJudged = {
     store: spec,
-    size: report.size,
-    root: report.root,
+    size,
+    root: witnessed?.root ?? report.root,
     anchored,
     checkpoints: report.checkpoints
-      .filter((c) => given.has(c.source))
+      .filter((c) => given.has(c.source) || c === witnessed)
       .map((c) => ({
         source: c.source,
         size: c.size,
-        ...(c.witnessed !== undefined ? { witnessed: c.witnessed } : {}),
+        ...(c.witnessed !== undefined ? { witnessed: c.witnessed, cosigners: c.cosigners ?? [] } : {}),
       })),
+    ...(witnessed
+      ? { witnessed: { source: witnessed.source, size, quorum, cosigners: witnessed.cosigners ?? [] } }
+      : {}),
   };
-  const anchorText = anchored
-    ? `, consistent with ${judged.checkpoints.length} trusted checkpoint(s)`
-    : ' (unanchored: no trusted --checkpoint)';
+  const anchorText = witnessed
+    ? `, witnessed: entries 1 to ${size} judged, cosigned by ${(witnessed.cosigners ?? []).join(', ')} (quorum ${quorum})${
+        report.size > size
+          ? `; ${report.size - size} newer entr${report.size - size === 1 ? 'y' : 'ies'} not yet witnessed, not judged`
+          : ''
+      }`
+    : anchored
+      ? `, consistent with ${judged.checkpoints.length} trusted checkpoint(s)`
+      : ' (unanchored: no trusted --checkpoint)';
   const integrity: GateItem = report.ok
     ? {
         requirement: 'audit ledger',

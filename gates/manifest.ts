@@ -52,8 +52,17 @@ export function promotionManifest(
       anchored: ledger.anchored,
       checkpoints: ledger.checkpoints.map((c) => ({
         size: c.size,
-        ...(c.witnessed !== undefined ? { witnessed: c.witnessed } : {}),
+        ...(c.witnessed !== undefined ? { witnessed: c.witnessed, cosigners: c.cosigners ?? [] } : {}),
       })),
+      ...(ledger.witnessed
+        ? {
+            witnessed: {
+              size: ledger.witnessed.size,
+              quorum: ledger.witnessed.quorum,
+              cosigners: ledger.witnessed.cosigners,
+            },
+          }
+        : {}),
     },
     timestamps: { promoted: at },
   };

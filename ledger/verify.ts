@@ -141,6 +141,8 @@ export interface CheckpointResult {
   /** With --quorum: whether the checkpoint has its quorum, and who cosigned it. */
   readonly witnessed?: boolean;
   readonly cosigners?: readonly string[];
+  /** base64 root hash of the checkpoint (when it parsed). */
+  readonly root?: string;
 }
 
 export interface VerifyReport {
@@ -184,9 +186,10 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
       const cp = parseCheckpoint(text, source);
       verifyCheckpoint(cp, opts.trusted, opts.origin, source);
       const q = quorum > 0 ? checkQuorum(cp, opts.witnesses ?? [], quorum) : undefined;
+      const root = cp.root.toString('base64');
       const result: CheckpointResult = q
-        ? { source, size: cp.size, ok: true, witnessed: q.ok, cosigners: q.cosigners }
-        : { source, size: cp.size, ok: true };
+        ? { source, size: cp.size, ok: true, witnessed: q.ok, cosigners: q.cosigners, root }
+        : { source, size: cp.size, ok: true, root };
       if (q && !q.ok) {
         const invalid = q.checks.some((c) => c.status === 'invalid');
         if (given || invalid) {
