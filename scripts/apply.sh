@@ -32,6 +32,7 @@ plan_file=${plan_file:-$KFM_PLANS_DIR/$env_name.tfplan}
 mapfile -t pubs < <(kfm_pub_args)
 mapfile -t approvers < <(kfm_approver_args)
 mapfile -t checkpoints < <(kfm_checkpoint_args)
+mapfile -t witnesses < <(kfm_witness_args verify) # with witnesses: only what a quorum cosigned
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -39,7 +40,7 @@ trap 'rm -rf "$work"' EXIT
 approved=$work/$(basename "$plan_file")
 cp "$plan_file" "$approved"
 if ! kfm gate apply --env "$env_name" --plan-file "$approved" --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${approvers[@]}" \
-  "${checkpoints[@]}" --commit "$KFM_COMMIT" --json > "$work/gate.json"; then
+  "${checkpoints[@]}" "${witnesses[@]}" --commit "$KFM_COMMIT" --json > "$work/gate.json"; then
   kfm_die "refusing to apply $plan_file: it is not the approved, receipted $env_name plan (see the BLOCKED lines above)" 1
 fi
 seq=$(jq -r '.plan_receipt.seq' "$work/gate.json")
