@@ -12,7 +12,7 @@ import { canonicalJson } from '../core/canonical-json';
 import { sha256Tagged } from '../core/digest';
 import { isObject } from '../core/json';
 import { SigningKey, TrustedKey } from './sign/ed25519';
-import { isKnownPredicateType, validatePredicate } from './schema/validate';
+import { isKnownPredicateType, validatePredicate } from './validate';
 import { STATEMENT_TYPE } from './predicate-types';
 
 /** An in-toto DigestSet: `sha256` (hex, no prefix, as in-toto expects) for files, `gitCommit` for a commit. */

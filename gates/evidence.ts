@@ -1,7 +1,7 @@
 import { decodeStatementPayload, DsseEnvelope, parseEnvelope, verifyEnvelope } from '../attest/dsse/envelope';
 import { isReceiptError } from '../core/errors';
 import { sha256Tagged } from '../core/digest';
-import { isKnownPredicateType, validatePredicate } from '../attest/schema/validate';
+import { isKnownPredicateType, validatePredicate } from '../attest/validate';
 import { TrustedKey } from '../attest/sign/ed25519';
 import { STATEMENT_TYPE } from '../attest/predicate-types';
 

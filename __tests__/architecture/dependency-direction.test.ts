@@ -67,7 +67,10 @@ describe('dependency direction', () => {
   it('lets nothing import cli/ or main.ts, and only main.ts import stacks/', () => {
     const wrong = FILES.flatMap(edgesOf)
       .filter((e) => room(e.from) !== room(e.to))
-      .filter((e) => room(e.to) === 'cli' || room(e.to) === 'main.ts' || (room(e.to) === 'stacks' && room(e.from) !== 'main.ts'))
+      .filter(
+        (e) =>
+          room(e.to) === 'cli' || room(e.to) === 'main.ts' || (room(e.to) === 'stacks' && room(e.from) !== 'main.ts'),
+      )
       .map((e) => `${relative(REPO, e.from)} imports ${e.spec}`);
     expect(wrong).toEqual([]);
   });
@@ -75,13 +78,26 @@ describe('dependency direction', () => {
   it('has no import cycle between files', () => {
     const exts = ['.ts', '.json', '/index.ts', ''];
     const target = (e: Edge) => exts.map((x) => e.to + x).find((p) => FILES.includes(p));
-    const graph = new Map(FILES.map((f) => [f, edgesOf(f).map(target).filter((t): t is string => !!t)]));
+    const graph = new Map(
+      FILES.map((f) => [
+        f,
+        edgesOf(f)
+          .map(target)
+          .filter((t): t is string => !!t),
+      ]),
+    );
     const state = new Map<string, 'open' | 'done'>();
     const cycles: string[] = [];
     const visit = (f: string, path: string[]): void => {
       if (state.get(f) === 'done') return;
       if (state.get(f) === 'open') {
-        cycles.push(path.slice(path.indexOf(f)).concat(f).map((p) => relative(REPO, p)).join(' → '));
+        cycles.push(
+          path
+            .slice(path.indexOf(f))
+            .concat(f)
+            .map((p) => relative(REPO, p))
+            .join(' → '),
+        );
         return;
       }
       state.set(f, 'open');
@@ -89,6 +105,34 @@ describe('dependency direction', () => {
       state.set(f, 'done');
     };
     for (const f of FILES) visit(f, []);
+    expect(cycles).toEqual([]);
+  });
+
+  it('has no import cycle between folders, subfolders included', () => {
+    const exts = ['.ts', '.json', '/index.ts', ''];
+    const dirOf = (f: string) => relative(REPO, dirname(f)) || '.';
+    const graph = new Map<string, Set<string>>();
+    for (const f of FILES) {
+      for (const e of edgesOf(f)) {
+        const t = exts.map((x) => e.to + x).find((p) => FILES.includes(p));
+        if (!t || dirOf(t) === dirOf(f)) continue;
+        if (!graph.has(dirOf(f))) graph.set(dirOf(f), new Set());
+        graph.get(dirOf(f))!.add(dirOf(t));
+      }
+    }
+    const state = new Map<string, 'open' | 'done'>();
+    const cycles: string[] = [];
+    const visit = (d: string, path: string[]): void => {
+      if (state.get(d) === 'done') return;
+      if (state.get(d) === 'open') {
+        cycles.push(path.slice(path.indexOf(d)).concat(d).join(' → '));
+        return;
+      }
+      state.set(d, 'open');
+      for (const t of graph.get(d) ?? []) visit(t, [...path, d]);
+      state.set(d, 'done');
+    };
+    for (const d of graph.keys()) visit(d, []);
     expect(cycles).toEqual([]);
   });
 

@@ -13,7 +13,7 @@ import {
 } from '../../attest/dsse/envelope';
 import { PREDICATE_TYPES, STATEMENT_TYPE } from '../../attest/predicate-types';
 import { signPipelineStatement } from '../../attest/pipeline-statement';
-import { validatePredicate } from '../../attest/schema/validate';
+import { validatePredicate } from '../../attest/validate';
 import { keyIdOf } from '../../attest/sign/ed25519';
 import { readVerifiedStatement } from '../../attest/statement';
 import { classifyEntries } from '../../gates/evidence';

@@ -49,7 +49,14 @@ describe('ledgers and receipts written by the previous version', () => {
   });
 
   it('refuses the old ledger under a key that did not sign it', () => {
-    const r = kfm(['audit', 'verify', '--store', join(LEGACY, 'audit'), '--pub', join(LEGACY, 'approvers', 'author.pub')]);
+    const r = kfm([
+      'audit',
+      'verify',
+      '--store',
+      join(LEGACY, 'audit'),
+      '--pub',
+      join(LEGACY, 'approvers', 'author.pub'),
+    ]);
     expect(r.status).toBe(3);
   });
 });

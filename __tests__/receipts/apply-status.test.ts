@@ -14,7 +14,7 @@ import { deriveCommitmentKey } from '../../receipts/redact/commitment';
 import { readVerifiedStatement, signStatement } from '../../attest/statement';
 import { generateKeyPairPem, parseSigningKey, parseTrustedKey } from '../../attest/sign/ed25519';
 import { sha256Tagged } from '../../core/digest';
-import { validatePredicate } from '../../attest/schema/validate';
+import { validatePredicate } from '../../attest/validate';
 import { PREDICATE_TYPES } from '../../attest/predicate-types';
 
 const GEN = join(__dirname, '..', 'fixtures', 'receipts', 'generated');

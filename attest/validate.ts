@@ -1,7 +1,7 @@
 import type { ValidateFunction } from 'ajv';
-import { ReceiptError } from '../../core/errors';
-import { echoSafe } from '../../core/json';
-import { PREDICATE_SCHEMA_IDS, PREDICATE_TYPES, PredicateName } from '../predicate-types';
+import { ReceiptError } from '../core/errors';
+import { echoSafe } from '../core/json';
+import { PREDICATE_SCHEMA_IDS, PREDICATE_TYPES, PredicateName } from './predicate-types';
 
 /**
  * JSON Schemas (draft 2020-12) of every predicate live in `schemas/`. The CLI runs ajv's
@@ -21,7 +21,7 @@ export function isKnownPredicateType(t: string): boolean {
 
 function validatorFor(predicateType: string): ValidateFunction {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  compiled ??= require('./compiled-validators') as Record<string, ValidateFunction>;
+  compiled ??= require('./schema/compiled-validators') as Record<string, ValidateFunction>;
   const v = compiled[SCHEMA_IDS[predicateType]!];
   if (!v)
     throw new ReceiptError(
