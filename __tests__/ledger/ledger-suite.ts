@@ -332,7 +332,7 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         ]);
         expect(kfm(['audit', 'append', ...files.slice(0, 4), '--store', spec], a.env).code).toBe(0);
         const cp = join(dir, `cp-ix-${Math.random()}.txt`);
-        const made = kfm(['audit', 'checkpoint', '--store', spec, '--key', key.key, '--out', cp], a.env);
+        const made = kfm(['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', cp], a.env);
         expect([made.code, made.stderr]).toEqual([0, '']);
         expect(JSON.parse(made.stdout).index).toMatch(/index\/000000000004\.[0-9a-f]{8}\.json$/);
         expect(kfm(['audit', 'append', files[4], '--store', spec], a.env).code).toBe(0);

@@ -99,7 +99,7 @@ function byProof(store: string, cp: string, env: NodeJS.ProcessEnv = process.env
 
 function checkpoint(store: string, env: NodeJS.ProcessEnv = process.env): string {
   const out = join(root, `cp-${Math.random().toString(36).slice(2)}.txt`);
-  must(run(['audit', 'checkpoint', '--store', store, '--key', keyFile, '--out', out], env), [0], 'checkpoint');
+  must(run(['audit', 'checkpoint', '--store', store, '--key', keyFile, '--pub', pub, '--out', out], env), [0], 'checkpoint');
   return out;
 }
 
