@@ -684,7 +684,12 @@ describe('separation of duties', () => {
     const l = new Ledger();
     l.provenTier('dev');
     l.provenTier('stage');
-    return { l, prodPlan: l.plan('prod', { author: { principal: author, source: author ? 'flag' : 'unknown' } }) };
+    // The CI actor is someone else: only the recorded author can tell who wrote the change.
+    const actor = { principal: 'ci-runner', method: 'ci', source: 'flag' };
+    return {
+      l,
+      prodPlan: l.plan('prod', { actor, author: { principal: author, source: author ? 'flag' : 'unknown' } }),
+    };
   }
   const approval = (l: Ledger) => judge(l, 'prod').items.find((i) => i.requirement === 'prod approval')!;
 
