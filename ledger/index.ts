@@ -22,6 +22,7 @@
 import { ReceiptError } from '../core/errors';
 import { canonicalJson } from '../core/canonical-json';
 import { sha256Hex } from '../core/digest';
+import { decodeStatementPayload, DsseEnvelope } from '../attest/dsse/envelope';
 import { SigningKey, TrustedKey, signBytes, verifyBytes } from '../attest/sign/ed25519';
 import { SignedCheckpoint, noteKeyHash } from './checkpoint';
 import { decodeEntry, entryHash, GENESIS_PREV, seqName } from './entry';
@@ -62,12 +63,10 @@ const INDEX_NAME = /^index\/([0-9]{12})\.([0-9a-f]{8})\.json$/;
 /** The commit an entry claims, read without trusting it (the gate verifies what it uses). */
 export function claimedCommit(envelopeBytes: Buffer): string | undefined {
   try {
-    const env = JSON.parse(envelopeBytes.toString('utf8')) as { payload?: unknown };
+    const env = JSON.parse(envelopeBytes.toString('utf8')) as DsseEnvelope;
     if (typeof env.payload !== 'string') return undefined;
-    const st = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as {
-      predicate?: { repo?: { commit?: unknown } };
-    };
-    const c = st?.predicate?.repo?.commit;
+    const st = decodeStatementPayload(env, 'ledger entry') as { predicate?: { repo?: { commit?: unknown } } };
+    const c = st.predicate?.repo?.commit;
     return typeof c === 'string' && c.length > 0 ? c : undefined;
   } catch {
     return undefined;

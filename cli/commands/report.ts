@@ -1,5 +1,5 @@
 import { ReceiptError } from '../../core/errors';
-import { readInputFile, writeFileExclusive, fileExists } from '../../core/files';
+import { readInputFile, refuseExisting, writeFileExclusive } from '../../core/files';
 import { DEFAULT_ORIGIN } from '../../ledger/checkpoint';
 import { openStore } from '../../ledger/open-store';
 import { verifyLog } from '../../ledger/verify';
@@ -49,8 +49,7 @@ export const report: Command = async (io) => {
     },
   );
   const out = requireOpt(cmd, values, 'out');
-  if (fileExists(out))
-    throw new ReceiptError('FILE_EXISTS', `${out}: already exists; refusing to overwrite (choose a new --out)`);
+  refuseExisting(out);
   const storeSpec = requireOpt(cmd, values, 'store');
   const only = typeof values.commit === 'string' ? values.commit.toLowerCase() : undefined;
   if (only !== undefined && !COMMIT.test(only))
