@@ -23,10 +23,7 @@ while [ $# -gt 0 ]; do
 done
 # shellcheck source=lib/kfm-env.sh
 . "$root/scripts/lib/kfm-env.sh"
-kfm_require_env "$env_name"
-kfm_require_commit
-# shellcheck source=lib/tf-env.sh
-. "$root/scripts/lib/tf-env.sh"
+kfm_tier_setup "$env_name"
 plan_file=${plan_file:-$KFM_PLANS_DIR/$env_name.tfplan}
 [ -f "$plan_file" ] || kfm_die "$plan_file not found; run scripts/plan.sh $env_name first" 2
 mapfile -t pubs < <(kfm_pub_args)

@@ -21,10 +21,7 @@ while [ $# -gt 0 ]; do
 done
 # shellcheck source=lib/kfm-env.sh
 . "$root/scripts/lib/kfm-env.sh"
-kfm_require_env "$env_name"
-kfm_require_commit
-# shellcheck source=lib/tf-env.sh
-. "$root/scripts/lib/tf-env.sh"
+kfm_tier_setup "$env_name"
 [ "$synth" = 1 ] && bash "$root/scripts/synth.sh" --out "$KFM_SYNTH_DIR" >&2
 kfm_tf_init "$env_name"
 mkdir -p "$KFM_PLANS_DIR"

@@ -23,10 +23,7 @@ while [ $# -gt 0 ]; do
 done
 # shellcheck source=lib/kfm-env.sh
 . "$root/scripts/lib/kfm-env.sh"
-kfm_require_env "$env_name"
-kfm_require_commit
-# shellcheck source=lib/tf-env.sh
-. "$root/scripts/lib/tf-env.sh"
+kfm_tier_setup "$env_name"
 kfm_tf_init "$env_name"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

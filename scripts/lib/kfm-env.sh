@@ -122,3 +122,12 @@ kfm_receipt_path() {
   while [ -e "$base.$n.receipt.json" ]; do n=$((n + 1)); done
   echo "$base.$n.receipt.json"
 }
+
+# kfm_tier_setup ENV: what every per-tier script (apply, drift, smoke) starts with: a known tier,
+# the commit to record, and Terraform's offline-capable environment (scripts/lib/tf-env.sh).
+kfm_tier_setup() {
+  kfm_require_env "$1"
+  kfm_require_commit
+  # shellcheck source=tf-env.sh
+  . "$kfm_root/scripts/lib/tf-env.sh"
+}
