@@ -107,7 +107,14 @@ export class FsStore extends BaseStore {
         const path = bundlePath(seq);
         const bytes = readOrUndefined(join(this.dir, path));
         if (bytes !== undefined)
-          yield { kind: 'bundle', first: seq, name: this.derivedName(path), bytes, extraVersions: [], deleteMarkers: 0 };
+          yield {
+            kind: 'bundle',
+            first: seq,
+            name: this.derivedName(path),
+            bytes,
+            extraVersions: [],
+            deleteMarkers: 0,
+          };
       }
       if (seq > max) continue;
       const name = this.entryName(seq);

@@ -39,7 +39,8 @@ export async function readForGate(
   let why: string;
   try {
     const r = await readByProof(store, cp, opts.trusted, commit);
-    if (r !== undefined) return { entries: r.entries, size: r.size, root: r.root, via: 'proof', problems: [], ok: true };
+    if (r !== undefined)
+      return { entries: r.entries, size: r.size, root: r.root, via: 'proof', problems: [], ok: true };
     why = `${store.spec} holds no index for ${cpInput.source}`;
   } catch (e) {
     if (!isReceiptError(e)) throw e;

@@ -334,7 +334,8 @@ function parseIndex(bytes: Buffer, name: string): { body: IndexBody; sig: Buffer
   }
   const { sig, ...body } = o;
   if (body.v !== INDEX_FORMAT || typeof sig !== 'string') return fail(`not a ${INDEX_FORMAT} index`);
-  if (!Buffer.from(canonicalJson(o) + '\n', 'utf8').equals(bytes)) return fail('index is not in canonical form (altered)');
+  if (!Buffer.from(canonicalJson(o) + '\n', 'utf8').equals(bytes))
+    return fail('index is not in canonical form (altered)');
   return { body: body as unknown as IndexBody, sig: Buffer.from(sig, 'base64') };
 }
 
@@ -359,7 +360,10 @@ export async function indexFor(
       const { body, sig } = parseIndex(bytes, name);
       const msg = Buffer.from(SIG_CONTEXT + canonicalJson(body), 'utf8');
       if (!trusted.some((k) => verifyBytes(k, msg, sig)))
-        throw new ReceiptError('LOG_INTEGRITY', `${name}: index signature does not verify under a trusted key (altered)`);
+        throw new ReceiptError(
+          'LOG_INTEGRITY',
+          `${name}: index signature does not verify under a trusted key (altered)`,
+        );
       if (body.size !== cp.size || body.root !== cp.root.toString('base64') || body.origin !== cp.origin)
         throw new ReceiptError('LOG_INTEGRITY', `${name}: index is for another tree than the trusted checkpoint`);
       const index = new Index(store, name, body);
@@ -368,7 +372,10 @@ export async function indexFor(
         index.partial.length !== cp.size % BUNDLE_SIZE ||
         !rootOfUnits(index.blocks, index.partial).equals(cp.root)
       ) {
-        throw new ReceiptError('LOG_INTEGRITY', `${name}: index range roots do not fold to the checkpoint's root (altered)`);
+        throw new ReceiptError(
+          'LOG_INTEGRITY',
+          `${name}: index range roots do not fold to the checkpoint's root (altered)`,
+        );
       }
       return index;
     } catch (e) {
@@ -467,10 +474,12 @@ export async function readAfter(
  * the entry before it counts; an index that is missing, damaged or lies about an absence costs
  * at most a re-read or a duplicate, which verify notes and the gates count once.
  */
-export function attachIndex(store: AuditStore & {
-  indexedDigests: () => Promise<{ size: number } | undefined>;
-  indexLookup: (digest: string) => Promise<number | undefined>;
-}): void {
+export function attachIndex(
+  store: AuditStore & {
+    indexedDigests: () => Promise<{ size: number } | undefined>;
+    indexLookup: (digest: string) => Promise<number | undefined>;
+  },
+): void {
   let index: Index | undefined;
   store.indexedDigests = async () => {
     try {
@@ -521,7 +530,8 @@ export async function checkIndexes(
     if (!trusted.some((k) => verifyBytes(k, msg, stored.sig)))
       problems.push(`${name}: index signature does not verify under a trusted key (altered or forged)`);
     for (const f of ['origin', 'size', 'root', 'blocks', 'partial'] as const) {
-      if (stored.body[f] !== body[f]) problems.push(`${name}: index field "${f}" differs from the entries (altered or wrong index)`);
+      if (stored.body[f] !== body[f])
+        problems.push(`${name}: index field "${f}" differs from the entries (altered or wrong index)`);
     }
     const names = new Set([...Object.keys(stored.body.shards ?? {}), ...Object.keys(body.shards)]);
     for (const shard of [...names].sort()) {

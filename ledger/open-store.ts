@@ -44,4 +44,3 @@ export function openStore(spec: string, opts: OpenStoreOptions = {}): AuditStore
   attachIndex(fs);
   return fs;
 }
-

@@ -53,7 +53,11 @@ export class S3Store extends BaseStore {
     super(spec);
   }
 
-  static fromSpec(spec: string, endpoint: string | undefined, env: Readonly<Record<string, string | undefined>>): S3Store {
+  static fromSpec(
+    spec: string,
+    endpoint: string | undefined,
+    env: Readonly<Record<string, string | undefined>>,
+  ): S3Store {
     const m = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(spec);
     if (!m || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(m[1])) {
       throw new ReceiptError(

@@ -232,7 +232,10 @@ export abstract class BaseStore implements AuditStore {
     const last = await this.read(tail);
     if (last === undefined) {
       // Seen a moment ago: only a deletion explains this. Never append over a hole.
-      throw new ReceiptError('LOG_INTEGRITY', `${this.entryName(tail)}: vanished while appending; run "kfm audit verify"`);
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${this.entryName(tail)}: vanished while appending; run "kfm audit verify"`,
+      );
     }
     const e = decodeEntry(last, this.entryName(tail));
     if (e.seq !== tail) {

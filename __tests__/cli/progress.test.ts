@@ -47,7 +47,9 @@ describe('progress on stderr for long work', () => {
     expect(piped).toMatchObject({ code: 0, stderr: '' });
     const tty = await run(['audit', 'append', ...files, '--store', join(d, 'c')], true);
     expect(tty.code).toBe(0);
-    expect(tty.stderr).toBe('\rappend: 500 of 1100 entries\rappend: 1000 of 1100 entries\rappend: 1100 of 1100 entries, done\n');
+    expect(tty.stderr).toBe(
+      '\rappend: 500 of 1100 entries\rappend: 1000 of 1100 entries\rappend: 1100 of 1100 entries, done\n',
+    );
     expect(tty.stdout.trim().split('\n')).toHaveLength(1100);
   }, 120_000);
 

@@ -253,7 +253,9 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         await a.writeDerived(spec, bundlePath(1), b);
         const r = verify(spec);
         expect(r.code).toBe(3);
-        expect(r.stderr).toMatch(/bundles\/000000000001\.jsonl: (bundle differs from entry 1 |newer version .* differs)/);
+        expect(r.stderr).toMatch(
+          /bundles\/000000000001\.jsonl: (bundle differs from entry 1 |newer version .* differs)/,
+        );
       });
 
       it('a bundle for a range that is not complete is exit 3 naming it', async () => {
@@ -262,7 +264,9 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         await a.writeDerived(spec, bundlePath(1), Buffer.concat(lines));
         const r = verify(spec);
         expect(r.code).toBe(3);
-        expect(r.stderr).toMatch(/bundles\/000000000001\.jsonl: bundle of entries 1–256, but only 3 of them are in the log/);
+        expect(r.stderr).toMatch(
+          /bundles\/000000000001\.jsonl: bundle of entries 1–256, but only 3 of them are in the log/,
+        );
       });
 
       it('a missing bundle is named; readers still see every entry', async () => {
@@ -282,7 +286,12 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         const r = kfm(['audit', 'append', envs[1], envs[3], envs[3], '--store', spec], a.env);
         expect([r.code, r.stderr]).toEqual([0, '']);
         const d = (i: number) => sha256Tagged(readFileSync(envs[i]));
-        expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+        expect(
+          r.stdout
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l)),
+        ).toEqual([
           { seq: 2, digest: d(1), existing: true },
           { seq: 4, digest: d(3) },
           { seq: 4, digest: d(3), existing: true },
@@ -315,7 +324,12 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
             predicate: { kind: r.kind, nonce: Math.random(), repo: { commit: r.commit } },
           };
           const p = join(d, `${i}.json`);
-          writeFile(p, serializeEnvelope(signEnvelope('application/vnd.in-toto+json', Buffer.from(JSON.stringify(st)), key.signing)));
+          writeFile(
+            p,
+            serializeEnvelope(
+              signEnvelope('application/vnd.in-toto+json', Buffer.from(JSON.stringify(st)), key.signing),
+            ),
+          );
           return p;
         });
       }
@@ -332,7 +346,10 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         ]);
         expect(kfm(['audit', 'append', ...files.slice(0, 4), '--store', spec], a.env).code).toBe(0);
         const cp = join(dir, `cp-ix-${Math.random()}.txt`);
-        const made = kfm(['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', cp], a.env);
+        const made = kfm(
+          ['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', cp],
+          a.env,
+        );
         expect([made.code, made.stderr]).toEqual([0, '']);
         expect(JSON.parse(made.stdout).index).toMatch(/index\/000000000004\.[0-9a-f]{8}\.json$/);
         expect(kfm(['audit', 'append', files[4], '--store', spec], a.env).code).toBe(0);
@@ -378,7 +395,7 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect([v.code, v.stderr]).toEqual([0, '']);
       });
 
-      it('verify --since checks only what came after, and catches a rewrite of the checkpoint\'s last entry', async () => {
+      it("verify --since checks only what came after, and catches a rewrite of the checkpoint's last entry", async () => {
         const { spec, cp } = history();
         const ok = verify(spec, ['--since', cp]);
         expect([ok.code, ok.stderr]).toEqual([0, '']);

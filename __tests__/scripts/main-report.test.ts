@@ -58,7 +58,9 @@ describe('npm start', () => {
     for (const [i, e] of ['dev', 'stage', 'prod'].entries())
       expect(lines[head + 1 + i]).toMatch(new RegExp(`^${e} +\\d+ +\\d+ +\\d+  pass +sha256:[0-9a-f]{64}$`));
     expect(lines.join('\n')).toMatch(/\nledger +\S+: 3 entries, root \S+, \d+ checkpoint\(s\)\n/);
-    expect(lines.join('\n')).toMatch(/\ngates +stage: BLOCKED: dev apply receipt: .+\n +prod: +BLOCKED: dev apply receipt: /);
+    expect(lines.join('\n')).toMatch(
+      /\ngates +stage: BLOCKED: dev apply receipt: .+\n +prod: +BLOCKED: dev apply receipt: /,
+    );
   });
 
   it("keeps Terraform's text and each step's output out of the terminal, in files", () => {

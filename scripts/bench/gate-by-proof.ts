@@ -20,7 +20,14 @@ async function main(): Promise<void> {
   const read = await readByProof(store, cp, trusted, commit);
   if (read === undefined) throw new Error('no index for the checkpoint');
   const { evidence, rejected } = classifyEntries(read.entries, trusted);
-  console.log(JSON.stringify({ size: read.size, read: read.entries.length, evidence: evidence.length, rejected: rejected.length }));
+  console.log(
+    JSON.stringify({
+      size: read.size,
+      read: read.entries.length,
+      evidence: evidence.length,
+      rejected: rejected.length,
+    }),
+  );
 }
 
 main().catch((e) => {

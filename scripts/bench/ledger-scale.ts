@@ -59,7 +59,9 @@ function writeLog(dir: string, n: number): void {
   }
 }
 
-const BEFORE = process.env.KFM_BENCH_BEFORE ? join(process.env.KFM_BENCH_BEFORE, 'dist', 'receipts', 'cli.js') : undefined;
+const BEFORE = process.env.KFM_BENCH_BEFORE
+  ? join(process.env.KFM_BENCH_BEFORE, 'dist', 'receipts', 'cli.js')
+  : undefined;
 
 function run(
   args: string[],
@@ -77,12 +79,22 @@ function run(
 }
 
 function must(r: ReturnType<typeof run>, codes: number[], what: string): ReturnType<typeof run> {
-  if (!codes.includes(r.code)) throw new Error(`${what}: exit ${r.code}: ${r.stderr.split('\n').slice(-3).join(' | ')}`);
+  if (!codes.includes(r.code))
+    throw new Error(`${what}: exit ${r.code}: ${r.stderr.split('\n').slice(-3).join(' | ')}`);
   return r;
 }
 
 const gateArgs = (store: string, cp?: string) => [
-  'gate', 'promote', '--to', 'stage', '--store', store, '--pub', pub, '--commit', COMMIT,
+  'gate',
+  'promote',
+  '--to',
+  'stage',
+  '--store',
+  store,
+  '--pub',
+  pub,
+  '--commit',
+  COMMIT,
   ...(cp ? ['--checkpoint', cp] : []),
 ];
 
@@ -91,7 +103,21 @@ function byProof(store: string, cp: string, env: NodeJS.ProcessEnv = process.env
   const r = run(gateArgs(store, cp), env);
   if (r.code === 1) return r;
   const script = join(REPO, 'scripts', 'bench', 'gate-by-proof.ts');
-  const t = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), script, store, pub, cp, COMMIT], { encoding: 'utf8', env });
+  const t = spawnSync(
+    '/usr/bin/time',
+    [
+      '-f',
+      '%e %M',
+      process.execPath,
+      join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+      script,
+      store,
+      pub,
+      cp,
+      COMMIT,
+    ],
+    { encoding: 'utf8', env },
+  );
   if (t.status !== 0) throw new Error(`gate by proof: ${t.stderr}`);
   const [e, m] = (t.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
   return { seconds: e, rssMb: Math.round(m / 1024) };
@@ -99,7 +125,11 @@ function byProof(store: string, cp: string, env: NodeJS.ProcessEnv = process.env
 
 function checkpoint(store: string, env: NodeJS.ProcessEnv = process.env): string {
   const out = join(root, `cp-${Math.random().toString(36).slice(2)}.txt`);
-  must(run(['audit', 'checkpoint', '--store', store, '--key', keyFile, '--pub', pub, '--out', out], env), [0], 'checkpoint');
+  must(
+    run(['audit', 'checkpoint', '--store', store, '--key', keyFile, '--pub', pub, '--out', out], env),
+    [0],
+    'checkpoint',
+  );
   return out;
 }
 
@@ -131,9 +161,13 @@ function floor(dir: string): number {
     }`;
   const file = join(root, 'floor.js');
   writeFileSync(file, src);
-  const r = spawnSync('/usr/bin/time', ['-f', '%e', process.execPath, file, dir, publicPem, String(availableParallelism())], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%e', process.execPath, file, dir, publicPem, String(availableParallelism())],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) throw new Error(`floor program failed: ${r.stderr}`);
   return Number(r.stderr.trim().split('\n').pop());
 }
@@ -158,9 +192,11 @@ async function rawFill(env: NodeJS.ProcessEnv, spec: string, n: number): Promise
   }
   for (let i = 0; i < n; i += 32) {
     await Promise.all(
-      bodies.slice(i, i + 32).map((Body, j) =>
-        c.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/entries/${seqName(i + j + 1)}.json`, Body })),
-      ),
+      bodies
+        .slice(i, i + 32)
+        .map((Body, j) =>
+          c.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/entries/${seqName(i + j + 1)}.json`, Body })),
+        ),
     );
   }
 }
@@ -185,16 +221,30 @@ async function main(): Promise<void> {
     const cp = checkpoint(dir);
     const proof = byProof(dir, cp);
     gate[n] = { full: full.seconds, proof: proof.seconds, before };
-    emit({ metric: 'fs_gate', entries: n, before_s: before, unanchored_s: full.seconds, by_proof_s: proof.seconds, rss_mb: proof.rssMb });
+    emit({
+      metric: 'fs_gate',
+      entries: n,
+      before_s: before,
+      unanchored_s: full.seconds,
+      by_proof_s: proof.seconds,
+      rss_mb: proof.rssMb,
+    });
     rmSync(dir, { recursive: true, force: true });
   }
-  if (only !== 's3') rows.push({ what: 'directory store: gate on 20,000 entries (by proof)', before: `${gate[20_000].before} s`, value: `${gate[20_000].proof} s (unanchored ${gate[20_000].full} s)`, goal: '≤ 1.0 s' });
-  if (only !== 's3') rows.push({
-    what: 'directory store: gate(20,000) / gate(2,000)',
-    before: (gate[20_000].before / gate[2_000].before).toFixed(2),
-    value: `${(gate[20_000].proof / gate[2_000].proof).toFixed(2)} (unanchored ${(gate[20_000].full / gate[2_000].full).toFixed(2)})`,
-    goal: '≤ 1.5',
-  });
+  if (only !== 's3')
+    rows.push({
+      what: 'directory store: gate on 20,000 entries (by proof)',
+      before: `${gate[20_000].before} s`,
+      value: `${gate[20_000].proof} s (unanchored ${gate[20_000].full} s)`,
+      goal: '≤ 1.0 s',
+    });
+  if (only !== 's3')
+    rows.push({
+      what: 'directory store: gate(20,000) / gate(2,000)',
+      before: (gate[20_000].before / gate[2_000].before).toFixed(2),
+      value: `${(gate[20_000].proof / gate[2_000].proof).toFixed(2)} (unanchored ${(gate[20_000].full / gate[2_000].full).toFixed(2)})`,
+      goal: '≤ 1.5',
+    });
 
   // 2. radosgw: batch append of 100 files, verify and gate on 1,100 entries.
   const env = only === 'fs' ? undefined : s3Env();
@@ -222,8 +272,15 @@ async function main(): Promise<void> {
       // The previous version on a copy of the same 1,000 entries (its own prefix), then on this one.
       const old = `${spec}-before`;
       await rawFill(env, old, 1_000);
-      beforeRate = 100 / must(run(['audit', 'append', ...paths.slice(1_000), '--store', old], env, BEFORE), [0], 'batch append (before)').seconds;
-      beforeVerify = must(run(['audit', 'verify', '--store', old, '--pub', pub], env, BEFORE), [0], 's3 verify (before)').seconds;
+      beforeRate =
+        100 /
+        must(run(['audit', 'append', ...paths.slice(1_000), '--store', old], env, BEFORE), [0], 'batch append (before)')
+          .seconds;
+      beforeVerify = must(
+        run(['audit', 'verify', '--store', old, '--pub', pub], env, BEFORE),
+        [0],
+        's3 verify (before)',
+      ).seconds;
       beforeGate = must(run(gateArgs(old), env, BEFORE), [1], 's3 gate (before)').seconds;
     }
     // A checkpoint at 1,000 (as deploys make them): its index serves the batch's replay check,
@@ -235,7 +292,11 @@ async function main(): Promise<void> {
     const full = must(run(gateArgs(spec), env), [1], 's3 gate');
     const proof = byProof(spec, cp, env);
     // One append each after the checkpoint (its index serves the replay check): one already there, one new.
-    const single = must(run(['audit', 'append', join(files, 'e00001.json'), '--store', spec], env), [0], 'single append (existing)');
+    const single = must(
+      run(['audit', 'append', join(files, 'e00001.json'), '--store', spec], env),
+      [0],
+      'single append (existing)',
+    );
     const fresh = join(files, 'fresh.json');
     writeFileSync(fresh, envelope(1_101));
     const one = must(run(['audit', 'append', fresh, '--store', spec], env), [0], 'single append');
@@ -248,10 +309,29 @@ async function main(): Promise<void> {
       gate_1100_unanchored_s: full.seconds,
       gate_1100_by_proof_s: proof.seconds,
     });
-    rows.push({ what: 'radosgw: verify 1,100 entries', before: `${beforeVerify} s`, value: `${verify.seconds} s`, goal: '≤ 5 s' });
-    rows.push({ what: 'radosgw: gate on 1,100 entries (by proof)', before: `${beforeGate} s`, value: `${proof.seconds} s (unanchored ${full.seconds} s)`, goal: '≤ 2 s' });
-    rows.push({ what: 'radosgw: batch append (100 files, one call)', before: `${beforeRate.toFixed(1)} /s`, value: `${rate.toFixed(1)} /s`, goal: '≥ 50 /s' });
-    rows.push({ what: 'radosgw: one append (after a checkpoint; process start included)', value: `${one.seconds} s new, ${single.seconds} s already there`, goal: '≤ 0.5 s' });
+    rows.push({
+      what: 'radosgw: verify 1,100 entries',
+      before: `${beforeVerify} s`,
+      value: `${verify.seconds} s`,
+      goal: '≤ 5 s',
+    });
+    rows.push({
+      what: 'radosgw: gate on 1,100 entries (by proof)',
+      before: `${beforeGate} s`,
+      value: `${proof.seconds} s (unanchored ${full.seconds} s)`,
+      goal: '≤ 2 s',
+    });
+    rows.push({
+      what: 'radosgw: batch append (100 files, one call)',
+      before: `${beforeRate.toFixed(1)} /s`,
+      value: `${rate.toFixed(1)} /s`,
+      goal: '≥ 50 /s',
+    });
+    rows.push({
+      what: 'radosgw: one append (after a checkpoint; process start included)',
+      value: `${one.seconds} s new, ${single.seconds} s already there`,
+      goal: '≤ 0.5 s',
+    });
     void openStore;
   }
 
@@ -262,10 +342,23 @@ async function main(): Promise<void> {
     readdirSync(join(dir, 'entries'));
     floor(dir); // warm the page cache
     const f = floor(dir);
-    const vb = BEFORE ? must(run(['audit', 'verify', '--store', dir, '--pub', pub], process.env, BEFORE), [0], 'verify 100k (before)') : undefined;
+    const vb = BEFORE
+      ? must(run(['audit', 'verify', '--store', dir, '--pub', pub], process.env, BEFORE), [0], 'verify 100k (before)')
+      : undefined;
     const v = must(run(['audit', 'verify', '--store', dir, '--pub', pub]), [0], 'verify 100k');
-    emit({ metric: 'fs_verify_100k', verify_s: v.seconds, floor_s: f, ratio: Number((v.seconds / f).toFixed(2)), rss_mb: v.rssMb });
-    rows.push({ what: 'directory store: verify 100,000 entries / floor', before: vb ? `${vb.seconds} s = ${(vb.seconds / f).toFixed(2)}×` : undefined, value: `${v.seconds} s / ${f} s = ${(v.seconds / f).toFixed(2)}× (${v.rssMb} MB)`, goal: '≤ 1.3×' });
+    emit({
+      metric: 'fs_verify_100k',
+      verify_s: v.seconds,
+      floor_s: f,
+      ratio: Number((v.seconds / f).toFixed(2)),
+      rss_mb: v.rssMb,
+    });
+    rows.push({
+      what: 'directory store: verify 100,000 entries / floor',
+      before: vb ? `${vb.seconds} s = ${(vb.seconds / f).toFixed(2)}×` : undefined,
+      value: `${v.seconds} s / ${f} s = ${(v.seconds / f).toFixed(2)}× (${v.rssMb} MB)`,
+      goal: '≤ 1.3×',
+    });
     rmSync(dir, { recursive: true, force: true });
   }
   rmSync(root, { recursive: true, force: true });
