@@ -80,9 +80,23 @@ export class BatchBuilder {
 
 type KeyLike = Parameters<typeof verify>[2];
 
-/** The check itself, on the calling thread (small logs, and the reference for the worker source below). */
+/** The check itself, on the calling thread (small logs); the workers run the same function. */
 export function checkBatch(batch: PackedBatch, keys: readonly KeyLike[]): Uint8Array {
-  const { data, index, count } = batch;
+  return checkPacked(batch.data, batch.index, batch.count, keys, tryVerify);
+}
+
+/**
+ * The one verification loop. It uses nothing but its arguments, so WORKER_SOURCE embeds its own
+ * source text (`checkPacked.toString()`): the worker and the calling thread run the same code,
+ * from compiled dist/ and from TypeScript sources under tsx/jest alike.
+ */
+function checkPacked(
+  data: Uint8Array,
+  index: Int32Array,
+  count: number,
+  keys: readonly KeyLike[],
+  check: (msg: Uint8Array, key: KeyLike, sig: Uint8Array) => boolean,
+): Uint8Array {
   const out = new Uint8Array(count);
   let p = 0;
   for (let e = 0; e < count; e++) {
@@ -94,8 +108,8 @@ export function checkBatch(batch: PackedBatch, keys: readonly KeyLike[]): Uint8A
       if (ok) continue;
       const sig = data.subarray(index[p], index[p] + index[p + 1]);
       const hint = index[p + 2];
-      if (hint >= 0 && tryVerify(msg, keys[hint], sig)) ok = true;
-      for (let k = 0; !ok && k < keys.length; k++) if (k !== hint && tryVerify(msg, keys[k], sig)) ok = true;
+      if (hint >= 0 && check(msg, keys[hint], sig)) ok = true;
+      for (let k = 0; !ok && k < keys.length; k++) if (k !== hint && check(msg, keys[k], sig)) ok = true;
     }
     out[e] = ok ? 1 : 0;
   }
@@ -112,30 +126,16 @@ function tryVerify(msg: Uint8Array, key: KeyLike, sig: Uint8Array): boolean {
 
 /**
  * The worker: plain JavaScript (no imports from this project, so it runs the same from
- * compiled dist/ and from TypeScript sources under tsx/jest). Same algorithm as checkBatch.
+ * compiled dist/ and from TypeScript sources under tsx/jest); its loop is checkPacked's own source.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createPublicKey, verify } = require('node:crypto');
 const keys = workerData.keys.map((der) => createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }));
 const tryVerify = (msg, key, sig) => { try { return verify(null, msg, key, sig); } catch { return false; } };
+const checkPacked = ${checkPacked.toString()};
 parentPort.on('message', ({ id, data, index, count }) => {
-  const out = new Uint8Array(count);
-  let p = 0;
-  for (let e = 0; e < count; e++) {
-    const msg = data.subarray(index[p], index[p] + index[p + 1]);
-    const nsig = index[p + 2];
-    p += 3;
-    let ok = false;
-    for (let s = 0; s < nsig; s++, p += 3) {
-      if (ok) continue;
-      const sig = data.subarray(index[p], index[p] + index[p + 1]);
-      const hint = index[p + 2];
-      if (hint >= 0 && tryVerify(msg, keys[hint], sig)) ok = true;
-      for (let k = 0; !ok && k < keys.length; k++) if (k !== hint && tryVerify(msg, keys[k], sig)) ok = true;
-    }
-    out[e] = ok ? 1 : 0;
-  }
+  const out = checkPacked(data, index, count, keys, tryVerify);
   parentPort.postMessage({ id, out, data }, [out.buffer, data.buffer]);
 });
 `;
