@@ -480,7 +480,7 @@ describe('delete-only plans are judged on what will exist after', () => {
     expect(r.verdict).toBe('pass');
   });
   it('a plan with neither resources nor deletions stays fail', () => {
-    const r = policy(checkov('terraform__runner__plan_with_providers__tfplan.json'));
+    const r = policy(join(GEN, 'empty-config', '1-plan.show-plan.json'));
     expect(r.verdict).toBe('fail');
     expect(r.findings.map((f) => f.rule)).toContain('kfm-policy-no-resources');
   });
