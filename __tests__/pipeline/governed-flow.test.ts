@@ -6,77 +6,21 @@
  * The tiers are `terraform_data` stacks (Terraform's built-in provider), so every apply is real
  * and offline; the scripts and the CLI are exactly the ones CI runs.
  */
-import { execFileSync, spawnSync, SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createFlow, Flow, ok, ROOT } from './flow';
 
-const ROOT = resolve(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'receipts', 'cli.js');
 const COMMIT = 'c0ffee'.padEnd(40, '0');
 
+let flow: Flow;
 let dir: string;
 let env: NodeJS.ProcessEnv;
-
-function stack(name: string, resources: Record<string, unknown>): void {
-  mkdirSync(join(dir, 'synth', 'stacks', name), { recursive: true });
-  writeFileSync(
-    join(dir, 'synth', 'stacks', name, 'cdk.tf.json'),
-    JSON.stringify(
-      { terraform: { backend: { local: { path: 'unused.tfstate' } } }, resource: { terraform_data: resources } },
-      null,
-      2,
-    ),
-  );
-}
-
-function run(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
-  return spawnSync(cmd, args, { cwd: ROOT, env: { ...env, ...extra }, encoding: 'utf8', timeout: 120_000 });
-}
-const kfm = (...args: string[]) => run(process.execPath, [CLI, ...args]);
-const script = (name: string, ...args: string[]) => run('bash', [join(ROOT, 'scripts', `${name}.sh`), ...args]);
-
-function ok(r: SpawnSyncReturns<string>): SpawnSyncReturns<string> {
-  if (r.status !== 0) throw new Error(`exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
-
-/** plan.sh + policy on the plan + signed plan receipt + ledger append, as pr.yml/deploy.yml do. */
-function planAndRecord(tier: string): string {
-  ok(script('plan', tier, '--no-synth'));
-  const plans = join(dir, 'plans');
-  const policy = kfm('policy', 'check', '--plan', join(plans, `${tier}.plan.json`), '--env', tier, '--json');
-  expect(policy.status).toBe(0);
-  writeFileSync(join(plans, `${tier}.policy.json`), policy.stdout);
-  const out = join(dir, 'receipts', `${tier}.plan.${readdirSync(join(dir, 'receipts')).length}.json`);
-  ok(
-    kfm(
-      'receipt',
-      'plan',
-      join(plans, `${tier}.plan.json`),
-      '--env',
-      tier,
-      '--key',
-      env.KFM_KEY!,
-      '--out',
-      out,
-      '--plan-file',
-      join(plans, `${tier}.tfplan`),
-      '--policy',
-      join(plans, `${tier}.policy.json`),
-      '--commit',
-      COMMIT,
-      '--actor',
-      'ci-runner',
-      '--author',
-      'author',
-      '--method',
-      'ci',
-    ),
-  );
-  ok(kfm('audit', 'append', out, '--store', env.KFM_AUDIT_STORE!));
-  return out;
-}
+const run = (cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) => flow.run(cmd, args, extra);
+const kfm = (...args: string[]) => flow.kfm(...args);
+const script = (name: string, ...args: string[]) => flow.script(name, ...args);
+const stack = (name: string, resources: Record<string, unknown>) => flow.stack(name, resources);
+/** plan.sh + policy on the plan (which must pass) + signed plan receipt + ledger append. */
+const planAndRecord = (tier: string) => flow.planAndRecord(tier, (status) => expect(status).toBe(0));
 
 /** Trusted checkpoints the gate reads the ledger anchored to (kept outside the store). */
 const checkpoints: string[] = [];
@@ -139,29 +83,8 @@ function promote(to: string, ...extra: string[]) {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kfm-flow-'));
-  const tfEnv = execFileSync('bash', [join(ROOT, 'scripts', 'lib', 'tf-env.sh'), '--print'], {
-    encoding: 'utf8',
-    env: { ...process.env, KFM_OFFLINE: '1' },
-  });
-  env = { ...process.env, KFM_OFFLINE: '1' };
-  for (const line of tfEnv.split('\n')) {
-    const m = /^export ([A-Z_]+)=(.*)$/.exec(line);
-    if (m) env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
-  }
-  Object.assign(env, {
-    KFM_STATE_DIR: join(dir, 'state'),
-    KFM_SYNTH_DIR: join(dir, 'synth'),
-    KFM_PLANS_DIR: join(dir, 'plans'),
-    KFM_RECEIPTS_DIR: join(dir, 'receipts'),
-    KFM_AUDIT_STORE: join(dir, 'audit'),
-    KFM_KEY: join(dir, 'keys', 'kfm-signing.key'),
-    KFM_PUB: join(dir, 'keys', 'kfm-signing.pub'),
-    KFM_APPROVERS_DIR: join(dir, 'approvers'),
-    KFM_COMMIT: COMMIT,
-    GITHUB_SHA: COMMIT,
-  });
-  mkdirSync(join(dir, 'receipts'), { recursive: true });
+  flow = createFlow('kfm-flow-', COMMIT);
+  ({ dir, env } = flow);
   ok(kfm('keygen', '--out-dir', join(dir, 'keys')));
   ok(kfm('keygen', '--out-dir', join(dir, 'reviewer')));
   ok(kfm('keygen', '--out-dir', join(dir, 'author')));

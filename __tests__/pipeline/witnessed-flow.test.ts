@@ -4,42 +4,21 @@
  * `kfm gate promote|apply --witness ... --quorum N` judge only what a quorum of witnesses
  * cosigned.
  */
-import { ChildProcess, execFileSync, spawn, spawnSync, SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI, createFlow, Flow, ok } from './flow';
 
 jest.setTimeout(300_000);
 
-const ROOT = resolve(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'receipts', 'cli.js');
 const COMMIT = 'feed'.padEnd(40, '0');
 
+let flow: Flow;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 const witnesses: ChildProcess[] = [];
-
-function run(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
-  return spawnSync(cmd, args, { cwd: ROOT, env: { ...env, ...extra }, encoding: 'utf8', timeout: 120_000 });
-}
-const kfm = (...args: string[]) => run(process.execPath, [CLI, ...args]);
-const script = (name: string, ...args: string[]) => run('bash', [join(ROOT, 'scripts', `${name}.sh`), ...args]);
-
-function ok(r: SpawnSyncReturns<string>): SpawnSyncReturns<string> {
-  if (r.status !== 0) throw new Error(`exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
-
-function stack(name: string, resources: Record<string, unknown>): void {
-  mkdirSync(join(dir, 'synth', 'stacks', name), { recursive: true });
-  writeFileSync(
-    join(dir, 'synth', 'stacks', name, 'cdk.tf.json'),
-    JSON.stringify({
-      terraform: { backend: { local: { path: 'unused.tfstate' } } },
-      resource: { terraform_data: resources },
-    }),
-  );
-}
+const kfm = (...args: string[]) => flow.kfm(...args);
+const script = (name: string, ...args: string[]) => flow.script(name, ...args);
 
 /** A witness process for the CI key's log; resolves with its URL. */
 function startWitness(name: string): Promise<string> {
@@ -71,37 +50,7 @@ const trust = (...names: string[]) =>
 
 /** plan.sh + policy + signed plan receipt + append; `cosign` also runs scripts/cosign.sh, as deploy.yml does. */
 function planAndRecord(tier: string, cosign = true): string {
-  ok(script('plan', tier, '--no-synth'));
-  const plans = join(dir, 'plans');
-  const policy = kfm('policy', 'check', '--plan', join(plans, `${tier}.plan.json`), '--env', tier, '--json');
-  writeFileSync(join(plans, `${tier}.policy.json`), policy.stdout);
-  const out = join(dir, 'receipts', `${tier}.plan.${readdirSync(join(dir, 'receipts')).length}.json`);
-  ok(
-    kfm(
-      'receipt',
-      'plan',
-      join(plans, `${tier}.plan.json`),
-      '--env',
-      tier,
-      '--key',
-      env.KFM_KEY!,
-      '--out',
-      out,
-      '--plan-file',
-      join(plans, `${tier}.tfplan`),
-      '--policy',
-      join(plans, `${tier}.policy.json`),
-      '--commit',
-      COMMIT,
-      '--actor',
-      'ci-runner',
-      '--author',
-      'author',
-      '--method',
-      'ci',
-    ),
-  );
-  ok(kfm('audit', 'append', out, '--store', env.KFM_AUDIT_STORE!));
+  const out = flow.planAndRecord(tier);
   if (cosign) ok(script('cosign'));
   return out;
 }
@@ -123,32 +72,12 @@ const promote = (...extra: string[]) =>
   );
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kfm-witnessed-flow-'));
-  const tfEnv = execFileSync('bash', [join(ROOT, 'scripts', 'lib', 'tf-env.sh'), '--print'], {
-    encoding: 'utf8',
-    env: { ...process.env, KFM_OFFLINE: '1' },
-  });
-  env = { ...process.env, KFM_OFFLINE: '1' };
-  for (const line of tfEnv.split('\n')) {
-    const m = /^export ([A-Z_]+)=(.*)$/.exec(line);
-    if (m) env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
-  }
-  Object.assign(env, {
-    KFM_STATE_DIR: join(dir, 'state'),
-    KFM_SYNTH_DIR: join(dir, 'synth'),
-    KFM_PLANS_DIR: join(dir, 'plans'),
-    KFM_RECEIPTS_DIR: join(dir, 'receipts'),
-    KFM_AUDIT_STORE: join(dir, 'audit'),
-    KFM_KEY: join(dir, 'keys', 'kfm-signing.key'),
-    KFM_PUB: join(dir, 'keys', 'kfm-signing.pub'),
-    KFM_APPROVERS_DIR: join(dir, 'approvers'),
-    KFM_WITNESS_KEYS_DIR: join(dir, 'witness-keys'),
+  flow = createFlow('kfm-witnessed-flow-', COMMIT, {
     KFM_WITNESS_QUORUM: '2',
     KFM_REQUIRE_WITNESS: '1',
-    KFM_COMMIT: COMMIT,
-    GITHUB_SHA: COMMIT,
   });
-  mkdirSync(join(dir, 'receipts'), { recursive: true });
+  ({ dir, env } = flow);
+  env.KFM_WITNESS_KEYS_DIR = join(dir, 'witness-keys');
   mkdirSync(join(dir, 'approvers'), { recursive: true });
   mkdirSync(join(dir, 'witness-keys'), { recursive: true });
   ok(kfm('keygen', '--out-dir', join(dir, 'keys')));
@@ -156,8 +85,8 @@ beforeAll(async () => {
   ok(kfm('keygen', '--out-dir', join(dir, 'witness', 'w3'))); // a third witness that never ran
   writeFileSync(join(dir, 'witness-keys', 'flow_w3.pub'), readFileSync(join(dir, 'witness', 'w3', 'kfm-signing.pub')));
   env.KFM_WITNESSES = `flow/w1=${u1} flow/w2=${u2}`;
-  stack('dev', { app: { input: 'v1' } });
-  stack('stage', { app: { input: 'stage' } });
+  flow.stack('dev', { app: { input: 'v1' } });
+  flow.stack('stage', { app: { input: 'stage' } });
 });
 
 afterAll(() => {
