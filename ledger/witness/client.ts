@@ -66,7 +66,7 @@ function unreachable(e: unknown, timeoutMs: number): string {
   return `unreachable (${err?.cause?.code ?? err?.name ?? 'network error'})`;
 }
 
-/** Submit to one witness (one retry on 409). Never throws for what the witness does. */
+/** Submit to one witness (one retry on 409; see below). Never throws for what the witness does. */
 export async function requestCosignature(
   ep: WitnessEndpoint,
   cp: SignedCheckpoint,
@@ -76,7 +76,7 @@ export async function requestCosignature(
   const fail = (answer: string): WitnessAnswerLine => ({ witness: name, cosigned: false, answer });
   let old = opts.firstOld(name);
   if (old > cp.size) old = 0;
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     const proof = old === 0 || old === cp.size ? [] : await opts.proof(old);
     let res;
     try {
@@ -112,7 +112,11 @@ export async function requestCosignature(
           ahead: held,
         };
       }
-      if (attempt === 1) return fail(`answered 409 twice (holds tree size ${held}; another submitter is racing)`);
+      // One retry from the size it holds. A second 409 is final, unless the witness now holds
+      // exactly this tree size (another checkpointer of the same log got there first): then a
+      // proof-less submission decides, 200 if the roots agree, 422 if they do not.
+      if (attempt === 2 || (attempt === 1 && held !== cp.size))
+        return fail(`answered 409 twice (holds tree size ${held}; another submitter is racing)`);
       old = held;
       continue;
     }
