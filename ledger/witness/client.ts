@@ -3,7 +3,7 @@
  * consistency proof from the size that witness last cosigned, and collect the cosignatures.
  *
  * Each witness gets one request, and on 409 one retry with the size it reported (and the proof
- * from that size). A witness that holds a larger tree than the log has is a rolled-back or
+ * from that size; one more, proof-less, when it reports this very size). A witness that holds a larger tree than the log has is a rolled-back or
  * truncated log: it is never asked again. Every answer becomes one line for the operator.
  */
 import { ReceiptError } from '../../core/errors';
