@@ -84,6 +84,25 @@ const trust = (names: readonly string[], pub: (n: string) => string = (n) => key
 let n = 0;
 const out = () => join(dir, `cp-${++n}.txt`);
 
+/** `kfm audit checkpoint` of the log at `at`, with these witness flags, needing `quorum` cosignatures. */
+const checkpointArgs = (at: string, witnessFlags: readonly string[], quorum: number, cp: string = out()) => [
+  'audit',
+  'checkpoint',
+  '--store',
+  at,
+  '--key',
+  log.key,
+  '--pub',
+  log.pub,
+  '--out',
+  cp,
+  ...witnessFlags,
+  '--quorum',
+  String(quorum),
+];
+const checkpointWith = (at: string, ws: readonly Running[], quorum: number) =>
+  kfm(checkpointArgs(at, wflags(ws), quorum));
+
 async function append(store: string, count: number, tag: string): Promise<void> {
   const s = openStore(store, { env: {} });
   for (const f of makeEnvelopes(join(dir, `env-${tag}`), log, count, tag)) await s.append(readFileSync(f));
@@ -100,21 +119,7 @@ describe('kfm witness serve (real processes on loopback)', () => {
 
   it('cosigns with a quorum of witnesses; verify and verify-proof trust it offline', () => {
     const cp = out();
-    const r = kfm([
-      'audit',
-      'checkpoint',
-      '--store',
-      store,
-      '--key',
-      log.key,
-      '--pub',
-      log.pub,
-      '--out',
-      cp,
-      ...wflags([w1, w2, w3]),
-      '--quorum',
-      '2',
-    ]);
+    const r = kfm(checkpointArgs(store, wflags([w1, w2, w3]), 2, cp));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({
@@ -190,22 +195,7 @@ describe('kfm witness serve (real processes on loopback)', () => {
     const impostor = await startWitness('w4', keys.impostor, join(dir, 'state-w4'));
     const before = readdirSync(join(store, 'checkpoints')).length;
     const cp = out();
-    const r = kfm([
-      'audit',
-      'checkpoint',
-      '--store',
-      store,
-      '--key',
-      log.key,
-      '--pub',
-      log.pub,
-      '--out',
-      cp,
-      ...wflags([w1]),
-      ...wflags([impostor], () => keys.w3.pub),
-      '--quorum',
-      '2',
-    ]);
+    const r = kfm(checkpointArgs(store, [...wflags([w1]), ...wflags([impostor], () => keys.w3.pub)], 2, cp));
     expect(r.code).toBe(3);
     expect(r.stderr.split('\n').filter(Boolean)).toEqual([
       'kfm: witness example.org/w1: cosigned tree size 4',
@@ -219,21 +209,7 @@ describe('kfm witness serve (real processes on loopback)', () => {
 
   it('reaches quorum 2 of 3 with one witness down, and says which one', async () => {
     expect(await stop(w3)).toBe(0); // SIGTERM: stops cleanly
-    const r = kfm([
-      'audit',
-      'checkpoint',
-      '--store',
-      store,
-      '--key',
-      log.key,
-      '--pub',
-      log.pub,
-      '--out',
-      out(),
-      ...wflags([w1, w2, w3]),
-      '--quorum',
-      '2',
-    ]);
+    const r = checkpointWith(store, [w1, w2, w3], 2);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).witnesses).toEqual([
       // Each witness is asked from the size the log's stored checkpoints show it cosigned.
@@ -253,21 +229,7 @@ describe('kfm witness serve (real processes on loopback)', () => {
     expect(await res.text()).toBe('3\n');
     // The client retries once from that size with the right proof (3 → 4).
     await append(store, 1, 'c');
-    const r = kfm([
-      'audit',
-      'checkpoint',
-      '--store',
-      store,
-      '--key',
-      log.key,
-      '--pub',
-      log.pub,
-      '--out',
-      out(),
-      ...wflags([w1, w2, w3]),
-      '--quorum',
-      '3',
-    ]);
+    const r = checkpointWith(store, [w1, w2, w3], 3);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).cosigners).toHaveLength(3);
   });
@@ -277,21 +239,7 @@ describe('kfm witness serve (real processes on loopback)', () => {
     cpSync(store, trunc, { recursive: true });
     rmSync(join(trunc, 'checkpoints'), { recursive: true, force: true });
     for (const f of ['000000000005.json', '000000000004.json']) rmSync(join(trunc, 'entries', f), { force: true });
-    const r = kfm([
-      'audit',
-      'checkpoint',
-      '--store',
-      trunc,
-      '--key',
-      log.key,
-      '--pub',
-      log.pub,
-      '--out',
-      out(),
-      ...wflags([w1, w2, w3]),
-      '--quorum',
-      '1',
-    ]);
+    const r = checkpointWith(trunc, [w1, w2, w3], 1);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(
       'kfm: witness example.org/w1: holds tree size 5 but the log has 3 entries: the log was truncated or rolled back (not cosigned)',
@@ -301,21 +249,7 @@ describe('kfm witness serve (real processes on loopback)', () => {
   it('refuses to cosign a forked log of the same size (422: same size, different root)', async () => {
     const forked = join(dir, 'forked');
     await append(forked, 5, 'fork');
-    const r = kfm([
-      'audit',
-      'checkpoint',
-      '--store',
-      forked,
-      '--key',
-      log.key,
-      '--pub',
-      log.pub,
-      '--out',
-      out(),
-      ...wflags([w1, w2, w3]),
-      '--quorum',
-      '1',
-    ]);
+    const r = checkpointWith(forked, [w1, w2, w3], 1);
     expect(r.code).toBe(3);
     for (const w of ['w1', 'w2', 'w3'])
       expect(r.stderr).toContain(`kfm: witness example.org/${w}: answered 422 Unprocessable Entity`);
@@ -349,22 +283,7 @@ describe('kfm witness serve (real processes on loopback)', () => {
     );
   });
   it('two checkpointers racing on a growing log both get their checkpoint cosigned', async () => {
-    const run = () =>
-      kfmAsync([
-        'audit',
-        'checkpoint',
-        '--store',
-        store,
-        '--key',
-        log.key,
-        '--pub',
-        log.pub,
-        '--out',
-        out(),
-        ...wflags([w1, w2, w3]),
-        '--quorum',
-        '3',
-      ]);
+    const run = () => kfmAsync(checkpointArgs(store, wflags([w1, w2, w3]), 3));
     const first = run();
     await append(store, 1, 'e'); // the log grows while the first one asks
     const [a, b] = await Promise.all([first, run()]);
