@@ -3,6 +3,7 @@ import { Witness } from '../ledger/cosignature';
 import { openStore, OpenStoreOptions } from '../ledger/open-store';
 import { CheckpointInput, CheckpointResult, verifyLog, VerifyReport } from '../ledger/verify';
 import { TrustedKey } from '../attest/sign/ed25519';
+import { GateRead, readForGate } from '../ledger/gate-read';
 import { LedgerEntry } from './evidence';
 import { GateItem } from './promote';
 
@@ -61,18 +62,34 @@ function newestWitnessed(report: VerifyReport): CheckpointResult | undefined {
 }
 
 /**
- * Read the whole audit ledger for a gate: the entries, and whether the log itself verifies
- * (chain, sequence, signatures under the trusted keys, consistency with every checkpoint given
- * and stored). A ledger that does not verify is a failing gate item, never a pass; its entries
- * are still returned so every other missing piece is reported too.
+ * Read the audit ledger for a gate: the entries, and whether the log itself verifies. With a
+ * commit and a trusted anchor (a `--checkpoint`, or witnesses with a quorum) the read is by proof
+ * (ledger/gate-read.ts: the commit's entries proven against the anchor, and the entries after
+ * it), falling back to the whole log on any defect of the index. Otherwise the whole log is
+ * verified (chain, sequence, signatures under the trusted keys, consistency with every
+ * checkpoint given and stored). A ledger that does not verify is a failing gate item, never a
+ * pass; its entries are still returned so every other missing piece is reported too.
  */
 export async function readLedger(
   spec: string,
   opts: OpenStoreOptions,
   trusted: readonly TrustedKey[],
   anchor: AnchorOptions = { checkpoints: [] },
-): Promise<{ entries: LedgerEntry[]; integrity: GateItem; judged: LedgerJudged }> {
+  commit?: string,
+): Promise<{ entries: LedgerEntry[]; integrity: GateItem; judged: LedgerJudged; via: 'proof' | 'full' }> {
   const store = openStore(spec, opts);
+  const quorum = anchor.quorum ?? 0;
+  if (commit !== undefined && commit !== '' && (anchor.checkpoints.length > 0 || quorum > 0)) {
+    const r = await readForGate(store, commit, {
+      trusted,
+      origin: DEFAULT_ORIGIN,
+      checkpoints: anchor.checkpoints,
+      witnesses: anchor.witnesses,
+      quorum,
+    });
+    if (r.via === 'proof') return byProof(spec, r, quorum);
+    return judgeFullRead(spec, r.report!, r.entries, anchor, r.problems[0]);
+  }
   // One pass: the entries are collected as verify reads them (up to the first defect; the
   // integrity item already fails the gate then, and every other missing piece is still reported).
   // They are exactly the entries verified: what is appended later is not judged.
@@ -85,6 +102,61 @@ export async function readLedger(
     witnesses: anchor.witnesses,
     quorum: anchor.quorum,
   });
+  return judgeFullRead(spec, report, entries, anchor);
+}
+
+/** The gate's view of a read by proof: anchored by construction. */
+function byProof(
+  spec: string,
+  r: GateRead,
+  quorum: number,
+): { entries: LedgerEntry[]; integrity: GateItem; judged: LedgerJudged; via: 'proof' } {
+  const p = r.proof!;
+  const used = [...p.checkpoints, p.anchor];
+  const judged: LedgerJudged = {
+    store: spec,
+    size: r.size,
+    root: r.root,
+    anchored: true,
+    checkpoints: used
+      .filter((c) => c.given || c === p.anchor)
+      .map((c) => ({
+        source: c.source,
+        size: c.size,
+        ...(c.witnessed !== undefined ? { witnessed: c.witnessed, cosigners: c.cosigners ?? [] } : {}),
+      })),
+    ...(quorum > 0
+      ? { witnessed: { source: p.anchor.source, size: r.size, quorum, cosigners: p.anchor.cosigners ?? [] } }
+      : {}),
+  };
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const detail =
+    `${spec}: read by proof against ${p.anchor.source} (tree size ${p.anchor.size}` +
+    (quorum > 0 ? `, cosigned by ${(p.anchor.cosigners ?? []).join(', ')}, quorum ${quorum}` : '') +
+    `): ${plural(p.proven, 'entry', 'entries')} of the commit proven by inclusion through ${p.index}` +
+    (quorum > 0
+      ? '; entries after it are not yet witnessed, not judged'
+      : `, ${plural(p.after, 'entry', 'entries')} after it chained and signed (root ${r.root})`) +
+    (p.checkpoints.length > 0
+      ? `; consistent with ${plural(p.checkpoints.length, 'more trusted checkpoint', 'more trusted checkpoints')}`
+      : '');
+  return {
+    entries: r.entries.map((e) => ({ seq: e.seq, envelopeBytes: e.envelopeBytes })),
+    integrity: { requirement: 'audit ledger', ok: true, detail },
+    judged,
+    via: 'proof',
+  };
+}
+
+/** The gate's view of a whole-log verify (`fellBack`: why a read by proof was not used). */
+function judgeFullRead(
+  spec: string,
+  report: VerifyReport,
+  all: readonly LedgerEntry[],
+  anchor: AnchorOptions,
+  fellBack?: string,
+): { entries: LedgerEntry[]; integrity: GateItem; judged: LedgerJudged; via: 'full' } {
+  const entries = all.map((e) => ({ seq: e.seq, envelopeBytes: e.envelopeBytes }));
   const quorum = anchor.quorum ?? 0;
   const anchored = anchorOf(report, anchor.checkpoints, quorum);
   const given = new Set(anchor.checkpoints.map((c) => c.source));
@@ -119,18 +191,19 @@ export async function readLedger(
     : anchored
       ? `, consistent with ${judged.checkpoints.length} trusted checkpoint(s)`
       : ' (unanchored: no trusted --checkpoint)';
+  const why = fellBack === undefined ? '' : ` (${fellBack})`;
   const integrity: GateItem = report.ok
     ? {
         requirement: 'audit ledger',
         ok: true,
-        detail: `${spec}: ${report.size} entries verify (root ${report.root})${anchorText}`,
+        detail: `${spec}: ${report.size} entries verify (root ${report.root})${anchorText}${why}`,
       }
     : {
         requirement: 'audit ledger',
         ok: false,
-        detail: `${spec} does not verify (${report.problemCount} problem(s)); first: ${report.problems[0] ?? 'unknown'}`,
+        detail: `${spec} does not verify (${report.problemCount} problem(s)); first: ${report.problems[0] ?? 'unknown'}${why}`,
       };
-  return { entries, integrity, judged };
+  return { entries, integrity, judged, via: 'full' };
 }
 
 /** Append one envelope to the ledger; returns its sequence number and digest. */

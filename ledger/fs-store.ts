@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ReceiptError, isReceiptError } from '../core/errors';
 import { writeFileExclusive } from '../core/files';
 import { seqName } from './entry';
-import { BaseStore, BUNDLE_SIZE, bundlePath, ScanItem, ScanOptions, StoredCheckpoint } from './store';
+import { BaseStore, BUNDLE_SIZE, bundlePath, ListOptions, ScanItem, ScanOptions, StoredCheckpoint } from './store';
 
 const ENTRY_FILE = /^([0-9]{12})\.json$/;
 const CHECKPOINT_FILE = /^[0-9]{12}\.[0-9a-f]{8}\.txt$/;
@@ -142,9 +142,15 @@ export class FsStore extends BaseStore {
     }
   }
 
-  async listDerived(dir: string): Promise<string[]> {
+  async listDerived(dir: string, opts: ListOptions = {}): Promise<string[]> {
     const out: string[] = [];
-    for (const name of listDir(join(this.dir, dir))) if (!TEMP_FILE.test(name)) out.push(`${dir}/${name}`);
+    const start = `${dir}/${opts.prefix ?? ''}`;
+    for (const name of listDir(join(this.dir, dir))) {
+      const path = `${dir}/${name}`;
+      if (TEMP_FILE.test(name) || !path.startsWith(start)) continue;
+      if (opts.after !== undefined && path <= opts.after) continue;
+      out.push(path);
+    }
     return out.sort();
   }
 

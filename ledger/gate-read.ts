@@ -1,55 +1,102 @@
 /**
- * What a gate holding a trusted checkpoint reads for one commit (the evidence issue wires this
- * into `kfm gate … --checkpoint`): by proof when the store has a valid index for that checkpoint
- * (ledger/index.ts), otherwise the whole log through verify, anchored on the checkpoint.
+ * What a gate reads for one commit when it holds a trusted checkpoint (`kfm gate … --checkpoint`,
+ * or witnesses with a quorum): by proof when the store has a valid index for the checkpoint it
+ * anchors on (ledger/index.ts), otherwise the whole log through verify.
+ *
+ * By proof, the gate reads: the checkpoint notes it needs, the index note for the anchor and the
+ * one shard naming the commit, one bundle per 256-entry range holding the commit's entries (each
+ * entry proven by an RFC 6962 inclusion proof against the anchor), and — without a quorum — the
+ * entries after the anchor, chained onto its last entry and signature-checked. Every other given
+ * checkpoint must be consistent with the anchor (RFC 6962 consistency proof from the index).
+ * With a quorum, only what a quorum of witnesses cosigned is judged, so nothing after the newest
+ * witnessed checkpoint is read. The cost grows with log n and with what came after the anchor,
+ * not with the history.
+ *
+ * The index makes the gate faster, never blind: any defect (no index, an altered or missing
+ * shard or bundle, a seq whose entry does not claim the commit, a bad signature, a checkpoint
+ * that does not verify or is not consistent, a damaged entry after the anchor) sends the gate to
+ * the full read, which names the problem and fails the gate when the log is damaged. An index
+ * that omits an entry while signed by the trusted checkpoint key is as wrong as a forged
+ * checkpoint by that key: `kfm audit verify` rebuilds every index and names it (exit 3).
  */
-import { isReceiptError } from '../core/errors';
+import { isReceiptError, ReceiptError } from '../core/errors';
+import { parseEnvelope, verifyEnvelope } from '../attest/dsse/envelope';
 import { TrustedKey } from '../attest/sign/ed25519';
-import { SignedCheckpoint } from './checkpoint';
-import { readByProof } from './index';
+import { parseCheckpoint, SignedCheckpoint, verifyCheckpoint } from './checkpoint';
+import { checkQuorum, describeQuorum, Witness } from './cosignature';
+import { seqName } from './entry';
+import { indexFor, provenOfCommit, readAfter } from './index';
+import { consistencyRanges, verifyConsistency } from './merkle';
 import { AuditStore, StoredEntry } from './store';
 import { CheckpointInput, verifyLog, VerifyOptions } from './verify';
 
+/** A checkpoint the proof read used: given by the caller or (with a quorum) found witnessed in the store. */
+export interface ProofCheckpoint {
+  readonly source: string;
+  readonly size: number;
+  /** base64 root. */
+  readonly root: string;
+  readonly given: boolean;
+  readonly witnessed?: boolean;
+  readonly cosigners?: readonly string[];
+}
+
 export interface GateRead {
-  /** What the gate judges: by proof, the commit's entries and every entry after the checkpoint; else all. */
+  /** What the gate judges: by proof, the commit's entries (and without a quorum every entry after the anchor); else all. */
   readonly entries: StoredEntry[];
+  /** The tree size judged (by proof with a quorum: the newest witnessed checkpoint's). */
   readonly size: number;
   readonly root: string;
-  /** 'proof' (index + inclusion proofs + the entries after the checkpoint) or 'full' (verify of the whole log). */
+  /** 'proof' (index + inclusion proofs + the entries after the anchor) or 'full' (verify of the whole log). */
   readonly via: 'proof' | 'full';
   /** Why the read fell back to the whole log, then the full read's integrity problems. */
   readonly problems: readonly string[];
   /** False when the full read found the log damaged (a failing gate item). */
   readonly ok: boolean;
+  /** By proof: the anchor, the other checkpoints checked against it, and the index note read. */
+  readonly proof?: {
+    readonly anchor: ProofCheckpoint;
+    readonly checkpoints: readonly ProofCheckpoint[];
+    readonly index: string;
+    /** Entries of the commit proven against the anchor. */
+    readonly proven: number;
+    /** Entries read after the anchor. */
+    readonly after: number;
+  };
+  /** Full read: the verify report (checkpoints, witnesses), for the caller's own judgement. */
+  readonly report?: Awaited<ReturnType<typeof verifyLog>>;
 }
 
+export interface GateReadOptions extends Omit<VerifyOptions, 'onEntry' | 'since' | 'checkpoints'> {
+  readonly trusted: readonly TrustedKey[];
+  /** The trusted checkpoints the caller holds (kept where the appender cannot write). */
+  readonly checkpoints: readonly CheckpointInput[];
+  readonly witnesses?: readonly Witness[];
+  /** With a quorum ≥ 1 the anchor is the newest checkpoint a quorum cosigned. @default 0 */
+  readonly quorum?: number;
+}
+
+/** Stored checkpoint notes: `checkpoints/<size 12>.<keyhash 8>.txt`. */
+const STORED = /^checkpoints\/([0-9]{12})\.[0-9a-f]{8}\.txt$/;
+
 /**
- * The index can make the gate faster, never blind: no index, or one that fails any check
- * (altered or missing shard, a seq whose entry does not claim the commit, a bad signature,
- * entries that no longer prove against the checkpoint) sends the gate to the full read, which
- * names the problem. `cp` must already be verified as trusted; `cpInput` is its text.
+ * The gate's read for `commit`: by proof when it can be trusted, else the whole log. Never
+ * throws for a damaged store (that is a failing read); throws only for a broken store connection.
  */
-export async function readForGate(
-  store: AuditStore,
-  cp: SignedCheckpoint,
-  cpInput: CheckpointInput,
-  commit: string,
-  opts: Omit<VerifyOptions, 'onEntry' | 'since'> & { readonly trusted: readonly TrustedKey[] },
-): Promise<GateRead> {
+export async function readForGate(store: AuditStore, commit: string, opts: GateReadOptions): Promise<GateRead> {
   let why: string;
   try {
-    const r = await readByProof(store, cp, opts.trusted, commit);
-    if (r !== undefined)
-      return { entries: r.entries, size: r.size, root: r.root, via: 'proof', problems: [], ok: true };
-    why = `${store.spec} holds no index for ${cpInput.source}`;
+    const r = await readByProofForGate(store, commit, opts);
+    if (typeof r !== 'string') return r;
+    why = r;
   } catch (e) {
-    if (!isReceiptError(e)) throw e;
+    if (!isReceiptError(e) || e.code === 'STORE_UNAVAILABLE') throw e;
     why = e.message;
   }
   const entries: StoredEntry[] = [];
   const report = await verifyLog(store, {
     ...opts,
-    checkpoints: [...(opts.checkpoints ?? []), cpInput],
+    checkpoints: opts.checkpoints,
     onEntry: (e) => entries.push(e),
   });
   return {
@@ -59,5 +106,112 @@ export async function readForGate(
     via: 'full',
     problems: [`read the whole log (${why})`, ...report.problems],
     ok: report.ok,
+    report,
+  };
+}
+
+/** The proof read, or why it cannot be used (a sentence); LOG_INTEGRITY for a defect found on the way. */
+async function readByProofForGate(
+  store: AuditStore,
+  commit: string,
+  opts: GateReadOptions,
+): Promise<GateRead | string> {
+  const quorum = opts.quorum ?? 0;
+  const checked = (source: string, text: string, given: boolean): { cp: SignedCheckpoint; info: ProofCheckpoint } => {
+    const cp = parseCheckpoint(text, source);
+    verifyCheckpoint(cp, opts.trusted, opts.origin, source);
+    const q = quorum > 0 ? checkQuorum(cp, opts.witnesses ?? [], quorum) : undefined;
+    if (q && !q.ok && given)
+      throw new ReceiptError('CHECKPOINT_INVALID', `${source}: not witnessed: ${describeQuorum(q)}`);
+    const info: ProofCheckpoint = {
+      source,
+      size: cp.size,
+      root: cp.root.toString('base64'),
+      given,
+      ...(q ? { witnessed: q.ok, cosigners: q.cosigners } : {}),
+    };
+    return { cp, info };
+  };
+  const given = opts.checkpoints.map((c) => checked(c.source, c.text, true));
+  let anchor = given.reduce<(typeof given)[number] | undefined>(
+    (a, c) => (a === undefined || c.cp.size > a.cp.size ? c : a),
+    undefined,
+  );
+  if (quorum > 0) {
+    // The newest checkpoint a quorum cosigned; stored ones above the given anchor only (the
+    // listing starts there). A stored note that does not verify is left to the full read.
+    const after = anchor ? `checkpoints/${seqName(anchor.cp.size)}` : undefined;
+    const names = (await store.listDerived('checkpoints', { after })).filter((n) => STORED.test(n)).reverse();
+    for (const name of names) {
+      const bytes = await store.getDerived(name);
+      if (bytes === undefined) continue;
+      const c = checked(store.derivedName(name), bytes.toString('utf8'), false);
+      if (c.info.witnessed !== true) continue; // not (yet) witnessed: not judged, as in the full read
+      if (anchor === undefined || c.cp.size > anchor.cp.size) anchor = c;
+      break;
+    }
+  }
+  if (anchor === undefined)
+    return quorum > 0 ? 'no checkpoint a quorum of witnesses cosigned' : 'no trusted checkpoint given';
+  if (anchor.cp.size === 0) return 'the trusted checkpoint is of the empty log';
+  const index = await indexFor(store, anchor.cp, opts.trusted);
+  if (index === undefined) return `${store.spec} holds no index for ${anchor.info.source}`;
+  // Every other given checkpoint: the anchor's tree is a consistent extension of it.
+  for (const c of given) {
+    if (c === anchor || c.cp.size === 0) continue;
+    const ok =
+      c.cp.size === anchor.cp.size
+        ? c.cp.root.equals(anchor.cp.root)
+        : verifyConsistency(
+            c.cp.size,
+            anchor.cp.size,
+            c.cp.root,
+            anchor.cp.root,
+            await Promise.all(
+              consistencyRanges(c.cp.size, anchor.cp.size).map((r) => index.subtreeHash(r.start, r.end)),
+            ),
+          );
+    if (!ok)
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${c.info.source}: not consistent with ${anchor.info.source} (tree sizes ${c.cp.size} and ${anchor.cp.size}): the log was rewritten`,
+      );
+  }
+  const proven = await provenOfCommit(index, anchor.cp, commit);
+  let entries = proven;
+  let size = anchor.cp.size;
+  let root = anchor.info.root;
+  let afterCount = 0;
+  if (quorum === 0) {
+    // Everything appended after the anchor is judged: chained onto it, and signed as verify requires.
+    const after = await readAfter(store, index, anchor.cp);
+    for (const e of after.entries) {
+      const name = store.entryName(e.seq);
+      try {
+        verifyEnvelope(parseEnvelope(e.envelopeBytes.toString('utf8'), name), opts.trusted, name);
+      } catch (err) {
+        if (!isReceiptError(err)) throw err;
+        throw new ReceiptError('LOG_INTEGRITY', `${name}: envelope signed by no trusted key`);
+      }
+    }
+    entries = [...proven, ...after.entries];
+    size = after.size;
+    root = after.root;
+    afterCount = after.entries.length;
+  }
+  return {
+    entries,
+    size,
+    root,
+    via: 'proof',
+    problems: [],
+    ok: true,
+    proof: {
+      anchor: anchor.info,
+      checkpoints: given.filter((c) => c !== anchor).map((c) => c.info),
+      index: index.name,
+      proven: proven.length,
+      after: afterCount,
+    },
   };
 }

@@ -224,8 +224,19 @@ export class Index {
     return f;
   }
 
-  /** Leaf hashes of range `first` (complete: from its bundle, checked against the range root). */
-  async rangeLeaves(first: number): Promise<{ leaves: Buffer[]; lines: Buffer[] }> {
+  private readonly rangeCache = new Map<number, Promise<{ leaves: Buffer[]; lines: Buffer[] }>>();
+
+  /** Leaf hashes of range `first` (complete: from its bundle, checked against the range root); read once. */
+  rangeLeaves(first: number): Promise<{ leaves: Buffer[]; lines: Buffer[] }> {
+    let r = this.rangeCache.get(first);
+    if (r === undefined) {
+      r = this.readRange(first);
+      this.rangeCache.set(first, r);
+    }
+    return r;
+  }
+
+  private async readRange(first: number): Promise<{ leaves: Buffer[]; lines: Buffer[] }> {
     const b = (first - 1) / BUNDLE_SIZE;
     if (b >= this.blocks.length) {
       // The incomplete range: its entry objects, each checked against its leaf.
@@ -249,8 +260,8 @@ export class Index {
       if (lines.length === BUNDLE_SIZE && rootOfLeafHashes(leaves).equals(this.blocks[b])) return { leaves, lines };
     }
     // No usable bundle (missing, altered or forged): the range's entry objects.
-    const lines: Buffer[] = [];
-    for (let s = first; s < first + BUNDLE_SIZE; s++) lines.push((await this.store.get(s)).entryBytes);
+    const seqs = Array.from({ length: BUNDLE_SIZE }, (_, i) => first + i);
+    const lines = await all(seqs, REQUESTS_IN_FLIGHT, async (s) => (await this.store.get(s)).entryBytes);
     const leaves = lines.map(leafHash);
     if (!rootOfLeafHashes(leaves).equals(this.blocks[b])) {
       throw new ReceiptError(
@@ -288,6 +299,20 @@ export class Index {
     const e = decodeEntry(bytes, this.store.entryName(seq));
     if (e.seq !== seq) throw new ReceiptError('LOG_INTEGRITY', `${this.store.entryName(seq)}: field "seq" is ${e.seq}`);
     return { seq, envelopeBytes: e.envelopeBytes, digest: e.digest, entryBytes: bytes };
+  }
+
+  /**
+   * MTH of leaves [start, end) (0-based) of the tree at `size`, for a subtree of it (as inclusion
+   * and consistency proofs use): whole ranges from the range roots, a smaller one from its
+   * range's leaves (the bundle, checked against the range root, or the index's last leaves).
+   */
+  async subtreeHash(start: number, end: number): Promise<Buffer> {
+    if (start < 0 || end > this.size || start >= end)
+      throw new ReceiptError('LOG_INTEGRITY', `subtree [${start}, ${end}) is not in the tree at ${this.size}`);
+    if (start % BUNDLE_SIZE === 0 && end - start >= BUNDLE_SIZE) return this.rangeHash(start, end, start + 1, []);
+    const first = start - (start % BUNDLE_SIZE) + 1;
+    if ((first - 1) / BUNDLE_SIZE >= this.blocks.length) return this.rangeHash(start, end, first, this.partial);
+    return this.rangeHash(start, end, first, (await this.rangeLeaves(first)).leaves);
   }
 
   /** MTH of leaves [start, end) (0-based), from the range roots, or from `leaves` of range `first`. */
@@ -349,7 +374,8 @@ export async function indexFor(
   cp: SignedCheckpoint,
   trusted: readonly TrustedKey[],
 ): Promise<Index | undefined> {
-  const names = (await store.listDerived('index')).filter((n) => n.startsWith(`index/${seqName(cp.size)}.`));
+  // One listing of just this size's notes: the cost does not grow with the number of checkpoints.
+  const names = await store.listDerived('index', { prefix: `${seqName(cp.size)}.` });
   let lastError: ReceiptError | undefined;
   for (const path of names) {
     if (!INDEX_NAME.test(path)) continue;
@@ -427,8 +453,16 @@ export async function readByProof(
 ): Promise<ProvenRead | undefined> {
   const index = await indexFor(store, cp, trusted);
   if (index === undefined) return undefined;
-  const entries: StoredEntry[] = [];
-  for (const seq of await index.seqsOfCommit(commit)) {
+  const entries = await provenOfCommit(index, cp, commit);
+  const after = await readAfter(store, index, cp);
+  return { entries: [...entries, ...after.entries], size: after.size, root: after.root, index: index.name };
+}
+
+/** The entries ≤ the checkpoint that the index lists for `commit`, each proven and checked to claim it. */
+export async function provenOfCommit(index: Index, cp: SignedCheckpoint, commit: string): Promise<StoredEntry[]> {
+  const seqs = await index.seqsOfCommit(commit);
+  // Many at once (bounded); each range's bundle is read once however many of its entries are named.
+  return all(seqs, REQUESTS_IN_FLIGHT, async (seq) => {
     const e = await index.proven(seq, cp.root);
     if (claimedCommit(e.envelopeBytes) !== commit) {
       throw new ReceiptError(
@@ -436,10 +470,8 @@ export async function readByProof(
         `${index.name}: names entry ${seq} for commit ${commit}, which that entry does not claim (wrong seq)`,
       );
     }
-    entries.push(e);
-  }
-  const after = await readAfter(store, index, cp);
-  return { entries: [...entries, ...after.entries], size: after.size, root: after.root, index: index.name };
+    return e;
+  });
 }
 
 /** Every entry after the checkpoint, chained onto its last (proven) entry; the root over all. */

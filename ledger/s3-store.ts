@@ -21,7 +21,7 @@ import {
 import { ReceiptError } from '../core/errors';
 import { seqName } from './entry';
 import { all, ordered, REQUESTS_IN_FLIGHT } from './pool';
-import { BaseStore, BUNDLE_SIZE, ExtraVersion, ScanItem, ScanOptions, StoredCheckpoint } from './store';
+import { BaseStore, BUNDLE_SIZE, ExtraVersion, ListOptions, ScanItem, ScanOptions, StoredCheckpoint } from './store';
 
 const ENTRY_KEY = /^([0-9]{12})\.json$/;
 const BUNDLE_KEY = /^([0-9]{12})\.jsonl$/;
@@ -364,10 +364,11 @@ export class S3Store extends BaseStore {
     return this.putFirst(this.derivedKey(path), bytes);
   }
 
-  async listDerived(dir: string): Promise<string[]> {
+  async listDerived(dir: string, opts: ListOptions = {}): Promise<string[]> {
     const out: string[] = [];
+    const after = opts.after === undefined ? undefined : this.derivedKey(opts.after);
     // One level only (index/shards/ is not listed with index/).
-    for await (const g of this.listGrouped(`${dir}/`, undefined, '/')) {
+    for await (const g of this.listGrouped(`${dir}/${opts.prefix ?? ''}`, after, '/')) {
       if (g.versions.length > 0) out.push(g.key.slice(this.prefix.length));
     }
     return out.sort();

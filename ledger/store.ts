@@ -11,6 +11,14 @@ import { ReceiptError } from '../core/errors';
 import { sha256Tagged } from '../core/digest';
 import { decodeEntry, encodeEntry, entryHash, GENESIS_PREV, LedgerEntry, MAX_SEQ, seqName } from './entry';
 
+/** A bounded listing of derived data (see AuditStore.listDerived). */
+export interface ListOptions {
+  /** Only names starting with `dir/` + this. @default every name */
+  readonly prefix?: string;
+  /** Only names sorting after this relative path (e.g. `checkpoints/000000001000`). @default none */
+  readonly after?: string;
+}
+
 /** What `append` returns and the CLI prints. */
 export interface AppendResult {
   readonly seq: number;
@@ -100,8 +108,13 @@ export interface AuditStore {
   getDerived(path: string): Promise<Buffer | undefined>;
   /** Publish derived data at `path` unless something is there already: true = ours. Never overwrites. */
   putDerived(path: string, bytes: Buffer): Promise<boolean>;
-  /** Names (relative paths) under the derived folder `dir` (`bundles`, `index`), sorted. */
-  listDerived(dir: string): Promise<string[]>;
+  /**
+   * Names (relative paths) under the derived folder `dir` (`bundles`, `index`, `checkpoints`),
+   * sorted. `opts.prefix` keeps names starting with `dir/prefix` (S3: one listing of just those);
+   * `opts.after` keeps names sorting after that relative path (S3: the listing starts there), so
+   * a reader bounded by a known tree size does not list the history below it.
+   */
+  listDerived(dir: string, opts?: ListOptions): Promise<string[]>;
   /** Full name of derived data at `path`, for messages. */
   derivedName(path: string): string;
   /** Store a signed checkpoint note (never overwrites); returns its name. */
@@ -143,7 +156,7 @@ export abstract class BaseStore implements AuditStore {
   abstract scan(opts?: ScanOptions): AsyncIterable<ScanItem>;
   abstract getDerived(path: string): Promise<Buffer | undefined>;
   abstract putDerived(path: string, bytes: Buffer): Promise<boolean>;
-  abstract listDerived(dir: string): Promise<string[]>;
+  abstract listDerived(dir: string, opts?: ListOptions): Promise<string[]>;
   abstract derivedName(path: string): string;
   abstract putCheckpoint(size: number, keyHashHex: string, bytes: Buffer): Promise<string>;
   abstract checkpoints(): AsyncIterable<StoredCheckpoint>;

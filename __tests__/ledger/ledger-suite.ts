@@ -12,9 +12,11 @@ import { openStore } from '../../ledger/open-store';
 import { bundlePath } from '../../ledger/store';
 import { serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
 import { parseTrustedKey } from '../../attest/sign/ed25519';
-import { noteKeyHash, parseCheckpoint, signCheckpoint } from '../../ledger/checkpoint';
+import { noteKeyHash, signCheckpoint } from '../../ledger/checkpoint';
 import { IndexBuilder, indexPath, signIndex } from '../../ledger/index';
 import { readForGate } from '../../ledger/gate-read';
+import { pinnedBundleDigest } from '../../gates/pins';
+import * as ev from '../gates/support/evidence';
 import { writeFileSync as writeFile } from 'node:fs';
 import { jsonLines, kfm, kfmAsync, KeyFiles, makeEnvelopes, makeKey, tempDir } from './helpers';
 
@@ -358,9 +360,10 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
       const gateRead = async (spec: string, cpFile: string) => {
         const text = readFileSync(cpFile, 'utf8');
         const store = openStore(spec, { env: a.env });
-        return readForGate(store, parseCheckpoint(text, cpFile), { source: cpFile, text }, C, {
+        return readForGate(store, C, {
           trusted: trusted(),
           origin: 'kfm-infra/audit',
+          checkpoints: [{ source: cpFile, text }],
         });
       };
       /** Write an index for the first 4 entries, changed by `edit`, signed with `signer`. */
@@ -446,6 +449,179 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         const v = verify(spec);
         expect(v.code).toBe(3);
         expect(v.stderr).toMatch(/shard [0-9a-f]{2} (names entry 3 for commit c{40}|omits entry 4 for commit c{40})/);
+      });
+    });
+
+    describe('kfm gate promote --checkpoint reads by proof and judges as the whole log does', () => {
+      const pin = pinnedBundleDigest('stage')!;
+      let ciPub: string;
+      let ciKey: string;
+      beforeAll(() => {
+        ciPub = join(dir, 'gate-ci.pub');
+        ciKey = join(dir, 'gate-ci.key');
+        writeFile(ciPub, ev.ci.publicPem);
+        writeFile(ciKey, ev.ci.privatePem, { mode: 0o600 });
+      });
+      /** Entries 1..n of other work (no commit claimed), written straight into the store. */
+      async function filler(spec: string, n: number): Promise<void> {
+        let prev = GENESIS_PREV;
+        const raw: Buffer[] = [];
+        for (let i = 1; i <= n; i++) {
+          const st = {
+            _type: 'https://in-toto.io/Statement/v1',
+            subject: [{ name: `filler-${i}`, digest: { sha256: '0'.repeat(64) } }],
+            predicateType: 'https://kfm.example/ledger-test/v1',
+            predicate: { i, nonce: Math.random() },
+          };
+          const env = signEnvelope('application/vnd.in-toto+json', Buffer.from(JSON.stringify(st)), ev.ci.signing);
+          const bytes = encodeEntry(i, prev, Buffer.from(serializeEnvelope(env)));
+          prev = entryHash(bytes);
+          raw.push(bytes);
+        }
+        for (let i = 0; i < n; i += 32)
+          await Promise.all(raw.slice(i, i + 32).map((b, j) => a.writeRaw(spec, i + j + 1, b)));
+      }
+      /** Append the ledger's entries from..to (1-based, inclusive) through the CLI. */
+      function append(spec: string, l: ev.Ledger, from: number, to = l.entries.length): void {
+        const d = join(dir, `gate-env-${Math.random()}`);
+        require('node:fs').mkdirSync(d);
+        const files = l.entries.slice(from - 1, to).map((e, i) => {
+          const f = join(d, `${i}.json`);
+          writeFile(f, e.envelopeBytes);
+          return f;
+        });
+        const r = kfm(['audit', 'append', ...files, '--store', spec], a.env);
+        expect([r.code, r.stderr]).toEqual([0, '']);
+      }
+      function checkpoint(spec: string): string {
+        const out = join(dir, `gate-cp-${Math.random()}.txt`);
+        const r = kfm(['audit', 'checkpoint', '--store', spec, '--key', ciKey, '--pub', ciPub, '--out', out], a.env);
+        expect([r.code, r.stderr]).toEqual([0, '']);
+        return out;
+      }
+      type Item = { requirement: string; ok: boolean; detail: string };
+      function promote(spec: string, cps: string[]): { code: number; allowed: boolean; items: Item[]; stderr: string } {
+        const r = kfm(
+          [
+            'gate',
+            'promote',
+            '--to',
+            'stage',
+            '--store',
+            spec,
+            '--pub',
+            ciPub,
+            '--commit',
+            ev.COMMIT,
+            '--json',
+            ...cps.flatMap((c) => ['--checkpoint', c]),
+          ],
+          a.env,
+        );
+        const out = JSON.parse(r.stdout) as { allowed: boolean; items: Item[] };
+        return { code: r.code, allowed: out.allowed, items: out.items, stderr: r.stderr };
+      }
+      const ledgerItem = (r: { items: Item[] }) => r.items.find((i) => i.requirement === 'audit ledger')!;
+      const others = (r: { items: Item[] }) => r.items.filter((i) => i.requirement !== 'audit ledger');
+      /** The same verdict and items by proof as from the whole log (unanchored read). */
+      function sameAsWholeLog(spec: string, cps: string[]) {
+        const proof = promote(spec, cps);
+        expect(ledgerItem(proof).detail).toMatch(/read by proof against/);
+        const whole = promote(spec, []);
+        expect(ledgerItem(whole).detail).toMatch(/entries verify/);
+        expect({ allowed: proof.allowed, items: others(proof) }).toEqual({
+          allowed: whole.allowed,
+          items: others(whole),
+        });
+        return proof;
+      }
+      /** 257 entries of other work (a complete bundle), then dev proven and a stage plan. */
+      async function proven(before = 257): Promise<{ spec: string; l: ev.Ledger }> {
+        const spec = a.newSpec();
+        await filler(spec, before);
+        const l = new ev.Ledger(pin);
+        l.provenTier('dev');
+        l.plan('stage');
+        append(spec, l, 1);
+        return { spec, l };
+      }
+
+      it('allows a proven commit, reading its entries by inclusion proof and the entries after the checkpoint', async () => {
+        const { spec, l } = await proven();
+        const cp = checkpoint(spec);
+        await filler2(spec, l);
+        const r = sameAsWholeLog(spec, [cp]);
+        expect([r.code, r.allowed]).toEqual([0, true]);
+        expect(ledgerItem(r).detail).toMatch(
+          /5 entries of the commit proven by inclusion .*, 1 entry after it chained and signed/,
+        );
+      });
+      /** One more entry after the checkpoint that is not about the commit. */
+      async function filler2(spec: string, _l: ev.Ledger): Promise<void> {
+        const other = new ev.Ledger(pin);
+        other.add('https://kfm.example/ledger-test/v1', { unrelated: true });
+        append(spec, other, 1);
+      }
+
+      it('never misses a failed apply recorded before the checkpoint, however much else was appended', async () => {
+        const { spec, l } = await proven();
+        const devPlan = l.plan('dev');
+        l.apply('dev', devPlan, 'failed');
+        append(spec, l, l.entries.length - 1);
+        await filler2(spec, l);
+        const cp = checkpoint(spec);
+        const r = sameAsWholeLog(spec, [cp]);
+        expect([r.code, r.allowed]).toEqual([1, false]);
+        expect(r.items.find((i) => i.requirement === 'dev apply receipt')!.ok).toBe(false);
+      });
+
+      it('never misses a drifted report appended after the checkpoint', async () => {
+        const { spec, l } = await proven();
+        const cp = checkpoint(spec);
+        l.drift('dev', 3);
+        append(spec, l, l.entries.length);
+        const r = sameAsWholeLog(spec, [cp]);
+        expect([r.code, r.allowed]).toEqual([1, false]);
+        expect(r.items.find((i) => i.requirement === 'dev drift report')!.detail).toMatch(/drifted: 3/);
+      });
+
+      it('checks every other trusted checkpoint for consistency, and a forked one sends it to the whole log', async () => {
+        const { spec, l } = await proven();
+        const older = checkpoint(spec);
+        await filler2(spec, l);
+        const newer = checkpoint(spec);
+        const r = promote(spec, [older, newer]);
+        expect([r.code, r.allowed]).toEqual([0, true]);
+        expect(ledgerItem(r).detail).toMatch(/against .*consistent with 1 more trusted checkpoint/);
+        // A checkpoint of another log under the same key: the gate cannot trust this one.
+        const fork = await proven();
+        const forked = checkpoint(fork.spec);
+        const bad = promote(spec, [forked, newer]);
+        expect([bad.code, bad.allowed]).toEqual([1, false]);
+        expect(ledgerItem(bad).ok).toBe(false);
+        expect(ledgerItem(bad).detail).toMatch(/read the whole log \(.*not consistent with/);
+      });
+
+      it('an altered bundle holding the commit is not used: the entries themselves are proven', async () => {
+        // 249 entries of other work, then the commit's 7 (250–256): the first bundle holds them all.
+        const { spec, l } = await proven(249);
+        const devPlan = l.plan('dev');
+        l.apply('dev', devPlan, 'failed');
+        append(spec, l, l.entries.length - 1);
+        await filler2(spec, l);
+        const cp = checkpoint(spec);
+        // Someone with write access swaps the failed apply (256) for the earlier good one (251) in the bundle.
+        const lines: Buffer[] = [];
+        for await (const e of openStore(spec, { env: a.env }).entries()) if (e.seq <= 256) lines.push(e.entryBytes);
+        lines[255] = lines[250];
+        await a.writeDerived(spec, bundlePath(1), Buffer.concat(lines));
+        const r = promote(spec, [cp]);
+        expect([r.code, r.allowed]).toEqual([1, false]);
+        expect(ledgerItem(r).detail).toMatch(/read by proof/);
+        expect(r.items.find((i) => i.requirement === 'dev apply receipt')!.ok).toBe(false);
+        const v = kfm(['audit', 'verify', '--store', spec, '--pub', ciPub], a.env);
+        expect(v.code).toBe(3);
+        expect(v.stderr).toMatch(/bundle differs from entry 251|bundle/);
       });
     });
 

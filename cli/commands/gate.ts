@@ -83,7 +83,7 @@ export interface LedgerArgs {
  */
 export async function loadEvidence(
   cmd: string,
-  { store, endpoint, env, anchor }: LedgerArgs,
+  { store, commit, endpoint, env, anchor }: LedgerArgs,
   values: Record<string, unknown>,
   io?: CommandIo,
 ) {
@@ -94,7 +94,8 @@ export async function loadEvidence(
     return { name: m[1], key: loadTrustedKeys([m[2]])[0] };
   });
   const all = [...receiptKeys, ...approvers.map((a) => a.key)];
-  const ledger = await readLedger(store, { endpoint, env }, all, anchor);
+  // With a commit and a trusted anchor, the gate reads that commit's evidence by proof.
+  const ledger = await readLedger(store, { endpoint, env }, all, anchor, commit);
   if (io && !ledger.judged.anchored && ledger.integrity.ok) {
     io.stderr(
       `gate: note: unanchored read of ${store}: no trusted --checkpoint, so deleted newest entries or a rewritten history cannot be seen (docs/gates.md)\n`,
