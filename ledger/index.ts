@@ -174,7 +174,7 @@ export async function writeIndex(
 export class Index {
   readonly blocks: Buffer[];
   readonly partial: Buffer[];
-  private readonly shardCache = new Map<string, Shard>();
+  private readonly shardCache = new Map<string, Promise<Shard | undefined>>();
 
   constructor(
     private readonly store: AuditStore,
@@ -190,22 +190,33 @@ export class Index {
   }
 
   /** A shard by name; INDEX_INVALID-style LOG_INTEGRITY naming it when it does not match its digest. */
-  private async shard(name: string): Promise<Shard | undefined> {
+  private shard(name: string): Promise<Shard | undefined> {
+    let s = this.shardCache.get(name);
+    if (s === undefined) {
+      s = this.readShard(name);
+      this.shardCache.set(name, s);
+    }
+    return s;
+  }
+
+  private async readShard(name: string): Promise<Shard | undefined> {
     const digest = this.body.shards[name];
     if (digest === undefined) return undefined;
-    const cached = this.shardCache.get(name);
-    if (cached) return cached;
     const path = shardPath(digest);
-    const bytes = await this.store.getDerived(path);
+    const bytes = await this.store.getDerived(path, (b) => `sha256:${sha256Hex(b)}` === digest);
     if (bytes === undefined || `sha256:${sha256Hex(bytes)}` !== digest) {
       throw new ReceiptError(
         'LOG_INTEGRITY',
         `${this.store.derivedName(path)}: index shard ${bytes === undefined ? 'is missing' : 'does not match the digest its signed index names (altered)'}`,
       );
     }
-    const s = JSON.parse(bytes.toString('utf8')) as Shard;
-    this.shardCache.set(name, s);
-    return s;
+    return JSON.parse(bytes.toString('utf8')) as Shard;
+  }
+
+  /** Read the shards holding these digests, many at once (a batch append's replay lookups). */
+  async prefetchDigests(digests: readonly string[]): Promise<void> {
+    const names = [...new Set(digests.map(shardOfDigest))];
+    await all(names, REQUESTS_IN_FLIGHT, (n) => this.shard(n).catch(() => undefined));
   }
 
   async seqsOfCommit(commit: string): Promise<number[]> {
@@ -253,7 +264,11 @@ export class Index {
       }
       return { leaves: this.partial, lines };
     }
-    const fromBundle = await this.store.getDerived(bundlePath(first));
+    const fitsRange = (bytes: Buffer) => {
+      const lines = splitLines(bytes);
+      return lines.length === BUNDLE_SIZE && rootOfLeafHashes(lines.map(leafHash)).equals(this.blocks[b]);
+    };
+    const fromBundle = await this.store.getDerived(bundlePath(first), fitsRange);
     if (fromBundle !== undefined) {
       const lines = splitLines(fromBundle);
       const leaves = lines.map(leafHash);
@@ -510,6 +525,7 @@ export function attachIndex(
   store: AuditStore & {
     indexedDigests: () => Promise<{ size: number } | undefined>;
     indexLookup: (digest: string) => Promise<number | undefined>;
+    indexPrefetch: (digests: readonly string[]) => Promise<void>;
   },
 ): void {
   let index: Index | undefined;
@@ -520,6 +536,9 @@ export function attachIndex(
       index = undefined;
     }
     return index === undefined ? undefined : { size: index.size };
+  };
+  store.indexPrefetch = async (digests) => {
+    if (index !== undefined) await index.prefetchDigests(digests);
   };
   store.indexLookup = async (digest) => {
     if (index === undefined) return undefined;

@@ -89,6 +89,8 @@ export interface AuditStore {
   readonly spec: string;
   /** Append one envelope (already checked to be a DSSE envelope) as the next entry. */
   append(envelopeBytes: Buffer): Promise<AppendResult>;
+  /** Optional preparation of a batch of appends (reads ahead what their replay checks need). */
+  prepareAppend?(envelopes: readonly Buffer[]): Promise<void>;
   /**
    * Every entry in order. Each is checked as it is read — format, digest of the envelope,
    * contiguous sequence numbers and the prev-hash chain — and a defect throws LOG_INTEGRITY
@@ -104,8 +106,12 @@ export interface AuditStore {
    * and unknown objects. Remote stores read many entries at once (bounded) and keep the order.
    */
   scan(opts?: ScanOptions): AsyncIterable<ScanItem>;
-  /** Derived data (bundles, index): the bytes at `path` under the store (S3: oldest version), or undefined. */
-  getDerived(path: string): Promise<Buffer | undefined>;
+  /**
+   * Derived data (bundles, index): the bytes at `path` under the store (S3: oldest version), or
+   * undefined. With `accept` (a check that only the right bytes pass: a content digest, a range
+   * root), S3 may answer with one GET of the current version when it passes, else the oldest.
+   */
+  getDerived(path: string, accept?: (bytes: Buffer) => boolean): Promise<Buffer | undefined>;
   /** Publish derived data at `path` unless something is there already: true = ours. Never overwrites. */
   putDerived(path: string, bytes: Buffer): Promise<boolean>;
   /**
@@ -154,7 +160,7 @@ export abstract class BaseStore implements AuditStore {
   /** Publish `bytes` as entry `seq` if nobody else has: true = ours, false = lost the race. */
   protected abstract publish(seq: number, bytes: Buffer): Promise<boolean>;
   abstract scan(opts?: ScanOptions): AsyncIterable<ScanItem>;
-  abstract getDerived(path: string): Promise<Buffer | undefined>;
+  abstract getDerived(path: string, accept?: (bytes: Buffer) => boolean): Promise<Buffer | undefined>;
   abstract putDerived(path: string, bytes: Buffer): Promise<boolean>;
   abstract listDerived(dir: string, opts?: ListOptions): Promise<string[]>;
   abstract derivedName(path: string): string;
@@ -273,13 +279,9 @@ export abstract class BaseStore implements AuditStore {
    * index (ledger/index.ts) answers for the part of the log it covers.
    */
   protected async findEnvelope(digest: string): Promise<number | undefined> {
-    if (this.seen === undefined) {
-      this.seen = new Map();
-      const indexed = await this.indexedDigests();
-      // Read from the index's last entry on: it is the tail to chain onto when nothing came after.
-      if (indexed !== undefined) this.scanned = Math.max(0, indexed.size - 1);
-    }
-    const hit = this.seen.get(digest);
+    await this.startReplayCheck();
+    const seen = this.seen!;
+    const hit = seen.get(digest);
     if (hit !== undefined) return hit;
     // The index lookup runs while the entries after the index are read.
     const fromIndex = this.indexLookup(digest);
@@ -300,7 +302,7 @@ export abstract class BaseStore implements AuditStore {
         } catch {
           continue; // a damaged entry holds no envelope to match; verify reports it
         }
-        if (!this.seen.has(d)) this.seen.set(d, item.seq);
+        if (!seen.has(d)) seen.set(d, item.seq);
       }
       // Read to the end: the last entry read is the tail to chain onto (a lost race re-reads it).
       if (whole && end !== undefined) {
@@ -312,9 +314,30 @@ export abstract class BaseStore implements AuditStore {
       }
     }
     const indexed = await fromIndex;
-    const scanned = this.seen.get(digest);
+    const scanned = seen.get(digest);
     return indexed !== undefined && (scanned === undefined || indexed < scanned) ? indexed : scanned;
   }
+
+  /** Once per process: where the replay check starts reading (the newest index's last entry). */
+  private async startReplayCheck(): Promise<void> {
+    if (this.seen !== undefined) return;
+    this.seen = new Map();
+    const indexed = await this.indexedDigests();
+    // Read from the index's last entry on: it is the tail to chain onto when nothing came after.
+    if (indexed !== undefined) this.scanned = Math.max(0, indexed.size - 1);
+  }
+
+  /**
+   * Before a batch: look every envelope up in the newest index at once (many requests in
+   * flight), so each append's replay check finds its answer read. Optional; appends are the same.
+   */
+  async prepareAppend(envelopes: readonly Buffer[]): Promise<void> {
+    await this.startReplayCheck();
+    await this.indexPrefetch(envelopes.map((b) => sha256Tagged(b)));
+  }
+
+  /** Read the index shards holding these digests ahead of the lookups (set by ledger/index.ts). */
+  indexPrefetch: (digests: readonly string[]) => Promise<void> = async () => undefined;
 
   /** The newest index this store holds, for the replay check (set by ledger/index.ts). */
   indexedDigests: () => Promise<{ size: number } | undefined> = async () => undefined;

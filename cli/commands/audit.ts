@@ -95,6 +95,8 @@ async function append(io: CommandIo, argv: readonly string[]): Promise<number> {
     return bytes;
   });
   const bar = progress(io, 'append', inputs.length);
+  // A batch reads what its replay checks need first, many requests at once (not one per file).
+  if (inputs.length > 1) await store.prepareAppend?.(inputs);
   for (const bytes of inputs) {
     bar.tick();
     // An envelope already in the log is answered with its first entry and not written again.

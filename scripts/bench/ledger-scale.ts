@@ -201,6 +201,76 @@ async function rawFill(env: NodeJS.ProcessEnv, spec: string, n: number): Promise
   }
 }
 
+/**
+ * The S3 store's write rule, checked on this server: W writers PUT the same N keys at once, each
+ * lists the key's versions right after its PUT and counts itself the winner when its version is
+ * the oldest (ledger/s3-store.ts putFirst). A false win (saw itself oldest, then another version
+ * sorted older) would let two writers chain onto different entries; it must be 0.
+ */
+async function raceCheck(
+  env: NodeJS.ProcessEnv,
+  bucket: string,
+  writers = 6,
+  keys = 200,
+): Promise<Record<string, number>> {
+  const worker = join(root, 'race-worker.js');
+  writeFileSync(
+    worker,
+    `const { S3Client, PutObjectCommand, ListObjectVersionsCommand } = require(${JSON.stringify(require.resolve('@aws-sdk/client-s3'))});
+    const [bucket, prefix, who, n, start] = process.argv.slice(2);
+    const c = new S3Client({ endpoint: process.env.AWS_ENDPOINT_URL_S3, region: 'us-east-1', forcePathStyle: true });
+    (async () => {
+      while (Date.now() < Number(start)) await new Promise((r) => setTimeout(r, 1));
+      const out = [];
+      for (let k = 0; k < Number(n); k++) {
+        const Key = prefix + '/' + String(k).padStart(6, '0');
+        const Body = Buffer.alloc(1000 + Math.floor(Math.random() * 3000), who);
+        const r = await c.send(new PutObjectCommand({ Bucket: bucket, Key, Body, IfNoneMatch: '*' }));
+        const l = await c.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: Key }));
+        const vs = (l.Versions || []).filter((v) => v.Key === Key);
+        out.push({ v: r.VersionId, won: vs.length > 0 && vs[vs.length - 1].VersionId === r.VersionId });
+      }
+      console.log(JSON.stringify(out));
+    })();`,
+  );
+  const prefix = `race-${Date.now().toString(36)}`;
+  const start = Date.now() + 2_000;
+  const { spawn } = await import('node:child_process');
+  const results = await Promise.all(
+    Array.from(
+      { length: writers },
+      (_, w) =>
+        new Promise<{ v: string; won: boolean }[]>((res, rej) => {
+          const p = spawn(process.execPath, [worker, bucket, prefix, String(w), String(keys), String(start)], { env });
+          let out = '';
+          p.stdout.on('data', (d) => (out += d));
+          p.on('close', (code) => (code === 0 ? res(JSON.parse(out)) : rej(new Error(`race writer exit ${code}`))));
+        }),
+    ),
+  );
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { S3Client, ListObjectVersionsCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+  const c = new S3Client({
+    endpoint: env.AWS_ENDPOINT_URL_S3,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '' },
+  });
+  let raced = 0;
+  let falseWins = 0;
+  let noWinner = 0;
+  for (let k = 0; k < keys; k++) {
+    const Key = `${prefix}/${String(k).padStart(6, '0')}`;
+    const l = await c.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: Key }));
+    const vs = (l.Versions ?? []).filter((v) => v.Key === Key);
+    if (vs.length > 1) raced++;
+    const winners = results.map((r) => r[k]).filter((x) => x.won);
+    if (winners.length === 0) noWinner++;
+    falseWins += winners.filter((x) => x.v !== vs[vs.length - 1]?.VersionId).length;
+  }
+  return { writers, keys, raced, false_wins: falseWins, no_winner: noWinner };
+}
+
 function s3Env(): NodeJS.ProcessEnv | undefined {
   const st = spawnSync('bash', [join(REPO, 'scripts', 's3-local.sh'), 'start'], { encoding: 'utf8', timeout: 300_000 });
   if (st.status !== 0) return undefined;
@@ -331,6 +401,13 @@ async function main(): Promise<void> {
       what: 'radosgw: one append (after a checkpoint; process start included)',
       value: `${one.seconds} s new, ${single.seconds} s already there`,
       goal: '≤ 0.5 s',
+    });
+    const race = await raceCheck(env, bucket);
+    emit({ metric: 's3_first_version_race', ...race });
+    rows.push({
+      what: 'radosgw: keys raced by 6 writers at once, one listing after each PUT: false wins',
+      value: `${race.false_wins} false wins, ${race.no_winner} keys without a winner (${race.raced} of ${race.keys} keys raced)`,
+      goal: '0',
     });
     void openStore;
   }
