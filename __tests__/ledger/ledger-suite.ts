@@ -12,7 +12,8 @@ import { openStore } from '../../ledger/open-store';
 import { bundlePath } from '../../ledger/store';
 import { serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
 import { parseTrustedKey } from '../../attest/sign/ed25519';
-import { noteKeyHash, signCheckpoint } from '../../ledger/checkpoint';
+import { noteKeyHash, parseCheckpoint, signCheckpoint } from '../../ledger/checkpoint';
+import { addSignatureLines, cosign } from '../../ledger/cosignature';
 import { IndexBuilder, indexPath, signIndex } from '../../ledger/index';
 import { readForGate } from '../../ledger/gate-read';
 import { pinnedBundleDigest } from '../../gates/pins';
@@ -500,7 +501,11 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         return out;
       }
       type Item = { requirement: string; ok: boolean; detail: string };
-      function promote(spec: string, cps: string[]): { code: number; allowed: boolean; items: Item[]; stderr: string } {
+      function promote(
+        spec: string,
+        cps: string[],
+        extra: string[] = [],
+      ): { code: number; allowed: boolean; items: Item[]; stderr: string } {
         const r = kfm(
           [
             'gate',
@@ -515,6 +520,7 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
             ev.COMMIT,
             '--json',
             ...cps.flatMap((c) => ['--checkpoint', c]),
+            ...extra,
           ],
           a.env,
         );
@@ -600,6 +606,32 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect([bad.code, bad.allowed]).toEqual([1, false]);
         expect(ledgerItem(bad).ok).toBe(false);
         expect(ledgerItem(bad).detail).toMatch(/read the whole log \(.*not consistent with/);
+      });
+
+      it('with witnesses, judges by proof only what a quorum cosigned', async () => {
+        const { spec, l } = await proven();
+        const cp = checkpoint(spec);
+        const note = readFileSync(cp, 'utf8');
+        const w = ev.keyPair('w1');
+        const wPub = join(dir, `w1-${Math.random()}.pub`);
+        writeFile(wPub, w.publicPem);
+        const cosigned = join(dir, `cp-cosigned-${Math.random()}.txt`);
+        const line = cosign(parseCheckpoint(note, cp).text, 'w1', w.signing, 1_764_000_000);
+        writeFile(cosigned, addSignatureLines(note, [line]));
+        // A failed dev apply after the witnessed checkpoint: not yet witnessed, so not judged yet.
+        const devPlan = l.plan('dev');
+        l.apply('dev', devPlan, 'failed');
+        append(spec, l, l.entries.length - 1);
+        const witness = ['--witness', `w1=${wPub}`, '--quorum', '1'];
+        const r = promote(spec, [cosigned], witness);
+        expect([r.code, r.allowed]).toEqual([0, true]);
+        expect(ledgerItem(r).detail).toMatch(
+          /read by proof against .*cosigned by w1, quorum 1\): 5 entries of the commit .*not yet witnessed, not judged/,
+        );
+        // The same note without the cosignature is not trusted under a quorum: the whole log, which fails.
+        const bare = promote(spec, [cp], witness);
+        expect([bare.code, bare.allowed]).toEqual([1, false]);
+        expect(ledgerItem(bare).detail).toMatch(/not witnessed.*read the whole log/);
       });
 
       it('an altered bundle holding the commit is not used: the entries themselves are proven', async () => {
