@@ -171,9 +171,11 @@ export class FsStore extends BaseStore {
     return name;
   }
 
-  async *checkpoints(): AsyncIterable<StoredCheckpoint> {
+  async *checkpoints(opts: { readonly above?: number } = {}): AsyncIterable<StoredCheckpoint> {
     const names: string[] = [];
-    for (const n of listDir(this.checkpointsDir)) if (CHECKPOINT_FILE.test(n)) names.push(n);
+    const above = opts.above ?? -1;
+    for (const n of listDir(this.checkpointsDir))
+      if (CHECKPOINT_FILE.test(n) && Number(n.slice(0, 12)) > above) names.push(n);
     names.sort();
     for (const n of names) {
       const name = join(this.checkpointsDir, n);

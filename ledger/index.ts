@@ -430,7 +430,15 @@ export async function indexFor(
 
 /** The newest index note in the store, unverified (for the appender's replay check, which confirms hits). */
 export async function newestIndex(store: AuditStore): Promise<Index | undefined> {
-  const names = (await store.listDerived('index')).filter((n) => INDEX_NAME.test(n)).sort();
+  // Index notes accrue one per checkpoint; list only those at or above the last complete range
+  // (its bundle is the newest), and all of them only when there is none there.
+  const bundles = await store.listDerived('bundles');
+  const m = /([0-9]{12})\.jsonl$/.exec(bundles[bundles.length - 1] ?? '');
+  const from = m ? Number(m[1]) : 0;
+  let names = from > 1 ? await store.listDerived('index', { after: `index/${seqName(from - 1)}.~` }) : [];
+  names = names.filter((n) => INDEX_NAME.test(n));
+  if (names.length === 0) names = (await store.listDerived('index')).filter((n) => INDEX_NAME.test(n));
+  names.sort();
   for (const path of names.reverse()) {
     const bytes = await store.getDerived(path);
     if (bytes === undefined) continue;

@@ -404,13 +404,22 @@ export class S3Store extends BaseStore {
     return `s3://${this.bucket}/${key}`;
   }
 
-  async *checkpoints(): AsyncIterable<StoredCheckpoint> {
-    for await (const g of this.listGrouped('checkpoints/')) {
-      const oldest = g.versions[g.versions.length - 1];
-      if (oldest === undefined || !CHECKPOINT_KEY.test(g.key.slice(this.prefix.length + 'checkpoints/'.length)))
-        continue;
-      yield { name: `s3://${this.bucket}/${g.key}`, bytes: await this.getVersion(g.key, oldest) };
+  async *checkpoints(opts: { readonly above?: number } = {}): AsyncIterable<StoredCheckpoint> {
+    // Names are <size 12>.<keyhash 8>.txt: "~" sorts after every key hash of that size.
+    const after = opts.above === undefined ? undefined : `${this.prefix}checkpoints/${seqName(opts.above)}.~`;
+    const self = this;
+    async function* notes(): AsyncGenerator<{ key: string; version: string }> {
+      for await (const g of self.listGrouped('checkpoints/', after)) {
+        const oldest = g.versions[g.versions.length - 1];
+        if (oldest !== undefined && CHECKPOINT_KEY.test(g.key.slice(self.prefix.length + 'checkpoints/'.length)))
+          yield { key: g.key, version: oldest };
+      }
     }
+    // Many GETs in flight, in key (= size) order.
+    yield* ordered(notes(), REQUESTS_IN_FLIGHT, async (n) => ({
+      name: `s3://${this.bucket}/${n.key}`,
+      bytes: await this.getVersion(n.key, n.version),
+    }));
   }
 }
 

@@ -125,7 +125,11 @@ export interface AuditStore {
   derivedName(path: string): string;
   /** Store a signed checkpoint note (never overwrites); returns its name. */
   putCheckpoint(size: number, keyHashHex: string, bytes: Buffer): Promise<string>;
-  checkpoints(): AsyncIterable<StoredCheckpoint>;
+  /**
+   * The stored checkpoint notes in size order; with `above`, only those of a larger tree size
+   * (S3: the listing starts there, so a resumed read does not list or fetch the older ones).
+   */
+  checkpoints(opts?: { readonly above?: number }): AsyncIterable<StoredCheckpoint>;
   /** Name of entry `seq`, for messages. */
   entryName(seq: number): string;
 }
@@ -165,7 +169,7 @@ export abstract class BaseStore implements AuditStore {
   abstract listDerived(dir: string, opts?: ListOptions): Promise<string[]>;
   abstract derivedName(path: string): string;
   abstract putCheckpoint(size: number, keyHashHex: string, bytes: Buffer): Promise<string>;
-  abstract checkpoints(): AsyncIterable<StoredCheckpoint>;
+  abstract checkpoints(opts?: { readonly above?: number }): AsyncIterable<StoredCheckpoint>;
 
   async size(): Promise<number> {
     return this.findTail(this.hint || (await this.tailHint()));

@@ -17,17 +17,21 @@ import { ReceiptError, isReceiptError } from '../core/errors';
 import { parseEnvelope } from '../attest/dsse/envelope';
 import { TrustedKey } from '../attest/sign/ed25519';
 import { parseCheckpoint, SignedCheckpoint, verifyCheckpoint } from './checkpoint';
-import { decodeEntry, entryHash, GENESIS_PREV } from './entry';
+import { decodeEntry, entryHash, GENESIS_PREV, seqName } from './entry';
 import { consistencyRanges, LeafRange, leafHash, MerkleFrontier, RangeHasher, verifyConsistency } from './merkle';
 import { BatchBuilder, defaultWorkers, SignaturePool } from './sig-pool';
 import { checkQuorum, describeQuorum, Witness } from './cosignature';
 import { checkIndexes, IndexBuilder, SinceStart } from './index';
 import { AuditStore, BUNDLE_SIZE, bundleFirst, bundlePath, ScanItem, StoredEntry } from './store';
 
-/** Size of the newest index the store holds (0: none) — under it every complete range has a bundle. */
-async function indexedSize(store: AuditStore): Promise<number> {
-  let max = 0;
-  for (const name of await store.listDerived('index')) {
+/**
+ * Size of the newest index the store holds (0: none) — under it every complete range has a
+ * bundle. Resumed from a checkpoint with an index (`from`), only the notes above it are listed.
+ */
+async function indexedSize(store: AuditStore, from = 0): Promise<number> {
+  let max = from;
+  const after = from > 0 ? `index/${seqName(from)}.~` : undefined;
+  for (const name of await store.listDerived('index', { after })) {
     const m = /^index\/([0-9]{12})\.[0-9a-f]{8}\.json$/.exec(name);
     if (m) max = Math.max(max, Number(m[1]));
   }
@@ -207,7 +211,7 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
     }
   };
   for (const c of opts.checkpoints ?? []) addCheckpoint(c.source, c.text, true);
-  for await (const c of store.checkpoints()) {
+  for await (const c of store.checkpoints({ above: opts.since?.size })) {
     if (opts.since && Number(/([0-9]{12})\.[0-9a-f]{8}\.txt$/.exec(c.name)?.[1] ?? Infinity) <= opts.since.size)
       continue;
     addCheckpoint(c.name, c.bytes.toString('utf8'), false);
@@ -239,7 +243,7 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   // Bundles (derived): each is checked line by line against the entries of its range as they
   // stream past; complete ranges without one are reported (a problem below the newest index,
   // whose checkpoint wrote every bundle under it; a note above it or in an older layout).
-  const indexed = await indexedSize(store);
+  const indexed = await indexedSize(store, since?.size ?? 0);
   // The newest index is rebuilt from the entries and compared (an index that omits an entry or
   // names a wrong seq is a problem naming it).
   const rebuilt = indexed > 0 && since === undefined ? new IndexBuilder() : undefined;

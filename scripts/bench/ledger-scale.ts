@@ -282,6 +282,7 @@ function s3Env(): NodeJS.ProcessEnv | undefined {
 async function main(): Promise<void> {
   // 1. Directory store: gate on 2,000 and 20,000 entries, unanchored and by proof.
   const gate: Record<number, { full: number; proof: number; before: number }> = {};
+  const rss: Record<number, { gate: number; gateFull: number; verify: number }> = {};
   const only = process.env.KFM_BENCH_ONLY; // 'fs' or 's3': one part only
   for (const n of only === 's3' ? [] : [2_000, 20_000]) {
     const dir = join(root, `gate-${n}`);
@@ -290,7 +291,9 @@ async function main(): Promise<void> {
     const full = must(run(gateArgs(dir)), [1], `gate ${n}`);
     const cp = checkpoint(dir);
     const proof = byProof(dir, cp);
+    const verify = must(run(['audit', 'verify', '--store', dir, '--pub', pub]), [0], `verify ${n}`);
     gate[n] = { full: full.seconds, proof: proof.seconds, before };
+    rss[n] = { gate: proof.rssMb, gateFull: full.rssMb, verify: verify.rssMb };
     emit({
       metric: 'fs_gate',
       entries: n,
@@ -298,6 +301,8 @@ async function main(): Promise<void> {
       unanchored_s: full.seconds,
       by_proof_s: proof.seconds,
       rss_mb: proof.rssMb,
+      unanchored_rss_mb: full.rssMb,
+      verify_rss_mb: verify.rssMb,
     });
     rmSync(dir, { recursive: true, force: true });
   }
@@ -314,6 +319,13 @@ async function main(): Promise<void> {
       before: (gate[20_000].before / gate[2_000].before).toFixed(2),
       value: `${(gate[20_000].proof / gate[2_000].proof).toFixed(2)} (unanchored ${(gate[20_000].full / gate[2_000].full).toFixed(2)})`,
       goal: '≤ 1.5',
+    });
+
+  if (only !== 's3')
+    rows.push({
+      what: 'directory store: peak RSS at 2,000 → 20,000 entries (gate by proof; unanchored gate; verify)',
+      value: `${rss[2_000].gate} → ${rss[20_000].gate} MB; ${rss[2_000].gateFull} → ${rss[20_000].gateFull} MB; ${rss[2_000].verify} → ${rss[20_000].verify} MB`,
+      goal: 'flat',
     });
 
   // 2. radosgw: batch append of 100 files, verify and gate on 1,100 entries.
