@@ -131,11 +131,10 @@ function byProof(
   };
   const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   const detail =
-    `${spec}: read by proof against ${p.anchor.source} (tree size ${p.anchor.size}` +
-    (quorum > 0 ? `, cosigned by ${(p.anchor.cosigners ?? []).join(', ')}, quorum ${quorum}` : '') +
-    `): ${plural(p.proven, 'entry', 'entries')} of the commit proven by inclusion through ${p.index}` +
+    `${spec}: read by proof against ${p.anchor.source} (tree size ${p.anchor.size}): ` +
+    `${plural(p.proven, 'entry', 'entries')} of the commit proven by inclusion through ${p.index}` +
     (quorum > 0
-      ? '; entries after it are not yet witnessed, not judged'
+      ? `; witnessed: entries 1 to ${r.size} judged, cosigned by ${(p.anchor.cosigners ?? []).join(', ')} (quorum ${quorum}); entries after them are not yet witnessed, not judged`
       : `, ${plural(p.after, 'entry', 'entries')} after it chained and signed (root ${r.root})`) +
     (p.checkpoints.length > 0
       ? `; consistent with ${plural(p.checkpoints.length, 'more trusted checkpoint', 'more trusted checkpoints')}`

@@ -82,8 +82,28 @@ export class IndexBuilder {
   private size = 0;
   /** Complete ranges whose bundle is missing: written by `finish`. */
   readonly bundles: { first: number; bytes: Buffer }[] = [];
+  /** Resumed from this verified index: its ranges are taken, its shards merged at `finishMerged`. */
+  private base: Index | undefined;
 
   constructor(private readonly haveBundle: (first: number) => boolean = () => true) {}
+
+  /**
+   * A builder that continues `base` (an index verified against a trusted checkpoint): it holds
+   * base's complete ranges; push the entries from the first one of base's incomplete range on
+   * (those up to base's size must be the leaves base holds; they are not indexed again).
+   */
+  static resume(base: Index, haveBundle?: (first: number) => boolean): IndexBuilder {
+    const b = new IndexBuilder(haveBundle);
+    b.base = base;
+    b.blocks.push(...base.blocks);
+    b.size = base.blocks.length * BUNDLE_SIZE;
+    return b;
+  }
+
+  /** The seq the next push must have. */
+  get next(): number {
+    return this.size + 1;
+  }
 
   private shard(name: string) {
     let s = this.shards.get(name);
@@ -92,8 +112,25 @@ export class IndexBuilder {
   }
 
   push(e: StoredEntry): void {
+    const leaf = leafHash(e.entryBytes);
+    if (this.base !== undefined) {
+      if (e.seq !== this.size + 1)
+        throw new ReceiptError('LOG_INTEGRITY', `index resumed at ${this.size}: got entry ${e.seq} next`);
+      if (e.seq <= this.base.size) {
+        // Already in the base index: only its leaf (checked) and bytes, for the range's bundle.
+        if (!leaf.equals(this.base.partial[this.leaves.length] ?? Buffer.alloc(0)))
+          throw new ReceiptError(
+            'LOG_INTEGRITY',
+            `entry ${e.seq}: not the entry the checkpoint at ${this.base.size} holds (rewritten)`,
+          );
+        this.size = e.seq;
+        this.leaves.push(leaf);
+        this.lines.push(e.entryBytes);
+        return;
+      }
+    }
     this.size = e.seq;
-    this.leaves.push(leafHash(e.entryBytes));
+    this.leaves.push(leaf);
     this.lines.push(e.entryBytes);
     const add = (m: Map<string, number[]>, k: string) => (m.get(k) ?? m.set(k, []).get(k)!).push(e.seq);
     add(this.shard(shardOfDigest(e.digest)).digests, e.digest.slice(7));
@@ -112,10 +149,33 @@ export class IndexBuilder {
     return rootOfUnits(this.blocks, this.leaves);
   }
 
-  /** The note body and the shard files (path → bytes). */
-  finish(origin: string): { body: IndexBody; shardFiles: Map<string, Buffer> } {
+  /**
+   * `finish` for a resumed builder: each shard the new entries touch is read from the base and
+   * merged (its seqs first, they are smaller); the others keep the base's digest. The result is
+   * the index a build from entry 1 gives, byte for byte.
+   */
+  async finishMerged(origin: string): Promise<{ body: IndexBody; shardFiles: Map<string, Buffer> }> {
+    const base = this.base;
+    if (base === undefined) return this.finish(origin);
+    for (const [name, s] of this.shards) {
+      const old = await base.shardContents(name);
+      if (old === undefined) continue;
+      const merge = (into: Map<string, number[]>, from: Record<string, number[]>) => {
+        const added = new Map(into);
+        into.clear();
+        for (const [k, seqs] of Object.entries(from)) into.set(k, [...seqs]);
+        for (const [k, seqs] of added) (into.get(k) ?? into.set(k, []).get(k)!).push(...seqs);
+      };
+      merge(s.commits, old.commits);
+      merge(s.digests, old.digests);
+    }
+    return this.finish(origin, base.body.shards);
+  }
+
+  /** The note body and the shard files (path → bytes); `keep`: shard digests of untouched shards. */
+  finish(origin: string, keep: Record<string, string> = {}): { body: IndexBody; shardFiles: Map<string, Buffer> } {
     const shardFiles = new Map<string, Buffer>();
-    const shards: Record<string, string> = {};
+    const shards: Record<string, string> = { ...keep };
     for (const name of [...this.shards.keys()].sort()) {
       const s = this.shards.get(name)!;
       const obj: Shard = {
@@ -160,7 +220,7 @@ export async function writeIndex(
   key: SigningKey,
 ): Promise<string> {
   await all(builder.bundles, REQUESTS_IN_FLIGHT, (b) => store.putDerived(bundlePath(b.first), b.bytes));
-  const { body, shardFiles } = builder.finish(origin);
+  const { body, shardFiles } = await builder.finishMerged(origin);
   // Shards are content-addressed: one already there (from an earlier checkpoint) is the same bytes.
   await all([...shardFiles], REQUESTS_IN_FLIGHT, async ([path, bytes]) => {
     if ((await store.getDerived(path)) === undefined) await store.putDerived(path, bytes);
@@ -168,6 +228,35 @@ export async function writeIndex(
   const path = indexPath(body.size, noteKeyHash(origin, key.publicKey).toString('hex'));
   await store.putDerived(path, signIndex(body, key));
   return store.derivedName(path);
+}
+
+/**
+ * Continue `base` with the store's entries up to `upTo`: base's incomplete range is read again
+ * (each entry checked against the leaf base holds) and every entry after base is indexed. What a
+ * checkpoint resumed from a trusted one (`kfm audit checkpoint --since`) writes; cost: the entries
+ * after base's last complete range, and the base shards the new entries touch.
+ */
+export async function resumeIndex(
+  store: AuditStore,
+  base: Index,
+  upTo: number,
+  haveBundle?: (first: number) => boolean,
+): Promise<IndexBuilder> {
+  const b = IndexBuilder.resume(base, haveBundle);
+  if (upTo < b.next - 1) throw new ReceiptError('LOG_INTEGRITY', `${store.spec}: log shorter than its checkpoint`);
+  for await (const item of store.scan({ from: b.next, bundles: false })) {
+    if (item.kind !== 'entry' && item.kind !== 'missing') continue;
+    if (item.seq > upTo) break;
+    if (item.kind === 'missing')
+      throw new ReceiptError('LOG_INTEGRITY', `${item.name}: entry ${item.seq} is missing; run "kfm audit verify"`);
+    const e = decodeEntry(item.bytes, item.name);
+    if (e.seq !== item.seq)
+      throw new ReceiptError('LOG_INTEGRITY', `${item.name}: field "seq" is ${e.seq}, expected ${item.seq}`);
+    b.push({ seq: e.seq, envelopeBytes: e.envelopeBytes, digest: e.digest, entryBytes: item.bytes });
+  }
+  if (b.next !== upTo + 1)
+    throw new ReceiptError('LOG_INTEGRITY', `${store.spec}: log ended at ${b.next - 1} entries, expected ${upTo}`);
+  return b;
 }
 
 /** A verified index: trusted for the checkpoint it names. */
@@ -217,6 +306,11 @@ export class Index {
   async prefetchDigests(digests: readonly string[]): Promise<void> {
     const names = [...new Set(digests.map(shardOfDigest))];
     await all(names, REQUESTS_IN_FLIGHT, (n) => this.shard(n).catch(() => undefined));
+  }
+
+  /** A shard's contents (checked against its digest), or undefined when the index has no such shard. */
+  shardContents(name: string): Promise<Shard | undefined> {
+    return this.shard(name);
   }
 
   async seqsOfCommit(commit: string): Promise<number[]> {
@@ -293,18 +387,16 @@ export class Index {
    */
   async proven(seq: number, root: Buffer): Promise<StoredEntry> {
     const first = bundleFirst(seq);
-    let leaves: readonly Buffer[];
     let bytes: Buffer;
     if ((first - 1) / BUNDLE_SIZE >= this.blocks.length) {
       // The incomplete range: the entry object itself; the proof uses the index's leaf hashes.
-      leaves = this.partial;
       bytes = (await this.store.get(seq)).entryBytes;
     } else {
-      const r = await this.rangeLeaves(first);
-      leaves = r.leaves;
-      bytes = r.lines[seq - first];
+      bytes = (await this.rangeLeaves(first)).lines[seq - first];
     }
-    const proof = inclusionRanges(seq - 1, this.size).map((r) => this.rangeHash(r.start, r.end, first, leaves));
+    // Every subtree of the path: whole ranges from the range roots, the others from their range's
+    // leaves (this entry's range, or the last, incomplete one the index holds).
+    const proof = await Promise.all(inclusionRanges(seq - 1, this.size).map((r) => this.subtreeHash(r.start, r.end)));
     if (!verifyInclusion(seq - 1, this.size, leafHash(bytes), proof, root)) {
       throw new ReceiptError(
         'LOG_INTEGRITY',
@@ -635,6 +727,8 @@ export interface SinceStart {
   readonly frontier: MerkleFrontier;
   /** The hash of entry `size` (the `prev` entry size + 1 must carry). */
   readonly prev: string;
+  /** The checkpoint's verified index (what a resumed checkpoint continues). */
+  readonly index: Index;
 }
 
 /**
@@ -651,5 +745,5 @@ export async function sinceStart(
   const index = await indexFor(store, cp, trusted);
   if (index === undefined) return undefined;
   const prev = cp.size === 0 ? GENESIS_PREV : entryHash((await index.proven(cp.size, cp.root)).entryBytes);
-  return { source, size: cp.size, frontier: index.frontier(), prev };
+  return { source, size: cp.size, frontier: index.frontier(), prev, index };
 }

@@ -22,7 +22,11 @@ mkdir -p "$KFM_RECEIPTS_DIR"
 n=1
 while [ -e "$KFM_RECEIPTS_DIR/checkpoint.$n.txt" ]; do n=$((n + 1)); done
 out=$KFM_RECEIPTS_DIR/checkpoint.$n.txt
+# Resume from the checkpoint this job cosigned last (verified again, then only what came after
+# it is read); the first one of a job reads the whole log.
+since=()
+if [ "$n" -gt 1 ]; then since=(--since "$KFM_RECEIPTS_DIR/checkpoint.$((n - 1)).txt"); fi
 result=$(kfm audit checkpoint --store "$KFM_AUDIT_STORE" --key "$KFM_KEY" "${allpubs[@]}" --out "$out" \
-  "${witness[@]}" --quorum "$KFM_WITNESS_QUORUM" --witness-timeout "${KFM_WITNESS_TIMEOUT:-10}")
+  "${since[@]}" "${witness[@]}" --quorum "$KFM_WITNESS_QUORUM" --witness-timeout "${KFM_WITNESS_TIMEOUT:-10}")
 jq -r '.witnesses[] | select(.cosigned | not) | "cosign.sh: warning: witness \(.name): \(.answer)"' <<< "$result" >&2
 echo "cosign.sh: tree size $(jq -r .size <<< "$result") cosigned by $(jq -r '.cosigners | join(", ")' <<< "$result") (quorum $KFM_WITNESS_QUORUM): $out" >&2

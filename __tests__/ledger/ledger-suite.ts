@@ -425,6 +425,78 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect(v.stderr).toMatch(/shard [0-9a-f]{2} omits entry 4 for commit c{40}/);
       });
 
+      it('a checkpoint --since a trusted one verifies and indexes only what came after, to the same index', async () => {
+        const spec = a.newSpec();
+        const commits = ['1', '2', '3', '4'].map((c) => c.repeat(40));
+        const specs = (n: number, off: number) =>
+          Array.from({ length: n }, (_, i) => ({ commit: commits[(i + off) % 4], kind: `k${i + off}` }));
+        expect(kfm(['audit', 'append', ...records(specs(260, 0)), '--store', spec], a.env).code).toBe(0);
+        const mk = (extra: string[] = []) => {
+          const out = join(dir, `cp-resume-${Math.random()}.txt`);
+          const r = kfm(
+            ['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', out, ...extra],
+            a.env,
+          );
+          return { out, r, json: r.code === 0 ? JSON.parse(r.stdout) : undefined };
+        };
+        const first = mk();
+        expect([first.r.code, first.r.stderr]).toEqual([0, '']);
+        // 260 more: the first checkpoint's incomplete range (257–260) completes, and one more does.
+        expect(kfm(['audit', 'append', ...records(specs(260, 260)), '--store', spec], a.env).code).toBe(0);
+        const resumed = mk(['--since', first.out]);
+        expect([resumed.r.code, resumed.r.stderr]).toEqual([0, '']);
+        expect(resumed.json.size).toBe(520);
+        // Byte for byte the index a build from entry 1 gives.
+        const store = openStore(spec, { env: a.env });
+        const b = new IndexBuilder();
+        for await (const e of store.entries()) b.push(e);
+        expect(b.root.toString('base64')).toBe(resumed.json.root);
+        const { body, shardFiles } = b.finish('kfm-infra/audit');
+        const note = await store.getDerived(resumed.json.index.slice(resumed.json.index.indexOf('index/')));
+        const { sig, ...stored } = JSON.parse(note!.toString('utf8'));
+        expect(typeof sig).toBe('string');
+        expect(stored).toEqual(body);
+        for (const [path, bytes] of shardFiles) expect((await store.getDerived(path))?.equals(bytes)).toBe(true);
+        const v = verify(spec);
+        expect([v.code, v.stderr]).toEqual([0, '']);
+        // The gate reads by proof against it.
+        const text = readFileSync(resumed.out, 'utf8');
+        const r = await readForGate(store, commits[1], {
+          trusted: trusted(),
+          origin: 'kfm-infra/audit',
+          checkpoints: [{ source: resumed.out, text }],
+        });
+        expect([r.via, r.problems]).toEqual(['proof', []]);
+        expect(r.entries.map((e) => e.seq)).toEqual(Array.from({ length: 130 }, (_, i) => 4 * i + 2));
+      });
+
+      it("a checkpoint --since refuses a log rewritten inside the trusted checkpoint's last range", async () => {
+        const spec = a.newSpec();
+        expect(kfm(['audit', 'append', ...envs.slice(0, 5), '--store', spec], a.env).code).toBe(0);
+        const cp = join(dir, `cp-rw-${Math.random()}.txt`);
+        const made = kfm(
+          ['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', cp],
+          a.env,
+        );
+        expect(made.code).toBe(0);
+        expect(kfm(['audit', 'append', envs[5], '--store', spec], a.env).code).toBe(0);
+        // Entry 3 replaced by a well-formed entry of another envelope (chain recomputed from 3 on).
+        let prev = entryHash(await a.readRaw(spec, 2));
+        for (let seq = 3; seq <= 6; seq++) {
+          const bytes = encodeEntry(seq, prev, readFileSync(envs[seq === 3 ? 7 : seq - 1]));
+          await a.writeRaw(spec, seq, bytes);
+          prev = entryHash(bytes);
+        }
+        const out = join(dir, `cp-rw2-${Math.random()}.txt`);
+        const r = kfm(
+          ['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', out, '--since', cp],
+          a.env,
+        );
+        expect(r.code).toBe(3);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(/000000000005|entry 3|rewritten/);
+      });
+
       it('an index naming a wrong seq sends the gate to the whole log, and verify names it', async () => {
         const spec = a.newSpec();
         const files = records([
@@ -626,7 +698,7 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         const r = promote(spec, [cosigned], witness);
         expect([r.code, r.allowed]).toEqual([0, true]);
         expect(ledgerItem(r).detail).toMatch(
-          /read by proof against .*cosigned by w1, quorum 1\): 5 entries of the commit .*not yet witnessed, not judged/,
+          /read by proof against .*: 5 entries of the commit .*witnessed: entries 1 to \d+ judged, cosigned by w1 \(quorum 1\); .*not yet witnessed, not judged/,
         );
         // The same note without the cosignature is not trusted under a quorum: the whole log, which fails.
         const bare = promote(spec, [cp], witness);

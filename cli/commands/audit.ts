@@ -11,11 +11,13 @@ import {
   DEFAULT_ORIGIN,
   noteKeyHash,
   parseCheckpoint,
+  SignedCheckpoint,
   signCheckpoint,
   verifyCheckpoint,
 } from '../../ledger/checkpoint';
 import { parseAppendable, entryHash } from '../../ledger/entry';
 import {
+  consistencyRanges,
   HASH_SIZE,
   inclusionRanges,
   leafHash,
@@ -24,8 +26,8 @@ import {
   verifyInclusion,
 } from '../../ledger/merkle';
 import { openStore } from '../../ledger/open-store';
-import { IndexBuilder, SinceStart, sinceStart, writeIndex } from '../../ledger/index';
-import { AuditStore, bundlePath } from '../../ledger/store';
+import { indexFor, IndexBuilder, resumeIndex, SinceStart, sinceStart, writeIndex } from '../../ledger/index';
+import { AuditStore, bundlePath, StoredEntry } from '../../ledger/store';
 import { verifyLog } from '../../ledger/verify';
 import { requireQuorum } from '../../ledger/cosignature';
 import { collectCosignatures, WitnessAnswerLine, WitnessEndpoint } from '../../ledger/witness/client';
@@ -141,19 +143,7 @@ async function verify(io: CommandIo, argv: readonly string[]): Promise<number> {
     text: readInputFile(f, 'checkpoint').toString('utf8'),
   }));
   // --since CP: only what was added after a verified checkpoint (its index gives the tree).
-  let since: SinceStart | undefined;
-  if (typeof values.since === 'string') {
-    const file = values.since;
-    const cp = parseCheckpoint(readInputFile(file, 'checkpoint').toString('utf8'), file);
-    verifyCheckpoint(cp, trusted, originFrom(values), file);
-    since = await sinceStart(store, cp, file, trusted);
-    if (since === undefined) {
-      io.stderr(
-        `kfm: note: ${file}: the store holds no index for this checkpoint; verifying the whole log against it\n`,
-      );
-      checkpoints.push({ source: file, text: readInputFile(file, 'checkpoint').toString('utf8') });
-    }
-  }
+  const since = await resumeFrom(io, store, values.since, trusted, originFrom(values), checkpoints);
   const bar = progress(io, 'verify');
   const report = await verifyLog(store, {
     trusted,
@@ -183,7 +173,31 @@ async function verify(io: CommandIo, argv: readonly string[]): Promise<number> {
 }
 
 /**
- * `checkpoint --store STORE --key KEY --out FILE [--pub PUB...] [--checkpoint FILE...] [--origin NAME]
+ * `--since FILE`: where a verify (or a checkpoint) resumes — FILE verified under `trusted`, and
+ * its index in the store. Without an index, FILE joins `checkpoints` and the whole log is read.
+ */
+async function resumeFrom(
+  io: CommandIo,
+  store: AuditStore,
+  file: unknown,
+  trusted: readonly TrustedKey[],
+  origin: string,
+  checkpoints: { source: string; text: string }[],
+): Promise<SinceStart | undefined> {
+  if (typeof file !== 'string') return undefined;
+  const text = readInputFile(file, 'checkpoint').toString('utf8');
+  const cp = parseCheckpoint(text, file);
+  verifyCheckpoint(cp, trusted, origin, file);
+  const since = await sinceStart(store, cp, file, trusted);
+  if (since === undefined) {
+    io.stderr(`kfm: note: ${file}: the store holds no index for this checkpoint; verifying the whole log against it\n`);
+    checkpoints.push({ source: file, text });
+  }
+  return since;
+}
+
+/**
+ * `checkpoint --store STORE --key KEY --out FILE [--pub PUB...] [--checkpoint FILE...] [--since FILE] [--origin NAME]
  *   [--witness NAME=PUB --witness-url NAME=URL ... --quorum N --witness-timeout SECONDS]`
  * With witnesses, the note is stored and written only when `--quorum` of them cosigned it.
  */
@@ -204,6 +218,12 @@ async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<numbe
         default: 'entry signatures not checked',
       },
       checkpoint: { type: 'string', multiple: true, arg: 'FILE', help: 'earlier checkpoint the log must extend' },
+      since: {
+        type: 'string',
+        arg: 'FILE',
+        help: 'a trusted checkpoint with an index in the store: verify and index only what came after it',
+        default: 'the whole log',
+      },
       'witness-url': { type: 'string', multiple: true, arg: 'NAME=URL', help: 'witness to ask for a cosignature' },
       'witness-timeout': {
         type: 'string',
@@ -236,11 +256,15 @@ async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<numbe
     source: f,
     text: readInputFile(f, 'checkpoint').toString('utf8'),
   }));
+  // --since: the checkpoint verified earlier vouches for the log up to it (it was signed only
+  // after a verify); verify what came after it and continue its index.
+  const since = await resumeFrom(io, store, values.since, [own, ...pubs], origin, checkpoints);
   const report = await verifyLog(store, {
     trusted: [own, ...pubs],
     checkpoints,
     origin,
     envelopeSignatures: pubs.length > 0,
+    since,
   });
   if (!report.ok) {
     throw new ReceiptError(
@@ -250,29 +274,49 @@ async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<numbe
   }
   if (pubs.length === 0)
     io.stderr('kfm: note: entry signatures not checked (no --pub); chain, tree and stored checkpoints verified\n');
-  if (endpoints.length > 0) return witnessedCheckpoint(io, { store, origin, key, out, policy, endpoints, timeoutMs });
-  // One pass: the tree, the index (commit and digest → seqs, range roots) and any missing bundle.
-  const frontier = new MerkleFrontier();
+  if (endpoints.length > 0)
+    return witnessedCheckpoint(io, { store, origin, key, out, policy, endpoints, timeoutMs, since });
+  // One pass: the tree, the index (commit and digest → seqs, range roots) and any missing bundle;
+  // resumed, only from the checkpoint's last incomplete range on.
   const have = new Set(await store.listDerived('bundles'));
-  const builder = new IndexBuilder((first) => have.has(bundlePath(first)));
-  // Exactly the entries verified (anything appended meanwhile waits for the next checkpoint).
-  for await (const e of store.entries()) {
-    if (e.seq > report.size) break;
-    frontier.push(leafHash(e.entryBytes));
-    builder.push(e);
-  }
+  const builder = await indexUpTo(store, report.size, (first) => have.has(bundlePath(first)), since);
+  const root = builder.root;
+  if (root.toString('base64') !== report.root)
+    throw new ReceiptError('LOG_INTEGRITY', `${store.spec}: changed while it was checkpointed; run it again`);
   const index = await writeIndex(store, builder, origin, key);
-  const note = signCheckpoint({ origin, size: frontier.size, root: frontier.root() }, key);
+  const note = signCheckpoint({ origin, size: report.size, root }, key);
   const stored = await store.putCheckpoint(
-    frontier.size,
+    report.size,
     noteKeyHash(origin, key.publicKey).toString('hex'),
     Buffer.from(note, 'utf8'),
   );
   writeFileExclusive(out, note);
-  io.stdout(
-    JSON.stringify({ size: frontier.size, root: frontier.root().toString('base64'), out, stored, index }) + '\n',
-  );
+  io.stdout(JSON.stringify({ size: report.size, root: report.root, out, stored, index }) + '\n');
   return 0;
+}
+
+/** The index of entries 1..size: continued from `since`'s index, or built from entry 1. */
+async function indexUpTo(
+  store: AuditStore,
+  size: number,
+  haveBundle: (first: number) => boolean,
+  since: SinceStart | undefined,
+  visit?: (e: StoredEntry) => void,
+): Promise<IndexBuilder> {
+  if (since !== undefined && since.size <= size) return resumeIndex(store, since.index, size, haveBundle);
+  const builder = new IndexBuilder(haveBundle);
+  // Exactly the entries verified (anything appended meanwhile waits for the next checkpoint).
+  for await (const e of store.entries()) {
+    if (e.seq > size) break;
+    builder.push(e);
+    visit?.(e);
+  }
+  if (builder.next !== size + 1)
+    throw new ReceiptError(
+      'LOG_INTEGRITY',
+      `${store.spec}: log ended at ${builder.next - 1} entries, expected ${size}`,
+    );
+  return builder;
 }
 
 function witnessTimeout(values: Record<string, unknown>): number {
@@ -293,21 +337,31 @@ async function witnessedCheckpoint(
     policy: WitnessPolicy;
     endpoints: WitnessEndpoint[];
     timeoutMs: number;
+    /** Resume from this verified checkpoint's index instead of reading the whole log. */
+    since?: SinceStart;
   },
 ): Promise<number> {
   const logKey = trustedKeyOf(a.key, 'log key');
-  const held = await witnessedSizes(a.store, logKey, a.origin, a.policy.witnesses);
+  // Resumed: what the witnesses hold is at or above the trusted checkpoint (a witness that holds
+  // less answers 409 with its size, and gets its proof from the index).
+  const held = await witnessedSizes(a.store, logKey, a.origin, a.policy.witnesses, a.since && a.since.size - 1);
   // A witness ahead of this tree is a rollback, unless another appender grew the log and had
   // it cosigned meanwhile: then sign the larger tree and ask again (a few times at most).
   let size = await a.store.size();
   for (let round = 1; ; round++) {
     // The same pass builds the signed index that lets gates read by proof (ledger/index.ts).
     const have = new Set(await a.store.listDerived('bundles'));
-    const builder = new IndexBuilder((first) => have.has(bundlePath(first)));
-    const tree = await treeWithProofs(a.store, size, [...held.values()], (e) => builder.push(e));
-    const note = signCheckpoint({ origin: a.origin, size, root: tree.root }, a.key);
-    const proofs = new Map<number, Promise<Buffer[]>>([...tree.proofs].map(([m, p]) => [m, Promise.resolve(p)]));
+    const haveBundle = (first: number) => have.has(bundlePath(first));
+    const tree = a.since && a.since.size <= size ? await resumedTree(a, size, haveBundle, a.since, logKey) : undefined;
+    const builder = tree ? undefined : new IndexBuilder(haveBundle);
+    const full = builder ? await treeWithProofs(a.store, size, [...held.values()], (e) => builder.push(e)) : undefined;
+    const root = tree?.root ?? full!.root;
+    const note = signCheckpoint({ origin: a.origin, size, root }, a.key);
+    const proofs = new Map<number, Promise<Buffer[]>>(
+      [...(full?.proofs ?? [])].map(([m, p]) => [m, Promise.resolve(p)]),
+    );
     const proof = (m: number): Promise<Buffer[]> => {
+      if (tree) return tree.proof(m);
       if (!proofs.has(m))
         proofs.set(
           m,
@@ -323,8 +377,8 @@ async function witnessedCheckpoint(
     });
     const cosigners = answers.filter((x) => x.cosigned).map((x) => x.witness);
     if (cosigners.length >= a.policy.quorum) {
-      const index = await writeIndex(a.store, builder, a.origin, a.key);
-      return storeWitnessed(io, a, size, tree.root, cosigned, cosigners, answers, index);
+      const index = tree ? tree.index : await writeIndex(a.store, builder!, a.origin, a.key);
+      return storeWitnessed(io, a, size, root, cosigned, cosigners, answers, index);
     }
     const ahead = Math.max(0, ...answers.map((x) => x.ahead ?? 0));
     const now = ahead > 0 && round < 3 ? await a.store.size() : size;
@@ -339,6 +393,29 @@ async function witnessedCheckpoint(
       `checkpoint of tree size ${size} not witnessed: ${cosigners.length} of ${answers.length} witness(es) cosigned, quorum ${a.policy.quorum}; nothing stored or written`,
     );
   }
+}
+
+/**
+ * The tree at `size` continued from a verified checkpoint's index: the new index is written
+ * first (it is derived data, and names no checkpoint until one of this size and root is
+ * trusted), then consistency proofs for the witnesses come from it, not from reading the log.
+ */
+async function resumedTree(
+  a: { store: AuditStore; origin: string; key: SigningKey },
+  size: number,
+  haveBundle: (first: number) => boolean,
+  since: SinceStart,
+  logKey: TrustedKey,
+): Promise<{ root: Buffer; index: string; proof: (m: number) => Promise<Buffer[]> }> {
+  const builder = await indexUpTo(a.store, size, haveBundle, since);
+  const root = builder.root;
+  const index = await writeIndex(a.store, builder, a.origin, a.key);
+  const tree = await indexFor(a.store, { origin: a.origin, size, root } as SignedCheckpoint, [logKey]);
+  if (tree === undefined)
+    throw new ReceiptError('STORE_UNAVAILABLE', `${index}: the index just written cannot be read`);
+  const proof = async (m: number): Promise<Buffer[]> =>
+    m > 0 && m < size ? Promise.all(consistencyRanges(m, size).map((r) => tree.subtreeHash(r.start, r.end))) : [];
+  return { root, index, proof };
 }
 
 async function storeWitnessed(

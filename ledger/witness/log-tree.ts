@@ -58,9 +58,10 @@ export async function witnessedSizes(
   logKey: TrustedKey,
   origin: string,
   witnesses: readonly Witness[],
+  above?: number,
 ): Promise<Map<string, number>> {
   const out = new Map(witnesses.map((w) => [w.name, 0]));
-  for await (const c of store.checkpoints()) {
+  for await (const c of store.checkpoints({ above })) {
     try {
       const cp = parseCheckpoint(c.bytes.toString('utf8'), c.name);
       verifyCheckpoint(cp, [logKey], origin, c.name);
