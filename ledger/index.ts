@@ -121,7 +121,7 @@ export class IndexBuilder {
         if (!leaf.equals(this.base.partial[this.leaves.length] ?? Buffer.alloc(0)))
           throw new ReceiptError(
             'LOG_INTEGRITY',
-            `entry ${e.seq}: not the entry the checkpoint at ${this.base.size} holds (rewritten)`,
+            `entry ${e.seq} is not the entry the checkpoint at ${this.base.size} holds (rewritten); run "kfm audit verify"`,
           );
         this.size = e.seq;
         this.leaves.push(leaf);
@@ -252,7 +252,12 @@ export async function resumeIndex(
     const e = decodeEntry(item.bytes, item.name);
     if (e.seq !== item.seq)
       throw new ReceiptError('LOG_INTEGRITY', `${item.name}: field "seq" is ${e.seq}, expected ${item.seq}`);
-    b.push({ seq: e.seq, envelopeBytes: e.envelopeBytes, digest: e.digest, entryBytes: item.bytes });
+    try {
+      b.push({ seq: e.seq, envelopeBytes: e.envelopeBytes, digest: e.digest, entryBytes: item.bytes });
+    } catch (err) {
+      if (err instanceof ReceiptError) throw new ReceiptError(err.code, `${item.name}: ${err.message}`);
+      throw err;
+    }
   }
   if (b.next !== upTo + 1)
     throw new ReceiptError('LOG_INTEGRITY', `${store.spec}: log ended at ${b.next - 1} entries, expected ${upTo}`);

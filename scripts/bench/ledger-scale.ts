@@ -123,14 +123,38 @@ function byProof(store: string, cp: string, env: NodeJS.ProcessEnv = process.env
   return { seconds: e, rssMb: Math.round(m / 1024) };
 }
 
-function checkpoint(store: string, env: NodeJS.ProcessEnv = process.env): string {
+function checkpoint(store: string, env: NodeJS.ProcessEnv = process.env, since?: string): string {
+  return timedCheckpoint(store, env, since).out;
+}
+
+/** `kfm audit checkpoint` (with `since`: resumed from that checkpoint), timed. */
+function timedCheckpoint(
+  store: string,
+  env: NodeJS.ProcessEnv = process.env,
+  since?: string,
+): { out: string; seconds: number; rssMb: number } {
   const out = join(root, `cp-${Math.random().toString(36).slice(2)}.txt`);
-  must(
-    run(['audit', 'checkpoint', '--store', store, '--key', keyFile, '--pub', pub, '--out', out], env),
+  const r = must(
+    run(
+      [
+        'audit',
+        'checkpoint',
+        '--store',
+        store,
+        '--key',
+        keyFile,
+        '--pub',
+        pub,
+        '--out',
+        out,
+        ...(since ? ['--since', since] : []),
+      ],
+      env,
+    ),
     [0],
     'checkpoint',
   );
-  return out;
+  return { out, seconds: r.seconds, rssMb: r.rssMb };
 }
 
 /** The floor: every entry file read, hashed and its signature verified, on all cores. */
@@ -283,15 +307,36 @@ async function main(): Promise<void> {
   // 1. Directory store: gate on 2,000 and 20,000 entries, unanchored and by proof.
   const gate: Record<number, { full: number; proof: number; before: number }> = {};
   const rss: Record<number, { gate: number; gateFull: number; verify: number }> = {};
+  const cps: Record<number, { full: number; resumed: number }> = {};
   const only = process.env.KFM_BENCH_ONLY; // 'fs' or 's3': one part only
   for (const n of only === 's3' ? [] : [2_000, 20_000]) {
     const dir = join(root, `gate-${n}`);
     writeLog(dir, n);
     const before = BEFORE ? must(run(gateArgs(dir), process.env, BEFORE), [1], `gate ${n} (before)`).seconds : NaN;
     const full = must(run(gateArgs(dir)), [1], `gate ${n}`);
-    const cp = checkpoint(dir);
+    const full0 = timedCheckpoint(dir);
+    const cp = full0.out;
     const proof = byProof(dir, cp);
     const verify = must(run(['audit', 'verify', '--store', dir, '--pub', pub]), [0], `verify ${n}`);
+    // Ten appends later: the next checkpoint, resumed from this one, against a full one.
+    const more = join(root, `more-${n}`);
+    mkdirSync(more);
+    const files = Array.from({ length: 10 }, (_, i) => {
+      const f = join(more, `${i}.json`);
+      writeFileSync(f, envelope(n + 1 + i));
+      return f;
+    });
+    must(run(['audit', 'append', ...files, '--store', dir]), [0], `append ${n}`);
+    const resumed = timedCheckpoint(dir, process.env, cp);
+    const fullNext = timedCheckpoint(dir);
+    cps[n] = { full: fullNext.seconds, resumed: resumed.seconds };
+    emit({
+      metric: 'fs_checkpoint',
+      entries: n + 10,
+      full_s: fullNext.seconds,
+      since_s: resumed.seconds,
+      first_s: full0.seconds,
+    });
     gate[n] = { full: full.seconds, proof: proof.seconds, before };
     rss[n] = { gate: proof.rssMb, gateFull: full.rssMb, verify: verify.rssMb };
     emit({
@@ -321,6 +366,12 @@ async function main(): Promise<void> {
       goal: '≤ 1.5',
     });
 
+  if (only !== 's3')
+    rows.push({
+      what: 'directory store: checkpoint 10 appends after the last, at 2,010 / 20,010 entries (--since the last; full)',
+      value: `${cps[2_000].resumed} s / ${cps[20_000].resumed} s; full ${cps[2_000].full} s / ${cps[20_000].full} s`,
+      goal: 'flat with --since',
+    });
   if (only !== 's3')
     rows.push({
       what: 'directory store: peak RSS at 2,000 → 20,000 entries (gate by proof; unanchored gate; verify)',
