@@ -3,7 +3,7 @@ import {
   decodeStatementPayload,
   IN_TOTO_PAYLOAD_TYPE,
   parseEnvelope,
-  serializeEnvelope,
+  serializeEnvelopeBytes,
   signEnvelope,
   verifyEnvelope,
   DsseEnvelope,
@@ -72,7 +72,7 @@ export function signStatement(
     validatePredicate(statement.predicateType, statement.predicate, 'statement being signed');
   const payload = Buffer.from(canonicalJson(statement), 'utf8');
   const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, key);
-  const bytes = Buffer.from(serializeEnvelope(envelope), 'utf8');
+  const bytes = serializeEnvelopeBytes(envelope);
   return { envelope, bytes, digest: sha256Tagged(bytes) };
 }
 

@@ -2,7 +2,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pae } from '../../attest/dsse/pae';
-import { decodeStatementPayload, IN_TOTO_PAYLOAD_TYPE } from '../../attest/dsse/envelope';
+import {
+  decodeStatementPayload,
+  DsseEnvelope,
+  IN_TOTO_PAYLOAD_TYPE,
+  serializeEnvelope,
+  serializeEnvelopeBytes,
+  signEnvelope,
+} from '../../attest/dsse/envelope';
 import { isReceiptError, ReceiptError } from '../../core/errors';
 import { canonicalJson } from '../../core/canonical-json';
 import { sha256Tagged } from '../../core/digest';
@@ -150,6 +157,31 @@ describe('signed statements', () => {
       serializeEnvelope(signEnvelope('application/vnd.in-toto+json', Buffer.from(canonicalJson(bad)), signing)),
     );
     expect(errorOf(() => readVerifiedStatement(bytes, 'b.json', [trusted])).code).toBe('SCHEMA_INVALID');
+  });
+});
+
+describe('envelope bytes', () => {
+  const { signing } = key();
+  const types = [IN_TOTO_PAYLOAD_TYPE, 'x', 'a "payload": "b', 'type with \\ and \u2028 and ü', '"payload": ""'];
+  const payloads = [Buffer.alloc(0), Buffer.from('{"a":1}'), Buffer.from([0, 255, 254, 34, 92, 10])];
+
+  it('are the UTF-8 of serializeEnvelope for every envelope signEnvelope makes', () => {
+    for (const t of types)
+      for (const p of payloads) {
+        const env = signEnvelope(t, p, signing);
+        expect(serializeEnvelopeBytes(env).equals(Buffer.from(serializeEnvelope(env), 'utf8'))).toBe(true);
+      }
+  });
+
+  it('are the UTF-8 of serializeEnvelope for an envelope made elsewhere or changed after signing', () => {
+    const made = signEnvelope(IN_TOTO_PAYLOAD_TYPE, Buffer.from('{}'), signing);
+    const others: DsseEnvelope[] = [
+      { ...made },
+      { ...made, payload: 'not "base64" \\ ü\n' },
+      { payloadType: 'p', payload: 'e30=', signatures: [] },
+    ];
+    for (const env of others)
+      expect(serializeEnvelopeBytes(env).equals(Buffer.from(serializeEnvelope(env), 'utf8'))).toBe(true);
   });
 });
 

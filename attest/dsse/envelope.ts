@@ -19,14 +19,19 @@ export interface DsseEnvelope {
   readonly signatures: readonly DsseSignature[];
 }
 
+/** Envelopes made here → the base64 text Node wrote for their payload (never escaped by JSON). */
+const ENCODED = new WeakMap<DsseEnvelope, string>();
+
 /** Signs `payload` and returns the envelope. */
 export function signEnvelope(payloadType: string, payload: Buffer, key: SigningKey): DsseEnvelope {
   const sig = signBytes(key, pae(payloadType, payload));
-  return {
+  const env: DsseEnvelope = {
     payloadType,
     payload: payload.toString('base64'),
     signatures: [{ keyid: key.keyid, sig: sig.toString('base64') }],
   };
+  ENCODED.set(env, env.payload);
+  return env;
 }
 
 /** The bytes written to disk for an envelope: fixed key order, two-space indent, trailing newline. */
@@ -42,6 +47,26 @@ export function serializeEnvelope(env: DsseEnvelope): string {
       2,
     ) + '\n'
   );
+}
+
+const PAYLOAD_FIELD = '"payload": "';
+
+/**
+ * `serializeEnvelope(env)` as UTF-8 bytes. For an envelope signEnvelope made (its payload still the
+ * base64 text Node wrote, whose characters JSON never escapes) the payload is copied in rather than
+ * run through JSON.stringify, which takes about 15 ms on a 10,000-change receipt; same bytes.
+ */
+export function serializeEnvelopeBytes(env: DsseEnvelope): Buffer {
+  if (ENCODED.get(env) !== env.payload) return Buffer.from(serializeEnvelope(env), 'utf8');
+  const text = serializeEnvelope({ payloadType: env.payloadType, payload: '', signatures: env.signatures });
+  // The first `"payload": "` is the key: payloadType comes before it, and inside a JSON string
+  // every `"` is escaped.
+  const at = text.indexOf(PAYLOAD_FIELD) + PAYLOAD_FIELD.length;
+  return Buffer.concat([
+    Buffer.from(text.slice(0, at), 'utf8'),
+    Buffer.from(env.payload, 'latin1'),
+    Buffer.from(text.slice(at), 'utf8'),
+  ]);
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
