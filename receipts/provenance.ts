@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { ReceiptError } from '../core/errors';
 
 /** Where the commit / branch / actor recorded in a receipt came from. */
@@ -22,6 +21,9 @@ const METHODS = ['ci', 'manual', 'gitops'] as const;
 
 function git(cwd: string, args: string[]): string | null {
   try {
+    // Loaded only when a flag or the environment does not give the answer.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const r = spawnSync('git', args, { cwd, encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
     const out = r.status === 0 ? r.stdout.trim() : '';
     return out === '' || out === 'HEAD' ? null : out;
