@@ -159,13 +159,14 @@ const plan = (io: CommandIo): number => {
   const signing = loadSigningKey(requireOpt(cmd, v, 'key'));
   const ctx = { ...context(cmd, v, io, signing), author: authorOf(cmd, str(v, 'author')) };
   const planBytes = readInputFile(planPath, 'plan JSON');
+  const planDigest = sha256Tagged(planBytes);
   const doc = parsePlanDocument(planBytes, planPath);
   const planFile = str(v, 'plan-file');
   const planFileBytes = planFile ? readInputFile(planFile, 'plan file') : undefined;
   const policyPath = str(v, 'policy');
   const policy: PolicyDecisions | null = policyPath
     ? policyInput().parsePolicyDecisions(readInputFile(policyPath, 'policy check JSON'), policyPath, {
-        planDigest: sha256Tagged(planBytes),
+        planDigest,
         env,
       })
     : null;
@@ -175,7 +176,7 @@ const plan = (io: CommandIo): number => {
       planPath,
       {
         planJsonName: basename(planPath),
-        planJsonDigest: sha256Tagged(planBytes),
+        planJsonDigest: planDigest,
         planFileName: planFile ? basename(planFile) : undefined,
         planFileDigest: planFileBytes ? sha256Tagged(planFileBytes) : undefined,
       },
