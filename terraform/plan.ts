@@ -193,8 +193,15 @@ export const ACTION_LISTS: Readonly<Record<string, ActionLabel>> = Object.freeze
   }),
 );
 
-/** The label of an action list, or null when Terraform does not write that list. */
+/** The single actions an action list is made of. */
+const ACTION_WORDS: ReadonlySet<string> = new Set(['no-op', 'create', 'read', 'update', 'delete', 'forget']);
+
+/**
+ * The label of an action list, or null when Terraform does not write that list. Each element must
+ * be one action: `["delete,create"]` is not `["delete", "create"]`, though both join to one key.
+ */
 export function actionLabel(actions: readonly string[]): ActionLabel | null {
+  for (let i = 0; i < actions.length; i++) if (!ACTION_WORDS.has(actions[i]!)) return null;
   return ACTION_LISTS[actions.join(',')] ?? null;
 }
 

@@ -457,6 +457,25 @@ describe('policy fails closed on what it cannot trust', () => {
     expect(r.verdict).toBe('fail');
     expect(untrusted(r)).toEqual([expect.stringMatching(want)]);
   });
+  it.each([
+    ['a resource change', 'resource_changes[0].change.actions of terraform_data.big'],
+    ['an output change', 'output_changes.__proto__.actions of output.__proto__'],
+  ])(
+    'an action string holding two actions ("delete,create") in %s is unknown to policy (fail) and receipts (refused) alike',
+    (_n, where) => {
+      const d = doc();
+      if (where.startsWith('resource'))
+        (d.resource_changes as { change: { actions: string[] } }[])[0]!.change.actions = ['delete,create'];
+      else (d.output_changes as Record<string, { actions: string[] }>)['__proto__']!.actions = ['create,delete'];
+      const r = judged(d, 'p.json');
+      expect(r.verdict).toBe('fail');
+      expect(untrusted(r).join('\n')).toContain(`p.json: ${where} is not a Terraform plan action list`);
+      expect(outcome(() => receipt('p.json', Buffer.from(JSON.stringify(d))))).toEqual({
+        ok: false,
+        message: expect.stringContaining(`p.json: ${where} is not a Terraform plan action list`),
+      });
+    },
+  );
   it('the real errored plan of the maintainers fails', () => {
     const r = policy(join(TF, 'show-json', 'plan-error.json'));
     expect(r.verdict).toBe('fail');
