@@ -153,6 +153,24 @@ describe('counts equal the documented definitions', () => {
         .map((f) => join(GEN, f)),
     )
     .filter((p) => outcome(() => receipt(p)).ok);
+  it('covers every public plan but the five the reader refuses, each for its stated reason', () => {
+    const refused = manifest
+      .map((m) => join(PUBLIC, m[0]!))
+      .filter((p) => !accepted.includes(p))
+      .map((p) => {
+        const o = outcome(() => receipt(p));
+        return [p.slice(PUBLIC.length + 1), o.ok ? 'accepted' : o.message.slice(p.length + 2).split(';')[0]];
+      })
+      .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+    expect(refused).toEqual([
+      ['checkov/terraform__parser__plan_encodings__tfplan_win_utf16.json', expect.stringMatching(/is UTF-16/)],
+      ['checkov/terraform__parser__plan_vpc_endpoint__tfplan.json', 'format_version missing'],
+      ['checkov/terraform__runner__plan__corrupted-tfplan.json', expect.stringMatching(/looks like a state/)],
+      ['checkov/terraform__runner__plan_with_lifecycle_check__tfplan.json', expect.stringMatching(/is UTF-16/)],
+      ['checkov/terraform__runner__plan_with_utf_16_encoding__tfplan.json', expect.stringMatching(/is UTF-16/)],
+    ]);
+    expect(accepted.length).toBeGreaterThanOrEqual(manifest.length - 5);
+  });
   it.each(accepted.map((p) => [p.slice(FIXTURES.length + 1), p]))('%s', (_n, path) => {
     const s = receipt(path).summary;
     const raw = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
