@@ -1,7 +1,7 @@
 /**
  * `kfm receipt plan` is timed against a bare read + hash + parse of the plan (npm run bench), so
  * it loads only what a plan receipt needs: never the apply-stream reader, the apply or drift
- * receipt builders, the renderers or another noun's modules. A real CLI process records every
+ * receipt builders, the renderers, another predicate's schema validators or another noun's modules. A real CLI process records every
  * module file it loaded.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -47,12 +47,16 @@ describe('modules a command loads', () => {
     ]);
     expect(has(files, '/terraform/plan.')).toBe(true);
     expect(has(files, '/receipts/plan/build-plan-receipt.')).toBe(true);
+    expect(has(files, '/attest/schema/compiled-plan-receipt.')).toBe(true);
     for (const part of [
       '/terraform/apply-stream.',
       '/receipts/apply/',
       '/receipts/drift/',
       '/receipts/render/',
       '/receipts/plan/policy-input.',
+      '/attest/schema/compiled-apply-receipt.',
+      '/attest/schema/compiled-drift-receipt.',
+      '/attest/schema/compiled-approval.',
       '/policy/',
       '/ledger/',
       '/gates/',

@@ -56,7 +56,7 @@ describe('commitment key files', () => {
 });
 
 describe('generated artifacts', () => {
-  it('keeps receipts/schema/compiled-validators.ts in step with schemas/ (regenerate with scripts/fixtures/generate-schema-validators.ts)', () => {
+  it('keeps attest/schema/compiled-*.ts in step with schemas/ (regenerate with scripts/fixtures/generate-schema-validators.ts)', () => {
     // In a child process: prettier (which formats the generated file) needs real dynamic import.
     const r = spawnSync(
       process.execPath,
