@@ -340,6 +340,14 @@ export abstract class BaseStore implements AuditStore {
     await this.indexPrefetch(envelopes.map((b) => sha256Tagged(b)));
   }
 
+  /** Entries from..to into the bundle-range memory (what writeBundle is made of). */
+  private async readAhead(from: number, to: number): Promise<void> {
+    for await (const item of this.scan({ from, bundles: false })) {
+      if (item.kind === 'missing' || (item.kind === 'entry' && item.seq > to)) break;
+      if (item.kind === 'entry' && !this.recent.has(item.seq)) this.recent.set(item.seq, item.bytes);
+    }
+  }
+
   /** Read the index shards holding these digests ahead of the lookups (set by ledger/index.ts). */
   indexPrefetch: (digests: readonly string[]) => Promise<void> = async () => undefined;
 
@@ -355,8 +363,12 @@ export abstract class BaseStore implements AuditStore {
   private async writeBundle(first: number): Promise<void> {
     const parts: Buffer[] = [];
     let prev: string | undefined;
+    // The range's entries this process has not seen: one ordered read (S3: a listing page and
+    // many GETs in flight), not a listing and a GET each.
+    const missing = Array.from({ length: BUNDLE_SIZE }, (_, i) => first + i).filter((seq) => !this.recent.has(seq));
+    if (missing.length > 0) await this.readAhead(missing[0], missing[missing.length - 1]);
     for (let seq = first; seq < first + BUNDLE_SIZE; seq++) {
-      const bytes = this.recent.get(seq) ?? (await this.read(seq));
+      const bytes = this.recent.get(seq);
       if (bytes === undefined) return;
       let e;
       try {
