@@ -68,8 +68,11 @@ export function decodeEntry(bytes: Buffer, source: string): LedgerEntry {
   const m = CANONICAL_ENTRY.exec(bytes.toString('latin1'));
   if (m !== null) {
     const envelopeBytes = Buffer.from(m[2], 'base64');
-    if (envelopeBytes.toString('base64') === m[2] && sha256Tagged(envelopeBytes) === m[1]) {
-      return { seq: Number(m[4]), prev: m[3], digest: m[1], envelopeBytes };
+    const digest = sha256Tagged(envelopeBytes);
+    if (envelopeBytes.toString('base64') === m[2] && digest === m[1]) {
+      // Fresh strings, not the matches: a match is a slice that keeps the whole entry text alive,
+      // and readers keep digests (verify's duplicate check, the index) for every entry.
+      return { seq: Number(m[4]), prev: Buffer.from(m[3], 'latin1').toString('latin1'), digest, envelopeBytes };
     }
   }
   return decodeEntrySlow(bytes, source);
