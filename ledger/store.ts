@@ -340,14 +340,6 @@ export abstract class BaseStore implements AuditStore {
     await this.indexPrefetch(envelopes.map((b) => sha256Tagged(b)));
   }
 
-  /** Entries from..to into the bundle-range memory (what writeBundle is made of). */
-  private async readAhead(from: number, to: number): Promise<void> {
-    for await (const item of this.scan({ from, bundles: false })) {
-      if (item.kind === 'missing' || (item.kind === 'entry' && item.seq > to)) break;
-      if (item.kind === 'entry' && !this.recent.has(item.seq)) this.recent.set(item.seq, item.bytes);
-    }
-  }
-
   /** Read the index shards holding these digests ahead of the lookups (set by ledger/index.ts). */
   indexPrefetch: (digests: readonly string[]) => Promise<void> = async () => undefined;
 
@@ -357,16 +349,16 @@ export abstract class BaseStore implements AuditStore {
   indexLookup: (digest: string) => Promise<number | undefined> = async () => undefined;
 
   /**
-   * Write the bundle of entries first … first + 255 (just completed). Made only of entries that
-   * decode and chain; anything else is left to verify, and the bundle to a later checkpoint.
+   * Write the bundle of entries first … first + 255 (just completed) from the entries this
+   * process holds. Made only of entries that decode and chain; anything else is left to verify,
+   * and the bundle to a later checkpoint. A process that has not read the whole range (it
+   * started from an index inside it) leaves the bundle to the next checkpoint too: that
+   * checkpoint reads exactly those entries anyway (`--since` resumes at the range's start, a full
+   * one reads all), so the append does not read them a second time.
    */
   private async writeBundle(first: number): Promise<void> {
     const parts: Buffer[] = [];
     let prev: string | undefined;
-    // The range's entries this process has not seen: one ordered read (S3: a listing page and
-    // many GETs in flight), not a listing and a GET each.
-    const missing = Array.from({ length: BUNDLE_SIZE }, (_, i) => first + i).filter((seq) => !this.recent.has(seq));
-    if (missing.length > 0) await this.readAhead(missing[0], missing[missing.length - 1]);
     for (let seq = first; seq < first + BUNDLE_SIZE; seq++) {
       const bytes = this.recent.get(seq);
       if (bytes === undefined) return;
