@@ -117,9 +117,13 @@ async function readByProofForGate(
   opts: GateReadOptions,
 ): Promise<GateRead | string> {
   const quorum = opts.quorum ?? 0;
-  const checked = (source: string, text: string, given: boolean): { cp: SignedCheckpoint; info: ProofCheckpoint } => {
+  const checked = (
+    source: string,
+    text: string,
+    given: boolean,
+  ): { cp: SignedCheckpoint; info: ProofCheckpoint; signer: TrustedKey } => {
     const cp = parseCheckpoint(text, source);
-    verifyCheckpoint(cp, opts.trusted, opts.origin, source);
+    const signer = verifyCheckpoint(cp, opts.trusted, opts.origin, source);
     const q = quorum > 0 ? checkQuorum(cp, opts.witnesses ?? [], quorum) : undefined;
     if (q && !q.ok && given)
       throw new ReceiptError('CHECKPOINT_INVALID', `${source}: not witnessed: ${describeQuorum(q)}`);
@@ -130,7 +134,7 @@ async function readByProofForGate(
       given,
       ...(q ? { witnessed: q.ok, cosigners: q.cosigners } : {}),
     };
-    return { cp, info };
+    return { cp, info, signer };
   };
   const given = opts.checkpoints.map((c) => checked(c.source, c.text, true));
   let anchor = given.reduce<(typeof given)[number] | undefined>(
@@ -154,7 +158,9 @@ async function readByProofForGate(
   if (anchor === undefined)
     return quorum > 0 ? 'no checkpoint a quorum of witnesses cosigned' : 'no trusted checkpoint given';
   if (anchor.cp.size === 0) return 'the trusted checkpoint is of the empty log';
-  const index = await indexFor(store, anchor.cp, opts.trusted);
+  // Only the anchor's own signer vouches for its index: another trusted key (an approver's, say)
+  // could sign an index that leaves an entry out.
+  const index = await indexFor(store, anchor.cp, [anchor.signer]);
   if (index === undefined) return `${store.spec} holds no index for ${anchor.info.source}`;
   // Every other given checkpoint: the anchor's tree is a consistent extension of it.
   for (const c of given) {

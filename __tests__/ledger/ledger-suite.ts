@@ -425,6 +425,26 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect(v.stderr).toMatch(/shard [0-9a-f]{2} omits entry 4 for commit c{40}/);
       });
 
+      it("an index signed by another trusted key (an approver's, say) is not the checkpoint's: the gate does not use it", async () => {
+        const { spec, cp } = history();
+        // A trusted key whose note sorts before the checkpoint signer's, so it would be read first.
+        const keyHash = (k: KeyFiles) => noteKeyHash('kfm-infra/audit', k.signing.publicKey).toString('hex');
+        let approver = makeKey(join(dir, 'keys'), `approver-${Math.random()}`);
+        for (let i = 0; i < 200 && keyHash(approver) > keyHash(key); i++)
+          approver = makeKey(join(dir, 'keys'), `approver-${Math.random()}`);
+        await forgeIndex(spec, approver, (s) => {
+          s.commits[C] = s.commits[C].filter((x: number) => x !== 4); // hide the failed apply
+        });
+        const text = readFileSync(cp, 'utf8');
+        const r = await readForGate(openStore(spec, { env: a.env }), C, {
+          trusted: [...trusted(), parseTrustedKey(readFileSync(approver.pub), approver.pub)],
+          origin: 'kfm-infra/audit',
+          checkpoints: [{ source: cp, text }],
+        });
+        expect(r.via).toBe('proof');
+        expect(r.entries.map((e) => e.seq)).toEqual([1, 2, 4, 5]);
+      });
+
       it('a checkpoint --since a trusted one verifies and indexes only what came after, to the same index', async () => {
         const spec = a.newSpec();
         const commits = ['1', '2', '3', '4'].map((c) => c.repeat(40));

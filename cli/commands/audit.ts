@@ -187,8 +187,9 @@ async function resumeFrom(
   if (typeof file !== 'string') return undefined;
   const text = readInputFile(file, 'checkpoint').toString('utf8');
   const cp = parseCheckpoint(text, file);
-  verifyCheckpoint(cp, trusted, origin, file);
-  const since = await sinceStart(store, cp, file, trusted);
+  // Its index counts only under the key that signed it.
+  const signer = verifyCheckpoint(cp, trusted, origin, file);
+  const since = await sinceStart(store, cp, file, [signer]);
   if (since === undefined) {
     io.stderr(`kfm: note: ${file}: the store holds no index for this checkpoint; verifying the whole log against it\n`);
     checkpoints.push({ source: file, text });
