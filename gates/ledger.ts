@@ -16,6 +16,12 @@ export interface AnchorOptions {
   readonly checkpoints: readonly CheckpointInput[];
   readonly witnesses?: readonly Witness[];
   readonly quorum?: number;
+  /**
+   * The keys that sign the log's checkpoints and indexes (the gate's `--pub` keys, not approvers'):
+   * only they anchor a read by proof.
+   * @default every trusted key
+   */
+  readonly signers?: readonly TrustedKey[];
 }
 
 /** The ledger as judged: recorded in the promotion manifest. */
@@ -86,6 +92,7 @@ export async function readLedger(
       checkpoints: anchor.checkpoints,
       witnesses: anchor.witnesses,
       quorum,
+      checkpointSigners: anchor.signers,
     });
     if (r.via === 'proof') return byProof(spec, r, quorum);
     return judgeFullRead(spec, r.report!, r.entries, anchor, r.problems[0]);
@@ -132,7 +139,9 @@ function byProof(
   const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   const detail =
     `${spec}: read by proof against ${p.anchor.source} (tree size ${p.anchor.size}): ` +
-    `${plural(p.proven, 'entry', 'entries')} of the commit proven by inclusion through ${p.index}` +
+    `${plural(p.proven - p.bound, 'entry', 'entries')} of the commit` +
+    (p.bound > 0 ? ` and ${plural(p.bound, 'record', 'records')} bound to them` : '') +
+    ` proven by inclusion through ${p.index}` +
     (quorum > 0
       ? `; witnessed: entries 1 to ${r.size} judged, cosigned by ${(p.anchor.cosigners ?? []).join(', ')} (quorum ${quorum}); entries after them are not yet witnessed, not judged`
       : `, ${plural(p.after, 'entry', 'entries')} after it chained and signed (root ${r.root})`) +

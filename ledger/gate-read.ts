@@ -5,7 +5,9 @@
  *
  * By proof, the gate reads: the checkpoint notes it needs, the index note for the anchor and the
  * one shard naming the commit, one bundle per 256-entry range holding the commit's entries (each
- * entry proven by an RFC 6962 inclusion proof against the anchor), and — without a quorum — the
+ * entry proven by an RFC 6962 inclusion proof against the anchor), the records that name one of
+ * those entries as an in-toto subject (a drift report or smoke record bound to the commit's
+ * apply, made at a later commit: the shard of each entry's digest), and — without a quorum — the
  * entries after the anchor, chained onto its last entry and signature-checked. Every other given
  * checkpoint must be consistent with the anchor (RFC 6962 consistency proof from the index).
  * With a quorum, only what a quorum of witnesses cosigned is judged, so nothing after the newest
@@ -14,7 +16,8 @@
  *
  * The index makes the gate faster, never blind: any defect (no index, an altered or missing
  * shard or bundle, a seq whose entry does not claim the commit, a bad signature, a checkpoint
- * that does not verify or is not consistent, a damaged entry after the anchor) sends the gate to
+ * that does not verify or is not consistent, a format 1 index that holds no subjects, a checkpoint
+ * signed by a key that is not the log's, a damaged entry after the anchor) sends the gate to
  * the full read, which names the problem and fails the gate when the log is damaged. An index
  * that omits an entry while signed by the trusted checkpoint key is as wrong as a forged
  * checkpoint by that key: `kfm audit verify` rebuilds every index and names it (exit 3).
@@ -25,7 +28,7 @@ import { TrustedKey } from '../attest/sign/ed25519';
 import { parseCheckpoint, SignedCheckpoint, verifyCheckpoint } from './checkpoint';
 import { checkQuorum, describeQuorum, Witness } from './cosignature';
 import { seqName } from './entry';
-import { indexFor, provenOfCommit, readAfter } from './index';
+import { indexFor, provenBoundTo, provenOfCommit, readAfter } from './index';
 import { consistencyRanges, verifyConsistency } from './merkle';
 import { AuditStore, StoredEntry } from './store';
 import { CheckpointInput, verifyLog, VerifyOptions } from './verify';
@@ -58,8 +61,10 @@ export interface GateRead {
     readonly anchor: ProofCheckpoint;
     readonly checkpoints: readonly ProofCheckpoint[];
     readonly index: string;
-    /** Entries of the commit proven against the anchor. */
+    /** Entries of the commit, and records bound to them, proven against the anchor. */
     readonly proven: number;
+    /** Of those, the records bound to the commit's entries (made at another commit). */
+    readonly bound: number;
     /** Entries read after the anchor. */
     readonly after: number;
   };
@@ -69,6 +74,14 @@ export interface GateRead {
 
 export interface GateReadOptions extends Omit<VerifyOptions, 'onEntry' | 'since' | 'checkpoints'> {
   readonly trusted: readonly TrustedKey[];
+  /**
+   * The keys that sign the log's checkpoints and indexes (the gate's `--pub` keys). A checkpoint
+   * or index under any other trusted key (an approver's) is never the anchor of a read by proof:
+   * cosignatures cover only the note text, so such a key could re-sign a witnessed tree and
+   * vouch for an index that leaves evidence out.
+   * @default trusted
+   */
+  readonly checkpointSigners?: readonly TrustedKey[];
   /** The trusted checkpoints the caller holds (kept where the appender cannot write). */
   readonly checkpoints: readonly CheckpointInput[];
   readonly witnesses?: readonly Witness[];
@@ -117,13 +130,14 @@ async function readByProofForGate(
   opts: GateReadOptions,
 ): Promise<GateRead | string> {
   const quorum = opts.quorum ?? 0;
+  const signers = opts.checkpointSigners ?? opts.trusted;
   const checked = (
     source: string,
     text: string,
     given: boolean,
   ): { cp: SignedCheckpoint; info: ProofCheckpoint; signer: TrustedKey } => {
     const cp = parseCheckpoint(text, source);
-    const signer = verifyCheckpoint(cp, opts.trusted, opts.origin, source);
+    const signer = verifyCheckpoint(cp, signers, opts.origin, source);
     const q = quorum > 0 ? checkQuorum(cp, opts.witnesses ?? [], quorum) : undefined;
     if (q && !q.ok && given)
       throw new ReceiptError('CHECKPOINT_INVALID', `${source}: not witnessed: ${describeQuorum(q)}`);
@@ -162,6 +176,8 @@ async function readByProofForGate(
   // could sign an index that leaves an entry out.
   const index = await indexFor(store, anchor.cp, [anchor.signer]);
   if (index === undefined) return `${store.spec} holds no index for ${anchor.info.source}`;
+  if (index.version < 2)
+    return `${index.name} is a format 1 index, which cannot find records bound to the commit's receipts (run kfm audit checkpoint)`;
   // Every other given checkpoint: the anchor's tree is a consistent extension of it.
   for (const c of given) {
     if (c === anchor || c.cp.size === 0) continue;
@@ -183,7 +199,11 @@ async function readByProofForGate(
         `${c.info.source}: not consistent with ${anchor.info.source} (tree sizes ${c.cp.size} and ${anchor.cp.size}): the log was rewritten`,
       );
   }
-  const proven = await provenOfCommit(index, anchor.cp, commit);
+  // The commit's entries, and those bound to them (a drift report made at a later commit names
+  // the apply receipt it checked as a subject): the gate binds records the same way.
+  const own = await provenOfCommit(index, anchor.cp, commit);
+  const bound = await provenBoundTo(index, anchor.cp, own);
+  const proven = [...own, ...bound].sort((x, y) => x.seq - y.seq);
   let entries = proven;
   let size = anchor.cp.size;
   let root = anchor.info.root;
@@ -217,6 +237,7 @@ async function readByProofForGate(
       checkpoints: given.filter((c) => c !== anchor).map((c) => c.info),
       index: index.name,
       proven: proven.length,
+      bound: bound.length,
       after: afterCount,
     },
   };

@@ -9,8 +9,11 @@
  * The note (canonical JSON) holds the checkpoint's size and root, the RFC 6962 roots of every
  * complete bundle range of 256 entries (the tlog-tiles level-1 hashes), the leaf hashes of the
  * last, incomplete range, and the digest of each shard; its `sig` is an Ed25519 signature over
- * "kfm-audit-index/1\n" + the canonical JSON without `sig`. A shard maps each commit an entry
- * claims (`predicate.repo.commit`, signed or not) and each envelope digest to the seqs holding it.
+ * "kfm-audit-index/2\n" + the canonical JSON without `sig`. A shard maps each commit an entry
+ * claims (`predicate.repo.commit`, signed or not), each envelope digest, and (format 2) each
+ * in-toto subject sha256 an entry names — how a drift report or smoke record made at a later
+ * commit binds to an apply receipt — to the seqs holding it. Format 1 indexes (no subjects),
+ * written before, still verify; a gate does not read by proof through them.
  *
  * Nothing here is trusted for being in the store: the note must verify under a trusted key and
  * name the trusted checkpoint's size and root; the ranges' roots must fold to that root; each
@@ -30,12 +33,18 @@ import { HASH_SIZE, inclusionRanges, leafHash, MerkleFrontier, rootOfLeafHashes,
 import { all, REQUESTS_IN_FLIGHT } from './pool';
 import { AuditStore, BUNDLE_SIZE, bundleFirst, bundlePath, checkLink, StoredEntry } from './store';
 
-const INDEX_FORMAT = 'kfm-audit-index/1';
-const SHARD_FORMAT = 'kfm-audit-index-shard/1';
-const SIG_CONTEXT = `${INDEX_FORMAT}\n`;
+/** Index formats: 1 (commits and digests), 2 (also the subjects entries name). New indexes are 2. */
+const INDEX_FORMATS = { 1: 'kfm-audit-index/1', 2: 'kfm-audit-index/2' } as const;
+const SHARD_FORMATS = { 1: 'kfm-audit-index-shard/1', 2: 'kfm-audit-index-shard/2' } as const;
+type IndexVersion = keyof typeof INDEX_FORMATS;
+const INDEX_VERSION: IndexVersion = 2;
+const versionOf = (v: unknown): IndexVersion | undefined =>
+  v === INDEX_FORMATS[1] ? 1 : v === INDEX_FORMATS[2] ? 2 : undefined;
+/** What an index's signature covers: its format line, then the canonical body. */
+const signedBytes = (body: IndexBody): Buffer => Buffer.from(`${body.v}\n${canonicalJson(body)}`, 'utf8');
 
 export interface IndexBody {
-  readonly v: typeof INDEX_FORMAT;
+  readonly v: (typeof INDEX_FORMATS)[IndexVersion];
   readonly origin: string;
   readonly size: number;
   /** base64 root at `size`. */
@@ -49,27 +58,53 @@ export interface IndexBody {
 }
 
 interface Shard {
-  readonly v: typeof SHARD_FORMAT;
+  readonly v: (typeof SHARD_FORMATS)[IndexVersion];
   readonly commits: Record<string, number[]>;
   readonly digests: Record<string, number[]>;
+  /** Format 2: in-toto subject sha256 (hex) → seqs of the entries naming it. */
+  readonly subjects?: Record<string, number[]>;
 }
+type ShardMaps = { commits: Map<string, number[]>; digests: Map<string, number[]>; subjects: Map<string, number[]> };
+const SHARD_KINDS = ['commits', 'digests', 'subjects'] as const;
 
 const shardOfCommit = (commit: string): string => sha256Hex(commit).slice(0, 2);
 const shardOfDigest = (digest: string): string => digest.slice(7, 9);
+const shardOfSubject = (hex: string): string => hex.slice(0, 2);
 const shardPath = (digest: string): string => `index/shards/${digest.slice(7)}.json`;
 export const indexPath = (size: number, keyHashHex: string): string => `index/${seqName(size)}.${keyHashHex}.json`;
 const INDEX_NAME = /^index\/([0-9]{12})\.([0-9a-f]{8})\.json$/;
 
 /** The commit an entry claims, read without trusting it (the gate verifies what it uses). */
 export function claimedCommit(envelopeBytes: Buffer): string | undefined {
+  return claimsOf(envelopeBytes).commit;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * What an entry claims, read without trusting it: the commit (`predicate.repo.commit`) and the
+ * sha256 digests (hex) of its in-toto subjects — a drift report or smoke record names the apply
+ * receipt it is about there, whatever commit it was made at.
+ */
+export function claimsOf(envelopeBytes: Buffer): { commit?: string; subjects: string[] } {
   try {
     const env = JSON.parse(envelopeBytes.toString('utf8')) as DsseEnvelope;
-    if (typeof env.payload !== 'string') return undefined;
-    const st = decodeStatementPayload(env, 'ledger entry') as { predicate?: { repo?: { commit?: unknown } } };
+    if (typeof env.payload !== 'string') return { subjects: [] };
+    const st = decodeStatementPayload(env, 'ledger entry') as {
+      subject?: unknown;
+      predicate?: { repo?: { commit?: unknown } };
+    };
     const c = st.predicate?.repo?.commit;
-    return typeof c === 'string' && c.length > 0 ? c : undefined;
+    const subjects = new Set<string>();
+    if (Array.isArray(st.subject)) {
+      for (const s of st.subject as { digest?: { sha256?: unknown } }[]) {
+        const h = s?.digest?.sha256;
+        if (typeof h === 'string' && SHA256_HEX.test(h)) subjects.add(h);
+      }
+    }
+    return { ...(typeof c === 'string' && c.length > 0 ? { commit: c } : {}), subjects: [...subjects] };
   } catch {
-    return undefined;
+    return { subjects: [] };
   }
 }
 
@@ -78,7 +113,7 @@ export class IndexBuilder {
   private readonly blocks: Buffer[] = [];
   private leaves: Buffer[] = [];
   private lines: Buffer[] = [];
-  private readonly shards = new Map<string, { commits: Map<string, number[]>; digests: Map<string, number[]> }>();
+  private readonly shards = new Map<string, ShardMaps>();
   private size = 0;
   /** Complete ranges whose bundle is missing: written by `finish`. */
   readonly bundles: { first: number; bytes: Buffer }[] = [];
@@ -107,7 +142,7 @@ export class IndexBuilder {
 
   private shard(name: string) {
     let s = this.shards.get(name);
-    if (!s) this.shards.set(name, (s = { commits: new Map(), digests: new Map() }));
+    if (!s) this.shards.set(name, (s = { commits: new Map(), digests: new Map(), subjects: new Map() }));
     return s;
   }
 
@@ -134,8 +169,9 @@ export class IndexBuilder {
     this.lines.push(e.entryBytes);
     const add = (m: Map<string, number[]>, k: string) => (m.get(k) ?? m.set(k, []).get(k)!).push(e.seq);
     add(this.shard(shardOfDigest(e.digest)).digests, e.digest.slice(7));
-    const commit = claimedCommit(e.envelopeBytes);
+    const { commit, subjects } = claimsOf(e.envelopeBytes);
     if (commit !== undefined) add(this.shard(shardOfCommit(commit)).commits, commit);
+    for (const h of subjects) add(this.shard(shardOfSubject(h)).subjects, h);
     if (this.leaves.length === BUNDLE_SIZE) {
       this.blocks.push(rootOfLeafHashes(this.leaves));
       const first = e.seq - BUNDLE_SIZE + 1;
@@ -157,6 +193,11 @@ export class IndexBuilder {
   async finishMerged(origin: string): Promise<{ body: IndexBody; shardFiles: Map<string, Buffer> }> {
     const base = this.base;
     if (base === undefined) return this.finish(origin);
+    if (base.version !== INDEX_VERSION)
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${base.name}: a format ${base.version} index cannot be continued; index from entry 1`,
+      );
     for (const [name, s] of this.shards) {
       const old = await base.shardContents(name);
       if (old === undefined) continue;
@@ -166,22 +207,30 @@ export class IndexBuilder {
         for (const [k, seqs] of Object.entries(from)) into.set(k, [...seqs]);
         for (const [k, seqs] of added) (into.get(k) ?? into.set(k, []).get(k)!).push(...seqs);
       };
-      merge(s.commits, old.commits);
-      merge(s.digests, old.digests);
+      for (const kind of SHARD_KINDS) merge(s[kind], old[kind] ?? {});
     }
     return this.finish(origin, base.body.shards);
   }
 
-  /** The note body and the shard files (path → bytes); `keep`: shard digests of untouched shards. */
-  finish(origin: string, keep: Record<string, string> = {}): { body: IndexBody; shardFiles: Map<string, Buffer> } {
+  /**
+   * The note body and the shard files (path → bytes); `keep`: shard digests of untouched shards;
+   * `version`: the format (1 only to compare with an index written before format 2).
+   */
+  finish(
+    origin: string,
+    keep: Record<string, string> = {},
+    version: IndexVersion = INDEX_VERSION,
+  ): { body: IndexBody; shardFiles: Map<string, Buffer> } {
     const shardFiles = new Map<string, Buffer>();
     const shards: Record<string, string> = { ...keep };
     for (const name of [...this.shards.keys()].sort()) {
       const s = this.shards.get(name)!;
+      if (version === 1 && s.commits.size === 0 && s.digests.size === 0) continue;
       const obj: Shard = {
-        v: SHARD_FORMAT,
+        v: SHARD_FORMATS[version],
         commits: Object.fromEntries(s.commits),
         digests: Object.fromEntries(s.digests),
+        ...(version === 1 ? {} : { subjects: Object.fromEntries(s.subjects) }),
       };
       const bytes = Buffer.from(canonicalJson(obj) + '\n', 'utf8');
       const digest = `sha256:${sha256Hex(bytes)}`;
@@ -189,7 +238,7 @@ export class IndexBuilder {
       shardFiles.set(shardPath(digest), bytes);
     }
     const body: IndexBody = {
-      v: INDEX_FORMAT,
+      v: INDEX_FORMATS[version],
       origin,
       size: this.size,
       root: this.root.toString('base64'),
@@ -207,8 +256,7 @@ function rootOfUnits(blocks: readonly Buffer[], partial: readonly Buffer[]): Buf
 }
 
 export function signIndex(body: IndexBody, key: SigningKey): Buffer {
-  const text = canonicalJson(body);
-  const sig = signBytes(key, Buffer.from(SIG_CONTEXT + text, 'utf8')).toString('base64');
+  const sig = signBytes(key, signedBytes(body)).toString('base64');
   return Buffer.from(canonicalJson({ ...body, sig }) + '\n', 'utf8');
 }
 
@@ -283,6 +331,11 @@ export class Index {
     return this.body.size;
   }
 
+  /** The index format: 1 (written before subjects were indexed) or 2. */
+  get version(): IndexVersion {
+    return versionOf(this.body.v)!;
+  }
+
   /** A shard by name; INDEX_INVALID-style LOG_INTEGRITY naming it when it does not match its digest. */
   private shard(name: string): Promise<Shard | undefined> {
     let s = this.shardCache.get(name);
@@ -324,6 +377,16 @@ export class Index {
 
   async seqsOfDigest(digest: string): Promise<number[]> {
     return (await this.shard(shardOfDigest(digest)))?.digests[digest.slice(7)] ?? [];
+  }
+
+  /** Seqs of the entries naming `digest` (`sha256:<hex>`) as an in-toto subject (format 2). */
+  async seqsOfSubject(digest: string): Promise<number[]> {
+    if (this.version < 2) throw new ReceiptError('LOG_INTEGRITY', `${this.name}: a format 1 index holds no subjects`);
+    const hex = digest.slice(7);
+    const shard = await this.shard(shardOfSubject(hex));
+    if (shard !== undefined && shard.subjects === undefined)
+      throw new ReceiptError('LOG_INTEGRITY', `${this.name}: a shard holds no subjects (not a format 2 shard)`);
+    return shard?.subjects?.[hex] ?? [];
   }
 
   /** The perfect subtrees of the tree at `size` (a Merkle frontier to extend with later leaves). */
@@ -470,7 +533,8 @@ function parseIndex(bytes: Buffer, name: string): { body: IndexBody; sig: Buffer
     return fail('index is not JSON (altered or truncated)');
   }
   const { sig, ...body } = o;
-  if (body.v !== INDEX_FORMAT || typeof sig !== 'string') return fail(`not a ${INDEX_FORMAT} index`);
+  if (versionOf(body.v) === undefined || typeof sig !== 'string')
+    return fail(`not a ${INDEX_FORMATS[1]} or ${INDEX_FORMATS[2]} index`);
   if (!Buffer.from(canonicalJson(o) + '\n', 'utf8').equals(bytes))
     return fail('index is not in canonical form (altered)');
   return { body: body as unknown as IndexBody, sig: Buffer.from(sig, 'base64') };
@@ -496,7 +560,7 @@ export async function indexFor(
     if (bytes === undefined) continue;
     try {
       const { body, sig } = parseIndex(bytes, name);
-      const msg = Buffer.from(SIG_CONTEXT + canonicalJson(body), 'utf8');
+      const msg = signedBytes(body);
       if (!trusted.some((k) => verifyBytes(k, msg, sig)))
         throw new ReceiptError(
           'LOG_INTEGRITY',
@@ -594,6 +658,35 @@ export async function provenOfCommit(index: Index, cp: SignedCheckpoint, commit:
   });
 }
 
+/**
+ * The entries (not among `have`) that name one of `have` as an in-toto subject — a drift report
+ * or smoke record bound to the commit's apply receipt, made at a later commit — each proven
+ * against the checkpoint and checked to name it. Needs a format 2 index.
+ */
+export async function provenBoundTo(
+  index: Index,
+  cp: SignedCheckpoint,
+  have: readonly StoredEntry[],
+): Promise<StoredEntry[]> {
+  const known = new Set(have.map((e) => e.seq));
+  const wanted = new Map<number, string>();
+  await all(have, REQUESTS_IN_FLIGHT, async (e) => {
+    for (const seq of await index.seqsOfSubject(e.digest)) if (!known.has(seq)) wanted.set(seq, e.digest);
+  });
+  const seqs = [...wanted.keys()].sort((a, b) => a - b);
+  return all(seqs, REQUESTS_IN_FLIGHT, async (seq) => {
+    const e = await index.proven(seq, cp.root);
+    const subject = wanted.get(seq)!;
+    if (!claimsOf(e.envelopeBytes).subjects.includes(subject.slice(7))) {
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${index.name}: names entry ${seq} for subject ${subject}, which that entry does not name (wrong seq)`,
+      );
+    }
+    return e;
+  });
+}
+
 /** Every entry after the checkpoint, chained onto its last (proven) entry; the root over all. */
 export async function readAfter(
   store: AuditStore,
@@ -670,7 +763,9 @@ export async function checkIndexes(
   size: number,
 ): Promise<string[]> {
   const problems: string[] = [];
-  const { body, shardFiles } = rebuilt.finish(origin);
+  // Rebuilt in each stored index's own format (one written before format 2 holds no subjects).
+  const built = new Map<IndexVersion, ReturnType<IndexBuilder['finish']>>();
+  const rebuiltAs = (v: IndexVersion) => built.get(v) ?? built.set(v, rebuilt.finish(origin, {}, v)).get(v)!;
   for (const path of (await store.listDerived('index')).filter((n) => n.startsWith(`index/${seqName(size)}.`))) {
     const name = store.derivedName(path);
     const bytes = await store.getDerived(path);
@@ -682,7 +777,8 @@ export async function checkIndexes(
       problems.push((e as Error).message);
       continue;
     }
-    const msg = Buffer.from(SIG_CONTEXT + canonicalJson(stored.body), 'utf8');
+    const { body, shardFiles } = rebuiltAs(versionOf(stored.body.v)!);
+    const msg = signedBytes(stored.body);
     if (!trusted.some((k) => verifyBytes(k, msg, stored.sig)))
       problems.push(`${name}: index signature does not verify under a trusted key (altered or forged)`);
     for (const f of ['origin', 'size', 'root', 'blocks', 'partial'] as const) {
@@ -710,14 +806,15 @@ export async function checkIndexes(
 
 function describeShardDiff(want: Shard | undefined, got: Shard | undefined): string {
   if (got === undefined) return 'is missing or does not match its digest (altered)';
-  for (const kind of ['commits', 'digests'] as const) {
+  for (const kind of SHARD_KINDS) {
     const keys = new Set([...Object.keys(want?.[kind] ?? {}), ...Object.keys(got[kind] ?? {})]);
     for (const k of [...keys].sort()) {
-      const w = want?.[kind][k] ?? [];
+      const w = want?.[kind]?.[k] ?? [];
       const g = got[kind]?.[k] ?? [];
       const omitted = w.filter((s) => !g.includes(s));
       const wrong = g.filter((s) => !w.includes(s));
-      const what = kind === 'commits' ? `commit ${k}` : `digest sha256:${k}`;
+      const what =
+        kind === 'commits' ? `commit ${k}` : kind === 'digests' ? `digest sha256:${k}` : `subject sha256:${k}`;
       if (omitted.length > 0) return `omits entry ${omitted[0]} for ${what} (an index that hides evidence)`;
       if (wrong.length > 0) return `names entry ${wrong[0]} for ${what}, which does not hold it (wrong seq)`;
     }

@@ -389,6 +389,31 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         return name;
       }
 
+      /** Add an index at `size` signed by `signer`, rebuilt in `version`, each shard changed by `edit`. */
+      async function forgeIndexAt(
+        spec: string,
+        size: number,
+        signer: KeyFiles,
+        edit: (shard: Record<string, any>) => void,
+        version?: 1 | 2,
+      ) {
+        const store = openStore(spec, { env: a.env });
+        const b = new IndexBuilder();
+        for await (const e of store.entries()) if (e.seq <= size) b.push(e);
+        const { body, shardFiles } = b.finish('kfm-infra/audit', {}, version);
+        const shards: Record<string, string> = {};
+        for (const [name, digest] of Object.entries(body.shards)) {
+          const obj = JSON.parse(shardFiles.get(`index/shards/${digest.slice(7)}.json`)!.toString('utf8'));
+          edit(obj);
+          const out = Buffer.from(require('../../core/canonical-json').canonicalJson(obj) + '\n');
+          shards[name] = sha256Tagged(out);
+          await store.putDerived(`index/shards/${shards[name].slice(7)}.json`, out);
+        }
+        // A name of its own that lists first (on S3 a rewrite of an existing name is a new version,
+        // which readers ignore): the gate reads it before the checkpoint's, verify checks both.
+        await a.writeDerived(spec, indexPath(size, '00000000'), signIndex({ ...body, shards }, signer.signing));
+      }
+
       it('a gate reads the commit by proof: its entries, each proven, and everything after the checkpoint', async () => {
         const { spec, cp } = history();
         const r = await gateRead(spec, cp);
@@ -443,6 +468,89 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         });
         expect(r.via).toBe('proof');
         expect(r.entries.map((e) => e.seq)).toEqual([1, 2, 4, 5]);
+      });
+
+      it("under a quorum, a witnessed tree re-signed with an approver's key anchors nothing: its index cannot hide a failed apply", async () => {
+        const { spec, cp } = history();
+        const store = openStore(spec, { env: a.env });
+        const note = readFileSync(cp, 'utf8');
+        const tree = parseCheckpoint(note, cp);
+        const w = ev.keyPair('w1');
+        const line = cosign(tree.text, 'w1', w.signing, 1_764_000_000);
+        await store.putCheckpoint(4, '00000000', Buffer.from(addSignatureLines(note, [line])));
+        // The cosignature covers only the note text, so it stays valid under another signer's line.
+        const approver = makeKey(join(dir, 'keys'), `approver-${Math.random()}`);
+        const resigned = signCheckpoint({ origin: 'kfm-infra/audit', size: 4, root: tree.root }, approver.signing);
+        await store.putCheckpoint(4, 'ffffffff', Buffer.from(addSignatureLines(resigned, [line])));
+        await forgeIndex(spec, approver, (s) => {
+          s.commits[C] = s.commits[C].filter((x: number) => x !== 4); // hide the failed apply
+        });
+        const r = await readForGate(openStore(spec, { env: a.env }), C, {
+          trusted: [...trusted(), parseTrustedKey(readFileSync(approver.pub), approver.pub)],
+          checkpointSigners: trusted(),
+          origin: 'kfm-infra/audit',
+          checkpoints: [],
+          witnesses: [{ name: 'w1', key: parseTrustedKey(Buffer.from(w.publicPem), 'w1.pub') }],
+          quorum: 1,
+        });
+        // Not by proof under the approver's note and index: the whole log, the failed apply in it.
+        expect(r.via).toBe('full');
+        expect(r.entries.map((e) => e.seq)).toContain(4);
+      });
+
+      it("a gate by proof reads the records bound to the commit's entries, whatever commit made them", async () => {
+        const spec = a.newSpec();
+        const [plan] = records([{ commit: C, kind: 'plan' }]);
+        const planDigest = sha256Tagged(readFileSync(plan));
+        // A drift report made later, at commit D, about the apply of C: it names it as a subject.
+        const d = join(dir, `bound-${Math.random()}.json`);
+        const st = {
+          _type: 'https://in-toto.io/Statement/v1',
+          subject: [{ name: 'apply-receipt', digest: { sha256: planDigest.slice(7) } }],
+          predicateType: 'https://kfm.example/ledger-test/v1',
+          predicate: { kind: 'drifted', repo: { commit: D } },
+        };
+        writeFile(
+          d,
+          serializeEnvelope(signEnvelope('application/vnd.in-toto+json', Buffer.from(JSON.stringify(st)), key.signing)),
+        );
+        const [unrelated] = records([{ commit: D, kind: 'other' }]);
+        expect(kfm(['audit', 'append', plan, d, unrelated, '--store', spec], a.env).code).toBe(0);
+        const cp = join(dir, `cp-bound-${Math.random()}.txt`);
+        const made = kfm(
+          ['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', cp],
+          a.env,
+        );
+        expect([made.code, made.stderr]).toEqual([0, '']);
+        const r = await gateRead(spec, cp);
+        expect([r.via, r.entries.map((e) => e.seq)]).toEqual(['proof', [1, 2]]);
+        // An index that leaves the bound record out is caught by verify, which names the subject.
+        await forgeIndexAt(spec, 3, key, (shard) => {
+          if (shard.subjects?.[planDigest.slice(7)]) delete shard.subjects[planDigest.slice(7)];
+        });
+        const v = verify(spec);
+        expect(v.code).toBe(3);
+        expect(v.stderr).toContain(`omits entry 2 for subject ${planDigest}`);
+      });
+
+      it('a format 1 index (written before subjects were indexed) still verifies; the gate reads the whole log', async () => {
+        const { spec, cp } = history();
+        await forgeIndexAt(spec, 4, key, () => undefined, 1);
+        const v = verify(spec);
+        expect([v.code, v.stderr]).toEqual([0, '']);
+        const r = await gateRead(spec, cp);
+        expect(r.via).toBe('full');
+        expect(r.problems[0]).toMatch(/format 1 index/);
+        expect(r.entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+        // The next checkpoint, even resumed from that one, indexes from entry 1 in format 2.
+        const next = join(dir, `cp-v2-${Math.random()}.txt`);
+        const made = kfm(
+          ['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--since', cp, '--out', next],
+          a.env,
+        );
+        expect([made.code, made.stderr]).toEqual([0, '']);
+        const again = await gateRead(spec, next);
+        expect([again.via, again.entries.map((e) => e.seq)]).toEqual(['proof', [1, 2, 4, 5]]);
       });
 
       it('a checkpoint --since a trusted one verifies and indexes only what came after, to the same index', async () => {
@@ -686,6 +794,19 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         const r = sameAsWholeLog(spec, [cp]);
         expect([r.code, r.allowed]).toEqual([1, false]);
         expect(r.items.find((i) => i.requirement === 'dev drift report')!.detail).toMatch(/drifted: 3/);
+      });
+
+      it('never misses a drifted report made at a later commit and bound to the apply', async () => {
+        const { spec, l } = await proven();
+        // The hourly drift run checks out the newest commit; it binds its report to the dev apply.
+        l.drift('dev', 3, l.lastApply, ev.OTHER);
+        append(spec, l, l.entries.length);
+        await filler2(spec, l);
+        const cp = checkpoint(spec);
+        const r = sameAsWholeLog(spec, [cp]);
+        expect([r.code, r.allowed]).toEqual([1, false]);
+        expect(r.items.find((i) => i.requirement === 'dev drift report')!.detail).toMatch(/drifted: 3/);
+        expect(ledgerItem(r).detail).toMatch(/5 entries of the commit and 1 record bound to them proven by inclusion/);
       });
 
       it('checks every other trusted checkpoint for consistency, and a forked one sends it to the whole log', async () => {

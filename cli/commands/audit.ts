@@ -304,7 +304,9 @@ async function indexUpTo(
   since: SinceStart | undefined,
   visit?: (e: StoredEntry) => void,
 ): Promise<IndexBuilder> {
-  if (since !== undefined && since.size <= size) return resumeIndex(store, since.index, size, haveBundle);
+  // A format 1 index holds no subjects: it cannot be continued, so the new index starts at entry 1.
+  if (since !== undefined && since.size <= size && since.index.version >= 2)
+    return resumeIndex(store, since.index, size, haveBundle);
   const builder = new IndexBuilder(haveBundle);
   // Exactly the entries verified (anything appended meanwhile waits for the next checkpoint).
   for await (const e of store.entries()) {

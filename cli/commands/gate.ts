@@ -95,7 +95,9 @@ export async function loadEvidence(
   });
   const all = [...receiptKeys, ...approvers.map((a) => a.key)];
   // With a commit and a trusted anchor, the gate reads that commit's evidence by proof.
-  const ledger = await readLedger(store, { endpoint, env }, all, anchor, commit);
+  // Checkpoints and their indexes count only under the log's keys (--pub), never an approver's.
+  const anchored = anchor && { ...anchor, signers: receiptKeys };
+  const ledger = await readLedger(store, { endpoint, env }, all, anchored, commit);
   if (io && !ledger.judged.anchored && ledger.integrity.ok) {
     io.stderr(
       `gate: note: unanchored read of ${store}: no trusted --checkpoint, so deleted newest entries or a rewritten history cannot be seen (docs/gates.md)\n`,

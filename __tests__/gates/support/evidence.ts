@@ -178,16 +178,22 @@ export class Ledger {
     const s = [{ name: 'x', digest: { sha256: 'f'.repeat(64) } }];
     return apply ? [...s, { name: 'apply-receipt', digest: { sha256: apply.replace('sha256:', '') } }] : s;
   }
-  drift(env: string, drifted = 0, apply: string | null = this.lastApply ?? null): string {
+  /** @param commit the commit the report was made at (a scheduled drift run: the newest one). */
+  drift(env: string, drifted = 0, apply: string | null = this.lastApply ?? null, commit = COMMIT): string {
     const t = templates.drift;
     return this.add(
       PREDICATE_TYPES.drift,
-      { ...t, env, summary: { ...(t.summary as Rec), drifted, update: drifted } },
+      {
+        ...t,
+        env,
+        repo: { ...(t.repo as Rec), commit },
+        summary: { ...(t.summary as Rec), drifted, update: drifted },
+      },
       ci.signing,
       Ledger.bound(apply),
     );
   }
-  smoke(env: string, status = 'pass', apply: string | null = this.lastApply ?? null): string {
+  smoke(env: string, status = 'pass', apply: string | null = this.lastApply ?? null, commit = COMMIT): string {
     return this.add(
       PREDICATE_TYPES.validation,
       {
@@ -195,7 +201,7 @@ export class Ledger {
         env,
         status,
         checks: [{ name: 'deployed', status }],
-        repo: { commit: COMMIT, source: 'flag' },
+        repo: { commit, source: 'flag' },
         timestamps: { finished: '2026-01-01T00:00:00.000Z' },
       },
       ci.signing,
