@@ -30,6 +30,7 @@ import { checkQuorum, describeQuorum, Witness } from './cosignature';
 import { seqName } from './entry';
 import { indexFor, provenBoundTo, provenOfCommit, readAfter } from './index';
 import { consistencyRanges, verifyConsistency } from './merkle';
+import { all, REQUESTS_IN_FLIGHT } from './pool';
 import { AuditStore, StoredEntry } from './store';
 import { CheckpointInput, verifyLog, VerifyOptions } from './verify';
 
@@ -91,6 +92,27 @@ export interface GateReadOptions extends Omit<VerifyOptions, 'onEntry' | 'since'
 
 /** Stored checkpoint notes: `checkpoints/<size 12>.<keyhash 8>.txt`. */
 const STORED = /^checkpoints\/([0-9]{12})\.[0-9a-f]{8}\.txt$/;
+
+/** The stored checkpoint notes of size ≥ `size`, each verified under a trusted key, as verify requires. */
+async function storedFrom(
+  store: AuditStore,
+  size: number,
+  opts: GateReadOptions,
+): Promise<{ name: string; cp: SignedCheckpoint }[]> {
+  const names = (await store.listDerived('checkpoints', { after: `checkpoints/${seqName(size)}` })).filter((n) =>
+    STORED.test(n),
+  );
+  return all(names, REQUESTS_IN_FLIGHT, async (path) => {
+    const name = store.derivedName(path);
+    const bytes = await store.getDerived(path);
+    if (bytes === undefined) throw new ReceiptError('LOG_INTEGRITY', `${name}: listed but not readable`);
+    const cp = parseCheckpoint(bytes.toString('utf8'), name);
+    verifyCheckpoint(cp, opts.trusted, opts.origin, name);
+    if (cp.size !== Number(STORED.exec(path)![1]))
+      throw new ReceiptError('LOG_INTEGRITY', `${name}: names another tree size than the checkpoint holds`);
+    return { name, cp };
+  });
+}
 
 /**
  * The gate's read for `commit`: by proof when it can be trusted, else the whole log. Never
@@ -210,7 +232,25 @@ async function readByProofForGate(
   let afterCount = 0;
   if (quorum === 0) {
     // Everything appended after the anchor is judged: chained onto it, and signed as verify requires.
-    const after = await readAfter(store, index, anchor.cp);
+    // The checkpoints stored at or above the anchor must each be a state of this log, as the whole
+    // read requires: one larger than the log, or with another root, means deleted or rewritten entries.
+    const stored = await storedFrom(store, anchor.cp.size, opts);
+    const after = await readAfter(
+      store,
+      index,
+      anchor.cp,
+      stored.map((c) => c.cp.size),
+    );
+    for (const c of stored) {
+      const at = after.roots.get(c.cp.size);
+      if (at === undefined)
+        throw new ReceiptError(
+          'LOG_INTEGRITY',
+          `${c.name}: checkpoint of ${c.cp.size} entries, the log holds ${after.size} (entries deleted)`,
+        );
+      if (at !== c.cp.root.toString('base64'))
+        throw new ReceiptError('LOG_INTEGRITY', `${c.name}: not consistent with the log (rewritten)`);
+    }
     for (const e of after.entries) {
       const name = store.entryName(e.seq);
       try {

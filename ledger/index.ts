@@ -687,12 +687,18 @@ export async function provenBoundTo(
   });
 }
 
-/** Every entry after the checkpoint, chained onto its last (proven) entry; the root over all. */
+/**
+ * Every entry after the checkpoint, chained onto its last (proven) entry; the root over all, and
+ * the root at each of `sizes` the log reaches (to compare stored checkpoints with). As verify
+ * does: a delete marker on an entry, or a newer version that is not a lost append race (an
+ * envelope appended again later), is a LOG_INTEGRITY defect.
+ */
 export async function readAfter(
   store: AuditStore,
   index: Index,
   cp: SignedCheckpoint,
-): Promise<{ entries: StoredEntry[]; size: number; root: string }> {
+  sizes: readonly number[] = [],
+): Promise<{ entries: StoredEntry[]; size: number; root: string; roots: Map<number, string> }> {
   const frontier = index.frontier();
   let prev = GENESIS_PREV;
   if (cp.size > 0) {
@@ -700,18 +706,45 @@ export async function readAfter(
     prev = entryHash(last.entryBytes);
   }
   const entries: StoredEntry[] = [];
+  const roots = new Map<number, string>();
+  const want = new Set(sizes);
+  if (want.has(cp.size)) roots.set(cp.size, cp.root.toString('base64'));
+  /** Envelope digests of newer versions: each must be appended again after its entry (a lost race). */
+  const raced: { digest: string; seq: number; name: string }[] = [];
   let expected = cp.size + 1;
   for await (const item of store.scan({ from: cp.size + 1, bundles: false })) {
     if (item.kind !== 'entry' && item.kind !== 'missing') continue;
     if (item.kind === 'missing')
       throw new ReceiptError('LOG_INTEGRITY', `${item.name}: entry ${item.seq} is missing; run "kfm audit verify"`);
+    if (item.deleteMarkers > 0)
+      throw new ReceiptError('LOG_INTEGRITY', `${item.name}: delete marker(s) on the entry (attempted delete)`);
+    for (const v of item.extraVersions) {
+      let digest: string | undefined;
+      try {
+        const x = decodeEntry(v.bytes, `${item.name} version ${v.versionId}`);
+        digest = x.seq === item.seq ? x.digest : undefined;
+      } catch {
+        digest = undefined;
+      }
+      if (digest === undefined)
+        throw new ReceiptError('LOG_INTEGRITY', `${item.name}: newer version ${v.versionId} (attempted overwrite)`);
+      raced.push({ digest, seq: item.seq, name: item.name });
+    }
     const e = checkLink(item.bytes, item.seq, expected, prev, item.name);
     prev = entryHash(item.bytes);
     expected++;
     frontier.push(leafHash(item.bytes));
+    if (want.has(frontier.size)) roots.set(frontier.size, frontier.root().toString('base64'));
     entries.push({ seq: e.seq, envelopeBytes: e.envelopeBytes, digest: e.digest, entryBytes: item.bytes });
   }
-  return { entries, size: frontier.size, root: frontier.root().toString('base64') };
+  for (const r of raced) {
+    if (!entries.some((e) => e.seq > r.seq && e.digest === r.digest))
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${r.name}: a newer version is not appended again later (attempted overwrite, not a lost race)`,
+      );
+  }
+  return { entries, size: frontier.size, root: frontier.root().toString('base64'), roots };
 }
 
 /**

@@ -4,7 +4,7 @@
  * access to it could (S3: through the S3 API, where Object Lock only allows new versions and
  * delete markers).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Tagged } from '../../core/digest';
 import { encodeEntry, entryHash, GENESIS_PREV } from '../../ledger/entry';
@@ -553,6 +553,32 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect([again.via, again.entries.map((e) => e.seq)]).toEqual(['proof', [1, 2, 4, 5]]);
       });
 
+      it('an attempted overwrite after the anchor sends the gate to the whole log, which names it', async () => {
+        const { spec, cp } = history();
+        await a.writeRaw(spec, 5, Buffer.from('{"not":"an entry"}\n'));
+        const r = await gateRead(spec, cp);
+        expect([r.via, r.ok]).toEqual(['full', false]);
+        expect(r.problems[0]).toMatch(/000000000005\.json/);
+      });
+
+      it('a stored checkpoint above the anchor that the log does not hold sends the gate to the whole log', async () => {
+        const { spec, cp } = history();
+        const store = openStore(spec, { env: a.env });
+        // Signed by the log's key, for 5 entries, over another tree: the log was rewritten after it.
+        const forked = signCheckpoint({ origin: 'kfm-infra/audit', size: 5, root: Buffer.alloc(32, 7) }, key.signing);
+        await store.putCheckpoint(5, 'ffffffff', Buffer.from(forked));
+        const r = await gateRead(spec, cp);
+        expect([r.via, r.ok]).toEqual(['full', false]);
+        expect(r.problems[0]).toMatch(/000000000005\.ffffffff\.txt: not consistent with the log/);
+        // One larger than the log (its newest entries deleted): the same.
+        const ahead = signCheckpoint({ origin: 'kfm-infra/audit', size: 9, root: Buffer.alloc(32, 9) }, key.signing);
+        const spec2 = history();
+        await openStore(spec2.spec, { env: a.env }).putCheckpoint(9, 'ffffffff', Buffer.from(ahead));
+        const r2 = await gateRead(spec2.spec, spec2.cp);
+        expect([r2.via, r2.ok]).toEqual(['full', false]);
+        expect(r2.problems[0]).toMatch(/checkpoint of 9 entries, the log holds 5/);
+      });
+
       it('a checkpoint --since a trusted one verifies and indexes only what came after, to the same index', async () => {
         const spec = a.newSpec();
         const commits = ['1', '2', '3', '4'].map((c) => c.repeat(40));
@@ -596,6 +622,42 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         });
         expect([r.via, r.problems]).toEqual(['proof', []]);
         expect(r.entries.map((e) => e.seq)).toEqual(Array.from({ length: 130 }, (_, i) => 4 * i + 2));
+      });
+
+      it('a checkpoint --since one signed by another --pub key does not continue its index: the whole log is verified', async () => {
+        const { spec } = history();
+        const approver = makeKey(join(dir, 'keys'), `approver-${Math.random()}`);
+        const base = join(dir, `cp-approver-${Math.random()}.txt`);
+        const byApprover = kfm(
+          ['audit', 'checkpoint', '--store', spec, '--key', approver.key, '--pub', key.pub, '--out', base],
+          a.env,
+        );
+        expect([byApprover.code, byApprover.stderr]).toEqual([0, '']);
+        const next = (out: string) =>
+          kfm(
+            ['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--pub', approver.pub].concat([
+              '--since',
+              base,
+              '--out',
+              out,
+            ]),
+            a.env,
+          );
+        const note = /signed by .*, not by --key, so its index is not continued; verifying the whole log against it/;
+        const ok = next(join(dir, `cp-next-${Math.random()}.txt`));
+        expect(ok.code).toBe(0);
+        expect(ok.stderr).toMatch(note);
+        // An index that key signed for its checkpoint, hiding the failed apply (seq 4): continued,
+        // it would carry the omission into the next checkpoint's index. Verified whole, it is caught.
+        await forgeIndexAt(spec, 5, approver, (shard) => {
+          if (shard.commits[C]) shard.commits[C] = shard.commits[C].filter((x: number) => x !== 4);
+        });
+        const out = join(dir, `cp-next-${Math.random()}.txt`);
+        const r = next(out);
+        expect(r.code).toBe(3);
+        expect(r.stderr).toMatch(note);
+        expect(r.stderr).toMatch(/index\/000000000005\.00000000\.json: shard [0-9a-f]+ omits entry 4 for commit c+ /);
+        expect(existsSync(out)).toBe(false);
       });
 
       it("a checkpoint --since never signs over an entry rewritten inside the trusted checkpoint's last range", async () => {

@@ -183,15 +183,22 @@ async function resumeFrom(
   trusted: readonly TrustedKey[],
   origin: string,
   checkpoints: { source: string; text: string }[],
+  resumeUnder?: TrustedKey,
 ): Promise<SinceStart | undefined> {
   if (typeof file !== 'string') return undefined;
   const text = readInputFile(file, 'checkpoint').toString('utf8');
   const cp = parseCheckpoint(text, file);
   // Its index counts only under the key that signed it.
   const signer = verifyCheckpoint(cp, trusted, origin, file);
-  const since = await sinceStart(store, cp, file, [signer]);
+  // A checkpoint continues only an index its own key signed: under another --pub key (an
+  // approver's, say) FILE is checked like a --checkpoint and the whole log is read.
+  const own = resumeUnder === undefined || signer.keyid === resumeUnder.keyid;
+  const since = own ? await sinceStart(store, cp, file, [signer]) : undefined;
   if (since === undefined) {
-    io.stderr(`kfm: note: ${file}: the store holds no index for this checkpoint; verifying the whole log against it\n`);
+    const why = own
+      ? 'the store holds no index for this checkpoint'
+      : `signed by ${signer.source}, not by --key, so its index is not continued`;
+    io.stderr(`kfm: note: ${file}: ${why}; verifying the whole log against it\n`);
     checkpoints.push({ source: file, text });
   }
   return since;
@@ -259,7 +266,7 @@ async function checkpoint(io: CommandIo, argv: readonly string[]): Promise<numbe
   }));
   // --since: the checkpoint verified earlier vouches for the log up to it (it was signed only
   // after a verify); verify what came after it and continue its index.
-  const since = await resumeFrom(io, store, values.since, [own, ...pubs], origin, checkpoints);
+  const since = await resumeFrom(io, store, values.since, [own, ...pubs], origin, checkpoints, own);
   const report = await verifyLog(store, {
     trusted: [own, ...pubs],
     checkpoints,
