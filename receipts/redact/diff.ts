@@ -269,41 +269,62 @@ export function oneSidedLeaves(
   // (the map keys below a sensitive value are part of it): the shallowest marked ancestor's path.
   let unknown: string[] | undefined;
   if (side === 'after' && unknownMask !== undefined && unknownMask !== null && unknownMask !== false) {
-    const seen = new Set<string>();
-    let found = 0;
-    const walk = (m: unknown, s: unknown, path: string, under: string | null, depth: number): void => {
-      if (m === true) {
-        if (found >= MAX_PATHS_PER_CHANGE) return;
-        found++;
-        const p = under ?? path;
-        seen.add(p === '' ? '(whole value)' : p);
-        return;
-      }
-      if (typeof m !== 'object' || m === null || depth > MAX_DEPTH) return;
-      const below = under ?? (s === true ? path : null);
-      if (Array.isArray(m)) {
-        for (let i = 0; i < m.length; i++) {
-          const x = m[i];
-          if (x === false || x === null) continue;
-          walk(x, sub(s, i), `${path}[${i}]`, below, depth + 1);
-        }
-        return;
-      }
-      const keys = Object.keys(m);
-      if (keys.length === 0) return;
-      if (keys.length > 1) keys.sort();
-      for (const k of keys) {
-        const x = (m as Record<string, unknown>)[k];
-        if (x === false || x === null) continue;
-        if (x !== true && (typeof x !== 'object' || isEmpty(x))) continue;
-        walk(x, sub(s, k), appendStep(path, k), below, depth + 1);
-      }
-    };
-    walk(unknownMask, sensitiveMask, '', null, 0);
-    if (seen.size > 0) unknown = [...seen];
+    const w: UnknownWalk = { seen: undefined, found: 0, steps: [] };
+    unknownLeaves(w, unknownMask, sensitiveMask, -1, 0);
+    if (w.seen !== undefined) unknown = [...w.seen];
   }
   if (marked === 0 && unknown === undefined) return NO_LEAVES;
   return { changed: [], sensitive: sensitive ?? [], unknown: unknown ?? [], omitted: 0 };
+}
+
+/** One walk of an `after_unknown` mask: the display paths found, and the path to the current node. */
+interface UnknownWalk {
+  seen: Set<string> | undefined;
+  found: number;
+  readonly steps: PathStep[];
+}
+
+/**
+ * The unknown leaves below `m` (the `after_unknown` mask at `w.steps`), `s` the sensitive mask
+ * there, `under` the length of the shallowest sensitive ancestor's path (-1: none). Paths are
+ * formatted only for the leaves found, and children are sorted only when more than one is walked:
+ * a create runs this once, cold, for every resource of the plan.
+ */
+function unknownLeaves(w: UnknownWalk, m: unknown, s: unknown, under: number, depth: number): void {
+  if (m === true) {
+    if (w.found >= MAX_PATHS_PER_CHANGE) return;
+    w.found++;
+    (w.seen ??= new Set()).add(formatPath(under >= 0 ? w.steps.slice(0, under) : w.steps));
+    return;
+  }
+  if (typeof m !== 'object' || m === null || depth > MAX_DEPTH) return;
+  const below = under >= 0 ? under : s === true ? w.steps.length : -1;
+  if (Array.isArray(m)) {
+    for (let i = 0; i < m.length; i++) {
+      const x: unknown = m[i];
+      if (x === false || x === null) continue;
+      w.steps.push(i);
+      unknownLeaves(w, x, sub(s, i), below, depth + 1);
+      w.steps.pop();
+    }
+    return;
+  }
+  const o = m as Record<string, unknown>;
+  let keys: string[] | undefined;
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
+    const x = o[k];
+    if (x === false || x === null) continue;
+    if (x !== true && (typeof x !== 'object' || isEmpty(x))) continue;
+    (keys ??= []).push(k);
+  }
+  if (keys === undefined) return;
+  if (keys.length > 1) keys.sort();
+  for (const k of keys) {
+    w.steps.push(k);
+    unknownLeaves(w, o[k], sub(s, k), below, depth + 1);
+    w.steps.pop();
+  }
 }
 
 /** The definition oneSidedLeaves implements: mask leaves first, then values and prefixes. */
