@@ -202,7 +202,8 @@ const ACTION_WORDS: ReadonlySet<string> = new Set(['no-op', 'create', 'read', 'u
  */
 export function actionLabel(actions: readonly string[]): ActionLabel | null {
   for (let i = 0; i < actions.length; i++) if (!ACTION_WORDS.has(actions[i]!)) return null;
-  return ACTION_LISTS[actions.join(',')] ?? null;
+  // A one-word list is labelled by its word (ACTION_LISTS maps each word to itself).
+  return ACTION_LISTS[actions.length === 1 ? actions[0]! : actions.join(',')] ?? null;
 }
 
 /** The one-line reason an action list is refused (receipts) or distrusted (policy). No value quoted. */
@@ -277,14 +278,24 @@ export function checkFormatVersion(doc: Record<string, unknown>, source: string)
   return fv;
 }
 
+/** A non-empty list of strings: what `checkActions` accepts, without building its error label. */
+function isActionList(actions: unknown): boolean {
+  if (!Array.isArray(actions) || actions.length === 0) return false;
+  for (let i = 0; i < actions.length; i++) if (typeof actions[i] !== 'string') return false;
+  return true;
+}
+
 export function checkActions(actions: unknown, at: string, address: string, source: string): void {
-  if (!Array.isArray(actions) || actions.length === 0 || actions.some((a) => typeof a !== 'string')) {
+  if (!isActionList(actions)) {
     throw new ReceiptError(
       'PLAN_FIELD_INVALID',
       `${source}: ${at} (${address}) missing or not a non-empty list of strings`,
     );
   }
 }
+
+/** Fields every resource change names (a drift entry of Terraform <= 1.0.0 may lack them). */
+const NAME_STRINGS = ['type', 'name'] as const;
 
 const OPTIONAL_STRINGS = [
   'previous_address',
@@ -315,30 +326,34 @@ function checkResourceChange(
   i: number,
   source: string,
 ): RawResourceChange {
-  const at = `${field}[${i}]`;
-  if (!isObject(rc)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at} is not an object`);
+  // Where, for an error only: a 10,000-change plan builds no label it does not print.
+  const at = (): string => `${field}[${i}]`;
+  if (!isObject(rc)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at()} is not an object`);
   let address = rc.address;
   let derived = false;
   if (address === undefined && field === 'resource_drift') {
     // Terraform <= 1.0.0 wrote drift entries without `address` (hashicorp/terraform#28975).
-    address = deriveAddress(rc) ?? `(unaddressed ${at})`;
+    address = deriveAddress(rc) ?? `(unaddressed ${at()})`;
     derived = true;
   }
   if (typeof address !== 'string' || address === '')
-    throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at}.address missing or not a string`);
-  for (const f of ['type', 'name'] as const) {
+    throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at()}.address missing or not a string`);
+  for (let j = 0; j < NAME_STRINGS.length; j++) {
+    const f = NAME_STRINGS[j]!;
     if (derived && rc[f] === undefined) continue;
     if (typeof rc[f] !== 'string' || rc[f] === '')
-      throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at}.${f} missing or not a string`);
+      throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at()}.${f} missing or not a string`);
   }
-  for (const f of OPTIONAL_STRINGS) {
+  for (let j = 0; j < OPTIONAL_STRINGS.length; j++) {
+    const f = OPTIONAL_STRINGS[j]!;
     if (rc[f] !== undefined && typeof rc[f] !== 'string')
-      throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at}.${f} (${address}) is not a string`);
+      throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at()}.${f} (${address}) is not a string`);
   }
   const ch = rc.change;
   if (!isObject(ch))
-    throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at}.change (${address}) missing or not an object`);
-  checkActions(ch.actions, `${at}.change.actions`, address, source);
+    throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${at()}.change (${address}) missing or not an object`);
+  const actions = ch.actions;
+  if (!isActionList(actions)) checkActions(actions, `${at()}.change.actions`, address, source);
   const r: RawResourceChange = {
     address,
     previous_address: rc.previous_address as string | undefined,
@@ -351,7 +366,7 @@ function checkResourceChange(
     deposed: rc.deposed as string | undefined,
     action_reason: rc.action_reason as string | undefined,
     change: ch as unknown as RawChange,
-    action: actionLabel(ch.actions as string[]),
+    action: actionLabel(actions as string[]),
   };
   return derived ? { ...r, address_derived: true } : r;
 }
@@ -653,14 +668,14 @@ export function parsePlanDocument(data: Buffer | string, source: string): PlanDo
  * Run `fn` on input from `source`; a value nested deeper than the stack allows (a hostile or
  * broken file: Terraform writes nothing close) becomes one exit-2 line instead of a crash.
  */
-export function guardNesting<T>(source: string, what: string, fn: () => T): T {
+export function guardNesting<T>(source: string, what: string | (() => string), fn: () => T): T {
   try {
     return fn();
   } catch (e) {
     if (e instanceof RangeError && /call stack/i.test(e.message))
       throw new ReceiptError(
         'INPUT_INVALID',
-        `${source}: ${what} nests values deeper than kfm reads (thousands of levels); Terraform does not write such values: is it the right file?`,
+        `${source}: ${typeof what === 'string' ? what : what()} nests values deeper than kfm reads (thousands of levels); Terraform does not write such values: is it the right file?`,
       );
     throw e;
   }

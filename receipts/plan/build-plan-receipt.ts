@@ -76,8 +76,16 @@ export function planChanges(
   key: CommitmentKey,
   field: 'resource_changes' | 'resource_drift',
 ): { all: ChangeRecord[]; kept: ChangeRecord[] } {
-  const all = plan[field].map((rc, i) =>
-    guardNesting(source, `${field}[${i}] (${rc.address})`, () => toChangeRecord(rc, `${field}[${i}]`, source, key)),
+  const list = plan[field];
+  const all = new Array<ChangeRecord>(list.length);
+  // One guard for the whole list; the label of the change it stopped at is built only then.
+  let i = 0;
+  guardNesting(
+    source,
+    () => `${field}[${i}] (${list[i]!.address})`,
+    () => {
+      for (; i < list.length; i++) all[i] = toChangeRecord(list[i]!, () => `${field}[${i}]`, source, key);
+    },
   );
   const kept = all.filter((c) => c.action !== 'no-op' || c.importing !== undefined || c.moved_from !== undefined);
   return { all, kept };

@@ -61,9 +61,16 @@ function replacePaths(rp: unknown): PathStep[][] {
 
 const present = (v: unknown): boolean => v !== undefined && v !== null;
 
-export function toChangeRecord(rc: RawResourceChange, at: string, source: string, key: CommitmentKey): ChangeRecord {
+/** `at` names the change in an error (`resource_changes[3]`); a function, so that it is built only then. */
+export function toChangeRecord(
+  rc: RawResourceChange,
+  at: string | (() => string),
+  source: string,
+  key: CommitmentKey,
+): ChangeRecord {
   const c: RawChange = rc.change;
-  const action = rc.action ?? classifyActions(c.actions, `${at}.change.actions`, rc.address, source);
+  const action =
+    rc.action ?? classifyActions(c.actions, `${typeof at === 'string' ? at : at()}.change.actions`, rc.address, source);
   const scope = rc.deposed ? `${rc.address} deposed ${rc.deposed}` : rc.address;
   // Paths are listed when both sides exist (update, replace, import, drift); for a create or a
   // delete every attribute changes, so the whole-object commitment says it all.
@@ -98,8 +105,10 @@ export function toChangeRecord(rc: RawResourceChange, at: string, source: string
   if (rc.module_address !== undefined) r.module = rc.module_address;
   if (rc.previous_address !== undefined && rc.previous_address !== rc.address) r.moved_from = rc.previous_address;
   if (rc.provider_name !== undefined) r.provider = rc.provider_name;
-  const rp = replacePaths(c.replace_paths);
-  if (rp.length) r.replace_paths = rp;
+  if (Array.isArray(c.replace_paths)) {
+    const rp = replacePaths(c.replace_paths);
+    if (rp.length) r.replace_paths = rp;
+  }
   if (d.sensitive.length) {
     r.sensitive = d.sensitive.map((x) => ({
       after: x.unknown ? UNKNOWN : present(x.after) ? commit(key, scope, [x.path], x.after) : null,

@@ -34,7 +34,7 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 /** `a.b[0]["odd key"]` — the display form of a path (unambiguous: odd keys are JSON-quoted). */
 export function formatPath(path: readonly PathStep[]): string {
   let s = '';
-  for (const step of path) s = appendStep(s, step);
+  for (let i = 0; i < path.length; i++) s = appendStep(s, path[i]!);
   return s === '' ? '(whole value)' : s;
 }
 const identCache = new Map<string, boolean>();
@@ -271,7 +271,7 @@ export function oneSidedLeaves(
   if (side === 'after' && unknownMask !== undefined && unknownMask !== null && unknownMask !== false) {
     const w: UnknownWalk = { seen: undefined, found: 0, steps: [] };
     unknownLeaves(w, unknownMask, sensitiveMask, -1, 0);
-    if (w.seen !== undefined) unknown = [...w.seen];
+    unknown = w.seen;
   }
   if (marked === 0 && unknown === undefined) return NO_LEAVES;
   return { changed: [], sensitive: sensitive ?? [], unknown: unknown ?? [], omitted: 0 };
@@ -279,7 +279,8 @@ export function oneSidedLeaves(
 
 /** One walk of an `after_unknown` mask: the display paths found, and the path to the current node. */
 interface UnknownWalk {
-  seen: Set<string> | undefined;
+  /** Distinct paths in the order found (few per change: a list beats a set here). */
+  seen: string[] | undefined;
   found: number;
   readonly steps: PathStep[];
 }
@@ -287,14 +288,16 @@ interface UnknownWalk {
 /**
  * The unknown leaves below `m` (the `after_unknown` mask at `w.steps`), `s` the sensitive mask
  * there, `under` the length of the shallowest sensitive ancestor's path (-1: none). Paths are
- * formatted only for the leaves found, and children are sorted only when more than one is walked:
- * a create runs this once, cold, for every resource of the plan.
+ * formatted only for the leaves found, and keys are sorted only when not already in order
+ * (Terraform writes them sorted): a create runs this once, cold, for every resource of the plan.
  */
 function unknownLeaves(w: UnknownWalk, m: unknown, s: unknown, under: number, depth: number): void {
   if (m === true) {
     if (w.found >= MAX_PATHS_PER_CHANGE) return;
     w.found++;
-    (w.seen ??= new Set()).add(formatPath(under >= 0 ? w.steps.slice(0, under) : w.steps));
+    const p = formatPath(under >= 0 ? w.steps.slice(0, under) : w.steps);
+    if (w.seen === undefined) w.seen = [p];
+    else if (!w.seen.includes(p)) w.seen.push(p);
     return;
   }
   if (typeof m !== 'object' || m === null || depth > MAX_DEPTH) return;
@@ -310,19 +313,21 @@ function unknownLeaves(w: UnknownWalk, m: unknown, s: unknown, under: number, de
     return;
   }
   const o = m as Record<string, unknown>;
-  let keys: string[] | undefined;
-  for (const k in o) {
-    if (!Object.hasOwn(o, k)) continue;
-    const x = o[k];
-    if (x === false || x === null) continue;
-    if (x !== true && (typeof x !== 'object' || isEmpty(x))) continue;
-    (keys ??= []).push(k);
+  const keys = Object.keys(o);
+  const n = keys.length;
+  for (let i = 1; i < n; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
   }
-  if (keys === undefined) return;
-  if (keys.length > 1) keys.sort();
-  for (const k of keys) {
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    const x = o[k];
+    // Only `true` and containers can hold an unknown leaf.
+    if (x !== true && (typeof x !== 'object' || x === null)) continue;
     w.steps.push(k);
-    unknownLeaves(w, o[k], sub(s, k), below, depth + 1);
+    unknownLeaves(w, x, sub(s, k), below, depth + 1);
     w.steps.pop();
   }
 }
