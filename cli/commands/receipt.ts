@@ -2,30 +2,34 @@ import { basename } from 'node:path';
 import { ReceiptError } from '../../core/errors';
 import { sha256Tagged } from '../../core/digest';
 import { readInputFile, refuseExisting, writeFileExclusive } from '../../core/files';
-import { AuthorInfo, buildPlanStatement, ReceiptContext } from '../../receipts/plan/build-plan-receipt';
+import type { AuthorInfo, ReceiptContext } from '../../receipts/plan/build-plan-receipt';
 import { guardNesting, parsePlanDocument } from '../../terraform/plan';
 import type { PolicyDecisions } from '../../receipts/plan/policy-input';
-import { CommitmentKey, deriveCommitmentKey, parseCommitmentKey } from '../../receipts/redact/commitment';
-import { SigningKey, TrustedKey, trustedKeyOf } from '../../attest/sign/ed25519';
-import { resolveActor, resolveRepo } from '../../receipts/provenance';
+import type { CommitmentKey } from '../../receipts/redact/commitment';
+import type { SigningKey, TrustedKey } from '../../attest/sign/ed25519';
 import { PREDICATE_TYPES } from '../../attest/predicate-types';
-import {
-  buildStatement,
-  readVerifiedStatement,
-  signStatement,
-  Statement,
-  Subject,
-  subjectOf,
-} from '../../attest/statement';
+import type { Statement, Subject } from '../../attest/statement';
 import { OptionSpec, parseCommandArgs, parseEnv, pickVerb, requireOpt } from '../lib/args';
-import { loadSigningKey, loadTrustedKeys, requireTrustedKeys } from '../lib/keys';
 import { Command, CommandIo } from '../lib/types';
 
 /*
  * Modules of one verb load when that verb runs: `kfm receipt plan` on a 10,000-change plan is
  * timed against a bare read + hash + parse, and never needs the stream reader or the renderers.
+ * The signing side (keys, provenance, commitments, the statement builder and signer) loads after
+ * `receipt plan` and `receipt drift` have read and parsed the plan: a process that allocates a
+ * megabyte before its first garbage collection has V8 size its old generation for that small heap,
+ * and then pays a full mark-compact during the parse of a large plan (about 25 ms on the bench's
+ * 20 MB plan; `npm run bench receipts` counts them).
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
+const keys = (): typeof import('../lib/keys') => require('../lib/keys');
+const ed25519 = (): typeof import('../../attest/sign/ed25519') => require('../../attest/sign/ed25519');
+const commitments = (): typeof import('../../receipts/redact/commitment') =>
+  require('../../receipts/redact/commitment');
+const provenance = (): typeof import('../../receipts/provenance') => require('../../receipts/provenance');
+const statements = (): typeof import('../../attest/statement') => require('../../attest/statement');
+const planReceipt = (): typeof import('../../receipts/plan/build-plan-receipt') =>
+  require('../../receipts/plan/build-plan-receipt');
 const applyStream = (): typeof import('../../terraform/apply-stream') => require('../../terraform/apply-stream');
 const applyReceipt = (): typeof import('../../receipts/apply/build-apply-receipt') =>
   require('../../receipts/apply/build-apply-receipt');
@@ -60,7 +64,10 @@ const strs = (v: Values, k: string): string[] =>
 
 /** The signing key's own public part and every --pub: what a receipt named as input must verify under. */
 function selfAndPubs(cmd: string, v: Values, signing: SigningKey): TrustedKey[] {
-  return [trustedKeyOf(signing, `${requireOpt(cmd, v, 'key')} (public part)`), ...loadTrustedKeys(strs(v, 'pub'))];
+  return [
+    ed25519().trustedKeyOf(signing, `${requireOpt(cmd, v, 'key')} (public part)`),
+    ...keys().loadTrustedKeys(strs(v, 'pub')),
+  ];
 }
 
 /**
@@ -69,15 +76,17 @@ function selfAndPubs(cmd: string, v: Values, signing: SigningKey): TrustedKey[] 
  */
 function loadCommitmentKey(v: Values, signing: SigningKey): CommitmentKey {
   const f = str(v, 'commitment-key');
-  return f ? parseCommitmentKey(readInputFile(f, 'commitment key'), f) : deriveCommitmentKey(signing.privateKey);
+  return f
+    ? commitments().parseCommitmentKey(readInputFile(f, 'commitment key'), f)
+    : commitments().deriveCommitmentKey(signing.privateKey);
 }
 
 function context(cmd: string, v: Values, io: CommandIo, signing: SigningKey): ReceiptContext {
   const env = parseEnv(cmd, requireOpt(cmd, v, 'env'));
   return {
     env,
-    repo: resolveRepo({ commit: str(v, 'commit'), branch: str(v, 'branch') }, io.env, io.cwd),
-    actor: resolveActor({ actor: str(v, 'actor'), method: str(v, 'method') }, io.env),
+    repo: provenance().resolveRepo({ commit: str(v, 'commit'), branch: str(v, 'branch') }, io.env, io.cwd),
+    actor: provenance().resolveActor({ actor: str(v, 'actor'), method: str(v, 'method') }, io.env),
     commitmentKey: loadCommitmentKey(v, signing),
   };
 }
@@ -98,7 +107,7 @@ function authorOf(cmd: string, author: string | undefined): AuthorInfo {
  * any --pub; returned as an in-toto subject (its envelope digest) that binds the record to it.
  */
 function applyReceiptSubject(cmd: string, path: string, trusted: TrustedKey[], env: string): Subject {
-  const r = readVerifiedStatement(readInputFile(path, 'apply receipt'), path, trusted);
+  const r = statements().readVerifiedStatement(readInputFile(path, 'apply receipt'), path, trusted);
   if (r.predicateType !== PREDICATE_TYPES.apply)
     throw new ReceiptError(
       'INPUT_INVALID',
@@ -109,7 +118,7 @@ function applyReceiptSubject(cmd: string, path: string, trusted: TrustedKey[], e
       'INPUT_INVALID',
       `${path}: --apply-receipt is for env "${String(r.predicate.env)}", not ${env}`,
     );
-  return subjectOf(`apply-receipt:${basename(path)}`, r.envelopeDigest);
+  return statements().subjectOf(`apply-receipt:${basename(path)}`, r.envelopeDigest);
 }
 
 function emit(
@@ -120,7 +129,7 @@ function emit(
   out: string,
   human: string,
 ): number {
-  const { bytes, digest } = signStatement(statement, signing);
+  const { bytes, digest } = statements().signStatement(statement, signing);
   writeFileExclusive(out, bytes);
   const summary = (statement.predicate as { summary: unknown }).summary;
   if (v.json === true) io.stdout(JSON.stringify({ summary, digest, out }) + '\n');
@@ -156,11 +165,12 @@ const plan = (io: CommandIo): number => {
   const env = parseEnv(cmd, requireOpt(cmd, v, 'env'));
   const out = requireOpt(cmd, v, 'out');
   refuseExisting(out);
-  const signing = loadSigningKey(requireOpt(cmd, v, 'key'));
-  const ctx = { ...context(cmd, v, io, signing), author: authorOf(cmd, str(v, 'author')) };
+  // The plan first, the signing side after (see the note on lazy modules above).
   const planBytes = readInputFile(planPath, 'plan JSON');
   const planDigest = sha256Tagged(planBytes);
   const doc = parsePlanDocument(planBytes, planPath);
+  const signing = keys().loadSigningKey(requireOpt(cmd, v, 'key'));
+  const ctx = { ...context(cmd, v, io, signing), author: authorOf(cmd, str(v, 'author')) };
   const planFile = str(v, 'plan-file');
   const planFileBytes = planFile ? readInputFile(planFile, 'plan file') : undefined;
   const policyPath = str(v, 'policy');
@@ -171,7 +181,7 @@ const plan = (io: CommandIo): number => {
       })
     : null;
   const statement = guardNesting(planPath, 'plan JSON', () =>
-    buildPlanStatement(
+    planReceipt().buildPlanStatement(
       doc,
       planPath,
       {
@@ -224,17 +234,17 @@ const apply = (io: CommandIo): number => {
   const prPath = requireOpt(cmd, v, 'plan-receipt');
   const out = requireOpt(cmd, v, 'out');
   refuseExisting(out);
-  const signing = loadSigningKey(requireOpt(cmd, v, 'key'));
+  const signing = keys().loadSigningKey(requireOpt(cmd, v, 'key'));
   const ctx = context(cmd, v, io, signing);
   // The plan receipt must verify: under the signing key's own public key, or any --pub given.
   const trusted = selfAndPubs(cmd, v, signing);
-  const planReceipt = readVerifiedStatement(readInputFile(prPath, 'plan receipt'), prPath, trusted);
+  const verifiedPlan = statements().readVerifiedStatement(readInputFile(prPath, 'plan receipt'), prPath, trusted);
   const streamBytes = readInputFile(streamPath, 'apply stream');
   const facts = applyStream().parseApplyStream(streamBytes, streamPath);
   const planFile = str(v, 'plan-file');
   if (planFile) {
     const d = sha256Tagged(readInputFile(planFile, 'plan file')).slice(7);
-    if (!planReceipt.statement.subject.some((s) => s.digest.sha256 === d)) {
+    if (!verifiedPlan.statement.subject.some((s) => s.digest.sha256 === d)) {
       throw new ReceiptError(
         'INPUT_INVALID',
         `${planFile}: --plan-file digest is not a subject of the plan receipt ${prPath}; this is not the plan that was receipted`,
@@ -244,7 +254,7 @@ const apply = (io: CommandIo): number => {
   const statement = guardNesting(streamPath, 'apply stream', () =>
     applyReceipt().buildApplyStatement(
       facts,
-      planReceipt,
+      verifiedPlan,
       prPath,
       { streamName: basename(streamPath), streamDigest: sha256Tagged(streamBytes), planReceiptName: basename(prPath) },
       ctx,
@@ -288,10 +298,10 @@ const drift = (io: CommandIo): number => {
   const lastGood = str(v, 'last-good') ?? null;
   if (lastGood !== null && !/^[0-9a-fA-F]{7,64}$/.test(lastGood))
     throw new ReceiptError('USAGE', `kfm ${cmd}: --last-good is not a hex commit SHA (7-64 hex digits)`);
-  const signing = loadSigningKey(requireOpt(cmd, v, 'key'));
-  const ctx = context(cmd, v, io, signing);
   const planBytes = readInputFile(planPath, 'plan JSON');
   const doc = parsePlanDocument(planBytes, planPath);
+  const signing = keys().loadSigningKey(requireOpt(cmd, v, 'key'));
+  const ctx = context(cmd, v, io, signing);
   const applyPath = str(v, 'apply-receipt');
   const bound = applyPath ? [applyReceiptSubject(cmd, applyPath, selfAndPubs(cmd, v, signing), env)] : [];
   const built = guardNesting(planPath, 'plan JSON', () =>
@@ -304,7 +314,7 @@ const drift = (io: CommandIo): number => {
     ),
   );
   // The apply receipt whose result this checked: the gates count a drift report only for it.
-  const statement = buildStatement([...built.subject, ...bound], built.predicateType, built.predicate);
+  const statement = statements().buildStatement([...built.subject, ...bound], built.predicateType, built.predicate);
   const s = (statement.predicate as { summary: { drifted: number } }).summary;
   return emit(io, v, statement, signing, out, `Drift: ${s.drifted} resource(s) changed outside Terraform.`);
 };
@@ -322,9 +332,9 @@ const verify = (io: CommandIo): number => {
       exits: '3 when no trusted key verifies it',
     },
   );
-  const trusted = requireTrustedKeys(cmd, strs(v, 'pub'));
+  const trusted = keys().requireTrustedKeys(cmd, strs(v, 'pub'));
   const path = positionals[0]!;
-  const r = readVerifiedStatement(readInputFile(path, 'envelope'), path, trusted);
+  const r = statements().readVerifiedStatement(readInputFile(path, 'envelope'), path, trusted);
   const p = r.predicate;
   if (v.json === true) {
     io.stdout(
@@ -381,9 +391,9 @@ const show = (io: CommandIo): number => {
   const maxChars = mc === undefined ? markdown().DEFAULT_MAX_CHARS : Number(mc);
   if (!Number.isInteger(maxChars) || maxChars < 200)
     throw new ReceiptError('USAGE', `kfm ${cmd}: --max-chars must be an integer >= 200`);
-  const trusted = requireTrustedKeys(cmd, strs(v, 'pub'));
+  const trusted = keys().requireTrustedKeys(cmd, strs(v, 'pub'));
   const path = positionals[0]!;
-  const r = readVerifiedStatement(readInputFile(path, 'envelope'), path, trusted);
+  const r = statements().readVerifiedStatement(readInputFile(path, 'envelope'), path, trusted);
   const synth = str(v, 'synth');
   const constructPaths = synth
     ? constructPathsOf().parseConstructPaths(readInputFile(synth, 'synthesized stack JSON'), synth)

@@ -96,6 +96,18 @@ function measureAnyExit(args: string[]): { seconds: number; cpu: number; maxRssK
   return { seconds: e!, cpu: +(u! + sy!).toFixed(2), maxRssKiB: m! };
 }
 
+/**
+ * Full garbage collections (V8 mark-compacts) in one run of a process, from `--trace-gc`. The bare
+ * process runs none on the bench plan; a process that allocates before its parse has V8 size the
+ * old generation for a small heap and then runs one, about 25 ms, during the parse.
+ */
+function fullGcs(args: string[]): number {
+  const r = spawnSync(process.execPath, ['--trace-gc', ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0 && r.status !== 1)
+    throw new Error(`bench: ${args.join(' ').slice(0, 80)} exited ${r.status}: ${r.stderr.slice(-400)}`);
+  return r.stdout.split('\n').filter((l) => l.includes('Mark-Compact')).length;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -175,6 +187,8 @@ if (!d || !o) process.exit(1);
         ]),
       );
     }
+    const gcKfm = fullGcs(receiptArgs(PLAN_JSON, join(work, 'gc.json')));
+    const gcBase = fullGcs([baseline, PLAN_JSON]);
     const sizeMiB = statSync(PLAN_JSON).size / (1 << 20);
     const resources = (JSON.parse(readFileSync(PLAN_JSON, 'utf8')).resource_changes ?? []).length;
     const bt = median(base.map((x) => x.seconds));
@@ -218,6 +232,7 @@ if (!d || !o) process.exit(1);
         max_rss_kib: median(pol.map((x) => x.maxRssKiB)),
         time_ratio: +(pt / bt).toFixed(2),
       },
+      { bench: 'receipts', measure: 'full_gcs', kfm_receipt_plan: gcKfm, baseline: gcBase },
       {
         bench: 'receipts',
         measure: 'ratio',
@@ -231,7 +246,7 @@ if (!d || !o) process.exit(1);
     ];
     for (const l of lines) process.stdout.write(JSON.stringify(l) + '\n');
     process.stdout.write(
-      `receipts: ${resources} resources (${sizeMiB.toFixed(1)} MiB plan JSON): kfm receipt plan ${kt.toFixed(2)}s / ${(km / 1024).toFixed(0)} MiB vs bare read+hash+parse ${bt.toFixed(2)}s / ${(bm / 1024).toFixed(0)} MiB -> time x${(kt / bt).toFixed(2)} (cpu x${(kc / bc).toFixed(2)}; goal <=1.5), memory x${(km / bm).toFixed(2)} (goal <=2); exact-number plan x${(xt / bt).toFixed(2)}, policy check x${(pt / bt).toFixed(2)}; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, median of ${RUNS}\n`,
+      `receipts: ${resources} resources (${sizeMiB.toFixed(1)} MiB plan JSON): kfm receipt plan ${kt.toFixed(2)}s / ${(km / 1024).toFixed(0)} MiB vs bare read+hash+parse ${bt.toFixed(2)}s / ${(bm / 1024).toFixed(0)} MiB -> time x${(kt / bt).toFixed(2)} (cpu x${(kc / bc).toFixed(2)}; goal <=1.5), memory x${(km / bm).toFixed(2)} (goal <=2); exact-number plan x${(xt / bt).toFixed(2)}, policy check x${(pt / bt).toFixed(2)}; full GCs ${gcKfm} (bare ${gcBase}); ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, median of ${RUNS}\n`,
     );
   } finally {
     rmSync(work, { recursive: true, force: true });
