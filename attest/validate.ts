@@ -50,6 +50,8 @@ function withRecordsChecked(predicateType: string, predicate: unknown): unknown 
   if (lists === undefined || typeof predicate !== 'object' || predicate === null || Array.isArray(predicate))
     return undefined;
   const p = predicate as Record<string, unknown>;
+  // The copy below holds own members only; ajv walks inherited ones too (never in parsed JSON).
+  for (const k in p) if (!Object.hasOwn(p, k)) return undefined;
   const lighter: Record<string, unknown> = { ...p };
   for (const f of lists) {
     const list = p[f];

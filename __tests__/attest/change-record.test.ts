@@ -269,5 +269,8 @@ describe('change records checked by hand', () => {
       /^SCHEMA_INVALID r\.json: predicate\.env must be equal to one of the allowed values/,
     );
     expect(why({ ...predicate, changes: 'no' })).toMatch(/^SCHEMA_INVALID r\.json: predicate\.changes must be array/);
+    // An inherited member (no parsed JSON has one) is judged by ajv on the whole predicate.
+    const inherited = Object.assign(Object.create({ extra: 1 }) as object, predicate);
+    expect(why(inherited)).toMatch(/^SCHEMA_INVALID r\.json: predicate must NOT have additional properties/);
   });
 });
