@@ -52,6 +52,9 @@ function withRecordsChecked(predicateType: string, predicate: unknown): unknown 
   const p = predicate as Record<string, unknown>;
   // The copy below holds own members only; ajv walks inherited ones too (never in parsed JSON).
   for (const k in p) if (!Object.hasOwn(p, k)) return undefined;
+  // ajv also reads non-enumerable and accessor members by name: those go to ajv whole.
+  const own = Object.getOwnPropertyDescriptors(p);
+  for (const k of Object.keys(own)) if (!own[k]!.enumerable || !('value' in own[k]!)) return undefined;
   const lighter: Record<string, unknown> = { ...p };
   for (const f of lists) {
     const list = p[f];

@@ -93,6 +93,23 @@ const WRONG: unknown[] = [
   [{ path: 'p', before: 'nope', after: null }],
   [{ path: 'p', before: null }],
   [{ path: 1, before: null, after: null }],
+  // Words of the other enum, and near-misses of the commitment patterns.
+  ['replace'],
+  ['create-forget'],
+  'replace',
+  'delete-create',
+  `hmac-sha256:${'a'.repeat(64)}zz`,
+  `x-hmac-sha256:${'a'.repeat(64)}`,
+  `hmac-sha256:${'a'.repeat(64)}\n`,
+  'unknownzz',
+  { id: `hmac-sha256:${'b'.repeat(64)}zz` },
+  { id: `hmac-sha256:${'B'.repeat(64)}` },
+  { id: `hmac-sha256:${'b'.repeat(63)}` },
+  // Bad values inside sensitive entries.
+  [{ path: 'p', before: null, after: 'nope' }],
+  [{ path: 'p', before: `hmac-sha256:${'a'.repeat(64)}zz`, after: null }],
+  [{ path: 'p', before: null, after: 'unknownzz' }],
+  [{ path: 'p', before: 1, after: null }],
 ];
 
 const FIELDS = [
@@ -174,7 +191,7 @@ describe('change records checked by hand', () => {
   it('holds because the schemas list change records as plain arrays of one shared $defs/change', () => {
     // If a schema grows a keyword on these lists (minItems, contains, ...) or changes
     // $defs/change, update attest/change-record.ts and this test together.
-    expect(drift.$defs.change).toEqual(plan.$defs.change);
+    for (const d of ['change', 'path', 'commitment', 'count']) expect([d, drift.$defs[d]]).toEqual([d, plan.$defs[d]]);
     const schemaOf: Record<string, { properties: Record<string, unknown> }> = {
       [PREDICATE_TYPES.plan]: plan,
       [PREDICATE_TYPES.drift]: drift,
