@@ -51,7 +51,8 @@ export class GuardedSecurityGroup extends Construct {
       const open = [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])].find((c) => WORLD_CIDRS.includes(c));
       if (open) {
         throw new TierError(
-          `${this.node.path}: ingress rule "${rule.description}" allows ${open}; no security group may be open to the world, use a security group or a named CIDR`,
+          `ingress rule "${rule.description}" allows ${open}; no security group may be open to the world, use a security group or a named CIDR`,
+          this,
         );
       }
     }

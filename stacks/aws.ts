@@ -64,6 +64,7 @@ function prodSwitch(app: App, tier: Tier): Tier {
 export function buildAwsStacks(app: App, options: AwsStacksOptions = {}): AwsStacks {
   const namePrefix = checkNamePrefix(
     options.namePrefix ?? context<string>(app, 'kfm:namePrefix') ?? DEFAULT_NAME_PREFIX,
+    app,
   );
   const region = options.region ?? context<string>(app, 'kfm:region') ?? DEFAULT_REGION;
   const tierFor = (name: TierName): Tier => {
