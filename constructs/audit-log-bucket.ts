@@ -9,7 +9,11 @@
  * (the bucket's default encryption covers the rest). Logs move to cold storage and are kept.
  */
 import { Construct } from 'constructs';
-import { PolicyStatement, SecureBucket } from './secure-bucket';
+import {
+  DataAwsIamPolicyDocumentStatementCondition as PolicyCondition,
+  DataAwsIamPolicyDocumentStatementPrincipals as PolicyPrincipal,
+} from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { SecureBucket } from './secure-bucket';
 import { ValidationError } from '../core/validation-error';
 
 /** Elastic Load Balancing's log-delivery account per region (AWS docs, "Enable access logs"). */
@@ -88,8 +92,6 @@ export class AuditLogBucket extends Construct {
   }
 }
 
-type PolicyPrincipal = NonNullable<PolicyStatement['principals']>[number];
-type PolicyCondition = NonNullable<PolicyStatement['condition']>[number];
 
 /** The load balancer log-delivery account of `region`; a region not in ELB_LOG_ACCOUNTS fails synth. */
 function elbLogAccount(region: string, scope: Construct): string {
