@@ -7,7 +7,7 @@
 import { ConstructLike, ValidationError } from '../core/validation-error';
 import { TierName } from '../core/vocabulary';
 
-/** @default prefix when `kfm:namePrefix` is not set. */
+/** The name prefix when `kfm:namePrefix` is not set. */
 export const DEFAULT_NAME_PREFIX = 'kfm';
 
 /** Region every stack deploys to unless `kfm:region` is set. The tier AZs below assume it. */

@@ -54,7 +54,10 @@ export interface Tier {
   readonly publicIngressValidated: boolean;
   /** Source ranges admitted when `publicIngressValidated` (never 0.0.0.0/0 or ::/0). */
   readonly ingressCidrs: readonly string[];
-  /** ACM certificate for the HTTPS listener; required when `publicIngressValidated`. */
+  /**
+   * ACM certificate for the HTTPS listener; required when `publicIngressValidated`.
+   * @default - no certificate (allowed only while `publicIngressValidated` is false)
+   */
   readonly certificateArn?: string;
 }
 

@@ -27,6 +27,7 @@ import { Tier, TierError, validateTier } from '../constructs/tier';
 export const DEFAULT_AMI_ID = 'ami-0c02fb55956c7d316';
 
 export interface TierStackProps {
+  /** The tier description; validated (constructs/tier.ts `validateTier`) before anything is built. */
   readonly tier: Tier;
   readonly namePrefix: string;
   readonly region: string;
@@ -36,7 +37,10 @@ export interface TierStackProps {
    * @default false
    */
   readonly rollback?: boolean;
-  /** @default - from KFM_OFFLINE (constructs/aws-provider.ts) */
+  /**
+   * Plan with no network (provider skip_* flags).
+   * @default - from KFM_OFFLINE (constructs/aws-provider.ts)
+   */
   readonly offline?: boolean;
 }
 
@@ -409,6 +413,10 @@ interface TierContext {
 }
 
 interface TierSecurityGroups {
+  /**
+   * The load balancer's group.
+   * @default - none: the tier's compute is `single`
+   */
   readonly lb?: GuardedSecurityGroup;
   readonly app: GuardedSecurityGroup;
   readonly db: GuardedSecurityGroup;
