@@ -92,7 +92,6 @@ export class AuditLogBucket extends Construct {
   }
 }
 
-
 /** The load balancer log-delivery account of `region`; a region not in ELB_LOG_ACCOUNTS fails synth. */
 function elbLogAccount(region: string, scope: Construct): string {
   const account = ELB_LOG_ACCOUNTS[region];

@@ -124,7 +124,12 @@ export class AuditStore extends Construct {
           actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
           resources: [this.key.arn],
         },
-        { sid: 'NeverRemoveOrUnlock', effect: 'Deny', actions: [...APPENDER_DENIED_ACTIONS], resources: [arn, objects] },
+        {
+          sid: 'NeverRemoveOrUnlock',
+          effect: 'Deny',
+          actions: [...APPENDER_DENIED_ACTIONS],
+          resources: [arn, objects],
+        },
       ],
     });
     new IamRolePolicy(this, 'AppenderPolicy', {

@@ -155,7 +155,11 @@ export class StorageZone extends Construct {
         break;
       case 'processed':
         createOnly();
-        bucket.addDenyToEveryone({ sid: sid('DenyVersionDelete'), actions: ['s3:DeleteObjectVersion'], resources: objects });
+        bucket.addDenyToEveryone({
+          sid: sid('DenyVersionDelete'),
+          actions: ['s3:DeleteObjectVersion'],
+          resources: objects,
+        });
         break;
       case 'catalog':
         onlyPrincipal('OnlyValidatorWrites', ['s3:PutObject', 's3:DeleteObject'], this.writerRole.arn);

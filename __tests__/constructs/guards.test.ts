@@ -26,7 +26,9 @@ describe('guards', () => {
     expect(oneLine(() => labelScope(stack, { policyLabel: 'top-secret' as PolicyLabel, zone: 'raw' }))).toMatch(
       /policy_label "top-secret" is not in the controlled vocabulary \(public, public_generalized, restricted/,
     );
-    expect(oneLine(() => labelScope(stack, { policyLabel: 'internal', zone: 'attic' as Zone }))).toMatch(/zone "attic"/);
+    expect(oneLine(() => labelScope(stack, { policyLabel: 'internal', zone: 'attic' as Zone }))).toMatch(
+      /zone "attic"/,
+    );
   });
 
   it('fails synth for a prod tier without customer-key encryption', () => {

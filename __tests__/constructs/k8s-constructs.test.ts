@@ -48,7 +48,12 @@ function role(rules: PolicyRule[]): void {
 describe('RestrictedNamespace', () => {
   it('fails synth when given a policy label outside the controlled vocabulary', () => {
     expectRefused(
-      () => new RestrictedNamespace(stack(), 'Ns', { name: 'kfm-api', tier: 'dev', policyLabel: 'top_secret' as PolicyLabel }),
+      () =>
+        new RestrictedNamespace(stack(), 'Ns', {
+          name: 'kfm-api',
+          tier: 'dev',
+          policyLabel: 'top_secret' as PolicyLabel,
+        }),
       VocabularyError,
       /^test\/Ns: policy_label "top_secret" is not in the controlled vocabulary \(public, .*quarantine\)$/,
     );
