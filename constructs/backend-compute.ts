@@ -92,9 +92,6 @@ export class HaBackend extends Construct {
     if (props.subnetIds.length < 2) {
       throw new TierError(`subnetIds has ${props.subnetIds.length} subnet(s); ha compute needs at least two`, this);
     }
-    if (tier.publicIngressValidated && !tier.certificateArn) {
-      throw new TierError('publicIngressValidated is true but certificateArn is unset; give the certificate', this);
-    }
     const template = this.launchTemplate(props);
     this.loadBalancer = new Lb(this, 'LoadBalancer', {
       name: backendName(props),
@@ -118,7 +115,7 @@ export class HaBackend extends Construct {
       enabledMetrics: ['GroupInServiceInstances', 'GroupDesiredCapacity', 'GroupMinSize'],
       launchTemplate: { id: template.id, version: '$Latest' },
     });
-    if (tier.publicIngressValidated) this.listener = this.httpsListener(tier.certificateArn!);
+    if (tier.publicIngressValidated) this.listener = this.httpsListener(tier.certificateArn);
   }
 
   /** Instances and volumes carry the scope's labels through tag specifications (the label aspect cannot). */
@@ -166,7 +163,10 @@ export class HaBackend extends Construct {
     });
   }
 
-  private httpsListener(certificateArn: string): LbListener {
+  private httpsListener(certificateArn: string | undefined): LbListener {
+    if (!certificateArn) {
+      throw new TierError('publicIngressValidated is true but certificateArn is unset; give the certificate', this);
+    }
     return new LbListener(this, 'HttpsListener', {
       loadBalancerArn: this.loadBalancer.arn,
       port: 443,

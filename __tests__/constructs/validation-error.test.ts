@@ -156,6 +156,29 @@ describe('a construct contradiction', () => {
     expect(error.message).toBe('test/Backend: subnetIds has 1 subnet(s); ha compute needs at least two');
   });
 
+  it('fails with the backend path for an HTTPS listener switched on without a certificate', () => {
+    const scope = stack();
+    const group = new GuardedSecurityGroup(scope, 'Sg', { vpcId: 'vpc-1', name: 'sg', description: 'sg' });
+    const tier = { ...TIERS.prod, publicIngressValidated: true, ingressCidrs: ['203.0.113.0/24'] };
+    const error = refusal(
+      () =>
+        new HaBackend(scope, 'Backend', {
+          tier,
+          namePrefix: 'kfm',
+          subnetIds: ['subnet-1', 'subnet-2'],
+          appSecurityGroup: group,
+          lbSecurityGroup: group,
+          vpcId: 'vpc-1',
+          instanceProfileName: 'p',
+          amiId: 'ami-1',
+          logBucketName: 'logs',
+        }),
+    );
+    expect(error.message).toBe(
+      'test/Backend: publicIngressValidated is true but certificateArn is unset; give the certificate',
+    );
+  });
+
   it('fails with the security group path for ingress open to the world', () => {
     const error = refusal(
       () =>
