@@ -13,6 +13,7 @@ import { RestrictedNamespace } from '../../constructs/k8s/restricted-namespace';
 import { TrustDomain } from '../../constructs/k8s/trust-domain';
 import { WorkloadIdentity } from '../../constructs/k8s/workload-identity';
 import { PolicyLabel, VocabularyError, Zone } from '../../core/vocabulary';
+import { refusal } from './refusal';
 
 type Json = Record<string, any>;
 
@@ -22,16 +23,9 @@ function stack(): Construct {
 
 /** Runs `build`, expects it to throw `type` with a one-line message matching `pattern`. */
 function expectRefused(build: () => unknown, type: new (...a: any[]) => Error, pattern: RegExp): void {
-  let caught: unknown;
-  try {
-    build();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(type);
-  const message = (caught as Error).message;
-  expect(message).toMatch(pattern);
-  expect(message).not.toMatch(/[\r\n]/);
+  const error = refusal(build);
+  expect(error).toBeInstanceOf(type);
+  expect(error.message).toMatch(pattern);
 }
 
 const GET_OWN_CONFIG: PolicyRule = {

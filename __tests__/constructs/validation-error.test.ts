@@ -8,7 +8,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { App, TerraformStack, Testing } from 'cdktf';
 import { AuditLogBucket } from '../../constructs/audit-log-bucket';
 import { AuditStore } from '../../constructs/audit-store';
-import { HaBackend } from '../../constructs/backend-compute';
+import { HaBackend, HaBackendProps } from '../../constructs/backend-compute';
 import { GuardedSecurityGroup } from '../../constructs/guarded-security-group';
 import { CidrPolicy } from '../../constructs/k8s/cidr-policy';
 import { K8sBaselineError } from '../../constructs/k8s/errors';
@@ -18,6 +18,7 @@ import { StorageZone, TierZone } from '../../constructs/storage-zone';
 import { TIERS, TierError } from '../../constructs/tier';
 import { ValidationError } from '../../core/validation-error';
 import { VocabularyError } from '../../core/vocabulary';
+import { refusal } from './refusal';
 
 const REPO = join(__dirname, '..', '..');
 
@@ -25,18 +26,22 @@ function stack(): TerraformStack {
   return new TerraformStack(Testing.app(), 'test');
 }
 
-/** Runs `build`; returns the ValidationError it threw, after checking it is one line. */
-function refusal(build: () => unknown): ValidationError {
-  let caught: unknown;
-  try {
-    build();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(ValidationError);
-  const error = caught as ValidationError;
-  expect(error.message).not.toMatch(/[\r\n]/);
-  return error;
+/** An HA backend in a fresh stack, on two subnets unless `props` says otherwise. */
+function haBackend(props: Partial<HaBackendProps>): HaBackend {
+  const scope = stack();
+  const group = new GuardedSecurityGroup(scope, 'Sg', { vpcId: 'vpc-1', name: 'sg', description: 'sg' });
+  return new HaBackend(scope, 'Backend', {
+    tier: TIERS.prod,
+    namePrefix: 'kfm',
+    subnetIds: ['subnet-1', 'subnet-2'],
+    appSecurityGroup: group,
+    lbSecurityGroup: group,
+    vpcId: 'vpc-1',
+    instanceProfileName: 'p',
+    amiId: 'ami-1',
+    logBucketName: 'logs',
+    ...props,
+  });
 }
 
 function sources(dir: string): string[] {
@@ -136,45 +141,14 @@ describe('a construct contradiction', () => {
   });
 
   it('fails with the backend path for HA compute on one subnet', () => {
-    const scope = stack();
-    const group = new GuardedSecurityGroup(scope, 'Sg', { vpcId: 'vpc-1', name: 'sg', description: 'sg' });
-    const error = refusal(
-      () =>
-        new HaBackend(scope, 'Backend', {
-          tier: TIERS.prod,
-          namePrefix: 'kfm',
-          subnetIds: ['subnet-1'],
-          appSecurityGroup: group,
-          lbSecurityGroup: group,
-          vpcId: 'vpc-1',
-          instanceProfileName: 'p',
-          amiId: 'ami-1',
-          logBucketName: 'logs',
-        }),
-    );
+    const error = refusal(() => haBackend({ subnetIds: ['subnet-1'] }));
     expect(error).toBeInstanceOf(TierError);
     expect(error.message).toBe('test/Backend: subnetIds has 1 subnet(s); ha compute needs at least two');
   });
 
   it('fails with the backend path for an HTTPS listener switched on without a certificate', () => {
-    const scope = stack();
-    const group = new GuardedSecurityGroup(scope, 'Sg', { vpcId: 'vpc-1', name: 'sg', description: 'sg' });
     const tier = { ...TIERS.prod, publicIngressValidated: true, ingressCidrs: ['203.0.113.0/24'] };
-    const error = refusal(
-      () =>
-        new HaBackend(scope, 'Backend', {
-          tier,
-          namePrefix: 'kfm',
-          subnetIds: ['subnet-1', 'subnet-2'],
-          appSecurityGroup: group,
-          lbSecurityGroup: group,
-          vpcId: 'vpc-1',
-          instanceProfileName: 'p',
-          amiId: 'ami-1',
-          logBucketName: 'logs',
-        }),
-    );
-    expect(error.message).toBe(
+    expect(refusal(() => haBackend({ tier })).message).toBe(
       'test/Backend: publicIngressValidated is true but certificateArn is unset; give the certificate',
     );
   });
