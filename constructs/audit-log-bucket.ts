@@ -9,7 +9,12 @@
  * (the bucket's default encryption covers the rest). Logs move to cold storage and are kept.
  */
 import { Construct } from 'constructs';
+import {
+  DataAwsIamPolicyDocumentStatementCondition as PolicyCondition,
+  DataAwsIamPolicyDocumentStatementPrincipals as PolicyPrincipal,
+} from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { SecureBucket } from './secure-bucket';
+import { ValidationError } from '../core/validation-error';
 
 /** Elastic Load Balancing's log-delivery account per region (AWS docs, "Enable access logs"). */
 export const ELB_LOG_ACCOUNTS: Readonly<Record<string, string>> = {
@@ -19,10 +24,16 @@ export const ELB_LOG_ACCOUNTS: Readonly<Record<string, string>> = {
 };
 
 export interface AuditLogBucketProps {
+  /** Name of the log bucket (constructs/naming.ts `auditLogBucketName`). */
   readonly bucketName: string;
+  /** Name prefix of the sources allowed to deliver (buckets and trails named `<prefix>-*`). */
   readonly namePrefix: string;
+  /** Region of the stack; picks the load balancer log-delivery account (ELB_LOG_ACCOUNTS). */
   readonly region: string;
-  /** @default true */
+  /**
+   * `prevent_destroy` on the bucket.
+   * @default true
+   */
   readonly protect?: boolean;
 }
 
@@ -31,12 +42,7 @@ export class AuditLogBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditLogBucketProps) {
     super(scope, id);
-    const elbAccount = ELB_LOG_ACCOUNTS[props.region];
-    if (!elbAccount) {
-      throw new Error(
-        `${this.node.path}: no ELB log-delivery account known for region ${props.region}; add it to ELB_LOG_ACCOUNTS`,
-      );
-    }
+    const elbAccount = elbLogAccount(props.region, this);
     const store = (this.store = new SecureBucket(this, 'Store', {
       bucketName: props.bucketName,
       requireEncryptionHeader: false,
@@ -44,62 +50,56 @@ export class AuditLogBucket extends Construct {
     }));
     const arn = store.arn;
     const ownerFullControl = { test: 'StringEquals', variable: 's3:x-amz-acl', values: ['bucket-owner-full-control'] };
-    store.addToPolicy({
-      sid: 'S3ServerAccessLogs',
-      effect: 'Allow',
-      principals: [{ type: 'Service', identifiers: ['logging.s3.amazonaws.com'] }],
-      actions: ['s3:PutObject'],
-      resources: [`${arn}/s3-access/*`],
-      condition: [{ test: 'ArnLike', variable: 'aws:SourceArn', values: [`arn:aws:s3:::${props.namePrefix}-*`] }],
-    });
+    const sourceArn = (pattern: string) => ({ test: 'ArnLike', variable: 'aws:SourceArn', values: [pattern] });
+    const deliver = (sid: string, principal: PolicyPrincipal, prefix: string, condition?: PolicyCondition[]) =>
+      store.addToPolicy({
+        sid,
+        effect: 'Allow',
+        principals: [principal],
+        actions: ['s3:PutObject'],
+        resources: [store.objectsArn(prefix)],
+        ...(condition ? { condition } : {}),
+      });
+    const service = (...identifiers: string[]): PolicyPrincipal => ({ type: 'Service', identifiers });
+    deliver('S3ServerAccessLogs', service('logging.s3.amazonaws.com'), 's3-access', [
+      sourceArn(`arn:aws:s3:::${props.namePrefix}-*`),
+    ]);
     store.addToPolicy({
       sid: 'LogDeliveryAclCheck',
       effect: 'Allow',
-      principals: [{ type: 'Service', identifiers: ['delivery.logs.amazonaws.com', 'cloudtrail.amazonaws.com'] }],
+      principals: [service('delivery.logs.amazonaws.com', 'cloudtrail.amazonaws.com')],
       actions: ['s3:GetBucketAcl', 's3:ListBucket'],
       resources: [arn],
     });
-    store.addToPolicy({
-      sid: 'FlowLogDelivery',
-      effect: 'Allow',
-      principals: [{ type: 'Service', identifiers: ['delivery.logs.amazonaws.com'] }],
-      actions: ['s3:PutObject'],
-      resources: [`${arn}/flow-logs/*`],
-      condition: [ownerFullControl],
-    });
-    store.addToPolicy({
-      sid: 'CloudTrailDelivery',
-      effect: 'Allow',
-      principals: [{ type: 'Service', identifiers: ['cloudtrail.amazonaws.com'] }],
-      actions: ['s3:PutObject'],
-      resources: [`${arn}/cloudtrail/*`],
-      condition: [
-        ownerFullControl,
-        { test: 'ArnLike', variable: 'aws:SourceArn', values: [`arn:aws:cloudtrail:*:*:trail/${props.namePrefix}-*`] },
-      ],
-    });
-    store.addToPolicy({
-      sid: 'LoadBalancerLogs',
-      effect: 'Allow',
-      principals: [{ type: 'AWS', identifiers: [`arn:aws:iam::${elbAccount}:root`] }],
-      actions: ['s3:PutObject'],
-      resources: [`${arn}/alb/*`],
-    });
-    store.addToPolicy({
+    deliver('FlowLogDelivery', service('delivery.logs.amazonaws.com'), 'flow-logs', [ownerFullControl]);
+    deliver('CloudTrailDelivery', service('cloudtrail.amazonaws.com'), 'cloudtrail', [
+      ownerFullControl,
+      sourceArn(`arn:aws:cloudtrail:*:*:trail/${props.namePrefix}-*`),
+    ]);
+    deliver('LoadBalancerLogs', { type: 'AWS', identifiers: [`arn:aws:iam::${elbAccount}:root`] }, 'alb');
+    store.addDenyToEveryone({
       sid: 'DenyLogDeletion',
-      effect: 'Deny',
-      principals: [{ type: '*', identifiers: ['*'] }],
       actions: ['s3:DeleteObjectVersion', 's3:DeleteBucket'],
-      resources: [arn, `${arn}/*`],
+      resources: [arn, store.objectsArn('')],
     });
-    store.addLifecycleRule({
+    store.addColdStorageRule({
       id: 'logs-to-cold-storage',
-      status: 'Enabled',
-      filter: [{}],
       transition: [
         { days: 30, storageClass: 'STANDARD_IA' },
         { days: 90, storageClass: 'GLACIER' },
       ],
     });
   }
+}
+
+/** The load balancer log-delivery account of `region`; a region not in ELB_LOG_ACCOUNTS fails synth. */
+function elbLogAccount(region: string, scope: Construct): string {
+  const account = ELB_LOG_ACCOUNTS[region];
+  if (!account) {
+    throw new ValidationError(
+      `region is ${region}, which has no known ELB log-delivery account (known: ${Object.keys(ELB_LOG_ACCOUNTS).join(', ')}); add it to ELB_LOG_ACCOUNTS`,
+      scope,
+    );
+  }
+  return account;
 }

@@ -23,6 +23,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Construct } from 'constructs';
 import { CustomerKey } from './customer-key';
 import { SecureBucket } from './secure-bucket';
+import { ValidationError } from '../core/validation-error';
 
 /** What the appender may do: nothing else. */
 export const APPENDER_OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion'] as const;
@@ -40,8 +41,13 @@ export const APPENDER_DENIED_ACTIONS = [
   's3:PutLifecycleConfiguration',
 ] as const;
 
+/** A GitHub `owner/name`: no wildcard, so exactly one repository's workflows can append. */
+const GITHUB_REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/;
+
 export interface AuditStoreProps {
+  /** Name of the receipts bucket (constructs/naming.ts `receiptsBucketName`). */
   readonly bucketName: string;
+  /** Name prefix of the key alias and the appender role (constructs/naming.ts). */
   readonly namePrefix: string;
   /**
    * Years each receipt version is locked (COMPLIANCE).
@@ -49,8 +55,9 @@ export interface AuditStoreProps {
    */
   readonly retentionYears?: number;
   /**
-   * GitHub repository (`owner/name`) whose workflows may assume the appender role.
-   * @default - the `kfm:ciRepository` context value, else 'kansas-frontier-matrix/kfm-infra'
+   * GitHub repository (`owner/name`, no wildcard) whose workflows, in a GitHub environment, may assume
+   * the appender role. Required: the construct trusts no repository on its own (stacks/aws.ts reads
+   * the `kfm:ciRepository` context key).
    */
   readonly ciRepository: string;
 }
@@ -62,79 +69,54 @@ export class AuditStore extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditStoreProps) {
     super(scope, id);
-    const years = props.retentionYears ?? 7;
-    if (!Number.isInteger(years) || years < 1) {
-      throw new Error(`${this.node.path}: retentionYears must be a whole number >= 1 (got ${years})`);
-    }
+    const years = checkRetentionYears(props.retentionYears ?? 7, this);
+    const repository = checkRepository(props.ciRepository, this);
     this.key = new CustomerKey(this, 'Key', {
       alias: `${props.namePrefix}-audit-receipts`,
       description: 'KFM audit receipts (append-only ledger) at rest',
       protect: true,
     });
-    const store = (this.store = new SecureBucket(this, 'Store', {
-      bucketName: props.bucketName,
+    this.store = this.receiptsBucket(props.bucketName, years);
+    this.appenderRole = this.appender(props.namePrefix, repository);
+  }
+
+  /** Object Lock (COMPLIANCE), SSE-KMS with the store's key, no deletes, cold storage as receipts age. */
+  private receiptsBucket(bucketName: string, years: number): SecureBucket {
+    const store = new SecureBucket(this, 'Store', {
+      bucketName,
       kmsKey: this.key,
       objectLock: { mode: 'COMPLIANCE', years },
       protect: true,
-    }));
-    const arn = store.arn;
-    store.addToPolicy({
-      sid: 'DenyReceiptDeletion',
-      effect: 'Deny',
-      principals: [{ type: '*', identifiers: ['*'] }],
-      actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:DeleteBucket', 's3:BypassGovernanceRetention'],
-      resources: [arn, `${arn}/*`],
     });
-    store.addLifecycleRule({
+    store.addDenyToEveryone({
+      sid: 'DenyReceiptDeletion',
+      actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:DeleteBucket', 's3:BypassGovernanceRetention'],
+      resources: [store.arn, store.objectsArn('')],
+    });
+    store.addColdStorageRule({
       id: 'receipts-to-cold-storage',
-      status: 'Enabled',
-      filter: [{}],
       transition: [
         { days: 90, storageClass: 'GLACIER_IR' },
         { days: 1095, storageClass: 'DEEP_ARCHIVE' },
       ],
       noncurrentVersionTransition: [{ noncurrentDays: 30, storageClass: 'DEEP_ARCHIVE' }],
     });
+    return store;
+  }
 
-    const oidc = new IamOpenidConnectProvider(this, 'GithubOidc', {
-      url: 'https://token.actions.githubusercontent.com',
-      clientIdList: ['sts.amazonaws.com'],
-    });
-    const trust = new DataAwsIamPolicyDocument(this, 'AppenderTrust', {
-      statement: [
-        {
-          effect: 'Allow',
-          actions: ['sts:AssumeRoleWithWebIdentity'],
-          principals: [{ type: 'Federated', identifiers: [oidc.arn] }],
-          condition: [
-            {
-              test: 'StringEquals',
-              variable: 'token.actions.githubusercontent.com:aud',
-              values: ['sts.amazonaws.com'],
-            },
-            {
-              test: 'StringLike',
-              variable: 'token.actions.githubusercontent.com:sub',
-              values: [`repo:${props.ciRepository}:environment:*`],
-            },
-          ],
-        },
-      ],
-    });
-    this.appenderRole = new IamRole(this, 'AppenderRole', {
-      name: `${props.namePrefix}-audit-ledger-appender`,
+  /** The role CI assumes through GitHub OIDC: append and read receipts, never remove or unlock one. */
+  private appender(namePrefix: string, repository: string): IamRole {
+    const role = new IamRole(this, 'AppenderRole', {
+      name: `${namePrefix}-audit-ledger-appender`,
       description: 'Appends signed receipts to the audit ledger; can never delete or unlock one',
-      assumeRolePolicy: trust.json,
+      assumeRolePolicy: this.githubTrust(repository).json,
       maxSessionDuration: 3600,
     });
+    const arn = this.store.arn;
+    const objects = this.store.objectsArn('');
     const appenderPolicy = new DataAwsIamPolicyDocument(this, 'AppenderDocument', {
       statement: [
-        {
-          sid: 'AppendAndReadReceipts',
-          effect: 'Allow',
-          actions: [...APPENDER_OBJECT_ACTIONS],
-          resources: [`${arn}/*`],
-        },
+        { sid: 'AppendAndReadReceipts', effect: 'Allow', actions: [...APPENDER_OBJECT_ACTIONS], resources: [objects] },
         { sid: 'ListReceipts', effect: 'Allow', actions: [...APPENDER_BUCKET_ACTIONS], resources: [arn] },
         {
           sid: 'UseReceiptKey',
@@ -146,14 +128,54 @@ export class AuditStore extends Construct {
           sid: 'NeverRemoveOrUnlock',
           effect: 'Deny',
           actions: [...APPENDER_DENIED_ACTIONS],
-          resources: [arn, `${arn}/*`],
+          resources: [arn, objects],
         },
       ],
     });
     new IamRolePolicy(this, 'AppenderPolicy', {
-      name: `${props.namePrefix}-audit-ledger-appender`,
-      role: this.appenderRole.name,
+      name: `${namePrefix}-audit-ledger-appender`,
+      role: role.name,
       policy: appenderPolicy.json,
     });
+    return role;
   }
+
+  /** Trust for GitHub Actions OIDC tokens of `repository`, issued to a job in a GitHub environment. */
+  private githubTrust(repository: string): DataAwsIamPolicyDocument {
+    const oidc = new IamOpenidConnectProvider(this, 'GithubOidc', {
+      url: 'https://token.actions.githubusercontent.com',
+      clientIdList: ['sts.amazonaws.com'],
+    });
+    const claim = (name: string) => `token.actions.githubusercontent.com:${name}`;
+    return new DataAwsIamPolicyDocument(this, 'AppenderTrust', {
+      statement: [
+        {
+          effect: 'Allow',
+          actions: ['sts:AssumeRoleWithWebIdentity'],
+          principals: [{ type: 'Federated', identifiers: [oidc.arn] }],
+          condition: [
+            { test: 'StringEquals', variable: claim('aud'), values: ['sts.amazonaws.com'] },
+            { test: 'StringLike', variable: claim('sub'), values: [`repo:${repository}:environment:*`] },
+          ],
+        },
+      ],
+    });
+  }
+}
+
+function checkRetentionYears(years: number, scope: Construct): number {
+  if (!Number.isInteger(years) || years < 1) {
+    throw new ValidationError(`retentionYears is ${years}; use a whole number of years, 1 or more`, scope);
+  }
+  return years;
+}
+
+function checkRepository(repository: string, scope: Construct): string {
+  if (!GITHUB_REPOSITORY.test(repository)) {
+    throw new ValidationError(
+      `ciRepository is "${repository}"; use one GitHub repository as owner/name, without wildcards`,
+      scope,
+    );
+  }
+  return repository;
 }

@@ -8,7 +8,9 @@ import { Construct } from 'constructs';
 
 export interface AuditTrailProps {
   readonly trailName: string;
+  /** The audit stack's log bucket (by name). */
   readonly logBucketName: string;
+  /** Prefix in the log bucket, `cloudtrail/<tier>`. */
   readonly keyPrefix: string;
   /** ARN of the bucket whose object-level events are recorded. */
   readonly dataBucketArn: string;

@@ -11,7 +11,10 @@ import { Construct } from 'constructs';
 export interface KfmAwsProviderProps {
   /** AWS region. */
   readonly region: string;
-  /** Plan with no network (skip_* flags). @default - true when `process.env.KFM_OFFLINE === '1'` */
+  /**
+   * Plan with no network (skip_* flags).
+   * @default - true when `process.env.KFM_OFFLINE === '1'`
+   */
   readonly offline?: boolean;
   /** Tags the provider adds to every taggable resource (labels are set per resource, see labels.ts). */
   readonly defaultTags: Record<string, string>;

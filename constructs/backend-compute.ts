@@ -1,7 +1,8 @@
 /**
- * BackendCompute: the tier's backend (the governed API). `single` (dev, stage): one instance in a
- * private subnet. `ha` (prod): a launch template and an auto scaling group across every private
- * subnet (one per AZ, min_size >= 2) behind an INTERNAL application load balancer.
+ * The tier's backend (the governed API), as two constructs: `SingleInstanceBackend` (dev, stage):
+ * one instance in a private subnet; `HaBackend` (prod): a launch template and an auto scaling group
+ * across every private subnet (one per AZ, min_size >= 2) behind an INTERNAL application load
+ * balancer. Both take the construct id `Backend` in a tier stack (ids are contract).
  *
  * Every instance: no public IP, IMDSv2 only, encrypted root volume (the customer key when given),
  * detailed monitoring. The load balancer gets a listener only when the tier's
@@ -24,62 +25,110 @@ import { Tier, TierError } from './tier';
 export const BACKEND_PORT = 8080;
 export const HEALTH_CHECK_PATH = '/healthz';
 
-export interface BackendComputeProps {
+/** IMDSv2 only, not reachable from a container behind the instance (hop limit 1). */
+const INSTANCE_METADATA = { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 };
+
+/** What both backends need. */
+export interface BackendProps {
+  /** The tier; sizes the instances and names every resource `<prefix>-<tier>-backend`. */
   readonly tier: Tier;
   readonly namePrefix: string;
+  /** Private subnets, one per AZ: the single instance uses the first; `ha` spreads over all (at least two). */
   readonly subnetIds: readonly string[];
+  /** The instances' security group. */
   readonly appSecurityGroup: GuardedSecurityGroup;
-  /** Required for `ha`: the load balancer's group. */
-  readonly lbSecurityGroup?: GuardedSecurityGroup;
-  readonly vpcId: string;
   readonly instanceProfileName: string;
   readonly amiId: string;
-  /** @default - the AWS-managed EBS key */
+  /**
+   * Customer key for the root volumes.
+   * @default - the AWS-managed EBS key
+   */
   readonly kmsKey?: CustomerKey;
+}
+
+/** The single-instance backend (dev, stage): one instance in the first private subnet. */
+export class SingleInstanceBackend extends Construct {
+  readonly instance: Instance;
+
+  constructor(scope: Construct, id: string, props: BackendProps) {
+    super(scope, id);
+    this.instance = new Instance(this, 'Instance', {
+      ami: props.amiId,
+      instanceType: props.tier.instanceType,
+      subnetId: props.subnetIds[0],
+      vpcSecurityGroupIds: [props.appSecurityGroup.id],
+      associatePublicIpAddress: false,
+      iamInstanceProfile: props.instanceProfileName,
+      monitoring: true,
+      metadataOptions: INSTANCE_METADATA,
+      rootBlockDevice: { encrypted: true, kmsKeyId: props.kmsKey?.arn, volumeType: 'gp3' },
+      tags: { Name: backendName(props) },
+    });
+  }
+}
+
+export interface HaBackendProps extends BackendProps {
+  /** The load balancer's security group. */
+  readonly lbSecurityGroup: GuardedSecurityGroup;
+  readonly vpcId: string;
   /** Bucket (name) for load balancer access logs, under `alb/<tier>/`. */
   readonly logBucketName: string;
 }
 
-export class BackendCompute extends Construct {
-  readonly instance?: Instance;
-  readonly autoScalingGroup?: AutoscalingGroup;
-  readonly loadBalancer?: Lb;
-  readonly targetGroup?: LbTargetGroup;
+/**
+ * The HA backend (prod): a launch template and an auto scaling group across every private subnet
+ * behind an internal load balancer, with an HTTPS listener only once `publicIngressValidated`.
+ */
+export class HaBackend extends Construct {
+  readonly autoScalingGroup: AutoscalingGroup;
+  readonly loadBalancer: Lb;
+  readonly targetGroup: LbTargetGroup;
+  /** Undefined until the tier's `publicIngressValidated` switch is on. */
   readonly listener?: LbListener;
 
-  constructor(scope: Construct, id: string, props: BackendComputeProps) {
+  constructor(scope: Construct, id: string, props: HaBackendProps) {
     super(scope, id);
     const { tier } = props;
-    const name = (what: string) => `${props.namePrefix}-${tier.name}-${what}`;
-    const metadata = { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 };
-
-    if (tier.compute === 'single') {
-      this.instance = new Instance(this, 'Instance', {
-        ami: props.amiId,
-        instanceType: tier.instanceType,
-        subnetId: props.subnetIds[0],
-        vpcSecurityGroupIds: [props.appSecurityGroup.id],
-        associatePublicIpAddress: false,
-        iamInstanceProfile: props.instanceProfileName,
-        monitoring: true,
-        metadataOptions: metadata,
-        rootBlockDevice: { encrypted: true, kmsKeyId: props.kmsKey?.arn, volumeType: 'gp3' },
-        tags: { Name: name('backend') },
-      });
-      return;
+    if (props.subnetIds.length < 2) {
+      throw new TierError(`subnetIds has ${props.subnetIds.length} subnet(s); ha compute needs at least two`, this);
     }
+    const template = this.launchTemplate(props);
+    this.loadBalancer = new Lb(this, 'LoadBalancer', {
+      name: backendName(props),
+      internal: true,
+      loadBalancerType: 'application',
+      subnets: [...props.subnetIds],
+      securityGroups: [props.lbSecurityGroup.id],
+      dropInvalidHeaderFields: true,
+      accessLogs: { bucket: props.logBucketName, prefix: `alb/${tier.name}`, enabled: true },
+    });
+    this.targetGroup = this.healthCheckedTargets(props);
+    this.autoScalingGroup = new AutoscalingGroup(this, 'AutoScalingGroup', {
+      name: backendName(props),
+      minSize: tier.minInstances,
+      maxSize: tier.maxInstances,
+      desiredCapacity: tier.minInstances,
+      vpcZoneIdentifier: [...props.subnetIds],
+      targetGroupArns: [this.targetGroup.arn],
+      healthCheckType: 'ELB',
+      healthCheckGracePeriod: 300,
+      enabledMetrics: ['GroupInServiceInstances', 'GroupDesiredCapacity', 'GroupMinSize'],
+      launchTemplate: { id: template.id, version: '$Latest' },
+    });
+    if (tier.publicIngressValidated) this.listener = this.httpsListener(tier.certificateArn);
+  }
 
-    if (!props.lbSecurityGroup) throw new TierError('ha compute needs lbSecurityGroup', this.node.path);
-    if (props.subnetIds.length < 2) throw new TierError('ha compute needs at least two subnets', this.node.path);
+  /** Instances and volumes carry the scope's labels through tag specifications (the label aspect cannot). */
+  private launchTemplate(props: HaBackendProps): LaunchTemplate {
     const labels = labelsOf(this);
-    const specTags = { Name: name('backend'), ...(labels ? labelTags(labels) : {}) };
-    const template = new LaunchTemplate(this, 'LaunchTemplate', {
-      name: name('backend'),
+    const specTags = { Name: backendName(props), ...(labels ? labelTags(labels) : {}) };
+    return new LaunchTemplate(this, 'LaunchTemplate', {
+      name: backendName(props),
       imageId: props.amiId,
-      instanceType: tier.instanceType,
+      instanceType: props.tier.instanceType,
       updateDefaultVersion: true,
       iamInstanceProfile: { name: props.instanceProfileName },
-      metadataOptions: metadata,
+      metadataOptions: INSTANCE_METADATA,
       monitoring: { enabled: true },
       networkInterfaces: [{ associatePublicIpAddress: 'false', securityGroups: [props.appSecurityGroup.id] }],
       blockDeviceMappings: [
@@ -93,17 +142,11 @@ export class BackendCompute extends Construct {
         { resourceType: 'volume', tags: specTags },
       ],
     });
-    this.loadBalancer = new Lb(this, 'LoadBalancer', {
-      name: name('backend'),
-      internal: true,
-      loadBalancerType: 'application',
-      subnets: [...props.subnetIds],
-      securityGroups: [props.lbSecurityGroup.id],
-      dropInvalidHeaderFields: true,
-      accessLogs: { bucket: props.logBucketName, prefix: `alb/${tier.name}`, enabled: true },
-    });
-    this.targetGroup = new LbTargetGroup(this, 'TargetGroup', {
-      name: name('backend'),
+  }
+
+  private healthCheckedTargets(props: HaBackendProps): LbTargetGroup {
+    return new LbTargetGroup(this, 'TargetGroup', {
+      name: backendName(props),
       port: BACKEND_PORT,
       protocol: 'HTTP',
       vpcId: props.vpcId,
@@ -118,28 +161,26 @@ export class BackendCompute extends Construct {
         matcher: '200',
       },
     });
-    this.autoScalingGroup = new AutoscalingGroup(this, 'AutoScalingGroup', {
-      name: name('backend'),
-      minSize: tier.minInstances,
-      maxSize: tier.maxInstances,
-      desiredCapacity: tier.minInstances,
-      vpcZoneIdentifier: [...props.subnetIds],
-      targetGroupArns: [this.targetGroup.arn],
-      healthCheckType: 'ELB',
-      healthCheckGracePeriod: 300,
-      enabledMetrics: ['GroupInServiceInstances', 'GroupDesiredCapacity', 'GroupMinSize'],
-      launchTemplate: { id: template.id, version: '$Latest' },
-    });
-    if (tier.publicIngressValidated) {
-      if (!tier.certificateArn) throw new TierError('publicIngressValidated needs certificateArn', this.node.path);
-      this.listener = new LbListener(this, 'HttpsListener', {
-        loadBalancerArn: this.loadBalancer.arn,
-        port: 443,
-        protocol: 'HTTPS',
-        sslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
-        certificateArn: tier.certificateArn,
-        defaultAction: [{ type: 'forward', targetGroupArn: this.targetGroup.arn }],
-      });
-    }
   }
+
+  private httpsListener(certificateArn: string | undefined): LbListener {
+    if (!certificateArn) {
+      throw new TierError('publicIngressValidated is true but certificateArn is unset; give the certificate', this);
+    }
+    return new LbListener(this, 'HttpsListener', {
+      loadBalancerArn: this.loadBalancer.arn,
+      port: 443,
+      protocol: 'HTTPS',
+      sslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      certificateArn,
+      defaultAction: [{ type: 'forward', targetGroupArn: this.targetGroup.arn }],
+    });
+  }
+}
+
+/** Either backend; a tier stack builds the one its tier's `compute` names. */
+export type BackendCompute = SingleInstanceBackend | HaBackend;
+
+function backendName({ namePrefix, tier }: BackendProps): string {
+  return `${namePrefix}-${tier.name}-backend`;
 }

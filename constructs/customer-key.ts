@@ -10,10 +10,17 @@ import { Construct } from 'constructs';
 export interface CustomerKeyProps {
   /** Alias without the `alias/` prefix, e.g. `kfm-prod-data`. */
   readonly alias: string;
+  /** What the key protects. */
   readonly description: string;
-  /** `prevent_destroy` on the key. @default false */
+  /**
+   * `prevent_destroy` on the key.
+   * @default false
+   */
   readonly protect?: boolean;
-  /** Waiting period before deletion. @default 30 (the maximum) */
+  /**
+   * Days KMS waits before deleting the key once deletion is scheduled.
+   * @default 30 (the maximum)
+   */
   readonly deletionWindowDays?: number;
 }
 

@@ -15,11 +15,17 @@ import { Tier } from './tier';
 export const DB_PORT = 5432;
 
 export interface DatabaseProps {
+  /** The tier; sizes the instance, its backups, multi-AZ and deletion protection. */
   readonly tier: Tier;
   readonly namePrefix: string;
+  /** Private subnets of the subnet group (at least two AZs). */
   readonly subnetIds: readonly string[];
+  /** The database's group (ingress from the backend only). */
   readonly securityGroup: GuardedSecurityGroup;
-  /** @default - the AWS-managed RDS key */
+  /**
+   * Customer key for storage and the managed master-user secret.
+   * @default - the AWS-managed RDS key
+   */
   readonly kmsKey?: CustomerKey;
 }
 

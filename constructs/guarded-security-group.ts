@@ -7,24 +7,54 @@ import { SecurityGroup, SecurityGroupEgress, SecurityGroupIngress } from '@cdktf
 import { Construct } from 'constructs';
 import { TierError, WORLD_CIDRS } from './tier';
 
+/** One port opened to the listed sources (ingress) or destinations (egress); a rule lists at least one. */
 export interface SecurityGroupRule {
+  /** Why the rule exists; shown in the console and in plans. */
   readonly description: string;
+  /** The one port opened (from and to). */
   readonly port: number;
-  /** @default 'tcp' */
+  /**
+   * IP protocol.
+   * @default 'tcp'
+   */
   readonly protocol?: string;
+  /**
+   * IPv4 ranges; never 0.0.0.0/0 for ingress.
+   * @default - no IPv4 range
+   */
   readonly cidrBlocks?: readonly string[];
+  /**
+   * IPv6 ranges; never ::/0 for ingress.
+   * @default - no IPv6 range
+   */
   readonly ipv6CidrBlocks?: readonly string[];
+  /**
+   * Security groups whose members are admitted or reached.
+   * @default - no security group
+   */
   readonly securityGroupIds?: readonly string[];
+  /**
+   * Managed prefix lists (e.g. the S3 gateway endpoint's).
+   * @default - no prefix list
+   */
   readonly prefixListIds?: readonly string[];
 }
 
 export interface GuardedSecurityGroupProps {
   readonly vpcId: string;
+  /** Group name, unique in the VPC. */
   readonly name: string;
+  /** What the group guards. */
   readonly description: string;
-  /** @default - no ingress at all */
+  /**
+   * Ingress rules; a world-open range fails synth.
+   * @default - no ingress at all
+   */
   readonly ingress?: readonly SecurityGroupRule[];
-  /** @default - no egress at all */
+  /**
+   * Egress rules.
+   * @default - no egress at all
+   */
   readonly egress?: readonly SecurityGroupRule[];
 }
 
@@ -51,7 +81,8 @@ export class GuardedSecurityGroup extends Construct {
       const open = [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])].find((c) => WORLD_CIDRS.includes(c));
       if (open) {
         throw new TierError(
-          `${this.node.path}: ingress rule "${rule.description}" allows ${open}; no security group may be open to the world, use a security group or a named CIDR`,
+          `ingress rule "${rule.description}" allows ${open}; no security group may be open to the world, use a security group or a named CIDR`,
+          this,
         );
       }
     }

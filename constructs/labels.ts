@@ -13,10 +13,10 @@ import { IConstruct } from 'constructs';
 import { assertPolicyLabel, assertZone, PolicyLabel, VocabularyError, Zone } from '../core/vocabulary';
 
 export interface KfmLabels {
-  /** Who may see what this scope holds (`policy_label` vocabulary). */
-  readonly policyLabel: PolicyLabel | string;
-  /** Truth-path zone of what this scope holds or serves (`zone` vocabulary). */
-  readonly zone: Zone | string;
+  /** Who may see what this scope holds (`policy_label` vocabulary; checked again at synth). */
+  readonly policyLabel: PolicyLabel;
+  /** Truth-path zone of what this scope holds or serves (`zone` vocabulary; checked again at synth). */
+  readonly zone: Zone;
 }
 
 /** The resolved, vocabulary-checked labels. */
@@ -29,10 +29,9 @@ const LABELS = new WeakMap<IConstruct, CheckedLabels>();
 
 /** Checks `labels` against the vocabularies (throws a one-line VocabularyError) and attaches them to `scope`. */
 export function labelScope(scope: IConstruct, labels: KfmLabels): CheckedLabels {
-  const where = scope.node.path || '<app>';
   const checked: CheckedLabels = {
-    policyLabel: assertPolicyLabel(labels.policyLabel, where),
-    zone: assertZone(labels.zone, where),
+    policyLabel: assertPolicyLabel(labels.policyLabel, scope),
+    zone: assertZone(labels.zone, scope),
   };
   LABELS.set(scope, checked);
   return checked;
@@ -75,7 +74,8 @@ export class KfmLabelAspect implements IAspect {
     const labels = labelsOf(node);
     if (!labels) {
       throw new VocabularyError(
-        `${node.node.path}: ${node.terraformResourceType} has no policy_label/zone; wrap it in a construct that calls labelScope()`,
+        `${node.terraformResourceType} has no policy_label/zone; wrap it in a construct that calls labelScope()`,
+        node,
       );
     }
     const tags = labelTags(labels);
@@ -85,8 +85,8 @@ export class KfmLabelAspect implements IAspect {
     }
     // `tags` reads back as a token; `tagsInput` is what was set.
     const own = (node as unknown as { tagsInput?: Record<string, string> }).tagsInput ?? {};
-    if (own.policy_label !== undefined) assertPolicyLabel(own.policy_label, node.node.path);
-    if (own.zone !== undefined) assertZone(own.zone, node.node.path);
+    if (own.policy_label !== undefined) assertPolicyLabel(own.policy_label, node);
+    if (own.zone !== undefined) assertZone(own.zone, node);
     (node as { tags: Record<string, string> }).tags = { ...tags, ...own };
   }
 }

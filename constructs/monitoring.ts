@@ -16,15 +16,23 @@ export interface AlarmSpec {
   readonly statistic: 'Average' | 'Maximum' | 'Minimum' | 'Sum';
   readonly comparison: 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold';
   readonly threshold: number;
-  /** @default 2 */
+  /**
+   * One-minute periods the threshold must be crossed for before the alarm fires.
+   * @default 2
+   */
   readonly evaluationPeriods?: number;
-  /** How missing data counts (a silent backend is unhealthy). @default 'breaching' */
+  /**
+   * How missing data counts (a silent backend is unhealthy).
+   * @default 'breaching'
+   */
   readonly treatMissingData?: 'breaching' | 'notBreaching';
   readonly description: string;
 }
 
 export interface MonitoringProps {
+  /** Name of the SNS topic alarms go to. */
   readonly topicName: string;
+  /** Alarm names are `<alarmPrefix>-<id>`. */
   readonly alarmPrefix: string;
 }
 

@@ -4,9 +4,10 @@
  * cross-stack reference (stacks plan independently and offline). A real deployment sets its own
  * globally unique prefix with the `kfm:namePrefix` context key (cdktf.json "context").
  */
+import { ConstructLike, ValidationError } from '../core/validation-error';
 import { TierName } from '../core/vocabulary';
 
-/** @default prefix when `kfm:namePrefix` is not set. */
+/** The name prefix when `kfm:namePrefix` is not set. */
 export const DEFAULT_NAME_PREFIX = 'kfm';
 
 /** Region every stack deploys to unless `kfm:region` is set. The tier AZs below assume it. */
@@ -14,10 +15,12 @@ export const DEFAULT_REGION = 'us-east-1';
 
 const PREFIX_RE = /^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$/;
 
-export function checkNamePrefix(prefix: string): string {
+/** The prefix, if S3 accepts it in a bucket name; `scope` is the app or stack that reads it. */
+export function checkNamePrefix(prefix: string, scope?: ConstructLike): string {
   if (!PREFIX_RE.test(prefix)) {
-    throw new Error(
-      `kfm:namePrefix "${prefix}" must be 3-32 lowercase letters, digits or hyphens (S3 bucket name rules)`,
+    throw new ValidationError(
+      `kfm:namePrefix is "${prefix}"; use 3-32 lowercase letters, digits or hyphens (S3 bucket name rules)`,
+      scope,
     );
   }
   return prefix;

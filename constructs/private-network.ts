@@ -15,7 +15,9 @@ import { Construct } from 'constructs';
 import { Tier } from './tier';
 
 export interface PrivateNetworkProps {
+  /** The tier; its VPC CIDR and one private subnet per AZ suffix. */
   readonly tier: Tier;
+  /** Region; a subnet's AZ is `<region><azSuffix>`. */
   readonly region: string;
   readonly namePrefix: string;
   /** Bucket (name) that receives flow logs, under `flow-logs/<tier>/`. */

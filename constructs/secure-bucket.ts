@@ -25,6 +25,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
 import { Construct } from 'constructs';
 import { CustomerKey } from './customer-key';
+import { ValidationError } from '../core/validation-error';
 
 export type PolicyStatement = DataAwsIamPolicyDocumentStatement;
 
@@ -47,7 +48,33 @@ export type WriteAction = 's3:PutObject' | 's3:GetObject' | 's3:GetObjectVersion
 export interface ObjectLockDefault {
   /** COMPLIANCE: nobody, root included, can shorten or remove retention. */
   readonly mode: 'COMPLIANCE' | 'GOVERNANCE';
+  /** Years each new object version is retained. */
   readonly years: number;
+}
+
+/** Every principal, signed or not: the subject of a bucket policy's deny statements. */
+export const EVERYONE: PolicyStatement['principals'] = [{ type: '*', identifiers: ['*'] }];
+
+/** A deny-to-everyone statement: its sid, the actions refused, where, and when (always, if no condition). */
+export interface DenyStatement {
+  readonly sid: string;
+  readonly actions: string[];
+  readonly resources: string[];
+  /** @default - always */
+  readonly condition?: PolicyStatement['condition'];
+}
+
+/** A move to colder storage, in days after creation or after becoming noncurrent. */
+export interface ColdStorageRule {
+  /** Lifecycle rule id; ids must be unique in a bucket. */
+  readonly id: string;
+  /** When current versions move, and where to. */
+  readonly transition: { days: number; storageClass: string }[];
+  /**
+   * When noncurrent versions move, and where to.
+   * @default - noncurrent versions stay where they are
+   */
+  readonly noncurrentVersionTransition?: { noncurrentDays: number; storageClass: string }[];
 }
 
 export interface SecureBucketProps {
@@ -80,7 +107,10 @@ export interface SecureBucketProps {
    * @default - noncurrent versions are kept
    */
   readonly noncurrentVersionDays?: number;
-  /** `prevent_destroy` on the bucket. @default false */
+  /**
+   * `prevent_destroy` on the bucket.
+   * @default false
+   */
   readonly protect?: boolean;
   /**
    * Let `terraform destroy` empty the bucket (dev rollback: "destroy all, verify zero residue").
@@ -104,14 +134,35 @@ export class SecureBucket extends Construct {
     super(scope, id);
     this.bucketName = props.bucketName;
     this.kmsKey = props.kmsKey;
+    this.sseAlgorithm = props.kmsKey ? 'aws:kms' : 'AES256';
     this.bucket = new S3Bucket(this, 'Bucket', {
       bucket: props.bucketName,
       forceDestroy: props.forceDestroy ?? false,
       objectLockEnabled: props.objectLock ? true : undefined,
       ...(props.protect ? { lifecycle: { preventDestroy: true } } : {}),
     });
-    const bucket = this.bucket.id;
+    const publicAccess = this.blockPublicAccess();
+    this.encryptByDefault();
+    this.versioning = new S3BucketVersioningA(this, 'Versioning', {
+      bucket: this.bucket.id,
+      versioningConfiguration: { status: 'Enabled' },
+    });
+    if (props.objectLock) this.lockNewVersions(props.objectLock);
+    if (props.accessLogs) this.logAccess(props.accessLogs);
+    this.denyInsecureRequests(props.requireEncryptionHeader ?? true);
+    this.policyDocument = new DataAwsIamPolicyDocument(this, 'PolicyDocument', { statement: this.statements });
+    new S3BucketPolicy(this, 'Policy', {
+      bucket: this.bucket.id,
+      policy: this.policyDocument.json,
+      // A policy can only be attached once public access is blocked, or S3 may judge it public.
+      dependsOn: [publicAccess],
+    });
+    this.expireByDefault(props.noncurrentVersionDays);
+  }
 
+  /** All four public access blocks, and ACLs disabled (the bucket owner owns every object). */
+  private blockPublicAccess(): S3BucketPublicAccessBlock {
+    const bucket = this.bucket.id;
     const publicAccess = new S3BucketPublicAccessBlock(this, 'PublicAccessBlock', {
       bucket,
       blockPublicAcls: true,
@@ -123,87 +174,85 @@ export class SecureBucket extends Construct {
       bucket,
       rule: { objectOwnership: 'BucketOwnerEnforced' },
     });
-    this.sseAlgorithm = props.kmsKey ? 'aws:kms' : 'AES256';
+    return publicAccess;
+  }
+
+  /** Default encryption: SSE-KMS with the customer key and S3 bucket keys, else SSE-S3. */
+  private encryptByDefault(): void {
     new S3BucketServerSideEncryptionConfigurationA(this, 'Encryption', {
-      bucket,
+      bucket: this.bucket.id,
       rule: [
         {
           applyServerSideEncryptionByDefault: {
             sseAlgorithm: this.sseAlgorithm,
-            kmsMasterKeyId: props.kmsKey?.arn,
+            kmsMasterKeyId: this.kmsKey?.arn,
           },
-          bucketKeyEnabled: props.kmsKey ? true : undefined,
+          bucketKeyEnabled: this.kmsKey ? true : undefined,
         },
       ],
     });
-    const versioning = (this.versioning = new S3BucketVersioningA(this, 'Versioning', {
-      bucket,
-      versioningConfiguration: { status: 'Enabled' },
-    }));
-    if (props.objectLock) {
-      new S3BucketObjectLockConfigurationA(this, 'ObjectLock', {
-        bucket,
-        rule: { defaultRetention: { mode: props.objectLock.mode, years: props.objectLock.years } },
-        dependsOn: [versioning],
-      });
-    }
-    if (props.accessLogs) {
-      new S3BucketLoggingA(this, 'AccessLogs', {
-        bucket,
-        targetBucket: props.accessLogs.bucketName,
-        targetPrefix: props.accessLogs.prefix,
-      });
-    }
+  }
 
+  private lockNewVersions(lock: ObjectLockDefault): void {
+    new S3BucketObjectLockConfigurationA(this, 'ObjectLock', {
+      bucket: this.bucket.id,
+      rule: { defaultRetention: { mode: lock.mode, years: lock.years } },
+      dependsOn: [this.versioning],
+    });
+  }
+
+  private logAccess(logs: NonNullable<SecureBucketProps['accessLogs']>): void {
+    new S3BucketLoggingA(this, 'AccessLogs', {
+      bucket: this.bucket.id,
+      targetBucket: logs.bucketName,
+      targetPrefix: logs.prefix,
+    });
+  }
+
+  /** The baseline policy: no plain-HTTP request, no put asking for another (or, if required, no) encryption. */
+  private denyInsecureRequests(requireEncryptionHeader: boolean): void {
     const objects = `${this.bucket.arn}/*`;
-    this.statements.push({
-      sid: 'DenyInsecureTransport',
-      effect: 'Deny',
-      principals: [{ type: '*', identifiers: ['*'] }],
-      actions: ['s3:*'],
-      resources: [this.bucket.arn, objects],
-      condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-    });
-    this.statements.push({
-      sid: 'DenyWrongEncryption',
-      effect: 'Deny',
-      principals: [{ type: '*', identifiers: ['*'] }],
-      actions: ['s3:PutObject'],
-      resources: [objects],
-      condition: [
-        { test: 'StringNotEqualsIfExists', variable: 's3:x-amz-server-side-encryption', values: [this.sseAlgorithm] },
-      ],
-    });
-    if (props.requireEncryptionHeader ?? true) {
-      this.statements.push({
-        sid: 'DenyUnencryptedPuts',
-        effect: 'Deny',
-        principals: [{ type: '*', identifiers: ['*'] }],
+    const sse = 's3:x-amz-server-side-encryption';
+    this.statements.push(
+      deny({
+        sid: 'DenyInsecureTransport',
+        actions: ['s3:*'],
+        resources: [this.bucket.arn, objects],
+        condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+      }),
+      deny({
+        sid: 'DenyWrongEncryption',
         actions: ['s3:PutObject'],
         resources: [objects],
-        condition: [{ test: 'Null', variable: 's3:x-amz-server-side-encryption', values: ['true'] }],
-      });
+        condition: [{ test: 'StringNotEqualsIfExists', variable: sse, values: [this.sseAlgorithm] }],
+      }),
+    );
+    if (requireEncryptionHeader) {
+      this.statements.push(
+        deny({
+          sid: 'DenyUnencryptedPuts',
+          actions: ['s3:PutObject'],
+          resources: [objects],
+          condition: [{ test: 'Null', variable: sse, values: ['true'] }],
+        }),
+      );
     }
-    this.policyDocument = new DataAwsIamPolicyDocument(this, 'PolicyDocument', { statement: this.statements });
-    new S3BucketPolicy(this, 'Policy', {
-      bucket,
-      policy: this.policyDocument.json,
-      // A policy can only be attached once public access is blocked, or S3 may judge it public.
-      dependsOn: [publicAccess],
-    });
+  }
 
+  /** Incomplete multipart uploads go after 7 days; noncurrent versions after `noncurrentDays`, if given. */
+  private expireByDefault(noncurrentDays: number | undefined): void {
     this.rules.push({
       id: 'abort-incomplete-uploads',
       status: 'Enabled',
       filter: [{}],
       abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
     });
-    if (props.noncurrentVersionDays !== undefined) {
+    if (noncurrentDays !== undefined) {
       this.rules.push({
         id: 'expire-noncurrent-versions',
         status: 'Enabled',
         filter: [{}],
-        noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionDays }],
+        noncurrentVersionExpiration: [{ noncurrentDays }],
       });
     }
     this.syncLifecycle();
@@ -273,19 +322,38 @@ export class SecureBucket extends Construct {
   /** Adds a statement to the bucket policy. Sids must be unique. */
   addToPolicy(statement: PolicyStatement): void {
     if (statement.sid && this.statements.some((s) => s.sid === statement.sid)) {
-      throw new Error(`${this.node.path}: bucket policy already has a statement with sid "${statement.sid}"`);
+      throw new ValidationError(
+        `bucket policy already has a statement with sid "${statement.sid}"; give each statement its own sid`,
+        this,
+      );
     }
     this.statements.push(statement);
     this.policyDocument.putStatement([...this.statements]);
   }
 
+  /** Adds a statement that refuses `actions` on `resources` to every principal, root included. */
+  addDenyToEveryone(statement: DenyStatement): void {
+    this.addToPolicy(deny(statement));
+  }
+
   /** Adds a lifecycle rule. Ids must be unique. */
   addLifecycleRule(rule: S3BucketLifecycleConfigurationRule): void {
     if (this.rules.some((r) => r.id === rule.id)) {
-      throw new Error(`${this.node.path}: lifecycle already has a rule with id "${rule.id}"`);
+      throw new ValidationError(`lifecycle already has a rule with id "${rule.id}"; give each rule its own id`, this);
     }
     this.rules.push(rule);
     this.syncLifecycle();
+  }
+
+  /** Adds a rule, for every object, that moves versions to colder storage classes as they age. */
+  addColdStorageRule(rule: ColdStorageRule): void {
+    this.addLifecycleRule({
+      id: rule.id,
+      status: 'Enabled',
+      filter: [{}],
+      transition: rule.transition,
+      ...(rule.noncurrentVersionTransition ? { noncurrentVersionTransition: rule.noncurrentVersionTransition } : {}),
+    });
   }
 
   private syncLifecycle(): void {
@@ -298,4 +366,9 @@ export class SecureBucket extends Construct {
     }
     this.lifecycle.putRule([...this.rules]);
   }
+}
+
+function deny(statement: DenyStatement): PolicyStatement {
+  const { sid, actions, resources, condition } = statement;
+  return { sid, effect: 'Deny', principals: EVERYONE, actions, resources, ...(condition ? { condition } : {}) };
 }

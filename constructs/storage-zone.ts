@@ -24,9 +24,9 @@ import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-p
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { Construct } from 'constructs';
 import { labelScope } from './labels';
-import { PolicyStatement, SecureBucket, WriteAction } from './secure-bucket';
+import { GrantOptions, SecureBucket, WriteAction } from './secure-bucket';
 import { Tier } from './tier';
-import { PolicyLabel, VocabularyError, Zone } from '../core/vocabulary';
+import { PolicyLabel, VocabularyError } from '../core/vocabulary';
 
 /** The zones a tier bucket holds (`audit` lives in the audit stack). */
 export const TIER_ZONES = ['raw', 'work', 'processed', 'catalog', 'published'] as const;
@@ -41,8 +41,18 @@ export const DEFAULT_ZONE_LABELS: Readonly<Record<TierZone, PolicyLabel>> = {
   published: 'public_generalized',
 };
 
+/** What each zone's writer role may do to its objects (reads go to the reader role). */
+const WRITER_ACTIONS: Readonly<Record<TierZone, readonly WriteAction[]>> = {
+  raw: ['s3:PutObject'],
+  work: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject'],
+  processed: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion'],
+  catalog: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject'],
+  published: ['s3:PutObject', 's3:DeleteObject'],
+};
+
 export interface StorageZoneProps {
-  readonly zone: TierZone | Zone | string;
+  /** The zone; one of TIER_ZONES (`audit` lives in the audit stack). */
+  readonly zone: TierZone;
   readonly tier: Tier;
   /** The tier bucket this zone is a prefix of; its grants give the zone's roles their access (and its key). */
   readonly bucket: SecureBucket;
@@ -54,9 +64,10 @@ export interface StorageZoneProps {
   readonly governedApiRole: IamRole;
   /**
    * `policy_label` of this zone's data and resources.
-   * @default - DEFAULT_ZONE_LABELS[zone]
+   * @default - the zone's entry in DEFAULT_ZONE_LABELS (raw restricted, work quarantine, processed and
+   * catalog internal, published public_generalized)
    */
-  readonly policyLabel?: string;
+  readonly policyLabel?: PolicyLabel;
 }
 
 export class StorageZone extends Construct {
@@ -68,19 +79,9 @@ export class StorageZone extends Construct {
 
   constructor(scope: Construct, id: string, props: StorageZoneProps) {
     super(scope, id);
-    if (!(TIER_ZONES as readonly string[]).includes(props.zone)) {
-      throw new VocabularyError(
-        `${this.node.path}: zone "${props.zone}" is not a tier zone (${TIER_ZONES.join(', ')}); audit lives in the audit stack`,
-      );
-    }
-    const zone = props.zone as TierZone;
-    this.zone = zone;
+    const zone = (this.zone = checkTierZone(props.zone, this));
     this.prefix = zone;
     labelScope(this, { zone, policyLabel: props.policyLabel ?? DEFAULT_ZONE_LABELS[zone] });
-
-    const { bucket } = props;
-    const objects = bucket.objectsArn(zone);
-    const name = (role: string) => `${props.namePrefix}-${props.tier.name}-${zone}-${role}`;
     const trust = new DataAwsIamPolicyDocument(this, 'TrustPolicy', {
       statement: [
         {
@@ -90,53 +91,57 @@ export class StorageZone extends Construct {
         },
       ],
     });
-    const writerActions: Record<TierZone, WriteAction[]> = {
-      raw: ['s3:PutObject'],
-      work: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject'],
-      processed: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion'],
-      catalog: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject'],
-      published: ['s3:PutObject', 's3:DeleteObject'],
-    };
-    this.writerRole = this.role('Writer', name('writer'), trust);
-    bucket.grantWrite(this.writerRole, zone, writerActions[zone], {
-      scope: this,
-      id: 'Writer',
-      policyName: name('writer'),
-    });
+    const { bucket } = props;
+    this.writerRole = this.role('Writer', this.roleName(props, 'writer'), trust);
+    bucket.grantWrite(this.writerRole, zone, WRITER_ACTIONS[zone], this.grantAs(props, 'Writer', 'writer'));
     if (zone === 'published') {
-      bucket.grantRead(props.governedApiRole, zone, { scope: this, id: 'GovernedApiRead', policyName: name('read') });
+      bucket.grantRead(props.governedApiRole, zone, this.grantAs(props, 'GovernedApiRead', 'read'));
     } else {
-      this.readerRole = this.role('Reader', name('reader'), trust);
-      bucket.grantRead(this.readerRole, zone, { scope: this, id: 'Reader', policyName: name('reader') });
+      this.readerRole = this.role('Reader', this.roleName(props, 'reader'), trust);
+      bucket.grantRead(this.readerRole, zone, this.grantAs(props, 'Reader', 'reader'));
     }
+    this.guardObjects(props);
+  }
 
-    const everyone = [{ type: '*', identifiers: ['*'] }];
+  /** `<prefix>-<tier>-<zone>-<role>`: the zone's role and inline-policy names. */
+  private roleName(props: StorageZoneProps, role: string): string {
+    return `${props.namePrefix}-${props.tier.name}-${this.zone}-${role}`;
+  }
+
+  private grantAs(props: StorageZoneProps, id: string, role: string): GrantOptions {
+    return { scope: this, id, policyName: this.roleName(props, role) };
+  }
+
+  private role(id: string, roleName: string, trust: DataAwsIamPolicyDocument): IamRole {
+    return new IamRole(this, `${id}Role`, { name: roleName, assumeRolePolicy: trust.json, maxSessionDuration: 3600 });
+  }
+
+  /** The zone's own rule in the bucket policy or lifecycle (see the file header). */
+  private guardObjects({ bucket, tier, governedApiRole }: StorageZoneProps): void {
+    const zone = this.zone;
+    const objects = [bucket.objectsArn(zone)];
     const sid = (s: string) => `${zone[0].toUpperCase()}${zone.slice(1)}${s}`;
-    const createOnly: PolicyStatement = {
-      sid: sid('DenyOverwrite'),
-      effect: 'Deny',
-      principals: everyone,
-      actions: ['s3:PutObject'],
-      resources: [objects],
-      condition: [{ test: 'Null', variable: 's3:if-none-match', values: ['true'] }],
-    };
-    const onlyPrincipal = (suffix: string, actions: string[], arns: string[]): PolicyStatement => ({
-      sid: sid(suffix),
-      effect: 'Deny',
-      principals: everyone,
-      actions,
-      resources: [objects],
-      condition: [{ test: 'ArnNotEquals', variable: 'aws:PrincipalArn', values: arns }],
-    });
+    const createOnly = () =>
+      bucket.addDenyToEveryone({
+        sid: sid('DenyOverwrite'),
+        actions: ['s3:PutObject'],
+        resources: objects,
+        condition: [{ test: 'Null', variable: 's3:if-none-match', values: ['true'] }],
+      });
+    const onlyPrincipal = (suffix: string, actions: string[], arn: string) =>
+      bucket.addDenyToEveryone({
+        sid: sid(suffix),
+        actions,
+        resources: objects,
+        condition: [{ test: 'ArnNotEquals', variable: 'aws:PrincipalArn', values: [arn] }],
+      });
     switch (zone) {
       case 'raw':
-        bucket.addToPolicy(createOnly);
-        bucket.addToPolicy({
+        createOnly();
+        bucket.addDenyToEveryone({
           sid: sid('DenyDelete'),
-          effect: 'Deny',
-          principals: everyone,
           actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
-          resources: [objects],
+          resources: objects,
         });
         break;
       case 'work':
@@ -144,37 +149,36 @@ export class StorageZone extends Construct {
           id: 'work-expiry',
           status: 'Enabled',
           filter: [{ prefix: `${zone}/` }],
-          expiration: [{ days: props.tier.workExpiryDays }],
+          expiration: [{ days: tier.workExpiryDays }],
           noncurrentVersionExpiration: [{ noncurrentDays: 1 }],
         });
         break;
       case 'processed':
-        bucket.addToPolicy(createOnly);
-        bucket.addToPolicy({
+        createOnly();
+        bucket.addDenyToEveryone({
           sid: sid('DenyVersionDelete'),
-          effect: 'Deny',
-          principals: everyone,
           actions: ['s3:DeleteObjectVersion'],
-          resources: [objects],
+          resources: objects,
         });
         break;
       case 'catalog':
-        bucket.addToPolicy(
-          onlyPrincipal('OnlyValidatorWrites', ['s3:PutObject', 's3:DeleteObject'], [this.writerRole.arn]),
-        );
+        onlyPrincipal('OnlyValidatorWrites', ['s3:PutObject', 's3:DeleteObject'], this.writerRole.arn);
         break;
       case 'published':
-        bucket.addToPolicy(
-          onlyPrincipal('OnlyGovernedApiReads', ['s3:GetObject', 's3:GetObjectVersion'], [props.governedApiRole.arn]),
-        );
-        bucket.addToPolicy(
-          onlyPrincipal('OnlyPublisherWrites', ['s3:PutObject', 's3:DeleteObject'], [this.writerRole.arn]),
-        );
+        onlyPrincipal('OnlyGovernedApiReads', ['s3:GetObject', 's3:GetObjectVersion'], governedApiRole.arn);
+        onlyPrincipal('OnlyPublisherWrites', ['s3:PutObject', 's3:DeleteObject'], this.writerRole.arn);
         break;
     }
   }
+}
 
-  private role(id: string, roleName: string, trust: DataAwsIamPolicyDocument): IamRole {
-    return new IamRole(this, `${id}Role`, { name: roleName, assumeRolePolicy: trust.json, maxSessionDuration: 3600 });
+/** The zone, if it is a tier zone; typed props say so, but a value from context or JavaScript is checked. */
+function checkTierZone(zone: string, scope: Construct): TierZone {
+  if (!(TIER_ZONES as readonly string[]).includes(zone)) {
+    throw new VocabularyError(
+      `zone "${zone}" is not a tier zone (${TIER_ZONES.join(', ')}); audit lives in the audit stack`,
+      scope,
+    );
   }
+  return zone as TierZone;
 }

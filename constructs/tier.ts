@@ -54,7 +54,10 @@ export interface Tier {
   readonly publicIngressValidated: boolean;
   /** Source ranges admitted when `publicIngressValidated` (never 0.0.0.0/0 or ::/0). */
   readonly ingressCidrs: readonly string[];
-  /** ACM certificate for the HTTPS listener; required when `publicIngressValidated`. */
+  /**
+   * ACM certificate for the HTTPS listener; required when `publicIngressValidated`.
+   * @default - no certificate (allowed only while `publicIngressValidated` is false)
+   */
   readonly certificateArn?: string;
 }
 
@@ -125,57 +128,57 @@ export const WORLD_CIDRS: readonly string[] = ['0.0.0.0/0', '::/0'];
 export function validateTier(tier: Tier): Tier {
   const t = `tier ${tier.name}`;
   if (!(TIER_NAMES as readonly string[]).includes(tier.name)) {
-    throw new VocabularyError(`${t}: name is not one of ${TIER_NAMES.join(', ')}`);
+    throw new VocabularyError(`name is not one of ${TIER_NAMES.join(', ')}`, t);
   }
   for (const s of tier.subnets) {
     if (!/^[a-z]$/.test(s.azSuffix)) {
       throw new TierError(
-        `${t}: subnet azSuffix must be one letter a-z (the zone within the region), got "${s.azSuffix}"`,
+        `subnet azSuffix must be one letter a-z (the zone within the region), got "${s.azSuffix}"`,
+        t,
       );
     }
   }
   if (tier.subnets.length < 2 || new Set(tier.subnets.map((s) => s.azSuffix)).size < 2) {
     throw new TierError(
-      `${t}: needs at least two private subnets in two different AZs (the database subnet group and HA compute use both)`,
+      `needs at least two private subnets in two different AZs (the database subnet group and HA compute use both)`,
+      t,
     );
   }
   if (tier.name === 'prod') {
     if (tier.encryption !== 'kms-customer') {
       throw new TierError(
-        `${t}: encryption is "${tier.encryption}"; prod requires "kms-customer" (a customer KMS key with rotation)`,
+        `encryption is "${tier.encryption}"; prod requires "kms-customer" (a customer KMS key with rotation)`,
+        t,
       );
     }
     if (tier.compute !== 'ha' || tier.minInstances < 2) {
-      throw new TierError(
-        `${t}: compute must be "ha" with minInstances >= 2 (got ${tier.compute}, ${tier.minInstances})`,
-      );
+      throw new TierError(`compute must be "ha" with minInstances >= 2 (got ${tier.compute}, ${tier.minInstances})`, t);
     }
-    if (!tier.dbMultiAz) throw new TierError(`${t}: dbMultiAz must be true`);
-    if (!tier.protectState)
-      throw new TierError(`${t}: protectState must be true (prevent_destroy on stateful resources)`);
-    if (!tier.cloudTrail) throw new TierError(`${t}: cloudTrail must be true (full audit logging)`);
+    if (!tier.dbMultiAz) throw new TierError(`dbMultiAz must be true`, t);
+    if (!tier.protectState) throw new TierError(`protectState must be true (prevent_destroy on stateful resources)`, t);
+    if (!tier.cloudTrail) throw new TierError(`cloudTrail must be true (full audit logging)`, t);
     if (tier.dbBackupRetentionDays < 7) {
-      throw new TierError(`${t}: dbBackupRetentionDays is ${tier.dbBackupRetentionDays}; prod keeps at least 7`);
+      throw new TierError(`dbBackupRetentionDays is ${tier.dbBackupRetentionDays}; prod keeps at least 7`, t);
     }
   }
   if (tier.minInstances < 1 || tier.maxInstances < tier.minInstances) {
-    throw new TierError(
-      `${t}: need 1 <= minInstances <= maxInstances (got ${tier.minInstances}..${tier.maxInstances})`,
-    );
+    throw new TierError(`need 1 <= minInstances <= maxInstances (got ${tier.minInstances}..${tier.maxInstances})`, t);
   }
   for (const cidr of tier.ingressCidrs) {
     if (WORLD_CIDRS.includes(cidr)) {
       throw new TierError(
-        `${t}: ingressCidrs contains ${cidr}; no ingress may be open to the world, list the validated source ranges`,
+        `ingressCidrs contains ${cidr}; no ingress may be open to the world, list the validated source ranges`,
+        t,
       );
     }
   }
   if (tier.publicIngressValidated && (!tier.certificateArn || tier.ingressCidrs.length === 0)) {
-    throw new TierError(`${t}: publicIngressValidated needs certificateArn and at least one ingressCidrs entry`);
+    throw new TierError(`publicIngressValidated needs certificateArn and at least one ingressCidrs entry`, t);
   }
   if (!tier.publicIngressValidated && tier.ingressCidrs.length > 0) {
     throw new TierError(
-      `${t}: ingressCidrs is set but publicIngressValidated is false; flip the switch only after validation`,
+      `ingressCidrs is set but publicIngressValidated is false; flip the switch only after validation`,
+      t,
     );
   }
   return tier;

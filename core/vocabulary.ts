@@ -3,7 +3,7 @@
  * these at synth time (an unknown value fails synth) and again by the policy pack at plan time.
  */
 
-import { ValidationError } from './validation-error';
+import { ConstructLike, ValidationError } from './validation-error';
 
 /** `policy_label`: who may see an artifact and under which obligations. */
 export const POLICY_LABELS = [
@@ -32,18 +32,20 @@ export type Env = TierName;
 /** Thrown at synth time for a value outside a controlled vocabulary. One line, names what to use. */
 export class VocabularyError extends ValidationError {}
 
-export function assertPolicyLabel(value: string, where: string): PolicyLabel {
+/** `where` is the construct being labelled (its path leads the message) or a string naming the check. */
+export function assertPolicyLabel(value: string, where: ConstructLike | string): PolicyLabel {
   if (!(POLICY_LABELS as readonly string[]).includes(value)) {
     throw new VocabularyError(
-      `${where}: policy_label "${value}" is not in the controlled vocabulary (${POLICY_LABELS.join(', ')})`,
+      `policy_label "${value}" is not in the controlled vocabulary (${POLICY_LABELS.join(', ')})`,
+      where,
     );
   }
   return value as PolicyLabel;
 }
 
-export function assertZone(value: string, where: string): Zone {
+export function assertZone(value: string, where: ConstructLike | string): Zone {
   if (!(ZONES as readonly string[]).includes(value)) {
-    throw new VocabularyError(`${where}: zone "${value}" is not in the controlled vocabulary (${ZONES.join(', ')})`);
+    throw new VocabularyError(`zone "${value}" is not in the controlled vocabulary (${ZONES.join(', ')})`, where);
   }
   return value as Zone;
 }

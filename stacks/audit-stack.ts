@@ -16,9 +16,15 @@ export interface AuditStackProps {
   readonly region: string;
   /** GitHub repository (`owner/name`) whose workflows may append receipts. */
   readonly ciRepository: string;
-  /** @default 7 */
+  /**
+   * Years each receipt version is locked (COMPLIANCE).
+   * @default 7
+   */
   readonly retentionYears?: number;
-  /** @default - from KFM_OFFLINE */
+  /**
+   * Plan with no network (provider skip_* flags).
+   * @default - from KFM_OFFLINE (constructs/aws-provider.ts)
+   */
   readonly offline?: boolean;
 }
 

@@ -25,15 +25,30 @@ export type AwsStackName = (typeof AWS_STACK_NAMES)[number];
 export const DEFAULT_CI_REPOSITORY = 'kansas-frontier-matrix/kfm-infra';
 
 export interface AwsStacksOptions {
-  /** @default - `kfm:namePrefix` context, else DEFAULT_NAME_PREFIX */
+  /**
+   * Globally unique name prefix of every resource.
+   * @default - `kfm:namePrefix` context, else DEFAULT_NAME_PREFIX
+   */
   readonly namePrefix?: string;
-  /** @default - `kfm:region` context, else DEFAULT_REGION */
+  /**
+   * Region every stack deploys to.
+   * @default - `kfm:region` context, else DEFAULT_REGION
+   */
   readonly region?: string;
-  /** Replace a tier description (tests). @default - TIERS */
+  /**
+   * Replace a tier description (tests).
+   * @default - TIERS
+   */
   readonly tiers?: Partial<Record<TierName, Tier>>;
-  /** @default - process.env.KFM_PROD_ROLLBACK === '1' */
+  /**
+   * Build prod's rollback variant (ingress off, compute removed, data and logs kept).
+   * @default - process.env.KFM_PROD_ROLLBACK === '1'
+   */
   readonly prodRollback?: boolean;
-  /** @default - process.env.KFM_OFFLINE === '1' */
+  /**
+   * Plan with no network (provider skip_* flags).
+   * @default - process.env.KFM_OFFLINE === '1'
+   */
   readonly offline?: boolean;
 }
 
@@ -64,6 +79,7 @@ function prodSwitch(app: App, tier: Tier): Tier {
 export function buildAwsStacks(app: App, options: AwsStacksOptions = {}): AwsStacks {
   const namePrefix = checkNamePrefix(
     options.namePrefix ?? context<string>(app, 'kfm:namePrefix') ?? DEFAULT_NAME_PREFIX,
+    app,
   );
   const region = options.region ?? context<string>(app, 'kfm:region') ?? DEFAULT_REGION;
   const tierFor = (name: TierName): Tier => {

@@ -11,7 +11,7 @@
  *
  * Every namespace is default-deny for ingress and egress with DNS egress allowed; nothing may reach the
  * internet. No kubernetes provider binary exists on the build machine: these stacks are synthesized and
- * asserted (__tests__/k8s/), not planned.
+ * asserted (__tests__/stacks/k8s-stacks.test.ts), not planned.
  */
 import { App, LocalBackend, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
@@ -21,7 +21,7 @@ import { K8S_TIERS, K8sTier } from '../constructs/k8s/k8s-tier';
 import { NamespaceEgressPolicy } from '../constructs/k8s/namespace-egress-policy';
 import { NamespaceIngressPolicy } from '../constructs/k8s/namespace-ingress-policy';
 import { TrustDomain } from '../constructs/k8s/trust-domain';
-import { TIER_NAMES } from '../core/vocabulary';
+import { PolicyLabel, TIER_NAMES, Zone } from '../core/vocabulary';
 
 export const NAMESPACES = { ingress: 'kfm-ingress', api: 'kfm-api', pipeline: 'kfm-pipeline' } as const;
 export const API_PORT = 8080;
@@ -49,9 +49,25 @@ export class KubernetesBaselineStack extends TerraformStack {
     // Explicit and relative (cdktf's default is an absolute path under the synth cwd, which would make
     // cdk.tf.json differ between two clones): the state file lands in the project root, as by default.
     new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    this.kubernetesProvider(tier);
+    this.ingress = this.trustDomain('Ingress', tier, NAMESPACES.ingress, 'kfm-ingress-proxy', 'internal');
+    this.api = this.trustDomain('Api', tier, NAMESPACES.api, 'kfm-api', 'restricted', 'published');
+    this.pipeline = this.trustDomain(
+      'Pipeline',
+      tier,
+      NAMESPACES.pipeline,
+      'kfm-pipeline-worker',
+      'restricted',
+      'work',
+    );
+    this.allowFlows(tier);
+  }
 
-    // No credentials in config: the provider reads the kubeconfig named by a variable (override with
-    // TF_VAR_kube_config_path), pinned to the tier's context so a dev apply cannot reach prod.
+  /**
+   * No credentials in config: the provider reads the kubeconfig named by a variable (override with
+   * TF_VAR_kube_config_path), pinned to the tier's context so a dev apply cannot reach prod.
+   */
+  private kubernetesProvider(tier: K8sTier): void {
     const configPath = new TerraformVariable(this, 'kube_config_path', {
       type: 'string',
       default: '~/.kube/config',
@@ -66,38 +82,40 @@ export class KubernetesBaselineStack extends TerraformStack {
       configPath: configPath.stringValue,
       configContext: context.stringValue,
     });
+  }
 
-    this.ingress = new TrustDomain(this, 'Ingress', {
+  /** One closed trust domain whose workload may only read its own ConfigMap. */
+  private trustDomain(
+    id: string,
+    tier: K8sTier,
+    namespace: string,
+    serviceAccountName: string,
+    policyLabel: PolicyLabel,
+    zone?: Zone,
+  ): TrustDomain {
+    return new TrustDomain(this, id, {
       tier,
-      namespace: NAMESPACES.ingress,
-      policyLabel: 'internal',
-      workload: { serviceAccountName: 'kfm-ingress-proxy', rules: [readOwnConfigMap('kfm-ingress-proxy')] },
+      namespace,
+      policyLabel,
+      ...(zone ? { zone } : {}),
+      workload: { serviceAccountName, rules: [readOwnConfigMap(serviceAccountName)] },
     });
-    this.api = new TrustDomain(this, 'Api', {
-      tier,
-      namespace: NAMESPACES.api,
-      policyLabel: 'restricted',
-      zone: 'published',
-      workload: { serviceAccountName: 'kfm-api', rules: [readOwnConfigMap('kfm-api')] },
-    });
-    this.pipeline = new TrustDomain(this, 'Pipeline', {
-      tier,
-      namespace: NAMESPACES.pipeline,
-      policyLabel: 'restricted',
-      zone: 'work',
-      workload: { serviceAccountName: 'kfm-pipeline-worker', rules: [readOwnConfigMap('kfm-pipeline-worker')] },
-    });
+  }
 
+  /** The flows between the domains and to the private network; everything else stays denied. */
+  private allowFlows(tier: K8sTier): void {
     const dep = (d: TrustDomain) => [d.namespace.resource];
+    const privateNetwork = (id: string, domain: TrustDomain, direction: 'Ingress' | 'Egress', ports: number[]) =>
+      new CidrPolicy(this, id, {
+        name: direction === 'Ingress' ? 'allow-ingress-from-internal-lb' : 'allow-egress-private-network',
+        namespace: domain.namespace.name,
+        direction,
+        cidrs: tier.privateNetworkCidrs,
+        ports: ports.map((port) => ({ port })),
+        dependsOn: dep(domain),
+      });
     // Ingress proxy: in from the internal load balancer, out to the API only.
-    new CidrPolicy(this, 'IngressFromLoadBalancer', {
-      name: 'allow-ingress-from-internal-lb',
-      namespace: NAMESPACES.ingress,
-      direction: 'Ingress',
-      cidrs: tier.privateNetworkCidrs,
-      ports: [{ port: INGRESS_PORT }],
-      dependsOn: dep(this.ingress),
-    });
+    privateNetwork('IngressFromLoadBalancer', this.ingress, 'Ingress', [INGRESS_PORT]);
     new NamespaceEgressPolicy(this, 'IngressToApi', {
       name: 'allow-egress-to-api',
       namespace: NAMESPACES.ingress,
@@ -113,23 +131,9 @@ export class KubernetesBaselineStack extends TerraformStack {
       ports: [{ port: API_PORT }],
       dependsOn: dep(this.api),
     });
-    new CidrPolicy(this, 'ApiToPrivateNetwork', {
-      name: 'allow-egress-private-network',
-      namespace: NAMESPACES.api,
-      direction: 'Egress',
-      cidrs: tier.privateNetworkCidrs,
-      ports: [{ port: POSTGRES_PORT }, { port: HTTPS_PORT }],
-      dependsOn: dep(this.api),
-    });
+    privateNetwork('ApiToPrivateNetwork', this.api, 'Egress', [POSTGRES_PORT, HTTPS_PORT]);
     // Pipeline: no ingress at all; out to object storage and the database.
-    new CidrPolicy(this, 'PipelineToPrivateNetwork', {
-      name: 'allow-egress-private-network',
-      namespace: NAMESPACES.pipeline,
-      direction: 'Egress',
-      cidrs: tier.privateNetworkCidrs,
-      ports: [{ port: HTTPS_PORT }, { port: POSTGRES_PORT }],
-      dependsOn: dep(this.pipeline),
-    });
+    privateNetwork('PipelineToPrivateNetwork', this.pipeline, 'Egress', [HTTPS_PORT, POSTGRES_PORT]);
   }
 }
 

@@ -11,7 +11,7 @@ import { Aspects, LocalBackend, TerraformOutput, TerraformStack, TerraformVariab
 import { Construct } from 'constructs';
 import { AuditTrail } from '../constructs/audit-trail';
 import { kfmAwsProvider } from '../constructs/aws-provider';
-import { BACKEND_PORT, BackendCompute } from '../constructs/backend-compute';
+import { BACKEND_PORT, BackendCompute, HaBackend, SingleInstanceBackend } from '../constructs/backend-compute';
 import { CustomerKey } from '../constructs/customer-key';
 import { Database, DB_PORT } from '../constructs/database';
 import { GuardedSecurityGroup } from '../constructs/guarded-security-group';
@@ -21,12 +21,13 @@ import { auditLogBucketName, tierBucketName, tierName } from '../constructs/nami
 import { PrivateNetwork } from '../constructs/private-network';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { StorageZone, TIER_ZONES } from '../constructs/storage-zone';
-import { Tier, validateTier } from '../constructs/tier';
+import { Tier, TierError, validateTier } from '../constructs/tier';
 
 /** Placeholder AMI for plans; a real deployment passes `-var ami_id=...` (a hardened image). */
 export const DEFAULT_AMI_ID = 'ami-0c02fb55956c7d316';
 
 export interface TierStackProps {
+  /** The tier description; validated (constructs/tier.ts `validateTier`) before anything is built. */
   readonly tier: Tier;
   readonly namePrefix: string;
   readonly region: string;
@@ -36,7 +37,10 @@ export interface TierStackProps {
    * @default false
    */
   readonly rollback?: boolean;
-  /** @default - from KFM_OFFLINE (constructs/aws-provider.ts) */
+  /**
+   * Plan with no network (provider skip_* flags).
+   * @default - from KFM_OFFLINE (constructs/aws-provider.ts)
+   */
   readonly offline?: boolean;
 }
 
@@ -279,23 +283,32 @@ export class TierStack extends TerraformStack {
     profile: IamInstanceProfile,
     ami: TerraformVariable,
   ): BackendCompute {
-    const vpcId = this.network.vpc.id;
-    const subnetIds = this.network.subnets.map((s) => s.id);
-    const { app: appSg, lb: lbSg } = groups;
-    const compute = new BackendCompute(this, 'Backend', {
+    const common = {
       tier,
       namePrefix: prefix,
-      subnetIds,
-      vpcId,
-      appSecurityGroup: appSg,
-      lbSecurityGroup: lbSg,
+      subnetIds: this.network.subnets.map((s) => s.id),
+      appSecurityGroup: groups.app,
       instanceProfileName: profile.name,
       amiId: ami.stringValue,
       kmsKey: key,
-      logBucketName: logBucket,
-    });
+    };
+    const compute =
+      tier.compute === 'ha'
+        ? new HaBackend(this, 'Backend', {
+            ...common,
+            lbSecurityGroup: this.loadBalancerGroup(groups),
+            vpcId: this.network.vpc.id,
+            logBucketName: logBucket,
+          })
+        : new SingleInstanceBackend(this, 'Backend', common);
     labelScope(compute, { policyLabel: 'internal', zone: 'published' });
     return compute;
+  }
+
+  /** The load balancer's group, which `securityGroups` makes for every `ha` tier. */
+  private loadBalancerGroup(groups: TierSecurityGroups): GuardedSecurityGroup {
+    if (!groups.lb) throw new TierError(`tier ${this.tier.name} has ha compute but no load balancer group`, this);
+    return groups.lb;
   }
 
   /** Alarms to SNS: database always; instance health in single mode; targets, 5xx and capacity in HA. */
@@ -325,7 +338,7 @@ export class TierStack extends TerraformStack {
       description: 'Database free storage below 2 GiB',
     });
     const compute = this.compute;
-    if (compute?.instance) {
+    if (compute instanceof SingleInstanceBackend) {
       monitoring.addAlarm({
         id: 'BackendStatusCheckFailed',
         namespace: 'AWS/EC2',
@@ -337,7 +350,7 @@ export class TierStack extends TerraformStack {
         description: 'Backend instance failed its health (status) checks',
       });
     }
-    if (compute?.loadBalancer && compute.targetGroup && compute.autoScalingGroup) {
+    if (compute instanceof HaBackend) {
       monitoring.addAlarm({
         id: 'BackendUnhealthyHosts',
         namespace: 'AWS/ApplicationELB',
@@ -400,6 +413,10 @@ interface TierContext {
 }
 
 interface TierSecurityGroups {
+  /**
+   * The load balancer's group.
+   * @default - none: the tier's compute is `single`
+   */
   readonly lb?: GuardedSecurityGroup;
   readonly app: GuardedSecurityGroup;
   readonly db: GuardedSecurityGroup;

@@ -6,6 +6,7 @@ import { Testing, TerraformStack } from 'cdktf';
 import { GuardedSecurityGroup } from '../../constructs/guarded-security-group';
 import { labelScope } from '../../constructs/labels';
 import { TIERS } from '../../constructs/tier';
+import { PolicyLabel, Zone } from '../../core/vocabulary';
 import { buildStacks, only, resources, synthJson } from '../stacks/synth-helpers';
 
 function oneLine(fn: () => unknown): string {
@@ -22,10 +23,12 @@ function oneLine(fn: () => unknown): string {
 describe('guards', () => {
   it('fails synth for a zone with an unknown policy label', () => {
     const stack = new TerraformStack(Testing.app(), 'labels');
-    expect(oneLine(() => labelScope(stack, { policyLabel: 'top-secret', zone: 'raw' }))).toMatch(
+    expect(oneLine(() => labelScope(stack, { policyLabel: 'top-secret' as PolicyLabel, zone: 'raw' }))).toMatch(
       /policy_label "top-secret" is not in the controlled vocabulary \(public, public_generalized, restricted/,
     );
-    expect(oneLine(() => labelScope(stack, { policyLabel: 'internal', zone: 'attic' }))).toMatch(/zone "attic"/);
+    expect(oneLine(() => labelScope(stack, { policyLabel: 'internal', zone: 'attic' as Zone }))).toMatch(
+      /zone "attic"/,
+    );
   });
 
   it('fails synth for a prod tier without customer-key encryption', () => {

@@ -3,13 +3,10 @@
  * `k8s-app: kube-dns`, which CoreDNS keeps for compatibility), on UDP and TCP 53.
  */
 import { Construct } from 'constructs';
-import { ITerraformDependable } from 'cdktf';
-import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
-import { COMMON_LABELS, LABEL_NAMESPACE_NAME } from './labels';
+import { LABEL_NAMESPACE_NAME } from './labels';
+import { NamespacedPolicyProps, networkPolicyResource } from './network-policy';
 
-export interface DnsEgressPolicyProps {
-  /** Namespace whose pods may query DNS. */
-  readonly namespace: string;
+export interface DnsEgressPolicyProps extends NamespacedPolicyProps {
   /**
    * Namespace the cluster DNS runs in.
    * @default 'kube-system'
@@ -20,11 +17,6 @@ export interface DnsEgressPolicyProps {
    * @default { 'k8s-app': 'kube-dns' }
    */
   readonly dnsPodLabels?: Record<string, string>;
-  /**
-   * Objects that must exist first (the namespace).
-   * @default - none
-   */
-  readonly dependsOn?: ITerraformDependable[];
 }
 
 export class DnsEgressPolicy extends Construct {
@@ -32,28 +24,24 @@ export class DnsEgressPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: DnsEgressPolicyProps) {
     super(scope, id);
-    new NetworkPolicyV1(this, 'Resource', {
-      metadata: { name: DnsEgressPolicy.POLICY_NAME, namespace: props.namespace, labels: { ...COMMON_LABELS } },
-      spec: {
-        podSelector: {},
-        policyTypes: ['Egress'],
-        egress: [
-          {
-            // One peer with both selectors: DNS pods AND in the DNS namespace (two peers would mean OR).
-            to: [
-              {
-                namespaceSelector: { matchLabels: { [LABEL_NAMESPACE_NAME]: props.dnsNamespace ?? 'kube-system' } },
-                podSelector: { matchLabels: props.dnsPodLabels ?? { 'k8s-app': 'kube-dns' } },
-              },
-            ],
-            ports: [
-              { port: '53', protocol: 'UDP' },
-              { port: '53', protocol: 'TCP' },
-            ],
-          },
-        ],
-      },
-      dependsOn: props.dependsOn,
+    networkPolicyResource(this, DnsEgressPolicy.POLICY_NAME, props, {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          // One peer with both selectors: DNS pods AND in the DNS namespace (two peers would mean OR).
+          to: [
+            {
+              namespaceSelector: { matchLabels: { [LABEL_NAMESPACE_NAME]: props.dnsNamespace ?? 'kube-system' } },
+              podSelector: { matchLabels: props.dnsPodLabels ?? { 'k8s-app': 'kube-dns' } },
+            },
+          ],
+          ports: [
+            { port: '53', protocol: 'UDP' },
+            { port: '53', protocol: 'TCP' },
+          ],
+        },
+      ],
     });
   }
 }

@@ -6,6 +6,7 @@
  * dashes read better than underscores in selectors. The VALUES are the vocabulary terms unchanged
  * (`restricted_sensitive_location` is a valid label value), so the policy pack can compare them verbatim.
  */
+import { IConstruct } from 'constructs';
 import { K8sBaselineError } from './errors';
 
 export const LABEL_POLICY = 'kfm.io/policy-label';
@@ -35,20 +36,25 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Refuses a value Kubernetes would reject as a label value (max 63 chars, alphanumeric at both ends). */
-export function assertLabelValue(value: string, where: string): string {
+export function assertLabelValue(value: string, scope: IConstruct): string {
   if (value.length > 63 || !LABEL_VALUE.test(value)) {
     throw new K8sBaselineError(
-      `${where}: label value "${value}" is invalid; use at most 63 characters [A-Za-z0-9-_.] starting and ending alphanumeric`,
+      `label value "${value}" is invalid; use at most 63 characters [A-Za-z0-9-_.] starting and ending alphanumeric`,
+      scope,
     );
   }
   return value;
 }
 
-/** Refuses a name that is not an RFC 1123 DNS label (namespaces, service accounts, roles, policies). */
-export function assertDnsLabel(value: string, where: string): string {
+/**
+ * Refuses a name that is not an RFC 1123 DNS label (namespaces, service accounts, roles, policies).
+ * `field` is the prop that gave it, for the message.
+ */
+export function assertDnsLabel(value: string, scope: IConstruct, field = 'name'): string {
   if (value.length > 63 || !DNS_LABEL.test(value)) {
     throw new K8sBaselineError(
-      `${where}: name "${value}" is not a DNS label; use at most 63 characters [a-z0-9-], starting and ending alphanumeric`,
+      `${field} "${value}" is not a DNS label; use at most 63 characters [a-z0-9-], starting and ending alphanumeric`,
+      scope,
     );
   }
   return value;

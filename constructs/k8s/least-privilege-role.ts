@@ -4,7 +4,7 @@
  * resource list, the privilege-escalation verbs `escalate`, `bind` and `impersonate`, and any access to
  * `secrets` not pinned to named secrets with `resourceNames`. The baseline has no ClusterRole at all.
  */
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { K8sBaselineError } from './errors';
@@ -25,12 +25,12 @@ export interface PolicyRule {
 const ESCALATION_VERBS = ['escalate', 'bind', 'impersonate'];
 
 /** Throws on the first rule that is not least-privilege; returns the rules unchanged otherwise. */
-export function assertLeastPrivilegeRules(rules: readonly PolicyRule[], where: string): readonly PolicyRule[] {
+export function assertLeastPrivilegeRules(rules: readonly PolicyRule[], scope: IConstruct): readonly PolicyRule[] {
   if (rules.length === 0) {
-    throw new K8sBaselineError(`${where}: no rules; a workload that needs no API access should bind no Role`);
+    throw new K8sBaselineError('rules is empty; a workload that needs no API access should bind no Role', scope);
   }
   rules.forEach((r, i) => {
-    const at = `${where} rule[${i}]`;
+    const at = `rule[${i}]`;
     const fields: [string, readonly string[]][] = [
       ['apiGroups', r.apiGroups],
       ['resources', r.resources],
@@ -42,20 +42,22 @@ export function assertLeastPrivilegeRules(rules: readonly PolicyRule[], where: s
       if (wild !== undefined) {
         throw new K8sBaselineError(
           `${at}: ${field} contains wildcard "${wild}"; list each ${field.replace(/s$/, '')} explicitly`,
+          scope,
         );
       }
     }
     if (r.verbs.length === 0 || r.resources.length === 0 || r.apiGroups.length === 0) {
-      throw new K8sBaselineError(`${at}: apiGroups, resources and verbs must each list at least one entry`);
+      throw new K8sBaselineError(`${at}: apiGroups, resources and verbs must each list at least one entry`, scope);
     }
     const esc = r.verbs.find((v) => ESCALATION_VERBS.includes(v));
     if (esc !== undefined) {
       throw new K8sBaselineError(
         `${at}: verb "${esc}" allows privilege escalation; workloads never get ${ESCALATION_VERBS.join(', ')}`,
+        scope,
       );
     }
     if (r.resources.includes('secrets') && (r.resourceNames ?? []).length === 0) {
-      throw new K8sBaselineError(`${at}: access to secrets must name the secrets in resourceNames`);
+      throw new K8sBaselineError(`${at}: access to secrets must name the secrets in resourceNames`, scope);
     }
   });
   return rules;
@@ -80,9 +82,8 @@ export class LeastPrivilegeRole extends Construct {
 
   constructor(scope: Construct, id: string, props: LeastPrivilegeRoleProps) {
     super(scope, id);
-    const where = `role ${props.namespace}/${props.name}`;
-    this.name = assertDnsLabel(props.name, where);
-    const rules = assertLeastPrivilegeRules(props.rules, where);
+    this.name = assertDnsLabel(props.name, this);
+    const rules = assertLeastPrivilegeRules(props.rules, this);
     new RoleV1(this, 'Resource', {
       metadata: { name: this.name, namespace: props.namespace, labels: { ...COMMON_LABELS } },
       rule: rules.map((r) => ({

@@ -22,14 +22,14 @@ export interface RestrictedNamespaceProps {
   readonly tier: TierName;
   /**
    * The most sensitive `policy_label` of data the namespace's workloads may hold. Checked against the
-   * controlled vocabulary: an unknown label fails synth.
+   * controlled vocabulary again at synth: an unknown label (from JavaScript or context) fails synth.
    */
-  readonly policyLabel: PolicyLabel | string;
+  readonly policyLabel: PolicyLabel;
   /**
    * Truth-path zone the namespace's workloads serve or write.
    * @default - no `kfm.io/zone` label (the namespace holds no zone data, e.g. the ingress proxy)
    */
-  readonly zone?: Zone | string;
+  readonly zone?: Zone;
 }
 
 export class RestrictedNamespace extends Construct {
@@ -39,16 +39,15 @@ export class RestrictedNamespace extends Construct {
 
   constructor(scope: Construct, id: string, props: RestrictedNamespaceProps) {
     super(scope, id);
-    const where = `namespace ${props.name}`;
-    this.name = assertDnsLabel(props.name, where);
+    this.name = assertDnsLabel(props.name, this);
     const labels: Record<string, string> = {
       ...COMMON_LABELS,
       ...POD_SECURITY_RESTRICTED,
       [LABEL_TIER]: props.tier,
       [LABEL_TRUST_DOMAIN]: this.name,
-      [LABEL_POLICY]: assertPolicyLabel(props.policyLabel, where),
+      [LABEL_POLICY]: assertPolicyLabel(props.policyLabel, this),
     };
-    if (props.zone !== undefined) labels[LABEL_ZONE] = assertZone(props.zone, where);
+    if (props.zone !== undefined) labels[LABEL_ZONE] = assertZone(props.zone, this);
     this.resource = new NamespaceV1(this, 'Resource', {
       metadata: { name: this.name, labels },
       // The default service account must exist before DefaultServiceAccountV1 can lock it down.

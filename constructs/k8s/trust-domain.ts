@@ -23,12 +23,12 @@ export interface TrustDomainProps {
   /** Namespace name, e.g. `kfm-api`. */
   readonly namespace: string;
   /** Most sensitive `policy_label` the domain may hold (controlled vocabulary). */
-  readonly policyLabel: PolicyLabel | string;
+  readonly policyLabel: PolicyLabel;
   /**
    * Truth-path zone the domain serves or writes.
    * @default - no zone label
    */
-  readonly zone?: Zone | string;
+  readonly zone?: Zone;
   /** The domain's workload: its service account name and Kubernetes API rules. */
   readonly workload: {
     readonly serviceAccountName: string;

@@ -35,7 +35,7 @@ export class WorkloadIdentity extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkloadIdentityProps) {
     super(scope, id);
-    const name = assertDnsLabel(props.name, `service account ${props.namespace}/${props.name}`);
+    const name = assertDnsLabel(props.name, this);
     this.serviceAccountName = name;
     const labels = { ...COMMON_LABELS };
     new ServiceAccountV1(this, 'ServiceAccount', {
