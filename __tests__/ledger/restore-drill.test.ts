@@ -6,7 +6,7 @@
  * the same. S3 tests are skipped loudly when the server cannot start, unless KFM_REQUIRE_S3=1.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateBucketCommand,
@@ -39,7 +39,7 @@ function append(store: string, envelopes: readonly Buffer[], env?: NodeJS.Proces
   expect([r.code, r.stderr]).toEqual([0, '']);
 }
 const fillers = (n: number, tag: string) =>
-  makeEnvelopes(join(dir, `fill-${tag}`), ci, n, tag).map((f) => require('node:fs').readFileSync(f) as Buffer);
+  makeEnvelopes(join(dir, `fill-${tag}`), ci, n, tag).map((f) => readFileSync(f));
 
 function checkpoint(store: string, env?: NodeJS.ProcessEnv): string {
   const out = join(dir, `cp-${++files}.txt`);
@@ -161,25 +161,10 @@ async function loseBucket(name: string): Promise<void> {
 }
 
 type Item = { requirement: string; ok: boolean; detail: string };
+/** `kfm gate promote --to stage` of the evidence's commit, read by proof against checkpoint `cp`. */
 function promote(store: string, cp: string): { code: number; allowed: boolean; items: Item[] } {
-  const r = kfm(
-    [
-      'gate',
-      'promote',
-      '--to',
-      'stage',
-      '--store',
-      store,
-      '--pub',
-      ci.pub,
-      '--commit',
-      ev.COMMIT,
-      '--json',
-      '--checkpoint',
-      cp,
-    ],
-    env,
-  );
+  const flags = { '--to': 'stage', '--store': store, '--pub': ci.pub, '--commit': ev.COMMIT, '--checkpoint': cp };
+  const r = kfm(['gate', 'promote', ...Object.entries(flags).flat(), '--json'], env);
   const out = JSON.parse(r.stdout) as { allowed: boolean; items: Item[] };
   return { code: r.code, allowed: out.allowed, items: out.items };
 }
