@@ -36,6 +36,7 @@ const VERBS_HELP: readonly (readonly [string, string])[] = [
   ['audit verify-proof', 'verify an inclusion proof offline against a checkpoint'],
   ['audit list', 'one line per entry: seq, kind, env, commit, time, signer, digest'],
   ['audit get', 'the envelope of one entry, as appended'],
+  ['audit mirror', 'copy the ledger into another store and compare roots (resumable)'],
   ['policy check', 'the policy pack on synthesized JSON or plan JSON'],
   ['gate promote', 'may this commit go to stage or prod? from verified evidence only'],
   ['gate apply', 'may this plan file be applied? the newest approved, receipted plan only'],

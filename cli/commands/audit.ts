@@ -1,5 +1,5 @@
 /**
- * `kfm audit append|verify|checkpoint|prove|verify-proof|list|get` — the audit ledger CLI.
+ * `kfm audit append|verify|checkpoint|prove|verify-proof|list|get|mirror` — the audit ledger CLI.
  * See docs/audit-ledger.md for layout, entry format and the verify algorithm.
  */
 import { createHash } from 'node:crypto';
@@ -38,6 +38,7 @@ import { ENTRY_KINDS, EntryKind, summarizeEnvelope } from '../../gates/entry-sum
 import { loadSigningKey, loadTrustedKeys, many, requireTrustedKeys } from '../lib/keys';
 import { progress } from '../lib/progress';
 import { Command, CommandIo } from '../lib/types';
+import { auditMirror } from './audit-mirror';
 
 const STORE_OPTS: OptionSpec = { store: { type: 'string', required: true }, endpoint: { type: 'string' } };
 const ORIGIN_OPT: OptionSpec = { origin: { type: 'string' } };
@@ -50,6 +51,7 @@ const VERBS: Record<string, (io: CommandIo, argv: readonly string[]) => Promise<
   'verify-proof': verifyProof,
   list,
   get,
+  mirror: auditMirror,
 };
 
 export const audit: Command = async (io) => {

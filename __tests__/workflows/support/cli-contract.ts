@@ -33,6 +33,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
     prove: ['store', 'seq', 'endpoint'],
     list: ['store', 'json', 'endpoint', 'env', 'commit', 'kind'],
     get: ['store', 'seq', 'endpoint'],
+    mirror: ['from', 'to', 'endpoint', 'to-endpoint', 'json'],
   },
   policy: { check: ['synth', 'plan', 'env', 'json'] },
   gate: {
