@@ -7,7 +7,7 @@ import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-p
 import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { Aspects, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { AuditTrail } from '../constructs/audit-trail';
 import { kfmAwsProvider } from '../constructs/aws-provider';
@@ -20,6 +20,7 @@ import { Monitoring } from '../constructs/monitoring';
 import { auditLogBucketName, tierBucketName, tierName } from '../constructs/naming';
 import { PrivateNetwork } from '../constructs/private-network';
 import { SecureBucket } from '../constructs/secure-bucket';
+import { kfmStateBackend } from '../constructs/state-backend';
 import { StorageZone, TIER_ZONES } from '../constructs/storage-zone';
 import { Tier, validateTier } from '../constructs/tier';
 
@@ -84,8 +85,7 @@ export class TierStack extends TerraformStack {
 
   private stateAndProvider(id: string, props: TierStackProps): void {
     const tier = this.tier;
-    // Relative path: deterministic synth. scripts/plan.sh points it at .kfm/state/ with -backend-config.
-    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    kfmStateBackend(this, id, { region: props.region });
     kfmAwsProvider(this, {
       region: props.region,
       offline: props.offline,
