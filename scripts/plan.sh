@@ -62,7 +62,10 @@ mkdir -p "$plans_dir"
 plans_dir=$(cd "$plans_dir" && pwd)
 KFM_STATE_DIR=$state_dir kfm_state_init "$stack" "$env_name"
 plan=$plans_dir/$name.tfplan
-terraform -chdir="$stack" plan -input=false -no-color -lock-timeout=60s "${destroy[@]}" -out="$plan.tmp" >&2
+# The mark only this plan carries: an apply of any other plan is refused (constructs/governed-apply.ts).
+# Through the environment: a stack that does not declare the variable ignores it.
+TF_VAR_kfm_governed_plan=scripts/plan.sh \
+  terraform -chdir="$stack" plan -input=false -no-color -lock-timeout=60s "${destroy[@]}" -out="$plan.tmp" >&2
 mv -f "$plan.tmp" "$plan"
 terraform -chdir="$stack" show -json "$plan" > "$plans_dir/$name.plan.json.tmp"
 mv -f "$plans_dir/$name.plan.json.tmp" "$plans_dir/$name.plan.json"

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { AuditLogBucket } from '../constructs/audit-log-bucket';
 import { AuditStore } from '../constructs/audit-store';
 import { kfmAwsProvider } from '../constructs/aws-provider';
+import { requireGovernedApply } from '../constructs/governed-apply';
 import { KfmLabelAspect, labelScope } from '../constructs/labels';
 import { auditLogBucketName, receiptsBucketName } from '../constructs/naming';
 import { kfmStateBackend } from '../constructs/state-backend';
@@ -30,11 +31,12 @@ export class AuditStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id);
     kfmStateBackend(this, id, { region: props.region });
-    kfmAwsProvider(this, {
+    const provider = kfmAwsProvider(this, {
       region: props.region,
       offline: props.offline,
       defaultTags: { project: 'kfm', tier: 'audit', managed_by: 'cdktf' },
     });
+    requireGovernedApply(this, id, provider);
     Aspects.of(this).add(new KfmLabelAspect());
 
     this.logs = new AuditLogBucket(this, 'AccessLogs', {

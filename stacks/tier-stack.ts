@@ -11,6 +11,7 @@ import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from 'cdk
 import { Construct } from 'constructs';
 import { AuditTrail } from '../constructs/audit-trail';
 import { kfmAwsProvider } from '../constructs/aws-provider';
+import { requireGovernedApply } from '../constructs/governed-apply';
 import { BACKEND_PORT, BackendCompute } from '../constructs/backend-compute';
 import { CustomerKey } from '../constructs/customer-key';
 import { Database, DB_PORT } from '../constructs/database';
@@ -86,11 +87,12 @@ export class TierStack extends TerraformStack {
   private stateAndProvider(id: string, props: TierStackProps): void {
     const tier = this.tier;
     kfmStateBackend(this, id, { region: props.region });
-    kfmAwsProvider(this, {
+    const provider = kfmAwsProvider(this, {
       region: props.region,
       offline: props.offline,
       defaultTags: { project: 'kfm', tier: tier.name, managed_by: 'cdktf' },
     });
+    requireGovernedApply(this, id, provider);
     Aspects.of(this).add(new KfmLabelAspect());
   }
 
