@@ -36,11 +36,13 @@ kfm_state_init() {
   fi
 }
 
-# kfm_state_require STACK_DIR ENV: a drift check needs the state it judges against; an empty or
-# missing state would make every drift report say "no drift" whatever the cloud looks like.
+# kfm_state_require STACK_DIR ENV: a drift check needs the state it judges against; a missing state
+# would make every drift report say "no drift" whatever the cloud looks like. A state with no
+# resources (a tier rolled back to nothing) is a state: zero drift means zero residue.
 kfm_state_require() {
-  local stack=$1 env=$2 listed
-  if ! listed=$(terraform -chdir="$stack" state list 2> /dev/null) || [ -z "$listed" ]; then
+  local stack=$1 env=$2 lineage
+  lineage=$(terraform -chdir="$stack" state pull 2> /dev/null | jq -r '.lineage // empty' 2> /dev/null || true)
+  if [ -z "$lineage" ]; then
     echo "$(basename "$0"): cannot judge drift without the state: $env has no Terraform state here ($(kfm_state_where "$env")); apply it first or set KFM_STATE_STORE to the shared store" >&2
     exit 1
   fi
