@@ -2,7 +2,7 @@
 # plan.sh — synth + terraform init + plan for one AWS stack; writes plans/ENV.tfplan and
 # plans/ENV.plan.json (`terraform show -json`, written atomically).
 # Usage: scripts/plan.sh ENV [--rollback] [--no-synth]
-#   ENV          dev | stage | prod | audit
+#   ENV          dev | stage | prod | audit | bootstrap
 #   --rollback   plan the tier's documented rollback (plan 21.03) instead of the tier itself:
 #                  dev    destroy plan of every dev resource (force_destroy empties the bucket:
 #                         zero residue; its logs stay in the audit stack by design)
@@ -22,13 +22,13 @@ while [ $# -gt 0 ]; do
     --help | -h) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --rollback) rollback=1; shift ;;
     --no-synth) synth=0; shift ;;
-    dev | stage | prod | audit) [ -z "$env_name" ] || { echo "plan.sh: one ENV only" >&2; exit 2; }; env_name=$1; shift ;;
-    *) echo "plan.sh: unknown argument '$1'; ENV is one of dev, stage, prod, audit (see --help)" >&2; exit 2 ;;
+    dev | stage | prod | audit | bootstrap) [ -z "$env_name" ] || { echo "plan.sh: one ENV only" >&2; exit 2; }; env_name=$1; shift ;;
+    *) echo "plan.sh: unknown argument '$1'; ENV is one of dev, stage, prod, audit, bootstrap (see --help)" >&2; exit 2 ;;
   esac
 done
-[ -n "$env_name" ] || { echo "plan.sh: ENV missing; one of dev, stage, prod, audit (see --help)" >&2; exit 2; }
-if [ "$rollback" = 1 ] && [ "$env_name" = audit ]; then
-  echo "plan.sh: the audit stack has no rollback: it is the append-only record rollbacks are judged by" >&2
+[ -n "$env_name" ] || { echo "plan.sh: ENV missing; one of dev, stage, prod, audit, bootstrap (see --help)" >&2; exit 2; }
+if [ "$rollback" = 1 ] && { [ "$env_name" = audit ] || [ "$env_name" = bootstrap ]; }; then
+  echo "plan.sh: $env_name has no rollback: audit is the append-only record rollbacks are judged by, bootstrap holds the state and roles" >&2
   exit 2
 fi
 
