@@ -12,14 +12,22 @@
  */
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformStack, TerraformVariable } from 'cdktf';
+import { TIER_NAMES } from '../core/vocabulary';
 
 export const GOVERNED_PLAN_VARIABLE = 'kfm_governed_plan';
 /** What scripts/plan.sh passes as `TF_VAR_kfm_governed_plan`. */
 export const GOVERNED_PLAN_MARK = 'scripts/plan.sh';
 
-/** The one line an ungated apply of stack `id` stops with. */
+/**
+ * The one line an ungated apply of stack `id` stops with, naming the governed command: scripts/apply.sh
+ * for a tier; for `audit` and `bootstrap` (no apply gate in the ledger yet) the plan file
+ * scripts/plan.sh made, applied as docs/environments.md ("First run") says.
+ */
 export function ungatedApplyMessage(id: string): string {
-  return `ungated apply of ${id} refused before any change: apply the approved plan with scripts/apply.sh ${id} (docs/gates.md)`;
+  const governed = (TIER_NAMES as readonly string[]).includes(id)
+    ? `apply the approved plan with scripts/apply.sh ${id} (docs/gates.md)`
+    : `apply the plan file scripts/plan.sh ${id} made (docs/environments.md, First run)`;
+  return `ungated apply of ${id} refused before any change: ${governed}`;
 }
 
 /** Refuse every apply of `stack` but that of a plan made by scripts/plan.sh; `provider` waits for the check. */

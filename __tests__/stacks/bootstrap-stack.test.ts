@@ -151,6 +151,12 @@ describe('bootstrap stack', () => {
     );
   });
 
+  it('refuses an ungated apply, naming the plan file scripts/plan.sh made', () => {
+    expect(json.variable.kfm_governed_plan.validation[0].error_message).toBe(
+      'ungated apply of bootstrap refused before any change: apply the plan file scripts/plan.sh bootstrap made (docs/environments.md, First run)',
+    );
+  });
+
   it('passes the policy pack', () => {
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'kfm-bootstrap-')) });
     build(app);
