@@ -55,6 +55,13 @@ describe('an ungated change of a governed stack', () => {
     expect(managed()).toEqual([]);
   });
 
+  it('`cdktf diff dev` works offline with no environment loaded first, and changes nothing', () => {
+    const diff = run('npx', ['cdktf', 'diff', 'dev', '--skip-synth', '--output', out]);
+    expect(diff.status).toBe(0);
+    expect(`${diff.stdout}${diff.stderr}`).toMatch(/Plan:.*48 to add, 0 to change, 0 to destroy/);
+    expect(managed()).toEqual([]);
+  }, 600_000);
+
   it('`terraform apply` with no plan file is refused the same way and leaves the state as it was', () => {
     const r = tf('apply', '-auto-approve');
     expect(r.status).toBe(1);
@@ -76,6 +83,8 @@ describe('an ungated change of a governed stack', () => {
     expect(tf('plan', '-var=kfm_governed_plan=scripts/plan.sh', '-out=governed.tfplan').status).toBe(0);
     const shown = JSON.parse(run('terraform', [`-chdir=${stack}`, 'show', '-json', 'governed.tfplan']).stdout);
     expect(shown.variables.kfm_governed_plan).toEqual({ value: 'scripts/plan.sh' });
-    expect(readFileSync(join(root, 'scripts', 'plan.sh'), 'utf8')).toContain('TF_VAR_kfm_governed_plan=scripts/plan.sh');
+    expect(readFileSync(join(root, 'scripts', 'plan.sh'), 'utf8')).toContain(
+      'TF_VAR_kfm_governed_plan=scripts/plan.sh',
+    );
   }, 300_000);
 });
