@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # apply.sh — apply exactly the approved plan of one tier, and always record what happened.
-# Usage: scripts/apply.sh ENV [--plan-file FILE]
+# Usage: scripts/apply.sh ENV [--rollback] [--plan-file FILE]
 #   ENV          dev | stage | prod
-#   --plan-file  the binary plan (default: plans/ENV.tfplan from scripts/plan.sh)
+#   --rollback   apply the tier's approved rollback plan (scripts/plan.sh ENV --rollback):
+#                plans/ENV.rollback.tfplan; docs/runbooks/rollback.md
+#   --plan-file  the binary plan (default: plans/ENV.tfplan, or plans/ENV.rollback.tfplan)
 # 1. `kfm gate apply`: the plan file's sha256 must be a subject of the newest trusted ENV plan
 #    receipt for the commit in the audit ledger (passing policy with the pinned bundle), and for
 #    stage/prod the promotion gate into ENV must hold. Otherwise: refuse (exit 1), nothing applied.
@@ -12,10 +14,11 @@
 # Environment: see scripts/lib/kfm-env.sh (KFM_KEY, KFM_PUB, KFM_AUDIT_STORE, KFM_COMMIT), KFM_OFFLINE=1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-env_name= plan_file=
+env_name= plan_file= rollback=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --help | -h) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --help | -h) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --rollback) rollback=1; shift ;;
     --plan-file) [ $# -ge 2 ] || { echo "apply.sh: --plan-file needs a path" >&2; exit 2; }; plan_file=$2; shift 2 ;;
     -*) echo "apply.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) [ -z "$env_name" ] || { echo "apply.sh: one ENV only" >&2; exit 2; }; env_name=$1; shift ;;
@@ -24,8 +27,14 @@ done
 # shellcheck source=lib/kfm-env.sh
 . "$root/scripts/lib/kfm-env.sh"
 kfm_tier_setup "$env_name"
-plan_file=${plan_file:-$KFM_PLANS_DIR/$env_name.tfplan}
-[ -f "$plan_file" ] || kfm_die "$plan_file not found; run scripts/plan.sh $env_name first" 2
+name=$env_name
+if [ "$rollback" = 1 ]; then
+  name=$env_name.rollback
+  # The prod rollback variant is synthesized apart (scripts/plan.sh): apply it from there.
+  [ "$env_name" = prod ] && KFM_SYNTH_DIR=$KFM_STATE_DIR/synth-prod-rollback
+fi
+plan_file=${plan_file:-$KFM_PLANS_DIR/$name.tfplan}
+[ -f "$plan_file" ] || kfm_die "$plan_file not found; run scripts/plan.sh $env_name$([ "$rollback" = 1 ] && echo ' --rollback') first" 2
 mapfile -t pubs < <(kfm_pub_args)
 mapfile -t approvers < <(kfm_approver_args)
 mapfile -t checkpoints < <(kfm_checkpoint_args)
@@ -44,7 +53,7 @@ seq=$(jq -r '.plan_receipt.seq' "$work/gate.json")
 kfm audit get --store "$KFM_AUDIT_STORE" --seq "$seq" > "$work/plan-receipt.json"
 
 kfm_tf_init "$env_name"
-stream=$KFM_PLANS_DIR/$env_name.apply.jsonl
+stream=$KFM_PLANS_DIR/$name.apply.jsonl
 set +e
 terraform -chdir="$KFM_SYNTH_DIR/stacks/$env_name" apply -json -input=false -lock-timeout=60s "$approved" > "$stream.tmp"
 tf_rc=$?

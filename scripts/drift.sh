@@ -6,14 +6,15 @@
 # Runs a refresh-only plan (`terraform plan -refresh-only`), turns it into a signed drift
 # receipt (`kfm receipt drift --last-good COMMIT --apply-receipt NEWEST`, bound to the newest
 # ENV apply receipt in the ledger) and appends it to the audit ledger.
-# Exit: 0 no drift; 1 drift found (or failed checks), recorded; 2 usage. Mutates no resource.
+# No state for ENV (none shared, none local) is a failure: drift cannot be judged without it.
+# Exit: 0 no drift; 1 drift found (or failed checks, or no state), recorded; 2 usage. Mutates no resource.
 # Environment: see scripts/lib/kfm-env.sh (KFM_KEY, KFM_AUDIT_STORE, KFM_COMMIT), KFM_OFFLINE=1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 env_name= synth=1
 while [ $# -gt 0 ]; do
   case "$1" in
-    --help | -h) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --help | -h) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --no-synth) synth=0; shift ;;
     -*) echo "drift.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) [ -z "$env_name" ] || { echo "drift.sh: one ENV only" >&2; exit 2; }; env_name=$1; shift ;;
@@ -24,6 +25,7 @@ done
 kfm_tier_setup "$env_name"
 [ "$synth" = 1 ] && bash "$root/scripts/synth.sh" --out "$KFM_SYNTH_DIR" >&2
 kfm_tf_init "$env_name"
+kfm_state_require "$KFM_SYNTH_DIR/stacks/$env_name" "$env_name"
 mkdir -p "$KFM_PLANS_DIR"
 plan=$KFM_PLANS_DIR/$env_name.drift.tfplan
 terraform -chdir="$KFM_SYNTH_DIR/stacks/$env_name" plan -refresh-only -input=false -no-color -lock-timeout=60s -out="$plan" >&2

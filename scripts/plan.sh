@@ -2,7 +2,7 @@
 # plan.sh — synth + terraform init + plan for one AWS stack; writes plans/ENV.tfplan and
 # plans/ENV.plan.json (`terraform show -json`, written atomically).
 # Usage: scripts/plan.sh ENV [--rollback] [--no-synth]
-#   ENV          dev | stage | prod | audit
+#   ENV          dev | stage | prod | audit | bootstrap
 #   --rollback   plan the tier's documented rollback (plan 21.03) instead of the tier itself:
 #                  dev    destroy plan of every dev resource (force_destroy empties the bucket:
 #                         zero residue; its logs stay in the audit stack by design)
@@ -12,25 +12,29 @@
 #                Output: plans/ENV.rollback.tfplan and plans/ENV.rollback.plan.json.
 #   --no-synth   reuse the existing synth output (run scripts/synth.sh once for many plans)
 # Environment: KFM_OFFLINE=1 (no network, no cloud account), KFM_SYNTH_DIR (default cdktf.out),
-# KFM_PLANS_DIR (default plans/), KFM_STATE_DIR (default .kfm; state in $KFM_STATE_DIR/state/ENV.tfstate).
+# KFM_PLANS_DIR (default plans/), KFM_STATE_STORE (s3://BUCKET/PREFIX, shared locked state; required
+# in CI unless offline), else local state in $KFM_STATE_DIR/state/ENV.tfstate (KFM_STATE_DIR default .kfm).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 env_name= rollback=0 synth=1
 while [ $# -gt 0 ]; do
   case "$1" in
-    --help | -h) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --help | -h) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --rollback) rollback=1; shift ;;
     --no-synth) synth=0; shift ;;
-    dev | stage | prod | audit) [ -z "$env_name" ] || { echo "plan.sh: one ENV only" >&2; exit 2; }; env_name=$1; shift ;;
-    *) echo "plan.sh: unknown argument '$1'; ENV is one of dev, stage, prod, audit (see --help)" >&2; exit 2 ;;
+    dev | stage | prod | audit | bootstrap) [ -z "$env_name" ] || { echo "plan.sh: one ENV only" >&2; exit 2; }; env_name=$1; shift ;;
+    *) echo "plan.sh: unknown argument '$1'; ENV is one of dev, stage, prod, audit, bootstrap (see --help)" >&2; exit 2 ;;
   esac
 done
-[ -n "$env_name" ] || { echo "plan.sh: ENV missing; one of dev, stage, prod, audit (see --help)" >&2; exit 2; }
-if [ "$rollback" = 1 ] && [ "$env_name" = audit ]; then
-  echo "plan.sh: the audit stack has no rollback: it is the append-only record rollbacks are judged by" >&2
+[ -n "$env_name" ] || { echo "plan.sh: ENV missing; one of dev, stage, prod, audit, bootstrap (see --help)" >&2; exit 2; }
+if [ "$rollback" = 1 ] && { [ "$env_name" = audit ] || [ "$env_name" = bootstrap ]; }; then
+  echo "plan.sh: $env_name has no rollback: audit is the append-only record rollbacks are judged by, bootstrap holds the state and roles" >&2
   exit 2
 fi
 
+# shellcheck source=lib/state-store.sh
+. "$root/scripts/lib/state-store.sh"
+kfm_state_store_required
 # shellcheck source=lib/tf-env.sh
 . "$root/scripts/lib/tf-env.sh"
 state_dir=${KFM_STATE_DIR:-$root/.kfm}
@@ -54,12 +58,14 @@ fi
 stack=$synth_dir/stacks/$env_name
 [ -f "$stack/cdk.tf.json" ] || { echo "plan.sh: $stack/cdk.tf.json missing; run scripts/synth.sh or drop --no-synth" >&2; exit 1; }
 
-mkdir -p "$state_dir/state" "$plans_dir"
+mkdir -p "$plans_dir"
 plans_dir=$(cd "$plans_dir" && pwd)
-terraform -chdir="$stack" init -input=false -no-color -reconfigure \
-  -backend-config="path=$state_dir/state/$env_name.tfstate" >&2
+KFM_STATE_DIR=$state_dir kfm_state_init "$stack" "$env_name"
 plan=$plans_dir/$name.tfplan
-terraform -chdir="$stack" plan -input=false -no-color -lock-timeout=60s "${destroy[@]}" -out="$plan.tmp" >&2
+# The mark only this plan carries: an apply of any other plan is refused (constructs/governed-apply.ts).
+# Through the environment: a stack that does not declare the variable ignores it.
+TF_VAR_kfm_governed_plan=scripts/plan.sh \
+  terraform -chdir="$stack" plan -input=false -no-color -lock-timeout=60s "${destroy[@]}" -out="$plan.tmp" >&2
 mv -f "$plan.tmp" "$plan"
 terraform -chdir="$stack" show -json "$plan" > "$plans_dir/$name.plan.json.tmp"
 mv -f "$plans_dir/$name.plan.json.tmp" "$plans_dir/$name.plan.json"

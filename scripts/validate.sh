@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # validate.sh — synth once, then terraform init (no backend) + validate for each AWS stack.
-# Usage: scripts/validate.sh [--no-synth] [ENV...]     ENV: dev stage prod audit (default: all four)
+# Usage: scripts/validate.sh [--no-synth] [ENV...]     ENV: dev stage prod audit bootstrap (default: all)
 #   --no-synth   reuse the existing synth output in $KFM_SYNTH_DIR (default cdktf.out)
 # Works offline with KFM_OFFLINE=1 (providers from the local mirror, see scripts/lib/tf-env.sh).
 set -euo pipefail
@@ -10,11 +10,11 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --help | -h) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --no-synth) synth=0; shift ;;
-    dev | stage | prod | audit) envs+=("$1"); shift ;;
+    dev | stage | prod | audit | bootstrap) envs+=("$1"); shift ;;
     *) echo "validate.sh: unknown argument '$1'; ENV is one of dev, stage, prod, audit (see --help)" >&2; exit 2 ;;
   esac
 done
-[ ${#envs[@]} -gt 0 ] || envs=(dev stage prod audit)
+[ ${#envs[@]} -gt 0 ] || envs=(dev stage prod audit bootstrap)
 # shellcheck source=lib/tf-env.sh
 . "$root/scripts/lib/tf-env.sh"
 synth_dir=${KFM_SYNTH_DIR:-$root/cdktf.out}

@@ -3,13 +3,15 @@
  * append-only ledger's store) and the log bucket the tiers deliver access logs, flow logs, ALB logs
  * and CloudTrail to. Outputs `receipts_bucket` for the receipt store.
  */
-import { Aspects, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import { Aspects, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { AuditLogBucket } from '../constructs/audit-log-bucket';
 import { AuditStore } from '../constructs/audit-store';
 import { kfmAwsProvider } from '../constructs/aws-provider';
+import { requireGovernedApply } from '../constructs/governed-apply';
 import { KfmLabelAspect, labelScope } from '../constructs/labels';
 import { auditLogBucketName, receiptsBucketName } from '../constructs/naming';
+import { kfmStateBackend } from '../constructs/state-backend';
 
 export interface AuditStackProps {
   readonly namePrefix: string;
@@ -34,12 +36,13 @@ export class AuditStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id);
-    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
-    kfmAwsProvider(this, {
+    kfmStateBackend(this, id, { region: props.region });
+    const provider = kfmAwsProvider(this, {
       region: props.region,
       offline: props.offline,
       defaultTags: { project: 'kfm', tier: 'audit', managed_by: 'cdktf' },
     });
+    requireGovernedApply(this, id, provider);
     Aspects.of(this).add(new KfmLabelAspect());
 
     this.logs = new AuditLogBucket(this, 'AccessLogs', {

@@ -1,5 +1,6 @@
 /**
- * The AWS stacks: `dev`, `stage`, `prod` (one TierStack each, from constructs/tier.ts) and `audit`.
+ * The AWS stacks: `dev`, `stage`, `prod` (one TierStack each, from constructs/tier.ts), `audit` and
+ * `bootstrap` (state bucket, GitHub OIDC provider and the workflows' roles: stacks/bootstrap.ts).
  *
  * Context keys (cdktf.json "context" or CDKTF_CONTEXT_JSON), all optional:
  *   kfm:namePrefix            globally unique name prefix (default "kfm")
@@ -17,6 +18,7 @@ import { checkNamePrefix, DEFAULT_NAME_PREFIX, DEFAULT_REGION } from '../constru
 import { Tier, TIERS } from '../constructs/tier';
 import { TIER_NAMES, TierName } from '../core/vocabulary';
 import { AuditStack } from './audit-stack';
+import { BootstrapStack, bootstrapPropsFrom } from './bootstrap';
 import { TierStack } from './tier-stack';
 
 export const AWS_STACK_NAMES = ['dev', 'stage', 'prod', 'audit'] as const;
@@ -57,6 +59,7 @@ export interface AwsStacks {
   readonly stage: TierStack;
   readonly prod: TierStack;
   readonly audit: AuditStack;
+  readonly bootstrap: BootstrapStack;
 }
 
 function context<T>(app: App, key: string): T | undefined {
@@ -103,5 +106,15 @@ export function buildAwsStacks(app: App, options: AwsStacksOptions = {}): AwsSta
     offline: options.offline,
     ciRepository: context<string>(app, 'kfm:ciRepository') ?? DEFAULT_CI_REPOSITORY,
   });
-  return { dev, stage, prod, audit };
+  const bootstrap = new BootstrapStack(
+    app,
+    'bootstrap',
+    bootstrapPropsFrom((key) => context(app, key), {
+      namePrefix,
+      region,
+      offline: options.offline,
+      defaultRepository: DEFAULT_CI_REPOSITORY,
+    }),
+  );
+  return { dev, stage, prod, audit, bootstrap };
 }

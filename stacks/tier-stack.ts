@@ -7,11 +7,12 @@ import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-p
 import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { Aspects, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { AuditTrail } from '../constructs/audit-trail';
 import { kfmAwsProvider } from '../constructs/aws-provider';
 import { BACKEND_PORT, BackendCompute, HaBackend, SingleInstanceBackend } from '../constructs/backend-compute';
+import { requireGovernedApply } from '../constructs/governed-apply';
 import { CustomerKey } from '../constructs/customer-key';
 import { Database, DB_PORT } from '../constructs/database';
 import { GuardedSecurityGroup } from '../constructs/guarded-security-group';
@@ -20,6 +21,7 @@ import { Monitoring } from '../constructs/monitoring';
 import { auditLogBucketName, tierBucketName, tierName } from '../constructs/naming';
 import { PrivateNetwork } from '../constructs/private-network';
 import { SecureBucket } from '../constructs/secure-bucket';
+import { kfmStateBackend } from '../constructs/state-backend';
 import { StorageZone, TIER_ZONES } from '../constructs/storage-zone';
 import { Tier, TierError, validateTier } from '../constructs/tier';
 
@@ -88,13 +90,13 @@ export class TierStack extends TerraformStack {
 
   private stateAndProvider(id: string, props: TierStackProps): void {
     const tier = this.tier;
-    // Relative path: deterministic synth. scripts/plan.sh points it at .kfm/state/ with -backend-config.
-    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
-    kfmAwsProvider(this, {
+    kfmStateBackend(this, id, { region: props.region });
+    const provider = kfmAwsProvider(this, {
       region: props.region,
       offline: props.offline,
       defaultTags: { project: 'kfm', tier: tier.name, managed_by: 'cdktf' },
     });
+    requireGovernedApply(this, id, provider);
     Aspects.of(this).add(new KfmLabelAspect());
   }
 

@@ -14,6 +14,7 @@
 #   KFM_CHECKPOINTS  trusted checkpoint file(s), ':'-separated, kept where the appender cannot
 #                    write: the gates read the ledger anchored to them (docs/gates.md)
 #   KFM_AUTHOR       the change's author (a login) recorded in plan receipts (--author)
+#   KFM_STATE_STORE  Terraform state: s3://BUCKET/PREFIX, shared and locked (scripts/lib/state-store.sh)
 set -euo pipefail
 kfm_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KFM_STATE_DIR=${KFM_STATE_DIR:-$kfm_root/.kfm}
@@ -92,6 +93,9 @@ kfm_witness_args() {
   if [ "$mode" = verify ]; then printf -- '--quorum\n%s\n' "$KFM_WITNESS_QUORUM"; fi
 }
 
+# shellcheck source=state-store.sh
+. "$kfm_root/scripts/lib/state-store.sh"
+
 kfm_die() { echo "$(basename "$0"): $1" >&2; exit "${2:-1}"; }
 
 kfm_require_env() {
@@ -102,13 +106,11 @@ kfm_require_commit() {
   [[ "$KFM_COMMIT" =~ ^[0-9a-f]{7,64}$ ]] || { echo "$(basename "$0"): no commit known: set KFM_COMMIT or GITHUB_SHA, or run in a git checkout" >&2; exit 2; }
 }
 
-# Terraform in one stack's synthesized directory, with its state under $KFM_STATE_DIR/state/.
+# Terraform in one stack's synthesized directory, with its state (scripts/lib/state-store.sh).
 kfm_tf_init() {
   local env=$1 stack=$KFM_SYNTH_DIR/stacks/$1
   [ -f "$stack/cdk.tf.json" ] || { echo "$(basename "$0"): $stack/cdk.tf.json missing; run scripts/synth.sh" >&2; exit 1; }
-  mkdir -p "$KFM_STATE_DIR/state"
-  terraform -chdir="$stack" init -input=false -no-color -reconfigure \
-    -backend-config="path=$KFM_STATE_DIR/state/$env.tfstate" >&2
+  kfm_state_init "$stack" "$env"
 }
 
 # A new receipt file name: ENV.KIND.<first 12 hex of the input's sha256>[.N].receipt.json.
@@ -128,6 +130,7 @@ kfm_receipt_path() {
 kfm_tier_setup() {
   kfm_require_env "$1"
   kfm_require_commit
+  kfm_state_store_required
   # shellcheck source=tf-env.sh
   . "$kfm_root/scripts/lib/tf-env.sh"
 }
