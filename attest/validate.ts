@@ -3,6 +3,7 @@ import { ReceiptError } from '../core/errors';
 import { isChangeRecord } from './change-record';
 import { echoSafe } from '../core/json';
 import { PREDICATE_SCHEMA_IDS, PREDICATE_TYPES, PredicateName } from './predicate-types';
+import type { Predicates } from './predicates';
 
 /**
  * JSON Schemas (draft 2020-12) of every predicate live in `schemas/`. The CLI runs ajv's
@@ -87,4 +88,13 @@ export function validatePredicate(predicateType: string, predicate: unknown, sou
       `${source}: ${where} ${e?.message ?? 'is invalid'}${extra} (schema ${predicateType})`,
     );
   }
+}
+
+/**
+ * Validate a predicate of the kfm type `name` against its schema and return it typed: what passes
+ * the schema has exactly the shape of `Predicates[name]` (a test holds the two together).
+ */
+export function checkPredicate<N extends PredicateName>(name: N, predicate: unknown, source: string): Predicates[N] {
+  validatePredicate(PREDICATE_TYPES[name], predicate, source);
+  return predicate as Predicates[N];
 }
