@@ -24,6 +24,17 @@ export type ActorRef = {
   readonly source: 'flag' | 'GITHUB_ACTOR' | 'unknown';
 };
 
+/** What every Terraform receipt (plan, apply, drift) records of where and by whom it was made. */
+export type ReceiptBase = {
+  readonly env: Env;
+  readonly repo: RepoRef;
+  readonly actor: ActorRef;
+  readonly tooling: readonly unknown[];
+  readonly inputs: readonly unknown[];
+  readonly outputs: readonly unknown[];
+  readonly commitments: unknown;
+};
+
 export type PolicyDecision = {
   readonly bundle_digest: TaggedDigest;
   readonly rules: number;
@@ -49,16 +60,10 @@ export type PlanPredicateSummary = {
   readonly errored: boolean;
 };
 
-export type PlanReceiptPredicate = {
+export type PlanReceiptPredicate = ReceiptBase & {
   readonly kind: 'kfm.infra.PlanReceipt';
-  readonly env: Env;
-  readonly repo: RepoRef;
-  readonly actor: ActorRef;
   /** The change's author; absent from receipts written before it. */
   readonly author?: { readonly principal: string | null; readonly source: 'flag' | 'unknown' };
-  readonly tooling: readonly unknown[];
-  readonly inputs: readonly unknown[];
-  readonly outputs: readonly unknown[];
   readonly timestamps: { readonly planned: string | null };
   readonly terraform: {
     readonly format_version: string;
@@ -73,19 +78,12 @@ export type PlanReceiptPredicate = {
   readonly output_changes: readonly unknown[];
   readonly drift: readonly unknown[];
   readonly policy: PolicyDecision | null;
-  readonly commitments: unknown;
 };
 
 export type ApplyStatus = 'applied' | 'failed' | 'incomplete';
 
-export type ApplyReceiptPredicate = {
+export type ApplyReceiptPredicate = ReceiptBase & {
   readonly kind: 'kfm.infra.ApplyReceipt';
-  readonly env: Env;
-  readonly repo: RepoRef;
-  readonly actor: ActorRef;
-  readonly tooling: readonly unknown[];
-  readonly inputs: readonly unknown[];
-  readonly outputs: readonly unknown[];
   readonly timestamps: { readonly started: string | null; readonly finished: string | null };
   readonly plan_receipt: {
     readonly digest: TaggedDigest;
@@ -106,19 +104,12 @@ export type ApplyReceiptPredicate = {
   readonly changes: readonly unknown[];
   readonly output_changes: readonly unknown[];
   readonly stream: Record<string, unknown>;
-  readonly commitments: unknown;
   /** Whether the stream is a whole apply; absent from receipts written before it. */
   readonly completion?: { readonly final_summary: boolean; readonly in_progress: readonly string[] };
 };
 
-export type DriftReceiptPredicate = {
+export type DriftReceiptPredicate = ReceiptBase & {
   readonly kind: 'kfm.infra.DriftReceipt';
-  readonly env: Env;
-  readonly repo: RepoRef;
-  readonly actor: ActorRef;
-  readonly tooling: readonly unknown[];
-  readonly inputs: readonly unknown[];
-  readonly outputs: readonly unknown[];
   readonly timestamps: { readonly planned: string | null };
   readonly last_good: string | null;
   readonly terraform: {
@@ -138,7 +129,6 @@ export type DriftReceiptPredicate = {
     readonly checks_failed: number;
   };
   readonly drift: readonly unknown[];
-  readonly commitments: unknown;
 };
 
 export type ApprovalPredicate = {

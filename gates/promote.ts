@@ -154,27 +154,23 @@ function noApply(input: GateInput, env: Env, plan: Ev<'plan'> | undefined, other
 
 /** The newest apply attempt succeeded, completely, and applied a plan that may be applied. */
 function applyItem({ env, input, apply }: Tier, plan: Ev<'plan'>): GateItem {
-  const req = requirements(env).apply;
+  const { ok, no } = verdict(requirements(env).apply);
   const { status } = apply.predicate.summary;
-  if (status !== 'applied') {
-    const why = `the newest ${env} apply attempt (entry ${apply.seq}) has status "${String(status)}", expected "applied" (an older successful attempt does not count)`;
-    return item(req, false, why, apply);
-  }
-  if (apply.predicate.completion?.final_summary !== true) {
-    // Receipts written before apply status could tell a cut stream say "applied" for one.
-    const why = `${env} apply (entry ${apply.seq}) records no completion (written by a version that could not tell a cut apply stream): re-apply with scripts/apply.sh ${env}`;
-    return item(req, false, why, apply);
-  }
-  // What was applied must itself have passed (an apply recorded outside apply.sh proves nothing more).
-  const problem = planProblem(input, plan, env);
-  if (problem)
-    return item(
-      req,
-      false,
-      `${env} apply (entry ${apply.seq}) applied a plan that may not be applied: ${problem}`,
+  if (status !== 'applied')
+    return no(
+      `the newest ${env} apply attempt (entry ${apply.seq}) has status "${String(status)}", expected "applied" (an older successful attempt does not count)`,
       apply,
     );
-  return item(req, true, `${env} applied at entry ${apply.seq} from plan receipt entry ${plan.seq}`, apply);
+  // Receipts written before apply status could tell a cut stream say "applied" for one.
+  if (apply.predicate.completion?.final_summary !== true)
+    return no(
+      `${env} apply (entry ${apply.seq}) records no completion (written by a version that could not tell a cut apply stream): re-apply with scripts/apply.sh ${env}`,
+      apply,
+    );
+  // What was applied must itself have passed (an apply recorded outside apply.sh proves nothing more).
+  const problem = planProblem(input, plan, env);
+  if (problem) return no(`${env} apply (entry ${apply.seq}) applied a plan that may not be applied: ${problem}`, apply);
+  return ok(`${env} applied at entry ${apply.seq} from plan receipt entry ${plan.seq}`, apply);
 }
 
 /**
@@ -194,48 +190,48 @@ function boundRecord<N extends 'drift' | 'validation'>({ env, input, apply }: Ti
   };
 }
 
+/** A verdict on requirement `req`: `ok` or `no`, each with its one-line detail and the entry it is about. */
+function verdict(req: string) {
+  return {
+    ok: (detail: string, ev: Evidence<unknown>) => item(req, true, detail, ev),
+    no: (detail: string, ev?: Evidence<unknown>) => item(req, false, detail, ev),
+  };
+}
+
 /** Zero drift (and no failed check) since the apply, from a refresh that did not error. */
 function driftItem(tier: Tier): GateItem {
   const { env, apply } = tier;
-  const req = requirements(env).drift;
+  const { ok, no } = verdict(requirements(env).drift);
   const { record: drift, hint } = boundRecord(tier, 'drift');
   if (!drift)
-    return item(
-      req,
-      false,
+    return no(
       `no trusted ${env} drift report bound to the apply at entry ${apply.seq} (run scripts/drift.sh ${env})${hint}`,
     );
-  if (drift.predicate.terraform.errored !== false) {
-    // An errored refresh could not read (some of) the resources: its zero drift proves nothing.
-    const why = 'is from an errored refresh (terraform.errored is not false)';
-    return item(
-      req,
-      false,
-      `${env} drift report (entry ${drift.seq}) ${why}; fix it and rerun scripts/drift.sh ${env}`,
+  const at = `${env} drift report (entry ${drift.seq})`;
+  // An errored refresh could not read (some of) the resources: its zero drift proves nothing.
+  if (drift.predicate.terraform.errored !== false)
+    return no(
+      `${at} is from an errored refresh (terraform.errored is not false); fix it and rerun scripts/drift.sh ${env}`,
       drift,
     );
-  }
   const drifted = driftCount(drift.predicate.summary);
-  if (drifted === 0) return item(req, true, `${env} zero drift at entry ${drift.seq}`, drift);
-  if (drifted === undefined)
-    return item(req, false, `${env} drift report (entry ${drift.seq}) has no readable summary`, drift);
-  return item(req, false, `${env} drifted: ${drifted} resource change(s) in entry ${drift.seq}`, drift);
+  if (drifted === 0) return ok(`${env} zero drift at entry ${drift.seq}`, drift);
+  if (drifted === undefined) return no(`${at} has no readable summary`, drift);
+  return no(`${env} drifted: ${drifted} resource change(s) in entry ${drift.seq}`, drift);
 }
 
 /** A passing validation (smoke) record of the apply. */
 function validationItem(tier: Tier): GateItem {
   const { env, apply } = tier;
-  const req = requirements(env).smoke;
+  const { ok, no } = verdict(requirements(env).smoke);
   const { record: smoke, hint } = boundRecord(tier, 'validation');
   if (!smoke)
-    return item(
-      req,
-      false,
+    return no(
       `no trusted ${env} validation (smoke) record bound to the apply at entry ${apply.seq} (run scripts/smoke.sh ${env})${hint}`,
     );
   const { status } = smoke.predicate;
-  if (status === 'pass') return item(req, true, `${env} smoke passed at entry ${smoke.seq}`, smoke);
-  return item(req, false, `${env} smoke (entry ${smoke.seq}) has status "${String(status)}", expected "pass"`, smoke);
+  if (status === 'pass') return ok(`${env} smoke passed at entry ${smoke.seq}`, smoke);
+  return no(`${env} smoke (entry ${smoke.seq}) has status "${String(status)}", expected "pass"`, smoke);
 }
 
 /**

@@ -20,189 +20,37 @@ type Presence<T, K extends keyof T> = {} extends Pick<T, K> ? 'optional' : 'requ
 type Fields<T> = { readonly [K in keyof T]-?: Presence<T, K> };
 type Obj = Record<string, unknown>;
 
-const plan: Fields<PlanReceiptPredicate> = {
-  kind: 'required',
-  env: 'required',
-  repo: 'required',
-  actor: 'required',
-  author: 'optional',
-  tooling: 'required',
-  inputs: 'required',
-  outputs: 'required',
-  timestamps: 'required',
-  terraform: 'required',
-  summary: 'required',
-  changes: 'required',
-  output_changes: 'required',
-  drift: 'required',
-  policy: 'required',
-  commitments: 'required',
-};
-const planSummary: Fields<PlanReceiptPredicate['summary']> = {
-  add: 'required',
-  change: 'required',
-  remove: 'required',
-  import: 'required',
-  replace: 'required',
-  forget: 'required',
-  move: 'required',
-  read: 'required',
-  noop: 'required',
-  errored: 'required',
-};
-const planPolicy: Fields<NonNullable<PlanReceiptPredicate['policy']>> = {
-  bundle_digest: 'required',
-  rules: 'required',
-  evaluated: 'required',
-  verdict: 'required',
-  findings: 'required',
-  suppressed: 'required',
-  input_digest: 'required',
-  input: 'required',
-};
-const planTerraform: Fields<PlanReceiptPredicate['terraform']> = {
-  format_version: 'required',
-  applyable: 'required',
-  complete: 'required',
-  errored: 'required',
-  deferred: 'required',
-  checks: 'required',
-};
-const repo: Fields<PlanReceiptPredicate['repo']> = {
-  commit: 'required',
-  branch: 'required',
-  source: 'required',
-  branch_source: 'required',
-};
-const author: Fields<NonNullable<PlanReceiptPredicate['author']>> = { principal: 'required', source: 'required' };
-const apply: Fields<ApplyReceiptPredicate> = {
-  kind: 'required',
-  env: 'required',
-  repo: 'required',
-  actor: 'required',
-  tooling: 'required',
-  inputs: 'required',
-  outputs: 'required',
-  timestamps: 'required',
-  plan_receipt: 'required',
-  summary: 'required',
-  changes: 'required',
-  output_changes: 'required',
-  stream: 'required',
-  commitments: 'required',
-  completion: 'optional',
-};
-const applySummary: Fields<ApplyReceiptPredicate['summary']> = {
-  status: 'required',
-  add: 'required',
-  change: 'required',
-  remove: 'required',
-  errored: 'required',
-  not_applied: 'required',
-};
-const applyPlanReceipt: Fields<ApplyReceiptPredicate['plan_receipt']> = {
-  digest: 'required',
-  keyid: 'required',
-  env: 'required',
-  commit: 'required',
-  subjects: 'required',
-  summary: 'required',
-};
-const applyCompletion: Fields<NonNullable<ApplyReceiptPredicate['completion']>> = {
-  final_summary: 'required',
-  in_progress: 'required',
-};
-const drift: Fields<DriftReceiptPredicate> = {
-  kind: 'required',
-  env: 'required',
-  repo: 'required',
-  actor: 'required',
-  tooling: 'required',
-  inputs: 'required',
-  outputs: 'required',
-  timestamps: 'required',
-  last_good: 'required',
-  terraform: 'required',
-  summary: 'required',
-  drift: 'required',
-  commitments: 'required',
-};
-const driftSummary: Fields<DriftReceiptPredicate['summary']> = {
-  drifted: 'required',
-  create: 'required',
-  update: 'required',
-  delete: 'required',
-  replace: 'required',
-  move: 'required',
-  other: 'required',
-  checks_failed: 'required',
-};
-const driftTerraform: Fields<DriftReceiptPredicate['terraform']> = {
-  format_version: 'required',
-  errored: 'required',
-  pending_changes: 'required',
-  checks: 'required',
-};
-const approval: Fields<ApprovalPredicate> = {
-  kind: 'required',
-  env: 'required',
-  decision: 'required',
-  principal: 'required',
-  change_record: 'required',
-  plan_receipt: 'required',
-  repo: 'required',
-  timestamps: 'required',
-};
-const approvalPlanReceipt: Fields<ApprovalPredicate['plan_receipt']> = { digest: 'required', commit: 'required' };
-const validation: Fields<ValidationRecordPredicate> = {
-  kind: 'required',
-  env: 'required',
-  status: 'required',
-  checks: 'required',
-  repo: 'required',
-  timestamps: 'required',
-};
-const validationRepo: Fields<ValidationRecordPredicate['repo']> = { commit: 'required', source: 'required' };
-const promotion: Fields<PromotionManifestPredicate> = {
-  kind: 'required',
-  env: 'required',
-  repo: 'required',
-  evidence: 'required',
-  policy: 'required',
-  approvals: 'required',
-  ledger: 'optional',
-  timestamps: 'required',
-};
-const promotionLedger: Fields<NonNullable<PromotionManifestPredicate['ledger']>> = {
-  size: 'required',
-  root: 'required',
-  anchored: 'required',
-  checkpoints: 'required',
-  witnessed: 'optional',
-};
+const R = 'required' as const;
+const O = 'optional' as const;
 
+/** One object of a predicate (`at` is its path from the predicate) and its field list, checked against `T`. */
+function shape<T>(name: PredicateName, at: string[], fields: Fields<T>): [PredicateName, string[], Obj] {
+  return [name, at, fields as Obj];
+}
+
+// prettier-ignore
 const SHAPES: ReadonlyArray<[PredicateName, string[], Obj]> = [
-  ['plan', [], plan],
-  ['plan', ['summary'], planSummary],
-  ['plan', ['policy'], planPolicy],
-  ['plan', ['terraform'], planTerraform],
-  ['plan', ['repo'], repo],
-  ['plan', ['author'], author],
-  ['apply', [], apply],
-  ['apply', ['summary'], applySummary],
-  ['apply', ['plan_receipt'], applyPlanReceipt],
-  ['apply', ['completion'], applyCompletion],
-  ['apply', ['repo'], repo],
-  ['drift', [], drift],
-  ['drift', ['summary'], driftSummary],
-  ['drift', ['terraform'], driftTerraform],
-  ['drift', ['repo'], repo],
-  ['approval', [], approval],
-  ['approval', ['plan_receipt'], approvalPlanReceipt],
-  ['validation', [], validation],
-  ['validation', ['repo'], validationRepo],
-  ['promotion', [], promotion],
-  ['promotion', ['ledger'], promotionLedger],
+  shape<PlanReceiptPredicate>('plan', [], { kind: R, env: R, repo: R, actor: R, author: O, tooling: R, inputs: R, outputs: R, timestamps: R, terraform: R, summary: R, changes: R, output_changes: R, drift: R, policy: R, commitments: R }),
+  shape<PlanReceiptPredicate['summary']>('plan', ['summary'], { add: R, change: R, remove: R, import: R, replace: R, forget: R, move: R, read: R, noop: R, errored: R }),
+  shape<NonNullable<PlanReceiptPredicate['policy']>>('plan', ['policy'], { bundle_digest: R, rules: R, evaluated: R, verdict: R, findings: R, suppressed: R, input_digest: R, input: R }),
+  shape<PlanReceiptPredicate['terraform']>('plan', ['terraform'], { format_version: R, applyable: R, complete: R, errored: R, deferred: R, checks: R }),
+  shape<PlanReceiptPredicate['repo']>('plan', ['repo'], { commit: R, branch: R, source: R, branch_source: R }),
+  shape<NonNullable<PlanReceiptPredicate['author']>>('plan', ['author'], { principal: R, source: R }),
+  shape<ApplyReceiptPredicate>('apply', [], { kind: R, env: R, repo: R, actor: R, tooling: R, inputs: R, outputs: R, timestamps: R, plan_receipt: R, summary: R, changes: R, output_changes: R, stream: R, commitments: R, completion: O }),
+  shape<ApplyReceiptPredicate['summary']>('apply', ['summary'], { status: R, add: R, change: R, remove: R, errored: R, not_applied: R }),
+  shape<ApplyReceiptPredicate['plan_receipt']>('apply', ['plan_receipt'], { digest: R, keyid: R, env: R, commit: R, subjects: R, summary: R }),
+  shape<NonNullable<ApplyReceiptPredicate['completion']>>('apply', ['completion'], { final_summary: R, in_progress: R }),
+  shape<PlanReceiptPredicate['repo']>('apply', ['repo'], { commit: R, branch: R, source: R, branch_source: R }),
+  shape<DriftReceiptPredicate>('drift', [], { kind: R, env: R, repo: R, actor: R, tooling: R, inputs: R, outputs: R, timestamps: R, last_good: R, terraform: R, summary: R, drift: R, commitments: R }),
+  shape<DriftReceiptPredicate['summary']>('drift', ['summary'], { drifted: R, create: R, update: R, delete: R, replace: R, move: R, other: R, checks_failed: R }),
+  shape<DriftReceiptPredicate['terraform']>('drift', ['terraform'], { format_version: R, errored: R, pending_changes: R, checks: R }),
+  shape<PlanReceiptPredicate['repo']>('drift', ['repo'], { commit: R, branch: R, source: R, branch_source: R }),
+  shape<ApprovalPredicate>('approval', [], { kind: R, env: R, decision: R, principal: R, change_record: R, plan_receipt: R, repo: R, timestamps: R }),
+  shape<ApprovalPredicate['plan_receipt']>('approval', ['plan_receipt'], { digest: R, commit: R }),
+  shape<ValidationRecordPredicate>('validation', [], { kind: R, env: R, status: R, checks: R, repo: R, timestamps: R }),
+  shape<ValidationRecordPredicate['repo']>('validation', ['repo'], { commit: R, source: R }),
+  shape<PromotionManifestPredicate>('promotion', [], { kind: R, env: R, repo: R, evidence: R, policy: R, approvals: R, ledger: O, timestamps: R }),
+  shape<NonNullable<PromotionManifestPredicate['ledger']>>('promotion', ['ledger'], { size: R, root: R, anchored: R, checkpoints: R, witnessed: O }),
 ];
 
 function schemaOf(name: PredicateName): Obj {

@@ -4,7 +4,7 @@ import { ReceiptError } from '../../../core/errors';
 import { judgePlanFile } from '../../../gates/apply-gate';
 import { pinnedBundleDigest } from '../../../gates/pins';
 import { evaluatePromotion, GateItem, judgePlanReceipt } from '../../../gates/promote';
-import { NO_POSITIONALS, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
+import { CommandAbout, NO_POSITIONALS, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
 import { CommandIo } from '../../lib/types';
 import { gateEvidence, LEDGER_OPTS, ledgerJson, ledgerSource, printDecision } from './ledger-args';
 
@@ -13,6 +13,13 @@ const OPTIONS = {
   env: { type: 'string', required: true },
   'plan-file': { type: 'string', required: true, help: 'the plan file about to be applied' },
 } as const;
+
+const ABOUT: CommandAbout = {
+  summary: 'Allow applying a plan file only if it is the newest approved, receipted plan for ENV.',
+  example:
+    'gate apply --env stage --plan-file plans/stage.tfplan --store .kfm/audit --pub keys/kfm-ci.pub --commit 0123abc',
+  exits: '1 when the apply is refused',
+};
 
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
@@ -38,12 +45,7 @@ async function sha256File(path: string): Promise<string> {
  */
 export async function apply(io: CommandIo): Promise<number> {
   const cmd = 'gate apply';
-  const { values } = parseCommandArgs(cmd, io.argv, OPTIONS, NO_POSITIONALS, {
-    summary: 'Allow applying a plan file only if it is the newest approved, receipted plan for ENV.',
-    example:
-      'gate apply --env stage --plan-file plans/stage.tfplan --store .kfm/audit --pub keys/kfm-ci.pub --commit 0123abc',
-    exits: '1 when the apply is refused',
-  });
+  const { values } = parseCommandArgs(cmd, io.argv, OPTIONS, NO_POSITIONALS, ABOUT);
   const env = parseEnv(cmd, requireOpt(cmd, values, 'env'));
   const planFile = requireOpt(cmd, values, 'plan-file');
   const source = ledgerSource(cmd, values, io.env);

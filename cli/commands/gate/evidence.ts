@@ -1,7 +1,7 @@
 import { ReceiptError } from '../../../core/errors';
 import { writeFileExclusive } from '../../../core/files';
 import { newestApplyReceipt } from '../../../gates/apply-gate';
-import { NO_POSITIONALS, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
+import { CommandAbout, NO_POSITIONALS, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
 import { CommandIo } from '../../lib/types';
 import { gateEvidence, LEDGER_OPTS, ledgerSource } from './ledger-args';
 
@@ -11,6 +11,12 @@ const OPTIONS = {
   env: { type: 'string', required: true },
   out: { type: 'string', required: true, help: 'where to write the envelope' },
 } as const;
+
+const ABOUT: CommandAbout = {
+  summary: 'Write the newest trusted apply receipt of ENV from the ledger (what drift and smoke bind to).',
+  example: 'gate evidence --kind apply --env dev --store .kfm/audit --pub keys/kfm-ci.pub --out dev.apply.json',
+  exits: '1 when the ledger holds none',
+};
 
 /**
  * `kfm gate evidence --kind apply --env ENV --store STORE --pub PUB... --out FILE [--commit SHA]
@@ -22,11 +28,7 @@ const OPTIONS = {
  */
 export async function evidence(io: CommandIo): Promise<number> {
   const cmd = 'gate evidence';
-  const { values } = parseCommandArgs(cmd, io.argv, OPTIONS, NO_POSITIONALS, {
-    summary: 'Write the newest trusted apply receipt of ENV from the ledger (what drift and smoke bind to).',
-    example: 'gate evidence --kind apply --env dev --store .kfm/audit --pub keys/kfm-ci.pub --out dev.apply.json',
-    exits: '1 when the ledger holds none',
-  });
+  const { values } = parseCommandArgs(cmd, io.argv, OPTIONS, NO_POSITIONALS, ABOUT);
   const kind = requireOpt(cmd, values, 'kind');
   if (kind !== 'apply') throw new ReceiptError('USAGE', `kfm ${cmd}: --kind must be "apply"`);
   const env = parseEnv(cmd, requireOpt(cmd, values, 'env'));

@@ -5,7 +5,7 @@ import { appendToLedger } from '../../../gates/ledger';
 import { promotionManifest } from '../../../gates/manifest';
 import { pinnedBundleDigest } from '../../../gates/pins';
 import { evaluatePromotion, GateItem } from '../../../gates/promote';
-import { NO_POSITIONALS, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
+import { CommandAbout, NO_POSITIONALS, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
 import { eventTime } from '../../lib/clock';
 import { loadSigningKey } from '../../lib/keys';
 import { CommandIo } from '../../lib/types';
@@ -22,6 +22,13 @@ const OPTIONS = {
   timestamp: { type: 'string' },
 } as const;
 
+const ABOUT: CommandAbout = {
+  summary: 'Decide from verified ledger evidence whether a commit may be promoted (fail closed).',
+  example:
+    'gate promote --to prod --store .kfm/audit --pub keys/kfm-ci.pub --approver alice=keys/approvers/alice.pub --commit 0123abc --checkpoint trusted.cp',
+  exits: '1 when the promotion is blocked',
+};
+
 /**
  * `kfm gate promote --to stage|prod --store STORE --pub PUB... --commit SHA [--key KEY]
  *   [--approver NAME=PUB...] [--checkpoint FILE...] [--witness NAME=PUB... --quorum N]
@@ -34,12 +41,7 @@ const OPTIONS = {
  */
 export async function promote(io: CommandIo): Promise<number> {
   const cmd = 'gate promote';
-  const { values } = parseCommandArgs(cmd, io.argv, OPTIONS, NO_POSITIONALS, {
-    summary: 'Decide from verified ledger evidence whether a commit may be promoted (fail closed).',
-    example:
-      'gate promote --to prod --store .kfm/audit --pub keys/kfm-ci.pub --approver alice=keys/approvers/alice.pub --commit 0123abc --checkpoint trusted.cp',
-    exits: '1 when the promotion is blocked',
-  });
+  const { values } = parseCommandArgs(cmd, io.argv, OPTIONS, NO_POSITIONALS, ABOUT);
   const to = parseEnv(cmd, requireOpt(cmd, values, 'to'));
   if (to === 'dev')
     throw new ReceiptError(
