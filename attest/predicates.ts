@@ -3,9 +3,9 @@ import type { PredicateName } from './predicate-types';
 
 /**
  * One TypeScript type per predicate, written beside its JSON Schema (`schemas/`). A predicate
- * that passed `validatePredicate` has exactly this shape; `__tests__/attest/predicate-shapes.test.ts`
- * fails when a type's fields (and which are required) drift from its schema's. Members that no
- * reader interprets stay `unknown`.
+ * that passed `validatePredicate` has exactly this shape, and `predicateOf` (attest/validate.ts)
+ * hands it out typed; `__tests__/attest/predicate-shapes.test.ts` fails when a type's fields (and
+ * which are required) drift from its schema's. Members no reader interprets stay `unknown`.
  */
 
 /** `sha256:<hex>`. */

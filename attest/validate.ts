@@ -91,10 +91,13 @@ export function validatePredicate(predicateType: string, predicate: unknown, sou
 }
 
 /**
- * Validate a predicate of the kfm type `name` against its schema and return it typed: what passes
- * the schema has exactly the shape of `Predicates[name]` (a test holds the two together).
+ * A statement's predicate typed as the kfm predicate `name`, when it is of that type; else
+ * undefined. Only for statements whose predicate was validated (readVerifiedStatement,
+ * classifyEntries): the schema check is what makes the type true.
  */
-export function checkPredicate<N extends PredicateName>(name: N, predicate: unknown, source: string): Predicates[N] {
-  validatePredicate(PREDICATE_TYPES[name], predicate, source);
-  return predicate as Predicates[N];
+export function predicateOf<N extends PredicateName>(
+  statement: { readonly predicateType: string; readonly predicate: unknown },
+  name: N,
+): Predicates[N] | undefined {
+  return statement.predicateType === PREDICATE_TYPES[name] ? (statement.predicate as Predicates[N]) : undefined;
 }
