@@ -106,3 +106,13 @@ export function emit(
   else io.stdout(`${human}\nreceipt ${out} ${digest}\n`);
   return 0;
 }
+
+/** The envelope positional of `verify` and `show`. */
+export const ENVELOPE = { min: 1, max: 1, names: 'ENVELOPE' };
+
+/** The receipt named by the positional, verified under every --pub (at least one). */
+export function readVerifiedArg(cmd: string, v: Values, positionals: readonly string[]) {
+  const trusted = keys().requireTrustedKeys(cmd, strs(v, 'pub'));
+  const path = positionals[0]!;
+  return { path, r: statements().readVerifiedStatement(readInputFile(path, 'envelope'), path, trusted) };
+}

@@ -2,8 +2,8 @@ import { ReceiptError } from '../../../core/errors';
 import { readInputFile } from '../../../core/files';
 import { CommandAbout, OptionSpec, parseCommandArgs } from '../../lib/args';
 import { CommandIo } from '../../lib/types';
-import { constructPathsOf, keys, markdown, renderJsonOf, statements } from './lazy';
-import { str, strs } from './shared';
+import { constructPathsOf, markdown, renderJsonOf } from './lazy';
+import { ENVELOPE, readVerifiedArg, str } from './shared';
 
 const OPTIONS: OptionSpec = {
   pub: { type: 'string', multiple: true, required: true },
@@ -23,8 +23,6 @@ const OPTIONS: OptionSpec = {
   'report-link': { type: 'string', arg: 'URL', help: 'where the HTML evidence report is, linked', default: 'none' },
 };
 
-const POSITIONALS = { min: 1, max: 1, names: 'ENVELOPE' };
-
 const ABOUT: CommandAbout = {
   summary: 'Render a verified receipt for a reviewer: destructive changes first, within --max-chars.',
   example: 'receipt show dev.plan.receipt.json --pub keys/kfm-ci.pub --synth cdktf.out/stacks/dev/cdk.tf.json',
@@ -33,7 +31,7 @@ const ABOUT: CommandAbout = {
 
 export function show(io: CommandIo): number {
   const cmd = 'receipt show';
-  const { values: v, positionals } = parseCommandArgs(cmd, io.argv, OPTIONS, POSITIONALS, ABOUT);
+  const { values: v, positionals } = parseCommandArgs(cmd, io.argv, OPTIONS, ENVELOPE, ABOUT);
   const format = str(v, 'format') ?? 'markdown';
   if (format !== 'markdown' && format !== 'json')
     throw new ReceiptError('USAGE', `kfm ${cmd}: --format must be markdown or json`);
@@ -41,9 +39,7 @@ export function show(io: CommandIo): number {
   const maxChars = mc === undefined ? markdown().DEFAULT_MAX_CHARS : Number(mc);
   if (!Number.isInteger(maxChars) || maxChars < 200)
     throw new ReceiptError('USAGE', `kfm ${cmd}: --max-chars must be an integer >= 200`);
-  const trusted = keys().requireTrustedKeys(cmd, strs(v, 'pub'));
-  const path = positionals[0]!;
-  const r = statements().readVerifiedStatement(readInputFile(path, 'envelope'), path, trusted);
+  const { path, r } = readVerifiedArg(cmd, v, positionals);
   const synth = str(v, 'synth');
   const constructPaths = synth
     ? constructPathsOf().parseConstructPaths(readInputFile(synth, 'synthesized stack JSON'), synth)

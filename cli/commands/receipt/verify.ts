@@ -1,12 +1,8 @@
-import { readInputFile } from '../../../core/files';
 import { CommandAbout, OptionSpec, parseCommandArgs } from '../../lib/args';
 import { CommandIo } from '../../lib/types';
-import { keys, statements } from './lazy';
-import { strs } from './shared';
+import { ENVELOPE, readVerifiedArg } from './shared';
 
 const OPTIONS: OptionSpec = { pub: { type: 'string', multiple: true, required: true }, json: { type: 'boolean' } };
-
-const POSITIONALS = { min: 1, max: 1, names: 'ENVELOPE' };
 
 const ABOUT: CommandAbout = {
   summary: 'Verify a receipt (DSSE envelope) with trusted public keys, offline.',
@@ -16,10 +12,8 @@ const ABOUT: CommandAbout = {
 
 export function verify(io: CommandIo): number {
   const cmd = 'receipt verify';
-  const { values: v, positionals } = parseCommandArgs(cmd, io.argv, OPTIONS, POSITIONALS, ABOUT);
-  const trusted = keys().requireTrustedKeys(cmd, strs(v, 'pub'));
-  const path = positionals[0]!;
-  const r = statements().readVerifiedStatement(readInputFile(path, 'envelope'), path, trusted);
+  const { values: v, positionals } = parseCommandArgs(cmd, io.argv, OPTIONS, ENVELOPE, ABOUT);
+  const { path, r } = readVerifiedArg(cmd, v, positionals);
   const p = r.predicate;
   if (v.json === true) {
     io.stdout(
