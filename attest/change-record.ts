@@ -91,6 +91,32 @@ function isSensitive(v: unknown): boolean {
   return true;
 }
 
+const checkedAbove = (): boolean => true;
+const isString = (v: unknown): boolean => typeof v === 'string';
+const isHmac = (v: unknown): boolean => typeof v === 'string' && HMAC.test(v);
+const isHmacOrUnknown = (v: unknown): boolean => typeof v === 'string' && HMAC_OR_UNKNOWN.test(v);
+
+/** Each member `$defs/change` allows and its check; any other member is refused. */
+const MEMBER_CHECKS: ReadonlyMap<string, (v: unknown) => boolean> = new Map([
+  ['address', checkedAbove],
+  ['type', checkedAbove],
+  ['actions', checkedAbove],
+  ['action', checkedAbove],
+  ['module', isString],
+  ['provider', isString],
+  ['deposed', isString],
+  ['action_reason', isString],
+  ['moved_from', isString],
+  ['changed', isStrings],
+  ['unknown', isStrings],
+  ['replace_paths', isPaths],
+  ['importing', isImporting],
+  ['sensitive', isSensitive],
+  ['changed_omitted', isCount],
+  ['before', isHmac],
+  ['after', isHmacOrUnknown],
+]);
+
 /** True only when `r` is valid under `$defs/change` (false may still be valid: ask ajv). */
 export function isChangeRecord(r: unknown): boolean {
   if (!isObjectValue(r)) return false;
@@ -101,45 +127,8 @@ export function isChangeRecord(r: unknown): boolean {
   if (!ACTION_LABELS.has(r.action)) return false;
   // Every member, own or inherited, as ajv's additionalProperties walks them.
   for (const k in r) {
-    const v = r[k];
-    switch (k) {
-      case 'address':
-      case 'type':
-      case 'actions':
-      case 'action':
-        break;
-      case 'module':
-      case 'provider':
-      case 'deposed':
-      case 'action_reason':
-      case 'moved_from':
-        if (typeof v !== 'string') return false;
-        break;
-      case 'changed':
-      case 'unknown':
-        if (!isStrings(v)) return false;
-        break;
-      case 'replace_paths':
-        if (!isPaths(v)) return false;
-        break;
-      case 'importing':
-        if (!isImporting(v)) return false;
-        break;
-      case 'sensitive':
-        if (!isSensitive(v)) return false;
-        break;
-      case 'changed_omitted':
-        if (!isCount(v)) return false;
-        break;
-      case 'before':
-        if (typeof v !== 'string' || !HMAC.test(v)) return false;
-        break;
-      case 'after':
-        if (typeof v !== 'string' || !HMAC_OR_UNKNOWN.test(v)) return false;
-        break;
-      default:
-        return false;
-    }
+    const check = MEMBER_CHECKS.get(k);
+    if (check === undefined || !check(r[k])) return false;
   }
   return true;
 }

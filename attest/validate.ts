@@ -3,6 +3,7 @@ import { ReceiptError } from '../core/errors';
 import { isChangeRecord } from './change-record';
 import { echoSafe } from '../core/json';
 import { PREDICATE_SCHEMA_IDS, PREDICATE_TYPES, PredicateName } from './predicate-types';
+import type { Predicates } from './predicates';
 
 /**
  * JSON Schemas (draft 2020-12) of every predicate live in `schemas/`. The CLI runs ajv's
@@ -87,4 +88,16 @@ export function validatePredicate(predicateType: string, predicate: unknown, sou
       `${source}: ${where} ${e?.message ?? 'is invalid'}${extra} (schema ${predicateType})`,
     );
   }
+}
+
+/**
+ * A statement's predicate typed as the kfm predicate `name`, when it is of that type; else
+ * undefined. Only for statements whose predicate was validated (readVerifiedStatement,
+ * classifyEntries): the schema check is what makes the type true.
+ */
+export function predicateOf<N extends PredicateName>(
+  statement: { readonly predicateType: string; readonly predicate: unknown },
+  name: N,
+): Predicates[N] | undefined {
+  return statement.predicateType === PREDICATE_TYPES[name] ? (statement.predicate as Predicates[N]) : undefined;
 }

@@ -166,122 +166,145 @@ function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
   else o[k] = v;
 }
 
-/**
- * Parse one JSON value like `JSON.parse`, keeping inexact numbers as ExactNumber. Throws
- * ExactJsonSyntaxError (never quoting the text) on a syntax error or on data after the value.
- */
-export function parseJsonExact(text: string): unknown {
-  let pos = 0;
-  const fail = (kind: string): never => {
-    throw new ExactJsonSyntaxError(kind, pos);
-  };
-  const ws = (): void => {
-    WS.lastIndex = pos;
-    WS.exec(text);
-    pos = WS.lastIndex;
-  };
-  const str = (): string => {
-    PLAIN_STRING.lastIndex = pos;
+/** What `ExactReader.start` returns when it opened a container (its values come next). */
+const OPENED = Symbol('opened');
+
+/** The state of one parse: the text, the position and the containers open, innermost last. */
+class ExactReader {
+  pos = 0;
+  result: unknown;
+  private readonly stack: Frame[] = [];
+
+  constructor(private readonly text: string) {}
+
+  fail(kind: string): never {
+    throw new ExactJsonSyntaxError(kind, this.pos);
+  }
+
+  ws(): void {
+    WS.lastIndex = this.pos;
+    WS.exec(this.text);
+    this.pos = WS.lastIndex;
+  }
+
+  /** A string at `pos` (a plain one sliced, one with escapes read by JSON.parse). */
+  private str(): string {
+    const text = this.text;
+    PLAIN_STRING.lastIndex = this.pos;
     if (PLAIN_STRING.test(text)) {
-      const s = text.slice(pos + 1, PLAIN_STRING.lastIndex - 1);
-      pos = PLAIN_STRING.lastIndex;
+      const s = text.slice(this.pos + 1, PLAIN_STRING.lastIndex - 1);
+      this.pos = PLAIN_STRING.lastIndex;
       return s;
     }
-    STRING.lastIndex = pos;
-    if (!STRING.test(text)) return fail(pos >= text.length ? 'Unexpected end of JSON input' : 'Bad string');
-    const s = JSON.parse(text.slice(pos, STRING.lastIndex)) as string;
-    pos = STRING.lastIndex;
+    STRING.lastIndex = this.pos;
+    if (!STRING.test(text)) return this.fail(this.pos >= text.length ? 'Unexpected end of JSON input' : 'Bad string');
+    const s = JSON.parse(text.slice(this.pos, STRING.lastIndex)) as string;
+    this.pos = STRING.lastIndex;
     return s;
-  };
-  const stack: Frame[] = [];
-  let result: unknown;
-  let haveValue = false;
-  for (;;) {
-    ws();
-    if (pos >= text.length) fail('Unexpected end of JSON input');
-    const c = text.charCodeAt(pos);
-    let value: unknown;
-    let isValue = true;
-    if (c === 0x7b /* { */) {
-      pos++;
-      ws();
-      const o: Record<string, unknown> = {};
-      if (text.charCodeAt(pos) === 0x7d) {
-        pos++;
-        value = o;
-      } else {
-        if (text.charCodeAt(pos) !== 0x22) fail('Expected a key');
-        const key = str();
-        ws();
-        if (text.charCodeAt(pos) !== 0x3a) fail('Expected ":"');
-        pos++;
-        stack.push({ kind: 'object', value: o, key });
-        isValue = false;
-      }
-    } else if (c === 0x5b /* [ */) {
-      pos++;
-      ws();
-      const a: unknown[] = [];
-      if (text.charCodeAt(pos) === 0x5d) {
-        pos++;
-        value = a;
-      } else {
-        stack.push({ kind: 'array', value: a });
-        isValue = false;
-      }
-    } else if (c === 0x22) value = str();
-    else if (c === 0x74 && text.startsWith('true', pos)) {
-      pos += 4;
-      value = true;
-    } else if (c === 0x66 && text.startsWith('false', pos)) {
-      pos += 5;
-      value = false;
-    } else if (c === 0x6e && text.startsWith('null', pos)) {
-      pos += 4;
-      value = null;
-    } else {
-      NUMBER.lastIndex = pos;
-      const m = NUMBER.exec(text);
-      if (!m) return fail('Unexpected token');
-      pos = NUMBER.lastIndex;
-      value = isInexact(m[0]) ? new ExactNumber(m[0]) : Number(m[0]);
+  }
+
+  /** An object member's `"key":`. */
+  private key(): string {
+    this.ws();
+    if (this.text.charCodeAt(this.pos) !== 0x22) this.fail('Expected a key');
+    const key = this.str();
+    this.ws();
+    if (this.text.charCodeAt(this.pos) !== 0x3a) this.fail('Expected ":"');
+    this.pos++;
+    return key;
+  }
+
+  /** The next value when it is a scalar or an empty container; else open the container and return OPENED. */
+  start(): unknown {
+    this.ws();
+    if (this.pos >= this.text.length) this.fail('Unexpected end of JSON input');
+    const c = this.text.charCodeAt(this.pos);
+    if (c === 0x7b /* { */) return this.open({ kind: 'object', value: {}, key: '' }, 0x7d);
+    if (c === 0x5b /* [ */) return this.open({ kind: 'array', value: [] }, 0x5d);
+    return this.scalar(c);
+  }
+
+  private open(frame: Frame, close: number): unknown {
+    this.pos++;
+    this.ws();
+    if (this.text.charCodeAt(this.pos) === close) {
+      this.pos++;
+      return frame.value;
     }
-    if (!isValue) continue;
-    // Attach the value and close every container it completes.
+    if (frame.kind === 'object') frame.key = this.key();
+    this.stack.push(frame);
+    return OPENED;
+  }
+
+  private scalar(c: number): unknown {
+    const text = this.text;
+    if (c === 0x22) return this.str();
+    for (const [word, value] of LITERALS) {
+      if (c === word.charCodeAt(0) && text.startsWith(word, this.pos)) {
+        this.pos += word.length;
+        return value;
+      }
+    }
+    NUMBER.lastIndex = this.pos;
+    const m = NUMBER.exec(text);
+    if (!m) return this.fail('Unexpected token');
+    this.pos = NUMBER.lastIndex;
+    return isInexact(m[0]) ? new ExactNumber(m[0]) : Number(m[0]);
+  }
+
+  /** Attach `value` to the innermost container and close every container it completes; true at the root's end. */
+  attach(value: unknown): boolean {
     for (;;) {
-      const top = stack[stack.length - 1];
+      const top = this.stack[this.stack.length - 1];
       if (top === undefined) {
-        result = value;
-        haveValue = true;
-        break;
+        this.result = value;
+        return true;
       }
       if (top.kind === 'array') top.value.push(value);
       else setOwn(top.value, top.key, value);
-      ws();
-      const d = text.charCodeAt(pos);
+      this.ws();
+      const d = this.text.charCodeAt(this.pos);
       if (d === 0x2c /* , */) {
-        pos++;
-        if (top.kind === 'object') {
-          ws();
-          if (text.charCodeAt(pos) !== 0x22) fail('Expected a key');
-          top.key = str();
-          ws();
-          if (text.charCodeAt(pos) !== 0x3a) fail('Expected ":"');
-          pos++;
-        }
-        break;
+        this.pos++;
+        if (top.kind === 'object') top.key = this.key();
+        return false;
       }
       if ((top.kind === 'array' && d === 0x5d) || (top.kind === 'object' && d === 0x7d)) {
-        pos++;
-        stack.pop();
+        this.pos++;
+        this.stack.pop();
         value = top.value;
         continue;
       }
-      return fail(pos >= text.length ? 'Unexpected end of JSON input' : 'Expected "," or a closing bracket');
+      return this.fail(
+        this.pos >= this.text.length ? 'Unexpected end of JSON input' : 'Expected "," or a closing bracket',
+      );
     }
-    if (haveValue) break;
   }
-  ws();
-  if (pos < text.length) fail('Unexpected non-whitespace character after JSON');
-  return result;
+
+  /** Only whitespace may follow the value. */
+  end(): void {
+    this.ws();
+    if (this.pos < this.text.length) this.fail('Unexpected non-whitespace character after JSON');
+  }
+}
+
+const LITERALS: readonly (readonly [string, unknown])[] = [
+  ['true', true],
+  ['false', false],
+  ['null', null],
+];
+
+/**
+ * Parse one JSON value like `JSON.parse`, keeping inexact numbers as ExactNumber. Throws
+ * ExactJsonSyntaxError (never quoting the text) on a syntax error or on data after the value.
+ * Iterative (containers open on a stack), so deep nesting cannot overflow the call stack.
+ */
+export function parseJsonExact(text: string): unknown {
+  const r = new ExactReader(text);
+  for (;;) {
+    const v = r.start();
+    if (v !== OPENED && r.attach(v)) break;
+  }
+  r.end();
+  return r.result;
 }

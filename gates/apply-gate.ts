@@ -1,6 +1,6 @@
 import { Env } from '../core/vocabulary';
-import { PREDICATE_TYPES } from '../attest/predicate-types';
-import { Evidence, str } from './evidence';
+import type { Predicates } from '../attest/predicates';
+import { Evidence, evidenceFor, latest } from './evidence';
 import { GateItem } from './promote';
 
 /**
@@ -14,15 +14,10 @@ export function judgePlanFile(
   commit: string,
   planFile: string,
   planHex: string,
-): { item: GateItem; planReceipt?: Evidence } {
+): { item: GateItem; planReceipt?: Evidence<Predicates['plan']> } {
   const requirement = 'approved plan file';
-  const plans = evidence.filter(
-    (e) =>
-      e.predicateType === PREDICATE_TYPES.plan &&
-      str(e.predicate, 'env') === env &&
-      str(e.predicate, 'repo', 'commit') === commit,
-  );
-  const newest = plans.reduce<Evidence | undefined>((a, b) => (!a || b.seq > a.seq ? b : a), undefined);
+  const plans = evidenceFor(evidence, 'plan', env, commit);
+  const newest = latest(plans);
   const matching = plans.filter((p) => p.subject.some((s) => s.digest?.sha256 === planHex));
   if (matching.length === 0 || !newest) {
     const detail = `${planFile} (sha256:${planHex}) is not the subject of any trusted ${env} plan receipt for commit ${commit}: stale or unreviewed plan; re-run scripts/plan.sh ${env} and get it approved`;
@@ -37,13 +32,10 @@ export function judgePlanFile(
 }
 
 /** The newest trusted apply receipt for `env` (and the commit, when given): what drift and smoke check. */
-export function newestApplyReceipt(evidence: readonly Evidence[], env: Env, commit?: string): Evidence | undefined {
-  return evidence
-    .filter(
-      (e) =>
-        e.predicateType === PREDICATE_TYPES.apply &&
-        str(e.predicate, 'env') === env &&
-        (commit === undefined || str(e.predicate, 'repo', 'commit') === commit),
-    )
-    .reduce<Evidence | undefined>((a, b) => (!a || b.seq > a.seq ? b : a), undefined);
+export function newestApplyReceipt(
+  evidence: readonly Evidence[],
+  env: Env,
+  commit?: string,
+): Evidence<Predicates['apply']> | undefined {
+  return latest(evidenceFor(evidence, 'apply', env, commit));
 }

@@ -3,7 +3,9 @@ import { isReceiptError } from '../core/errors';
 import { sha256Tagged } from '../core/digest';
 import { isKnownPredicateType, validatePredicate } from '../attest/validate';
 import { TrustedKey } from '../attest/sign/ed25519';
-import { STATEMENT_TYPE } from '../attest/predicate-types';
+import { PREDICATE_TYPES, PredicateName, STATEMENT_TYPE } from '../attest/predicate-types';
+import type { Predicates } from '../attest/predicates';
+import { isObject } from '../core/json';
 
 /** One ledger entry as the gates see it. */
 export interface LedgerEntry {
@@ -12,13 +14,16 @@ export interface LedgerEntry {
   readonly envelopeBytes: Buffer;
 }
 
-/** A statement whose envelope verified under a trusted key. */
-export interface Evidence {
+/**
+ * A statement whose envelope verified under a trusted key. A kfm predicate is evidence only after
+ * its schema check, so `evidenceOf` may hand it out typed as `Evidence<Predicates[name]>`.
+ */
+export interface Evidence<P = Record<string, unknown>> {
   readonly seq: number;
   /** `sha256:<hex>` of the envelope bytes: the digest receipts and approvals refer to. */
   readonly digest: string;
   readonly predicateType: string;
-  readonly predicate: Record<string, unknown>;
+  readonly predicate: P;
   readonly subject: ReadonlyArray<{ name?: string; digest?: Record<string, string> }>;
   /** keyid of the trusted key that verified it (computed from the key, not read from the envelope). */
   readonly signer: string;
@@ -41,14 +46,16 @@ function decodeStatement(env: DsseEnvelope, source: string): Record<string, unkn
   }
 }
 
-function claimsOf(st: Record<string, unknown> | undefined): Rejected['claims'] {
+/** What an entry claims to be (type, env, commit), read without trusting it. */
+function claimsOf(
+  st: { readonly predicateType?: unknown; readonly predicate?: unknown } | undefined,
+): Rejected['claims'] {
   if (!st) return undefined;
-  const p = (st.predicate ?? {}) as Record<string, unknown>;
-  const repo = (p.repo ?? {}) as Record<string, unknown>;
+  const p = isObject(st.predicate) ? st.predicate : {};
   return {
     predicateType: typeof st.predicateType === 'string' ? st.predicateType : undefined,
     env: p.env,
-    commit: repo.commit,
+    commit: isObject(p.repo) ? p.repo.commit : undefined,
   };
 }
 
@@ -132,14 +139,26 @@ export function classifyEntries(
   return { evidence, rejected };
 }
 
-/** Read a nested string field, or undefined. */
-export function str(obj: unknown, ...path: string[]): string | undefined {
-  let cur: unknown = obj;
-  for (const k of path) {
-    if (typeof cur !== 'object' || cur === null) return undefined;
-    cur = (cur as Record<string, unknown>)[k];
-  }
-  return typeof cur === 'string' ? cur : undefined;
+/** The evidence of the kfm predicate `name`, typed: `classifyEntries` admitted it only after its schema check. */
+export function evidenceOf<N extends PredicateName>(evidence: readonly Evidence[], name: N): Evidence<Predicates[N]>[] {
+  return evidence.filter((e) => e.predicateType === PREDICATE_TYPES[name]) as unknown as Evidence<Predicates[N]>[];
+}
+
+/** Evidence of `name` for `env`, and for `commit` when given. */
+export function evidenceFor<N extends Exclude<PredicateName, 'promotion'>>(
+  evidence: readonly Evidence[],
+  name: N,
+  env: string,
+  commit?: string,
+): Evidence<Predicates[N]>[] {
+  return evidenceOf(evidence, name).filter(
+    (e) => e.predicate.env === env && (commit === undefined || e.predicate.repo.commit === commit),
+  );
+}
+
+/** The newest (highest seq) of `xs`. */
+export function latest<E extends Evidence<unknown>>(xs: readonly E[]): E | undefined {
+  return xs.reduce<E | undefined>((a, b) => (!a || b.seq > a.seq ? b : a), undefined);
 }
 
 /** Who may sign what: CI keys sign receipts and records; each approver key signs approvals as one named principal. */
@@ -163,10 +182,10 @@ export function assignRoles(
   const kept: Evidence[] = [];
   const rejected: Rejected[] = [];
   for (const e of evidence) {
-    const claims = { predicateType: e.predicateType, env: e.predicate.env, commit: str(e.predicate, 'repo', 'commit') };
+    const claims = claimsOf(e);
     if (e.predicateType === approvalType) {
       const name = roles.approvers.get(e.signer);
-      const principal = str(e.predicate, 'principal');
+      const principal = (e.predicate as Partial<Predicates['approval']>).principal;
       if (roles.receiptSigners.has(e.signer)) {
         const reason = 'approval signed by a CI (--pub) key, which signs receipts, never approvals';
         rejected.push({ seq: e.seq, digest: e.digest, reason, claims });

@@ -2,7 +2,7 @@ import { Env } from '../core/vocabulary';
 import { hexOf } from '../attest/pipeline-statement';
 import { PREDICATE_KINDS } from '../attest/predicate-types';
 import { Subject } from '../attest/statement';
-import { Evidence, str } from './evidence';
+import { Evidence, evidenceOf } from './evidence';
 import { LedgerJudged } from './ledger';
 import { GateItem } from './promote';
 
@@ -19,9 +19,10 @@ export function promotionManifest(
   ledger: LedgerJudged,
   at: string,
 ): { subject: Subject[]; predicate: Record<string, unknown> } {
-  const bySeq = new Map(evidence.map((e) => [e.seq, e]));
+  const plans = new Map(evidenceOf(evidence, 'plan').map((e) => [e.seq, e]));
+  const approvals = new Map(evidenceOf(evidence, 'approval').map((e) => [e.seq, e]));
   const plan = items.find((i) => i.requirement === `${to} plan receipt`);
-  const planEv = plan?.seq !== undefined ? bySeq.get(plan.seq) : undefined;
+  const planEv = plan?.seq !== undefined ? plans.get(plan.seq) : undefined;
   const relied = items.filter((i) => i.digest);
   const subject: Subject[] = relied.map((i) => ({ name: i.requirement, digest: { sha256: hexOf(i.digest!) } }));
   subject.push({
@@ -34,17 +35,13 @@ export function promotionManifest(
     repo: { commit },
     evidence: relied.map((i) => ({ requirement: i.requirement, digest: i.digest, seq: i.seq })),
     policy: {
-      bundle_digest: planEv ? ((planEv.predicate.policy as Record<string, unknown>)?.bundle_digest ?? null) : null,
+      bundle_digest: planEv?.predicate.policy?.bundle_digest ?? null,
     },
     approvals: items
       .filter((i) => i.requirement === 'prod approval' && i.seq !== undefined)
       .map((i) => {
-        const a = bySeq.get(i.seq!);
-        return {
-          digest: i.digest,
-          principal: str(a?.predicate, 'principal') ?? null,
-          change_record: str(a?.predicate, 'change_record') ?? null,
-        };
+        const a = approvals.get(i.seq!)?.predicate;
+        return { digest: i.digest, principal: a?.principal ?? null, change_record: a?.change_record ?? null };
       }),
     ledger: {
       size: ledger.size,

@@ -1,6 +1,7 @@
 import { Env } from '../core/vocabulary';
-import { Evidence, isBotPrincipal, Rejected, samePrincipal, str } from './evidence';
-import { PREDICATE_TYPES } from '../attest/predicate-types';
+import { Evidence, evidenceFor, evidenceOf, isBotPrincipal, latest, Rejected, samePrincipal } from './evidence';
+import { PREDICATE_TYPES, PredicateName } from '../attest/predicate-types';
+import type { Predicates } from '../attest/predicates';
 
 /** One requirement of a promotion and whether the ledger proves it. */
 export interface GateItem {
@@ -30,16 +31,15 @@ export interface GateResult {
   readonly items: readonly GateItem[];
 }
 
-const latest = (xs: readonly Evidence[]): Evidence | undefined =>
-  xs.reduce<Evidence | undefined>((a, b) => (!a || b.seq > a.seq ? b : a), undefined);
+type Ev<N extends PredicateName> = Evidence<Predicates[N]>;
 
-function of(input: Pick<GateInput, 'evidence' | 'commit'>, type: string, env: Env): Evidence[] {
-  return input.evidence.filter(
-    (e) =>
-      e.predicateType === type &&
-      str(e.predicate, 'env') === env &&
-      str(e.predicate, 'repo', 'commit') === input.commit,
-  );
+/** Trusted evidence of `name` for `env` and the commit judged. */
+function of<N extends Exclude<PredicateName, 'promotion'>>(
+  input: Pick<GateInput, 'evidence' | 'commit'>,
+  name: N,
+  env: Env,
+): Ev<N>[] {
+  return evidenceFor(input.evidence, name, env, input.commit);
 }
 
 /** Tell the operator about untrusted or malformed entries that claim to be what we looked for. */
@@ -51,9 +51,9 @@ function untrustedHint(input: GateInput, type: string, env: Env): string {
 }
 
 /** The latest trusted plan receipt for `env` and the commit: not errored, policy pass, pinned bundle. */
-export function judgePlanReceipt(input: GateInput, env: Env): { item: GateItem; plan?: Evidence } {
+export function judgePlanReceipt(input: GateInput, env: Env): { item: GateItem; plan?: Ev<'plan'> } {
   const requirement = `${env} plan receipt`;
-  const plan = latest(of(input, PREDICATE_TYPES.plan, env));
+  const plan = latest(of(input, 'plan', env));
   if (!plan) {
     const hint = untrustedHint(input, PREDICATE_TYPES.plan, env);
     const detail = `no trusted ${env} plan receipt for commit ${input.commit} in the ledger (run scripts/plan.sh ${env} and append its receipt)${hint}`;
@@ -69,17 +69,17 @@ export function judgePlanReceipt(input: GateInput, env: Env): { item: GateItem; 
  * Why a plan receipt may not be applied or promoted, or undefined when it may: errored plan, no
  * policy decision, a failing one, one made for another env or plan, or one by an unpinned bundle.
  */
-function planProblem(input: GateInput, plan: Evidence, env: Env): string | undefined {
+function planProblem(input: GateInput, plan: Ev<'plan'>, env: Env): string | undefined {
   const at = `${env} plan receipt (entry ${plan.seq})`;
-  const errored = ((plan.predicate.summary ?? {}) as Record<string, unknown>).errored;
+  const { errored } = plan.predicate.summary;
   if (errored !== false) return `${at} is from an errored or incomplete plan (summary.errored=${String(errored)})`;
-  const policy = plan.predicate.policy as Record<string, unknown> | null | undefined;
-  if (!policy || typeof policy !== 'object') return `${at} records no policy decision (make it with --policy)`;
+  const { policy } = plan.predicate;
+  if (!policy) return `${at} records no policy decision (make it with --policy)`;
   if (policy.verdict !== 'pass') return `${at} has policy verdict "${String(policy.verdict)}", expected "pass"`;
   // The decision must be about this plan for this env (prod-only rules run only for prod).
-  const judged = (policy.input ?? {}) as Record<string, unknown>;
+  const judged = policy.input;
   if (judged.env !== env) return `${at} carries a policy decision made for env "${String(judged.env)}", not ${env}`;
-  if (!plan.subject.some((s) => typeof judged.digest === 'string' && `sha256:${s.digest?.sha256}` === judged.digest)) {
+  if (!plan.subject.some((s) => `sha256:${s.digest?.sha256}` === judged.digest)) {
     return `${at} carries a policy decision about another plan JSON (input.digest is not a subject of the receipt)`;
   }
   const pinned = input.pinnedBundle(env);
@@ -91,12 +91,12 @@ function planProblem(input: GateInput, plan: Evidence, env: Env): string | undef
 }
 
 /** A gate item, pointing at the ledger entry it is about when there is one. */
-function item(requirement: string, ok: boolean, detail: string, ev?: Evidence): GateItem {
+function item(requirement: string, ok: boolean, detail: string, ev?: Evidence<unknown>): GateItem {
   return ev ? { requirement, ok, detail, digest: ev.digest, seq: ev.seq } : { requirement, ok, detail };
 }
 
 /** Whether `e` names `target` (its envelope digest) as an in-toto subject: bound to it. */
-export function boundTo(e: Evidence, target: Evidence): boolean {
+export function boundTo(e: Evidence<unknown>, target: Evidence<unknown>): boolean {
   return e.subject.some((s) => typeof s.digest?.sha256 === 'string' && `sha256:${s.digest.sha256}` === target.digest);
 }
 
@@ -107,122 +107,131 @@ export function boundTo(e: Evidence, target: Evidence): boolean {
 export function newestApply(
   input: Pick<GateInput, 'evidence' | 'commit'>,
   env: Env,
-): { plan?: Evidence; apply?: Evidence; others: Evidence[] } {
-  const plan = latest(of(input, PREDICATE_TYPES.plan, env));
-  const applies = of(input, PREDICATE_TYPES.apply, env);
+): { plan?: Ev<'plan'>; apply?: Ev<'apply'>; others: Ev<'apply'>[] } {
+  const plan = latest(of(input, 'plan', env));
+  const applies = of(input, 'apply', env);
   if (!plan) return { others: applies };
-  const attempts = applies.filter((a) => str(a.predicate, 'plan_receipt', 'digest') === plan.digest);
+  const attempts = applies.filter((a) => a.predicate.plan_receipt.digest === plan.digest);
   return { plan, apply: latest(attempts), others: applies.filter((a) => !attempts.includes(a)) };
 }
 
+/** A lower tier being proven: its env, the gate's input and its newest apply attempt. */
+interface Tier {
+  readonly env: Env;
+  readonly input: GateInput;
+  readonly apply: Ev<'apply'>;
+}
+
+/** The names of a tier's three evidence items. */
+const requirements = (env: Env) =>
+  ({ apply: `${env} apply receipt`, drift: `${env} drift report`, smoke: `${env} validation record` }) as const;
+
 /** Evidence that a lower tier was applied, is stable (zero drift since) and validated (smoke). */
 function tierProven(input: GateInput, env: Env): GateItem[] {
-  const [applyReq, driftReq, smokeReq] = [`${env} apply receipt`, `${env} drift report`, `${env} validation record`];
   const { plan, apply, others } = newestApply(input, env);
-  if (!apply) {
-    const hint = untrustedHint(input, PREDICATE_TYPES.apply, env);
-    const other = latest(others);
-    const why =
-      plan && other
-        ? `the newest ${env} apply (entry ${other.seq}) is of another plan receipt than the newest ${env} plan receipt (entry ${plan.seq}) for commit ${input.commit}: apply the newest reviewed plan (scripts/apply.sh ${env})`
-        : plan
-          ? `no trusted ${env} apply receipt for commit ${input.commit} of the newest ${env} plan receipt (entry ${plan.seq}) (apply with scripts/apply.sh ${env})`
-          : `no trusted ${env} apply receipt for commit ${input.commit} (apply with scripts/apply.sh ${env})`;
-    return [
-      item(applyReq, false, `${why}${hint}`),
-      item(driftReq, false, `no ${env} apply to check drift against`),
-      item(smokeReq, false, `no ${env} apply to validate`),
-    ];
-  }
-  const items: GateItem[] = [];
-  const status = str(apply.predicate, 'summary', 'status');
-  const completion = apply.predicate.completion as Record<string, unknown> | undefined;
-  if (status !== 'applied') {
-    const why = `the newest ${env} apply attempt (entry ${apply.seq}) has status "${String(status)}", expected "applied" (an older successful attempt does not count)`;
-    items.push(item(applyReq, false, why, apply));
-  } else if (completion?.final_summary !== true) {
-    // Receipts written before apply status could tell a cut stream say "applied" for one.
-    const why = `${env} apply (entry ${apply.seq}) records no completion (written by a version that could not tell a cut apply stream): re-apply with scripts/apply.sh ${env}`;
-    items.push(item(applyReq, false, why, apply));
-  } else {
-    // What was applied must itself have passed (an apply recorded outside apply.sh proves nothing more).
-    const problem = planProblem(input, plan!, env);
-    items.push(
-      problem
-        ? item(
-            applyReq,
-            false,
-            `${env} apply (entry ${apply.seq}) applied a plan that may not be applied: ${problem}`,
-            apply,
-          )
-        : item(applyReq, true, `${env} applied at entry ${apply.seq} from plan receipt entry ${plan!.seq}`, apply),
-    );
-  }
+  if (!apply) return noApply(input, env, plan, others);
+  const tier: Tier = { env, input, apply };
+  return [applyItem(tier, plan!), driftItem(tier), validationItem(tier)];
+}
 
-  // Only records bound to this apply (it is an in-toto subject) and appended after it count: a
-  // drift report or smoke record of an earlier apply, or an unbound one, proves nothing about it.
-  const after = (type: string) =>
-    input.evidence.filter((e) => e.predicateType === type && str(e.predicate, 'env') === env && e.seq > apply.seq);
-  const unboundHint = (type: string): string => {
-    const loose = after(type).filter((e) => !boundTo(e, apply));
-    return loose.length
-      ? `; ignored ${loose.map((e) => `entry ${e.seq} (not bound to apply entry ${apply.seq}: names another apply or none, e.g. made before --apply-receipt)`).join(', ')}`
-      : '';
+/** No apply attempt of the newest plan receipt: all three items fail, the first saying why. */
+function noApply(input: GateInput, env: Env, plan: Ev<'plan'> | undefined, others: Ev<'apply'>[]): GateItem[] {
+  const req = requirements(env);
+  const hint = untrustedHint(input, PREDICATE_TYPES.apply, env);
+  const other = latest(others);
+  const why =
+    plan && other
+      ? `the newest ${env} apply (entry ${other.seq}) is of another plan receipt than the newest ${env} plan receipt (entry ${plan.seq}) for commit ${input.commit}: apply the newest reviewed plan (scripts/apply.sh ${env})`
+      : plan
+        ? `no trusted ${env} apply receipt for commit ${input.commit} of the newest ${env} plan receipt (entry ${plan.seq}) (apply with scripts/apply.sh ${env})`
+        : `no trusted ${env} apply receipt for commit ${input.commit} (apply with scripts/apply.sh ${env})`;
+  return [
+    item(req.apply, false, `${why}${hint}`),
+    item(req.drift, false, `no ${env} apply to check drift against`),
+    item(req.smoke, false, `no ${env} apply to validate`),
+  ];
+}
+
+/** The newest apply attempt succeeded, completely, and applied a plan that may be applied. */
+function applyItem({ env, input, apply }: Tier, plan: Ev<'plan'>): GateItem {
+  const { ok, no } = verdict(requirements(env).apply);
+  const { status } = apply.predicate.summary;
+  if (status !== 'applied')
+    return no(
+      `the newest ${env} apply attempt (entry ${apply.seq}) has status "${String(status)}", expected "applied" (an older successful attempt does not count)`,
+      apply,
+    );
+  // Receipts written before apply status could tell a cut stream say "applied" for one.
+  if (apply.predicate.completion?.final_summary !== true)
+    return no(
+      `${env} apply (entry ${apply.seq}) records no completion (written by a version that could not tell a cut apply stream): re-apply with scripts/apply.sh ${env}`,
+      apply,
+    );
+  // What was applied must itself have passed (an apply recorded outside apply.sh proves nothing more).
+  const problem = planProblem(input, plan, env);
+  if (problem) return no(`${env} apply (entry ${apply.seq}) applied a plan that may not be applied: ${problem}`, apply);
+  return ok(`${env} applied at entry ${apply.seq} from plan receipt entry ${plan.seq}`, apply);
+}
+
+/**
+ * The newest record of `name` bound to the apply (it is an in-toto subject) and appended after
+ * it: a record of an earlier apply, or an unbound one, proves nothing about it. `hint` names what
+ * was ignored, for the message when there is none.
+ */
+function boundRecord<N extends 'drift' | 'validation'>({ env, input, apply }: Tier, name: N) {
+  const after = evidenceFor(input.evidence, name, env).filter((e) => e.seq > apply.seq);
+  const loose = after.filter((e) => !boundTo(e, apply));
+  const unbound = loose.length
+    ? `; ignored ${loose.map((e) => `entry ${e.seq} (not bound to apply entry ${apply.seq}: names another apply or none, e.g. made before --apply-receipt)`).join(', ')}`
+    : '';
+  return {
+    record: latest(after.filter((e) => boundTo(e, apply))),
+    hint: untrustedHint(input, PREDICATE_TYPES[name], env) + unbound,
   };
-  const drift = latest(after(PREDICATE_TYPES.drift).filter((e) => boundTo(e, apply)));
-  const drifted = drift ? driftCount(drift.predicate.summary) : undefined;
-  if (!drift) {
-    const hint = untrustedHint(input, PREDICATE_TYPES.drift, env) + unboundHint(PREDICATE_TYPES.drift);
-    items.push(
-      item(
-        driftReq,
-        false,
-        `no trusted ${env} drift report bound to the apply at entry ${apply.seq} (run scripts/drift.sh ${env})${hint}`,
-      ),
-    );
-  } else if ((drift.predicate.terraform as Record<string, unknown> | undefined)?.errored !== false) {
-    // An errored refresh could not read (some of) the resources: its zero drift proves nothing.
-    const why = 'is from an errored refresh (terraform.errored is not false)';
-    items.push(
-      item(
-        driftReq,
-        false,
-        `${env} drift report (entry ${drift.seq}) ${why}; fix it and rerun scripts/drift.sh ${env}`,
-        drift,
-      ),
-    );
-  } else if (drifted === 0) {
-    items.push(item(driftReq, true, `${env} zero drift at entry ${drift.seq}`, drift));
-  } else if (drifted === undefined) {
-    items.push(item(driftReq, false, `${env} drift report (entry ${drift.seq}) has no readable summary`, drift));
-  } else {
-    items.push(item(driftReq, false, `${env} drifted: ${drifted} resource change(s) in entry ${drift.seq}`, drift));
-  }
+}
 
-  const smoke = latest(after(PREDICATE_TYPES.validation).filter((e) => boundTo(e, apply)));
-  const smokeStatus = smoke ? str(smoke.predicate, 'status') : undefined;
-  if (!smoke) {
-    const hint = untrustedHint(input, PREDICATE_TYPES.validation, env) + unboundHint(PREDICATE_TYPES.validation);
-    items.push(
-      item(
-        smokeReq,
-        false,
-        `no trusted ${env} validation (smoke) record bound to the apply at entry ${apply.seq} (run scripts/smoke.sh ${env})${hint}`,
-      ),
+/** A verdict on requirement `req`: `ok` or `no`, each with its one-line detail and the entry it is about. */
+function verdict(req: string) {
+  return {
+    ok: (detail: string, ev: Evidence<unknown>) => item(req, true, detail, ev),
+    no: (detail: string, ev?: Evidence<unknown>) => item(req, false, detail, ev),
+  };
+}
+
+/** Zero drift (and no failed check) since the apply, from a refresh that did not error. */
+function driftItem(tier: Tier): GateItem {
+  const { env, apply } = tier;
+  const { ok, no } = verdict(requirements(env).drift);
+  const { record: drift, hint } = boundRecord(tier, 'drift');
+  if (!drift)
+    return no(
+      `no trusted ${env} drift report bound to the apply at entry ${apply.seq} (run scripts/drift.sh ${env})${hint}`,
     );
-  } else if (smokeStatus === 'pass') {
-    items.push(item(smokeReq, true, `${env} smoke passed at entry ${smoke.seq}`, smoke));
-  } else {
-    items.push(
-      item(
-        smokeReq,
-        false,
-        `${env} smoke (entry ${smoke.seq}) has status "${String(smokeStatus)}", expected "pass"`,
-        smoke,
-      ),
+  const at = `${env} drift report (entry ${drift.seq})`;
+  // An errored refresh could not read (some of) the resources: its zero drift proves nothing.
+  if (drift.predicate.terraform.errored !== false)
+    return no(
+      `${at} is from an errored refresh (terraform.errored is not false); fix it and rerun scripts/drift.sh ${env}`,
+      drift,
     );
-  }
-  return items;
+  const drifted = driftCount(drift.predicate.summary);
+  if (drifted === 0) return ok(`${env} zero drift at entry ${drift.seq}`, drift);
+  if (drifted === undefined) return no(`${at} has no readable summary`, drift);
+  return no(`${env} drifted: ${drifted} resource change(s) in entry ${drift.seq}`, drift);
+}
+
+/** A passing validation (smoke) record of the apply. */
+function validationItem(tier: Tier): GateItem {
+  const { env, apply } = tier;
+  const { ok, no } = verdict(requirements(env).smoke);
+  const { record: smoke, hint } = boundRecord(tier, 'validation');
+  if (!smoke)
+    return no(
+      `no trusted ${env} validation (smoke) record bound to the apply at entry ${apply.seq} (run scripts/smoke.sh ${env})${hint}`,
+    );
+  const { status } = smoke.predicate;
+  if (status === 'pass') return ok(`${env} smoke passed at entry ${smoke.seq}`, smoke);
+  return no(`${env} smoke (entry ${smoke.seq}) has status "${String(status)}", expected "pass"`, smoke);
 }
 
 /**
@@ -236,72 +245,55 @@ export function driftCount(summary: unknown): number | undefined {
   return s.drifted + (typeof s.checks_failed === 'number' ? s.checks_failed : 0);
 }
 
-function approvalItems(input: GateInput, plan: Evidence | undefined): GateItem[] {
-  if (!plan)
-    return [
-      { requirement: 'prod approval', ok: false, detail: 'no prod plan receipt to approve' },
-      { requirement: 'change record', ok: false, detail: 'no approval, so no change record' },
-    ];
+/** Both approval items failing: no approval, or none that may count. */
+function noApproval(detail: string, cr: string, a?: Evidence<unknown>): GateItem[] {
+  return [item('prod approval', false, detail, a), item('change record', false, cr)];
+}
+
+/**
+ * Why approval `a` of `plan` may not count, or undefined when it may: an unknown author (so
+ * independence cannot be judged), a bot, the author themselves, or the plan receipt's own key.
+ */
+function approvalRefusal(a: Ev<'approval'>, plan: Ev<'plan'>, author: string | undefined): string | undefined {
+  const { principal } = a.predicate;
+  if (author === undefined)
+    return `the prod plan receipt (entry ${plan.seq}) records no change author (author.principal), so no approval can be shown independent; re-plan with kfm receipt plan --author LOGIN`;
+  if (isBotPrincipal(principal)) return `principal "${String(principal)}" is a bot account, which never approves`;
+  if (samePrincipal(principal, author)) return `principal "${String(principal)}" is the change's author`;
+  if (a.signer === plan.signer) return 'signed by the same key as the plan receipt';
+  return undefined;
+}
+
+function approvalItems(input: GateInput, plan: Ev<'plan'> | undefined): GateItem[] {
+  if (!plan) return noApproval('no prod plan receipt to approve', 'no approval, so no change record');
   // The change's author (author.principal, recorded by --author); unknown blocks: independence
   // cannot be judged. The CI actor (actor.principal) is whoever ran the job, not the author.
-  const author = str(plan.predicate, 'author', 'principal');
-  const approvals = input.evidence.filter(
-    (e) =>
-      e.predicateType === PREDICATE_TYPES.approval &&
-      str(e.predicate, 'plan_receipt', 'digest') === plan.digest &&
-      str(e.predicate, 'env') === 'prod',
+  const author = plan.predicate.author?.principal ?? undefined;
+  const approvals = evidenceOf(input.evidence, 'approval').filter(
+    (e) => e.predicate.plan_receipt.digest === plan.digest && e.predicate.env === 'prod',
   );
   if (approvals.length === 0) {
-    return [
-      {
-        requirement: 'prod approval',
-        ok: false,
-        detail: `no trusted approval of the prod plan receipt ${plan.digest} (kfm approve --env prod --plan-receipt ...)${untrustedHint(input, PREDICATE_TYPES.approval, 'prod')}`,
-      },
-      { requirement: 'change record', ok: false, detail: 'no approval, so no change record' },
-    ];
+    const detail = `no trusted approval of the prod plan receipt ${plan.digest} (kfm approve --env prod --plan-receipt ...)${untrustedHint(input, PREDICATE_TYPES.approval, 'prod')}`;
+    return noApproval(detail, 'no approval, so no change record');
   }
-  const refusal = (a: Evidence): string | undefined => {
-    const principal = str(a.predicate, 'principal');
-    if (author === undefined)
-      return `the prod plan receipt (entry ${plan.seq}) records no change author (author.principal), so no approval can be shown independent; re-plan with kfm receipt plan --author LOGIN`;
-    if (isBotPrincipal(principal)) return `principal "${String(principal)}" is a bot account, which never approves`;
-    if (samePrincipal(principal, author)) return `principal "${String(principal)}" is the change's author`;
-    if (a.signer === plan.signer) return 'signed by the same key as the plan receipt';
-    return undefined;
-  };
-  const best = latest(approvals.filter((a) => refusal(a) === undefined));
+  const best = latest(approvals.filter((a) => approvalRefusal(a, plan, author) === undefined));
   if (!best) {
     const a = latest(approvals)!;
-    return [
-      {
-        requirement: 'prod approval',
-        ok: false,
-        digest: a.digest,
-        seq: a.seq,
-        detail: `${samePrincipal(str(a.predicate, 'principal'), author) || a.signer === plan.signer ? 'self-approval refused' : 'approval refused'}: approval entry ${a.seq}: ${refusal(a)}; a different principal with their own key must approve`,
-      },
-      { requirement: 'change record', ok: false, detail: 'no independent approval, so no change record' },
-    ];
+    const self = samePrincipal(a.predicate.principal, author) || a.signer === plan.signer;
+    const detail = `${self ? 'self-approval refused' : 'approval refused'}: approval entry ${a.seq}: ${approvalRefusal(a, plan, author)}; a different principal with their own key must approve`;
+    return noApproval(detail, 'no independent approval, so no change record', a);
   }
-  const cr = str(best.predicate, 'change_record');
+  const cr = best.predicate.change_record;
   return [
-    {
-      requirement: 'prod approval',
-      ok: true,
-      digest: best.digest,
-      seq: best.seq,
-      detail: `approved by "${String(str(best.predicate, 'principal'))}" at entry ${best.seq}`,
-    },
+    item('prod approval', true, `approved by "${String(best.predicate.principal)}" at entry ${best.seq}`, best),
     cr
-      ? { requirement: 'change record', ok: true, digest: best.digest, seq: best.seq, detail: `change record ${cr}` }
-      : {
-          requirement: 'change record',
-          ok: false,
-          digest: best.digest,
-          seq: best.seq,
-          detail: `approval entry ${best.seq} names no change record (kfm approve --change-record ID)`,
-        },
+      ? item('change record', true, `change record ${cr}`, best)
+      : item(
+          'change record',
+          false,
+          `approval entry ${best.seq} names no change record (kfm approve --change-record ID)`,
+          best,
+        ),
   ];
 }
 

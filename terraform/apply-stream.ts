@@ -90,178 +90,198 @@ function table(): Record<string, number> {
   return Object.create(null) as Record<string, number>;
 }
 
+/** The facts as they are gathered, and the line of the first plan summary (a plan stream's mark). */
+interface StreamState {
+  readonly facts: { -readonly [K in keyof ApplyStreamFacts]: ApplyStreamFacts[K] };
+  planSummaryLine?: number;
+}
+
+/** One message of a known type: the object, where it is (for errors) and its 1-based line. */
+interface Message {
+  readonly o: Record<string, unknown>;
+  readonly type: string;
+  readonly at: string;
+  readonly line: number;
+}
+
+type Handler = (m: Message, state: StreamState) => void;
+
+const invalid = (message: string) => new ReceiptError('APPLY_STREAM_INVALID', message);
+
+/** `version`: the UI schema version must be major 0 or 1. */
+function onVersion({ o, at }: Message, { facts }: StreamState): void {
+  const ui = o.ui;
+  if (typeof ui !== 'string' || !/^\d+(\.\d+)*$/.test(ui))
+    throw invalid(`${at}: version.ui missing or not a version string`);
+  const major = Number(ui.split('.')[0]);
+  if (major !== 0 && major !== 1)
+    throw invalid(`${at}: version.ui "${ui}" unsupported; expected UI schema major 0 or 1`);
+  facts.uiVersion = ui;
+  facts.terraformVersion = typeof o.terraform === 'string' ? o.terraform.slice(0, 64) : null;
+}
+
+/** `apply_start`, `apply_complete`, `apply_errored`: what each resource did, by address. */
+function onApplyHook({ o, type, at }: Message, { facts }: StreamState): void {
+  const addr = hookAddr(o);
+  if (addr === null) throw invalid(`${at}: ${type}.hook.resource.addr missing`);
+  if (type === 'apply_start') facts.started.add(addr);
+  else if (type === 'apply_errored') facts.erroredAddresses.add(addr);
+  else {
+    const action = isObject(o.hook) && typeof o.hook.action === 'string' ? o.hook.action : 'unknown';
+    const l = facts.completed.get(addr) ?? [];
+    l.push(action);
+    facts.completed.set(addr, l);
+  }
+}
+
+/** `diagnostic`: counted by severity; an error's resource address kept. */
+function onDiagnostic({ o }: Message, { facts }: StreamState): void {
+  const d = o.diagnostic;
+  const sev = isObject(d) ? d.severity : undefined;
+  if (sev === 'error') {
+    facts.diagnostics.error++;
+    if (isObject(d) && typeof d.address === 'string') facts.diagnosticAddresses.add(d.address);
+  } else if (sev === 'warning') facts.diagnostics.warning++;
+}
+
+/** `change_summary`: the last one not of the plan (`apply -json` of an unsaved plan prints that first). */
+function onChangeSummary({ o, at, line }: Message, state: StreamState): void {
+  const c = o.changes;
+  if (!isObject(c)) throw invalid(`${at}: change_summary.changes missing`);
+  for (const k of ['add', 'change', 'remove'] as const) {
+    if (!Number.isInteger(c[k])) throw invalid(`${at}: change_summary.changes.${k} missing or not an integer`);
+  }
+  const operation = typeof c.operation === 'string' ? c.operation : null;
+  if (operation === 'plan') {
+    // Only a stream with nothing but plan summaries and no apply hooks is a plan stream (checked at the end).
+    state.planSummaryLine ??= line;
+    return;
+  }
+  state.facts.changeSummary = {
+    add: c.add as number,
+    change: c.change as number,
+    remove: c.remove as number,
+    import: Number.isInteger(c.import) ? (c.import as number) : null,
+    operation,
+  };
+}
+
+/** `outputs`: each output's sensitivity and value (the value only to commit to, never stored). */
+function onOutputs({ o }: Message, { facts }: StreamState): void {
+  const outs = o.outputs;
+  if (!isObject(outs)) return;
+  const m: NonNullable<ApplyStreamFacts['outputs']> = new Map();
+  for (const name of Object.keys(outs)) {
+    const v = outs[name];
+    if (!isObject(v)) continue;
+    m.set(name, { sensitive: v.sensitive === true, hasValue: 'value' in v, value: v.value });
+  }
+  facts.outputs = m;
+}
+
+/** The message types a receipt takes facts from; every other known type is only counted. */
+const HANDLERS: Readonly<Record<string, Handler>> = {
+  version: onVersion,
+  apply_start: onApplyHook,
+  apply_complete: onApplyHook,
+  apply_errored: onApplyHook,
+  diagnostic: onDiagnostic,
+  change_summary: onChangeSummary,
+  outputs: onOutputs,
+};
+
+/** One line as a stream message (an object with a string `type`), or an error saying what it is instead. */
+function parseMessage(line: string, at: string, first: boolean): Record<string, unknown> & { type: string } {
+  let o: unknown;
+  try {
+    // Output values are committed: keep numbers a double cannot hold exact (cheap scan first).
+    o = line.includes('"outputs"') ? parseJsonNumbersExact(line) : JSON.parse(line);
+  } catch (e) {
+    if (first && (line === '{' || line === '['))
+      throw invalid(
+        `${at}: a pretty-printed JSON document, not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`,
+      );
+    throw invalid(
+      `${at}: not a JSON object (${syntaxKind(e)}); expected one JSON message per line from "terraform apply -json"`,
+    );
+  }
+  if (Array.isArray(o)) throw invalid(`${at}: a JSON array, not a stream message; expected one JSON object per line`);
+  if (!isObject(o)) throw invalid(`${at}: not a JSON object; expected one JSON message per line`);
+  if (typeof o.type !== 'string') {
+    if ('format_version' in o)
+      throw invalid(
+        `${at}: type missing; this is a plan or state JSON (terraform show -json), not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`,
+      );
+    throw invalid(`${at}: type missing or not a string`);
+  }
+  return o as Record<string, unknown> & { type: string };
+}
+
+function emptyFacts(): StreamState['facts'] {
+  return {
+    terraformVersion: null,
+    uiVersion: null,
+    lines: 0,
+    firstTimestamp: null,
+    lastTimestamp: null,
+    types: table(),
+    unknownTypes: table(),
+    completed: new Map(),
+    erroredAddresses: new Set(),
+    started: new Set(),
+    diagnostics: { error: 0, warning: 0 },
+    diagnosticAddresses: new Set(),
+    changeSummary: null,
+    outputs: null,
+  };
+}
+
+/** Take one message: count it, note its time, and hand a known type to its handler. */
+function take(o: Record<string, unknown> & { type: string }, at: string, line: number, state: StreamState): void {
+  const { facts } = state;
+  facts.lines++;
+  const ts = o['@timestamp'];
+  if (typeof ts === 'string') {
+    facts.firstTimestamp ??= ts;
+    facts.lastTimestamp = ts;
+  }
+  const type = o.type;
+  if (!KNOWN_TYPES.has(type)) {
+    count(facts.unknownTypes, type.length <= 64 && /^[a-z0-9_]+$/.test(type) ? type : '(unnamed)');
+    return;
+  }
+  count(facts.types, type);
+  if (Object.hasOwn(HANDLERS, type)) HANDLERS[type]!({ o, type, at, line }, state);
+}
+
+/** A stream of plan summaries only (no apply hook, no apply summary) is a plan stream; none at all is no stream. */
+function checkWhole(source: string, { facts, planSummaryLine }: StreamState): void {
+  const hooks = (facts.types.apply_start ?? 0) + (facts.types.apply_complete ?? 0) + (facts.types.apply_errored ?? 0);
+  if (planSummaryLine !== undefined && facts.changeSummary === null && hooks === 0)
+    throw invalid(
+      `${source}: line ${planSummaryLine}: change_summary.changes.operation is "plan" and there is no apply: this is a plan -json stream, not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`,
+    );
+  if (facts.lines === 0)
+    throw invalid(`${source}: no messages; expected the stdout of "terraform apply -json PLANFILE"`);
+}
+
 /**
- * Parse an apply stream: one JSON object per line; blank lines and a missing final newline are
- * fine; anything else fails naming the line. A plan JSON, a JSON array or a plan -json stream is
- * refused with a message saying what it is.
+ * Parse an apply stream: one JSON object per line, dispatched on `type` to a handler; blank lines
+ * and a missing final newline are fine; anything else fails naming the line. A plan JSON, a JSON
+ * array or a plan -json stream is refused with a message saying what it is.
  */
 export function parseApplyStream(data: Buffer | string, source: string): ApplyStreamFacts {
   // UTF-16 (PowerShell's `>`) is refused with the fix; a UTF-8 byte-order mark is skipped.
   const text = decodeJsonText(data, source, 'apply stream', 'terraform apply -json PLANFILE');
   if (/^\s*$/.test(text)) throw new ReceiptError('FILE_EMPTY', `${source}: apply stream is empty`);
-  const facts = {
-    terraformVersion: null as string | null,
-    uiVersion: null as string | null,
-    lines: 0,
-    firstTimestamp: null as string | null,
-    lastTimestamp: null as string | null,
-    types: table(),
-    unknownTypes: table(),
-    completed: new Map<string, string[]>(),
-    erroredAddresses: new Set<string>(),
-    started: new Set<string>(),
-    diagnostics: { error: 0, warning: 0 },
-    diagnosticAddresses: new Set<string>(),
-    changeSummary: null as ApplyStreamFacts['changeSummary'],
-    outputs: null as ApplyStreamFacts['outputs'],
-  };
+  const state: StreamState = { facts: emptyFacts() };
   const lines = text.split('\n');
-  let planSummaryLine: number | undefined;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '') continue;
     const at = `${source}: line ${i + 1}`;
-    let o: unknown;
-    try {
-      // Output values are committed: keep numbers a double cannot hold exact (cheap scan first).
-      o = line.includes('"outputs"') ? parseJsonNumbersExact(line) : JSON.parse(line);
-    } catch (e) {
-      if (i === 0 && (line === '{' || line === '[')) {
-        throw new ReceiptError(
-          'APPLY_STREAM_INVALID',
-          `${at}: a pretty-printed JSON document, not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`,
-        );
-      }
-      throw new ReceiptError(
-        'APPLY_STREAM_INVALID',
-        `${at}: not a JSON object (${syntaxKind(e)}); expected one JSON message per line from "terraform apply -json"`,
-      );
-    }
-    if (Array.isArray(o))
-      throw new ReceiptError(
-        'APPLY_STREAM_INVALID',
-        `${at}: a JSON array, not a stream message; expected one JSON object per line`,
-      );
-    if (!isObject(o))
-      throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: not a JSON object; expected one JSON message per line`);
-    if (typeof o.type !== 'string') {
-      if ('format_version' in o) {
-        throw new ReceiptError(
-          'APPLY_STREAM_INVALID',
-          `${at}: type missing; this is a plan or state JSON (terraform show -json), not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`,
-        );
-      }
-      throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: type missing or not a string`);
-    }
-    facts.lines++;
-    const ts = o['@timestamp'];
-    if (typeof ts === 'string') {
-      facts.firstTimestamp ??= ts;
-      facts.lastTimestamp = ts;
-    }
-    const type = o.type;
-    if (!KNOWN_TYPES.has(type)) {
-      count(facts.unknownTypes, type.length <= 64 && /^[a-z0-9_]+$/.test(type) ? type : '(unnamed)');
-      continue;
-    }
-    count(facts.types, type);
-    switch (type) {
-      case 'version': {
-        const ui = o.ui;
-        if (typeof ui !== 'string' || !/^\d+(\.\d+)*$/.test(ui))
-          throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: version.ui missing or not a version string`);
-        const major = Number(ui.split('.')[0]);
-        if (major !== 0 && major !== 1)
-          throw new ReceiptError(
-            'APPLY_STREAM_INVALID',
-            `${at}: version.ui "${ui}" unsupported; expected UI schema major 0 or 1`,
-          );
-        facts.uiVersion = ui;
-        facts.terraformVersion = typeof o.terraform === 'string' ? o.terraform.slice(0, 64) : null;
-        break;
-      }
-      case 'apply_start':
-      case 'apply_complete':
-      case 'apply_errored': {
-        const addr = hookAddr(o);
-        if (addr === null) throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: ${type}.hook.resource.addr missing`);
-        const action = isObject(o.hook) && typeof o.hook.action === 'string' ? o.hook.action : 'unknown';
-        if (type === 'apply_start') facts.started.add(addr);
-        else if (type === 'apply_errored') facts.erroredAddresses.add(addr);
-        else {
-          const l = facts.completed.get(addr) ?? [];
-          l.push(action);
-          facts.completed.set(addr, l);
-        }
-        break;
-      }
-      case 'diagnostic': {
-        const d = o.diagnostic;
-        const sev = isObject(d) ? d.severity : undefined;
-        if (sev === 'error') {
-          facts.diagnostics.error++;
-          if (isObject(d) && typeof d.address === 'string') facts.diagnosticAddresses.add(d.address);
-        } else if (sev === 'warning') facts.diagnostics.warning++;
-        break;
-      }
-      case 'change_summary': {
-        const c = o.changes;
-        if (!isObject(c)) throw new ReceiptError('APPLY_STREAM_INVALID', `${at}: change_summary.changes missing`);
-        for (const k of ['add', 'change', 'remove'] as const) {
-          if (!Number.isInteger(c[k]))
-            throw new ReceiptError(
-              'APPLY_STREAM_INVALID',
-              `${at}: change_summary.changes.${k} missing or not an integer`,
-            );
-        }
-        const operation = typeof c.operation === 'string' ? c.operation : null;
-        if (operation === 'plan') {
-          // `apply -json` without a saved plan prints the plan's summary first; only a stream with
-          // nothing but plan summaries and no apply hooks is a plan stream (checked at the end).
-          planSummaryLine ??= i + 1;
-          break;
-        }
-        facts.changeSummary = {
-          add: c.add as number,
-          change: c.change as number,
-          remove: c.remove as number,
-          import: Number.isInteger(c.import) ? (c.import as number) : null,
-          operation,
-        };
-        break;
-      }
-      case 'outputs': {
-        const outs = o.outputs;
-        if (isObject(outs)) {
-          const m: NonNullable<ApplyStreamFacts['outputs']> = new Map();
-          for (const name of Object.keys(outs)) {
-            const v = outs[name];
-            if (!isObject(v)) continue;
-            m.set(name, { sensitive: v.sensitive === true, hasValue: 'value' in v, value: v.value });
-          }
-          facts.outputs = m;
-        }
-        break;
-      }
-      case 'planned_change': {
-        // Present in apply streams of unsaved plans; nothing to record.
-        break;
-      }
-      default:
-        break;
-    }
+    take(parseMessage(line, at, i === 0), at, i + 1, state);
   }
-  const hooks = (facts.types.apply_start ?? 0) + (facts.types.apply_complete ?? 0) + (facts.types.apply_errored ?? 0);
-  if (planSummaryLine !== undefined && facts.changeSummary === null && hooks === 0) {
-    throw new ReceiptError(
-      'APPLY_STREAM_INVALID',
-      `${source}: line ${planSummaryLine}: change_summary.changes.operation is "plan" and there is no apply: this is a plan -json stream, not an apply stream; pass the stdout of "terraform apply -json PLANFILE"`,
-    );
-  }
-  if (facts.lines === 0)
-    throw new ReceiptError(
-      'APPLY_STREAM_INVALID',
-      `${source}: no messages; expected the stdout of "terraform apply -json PLANFILE"`,
-    );
-  return facts;
+  checkWhole(source, state);
+  return state.facts;
 }

@@ -36,20 +36,29 @@ export function generateKeyPairPem(): { privatePem: string; publicPem: string } 
   };
 }
 
-/** Parse a PKCS#8 PEM Ed25519 private key. Never echoes key material in errors. */
-export function parseSigningKey(pem: string | Buffer, source: string): SigningKey {
-  let privateKey: KeyObject;
+/**
+ * The Ed25519 key `read` makes of a PEM, or KEY_INVALID naming `source` and what was expected
+ * (`kind`: "private" or "public", `format`: PKCS#8 or SPKI). Never echoes key material.
+ */
+function readEd25519(read: () => KeyObject, source: string, kind: string, format: string): KeyObject {
+  let key: KeyObject;
   try {
-    privateKey = createPrivateKey({ key: pem, format: 'pem' });
+    key = read();
   } catch {
     throw new ReceiptError(
       'KEY_INVALID',
-      `${source}: not a PEM private key; expected an Ed25519 PKCS#8 key from "kfm keygen"`,
+      `${source}: not a PEM ${kind} key; expected an Ed25519 ${format} key from "kfm keygen"`,
     );
   }
-  if (privateKey.asymmetricKeyType !== 'ed25519') {
-    throw new ReceiptError('KEY_INVALID', `${source}: key type "${privateKey.asymmetricKeyType}", expected "ed25519"`);
+  if (key.asymmetricKeyType !== 'ed25519') {
+    throw new ReceiptError('KEY_INVALID', `${source}: key type "${key.asymmetricKeyType}", expected "ed25519"`);
   }
+  return key;
+}
+
+/** Parse a PKCS#8 PEM Ed25519 private key. Never echoes key material in errors. */
+export function parseSigningKey(pem: string | Buffer, source: string): SigningKey {
+  const privateKey = readEd25519(() => createPrivateKey({ key: pem, format: 'pem' }), source, 'private', 'PKCS#8');
   const publicKey = createPublicKey(privateKey);
   return { privateKey, publicKey, keyid: keyIdOf(publicKey) };
 }
@@ -68,18 +77,7 @@ export function parseTrustedKey(pem: string | Buffer, source: string): TrustedKe
       `${source}: is a private key; pass the public key (kfm-signing.pub) and keep the private key with the signer only`,
     );
   }
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey({ key: pem, format: 'pem' });
-  } catch {
-    throw new ReceiptError(
-      'KEY_INVALID',
-      `${source}: not a PEM public key; expected an Ed25519 SPKI key from "kfm keygen"`,
-    );
-  }
-  if (publicKey.asymmetricKeyType !== 'ed25519') {
-    throw new ReceiptError('KEY_INVALID', `${source}: key type "${publicKey.asymmetricKeyType}", expected "ed25519"`);
-  }
+  const publicKey = readEd25519(() => createPublicKey({ key: pem, format: 'pem' }), source, 'public', 'SPKI');
   return { publicKey, keyid: keyIdOf(publicKey), source };
 }
 

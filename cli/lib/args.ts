@@ -55,6 +55,17 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagDoc>> = {
   synth: { help: 'synthesized stack JSON (cdktf.out/stacks/ENV/cdk.tf.json)', arg: 'CDK_TF_JSON' },
 };
 
+/** The positionals of a command that takes none. */
+export const NO_POSITIONALS = { min: 0, max: 0, names: 'no positional arguments' } as const;
+
+/** The flags of a command that signs one statement and writes it: `--key`, `--out`, `--timestamp`, `--json`. */
+export const SIGNED_OUTPUT_OPTS = {
+  key: { type: 'string', required: true },
+  out: { type: 'string', required: true },
+  timestamp: { type: 'string' },
+  json: { type: 'boolean' },
+} as const satisfies OptionSpec;
+
 /** What `--help` says about a command beyond its flags. */
 export interface CommandAbout {
   /** One line: what the command does. */

@@ -152,25 +152,9 @@ export function maskLeaves(mask: unknown, withSteps = true): { path: string; ste
       return;
     }
     if (typeof m !== 'object' || m === null || depth > MAX_DEPTH) return;
-    if (Array.isArray(m)) {
-      for (let i = 0; i < m.length; i++) {
-        const x = m[i];
-        if (x === false || x === null) continue;
-        steps.push(i);
-        walk(x, depth + 1);
-        steps.pop();
-      }
-      return;
-    }
-    const keys = Object.keys(m);
-    if (keys.length === 0) return;
-    if (keys.length > 1) keys.sort();
-    for (const k of keys) {
-      const x = (m as Record<string, unknown>)[k];
-      if (x === false || x === null) continue;
-      if (x !== true && (typeof x !== 'object' || isEmpty(x))) continue;
+    for (const k of markedSteps(m)) {
       steps.push(k);
-      walk(x, depth + 1);
+      walk(sub(m, k), depth + 1);
       steps.pop();
     }
   };
@@ -195,6 +179,31 @@ function containsTrue(m: unknown, depth: number): boolean {
   }
   for (const k in m) if (containsTrue((m as Record<string, unknown>)[k], depth + 1)) return true;
   return false;
+}
+
+/**
+ * The steps of a mask node under which a `true` may stand: an array's items that are not `false`
+ * or `null`; an object's keys, sorted, whose values are not `false`, `null`, another scalar or an
+ * empty container (Terraform writes those for "nothing here").
+ */
+function markedSteps(m: object): PathStep[] {
+  if (Array.isArray(m)) {
+    const items: number[] = [];
+    for (let i = 0; i < m.length; i++) if (m[i] !== false && m[i] !== null) items.push(i);
+    return items;
+  }
+  const o = m as Record<string, unknown>;
+  const keys = Object.keys(o);
+  let n = 0;
+  for (const k of keys) {
+    const x = o[k];
+    if (x === false || x === null) continue;
+    if (x !== true && (typeof x !== 'object' || isEmpty(x))) continue;
+    keys[n++] = k;
+  }
+  keys.length = n;
+  if (n > 1) keys.sort();
+  return keys;
 }
 
 function isEmpty(x: object): boolean {
@@ -245,23 +254,7 @@ export function oneSidedLeaves(
         return;
       }
       if (typeof m !== 'object' || m === null || depth > MAX_DEPTH) return;
-      if (Array.isArray(m)) {
-        for (let i = 0; i < m.length; i++) {
-          const x = m[i];
-          if (x === false || x === null) continue;
-          walk(x, sub(v, i), `${path}[${i}]`, depth + 1);
-        }
-        return;
-      }
-      const keys = Object.keys(m);
-      if (keys.length === 0) return;
-      if (keys.length > 1) keys.sort();
-      for (const k of keys) {
-        const x = (m as Record<string, unknown>)[k];
-        if (x === false || x === null) continue;
-        if (x !== true && (typeof x !== 'object' || isEmpty(x))) continue;
-        walk(x, sub(v, k), appendStep(path, k), depth + 1);
-      }
+      for (const k of markedSteps(m)) walk(sub(m, k), sub(v, k), appendStep(path, k), depth + 1);
     };
     walk(sensitiveMask, value, '', 0);
   }

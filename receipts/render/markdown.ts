@@ -1,5 +1,7 @@
 import { formatPath, PathStep } from '../redact/diff';
 import { VerifiedStatement } from '../../attest/statement';
+import type { ApplyReceiptPredicate, DriftReceiptPredicate, PlanReceiptPredicate } from '../../attest/predicates';
+import { predicateOf } from '../../attest/validate';
 import { PREDICATE_TYPES } from '../../attest/predicate-types';
 import { constructPathOf, ConstructPaths } from './construct-paths';
 import { groupDigits, mdCode, mdEscape, naturalCompare } from './escape';
@@ -91,71 +93,83 @@ interface Section {
 export function renderMarkdown(v: VerifiedStatement, artifact: string, opts: number | MarkdownOptions = {}): string {
   const o: MarkdownOptions = typeof opts === 'number' ? { maxChars: opts } : opts;
   const maxChars = o.maxChars ?? DEFAULT_MAX_CHARS;
+  const head = commonHead(v);
+  const sections: Section[] = [];
+  const plan = predicateOf(v, 'plan');
+  const apply = predicateOf(v, 'apply');
+  const drift = predicateOf(v, 'drift');
+  let total = 0;
+  if (plan) total = planPart(plan, head, sections, o.constructPaths);
+  else if (apply) total = applyPart(apply, head, sections, o.constructPaths);
+  else if (drift) total = driftPart(drift, head, sections, o.constructPaths);
+  else head.push('', `Predicate type ${mdCode(v.predicateType)}.`);
+  return fit(head, sections, total, artifact, v.envelopeDigest, maxChars, o);
+}
+
+/** Title, commit, actor and receipt lines: every predicate type (unknown ones too) gets them. */
+function commonHead(v: VerifiedStatement): string[] {
   const p = v.predicate as Obj;
-  const head: string[] = [];
   const repo = (p.repo ?? {}) as Obj;
-  const kind = String(p.kind);
-  head.push(`### ${kindTitle(v.predicateType)} — ${mdCode(String(p.env))}`);
+  const actor = (p.actor ?? {}) as Obj;
+  return [
+    `### ${kindTitle(v.predicateType)} — ${mdCode(String(p.env))}`,
+    '',
+    `- Commit: ${repo.commit ? mdCode(String(repo.commit)) : '_unknown_'}${repo.branch ? ` on ${mdCode(String(repo.branch))}` : ''} (${mdEscape(String(repo.source))})`,
+    `- Actor: ${actor.principal ? mdCode(String(actor.principal)) : '_unknown_'} (${mdEscape(String(actor.method))})`,
+    `- Receipt: ${mdCode(v.envelopeDigest)} (${mdEscape(String(p.kind))}, verified with key ${mdCode(v.key.keyid.slice(0, 16))}…)`,
+  ];
+}
+
+const num = (x: unknown): string => mdEscape(groupDigits(Number(x ?? 0)));
+
+/** A plan receipt's summary and policy lines, then its changes and drift; returns how many records. */
+function planPart(p: PlanReceiptPredicate, head: string[], sections: Section[], paths?: ConstructPaths): number {
+  const s = p.summary;
   head.push('');
   head.push(
-    `- Commit: ${repo.commit ? mdCode(String(repo.commit)) : '_unknown_'}${repo.branch ? ` on ${mdCode(String(repo.branch))}` : ''} (${mdEscape(String(repo.source))})`,
-  );
-  const actor = (p.actor ?? {}) as Obj;
-  head.push(
-    `- Actor: ${actor.principal ? mdCode(String(actor.principal)) : '_unknown_'} (${mdEscape(String(actor.method))})`,
+    `**Plan: ${num(s.add)} to add, ${num(s.change)} to change, ${num(s.remove)} to destroy.**` +
+      (s.import ? ` ${num(s.import)} to import.` : '') +
+      (s.forget ? ` ${num(s.forget)} to forget.` : ''),
   );
   head.push(
-    `- Receipt: ${mdCode(v.envelopeDigest)} (${mdEscape(kind)}, verified with key ${mdCode(v.key.keyid.slice(0, 16))}…)`,
+    `Replace ${num(s.replace)} · move ${num(s.move)} · read ${num(s.read)} · no-op ${num(s.noop)}${s.errored ? ' · **plan errored**' : ''}`,
   );
-  const summary = (p.summary ?? {}) as Obj;
-  const sections: Section[] = [];
-  let total = 0;
-  const num = (x: unknown): string => mdEscape(groupDigits(Number(x ?? 0)));
-  if (v.predicateType === PREDICATE_TYPES.plan) {
-    head.push('');
+  const pol = p.policy;
+  if (pol)
     head.push(
-      `**Plan: ${num(summary.add)} to add, ${num(summary.change)} to change, ${num(summary.remove)} to destroy.**` +
-        (summary.import ? ` ${num(summary.import)} to import.` : '') +
-        (summary.forget ? ` ${num(summary.forget)} to forget.` : ''),
+      `Policy: **${mdEscape(String(pol.verdict))}** (${pol.findings.length} finding(s), bundle ${mdCode(String(pol.bundle_digest).slice(0, 23))}…)`,
     );
-    head.push(
-      `Replace ${num(summary.replace)} · move ${num(summary.move)} · read ${num(summary.read)} · no-op ${num(summary.noop)}${summary.errored ? ' · **plan errored**' : ''}`,
-    );
-    const pol = p.policy as Obj | null;
-    if (pol)
-      head.push(
-        `Policy: **${mdEscape(String(pol.verdict))}** (${(pol.findings as unknown[]).length} finding(s), bundle ${mdCode(String(pol.bundle_digest).slice(0, 23))}…)`,
-      );
-    const changes = (p.changes ?? []) as Change[];
-    const drift = (p.drift ?? []) as Change[];
-    total = changes.length + drift.length;
-    changeSections(changes, sections, o.constructPaths);
-    if (drift.length) sections.push(driftSection(drift, o.constructPaths));
-  } else if (v.predicateType === PREDICATE_TYPES.apply) {
-    head.push('');
-    const errored = (summary.errored ?? []) as string[];
-    const notApplied = (summary.not_applied ?? []) as string[];
-    head.push(
-      `**Apply ${mdEscape(String(summary.status))}: ${num(summary.add)} added, ${num(summary.change)} changed, ${num(summary.remove)} destroyed.** ${errored.length} errored, ${notApplied.length} not applied.`,
-    );
-    const pr = (p.plan_receipt ?? {}) as Obj;
-    head.push(`Plan receipt: ${mdCode(String(pr.digest))}`);
-    const changes = (p.changes ?? []) as ApplyChange[];
-    total = changes.length;
-    applySections(changes, sections, o.constructPaths);
-  } else if (v.predicateType === PREDICATE_TYPES.drift) {
-    head.push('');
-    head.push(
-      `**Drift: ${num(summary.drifted)} resource(s) changed outside Terraform** (update ${num(summary.update)}, delete ${num(summary.delete)}, create ${num(summary.create)}, move ${num(summary.move)}); failing checks ${num(summary.checks_failed)}.`,
-    );
-    if (p.last_good) head.push(`Last known good commit: ${mdCode(String(p.last_good))}`);
-    const drift = (p.drift ?? []) as Change[];
-    total = drift.length;
-    changeSections(drift, sections, o.constructPaths);
-  } else {
-    head.push('', `Predicate type ${mdCode(v.predicateType)}.`);
-  }
-  return fit(head, sections, total, artifact, v.envelopeDigest, maxChars, o);
+  const changes = p.changes as Change[];
+  const drift = p.drift as Change[];
+  changeSections(changes, sections, paths);
+  if (drift.length) sections.push(driftSection(drift, paths));
+  return changes.length + drift.length;
+}
+
+/** An apply receipt's status line and plan receipt, then what became of each change. */
+function applyPart(p: ApplyReceiptPredicate, head: string[], sections: Section[], paths?: ConstructPaths): number {
+  const s = p.summary;
+  head.push('');
+  head.push(
+    `**Apply ${mdEscape(String(s.status))}: ${num(s.add)} added, ${num(s.change)} changed, ${num(s.remove)} destroyed.** ${s.errored.length} errored, ${s.not_applied.length} not applied.`,
+  );
+  head.push(`Plan receipt: ${mdCode(String(p.plan_receipt.digest))}`);
+  const changes = p.changes as ApplyChange[];
+  applySections(changes, sections, paths);
+  return changes.length;
+}
+
+/** A drift receipt's counts and last good commit, then the drifted resources. */
+function driftPart(p: DriftReceiptPredicate, head: string[], sections: Section[], paths?: ConstructPaths): number {
+  const s = p.summary;
+  head.push('');
+  head.push(
+    `**Drift: ${num(s.drifted)} resource(s) changed outside Terraform** (update ${num(s.update)}, delete ${num(s.delete)}, create ${num(s.create)}, move ${num(s.move)}); failing checks ${num(s.checks_failed)}.`,
+  );
+  if (p.last_good) head.push(`Last known good commit: ${mdCode(String(p.last_good))}`);
+  const drift = p.drift as Change[];
+  changeSections(drift, sections, paths);
+  return drift.length;
 }
 
 function kindTitle(t: string): string {

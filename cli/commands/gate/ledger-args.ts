@@ -1,0 +1,90 @@
+import { ReceiptError } from '../../../core/errors';
+import { EvidenceSource, gatherEvidence, GatheredEvidence } from '../../../gates/gather';
+import { GateItem } from '../../../gates/promote';
+import { requireOpt } from '../../lib/args';
+import { many } from '../../lib/keys';
+import { loadEvidenceKeys, readCheckpointFiles } from '../../lib/evidence-keys';
+import { WITNESS_OPTS, witnessPolicy } from '../../lib/witnesses';
+import { CommandIo } from '../../lib/types';
+
+const COMMIT = /^[0-9a-f]{7,64}$/;
+
+/** The options every gate reads the ledger with. */
+export const LEDGER_OPTS = {
+  store: { type: 'string', required: true },
+  pub: { type: 'string', multiple: true, required: true, help: 'trusted key of receipts and records' },
+  approver: { type: 'string', multiple: true, arg: 'NAME=PUB', help: 'key NAME signs prod approvals with' },
+  commit: { type: 'string', help: 'the commit judged' },
+  endpoint: { type: 'string' },
+  checkpoint: {
+    type: 'string',
+    multiple: true,
+    arg: 'FILE',
+    help: 'trusted checkpoint the ledger must be consistent with',
+    default: 'unanchored read',
+  },
+  ...WITNESS_OPTS,
+  json: { type: 'boolean', help: 'the decision and every gate item as JSON' },
+} as const;
+
+/** Where a gate reads the ledger: --store, --commit (hex), --endpoint, the trusted --checkpoint files and witnesses. */
+export function ledgerSource(
+  cmd: string,
+  values: Record<string, unknown>,
+  env: CommandIo['env'],
+  commitRequired = true,
+): EvidenceSource & { readonly commit: string } {
+  const store = requireOpt(cmd, values, 'store');
+  const commit = commitRequired ? requireOpt(cmd, values, 'commit') : (values.commit as string | undefined);
+  if (commit !== undefined && !COMMIT.test(commit))
+    throw new ReceiptError('USAGE', `kfm ${cmd}: --commit "${commit}" is not a hex commit SHA`);
+  if (many(values.pub).length === 0) {
+    throw new ReceiptError('USAGE', `kfm ${cmd}: at least one --pub PUB (trusted key) is required`);
+  }
+  const policy = witnessPolicy(cmd, values);
+  const anchor = { checkpoints: readCheckpointFiles(values), witnesses: policy.witnesses, quorum: policy.quorum };
+  return { store, commit: commit ?? '', options: { endpoint: values.endpoint as string | undefined, env }, anchor };
+}
+
+/**
+ * Gather the evidence (gates/gather.ts) under the command's keys, saying on stderr when the read
+ * is unanchored: deleted newest entries or a rewritten history cannot then be seen.
+ */
+export async function gateEvidence(
+  cmd: string,
+  source: EvidenceSource,
+  values: Record<string, unknown>,
+  io: CommandIo,
+): Promise<GatheredEvidence> {
+  const gathered = await gatherEvidence(source, loadEvidenceKeys(cmd, values));
+  const { ledger } = gathered;
+  if (!ledger.judged.anchored && ledger.integrity.ok) {
+    io.stderr(
+      `gate: note: unanchored read of ${source.store}: no trusted --checkpoint, so deleted newest entries or a rewritten history cannot be seen (docs/gates.md)\n`,
+    );
+  }
+  return gathered;
+}
+
+/** The ledger judged, as the JSON output names it. */
+export function ledgerJson({ ledger }: GatheredEvidence) {
+  return { size: ledger.judged.size, root: ledger.judged.root, anchored: ledger.judged.anchored };
+}
+
+/** Print a gate decision (every item, or JSON) and return its exit code: 0 allowed, 1 denied. */
+export function printDecision(
+  io: CommandIo,
+  json: boolean,
+  allowed: boolean,
+  items: readonly GateItem[],
+  extra: Record<string, unknown>,
+): number {
+  for (const i of items) if (!i.ok) io.stderr(`gate: BLOCKED ${i.requirement}: ${i.detail}\n`);
+  if (json) {
+    io.stdout(JSON.stringify({ allowed, ...extra, items }) + '\n');
+  } else {
+    for (const i of items) io.stdout(`${i.ok ? 'ok     ' : 'BLOCKED'} ${i.requirement}: ${i.detail}\n`);
+    io.stdout(`${allowed ? 'ALLOWED' : 'DENIED'}\n`);
+  }
+  return allowed ? 0 : 1;
+}

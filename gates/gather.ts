@@ -1,0 +1,49 @@
+import { PREDICATE_TYPES } from '../attest/predicate-types';
+import { TrustedKey } from '../attest/sign/ed25519';
+import { OpenStoreOptions } from '../ledger/open-store';
+import { assignRoles, classifyEntries, Evidence, Rejected } from './evidence';
+import { AnchorOptions, readLedger } from './ledger';
+
+/** The keys evidence is judged under: `--pub` keys sign receipts and records; approver keys sign approvals as NAME. */
+export interface EvidenceKeys {
+  readonly receiptKeys: readonly TrustedKey[];
+  readonly approvers: readonly { readonly name: string; readonly key: TrustedKey }[];
+}
+
+/** Where and how to read the ledger: the store, its options, the trusted anchor and the commit judged. */
+export interface EvidenceSource {
+  readonly store: string;
+  readonly options: OpenStoreOptions;
+  /** Trusted checkpoints (and witnesses); none is an unanchored read. */
+  readonly anchor?: AnchorOptions;
+  /** With a commit and an anchor, the ledger is read by proof for that commit's evidence. */
+  readonly commit?: string;
+}
+
+/** The ledger as read (entries, integrity item, what was judged), its evidence and what was rejected. */
+export interface GatheredEvidence {
+  readonly ledger: Awaited<ReturnType<typeof readLedger>>;
+  readonly evidence: Evidence[];
+  readonly rejected: Rejected[];
+}
+
+/**
+ * What `kfm gate` and `kfm report` judge: read and verify the ledger under every key, then keep
+ * each statement only in its signer's role (gates/evidence.ts). Checkpoints and their indexes
+ * count only under the log's keys (the receipt keys), never an approver's.
+ */
+export async function gatherEvidence(source: EvidenceSource, keys: EvidenceKeys): Promise<GatheredEvidence> {
+  const all = [...keys.receiptKeys, ...keys.approvers.map((a) => a.key)];
+  const anchored = source.anchor && { ...source.anchor, signers: keys.receiptKeys };
+  const ledger = await readLedger(source.store, source.options, all, anchored, source.commit);
+  const classified = classifyEntries(ledger.entries, all);
+  const roles = assignRoles(
+    classified.evidence,
+    {
+      receiptSigners: new Set(keys.receiptKeys.map((k) => k.keyid)),
+      approvers: new Map(keys.approvers.map((a) => [a.key.keyid, a.name])),
+    },
+    PREDICATE_TYPES.approval,
+  );
+  return { ledger, evidence: roles.evidence, rejected: [...classified.rejected, ...roles.rejected] };
+}
