@@ -26,7 +26,8 @@ import {
   verifyInclusion,
 } from '../../ledger/merkle';
 import { openStore } from '../../ledger/open-store';
-import { indexFor, IndexBuilder, resumeIndex, SinceStart, sinceStart, writeIndex } from '../../ledger/index';
+import { IndexBuilder, resumeIndex, writeIndex } from '../../ledger/log-index-build';
+import { indexFor, SinceStart, sinceStart } from '../../ledger/log-index-read';
 import { AuditStore, bundlePath, StoredEntry } from '../../ledger/store';
 import { verifyLog } from '../../ledger/verify';
 import { requireQuorum } from '../../ledger/cosignature';
