@@ -127,28 +127,41 @@ export class S3Store extends BaseStore {
     }
   }
 
-  /** All versions of exactly `key`, newest first. */
-  private async versionsOf(key: string): Promise<KeyVersions> {
-    const out: KeyVersions = { key, versions: [], deleteMarkers: 0 };
-    let keyMarker: string | undefined;
+  /** Pages of a versions listing (S3 returns up to 1,000 keys per page). */
+  private async *pages(
+    prefix: string,
+    after?: string,
+    delimiter?: string,
+  ): AsyncGenerator<ListObjectVersionsCommandOutput> {
+    let keyMarker = after;
     let versionMarker: string | undefined;
     for (;;) {
-      const page: ListObjectVersionsCommandOutput = await this.send(key, () =>
+      const page: ListObjectVersionsCommandOutput = await this.send(prefix, () =>
         this.client.send(
           new ListObjectVersionsCommand({
             Bucket: this.bucket,
-            Prefix: key,
+            Prefix: prefix,
             KeyMarker: keyMarker,
             VersionIdMarker: versionMarker,
+            Delimiter: delimiter,
           }),
         ),
       );
-      for (const v of page.Versions ?? []) if (v.Key === key && v.VersionId) out.versions.push(v.VersionId);
-      for (const d of page.DeleteMarkers ?? []) if (d.Key === key) out.deleteMarkers++;
-      if (!page.IsTruncated) return out;
+      yield page;
+      if (!page.IsTruncated) return;
       keyMarker = page.NextKeyMarker;
       versionMarker = page.NextVersionIdMarker;
     }
+  }
+
+  /** All versions of exactly `key`, newest first. */
+  private async versionsOf(key: string): Promise<KeyVersions> {
+    const out: KeyVersions = { key, versions: [], deleteMarkers: 0 };
+    for await (const page of this.pages(key)) {
+      for (const v of page.Versions ?? []) if (v.Key === key && v.VersionId) out.versions.push(v.VersionId);
+      for (const d of page.DeleteMarkers ?? []) if (d.Key === key) out.deleteMarkers++;
+    }
+    return out;
   }
 
   private async getVersion(key: string, versionId: string | undefined): Promise<Buffer> {
@@ -208,22 +221,8 @@ export class S3Store extends BaseStore {
 
   /** Every key under `sub`, grouped with its versions, in key order (streamed page by page). */
   private async *listGrouped(sub: string, after?: string, delimiter?: string): AsyncGenerator<KeyVersions> {
-    const prefix = `${this.prefix}${sub}`;
-    let keyMarker: string | undefined = after;
-    let versionMarker: string | undefined;
     let current: KeyVersions | undefined;
-    for (;;) {
-      const page: ListObjectVersionsCommandOutput = await this.send(prefix, () =>
-        this.client.send(
-          new ListObjectVersionsCommand({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            KeyMarker: keyMarker,
-            VersionIdMarker: versionMarker,
-            Delimiter: delimiter,
-          }),
-        ),
-      );
+    for await (const page of this.pages(`${this.prefix}${sub}`, after, delimiter)) {
       const items: { key: string; version?: string }[] = [];
       for (const v of page.Versions ?? []) items.push({ key: v.Key!, version: v.VersionId! });
       for (const d of page.DeleteMarkers ?? []) items.push({ key: d.Key! });
@@ -238,9 +237,6 @@ export class S3Store extends BaseStore {
         if (it.version !== undefined) current.versions.push(it.version);
         else current.deleteMarkers++;
       }
-      if (!page.IsTruncated) break;
-      keyMarker = page.NextKeyMarker;
-      versionMarker = page.NextVersionIdMarker;
     }
     if (current) yield current;
   }
