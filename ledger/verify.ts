@@ -23,19 +23,10 @@
  * every bad entry.
  */
 import { ReceiptError, isReceiptError } from '../core/errors';
-import { parseEnvelope } from '../attest/dsse/envelope';
 import { TrustedKey } from '../attest/sign/ed25519';
 import { parseCheckpoint, SignedCheckpoint, verifyCheckpoint } from './checkpoint';
 import { entryHash, GENESIS_PREV, ScanItem, StoredEntry } from './entry';
-import {
-  checkEntry,
-  leftoverNote,
-  LostRaces,
-  missingProblem,
-  strayProblem,
-  unsignedProblem,
-  versionProblems,
-} from './entry-check';
+import { checkEntry, leftoverNote, LostRaces, missingProblem, strayProblem, versionProblems } from './entry-check';
 import {
   BUNDLE_SIZE,
   bundleFirst,
@@ -46,7 +37,7 @@ import {
   indexPathSize,
 } from './layout';
 import { consistencyRanges, LeafRange, leafHash, MerkleFrontier, RangeHasher, verifyConsistency } from './merkle';
-import { BatchBuilder, defaultWorkers, SignaturePool } from './sig-pool';
+import { defaultWorkers, SignedInOrder } from './sig-pool';
 import { checkQuorum, describeQuorum, Witness } from './cosignature';
 import { IndexBuilder } from './log-index-build';
 import { checkIndexes } from './log-index-check';
@@ -139,9 +130,6 @@ export interface VerifyOptions {
   readonly envelopeSignatures?: boolean;
 }
 
-/** Envelopes per signature batch, and how many batches may be in flight (memory stays bounded). */
-const BATCH = 512;
-const WINDOW_PER_WORKER = 3;
 /** Below this many entries, starting worker threads costs more than it saves. */
 const WORKERS_FROM = 2048;
 
@@ -192,7 +180,11 @@ async function readCheckpoints(
   store: AuditStore,
   opts: VerifyOptions,
   f: Findings,
-): Promise<{ cps: ReadCheckpoint[]; results: CheckpointResult[]; witnessedSize: number }> {
+): Promise<{
+  cps: ReadCheckpoint[];
+  results: CheckpointResult[];
+  witnessedSize: number;
+}> {
   const cps: ReadCheckpoint[] = [];
   const results: CheckpointResult[] = [];
   const quorum = opts.quorum ?? 0;
@@ -204,7 +196,14 @@ async function readCheckpoints(
       const q = quorum > 0 ? checkQuorum(cp, opts.witnesses ?? [], quorum) : undefined;
       const root = cp.root.toString('base64');
       const result: CheckpointResult & { ok: boolean } = q
-        ? { source, size: cp.size, ok: true, witnessed: q.ok, cosigners: q.cosigners, root }
+        ? {
+            source,
+            size: cp.size,
+            ok: true,
+            witnessed: q.ok,
+            cosigners: q.cosigners,
+            root,
+          }
         : { source, size: cp.size, ok: true, root };
       if (q && !q.ok) {
         const invalid = q.checks.some((c) => c.status === 'invalid');
@@ -240,87 +239,6 @@ async function indexedSize(store: AuditStore, from = 0): Promise<number> {
   const after = from > 0 ? indexNotes.above(from) : undefined;
   for (const name of await store.listDerived(INDEX_DIR, { after })) max = Math.max(max, indexPathSize(name) ?? 0);
   return max;
-}
-
-/** Problems of one batch, in scan order; a number stands for "envelope #i of the batch failed". */
-interface Batch {
-  readonly sigs: BatchBuilder;
-  readonly events: (string | number)[];
-  readonly names: string[];
-  result?: Promise<Uint8Array>;
-}
-
-/**
- * Signatures, checked in batches (on worker threads for big logs) while the scan goes on; each
- * batch keeps its problems in scan order, and batches are settled in order, so the report is
- * the same as checking every entry in turn.
- */
-class SignedInOrder {
-  private readonly pool: SignaturePool;
-  private readonly window: number;
-  private readonly inflight: Batch[] = [];
-  private batch: Batch;
-
-  constructor(
-    private readonly trusted: readonly TrustedKey[],
-    workers: number,
-    private readonly f: Findings,
-  ) {
-    this.pool = new SignaturePool(trusted, workers);
-    this.window = Math.max(1, this.pool.size) * WINDOW_PER_WORKER;
-    this.batch = this.fresh();
-  }
-
-  private fresh(): Batch {
-    return { sigs: this.pool.newBatch(), events: [], names: [] };
-  }
-
-  /** A problem, in its place among the signature checks. */
-  say(msg: string): void {
-    this.batch.events.push(msg);
-  }
-
-  /** Check the envelope's signature (the check of entry-check.ts, batched). */
-  add(envelopeBytes: Buffer, name: string): void {
-    try {
-      const env = parseEnvelope(envelopeBytes.toString('utf8'), `${name}: envelope`);
-      this.batch.events.push(this.batch.sigs.add(env));
-      this.batch.names.push(name);
-    } catch (err) {
-      if (!isReceiptError(err)) throw err;
-      this.say(err.message);
-    }
-  }
-
-  async maybeSend(): Promise<void> {
-    if (this.batch.sigs.count >= BATCH || this.batch.events.length >= 4 * BATCH) await this.send();
-  }
-
-  private async send(): Promise<void> {
-    const b = this.batch;
-    if (b.events.length === 0) return;
-    if (b.sigs.count > 0) b.result = this.pool.verify(b.sigs.finish());
-    this.inflight.push(b);
-    this.batch = this.fresh();
-    while (this.inflight.length > this.window) await this.settle(this.inflight.shift()!);
-  }
-
-  private async settle(b: Batch): Promise<void> {
-    const ok = b.result === undefined ? undefined : await b.result;
-    for (const ev of b.events) {
-      if (typeof ev === 'string') this.f.problem(ev);
-      else if (ok![ev] !== 1) this.f.problem(unsignedProblem(b.names[ev], this.trusted));
-    }
-  }
-
-  async finish(): Promise<void> {
-    await this.send();
-    while (this.inflight.length > 0) await this.settle(this.inflight.shift()!);
-  }
-
-  close(): Promise<void> {
-    return this.pool.close();
-  }
 }
 
 /** What the scan (step 2) learns, for the steps after it. */
@@ -470,18 +388,26 @@ async function scanEntries(
   read: { cps: ReadCheckpoint[] },
   n: number,
   f: Findings,
-): Promise<{ scan: LogScan; proofs: { c: ReadCheckpoint; ranges: LeafRange[] }[] }> {
+): Promise<{
+  scan: LogScan;
+  proofs: { c: ReadCheckpoint; ranges: LeafRange[] }[];
+}> {
   const since = opts.since;
   // The tree size the consistency proofs are computed against (entries appended while this
   // runs are still checked entry by entry, but not covered by the proofs).
   const proofs = read.cps
     .filter((c) => c.cp.size > 0 && c.cp.size <= n && since === undefined)
-    .map((c) => ({ c, ranges: consistencyRanges(c.cp.size, n) as LeafRange[] }));
+    .map((c) => ({
+      c,
+      ranges: consistencyRanges(c.cp.size, n) as LeafRange[],
+    }));
   // Resumed: checkpoints after the start are compared with the tree as it grows past them.
   const direct = since ? read.cps.filter((c) => c.cp.size > since.size && c.cp.size <= n) : [];
   const indexed = await indexedSize(store, since?.size ?? 0);
   const rebuilt = rebuilderFor(indexed, since);
-  const sigs = new SignedInOrder(opts.trusted, opts.workers ?? (n >= WORKERS_FROM ? defaultWorkers() : 0), f);
+  const sigs = new SignedInOrder(opts.trusted, opts.workers ?? (n >= WORKERS_FROM ? defaultWorkers() : 0), (m) =>
+    f.problem(m),
+  );
   const scan = new LogScan(
     store,
     opts,
