@@ -42,13 +42,19 @@ export function rawEd25519(publicKey: KeyObject): Buffer {
   return der.subarray(der.length - 32);
 }
 
-export function noteKeyHash(name: string, publicKey: KeyObject): Buffer {
+/** A signed-note key ID: SHA-256(name ‖ "\n" ‖ signature type ‖ 32-byte Ed25519 public key)[:4]. */
+export function noteKeyId(name: string, signatureType: number, publicKey: KeyObject): Buffer {
   return createHash('sha256')
     .update(Buffer.from(`${name}\n`, 'utf8'))
-    .update(Buffer.from([ED25519_ALG]))
+    .update(Buffer.from([signatureType]))
     .update(rawEd25519(publicKey))
     .digest()
     .subarray(0, 4);
+}
+
+/** The key hash of a checkpoint signature (Ed25519 signed note). */
+export function noteKeyHash(name: string, publicKey: KeyObject): Buffer {
+  return noteKeyId(name, ED25519_ALG, publicKey);
 }
 
 function checkName(name: string, what: string): void {

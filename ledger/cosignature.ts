@@ -11,10 +11,10 @@
  * newline), never the signature lines. A cosigner name does not enter the Ed25519 message, so
  * one public key must never serve two witness names; `parseWitnesses` refuses that.
  */
-import { createHash, KeyObject } from 'node:crypto';
+import { KeyObject } from 'node:crypto';
 import { ReceiptError } from '../core/errors';
 import { signBytes, SigningKey, TrustedKey, verifyBytes } from '../attest/sign/ed25519';
-import { rawEd25519, SignedCheckpoint } from './checkpoint';
+import { noteKeyId, rawEd25519, SignedCheckpoint } from './checkpoint';
 
 const COSIGNATURE_V1 = 0x04;
 const SIG_PREFIX = '\u2014 ';
@@ -28,12 +28,7 @@ export interface Witness {
 
 /** The cosignature/v1 key ID of `name` and `publicKey`. */
 export function cosignatureKeyId(name: string, publicKey: KeyObject): Buffer {
-  return createHash('sha256')
-    .update(Buffer.from(`${name}\n`, 'utf8'))
-    .update(Buffer.from([COSIGNATURE_V1]))
-    .update(rawEd25519(publicKey))
-    .digest()
-    .subarray(0, 4);
+  return noteKeyId(name, COSIGNATURE_V1, publicKey);
 }
 
 /** The bytes a cosignature/v1 signs: header line, time line, then the note text. */

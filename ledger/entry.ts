@@ -28,6 +28,49 @@ export interface LedgerEntry {
   readonly envelopeBytes: Buffer;
 }
 
+/** One entry as readers (the gates) see it. */
+export interface StoredEntry {
+  readonly seq: number;
+  /** The exact envelope bytes that were appended. */
+  readonly envelopeBytes: Buffer;
+  /** `sha256:<hex>` of envelopeBytes (checked on read). */
+  readonly digest: string;
+  /** The entry's own bytes (a Merkle leaf). */
+  readonly entryBytes: Buffer;
+}
+
+/** A version of an entry object other than the one that counts (S3 only). */
+export interface ExtraVersion {
+  readonly versionId: string;
+  readonly bytes: Buffer;
+}
+
+/** What a store's `scan` yields, in sequence order (ledger/store.ts), for the readers to check. */
+export type ScanItem =
+  | {
+      readonly kind: 'entry';
+      readonly seq: number;
+      /** File or object name for messages. */
+      readonly name: string;
+      readonly bytes: Buffer;
+      /** S3: newer versions of the same key (the oldest version is the entry). */
+      readonly extraVersions: readonly ExtraVersion[];
+      /** S3: delete markers placed on the key (attempted deletes). */
+      readonly deleteMarkers: number;
+    }
+  | {
+      /** A bundle of entries first … first + 255, yielded before the first of them. */
+      readonly kind: 'bundle';
+      readonly first: number;
+      readonly name: string;
+      readonly bytes: Buffer;
+      readonly extraVersions: readonly ExtraVersion[];
+      readonly deleteMarkers: number;
+    }
+  | { readonly kind: 'missing'; readonly seq: number; readonly name: string }
+  | { readonly kind: 'leftover'; readonly name: string }
+  | { readonly kind: 'unknown'; readonly name: string };
+
 /** `000000000042` for seq 42. */
 export function seqName(seq: number): string {
   return String(seq).padStart(SEQ_DIGITS, '0');

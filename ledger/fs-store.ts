@@ -1,8 +1,6 @@
 /**
- * The embedded default store: a directory.
- *
- *   <dir>/entries/000000000001.json ...   one file per entry, never rewritten
- *   <dir>/checkpoints/<size 12 digits>.<keyhash 8 hex>.txt   signed checkpoint notes
+ * The embedded default store: a directory, laid out as ledger/layout.ts says
+ * (`<dir>/entries/000000000001.json`, `<dir>/checkpoints/…`, `<dir>/bundles/…`, `<dir>/index/…`).
  *
  * Every file is written to a temp file (`.<name>.tmp-<pid>-<random>`), fsynced, published
  * with link(2) (fails if the name exists) and the directory fsynced, so a partial write is
@@ -12,28 +10,36 @@ import { opendirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReceiptError, isReceiptError } from '../core/errors';
 import { writeFileExclusive } from '../core/files';
-import { seqName } from './entry';
-import { BaseStore, BUNDLE_SIZE, bundlePath, ListOptions, ScanItem, ScanOptions, StoredCheckpoint } from './store';
-
-const ENTRY_FILE = /^([0-9]{12})\.json$/;
-const CHECKPOINT_FILE = /^[0-9]{12}\.[0-9a-f]{8}\.txt$/;
-const TEMP_FILE = /^\..+\.tmp-[0-9]+-[0-9a-f]+$/;
-const BUNDLE_FILE = /^([0-9]{12})\.jsonl$/;
-/** Derived data: bundles/<first seq>.jsonl, index/<size>.<keyhash>.json, index/shards/<sha256>.json. */
-const DERIVED_DIRS = ['bundles', 'index'];
+import {
+  BUNDLE_SIZE,
+  BUNDLES_DIR,
+  bundlePath,
+  checkpointFileSize,
+  checkpointPath,
+  CHECKPOINTS_DIR,
+  classifyPath,
+  entryPath,
+  ENTRIES_DIR,
+  STORE_DIRS,
+  TEMP_FILE,
+} from './layout';
+import { BaseStore, BaseStoreOptions, ListOptions, ScanItem, ScanOptions, StoredCheckpoint } from './store';
 
 export class FsStore extends BaseStore {
   private readonly entriesDir: string;
   private readonly checkpointsDir: string;
 
-  constructor(private readonly dir: string) {
-    super(dir);
-    this.entriesDir = join(dir, 'entries');
-    this.checkpointsDir = join(dir, 'checkpoints');
+  constructor(
+    private readonly dir: string,
+    opts: BaseStoreOptions = {},
+  ) {
+    super(dir, opts);
+    this.entriesDir = join(dir, ENTRIES_DIR);
+    this.checkpointsDir = join(dir, CHECKPOINTS_DIR);
   }
 
   entryName(seq: number): string {
-    return join(this.entriesDir, `${seqName(seq)}.json`);
+    return join(this.dir, entryPath(seq));
   }
 
   protected async exists(seq: number): Promise<boolean> {
@@ -64,39 +70,33 @@ export class FsStore extends BaseStore {
     if (opts.absentIsEmpty && !isDir(this.dir)) return;
     this.requireDir();
     const from = opts.from ?? 1;
-    const full = from === 1;
-    if (full) {
-      for (const name of listDir(this.dir)) {
-        if (name !== 'entries' && name !== 'checkpoints' && !DERIVED_DIRS.includes(name))
-          yield { kind: 'unknown', name: join(this.dir, name) };
-      }
+    // Objects that are not the ledger's are reported in every folder whatever part of the log
+    // is read (listing a directory is cheap), so every reader judges them alike.
+    const strays = opts.strays ?? true;
+    if (strays) {
+      for (const name of listDir(this.dir))
+        if (!STORE_DIRS.includes(name)) yield { kind: 'unknown', name: join(this.dir, name) };
     }
-    // Pass 1 streams the directory (memory flat): classify names, find the highest seq.
+    // Pass 1 streams the directories (memory flat): classify names, find the highest seq.
     let max = 0;
     for (const name of listDir(this.entriesDir)) {
-      const m = ENTRY_FILE.exec(name);
-      if (m && Number(m[1]) >= 1) max = Math.max(max, Number(m[1]));
-      else if (!full) continue;
-      else if (TEMP_FILE.test(name)) yield { kind: 'leftover', name: join(this.entriesDir, name) };
-      else yield { kind: 'unknown', name: join(this.entriesDir, name) };
+      const c = classifyPath(`${ENTRIES_DIR}/${name}`);
+      if (c.kind === 'entry') max = Math.max(max, c.seq);
+      else if (strays) yield stray(c.kind, join(this.entriesDir, name));
     }
     const bundles = new Set<number>();
-    if (opts.bundles !== false) {
-      const dir = join(this.dir, 'bundles');
-      for (const name of listDir(dir)) {
-        const m = BUNDLE_FILE.exec(name);
-        const first = m ? Number(m[1]) : 0;
-        if (m && first % BUNDLE_SIZE === 1) {
-          if (first + BUNDLE_SIZE - 1 >= from) bundles.add(first);
-        } else if (!full) continue;
-        else if (TEMP_FILE.test(name)) yield { kind: 'leftover', name: join(dir, name) };
-        else yield { kind: 'unknown', name: join(dir, name) };
+    if (opts.bundles !== false || strays) {
+      for (const name of listDir(join(this.dir, BUNDLES_DIR))) {
+        const c = classifyPath(`${BUNDLES_DIR}/${name}`);
+        if (c.kind === 'bundle') {
+          if (opts.bundles !== false && c.first + BUNDLE_SIZE - 1 >= from) bundles.add(c.first);
+        } else if (strays) yield stray(c.kind, join(this.dir, BUNDLES_DIR, name));
       }
     }
-    if (full) {
+    if (strays) {
       for (const name of listDir(this.checkpointsDir)) {
-        if (TEMP_FILE.test(name)) yield { kind: 'leftover', name: join(this.checkpointsDir, name) };
-        else if (!CHECKPOINT_FILE.test(name)) yield { kind: 'unknown', name: join(this.checkpointsDir, name) };
+        const c = classifyPath(`${CHECKPOINTS_DIR}/${name}`);
+        if (c.kind !== 'checkpoint') yield stray(c.kind, join(this.checkpointsDir, name));
       }
     }
     // Pass 2 reads from..max in order (and reaches bundles beyond the last entry, for verify).
@@ -155,7 +155,7 @@ export class FsStore extends BaseStore {
   }
 
   async putCheckpoint(size: number, keyHashHex: string, bytes: Buffer): Promise<string> {
-    const name = join(this.checkpointsDir, `${seqName(size)}.${keyHashHex}.txt`);
+    const name = join(this.dir, checkpointPath(size, keyHashHex));
     try {
       writeFileExclusive(name, bytes, 0o444);
     } catch (e) {
@@ -174,8 +174,10 @@ export class FsStore extends BaseStore {
   async *checkpoints(opts: { readonly above?: number } = {}): AsyncIterable<StoredCheckpoint> {
     const names: string[] = [];
     const above = opts.above ?? -1;
-    for (const n of listDir(this.checkpointsDir))
-      if (CHECKPOINT_FILE.test(n) && Number(n.slice(0, 12)) > above) names.push(n);
+    for (const n of listDir(this.checkpointsDir)) {
+      const size = checkpointFileSize(n);
+      if (size !== undefined && size > above) names.push(n);
+    }
     names.sort();
     for (const n of names) {
       const name = join(this.checkpointsDir, n);
@@ -191,6 +193,11 @@ export class FsStore extends BaseStore {
       throw new ReceiptError('STORE_INVALID', `${this.dir}: no audit store here (directory missing); check --store`);
     }
   }
+}
+
+/** A name in a store folder that is not the ledger's: a temp file left by a crash, or a stray. */
+function stray(kind: string, name: string): ScanItem {
+  return kind === 'leftover' ? { kind: 'leftover', name } : { kind: 'unknown', name };
 }
 
 function isDir(path: string): boolean {

@@ -1,7 +1,7 @@
 /**
  * What a gate reads for one commit when it holds a trusted checkpoint (`kfm gate … --checkpoint`,
  * or witnesses with a quorum): by proof when the store has a valid index for the checkpoint it
- * anchors on (ledger/index.ts), otherwise the whole log through verify.
+ * anchors on (the log index, ledger/log-index-read.ts), otherwise the whole log through verify.
  *
  * By proof, the gate reads: the checkpoint notes it needs, the index note for the anchor and the
  * one shard naming the commit, one bundle per 256-entry range holding the commit's entries (each
@@ -23,12 +23,11 @@
  * checkpoint by that key: `kfm audit verify` rebuilds every index and names it (exit 3).
  */
 import { isReceiptError, ReceiptError } from '../core/errors';
-import { parseEnvelope, verifyEnvelope } from '../attest/dsse/envelope';
 import { TrustedKey } from '../attest/sign/ed25519';
 import { parseCheckpoint, SignedCheckpoint, verifyCheckpoint } from './checkpoint';
 import { checkQuorum, describeQuorum, Witness } from './cosignature';
-import { seqName } from './entry';
-import { indexFor, provenBoundTo, provenOfCommit, readAfter } from './index';
+import { checkpointPathSize, checkpointsFrom, CHECKPOINTS_DIR } from './layout';
+import { Index, indexFor, provenBoundTo, provenOfCommit, readAfter } from './log-index-read';
 import { consistencyRanges, verifyConsistency } from './merkle';
 import { all, REQUESTS_IN_FLIGHT } from './pool';
 import { AuditStore, StoredEntry } from './store';
@@ -90,28 +89,28 @@ export interface GateReadOptions extends Omit<VerifyOptions, 'onEntry' | 'since'
   readonly quorum?: number;
 }
 
-/** Stored checkpoint notes: `checkpoints/<size 12>.<keyhash 8>.txt`. */
-const STORED = /^checkpoints\/([0-9]{12})\.[0-9a-f]{8}\.txt$/;
-
 /** The stored checkpoint notes of size ≥ `size`, each verified under a trusted key, as verify requires. */
 async function storedFrom(
   store: AuditStore,
   size: number,
   opts: GateReadOptions,
 ): Promise<{ name: string; cp: SignedCheckpoint }[]> {
-  const names = (await store.listDerived('checkpoints', { after: `checkpoints/${seqName(size)}` })).filter((n) =>
-    STORED.test(n),
-  );
+  const names = await storedNotes(store, checkpointsFrom.atOrAbove(size));
   return all(names, REQUESTS_IN_FLIGHT, async (path) => {
     const name = store.derivedName(path);
     const bytes = await store.getDerived(path);
     if (bytes === undefined) throw new ReceiptError('LOG_INTEGRITY', `${name}: listed but not readable`);
     const cp = parseCheckpoint(bytes.toString('utf8'), name);
     verifyCheckpoint(cp, opts.trusted, opts.origin, name);
-    if (cp.size !== Number(STORED.exec(path)![1]))
+    if (cp.size !== checkpointPathSize(path))
       throw new ReceiptError('LOG_INTEGRITY', `${name}: names another tree size than the checkpoint holds`);
     return { name, cp };
   });
+}
+
+/** The checkpoint notes listed after `after` (a layout bound), by name. */
+async function storedNotes(store: AuditStore, after: string | undefined): Promise<string[]> {
+  return (await store.listDerived(CHECKPOINTS_DIR, { after })).filter((n) => checkpointPathSize(n) !== undefined);
 }
 
 /**
@@ -145,47 +144,85 @@ export async function readForGate(store: AuditStore, commit: string, opts: GateR
   };
 }
 
-/** The proof read, or why it cannot be used (a sentence); LOG_INTEGRITY for a defect found on the way. */
-async function readByProofForGate(
+type Checked = { cp: SignedCheckpoint; info: ProofCheckpoint; signer: TrustedKey };
+
+/**
+ * The proof read, or why it cannot be used (a sentence); LOG_INTEGRITY for a defect found on the
+ * way. Steps: the anchor, its index, the other checkpoints against it, the commit's entries
+ * proven, then (without a quorum) every entry after the anchor.
+ */
+export async function readByProofForGate(
   store: AuditStore,
   commit: string,
   opts: GateReadOptions,
 ): Promise<GateRead | string> {
-  const quorum = opts.quorum ?? 0;
-  const signers = opts.checkpointSigners ?? opts.trusted;
-  const checked = (
-    source: string,
-    text: string,
-    given: boolean,
-  ): { cp: SignedCheckpoint; info: ProofCheckpoint; signer: TrustedKey } => {
-    const cp = parseCheckpoint(text, source);
-    const signer = verifyCheckpoint(cp, signers, opts.origin, source);
-    const q = quorum > 0 ? checkQuorum(cp, opts.witnesses ?? [], quorum) : undefined;
-    if (q && !q.ok && given)
-      throw new ReceiptError('CHECKPOINT_INVALID', `${source}: not witnessed: ${describeQuorum(q)}`);
-    const info: ProofCheckpoint = {
-      source,
-      size: cp.size,
-      root: cp.root.toString('base64'),
-      given,
-      ...(q ? { witnessed: q.ok, cosigners: q.cosigners } : {}),
-    };
-    return { cp, info, signer };
+  const given = opts.checkpoints.map((c) => checkedCheckpoint(c.source, c.text, true, opts));
+  const anchor = await chooseAnchor(store, given, opts);
+  if (typeof anchor === 'string') return anchor;
+  // Only the anchor's own signer vouches for its index: another trusted key (an approver's, say)
+  // could sign an index that leaves an entry out.
+  const index = await indexFor(store, anchor.cp, [anchor.signer]);
+  if (index === undefined) return `${store.spec} holds no index for ${anchor.info.source}`;
+  if (index.version < 2)
+    return `${index.name} is a format 1 index, which cannot find records bound to the commit's receipts (run kfm audit checkpoint)`;
+  await checkConsistentWithAnchor(given, anchor, index);
+  // The commit's entries, and those bound to them (a drift report made at a later commit names
+  // the apply receipt it checked as a subject): the gate binds records the same way.
+  const own = await provenOfCommit(index, anchor.cp, commit);
+  const bound = await provenBoundTo(index, anchor.cp, own);
+  const proven = [...own, ...bound].sort((x, y) => x.seq - y.seq);
+  const after = (opts.quorum ?? 0) === 0 ? await readAfterAnchor(store, index, anchor, opts) : undefined;
+  return {
+    entries: after ? [...proven, ...after.entries] : proven,
+    size: after?.size ?? anchor.cp.size,
+    root: after?.root ?? anchor.info.root,
+    via: 'proof',
+    problems: [],
+    ok: true,
+    proof: {
+      anchor: anchor.info,
+      checkpoints: given.filter((c) => c !== anchor).map((c) => c.info),
+      index: index.name,
+      proven: proven.length,
+      bound: bound.length,
+      after: after?.entries.length ?? 0,
+    },
   };
-  const given = opts.checkpoints.map((c) => checked(c.source, c.text, true));
-  let anchor = given.reduce<(typeof given)[number] | undefined>(
+}
+
+/** A checkpoint signed by one of the log's checkpoint signers; a given one must have its quorum. */
+function checkedCheckpoint(source: string, text: string, given: boolean, opts: GateReadOptions): Checked {
+  const quorum = opts.quorum ?? 0;
+  const cp = parseCheckpoint(text, source);
+  const signer = verifyCheckpoint(cp, opts.checkpointSigners ?? opts.trusted, opts.origin, source);
+  const q = quorum > 0 ? checkQuorum(cp, opts.witnesses ?? [], quorum) : undefined;
+  if (q && !q.ok && given)
+    throw new ReceiptError('CHECKPOINT_INVALID', `${source}: not witnessed: ${describeQuorum(q)}`);
+  const info: ProofCheckpoint = {
+    source,
+    size: cp.size,
+    root: cp.root.toString('base64'),
+    given,
+    ...(q ? { witnessed: q.ok, cosigners: q.cosigners } : {}),
+  };
+  return { cp, info, signer };
+}
+
+/** The newest given checkpoint, or with a quorum the newest one a quorum cosigned; else why there is none. */
+async function chooseAnchor(store: AuditStore, given: Checked[], opts: GateReadOptions): Promise<Checked | string> {
+  const quorum = opts.quorum ?? 0;
+  let anchor = given.reduce<Checked | undefined>(
     (a, c) => (a === undefined || c.cp.size > a.cp.size ? c : a),
     undefined,
   );
   if (quorum > 0) {
     // The newest checkpoint a quorum cosigned; stored ones above the given anchor only (the
     // listing starts there). A stored note that does not verify is left to the full read.
-    const after = anchor ? `checkpoints/${seqName(anchor.cp.size)}` : undefined;
-    const names = (await store.listDerived('checkpoints', { after })).filter((n) => STORED.test(n)).reverse();
-    for (const name of names) {
+    const after = anchor ? checkpointsFrom.atOrAbove(anchor.cp.size) : undefined;
+    for (const name of (await storedNotes(store, after)).reverse()) {
       const bytes = await store.getDerived(name);
       if (bytes === undefined) continue;
-      const c = checked(store.derivedName(name), bytes.toString('utf8'), false);
+      const c = checkedCheckpoint(store.derivedName(name), bytes.toString('utf8'), false, opts);
       if (c.info.witnessed !== true) continue; // not (yet) witnessed: not judged, as in the full read
       if (anchor === undefined || c.cp.size > anchor.cp.size) anchor = c;
       break;
@@ -194,13 +231,11 @@ async function readByProofForGate(
   if (anchor === undefined)
     return quorum > 0 ? 'no checkpoint a quorum of witnesses cosigned' : 'no trusted checkpoint given';
   if (anchor.cp.size === 0) return 'the trusted checkpoint is of the empty log';
-  // Only the anchor's own signer vouches for its index: another trusted key (an approver's, say)
-  // could sign an index that leaves an entry out.
-  const index = await indexFor(store, anchor.cp, [anchor.signer]);
-  if (index === undefined) return `${store.spec} holds no index for ${anchor.info.source}`;
-  if (index.version < 2)
-    return `${index.name} is a format 1 index, which cannot find records bound to the commit's receipts (run kfm audit checkpoint)`;
-  // Every other given checkpoint: the anchor's tree is a consistent extension of it.
+  return anchor;
+}
+
+/** Every other given checkpoint: the anchor's tree is a consistent extension of it. */
+async function checkConsistentWithAnchor(given: Checked[], anchor: Checked, index: Index): Promise<void> {
   for (const c of given) {
     if (c === anchor || c.cp.size === 0) continue;
     const ok =
@@ -221,64 +256,26 @@ async function readByProofForGate(
         `${c.info.source}: not consistent with ${anchor.info.source} (tree sizes ${c.cp.size} and ${anchor.cp.size}): the log was rewritten`,
       );
   }
-  // The commit's entries, and those bound to them (a drift report made at a later commit names
-  // the apply receipt it checked as a subject): the gate binds records the same way.
-  const own = await provenOfCommit(index, anchor.cp, commit);
-  const bound = await provenBoundTo(index, anchor.cp, own);
-  const proven = [...own, ...bound].sort((x, y) => x.seq - y.seq);
-  let entries = proven;
-  let size = anchor.cp.size;
-  let root = anchor.info.root;
-  let afterCount = 0;
-  if (quorum === 0) {
-    // Everything appended after the anchor is judged: chained onto it, and signed as verify requires.
-    // The checkpoints stored at or above the anchor must each be a state of this log, as the whole
-    // read requires: one larger than the log, or with another root, means deleted or rewritten entries.
-    const stored = await storedFrom(store, anchor.cp.size, opts);
-    const after = await readAfter(
-      store,
-      index,
-      anchor.cp,
-      stored.map((c) => c.cp.size),
-    );
-    for (const c of stored) {
-      const at = after.roots.get(c.cp.size);
-      if (at === undefined)
-        throw new ReceiptError(
-          'LOG_INTEGRITY',
-          `${c.name}: checkpoint of ${c.cp.size} entries, the log holds ${after.size} (entries deleted)`,
-        );
-      if (at !== c.cp.root.toString('base64'))
-        throw new ReceiptError('LOG_INTEGRITY', `${c.name}: not consistent with the log (rewritten)`);
-    }
-    for (const e of after.entries) {
-      const name = store.entryName(e.seq);
-      try {
-        verifyEnvelope(parseEnvelope(e.envelopeBytes.toString('utf8'), name), opts.trusted, name);
-      } catch (err) {
-        if (!isReceiptError(err)) throw err;
-        throw new ReceiptError('LOG_INTEGRITY', `${name}: envelope signed by no trusted key`);
-      }
-    }
-    entries = [...proven, ...after.entries];
-    size = after.size;
-    root = after.root;
-    afterCount = after.entries.length;
+}
+
+/**
+ * Everything appended after the anchor, judged as verify judges it (ledger/entry-check.ts):
+ * chained onto it, and signed. The checkpoints stored at or above the anchor must each be a
+ * state of this log: one larger than the log, or with another root, means deleted or rewritten entries.
+ */
+async function readAfterAnchor(store: AuditStore, index: Index, anchor: Checked, opts: GateReadOptions) {
+  const stored = await storedFrom(store, anchor.cp.size, opts);
+  const sizes = stored.map((c) => c.cp.size);
+  const after = await readAfter(store, index, anchor.cp, sizes, opts.trusted);
+  for (const c of stored) {
+    const at = after.roots.get(c.cp.size);
+    if (at === undefined)
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${c.name}: checkpoint of ${c.cp.size} entries, the log holds ${after.size} (entries deleted)`,
+      );
+    if (at !== c.cp.root.toString('base64'))
+      throw new ReceiptError('LOG_INTEGRITY', `${c.name}: not consistent with the log (rewritten)`);
   }
-  return {
-    entries,
-    size,
-    root,
-    via: 'proof',
-    problems: [],
-    ok: true,
-    proof: {
-      anchor: anchor.info,
-      checkpoints: given.filter((c) => c !== anchor).map((c) => c.info),
-      index: index.name,
-      proven: proven.length,
-      bound: bound.length,
-      after: afterCount,
-    },
-  };
+  return after;
 }

@@ -172,6 +172,33 @@ export function hashRanges(leaves: readonly Buffer[], ranges: readonly LeafRange
   return ranges.map((r) => rootOfLeafHashes(leaves, r.start, r.end));
 }
 
+/**
+ * The RFC 9162 walk up an audit path from node `fn` of a tree whose last node is `sn`: each
+ * hash is a left sibling (`left`) or a right one (`right`). Returns the last node index at the
+ * end (0 when the path reached the root), or -1 when the path is longer than the tree.
+ */
+function walkPath(
+  fn: number,
+  sn: number,
+  path: readonly Buffer[],
+  left: (c: Buffer) => void,
+  right: (c: Buffer) => void,
+): number {
+  for (const c of path) {
+    if (sn === 0) return -1;
+    if (fn % 2 === 1 || fn === sn) {
+      left(c);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else right(c);
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn;
+}
+
 /** RFC 9162 §2.1.3.2: verify an inclusion proof. Never throws. */
 export function verifyInclusion(
   index: number,
@@ -181,27 +208,16 @@ export function verifyInclusion(
   root: Buffer,
 ): boolean {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) return false;
-  let fn = index;
-  let sn = size - 1;
+  if (proof.some((p) => p.length !== HASH_SIZE)) return false;
   let r = leaf;
-  for (const p of proof) {
-    if (p.length !== HASH_SIZE) return false;
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && r.equals(root);
+  const end = walkPath(
+    index,
+    size - 1,
+    proof,
+    (c) => (r = nodeHash(c, r)),
+    (c) => (r = nodeHash(r, c)),
+  );
+  return end === 0 && r.equals(root);
 }
 
 function isPowerOfTwo(n: number): boolean {
@@ -232,23 +248,15 @@ export function verifyConsistency(
   }
   let fr = path[0];
   let sr = path[0];
-  for (let i = 1; i < path.length; i++) {
-    const c = path[i];
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
+  const end = walkPath(
+    fn,
+    sn,
+    path.slice(1),
+    (c) => {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      sr = nodeHash(sr, c);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return fr.equals(firstRoot) && sr.equals(secondRoot) && sn === 0;
+    },
+    (c) => (sr = nodeHash(sr, c)),
+  );
+  return fr.equals(firstRoot) && sr.equals(secondRoot) && end === 0;
 }

@@ -14,6 +14,15 @@
 import { ReceiptError } from '../core/errors';
 import { parseCheckpoint } from './checkpoint';
 import { encodeEntry, entryHash, GENESIS_PREV } from './entry';
+import {
+  BUNDLES_DIR,
+  bundlePathFirst,
+  CHECKPOINTS_DIR,
+  checkpointPathParts,
+  INDEX_DIR,
+  indexPathSize,
+  isShardPath,
+} from './layout';
 import { leafHash, MerkleFrontier } from './merkle';
 import { AuditStore, StoredEntry } from './store';
 
@@ -47,13 +56,14 @@ export interface MirrorOptions {
   readonly onEntry?: (seq: number) => void;
 }
 
-/** Derived data, by folder, and the names that are data (not temp files or subfolders). */
-const DERIVED: readonly { dir: string; name: RegExp }[] = [
-  { dir: 'bundles', name: /^bundles\/[0-9]{12}\.jsonl$/ },
-  { dir: 'index/shards', name: /^index\/shards\/[0-9a-f]{64}\.json$/ },
-  { dir: 'index', name: /^index\/[0-9]{12}\.[0-9a-f]{8}\.json$/ },
+/** Derived data in copy order (a note after the shards it names), and the paths that are data. */
+const DERIVED: readonly { dir: string; isData: (path: string) => boolean }[] = [
+  { dir: BUNDLES_DIR, isData: (p) => bundlePathFirst(p) !== undefined },
+  { dir: `${INDEX_DIR}/shards`, isData: isShardPath },
+  { dir: INDEX_DIR, isData: (p) => indexPathSize(p) !== undefined },
 ];
-const CHECKPOINT_NAME = /([0-9]{12})\.([0-9a-f]{8})\.txt$/;
+/** The file name of a checkpoint (`<size>.<keyhash>.txt`), the same in both stores. */
+const checkpointFile = (name: string): string | undefined => checkpointPathParts(name)?.file;
 
 function disagree(name: string, what: string): ReceiptError {
   return new ReceiptError('LOG_INTEGRITY', `${name}: ${what}; refusing to mirror into a store whose content disagrees`);
@@ -97,8 +107,8 @@ async function copyEntries(from: AuditStore, to: AuditStore, opts: MirrorOptions
 /** Step 2: bundles, index shards, then index notes (a note after the shards it names). */
 async function copyDerived(from: AuditStore, to: AuditStore): Promise<CopyCount> {
   const count: CopyCount = { copied: 0, present: 0 };
-  for (const { dir, name } of DERIVED) {
-    for (const path of (await from.listDerived(dir)).filter((p) => name.test(p))) {
+  for (const { dir, isData } of DERIVED) {
+    for (const path of (await from.listDerived(dir)).filter(isData)) {
       const bytes = await from.getDerived(path);
       if (bytes === undefined) continue;
       if (await to.putDerived(path, bytes)) {
@@ -115,13 +125,13 @@ async function copyDerived(from: AuditStore, to: AuditStore): Promise<CopyCount>
 
 /** Step 3: checkpoint notes (putCheckpoint refuses a different note for the same size and key). */
 async function copyCheckpoints(from: AuditStore, to: AuditStore): Promise<CopyCount> {
-  const before = new Set((await to.listDerived('checkpoints')).map((p) => CHECKPOINT_NAME.exec(p)?.[0]));
+  const before = new Set((await to.listDerived(CHECKPOINTS_DIR)).map(checkpointFile));
   const count: CopyCount = { copied: 0, present: 0 };
   for await (const cp of from.checkpoints()) {
-    const m = CHECKPOINT_NAME.exec(cp.name);
-    if (!m) continue;
-    await to.putCheckpoint(Number(m[1]), m[2]!, cp.bytes);
-    if (before.has(m[0])) count.present++;
+    const parts = checkpointPathParts(cp.name);
+    if (!parts) continue;
+    await to.putCheckpoint(parts.size, parts.keyHashHex, cp.bytes);
+    if (before.has(parts.file)) count.present++;
     else count.copied++;
   }
   return count;
@@ -154,11 +164,11 @@ export async function compareRoots(from: AuditStore, to: AuditStore): Promise<Mi
     notes.push({ size: c.size, root: c.root.toString('base64'), name: cp.name, bytes: cp.bytes });
   }
   const mirrorNotes = new Map<string, { name: string; bytes: Buffer }>();
-  for await (const cp of to.checkpoints()) mirrorNotes.set(CHECKPOINT_NAME.exec(cp.name)?.[0] ?? cp.name, cp);
+  for await (const cp of to.checkpoints()) mirrorNotes.set(checkpointFile(cp.name) ?? cp.name, cp);
   const sizes = [...new Set(notes.map((n) => n.size))].sort((a, b) => a - b);
   const [a, b] = await Promise.all([rootsAt(from, sizes), rootsAt(to, sizes)]);
   return notes.map((n) => {
-    const mirrored = mirrorNotes.get(CHECKPOINT_NAME.exec(n.name)?.[0] ?? n.name);
+    const mirrored = mirrorNotes.get(checkpointFile(n.name) ?? n.name);
     if (!mirrored || !mirrored.bytes.equals(n.bytes))
       throw disagree(mirrored?.name ?? to.spec, `lacks or differs from checkpoint ${n.name}`);
     if (a.get(n.size) !== n.root)

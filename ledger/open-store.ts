@@ -1,6 +1,6 @@
 import { ReceiptError } from '../core/errors';
 import type { AuditStore } from './store';
-import { attachIndex } from './index';
+import { replayIndexOf } from './log-index-replay';
 
 export interface OpenStoreOptions {
   /**
@@ -19,7 +19,8 @@ export interface OpenStoreOptions {
  * Open a store from its spec: `s3://BUCKET[/PREFIX]` (endpoint from opts.endpoint or
  * opts.env's AWS_ENDPOINT_URL_S3, credentials from opts.env or the SDK's standard chain) or a
  * directory path. The S3 client is loaded only for S3 specs. This file is the factory: it imports
- * both stores, and neither store imports it, so the store files form no cycle.
+ * both stores and gives each the log index for its replay check when it makes it; neither
+ * store imports it, so the store files form no cycle.
  */
 export function openStore(spec: string, opts: OpenStoreOptions = {}): AuditStore {
   if (spec.length === 0)
@@ -28,9 +29,7 @@ export function openStore(spec: string, opts: OpenStoreOptions = {}): AuditStore
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { S3Store } = require('./s3-store') as typeof import('./s3-store');
     const env = opts.env ?? {};
-    const s3 = S3Store.fromSpec(spec, opts.endpoint ?? env.AWS_ENDPOINT_URL_S3, env);
-    attachIndex(s3);
-    return s3;
+    return S3Store.fromSpec(spec, opts.endpoint ?? env.AWS_ENDPOINT_URL_S3, env, { replayIndex: replayIndexOf });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
     throw new ReceiptError(
@@ -40,7 +39,5 @@ export function openStore(spec: string, opts: OpenStoreOptions = {}): AuditStore
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { FsStore } = require('./fs-store') as typeof import('./fs-store');
-  const fs = new FsStore(spec);
-  attachIndex(fs);
-  return fs;
+  return new FsStore(spec, { replayIndex: replayIndexOf });
 }

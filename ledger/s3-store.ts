@@ -19,19 +19,35 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { ReceiptError } from '../core/errors';
-import { seqName } from './entry';
+import {
+  BUNDLE_SIZE,
+  bundlePathFirst,
+  bundlesFrom,
+  BUNDLES_DIR,
+  checkpointPath,
+  checkpointsFrom,
+  CHECKPOINTS_DIR,
+  classifyPath,
+  entryFileSeq,
+  entryPath,
+  ENTRIES_DIR,
+} from './layout';
 import { all, ordered, REQUESTS_IN_FLIGHT } from './pool';
-import { BaseStore, BUNDLE_SIZE, ExtraVersion, ListOptions, ScanItem, ScanOptions, StoredCheckpoint } from './store';
-
-const ENTRY_KEY = /^([0-9]{12})\.json$/;
-const BUNDLE_KEY = /^([0-9]{12})\.jsonl$/;
+import {
+  BaseStore,
+  BaseStoreOptions,
+  ExtraVersion,
+  ListOptions,
+  ScanItem,
+  ScanOptions,
+  StoredCheckpoint,
+} from './store';
 
 /** One unit of work for the ordered reader: items known from the listing, or objects to fetch. */
 type Job =
   | { readonly kind: 'now'; readonly items: ScanItem[] }
   | { readonly kind: 'entry'; readonly seq: number; readonly g: KeyVersions }
   | { readonly kind: 'bundle'; readonly first: number; readonly g: KeyVersions };
-const CHECKPOINT_KEY = /^[0-9]{12}\.[0-9a-f]{8}\.txt$/;
 
 interface KeyVersions {
   readonly key: string;
@@ -48,15 +64,17 @@ export class S3Store extends BaseStore {
     /** '' or 'some/prefix/' */
     private readonly prefix: string,
     /** Server-side encryption to request on every PUT (KFM_AUDIT_SSE); none when undefined. */
-    private readonly sse?: 'aws:kms' | 'AES256',
+    private readonly sse: 'aws:kms' | 'AES256' | undefined,
+    opts: BaseStoreOptions,
   ) {
-    super(spec);
+    super(spec, opts);
   }
 
   static fromSpec(
     spec: string,
     endpoint: string | undefined,
     env: Readonly<Record<string, string | undefined>>,
+    opts: BaseStoreOptions = {},
   ): S3Store {
     const m = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(spec);
     if (!m || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(m[1])) {
@@ -90,11 +108,11 @@ export class S3Store extends BaseStore {
     if (sse !== undefined && sse !== 'aws:kms' && sse !== 'AES256') {
       throw new ReceiptError('STORE_INVALID', `KFM_AUDIT_SSE "${sse}": expected aws:kms or AES256`);
     }
-    return new S3Store(spec, client, m[1], prefix === '' ? '' : `${prefix}/`, sse);
+    return new S3Store(spec, client, m[1], prefix === '' ? '' : `${prefix}/`, sse, opts);
   }
 
   private key(seq: number): string {
-    return `${this.prefix}entries/${seqName(seq)}.json`;
+    return `${this.prefix}${entryPath(seq)}`;
   }
 
   entryName(seq: number): string {
@@ -109,28 +127,41 @@ export class S3Store extends BaseStore {
     }
   }
 
-  /** All versions of exactly `key`, newest first. */
-  private async versionsOf(key: string): Promise<KeyVersions> {
-    const out: KeyVersions = { key, versions: [], deleteMarkers: 0 };
-    let keyMarker: string | undefined;
+  /** Pages of a versions listing (S3 returns up to 1,000 keys per page). */
+  private async *pages(
+    prefix: string,
+    after?: string,
+    delimiter?: string,
+  ): AsyncGenerator<ListObjectVersionsCommandOutput> {
+    let keyMarker = after;
     let versionMarker: string | undefined;
     for (;;) {
-      const page: ListObjectVersionsCommandOutput = await this.send(key, () =>
+      const page: ListObjectVersionsCommandOutput = await this.send(prefix, () =>
         this.client.send(
           new ListObjectVersionsCommand({
             Bucket: this.bucket,
-            Prefix: key,
+            Prefix: prefix,
             KeyMarker: keyMarker,
             VersionIdMarker: versionMarker,
+            Delimiter: delimiter,
           }),
         ),
       );
-      for (const v of page.Versions ?? []) if (v.Key === key && v.VersionId) out.versions.push(v.VersionId);
-      for (const d of page.DeleteMarkers ?? []) if (d.Key === key) out.deleteMarkers++;
-      if (!page.IsTruncated) return out;
+      yield page;
+      if (!page.IsTruncated) return;
       keyMarker = page.NextKeyMarker;
       versionMarker = page.NextVersionIdMarker;
     }
+  }
+
+  /** All versions of exactly `key`, newest first. */
+  private async versionsOf(key: string): Promise<KeyVersions> {
+    const out: KeyVersions = { key, versions: [], deleteMarkers: 0 };
+    for await (const page of this.pages(key)) {
+      for (const v of page.Versions ?? []) if (v.Key === key && v.VersionId) out.versions.push(v.VersionId);
+      for (const d of page.DeleteMarkers ?? []) if (d.Key === key) out.deleteMarkers++;
+    }
+    return out;
   }
 
   private async getVersion(key: string, versionId: string | undefined): Promise<Buffer> {
@@ -190,22 +221,8 @@ export class S3Store extends BaseStore {
 
   /** Every key under `sub`, grouped with its versions, in key order (streamed page by page). */
   private async *listGrouped(sub: string, after?: string, delimiter?: string): AsyncGenerator<KeyVersions> {
-    const prefix = `${this.prefix}${sub}`;
-    let keyMarker: string | undefined = after;
-    let versionMarker: string | undefined;
     let current: KeyVersions | undefined;
-    for (;;) {
-      const page: ListObjectVersionsCommandOutput = await this.send(prefix, () =>
-        this.client.send(
-          new ListObjectVersionsCommand({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            KeyMarker: keyMarker,
-            VersionIdMarker: versionMarker,
-            Delimiter: delimiter,
-          }),
-        ),
-      );
+    for await (const page of this.pages(`${this.prefix}${sub}`, after, delimiter)) {
       const items: { key: string; version?: string }[] = [];
       for (const v of page.Versions ?? []) items.push({ key: v.Key!, version: v.VersionId! });
       for (const d of page.DeleteMarkers ?? []) items.push({ key: d.Key! });
@@ -220,9 +237,6 @@ export class S3Store extends BaseStore {
         if (it.version !== undefined) current.versions.push(it.version);
         else current.deleteMarkers++;
       }
-      if (!page.IsTruncated) break;
-      keyMarker = page.NextKeyMarker;
-      versionMarker = page.NextVersionIdMarker;
     }
     if (current) yield current;
   }
@@ -232,27 +246,34 @@ export class S3Store extends BaseStore {
    * REQUESTS_IN_FLIGHT at a time and yielded in sequence order.
    */
   async *scan(opts: ScanOptions = {}): AsyncIterable<ScanItem> {
-    const from = opts.from ?? 1;
-    const wantBundles = opts.bundles !== false;
-    const jobs = this.scanJobs(from, wantBundles);
+    const jobs = this.scanJobs(opts.from ?? 1, opts.bundles !== false, opts.strays ?? true);
     for await (const items of ordered(jobs, REQUESTS_IN_FLIGHT, (j) => this.runJob(j))) yield* items;
   }
 
-  private async *scanJobs(from: number, wantBundles: boolean): AsyncGenerator<Job> {
+  /**
+   * From entry 1: one listing of everything, in key order (bundles/ and checkpoints/ sort before
+   * entries/). From a later entry: the bundles and entries from there on, and (with `strays`)
+   * the top level and checkpoints/, so stray objects are judged as the full read judges them.
+   */
+  private async *scanJobs(from: number, wantBundles: boolean, strays: boolean): AsyncGenerator<Job> {
     const bundles = new Map<number, KeyVersions>();
-    const entriesPrefix = `${this.prefix}entries/`;
+    const unknown = (g: KeyVersions): Job => ({ kind: 'now', items: [{ kind: 'unknown', name: this.nameOf(g.key) }] });
     let listing: AsyncGenerator<KeyVersions>;
-    if (from === 1) {
-      // Everything in one pass, in key order: bundles/ and checkpoints/ sort before entries/.
-      listing = this.listGrouped('');
-    } else {
-      if (wantBundles) {
-        for await (const g of this.listGrouped('bundles/', `${this.prefix}bundles/${seqName(from - 1)}`)) {
-          const m = BUNDLE_KEY.exec(g.key.slice(this.prefix.length + 'bundles/'.length));
-          if (m && Number(m[1]) % BUNDLE_SIZE === 1) bundles.set(Number(m[1]), g);
+    if (from === 1) listing = this.listGrouped('');
+    else {
+      if (strays) {
+        for await (const g of this.listGrouped('', undefined, '/')) yield unknown(g);
+        for await (const g of this.listGrouped(`${CHECKPOINTS_DIR}/`))
+          if (this.judge(g) === 'unknown') yield unknown(g);
+      }
+      if (wantBundles || strays) {
+        for await (const g of this.listGrouped(`${BUNDLES_DIR}/`, this.derivedKey(bundlesFrom(from - 1)))) {
+          const first = bundlePathFirst(g.key);
+          if (first !== undefined && wantBundles) bundles.set(first, g);
+          else if (first === undefined && strays) yield unknown(g);
         }
       }
-      listing = this.listGrouped('entries/', this.key(from - 1));
+      listing = this.listGrouped(`${ENTRIES_DIR}/`, this.key(from - 1));
     }
     let expected = from;
     const bundlesUpTo = function* (seq: number): Generator<Job> {
@@ -263,27 +284,17 @@ export class S3Store extends BaseStore {
       }
     };
     for await (const g of listing) {
-      const rel = g.key.slice(this.prefix.length);
-      const name = `s3://${this.bucket}/${g.key}`;
-      if (rel.startsWith('bundles/')) {
-        const m = BUNDLE_KEY.exec(rel.slice('bundles/'.length));
-        if (m && Number(m[1]) % BUNDLE_SIZE === 1) {
-          if (wantBundles) bundles.set(Number(m[1]), g);
-        } else if (from === 1) yield { kind: 'now', items: [{ kind: 'unknown', name }] };
+      const c = classifyPath(g.key.slice(this.prefix.length));
+      if (c.kind === 'bundle') {
+        if (wantBundles) bundles.set(c.first, g);
         continue;
       }
-      if (rel.startsWith('index/')) continue;
-      if (rel.startsWith('checkpoints/') && CHECKPOINT_KEY.test(rel.slice('checkpoints/'.length))) continue;
-      if (!g.key.startsWith(entriesPrefix)) {
-        if (from === 1) yield { kind: 'now', items: [{ kind: 'unknown', name }] };
+      if (c.kind === 'derived' || c.kind === 'checkpoint') continue;
+      if (c.kind !== 'entry') {
+        if (strays) yield unknown(g);
         continue;
       }
-      const m = ENTRY_KEY.exec(g.key.slice(entriesPrefix.length));
-      if (!m || Number(m[1]) < 1) {
-        if (from === 1) yield { kind: 'now', items: [{ kind: 'unknown', name }] };
-        continue;
-      }
-      const seq = Number(m[1]);
+      const seq = c.seq;
       if (seq < from) continue;
       const gap: ScanItem[] = [];
       for (; expected < seq; expected++) gap.push({ kind: 'missing', seq: expected, name: this.entryName(expected) });
@@ -292,7 +303,7 @@ export class S3Store extends BaseStore {
       yield* bundlesUpTo(seq);
       if (g.versions.length === 0) {
         // Only delete markers: the entry object itself is gone.
-        yield { kind: 'now', items: [{ kind: 'missing', seq, name }] };
+        yield { kind: 'now', items: [{ kind: 'missing', seq, name: this.nameOf(g.key) }] };
         continue;
       }
       yield { kind: 'entry', seq, g };
@@ -300,9 +311,19 @@ export class S3Store extends BaseStore {
     yield* bundlesUpTo(Number.MAX_SAFE_INTEGER);
   }
 
+  /** 'unknown' when a key is not the ledger's (S3 holds no temp files: those are strays too). */
+  private judge(g: KeyVersions): string {
+    const kind = classifyPath(g.key.slice(this.prefix.length)).kind;
+    return kind === 'leftover' ? 'unknown' : kind;
+  }
+
+  private nameOf(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+
   private async runJob(j: Job): Promise<ScanItem[]> {
     if (j.kind === 'now') return j.items;
-    const name = `s3://${this.bucket}/${j.g.key}`;
+    const name = this.nameOf(j.g.key);
     const [oldest, ...newer] = [...j.g.versions].reverse();
     if (oldest === undefined) {
       return j.kind === 'entry' ? [{ kind: 'missing', seq: j.seq, name }] : [];
@@ -330,19 +351,19 @@ export class S3Store extends BaseStore {
   /** The last of the contiguous entries start, start + 1, …, or start - 1 when `start` does not exist. */
   private async tailFrom(start: number): Promise<number> {
     let tail = start - 1;
-    for await (const g of this.listGrouped('entries/', start > 1 ? this.key(start - 1) : undefined)) {
-      const m = ENTRY_KEY.exec(g.key.slice(this.prefix.length + 'entries/'.length));
-      if (!m) continue;
-      if (Number(m[1]) !== tail + 1 || g.versions.length === 0) break;
+    for await (const g of this.listGrouped(`${ENTRIES_DIR}/`, start > 1 ? this.key(start - 1) : undefined)) {
+      const seq = entryFileSeq(g.key.slice(this.prefix.length + ENTRIES_DIR.length + 1));
+      if (seq === undefined) continue;
+      if (seq !== tail + 1 || g.versions.length === 0) break;
       tail++;
     }
     return tail;
   }
 
   protected async tailHint(): Promise<number> {
-    const names = await this.listDerived('bundles');
-    const m = names.length > 0 ? /([0-9]{12})\.jsonl$/.exec(names[names.length - 1]) : null;
-    return m ? Number(m[1]) + BUNDLE_SIZE - 1 : 0;
+    const names = await this.listDerived(BUNDLES_DIR);
+    const first = bundlePathFirst(names[names.length - 1] ?? '');
+    return first !== undefined ? first + BUNDLE_SIZE - 1 : 0;
   }
 
   private derivedKey(path: string): string {
@@ -350,7 +371,7 @@ export class S3Store extends BaseStore {
   }
 
   derivedName(path: string): string {
-    return `s3://${this.bucket}/${this.derivedKey(path)}`;
+    return this.nameOf(this.derivedKey(path));
   }
 
   async getDerived(path: string, accept?: (bytes: Buffer) => boolean): Promise<Buffer | undefined> {
@@ -390,7 +411,7 @@ export class S3Store extends BaseStore {
   }
 
   async putCheckpoint(size: number, keyHashHex: string, bytes: Buffer): Promise<string> {
-    const key = `${this.prefix}checkpoints/${seqName(size)}.${keyHashHex}.txt`;
+    const key = this.derivedKey(checkpointPath(size, keyHashHex));
     if (!(await this.putFirst(key, bytes))) {
       const v = await this.versionsOf(key);
       const existing = await this.getVersion(key, v.versions[v.versions.length - 1]);
@@ -401,23 +422,21 @@ export class S3Store extends BaseStore {
         );
       }
     }
-    return `s3://${this.bucket}/${key}`;
+    return this.nameOf(key);
   }
 
   async *checkpoints(opts: { readonly above?: number } = {}): AsyncIterable<StoredCheckpoint> {
-    // Names are <size 12>.<keyhash 8>.txt: "~" sorts after every key hash of that size.
-    const after = opts.above === undefined ? undefined : `${this.prefix}checkpoints/${seqName(opts.above)}.~`;
+    const after = opts.above === undefined ? undefined : this.derivedKey(checkpointsFrom.above(opts.above));
     const self = this;
     async function* notes(): AsyncGenerator<{ key: string; version: string }> {
-      for await (const g of self.listGrouped('checkpoints/', after)) {
+      for await (const g of self.listGrouped(`${CHECKPOINTS_DIR}/`, after)) {
         const oldest = g.versions[g.versions.length - 1];
-        if (oldest !== undefined && CHECKPOINT_KEY.test(g.key.slice(self.prefix.length + 'checkpoints/'.length)))
-          yield { key: g.key, version: oldest };
+        if (oldest !== undefined && self.judge(g) === 'checkpoint') yield { key: g.key, version: oldest };
       }
     }
     // Many GETs in flight, in key (= size) order.
     yield* ordered(notes(), REQUESTS_IN_FLIGHT, async (n) => ({
-      name: `s3://${this.bucket}/${n.key}`,
+      name: this.nameOf(n.key),
       bytes: await this.getVersion(n.key, n.version),
     }));
   }

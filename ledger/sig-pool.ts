@@ -15,9 +15,11 @@
 import { availableParallelism } from 'node:os';
 import { verify } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { DsseEnvelope } from '../attest/dsse/envelope';
+import { isReceiptError } from '../core/errors';
+import { DsseEnvelope, parseEnvelope } from '../attest/dsse/envelope';
 import { pae } from '../attest/dsse/pae';
 import { TrustedKey } from '../attest/sign/ed25519';
+import { unsignedProblem } from './entry-check';
 
 /** A packed batch: `index` holds, per envelope, [msgStart, msgLen, nsig, (sigStart, sigLen, hint) × nsig]. */
 export interface PackedBatch {
@@ -64,7 +66,11 @@ export class BatchBuilder {
   }
 
   finish(): PackedBatch {
-    return { data: new Uint8Array(this.buf.buffer, 0, this.bytes), index: Int32Array.from(this.index), count: this.n };
+    return {
+      data: new Uint8Array(this.buf.buffer, 0, this.bytes),
+      index: Int32Array.from(this.index),
+      count: this.n,
+    };
   }
 
   private append(b: Buffer): void {
@@ -151,7 +157,11 @@ export class SignaturePool {
   private readonly load: number[] = [];
   private readonly waiting = new Map<
     number,
-    { worker: number; resolve: (r: Uint8Array) => void; reject: (e: Error) => void }
+    {
+      worker: number;
+      resolve: (r: Uint8Array) => void;
+      reject: (e: Error) => void;
+    }
   >();
   private nextId = 0;
   /** Batch buffers back from the workers, for the next batches (bounded by the caller's window). */
@@ -233,5 +243,91 @@ export class SignaturePool {
     this.failure = e;
     for (const job of this.waiting.values()) job.reject(e);
     this.waiting.clear();
+  }
+}
+
+/** Envelopes per signature batch, and how many batches may be in flight (memory stays bounded). */
+const BATCH = 512;
+const WINDOW_PER_WORKER = 3;
+
+/** Problems of one batch, in scan order; a number stands for "envelope #i of the batch failed". */
+interface Batch {
+  readonly sigs: BatchBuilder;
+  readonly events: (string | number)[];
+  readonly names: string[];
+  result?: Promise<Uint8Array>;
+}
+
+/**
+ * Signatures, checked in batches (on worker threads for big logs) while the scan goes on; each
+ * batch keeps its problems in scan order, and batches are settled in order, so the report is
+ * the same as checking every entry in turn.
+ */
+export class SignedInOrder {
+  private readonly pool: SignaturePool;
+  private readonly window: number;
+  private readonly inflight: Batch[] = [];
+  private batch: Batch;
+
+  constructor(
+    private readonly trusted: readonly TrustedKey[],
+    workers: number,
+    /** Where each problem goes, in scan order. */
+    private readonly problem: (msg: string) => void,
+  ) {
+    this.pool = new SignaturePool(trusted, workers);
+    this.window = Math.max(1, this.pool.size) * WINDOW_PER_WORKER;
+    this.batch = this.fresh();
+  }
+
+  private fresh(): Batch {
+    return { sigs: this.pool.newBatch(), events: [], names: [] };
+  }
+
+  /** A problem, in its place among the signature checks. */
+  say(msg: string): void {
+    this.batch.events.push(msg);
+  }
+
+  /** Check the envelope's signature (the check of entry-check.ts, batched). */
+  add(envelopeBytes: Buffer, name: string): void {
+    try {
+      const env = parseEnvelope(envelopeBytes.toString('utf8'), `${name}: envelope`);
+      this.batch.events.push(this.batch.sigs.add(env));
+      this.batch.names.push(name);
+    } catch (err) {
+      if (!isReceiptError(err)) throw err;
+      this.say(err.message);
+    }
+  }
+
+  async maybeSend(): Promise<void> {
+    if (this.batch.sigs.count >= BATCH || this.batch.events.length >= 4 * BATCH) await this.send();
+  }
+
+  private async send(): Promise<void> {
+    const b = this.batch;
+    if (b.events.length === 0) return;
+    if (b.sigs.count > 0) b.result = this.pool.verify(b.sigs.finish());
+    this.inflight.push(b);
+    this.batch = this.fresh();
+    while (this.inflight.length > this.window) await this.settle(this.inflight.shift()!);
+  }
+
+  private async settle(b: Batch): Promise<void> {
+    const ok = b.result === undefined ? undefined : await b.result;
+    for (const ev of b.events) {
+      if (typeof ev === 'string') this.problem(ev);
+      else if (ok![ev] !== 1) this.problem(unsignedProblem(b.names[ev], this.trusted));
+    }
+  }
+
+  async finish(): Promise<void> {
+    await this.send();
+    while (this.inflight.length > 0) await this.settle(this.inflight.shift()!);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The audit ledger's storage: one `AuditStore` interface, two implementations chosen by the
  * store spec — a directory (the embedded default, e.g. `.kfm/audit`) or `s3://BUCKET/PREFIX`.
- * Both use the same layout: `<root>/entries/<seq, 12 digits>.json`, `<root>/checkpoints/`.
+ * Both use the same layout, declared in layout.ts: `<root>/entries/<seq, 12 digits>.json`,
+ * `<root>/checkpoints/`, and the derived `<root>/bundles/` and `<root>/index/`.
  *
  * This module (with fs-store.ts and s3-store.ts) is the only writer of the log. Appending is
  * "read the tail, write seq = tail + 1 with prev = hash(tail) exclusively, on a lost race
@@ -9,7 +10,13 @@
  */
 import { ReceiptError } from '../core/errors';
 import { sha256Tagged } from '../core/digest';
-import { decodeEntry, encodeEntry, entryHash, GENESIS_PREV, LedgerEntry, MAX_SEQ, seqName } from './entry';
+import { decodeEntry, encodeEntry, entryHash, GENESIS_PREV, MAX_SEQ, seqName } from './entry';
+import { firstProblem, toStored } from './entry-check';
+import type { ExtraVersion, ScanItem, StoredEntry } from './entry';
+import { BUNDLE_SIZE, bundleFirst, bundlePath } from './layout';
+
+export { BUNDLE_SIZE, bundleFirst, bundlePath };
+export type { ExtraVersion, ScanItem, StoredEntry };
 
 /** A bounded listing of derived data (see AuditStore.listDerived). */
 export interface ListOptions {
@@ -27,57 +34,6 @@ export interface AppendResult {
   /** True when the envelope was already in the log: `seq` is its first entry and nothing was written. */
   readonly existing?: true;
 }
-
-/** Entries per bundle: a bundle holds entries 256·k+1 … 256·k+256 (C2SP tlog-tiles' width). */
-export const BUNDLE_SIZE = 256;
-
-/** First seq of the bundle holding `seq`. */
-export function bundleFirst(seq: number): number {
-  return Math.floor((seq - 1) / BUNDLE_SIZE) * BUNDLE_SIZE + 1;
-}
-
-/** One entry as readers (the gates) see it. */
-export interface StoredEntry {
-  readonly seq: number;
-  /** The exact envelope bytes that were appended. */
-  readonly envelopeBytes: Buffer;
-  /** `sha256:<hex>` of envelopeBytes (checked on read). */
-  readonly digest: string;
-  /** The entry's own bytes (a Merkle leaf). */
-  readonly entryBytes: Buffer;
-}
-
-/** A version of an entry object other than the one that counts (S3 only). */
-export interface ExtraVersion {
-  readonly versionId: string;
-  readonly bytes: Buffer;
-}
-
-/** What `scan` yields, in sequence order, for `verify`. */
-export type ScanItem =
-  | {
-      readonly kind: 'entry';
-      readonly seq: number;
-      /** File or object name for messages. */
-      readonly name: string;
-      readonly bytes: Buffer;
-      /** S3: newer versions of the same key (the oldest version is the entry). */
-      readonly extraVersions: readonly ExtraVersion[];
-      /** S3: delete markers placed on the key (attempted deletes). */
-      readonly deleteMarkers: number;
-    }
-  | {
-      /** A bundle of entries first … first + 255, yielded before the first of them. */
-      readonly kind: 'bundle';
-      readonly first: number;
-      readonly name: string;
-      readonly bytes: Buffer;
-      readonly extraVersions: readonly ExtraVersion[];
-      readonly deleteMarkers: number;
-    }
-  | { readonly kind: 'missing'; readonly seq: number; readonly name: string }
-  | { readonly kind: 'leftover'; readonly name: string }
-  | { readonly kind: 'unknown'; readonly name: string };
 
 export interface StoredCheckpoint {
   readonly name: string;
@@ -141,20 +97,56 @@ export interface ScanOptions {
   readonly bundles?: boolean;
   /** A store that does not exist yet reads as empty (appending creates it). @default false */
   readonly absentIsEmpty?: boolean;
+  /**
+   * Also yield what is not the ledger's (kind 'unknown', 'leftover') in every folder, however
+   * much of the log is read, so a resumed reader judges stray objects as the full verify does
+   * (S3: a listing of the top level, checkpoints/ and bundles/ from `from`, and entries/ from
+   * `from`). @default true
+   */
+  readonly strays?: boolean;
 }
 
-/** Path of the bundle starting at `first`. */
-export function bundlePath(first: number): string {
-  return `bundles/${seqName(first)}.jsonl`;
+/**
+ * What the appender's replay check asks of an index (ledger/replay-index/): where the index
+ * ends, and which entry holds a digest. Hits are confirmed against the entry before they count.
+ */
+export interface ReplayIndex {
+  /** Read the newest index; its tree size, or undefined when there is none usable. */
+  open(): Promise<{ size: number } | undefined>;
+  /** Read the shards holding these digests ahead of the lookups (many requests in flight). */
+  prefetch(digests: readonly string[]): Promise<void>;
+  /** The seq of a verified entry holding `digest`, or undefined. */
+  lookup(digest: string): Promise<number | undefined>;
 }
+
+export interface BaseStoreOptions {
+  /**
+   * The replay index, made for this store when the store is made (openStore passes the one of
+   * ledger/replay-index/).
+   * @default - none: the replay check reads every entry once per process
+   */
+  readonly replayIndex?: (store: AuditStore) => ReplayIndex;
+}
+
+const NO_REPLAY_INDEX: ReplayIndex = {
+  open: async () => undefined,
+  prefetch: async () => undefined,
+  lookup: async () => undefined,
+};
 
 /**
  * Shared append / read logic over three primitives a backend provides.
  */
 export abstract class BaseStore implements AuditStore {
   private hint = 0;
+  private readonly replay: ReplayIndex;
 
-  protected constructor(public readonly spec: string) {}
+  protected constructor(
+    public readonly spec: string,
+    opts: BaseStoreOptions = {},
+  ) {
+    this.replay = opts.replayIndex?.(this) ?? NO_REPLAY_INDEX;
+  }
 
   abstract entryName(seq: number): string;
   /** True when entry `seq` exists (any version). */
@@ -280,7 +272,7 @@ export abstract class BaseStore implements AuditStore {
   /**
    * The first entry holding the envelope with this digest, or undefined. Reads the entries this
    * process has not seen yet (all of them once per process, then only others' appends); the
-   * index (ledger/index.ts) answers for the part of the log it covers.
+   * replay index (ledger/replay-index/) answers for the part of the log it covers.
    */
   protected async findEnvelope(digest: string): Promise<number | undefined> {
     await this.startReplayCheck();
@@ -288,11 +280,13 @@ export abstract class BaseStore implements AuditStore {
     const hit = seen.get(digest);
     if (hit !== undefined) return hit;
     // The index lookup runs while the entries after the index are read.
-    const fromIndex = this.indexLookup(digest);
+    const fromIndex = this.replay.lookup(digest);
     if (this.last === undefined || this.scanned !== this.last.seq) {
       let end: { seq: number; bytes: Buffer } | undefined;
       let whole = true;
-      for await (const item of this.scan({ from: this.scanned + 1, bundles: false, absentIsEmpty: true })) {
+      const items = this.scan({ from: this.scanned + 1, bundles: false, absentIsEmpty: true, strays: false });
+      for await (const item of items) {
+        if (item.kind === 'unknown' || item.kind === 'leftover' || item.kind === 'bundle') continue;
         if (item.kind !== 'entry' || item.seq !== this.scanned + 1) {
           whole = false;
           break;
@@ -326,7 +320,7 @@ export abstract class BaseStore implements AuditStore {
   private async startReplayCheck(): Promise<void> {
     if (this.seen !== undefined) return;
     this.seen = new Map();
-    const indexed = await this.indexedDigests();
+    const indexed = await this.replay.open();
     // Read from the index's last entry on: it is the tail to chain onto when nothing came after.
     if (indexed !== undefined) this.scanned = Math.max(0, indexed.size - 1);
   }
@@ -337,16 +331,8 @@ export abstract class BaseStore implements AuditStore {
    */
   async prepareAppend(envelopes: readonly Buffer[]): Promise<void> {
     await this.startReplayCheck();
-    await this.indexPrefetch(envelopes.map((b) => sha256Tagged(b)));
+    await this.replay.prefetch(envelopes.map((b) => sha256Tagged(b)));
   }
-
-  /** Read the index shards holding these digests ahead of the lookups (set by ledger/index.ts). */
-  indexPrefetch: (digests: readonly string[]) => Promise<void> = async () => undefined;
-
-  /** The newest index this store holds, for the replay check (set by ledger/index.ts). */
-  indexedDigests: () => Promise<{ size: number } | undefined> = async () => undefined;
-  /** Look a digest up in that index: the seq of a verified entry holding it, or undefined. */
-  indexLookup: (digest: string) => Promise<number | undefined> = async () => undefined;
 
   /**
    * Write the bundle of entries first … first + 255 (just completed) from the entries this
@@ -385,46 +371,20 @@ export abstract class BaseStore implements AuditStore {
     return toStored(e, bytes);
   }
 
+  /** Every entry in order, each checked by ledger/entry-check.ts; the first defect throws LOG_INTEGRITY. */
   async *entries(): AsyncIterable<StoredEntry> {
     let expected = 1;
     let prev = GENESIS_PREV;
     for await (const item of this.scan({ bundles: false })) {
       if (item.kind === 'leftover' || item.kind === 'bundle') continue;
-      if (item.kind === 'unknown')
-        throw new ReceiptError('LOG_INTEGRITY', `${item.name}: unexpected object in the log; run "kfm audit verify"`);
-      if (item.kind === 'missing')
-        throw new ReceiptError('LOG_INTEGRITY', `${item.name}: entry ${item.seq} is missing; run "kfm audit verify"`);
-      const e = checkLink(item.bytes, item.seq, expected, prev, item.name);
-      prev = entryHash(item.bytes);
+      const { entry, problems } = firstProblem(item, expected, prev);
+      if (problems.length > 0 || entry === undefined)
+        throw new ReceiptError('LOG_INTEGRITY', `${problems[0]}; run "kfm audit verify"`);
+      prev = entryHash(entry.entryBytes);
       expected++;
-      yield toStored(e, item.bytes);
+      yield entry;
     }
   }
-}
-
-function toStored(e: LedgerEntry, entryBytes: Buffer): StoredEntry {
-  return { seq: e.seq, envelopeBytes: e.envelopeBytes, digest: e.digest, entryBytes };
-}
-
-/** Decode one entry and check its seq and chain link; LOG_INTEGRITY naming it otherwise. */
-export function checkLink(bytes: Buffer, seq: number, expected: number, prev: string, name: string): LedgerEntry {
-  const e = decodeEntry(bytes, name);
-  if (seq !== expected)
-    throw new ReceiptError(
-      'LOG_INTEGRITY',
-      `${name}: expected entry ${expected} here (entries missing or out of order)`,
-    );
-  if (e.seq !== seq)
-    throw new ReceiptError(
-      'LOG_INTEGRITY',
-      `${name}: field "seq" is ${e.seq} but the entry is stored as ${seq} (swapped or moved entry)`,
-    );
-  if (e.prev !== prev)
-    throw new ReceiptError(
-      'LOG_INTEGRITY',
-      `${name}: field "prev" does not match the hash of entry ${seq - 1} (chain broken: entry inserted, removed or altered before it)`,
-    );
-  return e;
 }
 
 export { seqName };

@@ -1,42 +1,48 @@
 /**
- * Offline verification of the whole log, streaming (memory flat in the log's size):
+ * Offline verification of the whole log, streaming (memory flat in the log's size), as a list
+ * of named steps (`verifyLog` below):
  *
- *  1. every object under the store is an entry, a checkpoint or a reported leftover;
- *  2. sequence numbers are contiguous from 1; each entry decodes, its seq matches its name,
- *     its envelope digest matches, and its prev is the hash of the entry before it;
- *  3. every envelope has a signature by a trusted key;
- *  4. (S3) the oldest version of each key is the entry; a newer version is allowed only when it
- *     is a lost append race (its envelope appears later in the log); delete markers fail;
- *  5. every checkpoint (given with --checkpoint, and stored under checkpoints/) is signed by a
- *     trusted key, for this origin, and the current log is a consistent extension of it
- *     (RFC 6962 consistency proof from the checkpoint's size to the current size).
+ *  1. read checkpoints: each given (--checkpoint) and stored one is parsed, signed by a trusted
+ *     key for this origin, and (with a quorum) witnessed;
+ *  2. scan entries: every object under the store is an entry, a checkpoint, a bundle, an index
+ *     or a reported leftover; each entry is checked by entry-check.ts (contiguous seqs from 1,
+ *     decodes, seq matches its name, prev chains, signed by a trusted key — in batches on worker
+ *     threads —, delete markers, newer versions); bundles are compared with their entries;
+ *  3. settle lost races: a newer version of an entry is allowed only when it is a lost append
+ *     race (its envelope appears later in the log), by the one rule of entry-check.ts;
+ *  4. compare indexes: the newest stored index is rebuilt from the entries and compared;
+ *  5. check bundles: a complete range without a bundle below the newest index is a problem;
+ *  6. prove checkpoints: the log is a consistent extension of every checkpoint (RFC 6962
+ *     consistency proof from its size to the current size), and none is larger than the log;
+ *  7. check witnesses: with a quorum, some checkpoint is witnessed;
+ *  8. report.
  *
- * Problems are collected, not thrown, so one run names every bad entry.
+ * Resumed (`kfm audit verify --since`), the same steps run from the trusted checkpoint: only the
+ * entries after it, chained onto its last entry and hashed onto its tree; the stored index notes
+ * above it are rebuilt from its index. Problems are collected, not thrown, so one run names
+ * every bad entry.
  */
 import { ReceiptError, isReceiptError } from '../core/errors';
-import { parseEnvelope } from '../attest/dsse/envelope';
 import { TrustedKey } from '../attest/sign/ed25519';
 import { parseCheckpoint, SignedCheckpoint, verifyCheckpoint } from './checkpoint';
-import { decodeEntry, entryHash, GENESIS_PREV, seqName } from './entry';
+import { entryHash, GENESIS_PREV, ScanItem, StoredEntry } from './entry';
+import { checkEntry, leftoverNote, LostRaces, missingProblem, strayProblem, versionProblems } from './entry-check';
+import {
+  BUNDLE_SIZE,
+  bundleFirst,
+  bundlePath,
+  checkpointPathSize,
+  INDEX_DIR,
+  indexNotes,
+  indexPathSize,
+} from './layout';
 import { consistencyRanges, LeafRange, leafHash, MerkleFrontier, RangeHasher, verifyConsistency } from './merkle';
-import { BatchBuilder, defaultWorkers, SignaturePool } from './sig-pool';
+import { defaultWorkers, SignedInOrder } from './sig-pool';
 import { checkQuorum, describeQuorum, Witness } from './cosignature';
-import { checkIndexes, IndexBuilder, SinceStart } from './index';
-import { AuditStore, BUNDLE_SIZE, bundleFirst, bundlePath, ScanItem, StoredEntry } from './store';
-
-/**
- * Size of the newest index the store holds (0: none) — under it every complete range has a
- * bundle. Resumed from a checkpoint with an index (`from`), only the notes above it are listed.
- */
-async function indexedSize(store: AuditStore, from = 0): Promise<number> {
-  let max = from;
-  const after = from > 0 ? `index/${seqName(from)}.~` : undefined;
-  for (const name of await store.listDerived('index', { after })) {
-    const m = /^index\/([0-9]{12})\.[0-9a-f]{8}\.json$/.exec(name);
-    if (m) max = Math.max(max, Number(m[1]));
-  }
-  return max;
-}
+import { IndexBuilder } from './log-index-build';
+import { checkIndexes } from './log-index-check';
+import { SinceStart } from './log-index-read';
+import { AuditStore } from './store';
 
 /** One bundle's lines, compared with the entries of its range as they are read. */
 class BundleCheck {
@@ -124,19 +130,8 @@ export interface VerifyOptions {
   readonly envelopeSignatures?: boolean;
 }
 
-/** Envelopes per signature batch, and how many batches may be in flight (memory stays bounded). */
-const BATCH = 512;
-const WINDOW_PER_WORKER = 3;
 /** Below this many entries, starting worker threads costs more than it saves. */
 const WORKERS_FROM = 2048;
-
-/** Problems of one batch, in scan order; a number stands for "envelope #i of the batch failed". */
-interface Batch {
-  readonly sigs: BatchBuilder;
-  readonly events: (string | number)[];
-  readonly names: string[];
-  result?: Promise<Uint8Array>;
-}
 
 export interface CheckpointResult {
   readonly source: string;
@@ -162,329 +157,385 @@ export interface VerifyReport {
   readonly checkpoints: readonly CheckpointResult[];
 }
 
-interface Pending {
-  readonly seq: number;
-  readonly name: string;
-  readonly versionId: string;
-  resolvedBy?: number;
+/** Problems and notes of one run: problems past `max` are counted, not kept. */
+class Findings {
+  readonly problems: string[] = [];
+  readonly notes: string[] = [];
+  count = 0;
+  constructor(private readonly max: number) {}
+  problem(msg: string): void {
+    this.count++;
+    if (this.problems.length < this.max) this.problems.push(msg);
+  }
 }
 
-export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise<VerifyReport> {
-  const max = opts.maxProblems ?? 200;
-  const problems: string[] = [];
-  let problemCount = 0;
-  const notes: string[] = [];
-  const problem = (msg: string): void => {
-    problemCount++;
-    if (problems.length < max) problems.push(msg);
-  };
-  if (opts.trusted.length === 0) throw new ReceiptError('USAGE', 'kfm audit verify: pass at least one --pub');
+interface ReadCheckpoint {
+  readonly source: string;
+  readonly cp: SignedCheckpoint;
+  readonly result: { ok: boolean };
+}
 
-  // Checkpoints: parse and check signatures first.
-  const cps: { source: string; cp: SignedCheckpoint; result: { ok: boolean } }[] = [];
+/** Step 1: the given and stored checkpoints, each signed, for this origin, and (with a quorum) witnessed. */
+async function readCheckpoints(
+  store: AuditStore,
+  opts: VerifyOptions,
+  f: Findings,
+): Promise<{
+  cps: ReadCheckpoint[];
+  results: CheckpointResult[];
+  witnessedSize: number;
+}> {
+  const cps: ReadCheckpoint[] = [];
   const results: CheckpointResult[] = [];
   const quorum = opts.quorum ?? 0;
   let witnessedSize = -1;
-  const addCheckpoint = (source: string, text: string, given: boolean): void => {
+  const add = (source: string, text: string, given: boolean): void => {
     try {
       const cp = parseCheckpoint(text, source);
       verifyCheckpoint(cp, opts.trusted, opts.origin, source);
       const q = quorum > 0 ? checkQuorum(cp, opts.witnesses ?? [], quorum) : undefined;
       const root = cp.root.toString('base64');
-      const result: CheckpointResult = q
-        ? { source, size: cp.size, ok: true, witnessed: q.ok, cosigners: q.cosigners, root }
+      const result: CheckpointResult & { ok: boolean } = q
+        ? {
+            source,
+            size: cp.size,
+            ok: true,
+            witnessed: q.ok,
+            cosigners: q.cosigners,
+            root,
+          }
         : { source, size: cp.size, ok: true, root };
       if (q && !q.ok) {
         const invalid = q.checks.some((c) => c.status === 'invalid');
         if (given || invalid) {
-          problem(`${source}: not witnessed: ${describeQuorum(q)}`);
-          (result as { ok: boolean }).ok = false;
-        } else notes.push(`${source}: not witnessed (${describeQuorum(q)}); checked against the log key only`);
+          f.problem(`${source}: not witnessed: ${describeQuorum(q)}`);
+          result.ok = false;
+        } else f.notes.push(`${source}: not witnessed (${describeQuorum(q)}); checked against the log key only`);
       }
       if (q?.ok) witnessedSize = Math.max(witnessedSize, cp.size);
       results.push(result);
       cps.push({ source, cp, result });
     } catch (e) {
       if (!isReceiptError(e)) throw e;
-      problem(e.message);
+      f.problem(e.message);
       results.push({ source, size: null, ok: false });
     }
   };
-  for (const c of opts.checkpoints ?? []) addCheckpoint(c.source, c.text, true);
-  for await (const c of store.checkpoints({ above: opts.since?.size })) {
-    if (opts.since && Number(/([0-9]{12})\.[0-9a-f]{8}\.txt$/.exec(c.name)?.[1] ?? Infinity) <= opts.since.size)
-      continue;
-    addCheckpoint(c.name, c.bytes.toString('utf8'), false);
-  }
+  for (const c of opts.checkpoints ?? []) add(c.source, c.text, true);
   const since = opts.since;
+  for await (const c of store.checkpoints({ above: since?.size })) {
+    if (since && (checkpointPathSize(c.name) ?? Infinity) <= since.size) continue;
+    add(c.name, c.bytes.toString('utf8'), false);
+  }
+  return { cps, results, witnessedSize };
+}
 
-  // The tree size the consistency proofs are computed against (entries appended while this
-  // runs are still checked entry by entry, but not covered by the proofs).
-  const n = await store.size();
-  const proofs = cps
-    .filter((c) => c.cp.size > 0 && c.cp.size <= n && since === undefined)
-    .map((c) => ({ c, ranges: consistencyRanges(c.cp.size, n) as LeafRange[] }));
-  const hasher = new RangeHasher(proofs.flatMap((p) => p.ranges));
-  const frontier = since?.frontier ?? new MerkleFrontier();
-  // Resumed: checkpoints after the start are compared with the tree as it grows past them.
-  const direct = since ? cps.filter((c) => c.cp.size > since.size && c.cp.size <= n) : [];
-  // The root at tree size n: the frontier's root when it holds exactly entries 1..n (with no
-  // gaps up to there, the only case the proofs below use).
-  let rootN: Buffer | undefined = n === (since?.size ?? 0) ? frontier.root() : undefined;
+/**
+ * Size of the newest index the store holds (0: none) — under it every complete range has a
+ * bundle. Resumed from a checkpoint with an index (`from`), only the notes above it are listed.
+ */
+async function indexedSize(store: AuditStore, from = 0): Promise<number> {
+  let max = from;
+  const after = from > 0 ? indexNotes.above(from) : undefined;
+  for (const name of await store.listDerived(INDEX_DIR, { after })) max = Math.max(max, indexPathSize(name) ?? 0);
+  return max;
+}
 
-  let expected = (since?.size ?? 0) + 1;
-  let prev: string | undefined = since?.prev ?? GENESIS_PREV;
-  let gaps = false;
-  const pendingByDigest = new Map<string, Pending[]>();
-  const pendingAll: Pending[] = [];
-  // Envelope digest (96 bits) → first seq: a re-appended envelope is a note, never new evidence.
-  const firstOf = new Map<string, number>();
+/** What the scan (step 2) learns, for the steps after it. */
+class LogScan {
+  expected: number;
+  prev: string | undefined;
+  gaps = false;
+  intact = true;
+  readonly frontier: MerkleFrontier;
+  readonly races = new LostRaces();
+  /** Envelope digest (96 bits) → first seq: a re-appended envelope is a note, never new evidence. */
+  private readonly firstOf = new Map<string, number>();
+  rootN: Buffer | undefined;
+  bundle: BundleCheck | undefined;
+  /** Entries seen in a row (the complete ranges). */
+  seen: number;
+  /** Highest range end that had a bundle (resumed: the range under way at the start is not judged). */
+  covered: number;
+  readonly missingBundles: number[] = [];
 
-  // Bundles (derived): each is checked line by line against the entries of its range as they
-  // stream past; complete ranges without one are reported (a problem below the newest index,
-  // whose checkpoint wrote every bundle under it; a note above it or in an older layout).
-  const indexed = await indexedSize(store, since?.size ?? 0);
-  // The newest index is rebuilt from the entries and compared (an index that omits an entry or
-  // names a wrong seq is a problem naming it).
-  const rebuilt = indexed > 0 && since === undefined ? new IndexBuilder() : undefined;
-  let bundle: BundleCheck | undefined;
-  let found = 0;
-  let seen = since?.size ?? 0; // entries seen in a row (the complete ranges)
-  // highest range end that had a bundle (resumed: the range under way at the start is not judged)
-  let covered = since
-    ? bundleFirst(since.size + 1) + BUNDLE_SIZE - 1 - (bundleFirst(since.size + 1) > since.size ? BUNDLE_SIZE : 0)
-    : 0;
-  const openBundle = (item: Extract<ScanItem, { kind: 'bundle' }>): void => {
+  constructor(
+    readonly store: AuditStore,
+    readonly opts: VerifyOptions,
+    readonly n: number,
+    readonly hasher: RangeHasher,
+    readonly direct: ReadCheckpoint[],
+    readonly rebuilt: IndexBuilder | undefined,
+    readonly indexed: number,
+    readonly sigs: SignedInOrder,
+  ) {
+    const since = opts.since;
+    this.expected = (since?.size ?? 0) + 1;
+    this.prev = since?.prev ?? GENESIS_PREV;
+    this.frontier = since?.frontier ?? new MerkleFrontier();
+    this.rootN = n === (since?.size ?? 0) ? this.frontier.root() : undefined;
+    this.seen = since?.size ?? 0;
+    const first = since ? bundleFirst(since.size + 1) : 0;
+    this.covered = since ? first + BUNDLE_SIZE - 1 - (first > since.size ? BUNDLE_SIZE : 0) : 0;
+  }
+
+  say(msg: string): void {
+    this.intact = false;
+    this.sigs.say(msg);
+  }
+
+  onItem(item: ScanItem, notes: string[]): void {
+    if (item.kind === 'bundle') {
+      if (item.first >= this.expected) this.openBundle(item);
+    } else if (item.kind === 'leftover') notes.push(leftoverNote(item.name));
+    else if (item.kind === 'unknown') this.say(strayProblem(item.name));
+    else if (item.kind === 'missing') {
+      this.say(missingProblem(item.name, item.seq));
+      this.gaps = true;
+      this.prev = undefined;
+      this.expected = item.seq + 1;
+    } else this.onEntry(item, notes);
+  }
+
+  private openBundle(item: Extract<ScanItem, { kind: 'bundle' }>): void {
+    this.finishBundle(item.first);
     if (item.deleteMarkers > 0)
-      say(`${item.name}: ${item.deleteMarkers} delete marker(s) on the bundle (attempted delete)`);
+      this.say(`${item.name}: ${item.deleteMarkers} delete marker(s) on the bundle (attempted delete)`);
     for (const v of item.extraVersions) {
       if (!v.bytes.equals(item.bytes))
-        say(`${item.name}: newer version ${v.versionId} differs from the bundle (attempted overwrite)`);
+        this.say(`${item.name}: newer version ${v.versionId} differs from the bundle (attempted overwrite)`);
     }
-    bundle = new BundleCheck(item.first, item.name, item.bytes);
-  };
-  const finishBundle = (seq: number): void => {
-    if (bundle !== undefined && seq >= bundle.first + BUNDLE_SIZE) {
-      const why = bundle.problem();
-      if (why !== undefined) say(`${bundle.name}: ${why}`);
-      else covered = bundle.first + BUNDLE_SIZE - 1;
-      bundle = undefined;
-    }
-  };
-  const missingBundles: number[] = [];
-  const countEntry = (seq: number): void => {
-    if (seq !== seen + 1) return;
-    seen = seq;
-    if (seq % BUNDLE_SIZE === 0 && covered < seq && !(bundle && bundle.first === seq - BUNDLE_SIZE + 1)) {
-      missingBundles.push(seq - BUNDLE_SIZE + 1);
-    }
-  };
+    this.bundle = new BundleCheck(item.first, item.name, item.bytes);
+  }
 
-  // Signatures are checked in batches (on worker threads for big logs) while the scan goes
-  // on; each batch keeps its problems in scan order, and batches are settled in order, so
-  // the report is the same as checking every entry in turn.
-  const pool = new SignaturePool(opts.trusted, opts.workers ?? (n >= WORKERS_FROM ? defaultWorkers() : 0));
-  const window = Math.max(1, pool.size) * WINDOW_PER_WORKER;
-  const unsigned = `envelope not signed by a trusted key (${opts.trusted.map((k) => k.source).join(', ')})`;
-  const newBatch = (): Batch => ({ sigs: pool.newBatch(), events: [], names: [] });
-  const inflight: Batch[] = [];
-  let batch = newBatch();
-  let intact = true;
-  const say = (msg: string): void => {
-    intact = false;
-    batch.events.push(msg);
-  };
-  const settle = async (b: Batch): Promise<void> => {
-    const ok = b.result === undefined ? undefined : await b.result;
-    for (const ev of b.events) {
-      if (typeof ev === 'string') problem(ev);
-      else if (ok![ev] !== 1) problem(`${b.names[ev]}: ${unsigned}`);
+  finishBundle(seq: number): void {
+    const b = this.bundle;
+    if (b !== undefined && seq >= b.first + BUNDLE_SIZE) {
+      const why = b.problem();
+      if (why !== undefined) this.say(`${b.name}: ${why}`);
+      else this.covered = b.first + BUNDLE_SIZE - 1;
+      this.bundle = undefined;
     }
-  };
-  const send = async (): Promise<void> => {
-    if (batch.events.length === 0) return;
-    if (batch.sigs.count > 0) batch.result = pool.verify(batch.sigs.finish());
-    inflight.push(batch);
-    batch = newBatch();
-    while (inflight.length > window) await settle(inflight.shift()!);
-  };
+  }
 
+  private onEntry(item: Extract<ScanItem, { kind: 'entry' }>, notes: string[]): void {
+    const { seq, name, bytes } = item;
+    this.finishBundle(seq);
+    this.bundle?.check(seq, bytes);
+    const { entry, problems } = checkEntry(bytes, seq, name, this.expected, this.prev);
+    if (seq !== this.expected) {
+      this.gaps = true;
+      this.prev = undefined;
+    }
+    this.expected = seq + 1;
+    this.countEntry(seq);
+    this.hashLeaf(seq, leafHash(bytes));
+    problems.forEach((p) => this.say(p));
+    if (entry !== undefined) this.onDecoded(entry, name, notes);
+    this.prev = entryHash(bytes);
+    const v = versionProblems(item);
+    v.problems.forEach((p) => this.say(p));
+    v.claims.forEach((c) => this.races.claim(c));
+  }
+
+  private onDecoded(entry: StoredEntry, name: string, notes: string[]): void {
+    if (this.intact) {
+      this.opts.onEntry?.(entry);
+      if (this.rebuilt && entry.seq <= this.indexed) this.rebuilt.push(entry);
+    }
+    if (this.opts.envelopeSignatures !== false) this.sigs.add(entry.envelopeBytes, name);
+    this.races.see(entry.seq, entry.digest);
+    const short = entry.digest.slice(7, 31);
+    const first = this.firstOf.get(short);
+    if (first === undefined) this.firstOf.set(short, entry.seq);
+    else notes.push(`${name}: envelope already appended as entry ${first} (a duplicate; gates count only the first)`);
+  }
+
+  private countEntry(seq: number): void {
+    if (seq !== this.seen + 1) return;
+    this.seen = seq;
+    const b = this.bundle;
+    if (seq % BUNDLE_SIZE === 0 && this.covered < seq && !(b && b.first === seq - BUNDLE_SIZE + 1))
+      this.missingBundles.push(seq - BUNDLE_SIZE + 1);
+  }
+
+  /** The leaf onto the tree; the proofs' subtrees and the checkpoints met on the way (resumed). */
+  private hashLeaf(seq: number, leaf: Buffer): void {
+    this.frontier.push(leaf);
+    if (this.gaps || seq > this.n) return;
+    this.hasher.push(leaf);
+    if (seq === this.n) this.rootN = this.frontier.root();
+    for (const c of this.direct) {
+      if (c.cp.size === seq && !this.frontier.root().equals(c.cp.root)) {
+        c.result.ok = false;
+        this.say(notExtension(this.store, c));
+      }
+    }
+  }
+}
+
+function notExtension(store: AuditStore, c: ReadCheckpoint): string {
+  return `${c.source}: the log is not a consistent extension of this checkpoint (tree size ${c.cp.size}): entries at or below ${store.entryName(c.cp.size)} were rewritten`;
+}
+
+/**
+ * Step 2: every object under the store, in order. Resumed, the stored index notes above the
+ * checkpoint are rebuilt from its index (`IndexBuilder.after`); else the newest from entry 1.
+ */
+async function scanEntries(
+  store: AuditStore,
+  opts: VerifyOptions,
+  read: { cps: ReadCheckpoint[] },
+  n: number,
+  f: Findings,
+): Promise<{
+  scan: LogScan;
+  proofs: { c: ReadCheckpoint; ranges: LeafRange[] }[];
+}> {
+  const since = opts.since;
+  // The tree size the consistency proofs are computed against (entries appended while this
+  // runs are still checked entry by entry, but not covered by the proofs).
+  const proofs = read.cps
+    .filter((c) => c.cp.size > 0 && c.cp.size <= n && since === undefined)
+    .map((c) => ({
+      c,
+      ranges: consistencyRanges(c.cp.size, n) as LeafRange[],
+    }));
+  // Resumed: checkpoints after the start are compared with the tree as it grows past them.
+  const direct = since ? read.cps.filter((c) => c.cp.size > since.size && c.cp.size <= n) : [];
+  const indexed = await indexedSize(store, since?.size ?? 0);
+  const rebuilt = rebuilderFor(indexed, since);
+  const sigs = new SignedInOrder(opts.trusted, opts.workers ?? (n >= WORKERS_FROM ? defaultWorkers() : 0), (m) =>
+    f.problem(m),
+  );
+  const scan = new LogScan(
+    store,
+    opts,
+    n,
+    new RangeHasher(proofs.flatMap((p) => p.ranges)),
+    direct,
+    rebuilt,
+    indexed,
+    sigs,
+  );
   try {
-    for await (const item of store.scan({ from: expected })) {
-      if (item.kind === 'bundle') {
-        if (item.first < expected) continue;
-        finishBundle(item.first);
-        openBundle(item);
-        continue;
-      }
-      if (item.kind === 'leftover') {
-        notes.push(`${item.name}: leftover of an interrupted append (not an entry; safe to delete)`);
-        continue;
-      }
-      if (item.kind === 'unknown') {
-        say(`${item.name}: unexpected object in the log (not an entry or checkpoint); forged or misplaced`);
-        continue;
-      }
-      if (item.kind === 'missing') {
-        say(`${item.name}: entry ${item.seq} is missing (deleted or never published)`);
-        gaps = true;
-        prev = undefined;
-        expected = item.seq + 1;
-        continue;
-      }
-      const { seq, name, bytes } = item;
-      finishBundle(seq);
-      if (bundle !== undefined) bundle.check(seq, bytes);
-      if (seq !== expected) {
-        say(`${name}: expected entry ${expected} before it (entries missing)`);
-        gaps = true;
-        prev = undefined;
-      }
-      expected = seq + 1;
-      countEntry(seq);
-      const leaf = leafHash(bytes);
-      frontier.push(leaf);
-      if (!gaps && seq <= n) {
-        hasher.push(leaf);
-        if (seq === n) rootN = frontier.root();
-        for (const c of direct) {
-          if (c.cp.size === seq && !frontier.root().equals(c.cp.root)) {
-            c.result.ok = false;
-            say(
-              `${c.source}: the log is not a consistent extension of this checkpoint (tree size ${c.cp.size}): entries at or below ${store.entryName(c.cp.size)} were rewritten`,
-            );
-          }
-        }
-      }
-      try {
-        const e = decodeEntry(bytes, name);
-        if (e.seq !== seq) {
-          say(`${name}: field "seq" is ${e.seq} but the entry is stored as ${seq} (swapped, moved or forged entry)`);
-        } else if (prev !== undefined && e.prev !== prev) {
-          say(
-            `${name}: field "prev" does not match the hash of entry ${seq - 1} (chain broken: an entry before it was altered, inserted or removed)`,
-          );
-        }
-        if (intact) {
-          const entry = { seq, envelopeBytes: e.envelopeBytes, digest: e.digest, entryBytes: bytes };
-          if (opts.onEntry) opts.onEntry(entry);
-          if (rebuilt && seq <= indexed) rebuilt.push(entry);
-        }
-        try {
-          const env = parseEnvelope(e.envelopeBytes.toString('utf8'), `${name}: envelope`);
-          if (opts.envelopeSignatures !== false) {
-            batch.events.push(batch.sigs.add(env));
-            batch.names.push(name);
-          }
-        } catch (err) {
-          if (!isReceiptError(err)) throw err;
-          say(err.message);
-        }
-        for (const p of pendingByDigest.get(e.digest) ?? [])
-          if (p.resolvedBy === undefined && p.seq < seq) p.resolvedBy = seq;
-        const short = e.digest.slice(7, 31);
-        const first = firstOf.get(short);
-        if (first === undefined) firstOf.set(short, seq);
-        else
-          notes.push(`${name}: envelope already appended as entry ${first} (a duplicate; gates count only the first)`);
-      } catch (err) {
-        if (!isReceiptError(err)) throw err;
-        say(err.message);
-      }
-      prev = entryHash(bytes);
-      if (item.deleteMarkers > 0) {
-        say(
-          `${name}: ${item.deleteMarkers} delete marker(s) on the entry (attempted delete; the oldest version still counts)`,
-        );
-      }
-      for (const v of item.extraVersions) {
-        let digest: string | undefined;
-        try {
-          const x = decodeEntry(v.bytes, `${name} version ${v.versionId}`);
-          if (x.seq === seq) digest = x.digest;
-        } catch {
-          digest = undefined;
-        }
-        if (digest === undefined) {
-          say(`${name}: newer version ${v.versionId} is not an entry for seq ${seq} (attempted overwrite)`);
-          continue;
-        }
-        const p: Pending = { seq, name, versionId: v.versionId };
-        pendingAll.push(p);
-        pendingByDigest.set(digest, [...(pendingByDigest.get(digest) ?? []), p]);
-      }
-      if (batch.sigs.count >= BATCH || batch.events.length >= 4 * BATCH) await send();
+    for await (const item of store.scan({ from: scan.expected })) {
+      scan.onItem(item, f.notes);
+      await sigs.maybeSend();
     }
-    finishBundle(Number.MAX_SAFE_INTEGER);
-    await send();
-    while (inflight.length > 0) await settle(inflight.shift()!);
+    scan.finishBundle(Number.MAX_SAFE_INTEGER);
+    await sigs.finish();
   } finally {
-    await pool.close();
+    await sigs.close();
   }
-  for (const p of pendingAll) {
-    if (p.resolvedBy === undefined) {
-      problem(
-        `${p.name}: newer version ${p.versionId} is not a lost append race (its envelope is not in the log later; attempted overwrite, or an appender died mid-retry: re-append that envelope)`,
-      );
-    } else {
-      notes.push(
-        `${p.name}: newer version ${p.versionId} is a lost append race (appended again as entry ${p.resolvedBy})`,
-      );
-    }
-  }
+  return { scan, proofs };
+}
 
-  found = frontier.size;
-  if (rebuilt !== undefined && intact && found >= indexed) {
-    for (const p of await checkIndexes(store, rebuilt, opts.origin, opts.trusted, indexed)) problem(p);
-  }
-  for (const first of missingBundles) {
+/** The builder the newest stored index is compared with (undefined: none to compare). */
+function rebuilderFor(indexed: number, since: SinceStart | undefined): IndexBuilder | undefined {
+  if (since === undefined) return indexed > 0 ? new IndexBuilder() : undefined;
+  // A format 1 index cannot be continued (it holds no subjects).
+  return indexed > since.size && since.index.version >= 2 ? IndexBuilder.after(since.index) : undefined;
+}
+
+/** Step 3: each newer version of an entry is a lost append race or an attempted overwrite. */
+function settleLostRaces(scan: LogScan, f: Findings): void {
+  const { problems, notes } = scan.races.settle();
+  problems.forEach((p) => f.problem(p));
+  f.notes.push(...notes);
+}
+
+/** Step 4: the newest stored index, rebuilt from the entries and compared. */
+async function compareIndexes(store: AuditStore, opts: VerifyOptions, scan: LogScan, f: Findings): Promise<void> {
+  if (scan.rebuilt === undefined || !scan.intact || scan.frontier.size < scan.indexed) return;
+  for (const p of await checkIndexes(store, scan.rebuilt, opts.origin, opts.trusted, scan.indexed)) f.problem(p);
+}
+
+/**
+ * Step 5: complete ranges without a bundle (a problem below the newest index, whose checkpoint
+ * wrote every bundle under it; a note above it or in an older layout). Each bundle there was
+ * compared with its entries during the scan.
+ */
+function checkBundles(store: AuditStore, scan: LogScan, f: Findings): void {
+  for (const first of scan.missingBundles) {
     const what = `${store.derivedName(bundlePath(first))}: bundle of entries ${first}–${first + BUNDLE_SIZE - 1} is missing`;
-    if (first + BUNDLE_SIZE - 1 <= indexed) problem(`${what} (deleted: the checkpoint at ${indexed} wrote it)`);
-    else notes.push(`${what} (derived data; readers use the entries; "kfm audit checkpoint" writes it)`);
+    if (first + BUNDLE_SIZE - 1 <= scan.indexed)
+      f.problem(`${what} (deleted: the checkpoint at ${scan.indexed} wrote it)`);
+    else f.notes.push(`${what} (derived data; readers use the entries; "kfm audit checkpoint" writes it)`);
   }
+}
 
-  // Checkpoints against the log.
-  if (!gaps && rootN !== undefined) {
-    const hashes = hasher.hashes();
+/** Step 6: the log is a consistent extension of every checkpoint, and none covers more than it holds. */
+function proveCheckpoints(
+  store: AuditStore,
+  cps: ReadCheckpoint[],
+  proofs: { c: ReadCheckpoint; ranges: LeafRange[] }[],
+  scan: LogScan,
+  f: Findings,
+): void {
+  const n = scan.n;
+  if (!scan.gaps && scan.rootN !== undefined) {
+    const hashes = scan.hasher.hashes();
     let off = 0;
     for (const p of proofs) {
       const proof = hashes.slice(off, off + p.ranges.length);
       off += p.ranges.length;
-      if (!verifyConsistency(p.c.cp.size, n, p.c.cp.root, rootN, proof)) {
+      if (!verifyConsistency(p.c.cp.size, n, p.c.cp.root, scan.rootN, proof)) {
         p.c.result.ok = false;
-        problem(
-          `${p.c.source}: the log is not a consistent extension of this checkpoint (tree size ${p.c.cp.size}): entries at or below ${store.entryName(p.c.cp.size)} were rewritten`,
-        );
+        f.problem(notExtension(store, p.c));
       }
     }
   } else if (proofs.length > 0) {
     for (const p of proofs) p.c.result.ok = false;
-    problem(`checkpoints not provable: the log has gaps (see above); ${proofs.map((p) => p.c.source).join(', ')}`);
+    f.problem(`checkpoints not provable: the log has gaps (see above); ${proofs.map((p) => p.c.source).join(', ')}`);
   }
   for (const c of cps) {
     if (c.cp.size > n) {
       c.result.ok = false;
-      problem(
+      f.problem(
         `${c.source}: checkpoint covers ${c.cp.size} entries but the log has ${n}: ${store.entryName(n + 1)} to ${store.entryName(c.cp.size)} are missing (truncated tail)`,
       );
     }
   }
-  if (quorum > 0) {
-    if (witnessedSize < 0)
-      problem(`no checkpoint has a quorum of ${quorum} witness cosignature(s); the log is not witnessed`);
-    else if (witnessedSize < found)
-      notes.push(
-        `entries ${store.entryName(witnessedSize + 1)} to ${store.entryName(found)} are not yet covered by a witnessed checkpoint`,
-      );
-  }
+}
+
+/** Step 7: with a quorum, some checkpoint is witnessed, and what it does not cover is named. */
+function checkWitnesses(
+  store: AuditStore,
+  opts: VerifyOptions,
+  witnessedSize: number,
+  found: number,
+  f: Findings,
+): void {
+  const quorum = opts.quorum ?? 0;
+  if (quorum === 0) return;
+  if (witnessedSize < 0)
+    f.problem(`no checkpoint has a quorum of ${quorum} witness cosignature(s); the log is not witnessed`);
+  else if (witnessedSize < found)
+    f.notes.push(
+      `entries ${store.entryName(witnessedSize + 1)} to ${store.entryName(found)} are not yet covered by a witnessed checkpoint`,
+    );
+}
+
+export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise<VerifyReport> {
+  if (opts.trusted.length === 0) throw new ReceiptError('USAGE', 'kfm audit verify: pass at least one --pub');
+  const f = new Findings(opts.maxProblems ?? 200);
+  const read = await readCheckpoints(store, opts, f);
+  const n = await store.size();
+  const { scan, proofs } = await scanEntries(store, opts, read, n, f);
+  settleLostRaces(scan, f);
+  await compareIndexes(store, opts, scan, f);
+  checkBundles(store, scan, f);
+  proveCheckpoints(store, read.cps, proofs, scan, f);
+  checkWitnesses(store, opts, read.witnessedSize, scan.frontier.size, f);
   return {
-    ok: problemCount === 0,
+    ok: f.count === 0,
     store: store.spec,
-    size: found,
-    root: frontier.root().toString('base64'),
-    problemCount,
-    problems,
-    notes,
-    checkpoints: results,
+    size: scan.frontier.size,
+    root: scan.frontier.root().toString('base64'),
+    problemCount: f.count,
+    problems: f.problems,
+    notes: f.notes,
+    checkpoints: read.results,
   };
 }

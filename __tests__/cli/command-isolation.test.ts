@@ -16,11 +16,8 @@ function sources(dir: string): string[] {
   });
 }
 
-/**
- * The command a file under cli/commands/ belongs to: `gate` for gate/promote.ts and gate.ts, and
- * `audit` for a verb file beside its noun's (audit-mirror.ts).
- */
-const nounOf = (abs: string): string => relative(COMMANDS, abs).split(sep)[0]!.replace(/\.ts$/, '').split('-')[0]!;
+/** The command a file under cli/commands/ belongs to: `gate` for gate/promote.ts and gate.ts. */
+const nounOf = (abs: string): string => relative(COMMANDS, abs).split(sep)[0]!.replace(/\.ts$/, '');
 
 describe('commands', () => {
   it('never import another command', () => {

@@ -5,7 +5,7 @@
  * protocol), GET /<sha256(origin) hex>/checkpoint for monitors. Prints the URL it listens on
  * (one line on stdout), then serves until SIGTERM or SIGINT, finishing requests in flight.
  */
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { ReceiptError, isReceiptError } from '../../core/errors';
 import { MAX_BODY_BYTES, WitnessCore, WitnessedLog } from '../../ledger/witness/witness';
@@ -94,46 +94,62 @@ async function serve(io: CommandIo, argv: readonly string[]): Promise<number> {
     stateDir,
     now: () => Math.floor(Date.now() / 1000),
   });
-  const plain = 'text/plain; charset=utf-8';
-  const server = createServer((req, res) => {
+  const server = createServer(handlerFor(core, io));
+  server.keepAliveTimeout = 5_000;
+  await listen(server, host, port);
+  const addr = server.address() as AddressInfo;
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  io.stdout(`http://${shown}:${addr.port}\n`);
+  await untilSignal(server);
+  return 0;
+}
+
+const PLAIN = 'text/plain; charset=utf-8';
+
+/** POST /add-checkpoint to the witness, GET /<sha256(origin) hex>/checkpoint for monitors; 500 (never a cosignature) on a state error. */
+function handlerFor(core: WitnessCore, io: CommandIo): (req: IncomingMessage, res: ServerResponse) => void {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
-    const handle = async (): Promise<void> => {
-      if (path === '/add-checkpoint') {
-        if (req.method !== 'POST') return answer(res, 405, plain, 'use POST\n');
-        const body = await readBody(req);
-        if (body === undefined) return answer(res, 400, plain, `body larger than ${MAX_BODY_BYTES} bytes\n`);
-        const a = await core.addCheckpoint(body);
-        return answer(res, a.status, a.contentType, a.body);
-      }
-      const m = /^\/([0-9a-f]{64})\/checkpoint$/.exec(path);
-      if (m && req.method === 'GET') {
-        const note = core.latest(m[1]);
-        return note === undefined
-          ? answer(res, 404, plain, 'no checkpoint cosigned for this log\n')
-          : answer(res, 200, plain, note);
-      }
-      return answer(res, 404, plain, 'not found\n');
-    };
-    handle().catch((e: unknown) => {
+    if (path === '/add-checkpoint') {
+      if (req.method !== 'POST') return answer(res, 405, PLAIN, 'use POST\n');
+      const body = await readBody(req);
+      if (body === undefined) return answer(res, 400, PLAIN, `body larger than ${MAX_BODY_BYTES} bytes\n`);
+      const a = await core.addCheckpoint(body);
+      return answer(res, a.status, a.contentType, a.body);
+    }
+    const m = /^\/([0-9a-f]{64})\/checkpoint$/.exec(path);
+    if (m && req.method === 'GET') {
+      const note = core.latest(m[1]);
+      return note === undefined
+        ? answer(res, 404, PLAIN, 'no checkpoint cosigned for this log\n')
+        : answer(res, 200, PLAIN, note);
+    }
+    return answer(res, 404, PLAIN, 'not found\n');
+  };
+  return (req, res) => {
+    handle(req, res).catch((e: unknown) => {
       // The state could not be read or written: answer 500 and never cosign.
       io.stderr(
         `kfm: witness: ${isReceiptError(e) ? `${e.code}: ${e.message}` : `INTERNAL: ${String((e as Error)?.message ?? e).split('\n')[0]}`}\n`,
       );
-      if (!res.headersSent) answer(res, 500, plain, 'witness error\n');
+      if (!res.headersSent) answer(res, 500, PLAIN, 'witness error\n');
       else res.destroy();
     });
-  });
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(new ReceiptError('USAGE', `kfm witness serve: cannot listen on ${host}:${port} (${e.code ?? e.message})`)),
     );
     server.listen(port, host, () => resolve());
   });
-  const addr = server.address() as AddressInfo;
-  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  io.stdout(`http://${shown}:${addr.port}\n`);
-  await new Promise<void>((resolve) => {
+}
+
+/** Serve until SIGTERM or SIGINT, then finish the requests in flight. */
+function untilSignal(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
@@ -143,5 +159,4 @@ async function serve(io: CommandIo, argv: readonly string[]): Promise<number> {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
-  return 0;
 }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseTrustedKey } from '../../attest/sign/ed25519';
 import { classifyEntries } from '../../gates/evidence';
 import { parseCheckpoint, verifyCheckpoint, DEFAULT_ORIGIN } from '../../ledger/checkpoint';
-import { readByProof } from '../../ledger/index';
+import { readByProof } from '../../ledger/log-index-read';
 import { openStore } from '../../ledger/open-store';
 
 async function main(): Promise<void> {

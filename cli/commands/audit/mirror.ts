@@ -5,13 +5,13 @@
  * overwritten, and a store that disagrees is refused (ledger/mirror.ts). Restoring is the same
  * command with the stores swapped: `--from MIRROR --to NEW-PRIMARY`.
  */
-import { openStore } from '../../ledger/open-store';
-import { mirrorLedger } from '../../ledger/mirror';
-import { parseCommandArgs, requireOpt } from '../lib/args';
-import { progress } from '../lib/progress';
-import { CommandIo } from '../lib/types';
+import { openStore } from '../../../ledger/open-store';
+import { mirrorLedger } from '../../../ledger/mirror';
+import { parseCommandArgs, requireOpt } from '../../lib/args';
+import { progress } from '../../lib/progress';
+import { CommandIo } from '../../lib/types';
 
-export async function auditMirror(io: CommandIo, argv: readonly string[]): Promise<number> {
+export async function mirror(io: CommandIo, argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(
     'audit mirror',
     argv,

@@ -1,0 +1,188 @@
+/**
+ * The checks every reader of the log runs on each place in it, written once: the full verify
+ * (verify.ts), the resumed verify (`kfm audit verify --since`, the same steps from a checkpoint),
+ * the gate's read by proof (gate-read.ts, through `readAfter`) and the store's own `entries()`.
+ * A reader collects the problems (verify) or stops at the first (the others); the rule and its
+ * message are the same, so the readers cannot disagree on what is damage.
+ *
+ *  - a place in the scan that is not an entry: a stray object is a problem, a temp file left by
+ *    an interrupted append a note, a missing entry a problem;
+ *  - an entry decodes, its `seq` field is its place, and its `prev` is the hash of the entry
+ *    before it (the chain);
+ *  - its envelope is signed by a trusted key;
+ *  - S3 versions: a delete marker is an attempted delete; a newer version is a lost append race
+ *    only when it is an entry for the same seq whose envelope is appended again later in the
+ *    log (`LostRaces` settles that once the later entries are read); anything else is an
+ *    attempted overwrite. The oldest version is always the entry.
+ */
+import { isReceiptError, ReceiptError } from '../core/errors';
+import { parseEnvelope, verifyEnvelope } from '../attest/dsse/envelope';
+import { TrustedKey } from '../attest/sign/ed25519';
+import { decodeEntry, LedgerEntry, ScanItem, StoredEntry } from './entry';
+
+type EntryItem = Extract<ScanItem, { kind: 'entry' }>;
+
+/** An object in the store that is not an entry, checkpoint, bundle or index. */
+export function strayProblem(name: string): string {
+  return `${name}: unexpected object in the log (not an entry or checkpoint); forged or misplaced`;
+}
+
+/** A directory store's temp file: not an entry, never read. */
+export function leftoverNote(name: string): string {
+  return `${name}: leftover of an interrupted append (not an entry; safe to delete)`;
+}
+
+export function missingProblem(name: string, seq: number): string {
+  return `${name}: entry ${seq} is missing (deleted or never published)`;
+}
+
+/** The message for an envelope no trusted key signed (the full verify checks signatures in batches). */
+export function unsignedProblem(name: string, trusted: readonly TrustedKey[]): string {
+  return `${name}: envelope not signed by a trusted key (${trusted.map((k) => k.source).join(', ')})`;
+}
+
+export function toStored(e: LedgerEntry, entryBytes: Buffer): StoredEntry {
+  return { seq: e.seq, envelopeBytes: e.envelopeBytes, digest: e.digest, entryBytes };
+}
+
+export interface EntryCheck {
+  /** The decoded entry (also when its place or chain is wrong), undefined when it does not decode. */
+  readonly entry?: StoredEntry;
+  readonly problems: readonly string[];
+}
+
+/**
+ * Entry `seq` (stored as `name`), where `expected` was due, chained onto `prev` (the hash of the
+ * entry before it; undefined after a gap, when the link cannot be judged).
+ */
+export function checkEntry(
+  bytes: Buffer,
+  seq: number,
+  name: string,
+  expected: number,
+  prev: string | undefined,
+): EntryCheck {
+  const problems: string[] = [];
+  if (seq !== expected) problems.push(`${name}: expected entry ${expected} before it (entries missing)`);
+  let e: LedgerEntry;
+  try {
+    e = decodeEntry(bytes, name);
+  } catch (err) {
+    if (!isReceiptError(err)) throw err;
+    return { problems: [...problems, err.message] };
+  }
+  if (e.seq !== seq) {
+    problems.push(
+      `${name}: field "seq" is ${e.seq} but the entry is stored as ${seq} (swapped, moved or forged entry)`,
+    );
+  } else if (prev !== undefined && seq === expected && e.prev !== prev) {
+    problems.push(
+      `${name}: field "prev" does not match the hash of entry ${seq - 1} (chain broken: an entry before it was altered, inserted or removed)`,
+    );
+  }
+  return { entry: toStored(e, bytes), problems };
+}
+
+/**
+ * One place of a scan read by a reader that stops at the first problem (the store's entries(),
+ * the read after a checkpoint): leftovers and bundles are the caller's to skip.
+ */
+export function firstProblem(item: ScanItem, expected: number, prev: string | undefined): EntryCheck {
+  if (item.kind === 'unknown') return { problems: [strayProblem(item.name)] };
+  if (item.kind === 'missing') return { problems: [missingProblem(item.name, item.seq)] };
+  if (item.kind !== 'entry') return { problems: [] };
+  return checkEntry(item.bytes, item.seq, item.name, expected, prev);
+}
+
+/** The signature check of one envelope, sequentially (the full verify batches the same check). */
+export function signatureProblem(e: StoredEntry, name: string, trusted: readonly TrustedKey[]): string | undefined {
+  let env;
+  try {
+    env = parseEnvelope(e.envelopeBytes.toString('utf8'), `${name}: envelope`);
+  } catch (err) {
+    if (!isReceiptError(err)) throw err;
+    return err.message;
+  }
+  try {
+    verifyEnvelope(env, trusted, name);
+    return undefined;
+  } catch (err) {
+    if (!isReceiptError(err)) throw err;
+    return unsignedProblem(name, trusted);
+  }
+}
+
+/** A newer version of an entry that is an entry for the same seq: a lost append race if its envelope comes again. */
+export interface RaceClaim {
+  readonly seq: number;
+  readonly name: string;
+  readonly versionId: string;
+  /** The envelope digest the newer version holds. */
+  readonly digest: string;
+}
+
+/** Delete markers and newer versions of an entry (S3): the problems they are now, and the race claims to settle. */
+export function versionProblems(item: EntryItem): { problems: string[]; claims: RaceClaim[] } {
+  const problems: string[] = [];
+  const claims: RaceClaim[] = [];
+  if (item.deleteMarkers > 0) {
+    problems.push(
+      `${item.name}: ${item.deleteMarkers} delete marker(s) on the entry (attempted delete; the oldest version still counts)`,
+    );
+  }
+  for (const v of item.extraVersions) {
+    let digest: string | undefined;
+    try {
+      const x = decodeEntry(v.bytes, `${item.name} version ${v.versionId}`);
+      if (x.seq === item.seq) digest = x.digest;
+    } catch {
+      digest = undefined;
+    }
+    if (digest === undefined)
+      problems.push(
+        `${item.name}: newer version ${v.versionId} is not an entry for seq ${item.seq} (attempted overwrite)`,
+      );
+    else claims.push({ seq: item.seq, name: item.name, versionId: v.versionId, digest });
+  }
+  return { problems, claims };
+}
+
+/**
+ * "A newer version of an entry is a lost append race, not an overwrite" — the rule, once: a
+ * claim is settled by a later entry holding the same envelope (the loser appended it again).
+ */
+export class LostRaces {
+  private readonly byDigest = new Map<string, { claim: RaceClaim; by?: number }[]>();
+  private readonly all: { claim: RaceClaim; by?: number }[] = [];
+
+  claim(c: RaceClaim): void {
+    const p = { claim: c };
+    this.all.push(p);
+    this.byDigest.set(c.digest, [...(this.byDigest.get(c.digest) ?? []), p]);
+  }
+
+  /** Entry `seq` holds the envelope with `digest`. */
+  see(seq: number, digest: string): void {
+    for (const p of this.byDigest.get(digest) ?? []) if (p.by === undefined && p.claim.seq < seq) p.by = seq;
+  }
+
+  /** Once every later entry was seen: the unsettled claims are attempted overwrites. */
+  settle(): { problems: string[]; notes: string[] } {
+    const problems: string[] = [];
+    const notes: string[] = [];
+    for (const { claim: c, by } of this.all) {
+      if (by === undefined) {
+        problems.push(
+          `${c.name}: newer version ${c.versionId} is not a lost append race (its envelope is not in the log later; attempted overwrite, or an appender died mid-retry: re-append that envelope)`,
+        );
+      } else
+        notes.push(`${c.name}: newer version ${c.versionId} is a lost append race (appended again as entry ${by})`);
+    }
+    return { problems, notes };
+  }
+}
+
+/** For the readers that stop at the first problem: LOG_INTEGRITY with it. */
+export function integrityError(problem: string): ReceiptError {
+  return new ReceiptError('LOG_INTEGRITY', problem);
+}

@@ -1,0 +1,249 @@
+/**
+ * Building the log index from entries streamed in order, and writing it with a checkpoint
+ * (`kfm audit checkpoint` signs the note with the checkpoint's key). Format: log-index-format.ts.
+ */
+import { ReceiptError } from '../core/errors';
+import { canonicalJson } from '../core/canonical-json';
+import { sha256Hex } from '../core/digest';
+import { SigningKey, signBytes } from '../attest/sign/ed25519';
+import { noteKeyHash } from './checkpoint';
+import { decodeEntry, StoredEntry } from './entry';
+import { BUNDLE_SIZE, bundlePath, indexPath, shardPath } from './layout';
+import { leafHash, rootOfLeafHashes } from './merkle';
+import { all, REQUESTS_IN_FLIGHT } from './pool';
+import type { AuditStore } from './store';
+import {
+  claimsOf,
+  INDEX_FORMATS,
+  INDEX_VERSION,
+  IndexBody,
+  IndexVersion,
+  rootOfUnits,
+  Shard,
+  SHARD_FORMATS,
+  SHARD_KINDS,
+  ShardMaps,
+  shardOfCommit,
+  shardOfDigest,
+  shardOfSubject,
+  signedBytes,
+} from './log-index-format';
+import type { Index } from './log-index-read';
+
+/** Builds an index (and the missing bundles) from entries streamed in order. Memory: the maps. */
+export class IndexBuilder {
+  private readonly blocks: Buffer[] = [];
+  private leaves: Buffer[] = [];
+  private lines: Buffer[] = [];
+  private readonly shards = new Map<string, ShardMaps>();
+  private size = 0;
+  /** Complete ranges whose bundle is missing: written by `finish`. */
+  readonly bundles: { first: number; bytes: Buffer }[] = [];
+  /** Resumed from this verified index: its ranges are taken, its shards merged at `finishMerged`. */
+  private base: Index | undefined;
+
+  constructor(private readonly haveBundle: (first: number) => boolean = () => true) {}
+
+  /**
+   * A builder that continues `base` (an index verified against a trusted checkpoint): it holds
+   * base's complete ranges; push the entries from the first one of base's incomplete range on
+   * (those up to base's size must be the leaves base holds; they are not indexed again).
+   */
+  static resume(base: Index, haveBundle?: (first: number) => boolean): IndexBuilder {
+    const b = new IndexBuilder(haveBundle);
+    b.base = base;
+    b.blocks.push(...base.blocks);
+    b.size = base.blocks.length * BUNDLE_SIZE;
+    return b;
+  }
+
+  /**
+   * A builder that continues `base` from its last entry on, taking base's incomplete range from
+   * the leaves it holds (no bundle is made): what `kfm audit verify --since` rebuilds the stored
+   * index notes above base from, reading only the entries after base.
+   */
+  static after(base: Index): IndexBuilder {
+    const b = IndexBuilder.resume(base);
+    b.leaves = [...base.partial];
+    b.size = base.size;
+    return b;
+  }
+
+  /** True when the builder continues a verified index (its shards are merged at `finishMerged`). */
+  get resumed(): boolean {
+    return this.base !== undefined;
+  }
+
+  /** The seq the next push must have. */
+  get next(): number {
+    return this.size + 1;
+  }
+
+  private shard(name: string) {
+    let s = this.shards.get(name);
+    if (!s) this.shards.set(name, (s = { commits: new Map(), digests: new Map(), subjects: new Map() }));
+    return s;
+  }
+
+  push(e: StoredEntry): void {
+    const leaf = leafHash(e.entryBytes);
+    if (this.base !== undefined) {
+      if (e.seq !== this.size + 1)
+        throw new ReceiptError('LOG_INTEGRITY', `index resumed at ${this.size}: got entry ${e.seq} next`);
+      if (e.seq <= this.base.size) {
+        // Already in the base index: only its leaf (checked) and bytes, for the range's bundle.
+        if (!leaf.equals(this.base.partial[this.leaves.length] ?? Buffer.alloc(0)))
+          throw new ReceiptError(
+            'LOG_INTEGRITY',
+            `entry ${e.seq} is not the entry the checkpoint at ${this.base.size} holds (rewritten); run "kfm audit verify"`,
+          );
+        this.size = e.seq;
+        this.leaves.push(leaf);
+        this.lines.push(e.entryBytes);
+        return;
+      }
+    }
+    this.size = e.seq;
+    this.leaves.push(leaf);
+    this.lines.push(e.entryBytes);
+    const add = (m: Map<string, number[]>, k: string) => (m.get(k) ?? m.set(k, []).get(k)!).push(e.seq);
+    add(this.shard(shardOfDigest(e.digest)).digests, e.digest.slice(7));
+    const { commit, subjects } = claimsOf(e.envelopeBytes);
+    if (commit !== undefined) add(this.shard(shardOfCommit(commit)).commits, commit);
+    for (const h of subjects) add(this.shard(shardOfSubject(h)).subjects, h);
+    if (this.leaves.length === BUNDLE_SIZE) {
+      this.blocks.push(rootOfLeafHashes(this.leaves));
+      const first = e.seq - BUNDLE_SIZE + 1;
+      if (this.lines.length === BUNDLE_SIZE && !this.haveBundle(first))
+        this.bundles.push({ first, bytes: Buffer.concat(this.lines) });
+      this.leaves = [];
+      this.lines = [];
+    }
+  }
+
+  get root(): Buffer {
+    return rootOfUnits(this.blocks, this.leaves);
+  }
+
+  /**
+   * `finish` for a resumed builder: each shard the new entries touch is read from the base and
+   * merged (its seqs first, they are smaller); the others keep the base's digest. The result is
+   * the index a build from entry 1 gives, byte for byte.
+   */
+  async finishMerged(origin: string): Promise<{ body: IndexBody; shardFiles: Map<string, Buffer> }> {
+    const base = this.base;
+    if (base === undefined) return this.finish(origin);
+    if (base.version !== INDEX_VERSION)
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${base.name}: a format ${base.version} index cannot be continued; index from entry 1`,
+      );
+    for (const [name, s] of this.shards) {
+      const old = await base.shardContents(name);
+      if (old === undefined) continue;
+      const merge = (into: Map<string, number[]>, from: Record<string, number[]>) => {
+        const added = new Map(into);
+        into.clear();
+        for (const [k, seqs] of Object.entries(from)) into.set(k, [...seqs]);
+        for (const [k, seqs] of added) (into.get(k) ?? into.set(k, []).get(k)!).push(...seqs);
+      };
+      for (const kind of SHARD_KINDS) merge(s[kind], old[kind] ?? {});
+    }
+    return this.finish(origin, base.body.shards);
+  }
+
+  /**
+   * The note body and the shard files (path → bytes); `keep`: shard digests of untouched shards;
+   * `version`: the format (1 only to compare with an index written before format 2).
+   */
+  finish(
+    origin: string,
+    keep: Record<string, string> = {},
+    version: IndexVersion = INDEX_VERSION,
+  ): { body: IndexBody; shardFiles: Map<string, Buffer> } {
+    const shardFiles = new Map<string, Buffer>();
+    const shards: Record<string, string> = { ...keep };
+    for (const name of [...this.shards.keys()].sort()) {
+      const s = this.shards.get(name)!;
+      if (version === 1 && s.commits.size === 0 && s.digests.size === 0) continue;
+      const obj: Shard = {
+        v: SHARD_FORMATS[version],
+        commits: Object.fromEntries(s.commits),
+        digests: Object.fromEntries(s.digests),
+        ...(version === 1 ? {} : { subjects: Object.fromEntries(s.subjects) }),
+      };
+      const bytes = Buffer.from(canonicalJson(obj) + '\n', 'utf8');
+      const digest = `sha256:${sha256Hex(bytes)}`;
+      shards[name] = digest;
+      shardFiles.set(shardPath(digest), bytes);
+    }
+    const body: IndexBody = {
+      v: INDEX_FORMATS[version],
+      origin,
+      size: this.size,
+      root: this.root.toString('base64'),
+      blocks: Buffer.concat(this.blocks).toString('base64'),
+      partial: Buffer.concat(this.leaves).toString('base64'),
+      shards,
+    };
+    return { body, shardFiles };
+  }
+}
+
+/** The note's bytes: canonical JSON with `sig`, an Ed25519 signature over the format line and the body. */
+export function signIndex(body: IndexBody, key: SigningKey): Buffer {
+  const sig = signBytes(key, signedBytes(body)).toString('base64');
+  return Buffer.from(canonicalJson({ ...body, sig }) + '\n', 'utf8');
+}
+
+/** Write the bundles the builder found missing, the shards and the signed note. Returns the note's name. */
+export async function writeIndex(
+  store: AuditStore,
+  builder: IndexBuilder,
+  origin: string,
+  key: SigningKey,
+): Promise<string> {
+  await all(builder.bundles, REQUESTS_IN_FLIGHT, (b) => store.putDerived(bundlePath(b.first), b.bytes));
+  const { body, shardFiles } = await builder.finishMerged(origin);
+  // Shards are content-addressed: one already there (from an earlier checkpoint) is the same bytes.
+  await all([...shardFiles], REQUESTS_IN_FLIGHT, async ([path, bytes]) => {
+    if ((await store.getDerived(path)) === undefined) await store.putDerived(path, bytes);
+  });
+  const path = indexPath(body.size, noteKeyHash(origin, key.publicKey).toString('hex'));
+  await store.putDerived(path, signIndex(body, key));
+  return store.derivedName(path);
+}
+
+/**
+ * Continue `base` with the store's entries up to `upTo`: base's incomplete range is read again
+ * (each entry checked against the leaf base holds) and every entry after base is indexed. What a
+ * checkpoint resumed from a trusted one (`kfm audit checkpoint --since`) writes; cost: the entries
+ * after base's last complete range, and the base shards the new entries touch.
+ */
+export async function resumeIndex(
+  store: AuditStore,
+  base: Index,
+  upTo: number,
+  haveBundle?: (first: number) => boolean,
+): Promise<IndexBuilder> {
+  const b = IndexBuilder.resume(base, haveBundle);
+  if (upTo < b.next - 1) throw new ReceiptError('LOG_INTEGRITY', `${store.spec}: log shorter than its checkpoint`);
+  for await (const item of store.scan({ from: b.next, bundles: false, strays: false })) {
+    if (item.kind !== 'entry' && item.kind !== 'missing') continue;
+    if (item.seq > upTo) break;
+    if (item.kind === 'missing')
+      throw new ReceiptError('LOG_INTEGRITY', `${item.name}: entry ${item.seq} is missing; run "kfm audit verify"`);
+    const e = decodeEntry(item.bytes, item.name);
+    if (e.seq !== item.seq)
+      throw new ReceiptError('LOG_INTEGRITY', `${item.name}: field "seq" is ${e.seq}, expected ${item.seq}`);
+    try {
+      b.push({ seq: e.seq, envelopeBytes: e.envelopeBytes, digest: e.digest, entryBytes: item.bytes });
+    } catch (err) {
+      if (err instanceof ReceiptError) throw new ReceiptError(err.code, `${item.name}: ${err.message}`);
+      throw err;
+    }
+  }
+  if (b.next !== upTo + 1)
+    throw new ReceiptError('LOG_INTEGRITY', `${store.spec}: log ended at ${b.next - 1} entries, expected ${upTo}`);
+  return b;
+}
