@@ -45,6 +45,30 @@ export const META_RULES = {
   planUntrusted: 'kfm-policy-plan-untrusted',
 } as const;
 
+/**
+ * `ofType` over an index built once: rules ask for types inside loops (default encryption per
+ * instance), and a filter over every resource per call made a 10,000-resource plan quadratic.
+ * Same lists as the filter: managed resources of the types, in input (address) order, a fresh
+ * array each call.
+ */
+function typeIndex(resources: readonly ResourceView[]): (...types: string[]) => ResourceView[] {
+  const byType = new Map<string, ResourceView[]>();
+  const position = new Map<ResourceView, number>();
+  resources.forEach((r, i) => {
+    if (r.mode !== 'managed') return;
+    position.set(r, i);
+    const list = byType.get(r.type);
+    if (list) list.push(r);
+    else byType.set(r.type, [r]);
+  });
+  return (...types) => {
+    const distinct = [...new Set(types)];
+    if (distinct.length === 1) return [...(byType.get(distinct[0]!) ?? [])];
+    const out = distinct.flatMap((t) => byType.get(t) ?? []);
+    return out.sort((a, b) => position.get(a)! - position.get(b)!);
+  };
+}
+
 function makeContext(input: PolicyInput, rules: readonly PolicyRule[], env?: PolicyEnv): RuleContext {
   const byAddress = new Map<string, ResourceView>();
   for (const r of input.resources) {
@@ -57,7 +81,7 @@ function makeContext(input: PolicyInput, rules: readonly PolicyRule[], env?: Pol
   return {
     input,
     env,
-    ofType: (...types) => input.resources.filter((r) => r.mode === 'managed' && types.includes(r.type)),
+    ofType: typeIndex(input.resources),
     byAddress: (a) => byAddress.get(a),
     link: (anc, attr, types, keys = targetKeys) => linker.link(anc, attr, types, keys),
     referenced: (r, attr, types) => linker.referenced(r, attr, types),

@@ -17,7 +17,7 @@ import {
   classifyReference,
 } from './view';
 import { isObject } from '../../core/json';
-import { resourceView } from './resource-view';
+import { ConfigAnswers, resourceView } from './resource-view';
 import {
   actionLabel,
   Configuration,
@@ -33,11 +33,15 @@ import {
 type Obj = Record<string, unknown>;
 /** An expression object from `configuration` (`{constant_value?, references?}`). */
 function isExpression(e: unknown): e is { constant_value?: unknown; references?: unknown } {
-  return (
-    isObject(e) &&
-    Object.keys(e).length > 0 &&
-    Object.keys(e).every((k) => k === 'constant_value' || k === 'references')
-  );
+  if (!isObject(e)) return false;
+  // A loop, not Object.keys twice: this runs on every node of every expression tree.
+  let members = 0;
+  for (const k in e) {
+    if (!Object.hasOwn(e, k)) continue;
+    if (k !== 'constant_value' && k !== 'references') return false;
+    members++;
+  }
+  return members > 0;
 }
 
 /** Convert configuration expressions to (values, unknown marks), as planned_values/after_unknown would. */
@@ -146,8 +150,8 @@ function literalStringsOf(e: unknown, out: string[] = []): string[] {
     if ('constant_value' in e && !(Array.isArray(e.references) && e.references.length > 0)) {
       for (const s of stringsIn(e.constant_value)) if (!isExpressionString(s)) out.push(s);
     }
-  } else if (Array.isArray(e)) e.forEach((x) => literalStringsOf(x, out));
-  else if (isObject(e)) Object.values(e).forEach((x) => literalStringsOf(x, out));
+  } else if (Array.isArray(e)) for (let i = 0; i < e.length; i++) literalStringsOf(e[i], out);
+  else if (isObject(e)) for (const k in e) if (Object.hasOwn(e, k)) literalStringsOf(e[k], out);
   return out;
 }
 
@@ -382,6 +386,58 @@ interface PlannedInstance {
   readonly sensitiveMarks?: unknown;
 }
 
+/** What the configuration says of one planned instance: its expressions, read on demand. */
+class PlanConfigAnswers implements ConfigAnswers {
+  readonly iterationReferences: readonly string[];
+  readonly #ex: Obj;
+  readonly #prefix: string;
+  readonly #marks: Obj;
+  readonly #sens: Obj;
+  readonly #modules: Map<string, ModuleInfo>;
+
+  constructor(cfg: ConfigResource | undefined, marks: Obj, sens: Obj, modules: Map<string, ModuleInfo>) {
+    this.#ex = cfg?.expressions ?? {};
+    this.#prefix = cfg?.modulePrefix ?? '';
+    this.iterationReferences = cfg?.iterationReferences ?? [];
+    this.#marks = marks;
+    this.#sens = sens;
+    this.#modules = modules;
+  }
+  references(attr: string): string[] {
+    return referencesOf(this.#ex[attr], this.#prefix);
+  }
+  rawReferences(attr: string): string[] {
+    return rawReferencesOf(this.#ex[attr]);
+  }
+  /** A dynamic block is absent from configuration expressions but present in after_unknown. */
+  isConfigured(attr: string): boolean {
+    const m = this.#marks[attr];
+    return this.#ex[attr] !== undefined || (Array.isArray(m) && m.length > 0);
+  }
+  isSensitive(attr: string): boolean {
+    return anySensitive(this.#sens[attr]);
+  }
+  sources(path: string): ValueSource[] {
+    return sourcesOf(this.#modules, expressionAt(this.#ex, path.split('.')), this.#prefix);
+  }
+  sensitivePaths(): readonly string[] {
+    return maskPaths(this.#sens);
+  }
+  configStrings(): readonly string[] {
+    return literalStringsOf(this.#ex);
+  }
+  templateAt(path: string): unknown {
+    return templateOf(this.#ex, path.split('.'));
+  }
+  rawConfig(attr: string): unknown {
+    const e = this.#ex[attr];
+    return isExpression(e) ? e.constant_value : undefined;
+  }
+  isLiteral(attr: string): boolean {
+    return isLiteralExpr(this.#ex[attr]);
+  }
+}
+
 /** The view of one planned instance: values and masks from the plan, answers from its configuration. */
 function planResource(reading: PlanReading, r: PlannedInstance): ResourceView {
   const { modulePath, configAddress, instanceKey } = splitAddress(r.address);
@@ -389,8 +445,6 @@ function planResource(reading: PlanReading, r: PlannedInstance): ResourceView {
   const providerKey = cfg?.providerKey ?? r.type.split('_')[0];
   const marks = isObject(r.unknownMarks) ? r.unknownMarks : {};
   const sens = isObject(r.sensitiveMarks) ? r.sensitiveMarks : {};
-  const ex = cfg?.expressions ?? {};
-  const prefix = cfg?.modulePrefix ?? '';
   const { values } = r;
   return resourceView(
     {
@@ -406,27 +460,12 @@ function planResource(reading: PlanReading, r: PlannedInstance): ResourceView {
       unknownMarks: marks,
       defaultTags: reading.defaultTags.get(providerKey),
       // tags_all is the provider's resolution of default_tags + tags: use it whenever it is known.
-      resolvedTags:
+      resolvedTags: () =>
         r.mode === 'managed' && isObject(values.tags_all) && marks.tags_all !== true
           ? tagLeaves(values.tags_all, marks.tags_all)
           : undefined,
     },
-    {
-      references: (attr) => referencesOf(ex[attr], prefix),
-      rawReferences: (attr) => rawReferencesOf(ex[attr]),
-      iterationReferences: cfg?.iterationReferences ?? [],
-      // A dynamic block is absent from configuration expressions but present in after_unknown.
-      isConfigured: (attr) =>
-        ex[attr] !== undefined || (Array.isArray(marks[attr]) && (marks[attr] as unknown[]).length > 0),
-      isSensitive: (attr) => anySensitive(sens[attr]),
-      sources: (path) => sourcesOf(reading.modules, expressionAt(ex, path.split('.')), prefix),
-      sensitivePaths: () => maskPaths(sens),
-      configStrings: () => literalStringsOf(ex),
-      templateAt: (path) => templateOf(ex, path.split('.')),
-      rawConfig: (attr) =>
-        isExpression(ex[attr]) ? (ex[attr] as { constant_value?: unknown }).constant_value : undefined,
-      isLiteral: (attr) => isLiteralExpr(ex[attr]),
-    },
+    new PlanConfigAnswers(cfg, marks, sens, reading.modules),
   );
 }
 
