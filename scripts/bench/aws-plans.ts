@@ -8,19 +8,29 @@
  * Goals (issue 29): receipt <= 1.5x time, policy <= 2x time, both <= 2x memory; 10,000 resources
  * cost at most 11x what 1,000 cost.
  * KFM_BENCH_BASE=/path/to/other/checkout measures that checkout's dist/ in the same interleaved
- * runs (before/after in one run). KFM_BENCH_AWS_SIZES=1000,10000 picks the sizes.
+ * runs (before/after in one run). KFM_BENCH_AWS_SIZES=1000,10000 picks the sizes;
+ * KFM_BENCH_PLAN_FILES=a.json,b.json measures those plan files instead (any `terraform show -json`).
  * Run: `npm run bench aws-plans` (builds first).
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ensureAwsPlan } from '../fixtures/bench-aws-plan';
 import { Measure, machine, measure, medians, receiptPlanArgs, writeBareParse } from './lib/processes';
 
 const REPO = resolve(__dirname, '..', '..');
 const RUNS = Math.max(7, Number(process.env.KFM_BENCH_RUNS ?? 7));
 const SIZES = (process.env.KFM_BENCH_AWS_SIZES ?? '1000,10000').split(',').map(Number);
+const FILES = process.env.KFM_BENCH_PLAN_FILES?.split(',').map((f) => resolve(f));
+
+/** The plans measured, by resource count: given files, or the generated AWS plans. */
+function plans(): Map<number, string> {
+  if (!FILES) return new Map(SIZES.map((n) => [n, ensureAwsPlan(n)]));
+  const count = (f: string): number =>
+    ((JSON.parse(readFileSync(f, 'utf8')) as { resource_changes?: unknown[] }).resource_changes ?? []).length;
+  return new Map(FILES.map((f) => [count(f), f]));
+}
 const GOALS = { receipt: 1.5, policy: 2, memory: 2, growth: 11 };
 
 interface Tool {
@@ -43,7 +53,17 @@ function runPlan(plan: string, ts: Tool[], key: string, work: string): Map<strin
   for (let i = 0; i < RUNS; i++) {
     add('bare', measure([join(work, 'bare-parse.js'), plan]));
     for (const t of ts) {
-      add(`${t.label} receipt`, measure(receiptPlanArgs(t.cli, plan, key, join(work, `${t.label}-${i}.json`))));
+      add(
+        `${t.label} receipt`,
+        measure(
+          receiptPlanArgs(
+            t.cli,
+            plan,
+            key,
+            join(work, `${t.label}-${basename(plan)}-${statSync(plan).size}-${i}.json`),
+          ),
+        ),
+      );
       const policy = [t.cli, 'policy', 'check', '--plan', plan, '--env', 'dev', '--now', '2026-01-01', '--json'];
       add(`${t.label} policy`, measure(policy, [0, 1]));
     }
@@ -62,8 +82,8 @@ function main(): void {
     const m = machine();
     process.stdout.write(JSON.stringify({ bench: 'aws-plans', measure: 'machine', ...m, runs: RUNS }) + '\n');
     const bySize = new Map<number, Map<string, Measure>>();
-    for (const size of SIZES) {
-      const plan = ensureAwsPlan(size);
+    const byCount = plans();
+    for (const [size, plan] of byCount) {
       const r = runPlan(plan, ts, key, work);
       bySize.set(size, r);
       const bare = r.get('bare')!;
@@ -94,7 +114,7 @@ function main(): void {
         );
       }
     }
-    const [small, large] = [Math.min(...SIZES), Math.max(...SIZES)];
+    const [small, large] = [Math.min(...byCount.keys()), Math.max(...byCount.keys())];
     if (small !== large) {
       for (const t of ts) {
         for (const what of ['receipt', 'policy']) {
