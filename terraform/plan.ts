@@ -384,24 +384,48 @@ function resourceChanges(
   return out;
 }
 
-function stateModule(m: unknown, field: string, source: string): StateModule {
+/** What state and configuration resources both carry: address, mode, type and name. */
+interface ResourceHead {
+  readonly address: string;
+  readonly mode: 'managed' | 'data';
+  readonly type: string;
+  readonly name: string;
+}
+
+/**
+ * A module object's resources: each must be an object with string address, type and name (state
+ * and configuration alike); `read` adds the fields of its kind.
+ */
+function moduleResources<T>(
+  m: unknown,
+  field: string,
+  source: string,
+  read: (r: Record<string, unknown>) => Omit<T, keyof ResourceHead>,
+): { module: Record<string, unknown>; resources: (ResourceHead & Omit<T, keyof ResourceHead>)[] } {
   if (!isObject(m)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${field} is not an object`);
   const rs = m.resources ?? [];
   if (!Array.isArray(rs)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${field}.resources is not an array`);
-  const resources = rs.map((r, i): StateResource => {
+  const resources = rs.map((r, i) => {
     if (!isObject(r) || typeof r.address !== 'string' || typeof r.type !== 'string' || typeof r.name !== 'string')
       throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${field}.resources[${i}] lacks address/type/name`);
-    return {
+    const head: ResourceHead = {
       address: r.address,
       mode: r.mode === 'data' ? 'data' : 'managed',
       type: r.type,
       name: r.name,
-      index: r.index,
-      provider_name: typeof r.provider_name === 'string' ? r.provider_name : undefined,
-      values: isObject(r.values) ? r.values : {},
-      sensitive_values: r.sensitive_values,
     };
+    return { ...head, ...read(r) };
   });
+  return { module: m, resources };
+}
+
+function stateModule(raw: unknown, field: string, source: string): StateModule {
+  const { module: m, resources } = moduleResources<StateResource>(raw, field, source, (r) => ({
+    index: r.index,
+    provider_name: typeof r.provider_name === 'string' ? r.provider_name : undefined,
+    values: isObject(r.values) ? r.values : {},
+    sensitive_values: r.sensitive_values,
+  }));
   const cs = m.child_modules ?? [];
   if (!Array.isArray(cs))
     throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${field}.child_modules is not an array`);
@@ -422,24 +446,13 @@ function stateValues(v: unknown, field: string, source: string): StateValues | u
   };
 }
 
-function configModule(m: unknown, field: string, source: string): ConfigModule {
-  if (!isObject(m)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${field} is not an object`);
-  const rs = m.resources ?? [];
-  if (!Array.isArray(rs)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${field}.resources is not an array`);
-  const resources = rs.map((r, i): ConfigResource => {
-    if (!isObject(r) || typeof r.address !== 'string' || typeof r.type !== 'string' || typeof r.name !== 'string')
-      throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${field}.resources[${i}] lacks address/type/name`);
-    return {
-      address: r.address,
-      mode: r.mode === 'data' ? 'data' : 'managed',
-      type: r.type,
-      name: r.name,
-      provider_config_key: typeof r.provider_config_key === 'string' ? r.provider_config_key : undefined,
-      expressions: isObject(r.expressions) ? r.expressions : {},
-      count_expression: r.count_expression,
-      for_each_expression: r.for_each_expression,
-    };
-  });
+function configModule(raw: unknown, field: string, source: string): ConfigModule {
+  const { module: m, resources } = moduleResources<ConfigResource>(raw, field, source, (r) => ({
+    provider_config_key: typeof r.provider_config_key === 'string' ? r.provider_config_key : undefined,
+    expressions: isObject(r.expressions) ? r.expressions : {},
+    count_expression: r.count_expression,
+    for_each_expression: r.for_each_expression,
+  }));
   const module_calls = new Map<string, ModuleCall>();
   if (isObject(m.module_calls)) {
     for (const name of Object.keys(m.module_calls)) {
@@ -489,12 +502,8 @@ export function isPlanDocument(v: unknown): v is PlanDocument {
   return typeof v === 'object' && v !== null && MODEL.has(v);
 }
 
-/**
- * Check an already parsed plan value and build the model. Throws one-line ReceiptErrors naming
- * `source` and the field; never echoes plan values.
- */
-export function planFromValue(raw: unknown, source: string): PlanDocument {
-  if (isPlanDocument(raw)) return raw;
+/** Refuse what is not a plan object at all: a UI stream, an apply log, a scalar, a raw state file. */
+function checkIsPlanObject(raw: unknown, source: string): asserts raw is Record<string, unknown> {
   if (isStreamMessage(raw))
     throw new ReceiptError(
       'INPUT_INVALID',
@@ -516,7 +525,10 @@ export function planFromValue(raw: unknown, source: string): PlanDocument {
       'INPUT_INVALID',
       `${source}: this is a raw state file (terraform.tfstate), not a plan; pass the output of "terraform show -json PLANFILE"`,
     );
-  const format_version = checkFormatVersion(raw, source);
+}
+
+/** A plan names at least one of its own keys (a state does not), and its flags have their JSON types. */
+function checkPlanFields(raw: Record<string, unknown>, source: string): void {
   if (!PLAN_KEYS.some((k) => k in raw)) {
     const state = 'values' in raw || Object.keys(raw).every((k) => k === 'format_version' || k === 'terraform_version');
     throw new ReceiptError(
@@ -534,31 +546,51 @@ export function planFromValue(raw: unknown, source: string): PlanDocument {
     if (raw[f] !== undefined && typeof raw[f] !== 'boolean')
       throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${f} is not a boolean`);
   }
+}
+
+/** `output_changes` by name, each with actions Terraform writes. */
+function outputChanges(raw: Record<string, unknown>, source: string): Map<string, RawChange> {
   const oc = raw.output_changes;
   if (oc !== undefined && oc !== null && !isObject(oc))
     throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: output_changes is not an object`);
-  const output_changes = new Map<string, RawChange>();
-  if (isObject(oc)) {
-    for (const name of Object.keys(oc)) {
-      const c = oc[name];
-      if (!isObject(c))
-        throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: output_changes.${name} is not an object`);
-      checkActions(c.actions, `output_changes.${name}.actions`, `output.${name}`, source);
-      output_changes.set(name, c as unknown as RawChange);
-    }
+  const out = new Map<string, RawChange>();
+  if (!isObject(oc)) return out;
+  for (const name of Object.keys(oc)) {
+    const c = oc[name];
+    if (!isObject(c))
+      throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: output_changes.${name} is not an object`);
+    checkActions(c.actions, `output_changes.${name}.actions`, `output.${name}`, source);
+    out.set(name, c as unknown as RawChange);
   }
-  const arr = (f: string): unknown[] => {
-    const v = raw[f];
-    if (v === undefined || v === null) return [];
-    if (!Array.isArray(v)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${f} is not an array`);
-    return v;
-  };
-  const ps = raw.prior_state;
-  if (ps !== undefined && ps !== null && !isObject(ps))
-    throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: prior_state is not an object`);
-  const cfg = raw.configuration;
-  if (cfg !== undefined && cfg !== null && !isObject(cfg))
-    throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: configuration is not an object`);
+  return out;
+}
+
+/** A top-level list the model keeps raw (`deferred_changes`, `checks`); absent or null is empty. */
+function arrayField(raw: Record<string, unknown>, f: string, source: string): unknown[] {
+  const v = raw[f];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${f} is not an array`);
+  return v;
+}
+
+/**
+ * Check an already parsed plan value and build the model. Throws one-line ReceiptErrors naming
+ * `source` and the field; never echoes plan values.
+ */
+export function planFromValue(raw: unknown, source: string): PlanDocument {
+  if (isPlanDocument(raw)) return raw;
+  checkIsPlanObject(raw, source);
+  const format_version = checkFormatVersion(raw, source);
+  checkPlanFields(raw, source);
+  const output_changes = outputChanges(raw, source);
+  const { prior_state: ps, configuration: cfg } = raw;
+  for (const [f, v] of [
+    ['prior_state', ps],
+    ['configuration', cfg],
+  ] as const) {
+    if (v !== undefined && v !== null && !isObject(v))
+      throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${f} is not an object`);
+  }
   const doc: PlanDocument = {
     format_version,
     terraform_version: raw.terraform_version as string | undefined,
@@ -568,9 +600,9 @@ export function planFromValue(raw: unknown, source: string): PlanDocument {
     complete: raw.complete as boolean | undefined,
     resource_changes: resourceChanges(raw, 'resource_changes', source),
     resource_drift: resourceChanges(raw, 'resource_drift', source),
-    deferred_changes: arr('deferred_changes'),
+    deferred_changes: arrayField(raw, 'deferred_changes', source),
     output_changes,
-    checks: arr('checks'),
+    checks: arrayField(raw, 'checks', source),
     planned_values: stateValues(raw.planned_values, 'planned_values', source),
     prior_state: isObject(ps) ? stateValues(ps.values, 'prior_state.values', source) : undefined,
     configuration: isObject(cfg) ? configuration(cfg, source) : undefined,

@@ -5,7 +5,6 @@ import {
   ProviderView,
   ResourceView,
   isExpressionString,
-  mergeTags,
   providerAddress,
   referenceToAddress,
   maskPaths,
@@ -16,9 +15,9 @@ import {
   tagLeaves,
   ValueSource,
   classifyReference,
-  walk,
 } from './view';
 import { isObject } from '../../core/json';
+import { ConfigAnswers, resourceView } from './resource-view';
 import {
   actionLabel,
   Configuration,
@@ -34,11 +33,15 @@ import {
 type Obj = Record<string, unknown>;
 /** An expression object from `configuration` (`{constant_value?, references?}`). */
 function isExpression(e: unknown): e is { constant_value?: unknown; references?: unknown } {
-  return (
-    isObject(e) &&
-    Object.keys(e).length > 0 &&
-    Object.keys(e).every((k) => k === 'constant_value' || k === 'references')
-  );
+  if (!isObject(e)) return false;
+  // A loop, not Object.keys twice: this runs on every node of every expression tree.
+  let members = 0;
+  for (const k in e) {
+    if (!Object.hasOwn(e, k)) continue;
+    if (k !== 'constant_value' && k !== 'references') return false;
+    members++;
+  }
+  return members > 0;
 }
 
 /** Convert configuration expressions to (values, unknown marks), as planned_values/after_unknown would. */
@@ -147,8 +150,8 @@ function literalStringsOf(e: unknown, out: string[] = []): string[] {
     if ('constant_value' in e && !(Array.isArray(e.references) && e.references.length > 0)) {
       for (const s of stringsIn(e.constant_value)) if (!isExpressionString(s)) out.push(s);
     }
-  } else if (Array.isArray(e)) e.forEach((x) => literalStringsOf(x, out));
-  else if (isObject(e)) Object.values(e).forEach((x) => literalStringsOf(x, out));
+  } else if (Array.isArray(e)) for (let i = 0; i < e.length; i++) literalStringsOf(e[i], out);
+  else if (isObject(e)) for (const k in e) if (Object.hasOwn(e, k)) literalStringsOf(e[k], out);
   return out;
 }
 
@@ -335,6 +338,166 @@ function deletions(plan: PlanDocument): string[] {
     .sort();
 }
 
+/** What the plan's configuration gives every resource: config by address, modules, provider default tags. */
+interface PlanReading {
+  readonly configs: Map<string, ConfigResource>;
+  readonly modules: Map<string, ModuleInfo>;
+  readonly defaultTags: Map<string, Record<string, Leaf>>;
+}
+
+/** Where an expression's value comes from, following module variables up to the root. */
+function sourcesOf(modules: Map<string, ModuleInfo>, e: unknown, prefix: string, depth = 0): ValueSource[] {
+  if (e === undefined || depth > 32) return [];
+  const out: ValueSource[] = [];
+  if (hasConstant(e)) out.push({ kind: 'literal' });
+  for (const r of rawReferencesOf(e)) {
+    const c = classifyReference(r);
+    if (!c) continue;
+    if (c.kind !== 'variable') {
+      out.push(c);
+      continue;
+    }
+    const info = modules.get(prefix);
+    const decl = info && isObject(info.variables[c.name]) ? (info.variables[c.name] as Obj) : {};
+    const sensitive = decl.sensitive === true;
+    const passed = info?.parent?.expressions[c.name];
+    // A module variable is what its caller passed in; without an argument it is its default.
+    if (info?.parent && passed !== undefined && !sensitive)
+      out.push(...sourcesOf(modules, passed, info.parent.prefix, depth + 1));
+    else out.push({ kind: 'variable', name: c.name, sensitive });
+  }
+  return out;
+}
+
+function anySensitive(m: unknown): boolean {
+  return (
+    m === true || (Array.isArray(m) ? m.some(anySensitive) : isObject(m) ? Object.values(m).some(anySensitive) : false)
+  );
+}
+
+/** One resource instance as the plan gives it: values, and the change's unknown and sensitivity masks. */
+interface PlannedInstance {
+  readonly address: string;
+  readonly mode: 'managed' | 'data';
+  readonly type: string;
+  readonly name: string;
+  readonly values: Obj;
+  readonly unknownMarks: unknown;
+  readonly sensitiveMarks?: unknown;
+}
+
+/** What the configuration says of one planned instance: its expressions, read on demand. */
+class PlanConfigAnswers implements ConfigAnswers {
+  readonly iterationReferences: readonly string[];
+  readonly #ex: Obj;
+  readonly #prefix: string;
+  readonly #marks: Obj;
+  readonly #sens: Obj;
+  readonly #modules: Map<string, ModuleInfo>;
+
+  constructor(cfg: ConfigResource | undefined, marks: Obj, sens: Obj, modules: Map<string, ModuleInfo>) {
+    this.#ex = cfg?.expressions ?? {};
+    this.#prefix = cfg?.modulePrefix ?? '';
+    this.iterationReferences = cfg?.iterationReferences ?? [];
+    this.#marks = marks;
+    this.#sens = sens;
+    this.#modules = modules;
+  }
+  references(attr: string): string[] {
+    return referencesOf(this.#ex[attr], this.#prefix);
+  }
+  rawReferences(attr: string): string[] {
+    return rawReferencesOf(this.#ex[attr]);
+  }
+  /** A dynamic block is absent from configuration expressions but present in after_unknown. */
+  isConfigured(attr: string): boolean {
+    const m = this.#marks[attr];
+    return this.#ex[attr] !== undefined || (Array.isArray(m) && m.length > 0);
+  }
+  isSensitive(attr: string): boolean {
+    return anySensitive(this.#sens[attr]);
+  }
+  sources(path: string): ValueSource[] {
+    return sourcesOf(this.#modules, expressionAt(this.#ex, path.split('.')), this.#prefix);
+  }
+  sensitivePaths(): readonly string[] {
+    return maskPaths(this.#sens);
+  }
+  configStrings(): readonly string[] {
+    return literalStringsOf(this.#ex);
+  }
+  templateAt(path: string): unknown {
+    return templateOf(this.#ex, path.split('.'));
+  }
+  rawConfig(attr: string): unknown {
+    const e = this.#ex[attr];
+    return isExpression(e) ? e.constant_value : undefined;
+  }
+  isLiteral(attr: string): boolean {
+    return isLiteralExpr(this.#ex[attr]);
+  }
+}
+
+/** The view of one planned instance: values and masks from the plan, answers from its configuration. */
+function planResource(reading: PlanReading, r: PlannedInstance): ResourceView {
+  const { modulePath, configAddress, instanceKey } = splitAddress(r.address);
+  const cfg = reading.configs.get(configAddress);
+  const providerKey = cfg?.providerKey ?? r.type.split('_')[0];
+  const marks = isObject(r.unknownMarks) ? r.unknownMarks : {};
+  const sens = isObject(r.sensitiveMarks) ? r.sensitiveMarks : {};
+  const { values } = r;
+  return resourceView(
+    {
+      address: r.address,
+      configAddress,
+      mode: r.mode,
+      type: r.type,
+      name: r.name,
+      providerKey,
+      values,
+      instanceKey,
+      modulePath,
+      unknownMarks: marks,
+      defaultTags: reading.defaultTags.get(providerKey),
+      // tags_all is the provider's resolution of default_tags + tags: use it whenever it is known.
+      resolvedTags: () =>
+        r.mode === 'managed' && isObject(values.tags_all) && marks.tags_all !== true
+          ? tagLeaves(values.tags_all, marks.tags_all)
+          : undefined,
+    },
+    new PlanConfigAnswers(cfg, marks, sens, reading.modules),
+  );
+}
+
+/**
+ * Every resource the rules judge, by address order: planned values (managed and data), data
+ * sources read only into the prior state, then data sources only configuration names.
+ */
+function planResources(plan: PlanDocument, reading: PlanReading): ResourceView[] {
+  const { unknowns, sensitives } = changeMasks(plan);
+  const resources = new Map<string, ResourceView>();
+  const addModule = (mod: StateModule | undefined, onlyData: boolean): void => {
+    if (mod === undefined) return;
+    for (const r of mod.resources) {
+      if ((onlyData && r.mode !== 'data') || resources.has(r.address)) continue;
+      const unknownMarks = unknowns.get(r.address);
+      const sensitiveMarks = sensitives.get(r.address) ?? r.sensitive_values;
+      resources.set(r.address, planResource(reading, { ...r, values: r.values as Obj, unknownMarks, sensitiveMarks }));
+    }
+    for (const c of mod.child_modules) addModule(c, onlyData);
+  };
+  addModule(plan.planned_values?.root_module, false);
+  addModule(plan.prior_state?.root_module, true);
+  // Data sources neither read nor planned (not expected, but never silently missing): from configuration.
+  for (const c of reading.configs.values()) {
+    if (c.mode !== 'data' || resources.has(c.address)) continue;
+    const { value, unknown } = fromExpressions(c.expressions);
+    const values = (value ?? {}) as Obj;
+    resources.set(c.address, planResource(reading, { ...c, mode: 'data', values, unknownMarks: unknown }));
+  }
+  return [...resources.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+}
+
 /**
  * Build the view from the plan model (`terraform show -json PLANFILE`, any format_version 0.1 to
  * 1.x the model reads). Rules judge what will exist after the plan: values from `planned_values`
@@ -344,124 +507,14 @@ function deletions(plan: PlanDocument): string[] {
  */
 export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
   const plan = planFromValue(doc, origin);
-  const { configs, modules, literals: variableDefaults } = readConfiguration(plan.configuration?.root_module);
+  const { configs, modules, literals } = readConfiguration(plan.configuration?.root_module);
   const { providers, defaultTags } = readProviders(plan.configuration);
-  const { unknowns, sensitives } = changeMasks(plan);
-
-  /** Where an expression's value comes from, following module variables up to the root. */
-  const sourcesOf = (e: unknown, prefix: string, depth = 0): ValueSource[] => {
-    if (e === undefined || depth > 32) return [];
-    const out: ValueSource[] = [];
-    if (hasConstant(e)) out.push({ kind: 'literal' });
-    for (const r of rawReferencesOf(e)) {
-      const c = classifyReference(r);
-      if (!c) continue;
-      if (c.kind !== 'variable') {
-        out.push(c);
-        continue;
-      }
-      const info = modules.get(prefix);
-      const decl = info && isObject(info.variables[c.name]) ? (info.variables[c.name] as Obj) : {};
-      const sensitive = decl.sensitive === true;
-      const passed = info?.parent?.expressions[c.name];
-      // A module variable is what its caller passed in; without an argument it is its default.
-      if (info?.parent && passed !== undefined && !sensitive)
-        out.push(...sourcesOf(passed, info.parent.prefix, depth + 1));
-      else out.push({ kind: 'variable', name: c.name, sensitive });
-    }
-    return out;
-  };
-
-  const resources = new Map<string, ResourceView>();
-  const make = (
-    address: string,
-    mode: 'managed' | 'data',
-    type: string,
-    name: string,
-    values: Obj,
-    unknownMarks: unknown,
-    sensitiveMarks?: unknown,
-  ): ResourceView => {
-    const { modulePath, configAddress, instanceKey } = splitAddress(address);
-    const cfg = configs.get(configAddress);
-    const providerKey = cfg?.providerKey ?? type.split('_')[0];
-    const marks = isObject(unknownMarks) ? unknownMarks : {};
-    const sens = isObject(sensitiveMarks) ? sensitiveMarks : {};
-    const ex = cfg?.expressions ?? {};
-    const dt = mode === 'managed' ? defaultTags.get(providerKey) : undefined;
-    // tags_all is the provider's resolution of default_tags + tags: use it whenever it is known.
-    const tagsAll =
-      mode === 'managed' && isObject(values.tags_all) && marks.tags_all !== true
-        ? tagLeaves(values.tags_all, marks.tags_all)
-        : undefined;
-    const anySensitive = (m: unknown): boolean =>
-      m === true ||
-      (Array.isArray(m) ? m.some(anySensitive) : isObject(m) ? Object.values(m).some(anySensitive) : false);
-    return {
-      address,
-      configAddress,
-      mode,
-      type,
-      name,
-      providerKey,
-      values,
-      instanceKey,
-      modulePath,
-      leaves: (path) => walk(values, marks, path.split('.')),
-      references: (attr) => referencesOf(ex[attr], cfg?.modulePrefix ?? ''),
-      rawReferences: (attr) => rawReferencesOf(ex[attr]),
-      iterationReferences: cfg?.iterationReferences ?? [],
-      // A dynamic block is absent from configuration expressions but present in after_unknown.
-      isConfigured: (attr) =>
-        ex[attr] !== undefined || (Array.isArray(marks[attr]) && (marks[attr] as unknown[]).length > 0),
-      isSensitive: (attr) => anySensitive(sens[attr]),
-      sources: (path) => sourcesOf(expressionAt(ex, path.split('.')), cfg?.modulePrefix ?? ''),
-      sensitivePaths: maskPaths(sens),
-      configStrings: literalStringsOf(ex),
-      templateAt: (path) => templateOf(ex, path.split('.')),
-      rawConfig: (attr) =>
-        isExpression(ex[attr]) ? (ex[attr] as { constant_value?: unknown }).constant_value : undefined,
-      isLiteral: (attr) => isLiteralExpr(ex[attr]),
-      tags: tagsAll ?? mergeTags(dt, tagLeaves(values.tags, marks.tags)),
-    };
-  };
-  const addModule = (mod: StateModule | undefined, onlyData: boolean): void => {
-    if (mod === undefined) return;
-    for (const r of mod.resources) {
-      if (onlyData && r.mode !== 'data') continue;
-      if (resources.has(r.address)) continue;
-      resources.set(
-        r.address,
-        make(
-          r.address,
-          r.mode,
-          r.type,
-          r.name,
-          r.values as Obj,
-          unknowns.get(r.address),
-          sensitives.get(r.address) ?? r.sensitive_values,
-        ),
-      );
-    }
-    for (const c of mod.child_modules) addModule(c, onlyData);
-  };
-  addModule(plan.planned_values?.root_module, false);
-  addModule(plan.prior_state?.root_module, true);
-  // Data sources neither read nor planned (not expected, but never silently missing): from configuration.
-  for (const c of configs.values()) {
-    if (c.mode !== 'data' || resources.has(c.address)) continue;
-    const { value, unknown } = fromExpressions(c.expressions);
-    resources.set(c.address, make(c.address, 'data', c.type, c.name, (value ?? {}) as Obj, unknown));
-  }
-
-  const literalStrings = [...variableDefaults.filter((s) => !isExpressionString(s))];
-  const sorted = [...resources.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   return {
     source: 'plan',
     origin,
-    resources: sorted,
+    resources: planResources(plan, { configs, modules, defaultTags }),
     providers,
-    literalStrings,
+    literalStrings: literals.filter((s) => !isExpressionString(s)),
     plan: { distrust: distrust(plan, origin), deletes: deletions(plan) },
   };
 }

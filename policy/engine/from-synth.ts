@@ -5,7 +5,6 @@ import {
   ProviderView,
   ResourceView,
   isExpressionString,
-  mergeTags,
   normaliseProviderSource,
   providerAddress,
   plainAt,
@@ -14,9 +13,11 @@ import {
   sourcesOfSynthValue,
   stringsIn,
   tagLeaves,
-  walk,
 } from './view';
 import { isObject } from '../../core/json';
+import { resourceView } from './resource-view';
+
+type Obj = Record<string, unknown>;
 
 /** Meta-arguments: not attributes of the resource. */
 const META = new Set(['//', 'provider', 'depends_on', 'lifecycle', 'count', 'for_each', 'connection', 'provisioner']);
@@ -35,11 +36,8 @@ function blocksOf(v: unknown): Record<string, unknown>[] {
   return isObject(v) ? [v] : [];
 }
 
-/**
- * Build the view from synthesized Terraform JSON (`cdktf.out/stacks/<stack>/cdk.tf.json`, or
- * `stack.toTerraform()`). Throws INPUT_INVALID naming `origin` and the field when it is not one.
- */
-export function viewFromSynth(doc: unknown, origin: string): PolicyInput {
+/** Refuse what is not a cdk.tf.json, naming `origin` and the field. */
+function checkSynthDocument(doc: unknown, origin: string): asserts doc is Obj {
   if (!isObject(doc))
     throw new ReceiptError('INPUT_INVALID', `${origin}: top level is not a JSON object; expected a cdk.tf.json`);
   if ('format_version' in doc || 'planned_values' in doc) {
@@ -59,93 +57,129 @@ export function viewFromSynth(doc: unknown, origin: string): PolicyInput {
       throw new ReceiptError('INPUT_INVALID', `${origin}: field "${key}" is not an object`);
     }
   }
-  const terraform = (doc.terraform ?? {}) as Record<string, unknown>;
-  const required = isObject(terraform.required_providers) ? terraform.required_providers : {};
+}
 
-  // Providers.
+/** Provider blocks (in document order) and the `default_tags` each gives its resources. */
+function readSynthProviders(doc: Obj): { providers: ProviderView[]; defaultTags: Map<string, Record<string, Leaf>> } {
+  const terraform = (doc.terraform ?? {}) as Obj;
+  const required = isObject(terraform.required_providers) ? terraform.required_providers : {};
   const providers: ProviderView[] = [];
   const defaultTags = new Map<string, Record<string, Leaf>>();
-  for (const [local, raw] of Object.entries((doc.provider ?? {}) as Record<string, unknown>)) {
+  for (const [local, raw] of Object.entries((doc.provider ?? {}) as Obj)) {
     const req = required[local];
     const source = isObject(req) && typeof req.source === 'string' ? req.source : undefined;
     const full = normaliseProviderSource(source, local);
     for (const block of blocksOf(raw)) {
-      const cfg = stripMeta(block) as Record<string, unknown>;
+      const cfg = stripMeta(block) as Obj;
       const alias = typeof cfg.alias === 'string' ? cfg.alias : undefined;
       const key = alias ? `${local}.${alias}` : local;
       providers.push({
         address: providerAddress(full, alias),
         key,
         literalAttributes: Object.keys(cfg)
-          .filter(
-            (k) => cfg[k] !== null && cfg[k] !== undefined && stringsIn(cfg[k]).every((s) => !isExpressionString(s)),
-          )
+          .filter((k) => cfg[k] !== null && cfg[k] !== undefined && isLiteralValue(cfg[k]))
           .sort(),
-        literalStrings: stringsIn(cfg).filter((s) => !isExpressionString(s)),
+        literalStrings: literalStringsIn(cfg),
       });
       const dt = blocksOf(cfg.default_tags)[0];
       const tl = dt ? tagLeaves(dt.tags, undefined) : undefined;
       if (tl) defaultTags.set(key, tl);
     }
   }
+  return { providers, defaultTags };
+}
 
+const isLiteralValue = (v: unknown): boolean => stringsIn(v).every((s) => !isExpressionString(s));
+const literalStringsIn = (v: unknown): string[] => stringsIn(v).filter((s) => !isExpressionString(s));
+
+/** What a synth document declares around its resources: provider default tags, sensitive variables. */
+interface SynthReading {
+  readonly defaultTags: Map<string, Record<string, Leaf>>;
+  readonly sensitiveVariable: (name: string) => boolean;
+}
+
+/** The view of one synthesized resource: configuration is the value, as written. */
+function synthResource(
+  reading: SynthReading,
+  mode: 'managed' | 'data',
+  type: string,
+  name: string,
+  body: Obj,
+): ResourceView {
+  const clean = stripMeta(body) as Obj;
+  const values: Obj = {};
+  for (const [k, v] of Object.entries(clean)) if (!META.has(k)) values[k] = v;
+  const providerKey = typeof clean.provider === 'string' ? clean.provider : type.split('_')[0];
+  const address = mode === 'data' ? `data.${type}.${name}` : `${type}.${name}`;
+  const { defaultTags, sensitiveVariable } = reading;
+  return resourceView(
+    {
+      address,
+      configAddress: address,
+      mode,
+      type,
+      name,
+      providerKey,
+      values,
+      modulePath: '',
+      defaultTags: defaultTags.get(providerKey),
+    },
+    {
+      references: (attr) => referencesIn(values[attr]),
+      rawConfig: (attr) => values[attr],
+      isConfigured: (attr) => values[attr] !== undefined && values[attr] !== null,
+      isLiteral: (attr) => values[attr] !== undefined && values[attr] !== null && isLiteralValue(values[attr]),
+      templateAt: (path) => plainAt(values, path.split('.')),
+      rawReferences: (attr) => rawReferencesIn(values[attr]),
+      iterationReferences: rawReferencesIn([clean.for_each, clean.count]),
+      isSensitive: () => undefined,
+      sources: (path) => sourcesOfSynthValue(plainAt(values, path.split('.')), sensitiveVariable),
+      sensitivePaths: () => [],
+      configStrings: () => literalStringsIn(values),
+    },
+  );
+}
+
+/** The resources of one section (`resource` or `data`), refusing a type or body that is not an object. */
+function synthSection(
+  reading: SynthReading,
+  section: unknown,
+  mode: 'managed' | 'data',
+  origin: string,
+): ResourceView[] {
+  const field = mode === 'managed' ? 'resource' : 'data';
+  const out: ResourceView[] = [];
+  for (const [type, byName] of Object.entries((section ?? {}) as Obj)) {
+    if (type === '//') continue;
+    if (!isObject(byName))
+      throw new ReceiptError('INPUT_INVALID', `${origin}: field "${field}.${type}" is not an object`);
+    for (const [name, body] of Object.entries(byName)) {
+      if (name === '//') continue;
+      if (!isObject(body))
+        throw new ReceiptError('INPUT_INVALID', `${origin}: field "${field}.${type}.${name}" is not an object`);
+      out.push(synthResource(reading, mode, type, name, body));
+    }
+  }
+  return out;
+}
+
+/**
+ * Build the view from synthesized Terraform JSON (`cdktf.out/stacks/<stack>/cdk.tf.json`, or
+ * `stack.toTerraform()`). Throws INPUT_INVALID naming `origin` and the field when it is not one.
+ */
+export function viewFromSynth(doc: unknown, origin: string): PolicyInput {
+  checkSynthDocument(doc, origin);
+  const { providers, defaultTags } = readSynthProviders(doc);
   const variables = isObject(doc.variable) ? doc.variable : {};
   const sensitiveVariable = (n: string): boolean => isObject(variables[n]) && variables[n].sensitive === true;
-  const resources: ResourceView[] = [];
-  const collect = (section: unknown, mode: 'managed' | 'data', field: string): void => {
-    if (section === undefined) return;
-    for (const [type, byName] of Object.entries(section as Record<string, unknown>)) {
-      if (type === '//') continue;
-      if (!isObject(byName))
-        throw new ReceiptError('INPUT_INVALID', `${origin}: field "${field}.${type}" is not an object`);
-      for (const [name, body] of Object.entries(byName)) {
-        if (name === '//') continue;
-        if (!isObject(body)) {
-          throw new ReceiptError('INPUT_INVALID', `${origin}: field "${field}.${type}.${name}" is not an object`);
-        }
-        const clean = stripMeta(body) as Record<string, unknown>;
-        const values: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(clean)) if (!META.has(k)) values[k] = v;
-        const providerKey = typeof clean.provider === 'string' ? clean.provider : type.split('_')[0];
-        const address = mode === 'data' ? `data.${type}.${name}` : `${type}.${name}`;
-        const ownTags = tagLeaves(values.tags, undefined);
-        resources.push({
-          address,
-          configAddress: address,
-          mode,
-          type,
-          name,
-          providerKey,
-          values,
-          leaves: (path) => walk(values, undefined, path.split('.')),
-          references: (attr) => referencesIn(values[attr]),
-          rawConfig: (attr) => values[attr],
-          isConfigured: (attr) => values[attr] !== undefined && values[attr] !== null,
-          isLiteral: (attr) =>
-            values[attr] !== undefined &&
-            values[attr] !== null &&
-            stringsIn(values[attr]).every((s) => !isExpressionString(s)),
-          tags: mergeTags(mode === 'managed' ? defaultTags.get(providerKey) : undefined, ownTags),
-          modulePath: '',
-          templateAt: (path) => plainAt(values, path.split('.')),
-          rawReferences: (attr) => rawReferencesIn(values[attr]),
-          iterationReferences: rawReferencesIn([clean.for_each, clean.count]),
-          isSensitive: () => undefined,
-          sources: (path) => sourcesOfSynthValue(plainAt(values, path.split('.')), sensitiveVariable),
-          sensitivePaths: [],
-          configStrings: stringsIn(values).filter((s) => !isExpressionString(s)),
-        });
-      }
-    }
-  };
-  collect(doc.resource, 'managed', 'resource');
-  collect(doc.data, 'data', 'data');
-  resources.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
-
+  const reading = { defaultTags, sensitiveVariable };
+  const resources = [
+    ...synthSection(reading, doc.resource, 'managed', origin),
+    ...synthSection(reading, doc.data, 'data', origin),
+  ].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   // Variable defaults and output values (resources are scanned per resource by the rules).
   const loose: unknown[] = [];
-  for (const v of Object.values(isObject(doc.variable) ? doc.variable : {})) if (isObject(v)) loose.push(v.default);
+  for (const v of Object.values(variables)) if (isObject(v)) loose.push(v.default);
   for (const o of Object.values(isObject(doc.output) ? doc.output : {})) if (isObject(o)) loose.push(o.value);
-  const literalStrings = stringsIn(stripMeta(loose)).filter((s) => !isExpressionString(s));
-  return { source: 'synth', origin, resources, providers, literalStrings };
+  return { source: 'synth', origin, resources, providers, literalStrings: literalStringsIn(stripMeta(loose)) };
 }

@@ -160,6 +160,62 @@ export function requireBool(
   );
 }
 
+/**
+ * The problem with one scalar attribute, or undefined. Unknown at this stage is always one (the rule
+ * cannot decide, so it fails closed); otherwise `problem` judges the known value, or undefined when
+ * the attribute is absent.
+ */
+export function scalarProblem(
+  r: ResourceView,
+  path: string,
+  problem: (value: unknown) => string | undefined,
+): string | undefined {
+  const s = scalar(r, path);
+  if (s.kind === 'unknown') return `${path} is unknown at this stage`;
+  return problem(s.kind === 'value' ? s.value : undefined);
+}
+
+/** What a rule of a shared shape (encryption at rest, not publicly accessible) declares of itself. */
+interface BoolRuleSpec {
+  /** The resource in words, as the description names it (`EFS file system`). */
+  readonly noun: string;
+  /** The types judged (the first names the resource in the remediation). */
+  readonly judges: readonly string[];
+  readonly covers: readonly string[];
+  readonly checkov: readonly string[];
+}
+
+/** Every resource of `judges` has `encrypted = true` (absent means unencrypted). */
+export function encryptedAtRestRule(file: string, spec: BoolRuleSpec): PolicyRule {
+  return defineRule(file, {
+    severity: 'error',
+    description: `Every ${spec.noun} has encrypted = true.`,
+    remediation: `Set encrypted = true (and kms_key_id) on the ${spec.judges[0]}.`,
+    covers: spec.covers,
+    checkov: spec.checkov,
+    evaluate: (ctx) =>
+      ctx.ofType(...spec.judges).map((r) => requireBool(r, 'encrypted', true, false, 'encryption at rest')),
+  });
+}
+
+/** No resource of `judges` is publicly accessible; `absentMeans` is the provider default. */
+export function notPubliclyAccessibleRule(
+  file: string,
+  spec: BoolRuleSpec & { readonly absentMeans: boolean; readonly remediation: string },
+): PolicyRule {
+  return defineRule(file, {
+    severity: 'error',
+    description: `No ${spec.noun} is publicly accessible.`,
+    remediation: spec.remediation,
+    covers: spec.covers,
+    checkov: spec.checkov,
+    evaluate: (ctx) =>
+      ctx
+        .ofType(...spec.judges)
+        .map((r) => requireBool(r, 'publicly_accessible', false, spec.absentMeans, 'the trust membrane')),
+  });
+}
+
 /** A tag as a leaf, or undefined when absent. A wholly unknown tag map makes every tag unknown. */
 export function tag(r: ResourceView, key: string): Leaf | undefined {
   return r.tags[key] ?? (r.tags['*'] ? { unknown: true } : undefined);

@@ -15,6 +15,19 @@ const SHAPES: ReadonlyArray<readonly [string, RegExp]> = [
 const ASSIGNMENT =
   /(?:pass(?:word|wd|phrase)?|secret(?:_?key)?|token|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?token)["']?\s*[:=]\s*["']?([A-Za-z0-9+/=_\-!@#$%^&*.~]{12,})/gi;
 
+/**
+ * Every shape and every assignment name above holds one of these words, so a text without any of
+ * them holds no credential: one test instead of seven for almost every planned value.
+ */
+const ANY_WORD =
+  /AKIA|ASIA|PRIVATE KEY|gh[pousr]_|github_pat_|xox[abposr]-|hooks\.slack\.com|pass|secret|token|api[_-]?key|access[_-]?key|private[_-]?key/i;
+
+/**
+ * No shape or assignment above matches fewer characters: a Slack token is `xox?-` and 10 more;
+ * an assignment is a 4-letter name, `=` and 12 characters (17); AWS key ids are 20.
+ */
+const SHORTEST_MATCH = 15;
+
 /** Shannon entropy in bits per character. */
 export function entropy(s: string): number {
   const counts = new Map<string, number>();
@@ -33,7 +46,12 @@ export const MIN_ENTROPY = 3.5;
 /** The kinds of credential found in the strings (empty when none). Never returns the text. */
 export function credentialKinds(strings: readonly string[]): string[] {
   const kinds = new Set<string>();
+  const seen = new Set<string>();
   for (const s of strings) {
+    // Each text once; a text shorter than the shortest match (a Slack token, 15) holds none.
+    if (s.length < SHORTEST_MATCH || seen.has(s)) continue;
+    seen.add(s);
+    if (!ANY_WORD.test(s)) continue;
     for (const [kind, re] of SHAPES) if (re.test(s)) kinds.add(kind);
     for (const m of s.matchAll(ASSIGNMENT)) {
       const v = m[1];

@@ -254,9 +254,13 @@ export function referenceToAddress(ref: string): string | undefined {
 
 /** Collect every string in a value (for credential pattern scans). */
 export function stringsIn(value: unknown, out: string[] = []): string[] {
+  // Loops, not callbacks: this walks every planned value of every resource.
   if (typeof value === 'string') out.push(value);
-  else if (Array.isArray(value)) value.forEach((v) => stringsIn(v, out));
-  else if (value && typeof value === 'object') Object.values(value).forEach((v) => stringsIn(v, out));
+  else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) stringsIn(value[i], out);
+  else if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    for (const k in o) if (Object.hasOwn(o, k)) stringsIn(o[k], out);
+  }
   return out;
 }
 
@@ -345,10 +349,15 @@ export function plainAt(value: unknown, path: readonly string[]): unknown {
 }
 
 /** Dotted paths (numeric steps for list elements) where a sensitivity mask is `true`. */
-export function maskPaths(mask: unknown, prefix = ''): string[] {
-  if (mask === true) return prefix ? [prefix] : [];
-  const join = (k: string | number): string => (prefix ? `${prefix}.${k}` : String(k));
-  if (Array.isArray(mask)) return mask.flatMap((m, i) => maskPaths(m, join(i)));
-  if (mask && typeof mask === 'object') return Object.entries(mask).flatMap(([k, m]) => maskPaths(m, join(k)));
-  return [];
+export function maskPaths(mask: unknown, prefix = '', out: string[] = []): string[] {
+  // Loops into one list: most masks are empty objects, and every resource has one.
+  if (mask === true) {
+    if (prefix) out.push(prefix);
+  } else if (Array.isArray(mask)) {
+    for (let i = 0; i < mask.length; i++) maskPaths(mask[i], prefix ? `${prefix}.${i}` : String(i), out);
+  } else if (mask && typeof mask === 'object') {
+    const m = mask as Record<string, unknown>;
+    for (const k in m) if (Object.hasOwn(m, k)) maskPaths(m[k], prefix ? `${prefix}.${k}` : k, out);
+  }
+  return out;
 }

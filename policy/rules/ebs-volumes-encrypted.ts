@@ -8,6 +8,7 @@ import {
   Outcome,
   RuleContext,
   scalar,
+  scalarProblem,
 } from '../engine/rule';
 import { ResourceView } from '../engine/view';
 
@@ -77,16 +78,8 @@ export const rule = defineRule(__filename, {
     };
     for (const v of ctx.ofType('aws_ebs_volume'))
       judge(v, [encryptedProblem(v, 'encrypted', defaultEncryption(ctx, v), true)]);
-    for (const d of ctx.ofType('aws_ebs_encryption_by_default')) {
-      const s = scalar(d, 'enabled');
-      judge(d, [
-        s.kind === 'unknown'
-          ? 'enabled is unknown at this stage'
-          : s.kind === 'value' && asBool(s.value) === false
-            ? 'enabled is false'
-            : undefined,
-      ]);
-    }
+    for (const d of ctx.ofType('aws_ebs_encryption_by_default'))
+      judge(d, [scalarProblem(d, 'enabled', (v) => (asBool(v) === false ? 'enabled is false' : undefined))]);
     for (const lt of ctx.ofType('aws_launch_template')) judge(lt, templateProblems(lt, defaultEncryption(ctx, lt)));
     for (const i of ctx.ofType('aws_instance', 'aws_spot_instance_request', 'aws_launch_configuration')) {
       const byDefault = defaultEncryption(ctx, i);

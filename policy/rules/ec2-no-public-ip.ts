@@ -1,4 +1,9 @@
-import { asBool, defineRule, judged, knownValues, Outcome, scalar } from '../engine/rule';
+import { asBool, defineRule, judged, knownValues, Outcome, scalar, scalarProblem } from '../engine/rule';
+import { ResourceView } from '../engine/view';
+
+/** A flag that asks for a public address: a problem when true or unknown. */
+const publicWhenTrue = (r: ResourceView, attr: string): string | undefined =>
+  scalarProblem(r, attr, (v) => (asBool(v) === true ? `${attr} is true` : undefined));
 
 /** Trust membrane: no instance gets a public address (instances, spot requests, templates, launch configurations, subnets). */
 export const rule = defineRule(__filename, {
@@ -18,18 +23,8 @@ export const rule = defineRule(__filename, {
   checkov: ['CKV_AWS_88', 'CKV_AWS_130', 'CKV_AWS_389'],
   evaluate(ctx) {
     const out: Outcome[] = [];
-    for (const s of ctx.ofType('aws_subnet')) {
-      const m = scalar(s, 'map_public_ip_on_launch');
-      out.push(
-        judged(s.address, [
-          m.kind === 'unknown'
-            ? 'map_public_ip_on_launch is unknown at this stage'
-            : m.kind === 'value' && asBool(m.value) === true
-              ? 'map_public_ip_on_launch is true'
-              : undefined,
-        ]),
-      );
-    }
+    for (const s of ctx.ofType('aws_subnet'))
+      out.push(judged(s.address, [publicWhenTrue(s, 'map_public_ip_on_launch')]));
     for (const i of ctx.ofType('aws_instance', 'aws_spot_instance_request')) {
       const a = scalar(i, 'associate_public_ip_address');
       if (a.kind === 'unknown') out.push(judged(i.address, ['associate_public_ip_address is unknown at this stage']));
@@ -79,18 +74,8 @@ export const rule = defineRule(__filename, {
         ]),
       );
     }
-    for (const lc of ctx.ofType('aws_launch_configuration')) {
-      const a = scalar(lc, 'associate_public_ip_address');
-      out.push(
-        judged(lc.address, [
-          a.kind === 'unknown'
-            ? 'associate_public_ip_address is unknown at this stage'
-            : a.kind === 'value' && asBool(a.value) === true
-              ? 'associate_public_ip_address is true'
-              : undefined,
-        ]),
-      );
-    }
+    for (const lc of ctx.ofType('aws_launch_configuration'))
+      out.push(judged(lc.address, [publicWhenTrue(lc, 'associate_public_ip_address')]));
     return out;
   },
 });

@@ -1,4 +1,4 @@
-import { defineRule, judged, Outcome, scalar } from '../engine/rule';
+import { defineRule, judged, Outcome, scalar, scalarProblem } from '../engine/rule';
 
 /** Trust membrane: no Lambda is invocable anonymously from the internet. */
 export const rule = defineRule(__filename, {
@@ -11,16 +11,10 @@ export const rule = defineRule(__filename, {
   evaluate(ctx) {
     const out: Outcome[] = [];
     for (const u of ctx.ofType('aws_lambda_function_url')) {
-      const a = scalar(u, 'authorization_type');
-      out.push(
-        judged(u.address, [
-          a.kind === 'unknown'
-            ? 'authorization_type is unknown at this stage'
-            : a.kind === 'value' && a.value === 'AWS_IAM'
-              ? undefined
-              : 'authorization_type is not AWS_IAM (anyone on the internet may invoke it)',
-        ]),
+      const authorization = scalarProblem(u, 'authorization_type', (v) =>
+        v === 'AWS_IAM' ? undefined : 'authorization_type is not AWS_IAM (anyone on the internet may invoke it)',
       );
+      out.push(judged(u.address, [authorization]));
     }
     for (const p of ctx.ofType('aws_lambda_permission')) {
       const auth = scalar(p, 'function_url_auth_type');

@@ -1,4 +1,4 @@
-import { asBool, bad, defineRule, knownValues, ok, Outcome, RuleContext, scalar } from '../engine/rule';
+import { asBool, bad, defineRule, knownValues, ok, Outcome, RuleContext, scalar, scalarProblem } from '../engine/rule';
 import { ResourceView } from '../engine/view';
 
 /** Distinct availability zones of the subnets a list names (resolved per instance), or a problem. */
@@ -60,16 +60,8 @@ export const rule = defineRule(__filename, {
     }
     for (const n of ctx.ofType('aws_eks_node_group'))
       judge(n, [minAtLeast(n, 'scaling_config.min_size', 2), spread(ctx, n, 'subnet_ids')]);
-    for (const d of ctx.ofType('aws_db_instance')) {
-      const s = scalar(d, 'multi_az');
-      judge(d, [
-        s.kind === 'unknown'
-          ? 'multi_az is unknown at this stage'
-          : s.kind === 'value' && asBool(s.value) === true
-            ? undefined
-            : 'multi_az is not true',
-      ]);
-    }
+    for (const d of ctx.ofType('aws_db_instance'))
+      judge(d, [scalarProblem(d, 'multi_az', (v) => (asBool(v) === true ? undefined : 'multi_az is not true'))]);
     return out;
   },
 });

@@ -160,6 +160,20 @@ export interface PlanSummary {
   errored: boolean;
 }
 
+type Counter = Exclude<keyof PlanSummary, 'errored'>;
+
+/** The summary counters each action adds one to (a replace is an add, a remove and a replace). */
+const COUNTED_AS: Readonly<Record<ActionLabel, readonly Counter[]>> = {
+  create: ['add'],
+  update: ['change'],
+  delete: ['remove'],
+  replace: ['add', 'remove', 'replace'],
+  forget: ['forget'],
+  'create-forget': ['add', 'forget'],
+  read: ['read'],
+  'no-op': ['noop'],
+};
+
 export function summarize(
   changes: readonly { action: ActionLabel; moved_from?: string; importing?: unknown }[],
   errored: boolean,
@@ -177,35 +191,7 @@ export function summarize(
     errored,
   };
   for (const c of changes) {
-    switch (c.action) {
-      case 'create':
-        s.add++;
-        break;
-      case 'update':
-        s.change++;
-        break;
-      case 'delete':
-        s.remove++;
-        break;
-      case 'replace':
-        s.add++;
-        s.remove++;
-        s.replace++;
-        break;
-      case 'forget':
-        s.forget++;
-        break;
-      case 'create-forget':
-        s.add++;
-        s.forget++;
-        break;
-      case 'read':
-        s.read++;
-        break;
-      case 'no-op':
-        s.noop++;
-        break;
-    }
+    for (const k of COUNTED_AS[c.action]) s[k]++;
     if (c.importing) s.import++;
     if (c.moved_from !== undefined) s.move++;
   }

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { measure, median, receiptPlanArgs, writeBareParse } from './lib/processes';
 
 const REPO = resolve(__dirname, '..', '..');
 const CACHE = join(REPO, '.kfm', 'bench', 'receipts-10k');
@@ -68,35 +69,6 @@ function ensurePlan(): void {
 }
 
 /**
- * Wall time (s), CPU time (user+sys, s) and peak RSS (KiB) of one process, by GNU time. CPU time is
- * reported too because wall time is noisy on a shared 2-core machine.
- */
-function measure(args: string[]): { seconds: number; cpu: number; maxRssKiB: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
-  if (r.status !== 0)
-    throw new Error(`bench: ${args.join(' ').slice(0, 80)} exited ${r.status}: ${r.stderr.slice(-400)}`);
-  const last = r.stderr.trim().split('\n').pop()!;
-  const [e, u, sy, m] = last.split(' ').map(Number);
-  return { seconds: e!, cpu: +(u! + sy!).toFixed(2), maxRssKiB: m! };
-}
-
-/** As measure(), for commands whose exit code is a verdict (policy check: 0 pass, 1 fail). */
-function measureAnyExit(args: string[]): { seconds: number; cpu: number; maxRssKiB: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
-  if (r.status !== 0 && r.status !== 1)
-    throw new Error(`bench: ${args.join(' ').slice(0, 80)} exited ${r.status}: ${r.stderr.slice(-400)}`);
-  const last = r.stderr.trim().split('\n').pop()!;
-  const [e, u, sy, m] = last.split(' ').map(Number);
-  return { seconds: e!, cpu: +(u! + sy!).toFixed(2), maxRssKiB: m! };
-}
-
-/**
  * Full garbage collections (V8 mark-compacts) in one run of a process, from `--trace-gc`. The bare
  * process runs none on the bench plan; a process that allocates before its parse has V8 size the
  * old generation for a small heap and then runs one, about 25 ms, during the parse.
@@ -108,11 +80,6 @@ function fullGcs(args: string[]): number {
   return r.stdout.split('\n').filter((l) => l.includes('Mark-Compact')).length;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 function main(): void {
   if (!existsSync(CLI)) throw new Error(`bench: ${CLI} missing; run "npm run build" first`);
   ensurePlan();
@@ -121,71 +88,23 @@ function main(): void {
     const keyDir = join(work, 'k');
     const kg = spawnSync(process.execPath, [CLI, 'keygen', '--out-dir', keyDir], { encoding: 'utf8' });
     if (kg.status !== 0) throw new Error(kg.stderr);
-    const baseline = join(work, 'baseline.js');
-    writeFileSync(
-      baseline,
-      `const fs = require('fs'); const c = require('crypto');
-const b = fs.readFileSync(process.argv[2]);
-const d = c.createHash('sha256').update(b).digest('hex');
-const o = JSON.parse(b.toString('utf8'));
-if (!d || !o) process.exit(1);
-`,
-    );
+    const baseline = writeBareParse(work);
     const exactPlan = join(work, 'plan-exact.json');
     writeFileSync(
       exactPlan,
       readFileSync(PLAN_JSON, 'utf8').replace('"zone":"processed"', '"zone":"processed","n":9007199254740993'),
     );
-    const receiptArgs = (plan: string, out: string): string[] => [
-      CLI,
-      'receipt',
-      'plan',
-      plan,
-      '--env',
-      'dev',
-      '--key',
-      join(keyDir, 'kfm-signing.key'),
-      '--out',
-      out,
-      '--commit',
-      '0123456789abcdef0123456789abcdef01234567',
-      '--branch',
-      'main',
-      '--actor',
-      'bench',
-      '--method',
-      'ci',
-    ];
+    const receiptArgs = (plan: string, out: string): string[] =>
+      receiptPlanArgs(CLI, plan, join(keyDir, 'kfm-signing.key'), out);
     const base: ReturnType<typeof measure>[] = [];
     const kfm: ReturnType<typeof measure>[] = [];
     const exact: ReturnType<typeof measure>[] = [];
     const pol: ReturnType<typeof measure>[] = [];
     for (let i = 0; i < RUNS; i++) {
       exact.push(measure(receiptArgs(exactPlan, join(work, `x${i}.json`))));
-      pol.push(measureAnyExit([CLI, 'policy', 'check', '--plan', PLAN_JSON, '--env', 'dev', '--now', '2026-01-01']));
+      pol.push(measure([CLI, 'policy', 'check', '--plan', PLAN_JSON, '--env', 'dev', '--now', '2026-01-01'], [0, 1]));
       base.push(measure([baseline, PLAN_JSON]));
-      kfm.push(
-        measure([
-          CLI,
-          'receipt',
-          'plan',
-          PLAN_JSON,
-          '--env',
-          'dev',
-          '--key',
-          join(keyDir, 'kfm-signing.key'),
-          '--out',
-          join(work, `r${i}.json`),
-          '--commit',
-          '0123456789abcdef0123456789abcdef01234567',
-          '--branch',
-          'main',
-          '--actor',
-          'bench',
-          '--method',
-          'ci',
-        ]),
-      );
+      kfm.push(measure(receiptArgs(PLAN_JSON, join(work, `r${i}.json`))));
     }
     const gcKfm = fullGcs(receiptArgs(PLAN_JSON, join(work, 'gc.json')));
     const gcBase = fullGcs([baseline, PLAN_JSON]);

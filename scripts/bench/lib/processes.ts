@@ -1,0 +1,86 @@
+/**
+ * Whole-process measures shared by the benches: wall and CPU time and peak RSS by GNU time, the
+ * bare read + sha256 + JSON.parse every figure is a ratio against, medians, and the machine.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+
+export interface Measure {
+  readonly seconds: number;
+  /** user + sys: less noisy than wall time on a shared machine. */
+  readonly cpu: number;
+  readonly maxRssKiB: number;
+}
+
+/** One run of `node ARGS` under /usr/bin/time; `exits` are the codes that are not failures. */
+export function measure(args: readonly string[], exits: readonly number[] = [0]): Measure {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  if (!exits.includes(r.status ?? -1))
+    throw new Error(`bench: ${args.join(' ').slice(0, 80)} exited ${r.status}: ${r.stderr.slice(-400)}`);
+  const last = r.stderr.trim().split('\n').pop()!;
+  const [e, u, sy, m] = last.split(' ').map(Number);
+  return { seconds: e!, cpu: +(u! + sy!).toFixed(2), maxRssKiB: m! };
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Medians of time, CPU and peak RSS over runs of one command. */
+export function medians(ms: readonly Measure[]): Measure {
+  return {
+    seconds: median(ms.map((x) => x.seconds)),
+    cpu: median(ms.map((x) => x.cpu)),
+    maxRssKiB: median(ms.map((x) => x.maxRssKiB)),
+  };
+}
+
+/** The floor any reader of a plan pays: read the file, hash it, JSON.parse it. Returns the script path. */
+export function writeBareParse(dir: string): string {
+  const path = join(dir, 'bare-parse.js');
+  writeFileSync(
+    path,
+    `const fs = require('fs'); const c = require('crypto');
+const b = fs.readFileSync(process.argv[2]);
+const d = c.createHash('sha256').update(b).digest('hex');
+const o = JSON.parse(b.toString('utf8'));
+if (!d || !o) process.exit(1);
+`,
+  );
+  return path;
+}
+
+/** The machine the figures were taken on. */
+export function machine(): { cpu: string; cores: number; node: string } {
+  return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version };
+}
+
+/** `kfm receipt plan` arguments with fixed provenance, writing to `out`. */
+export function receiptPlanArgs(cli: string, plan: string, key: string, out: string): string[] {
+  return [
+    cli,
+    'receipt',
+    'plan',
+    plan,
+    '--env',
+    'dev',
+    '--key',
+    key,
+    '--out',
+    out,
+    '--commit',
+    '0123456789abcdef0123456789abcdef01234567',
+    '--branch',
+    'main',
+    '--actor',
+    'bench',
+    '--method',
+    'ci',
+  ];
+}
