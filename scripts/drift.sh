@@ -35,13 +35,7 @@ out=$(kfm_receipt_path "$env_name" drift "$KFM_PLANS_DIR/$env_name.drift.plan.js
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # The gates count a drift report only for the apply it names: bind it to the newest one.
-bind=()
-mapfile -t pubs < <(kfm_pub_args)
-if kfm_newest_apply "$env_name" "$work/apply-receipt.json"; then
-  bind=(--apply-receipt "$work/apply-receipt.json" "${pubs[@]}")
-else
-  echo "drift.sh: no $env_name apply receipt in the ledger; this drift report is bound to none (the gates ignore it)" >&2
-fi
+mapfile -t bind < <(kfm_bind_newest_apply "$env_name" "$work/apply-receipt.json" drift.sh "this drift report")
 kfm receipt drift "$KFM_PLANS_DIR/$env_name.drift.plan.json" --env "$env_name" --key "$KFM_KEY" --out "$out" \
   --last-good "$KFM_COMMIT" --commit "$KFM_COMMIT" "${bind[@]}" --json > "$out.summary"
 kfm audit append "$out" --store "$KFM_AUDIT_STORE"

@@ -51,13 +51,7 @@ fi
 args=()
 for c in "${checks[@]}"; do args+=(--check "$c"); echo "smoke.sh: $env_name $c" >&2; done
 out=$(kfm_receipt_path "$env_name" smoke "$work/state.json")
-bind=()
-mapfile -t pubs < <(kfm_pub_args)
-if kfm_newest_apply "$env_name" "$work/apply-receipt.json"; then
-  bind=(--apply-receipt "$work/apply-receipt.json" "${pubs[@]}")
-else
-  echo "smoke.sh: no $env_name apply receipt in the ledger; this record is bound to none (the gates ignore it)" >&2
-fi
+mapfile -t bind < <(kfm_bind_newest_apply "$env_name" "$work/apply-receipt.json" smoke.sh "this record")
 kfm record smoke --env "$env_name" "${args[@]}" "${bind[@]}" --subject "$work/state.json" --key "$KFM_KEY" --out "$out" --commit "$KFM_COMMIT" --json > "$work/record.json"
 kfm audit append "$out" --store "$KFM_AUDIT_STORE"
 bash "$root/scripts/cosign.sh" # a witnessed checkpoint right after the append

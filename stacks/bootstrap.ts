@@ -159,16 +159,21 @@ export class BootstrapStack extends TerraformStack {
         resources: [`arn:aws:s3:::${l.bucket}/${l.prefix}/*`],
       },
       { sid: 'ListLedger', effect: 'Allow', actions: ['s3:ListBucket'], resources: [`arn:aws:s3:::${l.bucket}`] },
-      {
-        sid: 'LedgerKeyThroughS3',
-        effect: 'Allow',
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: ['*'],
-        condition: [
-          { test: 'StringEquals', variable: 'kms:ViaService', values: [`s3.${this.props.region}.amazonaws.com`] },
-        ],
-      },
+      this.ledgerKeyThroughS3(),
     ];
+  }
+
+  /** The ledger's KMS key, usable only through S3 in this region. */
+  private ledgerKeyThroughS3(): DataAwsIamPolicyDocumentStatement {
+    return {
+      sid: 'LedgerKeyThroughS3',
+      effect: 'Allow',
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: ['*'],
+      condition: [
+        { test: 'StringEquals', variable: 'kms:ViaService', values: [`s3.${this.props.region}.amazonaws.com`] },
+      ],
+    };
   }
 
   private neverWriteLedger(): DataAwsIamPolicyDocumentStatement {
@@ -264,15 +269,7 @@ export class BootstrapStack extends TerraformStack {
         actions: ['s3:ListBucket'],
         resources: [`arn:aws:s3:::${l.bucket}`, `arn:aws:s3:::${cp.bucket}`],
       },
-      {
-        sid: 'LedgerKeyThroughS3',
-        effect: 'Allow',
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: ['*'],
-        condition: [
-          { test: 'StringEquals', variable: 'kms:ViaService', values: [`s3.${this.props.region}.amazonaws.com`] },
-        ],
-      },
+      this.ledgerKeyThroughS3(),
     ]);
   }
 }

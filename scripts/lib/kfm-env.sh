@@ -61,6 +61,18 @@ kfm_newest_apply() {
   kfm gate evidence --kind apply --env "$env" --store "$KFM_AUDIT_STORE" "${pubs[@]}" --out "$out" > /dev/null
 }
 
+# Flags binding a record to ENV's newest apply receipt (copied to FILE), one per line; none when the
+# ledger holds no apply for ENV, with a note on stderr: "<SCRIPT>: no ENV apply receipt …; <WHAT> is bound to none".
+kfm_bind_newest_apply() {
+  local env=$1 file=$2 script=$3 what=$4 pubs
+  if kfm_newest_apply "$env" "$file"; then
+    mapfile -t pubs < <(kfm_pub_args)
+    printf -- '%s\n' --apply-receipt "$file" "${pubs[@]}"
+  else
+    echo "$script: no $env apply receipt in the ledger; $what is bound to none (the gates ignore it)" >&2
+  fi
+}
+
 # --approver NAME=PUB flags: keys/approvers/<login>.pub signs prod approvals as <login>, nothing else.
 kfm_approver_args() {
   local f
