@@ -112,9 +112,15 @@ export function run(): void {
   // The AWS SDK warns on stderr that future releases need node >= 22; the CLI's stderr is for
   // problems only (one line each), and this project supports node >= 20.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  // A reader that stops early (`kfm audit list | head -1`) is not an error: end quietly, exit 0.
+  // A reader that stops early (`kfm audit list | head -1`) is not an error, and never changes the
+  // result: output stops, the command finishes, and the exit status is its own (a denied gate
+  // stays denied under `| head` with pipefail). Any other write error ends with exit 4.
+  let stdoutClosed = false;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
+    if (e.code === 'EPIPE') {
+      stdoutClosed = true;
+      return;
+    }
     process.stderr.write(internal(e));
     process.exit(4);
   });
@@ -126,7 +132,7 @@ export function run(): void {
   main(process.argv.slice(2), {
     env: process.env,
     cwd: process.cwd(),
-    stdout: (t) => process.stdout.write(t),
+    stdout: (t) => stdoutClosed || process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     stderrIsTTY: process.stderr.isTTY === true,
   }).then(

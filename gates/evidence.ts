@@ -59,80 +59,139 @@ function claimsOf(
   };
 }
 
-/**
- * Sort ledger entries into verified evidence and rejected entries. Only a signature by one of
- * `trusted` makes an entry evidence; DSSE keyids are advisory and never consulted.
- */
-export function classifyEntries(
-  entries: Iterable<LedgerEntry>,
+/** Who may sign what, and the approval predicate type: with it, roles are judged before replays. */
+export interface RoleCheck {
+  readonly roles: KeyRoles;
+  readonly approvalType: string;
+}
+
+/** Why a statement signed by `signer` may not be evidence in its role, or undefined when it may. */
+export function roleRefusal(
+  signer: string,
+  predicateType: string,
+  predicate: unknown,
+  { roles, approvalType }: RoleCheck,
+): string | undefined {
+  if (predicateType === approvalType) {
+    const name = roles.approvers.get(signer);
+    const principal = isObject(predicate) ? predicate.principal : undefined;
+    if (roles.receiptSigners.has(signer))
+      return 'approval signed by a CI (--pub) key, which signs receipts, never approvals';
+    if (name === undefined) return 'approval not signed by an --approver key';
+    if (!samePrincipal(name, principal as string | undefined))
+      return `approval names principal "${String(principal)}" but is signed by ${name}'s key`;
+    return undefined;
+  }
+  return roles.receiptSigners.has(signer) ? undefined : 'signed by an approver key, which only signs approvals';
+}
+
+/** An entry signed by a trusted key: its envelope, statement and the digests replays are judged by. */
+interface Signed {
+  readonly st: Record<string, unknown> | undefined;
+  readonly signer: TrustedKey;
+  readonly payloadDigest: string;
+}
+
+/** Parse and verify one entry; a string is why it is rejected. */
+function signedEntry(
+  e: LedgerEntry,
   trusted: readonly TrustedKey[],
-): { evidence: Evidence[]; rejected: Rejected[] } {
-  const evidence: Evidence[] = [];
-  const rejected: Rejected[] = [];
-  // First occurrence of each envelope and of each signed payload: a replay is never new evidence.
-  const firstByEnvelope = new Map<string, number>();
-  const firstByPayload = new Map<string, number>();
-  for (const e of entries) {
-    const digest = sha256Tagged(e.envelopeBytes);
-    const source = `ledger entry ${e.seq}`;
-    let env: DsseEnvelope;
-    try {
-      env = parseEnvelope(e.envelopeBytes.toString('utf8'), source);
-    } catch (err) {
-      rejected.push({ seq: e.seq, digest, reason: isReceiptError(err) ? err.message : 'not a DSSE envelope' });
-      continue;
-    }
-    const st = decodeStatement(env, source);
+): Signed | { reason: string; st?: Record<string, unknown> } {
+  const source = `ledger entry ${e.seq}`;
+  let env: DsseEnvelope;
+  try {
+    env = parseEnvelope(e.envelopeBytes.toString('utf8'), source);
+  } catch (err) {
+    return { reason: isReceiptError(err) ? err.message : 'not a DSSE envelope' };
+  }
+  const st = decodeStatement(env, source);
+  try {
+    const signer = verifyEnvelope(env, trusted, source);
     // The same statement re-wrapped (other JSON spacing, signature order, extra signatures)
     // has other envelope bytes but the same signed payload: also a replay.
     const payloadDigest = sha256Tagged(
       Buffer.concat([Buffer.from(`${env.payloadType}\n`, 'utf8'), Buffer.from(env.payload, 'base64')]),
     );
+    return { st, signer, payloadDigest };
+  } catch {
+    return { reason: 'signed by no trusted key', st };
+  }
+}
+
+/** The statement's predicate when it is one kfm may judge (schema-checked when its type is known), else why not. */
+function checkedPredicate(st: Record<string, unknown> | undefined, source: string): Record<string, unknown> | string {
+  if (!st || st._type !== STATEMENT_TYPE || typeof st.predicateType !== 'string')
+    return 'payload is not an in-toto Statement v1';
+  const predicate = st.predicate;
+  if (!isObject(predicate)) return 'statement has no predicate object';
+  if (isKnownPredicateType(st.predicateType)) {
+    // A receipt only counts as evidence in the exact shape its schema defines (fail closed).
+    try {
+      validatePredicate(st.predicateType, predicate, source);
+    } catch (err) {
+      const why = isReceiptError(err) ? err.message.replace(`${source}: `, '') : 'invalid';
+      return `predicate does not match its schema: ${why}`;
+    }
+  }
+  return predicate;
+}
+
+/**
+ * Sort ledger entries into verified evidence and rejected entries. Only a signature by one of
+ * `trusted` makes an entry evidence; DSSE keyids are advisory and never consulted. With `roles`,
+ * a statement counts only when its signer holds the role for it, and this is judged before
+ * "first occurrence": a copy of a CI record's payload re-signed by an approver key (or any key
+ * out of its role) neither counts nor makes the real record a replay of it.
+ */
+export function classifyEntries(
+  entries: Iterable<LedgerEntry>,
+  trusted: readonly TrustedKey[],
+  roles?: RoleCheck,
+): { evidence: Evidence[]; rejected: Rejected[] } {
+  const evidence: Evidence[] = [];
+  const rejected: Rejected[] = [];
+  // First occurrence of each envelope and of each signed payload, among entries that may count:
+  // a replay is never new evidence.
+  const firstByEnvelope = new Map<string, number>();
+  const firstByPayload = new Map<string, number>();
+  for (const e of entries) {
+    const digest = sha256Tagged(e.envelopeBytes);
+    const source = `ledger entry ${e.seq}`;
+    const reject = (reason: string, st?: Record<string, unknown>) =>
+      rejected.push({ seq: e.seq, digest, reason, ...(st ? { claims: claimsOf(st) } : {}) });
+    const signed = signedEntry(e, trusted);
+    if ('reason' in signed) {
+      reject(signed.reason, signed.st);
+      continue;
+    }
+    const { st, signer, payloadDigest } = signed;
+    const predicate = checkedPredicate(st, source);
+    if (typeof predicate === 'string') {
+      reject(predicate, predicate.startsWith('predicate does not') ? st : undefined);
+      continue;
+    }
+    const predicateType = st!.predicateType as string;
+    const refusal = roles && roleRefusal(signer.keyid, predicateType, predicate, roles);
+    if (refusal !== undefined) {
+      reject(refusal, st);
+      continue;
+    }
     const first = firstByEnvelope.get(digest) ?? firstByPayload.get(payloadDigest);
     if (first !== undefined) {
-      const reason = `replay of entry ${first} (same ${firstByEnvelope.has(digest) ? 'envelope' : 'signed statement'}; only the first occurrence counts)`;
-      rejected.push({ seq: e.seq, digest, reason, claims: claimsOf(st) });
+      reject(
+        `replay of entry ${first} (same ${firstByEnvelope.has(digest) ? 'envelope' : 'signed statement'}; only the first occurrence counts)`,
+        st,
+      );
       continue;
     }
     firstByEnvelope.set(digest, e.seq);
     firstByPayload.set(payloadDigest, e.seq);
-    let signer: TrustedKey;
-    try {
-      signer = verifyEnvelope(env, trusted, source);
-    } catch {
-      rejected.push({ seq: e.seq, digest, reason: 'signed by no trusted key', claims: claimsOf(st) });
-      continue;
-    }
-    if (!st || st._type !== STATEMENT_TYPE || typeof st.predicateType !== 'string') {
-      rejected.push({ seq: e.seq, digest, reason: 'payload is not an in-toto Statement v1' });
-      continue;
-    }
-    const predicate = st.predicate;
-    if (typeof predicate !== 'object' || predicate === null || Array.isArray(predicate)) {
-      rejected.push({ seq: e.seq, digest, reason: 'statement has no predicate object' });
-      continue;
-    }
-    if (isKnownPredicateType(st.predicateType)) {
-      // A receipt only counts as evidence in the exact shape its schema defines (fail closed).
-      try {
-        validatePredicate(st.predicateType, predicate, source);
-      } catch (err) {
-        const why = isReceiptError(err) ? err.message.replace(`${source}: `, '') : 'invalid';
-        rejected.push({
-          seq: e.seq,
-          digest,
-          reason: `predicate does not match its schema: ${why}`,
-          claims: claimsOf(st),
-        });
-        continue;
-      }
-    }
     evidence.push({
       seq: e.seq,
       digest,
-      predicateType: st.predicateType,
-      predicate: predicate as Record<string, unknown>,
-      subject: Array.isArray(st.subject) ? (st.subject as Evidence['subject']) : [],
+      predicateType,
+      predicate,
+      subject: Array.isArray(st!.subject) ? (st!.subject as Evidence['subject']) : [],
       signer: signer.keyid,
     });
   }
@@ -182,29 +241,9 @@ export function assignRoles(
   const kept: Evidence[] = [];
   const rejected: Rejected[] = [];
   for (const e of evidence) {
-    const claims = claimsOf(e);
-    if (e.predicateType === approvalType) {
-      const name = roles.approvers.get(e.signer);
-      const principal = (e.predicate as Partial<Predicates['approval']>).principal;
-      if (roles.receiptSigners.has(e.signer)) {
-        const reason = 'approval signed by a CI (--pub) key, which signs receipts, never approvals';
-        rejected.push({ seq: e.seq, digest: e.digest, reason, claims });
-      } else if (name === undefined) {
-        rejected.push({ seq: e.seq, digest: e.digest, reason: 'approval not signed by an --approver key', claims });
-      } else if (!samePrincipal(name, principal)) {
-        const reason = `approval names principal "${String(principal)}" but is signed by ${name}'s key`;
-        rejected.push({ seq: e.seq, digest: e.digest, reason, claims });
-      } else kept.push(e);
-    } else if (roles.receiptSigners.has(e.signer)) {
-      kept.push(e);
-    } else {
-      rejected.push({
-        seq: e.seq,
-        digest: e.digest,
-        reason: 'signed by an approver key, which only signs approvals',
-        claims,
-      });
-    }
+    const reason = roleRefusal(e.signer, e.predicateType, e.predicate, { roles, approvalType });
+    if (reason === undefined) kept.push(e);
+    else rejected.push({ seq: e.seq, digest: e.digest, reason, claims: claimsOf(e) });
   }
   return { evidence: kept, rejected };
 }

@@ -1,7 +1,7 @@
 import { PREDICATE_TYPES } from '../attest/predicate-types';
 import { TrustedKey } from '../attest/sign/ed25519';
 import { OpenStoreOptions } from '../ledger/open-store';
-import { assignRoles, classifyEntries, Evidence, Rejected } from './evidence';
+import { classifyEntries, Evidence, Rejected } from './evidence';
 import { AnchorOptions, readLedger } from './ledger';
 
 /** The keys evidence is judged under: `--pub` keys sign receipts and records; approver keys sign approvals as NAME. */
@@ -36,14 +36,11 @@ export async function gatherEvidence(source: EvidenceSource, keys: EvidenceKeys)
   const all = [...keys.receiptKeys, ...keys.approvers.map((a) => a.key)];
   const anchored = source.anchor && { ...source.anchor, signers: keys.receiptKeys };
   const ledger = await readLedger(source.store, source.options, all, anchored, source.commit);
-  const classified = classifyEntries(ledger.entries, all);
-  const roles = assignRoles(
-    classified.evidence,
-    {
-      receiptSigners: new Set(keys.receiptKeys.map((k) => k.keyid)),
-      approvers: new Map(keys.approvers.map((a) => [a.key.keyid, a.name])),
-    },
-    PREDICATE_TYPES.approval,
-  );
-  return { ledger, evidence: roles.evidence, rejected: [...classified.rejected, ...roles.rejected] };
+  const roles = {
+    receiptSigners: new Set(keys.receiptKeys.map((k) => k.keyid)),
+    approvers: new Map(keys.approvers.map((a) => [a.key.keyid, a.name])),
+  };
+  // Roles first, then replays: a copy signed out of its role never suppresses the real record.
+  const classified = classifyEntries(ledger.entries, all, { roles, approvalType: PREDICATE_TYPES.approval });
+  return { ledger, evidence: classified.evidence, rejected: classified.rejected };
 }

@@ -4,6 +4,9 @@ import { openStore, OpenStoreOptions } from '../ledger/open-store';
 import { CheckpointInput, CheckpointResult, verifyLog, VerifyReport } from '../ledger/verify';
 import { TrustedKey } from '../attest/sign/ed25519';
 import { GateRead, readForGate } from '../ledger/gate-read';
+import { checkpointPathParts, checkpointPathSize, CHECKPOINTS_DIR } from '../ledger/layout';
+import { AuditStore } from '../ledger/store';
+import { checkFreshness } from './fresh-witnesses';
 import { LedgerEntry } from './evidence';
 import { GateItem } from './promote';
 
@@ -22,6 +25,16 @@ export interface AnchorOptions {
    * @default every trusted key
    */
   readonly signers?: readonly TrustedKey[];
+  /**
+   * Where to ask each witness the size it holds (gates/fresh-witnesses.ts); a witness without a
+   * URL cannot be asked.
+   * @default none: no witness can be asked, so a witnessed read blocks unless acceptStoreView
+   */
+  readonly urls?: ReadonlyMap<string, string>;
+  /** Judge the store's view when too few witnesses answer. @default false */
+  readonly acceptStoreView?: boolean;
+  /** @default 10 000 */
+  readonly witnessTimeoutMs?: number;
 }
 
 /** The ledger as judged: recorded in the promotion manifest. */
@@ -82,8 +95,31 @@ export async function readLedger(
   trusted: readonly TrustedKey[],
   anchor: AnchorOptions = { checkpoints: [] },
   commit?: string,
-): Promise<{ entries: LedgerEntry[]; integrity: GateItem; judged: LedgerJudged; via: 'proof' | 'full' }> {
+): Promise<LedgerRead> {
   const store = openStore(spec, opts);
+  const read = await readOnce(store, spec, trusted, anchor, commit);
+  return (anchor.quorum ?? 0) > 0 ? askWitnesses(store, read, anchor) : read;
+}
+
+/** What a gate read: the entries judged, the ledger item, what was judged and how. */
+export interface LedgerRead {
+  readonly entries: LedgerEntry[];
+  readonly integrity: GateItem;
+  readonly judged: LedgerJudged;
+  readonly via: 'proof' | 'full';
+  /** The signed note of the checkpoint judged by proof. */
+  readonly note?: string;
+  /** Too few witnesses answered and the store's view was accepted (--accept-store-view). */
+  readonly storeViewAccepted?: boolean;
+}
+
+async function readOnce(
+  store: AuditStore,
+  spec: string,
+  trusted: readonly TrustedKey[],
+  anchor: AnchorOptions,
+  commit?: string,
+): Promise<LedgerRead> {
   const quorum = anchor.quorum ?? 0;
   if (commit !== undefined && commit !== '' && (anchor.checkpoints.length > 0 || quorum > 0)) {
     const r = await readForGate(store, commit, {
@@ -94,7 +130,7 @@ export async function readLedger(
       quorum,
       checkpointSigners: anchor.signers,
     });
-    if (r.via === 'proof') return byProof(spec, r, quorum);
+    if (r.via === 'proof') return { ...byProof(spec, r, quorum), note: r.proof!.anchor.note };
     return judgeFullRead(spec, r.report!, r.entries, anchor, r.problems[0]);
   }
   // One pass: the entries are collected as verify reads them (up to the first defect; the
@@ -110,6 +146,36 @@ export async function readLedger(
     quorum: anchor.quorum,
   });
   return judgeFullRead(spec, report, entries, anchor);
+}
+
+/** The signed note of the witnessed checkpoint judged: given by the caller, or read from the store. */
+async function witnessedNote(store: AuditStore, read: LedgerRead, anchor: AnchorOptions): Promise<string | undefined> {
+  if (read.note !== undefined) return read.note;
+  const source = read.judged.witnessed?.source;
+  if (source === undefined) return undefined;
+  const given = anchor.checkpoints.find((c) => c.source === source);
+  if (given) return given.text;
+  const parts = checkpointPathParts(source);
+  const bytes = parts && (await store.getDerived(`${CHECKPOINTS_DIR}/${parts.file}`));
+  return bytes?.toString('utf8');
+}
+
+/**
+ * Ask the witnesses whether the tree judged is the newest a quorum of them cosigned
+ * (gates/fresh-witnesses.ts); their answer joins the ledger item.
+ */
+async function askWitnesses(store: AuditStore, read: LedgerRead, anchor: AnchorOptions): Promise<LedgerRead> {
+  if (!read.integrity.ok || read.judged.witnessed === undefined) return read;
+  const fresh = await checkFreshness(await witnessedNote(store, read, anchor), read.judged.size, {
+    witnesses: (anchor.witnesses ?? []).map((w) => ({ witness: w, url: anchor.urls?.get(w.name) })),
+    quorum: anchor.quorum ?? 0,
+    acceptStoreView: anchor.acceptStoreView,
+    timeoutMs: anchor.witnessTimeoutMs,
+  });
+  const integrity: GateItem = fresh.ok
+    ? { ...read.integrity, detail: `${read.integrity.detail}; witnesses ${fresh.detail}` }
+    : { requirement: read.integrity.requirement, ok: false, detail: `${read.judged.store}: ${fresh.detail}` };
+  return { ...read, integrity, ...(fresh.accepted ? { storeViewAccepted: true } : {}) };
 }
 
 /** The gate's view of a read by proof: anchored by construction. */
@@ -200,17 +266,27 @@ function judgeFullRead(
       ? `, consistent with ${judged.checkpoints.length} trusted checkpoint(s)`
       : ' (unanchored: no trusted --checkpoint)';
   const why = fellBack === undefined ? '' : ` (${fellBack})`;
-  const integrity: GateItem = report.ok
+  const misnamed = report.checkpoints.find((c) => {
+    const named = given.has(c.source) ? undefined : checkpointPathSize(c.source);
+    return named !== undefined && c.size !== null && c.size !== named;
+  });
+  const integrity: GateItem = misnamed
     ? {
         requirement: 'audit ledger',
-        ok: true,
-        detail: `${spec}: ${report.size} entries verify (root ${report.root})${anchorText}${why}`,
-      }
-    : {
-        requirement: 'audit ledger',
         ok: false,
-        detail: `${spec} does not verify (${report.problemCount} problem(s)); first: ${report.problems[0] ?? 'unknown'}${why}`,
-      };
+        detail: `${spec} does not verify: ${misnamed.source} names tree size ${checkpointPathSize(misnamed.source)} but holds a checkpoint of ${misnamed.size} entries (a checkpoint copied under another name)`,
+      }
+    : report.ok
+      ? {
+          requirement: 'audit ledger',
+          ok: true,
+          detail: `${spec}: ${report.size} entries verify (root ${report.root})${anchorText}${why}`,
+        }
+      : {
+          requirement: 'audit ledger',
+          ok: false,
+          detail: `${spec} does not verify (${report.problemCount} problem(s)); first: ${report.problems[0] ?? 'unknown'}${why}`,
+        };
   return { entries, integrity, judged, via: 'full' };
 }
 

@@ -47,7 +47,30 @@ function untrustedHint(input: GateInput, type: string, env: Env): string {
   const hits = input.rejected.filter(
     (r) => r.claims?.predicateType === type && r.claims?.env === env && r.claims?.commit === input.commit,
   );
-  return hits.length ? `; ignored ${hits.map((r) => `entry ${r.seq} (${r.reason})`).join(', ')}` : '';
+  return ignoredSummary(hits.map((r) => ({ seq: r.seq, reason: r.reason })));
+}
+
+/** How many example entries an ignored-entries summary names per reason. */
+const EXAMPLES = 3;
+
+/**
+ * `; ignored …` for entries passed over: one clause per reason with its count and a few example
+ * entries, never one per copy (anyone who can append could make a listing as long as they like).
+ * Reasons that name an entry (a replay of entry N) are grouped without it.
+ */
+export function ignoredSummary(ignored: readonly { seq: number; reason: string }[]): string {
+  if (ignored.length === 0) return '';
+  const byReason = new Map<string, number[]>();
+  for (const r of ignored) {
+    const reason = r.reason.replace(/^replay of entry \d+ /, 'replay of an earlier entry ');
+    byReason.set(reason, [...(byReason.get(reason) ?? []), r.seq]);
+  }
+  const parts = [...byReason].map(([reason, seqs]) => {
+    const shown = seqs.slice(0, EXAMPLES).join(', ');
+    const more = seqs.length > EXAMPLES ? `, … ${seqs.length - EXAMPLES} more` : '';
+    return seqs.length === 1 ? `entry ${shown} (${reason})` : `${seqs.length} entries (${reason}): ${shown}${more}`;
+  });
+  return `; ignored ${parts.join('; ')}`;
 }
 
 /** The latest trusted plan receipt for `env` and the commit: not errored, policy pass, pinned bundle. */
@@ -181,9 +204,8 @@ function applyItem({ env, input, apply }: Tier, plan: Ev<'plan'>): GateItem {
 function boundRecord<N extends 'drift' | 'validation'>({ env, input, apply }: Tier, name: N) {
   const after = evidenceFor(input.evidence, name, env).filter((e) => e.seq > apply.seq);
   const loose = after.filter((e) => !boundTo(e, apply));
-  const unbound = loose.length
-    ? `; ignored ${loose.map((e) => `entry ${e.seq} (not bound to apply entry ${apply.seq}: names another apply or none, e.g. made before --apply-receipt)`).join(', ')}`
-    : '';
+  const reason = `not bound to apply entry ${apply.seq}: names another apply or none, e.g. made before --apply-receipt`;
+  const unbound = ignoredSummary(loose.map((e) => ({ seq: e.seq, reason })));
   return {
     record: latest(after.filter((e) => boundTo(e, apply))),
     hint: untrustedHint(input, PREDICATE_TYPES[name], env) + unbound,

@@ -42,6 +42,8 @@ export interface ProofCheckpoint {
   readonly given: boolean;
   readonly witnessed?: boolean;
   readonly cosigners?: readonly string[];
+  /** The signed note itself (what a gate submits to witnesses to learn the size they hold). */
+  readonly note?: string;
 }
 
 export interface GateRead {
@@ -204,6 +206,7 @@ function checkedCheckpoint(source: string, text: string, given: boolean, opts: G
     root: cp.root.toString('base64'),
     given,
     ...(q ? { witnessed: q.ok, cosigners: q.cosigners } : {}),
+    note: text,
   };
   return { cp, info, signer };
 }
@@ -218,11 +221,19 @@ async function chooseAnchor(store: AuditStore, given: Checked[], opts: GateReadO
   if (quorum > 0) {
     // The newest checkpoint a quorum cosigned; stored ones above the given anchor only (the
     // listing starts there). A stored note that does not verify is left to the full read.
+    // Read from the largest name down to the first witnessed note: names sort by the size they
+    // name, and a note whose name names another size than it holds (an older witnessed note
+    // copied under a name that sorts last) is an integrity finding, never the anchor.
     const after = anchor ? checkpointsFrom.atOrAbove(anchor.cp.size) : undefined;
     for (const name of (await storedNotes(store, after)).reverse()) {
       const bytes = await store.getDerived(name);
       if (bytes === undefined) continue;
       const c = checkedCheckpoint(store.derivedName(name), bytes.toString('utf8'), false, opts);
+      if (c.cp.size !== checkpointPathSize(name))
+        throw new ReceiptError(
+          'LOG_INTEGRITY',
+          `${c.info.source}: names tree size ${checkpointPathSize(name)} but holds a checkpoint of ${c.cp.size} entries (a checkpoint copied under another name)`,
+        );
       if (c.info.witnessed !== true) continue; // not (yet) witnessed: not judged, as in the full read
       if (anchor === undefined || c.cp.size > anchor.cp.size) anchor = c;
       break;

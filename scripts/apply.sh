@@ -38,7 +38,7 @@ plan_file=${plan_file:-$KFM_PLANS_DIR/$name.tfplan}
 mapfile -t pubs < <(kfm_pub_args)
 mapfile -t approvers < <(kfm_approver_args)
 mapfile -t checkpoints < <(kfm_checkpoint_args)
-mapfile -t witnesses < <(kfm_witness_args verify) # with witnesses: only what a quorum cosigned
+mapfile -t witnesses < <(kfm_witness_args gate) # with witnesses: only what a quorum cosigned, asked at decision time
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -7,14 +7,15 @@
 # receipt (`kfm receipt drift --last-good COMMIT --apply-receipt NEWEST`, bound to the newest
 # ENV apply receipt in the ledger) and appends it to the audit ledger.
 # No state for ENV (none shared, none local) is a failure: drift cannot be judged without it.
-# Exit: 0 no drift; 1 drift found (or failed checks, or no state), recorded; 2 usage. Mutates no resource.
+# Exit: 0 no drift; 1 drift found (or failed checks, or no state), recorded; 2 usage; 3 the ledger
+# does not verify as the gates read it (nothing recorded). Mutates no resource.
 # Environment: see scripts/lib/kfm-env.sh (KFM_KEY, KFM_AUDIT_STORE, KFM_COMMIT), KFM_OFFLINE=1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 env_name= synth=1
 while [ $# -gt 0 ]; do
   case "$1" in
-    --help | -h) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --help | -h) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --no-synth) synth=0; shift ;;
     -*) echo "drift.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) [ -z "$env_name" ] || { echo "drift.sh: one ENV only" >&2; exit 2; }; env_name=$1; shift ;;
@@ -35,7 +36,9 @@ out=$(kfm_receipt_path "$env_name" drift "$KFM_PLANS_DIR/$env_name.drift.plan.js
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # The gates count a drift report only for the apply it names: bind it to the newest one.
-mapfile -t bind < <(kfm_bind_newest_apply "$env_name" "$work/apply-receipt.json" drift.sh "this drift report")
+# A ledger the gates could not read stops here (its code), never "no apply receipt".
+kfm_bind_newest_apply "$env_name" "$work/apply-receipt.json" drift.sh "this drift report" > "$work/bind" || exit $?
+mapfile -t bind < "$work/bind"
 kfm receipt drift "$KFM_PLANS_DIR/$env_name.drift.plan.json" --env "$env_name" --key "$KFM_KEY" --out "$out" \
   --last-good "$KFM_COMMIT" --commit "$KFM_COMMIT" "${bind[@]}" --json > "$out.summary"
 kfm audit append "$out" --store "$KFM_AUDIT_STORE"

@@ -10,13 +10,14 @@
 #   access-restricted every bucket has all four public access blocks on; no security group
 #                     ingress rule is open to 0.0.0.0/0 or ::/0
 #   health            GET $KFM_HEALTH_URL answers 2xx (only when KFM_HEALTH_URL is set)
-# Exit: 0 all passed; 1 a check failed (still recorded); 2 usage. Reads state only.
+# Exit: 0 all passed; 1 a check failed (still recorded); 2 usage; 3 the ledger does not verify as
+# the gates read it (nothing recorded). Reads state only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 env_name=
 while [ $# -gt 0 ]; do
   case "$1" in
-    --help | -h) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --help | -h) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "smoke.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) [ -z "$env_name" ] || { echo "smoke.sh: one ENV only" >&2; exit 2; }; env_name=$1; shift ;;
   esac
@@ -51,7 +52,9 @@ fi
 args=()
 for c in "${checks[@]}"; do args+=(--check "$c"); echo "smoke.sh: $env_name $c" >&2; done
 out=$(kfm_receipt_path "$env_name" smoke "$work/state.json")
-mapfile -t bind < <(kfm_bind_newest_apply "$env_name" "$work/apply-receipt.json" smoke.sh "this record")
+# A ledger the gates could not read stops here (its code), never "no apply receipt".
+kfm_bind_newest_apply "$env_name" "$work/apply-receipt.json" smoke.sh "this record" > "$work/bind" || exit $?
+mapfile -t bind < "$work/bind"
 kfm record smoke --env "$env_name" "${args[@]}" "${bind[@]}" --subject "$work/state.json" --key "$KFM_KEY" --out "$out" --commit "$KFM_COMMIT" --json > "$work/record.json"
 kfm audit append "$out" --store "$KFM_AUDIT_STORE"
 bash "$root/scripts/cosign.sh" # a witnessed checkpoint right after the append

@@ -4,14 +4,16 @@
 #   fetch    copy the newest checkpoint under KFM_CHECKPOINT_STORE to $KFM_STATE_DIR and print
 #            KFM_CHECKPOINTS=<file> (for $GITHUB_ENV); prints nothing when there is none yet
 #   publish  sign a checkpoint of the verified ledger (kfm audit checkpoint --pub ...: the full
-#            verify, consistent with the fetched checkpoint) and store it as <size>.txt
+#            verify, consistent with the fetched checkpoint) and store it as <size>.txt; with
+#            KFM_WITNESSES, one a quorum of witnesses cosigned (the recommended configuration:
+#            the gates then take it as --checkpoint and ask the witnesses too, docs/gates.md)
 # KFM_CHECKPOINT_STORE is a directory or s3://BUCKET/PREFIX that only the checkpoint role may
 # write (docs/environments.md); the gates read the ledger anchored to it (docs/gates.md).
 # Exit: 0 done; 3 the ledger does not verify (nothing signed); 2 usage.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 case "${1:-}" in
-  --help | -h) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  --help | -h) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   fetch | publish) verb=$1 ;;
   *) echo "trusted-checkpoint.sh: expected fetch or publish (see --help)" >&2; exit 2 ;;
 esac
@@ -50,7 +52,16 @@ if [ -n "$name" ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-kfm audit checkpoint --store "$KFM_AUDIT_STORE" --key "$KFM_KEY" "${pubs[@]}" "${prev[@]}" --out "$work/cp.txt" > "$work/cp.json"
+mapfile -t witness < <(kfm_witness_args submit)
+if [ "${#witness[@]}" -gt 0 ]; then
+  # Witnessed: the pin is checked on its own first (a pin published before witnesses were
+  # configured has no cosignatures), then the tree is signed and cosigned by a quorum.
+  if [ "${#prev[@]}" -gt 0 ]; then kfm audit verify --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${prev[@]}" > /dev/null; fi
+  kfm audit checkpoint --store "$KFM_AUDIT_STORE" --key "$KFM_KEY" "${pubs[@]}" "${witness[@]}" \
+    --quorum "$KFM_WITNESS_QUORUM" --out "$work/cp.txt" > "$work/cp.json"
+else
+  kfm audit checkpoint --store "$KFM_AUDIT_STORE" --key "$KFM_KEY" "${pubs[@]}" "${prev[@]}" --out "$work/cp.txt" > "$work/cp.json"
+fi
 size=$(jq -r .size "$work/cp.json")
 target=$(printf '%012d.txt' "$size")
 if [ "$target" = "$name" ]; then

@@ -1,4 +1,5 @@
 import { assignRoles, classifyEntries } from '../../gates/evidence';
+import { serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
 import { evaluatePromotion, GateInput } from '../../gates/promote';
 import { PREDICATE_TYPES } from '../../attest/predicate-types';
 import { TrustedKey } from '../../attest/sign/ed25519';
@@ -23,17 +24,13 @@ function judge(ledger: Ledger, to: 'stage' | 'prod', commit = COMMIT, trusted: T
     [author.trusted.keyid, 'author'],
   ]);
   const all = [...trusted, reviewer.trusted, author.trusted];
-  const classified = classifyEntries(ledger.entries, all);
-  const roles = assignRoles(
-    classified.evidence,
-    { receiptSigners: new Set(trusted.map((k) => k.keyid)), approvers },
-    PREDICATE_TYPES.approval,
-  );
+  const roles = { receiptSigners: new Set(trusted.map((k) => k.keyid)), approvers };
+  const classified = classifyEntries(ledger.entries, all, { roles, approvalType: PREDICATE_TYPES.approval });
   const input: GateInput = {
     to,
     commit,
-    evidence: roles.evidence,
-    rejected: [...classified.rejected, ...roles.rejected],
+    evidence: classified.evidence,
+    rejected: classified.rejected,
     pinnedBundle: () => PIN,
   };
   return evaluatePromotion(input);
@@ -545,5 +542,38 @@ describe('separation of duties', () => {
     expect(roles.rejected.map((x) => x.reason)).toEqual([
       'approval signed by a CI (--pub) key, which signs receipts, never approvals',
     ]);
+  });
+});
+
+describe('evidence by role first (replays are judged among records signed in their role)', () => {
+  /** The payload of entry `seq` signed again by `key` (what an approver with append rights can make). */
+  function resignedPayload(l: Ledger, seq: number, key = reviewer.signing): Buffer {
+    const env = JSON.parse(l.entries[seq - 1]!.envelopeBytes.toString('utf8')) as {
+      payload: string;
+      payloadType: string;
+    };
+    return Buffer.from(serializeEnvelope(signEnvelope(env.payloadType, Buffer.from(env.payload, 'base64'), key)));
+  }
+
+  it('a failing stage smoke re-signed by an approver and appended first neither counts nor suppresses the real one', () => {
+    const l = new Ledger();
+    l.provenTier('dev');
+    const p = l.plan('stage');
+    l.apply('stage', p);
+    l.drift('stage');
+    l.smoke('stage', 'pass');
+    // A later smoke run fails. The real CI record is written; the approver copies its payload, re-signs it and
+    // gets their copy in first (reordering is what an appender racing CI can do).
+    l.smoke('stage', 'fail');
+    const real = l.entries.pop()!;
+    l.entries.push({ seq: real.seq, envelopeBytes: resignedPayload({ entries: [real] } as unknown as Ledger, 1) });
+    l.entries.push({ seq: real.seq + 1, envelopeBytes: real.envelopeBytes });
+    const prodPlan = l.plan('prod');
+    l.approve(prodPlan);
+    const r = judge(l, 'prod');
+    expect(r.allowed).toBe(false);
+    const smoke = r.items.find((i) => i.requirement === 'stage validation record')!;
+    expect(smoke).toMatchObject({ ok: false, seq: real.seq + 1 });
+    expect(smoke.detail).toMatch(/has status "fail"/);
   });
 });

@@ -44,9 +44,16 @@ function startWitness(name: string): Promise<string> {
   return new Promise((res) => child.stdout!.once('data', (d) => res(String(d).trim())));
 }
 
-/** --witness flags for the named witnesses (their keys in witness-keys/). */
+/** Where each running witness listens. */
+const urls = new Map<string, string>();
+
+/** --witness flags for the named witnesses (their keys in witness-keys/), and where to ask the running ones. */
 const trust = (...names: string[]) =>
-  names.flatMap((n) => ['--witness', `flow/${n}=${join(dir, 'witness-keys', `flow_${n}.pub`)}`]);
+  names.flatMap((n) => [
+    '--witness',
+    `flow/${n}=${join(dir, 'witness-keys', `flow_${n}.pub`)}`,
+    ...(urls.has(n) ? ['--witness-url', `flow/${n}=${urls.get(n)}`] : []),
+  ]);
 
 /** plan.sh + policy + signed plan receipt + append; `cosign` also runs scripts/cosign.sh, as deploy.yml does. */
 function planAndRecord(tier: string, cosign = true): string {
@@ -82,6 +89,7 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'witness-keys'), { recursive: true });
   ok(kfm('keygen', '--out-dir', join(dir, 'keys')));
   const [u1, u2] = await Promise.all([startWitness('w1'), startWitness('w2')]);
+  urls.set('w1', u1).set('w2', u2);
   ok(kfm('keygen', '--out-dir', join(dir, 'witness', 'w3'))); // a third witness that never ran
   writeFileSync(join(dir, 'witness-keys', 'flow_w3.pub'), readFileSync(join(dir, 'witness', 'w3', 'kfm-signing.pub')));
   env.KFM_WITNESSES = `flow/w1=${u1} flow/w2=${u2}`;

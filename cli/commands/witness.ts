@@ -87,10 +87,19 @@ async function serve(io: CommandIo, argv: readonly string[]): Promise<number> {
   const name = requireOpt('witness serve', values, 'name');
   const stateDir = requireOpt('witness serve', values, 'state');
   const { host, port } = listenFrom(requireOpt('witness serve', values, 'listen'));
+  const logs = logsFrom(values);
+  // A witness whose key signs the log's checkpoints would "witness" its own rollback.
+  for (const l of logs)
+    for (const k of l.keys)
+      if (k.keyid === key.keyid)
+        throw new ReceiptError(
+          'USAGE',
+          `kfm witness serve: --key and --log ${l.origin}=${k.source} are the same key: a witness's key must not be a key of the log it witnesses (give it its own: kfm keygen)`,
+        );
   const core = new WitnessCore({
     name,
     key,
-    logs: logsFrom(values),
+    logs,
     stateDir,
     now: () => Math.floor(Date.now() / 1000),
   });

@@ -2,7 +2,7 @@ import { ReceiptError } from '../../core/errors';
 import { readInputFile } from '../../core/files';
 import type { EvidenceKeys } from '../../gates/gather';
 import type { AnchorOptions } from '../../gates/ledger';
-import { loadTrustedKeys, many } from './keys';
+import { checkKeyRoles, loadTrustedKeys, many } from './keys';
 
 /**
  * The keys `gate` and `report` judge evidence under: every `--pub` (receipts and records; at
@@ -15,6 +15,7 @@ export function loadEvidenceKeys(cmd: string, values: Record<string, unknown>): 
     if (!m) throw new ReceiptError('USAGE', `kfm ${cmd}: --approver "${spec}" must be NAME=PUBLIC_KEY_FILE`);
     return { name: m[1]!, key: loadTrustedKeys([m[2]!])[0]! };
   });
+  checkKeyRoles(cmd, values);
   return { receiptKeys, approvers };
 }
 

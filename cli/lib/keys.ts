@@ -36,3 +36,53 @@ export function many(v: unknown): string[] {
   if (v === undefined) return [];
   return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
 }
+
+/** One use of a public key on a command line: its role (the flag) and the name it is given there. */
+export interface KeyUse {
+  /** `pub`, `approver` or `witness`. */
+  readonly role: string;
+  /** The approver's login or the witness's name; '' for `--pub`. */
+  readonly name: string;
+  readonly key: TrustedKey;
+}
+
+function describeUse(u: KeyUse): string {
+  return u.role === 'pub' ? `--pub ${u.key.source}` : `--${u.role} ${u.name}=${u.key.source}`;
+}
+
+/**
+ * One key, one role, one name: a public key given as a log key (`--pub`), an approver's and a
+ * witness's, or as two approvers or two witnesses, could vouch for itself (an author approving
+ * under a second login, the log key "witnessing" its own rollback). Refused (exit 2) naming the
+ * two uses. The same key given twice for the same role and name is only a repeat.
+ */
+export function checkOneKeyOneRole(cmd: string, uses: readonly KeyUse[]): void {
+  const seen = new Map<string, KeyUse>();
+  for (const u of uses) {
+    const prev = seen.get(u.key.keyid);
+    if (prev === undefined) {
+      seen.set(u.key.keyid, u);
+      continue;
+    }
+    if (prev.role === u.role && prev.name.toLowerCase() === u.name.toLowerCase()) continue;
+    throw new ReceiptError(
+      'USAGE',
+      `kfm ${cmd}: ${describeUse(prev)} and ${describeUse(u)} are the same public key; a key holds one role under one name (give each its own key)`,
+    );
+  }
+}
+
+/** `NAME=FILE` specs of a repeatable option, the well-formed ones only (their own parser refuses the rest). */
+function namedKeyUses(role: string, values: Record<string, unknown>): KeyUse[] {
+  return many(values[role]).flatMap((spec) => {
+    const i = spec.indexOf('=');
+    if (i <= 0 || i === spec.length - 1) return [];
+    return [{ role, name: spec.slice(0, i), key: loadTrustedKeys([spec.slice(i + 1)])[0]! }];
+  });
+}
+
+/** Every `--pub`, `--approver NAME=PUB` and `--witness NAME=PUB` of a command, checked by checkOneKeyOneRole. */
+export function checkKeyRoles(cmd: string, values: Record<string, unknown>): void {
+  const pubs = loadTrustedKeys(many(values.pub)).map((key) => ({ role: 'pub', name: '', key }));
+  checkOneKeyOneRole(cmd, [...pubs, ...namedKeyUses('approver', values), ...namedKeyUses('witness', values)]);
+}

@@ -1,7 +1,7 @@
 import { ReceiptError } from '../../core/errors';
 import { checkWitnessName, checkWitnessSet, Witness } from '../../ledger/cosignature';
 import { WitnessEndpoint } from '../../ledger/witness/client';
-import { loadTrustedKeys, many } from './keys';
+import { checkKeyRoles, loadTrustedKeys, many } from './keys';
 
 /** The options every command that trusts witnesses takes. */
 export const WITNESS_OPTS = {
@@ -35,6 +35,7 @@ export function witnessPolicy(cmd: string, values: Record<string, unknown>): Wit
     return { name, key: loadTrustedKeys([pub])[0] };
   });
   checkWitnessSet(witnesses, `kfm ${cmd}`);
+  checkKeyRoles(cmd, values);
   const q = values.quorum;
   if (q === undefined) return { witnesses, quorum: witnesses.length };
   if (witnesses.length === 0)
@@ -48,12 +49,8 @@ export function witnessPolicy(cmd: string, values: Record<string, unknown>): Wit
   return { witnesses, quorum: Number(q) };
 }
 
-/** `--witness-url NAME=URL` for every configured witness. */
-export function witnessEndpoints(
-  cmd: string,
-  values: Record<string, unknown>,
-  policy: WitnessPolicy,
-): WitnessEndpoint[] {
+/** `--witness-url NAME=URL` by witness name, each naming a configured witness (some may have none). */
+export function witnessUrls(cmd: string, values: Record<string, unknown>, policy: WitnessPolicy): Map<string, string> {
   const urls = new Map<string, string>();
   for (const spec of many(values['witness-url'])) {
     const [name, url] = nameValue(cmd, 'witness-url', spec, 'URL');
@@ -64,6 +61,16 @@ export function witnessEndpoints(
     if (urls.has(name)) throw new ReceiptError('USAGE', `kfm ${cmd}: --witness-url "${name}" is given twice`);
     urls.set(name, url);
   }
+  return urls;
+}
+
+/** `--witness-url NAME=URL` for every configured witness. */
+export function witnessEndpoints(
+  cmd: string,
+  values: Record<string, unknown>,
+  policy: WitnessPolicy,
+): WitnessEndpoint[] {
+  const urls = witnessUrls(cmd, values, policy);
   return policy.witnesses.map((w) => {
     const url = urls.get(w.name);
     if (!url) throw new ReceiptError('USAGE', `kfm ${cmd}: witness "${w.name}" needs --witness-url ${w.name}=URL`);

@@ -135,3 +135,45 @@ export async function collectCosignatures(
   const lines = answers.filter((a) => a.cosigned).map((a) => a.line!);
   return { note: opts.note + lines.join(''), answers };
 }
+
+/** What one witness said about the tree size it holds for this log. */
+export interface HeldSize {
+  readonly witness: string;
+  /** The size it holds; undefined when it could not be learned (unreachable, no URL, an error answer). */
+  readonly held?: number;
+  /** It holds a different tree of this very size (422): the log was forked or rewritten. */
+  readonly conflict?: boolean;
+  /** What it answered, one line for the operator. */
+  readonly answer: string;
+}
+
+/**
+ * Ask a witness the size it holds for the log of `note` (a log-signed checkpoint of `size`
+ * entries): submit it through `add-checkpoint` as an extension of itself (`old <size>`, no proof).
+ * A witness that holds exactly this tree answers 200 (it cosigns it again); one that holds
+ * another size answers 409 with that size (c2sp.org/tlog-witness); 422 means it holds another
+ * tree of this size. Never throws for what the witness does.
+ */
+export async function askHeldSize(
+  ep: WitnessEndpoint,
+  note: string,
+  size: number,
+  timeoutMs: number,
+): Promise<HeldSize> {
+  const witness = ep.witness.name;
+  let res;
+  try {
+    res = await post(ep.url, formatAddCheckpoint(size, [], note), timeoutMs);
+  } catch (e) {
+    return { witness, answer: unreachable(e, timeoutMs) };
+  }
+  if (res.status === 200) return { witness, held: size, answer: `holds tree size ${size}` };
+  if (res.status === 409) {
+    const m = /^(0|[1-9][0-9]{0,15})\n$/.exec(res.body);
+    if (!res.type.startsWith(SIZE_CONTENT_TYPE) || !m) return { witness, answer: 'answered 409 without its tree size' };
+    return { witness, held: Number(m[1]), answer: `holds tree size ${m[1]}` };
+  }
+  if (res.status === 422)
+    return { witness, conflict: true, answer: `holds another tree of size ${size}: the log was forked or rewritten` };
+  return { witness, answer: `answered ${REASONS[res.status] ?? `HTTP ${res.status}`}` };
+}

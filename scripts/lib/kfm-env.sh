@@ -54,22 +54,33 @@ kfm_checkpoint_args() {
 }
 
 # Write the newest trusted apply receipt of ENV from the ledger to FILE (what drift and smoke
-# records bind to). Exit 1 when the ledger holds none.
+# records bind to), read as the gates read it (trusted checkpoints, witnesses asked). Exit 1 when
+# the ledger holds none; any other failure (2 usage, 3 the ledger does not verify) is its own code.
 kfm_newest_apply() {
-  local env=$1 out=$2 pubs
+  local env=$1 out=$2 pubs approvers checkpoints witnesses
   mapfile -t pubs < <(kfm_pub_args)
-  kfm gate evidence --kind apply --env "$env" --store "$KFM_AUDIT_STORE" "${pubs[@]}" --out "$out" > /dev/null
+  mapfile -t approvers < <(kfm_approver_args)
+  mapfile -t checkpoints < <(kfm_checkpoint_args)
+  mapfile -t witnesses < <(kfm_witness_args gate)
+  kfm gate evidence --kind apply --env "$env" --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${approvers[@]}" \
+    "${checkpoints[@]}" "${witnesses[@]}" --out "$out" > /dev/null
 }
 
 # Flags binding a record to ENV's newest apply receipt (copied to FILE), one per line; none when the
 # ledger holds no apply for ENV, with a note on stderr: "<SCRIPT>: no ENV apply receipt …; <WHAT> is bound to none".
+# A ledger that cannot be read as the gates read it (it does not verify, a witness holds a newer
+# tree, bad flags) is not "no apply": the calling script stops with that code (kfm's line says why).
 kfm_bind_newest_apply() {
-  local env=$1 file=$2 script=$3 what=$4 pubs
-  if kfm_newest_apply "$env" "$file"; then
+  local env=$1 file=$2 script=$3 what=$4 pubs rc=0
+  kfm_newest_apply "$env" "$file" || rc=$?
+  if [ "$rc" = 0 ]; then
     mapfile -t pubs < <(kfm_pub_args)
     printf -- '%s\n' --apply-receipt "$file" "${pubs[@]}"
-  else
+  elif [ "$rc" = 1 ]; then
     echo "$script: no $env apply receipt in the ledger; $what is bound to none (the gates ignore it)" >&2
+  else
+    echo "$script: the audit ledger cannot be read as the gates read it (kfm gate evidence exit $rc); nothing recorded" >&2
+    return "$rc"
   fi
 }
 
@@ -89,7 +100,8 @@ kfm_all_pub_args() {
 }
 
 # Witness flags for every KFM_WITNESSES entry: `verify` prints --witness NAME=PUB ... --quorum N,
-# `submit` --witness NAME=PUB --witness-url NAME=URL ... Nothing when no witness is configured.
+# `submit` --witness NAME=PUB --witness-url NAME=URL ..., `gate` both (a gate asks each witness
+# the tree size it holds at decision time, docs/gates.md). Nothing when no witness is configured.
 kfm_witness_args() {
   local mode=$1 w name url
   [ -n "${KFM_WITNESSES// /}" ] || return 0
@@ -100,9 +112,9 @@ kfm_witness_args() {
       return 2
     fi
     printf -- '--witness\n%s=%s\n' "$name" "$KFM_WITNESS_KEYS_DIR/${name//\//_}.pub"
-    if [ "$mode" = submit ]; then printf -- '--witness-url\n%s=%s\n' "$name" "$url"; fi
+    if [ "$mode" != verify ]; then printf -- '--witness-url\n%s=%s\n' "$name" "$url"; fi
   done
-  if [ "$mode" = verify ]; then printf -- '--quorum\n%s\n' "$KFM_WITNESS_QUORUM"; fi
+  if [ "$mode" != submit ]; then printf -- '--quorum\n%s\n' "$KFM_WITNESS_QUORUM"; fi
 }
 
 # shellcheck source=state-store.sh

@@ -4,7 +4,7 @@ import { GateItem } from '../../../gates/promote';
 import { requireOpt } from '../../lib/args';
 import { many } from '../../lib/keys';
 import { loadEvidenceKeys, readCheckpointFiles } from '../../lib/evidence-keys';
-import { WITNESS_OPTS, witnessPolicy } from '../../lib/witnesses';
+import { WITNESS_OPTS, witnessPolicy, witnessUrls } from '../../lib/witnesses';
 import { CommandIo } from '../../lib/types';
 
 const COMMIT = /^[0-9a-f]{7,64}$/;
@@ -24,6 +24,16 @@ export const LEDGER_OPTS = {
     default: 'unanchored read',
   },
   ...WITNESS_OPTS,
+  'witness-url': {
+    type: 'string',
+    multiple: true,
+    arg: 'NAME=URL',
+    help: 'where to ask witness NAME the tree size it holds (tlog-witness add-checkpoint), at decision time',
+  },
+  'accept-store-view': {
+    type: 'boolean',
+    help: "with witnesses that cannot be asked, judge the store's newest witnessed checkpoint anyway (said in the decision)",
+  },
   json: { type: 'boolean', help: 'the decision and every gate item as JSON' },
 } as const;
 
@@ -42,7 +52,13 @@ export function ledgerSource(
     throw new ReceiptError('USAGE', `kfm ${cmd}: at least one --pub PUB (trusted key) is required`);
   }
   const policy = witnessPolicy(cmd, values);
-  const anchor = { checkpoints: readCheckpointFiles(values), witnesses: policy.witnesses, quorum: policy.quorum };
+  const anchor = {
+    checkpoints: readCheckpointFiles(values),
+    witnesses: policy.witnesses,
+    quorum: policy.quorum,
+    urls: witnessUrls(cmd, values, policy),
+    acceptStoreView: values['accept-store-view'] === true,
+  };
   return { store, commit: commit ?? '', options: { endpoint: values.endpoint as string | undefined, env }, anchor };
 }
 
@@ -61,6 +77,11 @@ export async function gateEvidence(
   if (!ledger.judged.anchored && ledger.integrity.ok) {
     io.stderr(
       `gate: note: unanchored read of ${source.store}: no trusted --checkpoint, so deleted newest entries or a rewritten history cannot be seen (docs/gates.md)\n`,
+    );
+  }
+  if (ledger.storeViewAccepted) {
+    io.stderr(
+      `gate: note: too few witnesses answered; judging the store's newest witnessed checkpoint as --accept-store-view says (a deleted newer one cannot be seen)\n`,
     );
   }
   return gathered;
