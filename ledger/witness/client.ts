@@ -167,7 +167,18 @@ export async function askHeldSize(
   } catch (e) {
     return { witness, answer: unreachable(e, timeoutMs) };
   }
-  if (res.status === 200) return { witness, held: size, answer: `holds tree size ${size}` };
+  if (res.status === 200) {
+    // Its cosignature of this very note authenticates "I hold this tree" (a 409 only ever blocks).
+    try {
+      const cp = parseCheckpoint(note, 'checkpoint');
+      const got = parseCheckpoint(`${cp.text}\n${res.body}`, `${witness} answer`);
+      if (checkCosignatures(got, [ep.witness])[0]!.status === 'valid')
+        return { witness, held: size, answer: `holds tree size ${size}` };
+    } catch {
+      // not signature lines: as below
+    }
+    return { witness, answer: 'answered 200 without a valid cosignature under its configured key' };
+  }
   if (res.status === 409) {
     const m = /^(0|[1-9][0-9]{0,15})\n$/.exec(res.body);
     if (!res.type.startsWith(SIZE_CONTENT_TYPE) || !m) return { witness, answer: 'answered 409 without its tree size' };
