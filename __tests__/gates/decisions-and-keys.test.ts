@@ -21,7 +21,6 @@ const CLI = join(REPO, 'dist', 'receipts', 'cli.js');
 const dir = tempDir('decisions-keys');
 const ci = makeKey(join(dir, 'keys'), 'ci');
 const alice = makeKey(join(dir, 'keys'), 'alice');
-const stranger = makeKey(join(dir, 'keys'), 'stranger');
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

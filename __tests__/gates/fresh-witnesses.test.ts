@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
+import { signCheckpoint } from '../../ledger/checkpoint';
 import { checkpointLog } from '../../ledger/checkpointing/checkpoint-log';
 import { openStore } from '../../ledger/open-store';
 import { pinnedBundleDigest } from '../../gates/pins';
@@ -298,25 +299,18 @@ onBothStores('gates over a witnessed ledger, attacked by an appender', (raw: Raw
         ...extra,
       );
     expect(evidence(out('ok'), ...witnessFlags(), '--quorum', '2').code).toBe(0);
-    // Without the approver key the approval is an entry no trusted key signed: it does not verify.
-    const unknown = kfm(
-      raw.env,
-      'gate',
-      'evidence',
-      '--kind',
-      'apply',
-      '--env',
-      'stage',
-      '--store',
-      spec,
-      '--pub',
-      join(keys, 'ci.pub'),
-      '--out',
-      out('no-approver'),
+    // A trusted checkpoint of another history (same key and size, another root): the ledger does
+    // not verify against it.
+    const forged = join(dir, `${raw.kind}-forged.txt`);
+    writeFileSync(
+      forged,
+      signCheckpoint({ origin: ORIGIN, size: l.entries.length, root: Buffer.alloc(32, 7) }, ci.signing),
     );
-    expect(unknown.code).toBe(3);
-    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
-    expect(unknown.stderr).not.toMatch(/no trusted stage apply receipt/);
+    const bad = evidence(out('forged'), '--checkpoint', forged);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/^kfm: LOG_INTEGRITY: /);
+    expect(bad.stderr).not.toMatch(/no trusted stage apply receipt/);
     // Witnesses that hold a larger tree than the store shows (the newest witnessed note deleted): refused too.
     l.smoke('stage', 'fail');
     await appendFrom(spec, l, l.entries.length);
