@@ -124,24 +124,15 @@ onBothStores('gates over a witnessed ledger, attacked by an appender', (raw: Raw
     return { note: r.note, size: r.size, path: `checkpoints/${String(r.size).padStart(12, '0')}.${hash}.txt` };
   }
 
-  const gate = (spec: string, ...extra: string[]) =>
+  /** `kfm gate promote --to prod` of the commit, approvals counted under `approver` (NAME=PUB). */
+  const promoteAs = (approver: string, spec: string, ...extra: string[]) =>
     kfm(
       raw.env,
-      'gate',
-      'promote',
-      '--to',
-      'prod',
-      '--store',
-      spec,
-      '--pub',
-      join(keys, 'ci.pub'),
-      '--approver',
-      `reviewer=${join(keys, 'reviewer.pub')}`,
-      '--commit',
-      COMMIT,
-      '--json',
-      ...extra,
+      ...['gate', 'promote', '--to', 'prod', '--store', spec, '--pub', join(keys, 'ci.pub')],
+      ...['--approver', approver, '--commit', COMMIT, '--json', ...extra],
     );
+  const gate = (spec: string, ...extra: string[]) =>
+    promoteAs(`reviewer=${join(keys, 'reviewer.pub')}`, spec, ...extra);
   const ledgerItem = (r: { stdout: string }) =>
     (JSON.parse(r.stdout) as { items: { requirement: string; ok: boolean; detail: string }[] }).items.find(
       (i) => i.requirement === 'audit ledger',
@@ -254,21 +245,7 @@ onBothStores('gates over a witnessed ledger, attacked by an appender', (raw: Raw
     l.provenTier('stage');
     l.approve(l.plan('prod'), 'carol', parseSigningKey(late.privatePem, 'late'));
     await appendFrom(spec, l, 1);
-    const r = kfm(
-      raw.env,
-      'gate',
-      'promote',
-      '--to',
-      'prod',
-      '--store',
-      spec,
-      '--pub',
-      join(keys, 'ci.pub'),
-      '--approver',
-      `carol=${latePub}`,
-      '--commit',
-      COMMIT,
-    );
+    const r = promoteAs(`carol=${latePub}`, spec);
     expect(r.stderr).not.toMatch(/BLOCKED/);
     expect(r.code).toBe(0);
   });

@@ -45,7 +45,26 @@ const REASONS: Record<number, string> = {
   422: '422 Unprocessable Entity (the consistency proof from the tree it holds does not verify: the log was rewritten or forked)',
 };
 
+/**
+ * POST to a witness. A kept-alive connection the witness closed while idle (undici reports
+ * UND_ERR_SOCKET or ECONNRESET before any answer) is retried once on a new connection: the
+ * request never reached the witness.
+ */
 async function post(
+  url: string,
+  body: string,
+  timeoutMs: number,
+): Promise<{ status: number; type: string; body: string }> {
+  try {
+    return await postOnce(url, body, timeoutMs);
+  } catch (e) {
+    const code = (e as { cause?: { code?: string } })?.cause?.code;
+    if (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET') throw e;
+    return postOnce(url, body, timeoutMs);
+  }
+}
+
+async function postOnce(
   url: string,
   body: string,
   timeoutMs: number,
