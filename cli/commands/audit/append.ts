@@ -1,7 +1,7 @@
-import { readInputFile } from '../../../core/files';
 import { parseAppendable } from '../../../ledger/entry';
 import { parseCommandArgs } from '../../lib/args';
 import { progress } from '../../lib/progress';
+import { readRecordFile } from '../../lib/records';
 import { CommandIo } from '../../lib/types';
 import { STORE_OPTS, storeFrom } from './options';
 
@@ -19,7 +19,7 @@ export async function append(io: CommandIo, argv: readonly string[]): Promise<nu
   );
   const store = storeFrom('audit append', values, io);
   const inputs = positionals.map((f) => {
-    const bytes = readInputFile(f, 'envelope');
+    const bytes = readRecordFile(f, 'envelope');
     parseAppendable(bytes, f);
     return bytes;
   });

@@ -1,4 +1,5 @@
 import { parseJsonText, readInputFile } from '../../../core/files';
+import { readRecordFile } from '../../lib/records';
 import { parseCheckpoint, verifyCheckpoint } from '../../../ledger/checkpoint';
 import { requireQuorum } from '../../../ledger/cosignature';
 import { checkInclusionProof } from '../../../ledger/inclusion-proof';
@@ -36,7 +37,7 @@ export async function verifyProof(io: CommandIo, argv: readonly string[]): Promi
   const witnessed = policy.quorum > 0 ? requireQuorum(cp, policy.witnesses, policy.quorum, cpFile) : undefined;
   const parsed = parseJsonText(readInputFile(proofFile, 'proof').toString('utf8'), proofFile, 'inclusion proof JSON');
   const envFile = typeof values.envelope === 'string' ? values.envelope : undefined;
-  const envelope = envFile ? { source: envFile, bytes: readInputFile(envFile, 'envelope') } : undefined;
+  const envelope = envFile ? { source: envFile, bytes: readRecordFile(envFile, 'envelope') } : undefined;
   const r = checkInclusionProof(parsed, proofFile, cp, cpFile, envelope);
   io.stdout(
     JSON.stringify({
