@@ -5,17 +5,15 @@
  * real CLI (`--bundle` on the writing verbs, `kfm receipt export-bundle` for a promotion manifest),
  * and every verb that reads an envelope reads the bundle to the same digest.
  */
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleFromJSON } from '@sigstore/bundle';
-import { PublicKeyDetails, TrustedRoot } from '@sigstore/protobuf-specs';
-import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { PREDICATE_TYPES } from '../../attest/predicate-types';
 import { signPipelineStatement } from '../../attest/pipeline-statement';
 import { parseSigningKey } from '../../attest/sign/ed25519';
 import { BUNDLE_MEDIA_TYPE, readBundle, recordBytes } from '../../attest/sigstore/bundle';
 import { keypair, kfm, PROV, TF, tmp } from '../receipts/helpers';
+import { sigstoreVerifyKeyed } from './sigstore-helpers';
 
 const LIFECYCLE = join(TF, 'generated-tf1.11.4', 'lifecycle');
 const PLAN = join(LIFECYCLE, '2-change.show-plan.json');
@@ -32,21 +30,8 @@ const ok = (args: string[]): string => {
   return r.stdout;
 };
 
-/** The Sigstore verifier with kfm's public key as the only trust, keyed, offline. */
-function sigstoreVerify(bundlePath: string, pubPem = readFileSync(keys.pub, 'utf8')): void {
-  const bundle = bundleFromJSON(JSON.parse(readFileSync(bundlePath, 'utf8')));
-  const hint = bundle.verificationMaterial.content.$case === 'publicKey' ? bundle.verificationMaterial.content.publicKey.hint : '';
-  const der = createPublicKey(pubPem).export({ format: 'der', type: 'spki' });
-  const root = TrustedRoot.fromJSON({
-    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: [],
-    certificateAuthorities: [],
-    ctlogs: [],
-    timestampAuthorities: [],
-  });
-  const trust = toTrustMaterial(root, { [hint]: { rawBytes: der, keyDetails: PublicKeyDetails.PKIX_ED25519 } });
-  new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(toSignedEntity(bundle));
-}
+const sigstoreVerify = (bundlePath: string, pubPem = readFileSync(keys.pub, 'utf8')): void =>
+  sigstoreVerifyKeyed(bundlePath, pubPem);
 
 const records: Record<string, { envelope: string; bundle: string }> = {};
 
