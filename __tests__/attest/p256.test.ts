@@ -70,10 +70,22 @@ describe('P-256 keyed signing', () => {
     const priv = createPrivateKey(p.privatePem);
     const d = p256Secret(priv);
     const pubTail = (priv.export({ format: 'der', type: 'pkcs8' }) as Buffer).subarray(-32);
-    expect(Buffer.from(createPublicKey(priv).export({ format: 'der', type: 'spki' })).subarray(-32).equals(pubTail)).toBe(true);
+    expect(
+      Buffer.from(createPublicKey(priv).export({ format: 'der', type: 'spki' }))
+        .subarray(-32)
+        .equals(pubTail),
+    ).toBe(true);
     // Same labels as receipts/redact/commitment.ts: an attacker holding only the public key computes this.
     const hkdf = (ikm: Buffer) =>
-      Buffer.from(hkdfSync('sha256', ikm, Buffer.from('kfm-infra/receipts'), Buffer.from('kfm commitment key v1 (HMAC-SHA256)'), 32));
+      Buffer.from(
+        hkdfSync(
+          'sha256',
+          ikm,
+          Buffer.from('kfm-infra/receipts'),
+          Buffer.from('kfm commitment key v1 (HMAC-SHA256)'),
+          32,
+        ),
+      );
     const ck = deriveCommitmentKey(priv);
     expect(ck.secret.equals(hkdf(d))).toBe(true);
     expect(ck.secret.equals(hkdf(pubTail))).toBe(false);

@@ -38,16 +38,92 @@ const records: Record<string, { envelope: string; bundle: string }> = {};
 beforeAll(() => {
   const r = (k: string) => (records[k] = { envelope: f(`${k}.json`), bundle: f(`${k}.sigstore.json`) });
   const plan = r('plan');
-  ok(['receipt', 'plan', PLAN, '--env', 'dev', '--key', keys.key, '--out', plan.envelope, '--bundle', plan.bundle, ...PROV]);
+  ok([
+    'receipt',
+    'plan',
+    PLAN,
+    '--env',
+    'dev',
+    '--key',
+    keys.key,
+    '--out',
+    plan.envelope,
+    '--bundle',
+    plan.bundle,
+    ...PROV,
+  ]);
   const apply = r('apply');
   // The plan receipt is read from its bundle: the apply receipt binds the same digest.
-  ok(['receipt', 'apply', STREAM, '--plan-receipt', plan.bundle, '--env', 'dev', '--key', keys.key, '--out', apply.envelope, '--bundle', apply.bundle, ...PROV]);
+  ok([
+    'receipt',
+    'apply',
+    STREAM,
+    '--plan-receipt',
+    plan.bundle,
+    '--env',
+    'dev',
+    '--key',
+    keys.key,
+    '--out',
+    apply.envelope,
+    '--bundle',
+    apply.bundle,
+    ...PROV,
+  ]);
   const drift = r('drift');
-  ok(['receipt', 'drift', PLAN, '--env', 'dev', '--key', keys.key, '--out', drift.envelope, '--bundle', drift.bundle, '--apply-receipt', apply.bundle, ...PROV]);
+  ok([
+    'receipt',
+    'drift',
+    PLAN,
+    '--env',
+    'dev',
+    '--key',
+    keys.key,
+    '--out',
+    drift.envelope,
+    '--bundle',
+    drift.bundle,
+    '--apply-receipt',
+    apply.bundle,
+    ...PROV,
+  ]);
   const approval = r('approval');
-  ok(['approve', '--env', 'dev', '--plan-receipt', plan.bundle, '--principal', 'alice', '--key', keys.key, '--pub', keys.pub, '--out', approval.envelope, '--bundle', approval.bundle]);
+  ok([
+    'approve',
+    '--env',
+    'dev',
+    '--plan-receipt',
+    plan.bundle,
+    '--principal',
+    'alice',
+    '--key',
+    keys.key,
+    '--pub',
+    keys.pub,
+    '--out',
+    approval.envelope,
+    '--bundle',
+    approval.bundle,
+  ]);
   const smoke = r('validation');
-  ok(['record', 'smoke', '--env', 'dev', '--check', 'health=pass', '--commit', COMMIT, '--apply-receipt', apply.bundle, '--key', keys.key, '--out', smoke.envelope, '--bundle', smoke.bundle]);
+  ok([
+    'record',
+    'smoke',
+    '--env',
+    'dev',
+    '--check',
+    'health=pass',
+    '--commit',
+    COMMIT,
+    '--apply-receipt',
+    apply.bundle,
+    '--key',
+    keys.key,
+    '--out',
+    smoke.envelope,
+    '--bundle',
+    smoke.bundle,
+  ]);
   const manifest = r('promotion');
   const signing = parseSigningKey(readFileSync(keys.key), keys.key);
   const D = sha(readFileSync(plan.envelope));
@@ -79,7 +155,11 @@ describe('keyed Sigstore bundles of kfm records', () => {
       expect(json.mediaType).toBe(BUNDLE_MEDIA_TYPE);
       const env = JSON.parse(readFileSync(envelope, 'utf8'));
       // The same DSSE envelope, and the key hint is the DSSE keyid.
-      expect(json.dsseEnvelope).toEqual({ payload: env.payload, payloadType: env.payloadType, signatures: env.signatures });
+      expect(json.dsseEnvelope).toEqual({
+        payload: env.payload,
+        payloadType: env.payloadType,
+        signatures: env.signatures,
+      });
       expect(json.verificationMaterial.publicKey.hint).toBe(env.signatures[0].keyid);
       expect(() => sigstoreVerify(bundle)).not.toThrow();
       // Unwrapped, the bundle is the envelope file byte for byte: same digest everywhere.
@@ -102,7 +182,9 @@ describe('keyed Sigstore bundles of kfm records', () => {
 
   it('a bundle verifies under @sigstore/verify only with the right key', () => {
     const other = keypair();
-    expect(() => sigstoreVerify(records.plan!.bundle, readFileSync(other.pub, 'utf8'))).toThrow(/signature verification failed/);
+    expect(() => sigstoreVerify(records.plan!.bundle, readFileSync(other.pub, 'utf8'))).toThrow(
+      /signature verification failed/,
+    );
   });
 
   it('kfm receipt verify reads a bundle and reports the envelope digest', () => {

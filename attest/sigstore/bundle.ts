@@ -48,7 +48,10 @@ export function keyedBundleOf(env: DsseEnvelope, source: string): Bundle {
   }
   const s = env.signatures[0]!;
   if (s.keyid === '') {
-    throw new ReceiptError('ENVELOPE_INVALID', `${source}: signatures[0].keyid is empty; a keyed bundle needs it as its key hint`);
+    throw new ReceiptError(
+      'ENVELOPE_INVALID',
+      `${source}: signatures[0].keyid is empty; a keyed bundle needs it as its key hint`,
+    );
   }
   return sigstoreBundle().toDSSEBundle({
     artifact: Buffer.from(env.payload, 'base64'),
@@ -122,7 +125,10 @@ export function readBundle(text: string, source: string): ReadBundle {
     `${source}: dsseEnvelope`,
   );
   if (envelope.signatures.length !== 1) {
-    throw new ReceiptError('ENVELOPE_INVALID', `${source}: dsseEnvelope has ${envelope.signatures.length} signatures; expected 1`);
+    throw new ReceiptError(
+      'ENVELOPE_INVALID',
+      `${source}: dsseEnvelope has ${envelope.signatures.length} signatures; expected 1`,
+    );
   }
   const key = bundle.verificationMaterial.content;
   if (key.$case === 'publicKey') {

@@ -25,6 +25,13 @@ export function readRecordFile(path: string, what: string): Buffer {
   return bundles().recordBytes(bytes, path);
 }
 
+/** True for a keyless Sigstore bundle (checked as one: v0.3, a DSSE envelope inside); false for anything else. */
+export function isKeylessBundle(bytes: Buffer, source: string): boolean {
+  const b = bundles();
+  const text = bytes.toString('utf8');
+  return b.bundleMediaType(text) !== undefined && b.readBundle(text, source).kind === 'keyless';
+}
+
 /** Write `--bundle FILE` when given: the keyed bundle of `envelopeBytes` (already written to `out`). */
 export function writeBundleOption(values: Record<string, unknown>, envelopeBytes: Buffer | string, out: string): void {
   const file = values.bundle;
