@@ -36,12 +36,16 @@ export function isTlogProof(text: string): boolean {
  * Parse a tlog-proof strictly: the proof in kfm's JSON shape (for `checkInclusionProof`) and the
  * embedded checkpoint (still to be verified). INPUT_INVALID naming `source` and the line.
  */
-export function parseTlogProof(text: string, source: string): { proof: InclusionProofJson; checkpoint: SignedCheckpoint } {
+export function parseTlogProof(
+  text: string,
+  source: string,
+): { proof: InclusionProofJson; checkpoint: SignedCheckpoint } {
   const bad = (what: string): never => {
     throw new ReceiptError('INPUT_INVALID', `${source}: not a ${TLOG_PROOF_HEADER} proof: ${what}`);
   };
   const sep = text.indexOf('\n\n');
-  if (!isTlogProof(text) || sep < 0) return bad(`first line must be "${TLOG_PROOF_HEADER}", then a blank line before the checkpoint`);
+  if (!isTlogProof(text) || sep < 0)
+    return bad(`first line must be "${TLOG_PROOF_HEADER}", then a blank line before the checkpoint`);
   const lines = text.slice(0, sep).split('\n').slice(1);
   const extra = lines[0]?.startsWith('extra ') ? lines.shift()!.slice('extra '.length) : undefined;
   if (extra === undefined || Buffer.from(extra, 'base64').toString('base64') !== extra || extra === '') {
@@ -55,7 +59,8 @@ export function parseTlogProof(text: string, source: string): { proof: Inclusion
   });
   const checkpoint = parseCheckpoint(text.slice(sep + 2), `${source} (checkpoint)`);
   const leafIndex = Number(m[1]);
-  if (leafIndex >= checkpoint.size) return bad(`index ${leafIndex} is not below the checkpoint's tree size ${checkpoint.size}`);
+  if (leafIndex >= checkpoint.size)
+    return bad(`index ${leafIndex} is not below the checkpoint's tree size ${checkpoint.size}`);
   return {
     proof: {
       v: INCLUSION_PROOF_FORMAT,

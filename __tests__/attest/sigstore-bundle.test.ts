@@ -37,58 +37,17 @@ const records: Record<string, { envelope: string; bundle: string }> = {};
 
 beforeAll(() => {
   const r = (k: string) => (records[k] = { envelope: f(`${k}.json`), bundle: f(`${k}.sigstore.json`) });
-  const plan = r('plan');
-  ok([
-    'receipt',
-    'plan',
-    PLAN,
-    '--env',
-    'dev',
-    '--key',
-    keys.key,
-    '--out',
-    plan.envelope,
-    '--bundle',
-    plan.bundle,
-    ...PROV,
-  ]);
-  const apply = r('apply');
-  // The plan receipt is read from its bundle: the apply receipt binds the same digest.
-  ok([
-    'receipt',
-    'apply',
-    STREAM,
-    '--plan-receipt',
-    plan.bundle,
-    '--env',
-    'dev',
-    '--key',
-    keys.key,
-    '--out',
-    apply.envelope,
-    '--bundle',
-    apply.bundle,
-    ...PROV,
-  ]);
-  const drift = r('drift');
-  ok([
-    'receipt',
-    'drift',
-    PLAN,
-    '--env',
-    'dev',
-    '--key',
-    keys.key,
-    '--out',
-    drift.envelope,
-    '--bundle',
-    drift.bundle,
-    '--apply-receipt',
-    apply.bundle,
-    ...PROV,
-  ]);
-  const approval = r('approval');
-  ok([
+  /** A writing verb signing record `kind` with the test key, writing the envelope and its bundle. */
+  const write = (kind: string, args: string[]) => {
+    const rec = r(kind);
+    ok([...args, '--key', keys.key, '--out', rec.envelope, '--bundle', rec.bundle]);
+    return rec;
+  };
+  const plan = write('plan', ['receipt', 'plan', PLAN, '--env', 'dev', ...PROV]);
+  // Inputs are read from their bundles: the records bind the same digests as from the envelopes.
+  const apply = write('apply', ['receipt', 'apply', STREAM, '--plan-receipt', plan.bundle, '--env', 'dev', ...PROV]);
+  write('drift', ['receipt', 'drift', PLAN, '--env', 'dev', '--apply-receipt', apply.bundle, ...PROV]);
+  const approval = [
     'approve',
     '--env',
     'dev',
@@ -96,17 +55,11 @@ beforeAll(() => {
     plan.bundle,
     '--principal',
     'alice',
-    '--key',
-    keys.key,
     '--pub',
     keys.pub,
-    '--out',
-    approval.envelope,
-    '--bundle',
-    approval.bundle,
-  ]);
-  const smoke = r('validation');
-  ok([
+  ];
+  write('approval', approval);
+  write('validation', [
     'record',
     'smoke',
     '--env',
@@ -117,12 +70,6 @@ beforeAll(() => {
     COMMIT,
     '--apply-receipt',
     apply.bundle,
-    '--key',
-    keys.key,
-    '--out',
-    smoke.envelope,
-    '--bundle',
-    smoke.bundle,
   ]);
   const manifest = r('promotion');
   const signing = parseSigningKey(readFileSync(keys.key), keys.key);

@@ -69,7 +69,11 @@ export async function startMockSigstore(opts: { caClock?: Date } = {}): Promise<
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const tlogKeys = p256();
   const tlog = await initializeTLog(url, tlogKeys);
-  const tsa = await initializeTSA(p256());
+  // @sigstore/verify reads a GeneralizedTime only with 3 fraction digits, and the mock TSA writes
+  // "…T00:00:00.12Z" when the milliseconds end in 0: its clock is set before each request to
+  // this second + 0.111 s (never before the certificate's notBefore, which has no fraction).
+  const tsaClock = new Date();
+  const tsa = await initializeTSA(p256(), tsaClock);
   const routes: Record<string, HandlerFn> = {};
   for (const h of [fulcioHandler(ca), rekorHandler(tlog), rekorV2Handler(tlog), tsaHandler(tsa)]) routes[h.path] = h.fn;
   server.on('request', (req, res) => {
@@ -84,6 +88,8 @@ export async function startMockSigstore(opts: { caClock?: Date } = {}): Promise<
         res.end(JSON.stringify({ value: githubToken(decodeURIComponent(subject), { aud: audience ?? '' }) }));
         return;
       }
+      const t = Date.now();
+      tsaClock.setTime(t - (t % 1000) + 111);
       const fn = routes[path];
       if (req.method !== 'POST' || fn === undefined) {
         res.writeHead(404).end();

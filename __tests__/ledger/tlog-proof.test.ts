@@ -53,7 +53,12 @@ describe('C2SP tlog-proof', () => {
     const cases: [string, string, number, RegExp][] = [
       ['path', flipped.join('\n'), 3, /LOG_INTEGRITY: .*does not verify/],
       ['index', text.replace('index 2\n', 'index 3\n'), 3, /LOG_INTEGRITY/],
-      ['root', text.replace(/\n15\n[^\n]+\n/, `\n15\n${Buffer.alloc(32, 9).toString('base64')}\n`), 3, /CHECKPOINT_INVALID/],
+      [
+        'root',
+        text.replace(/\n15\n[^\n]+\n/, `\n15\n${Buffer.alloc(32, 9).toString('base64')}\n`),
+        3,
+        /CHECKPOINT_INVALID/,
+      ],
       ['header', text.replace('tlog-proof@v1', 'tlog-proof@v9'), 2, /INPUT_INVALID|JSON/],
     ];
     for (const [name, body, status, msg] of cases) {
@@ -70,7 +75,8 @@ describe('C2SP tlog-proof', () => {
     const other = join(dir, 'other-cp.txt');
     writeFileSync(other, readFileSync(CP, 'utf8').replace(/^[^\n]+\n15\n/, 'kfm-infra/audit\n14\n'));
     const r = verifyProof(proofFile, ['--checkpoint', other]);
-    expect(r.status).not.toBe(0);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/LOG_INTEGRITY: .*its checkpoint differs from .*other-cp.txt/);
     expect(text.length).toBeGreaterThan(0);
   }, 30_000);
 

@@ -53,7 +53,10 @@ function readEd25519(read: () => KeyObject, source: string, kind: string, format
   }
   if (key.asymmetricKeyType !== 'ed25519' && !isP256(key)) {
     const type = key.asymmetricKeyType === 'ec' ? `ec ${key.asymmetricKeyDetails?.namedCurve}` : key.asymmetricKeyType;
-    throw new ReceiptError('KEY_INVALID', `${source}: key type "${type}", expected "ed25519" or P-256 ("ec prime256v1")`);
+    throw new ReceiptError(
+      'KEY_INVALID',
+      `${source}: key type "${type}", expected "ed25519" or P-256 ("ec prime256v1")`,
+    );
   }
   return key;
 }

@@ -36,7 +36,10 @@ export const keygen: Command = async (io) => {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const alg = typeof values.alg === 'string' ? values.alg : 'ed25519';
   if (!(KEY_ALGORITHMS as readonly string[]).includes(alg))
-    throw new ReceiptError('USAGE', `kfm keygen: --alg "${alg.slice(0, 20)}", expected one of ${KEY_ALGORITHMS.join(', ')}`);
+    throw new ReceiptError(
+      'USAGE',
+      `kfm keygen: --alg "${alg.slice(0, 20)}", expected one of ${KEY_ALGORITHMS.join(', ')}`,
+    );
   const { privatePem, publicPem } = alg === 'p256' ? generateP256Pem() : generateKeyPairPem();
   writeFileExclusive(keyPath, privatePem, 0o600);
   chmodSync(keyPath, 0o600);

@@ -39,7 +39,10 @@ export async function prove(io: CommandIo, argv: readonly string[]): Promise<num
   if (format !== 'json' && format !== 'tlog-proof')
     throw new ReceiptError('USAGE', 'kfm audit prove: --format must be json or tlog-proof');
   if (format === 'tlog-proof' && !checkpoint)
-    throw new ReceiptError('USAGE', 'kfm audit prove: --format tlog-proof needs --checkpoint (the proof carries the checkpoint it leads to)');
+    throw new ReceiptError(
+      'USAGE',
+      'kfm audit prove: --format tlog-proof needs --checkpoint (the proof carries the checkpoint it leads to)',
+    );
   const proof = await proveInclusion(store, seq, originFrom(values), checkpoint);
   io.stdout(format === 'tlog-proof' ? formatTlogProof(proof, checkpoint!.text) : JSON.stringify(proof, null, 2) + '\n');
   return 0;

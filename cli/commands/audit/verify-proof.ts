@@ -19,11 +19,15 @@ function proofAndCheckpoint(
   proofFile: string,
   cpArg: string | undefined,
 ): { parsed: unknown; cp: SignedCheckpoint; cpFile: string } {
-  const given = cpArg === undefined ? undefined : parseCheckpoint(readInputFile(cpArg, 'checkpoint').toString('utf8'), cpArg);
+  const given =
+    cpArg === undefined ? undefined : parseCheckpoint(readInputFile(cpArg, 'checkpoint').toString('utf8'), cpArg);
   if (isTlogProof(proofText)) {
     const t = parseTlogProof(proofText, proofFile);
     if (given && (given.text !== t.checkpoint.text || !given.root.equals(t.checkpoint.root))) {
-      throw new ReceiptError('LOG_INTEGRITY', `${proofFile}: its checkpoint differs from ${cpArg} (another tree or origin)`);
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${proofFile}: its checkpoint differs from ${cpArg} (another tree or origin)`,
+      );
     }
     return { parsed: t.proof, cp: t.checkpoint, cpFile: `${proofFile} (checkpoint)` };
   }
