@@ -37,7 +37,7 @@ describe('P-256 keyed signing', () => {
     env.payload = Buffer.from(JSON.stringify(st)).toString('base64');
     writeFileSync(join(dir, 'bad.json'), JSON.stringify(env));
     expect(kfm(['receipt', 'verify', join(dir, 'bad.json'), '--pub', pub]).status).toBe(3);
-  }, 60_000);
+  }, 180_000);
 
   it('refuses --alg rsa with one usage line', () => {
     const r = kfm(['keygen', '--out-dir', join(dir, 'rsa'), '--alg', 'rsa']);

@@ -91,7 +91,7 @@ beforeAll(() => {
   );
   writeFileSync(manifest.envelope, m.bytes);
   ok(['receipt', 'export-bundle', manifest.envelope, '--out', manifest.bundle]);
-}, 120_000);
+}, 300_000);
 
 describe('keyed Sigstore bundles of kfm records', () => {
   it.each(['plan', 'apply', 'drift', 'approval', 'validation', 'promotion'])(

@@ -105,7 +105,7 @@ describe('keyless signing against @sigstore/mock', () => {
       identity: { issuer: GITHUB_ISSUER, subject: PROD },
       roles: ['ci'],
     });
-  }, 60_000);
+  }, 240_000);
 
   it('signs with an RFC 3161 timestamp instead of a log entry', () => {
     const { r, out } = certify(jobReceipt('prod'), PROD, TSA());
@@ -114,7 +114,7 @@ describe('keyless signing against @sigstore/mock', () => {
       JSON.parse(readFileSync(out, 'utf8')).verificationMaterial.timestampVerificationData.rfc3161Timestamps,
     ).toHaveLength(1);
     expect(JSON.parse(ok(verify(out))).identity.subject).toBe(PROD);
-  }, 60_000);
+  }, 240_000);
 
   it('appends the keyless bundle to the ledger and reads it back verifiable by identity', () => {
     const { out } = certify(jobReceipt('prod'), PROD, TSA());
@@ -125,7 +125,7 @@ describe('keyless signing against @sigstore/mock', () => {
     writeFileSync(got, ok(kfm(['audit', 'get', '--seq', String(a.seq), '--store', store])));
     expect(readFileSync(got).equals(readFileSync(out))).toBe(true);
     expect(verify(got).status).toBe(0);
-  }, 60_000);
+  }, 240_000);
 
   it('refuses the wrong identity: another repository, and the dev environment signing for prod', () => {
     const other = certify(jobReceipt('prod'), 'repo:mallory/infra:environment:prod', TSA());
@@ -137,7 +137,7 @@ describe('keyless signing against @sigstore/mock', () => {
     const r2 = verify(dev.out);
     expect(r2.status).toBe(3);
     expect(r2.stderr).toMatch(/KEY_UNTRUSTED: .*environment:dev .*\(role ci\) may not sign a plan record for env prod/);
-  }, 90_000);
+  }, 300_000);
 
   it('refuses a certificate that had expired when the signature was timestamped', async () => {
     const old = await spawnMockSigstore(-3600_000);
@@ -159,7 +159,7 @@ describe('keyless signing against @sigstore/mock', () => {
     } finally {
       await old.close();
     }
-  }, 60_000);
+  }, 240_000);
 
   it('refuses a keyless bundle with no log entry and no timestamp', () => {
     const { out } = certify(jobReceipt('prod'), PROD, REKOR());
@@ -170,14 +170,14 @@ describe('keyless signing against @sigstore/mock', () => {
     const v = verify(f('bare.sigstore.json'));
     expect(v.status).toBe(3);
     expect(v.stderr).toMatch(/TIMESTAMP_ERROR/);
-  }, 60_000);
+  }, 240_000);
 
   it('refuses a keyless bundle without identity trust, and keeps keyed verification as it was', () => {
     const { out } = certify(jobReceipt('prod'), PROD, TSA());
     const v = kfm(['receipt', 'verify', out, '--pub', join(dir, 'job1', 'kfm-signing.pub')]);
     expect(v.status).toBe(3);
     expect(v.stderr).toMatch(/KEY_UNTRUSTED: .*keyless Sigstore bundle; pass --trusted-root and --identity-policy/);
-  }, 60_000);
+  }, 240_000);
 
   it('an approval counts only from an approver identity approving as its own principal', () => {
     const plan = jobReceipt('prod');
@@ -248,5 +248,5 @@ describe('keyless signing against @sigstore/mock', () => {
     const p = readVerifiedRecord(readFileSync(planBundle), planBundle, [], trust).signedBy;
     expect(sameSigner(a, p)).toBe(false);
     expect(sameSigner(a, readVerifiedRecord(readFileSync(byAlice), byAlice, [], trust).signedBy)).toBe(true);
-  }, 120_000);
+  }, 480_000);
 });

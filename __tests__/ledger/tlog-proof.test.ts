@@ -20,7 +20,7 @@ beforeAll(() => {
   const r = kfm(['audit', 'prove', '--store', store, '--seq', '3', '--checkpoint', CP, '--format', 'tlog-proof']);
   if (r.status !== 0) throw new Error(r.stderr);
   writeFileSync(proofFile, r.stdout);
-}, 60_000);
+}, 180_000);
 
 const verifyProof = (file: string, extra: string[] = []) =>
   kfm(['audit', 'verify-proof', '--proof', file, ...PUB, ...extra]);
@@ -43,7 +43,7 @@ describe('C2SP tlog-proof', () => {
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, seq: 3, treeSize: 15 });
     expect(verifyProof(proofFile, ['--checkpoint', CP]).status).toBe(0);
-  }, 30_000);
+  }, 120_000);
 
   it('fails when a path hash, the index or the checkpoint is altered', () => {
     const text = readFileSync(proofFile, 'utf8');
@@ -68,7 +68,7 @@ describe('C2SP tlog-proof', () => {
       expect([name, r.status]).toEqual([name, status]);
       expect(r.stderr).toMatch(msg);
     }
-  }, 60_000);
+  }, 180_000);
 
   it('refuses a tlog-proof whose checkpoint differs from the trusted --checkpoint given', () => {
     const text = readFileSync(proofFile, 'utf8');
@@ -78,11 +78,11 @@ describe('C2SP tlog-proof', () => {
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/LOG_INTEGRITY: .*its checkpoint differs from .*other-cp.txt/);
     expect(text.length).toBeGreaterThan(0);
-  }, 30_000);
+  }, 120_000);
 
   it('needs --checkpoint to write a tlog-proof', () => {
     const r = kfm(['audit', 'prove', '--store', store, '--seq', '3', '--format', 'tlog-proof']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--format tlog-proof needs --checkpoint/);
-  }, 30_000);
+  }, 120_000);
 });
