@@ -1,8 +1,8 @@
 import { ReceiptError } from '../../../core/errors';
 import { readInputFile, refuseExisting, writeFileExclusive } from '../../../core/files';
 import { CommandAbout, OptionSpec, parseCommandArgs, requireOpt } from '../../lib/args';
-import { loadSigningKey, requireTrustedKeys } from '../../lib/keys';
 import { CommandIo } from '../../lib/types';
+import { keys as keyLib } from './lazy';
 import { ENVELOPE, strs } from './shared';
 
 const PUBLIC_GOOD = { fulcio: 'https://fulcio.sigstore.dev', rekor: 'https://rekor.sigstore.dev' };
@@ -62,8 +62,8 @@ export async function certify(io: CommandIo): Promise<number> {
   const path = positionals[0]!;
   const out = requireOpt(cmd, v, 'out');
   refuseExisting(out, 'choose another --out', 'a bundle');
-  const key = typeof v.key === 'string' ? loadSigningKey(v.key) : undefined;
-  const trusted = key ? [] : requireTrustedKeys(cmd, strs(v, 'pub'));
+  const key = typeof v.key === 'string' ? keyLib().loadSigningKey(v.key) : undefined;
+  const trusted = key ? [] : keyLib().requireTrustedKeys(cmd, strs(v, 'pub'));
   const tsaURL = typeof v['tsa-url'] === 'string' ? v['tsa-url'] : undefined;
   const rekorURL =
     typeof v['rekor-url'] === 'string' ? v['rekor-url'] : tsaURL === undefined ? PUBLIC_GOOD.rekor : undefined;

@@ -1,10 +1,8 @@
 import { readInputFile } from '../../../core/files';
 import { CommandAbout, OptionSpec, parseCommandArgs } from '../../lib/args';
 import { IDENTITY_OPTS, loadIdentityTrust } from '../../lib/identity-trust';
-import { loadTrustedKeys, requireTrustedKeys } from '../../lib/keys';
-import { recordBytes } from '../../../attest/sigstore/bundle';
-import { readVerifiedRecord, signerLabel } from '../../../attest/sigstore/trusted-signer';
 import { CommandIo } from '../../lib/types';
+import { keys as keyLib } from './lazy';
 import { ENVELOPE, strs } from './shared';
 
 const OPTIONS: OptionSpec = {
@@ -28,8 +26,14 @@ export function verify(io: CommandIo): number {
   const cmd = 'receipt verify';
   const { values: v, positionals } = parseCommandArgs(cmd, io.argv, OPTIONS, ENVELOPE, ABOUT);
   const identities = loadIdentityTrust(cmd, v);
-  const keys = identities ? loadTrustedKeys(strs(v, 'pub')) : requireTrustedKeys(cmd, strs(v, 'pub'));
+  const keys = identities ? keyLib().loadTrustedKeys(strs(v, 'pub')) : keyLib().requireTrustedKeys(cmd, strs(v, 'pub'));
   const path = positionals[0]!;
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { recordBytes } =
+    require('../../../attest/sigstore/bundle') as typeof import('../../../attest/sigstore/bundle');
+  const { readVerifiedRecord, signerLabel } =
+    require('../../../attest/sigstore/trusted-signer') as typeof import('../../../attest/sigstore/trusted-signer');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const r = readVerifiedRecord(recordBytes(readInputFile(path, 'envelope'), path), path, keys, identities);
   const p = r.predicate;
   const signer = signerLabel(r.signedBy);
