@@ -28,6 +28,8 @@ const VERBS_HELP: readonly (readonly [string, string])[] = [
   ['receipt apply', 'sign an apply receipt from `terraform apply -json`'],
   ['receipt drift', 'sign a drift receipt from a refresh-only plan'],
   ['receipt verify', 'verify a receipt with a public key'],
+  ['receipt export-bundle', 'a signed record as a Sigstore bundle v0.3 (same envelope)'],
+  ['receipt certify', 'sign a record keyless: Fulcio certificate for the OIDC identity, Rekor or TSA'],
   ['receipt show', 'render a verified receipt as markdown (the PR comment) or JSON'],
   ['audit append', 'append signed envelopes to the ledger'],
   ['audit verify', 'verify the whole ledger: signatures, chain, tree, checkpoints'],

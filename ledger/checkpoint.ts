@@ -36,8 +36,17 @@ export interface SignedCheckpoint extends Checkpoint {
   readonly signatures: readonly NoteSignature[];
 }
 
-/** The raw 32-byte Ed25519 public key. */
+/**
+ * The raw 32-byte Ed25519 public key. Signed notes (checkpoints, cosignatures, index notes) are
+ * Ed25519 only: a P-256 key (allowed for receipts) is refused here, never mislabeled as Ed25519.
+ */
 export function rawEd25519(publicKey: KeyObject): Buffer {
+  if (publicKey.asymmetricKeyType !== 'ed25519') {
+    throw new ReceiptError(
+      'KEY_INVALID',
+      `a ${publicKey.asymmetricKeyType ?? 'non-Ed25519'} key cannot sign or check a signed note (checkpoints and cosignatures are Ed25519); use an Ed25519 key`,
+    );
+  }
   const der = publicKey.export({ format: 'der', type: 'spki' }) as Buffer;
   return der.subarray(der.length - 32);
 }

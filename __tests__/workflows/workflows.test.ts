@@ -103,6 +103,25 @@ describe('every workflow', () => {
     expect(seen).toEqual(allowedWrites);
   });
 
+  test('signs keyless (kfm receipt certify) only in jobs that hold id-token: write', () => {
+    const signing: string[] = [];
+    for (const f of files) {
+      const jobs = rawOf(f).jobs as Record<
+        string,
+        { permissions?: Record<string, string>; steps?: { run?: string }[] }
+      >;
+      for (const [id, j] of Object.entries(jobs)) {
+        if (!(j.steps ?? []).some((s) => /receipt certify/.test(s.run ?? ''))) continue;
+        signing.push(`${f}/${id}`);
+        expect({ job: `${f}/${id}`, idToken: j.permissions?.['id-token'] }).toEqual({
+          job: `${f}/${id}`,
+          idToken: 'write',
+        });
+      }
+    }
+    expect(signing.sort()).toEqual(['deploy.yml/dev', 'deploy.yml/prod-plan', 'deploy.yml/stage', 'drift.yml/drift']);
+  });
+
   test('pins every action by a full commit SHA with its version in a comment', () => {
     const pins = new Map<string, string>();
     for (const f of files) {
@@ -160,6 +179,7 @@ describe('every workflow', () => {
         'policy check',
         'keygen',
         'receipt plan',
+        'receipt certify',
         'receipt show',
         'audit append',
         'audit verify',

@@ -1,15 +1,16 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign, verify } from 'node:crypto';
 import { ReceiptError } from '../../core/errors';
 import { sha256Hex } from '../../core/digest';
+import { digestFor, isP256 } from './p256';
 
-/** An Ed25519 signing key with its advisory key id. */
+/** A signing key (Ed25519, or ECDSA P-256: ./p256.ts) with its advisory key id. */
 export interface SigningKey {
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
   readonly keyid: string;
 }
 
-/** A trusted Ed25519 public key with its advisory key id and where it came from. */
+/** A trusted public key (Ed25519 or P-256) with its advisory key id and where it came from. */
 export interface TrustedKey {
   readonly publicKey: KeyObject;
   readonly keyid: string;
@@ -50,8 +51,12 @@ function readEd25519(read: () => KeyObject, source: string, kind: string, format
       `${source}: not a PEM ${kind} key; expected an Ed25519 ${format} key from "kfm keygen"`,
     );
   }
-  if (key.asymmetricKeyType !== 'ed25519') {
-    throw new ReceiptError('KEY_INVALID', `${source}: key type "${key.asymmetricKeyType}", expected "ed25519"`);
+  if (key.asymmetricKeyType !== 'ed25519' && !isP256(key)) {
+    const type = key.asymmetricKeyType === 'ec' ? `ec ${key.asymmetricKeyDetails?.namedCurve}` : key.asymmetricKeyType;
+    throw new ReceiptError(
+      'KEY_INVALID',
+      `${source}: key type "${type}", expected "ed25519" or P-256 ("ec prime256v1")`,
+    );
   }
   return key;
 }
@@ -81,16 +86,16 @@ export function parseTrustedKey(pem: string | Buffer, source: string): TrustedKe
   return { publicKey, keyid: keyIdOf(publicKey), source };
 }
 
-/** Ed25519 signature over `message`. */
+/** The signature over `message`: Ed25519, or ECDSA P-256 with SHA-256 (DER), by the key's type. */
 export function signBytes(key: SigningKey, message: Buffer): Buffer {
-  return sign(null, message, key.privateKey);
+  return sign(digestFor(key.privateKey), message, key.privateKey);
 }
 
-/** True when `signature` is a valid Ed25519 signature of `message` under `key`. Never throws on garbage. */
+/** True when `signature` is a valid signature of `message` under `key` (its type picks the algorithm). Never throws on garbage. */
 export function verifyBytes(key: TrustedKey | KeyObject, message: Buffer, signature: Buffer): boolean {
   const k = 'publicKey' in key ? key.publicKey : key;
   try {
-    return verify(null, message, k, signature);
+    return verify(digestFor(k), message, k, signature);
   } catch {
     return false;
   }

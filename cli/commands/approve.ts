@@ -1,11 +1,12 @@
 import { ReceiptError } from '../../core/errors';
-import { readInputFile, writeFileExclusive } from '../../core/files';
+import { writeFileExclusive } from '../../core/files';
 import { approvalStatement } from '../../gates/approval';
 import { PREDICATE_TYPES } from '../../attest/predicate-types';
 import { signPipelineStatement } from '../../attest/pipeline-statement';
 import { NO_POSITIONALS, parseCommandArgs, parseEnv, requireOpt, SIGNED_OUTPUT_OPTS } from '../lib/args';
 import { eventTime } from '../lib/clock';
 import { loadSigningKey, loadTrustedKeys, many } from '../lib/keys';
+import { BUNDLE_OPT, readRecordFile, writeBundleOption } from '../lib/records';
 import { Command } from '../lib/types';
 
 const OPTIONS = {
@@ -13,6 +14,7 @@ const OPTIONS = {
   'plan-receipt': { type: 'string', required: true, help: 'the signed plan receipt approved (by its digest)' },
   principal: { type: 'string', required: true, arg: 'LOGIN', help: 'who approves (a GitHub login)' },
   ...SIGNED_OUTPUT_OPTS,
+  ...BUNDLE_OPT,
   key: { type: 'string', required: true, help: "the approver's own private key" },
   'change-record': { type: 'string', arg: 'ID', help: 'change record id (required for prod)', default: 'none' },
   pub: {
@@ -55,12 +57,13 @@ export const approve: Command = async (io) => {
     env,
     principal,
     changeRecord,
-    receipt: { bytes: readInputFile(receiptPath, 'plan receipt'), source: receiptPath },
+    receipt: { bytes: readRecordFile(receiptPath, 'plan receipt'), source: receiptPath },
     trusted,
     at: eventTime(cmd, values.timestamp as string | undefined, io.env),
   });
   const signed = signPipelineStatement(PREDICATE_TYPES.approval, a.subject, a.predicate, key);
   writeFileExclusive(out, signed.bytes);
+  writeBundleOption(values, signed.bytes, out);
   io.stdout(
     values.json
       ? JSON.stringify({ digest: signed.digest, out, plan_receipt: a.planReceipt }) + '\n'

@@ -8,6 +8,7 @@ import { eventTime } from '../lib/clock';
 import { loadSigningKey, loadTrustedKeys, many } from '../lib/keys';
 import { trustedKeyOf } from '../../attest/sign/ed25519';
 import { resolveRepo } from '../../receipts/provenance';
+import { BUNDLE_OPT, readRecordFile, writeBundleOption } from '../lib/records';
 import { Command } from '../lib/types';
 
 const CHECK = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})=(pass|fail)$/;
@@ -16,6 +17,7 @@ const OPTIONS = {
   env: { type: 'string', required: true },
   check: { type: 'string', multiple: true, required: true, arg: 'NAME=pass|fail', help: 'one check and its result' },
   ...SIGNED_OUTPUT_OPTS,
+  ...BUNDLE_OPT,
   commit: { type: 'string', default: 'GITHUB_SHA, else git rev-parse HEAD' },
   subject: { type: 'string', multiple: true, arg: 'FILE', help: 'a file the checks read, bound by sha256' },
   'apply-receipt': { type: 'string', arg: 'FILE', help: 'the apply receipt validated, bound by digest' },
@@ -69,11 +71,12 @@ export const record: Command = async (io) => {
     applyReceipt:
       applyPath === undefined
         ? undefined
-        : { bytes: readInputFile(applyPath, 'apply receipt'), source: applyPath, trusted: trusted() },
+        : { bytes: readRecordFile(applyPath, 'apply receipt'), source: applyPath, trusted: trusted() },
     files: many(values.subject).map((f) => ({ path: f, bytes: readInputFile(f, 'subject') })),
   });
   const signed = signPipelineStatement(PREDICATE_TYPES.validation, r.subject, r.predicate, key);
   writeFileExclusive(out, signed.bytes);
+  writeBundleOption(values, signed.bytes, out);
   const { status } = r.predicate;
   io.stdout(
     values.json ? JSON.stringify({ status, digest: signed.digest, out }) + '\n' : `${status} ${out} ${signed.digest}\n`,

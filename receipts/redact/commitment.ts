@@ -2,6 +2,7 @@ import { createHmac, hkdfSync, KeyObject } from 'node:crypto';
 import { ReceiptError } from '../../core/errors';
 import { canonicalJson } from '../../core/canonical-json';
 import { sha256Hex } from '../../core/digest';
+import { isP256, p256Secret } from '../../attest/sign/p256';
 
 /**
  * The commitment key: HMAC-SHA256 key under which every changed value is committed, so two receipts
@@ -22,8 +23,9 @@ const HKDF_INFO = Buffer.from('kfm commitment key v1 (HMAC-SHA256)', 'utf8');
 
 export function deriveCommitmentKey(signingPrivateKey: KeyObject): CommitmentKey {
   const der = signingPrivateKey.export({ format: 'der', type: 'pkcs8' }) as Buffer;
-  // Ed25519 PKCS#8: the 32-byte seed is the last 32 bytes.
-  const seed = der.subarray(der.length - 32);
+  // Ed25519 PKCS#8: the 32-byte seed is the last 32 bytes. P-256: the private scalar (the tail
+  // of its PKCS#8 is the public point, which must never become a secret).
+  const seed = isP256(signingPrivateKey) ? p256Secret(signingPrivateKey) : der.subarray(der.length - 32);
   const secret = Buffer.from(hkdfSync('sha256', seed, HKDF_SALT, HKDF_INFO, 32));
   return { secret, id: keyIdOfCommitment(secret), source: 'derived' };
 }

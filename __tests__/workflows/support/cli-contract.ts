@@ -5,12 +5,14 @@
 
 /** noun -> verb -> allowed flags. A noun without verbs uses the key ''. */
 export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
-  keygen: { '': ['out-dir'] },
+  keygen: { '': ['out-dir', 'alg'] },
   receipt: {
     plan: ['env', 'key', 'out', 'plan-file', 'commit', 'branch', 'actor', 'method', 'policy', 'author', 'json'],
     apply: ['plan-receipt', 'env', 'key', 'out', 'plan-file', 'commit', 'branch', 'actor', 'method', 'json'],
     drift: ['env', 'key', 'out', 'last-good', 'apply-receipt', 'pub', 'json'],
-    verify: ['pub', 'json'],
+    verify: ['pub', 'json', 'trusted-root', 'identity-policy'],
+    certify: ['key', 'pub', 'out', 'fulcio-url', 'rekor-url', 'rekor-api', 'rekor-entry-type', 'tsa-url', 'json'],
+    'export-bundle': ['out', 'json'],
     show: ['pub', 'format', 'max-chars', 'synth', 'full-link', 'report-link'],
   },
   audit: {
@@ -30,7 +32,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
       'witness-timeout',
     ],
     'verify-proof': ['proof', 'checkpoint', 'pub', 'envelope', 'origin', 'witness', 'quorum'],
-    prove: ['store', 'seq', 'endpoint'],
+    prove: ['store', 'seq', 'endpoint', 'checkpoint', 'format'],
     list: ['store', 'json', 'endpoint', 'env', 'commit', 'kind'],
     get: ['store', 'seq', 'endpoint'],
     mirror: ['from', 'to', 'endpoint', 'to-endpoint', 'json'],

@@ -1,7 +1,7 @@
-import { readInputFile } from '../../../core/files';
 import { parseAppendable } from '../../../ledger/entry';
 import { parseCommandArgs } from '../../lib/args';
 import { progress } from '../../lib/progress';
+import { isKeylessBundle, readRecordFile } from '../../lib/records';
 import { CommandIo } from '../../lib/types';
 import { STORE_OPTS, storeFrom } from './options';
 
@@ -19,8 +19,9 @@ export async function append(io: CommandIo, argv: readonly string[]): Promise<nu
   );
   const store = storeFrom('audit append', values, io);
   const inputs = positionals.map((f) => {
-    const bytes = readInputFile(f, 'envelope');
-    parseAppendable(bytes, f);
+    const bytes = readRecordFile(f, 'envelope');
+    // A keyless Sigstore bundle is itself the record (its certificate is what is verified).
+    if (!isKeylessBundle(bytes, f)) parseAppendable(bytes, f);
     return bytes;
   });
   const bar = progress(io, 'append', inputs.length);

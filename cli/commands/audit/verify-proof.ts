@@ -1,11 +1,39 @@
 import { parseJsonText, readInputFile } from '../../../core/files';
-import { parseCheckpoint, verifyCheckpoint } from '../../../ledger/checkpoint';
+import { readRecordFile } from '../../lib/records';
+import { ReceiptError } from '../../../core/errors';
+import { parseCheckpoint, SignedCheckpoint, verifyCheckpoint } from '../../../ledger/checkpoint';
+import { isTlogProof, parseTlogProof } from '../../../ledger/tlog-proof';
 import { requireQuorum } from '../../../ledger/cosignature';
 import { checkInclusionProof } from '../../../ledger/inclusion-proof';
 import { parseCommandArgs, requireOpt } from '../../lib/args';
 import { WITNESS_OPTS, witnessPolicy } from '../../lib/witnesses';
 import { CommandIo } from '../../lib/types';
 import { ORIGIN_OPT, originFrom, trustedFrom } from './options';
+
+/**
+ * The proof and the checkpoint it is checked against: a tlog-proof's own checkpoint (which a
+ * `--checkpoint` given too must equal), or for a JSON proof the required `--checkpoint`.
+ */
+function proofAndCheckpoint(
+  proofText: string,
+  proofFile: string,
+  cpArg: string | undefined,
+): { parsed: unknown; cp: SignedCheckpoint; cpFile: string } {
+  const given =
+    cpArg === undefined ? undefined : parseCheckpoint(readInputFile(cpArg, 'checkpoint').toString('utf8'), cpArg);
+  if (isTlogProof(proofText)) {
+    const t = parseTlogProof(proofText, proofFile);
+    if (given && (given.text !== t.checkpoint.text || !given.root.equals(t.checkpoint.root))) {
+      throw new ReceiptError(
+        'LOG_INTEGRITY',
+        `${proofFile}: its checkpoint differs from ${cpArg} (another tree or origin)`,
+      );
+    }
+    return { parsed: t.proof, cp: t.checkpoint, cpFile: `${proofFile} (checkpoint)` };
+  }
+  if (!given) throw new ReceiptError('USAGE', 'kfm audit verify-proof: --checkpoint is required for a JSON proof');
+  return { parsed: parseJsonText(proofText, proofFile, 'inclusion proof JSON'), cp: given, cpFile: cpArg! };
+}
 
 /** `verify-proof --proof FILE --checkpoint FILE --pub PUB... [--envelope FILE]`: offline, no store needed. */
 export async function verifyProof(io: CommandIo, argv: readonly string[]): Promise<number> {
@@ -14,8 +42,17 @@ export async function verifyProof(io: CommandIo, argv: readonly string[]): Promi
     argv,
     {
       ...ORIGIN_OPT,
-      proof: { type: 'string', required: true, arg: 'FILE', help: 'inclusion proof JSON (kfm audit prove)' },
-      checkpoint: { type: 'string', required: true },
+      proof: {
+        type: 'string',
+        required: true,
+        arg: 'FILE',
+        help: 'inclusion proof (kfm audit prove): JSON, or a c2sp.org/tlog-proof@v1 file',
+      },
+      checkpoint: {
+        type: 'string',
+        help: 'trusted checkpoint (a tlog-proof carries its own; if given too it must be the same)',
+        default: 'required for a JSON proof',
+      },
       ...WITNESS_OPTS,
       pub: { type: 'string', multiple: true },
       envelope: { type: 'string', arg: 'FILE', help: 'also check the proven entry holds this envelope' },
@@ -28,15 +65,14 @@ export async function verifyProof(io: CommandIo, argv: readonly string[]): Promi
     },
   );
   const proofFile = requireOpt('audit verify-proof', values, 'proof');
-  const cpFile = requireOpt('audit verify-proof', values, 'checkpoint');
   const trusted = trustedFrom('audit verify-proof', values);
   const policy = witnessPolicy('audit verify-proof', values);
-  const cp = parseCheckpoint(readInputFile(cpFile, 'checkpoint').toString('utf8'), cpFile);
+  const proofText = readInputFile(proofFile, 'proof').toString('utf8');
+  const { parsed, cp, cpFile } = proofAndCheckpoint(proofText, proofFile, values.checkpoint as string | undefined);
   verifyCheckpoint(cp, trusted, originFrom(values), cpFile);
   const witnessed = policy.quorum > 0 ? requireQuorum(cp, policy.witnesses, policy.quorum, cpFile) : undefined;
-  const parsed = parseJsonText(readInputFile(proofFile, 'proof').toString('utf8'), proofFile, 'inclusion proof JSON');
   const envFile = typeof values.envelope === 'string' ? values.envelope : undefined;
-  const envelope = envFile ? { source: envFile, bytes: readInputFile(envFile, 'envelope') } : undefined;
+  const envelope = envFile ? { source: envFile, bytes: readRecordFile(envFile, 'envelope') } : undefined;
   const r = checkInclusionProof(parsed, proofFile, cp, cpFile, envelope);
   io.stdout(
     JSON.stringify({

@@ -4,6 +4,7 @@ import { sha256Tagged } from '../../../core/digest';
 import { readInputFile, refuseExisting } from '../../../core/files';
 import { guardNesting } from '../../../terraform/plan';
 import { CommandAbout, OptionSpec, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
+import { readRecordFile } from '../../lib/records';
 import { CommandIo } from '../../lib/types';
 import { applyReceipt, applyStream, keys, statements } from './lazy';
 import { context, emit, PROVENANCE, selfAndPubs, str, WRITE } from './shared';
@@ -41,7 +42,7 @@ export function apply(io: CommandIo): number {
   const ctx = context(cmd, v, io, signing);
   // The plan receipt must verify: under the signing key's own public key, or any --pub given.
   const trusted = selfAndPubs(cmd, v, signing);
-  const verifiedPlan = statements().readVerifiedStatement(readInputFile(prPath, 'plan receipt'), prPath, trusted);
+  const verifiedPlan = statements().readVerifiedStatement(readRecordFile(prPath, 'plan receipt'), prPath, trusted);
   const streamBytes = readInputFile(streamPath, 'apply stream');
   const facts = applyStream().parseApplyStream(streamBytes, streamPath);
   const planFile = str(v, 'plan-file');

@@ -8,6 +8,7 @@ import { PREDICATE_TYPES } from '../../../attest/predicate-types';
 import type { Statement, Subject } from '../../../attest/statement';
 import { OptionSpec, parseEnv, requireOpt } from '../../lib/args';
 import { CommandIo } from '../../lib/types';
+import { BUNDLE_OPT, readRecordFile, writeBundleOption } from '../../lib/records';
 import { commitments, ed25519, keys, provenance, statements } from './lazy';
 
 /** What the receipt verbs share: flags, the signing context, and signing and printing a receipt. */
@@ -24,6 +25,7 @@ export const WRITE: OptionSpec = {
   out: { type: 'string', required: true, help: 'receipt file to write; never overwritten', arg: 'RECEIPT' },
   json: { type: 'boolean', help: 'print {summary, digest, out} as JSON', default: 'a summary line' },
   'commitment-key': { type: 'string' },
+  ...BUNDLE_OPT,
 };
 
 export type Values = Record<string, unknown>;
@@ -77,7 +79,7 @@ export function authorOf(cmd: string, author: string | undefined): AuthorInfo {
  * any --pub; returned as an in-toto subject (its envelope digest) that binds the record to it.
  */
 export function applyReceiptSubject(cmd: string, path: string, trusted: TrustedKey[], env: string): Subject {
-  const r = statements().readVerifiedStatement(readInputFile(path, 'apply receipt'), path, trusted);
+  const r = statements().readVerifiedStatement(readRecordFile(path, 'apply receipt'), path, trusted);
   if (r.predicateType !== PREDICATE_TYPES.apply)
     throw new ReceiptError(
       'INPUT_INVALID',
@@ -101,6 +103,7 @@ export function emit(
 ): number {
   const { bytes, digest } = statements().signStatement(statement, signing);
   writeFileExclusive(out, bytes);
+  writeBundleOption(v, bytes, out);
   const summary = (statement.predicate as { summary: unknown }).summary;
   if (v.json === true) io.stdout(JSON.stringify({ summary, digest, out }) + '\n');
   else io.stdout(`${human}\nreceipt ${out} ${digest}\n`);
@@ -114,5 +117,5 @@ export const ENVELOPE = { min: 1, max: 1, names: 'ENVELOPE' };
 export function readVerifiedArg(cmd: string, v: Values, positionals: readonly string[]) {
   const trusted = keys().requireTrustedKeys(cmd, strs(v, 'pub'));
   const path = positionals[0]!;
-  return { path, r: statements().readVerifiedStatement(readInputFile(path, 'envelope'), path, trusted) };
+  return { path, r: statements().readVerifiedStatement(readRecordFile(path, 'envelope'), path, trusted) };
 }

@@ -1,20 +1,42 @@
+import { readInputFile } from '../../../core/files';
 import { CommandAbout, OptionSpec, parseCommandArgs } from '../../lib/args';
+import { IDENTITY_OPTS, loadIdentityTrust } from '../../lib/identity-trust';
 import { CommandIo } from '../../lib/types';
-import { ENVELOPE, readVerifiedArg } from './shared';
+import { keys as keyLib } from './lazy';
+import { ENVELOPE, strs } from './shared';
 
-const OPTIONS: OptionSpec = { pub: { type: 'string', multiple: true, required: true }, json: { type: 'boolean' } };
+const OPTIONS: OptionSpec = {
+  pub: {
+    type: 'string',
+    multiple: true,
+    help: 'trusted public key file (SPKI PEM) of a signer',
+    default: 'required unless --identity-policy',
+  },
+  ...IDENTITY_OPTS,
+  json: { type: 'boolean' },
+};
 
 const ABOUT: CommandAbout = {
-  summary: 'Verify a receipt (DSSE envelope) with trusted public keys, offline.',
+  summary: 'Verify a receipt (DSSE envelope or Sigstore bundle) with trusted keys or trusted identities, offline.',
   example: 'receipt verify dev.plan.receipt.json --pub keys/kfm-ci.pub',
-  exits: '3 when no trusted key verifies it',
+  exits: '3 when no trusted key or identity verifies it',
 };
 
 export function verify(io: CommandIo): number {
   const cmd = 'receipt verify';
   const { values: v, positionals } = parseCommandArgs(cmd, io.argv, OPTIONS, ENVELOPE, ABOUT);
-  const { path, r } = readVerifiedArg(cmd, v, positionals);
+  const identities = loadIdentityTrust(cmd, v);
+  const keys = identities ? keyLib().loadTrustedKeys(strs(v, 'pub')) : keyLib().requireTrustedKeys(cmd, strs(v, 'pub'));
+  const path = positionals[0]!;
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { recordBytes } =
+    require('../../../attest/sigstore/bundle') as typeof import('../../../attest/sigstore/bundle');
+  const { readVerifiedRecord, signerLabel } =
+    require('../../../attest/sigstore/trusted-signer') as typeof import('../../../attest/sigstore/trusted-signer');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const r = readVerifiedRecord(recordBytes(readInputFile(path, 'envelope'), path), path, keys, identities);
   const p = r.predicate;
+  const signer = signerLabel(r.signedBy);
   if (v.json === true) {
     io.stdout(
       JSON.stringify({
@@ -25,11 +47,14 @@ export function verify(io: CommandIo): number {
         kind: p.kind ?? null,
         env: p.env ?? null,
         subject: r.statement.subject,
+        ...(r.signedBy.kind === 'identity'
+          ? { identity: r.signedBy.identity, roles: r.signedBy.trusted.map((t) => t.role) }
+          : {}),
       }) + '\n',
     );
   } else
     io.stdout(
-      `verified ${path}: ${String(p.kind ?? r.predicateType)} env=${String(p.env ?? '-')} ${r.envelopeDigest} key ${r.key.keyid}\n`,
+      `verified ${path}: ${String(p.kind ?? r.predicateType)} env=${String(p.env ?? '-')} ${r.envelopeDigest} ${r.signedBy.kind === 'key' ? 'key' : 'identity'} ${signer}\n`,
     );
   return 0;
 }
