@@ -94,7 +94,8 @@ export function reasonCell(c: Change): string {
   return words ? `${mdEscape(words)} (${mdCode(c.action_reason)})` : mdCode(c.action_reason);
 }
 
-export const byAddress = (a: { address: string }, b: { address: string }): number => naturalCompare(a.address, b.address);
+export const byAddress = (a: { address: string }, b: { address: string }): number =>
+  naturalCompare(a.address, b.address);
 
 /** Module (`module.a.module.b`, or "" for the root) and type of a change. */
 export function groupKey(c: Change): { module: string; type: string } {
@@ -122,7 +123,6 @@ export function countsTable(changes: readonly Change[]): string {
     .map((e) => [mdCode(e.type), e.module ? mdCode(e.module) : 'root', groupDigits(e.n)]);
   return table(['Type', 'Module', 'Count'], rows);
 }
-
 
 /** Terraform's replace paths of a change, as code. */
 export const replacePathsCell = (c: Change): string =>

@@ -89,7 +89,12 @@ function groupedHead(destructive: readonly Change[]): string {
 function deleteRows(deletes: readonly Change[], paths: ConstructPaths | undefined): Section {
   const head = `\n##### Destroyed resources (${groupDigits(deletes.length)})\n\n`;
   const headers = ['Resource', 'Type', 'Reason', 'Notes'];
-  const row = (c: Change): string[] => [nameCell(paths, c.address), mdCode(groupKey(c).type), reasonCell(c), notesCell(c)];
+  const row = (c: Change): string[] => [
+    nameCell(paths, c.address),
+    mdCode(groupKey(c).type),
+    reasonCell(c),
+    notesCell(c),
+  ];
   const render = (n: number): string => {
     const rest = deletes.length - n;
     const note = rest
