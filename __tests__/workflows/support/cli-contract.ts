@@ -12,6 +12,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
     drift: ['env', 'key', 'out', 'last-good', 'apply-receipt', 'pub', 'json'],
     verify: ['pub', 'json'],
     show: ['pub', 'format', 'max-chars', 'synth', 'full-link', 'report-link'],
+    comment: ['pub', 'receipt', 'synth', 'synth-log', 'commit', 'run-url', 'docs-base', 'max-chars'],
   },
   audit: {
     append: ['store', 'endpoint'],
@@ -35,7 +36,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
     get: ['store', 'seq', 'endpoint'],
     mirror: ['from', 'to', 'endpoint', 'to-endpoint', 'json'],
   },
-  policy: { check: ['synth', 'plan', 'env', 'json'] },
+  policy: { check: ['synth', 'plan', 'synth-log', 'env', 'json', 'format', 'docs-base', 'source-root'] },
   gate: {
     promote: [
       'to',

@@ -9,7 +9,12 @@ import { constructPathsOf, findingsOf, keys, prComment, statements } from './laz
 import { str, strs } from './shared';
 
 const OPTIONS: OptionSpec = {
-  pub: { type: 'string', multiple: true, required: true, help: 'trusted key of the review receipts (repeatable)' },
+  pub: {
+    type: 'string',
+    multiple: true,
+    help: 'trusted key of the review receipts (repeatable)',
+    default: 'required when a --receipt file exists',
+  },
   receipt: {
     type: 'string',
     multiple: true,
@@ -66,7 +71,8 @@ export function comment(io: CommandIo): number {
   const maxChars = mc === undefined ? 65536 : Number(mc);
   if (!Number.isInteger(maxChars) || maxChars < 2000)
     throw new ReceiptError('USAGE', `kfm ${cmd}: --max-chars must be an integer >= 2000`);
-  const trusted = keys().requireTrustedKeys(cmd, strs(v, 'pub'));
+  const present = strs(v, 'receipt').filter((spec) => existsSync(envSpec(cmd, 'receipt', spec)[1]));
+  const trusted = present.length ? keys().requireTrustedKeys(cmd, strs(v, 'pub')) : [];
   const inputs = new Map<CommentEnv, CommentEnvInput>(TIERS.map((env) => [env, { env }]));
   const set = (env: CommentEnv, patch: Partial<CommentEnvInput>): void => {
     inputs.set(env, { ...inputs.get(env)!, ...patch });
