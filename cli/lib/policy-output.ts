@@ -47,7 +47,8 @@ export function formatPolicy(format: PolicyFormat, result: PolicyResult, input: 
     j.kind === 'synth' ? parseConstructPaths(j.bytes, j.file) : undefined;
   const root = j.sourceRoot ?? process.cwd();
   const sourceOf = constructSources(root, constructPaths);
-  const file = uriOf(root, j.file);
+  // A relayed synth log is no source: a finding without a construct (a stack-wide one) points at the app.
+  const file = j.kind === 'synth-log' && existsSync(join(root, 'main.ts')) ? 'main.ts' : uriOf(root, j.file);
   if (format === 'github') return toGithubAnnotations(result.findings, { file, text, constructPaths, sourceOf });
   const sarif = toSarif(result.findings, {
     file,
