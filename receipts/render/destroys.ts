@@ -7,7 +7,6 @@ import {
   groupKey,
   notesCell,
   REASONS,
-  reasonCell,
   replacePathsCell,
   Section,
   table,
@@ -34,13 +33,12 @@ export function destructiveSections(changes: readonly Change[], paths: Construct
     const rows = kept.map((c) => [
       ACTION_MARK[c.action] ?? mdEscape(c.action),
       nameCell(paths, c.address),
-      mdCode(groupKey(c).type),
-      reasonCell(c),
+      reasonWords(c.action_reason),
       replacePathsCell(c),
       notesCell(c),
     ]);
     out.push({
-      full: `\n##### Replacements and forgets (${groupDigits(kept.length)})\n\n${table(['Action', 'Resource', 'Type', 'Reason', 'Replace paths', 'Notes'], rows)}\n`,
+      full: `\n##### Replacements and forgets (${groupDigits(kept.length)})\n\n${table(['Action', 'Resource', 'Reason', 'Replace paths', 'Notes'], rows)}\n`,
       changes: kept.length,
     });
   }
@@ -75,7 +73,7 @@ function groupedHead(destructive: readonly Change[]): string {
     .map((g) => [
       ACTION_MARK[g.action] ?? mdEscape(g.action),
       mdCode(g.type),
-      g.reason ? (REASONS[g.reason] ? mdEscape(REASONS[g.reason]!) : mdCode(g.reason)) : '_none recorded_',
+      reasonWords(g.reason) || '_none recorded_',
       groupDigits(g.n),
     ]);
   return (
@@ -88,13 +86,8 @@ function groupedHead(destructive: readonly Change[]): string {
 /** Destroys one by one; cut to the rows a budget holds, saying how many are only counted above. */
 function deleteRows(deletes: readonly Change[], paths: ConstructPaths | undefined): Section {
   const head = `\n##### Destroyed resources (${groupDigits(deletes.length)})\n\n`;
-  const headers = ['Resource', 'Type', 'Reason', 'Notes'];
-  const row = (c: Change): string[] => [
-    nameCell(paths, c.address),
-    mdCode(groupKey(c).type),
-    reasonCell(c),
-    notesCell(c),
-  ];
+  const headers = ['Resource', 'Reason', 'Notes'];
+  const row = (c: Change): string[] => [nameCell(paths, c.address), reasonWords(c.action_reason), notesCell(c)];
   const render = (n: number): string => {
     const rest = deletes.length - n;
     const note = rest
@@ -116,4 +109,10 @@ function deleteRows(deletes: readonly Change[], paths: ConstructPaths | undefine
       return { text: render(lo), notShown: deletes.length - lo };
     },
   };
+}
+
+/** Terraform's reason in words (its code when it has none): the table above names the codes' groups. */
+function reasonWords(reason: string | undefined): string {
+  if (!reason) return '';
+  return REASONS[reason] ? mdEscape(REASONS[reason]!) : mdCode(reason);
 }

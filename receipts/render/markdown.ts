@@ -99,6 +99,7 @@ function planPart(p: PlanReceiptPredicate, head: string[], sections: Section[], 
   const pol = p.policy;
   if (pol)
     head.push(
+      '',
       `Policy: **${mdEscape(String(pol.verdict))}** (${pol.findings.length} finding(s), bundle ${mdCode(String(pol.bundle_digest).slice(0, 23))}…)`,
     );
   const findings = (pol?.findings ?? []) as FindingLike[];
