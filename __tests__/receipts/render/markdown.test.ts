@@ -180,7 +180,9 @@ describe('escaping and ordering', () => {
 
   it('shows a column only when some row fills it', () => {
     const md = show(receipt([rc('aws_s3_bucket.only', 'aws_s3_bucket', 'only', ['delete'])]));
-    expect(md).toContain('##### Destroyed resources (1)\n\n| Resource |\n| --- |\n| <code>aws&#95;s3&#95;bucket.only</code> |');
+    expect(md).toContain(
+      '##### Destroyed resources (1)\n\n| Resource |\n| --- |\n| <code>aws&#95;s3&#95;bucket.only</code> |',
+    );
     expect(md).toContain('| **DESTROY** | <code>aws&#95;s3&#95;bucket</code> | _none recorded_ | 1 |');
   });
 });
