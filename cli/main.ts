@@ -29,6 +29,7 @@ const VERBS_HELP: readonly (readonly [string, string])[] = [
   ['receipt drift', 'sign a drift receipt from a refresh-only plan'],
   ['receipt verify', 'verify a receipt with a public key'],
   ['receipt show', 'render a verified receipt as markdown (the PR comment) or JSON'],
+  ['receipt comment', 'the one PR comment: every tier, prod first, policy findings first'],
   ['audit append', 'append signed envelopes to the ledger'],
   ['audit verify', 'verify the whole ledger: signatures, chain, tree, checkpoints'],
   ['audit checkpoint', 'sign a checkpoint of the verified ledger'],
@@ -129,6 +130,7 @@ export function run(): void {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     stderrIsTTY: process.stderr.isTTY === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
   }).then(
     (code) => {
       process.exitCode = code;

@@ -72,12 +72,29 @@ function commonHead(v: VerifiedStatement): string[] {
   const p = v.predicate as Obj;
   const repo = (p.repo ?? {}) as Obj;
   const actor = (p.actor ?? {}) as Obj;
-  return [
+  const paren = (x: unknown): string => (x === undefined || x === null ? '' : ` (${mdEscape(String(x))})`);
+  const head = [
     `### ${kindTitle(v.predicateType)} — ${mdCode(String(p.env))}`,
     '',
-    `- Commit: ${repo.commit ? mdCode(String(repo.commit)) : '_unknown_'}${repo.branch ? ` on ${mdCode(String(repo.branch))}` : ''} (${mdEscape(String(repo.source))})`,
-    `- Actor: ${actor.principal ? mdCode(String(actor.principal)) : '_unknown_'} (${mdEscape(String(actor.method))})`,
+    `- Commit: ${repo.commit ? mdCode(String(repo.commit)) : '_unknown_'}${repo.branch ? ` on ${mdCode(String(repo.branch))}` : ''}${paren(repo.source)}`,
+  ];
+  if (p.actor !== undefined)
+    head.push(`- Actor: ${actor.principal ? mdCode(String(actor.principal)) : '_unknown_'}${paren(actor.method)}`);
+  if (v.predicateType === PREDICATE_TYPES.approval) head.push(...approvalLines(p));
+  head.push(
     `- Receipt: ${mdCode(v.envelopeDigest)} (${mdEscape(String(p.kind))}, verified with key ${mdCode(v.key.keyid.slice(0, 16))}…)`,
+  );
+  return head;
+}
+
+/** An approval: who approved which plan receipt, under which change record, when. */
+function approvalLines(p: Obj): string[] {
+  const plan = (p.plan_receipt ?? {}) as Obj;
+  const at = ((p.timestamps ?? {}) as Obj).approved;
+  return [
+    `- Approver: ${p.principal ? mdCode(String(p.principal)) : '_unknown_'} (${mdEscape(String(p.decision ?? 'no decision'))}${at ? ` at ${mdCode(String(at))}` : ''})`,
+    `- Change record: ${p.change_record ? mdCode(String(p.change_record)) : '_none_'}`,
+    `- Plan receipt approved: ${plan.digest ? mdCode(String(plan.digest)) : '_unknown_'}${plan.commit ? ` for commit ${mdCode(String(plan.commit))}` : ''}`,
   ];
 }
 
@@ -148,6 +165,7 @@ function kindTitle(t: string): string {
   if (t === PREDICATE_TYPES.plan) return 'Terraform plan receipt';
   if (t === PREDICATE_TYPES.apply) return 'Terraform apply receipt';
   if (t === PREDICATE_TYPES.drift) return 'Terraform drift receipt';
+  if (t === PREDICATE_TYPES.approval) return 'Approval';
   return 'Receipt';
 }
 
