@@ -133,7 +133,7 @@ pr_comment() {
   local r env args=()
   for r in "${receipts[@]}"; do
     env=$(basename "$r" | cut -d. -f1)
-    args+=(--receipt "$env=$r" --synth "$env=$KFM_SYNTH_DIR/stacks/$env/cdk.tf.json")
+    args+=(--receipt "$env=$r" --plan "$env=$KFM_PLANS_DIR/$env.plan.json" --synth "$env=$KFM_SYNTH_DIR/stacks/$env/cdk.tf.json")
   done
   kfm receipt comment "${args[@]}" "${pubs[@]:0:2}" --commit "$KFM_COMMIT" > "$comment.tmp"
   mv -f "$comment.tmp" "$comment"

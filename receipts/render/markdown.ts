@@ -6,6 +6,7 @@ import { ConstructPaths } from './construct-paths';
 import { groupDigits, mdCode, mdEscape, naturalCompare } from './escape';
 import { FindingLike, findingsBlock } from './findings';
 import { nameCell } from './names';
+import { ExposureChange, exposureBlock } from './exposure';
 import { destructiveSections } from './destroys';
 import { byAddress, Change, Section, countsTable, groupKey, notesCell, pathsCell, table, where } from './cells';
 
@@ -39,6 +40,11 @@ export interface MarkdownOptions {
    * @default - rule ids without links
    */
   readonly docsBase?: string;
+  /**
+   * The plan's exposure changes (exposure.ts), shown after the findings.
+   * @default - no exposure section
+   */
+  readonly exposure?: readonly ExposureChange[];
 }
 
 type Obj = Record<string, unknown>;
@@ -128,6 +134,13 @@ function planPart(p: PlanReceiptPredicate, head: string[], sections: Section[], 
       shrink: (budget) => ({ text: findingsBlock(title, findings, paths, o.docsBase, budget), notShown: 0 }),
     });
   }
+  const exposure = o.exposure ?? [];
+  if (exposure.length)
+    sections.push({
+      full: exposureBlock(exposure, paths),
+      changes: 0,
+      shrink: (budget) => ({ text: exposureBlock(exposure, paths, budget), notShown: 0 }),
+    });
   const changes = p.changes as Change[];
   const drift = p.drift as Change[];
   changeSections(changes, sections, paths);

@@ -5,6 +5,7 @@ import { ConstructPaths } from './construct-paths';
 import { groupDigits, mdCode, mdEscape } from './escape';
 import { FindingLike, findingCounts, findingsBlock, SynthFinding } from './findings';
 import { DEFAULT_MAX_CHARS, renderMarkdown } from './markdown';
+import type { ExposureChange } from './exposure';
 
 /** The tiers, in the order a reviewer reads them: what reaches production first. */
 export const COMMENT_ORDER = ['prod', 'stage', 'dev'] as const;
@@ -19,6 +20,8 @@ export interface CommentEnvInput {
   readonly missing?: string;
   /** Construct paths of the env's synthesized stack. @default - addresses */
   readonly constructPaths?: ConstructPaths;
+  /** Exposure changes of the env's plan (exposure.ts). @default - not computed: "—" */
+  readonly exposure?: readonly ExposureChange[];
   /** Policy findings of a failed synth of this env's stacks. @default - none */
   readonly synthFindings?: readonly SynthFinding[];
 }
@@ -42,6 +45,7 @@ interface Row {
   change: string;
   destroy: string;
   policy: string;
+  exposure: string;
 }
 
 /**
@@ -76,7 +80,7 @@ function summaryRow(e: CommentEnvInput): Row {
   const synth = e.synthFindings ?? [];
   if (!plan) {
     const policy = synth.length ? `**fail at synth**: ${findingCounts(synth)}` : '—';
-    return { env: e.env, add: '—', change: '—', destroy: e.receipt ? 'not a plan' : 'no plan', policy };
+    return { env: e.env, add: '—', change: '—', destroy: e.receipt ? 'not a plan' : 'no plan', policy, exposure: '—' };
   }
   const s = plan.summary;
   const destroy = [
@@ -86,7 +90,15 @@ function summaryRow(e: CommentEnvInput): Row {
   ]
     .filter(Boolean)
     .join(' · ');
-  return { env: e.env, add: groupDigits(s.add), change: groupDigits(s.change), destroy, policy: policyCell(plan) };
+  const exposure = e.exposure === undefined ? '—' : e.exposure.length ? `**${groupDigits(e.exposure.length)}**` : '0';
+  return {
+    env: e.env,
+    add: groupDigits(s.add),
+    change: groupDigits(s.change),
+    destroy,
+    policy: policyCell(plan),
+    exposure,
+  };
 }
 
 function policyCell(plan: PlanReceiptPredicate): string {
@@ -100,9 +112,9 @@ function policyCell(plan: PlanReceiptPredicate): string {
 function summaryTable(rows: readonly Row[]): string {
   const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
   return [
-    line(['Environment', 'Add', 'Change', 'Destroy', 'Policy']),
-    line(['---', '---:', '---:', '---', '---']),
-    ...rows.map((r) => line([`**${r.env}**`, r.add, r.change, r.destroy, r.policy])),
+    line(['Environment', 'Add', 'Change', 'Destroy', 'Policy', 'Exposure changes']),
+    line(['---', '---:', '---:', '---', '---', '---:']),
+    ...rows.map((r) => line([`**${r.env}**`, r.add, r.change, r.destroy, r.policy, r.exposure])),
   ].join('\n');
 }
 
@@ -115,6 +127,7 @@ function envSection(e: CommentEnvInput, budget: number, o: CommentOptions): stri
       constructPaths: e.constructPaths,
       fullLink: o.runUrl,
       docsBase: o.docsBase,
+      exposure: e.exposure,
     });
   }
   const why = e.missing ?? `the ${mdCode(`plan (${e.env})`)} job did not produce one`;

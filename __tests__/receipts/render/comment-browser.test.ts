@@ -25,6 +25,8 @@ function comment(prodPlan: string, name: string): string {
     args.push(
       '--receipt',
       `${env}=${receiptOf(plans[env]!, env, keys.key, dir, `${name}-${env}`)}`,
+      '--plan',
+      `${env}=${plans[env]}`,
       '--synth',
       `${env}=${synthOf(env)}`,
     );

@@ -46,8 +46,8 @@ describe('the comment of three tiers whose prod plan fails the policy', () => {
 
   it('starts with a summary table across tiers, prod first, then the prod, stage and dev sections', () => {
     const table = md.slice(0, md.indexOf('### '));
-    expect(table).toMatch(/\| Environment \| Add \| Change \| Destroy \| Policy \|/);
-    const rows = [...table.matchAll(/^\| \*\*(\w+)\*\* \| (\d+) \| (\d+) \| (\S+) \| (.*) \|$/gm)].map((m) => [
+    expect(table).toMatch(/\| Environment \| Add \| Change \| Destroy \| Policy \| Exposure changes \|/);
+    const rows = [...table.matchAll(/^\| \*\*(\w+)\*\* \| (\d+) \| (\d+) \| (\S+) \| (.*) \| (\S+) \|$/gm)].map((m) => [
       m[1],
       m[2],
       m[5],
@@ -95,7 +95,7 @@ describe('the comment when the policy fails at synth (no plan receipt at all)', 
   });
 
   it("renders the failed synth's findings in prod's section, errors first, and says why the others have no plan", () => {
-    expect(md).toMatch(/^\| \*\*prod\*\* \| — \| — \| no plan \| \*\*fail at synth\*\*: 5 errors \|$/m);
+    expect(md).toMatch(/^\| \*\*prod\*\* \| — \| — \| no plan \| \*\*fail at synth\*\*: 5 errors \| — \|$/m);
     const prod = md.slice(md.indexOf('### <code>prod</code>'), md.indexOf('### <code>stage</code>'));
     expect(prod).toContain('No plan: cdktf synth failed the policy pack on stack <code>prod</code>');
     expect(prod).toContain('❌ Policy findings at synth (5 errors)');

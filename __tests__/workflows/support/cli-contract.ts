@@ -12,7 +12,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
     drift: ['env', 'key', 'out', 'last-good', 'apply-receipt', 'pub', 'json'],
     verify: ['pub', 'json'],
     show: ['pub', 'format', 'max-chars', 'synth', 'full-link', 'report-link'],
-    comment: ['pub', 'receipt', 'synth', 'synth-log', 'commit', 'run-url', 'docs-base', 'max-chars'],
+    comment: ['pub', 'receipt', 'plan', 'synth', 'synth-log', 'commit', 'run-url', 'docs-base', 'max-chars'],
   },
   audit: {
     append: ['store', 'endpoint'],

@@ -5,7 +5,9 @@ import type { CommentEnv, CommentEnvInput } from '../../../receipts/render/pr-co
 import type { SynthFinding } from '../../../receipts/render/findings';
 import { CommandAbout, NO_POSITIONALS, OptionSpec, parseCommandArgs } from '../../lib/args';
 import { CommandIo } from '../../lib/types';
-import { constructPathsOf, findingsOf, keys, prComment, statements } from './lazy';
+import { constructPathsOf, exposure, findingsOf, keys, prComment, statements } from './lazy';
+import { sha256Tagged } from '../../../core/digest';
+import { parseJsonNoEcho } from '../../../core/json';
 import { str, strs } from './shared';
 
 const OPTIONS: OptionSpec = {
@@ -28,6 +30,13 @@ const OPTIONS: OptionSpec = {
     arg: 'ENV=CDK_TF_JSON',
     help: "construct paths of ENV's synthesized stack (a missing file is skipped)",
     default: 'addresses',
+  },
+  plan: {
+    type: 'string',
+    multiple: true,
+    arg: 'ENV=PLAN_JSON',
+    help: "ENV's plan JSON (the receipt's own input, checked by digest): its exposure changes are shown",
+    default: 'no exposure section',
   },
   'synth-log': {
     type: 'string',
@@ -90,6 +99,12 @@ export function comment(io: CommandIo): number {
         constructPaths: constructPathsOf().parseConstructPaths(readInputFile(file, 'synthesized stack'), file),
       });
   }
+  for (const spec of strs(v, 'plan')) {
+    const [env, file] = envSpec(cmd, 'plan', spec);
+    const input = inputs.get(env)!;
+    if (!existsSync(file) || !input.receipt) continue;
+    set(env, { exposure: exposureOf(file, input.receipt.statement.predicate) });
+  }
   const log = str(v, 'synth-log');
   if (log !== undefined && existsSync(log))
     attachSynthFindings(inputs, findingsOf().parseSynthFindings(readInputFile(log, 'synth log').toString('utf8')));
@@ -119,4 +134,17 @@ function attachSynthFindings(inputs: Map<CommentEnv, CommentEnvInput>, found: re
         : { ...input, missing: `cdktf synth stopped at the policy failure of stack ${stacks}` },
     );
   }
+}
+
+/** The exposure changes of a plan JSON, only when it is the very file the receipt was made from. */
+function exposureOf(file: string, predicate: unknown): ReturnType<ReturnType<typeof exposure>['exposureChanges']> {
+  const bytes = readInputFile(file, 'plan JSON');
+  const inputs = (predicate as { inputs?: { digest?: string }[] }).inputs ?? [];
+  const digest = sha256Tagged(bytes);
+  if (!inputs.some((i) => i.digest === digest))
+    throw new ReceiptError(
+      'INPUT_INVALID',
+      `${file}: not the plan JSON its receipt was made from (digest ${digest}); give the receipt's own plan`,
+    );
+  return exposure().exposureChanges(parseJsonNoEcho(bytes.toString('utf8'), file, 'plan JSON', 'INPUT_INVALID'));
 }

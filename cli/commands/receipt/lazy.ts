@@ -34,6 +34,8 @@ export const markdown = (): typeof import('../../../receipts/render/markdown') =
 /* eslint-disable @typescript-eslint/no-require-imports */
 export const prComment = (): typeof import('../../../receipts/render/pr-comment') =>
   require('../../../receipts/render/pr-comment');
+export const exposure = (): typeof import('../../../receipts/render/exposure') =>
+  require('../../../receipts/render/exposure');
 export const findingsOf = (): typeof import('../../../receipts/render/findings') =>
   require('../../../receipts/render/findings');
 /* eslint-enable @typescript-eslint/no-require-imports */
