@@ -5,7 +5,7 @@ import { checkPolicy } from '../../policy/check';
 import { KFM_PACK } from '../../policy/pack';
 import { parseSuppressions, SuppressionFile } from '../../policy/engine/suppressions';
 import { guardNesting, parsePlanDocument } from '../../terraform/plan';
-import { parseCommandArgs, parseEnv, pickVerb } from '../lib/args';
+import { CommandAbout, NO_POSITIONALS, OptionSpec, parseCommandArgs, parseEnv, pickVerb } from '../lib/args';
 import { Command, CommandIo } from '../lib/types';
 import { bundleOf, committedSuppressionFile } from '../../policy/bundle';
 import { PolicyResult } from '../../policy/engine/evaluate';
@@ -15,6 +15,58 @@ import { formatPolicy, PolicyFormat, policyFormatOf } from '../lib/policy-output
 const USAGE =
   'usage: kfm policy check --synth CDK_TF_JSON | --plan PLAN_JSON | --synth-log LOG [--env dev|stage|prod] [--json | --format text|json|sarif|github] [--now ISO_DATE] [--suppressions FILE]';
 
+const OPTIONS: OptionSpec = {
+  synth: { type: 'string', help: 'judge this synthesized stack (give --synth or --plan)' },
+  plan: { type: 'string', arg: 'PLAN_JSON', help: 'judge this plan (terraform show -json)' },
+  'synth-log': {
+    type: 'string',
+    arg: 'LOG',
+    help: "relay the findings of a failed cdktf synth's output (for --format sarif|github)",
+  },
+  'source-root': {
+    type: 'string',
+    arg: 'DIR',
+    help: 'repository root: SARIF and annotations point at the construct in its source',
+    default: 'the working directory',
+  },
+  env: { type: 'string', default: 'no tier-specific rules' },
+  json: {
+    type: 'boolean',
+    help: 'the verdict and findings as JSON (--format json)',
+    default: 'a report for people',
+  },
+  format: {
+    type: 'string',
+    arg: 'text|json|sarif|github',
+    help: 'text; json; sarif (SARIF 2.1.0 for code scanning); github (::error annotations)',
+    default: 'text (json with --json)',
+  },
+  'docs-base': {
+    type: 'string',
+    arg: 'URL',
+    help: "the repository's docs/ on the web: SARIF rules link docs/policy.md",
+    default: 'no link',
+  },
+  now: {
+    type: 'string',
+    arg: 'ISO_DATE',
+    help: 'time for suppression expiry',
+    default: 'KFM_POLICY_NOW, else the clock',
+  },
+  suppressions: {
+    type: 'string',
+    arg: 'FILE',
+    help: 'suppressions JSON (rule, resource, reason, expiry)',
+    default: 'none',
+  },
+};
+
+const ABOUT: CommandAbout = {
+  summary: 'Run the policy pack on synthesized JSON or plan JSON: same rules, same findings.',
+  example: 'policy check --plan plans/prod.plan.json --env prod --json',
+  exits: '1 when the verdict is fail',
+};
+
 /**
  * `kfm policy check`: exit 0 pass, 1 fail, 2 bad input. stdout holds the result only.
  * The clock is read once, for suppression expiry: --now, else KFM_POLICY_NOW, else the wall clock.
@@ -22,61 +74,7 @@ const USAGE =
 export const policy: Command = async (io) => {
   const [verb, ...rest] = io.argv;
   pickVerb('policy', verb, { check: true });
-  const { values } = parseCommandArgs(
-    'policy check',
-    rest,
-    {
-      synth: { type: 'string', help: 'judge this synthesized stack (give --synth or --plan)' },
-      plan: { type: 'string', arg: 'PLAN_JSON', help: 'judge this plan (terraform show -json)' },
-      'synth-log': {
-        type: 'string',
-        arg: 'LOG',
-        help: "relay the findings of a failed cdktf synth's output (for --format sarif|github)",
-      },
-      'source-root': {
-        type: 'string',
-        arg: 'DIR',
-        help: 'repository root: SARIF and annotations point at the construct in its source',
-        default: 'the working directory',
-      },
-      env: { type: 'string', default: 'no tier-specific rules' },
-      json: {
-        type: 'boolean',
-        help: 'the verdict and findings as JSON (--format json)',
-        default: 'a report for people',
-      },
-      format: {
-        type: 'string',
-        arg: 'text|json|sarif|github',
-        help: 'text; json; sarif (SARIF 2.1.0 for code scanning); github (::error annotations)',
-        default: 'text (json with --json)',
-      },
-      'docs-base': {
-        type: 'string',
-        arg: 'URL',
-        help: "the repository's docs/ on the web: SARIF rules link docs/policy.md",
-        default: 'no link',
-      },
-      now: {
-        type: 'string',
-        arg: 'ISO_DATE',
-        help: 'time for suppression expiry',
-        default: 'KFM_POLICY_NOW, else the clock',
-      },
-      suppressions: {
-        type: 'string',
-        arg: 'FILE',
-        help: 'suppressions JSON (rule, resource, reason, expiry)',
-        default: 'none',
-      },
-    },
-    { min: 0, max: 0, names: 'no positional arguments' },
-    {
-      summary: 'Run the policy pack on synthesized JSON or plan JSON: same rules, same findings.',
-      example: 'policy check --plan plans/prod.plan.json --env prod --json',
-      exits: '1 when the verdict is fail',
-    },
-  );
+  const { values } = parseCommandArgs('policy check', rest, OPTIONS, NO_POSITIONALS, ABOUT);
   const synth = values.synth as string | undefined;
   const plan = values.plan as string | undefined;
   const log = values['synth-log'] as string | undefined;
