@@ -31,6 +31,7 @@ const VERBS_HELP: readonly (readonly [string, string])[] = [
   ['receipt export-bundle', 'a signed record as a Sigstore bundle v0.3 (same envelope)'],
   ['receipt certify', 'sign a record keyless: Fulcio certificate for the OIDC identity, Rekor or TSA'],
   ['receipt show', 'render a verified receipt as markdown (the PR comment) or JSON'],
+  ['receipt comment', 'the one PR comment: every tier, prod first, policy findings first'],
   ['audit append', 'append signed envelopes to the ledger'],
   ['audit verify', 'verify the whole ledger: signatures, chain, tree, checkpoints'],
   ['audit checkpoint', 'sign a checkpoint of the verified ledger'],
@@ -137,6 +138,7 @@ export function run(): void {
     stdout: (t) => stdoutClosed || process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     stderrIsTTY: process.stderr.isTTY === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
   }).then(
     (code) => {
       process.exitCode = code;

@@ -25,6 +25,8 @@ esac
 export KFM_OFFLINE=${KFM_OFFLINE:-1}
 # shellcheck source=lib/kfm-env.sh
 . "$root/scripts/lib/kfm-env.sh"
+# shellcheck source=lib/shorten.sh
+. "$root/scripts/lib/shorten.sh"
 kfm_require_commit
 cd "$root"
 logs=$KFM_STATE_DIR/logs
@@ -119,7 +121,7 @@ gates() {
     if kfm gate promote --to "$to" --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${approvers[@]}" --commit "$KFM_COMMIT" > /dev/null 2> "$KFM_STATE_DIR/gate-$to.txt"; then
       gate_verdict[$to]=ALLOWED
     else
-      gate_verdict[$to]="BLOCKED: $({ grep -m1 '^gate: BLOCKED ' "$KFM_STATE_DIR/gate-$to.txt" || grep -m1 -v 'note:' "$KFM_STATE_DIR/gate-$to.txt" || true; } | sed 's/^kfm: [A-Z_]*: //; s/^gate: BLOCKED //' | cut -c1-90)"
+      gate_verdict[$to]="BLOCKED: $({ grep -m1 '^gate: BLOCKED ' "$KFM_STATE_DIR/gate-$to.txt" || grep -m1 -v 'note:' "$KFM_STATE_DIR/gate-$to.txt" || true; } | sed 's/^kfm: [A-Z_]*: //; s/^gate: BLOCKED //' | kfm_shorten 110)"
     fi
     echo "promote to $to: ${gate_verdict[$to]}"
     cat "$KFM_STATE_DIR/gate-$to.txt"
@@ -128,15 +130,12 @@ gates() {
 
 comment=$KFM_STATE_DIR/pr-comment.md
 pr_comment() {
-  local r
-  {
-    echo "<!-- kfm-plan-receipt -->"
-    for r in "${receipts[@]}"; do
-      kfm receipt show "$r" "${pubs[@]:0:2}" --format markdown --max-chars 21000 \
-        --synth "$KFM_SYNTH_DIR/stacks/$(basename "$r" | cut -d. -f1)/cdk.tf.json"
-      echo
-    done
-  } > "$comment.tmp"
+  local r env args=()
+  for r in "${receipts[@]}"; do
+    env=$(basename "$r" | cut -d. -f1)
+    args+=(--receipt "$env=$r" --plan "$env=$KFM_PLANS_DIR/$env.plan.json" --synth "$env=$KFM_SYNTH_DIR/stacks/$env/cdk.tf.json")
+  done
+  kfm receipt comment "${args[@]}" "${pubs[@]:0:2}" --commit "$KFM_COMMIT" > "$comment.tmp"
   mv -f "$comment.tmp" "$comment"
   [ "$verbose" = 0 ] || cat "$comment"
 }

@@ -52,7 +52,7 @@ describe('gate-summary check script', () => {
 });
 
 describe('sticky PR comment', () => {
-  const script = () => String((stepOf('comment', /comment/).with as Record<string, string>).script);
+  const script = () => String((stepOf('comment', /Create or update/).with as Record<string, string>).script);
 
   interface Comment {
     id: number;
@@ -112,19 +112,20 @@ describe('sticky PR comment', () => {
   const made: string[] = [];
   afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
-  function artifacts(sizes: Partial<Record<'dev' | 'stage' | 'prod', number>>): string {
+  /** The comment-body job's artifact: a rendered comment of `n` characters (none when undefined). */
+  function artifacts(n?: number): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kfm-comment-'));
     made.push(dir);
-    for (const [env, n] of Object.entries(sizes)) {
-      const d = path.join(dir, 'artifacts', `plan-${env}`, 'receipts-out');
-      fs.mkdirSync(d, { recursive: true });
-      fs.writeFileSync(path.join(d, `${env}.plan.md`), `### ${env}\n\n` + 'x'.repeat(n!));
+    if (n !== undefined) {
+      fs.mkdirSync(path.join(dir, 'artifacts'), { recursive: true });
+      const head = '<!-- kfm-plan-receipt -->\n## kfm plan receipts\n\n### `prod`\n\n';
+      fs.writeFileSync(path.join(dir, 'artifacts', 'comment.md'), head + 'x'.repeat(Math.max(0, n - head.length)));
     }
     return dir;
   }
 
   test('creates one comment, then updates the same one on the next push', async () => {
-    const dir = artifacts({ dev: 100, stage: 100, prod: 100 });
+    const dir = artifacts(300);
     const comments: Comment[] = [{ id: 1, body: 'LGTM', user: { login: 'alice' } }];
     const first = await runScript(dir, comments);
     expect(first).toEqual({ calls: ['create'], failed: [] });
@@ -132,29 +133,33 @@ describe('sticky PR comment', () => {
     expect(second).toEqual({ calls: ['update 1000'], failed: [] });
     expect(comments).toHaveLength(2);
     expect(comments[1].body.startsWith('<!-- kfm-plan-receipt -->')).toBe(true);
-    for (const env of ['dev', 'stage', 'prod']) expect(comments[1].body).toContain(`### ${env}`);
+    expect(comments[1].body).toContain('### `prod`');
+    expect(comments[1].body).toMatch(/evidence-report-\*.*deploy run/);
   });
 
   test("never takes over someone else's comment that quotes the marker", async () => {
     const comments: Comment[] = [{ id: 5, body: '<!-- kfm-plan-receipt --> copied', user: { login: 'mallory' } }];
-    const r = await runScript(artifacts({ dev: 10 }), comments);
+    const r = await runScript(artifacts(100), comments);
     expect(r.calls).toEqual(['create']);
     expect(comments[0].body).toBe('<!-- kfm-plan-receipt --> copied');
   });
 
-  test('says which tier has no receipt when its plan job failed', async () => {
+  test('says so, linking the run, when no comment was rendered', async () => {
     const comments: Comment[] = [];
-    await runScript(artifacts({ dev: 10, prod: 10 }), comments);
-    expect(comments[0].body).toMatch(/### stage\n\nNo plan receipt/);
+    await runScript(artifacts(), comments);
+    expect(comments[0].body).toMatch(
+      /^<!-- kfm-plan-receipt -->\n## kfm plan receipts for a{12}\n\nNo comment was rendered/,
+    );
+    expect(comments[0].body).toContain('/actions/runs/42');
   });
 
-  test('three receipts at the rendered maximum fit under 65,536 characters; more is refused', async () => {
-    const max = Number(/--max-chars (\d+)/.exec(stepOf('plan', /Render/).run!)![1]);
+  test('a comment rendered at its --max-chars fits under 65,536 characters with the footer; more is refused', async () => {
+    const max = Number(/receipt comment[\s\S]*?--max-chars (\d+)/.exec(stepOf('comment-body', /Render/).run!)![1]);
     const comments: Comment[] = [];
-    const ok = await runScript(artifacts({ dev: max - 20, stage: max - 20, prod: max - 20 }), comments);
+    const ok = await runScript(artifacts(max), comments);
     expect(ok.failed).toEqual([]);
     expect(comments[0].body.length).toBeLessThanOrEqual(65536);
-    const tooBig = await runScript(artifacts({ dev: 30000, stage: 30000, prod: 30000 }), []);
+    const tooBig = await runScript(artifacts(66000), []);
     expect(tooBig.failed[0]).toMatch(/over GitHub's 65536/);
     expect(tooBig.calls).toEqual([]);
   });

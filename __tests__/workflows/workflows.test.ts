@@ -83,6 +83,7 @@ describe('every workflow', () => {
     const allowedWrites: Record<string, string[]> = {
       'pr.yml/plan': ['id-token'],
       'pr.yml/comment': ['pull-requests'],
+      'pr.yml/synth': ['security-events'],
       'deploy.yml/dev': ['id-token'],
       'deploy.yml/stage': ['id-token'],
       'deploy.yml/prod-plan': ['id-token'],
@@ -181,6 +182,7 @@ describe('every workflow', () => {
         'receipt plan',
         'receipt certify',
         'receipt show',
+        'receipt comment',
         'audit append',
         'audit verify',
         'gate promote',
@@ -295,7 +297,16 @@ describe('pr.yml', () => {
     const others = parsed['pr.yml'].jobs.map((j) => j.id).filter((id) => id !== 'gate-summary');
     expect([...gate.needs].sort()).toEqual(others.sort());
     // The README's minimum gates: formatting and lint, secrets scan, types, tests, synth/validate, plan diff.
-    expect([...gate.needs].sort()).toEqual(['comment', 'format', 'plan', 'secrets', 'synth', 'test', 'typecheck']);
+    expect([...gate.needs].sort()).toEqual([
+      'comment',
+      'comment-body',
+      'format',
+      'plan',
+      'secrets',
+      'synth',
+      'test',
+      'typecheck',
+    ]);
     const refuse = gate.steps[0].if ?? '';
     for (const bad of ['failure', 'cancelled', 'skipped'])
       expect(refuse).toContain(`contains(needs.*.result, '${bad}')`);
@@ -306,7 +317,8 @@ describe('pr.yml', () => {
   test('no job can be silently skipped by a condition other than the comment after a cancel', () => {
     for (const j of parsed['pr.yml'].jobs) {
       if (j.id === 'gate-summary') continue;
-      expect({ id: j.id, if: j.if }).toEqual({ id: j.id, if: j.id === 'comment' ? '!cancelled()' : 'success()' });
+      const comment = j.id === 'comment' || j.id === 'comment-body';
+      expect({ id: j.id, if: j.if }).toEqual({ id: j.id, if: comment ? '!cancelled()' : 'success()' });
     }
   });
 });

@@ -1,15 +1,71 @@
 import { ReceiptError } from '../../core/errors';
 import { sha256Tagged } from '../../core/digest';
 import { parseJsonText, readInputFile } from '../../core/files';
-import { checkPolicy, formatReport } from '../../policy/check';
+import { checkPolicy } from '../../policy/check';
 import { KFM_PACK } from '../../policy/pack';
 import { parseSuppressions, SuppressionFile } from '../../policy/engine/suppressions';
 import { guardNesting, parsePlanDocument } from '../../terraform/plan';
-import { parseCommandArgs, parseEnv, pickVerb } from '../lib/args';
-import { Command } from '../lib/types';
+import { CommandAbout, NO_POSITIONALS, OptionSpec, parseCommandArgs, parseEnv, pickVerb } from '../lib/args';
+import { Command, CommandIo } from '../lib/types';
+import { bundleOf, committedSuppressionFile } from '../../policy/bundle';
+import { PolicyResult } from '../../policy/engine/evaluate';
+import { parseSynthFindings } from '../../receipts/render/findings';
+import { formatPolicy, PolicyFormat, policyFormatOf } from '../lib/policy-output';
 
 const USAGE =
-  'usage: kfm policy check --synth CDK_TF_JSON | --plan PLAN_JSON [--env dev|stage|prod] [--json] [--now ISO_DATE] [--suppressions FILE]';
+  'usage: kfm policy check --synth CDK_TF_JSON | --plan PLAN_JSON | --synth-log LOG [--env dev|stage|prod] [--json | --format text|json|sarif|github] [--now ISO_DATE] [--suppressions FILE]';
+
+const OPTIONS: OptionSpec = {
+  synth: { type: 'string', help: 'judge this synthesized stack (give --synth or --plan)' },
+  plan: { type: 'string', arg: 'PLAN_JSON', help: 'judge this plan (terraform show -json)' },
+  'synth-log': {
+    type: 'string',
+    arg: 'LOG',
+    help: "relay the findings of a failed cdktf synth's output (for --format sarif|github)",
+  },
+  'source-root': {
+    type: 'string',
+    arg: 'DIR',
+    help: 'repository root: SARIF and annotations point at the construct in its source',
+    default: 'the working directory',
+  },
+  env: { type: 'string', default: 'no tier-specific rules' },
+  json: {
+    type: 'boolean',
+    help: 'the verdict and findings as JSON (--format json)',
+    default: 'a report for people',
+  },
+  format: {
+    type: 'string',
+    arg: 'text|json|sarif|github',
+    help: 'text; json; sarif (SARIF 2.1.0 for code scanning); github (::error annotations)',
+    default: 'text (json with --json)',
+  },
+  'docs-base': {
+    type: 'string',
+    arg: 'URL',
+    help: "the repository's docs/ on the web: SARIF rules link docs/policy.md",
+    default: 'no link',
+  },
+  now: {
+    type: 'string',
+    arg: 'ISO_DATE',
+    help: 'time for suppression expiry',
+    default: 'KFM_POLICY_NOW, else the clock',
+  },
+  suppressions: {
+    type: 'string',
+    arg: 'FILE',
+    help: 'suppressions JSON (rule, resource, reason, expiry)',
+    default: 'none',
+  },
+};
+
+const ABOUT: CommandAbout = {
+  summary: 'Run the policy pack on synthesized JSON or plan JSON: same rules, same findings.',
+  example: 'policy check --plan plans/prod.plan.json --env prod --json',
+  exits: '1 when the verdict is fail',
+};
 
 /**
  * `kfm policy check`: exit 0 pass, 1 fail, 2 bad input. stdout holds the result only.
@@ -18,44 +74,15 @@ const USAGE =
 export const policy: Command = async (io) => {
   const [verb, ...rest] = io.argv;
   pickVerb('policy', verb, { check: true });
-  const { values } = parseCommandArgs(
-    'policy check',
-    rest,
-    {
-      synth: { type: 'string', help: 'judge this synthesized stack (give --synth or --plan)' },
-      plan: { type: 'string', arg: 'PLAN_JSON', help: 'judge this plan (terraform show -json)' },
-      env: { type: 'string', default: 'no tier-specific rules' },
-      json: { type: 'boolean', help: 'the verdict and findings as JSON', default: 'a report for people' },
-      now: {
-        type: 'string',
-        arg: 'ISO_DATE',
-        help: 'time for suppression expiry',
-        default: 'KFM_POLICY_NOW, else the clock',
-      },
-      suppressions: {
-        type: 'string',
-        arg: 'FILE',
-        help: 'suppressions JSON (rule, resource, reason, expiry)',
-        default: 'none',
-      },
-      help: { type: 'boolean', help: 'this help' },
-    },
-    { min: 0, max: 0, names: 'no positional arguments' },
-    {
-      summary: 'Run the policy pack on synthesized JSON or plan JSON: same rules, same findings.',
-      example: 'policy check --plan plans/prod.plan.json --env prod --json',
-      exits: '1 when the verdict is fail',
-    },
-  );
-  if (values.help) {
-    io.stdout(USAGE + '\n');
-    return 0;
-  }
+  const { values } = parseCommandArgs('policy check', rest, OPTIONS, NO_POSITIONALS, ABOUT);
   const synth = values.synth as string | undefined;
   const plan = values.plan as string | undefined;
-  if ((synth === undefined) === (plan === undefined)) {
-    throw new ReceiptError('USAGE', `kfm policy check: give exactly one of --synth or --plan; ${USAGE}`);
+  const log = values['synth-log'] as string | undefined;
+  if ([synth, plan, log].filter((x) => x !== undefined).length !== 1) {
+    throw new ReceiptError('USAGE', `kfm policy check: give exactly one of --synth, --plan or --synth-log; ${USAGE}`);
   }
+  const format = policyFormatOf(values);
+  if (log !== undefined) return relaySynthLog(io, log, format, values);
   const env = values.env === undefined ? undefined : parseEnv('policy check', values.env as string);
   const nowText = (values.now as string | undefined) ?? io.env.KFM_POLICY_NOW;
   const now = nowText === undefined ? new Date() : new Date(nowText);
@@ -88,8 +115,58 @@ export const policy: Command = async (io) => {
   // `input` binds the decision to the exact file and env judged: `kfm receipt plan --policy`
   // refuses a decision made for another plan or another env.
   const input = { kind, digest: sha256Tagged(bytes), env: env ?? null };
-  io.stdout(values.json ? JSON.stringify({ ...result, input }) + '\n' : formatReport(result));
+  io.stdout(
+    formatPolicy(format, result, input, {
+      file,
+      bytes,
+      kind,
+      docsBase: values['docs-base'] as string | undefined,
+      sourceRoot: values['source-root'] as string | undefined,
+    }),
+  );
   if (result.verdict === 'fail')
     io.stderr(`kfm: policy check failed: ${result.findings.length} finding(s) in ${file}\n`);
   return result.verdict === 'pass' ? 0 : 1;
 };
+
+/**
+ * `--synth-log LOG`: a synth the policy failed writes no cdk.tf.json, only cdktf's error; its
+ * `kfm policy` lines are the findings. Relayed as SARIF or annotations (exit 1 when any), never judged
+ * anew: the bundle digest is the one the log names, else this pack's.
+ */
+function relaySynthLog(io: CommandIo, log: string, format: PolicyFormat, values: Record<string, unknown>): number {
+  if (format === 'json')
+    throw new ReceiptError('USAGE', 'kfm policy check: --synth-log relays findings; --format json is for a verdict');
+  const bytes = readInputFile(log, 'synth log');
+  const findings = parseSynthFindings(bytes.toString('utf8'));
+  const bundle = bundleOf(KFM_PACK, committedSuppressionFile());
+  const digest = /\[bundle (sha256:[0-9a-f]{64})\]/.exec(bytes.toString('utf8'))?.[1] ?? bundle.digest;
+  const result: PolicyResult = {
+    bundle: { digest, rules: bundle.rules },
+    evaluated: findings.length,
+    findings: findings.map(({ rule, severity, address, message, remediation }) => ({
+      rule,
+      severity: severity as PolicyResult['findings'][number]['severity'],
+      address,
+      message,
+      remediation,
+    })),
+    suppressed: [],
+    verdict: findings.length ? 'fail' : 'pass',
+  };
+  io.stdout(
+    formatPolicy(
+      format,
+      result,
+      { kind: 'synth-log' },
+      {
+        file: log,
+        bytes: Buffer.from('{}'),
+        kind: 'synth-log',
+        docsBase: values['docs-base'] as string | undefined,
+        sourceRoot: values['source-root'] as string | undefined,
+      },
+    ),
+  );
+  return findings.length ? 1 : 0;
+}

@@ -9,6 +9,14 @@ import { parseSigningKey, parseTrustedKey, SigningKey, TrustedKey } from '../../
  */
 export function loadSigningKey(path: string): SigningKey {
   const bytes = readInputFile(path, 'signing key');
+  // A public key is no secret: say what it is instead of asking to chmod it.
+  const text = bytes.toString('latin1');
+  if (/-----BEGIN PUBLIC KEY-----/.test(text) && !/PRIVATE KEY-----/.test(text)) {
+    throw new ReceiptError(
+      'INPUT_INVALID',
+      `${path}: is a public key (SPKI PEM); --key needs the private signing key (the kfm-signing.key beside it, not the .pub)`,
+    );
+  }
   const mode = statSync(path).mode & 0o777;
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
     throw new ReceiptError(

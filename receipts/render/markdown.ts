@@ -1,10 +1,14 @@
-import { formatPath, PathStep } from '../redact/diff';
 import { VerifiedStatement } from '../../attest/statement';
 import type { ApplyReceiptPredicate, DriftReceiptPredicate, PlanReceiptPredicate } from '../../attest/predicates';
 import { predicateOf } from '../../attest/validate';
 import { PREDICATE_TYPES } from '../../attest/predicate-types';
-import { constructPathOf, ConstructPaths } from './construct-paths';
+import { ConstructPaths } from './construct-paths';
 import { groupDigits, mdCode, mdEscape, naturalCompare } from './escape';
+import { FindingLike, findingsBlock } from './findings';
+import { nameCell } from './names';
+import { ExposureChange, exposureBlock } from './exposure';
+import { destructiveSections } from './destroys';
+import { byAddress, Change, Section, countsTable, groupKey, notesCell, pathsCell, table, where } from './cells';
 
 /** GitHub's comment limit: the default for `--max-chars`. */
 export const DEFAULT_MAX_CHARS = 65536;
@@ -26,61 +30,24 @@ export interface MarkdownOptions {
    */
   readonly reportLink?: string;
   /**
-   * Construct paths from the synthesized stack, shown beside addresses.
-   * @default - no construct column
+   * Construct paths from the synthesized stack: each resource is named by its construct path.
+   * @default - addresses without cdktf's hash suffix
    */
   readonly constructPaths?: ConstructPaths;
+  /**
+   * Where the repository's docs/ folder is on the web (`https://github.com/O/R/blob/SHA/docs`):
+   * each finding's rule links its documentation in docs/policy.md.
+   * @default - rule ids without links
+   */
+  readonly docsBase?: string;
+  /**
+   * The plan's exposure changes (exposure.ts), shown after the findings.
+   * @default - no exposure section
+   */
+  readonly exposure?: readonly ExposureChange[];
 }
 
 type Obj = Record<string, unknown>;
-interface Change {
-  address: string;
-  module?: string;
-  type?: string;
-  action: string;
-  action_reason?: string;
-  replace_paths?: PathStep[][];
-  moved_from?: string;
-  importing?: unknown;
-  changed?: string[];
-  sensitive?: { path: string }[];
-  unknown?: string[];
-  changed_omitted?: number;
-  deposed?: string;
-}
-
-/** Destructive actions, in the order a reviewer reads them. */
-const DESTRUCTIVE = ['delete', 'replace', 'create-forget', 'forget'];
-const ACTION_MARK: Record<string, string> = {
-  delete: '**DESTROY**',
-  replace: '**REPLACE**',
-  'create-forget': '**REPLACE (forget old)**',
-  forget: '**FORGET**',
-};
-/** Terraform's action_reason values in words; an unknown reason is shown as recorded. */
-const REASONS: Record<string, string> = {
-  replace_because_tainted: 'tainted',
-  replace_because_cannot_update: 'an attribute cannot be updated in place',
-  replace_by_request: 'replace requested (-replace)',
-  replace_by_triggers: 'replace_triggered_by',
-  delete_because_no_resource_config: 'no longer in configuration',
-  delete_because_wrong_repetition: 'count/for_each changed shape',
-  delete_because_count_index: 'count index beyond count',
-  delete_because_each_key: 'for_each key removed',
-  delete_because_no_module: 'module removed',
-  delete_because_no_move_target: 'moved block has no target',
-  read_because_config_unknown: 'configuration known after apply',
-  read_because_dependency_pending: 'depends on a pending change',
-  read_because_check_nested: 'check block',
-};
-
-/** One block of the comment: its full text, and (unless destructive) its text folded to counts. */
-interface Section {
-  readonly full: string;
-  readonly folded?: string;
-  /** Changes listed in `full`. */
-  readonly changes: number;
-}
 
 /**
  * Render a verified receipt for a reviewer, never longer than `maxChars`: the summary, then every
@@ -99,7 +66,7 @@ export function renderMarkdown(v: VerifiedStatement, artifact: string, opts: num
   const apply = predicateOf(v, 'apply');
   const drift = predicateOf(v, 'drift');
   let total = 0;
-  if (plan) total = planPart(plan, head, sections, o.constructPaths);
+  if (plan) total = planPart(plan, head, sections, o);
   else if (apply) total = applyPart(apply, head, sections, o.constructPaths);
   else if (drift) total = driftPart(drift, head, sections, o.constructPaths);
   else head.push('', `Predicate type ${mdCode(v.predicateType)}.`);
@@ -111,19 +78,37 @@ function commonHead(v: VerifiedStatement): string[] {
   const p = v.predicate as Obj;
   const repo = (p.repo ?? {}) as Obj;
   const actor = (p.actor ?? {}) as Obj;
-  return [
+  const paren = (x: unknown): string => (x === undefined || x === null ? '' : ` (${mdEscape(String(x))})`);
+  const head = [
     `### ${kindTitle(v.predicateType)} — ${mdCode(String(p.env))}`,
     '',
-    `- Commit: ${repo.commit ? mdCode(String(repo.commit)) : '_unknown_'}${repo.branch ? ` on ${mdCode(String(repo.branch))}` : ''} (${mdEscape(String(repo.source))})`,
-    `- Actor: ${actor.principal ? mdCode(String(actor.principal)) : '_unknown_'} (${mdEscape(String(actor.method))})`,
+    `- Commit: ${repo.commit ? mdCode(String(repo.commit)) : '_unknown_'}${repo.branch ? ` on ${mdCode(String(repo.branch))}` : ''}${paren(repo.source)}`,
+  ];
+  if (p.actor !== undefined)
+    head.push(`- Actor: ${actor.principal ? mdCode(String(actor.principal)) : '_unknown_'}${paren(actor.method)}`);
+  if (v.predicateType === PREDICATE_TYPES.approval) head.push(...approvalLines(p));
+  head.push(
     `- Receipt: ${mdCode(v.envelopeDigest)} (${mdEscape(String(p.kind))}, verified with key ${mdCode(v.key.keyid.slice(0, 16))}…)`,
+  );
+  return head;
+}
+
+/** An approval: who approved which plan receipt, under which change record, when. */
+function approvalLines(p: Obj): string[] {
+  const plan = (p.plan_receipt ?? {}) as Obj;
+  const at = ((p.timestamps ?? {}) as Obj).approved;
+  return [
+    `- Approver: ${p.principal ? mdCode(String(p.principal)) : '_unknown_'} (${mdEscape(String(p.decision ?? 'no decision'))}${at ? ` at ${mdCode(String(at))}` : ''})`,
+    `- Change record: ${p.change_record ? mdCode(String(p.change_record)) : '_none_'}`,
+    `- Plan receipt approved: ${plan.digest ? mdCode(String(plan.digest)) : '_unknown_'}${plan.commit ? ` for commit ${mdCode(String(plan.commit))}` : ''}`,
   ];
 }
 
 const num = (x: unknown): string => mdEscape(groupDigits(Number(x ?? 0)));
 
 /** A plan receipt's summary and policy lines, then its changes and drift; returns how many records. */
-function planPart(p: PlanReceiptPredicate, head: string[], sections: Section[], paths?: ConstructPaths): number {
+function planPart(p: PlanReceiptPredicate, head: string[], sections: Section[], o: MarkdownOptions): number {
+  const paths = o.constructPaths;
   const s = p.summary;
   head.push('');
   head.push(
@@ -137,8 +122,25 @@ function planPart(p: PlanReceiptPredicate, head: string[], sections: Section[], 
   const pol = p.policy;
   if (pol)
     head.push(
+      '',
       `Policy: **${mdEscape(String(pol.verdict))}** (${pol.findings.length} finding(s), bundle ${mdCode(String(pol.bundle_digest).slice(0, 23))}…)`,
     );
+  const findings = (pol?.findings ?? []) as FindingLike[];
+  if (pol && findings.length) {
+    const title = pol.verdict === 'fail' ? '❌ Policy findings' : 'Policy findings';
+    sections.push({
+      full: findingsBlock(title, findings, paths, o.docsBase),
+      changes: 0,
+      shrink: (budget) => ({ text: findingsBlock(title, findings, paths, o.docsBase, budget), notShown: 0 }),
+    });
+  }
+  const exposure = o.exposure ?? [];
+  if (exposure.length)
+    sections.push({
+      full: exposureBlock(exposure, paths),
+      changes: 0,
+      shrink: (budget) => ({ text: exposureBlock(exposure, paths, budget), notShown: 0 }),
+    });
   const changes = p.changes as Change[];
   const drift = p.drift as Change[];
   changeSections(changes, sections, paths);
@@ -176,113 +178,23 @@ function kindTitle(t: string): string {
   if (t === PREDICATE_TYPES.plan) return 'Terraform plan receipt';
   if (t === PREDICATE_TYPES.apply) return 'Terraform apply receipt';
   if (t === PREDICATE_TYPES.drift) return 'Terraform drift receipt';
+  if (t === PREDICATE_TYPES.approval) return 'Approval';
   return 'Receipt';
-}
-
-/** A markdown table with only the columns some row fills (the first column always shows). */
-function table(headers: string[], rows: string[][]): string {
-  const keep = headers.map((_, i) => i === 0 || rows.some((r) => (r[i] ?? '') !== ''));
-  const pick = <T>(xs: T[]): T[] => xs.filter((_, i) => keep[i]);
-  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
-  return [
-    line(pick(headers)),
-    line(pick(headers).map(() => '---')),
-    ...rows.map((r) => line(pick(headers.map((_, i) => r[i] ?? '')))),
-  ].join('\n');
-}
-
-function pathsCell(c: Change): string {
-  const sens = new Set((c.sensitive ?? []).map((x) => x.path));
-  const unk = new Set(c.unknown ?? []);
-  const changed = c.changed ?? [];
-  const shown = changed
-    .slice(0, 8)
-    .map((p) => mdCode(p) + (sens.has(p) ? ' (sensitive)' : unk.has(p) ? ' (known after apply)' : ''));
-  const more = changed.length - shown.length + (c.changed_omitted ?? 0);
-  return shown.join(', ') + (more > 0 ? ` +${groupDigits(more)} more` : '');
-}
-
-function notesCell(c: Change): string {
-  const notes: string[] = [];
-  if (c.moved_from) notes.push(`moved from ${mdCode(c.moved_from)}`);
-  if (c.importing) notes.push('import');
-  if (c.deposed) notes.push(`deposed object ${mdCode(c.deposed)}`);
-  return notes.join('; ');
-}
-
-function reasonCell(c: Change): string {
-  if (!c.action_reason) return '';
-  const words = REASONS[c.action_reason];
-  return words ? `${mdEscape(words)} (${mdCode(c.action_reason)})` : mdCode(c.action_reason);
-}
-
-const constructCell = (paths: ConstructPaths | undefined, address: string): string => {
-  const cp = constructPathOf(paths, address);
-  return cp ? mdCode(cp) : '';
-};
-
-const byAddress = (a: { address: string }, b: { address: string }): number => naturalCompare(a.address, b.address);
-
-/** Module (`module.a.module.b`, or "" for the root) and type of a change. */
-function groupKey(c: Change): { module: string; type: string } {
-  const m = /^((?:module\.[^.[]+(?:\[[^\]]*\])?\.)*)(data\.)?([^.[]+)\./.exec(c.address);
-  const type = c.type ?? m?.[3] ?? '(unknown type)';
-  return { module: c.module ?? '', type: m?.[2] ? `data.${type}` : type };
-}
-
-function where(module: string): string {
-  return module ? `in ${mdCode(module)}` : 'in the root module';
-}
-
-/** Counts per module and type: what a folded section still says. */
-function countsTable(changes: readonly Change[]): string {
-  const counts = new Map<string, { module: string; type: string; n: number }>();
-  for (const c of changes) {
-    const k = groupKey(c);
-    const id = `${k.module}\u0000${k.type}`;
-    const e = counts.get(id) ?? { ...k, n: 0 };
-    e.n++;
-    counts.set(id, e);
-  }
-  const rows = [...counts.values()]
-    .sort((a, b) => naturalCompare(a.module, b.module) || naturalCompare(a.type, b.type))
-    .map((e) => [mdCode(e.type), e.module ? mdCode(e.module) : 'root', groupDigits(e.n)]);
-  return table(['Type', 'Module', 'Count'], rows);
 }
 
 function changeSections(changes: readonly Change[], out: Section[], paths: ConstructPaths | undefined): void {
   const by = (actions: string[]): Change[] => changes.filter((c) => actions.includes(c.action)).sort(byAddress);
-  const destructive = changes
-    .filter((c) => DESTRUCTIVE.includes(c.action))
-    .sort((a, b) => DESTRUCTIVE.indexOf(a.action) - DESTRUCTIVE.indexOf(b.action) || byAddress(a, b));
-  if (destructive.length) {
-    const counts = DESTRUCTIVE.map((a) => [a, destructive.filter((c) => c.action === a).length] as const)
-      .filter(([, n]) => n > 0)
-      .map(([a, n]) => `${a} ${groupDigits(n)}`)
-      .join(' · ');
-    const rows = destructive.map((c) => [
-      ACTION_MARK[c.action] ?? mdEscape(c.action),
-      mdCode(c.address),
-      constructCell(paths, c.address),
-      reasonCell(c),
-      (c.replace_paths ?? []).map((rp) => mdCode(formatPath(rp))).join(', '),
-      notesCell(c),
-    ]);
-    out.push({
-      full: `\n#### ⚠️ Destructive changes (${groupDigits(destructive.length)}): ${counts}\n\n${table(['Action', 'Resource', 'Construct', 'Reason', 'Replace paths', 'Notes'], rows)}\n`,
-      changes: destructive.length,
-    });
-  }
+  out.push(...destructiveSections(changes, paths));
   for (const [actions, title] of [
     [['update'], 'Update in place'],
     [['no-op'], 'Import or move only'],
   ] as const) {
     const g = by([...actions]);
     if (!g.length) continue;
-    const rows = g.map((c) => [mdCode(c.address), constructCell(paths, c.address), pathsCell(c), notesCell(c)]);
+    const rows = g.map((c) => [nameCell(paths, c.address), mdCode(groupKey(c).type), pathsCell(c), notesCell(c)]);
     const h = `\n#### ${title} (${groupDigits(g.length)})\n\n`;
     out.push({
-      full: h + table(['Resource', 'Construct', 'Changed paths', 'Notes'], rows) + '\n',
+      full: h + table(['Resource', 'Type', 'Changed paths', 'Notes'], rows) + '\n',
       folded: h + countsTable(g) + '\n',
       changes: g.length,
     });
@@ -306,8 +218,8 @@ function changeSections(changes: readonly Change[], out: Section[], paths: Const
     );
     const h = `\n#### ${title} (${groupDigits(g.length)})\n`;
     const blocks = ordered.map((e) => {
-      const rows = e.items.map((c) => [mdCode(c.address), constructCell(paths, c.address), notesCell(c)]);
-      return `\n<details><summary>${mdCode(e.type)} × ${groupDigits(e.items.length)} ${where(e.module)}</summary>\n\n${table(['Resource', 'Construct', 'Notes'], rows)}\n\n</details>\n`;
+      const rows = e.items.map((c) => [nameCell(paths, c.address), notesCell(c)]);
+      return `\n<details><summary>${mdCode(e.type)} × ${groupDigits(e.items.length)} ${where(e.module)}</summary>\n\n${table(['Resource', 'Notes'], rows)}\n\n</details>\n`;
     });
     out.push({ full: h + blocks.join(''), folded: h + '\n' + countsTable(g) + '\n', changes: g.length });
   }
@@ -316,10 +228,10 @@ function changeSections(changes: readonly Change[], out: Section[], paths: Const
 function driftSection(drift: readonly Change[], paths: ConstructPaths | undefined): Section {
   const rows = [...drift]
     .sort(byAddress)
-    .map((d) => [mdCode(d.address), constructCell(paths, d.address), mdEscape(d.action), pathsCell(d)]);
+    .map((d) => [nameCell(paths, d.address), mdCode(groupKey(d).type), mdEscape(d.action), pathsCell(d)]);
   const h = `\n#### Drift detected outside Terraform (${groupDigits(drift.length)})\n\n`;
   return {
-    full: h + table(['Resource', 'Construct', 'Action', 'Changed paths'], rows) + '\n',
+    full: h + table(['Resource', 'Type', 'Action', 'Changed paths'], rows) + '\n',
     folded: h + countsTable(drift) + '\n',
     changes: drift.length,
   };
@@ -335,13 +247,12 @@ interface ApplyChange {
 /** Apply: what did not go as planned first and in full, then what was applied. */
 function applySections(changes: readonly ApplyChange[], out: Section[], paths: ConstructPaths | undefined): void {
   const row = (c: ApplyChange): string[] => [
-    mdCode(c.address),
-    constructCell(paths, c.address),
+    nameCell(paths, c.address),
     c.planned ? mdEscape(c.planned) : '_not in plan_',
     mdEscape(c.completed.join(', ')),
     c.status === 'applied' ? mdEscape(c.status) : `**${mdEscape(c.status)}**`,
   ];
-  const headers = ['Resource', 'Construct', 'Planned', 'Completed', 'Status'];
+  const headers = ['Resource', 'Planned', 'Completed', 'Status'];
   const bad = changes.filter((c) => c.status !== 'applied').sort(byAddress);
   const good = changes.filter((c) => c.status === 'applied').sort(byAddress);
   if (bad.length)
@@ -381,17 +292,22 @@ function fit(
     (links.length ? ` ${links.join(' · ')}.` : '') +
     '\n';
   const folded = new Set<number>();
+  const shrunk = new Map<number, { text: string; notShown: number }>();
   const render = (): { text: string; notShown: number } => {
     let text = head.join('\n') + '\n';
     let notShown = 0;
     sections.forEach((s, i) => {
-      if (folded.has(i)) {
+      const cut = shrunk.get(i);
+      if (cut) {
+        text += cut.text;
+        notShown += cut.notShown;
+      } else if (folded.has(i)) {
         text += s.folded!;
         notShown += s.changes;
       } else text += s.full;
     });
     if (notShown > 0)
-      text += `\n> **${groupDigits(notShown)} of ${groupDigits(total)} change(s) not shown** one by one here (limit ${groupDigits(maxChars)} characters): they are counted per type above. Every destructive change is listed.${o.fullLink ? ` All of them: [full rendering](${linkTarget(o.fullLink)}).` : ' All of them are in the signed receipt below.'}\n`;
+      text += `\n> **${groupDigits(notShown)} of ${groupDigits(total)} change(s) not shown** one by one here (limit ${groupDigits(maxChars)} characters): they are counted per type above. Every replacement and forget is listed; destroys are counted by type and reason.${o.fullLink ? ` All of them: [full rendering](${linkTarget(o.fullLink)}).` : ' All of them are in the signed receipt below.'}\n`;
     return { text: text + footer, notShown };
   };
   let r = render();
@@ -402,6 +318,14 @@ function fit(
   for (const f of foldable) {
     if (r.text.length <= maxChars) break;
     folded.add(f.i);
+    r = render();
+  }
+  // Then cut row lists (the last first: destroys before findings) to what still fits.
+  for (let i = sections.length - 1; i >= 0 && r.text.length > maxChars; i--) {
+    const s = sections[i]!;
+    if (!s.shrink || folded.has(i)) continue;
+    const over = r.text.length - maxChars + 200; // room for the "not shown" line
+    shrunk.set(i, s.shrink(Math.max(0, s.full.length - over)));
     r = render();
   }
   if (r.text.length <= maxChars) return r.text;

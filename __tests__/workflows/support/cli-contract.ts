@@ -14,6 +14,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
     certify: ['key', 'pub', 'out', 'fulcio-url', 'rekor-url', 'rekor-api', 'rekor-entry-type', 'tsa-url', 'json'],
     'export-bundle': ['out', 'json'],
     show: ['pub', 'format', 'max-chars', 'synth', 'full-link', 'report-link'],
+    comment: ['pub', 'receipt', 'plan', 'synth', 'synth-log', 'commit', 'run-url', 'docs-base', 'max-chars'],
   },
   audit: {
     append: ['store', 'endpoint'],
@@ -37,7 +38,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
     get: ['store', 'seq', 'endpoint'],
     mirror: ['from', 'to', 'endpoint', 'to-endpoint', 'json'],
   },
-  policy: { check: ['synth', 'plan', 'env', 'json'] },
+  policy: { check: ['synth', 'plan', 'synth-log', 'env', 'json', 'format', 'docs-base', 'source-root'] },
   gate: {
     promote: [
       'to',

@@ -100,7 +100,9 @@ export function printDecision(
   items: readonly GateItem[],
   extra: Record<string, unknown>,
 ): number {
-  for (const i of items) if (!i.ok) io.stderr(`gate: BLOCKED ${i.requirement}: ${i.detail}\n`);
+  // In a terminal stdout and stderr are one screen: the BLOCKED lines below are said once.
+  const oneScreen = !json && io.stdoutIsTTY === true && io.stderrIsTTY === true;
+  if (!oneScreen) for (const i of items) if (!i.ok) io.stderr(`gate: BLOCKED ${i.requirement}: ${i.detail}\n`);
   if (json) {
     io.stdout(JSON.stringify({ allowed, ...extra, items }) + '\n');
   } else {

@@ -31,3 +31,11 @@ export const renderJsonOf = (): typeof import('../../../receipts/render/json') =
 export const markdown = (): typeof import('../../../receipts/render/markdown') =>
   require('../../../receipts/render/markdown');
 /* eslint-enable @typescript-eslint/no-require-imports */
+/* eslint-disable @typescript-eslint/no-require-imports */
+export const prComment = (): typeof import('../../../receipts/render/pr-comment') =>
+  require('../../../receipts/render/pr-comment');
+export const exposure = (): typeof import('../../../receipts/render/exposure') =>
+  require('../../../receipts/render/exposure');
+export const findingsOf = (): typeof import('../../../receipts/render/findings') =>
+  require('../../../receipts/render/findings');
+/* eslint-enable @typescript-eslint/no-require-imports */
