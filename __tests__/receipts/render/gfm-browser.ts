@@ -10,10 +10,21 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Browser, chromiumPath } from '../../gates/support/cdp';
 
-/** cmark-gfm's HTML of a comment. Throws when cmark-gfm is not installed. */
+let cmarkBin: string | undefined;
+
+/** The cmark-gfm binary, installed by scripts/cmark-gfm.sh if missing; throws loudly if it cannot be. */
+function cmarkGfm(): string {
+  if (cmarkBin) return cmarkBin;
+  const r = spawnSync('bash', [join(__dirname, '..', '..', '..', 'scripts', 'cmark-gfm.sh')], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`CMARK-GFM UNAVAILABLE (apt-get install cmark-gfm): ${r.stderr}`);
+  cmarkBin = r.stdout.trim();
+  return cmarkBin;
+}
+
+/** cmark-gfm's HTML of a comment. Throws when cmark-gfm cannot be installed. */
 export function gfmHtml(md: string): string {
   const r = spawnSync(
-    'cmark-gfm',
+    cmarkGfm(),
     ['--unsafe', '-e', 'table', '-e', 'autolink', '-e', 'strikethrough', '-e', 'tagfilter', '--github-pre-lang'],
     { input: md, encoding: 'utf8', maxBuffer: 64 << 20 },
   );
