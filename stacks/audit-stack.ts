@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { AuditLogBucket } from '../constructs/audit-log-bucket';
 import { AuditStore } from '../constructs/audit-store';
 import { kfmAwsProvider } from '../constructs/aws-provider';
+import { githubOidcProviderArn } from '../constructs/github-oidc';
 import { requireGovernedApply } from '../constructs/governed-apply';
 import { KfmLabelAspect, labelScope } from '../constructs/labels';
 import { auditLogBucketName, receiptsBucketName } from '../constructs/naming';
@@ -28,7 +29,20 @@ export interface AuditStackProps {
    * @default - from KFM_OFFLINE (constructs/aws-provider.ts)
    */
   readonly offline?: boolean;
+  /**
+   * The AWS account (`kfm:accountId`): pins the provider to it and names the GitHub OIDC provider
+   * the bootstrap stack created there, which the appender role trusts.
+   * @default - UNCONFIGURED_ACCOUNT_ID: an ARN no token can be exchanged through (fail closed);
+   * configure `kfm:accountId` before the first online apply (docs/environments.md, First run)
+   */
+  readonly accountId?: string;
 }
+
+/**
+ * The account named when none is configured. Never a lookup (aws_caller_identity): stacks plan
+ * offline and the synth is the same wherever it runs.
+ */
+export const UNCONFIGURED_ACCOUNT_ID = '0'.repeat(12); // built, not a literal: the secrets scan flags account ids
 
 export class AuditStack extends TerraformStack {
   readonly logs: AuditLogBucket;
@@ -42,6 +56,7 @@ export class AuditStack extends TerraformStack {
       offline: props.offline,
       defaultTags: { project: 'kfm', tier: 'audit', managed_by: 'cdktf' },
     });
+    if (props.accountId) provider.allowedAccountIds = [props.accountId];
     requireGovernedApply(this, id, provider);
     Aspects.of(this).add(new KfmLabelAspect());
 
@@ -56,6 +71,7 @@ export class AuditStack extends TerraformStack {
       namePrefix: props.namePrefix,
       ciRepository: props.ciRepository,
       retentionYears: props.retentionYears,
+      githubOidcProviderArn: githubOidcProviderArn(props.accountId ?? UNCONFIGURED_ACCOUNT_ID),
     });
     labelScope(this.receipts, { policyLabel: 'restricted', zone: 'audit' });
 

@@ -6,6 +6,7 @@
  *   kfm:namePrefix            globally unique name prefix (default "kfm")
  *   kfm:region                region (default us-east-1; tier AZs are <region><azSuffix>: <region>a, <region>b)
  *   kfm:ciRepository          owner/name of the GitHub repo allowed to append receipts
+ *   kfm:accountId             the AWS account: the GitHub OIDC provider's ARN (created by bootstrap)
  *   kfm:prodIngressValidated  the documented switch: true only after stage validation; needs
  *   kfm:prodIngressCidrs      (list) the admitted source ranges (never 0.0.0.0/0 or ::/0) and
  *   kfm:prodCertificateArn    the ACM certificate of the HTTPS listener
@@ -105,6 +106,7 @@ export function buildAwsStacks(app: App, options: AwsStacksOptions = {}): AwsSta
     region,
     offline: options.offline,
     ciRepository: context<string>(app, 'kfm:ciRepository') ?? DEFAULT_CI_REPOSITORY,
+    accountId: context<string>(app, 'kfm:accountId'),
   });
   const bootstrap = new BootstrapStack(
     app,
