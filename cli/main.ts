@@ -29,6 +29,7 @@ const VERBS_HELP: readonly (readonly [string, string])[] = [
   ['receipt drift', 'sign a drift receipt from a refresh-only plan'],
   ['receipt verify', 'verify a receipt with a public key'],
   ['receipt show', 'render a verified receipt as markdown (the PR comment) or JSON'],
+  ['audit init', 'create an audit store (appends refuse a missing one)'],
   ['audit append', 'append signed envelopes to the ledger'],
   ['audit verify', 'verify the whole ledger: signatures, chain, tree, checkpoints'],
   ['audit checkpoint', 'sign a checkpoint of the verified ledger'],
