@@ -64,6 +64,8 @@ export type PlanReceiptPredicate = ReceiptBase & {
   readonly kind: 'kfm.infra.PlanReceipt';
   /** The change's author; absent from receipts written before it. */
   readonly author?: { readonly principal: string | null; readonly source: 'flag' | 'unknown' };
+  /** `rollback` for a tier's documented rollback plan; absent otherwise (and from older receipts). */
+  readonly purpose?: 'rollback';
   readonly timestamps: { readonly planned: string | null };
   readonly terraform: {
     readonly format_version: string;

@@ -30,7 +30,7 @@ function shape<T>(name: PredicateName, at: string[], fields: Fields<T>): [Predic
 
 // prettier-ignore
 const SHAPES: ReadonlyArray<[PredicateName, string[], Obj]> = [
-  shape<PlanReceiptPredicate>('plan', [], { kind: R, env: R, repo: R, actor: R, author: O, tooling: R, inputs: R, outputs: R, timestamps: R, terraform: R, summary: R, changes: R, output_changes: R, drift: R, policy: R, commitments: R }),
+  shape<PlanReceiptPredicate>('plan', [], { kind: R, env: R, repo: R, actor: R, author: O, purpose: O, tooling: R, inputs: R, outputs: R, timestamps: R, terraform: R, summary: R, changes: R, output_changes: R, drift: R, policy: R, commitments: R }),
   shape<PlanReceiptPredicate['summary']>('plan', ['summary'], { add: R, change: R, remove: R, import: R, replace: R, forget: R, move: R, read: R, noop: R, errored: R }),
   shape<NonNullable<PlanReceiptPredicate['policy']>>('plan', ['policy'], { bundle_digest: R, rules: R, evaluated: R, verdict: R, findings: R, suppressed: R, input_digest: R, input: R }),
   shape<PlanReceiptPredicate['terraform']>('plan', ['terraform'], { format_version: R, applyable: R, complete: R, errored: R, deferred: R, checks: R }),

@@ -7,13 +7,27 @@
 export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
   keygen: { '': ['out-dir'] },
   receipt: {
-    plan: ['env', 'key', 'out', 'plan-file', 'commit', 'branch', 'actor', 'method', 'policy', 'author', 'json'],
+    plan: [
+      'env',
+      'key',
+      'out',
+      'plan-file',
+      'commit',
+      'branch',
+      'actor',
+      'method',
+      'policy',
+      'author',
+      'rollback',
+      'json',
+    ],
     apply: ['plan-receipt', 'env', 'key', 'out', 'plan-file', 'commit', 'branch', 'actor', 'method', 'json'],
     drift: ['env', 'key', 'out', 'last-good', 'apply-receipt', 'pub', 'json'],
     verify: ['pub', 'json'],
     show: ['pub', 'format', 'max-chars', 'synth', 'full-link', 'report-link'],
   },
   audit: {
+    init: ['store', 'endpoint', 'json'],
     append: ['store', 'endpoint'],
     verify: ['store', 'pub', 'checkpoint', 'json', 'endpoint', 'origin', 'witness', 'quorum'],
     checkpoint: [
