@@ -108,6 +108,8 @@ export type ApplyReceiptPredicate = ReceiptBase & {
   readonly stream: Record<string, unknown>;
   /** Whether the stream is a whole apply; absent from receipts written before it. */
   readonly completion?: { readonly final_summary: boolean; readonly in_progress: readonly string[] };
+  /** Terraform's error diagnostics, redacted; present only when it reported errors. */
+  readonly errors?: readonly { readonly summary: string; readonly detail: string; readonly address: string | null }[];
 };
 
 export type DriftReceiptPredicate = ReceiptBase & {
