@@ -7,11 +7,17 @@ import { Aspects, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { AuditLogBucket } from '../constructs/audit-log-bucket';
 import { AuditStore } from '../constructs/audit-store';
-import { kfmAwsProvider } from '../constructs/aws-provider';
+import { kfmAwsProvider, kfmReplicaProvider } from '../constructs/aws-provider';
+import { BucketReplica } from '../constructs/bucket-replica';
 import { githubOidcProviderArn } from '../constructs/github-oidc';
-import { requireGovernedApply } from '../constructs/governed-apply';
+import { orderAfterGovernedCheck, requireGovernedApply } from '../constructs/governed-apply';
 import { KfmLabelAspect, labelScope } from '../constructs/labels';
-import { auditLogBucketName, receiptsBucketName } from '../constructs/naming';
+import {
+  auditLogBucketName,
+  DEFAULT_REPLICA_REGION,
+  receiptsBucketName,
+  replicaBucketName,
+} from '../constructs/naming';
 import { kfmStateBackend } from '../constructs/state-backend';
 
 export interface AuditStackProps {
@@ -36,6 +42,12 @@ export interface AuditStackProps {
    * configure `kfm:accountId` before the first online apply (docs/environments.md, First run)
    */
   readonly accountId?: string;
+  /**
+   * Region the ledger bucket replicates to (the ledger is the one store that cannot be rebuilt:
+   * replicated in every configuration).
+   * @default DEFAULT_REPLICA_REGION
+   */
+  readonly replicaRegion?: string;
 }
 
 /**
@@ -47,6 +59,8 @@ export const UNCONFIGURED_ACCOUNT_ID = '0'.repeat(12); // built, not a literal: 
 export class AuditStack extends TerraformStack {
   readonly logs: AuditLogBucket;
   readonly receipts: AuditStore;
+  /** The ledger bucket's copy in the replica region: Object Lock COMPLIANCE, same retention. */
+  readonly replica: BucketReplica;
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id);
@@ -74,6 +88,7 @@ export class AuditStack extends TerraformStack {
       githubOidcProviderArn: githubOidcProviderArn(props.accountId ?? UNCONFIGURED_ACCOUNT_ID),
     });
     labelScope(this.receipts, { policyLabel: 'restricted', zone: 'audit' });
+    this.replica = this.replicateLedger(props);
 
     new TerraformOutput(this, 'ReceiptsBucket', {
       value: this.receipts.store.bucket.bucket,
@@ -85,5 +100,33 @@ export class AuditStack extends TerraformStack {
     new TerraformOutput(this, 'LedgerAppenderRoleArn', { value: this.receipts.appenderRole.arn }).overrideLogicalId(
       'ledger_appender_role_arn',
     );
+  }
+
+  private replicateLedger(props: AuditStackProps): BucketReplica {
+    const replicaRegion = props.replicaRegion ?? DEFAULT_REPLICA_REGION;
+    const provider = kfmReplicaProvider(this, {
+      region: replicaRegion,
+      offline: props.offline,
+      defaultTags: { project: 'kfm', tier: 'audit', managed_by: 'cdktf' },
+    });
+    orderAfterGovernedCheck(provider);
+    const source = this.receipts.store;
+    const replica = new BucketReplica(this, 'ReceiptsReplica', {
+      source,
+      sourceRegion: props.region,
+      provider,
+      replicaRegion,
+      bucketName: replicaBucketName(source.bucketName),
+      name: `${props.namePrefix}-audit-receipts`,
+      objectLock: { mode: 'COMPLIANCE', years: props.retentionYears ?? 7 },
+      protect: true,
+    });
+    replica.bucket.addDenyToEveryone({
+      sid: 'DenyReceiptDeletion',
+      actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:DeleteBucket', 's3:BypassGovernanceRetention'],
+      resources: [replica.bucket.arn, replica.bucket.objectsArn('')],
+    });
+    labelScope(replica, { policyLabel: 'restricted', zone: 'audit' });
+    return replica;
   }
 }
