@@ -83,6 +83,7 @@ describe('every workflow', () => {
     const allowedWrites: Record<string, string[]> = {
       'pr.yml/plan': ['id-token'],
       'pr.yml/comment': ['pull-requests'],
+      'approve.yml/append-approval': ['id-token'],
       'deploy.yml/dev': ['id-token'],
       'deploy.yml/stage': ['id-token'],
       'deploy.yml/prod-plan': ['id-token'],
@@ -161,6 +162,7 @@ describe('every workflow', () => {
         'keygen',
         'receipt plan',
         'receipt show',
+        'receipt verify',
         'audit append',
         'audit verify',
         'gate promote',
