@@ -21,6 +21,15 @@ beforeAll(() => {
 }, 300_000);
 
 const applyAudit = () => flow.script('apply', 'audit');
+/** The reviewer's key signs an approval of the audit plan receipt naming `principal`; it is appended. */
+function approveAndAppend(principal: string, changeRecord: string): void {
+  const out = join(flow.dir, 'receipts', `${principal}.approval.json`);
+  const key = join(flow.dir, 'reviewer', 'kfm-signing.key');
+  const args = ['--env', 'audit', '--plan-receipt', planReceipt, '--principal', principal, '--key', key];
+  ok(flow.kfm('approve', ...args, '--change-record', changeRecord, '--pub', flow.env.KFM_PUB!, '--out', out));
+  ok(flow.kfm('audit', 'append', out, '--store', flow.env.KFM_AUDIT_STORE!));
+}
+
 const applies = () => readdirSync(join(flow.dir, 'receipts')).filter((f) => f.startsWith('audit.apply.'));
 
 describe('audit through the governed path', () => {
@@ -32,46 +41,14 @@ describe('audit through the governed path', () => {
   }, 300_000);
 
   it('ignores an approval naming a principal other than its key’s login', () => {
-    const own = join(flow.dir, 'receipts', 'self.approval.json');
-    const args = ['--env', 'audit', '--plan-receipt', planReceipt, '--principal', 'author'];
-    ok(
-      flow.kfm(
-        'approve',
-        ...args,
-        '--key',
-        join(flow.dir, 'reviewer', 'kfm-signing.key'),
-        '--change-record',
-        'CR-1',
-        '--pub',
-        flow.env.KFM_PUB!,
-        '--out',
-        own,
-      ),
-    );
-    ok(flow.kfm('audit', 'append', own, '--store', flow.env.KFM_AUDIT_STORE!));
+    approveAndAppend('author', 'CR-1');
     const r = applyAudit();
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/approval names principal "author" but is signed by reviewer's key/);
   }, 300_000);
 
   it('applies the approved audit plan and records the apply in the ledger', () => {
-    const approval = join(flow.dir, 'receipts', 'audit.approval.json');
-    const args = ['--env', 'audit', '--plan-receipt', planReceipt, '--principal', 'reviewer'];
-    ok(
-      flow.kfm(
-        'approve',
-        ...args,
-        '--key',
-        join(flow.dir, 'reviewer', 'kfm-signing.key'),
-        '--change-record',
-        'CR-2',
-        '--pub',
-        flow.env.KFM_PUB!,
-        '--out',
-        approval,
-      ),
-    );
-    ok(flow.kfm('audit', 'append', approval, '--store', flow.env.KFM_AUDIT_STORE!));
+    approveAndAppend('reviewer', 'CR-2');
     ok(applyAudit());
     expect(applies()).toHaveLength(1);
     const evidence = flow.kfm(
