@@ -64,6 +64,8 @@ export type PlanReceiptPredicate = ReceiptBase & {
   readonly kind: 'kfm.infra.PlanReceipt';
   /** The change's author; absent from receipts written before it. */
   readonly author?: { readonly principal: string | null; readonly source: 'flag' | 'unknown' };
+  /** `rollback` for a tier's documented rollback plan; absent otherwise (and from older receipts). */
+  readonly purpose?: 'rollback';
   readonly timestamps: { readonly planned: string | null };
   readonly terraform: {
     readonly format_version: string;
@@ -106,6 +108,8 @@ export type ApplyReceiptPredicate = ReceiptBase & {
   readonly stream: Record<string, unknown>;
   /** Whether the stream is a whole apply; absent from receipts written before it. */
   readonly completion?: { readonly final_summary: boolean; readonly in_progress: readonly string[] };
+  /** Terraform's error diagnostics, redacted; present only when it reported errors. */
+  readonly errors?: readonly { readonly summary: string; readonly detail: string; readonly address: string | null }[];
 };
 
 export type DriftReceiptPredicate = ReceiptBase & {

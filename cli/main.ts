@@ -32,6 +32,7 @@ const VERBS_HELP: readonly (readonly [string, string])[] = [
   ['receipt certify', 'sign a record keyless: Fulcio certificate for the OIDC identity, Rekor or TSA'],
   ['receipt show', 'render a verified receipt as markdown (the PR comment) or JSON'],
   ['receipt comment', 'the one PR comment: every tier, prod first, policy findings first'],
+  ['audit init', 'create an audit store (appends refuse a missing one)'],
   ['audit append', 'append signed envelopes to the ledger'],
   ['audit verify', 'verify the whole ledger: signatures, chain, tree, checkpoints'],
   ['audit checkpoint', 'sign a checkpoint of the verified ledger'],

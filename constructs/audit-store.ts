@@ -17,11 +17,11 @@
  * `x-amz-server-side-encryption: aws:kms` (the bucket refuses puts without it).
  */
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
-import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Construct } from 'constructs';
 import { CustomerKey } from './customer-key';
+import { GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST } from './github-oidc';
 import { SecureBucket } from './secure-bucket';
 import { ValidationError } from '../core/validation-error';
 
@@ -60,6 +60,11 @@ export interface AuditStoreProps {
    * the `kfm:ciRepository` context key).
    */
   readonly ciRepository: string;
+  /**
+   * ARN of the account's GitHub OIDC provider, which the bootstrap stack creates (once per account):
+   * `githubOidcProviderArn(accountId)` from constructs/github-oidc.ts.
+   */
+  readonly githubOidcProviderArn: string;
 }
 
 export class AuditStore extends Construct {
@@ -77,7 +82,7 @@ export class AuditStore extends Construct {
       protect: true,
     });
     this.store = this.receiptsBucket(props.bucketName, years);
-    this.appenderRole = this.appender(props.namePrefix, repository);
+    this.appenderRole = this.appender(props.namePrefix, repository, props.githubOidcProviderArn);
   }
 
   /** Object Lock (COMPLIANCE), SSE-KMS with the store's key, no deletes, cold storage as receipts age. */
@@ -105,11 +110,11 @@ export class AuditStore extends Construct {
   }
 
   /** The role CI assumes through GitHub OIDC: append and read receipts, never remove or unlock one. */
-  private appender(namePrefix: string, repository: string): IamRole {
+  private appender(namePrefix: string, repository: string, oidcArn: string): IamRole {
     const role = new IamRole(this, 'AppenderRole', {
       name: `${namePrefix}-audit-ledger-appender`,
       description: 'Appends signed receipts to the audit ledger; can never delete or unlock one',
-      assumeRolePolicy: this.githubTrust(repository).json,
+      assumeRolePolicy: this.githubTrust(repository, oidcArn).json,
       maxSessionDuration: 3600,
     });
     const arn = this.store.arn;
@@ -140,21 +145,20 @@ export class AuditStore extends Construct {
     return role;
   }
 
-  /** Trust for GitHub Actions OIDC tokens of `repository`, issued to a job in a GitHub environment. */
-  private githubTrust(repository: string): DataAwsIamPolicyDocument {
-    const oidc = new IamOpenidConnectProvider(this, 'GithubOidc', {
-      url: 'https://token.actions.githubusercontent.com',
-      clientIdList: ['sts.amazonaws.com'],
-    });
-    const claim = (name: string) => `token.actions.githubusercontent.com:${name}`;
+  /**
+   * Trust for GitHub Actions OIDC tokens of `repository`, issued to a job in a GitHub environment,
+   * through the account's provider (created by the bootstrap stack, referenced here by ARN).
+   */
+  private githubTrust(repository: string, oidcArn: string): DataAwsIamPolicyDocument {
+    const claim = (name: string) => `${GITHUB_OIDC_HOST}:${name}`;
     return new DataAwsIamPolicyDocument(this, 'AppenderTrust', {
       statement: [
         {
           effect: 'Allow',
           actions: ['sts:AssumeRoleWithWebIdentity'],
-          principals: [{ type: 'Federated', identifiers: [oidc.arn] }],
+          principals: [{ type: 'Federated', identifiers: [oidcArn] }],
           condition: [
-            { test: 'StringEquals', variable: claim('aud'), values: ['sts.amazonaws.com'] },
+            { test: 'StringEquals', variable: claim('aud'), values: [GITHUB_OIDC_AUDIENCE] },
             { test: 'StringLike', variable: claim('sub'), values: [`repo:${repository}:environment:*`] },
           ],
         },

@@ -24,9 +24,9 @@ export function isOffline(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.KFM_OFFLINE === '1';
 }
 
-export function kfmAwsProvider(scope: Construct, props: KfmAwsProviderProps): AwsProvider {
+export function kfmAwsProvider(scope: Construct, props: KfmAwsProviderProps, id = 'Aws'): AwsProvider {
   const offline = props.offline ?? isOffline();
-  return new AwsProvider(scope, 'Aws', {
+  return new AwsProvider(scope, id, {
     region: props.region,
     defaultTags: [{ tags: props.defaultTags }],
     ...(offline
@@ -38,4 +38,14 @@ export function kfmAwsProvider(scope: Construct, props: KfmAwsProviderProps): Aw
         }
       : {}),
   });
+}
+
+/** Alias of the provider of the replica region (constructs/bucket-replica.ts). */
+export const REPLICA_PROVIDER_ALIAS = 'replica';
+
+/** The same provider in the second region canonical stores replicate to, as alias `replica`. */
+export function kfmReplicaProvider(scope: Construct, props: KfmAwsProviderProps): AwsProvider {
+  const provider = kfmAwsProvider(scope, props, 'AwsReplica');
+  provider.alias = REPLICA_PROVIDER_ALIAS;
+  return provider;
 }

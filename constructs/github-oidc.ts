@@ -29,7 +29,16 @@ export function githubSubject(repository: string, what: string, path?: string): 
   return `repo:${repository}:${what}`;
 }
 
-/** The account's one OIDC provider for GitHub Actions. */
+/**
+ * ARN of the account's GitHub OIDC provider, built from the account id: stacks other than
+ * `bootstrap` (its only creator; AWS allows one provider per URL and account) trust it by ARN,
+ * which needs no lookup, so they still plan offline.
+ */
+export function githubOidcProviderArn(accountId: string): string {
+  return `arn:aws:iam::${accountId}:oidc-provider/${GITHUB_OIDC_HOST}`;
+}
+
+/** The account's one OIDC provider for GitHub Actions (created by the bootstrap stack only). */
 export class GithubOidcProvider extends Construct {
   readonly provider: IamOpenidConnectProvider;
 

@@ -44,7 +44,14 @@ export function requireGovernedApply(stack: TerraformStack, id: string, provider
     ],
   });
   mark.overrideLogicalId(GOVERNED_PLAN_VARIABLE);
-  // The provider's default either way (25 retries): the reference only orders the check before
-  // the provider, so no resource of it changes before the check has run.
+  orderAfterGovernedCheck(provider);
+}
+
+/**
+ * The provider's default either way (25 retries): the reference only orders the check before the
+ * provider, so no resource of it changes before the check has run. Every provider of a governed
+ * stack (the replica region's alias too) takes it.
+ */
+export function orderAfterGovernedCheck(provider: AwsProvider): void {
   provider.addOverride('max_retries', `\${var.${GOVERNED_PLAN_VARIABLE} == "" ? 25 : 25}`);
 }

@@ -34,3 +34,9 @@ export const receiptsBucketName = (prefix: string): string => `${prefix}-audit-r
 export const tierBucketName = (prefix: string, tier: TierName): string => `${prefix}-${tier}-data`;
 /** A generic per-tier name (`kfm-dev-db`). */
 export const tierName = (prefix: string, tier: TierName, what: string): string => `${prefix}-${tier}-${what}`;
+
+/** The second region canonical stores replicate to (`kfm:replicaRegion`). */
+export const DEFAULT_REPLICA_REGION = 'us-west-2';
+
+/** A canonical store's replica bucket in the replica region. */
+export const replicaBucketName = (bucket: string): string => `${bucket}-replica`;

@@ -128,7 +128,8 @@ export class SecureBucket extends Construct {
   private readonly rules: S3BucketLifecycleConfigurationRule[] = [];
   private readonly policyDocument: DataAwsIamPolicyDocument;
   private lifecycle?: S3BucketLifecycleConfiguration;
-  private readonly versioning: S3BucketVersioningA;
+  /** The bucket's versioning (replication and lifecycle depend on it). */
+  readonly versioning: S3BucketVersioningA;
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
@@ -260,6 +261,11 @@ export class SecureBucket extends Construct {
 
   get arn(): string {
     return this.bucket.arn;
+  }
+
+  /** ARN of the customer key the bucket encrypts with, if it has one (SSE-S3 otherwise). */
+  get kmsKeyArn(): string | undefined {
+    return this.kmsKey?.arn;
   }
 
   /** ARN of the objects under `prefix` (`prefix` without a trailing slash; '' for every object). */

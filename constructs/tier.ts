@@ -47,6 +47,12 @@ export interface Tier {
   /** `prevent_destroy` on stateful resources (bucket, database, key) and deletion protection. */
   readonly protectState: boolean;
   /**
+   * Replicate the zone bucket to the replica region (constructs/bucket-replica.ts): the region-loss
+   * RPO of docs/disaster-recovery.md. dev and stage are rebuilt from code instead.
+   * @default false
+   */
+  readonly replicate?: boolean;
+  /**
    * The explicit, documented switch that allows ingress to the internal load balancer (plan 21.03:
    * no production traffic before validation). Even when true, no security group may allow
    * 0.0.0.0/0 or ::/0: ingress comes only from `ingressCidrs`.
@@ -115,6 +121,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
     workExpiryDays: 30,
     noncurrentVersionDays: 365,
     protectState: true,
+    replicate: true,
   },
 };
 

@@ -25,9 +25,22 @@ export type Zone = (typeof ZONES)[number];
 export const TIER_NAMES = ['dev', 'stage', 'prod'] as const;
 export type TierName = (typeof TIER_NAMES)[number];
 
-/** The tiers a receipt, gate, approval or policy check may name: the tier names, defined once. */
-export const ENVS = TIER_NAMES;
-export type Env = TierName;
+/**
+ * The stacks outside the promotion order that still change only through the governed path (plan →
+ * receipt → approval → apply): `audit` (the ledger's bucket) and `bootstrap` (state, OIDC, roles).
+ * Their apply needs an independent approval, as prod's does (docs/gates.md).
+ */
+export const SHARED_STACK_NAMES = ['audit', 'bootstrap'] as const;
+export type SharedStackName = (typeof SHARED_STACK_NAMES)[number];
+
+/** What a receipt, gate, approval or policy check may name: the tiers, then the shared stacks. */
+export const ENVS = [...TIER_NAMES, ...SHARED_STACK_NAMES] as const;
+export type Env = TierName | SharedStackName;
+
+/** Whether `env` is a tier (promotion order) rather than a shared stack. */
+export function isTierName(env: string): env is TierName {
+  return (TIER_NAMES as readonly string[]).includes(env);
+}
 
 /** Thrown at synth time for a value outside a controlled vocabulary. One line, names what to use. */
 export class VocabularyError extends ValidationError {}

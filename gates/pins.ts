@@ -11,7 +11,8 @@ export function pinnedBundleDigest(env: Env): string | undefined {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { pinnedDigest } = require('../policy/bundle') as typeof import('../policy/bundle');
   try {
-    return pinnedDigest(env);
+    // audit and bootstrap are judged with prod's pin: the strictest tier's bundle.
+    return pinnedDigest(env === 'audit' || env === 'bootstrap' ? 'prod' : env);
   } catch (e) {
     if (isReceiptError(e)) return undefined;
     throw e;

@@ -15,7 +15,7 @@ export interface GateItem {
 
 export interface GateInput {
   /** Target tier: `stage` needs proof of dev; `prod` needs proof of dev and stage. */
-  readonly to: Exclude<Env, 'dev'>;
+  readonly to: 'stage' | 'prod';
   /** The commit being promoted: every piece of evidence must name it. */
   readonly commit: string;
   readonly evidence: readonly Evidence[];
@@ -43,7 +43,7 @@ function of<N extends Exclude<PredicateName, 'promotion'>>(
 }
 
 /** Tell the operator about untrusted or malformed entries that claim to be what we looked for. */
-function untrustedHint(input: GateInput, type: string, env: Env): string {
+function untrustedHint(input: Pick<GateInput, 'rejected' | 'commit'>, type: string, env: Env): string {
   const hits = input.rejected.filter(
     (r) => r.claims?.predicateType === type && r.claims?.env === env && r.claims?.commit === input.commit,
   );
@@ -184,6 +184,12 @@ function applyItem({ env, input, apply }: Tier, plan: Ev<'plan'>): GateItem {
       `the newest ${env} apply attempt (entry ${apply.seq}) has status "${String(status)}", expected "applied" (an older successful attempt does not count)`,
       apply,
     );
+  // A rollback (purpose "rollback") took the tier back: it holds nothing to promote.
+  if (plan.predicate.purpose === 'rollback')
+    return no(
+      `the newest ${env} apply (entry ${apply.seq}) applied a rollback plan (plan receipt entry ${plan.seq}): a rolled-back tier is not applied; plan and apply it again (scripts/plan.sh ${env}, scripts/apply.sh ${env})`,
+      apply,
+    );
   // Receipts written before apply status could tell a cut stream say "applied" for one.
   if (apply.predicate.completion?.final_summary !== true)
     return no(
@@ -268,8 +274,8 @@ export function driftCount(summary: unknown): number | undefined {
 }
 
 /** Both approval items failing: no approval, or none that may count. */
-function noApproval(detail: string, cr: string, a?: Evidence<unknown>): GateItem[] {
-  return [item('prod approval', false, detail, a), item('change record', false, cr)];
+function noApproval(detail: string, cr: string, a?: Evidence<unknown>, env: Env = 'prod'): GateItem[] {
+  return [item(`${env} approval`, false, detail, a), item('change record', false, cr)];
 }
 
 /**
@@ -279,35 +285,40 @@ function noApproval(detail: string, cr: string, a?: Evidence<unknown>): GateItem
 function approvalRefusal(a: Ev<'approval'>, plan: Ev<'plan'>, author: string | undefined): string | undefined {
   const { principal } = a.predicate;
   if (author === undefined)
-    return `the prod plan receipt (entry ${plan.seq}) records no change author (author.principal), so no approval can be shown independent; re-plan with kfm receipt plan --author LOGIN`;
+    return `the ${String(plan.predicate.env)} plan receipt (entry ${plan.seq}) records no change author (author.principal), so no approval can be shown independent; re-plan with kfm receipt plan --author LOGIN`;
   if (isBotPrincipal(principal)) return `principal "${String(principal)}" is a bot account, which never approves`;
   if (samePrincipal(principal, author)) return `principal "${String(principal)}" is the change's author`;
   if (a.signer === plan.signer) return 'signed by the same key as the plan receipt';
   return undefined;
 }
 
-function approvalItems(input: GateInput, plan: Ev<'plan'> | undefined): GateItem[] {
-  if (!plan) return noApproval('no prod plan receipt to approve', 'no approval, so no change record');
+/** The approval items of `plan`: prod's, and (same rule) those of the shared stacks audit and bootstrap. */
+export function approvalItems(
+  input: Pick<GateInput, 'evidence' | 'rejected' | 'commit'>,
+  plan: Ev<'plan'> | undefined,
+  env: Env = 'prod',
+): GateItem[] {
+  if (!plan) return noApproval(`no ${env} plan receipt to approve`, 'no approval, so no change record', undefined, env);
   // The change's author (author.principal, recorded by --author); unknown blocks: independence
   // cannot be judged. The CI actor (actor.principal) is whoever ran the job, not the author.
   const author = plan.predicate.author?.principal ?? undefined;
   const approvals = evidenceOf(input.evidence, 'approval').filter(
-    (e) => e.predicate.plan_receipt.digest === plan.digest && e.predicate.env === 'prod',
+    (e) => e.predicate.plan_receipt.digest === plan.digest && e.predicate.env === env,
   );
   if (approvals.length === 0) {
-    const detail = `no trusted approval of the prod plan receipt ${plan.digest} (kfm approve --env prod --plan-receipt ...)${untrustedHint(input, PREDICATE_TYPES.approval, 'prod')}`;
-    return noApproval(detail, 'no approval, so no change record');
+    const detail = `no trusted approval of the ${env} plan receipt ${plan.digest} (kfm approve --env ${env} --plan-receipt ...)${untrustedHint(input, PREDICATE_TYPES.approval, env)}`;
+    return noApproval(detail, 'no approval, so no change record', undefined, env);
   }
   const best = latest(approvals.filter((a) => approvalRefusal(a, plan, author) === undefined));
   if (!best) {
     const a = latest(approvals)!;
     const self = samePrincipal(a.predicate.principal, author) || a.signer === plan.signer;
     const detail = `${self ? 'self-approval refused' : 'approval refused'}: approval entry ${a.seq}: ${approvalRefusal(a, plan, author)}; a different principal with their own key must approve`;
-    return noApproval(detail, 'no independent approval, so no change record', a);
+    return noApproval(detail, 'no independent approval, so no change record', a, env);
   }
   const cr = best.predicate.change_record;
   return [
-    item('prod approval', true, `approved by "${String(best.predicate.principal)}" at entry ${best.seq}`, best),
+    item(`${env} approval`, true, `approved by "${String(best.predicate.principal)}" at entry ${best.seq}`, best),
     cr
       ? item('change record', true, `change record ${cr}`, best)
       : item(

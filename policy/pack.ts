@@ -30,6 +30,7 @@ import { rule as s3BucketPublicAccessBlocked } from './rules/s3-bucket-public-ac
 import { rule as s3BucketSingleWriter } from './rules/s3-bucket-single-writer';
 import { rule as s3BucketTlsOnly } from './rules/s3-bucket-tls-only';
 import { rule as s3BucketVersionedInCanonicalZones } from './rules/s3-bucket-versioned-in-canonical-zones';
+import { rule as s3CanonicalBucketsReplicated } from './rules/s3-canonical-buckets-replicated';
 import { rule as tagsFromVocabulary } from './rules/tags-from-vocabulary';
 
 /** The KFM pack: every rule file under rules/, sorted by id (a test checks none is missing). */
@@ -65,5 +66,6 @@ export const KFM_PACK: readonly PolicyRule[] = [
   s3BucketSingleWriter,
   s3BucketTlsOnly,
   s3BucketVersionedInCanonicalZones,
+  s3CanonicalBucketsReplicated,
   tagsFromVocabulary,
 ];

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # apply.sh — apply exactly the approved plan of one tier, and always record what happened.
 # Usage: scripts/apply.sh ENV [--rollback] [--plan-file FILE]
-#   ENV          dev | stage | prod
+#   ENV          dev | stage | prod | audit | bootstrap (audit, bootstrap: approved like prod)
 #   --rollback   apply the tier's approved rollback plan (scripts/plan.sh ENV --rollback):
 #                plans/ENV.rollback.tfplan; docs/runbooks/rollback.md
 #   --plan-file  the binary plan (default: plans/ENV.tfplan, or plans/ENV.rollback.tfplan)
 # 1. `kfm gate apply`: the plan file's sha256 must be a subject of the newest trusted ENV plan
 #    receipt for the commit in the audit ledger (passing policy with the pinned bundle), and for
-#    stage/prod the promotion gate into ENV must hold. Otherwise: refuse (exit 1), nothing applied.
+#    stage/prod the promotion gate into ENV must hold (audit/bootstrap: an independent approval).
+#    Otherwise: refuse (exit 1), nothing applied.
 # 2. `terraform apply -json PLAN` (the saved plan: Terraform itself refuses a stale one).
 # 3. `kfm receipt apply` + `kfm audit append`, EVEN WHEN THE APPLY FAILED.
 # Exit: terraform's exit status (0 applied); 1 refused or failed; 2 usage.
@@ -17,7 +18,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 env_name= plan_file= rollback=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --help | -h) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --help | -h) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --rollback) rollback=1; shift ;;
     --plan-file) [ $# -ge 2 ] || { echo "apply.sh: --plan-file needs a path" >&2; exit 2; }; plan_file=$2; shift 2 ;;
     -*) echo "apply.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -26,9 +27,10 @@ while [ $# -gt 0 ]; do
 done
 # shellcheck source=lib/kfm-env.sh
 . "$root/scripts/lib/kfm-env.sh"
-kfm_tier_setup "$env_name"
+kfm_tier_setup "$env_name" shared
 name=$env_name
 if [ "$rollback" = 1 ]; then
+  case "$env_name" in audit | bootstrap) kfm_die "$env_name has no rollback (scripts/plan.sh --help)" 2 ;; esac
   name=$env_name.rollback
   # The prod rollback variant is synthesized apart (scripts/plan.sh): apply it from there.
   [ "$env_name" = prod ] && KFM_SYNTH_DIR=$KFM_STATE_DIR/synth-prod-rollback

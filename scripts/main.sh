@@ -95,7 +95,11 @@ plan() {
   receipts+=("$out")
 }
 
-append() { kfm audit append "${receipts[@]}" --store "$KFM_AUDIT_STORE"; }
+# The local ledger is created explicitly (an append to a missing store is refused); idempotent.
+append() {
+  kfm audit init --store "$KFM_AUDIT_STORE" > /dev/null
+  kfm audit append "${receipts[@]}" --store "$KFM_AUDIT_STORE"
+}
 
 witnesses() {
   # shellcheck source=lib/local-witnesses.sh

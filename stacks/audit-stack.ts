@@ -7,10 +7,17 @@ import { Aspects, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { AuditLogBucket } from '../constructs/audit-log-bucket';
 import { AuditStore } from '../constructs/audit-store';
-import { kfmAwsProvider } from '../constructs/aws-provider';
-import { requireGovernedApply } from '../constructs/governed-apply';
+import { kfmAwsProvider, kfmReplicaProvider } from '../constructs/aws-provider';
+import { BucketReplica } from '../constructs/bucket-replica';
+import { githubOidcProviderArn } from '../constructs/github-oidc';
+import { orderAfterGovernedCheck, requireGovernedApply } from '../constructs/governed-apply';
 import { KfmLabelAspect, labelScope } from '../constructs/labels';
-import { auditLogBucketName, receiptsBucketName } from '../constructs/naming';
+import {
+  auditLogBucketName,
+  DEFAULT_REPLICA_REGION,
+  receiptsBucketName,
+  replicaBucketName,
+} from '../constructs/naming';
 import { kfmStateBackend } from '../constructs/state-backend';
 
 export interface AuditStackProps {
@@ -28,11 +35,32 @@ export interface AuditStackProps {
    * @default - from KFM_OFFLINE (constructs/aws-provider.ts)
    */
   readonly offline?: boolean;
+  /**
+   * The AWS account (`kfm:accountId`): pins the provider to it and names the GitHub OIDC provider
+   * the bootstrap stack created there, which the appender role trusts.
+   * @default - UNCONFIGURED_ACCOUNT_ID: an ARN no token can be exchanged through (fail closed);
+   * configure `kfm:accountId` before the first online apply (docs/environments.md, First run)
+   */
+  readonly accountId?: string;
+  /**
+   * Region the ledger bucket replicates to (the ledger is the one store that cannot be rebuilt:
+   * replicated in every configuration).
+   * @default DEFAULT_REPLICA_REGION
+   */
+  readonly replicaRegion?: string;
 }
+
+/**
+ * The account named when none is configured. Never a lookup (aws_caller_identity): stacks plan
+ * offline and the synth is the same wherever it runs.
+ */
+export const UNCONFIGURED_ACCOUNT_ID = '0'.repeat(12); // built, not a literal: the secrets scan flags account ids
 
 export class AuditStack extends TerraformStack {
   readonly logs: AuditLogBucket;
   readonly receipts: AuditStore;
+  /** The ledger bucket's copy in the replica region: Object Lock COMPLIANCE, same retention. */
+  readonly replica: BucketReplica;
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id);
@@ -42,6 +70,7 @@ export class AuditStack extends TerraformStack {
       offline: props.offline,
       defaultTags: { project: 'kfm', tier: 'audit', managed_by: 'cdktf' },
     });
+    if (props.accountId) provider.allowedAccountIds = [props.accountId];
     requireGovernedApply(this, id, provider);
     Aspects.of(this).add(new KfmLabelAspect());
 
@@ -56,8 +85,10 @@ export class AuditStack extends TerraformStack {
       namePrefix: props.namePrefix,
       ciRepository: props.ciRepository,
       retentionYears: props.retentionYears,
+      githubOidcProviderArn: githubOidcProviderArn(props.accountId ?? UNCONFIGURED_ACCOUNT_ID),
     });
     labelScope(this.receipts, { policyLabel: 'restricted', zone: 'audit' });
+    this.replica = this.replicateLedger(props);
 
     new TerraformOutput(this, 'ReceiptsBucket', {
       value: this.receipts.store.bucket.bucket,
@@ -69,5 +100,33 @@ export class AuditStack extends TerraformStack {
     new TerraformOutput(this, 'LedgerAppenderRoleArn', { value: this.receipts.appenderRole.arn }).overrideLogicalId(
       'ledger_appender_role_arn',
     );
+  }
+
+  private replicateLedger(props: AuditStackProps): BucketReplica {
+    const replicaRegion = props.replicaRegion ?? DEFAULT_REPLICA_REGION;
+    const provider = kfmReplicaProvider(this, {
+      region: replicaRegion,
+      offline: props.offline,
+      defaultTags: { project: 'kfm', tier: 'audit', managed_by: 'cdktf' },
+    });
+    orderAfterGovernedCheck(provider);
+    const source = this.receipts.store;
+    const replica = new BucketReplica(this, 'ReceiptsReplica', {
+      source,
+      sourceRegion: props.region,
+      provider,
+      replicaRegion,
+      bucketName: replicaBucketName(source.bucketName),
+      name: `${props.namePrefix}-audit-receipts`,
+      objectLock: { mode: 'COMPLIANCE', years: props.retentionYears ?? 7 },
+      protect: true,
+    });
+    replica.bucket.addDenyToEveryone({
+      sid: 'DenyReceiptDeletion',
+      actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:DeleteBucket', 's3:BypassGovernanceRetention'],
+      resources: [replica.bucket.arn, replica.bucket.objectsArn('')],
+    });
+    labelScope(replica, { policyLabel: 'restricted', zone: 'audit' });
+    return replica;
   }
 }

@@ -6,6 +6,8 @@
  *   kfm:namePrefix            globally unique name prefix (default "kfm")
  *   kfm:region                region (default us-east-1; tier AZs are <region><azSuffix>: <region>a, <region>b)
  *   kfm:ciRepository          owner/name of the GitHub repo allowed to append receipts
+ *   kfm:replicaRegion         second region canonical stores replicate to (default us-west-2)
+ *   kfm:accountId             the AWS account: the GitHub OIDC provider's ARN (created by bootstrap)
  *   kfm:prodIngressValidated  the documented switch: true only after stage validation; needs
  *   kfm:prodIngressCidrs      (list) the admitted source ranges (never 0.0.0.0/0 or ::/0) and
  *   kfm:prodCertificateArn    the ACM certificate of the HTTPS listener
@@ -98,6 +100,7 @@ export function buildAwsStacks(app: App, options: AwsStacksOptions = {}): AwsSta
         region,
         offline: options.offline,
         rollback: name === 'prod' && prodRollback,
+        replicaRegion: context<string>(app, 'kfm:replicaRegion'),
       }),
   );
   const audit = new AuditStack(app, 'audit', {
@@ -105,6 +108,8 @@ export function buildAwsStacks(app: App, options: AwsStacksOptions = {}): AwsSta
     region,
     offline: options.offline,
     ciRepository: context<string>(app, 'kfm:ciRepository') ?? DEFAULT_CI_REPOSITORY,
+    accountId: context<string>(app, 'kfm:accountId'),
+    replicaRegion: context<string>(app, 'kfm:replicaRegion'),
   });
   const bootstrap = new BootstrapStack(
     app,

@@ -10,15 +10,22 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { AuditTrail } from '../constructs/audit-trail';
-import { kfmAwsProvider } from '../constructs/aws-provider';
+import { kfmAwsProvider, kfmReplicaProvider } from '../constructs/aws-provider';
+import { BucketReplica } from '../constructs/bucket-replica';
 import { BACKEND_PORT, BackendCompute, HaBackend, SingleInstanceBackend } from '../constructs/backend-compute';
-import { requireGovernedApply } from '../constructs/governed-apply';
+import { orderAfterGovernedCheck, requireGovernedApply } from '../constructs/governed-apply';
 import { CustomerKey } from '../constructs/customer-key';
 import { Database, DB_PORT } from '../constructs/database';
 import { GuardedSecurityGroup } from '../constructs/guarded-security-group';
 import { KfmLabelAspect, labelScope } from '../constructs/labels';
 import { Monitoring } from '../constructs/monitoring';
-import { auditLogBucketName, tierBucketName, tierName } from '../constructs/naming';
+import {
+  auditLogBucketName,
+  DEFAULT_REPLICA_REGION,
+  replicaBucketName,
+  tierBucketName,
+  tierName,
+} from '../constructs/naming';
 import { PrivateNetwork } from '../constructs/private-network';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { kfmStateBackend } from '../constructs/state-backend';
@@ -44,12 +51,19 @@ export interface TierStackProps {
    * @default - from KFM_OFFLINE (constructs/aws-provider.ts)
    */
   readonly offline?: boolean;
+  /**
+   * Region the zone bucket replicates to, when the tier replicates (`Tier.replicate`).
+   * @default DEFAULT_REPLICA_REGION
+   */
+  readonly replicaRegion?: string;
 }
 
 export class TierStack extends TerraformStack {
   readonly tier: Tier;
   readonly bucket: SecureBucket;
   readonly zones: StorageZone[];
+  /** The zone bucket's copy in the replica region (tiers with `replicate`). */
+  readonly replica?: BucketReplica;
   readonly compute?: BackendCompute;
   readonly database: Database;
   readonly network: PrivateNetwork;
@@ -73,11 +87,34 @@ export class TierStack extends TerraformStack {
     const storage = this.storage(ctx, key, workload.role);
     this.bucket = storage.bucket;
     this.zones = storage.zones;
+    if (tier.replicate) this.replica = this.replicateZones(ctx, props);
     this.database = this.databaseFor(ctx, key, groups.db);
     if (!props.rollback) this.compute = this.backend(ctx, key, groups, workload.profile, ami);
     const monitoring = this.alarms(ctx);
     if (tier.cloudTrail) this.auditTrail(ctx);
     this.outputs(monitoring);
+  }
+
+  /** The zone bucket replicated to the replica region through the provider alias `replica`. */
+  private replicateZones({ tier, name }: TierContext, props: TierStackProps): BucketReplica {
+    const replicaRegion = props.replicaRegion ?? DEFAULT_REPLICA_REGION;
+    const provider = kfmReplicaProvider(this, {
+      region: replicaRegion,
+      offline: props.offline,
+      defaultTags: { project: 'kfm', tier: tier.name, managed_by: 'cdktf' },
+    });
+    orderAfterGovernedCheck(provider);
+    const replica = new BucketReplica(this, 'DataReplica', {
+      source: this.bucket,
+      sourceRegion: props.region,
+      provider,
+      replicaRegion,
+      bucketName: replicaBucketName(this.bucket.bucketName),
+      name: name('data'),
+      protect: tier.protectState,
+    });
+    labelScope(replica, { policyLabel: 'restricted', zone: 'raw' });
+    return replica;
   }
 
   /** Rollback (plan 21.03 §6.4): the ingress switch goes off whatever it was; no compute is synthesized. */

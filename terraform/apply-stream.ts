@@ -6,8 +6,10 @@ import { decodeJsonText } from './plan';
 /**
  * The model of a `terraform apply -json` stream (Terraform's machine-readable UI: one JSON object
  * per line, `{"@level", "@message", "@module", "@timestamp", "type", ...}`), reduced to the facts a
- * receipt takes. Messages (`@message`), diagnostic details and provisioner output are never kept:
- * they can carry secrets in clear.
+ * receipt takes. Messages (`@message`) and provisioner output are never kept: they can carry
+ * secrets in clear. Error diagnostics' `summary` and `detail` are held (the first
+ * MAX_ERROR_DIAGNOSTICS) only for the receipt builder, which redacts them before anything is written
+ * (receipts/redact/diagnostic-text.ts).
  */
 export interface ApplyStreamFacts {
   /** `version` message `terraform` (first line; dropped by normalised streams) → null. */
@@ -33,6 +35,8 @@ export interface ApplyStreamFacts {
   readonly diagnostics: { error: number; warning: number };
   /** `diagnostic.address` of error diagnostics (absent when the error names no resource). */
   readonly diagnosticAddresses: Set<string>;
+  /** Error diagnostics as Terraform wrote them, UNREDACTED: never written anywhere before redaction. */
+  readonly errorDiagnostics: { summary: string; detail: string; address: string | null }[];
   /** The last `change_summary.changes` whose `operation` is not "plan" (`import` from 1.5); null when absent. */
   readonly changeSummary: {
     add: number;
@@ -44,6 +48,9 @@ export interface ApplyStreamFacts {
   /** outputs message: name -> {sensitive, value?} (value only used to commit, never stored). A Map: `__proto__` is a name too. */
   readonly outputs: Map<string, { sensitive: boolean; value?: unknown; hasValue: boolean }> | null;
 }
+
+/** Error diagnostics a receipt keeps (redacted): the first ones say what went wrong. */
+export const MAX_ERROR_DIAGNOSTICS = 20;
 
 const KNOWN_TYPES = new Set([
   'version',
@@ -141,6 +148,11 @@ function onDiagnostic({ o }: Message, { facts }: StreamState): void {
   if (sev === 'error') {
     facts.diagnostics.error++;
     if (isObject(d) && typeof d.address === 'string') facts.diagnosticAddresses.add(d.address);
+    if (isObject(d) && facts.errorDiagnostics.length < MAX_ERROR_DIAGNOSTICS) {
+      const text = (v: unknown) => (typeof v === 'string' ? v : '');
+      const address = typeof d.address === 'string' ? d.address : null;
+      facts.errorDiagnostics.push({ summary: text(d.summary), detail: text(d.detail), address });
+    }
   } else if (sev === 'warning') facts.diagnostics.warning++;
 }
 
@@ -231,6 +243,7 @@ function emptyFacts(): StreamState['facts'] {
     started: new Set(),
     diagnostics: { error: 0, warning: 0 },
     diagnosticAddresses: new Set(),
+    errorDiagnostics: [],
     changeSummary: null,
     outputs: null,
   };

@@ -37,6 +37,8 @@ function policyStatementSids(json: Json): string[] {
   return docs.flatMap((d) => d.statement.map((s: Json) => s.sid));
 }
 
+const OIDC = 'arn:aws:iam::' + '1'.repeat(12) + ':oidc-provider/token.actions.githubusercontent.com';
+
 describe('documented defaults', () => {
   it('SecureBucket: SSE-S3, header required, no lock, no logging, noncurrent versions kept, not protected', () => {
     const json = synthOf((s) => new SecureBucket(s, 'Bucket', { bucketName: 'kfm-test' }));
@@ -55,7 +57,13 @@ describe('documented defaults', () => {
 
   it('AuditStore: every receipt version is locked for 7 years in COMPLIANCE mode', () => {
     const json = synthOf(
-      (s) => new AuditStore(s, 'Receipts', { bucketName: 'kfm-receipts', namePrefix: 'kfm', ciRepository: 'o/r' }),
+      (s) =>
+        new AuditStore(s, 'Receipts', {
+          bucketName: 'kfm-receipts',
+          namePrefix: 'kfm',
+          ciRepository: 'o/r',
+          githubOidcProviderArn: OIDC,
+        }),
     );
     expect(only(json, 'aws_s3_bucket_object_lock_configuration').rule.default_retention).toEqual({
       mode: 'COMPLIANCE',

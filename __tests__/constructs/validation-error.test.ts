@@ -51,6 +51,8 @@ function sources(dir: string): string[] {
   });
 }
 
+const OIDC = 'arn:aws:iam::' + '1'.repeat(12) + ':oidc-provider/token.actions.githubusercontent.com';
+
 describe('ValidationError', () => {
   it('takes a construct and reports its path, leading the message', () => {
     const scope = stack();
@@ -92,6 +94,7 @@ describe('a construct contradiction', () => {
             bucketName: 'b',
             namePrefix: 'kfm',
             ciRepository: 'o/r',
+            githubOidcProviderArn: OIDC,
             retentionYears,
           }),
       );
@@ -104,8 +107,15 @@ describe('a construct contradiction', () => {
   it('fails with the audit store path for a CI repository that is a wildcard, not one owner/name', () => {
     for (const ciRepository of ['kansas-frontier-matrix/*', '*', 'no-slash']) {
       expect(
-        refusal(() => new AuditStore(stack(), 'Receipts', { bucketName: 'b', namePrefix: 'kfm', ciRepository }))
-          .message,
+        refusal(
+          () =>
+            new AuditStore(stack(), 'Receipts', {
+              bucketName: 'b',
+              namePrefix: 'kfm',
+              ciRepository,
+              githubOidcProviderArn: OIDC,
+            }),
+        ).message,
       ).toMatch(
         new RegExp(`^test/Receipts: ciRepository is "${ciRepository.replace('*', '\\*')}"; use one GitHub repository`),
       );

@@ -105,6 +105,7 @@ beforeAll(() => {
   };
   stack('dev', { app: { input: 'v1' } });
   stack('prod', { app: { input: 'prod' } });
+  stack('audit', { ledger: { input: 'audit' } });
 }, 120_000);
 
 describe('the runbooks, run as written', () => {
@@ -123,6 +124,17 @@ describe('the runbooks, run as written', () => {
       '~/.kfm/approver.key': join(flow.dir, 'reviewer', 'kfm-signing.key'),
       'CR-<id>': 'CR-2026-1',
     });
+  }, 600_000);
+
+  it('apply.md: a shared stack (audit) is planned, receipted, approved and applied through the gate', () => {
+    runAll(runbookCommands(read('apply'), 'Shared stacks'), {
+      STACK: 'audit',
+      '<author-login>': 'author',
+      '<your-github-login>': 'reviewer',
+      '~/.kfm/approver.key': join(flow.dir, 'reviewer', 'kfm-signing.key'),
+      'CR-<id>': 'CR-2026-2',
+    });
+    expect(ran).toContain('scripts/apply.sh audit');
   }, 600_000);
 
   it('drift.md, incident.md, restore.md: the ledger verifies with an approval in it', () => {

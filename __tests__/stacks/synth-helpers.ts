@@ -21,9 +21,18 @@ export function resources(json: Json, type: string): Record<string, Json> {
   return json.resource?.[type] ?? {};
 }
 
+/** Logical ids of the replica-region copies (constructs/bucket-replica.ts) of a stack's stores. */
+export const REPLICA_ID = /^(?:DataReplica|ReceiptsReplica)_/;
+
+/** Every resource of a type but the replica-region copies, keyed by logical id. */
+export function primaryResources(json: Json, type: string): Record<string, Json> {
+  return Object.fromEntries(Object.entries(resources(json, type)).filter(([id]) => !REPLICA_ID.test(id)));
+}
+
+/** The one resource of a type, replica-region copies aside (they are asserted on their own). */
 export function only(json: Json, type: string): Json {
-  const all = Object.values(resources(json, type));
-  if (all.length !== 1) throw new Error(`expected exactly one ${type}, got ${all.length}`);
+  const all = Object.values(primaryResources(json, type));
+  if (all.length !== 1) throw new Error(`expected exactly one ${type} (replicas aside), got ${all.length}`);
   return all[0];
 }
 

@@ -10,7 +10,7 @@ import { REPO_ROOT } from './support/parse-workflows';
 const RUNBOOKS = ['apply', 'rollback', 'drift', 'incident', 'restore'].map((n) => `docs/runbooks/${n}.md`);
 const DOCS = [...RUNBOOKS, 'docs/environments.md'];
 const read = (p: string) => fs.readFileSync(path.join(REPO_ROOT, p), 'utf8');
-const WORKFLOWS = ['pr', 'deploy', 'drift'].map((n) => `.github/workflows/${n}.yml`);
+const WORKFLOWS = ['pr', 'deploy', 'drift', 'approve'].map((n) => `.github/workflows/${n}.yml`);
 
 /** Repository paths named in a text: scripts/…, docs/…, .github/… (placeholders like ENV kept). */
 function repoPaths(text: string): string[] {

@@ -2,6 +2,7 @@ import { ReceiptError } from '../../core/errors';
 import { canonicalJson } from '../../core/canonical-json';
 import { sha256Tagged } from '../../core/digest';
 import { commit } from '../redact/commitment';
+import { redactDiagnosticText } from '../redact/diagnostic-text';
 import { ReceiptContext, Tool } from '../plan/build-plan-receipt';
 import { buildStatement, Statement, Subject, subjectOf, VerifiedStatement } from '../../attest/statement';
 import { PREDICATE_KINDS, PREDICATE_TYPES } from '../../attest/predicate-types';
@@ -185,6 +186,15 @@ function streamFacts(facts: ApplyStreamFacts, changes: readonly ApplyChange[]) {
   };
 }
 
+/** Terraform's error diagnostics, redacted (receipts/redact/diagnostic-text.ts): what went wrong, never a value. */
+function errorTexts(facts: ApplyStreamFacts) {
+  return facts.errorDiagnostics.map((d) => ({
+    summary: redactDiagnosticText(d.summary),
+    detail: redactDiagnosticText(d.detail),
+    address: d.address,
+  }));
+}
+
 /**
  * The apply receipt of an apply stream and the plan receipt it applied, as named steps: check the
  * plan receipt, match the stream's hooks to the planned changes, summarize, then the statement.
@@ -222,6 +232,8 @@ export function buildApplyStatement(
     plan_receipt: planReceiptRef(planReceipt, pp, planSubjects),
     summary,
     completion,
+    // Added only when Terraform reported errors, so receipts of clean applies keep their bytes.
+    ...(facts.errorDiagnostics.length > 0 ? { errors: errorTexts(facts) } : {}),
     changes,
     output_changes: outputs,
     stream: streamFacts(facts, changes),

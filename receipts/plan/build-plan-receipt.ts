@@ -23,6 +23,11 @@ export interface ReceiptContext {
   readonly commitmentKey: CommitmentKey;
   /** The change's author (plan receipts): for a pull request its author, never the pusher. */
   readonly author?: AuthorInfo;
+  /**
+   * Plan receipts: `rollback` for a tier's documented rollback plan (`--rollback`).
+   * @default - no purpose field (a normal plan; receipt bytes as before the field existed)
+   */
+  readonly purpose?: 'rollback';
 }
 
 /** Who wrote the change (`--author`): the gate refuses prod approval when it is unknown. */
@@ -108,6 +113,7 @@ export interface PlanPredicate {
   readonly repo: RepoInfo;
   readonly actor: ActorInfo;
   readonly author: AuthorInfo;
+  readonly purpose?: 'rollback';
   readonly tooling: Tool[];
   readonly inputs: { ref: string; digest: string }[];
   readonly outputs: { ref: string; digest: string }[];
@@ -152,6 +158,7 @@ export function buildPlanStatement(
     repo: ctx.repo,
     actor: ctx.actor,
     author: ctx.author ?? { principal: null, source: 'unknown' },
+    ...(ctx.purpose ? { purpose: ctx.purpose } : {}),
     tooling: toolingOf(plan, all),
     inputs: inputRefs,
     // A plan produces no artifact of its own: the signed statement is the record.

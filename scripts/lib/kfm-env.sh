@@ -122,8 +122,13 @@ kfm_witness_args() {
 
 kfm_die() { echo "$(basename "$0"): $1" >&2; exit "${2:-1}"; }
 
+# kfm_require_env ENV [shared]: a tier; with `shared`, also the shared stacks audit and bootstrap.
 kfm_require_env() {
-  case "${1:-}" in dev | stage | prod) ;; *) echo "$(basename "$0"): ENV must be one of dev, stage, prod (got '${1:-}'); see --help" >&2; exit 2 ;; esac
+  case "${1:-}" in
+    dev | stage | prod) ;;
+    audit | bootstrap) [ "${2:-}" = shared ] || { echo "$(basename "$0"): ENV must be one of dev, stage, prod (got '$1': a shared stack, not a tier); see --help" >&2; exit 2; } ;;
+    *) echo "$(basename "$0"): ENV must be one of dev, stage, prod$([ "${2:-}" = shared ] && echo ', audit, bootstrap') (got '${1:-}'); see --help" >&2; exit 2 ;;
+  esac
 }
 
 kfm_require_commit() {
@@ -149,10 +154,10 @@ kfm_receipt_path() {
   echo "$base.$n.receipt.json"
 }
 
-# kfm_tier_setup ENV: what every per-tier script (apply, drift, smoke) starts with: a known tier,
+# kfm_tier_setup ENV [shared]: what every per-tier script (apply, drift, smoke) starts with: a known tier,
 # the commit to record, and Terraform's offline-capable environment (scripts/lib/tf-env.sh).
 kfm_tier_setup() {
-  kfm_require_env "$1"
+  kfm_require_env "$1" "${2:-}"
   kfm_require_commit
   kfm_state_store_required
   # shellcheck source=tf-env.sh

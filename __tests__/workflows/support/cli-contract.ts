@@ -7,7 +7,20 @@
 export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
   keygen: { '': ['out-dir', 'alg'] },
   receipt: {
-    plan: ['env', 'key', 'out', 'plan-file', 'commit', 'branch', 'actor', 'method', 'policy', 'author', 'json'],
+    plan: [
+      'env',
+      'key',
+      'out',
+      'plan-file',
+      'commit',
+      'branch',
+      'actor',
+      'method',
+      'policy',
+      'author',
+      'rollback',
+      'json',
+    ],
     apply: ['plan-receipt', 'env', 'key', 'out', 'plan-file', 'commit', 'branch', 'actor', 'method', 'json'],
     drift: ['env', 'key', 'out', 'last-good', 'apply-receipt', 'pub', 'json'],
     verify: ['pub', 'json', 'trusted-root', 'identity-policy'],
@@ -17,6 +30,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
     comment: ['pub', 'receipt', 'plan', 'synth', 'synth-log', 'commit', 'run-url', 'docs-base', 'max-chars'],
   },
   audit: {
+    init: ['store', 'endpoint', 'json'],
     append: ['store', 'endpoint'],
     verify: ['store', 'pub', 'checkpoint', 'json', 'endpoint', 'origin', 'witness', 'quorum'],
     checkpoint: [

@@ -1,5 +1,5 @@
 /**
- * `kfm audit append|verify|checkpoint|prove|verify-proof|list|get|mirror` — the audit ledger CLI, one
+ * `kfm audit init|append|verify|checkpoint|prove|verify-proof|list|get|mirror` — the audit ledger CLI, one
  * file per verb; each parses its arguments, calls the ledger and prints.
  * See docs/audit-ledger.md for layout, entry format and the verify algorithm.
  */
@@ -8,6 +8,7 @@ import { Command, CommandIo } from '../../lib/types';
 import { append } from './append';
 import { checkpoint } from './checkpoint';
 import { get } from './get';
+import { init } from './init';
 import { list } from './list';
 import { mirror } from './mirror';
 import { prove } from './prove';
@@ -15,6 +16,7 @@ import { verify } from './verify';
 import { verifyProof } from './verify-proof';
 
 const VERBS: Record<string, (io: CommandIo, argv: readonly string[]) => Promise<number>> = {
+  init,
   append,
   verify,
   checkpoint,

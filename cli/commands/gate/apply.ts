@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { ReceiptError } from '../../../core/errors';
 import { judgePlanFile } from '../../../gates/apply-gate';
 import { pinnedBundleDigest } from '../../../gates/pins';
-import { evaluatePromotion, GateItem, judgePlanReceipt } from '../../../gates/promote';
+import { approvalItems, evaluatePromotion, GateItem, judgePlanReceipt } from '../../../gates/promote';
 import { CommandAbout, NO_POSITIONALS, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
 import { CommandIo } from '../../lib/types';
 import { gateEvidence, LEDGER_OPTS, ledgerJson, ledgerSource, printDecision } from './ledger-args';
@@ -41,7 +41,8 @@ async function sha256File(path: string): Promise<string> {
  *
  * Apply exactly what was approved: allowed only when the plan file's sha256 is a subject of the
  * latest trusted plan receipt for ENV and the commit, that receipt passes policy with the pinned
- * bundle, and (stage, prod) the promotion gate into ENV holds for it.
+ * bundle, and (stage, prod) the promotion gate into ENV holds for it; (audit, bootstrap) an
+ * independent approval of that receipt is in the ledger, as for prod.
  */
 export async function apply(io: CommandIo): Promise<number> {
   const cmd = 'gate apply';
@@ -58,7 +59,12 @@ export async function apply(io: CommandIo): Promise<number> {
   const input = { commit, evidence, rejected, pinnedBundle: pinnedBundleDigest };
   // dev is the first tier: only its own plan receipt's checks apply.
   if (env === 'dev') items.push(judgePlanReceipt({ ...input, to: 'stage' }, 'dev').item);
-  else items.push(...evaluatePromotion({ ...input, to: env }).items);
+  else if (env === 'stage' || env === 'prod') items.push(...evaluatePromotion({ ...input, to: env }).items);
+  else {
+    // audit and bootstrap: outside the promotion order, approved like prod (docs/gates.md).
+    const judged = judgePlanReceipt({ ...input, to: 'prod' }, env);
+    items.push(judged.item, ...approvalItems(input, judged.plan, env));
+  }
   const allowed = items.every((i) => i.ok);
   return printDecision(io, values.json === true, allowed, items, {
     env,

@@ -43,10 +43,12 @@ export async function promote(io: CommandIo): Promise<number> {
   const cmd = 'gate promote';
   const { values } = parseCommandArgs(cmd, io.argv, OPTIONS, NO_POSITIONALS, ABOUT);
   const to = parseEnv(cmd, requireOpt(cmd, values, 'to'));
-  if (to === 'dev')
+  if (to !== 'stage' && to !== 'prod')
     throw new ReceiptError(
       'USAGE',
-      `kfm ${cmd}: --to dev: dev is the first tier; nothing is promoted into it (use stage or prod)`,
+      to === 'dev'
+        ? `kfm ${cmd}: --to dev: dev is the first tier; nothing is promoted into it (use stage or prod)`
+        : `kfm ${cmd}: --to ${to}: ${to} is outside the promotion order; its apply is judged by kfm gate apply --env ${to}`,
     );
   const source = ledgerSource(cmd, values, io.env);
   const { commit } = source;

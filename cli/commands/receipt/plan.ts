@@ -19,7 +19,14 @@ const OPTIONS: OptionSpec = {
     help: "the change's author (prod approval needs it)",
     default: 'unknown',
   },
+  rollback: {
+    type: 'boolean',
+    help: "the plan is the tier's rollback (scripts/plan.sh ENV --rollback): its apply never counts as the tier applied",
+  },
 };
+
+/** The plan JSON name scripts/plan.sh ENV --rollback writes. */
+const ROLLBACK_PLAN_JSON = /\.rollback\.plan\.json$/;
 
 const POSITIONALS = { min: 1, max: 1, names: 'PLAN_JSON' };
 
@@ -41,7 +48,12 @@ export function plan(io: CommandIo): number {
   const planDigest = sha256Tagged(planBytes);
   const doc = parsePlanDocument(planBytes, planPath);
   const signing = keys().loadSigningKey(requireOpt(cmd, v, 'key'));
-  const ctx = { ...context(cmd, v, io, signing), author: authorOf(cmd, str(v, 'author')) };
+  const ctx = {
+    ...context(cmd, v, io, signing),
+    author: authorOf(cmd, str(v, 'author')),
+    // scripts/plan.sh --rollback names its output ENV.rollback.plan.json: that name alone marks it too.
+    ...(v.rollback === true || ROLLBACK_PLAN_JSON.test(basename(planPath)) ? { purpose: 'rollback' as const } : {}),
+  };
   const planFile = str(v, 'plan-file');
   const planFileBytes = planFile ? readInputFile(planFile, 'plan file') : undefined;
   const policyPath = str(v, 'policy');
