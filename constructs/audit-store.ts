@@ -60,7 +60,26 @@ export interface AuditStoreProps {
    * the `kfm:ciRepository` context key).
    */
   readonly ciRepository: string;
+  /**
+   * GitHub environments whose jobs may assume the appender role (exact subjects, no wildcard: the
+   * policy pack requires OIDC trust pinned to the repository and an environment).
+   * @default - every environment the workflows append receipts from: dev, stage, prod, prod-plan,
+   * drift-dev, drift-stage, drift-prod and audit
+   */
+  readonly appenderEnvironments?: readonly string[];
 }
+
+/** Environments of the workflows that append receipts (.github/workflows). */
+export const APPENDER_ENVIRONMENTS = [
+  'dev',
+  'stage',
+  'prod',
+  'prod-plan',
+  'drift-dev',
+  'drift-stage',
+  'drift-prod',
+  'audit',
+] as const;
 
 export class AuditStore extends Construct {
   readonly key: CustomerKey;
@@ -77,7 +96,11 @@ export class AuditStore extends Construct {
       protect: true,
     });
     this.store = this.receiptsBucket(props.bucketName, years);
-    this.appenderRole = this.appender(props.namePrefix, repository);
+    this.appenderRole = this.appender(
+      props.namePrefix,
+      repository,
+      props.appenderEnvironments ?? APPENDER_ENVIRONMENTS,
+    );
   }
 
   /** Object Lock (COMPLIANCE), SSE-KMS with the store's key, no deletes, cold storage as receipts age. */
@@ -105,11 +128,11 @@ export class AuditStore extends Construct {
   }
 
   /** The role CI assumes through GitHub OIDC: append and read receipts, never remove or unlock one. */
-  private appender(namePrefix: string, repository: string): IamRole {
+  private appender(namePrefix: string, repository: string, environments: readonly string[]): IamRole {
     const role = new IamRole(this, 'AppenderRole', {
       name: `${namePrefix}-audit-ledger-appender`,
       description: 'Appends signed receipts to the audit ledger; can never delete or unlock one',
-      assumeRolePolicy: this.githubTrust(repository).json,
+      assumeRolePolicy: this.githubTrust(repository, environments).json,
       maxSessionDuration: 3600,
     });
     const arn = this.store.arn;
@@ -140,8 +163,8 @@ export class AuditStore extends Construct {
     return role;
   }
 
-  /** Trust for GitHub Actions OIDC tokens of `repository`, issued to a job in a GitHub environment. */
-  private githubTrust(repository: string): DataAwsIamPolicyDocument {
+  /** Trust for GitHub Actions OIDC tokens of `repository`, issued to a job in one of `environments`. */
+  private githubTrust(repository: string, environments: readonly string[]): DataAwsIamPolicyDocument {
     const oidc = new IamOpenidConnectProvider(this, 'GithubOidc', {
       url: 'https://token.actions.githubusercontent.com',
       clientIdList: ['sts.amazonaws.com'],
@@ -155,7 +178,11 @@ export class AuditStore extends Construct {
           principals: [{ type: 'Federated', identifiers: [oidc.arn] }],
           condition: [
             { test: 'StringEquals', variable: claim('aud'), values: ['sts.amazonaws.com'] },
-            { test: 'StringLike', variable: claim('sub'), values: [`repo:${repository}:environment:*`] },
+            {
+              test: 'StringEquals',
+              variable: claim('sub'),
+              values: environments.map((e) => `repo:${repository}:environment:${e}`),
+            },
           ],
         },
       ],

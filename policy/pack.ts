@@ -13,6 +13,7 @@ import { rule as eksEndpointPrivate } from './rules/eks-endpoint-private';
 import { rule as lambdaFunctionUrlAuthenticated } from './rules/lambda-function-url-authenticated';
 import { rule as lbInternalOnly } from './rules/lb-internal-only';
 import { rule as lbListenersHttps } from './rules/lb-listeners-https';
+import { rule as logsDeliveredInsidePlatform } from './rules/logs-delivered-inside-platform';
 import { rule as naclNoAdminPortsFromAnywhere } from './rules/nacl-no-admin-ports-from-anywhere';
 import { rule as noCredentialsInConfiguration } from './rules/no-credentials-in-configuration';
 import { rule as noIngressFromAnywhere } from './rules/no-ingress-from-anywhere';
@@ -23,6 +24,7 @@ import { rule as rdsNotPubliclyAccessible } from './rules/rds-not-publicly-acces
 import { rule as rdsStorageEncrypted } from './rules/rds-storage-encrypted';
 import { rule as redshiftClusterEncrypted } from './rules/redshift-cluster-encrypted';
 import { rule as redshiftNotPubliclyAccessible } from './rules/redshift-not-publicly-accessible';
+import { rule as resourcePoliciesLeastPrivilege } from './rules/resource-policies-least-privilege';
 import { rule as resourceTypesReviewed } from './rules/resource-types-reviewed';
 import { rule as s3AuditBucketObjectLocked } from './rules/s3-audit-bucket-object-locked';
 import { rule as s3BucketEncrypted } from './rules/s3-bucket-encrypted';
@@ -30,7 +32,9 @@ import { rule as s3BucketPublicAccessBlocked } from './rules/s3-bucket-public-ac
 import { rule as s3BucketSingleWriter } from './rules/s3-bucket-single-writer';
 import { rule as s3BucketTlsOnly } from './rules/s3-bucket-tls-only';
 import { rule as s3BucketVersionedInCanonicalZones } from './rules/s3-bucket-versioned-in-canonical-zones';
+import { rule as securitySettingsRequired } from './rules/security-settings-required';
 import { rule as tagsFromVocabulary } from './rules/tags-from-vocabulary';
+import { rule as targetsInPlanOrDeclared } from './rules/targets-in-plan-or-declared';
 
 /** The KFM pack: every rule file under rules/, sorted by id (a test checks none is missing). */
 export const KFM_PACK: readonly PolicyRule[] = [
@@ -48,6 +52,7 @@ export const KFM_PACK: readonly PolicyRule[] = [
   lambdaFunctionUrlAuthenticated,
   lbInternalOnly,
   lbListenersHttps,
+  logsDeliveredInsidePlatform,
   naclNoAdminPortsFromAnywhere,
   noCredentialsInConfiguration,
   noIngressFromAnywhere,
@@ -58,6 +63,7 @@ export const KFM_PACK: readonly PolicyRule[] = [
   rdsStorageEncrypted,
   redshiftClusterEncrypted,
   redshiftNotPubliclyAccessible,
+  resourcePoliciesLeastPrivilege,
   resourceTypesReviewed,
   s3AuditBucketObjectLocked,
   s3BucketEncrypted,
@@ -65,5 +71,7 @@ export const KFM_PACK: readonly PolicyRule[] = [
   s3BucketSingleWriter,
   s3BucketTlsOnly,
   s3BucketVersionedInCanonicalZones,
+  securitySettingsRequired,
   tagsFromVocabulary,
+  targetsInPlanOrDeclared,
 ];
