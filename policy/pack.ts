@@ -15,6 +15,7 @@ import { rule as lbInternalOnly } from './rules/lb-internal-only';
 import { rule as lbListenersHttps } from './rules/lb-listeners-https';
 import { rule as logsDeliveredInsidePlatform } from './rules/logs-delivered-inside-platform';
 import { rule as naclNoAdminPortsFromAnywhere } from './rules/nacl-no-admin-ports-from-anywhere';
+import { rule as noCloudChangesAtApply } from './rules/no-cloud-changes-at-apply';
 import { rule as noCredentialsInConfiguration } from './rules/no-credentials-in-configuration';
 import { rule as noIngressFromAnywhere } from './rules/no-ingress-from-anywhere';
 import { rule as prodAlarmsConfigured } from './rules/prod-alarms-configured';
@@ -54,6 +55,7 @@ export const KFM_PACK: readonly PolicyRule[] = [
   lbListenersHttps,
   logsDeliveredInsidePlatform,
   naclNoAdminPortsFromAnywhere,
+  noCloudChangesAtApply,
   noCredentialsInConfiguration,
   noIngressFromAnywhere,
   prodAlarmsConfigured,

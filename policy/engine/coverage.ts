@@ -37,6 +37,10 @@ export interface SettingEntry {
   readonly why?: string;
   /** The provider schema marks it sensitive: no-credentials-in-configuration judges every sensitive path. */
   readonly sensitive?: boolean;
+  /** The rule reads the whole top-level block (any content makes it a writer); the test checks the block name. */
+  readonly whole?: boolean;
+  /** Why the reading is what it is (for reviewers). */
+  readonly note?: string;
   readonly irrelevant?: string;
   readonly unread?: string;
   readonly checkov?: readonly string[];
