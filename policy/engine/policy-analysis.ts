@@ -21,9 +21,10 @@ export type PolicyKind = 'resource' | 'endpoint' | 'trust' | 'identity';
  */
 export function statementsOfAttr(ctx: RuleContext, r: ResourceView, attr: string): Statement[] | 'unknown' | undefined {
   const resolve = bucketResolver(ctx, r);
-  const leaves = r.leaves(attr);
-  const leaf = leaves[0];
-  if (!leaf && !r.isConfigured(attr.split('.')[0])) return undefined;
+  // A policy argument absent from configuration is the provider's computed echo (an inline policy
+  // written by another resource, judged there): only configured ones are read here.
+  if (!r.isConfigured(attr.split('.')[0])) return undefined;
+  const leaf = r.leaves(attr)[0];
   if (leaf && !leaf.unknown && typeof leaf.value === 'string') {
     if (leaf.value.trim() === '') return undefined;
     const known = statementsOfJson(leaf.value, resolve);

@@ -1,5 +1,5 @@
 import { bad, defineRule, ok, Outcome, RuleContext, tag } from '../engine/rule';
-import { declaredBucket, EXTERNAL_FILE, targetOutcome } from '../engine/external';
+import { declaredBucket, EXTERNAL_FILE, targetOutcome, undeclared } from '../engine/external';
 import { S3_ANCILLARY_TYPES } from '../engine/writers';
 import { REBUILDABLE_ZONES, bucketName } from '../engine/s3';
 import { auditRetentionProblems, settingProblems } from '../engine/settings';
@@ -65,13 +65,32 @@ function zoneOutcome(b: ResourceView): Outcome | undefined {
   );
 }
 
+/** Buckets a DMS endpoint moves data into: a bucket of the plan (by reference or name) or a declared one. */
+function dmsBucketOutcome(ctx: RuleContext, r: ResourceView): Outcome {
+  const problems: string[] = [];
+  for (const path of ['s3_settings.bucket_name', 'redshift_settings.bucket_name']) {
+    for (const l of r.leaves(path)) {
+      if (l.unknown) {
+        if (ctx.referenced(r, path.split('.')[0], ['aws_s3_bucket']).length === 0)
+          problems.push(`${path} is unknown at this stage and names no bucket of this plan`);
+        continue;
+      }
+      const name = String(l.value);
+      if (ctx.ofType('aws_s3_bucket').some((b) => bucketName(b) === name) || declaredBucket(name)) continue;
+      const u = undeclared(r, ctx.env, `${path} names a bucket that`, 'buckets');
+      if (!u.compliant) return u;
+    }
+  }
+  return problems.length ? bad(r.address, problems.join('; ')) : ok(r.address);
+}
+
 export const rule = defineRule(__filename, {
   severity: 'error',
   description:
     'Every control, rule, policy or attachment names a target in the plan or one declared in policy/config/external-resources.json, and controls on declared buckets keep what the platform declares (zone, versioning, audit retention).',
   remediation:
     'Manage the target in this configuration, or declare it (with a reason) in policy/config/external-resources.json; never weaken a declared bucket.',
-  covers: [...S3_ANCILLARY_TYPES, ...TARGETS.flatMap(([types]) => types)],
+  covers: [...S3_ANCILLARY_TYPES, ...TARGETS.flatMap(([types]) => types), 'aws_dms_endpoint'],
   checkov: [],
   evaluate(ctx) {
     const out: Outcome[] = [];
@@ -79,6 +98,7 @@ export const rule = defineRule(__filename, {
     for (const [types, attr, targets, kind] of TARGETS)
       for (const r of ctx.ofType(...types)) out.push(targetOutcome(ctx, r, attr, targets, kind) ?? ok(r.address));
     for (const b of ctx.ofType('aws_s3_bucket')) out.push(zoneOutcome(b) ?? ok(b.address));
+    for (const r of ctx.ofType('aws_dms_endpoint')) out.push(dmsBucketOutcome(ctx, r));
     return out;
   },
 });
