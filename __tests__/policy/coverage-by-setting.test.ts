@@ -102,19 +102,13 @@ describe('coverage by setting (policy/config/coverage.json)', () => {
   });
 
   it('leaves a type with an unread setting under default deny, naming the setting', () => {
-    expect(unreadSettings('aws_dms_endpoint').length).toBeGreaterThan(0);
-    expect(uncoveredBecause('aws_dms_endpoint', COVERED_BY_RULES)).toMatch(/s3_settings\.bucket_name/);
+    expect(unreadSettings('aws_sqs_queue_policy')).toEqual(['queue_url']);
+    expect(uncoveredBecause('aws_sqs_queue_policy', COVERED_BY_RULES)).toMatch(/queue_url/);
     expect(uncoveredBecause('aws_kms_key', COVERED_BY_RULES)).toBeUndefined();
     const synth = {
       resource: {
-        aws_dms_endpoint: {
-          e: {
-            endpoint_id: 'e',
-            endpoint_type: 'source',
-            engine_name: 's3',
-            ssl_mode: 'require',
-            tags: { policy_label: 'internal', zone: 'work' },
-          },
+        aws_sqs_queue_policy: {
+          q: { queue_url: 'https://sqs.us-east-1.amazonaws.com/111122223333/q', policy: '{"Statement":[]}' },
         },
       },
     };
