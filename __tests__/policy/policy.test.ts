@@ -306,6 +306,35 @@ describe('kfm policy check (real process)', () => {
     expect(out.evaluated).toBeGreaterThan(0);
   });
 
+  it.each([
+    [
+      '76-bad-control-on-a-bucket-outside-the-plan-and-undecla',
+      'targets-in-plan-or-declared',
+      /not in this plan and not declared: .*declare it under "buckets" in policy\/config\/external-resources\.json/,
+    ],
+    [
+      '88-bad-bucket-policy-whose-principal-is-unknown-and-cou',
+      'resource-policies-least-privilege',
+      /principal is unknown at this stage and could be public/,
+    ],
+    ['54-bad-a-type-no-rule-covers', 'resource-types-reviewed', /type aws_sqs_queue is covered by no rule/],
+  ])('fails in prod on a plan it cannot judge (%s), naming what to declare or review', (name, rule, message) => {
+    const r = kfm([
+      'policy',
+      'check',
+      '--plan',
+      join(FIXTURES, 'corpus', name, 'plan.json'),
+      '--env',
+      'prod',
+      '--json',
+    ]);
+    expect(r.status).toBe(1);
+    const findings = JSON.parse(r.stdout).findings as Array<{ rule: string; severity: string; message: string }>;
+    expect(findings.filter((f) => f.rule === rule && f.severity === 'error').map((f) => f.message)).toContainEqual(
+      expect.stringMatching(message),
+    );
+  });
+
   it('exits 1 with one finding per line for a failing synth, without --json', () => {
     const r = kfm(['policy', 'check', '--synth', minimalSynth, '--env', 'prod']);
     expect(r.status).toBe(1);

@@ -15,7 +15,14 @@ export interface DeclaredBucket {
   readonly reason: string;
 }
 
-export type DeclaredKind = 'buckets' | 'securityGroups' | 'networkAcls' | 'roles' | 'accounts' | 'endpointServices';
+export type DeclaredKind =
+  | 'buckets'
+  | 'securityGroups'
+  | 'networkAcls'
+  | 'roles'
+  | 'topics'
+  | 'accounts'
+  | 'endpointServices';
 
 const LISTS = declared as unknown as Record<DeclaredKind, Record<string, { reason: string }>> & {
   platform: {

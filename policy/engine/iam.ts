@@ -37,6 +37,8 @@ export interface PrincipalId {
   readonly id?: string;
   /** The `${...}` template as written, when the id is an expression. */
   readonly template?: string;
+  /** Where the ids are configured in a policy document (`statement.0.principals.1.identifiers`). */
+  readonly path?: string;
 }
 
 function principalIdsOfJson(p: unknown): PrincipalId[] {
@@ -192,10 +194,11 @@ function documentPrincipalIds(
   ids: string[] | Unknown | undefined,
 ): PrincipalId[] {
   const t = type && !type.unknown ? String(type.value) : 'AWS';
-  if (ids !== 'unknown') return (ids ?? []).map((id) => ({ type: t, id }));
-  const template = doc.templateAt(`${at}.identifiers`);
+  const path = `${at}.identifiers`;
+  if (ids !== 'unknown') return (ids ?? []).map((id) => ({ type: t, id, path }));
+  const template = doc.templateAt(path);
   const raw = Array.isArray(template) ? template : [template];
-  return raw.map((x) => (typeof x === 'string' ? { type: t, template: x } : { type: t }));
+  return raw.map((x) => (typeof x === 'string' ? { type: t, template: x, path } : { type: t, path }));
 }
 
 /** IAM glob (`*`, `?`), case-insensitive when asked (actions), case-sensitive for ARNs. */

@@ -76,18 +76,34 @@ function accountOf(id: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
-/** Where an unknown value comes from; a resource of the plan (a role's ARN) cannot be "*". */
-function fromPlanResources(r: ResourceView, path: string): boolean {
+/** Types whose ARN names one principal: an unknown value taken from them cannot be "*". */
+const PRINCIPAL_TYPES =
+  /^(data\.)?aws_(iam_role|iam_user|iam_openid_connect_provider|iam_saml_provider|caller_identity|iam_session_context)\./;
+
+/** Where an unknown value comes from; the ARN of a principal of the plan (a role) cannot be "*". */
+function fromPlanPrincipals(r: ResourceView, path: string): boolean {
   const sources: ValueSource[] = r.sources(path);
-  return sources.length > 0 && sources.every((s) => s.kind === 'resource' || s.kind === 'data');
+  return (
+    sources.length > 0 &&
+    sources.every(
+      (s) =>
+        (s.kind === 'resource' || s.kind === 'data') &&
+        PRINCIPAL_TYPES.test(s.address.replace(/^.*?\b(?=(data\.)?aws_)/, '')),
+    )
+  );
 }
 
 /** Problems of one principal id of an Allow statement. */
 export function principalIdProblem(p: PrincipalId, doc: ResourceView, path: string): string | undefined {
   if (p.id === undefined) {
-    if (p.template && /\$\{(aws_|data\.aws_|module\.)/.test(p.template) && !/\$\{(var|local)\./.test(p.template))
+    if (
+      p.template &&
+      /^\$\{(data\.)?aws_(iam_role|iam_user|iam_openid_connect_provider|iam_saml_provider|caller_identity)\.[^}]*\}$/.test(
+        p.template,
+      )
+    )
       return undefined;
-    if (!p.template && fromPlanResources(doc, path)) return undefined;
+    if (!p.template && fromPlanPrincipals(doc, p.path ?? path)) return undefined;
     return `a ${p.type} principal is unknown at this stage and could be public`;
   }
   if (p.type === 'Service' || p.type === 'Federated') return undefined;
@@ -143,7 +159,11 @@ function githubTrustProblem(s: Statement): string | undefined {
 function isGithubProvider(ctx: RuleContext, doc: ResourceView, p: PrincipalId): boolean {
   if (p.id?.includes('token.actions.githubusercontent.com')) return true;
   const m = p.template ? /\$\{(aws_iam_openid_connect_provider\.[\w-]+)\.arn\}/.exec(p.template) : null;
-  const provider = m ? ctx.byAddress(doc.modulePath + m[1]) : undefined;
+  const fromSources = p.path
+    ? doc.sources(p.path).find((s) => s.kind === 'resource' && s.address.includes('aws_iam_openid_connect_provider.'))
+    : undefined;
+  const address = m ? doc.modulePath + m[1] : fromSources?.kind === 'resource' ? fromSources.address : undefined;
+  const provider = address ? ctx.byAddress(address) : undefined;
   const url = provider?.leaves('url')[0];
   return !!url && !url.unknown && String(url.value).includes('token.actions.githubusercontent.com');
 }

@@ -1,4 +1,4 @@
-import { bad, defineRule, ok, Outcome, RuleContext, tag } from '../engine/rule';
+import { bad, configuredLeaves, defineRule, ok, Outcome, RuleContext, tag } from '../engine/rule';
 import { declaredBucket, EXTERNAL_FILE, targetOutcome, undeclared } from '../engine/external';
 import { S3_ANCILLARY_TYPES } from '../engine/writers';
 import { REBUILDABLE_ZONES, bucketName } from '../engine/s3';
@@ -7,7 +7,7 @@ import { ResourceView } from '../engine/view';
 
 /** Attachments and controls, the argument naming their target, the target types and the declared list. */
 const TARGETS: ReadonlyArray<
-  readonly [readonly string[], string, readonly string[], 'securityGroups' | 'networkAcls' | 'roles']
+  readonly [readonly string[], string, readonly string[], 'securityGroups' | 'networkAcls' | 'roles' | 'topics']
 > = [
   [
     ['aws_security_group_rule', 'aws_vpc_security_group_ingress_rule', 'aws_vpc_security_group_egress_rule'],
@@ -17,6 +17,7 @@ const TARGETS: ReadonlyArray<
   ],
   [['aws_network_acl_rule', 'aws_network_acl_association'], 'network_acl_id', ['aws_network_acl'], 'networkAcls'],
   [['aws_iam_role_policy', 'aws_iam_role_policy_attachment'], 'role', ['aws_iam_role'], 'roles'],
+  [['aws_sns_topic_policy'], 'arn', ['aws_sns_topic'], 'topics'],
 ];
 
 /**
@@ -69,7 +70,7 @@ function zoneOutcome(b: ResourceView): Outcome | undefined {
 function dmsBucketOutcome(ctx: RuleContext, r: ResourceView): Outcome {
   const problems: string[] = [];
   for (const path of ['s3_settings.bucket_name', 'redshift_settings.bucket_name']) {
-    for (const l of r.leaves(path)) {
+    for (const l of configuredLeaves(r, path)) {
       if (l.unknown) {
         if (ctx.referenced(r, path.split('.')[0], ['aws_s3_bucket']).length === 0)
           problems.push(`${path} is unknown at this stage and names no bucket of this plan`);
