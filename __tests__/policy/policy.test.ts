@@ -49,6 +49,7 @@ const EXPECTED_PROD = [
   'rds-deletion-protection-in-prod aws_db_instance.bad_db',
   'rds-not-publicly-accessible aws_db_instance.bad_db',
   'rds-storage-encrypted aws_db_instance.bad_db',
+  'resource-policies-least-privilege aws_s3_bucket_policy.bad_open',
   's3-audit-bucket-object-locked aws_s3_bucket.bad_audit',
   's3-bucket-encrypted aws_s3_bucket.bad_bare',
   's3-bucket-encrypted aws_s3_bucket.bad_open',

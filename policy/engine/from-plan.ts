@@ -205,7 +205,7 @@ function readConfiguration(root: ConfigModule | undefined): {
         providerKey: r.provider_config_key ?? r.type.split('_')[0]!,
         expressions: r.expressions as Obj,
         modulePrefix: prefix,
-        provisioners: provisionersOf((r as { provisioners?: unknown }).provisioners, true),
+        provisioners: provisionersOf(r.provisioners, true),
       });
     }
     if (isObject(mod.variables)) {

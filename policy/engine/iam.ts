@@ -39,6 +39,8 @@ export interface PrincipalId {
   readonly template?: string;
   /** Where the ids are configured in a policy document (`statement.0.principals.1.identifiers`). */
   readonly path?: string;
+  /** The policy document `path` is read in. */
+  readonly doc?: ResourceView;
 }
 
 function principalIdsOfJson(p: unknown): PrincipalId[] {
@@ -195,10 +197,10 @@ function documentPrincipalIds(
 ): PrincipalId[] {
   const t = type && !type.unknown ? String(type.value) : 'AWS';
   const path = `${at}.identifiers`;
-  if (ids !== 'unknown') return (ids ?? []).map((id) => ({ type: t, id, path }));
+  if (ids !== 'unknown') return (ids ?? []).map((id) => ({ type: t, id, path, doc }));
   const template = doc.templateAt(path);
   const raw = Array.isArray(template) ? template : [template];
-  return raw.map((x) => (typeof x === 'string' ? { type: t, template: x, path } : { type: t, path }));
+  return raw.map((x) => (typeof x === 'string' ? { type: t, template: x, path, doc } : { type: t, path, doc }));
 }
 
 /** IAM glob (`*`, `?`), case-insensitive when asked (actions), case-sensitive for ARNs. */

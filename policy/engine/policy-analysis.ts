@@ -103,7 +103,7 @@ export function principalIdProblem(p: PrincipalId, doc: ResourceView, path: stri
       )
     )
       return undefined;
-    if (!p.template && fromPlanPrincipals(doc, p.path ?? path)) return undefined;
+    if (!p.template && fromPlanPrincipals(p.doc ?? doc, p.path ?? path)) return undefined;
     return `a ${p.type} principal is unknown at this stage and could be public`;
   }
   if (p.type === 'Service' || p.type === 'Federated') return undefined;
@@ -160,7 +160,9 @@ function isGithubProvider(ctx: RuleContext, doc: ResourceView, p: PrincipalId): 
   if (p.id?.includes('token.actions.githubusercontent.com')) return true;
   const m = p.template ? /\$\{(aws_iam_openid_connect_provider\.[\w-]+)\.arn\}/.exec(p.template) : null;
   const fromSources = p.path
-    ? doc.sources(p.path).find((s) => s.kind === 'resource' && s.address.includes('aws_iam_openid_connect_provider.'))
+    ? (p.doc ?? doc)
+        .sources(p.path)
+        .find((s) => s.kind === 'resource' && s.address.includes('aws_iam_openid_connect_provider.'))
     : undefined;
   const address = m ? doc.modulePath + m[1] : fromSources?.kind === 'resource' ? fromSources.address : undefined;
   const provider = address ? ctx.byAddress(address) : undefined;
