@@ -314,9 +314,9 @@ describe('kfm policy check (real process)', () => {
       /not in this plan and not declared: .*declare it under "buckets" in policy\/config\/external-resources\.json/,
     ],
     [
-      '88-bad-bucket-policy-whose-principal-is-unknown-and-cou',
-      'resource-policies-least-privilege',
-      /principal is unknown at this stage and could be public/,
+      '78-bad-security-group-rule-on-a-group-outside-the-plan',
+      'targets-in-plan-or-declared',
+      /declare it under "securityGroups" in policy\/config\/external-resources\.json/,
     ],
     ['54-bad-a-type-no-rule-covers', 'resource-types-reviewed', /type aws_sqs_queue is covered by no rule/],
   ])('fails in prod on a plan it cannot judge (%s), naming what to declare or review', (name, rule, message) => {
