@@ -65,7 +65,26 @@ export interface AuditStoreProps {
    * `githubOidcProviderArn(accountId)` from constructs/github-oidc.ts.
    */
   readonly githubOidcProviderArn: string;
+  /**
+   * GitHub environments whose jobs may assume the appender role (exact subjects, no wildcard: the
+   * policy pack requires OIDC trust pinned to the repository and an environment).
+   * @default - every environment the workflows append receipts from: dev, stage, prod, prod-plan,
+   * drift-dev, drift-stage, drift-prod and audit
+   */
+  readonly appenderEnvironments?: readonly string[];
 }
+
+/** Environments of the workflows that append receipts (.github/workflows). */
+export const APPENDER_ENVIRONMENTS = [
+  'dev',
+  'stage',
+  'prod',
+  'prod-plan',
+  'drift-dev',
+  'drift-stage',
+  'drift-prod',
+  'audit',
+] as const;
 
 export class AuditStore extends Construct {
   readonly key: CustomerKey;
@@ -82,7 +101,12 @@ export class AuditStore extends Construct {
       protect: true,
     });
     this.store = this.receiptsBucket(props.bucketName, years);
-    this.appenderRole = this.appender(props.namePrefix, repository, props.githubOidcProviderArn);
+    this.appenderRole = this.appender(
+      props.namePrefix,
+      repository,
+      props.githubOidcProviderArn,
+      props.appenderEnvironments ?? APPENDER_ENVIRONMENTS,
+    );
   }
 
   /** Object Lock (COMPLIANCE), SSE-KMS with the store's key, no deletes, cold storage as receipts age. */
@@ -110,11 +134,11 @@ export class AuditStore extends Construct {
   }
 
   /** The role CI assumes through GitHub OIDC: append and read receipts, never remove or unlock one. */
-  private appender(namePrefix: string, repository: string, oidcArn: string): IamRole {
+  private appender(namePrefix: string, repository: string, oidcArn: string, environments: readonly string[]): IamRole {
     const role = new IamRole(this, 'AppenderRole', {
       name: `${namePrefix}-audit-ledger-appender`,
       description: 'Appends signed receipts to the audit ledger; can never delete or unlock one',
-      assumeRolePolicy: this.githubTrust(repository, oidcArn).json,
+      assumeRolePolicy: this.githubTrust(repository, oidcArn, environments).json,
       maxSessionDuration: 3600,
     });
     const arn = this.store.arn;
@@ -146,10 +170,10 @@ export class AuditStore extends Construct {
   }
 
   /**
-   * Trust for GitHub Actions OIDC tokens of `repository`, issued to a job in a GitHub environment,
+   * Trust for GitHub Actions OIDC tokens of `repository`, issued to a job in one of `environments`,
    * through the account's provider (created by the bootstrap stack, referenced here by ARN).
    */
-  private githubTrust(repository: string, oidcArn: string): DataAwsIamPolicyDocument {
+  private githubTrust(repository: string, oidcArn: string, environments: readonly string[]): DataAwsIamPolicyDocument {
     const claim = (name: string) => `${GITHUB_OIDC_HOST}:${name}`;
     return new DataAwsIamPolicyDocument(this, 'AppenderTrust', {
       statement: [
@@ -159,7 +183,11 @@ export class AuditStore extends Construct {
           principals: [{ type: 'Federated', identifiers: [oidcArn] }],
           condition: [
             { test: 'StringEquals', variable: claim('aud'), values: [GITHUB_OIDC_AUDIENCE] },
-            { test: 'StringLike', variable: claim('sub'), values: [`repo:${repository}:environment:*`] },
+            {
+              test: 'StringEquals',
+              variable: claim('sub'),
+              values: environments.map((e) => `repo:${repository}:environment:${e}`),
+            },
           ],
         },
       ],

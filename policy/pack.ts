@@ -13,7 +13,9 @@ import { rule as eksEndpointPrivate } from './rules/eks-endpoint-private';
 import { rule as lambdaFunctionUrlAuthenticated } from './rules/lambda-function-url-authenticated';
 import { rule as lbInternalOnly } from './rules/lb-internal-only';
 import { rule as lbListenersHttps } from './rules/lb-listeners-https';
+import { rule as logsDeliveredInsidePlatform } from './rules/logs-delivered-inside-platform';
 import { rule as naclNoAdminPortsFromAnywhere } from './rules/nacl-no-admin-ports-from-anywhere';
+import { rule as noCloudChangesAtApply } from './rules/no-cloud-changes-at-apply';
 import { rule as noCredentialsInConfiguration } from './rules/no-credentials-in-configuration';
 import { rule as noIngressFromAnywhere } from './rules/no-ingress-from-anywhere';
 import { rule as prodAlarmsConfigured } from './rules/prod-alarms-configured';
@@ -23,6 +25,7 @@ import { rule as rdsNotPubliclyAccessible } from './rules/rds-not-publicly-acces
 import { rule as rdsStorageEncrypted } from './rules/rds-storage-encrypted';
 import { rule as redshiftClusterEncrypted } from './rules/redshift-cluster-encrypted';
 import { rule as redshiftNotPubliclyAccessible } from './rules/redshift-not-publicly-accessible';
+import { rule as resourcePoliciesLeastPrivilege } from './rules/resource-policies-least-privilege';
 import { rule as resourceTypesReviewed } from './rules/resource-types-reviewed';
 import { rule as s3AuditBucketObjectLocked } from './rules/s3-audit-bucket-object-locked';
 import { rule as s3BucketEncrypted } from './rules/s3-bucket-encrypted';
@@ -31,7 +34,9 @@ import { rule as s3BucketSingleWriter } from './rules/s3-bucket-single-writer';
 import { rule as s3BucketTlsOnly } from './rules/s3-bucket-tls-only';
 import { rule as s3BucketVersionedInCanonicalZones } from './rules/s3-bucket-versioned-in-canonical-zones';
 import { rule as s3CanonicalBucketsReplicated } from './rules/s3-canonical-buckets-replicated';
+import { rule as securitySettingsRequired } from './rules/security-settings-required';
 import { rule as tagsFromVocabulary } from './rules/tags-from-vocabulary';
+import { rule as targetsInPlanOrDeclared } from './rules/targets-in-plan-or-declared';
 
 /** The KFM pack: every rule file under rules/, sorted by id (a test checks none is missing). */
 export const KFM_PACK: readonly PolicyRule[] = [
@@ -49,7 +54,9 @@ export const KFM_PACK: readonly PolicyRule[] = [
   lambdaFunctionUrlAuthenticated,
   lbInternalOnly,
   lbListenersHttps,
+  logsDeliveredInsidePlatform,
   naclNoAdminPortsFromAnywhere,
+  noCloudChangesAtApply,
   noCredentialsInConfiguration,
   noIngressFromAnywhere,
   prodAlarmsConfigured,
@@ -59,6 +66,7 @@ export const KFM_PACK: readonly PolicyRule[] = [
   rdsStorageEncrypted,
   redshiftClusterEncrypted,
   redshiftNotPubliclyAccessible,
+  resourcePoliciesLeastPrivilege,
   resourceTypesReviewed,
   s3AuditBucketObjectLocked,
   s3BucketEncrypted,
@@ -67,5 +75,7 @@ export const KFM_PACK: readonly PolicyRule[] = [
   s3BucketTlsOnly,
   s3BucketVersionedInCanonicalZones,
   s3CanonicalBucketsReplicated,
+  securitySettingsRequired,
   tagsFromVocabulary,
+  targetsInPlanOrDeclared,
 ];

@@ -94,6 +94,8 @@ export interface ConfigResource {
   /** `count_expression` / `for_each_expression`: only when the resource uses count or for_each. */
   readonly count_expression?: unknown;
   readonly for_each_expression?: unknown;
+  /** `provisioners`: `[{type, expressions}]`, only when the resource declares provisioners (raw). */
+  readonly provisioners?: unknown;
 }
 
 /** A `change` object (resource, drift and output changes alike). */
@@ -452,6 +454,7 @@ function configModule(raw: unknown, field: string, source: string): ConfigModule
     expressions: isObject(r.expressions) ? r.expressions : {},
     count_expression: r.count_expression,
     for_each_expression: r.for_each_expression,
+    provisioners: r.provisioners,
   }));
   const module_calls = new Map<string, ModuleCall>();
   if (isObject(m.module_calls)) {

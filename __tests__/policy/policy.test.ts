@@ -49,6 +49,7 @@ const EXPECTED_PROD = [
   'rds-deletion-protection-in-prod aws_db_instance.bad_db',
   'rds-not-publicly-accessible aws_db_instance.bad_db',
   'rds-storage-encrypted aws_db_instance.bad_db',
+  'resource-policies-least-privilege aws_s3_bucket_policy.bad_open',
   's3-audit-bucket-object-locked aws_s3_bucket.bad_audit',
   's3-bucket-encrypted aws_s3_bucket.bad_bare',
   's3-bucket-encrypted aws_s3_bucket.bad_open',
@@ -304,6 +305,35 @@ describe('kfm policy check (real process)', () => {
     expect(out.bundle).toEqual(currentBundle());
     expect(out.verdict).toBe('pass');
     expect(out.evaluated).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [
+      '76-bad-control-on-a-bucket-outside-the-plan-and-undecla',
+      'targets-in-plan-or-declared',
+      /not in this plan and not declared: .*declare it under "buckets" in policy\/config\/external-resources\.json/,
+    ],
+    [
+      '78-bad-security-group-rule-on-a-group-outside-the-plan',
+      'targets-in-plan-or-declared',
+      /declare it under "securityGroups" in policy\/config\/external-resources\.json/,
+    ],
+    ['54-bad-a-type-no-rule-covers', 'resource-types-reviewed', /type aws_sqs_queue is covered by no rule/],
+  ])('fails in prod on a plan it cannot judge (%s), naming what to declare or review', (name, rule, message) => {
+    const r = kfm([
+      'policy',
+      'check',
+      '--plan',
+      join(FIXTURES, 'corpus', name, 'plan.json'),
+      '--env',
+      'prod',
+      '--json',
+    ]);
+    expect(r.status).toBe(1);
+    const findings = JSON.parse(r.stdout).findings as Array<{ rule: string; severity: string; message: string }>;
+    expect(findings.filter((f) => f.rule === rule && f.severity === 'error').map((f) => f.message)).toContainEqual(
+      expect.stringMatching(message),
+    );
   });
 
   it('exits 1 with one finding per line for a failing synth, without --json', () => {

@@ -15,6 +15,8 @@ import {
   tagLeaves,
   ValueSource,
   classifyReference,
+  Provisioner,
+  provisionersOf,
 } from './view';
 import { isObject } from '../../core/json';
 import { ConfigAnswers, resourceView } from './resource-view';
@@ -178,6 +180,7 @@ interface ConfigResource {
   readonly providerKey: string;
   readonly expressions: Obj;
   readonly modulePrefix: string;
+  readonly provisioners: Provisioner[];
 }
 
 /** Resources by configuration address (no instance key) through module calls, modules, literal strings. */
@@ -202,6 +205,7 @@ function readConfiguration(root: ConfigModule | undefined): {
         providerKey: r.provider_config_key ?? r.type.split('_')[0]!,
         expressions: r.expressions as Obj,
         modulePrefix: prefix,
+        provisioners: provisionersOf(r.provisioners, true),
       });
     }
     if (isObject(mod.variables)) {
@@ -459,6 +463,7 @@ function planResource(reading: PlanReading, r: PlannedInstance): ResourceView {
       modulePath,
       unknownMarks: marks,
       defaultTags: reading.defaultTags.get(providerKey),
+      provisioners: cfg?.provisioners,
       // tags_all is the provider's resolution of default_tags + tags: use it whenever it is known.
       resolvedTags: () =>
         r.mode === 'managed' && isObject(values.tags_all) && marks.tags_all !== true

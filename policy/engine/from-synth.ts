@@ -13,6 +13,7 @@ import {
   sourcesOfSynthValue,
   stringsIn,
   tagLeaves,
+  provisionersOf,
 } from './view';
 import { isObject } from '../../core/json';
 import { resourceView } from './resource-view';
@@ -123,6 +124,7 @@ function synthResource(
       values,
       modulePath: '',
       defaultTags: defaultTags.get(providerKey),
+      provisioners: provisionersOf(clean.provisioner, false),
     },
     {
       references: (attr) => referencesIn(values[attr]),

@@ -24,6 +24,34 @@ export interface Statement {
   readonly conditions: readonly Condition[] | Unknown;
   /** `Service` principals (e.g. logging.s3.amazonaws.com). */
   readonly services: readonly string[];
+  /**
+   * Every principal as (type, id): `AWS`, `Service`, `Federated`, `CanonicalUser` or `*`; an id that
+   * cannot be read at this stage is `unknown`, with the raw template when there is one.
+   */
+  readonly principalIds?: ReadonlyArray<PrincipalId>;
+}
+
+export interface PrincipalId {
+  readonly type: string;
+  /** The resolved id, or undefined when unknown at this stage. */
+  readonly id?: string;
+  /** The `${...}` template as written, when the id is an expression. */
+  readonly template?: string;
+  /** Where the ids are configured in a policy document (`statement.0.principals.1.identifiers`). */
+  readonly path?: string;
+  /** The policy document `path` is read in. */
+  readonly doc?: ResourceView;
+}
+
+function principalIdsOfJson(p: unknown): PrincipalId[] {
+  if (p === undefined || p === null) return [];
+  if (typeof p === 'string') return [isExpressionString(p) ? { type: 'AWS', template: p } : { type: '*', id: p }];
+  if (typeof p !== 'object') return [{ type: 'AWS' }];
+  return Object.entries(p as Record<string, unknown>).flatMap(([type, v]) =>
+    asArray(v).map((x) =>
+      typeof x !== 'string' ? { type } : isExpressionString(x) ? { type, template: x } : { type, id: x },
+    ),
+  );
 }
 
 /** Resolve the `${...}` templates of a string, or undefined when one cannot be resolved. */
@@ -92,6 +120,7 @@ export function statementsOfJson(text: string, resolve: Resolver = () => undefin
       notResources: opt('NotResource'),
       conditions,
       services,
+      principalIds: principalIdsOfJson(principal ?? st.NotPrincipal),
     };
   });
 }
@@ -119,9 +148,11 @@ export function statementsOfDocument(doc: ResourceView, resolve: Resolver): Stat
     const principals = doc.leaves(at('principals'));
     let principal: Statement['principal'] = principals.length === 0 ? 'some' : 'some';
     const services: string[] = [];
+    const principalIds: PrincipalId[] = [];
     for (let j = 0; j < principals.length; j++) {
       const type = doc.leaves(at(`principals.${j}.type`))[0];
       const ids = leafStrings(doc, at(`principals.${j}.identifiers`), resolve);
+      principalIds.push(...documentPrincipalIds(doc, at(`principals.${j}`), type, ids));
       if (!type || type.unknown || ids === 'unknown') {
         principal = 'unknown';
         continue;
@@ -152,8 +183,24 @@ export function statementsOfDocument(doc: ResourceView, resolve: Resolver): Stat
       notResources: leafStrings(doc, at('not_resources'), resolve),
       conditions,
       services,
+      principalIds,
     };
   });
+}
+
+/** Principal ids of one `principals` block; unknown ids keep their template when configuration has one. */
+function documentPrincipalIds(
+  doc: ResourceView,
+  at: string,
+  type: Leaf | undefined,
+  ids: string[] | Unknown | undefined,
+): PrincipalId[] {
+  const t = type && !type.unknown ? String(type.value) : 'AWS';
+  const path = `${at}.identifiers`;
+  if (ids !== 'unknown') return (ids ?? []).map((id) => ({ type: t, id, path, doc }));
+  const template = doc.templateAt(path);
+  const raw = Array.isArray(template) ? template : [template];
+  return raw.map((x) => (typeof x === 'string' ? { type: t, template: x, path, doc } : { type: t, path, doc }));
 }
 
 /** IAM glob (`*`, `?`), case-insensitive when asked (actions), case-sensitive for ARNs. */

@@ -1,4 +1,4 @@
-import { Leaf, ResourceView, ValueSource, mergeTags, tagLeaves, walk } from './view';
+import { Leaf, Provisioner, ResourceView, ValueSource, mergeTags, tagLeaves, walk } from './view';
 
 /** Who a resource is and what values it will have: what both readers (synth, plan) know alike. */
 export interface ResourceFacts
@@ -15,6 +15,8 @@ export interface ResourceFacts
    * the tags; when it gives some, they win over defaults + own tags. @default - none
    */
   readonly resolvedTags?: () => Record<string, Leaf> | undefined;
+  /** Provisioners as configured. @default - none */
+  readonly provisioners?: readonly Provisioner[];
 }
 
 /**
@@ -53,6 +55,7 @@ type Identity = IdentityOf<
     | 'instanceKey'
     | 'modulePath'
     | 'iterationReferences'
+    | 'provisioners'
   >
 >;
 // The identity members are declared once, by ResourceView; the class only assigns them.
@@ -82,6 +85,7 @@ class BuiltResourceView implements ResourceView {
     this.instanceKey = f.instanceKey;
     this.modulePath = f.modulePath;
     this.iterationReferences = config.iterationReferences;
+    this.provisioners = f.provisioners;
     this.#facts = f;
     this.#config = config;
   }

@@ -82,6 +82,46 @@ export interface ResourceView {
   readonly sensitivePaths: readonly string[];
   /** Every literal string in this resource's configuration (credential pattern scans; never printed). */
   readonly configStrings: readonly string[];
+  /**
+   * The resource's provisioners as configured (`local-exec`, `remote-exec`, ...): the command when it
+   * is a literal, else `unknown`. @default - none
+   */
+  readonly provisioners?: readonly Provisioner[];
+}
+
+/** One provisioner of a resource: its type and command (a literal, or unknown when an expression). */
+export interface Provisioner {
+  readonly type: string;
+  /** The literal command (or inline lines joined); undefined when it is an expression or absent. */
+  readonly command?: string;
+  /** True when a command is configured but not as a literal. */
+  readonly unknown: boolean;
+}
+
+/** Provisioners from a configuration list of `{type, expressions}` (plan) or `{<type>: {...}}` (synth). */
+export function provisionersOf(list: unknown, fromPlan: boolean): Provisioner[] {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((p): Provisioner[] => {
+    if (!p || typeof p !== 'object') return [];
+    const entries: Array<[string, Record<string, unknown>]> = fromPlan
+      ? [
+          [
+            String((p as Record<string, unknown>).type),
+            ((p as Record<string, unknown>).expressions ?? {}) as Record<string, unknown>,
+          ],
+        ]
+      : (Object.entries(p) as Array<[string, Record<string, unknown>]>);
+    return entries.map(([type, body]) => {
+      const raw = body?.command ?? body?.inline;
+      const value =
+        fromPlan && raw && typeof raw === 'object' && !Array.isArray(raw)
+          ? (raw as Record<string, unknown>).constant_value
+          : raw;
+      const text = Array.isArray(value) ? value.filter((x) => typeof x === 'string').join('\n') : value;
+      const literal = typeof text === 'string' && !isExpressionString(text);
+      return { type, command: literal ? text : undefined, unknown: raw !== undefined && !literal };
+    });
+  });
 }
 
 /** The origin of a configured value, read from configuration expressions. */

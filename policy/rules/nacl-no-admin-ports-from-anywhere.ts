@@ -11,10 +11,13 @@ interface Entry {
   readonly cidrs: string[] | 'unknown';
   /** Ports it opens: 'all', a range, or unknown. */
   readonly ports: 'all' | readonly [number, number] | 'unknown';
+  /** Rule number: AWS evaluates entries in ascending order and the first match decides. */
+  readonly number?: number;
 }
 
-function entryOf(where: string, v: Record<string, unknown>, actionKey: string): Entry {
+function entryOf(where: string, v: Record<string, unknown>, actionKey: string, numberKey: string): Entry {
   const action = v[actionKey];
+  const n = v[numberKey];
   const protocol = v.protocol;
   const from = v.from_port;
   const to = v.to_port;
@@ -29,24 +32,48 @@ function entryOf(where: string, v: Record<string, unknown>, actionKey: string): 
         : typeof from === 'number' && typeof to === 'number'
           ? [from, to]
           : 'unknown',
+    number: typeof n === 'number' ? n : undefined,
   };
+}
+
+function touchesPort(e: Entry, p: number): boolean {
+  const ports = e.ports;
+  return (
+    ports === 'all' || (ports !== 'unknown' && ((ports[0] === 0 && ports[1] === 0) || (p >= ports[0] && p <= ports[1])))
+  );
+}
+
+const familyOf = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4);
+
+/**
+ * Ranges that reach admin port `p` through an allow entry, in rule-number order: an earlier deny of
+ * that port from anywhere (per address family) shadows every later allow of the family. An entry
+ * without a known number cannot be placed and shadows nothing.
+ */
+function openRanges(entries: readonly Entry[], p: number): string[] {
+  const sorted = [...entries].sort((a, b) => (a.number ?? Infinity) - (b.number ?? Infinity));
+  const denied = new Set<4 | 6>();
+  const open: string[] = [];
+  for (const e of sorted) {
+    if (e.cidrs === 'unknown' || !touchesPort(e, p)) continue;
+    if (!e.allow) {
+      if (e.number !== undefined) for (const f of anywhere(e.cidrs).families) denied.add(f);
+      continue;
+    }
+    open.push(...e.cidrs.filter((c) => !denied.has(familyOf(c))));
+  }
+  return open;
 }
 
 function problems(entries: readonly Entry[]): string[] {
   const out: string[] = [];
-  const open: string[] = [];
+  const known: Entry[] = [];
   for (const e of entries) {
-    if (e.allow === 'unknown' || e.cidrs === 'unknown' || e.ports === 'unknown') {
+    if (e.allow === 'unknown' || e.cidrs === 'unknown' || e.ports === 'unknown')
       out.push(`${e.where} is unknown at this stage`);
-      continue;
-    }
-    if (!e.allow) continue;
-    const ports = e.ports;
-    const touches =
-      ports === 'all' || (ports[0] === 0 && ports[1] === 0) || ADMIN_PORTS.some((p) => p >= ports[0] && p <= ports[1]);
-    if (touches) open.push(...e.cidrs);
+    else known.push(e);
   }
-  if (anywhere(open).families.length > 0)
+  if (ADMIN_PORTS.some((p) => anywhere(openRanges(known, p)).families.length > 0))
     out.push(`ingress allows ports ${ADMIN_PORTS.join('/')} (or all ports) from anywhere`);
   return out;
 }
@@ -55,7 +82,7 @@ function inlineEntries(r: ResourceView): Entry[] {
   return configuredLeaves(r, 'ingress').map((l, i) =>
     l.unknown
       ? { where: `ingress[${i}]`, allow: 'unknown' as const, cidrs: 'unknown' as const, ports: 'unknown' as const }
-      : entryOf(`ingress[${i}]`, (l.value ?? {}) as Record<string, unknown>, 'action'),
+      : entryOf(`ingress[${i}]`, (l.value ?? {}) as Record<string, unknown>, 'action', 'rule_no'),
   );
 }
 
@@ -63,7 +90,7 @@ function inlineEntries(r: ResourceView): Entry[] {
 export const rule = defineRule(__filename, {
   severity: 'error',
   description:
-    'No network ACL (inline, default or aws_network_acl_rule) allows ingress to ports 20, 21, 22, 3389 or all ports from anywhere.',
+    'No network ACL (inline, default or aws_network_acl_rule) allows ingress to ports 20, 21, 22, 3389 or all ports from anywhere, in rule-number order (an earlier deny from anywhere shadows a later allow).',
   remediation:
     'Restrict NACL ingress for admin ports to known CIDRs, or deny them; open only the service ports the governed edge needs.',
   covers: ['aws_network_acl', 'aws_network_acl_rule', 'aws_default_network_acl', 'aws_network_acl_association'],
@@ -75,15 +102,25 @@ export const rule = defineRule(__filename, {
       const egress = scalar(r, 'egress');
       if (egress.kind === 'value' && asBool(egress.value) === true) continue;
       const v: Record<string, unknown> = {};
-      for (const k of ['rule_action', 'protocol', 'from_port', 'to_port', 'cidr_block', 'ipv6_cidr_block']) {
+      for (const k of [
+        'rule_action',
+        'rule_number',
+        'protocol',
+        'from_port',
+        'to_port',
+        'cidr_block',
+        'ipv6_cidr_block',
+      ]) {
         const s = scalar(r, k);
         v[k] = s.kind === 'unknown' ? undefined : s.kind === 'value' ? s.value : null;
         if (s.kind === 'unknown') v[k] = Symbol.for('unknown');
       }
-      const entry = entryOf(r.address, v, 'rule_action');
-      out.push(judged(r.address, problems([entry])));
+      const entry = entryOf(r.address, v, 'rule_action', 'rule_number');
+      // A rule of an ACL in this configuration is judged with the ACL's other entries (order matters);
+      // one on an ACL outside it, alone.
       const l = ctx.link(r, 'network_acl_id', ['aws_network_acl']);
       if (l.kind === 'target') byAcl.set(l.target.address, [...(byAcl.get(l.target.address) ?? []), entry]);
+      out.push(judged(r.address, l.kind === 'target' ? [] : problems([entry])));
     }
     for (const acl of ctx.ofType('aws_network_acl', 'aws_default_network_acl'))
       out.push(judged(acl.address, problems([...inlineEntries(acl), ...(byAcl.get(acl.address) ?? [])])));

@@ -1,5 +1,7 @@
 import { bad, defineRule, knownValues, ok, Outcome, requireBool } from '../engine/rule';
-import { isAccessLogTarget, zoneOf } from '../engine/s3';
+import { bucketName, isAccessLogTarget, zoneOf } from '../engine/s3';
+import { declaredBucket } from '../engine/external';
+import { auditRetentionDaysProblems } from '../engine/settings';
 
 /** The audit ledger is append-only: object lock on, COMPLIANCE default retention. */
 export const rule = defineRule(__filename, {
@@ -16,8 +18,10 @@ export const rule = defineRule(__filename, {
       const zone = zoneOf(b);
       if (zone === undefined || (zone !== 'unknown' && zone !== 'audit')) continue;
       // AWS refuses server access log delivery into a bucket with default retention, so the
-      // audit zone's access-log target is exempt; its other controls still apply.
-      if (isAccessLogTarget(ctx, b)) continue;
+      // audit zone's access-log target is exempt; its other controls still apply. Only a log store
+      // the platform declares (external-resources.json, logs: true) is: a decoy logging
+      // configuration pointing at an audit bucket does not buy an exemption.
+      if (isAccessLogTarget(ctx, b) && declaredBucket(bucketName(b))?.logs === true) continue;
       if (zone === 'unknown') {
         out.push(bad(b.address, 'zone tag is unknown at this stage, so the audit object lock cannot be verified'));
         continue;
@@ -38,6 +42,7 @@ export const rule = defineRule(__filename, {
         if (!mode.includes('COMPLIANCE')) problems.push(`${l.address} default retention mode is not COMPLIANCE`);
         if (![...days, ...years].some((n) => typeof n === 'number' && n > 0))
           problems.push(`${l.address} default retention sets no days or years > 0`);
+        else problems.push(...auditRetentionDaysProblems(l).map((p) => `${l.address} ${p}`));
       }
       out.push(problems.length ? bad(b.address, problems.join('; ')) : ok(b.address));
     }
