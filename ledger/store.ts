@@ -376,7 +376,7 @@ export abstract class BaseStore implements AuditStore {
     let expected = 1;
     let prev = GENESIS_PREV;
     for await (const item of this.scan({ bundles: false })) {
-      if (item.kind === 'leftover' || item.kind === 'bundle') continue;
+      if (item.kind === 'leftover' || item.kind === 'bundle' || item.kind === 'unknown') continue;
       const { entry, problems } = firstProblem(item, expected, prev);
       if (problems.length > 0 || entry === undefined)
         throw new ReceiptError('LOG_INTEGRITY', `${problems[0]}; run "kfm audit verify"`);

@@ -161,14 +161,14 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect(r.stderr).toMatch(/000000000004\.json/);
       });
 
-      it('a forged extra entry and a stray object', async () => {
+      it('a forged extra entry, and a stray object listed as junk', async () => {
         const spec = build();
         await a.writeRaw(spec, 7, await a.readRaw(spec, 3)); // replayed entry
         await a.putStray(spec, 'README.txt', Buffer.from('hello'));
         const r = verify(spec);
         expect(r.code).toBe(3);
-        expect(r.stderr).toMatch(/000000000007\.json: field "seq" is 3/);
-        expect(r.stderr).toMatch(/README\.txt: unexpected object/);
+        expect(r.stderr).toMatch(/LOG_INTEGRITY: .*000000000007\.json: field "seq" is 3/);
+        expect(r.stderr).toMatch(/note: junk: .*README\.txt: unexpected object/);
       });
 
       it('a truncated tail against a saved checkpoint', async () => {
@@ -185,14 +185,17 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect(r.stderr).toMatch(/000000000005\.json/);
       });
 
-      it('an entry signed by an untrusted key', () => {
+      it('an entry signed by an untrusted key is junk: listed, not a failure but under --strict', () => {
         const spec = build(3);
         const [foreign] = makeEnvelopes(join(dir, 'foreign'), other, 1, `foreign-${Math.random()}`);
         expect(kfm(['audit', 'append', foreign, '--store', spec], a.env).code).toBe(0);
         const r = verify(spec);
-        expect(r.code).toBe(3);
-        expect(r.stderr).toMatch(/000000000004\.json: envelope not signed by a trusted key/);
-        expect(verify(spec, ['--pub', other.pub]).code).toBe(0);
+        expect(r.code).toBe(0);
+        expect(r.stderr).toMatch(/note: junk: .*000000000004\.json: envelope not signed by a trusted key/);
+        const strict = verify(spec, ['--strict']);
+        expect(strict.code).toBe(3);
+        expect(strict.stderr).toMatch(/LOG_JUNK: .*000000000004\.json: envelope not signed by a trusted key/);
+        expect(verify(spec, ['--pub', other.pub, '--strict'])).toMatchObject({ code: 0, stderr: '' });
       });
 
       it('an altered checkpoint', () => {
