@@ -14,9 +14,11 @@
  *    envelope) still occupies its seq — its entry bytes are a leaf of the tree and the next entry
  *    chains onto them — but is junk: not evidence, reported, never a failure but under `--strict`;
  *  - S3 versions: a delete marker is an attempted delete; a newer version is a lost append race
- *    only when it is an entry for the same seq whose envelope is appended again later in the
- *    log (`LostRaces` settles that once the later entries are read); anything else is an
- *    attempted overwrite. The oldest version is always the entry.
+ *    when it is an entry for the same seq whose envelope is appended again later in the log
+ *    (`LostRaces` settles that once the later entries are read), the leftover of an interrupted
+ *    append when it chains onto the entry before it (a note naming the append to re-run), and
+ *    else an attempted overwrite — junk: the oldest version is always the entry, so a newer one
+ *    is never read, and one PutObject must not jam the ledger.
  */
 import { isReceiptError, ReceiptError } from '../core/errors';
 import { parseEnvelope, verifyEnvelope } from '../attest/dsse/envelope';
@@ -138,9 +140,13 @@ export interface RaceClaim {
  * Delete markers and newer versions of an entry (S3): the problems they are now, and the race
  * claims to settle. `prev`: the hash the entry before it has (undefined: not known, after a gap).
  */
-export function versionProblems(item: EntryItem, prev?: string): { problems: string[]; claims: RaceClaim[] } {
+export function versionProblems(
+  item: EntryItem,
+  prev?: string,
+): { problems: string[]; claims: RaceClaim[]; junk: string[] } {
   const problems: string[] = [];
   const claims: RaceClaim[] = [];
+  const junk: string[] = [];
   if (item.deleteMarkers > 0) {
     problems.push(
       `${item.name}: ${item.deleteMarkers} delete marker(s) on the entry (attempted delete; the oldest version still counts)`,
@@ -157,12 +163,12 @@ export function versionProblems(item: EntryItem, prev?: string): { problems: str
       digest = undefined;
     }
     if (digest === undefined)
-      problems.push(
-        `${item.name}: newer version ${v.versionId} is not an entry for seq ${item.seq} (attempted overwrite)`,
+      junk.push(
+        `${item.name}: newer version ${v.versionId} is not an entry for seq ${item.seq} (attempted overwrite; never read: the oldest version is the entry)`,
       );
     else claims.push({ seq: item.seq, name: item.name, versionId: v.versionId, digest, chained });
   }
-  return { problems, claims };
+  return { problems, claims, junk };
 }
 
 /**
@@ -188,23 +194,27 @@ export class LostRaces {
     for (const p of this.byDigest.get(digest) ?? []) if (p.by === undefined && p.claim.seq < seq) p.by = seq;
   }
 
-  /** Once every later entry was seen: the unsettled claims are attempted overwrites. */
-  settle(): { problems: string[]; notes: string[] } {
+  /**
+   * Once every later entry was seen: the unsettled claims are leftovers of interrupted appends
+   * (notes) or attempted overwrites (junk: never read). `problems` stays empty (kept for callers).
+   */
+  settle(): { problems: string[]; notes: string[]; junk: string[] } {
     const problems: string[] = [];
     const notes: string[] = [];
+    const junk: string[] = [];
     for (const { claim: c, by } of this.all) {
       if (by === undefined && c.chained === true) {
         notes.push(
           `${c.name}: newer version ${c.versionId} is the leftover of an interrupted append (it lost the race for seq ${c.seq} and was not appended again): re-run the same "kfm audit append" of the envelope ${c.digest} (appends are idempotent); never evidence`,
         );
       } else if (by === undefined) {
-        problems.push(
-          `${c.name}: newer version ${c.versionId} is not a lost append race (its envelope is not in the log later; attempted overwrite, or an appender died mid-retry: re-append that envelope)`,
+        junk.push(
+          `${c.name}: newer version ${c.versionId} is not a lost append race (its envelope is not in the log later, and it does not chain onto the entry before it: attempted overwrite; never read: the oldest version is the entry)`,
         );
       } else
         notes.push(`${c.name}: newer version ${c.versionId} is a lost append race (appended again as entry ${by})`);
     }
-    return { problems, notes };
+    return { problems, notes, junk };
   }
 }
 

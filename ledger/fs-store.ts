@@ -6,7 +6,7 @@
  * with link(2) (fails if the name exists) and the directory fsynced, so a partial write is
  * never visible as an entry. A crash can leave a temp file: `scan` reports it as a leftover.
  */
-import { opendirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, opendirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReceiptError, isReceiptError } from '../core/errors';
 import { writeFileExclusive } from '../core/files';
@@ -126,6 +126,14 @@ export class FsStore extends BaseStore {
 
   derivedName(path: string): string {
     return join(this.dir, path);
+  }
+
+  async writtenAt(path: string): Promise<number | undefined> {
+    try {
+      return lstatSync(join(this.dir, path)).mtimeMs;
+    } catch {
+      return undefined;
+    }
   }
 
   async getDerived(path: string): Promise<Buffer | undefined> {

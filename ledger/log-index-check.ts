@@ -16,6 +16,8 @@ type Rebuilt = ReturnType<IndexBuilder['finish']>;
 
 /** An index note as stored: parsed, its signature already checked by the caller. */
 export interface StoredIndexNote {
+  /** Relative path (`index/…`). */
+  readonly path: string;
   readonly name: string;
   readonly body: IndexBody;
   readonly sig: Buffer;
@@ -53,7 +55,7 @@ export async function readIndexNotes(
         junk.push(`${name}: index note not signed by a trusted key; not used, ignored`);
       else if (note.body.size !== size)
         problems.push(`${name}: signed index note for ${note.body.size} entries stored under the name of ${size} (moved or copied)`);
-      else signed.set(size, [...(signed.get(size) ?? []), { name, ...note }]);
+      else signed.set(size, [...(signed.get(size) ?? []), { path, name, ...note }]);
     } catch (e) {
       junk.push(`${(e as Error).message}; not used, ignored`);
     }

@@ -430,6 +430,7 @@ export async function readAfter(
     if (item.kind === 'entry') {
       const v = versionProblems(item, prev);
       if (v.problems.length > 0) throw integrityError(v.problems[0]);
+      junk.push(...v.junk);
       v.claims.forEach((c) => races.claim(c));
     }
     const unsigned = trusted && signatureProblem(entry, store.entryName(entry.seq), trusted);
@@ -443,6 +444,7 @@ export async function readAfter(
   }
   const settled = races.settle();
   if (settled.problems.length > 0) throw integrityError(settled.problems[0]);
+  junk.push(...settled.junk);
   return { entries, size: frontier.size, root: frontier.root().toString('base64'), roots, junk };
 }
 

@@ -164,6 +164,15 @@ export class S3Store extends BaseStore {
     return out;
   }
 
+  async writtenAt(path: string): Promise<number | undefined> {
+    const key = this.derivedKey(path);
+    let oldest: number | undefined;
+    for await (const page of this.pages(key)) {
+      for (const v of page.Versions ?? []) if (v.Key === key && v.LastModified) oldest = v.LastModified.getTime();
+    }
+    return oldest;
+  }
+
   private async getVersion(key: string, versionId: string | undefined): Promise<Buffer> {
     const r = await this.send(key, () =>
       this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId })),

@@ -88,6 +88,13 @@ export interface AuditStore {
   checkpoints(opts?: { readonly above?: number }): AsyncIterable<StoredCheckpoint>;
   /** Name of entry `seq`, for messages. */
   entryName(seq: number): string;
+  /**
+   * When the object at `path` (relative: `entries/…`, `bundles/…`, `index/…`) was written, in ms
+   * (S3: its oldest version's LastModified; a directory: its mtime), or undefined when absent.
+   * Verify uses it only to tell junk from damage (a bundle written before the index that covers
+   * it), never to decide what is evidence.
+   */
+  writtenAt?(path: string): Promise<number | undefined>;
 }
 
 export interface ScanOptions {

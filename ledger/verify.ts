@@ -79,6 +79,11 @@ class BundleCheck {
     if (this.differs === undefined && !(this.lines[i]?.equals(entry) ?? false)) this.differs = seq;
   }
 
+  /** True when every entry of its range was read. */
+  get complete(): boolean {
+    return this.seen >= BUNDLE_SIZE;
+  }
+
   problem(): string | undefined {
     const last = this.first + BUNDLE_SIZE - 1;
     if (this.seen < BUNDLE_SIZE)
@@ -303,6 +308,8 @@ class LogScan {
   /** Highest range end that had a bundle (resumed: the range under way at the start is not judged). */
   covered: number;
   readonly missingBundles: number[] = [];
+  /** Bundles that do not match their entries: junk or damage, told apart after the scan (step 5). */
+  readonly badBundles: { first: number; name: string; why: string; complete: boolean }[] = [];
 
   constructor(
     readonly store: AuditStore,
@@ -358,10 +365,8 @@ class LogScan {
   finishBundle(seq: number): void {
     const b = this.bundle;
     if (b !== undefined && seq >= b.first + BUNDLE_SIZE) {
-      // Bundles are unsigned copies (the signed index holds each range's root, and readers check
-      // a bundle against it): one that does not match its entries is junk, never a jam.
       const why = b.problem();
-      if (why !== undefined) this.f.foundJunk(`${b.name}: ${why}; ignored`);
+      if (why !== undefined) this.badBundles.push({ first: b.first, name: b.name, why, complete: b.complete });
       else this.covered = b.first + BUNDLE_SIZE - 1;
       this.bundle = undefined;
     }
@@ -386,6 +391,7 @@ class LogScan {
     this.prev = entryHash(bytes);
     const v = versionProblems(item, before);
     v.problems.forEach((p) => this.say(p));
+    v.junk.forEach((j) => this.f.foundJunk(j));
     v.claims.forEach((c) => this.races.claim(c));
   }
 
@@ -520,9 +526,10 @@ function rebuilderFor(indexed: number, since: SinceStart | undefined): IndexBuil
 
 /** Step 3: each newer version of an entry is a lost append race or an attempted overwrite. */
 function settleLostRaces(scan: LogScan, f: Findings): void {
-  const { problems, notes } = scan.races.settle();
+  const { problems, notes, junk } = scan.races.settle();
   problems.forEach((p) => f.problem(p));
   f.notes.push(...notes);
+  junk.forEach((j) => f.foundJunk(j));
 }
 
 /** Step 4, during the scan: the signed index notes of the size the rebuilt index has just reached. */
@@ -547,17 +554,42 @@ function compareIndexes(store: AuditStore, scan: LogScan, f: Findings): void {
 }
 
 /**
- * Step 5: complete ranges without a bundle (a problem below the newest index, whose checkpoint
- * wrote every bundle under it; a note above it or in an older layout). Each bundle there was
- * compared with its entries during the scan.
+ * Step 5: bundles that do not match their entries, and complete ranges without a bundle (a
+ * problem below the newest index, whose checkpoint wrote every bundle under it; a note above it
+ * or in an older layout). Each bundle there was compared with its entries during the scan.
+ *
+ * A bundle is an unsigned copy; what a trusted key signs is its range's root, in the index
+ * notes (readers check a bundle against it and else read the entries). So a bundle that does not
+ * match is junk — never read, never a jam — unless it was written after a signed index covering
+ * its range: that index's checkpoint wrote or checked it, so it is damage (a problem). One
+ * written before (a forgery placed before its range completed, or before the checkpoint) stays
+ * junk for good, however many checkpoints come later.
  */
-function checkBundles(store: AuditStore, scan: LogScan, f: Findings): void {
+async function checkBundles(store: AuditStore, scan: LogScan, f: Findings): Promise<void> {
+  for (const b of scan.badBundles) {
+    const note = b.complete ? coveringIndex(scan, b.first + BUNDLE_SIZE - 1) : undefined;
+    const written = note && (await store.writtenAt?.(bundlePath(b.first)));
+    const signedAt = note && (await store.writtenAt?.(note.path));
+    if (note && written !== undefined && signedAt !== undefined && written > signedAt)
+      f.problem(`${b.name}: ${b.why} — altered after ${note.name} covered its range`);
+    else
+      f.foundJunk(
+        `${b.name}: ${b.why}; written before any signed index covered its range, so never the ledger's: ignored`,
+      );
+  }
   for (const first of scan.missingBundles) {
     const what = `${store.derivedName(bundlePath(first))}: bundle of entries ${first}–${first + BUNDLE_SIZE - 1} is missing`;
     if (first + BUNDLE_SIZE - 1 <= scan.indexed)
       f.problem(`${what} (deleted: the checkpoint at ${scan.indexed} wrote it)`);
     else f.notes.push(`${what} (derived data; readers use the entries; "kfm audit checkpoint" writes it)`);
   }
+}
+
+/** The first signed index note (smallest size) that covers entry `last`. */
+function coveringIndex(scan: LogScan, last: number): StoredIndexNote | undefined {
+  let best: number | undefined;
+  for (const size of scan.indexNotes.keys()) if (size >= last && (best === undefined || size < best)) best = size;
+  return best === undefined ? undefined : scan.indexNotes.get(best)?.[0];
 }
 
 /** Step 6: the log is a consistent extension of every checkpoint, and none covers more than it holds. */
@@ -621,7 +653,7 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   settleLostRaces(scan, f);
   compareIndexes(store, scan, f);
   f.atEnd.forEach((g) => g());
-  checkBundles(store, scan, f);
+  await checkBundles(store, scan, f);
   proveCheckpoints(store, read.cps, proofs, scan, f);
   checkWitnesses(store, opts, read.witnessedSize, scan.frontier.size, f);
   return {
