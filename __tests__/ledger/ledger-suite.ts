@@ -472,6 +472,47 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect(v2.stderr).toMatch(/shard [0-9a-f]{2} omits entry 4 for commit c{40}/);
       });
 
+      it('verify compares every signed index, not only the newest; junk in index/ named to sort last switches nothing off', async () => {
+        const { spec } = history();
+        const cp5 = join(dir, `cp-ix5-${Math.random()}.txt`);
+        expect(kfm(['audit', 'checkpoint', '--store', spec, '--key', key.key, '--out', cp5], a.env).code).toBe(0);
+        // The older index (4), re-signed by the log's key with the failed apply hidden...
+        await forgeIndexAt(spec, 4, key, (sh) => {
+          if (sh.commits?.[C]) sh.commits[C] = sh.commits[C].filter((x: number) => x !== 4);
+        });
+        // ...and junk named to sort after every index note.
+        await a.writeDerived(spec, indexPath(999999999999, 'ffffffff'), Buffer.from('{"junk":true}\n'));
+        await a.writeDerived(spec, 'index/zzz-not-a-note', Buffer.from('junk'));
+        const v = verify(spec);
+        expect(v.code).toBe(3);
+        expect(v.stderr).toMatch(/LOG_INTEGRITY: .*000000000004\.00000000\.json: shard [0-9a-f]+ omits entry 4 for commit c{40}/);
+        expect(v.stderr).toMatch(/note: junk: .*999999999999\.ffffffff\.json/);
+        expect(v.stderr).toMatch(/note: junk: .*zzz-not-a-note: not an index note/);
+        // Junk alone (no signed note damaged) is listed and never fails but under --strict.
+        const clean = history().spec;
+        await a.writeDerived(clean, indexPath(999999999999, 'ffffffff'), Buffer.from('{"junk":true}\n'));
+        const ok = verify(clean);
+        expect(ok.code).toBe(0);
+        expect(ok.stderr).toMatch(/note: junk: .*999999999999\.ffffffff\.json/);
+        expect(verify(clean, ['--strict']).code).toBe(3);
+      });
+
+      it('an approval appended before its approver key was committed verifies once the key is given, with a note', async () => {
+        const spec = build(3);
+        const approver = makeKey(join(dir, 'keys'), `late-approver-${Math.random()}`);
+        const [approval] = makeEnvelopes(join(dir, `late-${Math.random()}`), approver, 1, `late-${Math.random()}`);
+        expect(kfm(['audit', 'append', approval, '--store', spec], a.env).code).toBe(0);
+        const before = verify(spec, ['--strict']);
+        expect(before.code).toBe(3);
+        expect(before.stderr).toMatch(/000000000004\.json: envelope not signed by a trusted key/);
+        const after = verify(spec, ['--strict', '--approver', `alice=${approver.pub}`]);
+        expect(after.code).toBe(0);
+        expect(after.stderr).toMatch(
+          /note: 1 envelope\(s\) verify under approver alice's key \(--approver\), not under --pub: .*000000000004\.json; approvals count once their key is given/,
+        );
+        expect(after.stderr).not.toMatch(/junk/);
+      });
+
       it("an index signed by another trusted key (an approver's, say) is not the checkpoint's: the gate does not use it", async () => {
         const { spec, cp } = history();
         // A trusted key whose note sorts before the checkpoint signer's, so it would be read first.
