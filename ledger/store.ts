@@ -238,7 +238,10 @@ export abstract class BaseStore implements AuditStore {
         return { seq, digest };
       }
       if (attempt > 10000)
-        throw new ReceiptError('STORE_UNAVAILABLE', `${this.spec}: lost 10000 append races in a row; giving up`);
+        throw new ReceiptError(
+          'STORE_UNAVAILABLE',
+          `${this.spec}: lost 10000 append races in a row; giving up — re-run the same command (appends are idempotent)`,
+        );
       this.last = undefined;
       tail = await this.findTail(seq);
       prev = await this.prevOf(tail);
