@@ -182,7 +182,8 @@ describe('the governed flow on real Terraform', () => {
     ok(kfm('audit', 'append', manual, '--store', env.KFM_AUDIT_STORE!));
     planAndRecord('stage');
 
-    // An untrusted key proves nothing.
+    // An untrusted key proves nothing: every entry is then junk to the gate (listed, never
+    // evidence), so nothing is proven.
     const stranger = kfm(
       'gate',
       'promote',
@@ -196,7 +197,7 @@ describe('the governed flow on real Terraform', () => {
       COMMIT,
     );
     expect(stranger.status).toBe(1);
-    expect(stranger.stderr).toMatch(/BLOCKED audit ledger/);
+    expect(stranger.stderr).toMatch(/BLOCKED dev apply receipt: .*signed by no trusted key/);
 
     // An unanchored read says so in one line; then the ledger is checkpointed and the gates
     // read it anchored to that checkpoint from here on.
