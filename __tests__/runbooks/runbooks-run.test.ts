@@ -154,7 +154,7 @@ describe('the runbooks, run as written', () => {
       { cwd: clone, env, encoding: 'utf8' },
     );
     expect(bare.status).toBe(0);
-    expect(bare.stderr).toMatch(/note: junk: .*no trusted key/);
+    expect(bare.stderr).toMatch(/note: junk: .*not signed by a trusted key/);
     runAll(
       runbookCommands(read('drift')).filter((c) => c.includes('verify')),
       { ENV: 'dev' },
