@@ -75,29 +75,74 @@ export function fileExists(path: string): boolean {
 export function writeFileExclusive(path: string, data: Buffer | string, mode = 0o644): void {
   const dir = dirname(path);
   // The first directory this call created (undefined when `dir` existed).
-  const made = mkdirSync(dir, { recursive: true });
+  const made = fsStep(dir, 'cannot create the directory', () => mkdirSync(dir, { recursive: true }));
   refuseExisting(path);
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const fd = openSync(tmp, 'wx', mode);
+  const fd = fsStep(path, 'cannot create a file next to', () => openSync(tmp, 'wx', mode));
   try {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } finally {
+    fsStep(path, 'cannot write', () => {
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      fsyncSync(fd);
+    });
+  } catch (e) {
+    // Disk full, quota, file too large: nothing is published, and no temp file stays behind.
     closeSync(fd);
+    removeQuietly(tmp);
+    throw e;
   }
+  closeSync(fd);
   try {
     linkSync(tmp, path);
   } catch (e) {
-    unlinkSync(tmp);
+    removeQuietly(tmp);
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(path);
-    throw new ReceiptError('IO_ERROR', `${path}: cannot publish file (${(e as NodeJS.ErrnoException).code})`);
+    throw fsError(path, 'cannot publish', e);
   }
-  unlinkSync(tmp);
-  fsyncDir(dir);
-  // A directory made here is durable only once its own name is: fsync the parent of each.
-  if (made !== undefined) for (const d of madeDirs(resolve(made), resolve(dir))) fsyncDir(dirname(d));
+  removeQuietly(tmp);
+  fsStep(dir, 'cannot sync the directory', () => {
+    fsyncDir(dir);
+    // A directory made here is durable only once its own name is: fsync the parent of each.
+    if (made !== undefined) for (const d of madeDirs(resolve(made), resolve(dir))) fsyncDir(dirname(d));
+  });
+}
+
+/** One file-system step; an errno becomes IO_ERROR naming `path` and the cause. */
+function fsStep<T>(path: string, what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ReceiptError) throw e;
+    throw fsError(path, what, e);
+  }
+}
+
+const ERRNO_MEANING: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  EIO: 'input/output error',
+  ENOENT: 'a directory on the way does not exist',
+  ENOTDIR: 'a path component is not a directory',
+};
+
+/** IO_ERROR (exit 4) for a failed file-system call: the path, the errno and what it means. */
+export function fsError(path: string, what: string, e: unknown): ReceiptError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const why = code ? `${code}: ${ERRNO_MEANING[code] ?? 'file-system error'}` : String((e as Error)?.message ?? e);
+  return new ReceiptError('IO_ERROR', `${path}: ${what} (${why}); fix the file system, then re-run the same command (a half-written file is never read)`);
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone, or the file system refuses: the temp name is never read as a log file
+  }
 }
 
 /** The directories from `first` (the outermost created) down to `dir`, innermost first. */

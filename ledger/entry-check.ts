@@ -5,15 +5,20 @@
  * A reader collects the problems (verify) or stops at the first (the others); the rule and its
  * message are the same, so the readers cannot disagree on what is damage.
  *
- *  - a place in the scan that is not an entry: a stray object is a problem, a temp file left by
- *    an interrupted append a note, a missing entry a problem;
+ *  - a place in the scan that is not an entry: a stray object is junk (reported, never evidence,
+ *    never a failure but under `--strict`), a temp file left by an interrupted append a note, a
+ *    missing entry a problem;
  *  - an entry decodes, its `seq` field is its place, and its `prev` is the hash of the entry
  *    before it (the chain);
- *  - its envelope is signed by a trusted key;
+ *  - its envelope is signed by a trusted key; one that is not (an unknown key, not a DSSE
+ *    envelope) still occupies its seq — its entry bytes are a leaf of the tree and the next entry
+ *    chains onto them — but is junk: not evidence, reported, never a failure but under `--strict`;
  *  - S3 versions: a delete marker is an attempted delete; a newer version is a lost append race
- *    only when it is an entry for the same seq whose envelope is appended again later in the
- *    log (`LostRaces` settles that once the later entries are read); anything else is an
- *    attempted overwrite. The oldest version is always the entry.
+ *    when it is an entry for the same seq whose envelope is appended again later in the log
+ *    (`LostRaces` settles that once the later entries are read), the leftover of an interrupted
+ *    append when it chains onto the entry before it (a note naming the append to re-run), and
+ *    else an attempted overwrite — junk: the oldest version is always the entry, so a newer one
+ *    is never read, and one PutObject must not jam the ledger.
  */
 import { isReceiptError, ReceiptError } from '../core/errors';
 import { parseEnvelope, verifyEnvelope } from '../attest/dsse/envelope';
@@ -22,9 +27,9 @@ import { decodeEntry, LedgerEntry, ScanItem, StoredEntry } from './entry';
 
 type EntryItem = Extract<ScanItem, { kind: 'entry' }>;
 
-/** An object in the store that is not an entry, checkpoint, bundle or index. */
+/** An object in the store that is not an entry, checkpoint, bundle or index: junk, never evidence. */
 export function strayProblem(name: string): string {
-  return `${name}: unexpected object in the log (not an entry or checkpoint); forged or misplaced`;
+  return `${name}: unexpected object in the log (not an entry or checkpoint); not the ledger's, ignored`;
 }
 
 /** A directory store's temp file: not an entry, never read. */
@@ -36,9 +41,13 @@ export function missingProblem(name: string, seq: number): string {
   return `${name}: entry ${seq} is missing (deleted or never published)`;
 }
 
-/** The message for an envelope no trusted key signed (the full verify checks signatures in batches). */
+/**
+ * The message for an envelope no trusted key signed (the full verify checks signatures in
+ * batches): junk, never evidence. An approval appended before its approver's key was committed
+ * counts once that key is given.
+ */
 export function unsignedProblem(name: string, trusted: readonly TrustedKey[]): string {
-  return `${name}: envelope not signed by a trusted key (${trusted.map((k) => k.source).join(', ')})`;
+  return `${name}: envelope not signed by a trusted key (${trusted.map((k) => k.source).join(', ')}); not evidence, ignored (an approval appended before its approver's key was committed counts once that key is passed with --pub or --approver)`;
 }
 
 export function toStored(e: LedgerEntry, entryBytes: Buffer): StoredEntry {
@@ -85,10 +94,11 @@ export function checkEntry(
 
 /**
  * One place of a scan read by a reader that stops at the first problem (the store's entries(),
- * the read after a checkpoint): leftovers and bundles are the caller's to skip.
+ * the read after a checkpoint): leftovers, bundles and stray objects (junk, see `strayProblem`)
+ * are the caller's to skip — they hold no entry and no problem here.
  */
 export function firstProblem(item: ScanItem, expected: number, prev: string | undefined): EntryCheck {
-  if (item.kind === 'unknown') return { problems: [strayProblem(item.name)] };
+  if (item.kind === 'unknown') return { problems: [] };
   if (item.kind === 'missing') return { problems: [missingProblem(item.name, item.seq)] };
   if (item.kind !== 'entry') return { problems: [] };
   return checkEntry(item.bytes, item.seq, item.name, expected, prev);
@@ -119,12 +129,24 @@ export interface RaceClaim {
   readonly versionId: string;
   /** The envelope digest the newer version holds. */
   readonly digest: string;
+  /**
+   * True when the newer version chains onto the entry before it (its `prev` is the hash the
+   * reader expected): an append that lost the race and was interrupted before re-appending.
+   */
+  readonly chained?: boolean;
 }
 
-/** Delete markers and newer versions of an entry (S3): the problems they are now, and the race claims to settle. */
-export function versionProblems(item: EntryItem): { problems: string[]; claims: RaceClaim[] } {
+/**
+ * Delete markers and newer versions of an entry (S3): the problems they are now, and the race
+ * claims to settle. `prev`: the hash the entry before it has (undefined: not known, after a gap).
+ */
+export function versionProblems(
+  item: EntryItem,
+  prev?: string,
+): { problems: string[]; claims: RaceClaim[]; junk: string[] } {
   const problems: string[] = [];
   const claims: RaceClaim[] = [];
+  const junk: string[] = [];
   if (item.deleteMarkers > 0) {
     problems.push(
       `${item.name}: ${item.deleteMarkers} delete marker(s) on the entry (attempted delete; the oldest version still counts)`,
@@ -132,24 +154,30 @@ export function versionProblems(item: EntryItem): { problems: string[]; claims: 
   }
   for (const v of item.extraVersions) {
     let digest: string | undefined;
+    let chained = false;
     try {
       const x = decodeEntry(v.bytes, `${item.name} version ${v.versionId}`);
       if (x.seq === item.seq) digest = x.digest;
+      chained = prev !== undefined && x.prev === prev;
     } catch {
       digest = undefined;
     }
     if (digest === undefined)
-      problems.push(
-        `${item.name}: newer version ${v.versionId} is not an entry for seq ${item.seq} (attempted overwrite)`,
+      junk.push(
+        `${item.name}: newer version ${v.versionId} is not an entry for seq ${item.seq} (attempted overwrite; never read: the oldest version is the entry)`,
       );
-    else claims.push({ seq: item.seq, name: item.name, versionId: v.versionId, digest });
+    else claims.push({ seq: item.seq, name: item.name, versionId: v.versionId, digest, chained });
   }
-  return { problems, claims };
+  return { problems, claims, junk };
 }
 
 /**
  * "A newer version of an entry is a lost append race, not an overwrite" — the rule, once: a
  * claim is settled by a later entry holding the same envelope (the loser appended it again).
+ * An unsettled claim that chains onto the entry before it is what an append interrupted after
+ * losing the race leaves (an outage between its PUT and its retry): a note naming the envelope
+ * to append again (never evidence: readers take the oldest version). Any other is an attempted
+ * overwrite.
  */
 export class LostRaces {
   private readonly byDigest = new Map<string, { claim: RaceClaim; by?: number }[]>();
@@ -166,19 +194,27 @@ export class LostRaces {
     for (const p of this.byDigest.get(digest) ?? []) if (p.by === undefined && p.claim.seq < seq) p.by = seq;
   }
 
-  /** Once every later entry was seen: the unsettled claims are attempted overwrites. */
-  settle(): { problems: string[]; notes: string[] } {
+  /**
+   * Once every later entry was seen: the unsettled claims are leftovers of interrupted appends
+   * (notes) or attempted overwrites (junk: never read). `problems` stays empty (kept for callers).
+   */
+  settle(): { problems: string[]; notes: string[]; junk: string[] } {
     const problems: string[] = [];
     const notes: string[] = [];
+    const junk: string[] = [];
     for (const { claim: c, by } of this.all) {
-      if (by === undefined) {
-        problems.push(
-          `${c.name}: newer version ${c.versionId} is not a lost append race (its envelope is not in the log later; attempted overwrite, or an appender died mid-retry: re-append that envelope)`,
+      if (by === undefined && c.chained === true) {
+        notes.push(
+          `${c.name}: newer version ${c.versionId} is the leftover of an interrupted append (it lost the race for seq ${c.seq} and was not appended again): re-run the same "kfm audit append" of the envelope ${c.digest} (appends are idempotent); never evidence`,
+        );
+      } else if (by === undefined) {
+        junk.push(
+          `${c.name}: newer version ${c.versionId} is not a lost append race (its envelope is not in the log later, and it does not chain onto the entry before it: attempted overwrite; never read: the oldest version is the entry)`,
         );
       } else
         notes.push(`${c.name}: newer version ${c.versionId} is a lost append race (appended again as entry ${by})`);
     }
-    return { problems, notes };
+    return { problems, notes, junk };
   }
 }
 

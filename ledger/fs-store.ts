@@ -6,10 +6,10 @@
  * with link(2) (fails if the name exists) and the directory fsynced, so a partial write is
  * never visible as an entry. A crash can leave a temp file: `scan` reports it as a leftover.
  */
-import { opendirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, opendirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReceiptError, isReceiptError } from '../core/errors';
-import { writeFileExclusive } from '../core/files';
+import { fsError, writeFileExclusive } from '../core/files';
 import {
   BUNDLE_SIZE,
   BUNDLES_DIR,
@@ -128,6 +128,14 @@ export class FsStore extends BaseStore {
     return join(this.dir, path);
   }
 
+  async writtenAt(path: string): Promise<number | undefined> {
+    try {
+      return lstatSync(join(this.dir, path)).mtimeMs;
+    } catch {
+      return undefined;
+    }
+  }
+
   async getDerived(path: string): Promise<Buffer | undefined> {
     return readOrUndefined(join(this.dir, path));
   }
@@ -181,7 +189,14 @@ export class FsStore extends BaseStore {
     names.sort();
     for (const n of names) {
       const name = join(this.checkpointsDir, n);
-      const bytes = readOrUndefined(name);
+      let bytes: Buffer | undefined;
+      try {
+        bytes = readOrUndefined(name);
+      } catch (e) {
+        // Not a regular file: no note (verify lists it as junk, naming it); never read.
+        if (!(isReceiptError(e) && e.code === 'LOG_INTEGRITY')) throw e;
+        bytes = Buffer.from(`${e.message}\n`, 'utf8');
+      }
       if (bytes !== undefined) yield { name, bytes };
     }
   }
@@ -223,18 +238,41 @@ function* listDir(dir: string): Generator<string> {
   }
 }
 
+/**
+ * The bytes of a regular file in the store, or undefined when there is none. Only regular files
+ * are read: the name is opened without following a symbolic link and without blocking (a FIFO
+ * or a device never stalls a reader), and anything else where a log file belongs — a directory,
+ * a FIFO, a device, a symbolic link (to /dev/zero, say) — is LOG_INTEGRITY naming it, not read.
+ */
 function readOrUndefined(path: string): Buffer | undefined {
+  let fd: number;
   try {
-    return readFileSync(path);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    // Something that is not a file where an entry or checkpoint belongs is tampering, not an I/O fault.
-    if (code === 'EISDIR') throw new ReceiptError('LOG_INTEGRITY', `${path}: is a directory where a log file belongs`);
+    if (code === 'ELOOP') throw notAFile(path, 'a symbolic link');
     throw ioError(path, e);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile())
+      throw notAFile(path, st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device');
+    return readFileSync(fd);
+  } catch (e) {
+    if (isReceiptError(e)) throw e;
+    throw ioError(path, e);
+  } finally {
+    closeSync(fd);
   }
 }
 
+/** Something that is not a regular file where a log file belongs is tampering, not an I/O fault. */
+function notAFile(path: string, what: string): ReceiptError {
+  return new ReceiptError('LOG_INTEGRITY', `${path}: is ${what} where a log file belongs (not read)`);
+}
+
+/** A file-system fault, named with its path and cause (exit 4: the store, not the log, failed). */
 function ioError(path: string, e: unknown): ReceiptError {
-  return new ReceiptError('IO_ERROR', `${path}: ${(e as NodeJS.ErrnoException).code ?? 'I/O error'}`);
+  return fsError(path, 'cannot read', e);
 }

@@ -106,11 +106,15 @@ export class IndexBuilder {
     this.size = e.seq;
     this.leaves.push(leaf);
     this.lines.push(e.entryBytes);
-    const add = (m: Map<string, number[]>, k: string) => (m.get(k) ?? m.set(k, []).get(k)!).push(e.seq);
-    add(this.shard(shardOfDigest(e.digest)).digests, e.digest.slice(7));
+    const add = (name: string, kind: 'commits' | 'digests' | 'subjects', k: string) => {
+      const m = this.shard(name)[kind];
+      (m.get(k) ?? m.set(k, []).get(k)!).push(e.seq);
+      this.touched.set(name, e.seq);
+    };
+    add(shardOfDigest(e.digest), 'digests', e.digest.slice(7));
     const { commit, subjects } = claimsOf(e.envelopeBytes);
-    if (commit !== undefined) add(this.shard(shardOfCommit(commit)).commits, commit);
-    for (const h of subjects) add(this.shard(shardOfSubject(h)).subjects, h);
+    if (commit !== undefined) add(shardOfCommit(commit), 'commits', commit);
+    for (const h of subjects) add(shardOfSubject(h), 'subjects', h);
     if (this.leaves.length === BUNDLE_SIZE) {
       this.blocks.push(rootOfLeafHashes(this.leaves));
       const first = e.seq - BUNDLE_SIZE + 1;
@@ -138,44 +142,57 @@ export class IndexBuilder {
         'LOG_INTEGRITY',
         `${base.name}: a format ${base.version} index cannot be continued; index from entry 1`,
       );
+    // Merged into copies: the builder goes on (verify compares every stored note on the way).
+    const merged = new Map<string, ShardMaps>();
     for (const [name, s] of this.shards) {
       const old = await base.shardContents(name);
-      if (old === undefined) continue;
-      const merge = (into: Map<string, number[]>, from: Record<string, number[]>) => {
-        const added = new Map(into);
-        into.clear();
-        for (const [k, seqs] of Object.entries(from)) into.set(k, [...seqs]);
-        for (const [k, seqs] of added) (into.get(k) ?? into.set(k, []).get(k)!).push(...seqs);
-      };
-      for (const kind of SHARD_KINDS) merge(s[kind], old[kind] ?? {});
+      const copy: ShardMaps = { commits: new Map(), digests: new Map(), subjects: new Map() };
+      for (const kind of SHARD_KINDS) {
+        for (const [k, seqs] of Object.entries(old?.[kind] ?? {})) copy[kind].set(k, [...seqs]);
+        for (const [k, seqs] of s[kind]) (copy[kind].get(k) ?? copy[kind].set(k, []).get(k)!).push(...seqs);
+      }
+      merged.set(name, copy);
     }
-    return this.finish(origin, base.body.shards);
+    return this.finish(origin, base.body.shards, INDEX_VERSION, merged);
   }
+
+  /** Shard bytes made by an earlier `finish` (per format), reused while the shard is unchanged. */
+  private readonly made = new Map<IndexVersion, Map<string, { at: number; bytes: Buffer; digest: string }>>();
+  /** Per shard, the entry that last changed it. */
+  private readonly touched = new Map<string, number>();
 
   /**
    * The note body and the shard files (path → bytes); `keep`: shard digests of untouched shards;
-   * `version`: the format (1 only to compare with an index written before format 2).
+   * `version`: the format (1 only to compare with an index written before format 2); `from`: the
+   * shards (default: the builder's own; a shard unchanged since an earlier call is not made again).
    */
   finish(
     origin: string,
     keep: Record<string, string> = {},
     version: IndexVersion = INDEX_VERSION,
+    from?: ReadonlyMap<string, ShardMaps>,
   ): { body: IndexBody; shardFiles: Map<string, Buffer> } {
     const shardFiles = new Map<string, Buffer>();
     const shards: Record<string, string> = { ...keep };
-    for (const name of [...this.shards.keys()].sort()) {
-      const s = this.shards.get(name)!;
+    const source = from ?? this.shards;
+    const cache = from === undefined ? (this.made.get(version) ?? this.made.set(version, new Map()).get(version)!) : undefined;
+    for (const name of [...source.keys()].sort()) {
+      const s = source.get(name)!;
       if (version === 1 && s.commits.size === 0 && s.digests.size === 0) continue;
-      const obj: Shard = {
-        v: SHARD_FORMATS[version],
-        commits: Object.fromEntries(s.commits),
-        digests: Object.fromEntries(s.digests),
-        ...(version === 1 ? {} : { subjects: Object.fromEntries(s.subjects) }),
-      };
-      const bytes = Buffer.from(canonicalJson(obj) + '\n', 'utf8');
-      const digest = `sha256:${sha256Hex(bytes)}`;
-      shards[name] = digest;
-      shardFiles.set(shardPath(digest), bytes);
+      let made = cache?.get(name);
+      if (made === undefined || made.at < (this.touched.get(name) ?? 0)) {
+        const obj: Shard = {
+          v: SHARD_FORMATS[version],
+          commits: Object.fromEntries(s.commits),
+          digests: Object.fromEntries(s.digests),
+          ...(version === 1 ? {} : { subjects: Object.fromEntries(s.subjects) }),
+        };
+        const bytes = Buffer.from(canonicalJson(obj) + '\n', 'utf8');
+        made = { at: this.size, bytes, digest: `sha256:${sha256Hex(bytes)}` };
+        cache?.set(name, made);
+      }
+      shards[name] = made.digest;
+      shardFiles.set(shardPath(made.digest), made.bytes);
     }
     const body: IndexBody = {
       v: INDEX_FORMATS[version],

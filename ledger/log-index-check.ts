@@ -1,7 +1,9 @@
 /**
- * The comparison `kfm audit verify` makes: every stored index note of a size rebuilt from the
- * entries and compared (signature, tree, each shard). An index that omits an entry or names a
- * wrong seq is named here, with the entry and the commit, digest or subject.
+ * The comparison `kfm audit verify` makes: every stored index note signed by a trusted key,
+ * compared with the index rebuilt from the entries at its size (tree, each shard). An index
+ * that omits an entry or names a wrong seq is named here, with the entry and the commit, digest
+ * or subject. A note no trusted key signed is junk: reported, never used, never a reason to
+ * skip the comparison of the others.
  */
 import { sha256Hex } from '../core/digest';
 import { TrustedKey, verifyBytes } from '../attest/sign/ed25519';
@@ -12,18 +14,67 @@ import { IndexBody, IndexVersion, parseIndex, Shard, SHARD_KINDS, signedBytes, v
 
 type Rebuilt = ReturnType<IndexBuilder['finish']>;
 
+/** An index note as stored: parsed, its signature already checked by the caller. */
+export interface StoredIndexNote {
+  /** Relative path (`index/…`). */
+  readonly path: string;
+  readonly name: string;
+  readonly body: IndexBody;
+  readonly sig: Buffer;
+}
+
 /**
- * Compare every stored index note of size `size` with the one rebuilt from the entries: the
- * signature, the tree it names, and each shard. Returns one problem per difference found.
- * A builder continued from a verified index (`IndexBuilder.after`, verify --since) is compared
- * as format 2 (merged with its base's shards); one built from entry 1 in each note's own format.
+ * Each stored index note in `dir` (`index/`), read and sorted out: notes that parse and verify
+ * under a trusted key (`signed`, by size) and everything else there (`junk`: a note nobody
+ * trusted signed, a file that is no note — never evidence, never a reason to skip a check), and
+ * the problems of signed notes stored under another size's name.
+ * `above`: only the notes of a larger tree size.
  */
-export async function checkIndexes(
+export async function readIndexNotes(
+  store: AuditStore,
+  trusted: readonly TrustedKey[],
+  above = 0,
+): Promise<{ signed: Map<number, StoredIndexNote[]>; junk: string[]; problems: string[] }> {
+  const signed = new Map<number, StoredIndexNote[]>();
+  const junk: string[] = [];
+  const problems: string[] = [];
+  const after = above > 0 ? indexNotes.above(above) : undefined;
+  for (const path of await store.listDerived(INDEX_DIR, { after })) {
+    const name = store.derivedName(path);
+    const size = indexPathSize(path);
+    if (path === `${INDEX_DIR}/shards`) continue;
+    if (size === undefined) {
+      junk.push(`${name}: not an index note (not the ledger's); ignored`);
+      continue;
+    }
+    const bytes = await store.getDerived(path);
+    if (bytes === undefined) continue;
+    try {
+      const note = parseIndex(bytes, name);
+      if (!trusted.some((k) => verifyBytes(k, signedBytes(note.body), note.sig)))
+        junk.push(`${name}: index note not signed by a trusted key; not used, ignored`);
+      else if (note.body.size !== size)
+        problems.push(`${name}: signed index note for ${note.body.size} entries stored under the name of ${size} (moved or copied)`);
+      else signed.set(size, [...(signed.get(size) ?? []), { path, name, ...note }]);
+    } catch (e) {
+      junk.push(`${(e as Error).message}; not used, ignored`);
+    }
+  }
+  return { signed, junk, problems };
+}
+
+/**
+ * Compare stored index notes (signed by a trusted key: damage to them is a problem) with the
+ * one rebuilt from the entries, now at their size: the tree they name and each shard. Returns one
+ * problem per difference found. A builder continued from a verified index (`IndexBuilder.after`,
+ * verify --since) is compared as format 2 (merged with its base's shards); one built from entry 1
+ * in each note's own format.
+ */
+export async function checkIndexNotes(
   store: AuditStore,
   rebuilt: IndexBuilder,
   origin: string,
-  trusted: readonly TrustedKey[],
-  size: number,
+  notes: readonly StoredIndexNote[],
 ): Promise<string[]> {
   const problems: string[] = [];
   // Rebuilt in each stored index's own format (one written before format 2 holds no subjects).
@@ -34,22 +85,9 @@ export async function checkIndexes(
       built.set(v, rebuilt.resumed ? rebuilt.finishMerged(origin) : Promise.resolve(rebuilt.finish(origin, {}, v)));
     return built.get(v)!;
   };
-  const notes = await store.listDerived(INDEX_DIR, { prefix: indexNotes.ofSize(size) });
-  for (const path of notes.filter((n) => indexPathSize(n) === size)) {
-    const name = store.derivedName(path);
-    const bytes = await store.getDerived(path);
-    if (bytes === undefined) continue;
-    let stored: { body: IndexBody; sig: Buffer };
-    try {
-      stored = parseIndex(bytes, name);
-    } catch (e) {
-      problems.push((e as Error).message);
-      continue;
-    }
+  for (const stored of notes) {
+    const name = stored.name;
     const { body, shardFiles } = await rebuiltAs(versionOf(stored.body.v)!);
-    const msg = signedBytes(stored.body);
-    if (!trusted.some((k) => verifyBytes(k, msg, stored.sig)))
-      problems.push(`${name}: index signature does not verify under a trusted key (altered or forged)`);
     for (const f of ['origin', 'size', 'root', 'blocks', 'partial'] as const) {
       if (stored.body[f] !== body[f])
         problems.push(`${name}: index field "${f}" differs from the entries (altered or wrong index)`);

@@ -12,7 +12,7 @@ import { sha256Hex } from '../core/digest';
 import { TrustedKey, verifyBytes } from '../attest/sign/ed25519';
 import { SignedCheckpoint } from './checkpoint';
 import { decodeEntry, entryHash, GENESIS_PREV, StoredEntry } from './entry';
-import { firstProblem, integrityError, LostRaces, signatureProblem, versionProblems } from './entry-check';
+import { firstProblem, integrityError, LostRaces, signatureProblem, strayProblem, versionProblems } from './entry-check';
 import {
   BUNDLE_SIZE,
   bundleFirst,
@@ -399,8 +399,11 @@ async function provenClaiming(
  * Every entry after the checkpoint, chained onto its last (proven) entry, each checked by
  * entry-check.ts as the full verify checks it (a stray object, a missing or damaged entry, a
  * delete marker, a newer version that is not a lost append race: LOG_INTEGRITY naming the
- * first), and with `trusted` its signature; the root over all, and the root at each of `sizes`
- * the log reaches (to compare stored checkpoints with).
+ * first), and with `trusted` its signature: an envelope no trusted key signed is junk — still a
+ * leaf of the tree and returned among `entries` (the gate rejects it as evidence, as it does on
+ * the full read), and named in `junk`, never a failure; stray objects are skipped and named
+ * too. The root over all, and the root at each of `sizes` the log reaches (to compare stored
+ * checkpoints with).
  */
 export async function readAfter(
   store: AuditStore,
@@ -408,8 +411,9 @@ export async function readAfter(
   cp: SignedCheckpoint,
   sizes: readonly number[] = [],
   trusted?: readonly TrustedKey[],
-): Promise<{ entries: StoredEntry[]; size: number; root: string; roots: Map<number, string> }> {
+): Promise<{ entries: StoredEntry[]; size: number; root: string; roots: Map<number, string>; junk: string[] }> {
   const frontier = index.frontier();
+  const junk: string[] = [];
   let prev = GENESIS_PREV;
   if (cp.size > 0) prev = entryHash((await index.proven(cp.size, cp.root)).entryBytes);
   const entries: StoredEntry[] = [];
@@ -419,16 +423,18 @@ export async function readAfter(
   const races = new LostRaces();
   let expected = cp.size + 1;
   for await (const item of store.scan({ from: cp.size + 1, bundles: false })) {
-    if (item.kind === 'leftover' || item.kind === 'bundle') continue;
+    if (item.kind === 'unknown') junk.push(strayProblem(item.name));
+    if (item.kind === 'leftover' || item.kind === 'bundle' || item.kind === 'unknown') continue;
     const { entry, problems } = firstProblem(item, expected, prev);
     if (problems.length > 0 || entry === undefined) throw integrityError(problems[0]);
     if (item.kind === 'entry') {
-      const v = versionProblems(item);
+      const v = versionProblems(item, prev);
       if (v.problems.length > 0) throw integrityError(v.problems[0]);
+      junk.push(...v.junk);
       v.claims.forEach((c) => races.claim(c));
     }
     const unsigned = trusted && signatureProblem(entry, store.entryName(entry.seq), trusted);
-    if (unsigned) throw integrityError(unsigned);
+    if (unsigned) junk.push(unsigned);
     races.see(entry.seq, entry.digest);
     prev = entryHash(entry.entryBytes);
     expected++;
@@ -438,7 +444,8 @@ export async function readAfter(
   }
   const settled = races.settle();
   if (settled.problems.length > 0) throw integrityError(settled.problems[0]);
-  return { entries, size: frontier.size, root: frontier.root().toString('base64'), roots };
+  junk.push(...settled.junk);
+  return { entries, size: frontier.size, root: frontier.root().toString('base64'), roots, junk };
 }
 
 /** Where a resumed verify starts: the trusted checkpoint's tree and its last entry's hash. */

@@ -84,13 +84,22 @@ export class S3Store extends BaseStore {
       );
     }
     const prefix = m[2].replace(/^\/+|\/+$/g, '');
+    const limits = requestLimits(env);
     const client = new S3Client({
       endpoint: endpoint || undefined,
       region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
       forcePathStyle: true,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: 3,
+      // Bounded: every request gives up after `timeoutMs` (connect: 5 s; idle socket: the same
+      // bound), and is tried `maxAttempts` times in all; the error then names it (s3Error).
+      maxAttempts: limits.maxAttempts,
+      requestHandler: {
+        connectionTimeout: Math.min(5_000, limits.timeoutMs),
+        requestTimeout: limits.timeoutMs,
+        socketTimeout: limits.timeoutMs,
+        throwOnRequestTimeout: true,
+      },
       // Static keys from the given environment (the CLI passes process.env); otherwise the
       // SDK's standard chain (env, profile, SSO, instance metadata) applies.
       credentials:
@@ -119,11 +128,11 @@ export class S3Store extends BaseStore {
     return `s3://${this.bucket}/${this.key(seq)}`;
   }
 
-  private async send<T>(what: string, f: () => Promise<T>): Promise<T> {
+  private async send<T>(what: string, op: string, f: () => Promise<T>): Promise<T> {
     try {
       return await f();
     } catch (e) {
-      throw s3Error(`s3://${this.bucket}/${what}`, e);
+      throw s3Error(`s3://${this.bucket}/${what}`, e, op);
     }
   }
 
@@ -136,7 +145,7 @@ export class S3Store extends BaseStore {
     let keyMarker = after;
     let versionMarker: string | undefined;
     for (;;) {
-      const page: ListObjectVersionsCommandOutput = await this.send(prefix, () =>
+      const page: ListObjectVersionsCommandOutput = await this.send(`${prefix}*`, 'ListObjectVersions', () =>
         this.client.send(
           new ListObjectVersionsCommand({
             Bucket: this.bucket,
@@ -164,12 +173,23 @@ export class S3Store extends BaseStore {
     return out;
   }
 
+  async writtenAt(path: string): Promise<number | undefined> {
+    const key = this.derivedKey(path);
+    let oldest: number | undefined;
+    for await (const page of this.pages(key)) {
+      for (const v of page.Versions ?? []) if (v.Key === key && v.LastModified) oldest = v.LastModified.getTime();
+    }
+    return oldest;
+  }
+
   private async getVersion(key: string, versionId: string | undefined): Promise<Buffer> {
-    const r = await this.send(key, () =>
-      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId })),
-    );
-    if (!r.Body) throw new ReceiptError('STORE_UNAVAILABLE', `s3://${this.bucket}/${key}: empty response body`);
-    return Buffer.from(await r.Body.transformToByteArray());
+    // The body is read inside the bounded request: a stall while streaming it is named too.
+    return this.send(key, 'GetObject', async () => {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }));
+      if (!r.Body)
+        throw new ReceiptError('STORE_UNAVAILABLE', `S3 GetObject s3://${this.bucket}/${key}: empty response body; re-run the same command`);
+      return Buffer.from(await r.Body.transformToByteArray());
+    });
   }
 
   protected async exists(seq: number): Promise<boolean> {
@@ -203,7 +223,7 @@ export class S3Store extends BaseStore {
     } catch (e) {
       const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 412 || status === 409) return false; // the conditional write did its job
-      throw s3Error(`s3://${this.bucket}/${key}`, e);
+      throw s3Error(`s3://${this.bucket}/${key}`, e, 'PutObject');
     }
     if (versionId === undefined || versionId === 'null') return true; // unversioned: If-None-Match decided
     // One listing after our PUT completed decides. A version that completes later is listed as
@@ -442,22 +462,51 @@ export class S3Store extends BaseStore {
   }
 }
 
+/** Defaults of the S3 request bounds (KFM_S3_TIMEOUT_MS, KFM_S3_MAX_ATTEMPTS override them). */
+export const S3_TIMEOUT_MS = 60_000;
+export const S3_MAX_ATTEMPTS = 3;
+
+/** The per-request timeout and the attempts, from the environment (a bad value is STORE_INVALID). */
+export function requestLimits(env: Readonly<Record<string, string | undefined>>): {
+  timeoutMs: number;
+  maxAttempts: number;
+} {
+  const num = (name: string, dflt: number, max: number): number => {
+    const v = env[name];
+    if (v === undefined || v === '') return dflt;
+    if (!/^[1-9][0-9]{0,8}$/.test(v) || Number(v) > max)
+      throw new ReceiptError('STORE_INVALID', `${name} "${v}": expected an integer from 1 to ${max}`);
+    return Number(v);
+  };
+  return { timeoutMs: num('KFM_S3_TIMEOUT_MS', S3_TIMEOUT_MS, 3_600_000), maxAttempts: num('KFM_S3_MAX_ATTEMPTS', S3_MAX_ATTEMPTS, 20) };
+}
+
 /** A GET of a key whose current version is missing or a delete marker. */
 function isNotFound(e: unknown): boolean {
   const cause = (e as { cause?: { name?: string; $metadata?: { httpStatusCode?: number } } }).cause;
   return cause?.name === 'NoSuchKey' || cause?.$metadata?.httpStatusCode === 404;
 }
 
-function s3Error(where: string, e: unknown): ReceiptError {
+/**
+ * The one error of a failed S3 request: which request (operation and object), what failed,
+ * and what to do — every write is idempotent (an append finds its envelope already in the log;
+ * derived data is never overwritten), so re-running the same command is always safe.
+ */
+function s3Error(where: string, e: unknown, op = 'request'): ReceiptError {
   if (e instanceof ReceiptError) return e;
-  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
   const status = err.$metadata?.httpStatusCode;
-  const what = `${err.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${(err.message ?? String(e)).split('\n')[0]}`;
+  const attempts = err.$metadata?.attempts;
+  const what = `${err.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}${attempts ? ` after ${attempts} attempt(s)` : ''}: ${(err.message ?? String(e)).split('\n')[0]}`;
   const hint =
     status === 403
       ? 'check the credentials and the appender IAM policy'
       : err.name === 'NoSuchBucket'
         ? 'check the bucket name in --store'
-        : 'check --endpoint / AWS_ENDPOINT_URL_S3 and that the server is up';
-  return new ReceiptError('STORE_UNAVAILABLE', `${where}: ${what}; ${hint}`, { cause: e });
+        : 'check --endpoint / AWS_ENDPOINT_URL_S3 and that the server is up (KFM_S3_TIMEOUT_MS bounds each request)';
+  return new ReceiptError(
+    'STORE_UNAVAILABLE',
+    `S3 ${op} ${where}: ${what}; ${hint}, then re-run the same command (appends are idempotent: nothing is appended twice)`,
+    { cause: e },
+  );
 }

@@ -109,15 +109,17 @@ function checkPacked(
     const msg = data.subarray(index[p], index[p] + index[p + 1]);
     const nsig = index[p + 2];
     p += 3;
-    let ok = false;
+    // 0: no key; else 1 + the index of the key that verified (255: that or a later one).
+    let by = 0;
     for (let s = 0; s < nsig; s++, p += 3) {
-      if (ok) continue;
+      if (by > 0) continue;
       const sig = data.subarray(index[p], index[p] + index[p + 1]);
       const hint = index[p + 2];
-      if (hint >= 0 && check(msg, keys[hint], sig)) ok = true;
-      for (let k = 0; !ok && k < keys.length; k++) if (k !== hint && check(msg, keys[k], sig)) ok = true;
+      if (hint >= 0 && check(msg, keys[hint], sig)) by = Math.min(255, hint + 1);
+      for (let k = 0; by === 0 && k < keys.length; k++)
+        if (k !== hint && check(msg, keys[k], sig)) by = Math.min(255, k + 1);
     }
-    out[e] = ok ? 1 : 0;
+    out[e] = by;
   }
   return out;
 }
@@ -206,7 +208,7 @@ export class SignaturePool {
     return new BatchBuilder(this.hints, this.free.pop());
   }
 
-  /** One byte per envelope in the batch, in order: 1 when it verifies under a trusted key. */
+  /** One byte per envelope in the batch, in order: 0 when no trusted key verifies it, else 1 + that key's index (255 at most). */
   verify(batch: PackedBatch): Promise<Uint8Array> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.workers.length === 0) {
@@ -250,10 +252,13 @@ export class SignaturePool {
 const BATCH = 512;
 const WINDOW_PER_WORKER = 3;
 
-/** Problems of one batch, in scan order; a number stands for "envelope #i of the batch failed". */
+/**
+ * Findings of one batch, in scan order: a string is a problem, `{ junk }` junk, a number stands
+ * for "envelope #i of the batch" (junk when no trusted key signed it).
+ */
 interface Batch {
   readonly sigs: BatchBuilder;
-  readonly events: (string | number)[];
+  readonly events: (string | number | { readonly junk: string })[];
   readonly names: string[];
   result?: Promise<Uint8Array>;
 }
@@ -274,6 +279,13 @@ export class SignedInOrder {
     workers: number,
     /** Where each problem goes, in scan order. */
     private readonly problem: (msg: string) => void,
+    /**
+     * Where junk goes, in scan order: an envelope no trusted key signed, or not a DSSE envelope.
+     * @default - reported as a problem
+     */
+    private readonly junk: (msg: string) => void = problem,
+    /** Called with each envelope that verifies only under one of the last `lateKeys` trusted keys. */
+    private readonly late?: { readonly keys: number; readonly signed: (name: string, key: TrustedKey) => void },
   ) {
     this.pool = new SignaturePool(trusted, workers);
     this.window = Math.max(1, this.pool.size) * WINDOW_PER_WORKER;
@@ -297,7 +309,7 @@ export class SignedInOrder {
       this.batch.names.push(name);
     } catch (err) {
       if (!isReceiptError(err)) throw err;
-      this.say(err.message);
+      this.batch.events.push({ junk: `${err.message}; not evidence, ignored` });
     }
   }
 
@@ -318,7 +330,10 @@ export class SignedInOrder {
     const ok = b.result === undefined ? undefined : await b.result;
     for (const ev of b.events) {
       if (typeof ev === 'string') this.problem(ev);
-      else if (ok![ev] !== 1) this.problem(unsignedProblem(b.names[ev], this.trusted));
+      else if (typeof ev === 'object') this.junk(ev.junk);
+      else if (ok![ev] === 0) this.junk(unsignedProblem(b.names[ev], this.trusted.slice(0, this.trusted.length - (this.late?.keys ?? 0))));
+      else if (this.late && ok![ev] - 1 >= this.trusted.length - this.late.keys)
+        this.late.signed(b.names[ev], this.trusted[Math.min(ok![ev] - 1, this.trusted.length - 1)]);
     }
   }
 

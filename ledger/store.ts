@@ -88,6 +88,13 @@ export interface AuditStore {
   checkpoints(opts?: { readonly above?: number }): AsyncIterable<StoredCheckpoint>;
   /** Name of entry `seq`, for messages. */
   entryName(seq: number): string;
+  /**
+   * When the object at `path` (relative: `entries/…`, `bundles/…`, `index/…`) was written, in ms
+   * (S3: its oldest version's LastModified; a directory: its mtime), or undefined when absent.
+   * Verify uses it only to tell junk from damage (a bundle written before the index that covers
+   * it), never to decide what is evidence.
+   */
+  writtenAt?(path: string): Promise<number | undefined>;
 }
 
 export interface ScanOptions {
@@ -231,7 +238,10 @@ export abstract class BaseStore implements AuditStore {
         return { seq, digest };
       }
       if (attempt > 10000)
-        throw new ReceiptError('STORE_UNAVAILABLE', `${this.spec}: lost 10000 append races in a row; giving up`);
+        throw new ReceiptError(
+          'STORE_UNAVAILABLE',
+          `${this.spec}: lost 10000 append races in a row; giving up — re-run the same command (appends are idempotent)`,
+        );
       this.last = undefined;
       tail = await this.findTail(seq);
       prev = await this.prevOf(tail);
@@ -376,7 +386,7 @@ export abstract class BaseStore implements AuditStore {
     let expected = 1;
     let prev = GENESIS_PREV;
     for await (const item of this.scan({ bundles: false })) {
-      if (item.kind === 'leftover' || item.kind === 'bundle') continue;
+      if (item.kind === 'leftover' || item.kind === 'bundle' || item.kind === 'unknown') continue;
       const { entry, problems } = firstProblem(item, expected, prev);
       if (problems.length > 0 || entry === undefined)
         throw new ReceiptError('LOG_INTEGRITY', `${problems[0]}; run "kfm audit verify"`);

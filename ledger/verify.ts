@@ -3,14 +3,18 @@
  * of named steps (`verifyLog` below):
  *
  *  1. read checkpoints: each given (--checkpoint) and stored one is parsed, signed by a trusted
- *     key for this origin, and (with a quorum) witnessed;
+ *     key for this origin, and (with a quorum) witnessed; the stored index notes are read, and
+ *     those a trusted key signed kept for step 4;
  *  2. scan entries: every object under the store is an entry, a checkpoint, a bundle, an index
  *     or a reported leftover; each entry is checked by entry-check.ts (contiguous seqs from 1,
  *     decodes, seq matches its name, prev chains, signed by a trusted key — in batches on worker
- *     threads —, delete markers, newer versions); bundles are compared with their entries;
+ *     threads —, delete markers, newer versions); bundles are compared with their entries; each
+ *     signed index note is compared with the index rebuilt from the entries at its size (every
+ *     note, not only the newest: step 4 runs during the scan);
  *  3. settle lost races: a newer version of an entry is allowed only when it is a lost append
- *     race (its envelope appears later in the log), by the one rule of entry-check.ts;
- *  4. compare indexes: the newest stored index is rebuilt from the entries and compared;
+ *     race (its envelope appears later in the log), by the one rule of entry-check.ts; one that
+ *     an interrupted append left is a note naming the append to re-run;
+ *  4. compare indexes: a signed note larger than the log is a problem;
  *  5. check bundles: a complete range without a bundle below the newest index is a problem;
  *  6. prove checkpoints: the log is a consistent extension of every checkpoint (RFC 6962
  *     consistency proof from its size to the current size), and none is larger than the log;
@@ -21,26 +25,24 @@
  * entries after it, chained onto its last entry and hashed onto its tree; the stored index notes
  * above it are rebuilt from its index. Problems are collected, not thrown, so one run names
  * every bad entry.
+ *
+ * Junk — what no key the ledger trusts signed: stray objects, envelopes no trusted key signed,
+ * bundles that do not match their entries, index notes and stored checkpoints that do not
+ * verify — is never evidence and never switches a check off: it is listed (`junk`), and fails
+ * the run only with `strict`. Damage to what a trusted key signed (an entry's place in the
+ * chain and tree, a checkpoint, an index note and the shards it names) is a problem.
  */
 import { ReceiptError, isReceiptError } from '../core/errors';
 import { TrustedKey } from '../attest/sign/ed25519';
 import { parseCheckpoint, SignedCheckpoint, verifyCheckpoint } from './checkpoint';
 import { entryHash, GENESIS_PREV, ScanItem, StoredEntry } from './entry';
 import { checkEntry, leftoverNote, LostRaces, missingProblem, strayProblem, versionProblems } from './entry-check';
-import {
-  BUNDLE_SIZE,
-  bundleFirst,
-  bundlePath,
-  checkpointPathSize,
-  INDEX_DIR,
-  indexNotes,
-  indexPathSize,
-} from './layout';
+import { BUNDLE_SIZE, bundleFirst, bundlePath, checkpointFileSize, checkpointPathSize } from './layout';
 import { consistencyRanges, LeafRange, leafHash, MerkleFrontier, RangeHasher, verifyConsistency } from './merkle';
 import { defaultWorkers, SignedInOrder } from './sig-pool';
 import { checkQuorum, describeQuorum, Witness } from './cosignature';
 import { IndexBuilder } from './log-index-build';
-import { checkIndexes } from './log-index-check';
+import { checkIndexNotes, readIndexNotes, StoredIndexNote } from './log-index-check';
 import { SinceStart } from './log-index-read';
 import { AuditStore } from './store';
 
@@ -77,13 +79,18 @@ class BundleCheck {
     if (this.differs === undefined && !(this.lines[i]?.equals(entry) ?? false)) this.differs = seq;
   }
 
+  /** True when every entry of its range was read. */
+  get complete(): boolean {
+    return this.seen >= BUNDLE_SIZE;
+  }
+
   problem(): string | undefined {
     const last = this.first + BUNDLE_SIZE - 1;
     if (this.seen < BUNDLE_SIZE)
       return `bundle of entries ${this.first}–${last}, but only ${this.seen} of them are in the log (a bundle for an incomplete range: forged)`;
     if (this.shape !== undefined) return `bundle ${this.shape}`;
     if (this.differs !== undefined)
-      return `bundle differs from entry ${this.differs} (modified or forged bundle; readers must not use it)`;
+      return `bundle differs from entry ${this.differs} (modified or forged bundle; readers check it against the signed range root and use the entries)`;
     return undefined;
   }
 }
@@ -128,6 +135,19 @@ export interface VerifyOptions {
    * `audit checkpoint` without --pub, whose key only signs checkpoints. @default true
    */
   readonly envelopeSignatures?: boolean;
+  /**
+   * Junk (what no trusted key signed: stray objects, foreign envelopes, bundles and index notes
+   * that do not verify) fails the run, for an auditor who wants a clean store (`--strict`).
+   * @default false — junk is listed in `junk`, never evidence, never a failure
+   */
+  readonly strict?: boolean;
+  /**
+   * Approver keys (`--approver NAME=PUB`): envelopes signed by them verify (never checkpoints or
+   * indexes), and a note names the entries only they sign — an approval appended before its
+   * key was committed counts once the key is given.
+   * @default none
+   */
+  readonly approvers?: readonly { readonly name: string; readonly key: TrustedKey }[];
 }
 
 /** Below this many entries, starting worker threads costs more than it saves. */
@@ -155,17 +175,29 @@ export interface VerifyReport {
   readonly problems: readonly string[];
   readonly notes: readonly string[];
   readonly checkpoints: readonly CheckpointResult[];
+  /** What no trusted key signed, found in the store (listed up to maxProblems): never evidence. */
+  readonly junk: readonly string[];
+  readonly junkCount: number;
 }
 
 /** Problems and notes of one run: problems past `max` are counted, not kept. */
 class Findings {
   readonly problems: string[] = [];
   readonly notes: string[] = [];
+  readonly junk: string[] = [];
   count = 0;
+  junkCount = 0;
+  /** Run once every step is done (summaries). */
+  readonly atEnd: (() => void)[] = [];
   constructor(private readonly max: number) {}
   problem(msg: string): void {
     this.count++;
     if (this.problems.length < this.max) this.problems.push(msg);
+  }
+  /** What no trusted key signed: listed, never evidence, a failure only with `strict`. */
+  foundJunk(msg: string): void {
+    this.junkCount++;
+    if (this.junk.length < this.max) this.junk.push(msg);
   }
 }
 
@@ -212,13 +244,21 @@ async function readCheckpoints(
           result.ok = false;
         } else f.notes.push(`${source}: not witnessed (${describeQuorum(q)}); checked against the log key only`);
       }
+      const named = given ? cp.size : checkpointFileSize(source.slice(source.lastIndexOf('/') + 1));
+      if (named !== undefined && named !== cp.size) {
+        f.problem(`${source}: signed checkpoint of ${cp.size} entries stored under the name of ${named} (moved or copied)`);
+        result.ok = false;
+      }
       if (q?.ok) witnessedSize = Math.max(witnessedSize, cp.size);
       results.push(result);
       cps.push({ source, cp, result });
     } catch (e) {
       if (!isReceiptError(e)) throw e;
-      f.problem(e.message);
-      results.push({ source, size: null, ok: false });
+      // A stored note no trusted key signed for this origin is junk; one the user gave is a problem.
+      if (given) {
+        f.problem(e.message);
+        results.push({ source, size: null, ok: false });
+      } else f.foundJunk(`${e.message}; not used, ignored`);
     }
   };
   for (const c of opts.checkpoints ?? []) add(c.source, c.text, true);
@@ -231,14 +271,20 @@ async function readCheckpoints(
 }
 
 /**
- * Size of the newest index the store holds (0: none) — under it every complete range has a
- * bundle. Resumed from a checkpoint with an index (`from`), only the notes above it are listed.
+ * The signed index notes (resumed from a checkpoint with an index, only those above it) and
+ * the size of the newest (0: none) — under it every complete range has a bundle. Unsigned
+ * notes and other files in index/ are junk: they never set that size or skip a comparison.
  */
-async function indexedSize(store: AuditStore, from = 0): Promise<number> {
-  let max = from;
-  const after = from > 0 ? indexNotes.above(from) : undefined;
-  for (const name of await store.listDerived(INDEX_DIR, { after })) max = Math.max(max, indexPathSize(name) ?? 0);
-  return max;
+async function signedIndexes(
+  store: AuditStore,
+  opts: VerifyOptions,
+  f: Findings,
+): Promise<{ notes: Map<number, StoredIndexNote[]>; indexed: number }> {
+  const from = opts.since?.size ?? 0;
+  const read = await readIndexNotes(store, opts.trusted, from);
+  read.junk.forEach((j) => f.foundJunk(j));
+  read.problems.forEach((p) => f.problem(p));
+  return { notes: read.signed, indexed: Math.max(from, ...read.signed.keys()) };
 }
 
 /** What the scan (step 2) learns, for the steps after it. */
@@ -253,11 +299,17 @@ class LogScan {
   private readonly firstOf = new Map<string, number>();
   rootN: Buffer | undefined;
   bundle: BundleCheck | undefined;
+  /** The size of signed index notes the rebuilt index has just reached (compared by the scan loop). */
+  indexDue: number | undefined;
+  /** Sizes of signed index notes compared with the rebuilt index. */
+  readonly indexChecked = new Set<number>();
   /** Entries seen in a row (the complete ranges). */
   seen: number;
   /** Highest range end that had a bundle (resumed: the range under way at the start is not judged). */
   covered: number;
   readonly missingBundles: number[] = [];
+  /** Bundles that do not match their entries: junk or damage, told apart after the scan (step 5). */
+  readonly badBundles: { first: number; name: string; why: string; complete: boolean }[] = [];
 
   constructor(
     readonly store: AuditStore,
@@ -266,8 +318,10 @@ class LogScan {
     readonly hasher: RangeHasher,
     readonly direct: ReadCheckpoint[],
     readonly rebuilt: IndexBuilder | undefined,
+    readonly indexNotes: ReadonlyMap<number, readonly StoredIndexNote[]>,
     readonly indexed: number,
     readonly sigs: SignedInOrder,
+    readonly f: Findings,
   ) {
     const since = opts.since;
     this.expected = (since?.size ?? 0) + 1;
@@ -288,7 +342,7 @@ class LogScan {
     if (item.kind === 'bundle') {
       if (item.first >= this.expected) this.openBundle(item);
     } else if (item.kind === 'leftover') notes.push(leftoverNote(item.name));
-    else if (item.kind === 'unknown') this.say(strayProblem(item.name));
+    else if (item.kind === 'unknown') this.f.foundJunk(strayProblem(item.name));
     else if (item.kind === 'missing') {
       this.say(missingProblem(item.name, item.seq));
       this.gaps = true;
@@ -303,7 +357,7 @@ class LogScan {
       this.say(`${item.name}: ${item.deleteMarkers} delete marker(s) on the bundle (attempted delete)`);
     for (const v of item.extraVersions) {
       if (!v.bytes.equals(item.bytes))
-        this.say(`${item.name}: newer version ${v.versionId} differs from the bundle (attempted overwrite)`);
+        this.f.foundJunk(`${item.name}: newer version ${v.versionId} differs from the bundle (never read: the oldest version is the bundle); ignored`);
     }
     this.bundle = new BundleCheck(item.first, item.name, item.bytes);
   }
@@ -312,7 +366,7 @@ class LogScan {
     const b = this.bundle;
     if (b !== undefined && seq >= b.first + BUNDLE_SIZE) {
       const why = b.problem();
-      if (why !== undefined) this.say(`${b.name}: ${why}`);
+      if (why !== undefined) this.badBundles.push({ first: b.first, name: b.name, why, complete: b.complete });
       else this.covered = b.first + BUNDLE_SIZE - 1;
       this.bundle = undefined;
     }
@@ -320,6 +374,8 @@ class LogScan {
 
   private onEntry(item: Extract<ScanItem, { kind: 'entry' }>, notes: string[]): void {
     const { seq, name, bytes } = item;
+    // The hash the entry before this one has (unknown after a gap): what a lost race chains onto.
+    const before = seq === this.expected ? this.prev : undefined;
     this.finishBundle(seq);
     this.bundle?.check(seq, bytes);
     const { entry, problems } = checkEntry(bytes, seq, name, this.expected, this.prev);
@@ -333,15 +389,19 @@ class LogScan {
     problems.forEach((p) => this.say(p));
     if (entry !== undefined) this.onDecoded(entry, name, notes);
     this.prev = entryHash(bytes);
-    const v = versionProblems(item);
+    const v = versionProblems(item, before);
     v.problems.forEach((p) => this.say(p));
+    v.junk.forEach((j) => this.f.foundJunk(j));
     v.claims.forEach((c) => this.races.claim(c));
   }
 
   private onDecoded(entry: StoredEntry, name: string, notes: string[]): void {
     if (this.intact) {
       this.opts.onEntry?.(entry);
-      if (this.rebuilt && entry.seq <= this.indexed) this.rebuilt.push(entry);
+      if (this.rebuilt && entry.seq <= this.indexed) {
+        this.rebuilt.push(entry);
+        if (this.indexNotes.has(entry.seq)) this.indexDue = entry.seq;
+      }
     }
     if (this.opts.envelopeSignatures !== false) this.sigs.add(entry.envelopeBytes, name);
     this.races.see(entry.seq, entry.digest);
@@ -403,10 +463,14 @@ async function scanEntries(
     }));
   // Resumed: checkpoints after the start are compared with the tree as it grows past them.
   const direct = since ? read.cps.filter((c) => c.cp.size > since.size && c.cp.size <= n) : [];
-  const indexed = await indexedSize(store, since?.size ?? 0);
+  const { notes, indexed } = await signedIndexes(store, opts, f);
   const rebuilt = rebuilderFor(indexed, since);
-  const sigs = new SignedInOrder(opts.trusted, opts.workers ?? (n >= WORKERS_FROM ? defaultWorkers() : 0), (m) =>
-    f.problem(m),
+  const sigs = new SignedInOrder(
+    [...opts.trusted, ...(opts.approvers ?? []).map((a) => a.key)],
+    opts.workers ?? (n >= WORKERS_FROM ? defaultWorkers() : 0),
+    (m) => f.problem(m),
+    (m) => f.foundJunk(m),
+    opts.approvers?.length ? approverNotes(opts.approvers, f) : undefined,
   );
   const scan = new LogScan(
     store,
@@ -415,12 +479,15 @@ async function scanEntries(
     new RangeHasher(proofs.flatMap((p) => p.ranges)),
     direct,
     rebuilt,
+    notes,
     indexed,
     sigs,
+    f,
   );
   try {
     for await (const item of store.scan({ from: scan.expected })) {
       scan.onItem(item, f.notes);
+      await compareIndexesAt(store, opts, scan, f);
       await sigs.maybeSend();
     }
     scan.finishBundle(Number.MAX_SAFE_INTEGER);
@@ -429,6 +496,25 @@ async function scanEntries(
     await sigs.close();
   }
   return { scan, proofs };
+}
+
+/** Notes, one per approver key, naming the entries only that key signs (listed on the report's notes at the end). */
+function approverNotes(
+  approvers: readonly { readonly name: string; readonly key: TrustedKey }[],
+  f: Findings,
+): { keys: number; signed: (name: string, key: TrustedKey) => void } {
+  const by = new Map<TrustedKey, string[]>();
+  f.atEnd.push(() => {
+    for (const a of approvers) {
+      const names = by.get(a.key) ?? [];
+      if (names.length === 0) continue;
+      const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? ` and ${names.length - 5} more` : '');
+      f.notes.push(
+        `${names.length} envelope(s) verify under approver ${a.name}'s key (--approver), not under --pub: ${shown}; approvals count once their key is given, also those appended before it was committed`,
+      );
+    }
+  });
+  return { keys: approvers.length, signed: (name, key) => (by.get(key) ?? by.set(key, []).get(key)!).push(name) };
 }
 
 /** The builder the newest stored index is compared with (undefined: none to compare). */
@@ -440,29 +526,70 @@ function rebuilderFor(indexed: number, since: SinceStart | undefined): IndexBuil
 
 /** Step 3: each newer version of an entry is a lost append race or an attempted overwrite. */
 function settleLostRaces(scan: LogScan, f: Findings): void {
-  const { problems, notes } = scan.races.settle();
+  const { problems, notes, junk } = scan.races.settle();
   problems.forEach((p) => f.problem(p));
   f.notes.push(...notes);
+  junk.forEach((j) => f.foundJunk(j));
 }
 
-/** Step 4: the newest stored index, rebuilt from the entries and compared. */
-async function compareIndexes(store: AuditStore, opts: VerifyOptions, scan: LogScan, f: Findings): Promise<void> {
-  if (scan.rebuilt === undefined || !scan.intact || scan.frontier.size < scan.indexed) return;
-  for (const p of await checkIndexes(store, scan.rebuilt, opts.origin, opts.trusted, scan.indexed)) f.problem(p);
+/** Step 4, during the scan: the signed index notes of the size the rebuilt index has just reached. */
+async function compareIndexesAt(store: AuditStore, opts: VerifyOptions, scan: LogScan, f: Findings): Promise<void> {
+  const size = scan.indexDue;
+  if (size === undefined || scan.rebuilt === undefined) return;
+  scan.indexDue = undefined;
+  scan.indexChecked.add(size);
+  const notes = scan.indexNotes.get(size) ?? [];
+  for (const p of await checkIndexNotes(store, scan.rebuilt, opts.origin, notes)) f.problem(p);
+}
+
+/** Step 4, after the scan: a signed index note the log does not reach covers entries it lacks. */
+function compareIndexes(store: AuditStore, scan: LogScan, f: Findings): void {
+  for (const [size, notes] of scan.indexNotes) {
+    if (scan.indexChecked.has(size) || size <= scan.frontier.size) continue;
+    for (const note of notes)
+      f.problem(
+        `${note.name}: signed index of ${size} entries but the log has ${scan.frontier.size}: ${store.entryName(scan.frontier.size + 1)} to ${store.entryName(size)} are missing (truncated tail)`,
+      );
+  }
 }
 
 /**
- * Step 5: complete ranges without a bundle (a problem below the newest index, whose checkpoint
- * wrote every bundle under it; a note above it or in an older layout). Each bundle there was
- * compared with its entries during the scan.
+ * Step 5: bundles that do not match their entries, and complete ranges without a bundle (a
+ * problem below the newest index, whose checkpoint wrote every bundle under it; a note above it
+ * or in an older layout). Each bundle there was compared with its entries during the scan.
+ *
+ * A bundle is an unsigned copy; what a trusted key signs is its range's root, in the index
+ * notes (readers check a bundle against it and else read the entries). So a bundle that does not
+ * match is junk — never read, never a jam — unless it was written after a signed index covering
+ * its range: that index's checkpoint wrote or checked it, so it is damage (a problem). One
+ * written before (a forgery placed before its range completed, or before the checkpoint) stays
+ * junk for good, however many checkpoints come later.
  */
-function checkBundles(store: AuditStore, scan: LogScan, f: Findings): void {
+async function checkBundles(store: AuditStore, scan: LogScan, f: Findings): Promise<void> {
+  for (const b of scan.badBundles) {
+    const note = b.complete ? coveringIndex(scan, b.first + BUNDLE_SIZE - 1) : undefined;
+    const written = note && (await store.writtenAt?.(bundlePath(b.first)));
+    const signedAt = note && (await store.writtenAt?.(note.path));
+    if (note && written !== undefined && signedAt !== undefined && written > signedAt)
+      f.problem(`${b.name}: ${b.why} — altered after ${note.name} covered its range`);
+    else
+      f.foundJunk(
+        `${b.name}: ${b.why}; written before any signed index covered its range, so never the ledger's: ignored`,
+      );
+  }
   for (const first of scan.missingBundles) {
     const what = `${store.derivedName(bundlePath(first))}: bundle of entries ${first}–${first + BUNDLE_SIZE - 1} is missing`;
     if (first + BUNDLE_SIZE - 1 <= scan.indexed)
       f.problem(`${what} (deleted: the checkpoint at ${scan.indexed} wrote it)`);
     else f.notes.push(`${what} (derived data; readers use the entries; "kfm audit checkpoint" writes it)`);
   }
+}
+
+/** The first signed index note (smallest size) that covers entry `last`. */
+function coveringIndex(scan: LogScan, last: number): StoredIndexNote | undefined {
+  let best: number | undefined;
+  for (const size of scan.indexNotes.keys()) if (size >= last && (best === undefined || size < best)) best = size;
+  return best === undefined ? undefined : scan.indexNotes.get(best)?.[0];
 }
 
 /** Step 6: the log is a consistent extension of every checkpoint, and none covers more than it holds. */
@@ -524,12 +651,13 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   const n = await store.size();
   const { scan, proofs } = await scanEntries(store, opts, read, n, f);
   settleLostRaces(scan, f);
-  await compareIndexes(store, opts, scan, f);
-  checkBundles(store, scan, f);
+  compareIndexes(store, scan, f);
+  f.atEnd.forEach((g) => g());
+  await checkBundles(store, scan, f);
   proveCheckpoints(store, read.cps, proofs, scan, f);
   checkWitnesses(store, opts, read.witnessedSize, scan.frontier.size, f);
   return {
-    ok: f.count === 0,
+    ok: f.count === 0 && !(opts.strict === true && f.junkCount > 0),
     store: store.spec,
     size: scan.frontier.size,
     root: scan.frontier.root().toString('base64'),
@@ -537,5 +665,7 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
     problems: f.problems,
     notes: f.notes,
     checkpoints: read.results,
+    junk: f.junk,
+    junkCount: f.junkCount,
   };
 }
