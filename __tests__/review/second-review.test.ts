@@ -1,0 +1,301 @@
+/**
+ * The fresh review issue 24 asks for: the gates and the ledger after its fixes, attacked with
+ * only an attacker's access — an appender (adds objects; on a directory store also deletes),
+ * an approver holding only their own key, someone racing the CI — on the directory store and
+ * the real local radosgw, with real `kfm witness serve` processes and the real CLI (dist/).
+ * Each test performs one attack and asserts the secure behaviour. `test.failing` marks a hole
+ * still open (the comment names it and the fix it needs); every other test is an attack that
+ * is refused.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkpointLog } from '../../ledger/checkpointing/checkpoint-log';
+import { signCheckpoint } from '../../ledger/checkpoint';
+import { openStore } from '../../ledger/open-store';
+import { pinnedBundleDigest } from '../../gates/pins';
+import { generateKeyPairPem, parseTrustedKey, trustedKeyOf } from '../../attest/sign/ed25519';
+import { REPO, tempDir } from '../ledger/helpers';
+import { ci, COMMIT, Ledger, reviewer, stranger } from '../gates/support/evidence';
+import { onBothStores, RawStore } from '../gates/support/stores';
+
+jest.setTimeout(300_000);
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const CLI = join(REPO, 'dist', 'receipts', 'cli.js');
+const ORIGIN = 'kfm-infra/audit';
+const dir = tempDir('second-review');
+const keys = join(dir, 'keys');
+mkdirSync(keys, { recursive: true });
+const CI_PUB = join(keys, 'ci.pub');
+const REVIEWER_PUB = join(keys, 'reviewer.pub');
+writeFileSync(CI_PUB, ci.publicPem);
+writeFileSync(REVIEWER_PUB, reviewer.publicPem);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Witness {
+  readonly name: string;
+  readonly pub: string;
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+/** A real witness of the CI key's log; resolves once it listens. */
+function startWitness(label: string, name: string): Promise<Witness> {
+  const { privatePem, publicPem } = generateKeyPairPem();
+  const wdir = join(dir, label, name);
+  mkdirSync(wdir, { recursive: true });
+  writeFileSync(join(wdir, 'w.key'), privatePem, { mode: 0o600 });
+  writeFileSync(join(wdir, 'w.pub'), publicPem);
+  const args = ['witness', 'serve', '--key', join(wdir, 'w.key'), '--name', name, '--log', `${ORIGIN}=${CI_PUB}`];
+  const child = spawn(process.execPath, [CLI, ...args, '--state', join(wdir, 'state'), '--listen', '127.0.0.1:0']);
+  return new Promise((res, rej) => {
+    child.once('exit', (code) => rej(new Error(`witness ${name} exited ${code}`)));
+    child.stdout!.once('data', (d) => res({ name, pub: join(wdir, 'w.pub'), url: String(d).trim(), child }));
+  });
+}
+
+function kfm(env: NodeJS.ProcessEnv, ...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, env, encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** dev and stage proven, a prod plan and an independent approval: a promotion that may go. */
+function goodLedger(): Ledger {
+  const l = new Ledger(pinnedBundleDigest('prod'));
+  l.provenTier('dev');
+  l.provenTier('stage');
+  l.approve(l.plan('prod'));
+  return l;
+}
+
+onBothStores('second review: the witnessed gates and the ledger, attacked', (raw: RawStore) => {
+  let w: Witness[] = [];
+  let n = 0;
+  beforeEach(async () => {
+    n++;
+    w = await Promise.all([
+      startWitness(`${raw.kind}-${n}`, 'review/w1'),
+      startWitness(`${raw.kind}-${n}`, 'review/w2'),
+    ]);
+  });
+  afterEach(() => {
+    for (const x of w) {
+      x.child.removeAllListeners('exit');
+      x.child.kill('SIGTERM');
+    }
+  });
+
+  const witnessFlags = () =>
+    w.flatMap((x) => ['--witness', `${x.name}=${x.pub}`, '--witness-url', `${x.name}=${x.url}`]);
+
+  async function appendAll(spec: string, l: Ledger, from = 1): Promise<void> {
+    const store = openStore(spec, { env: raw.env });
+    for (const e of l.entries.slice(from - 1)) await store.append(e.envelopeBytes);
+  }
+
+  /** What scripts/cosign.sh makes: a checkpoint both witnesses cosigned, stored with its index. */
+  async function cosign(spec: string): Promise<{ note: string; size: number; path: string }> {
+    const own = trustedKeyOf(ci.signing, 'ci.pub');
+    const ws = w.map((x) => ({ name: x.name, key: parseTrustedKey(readFileSync(x.pub, 'utf8'), x.pub) }));
+    const r = await checkpointLog(openStore(spec, { env: raw.env }), {
+      origin: ORIGIN,
+      key: ci.signing,
+      own,
+      pubs: [own, reviewer.trusted],
+      checkpoints: [],
+      endpoints: ws.map((witness, i) => ({ witness, url: w[i]!.url })),
+      witnesses: ws,
+      quorum: 2,
+      timeoutMs: 10_000,
+    });
+    const hash = createHash('sha256').update(r.note).digest('hex').slice(0, 8);
+    return { note: r.note, size: r.size, path: `checkpoints/${String(r.size).padStart(12, '0')}.${hash}.txt` };
+  }
+
+  const gate = (spec: string, ...extra: string[]) =>
+    kfm(
+      raw.env,
+      'gate',
+      'promote',
+      '--to',
+      'prod',
+      '--store',
+      spec,
+      '--pub',
+      CI_PUB,
+      '--approver',
+      `reviewer=${REVIEWER_PUB}`,
+      '--commit',
+      COMMIT,
+      ...extra,
+    );
+
+  const ledgerOk = (spec: string) => gate(spec, ...witnessFlags(), '--quorum', '2');
+
+  it('passes an honest witnessed promotion (the baseline every attack starts from)', async () => {
+    const spec = raw.newSpec('baseline');
+    await appendAll(spec, goodLedger());
+    await cosign(spec);
+    const r = ledgerOk(spec);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  // HOLE (open): an approver's key is passed as --pub to `audit verify` and `audit checkpoint` by
+  // scripts/lib/kfm-env.sh (kfm_all_pub_args: verify-ledger.sh, cosign.sh, trusted-checkpoint.sh),
+  // and a --pub key is trusted to sign checkpoint notes and index notes. An approver stores one
+  // checkpoint note of a tree that never existed, signed with their own key (one PutObject):
+  // verify fails for good (exit 3) and so does every cosign, so no new record is ever witnessed.
+  // Fix: the scripts pass approver keys as --approver (verify has it; checkpoint needs it), which
+  // verifies approvals only and never trusts checkpoints or indexes under those keys.
+  test.failing(
+    "an approver's own-key checkpoint note does not jam verify or the cosign step as the scripts run them",
+    async () => {
+      const spec = raw.newSpec('approver-note');
+      const l = goodLedger();
+      await appendAll(spec, l);
+      await cosign(spec);
+      const size = l.entries.length + 3;
+      const forged = signCheckpoint({ origin: ORIGIN, size, root: Buffer.alloc(32, 7) }, reviewer.signing);
+      await raw.put(spec, `checkpoints/${String(size).padStart(12, '0')}.0badc0de.txt`, Buffer.from(forged));
+      // What scripts/verify-ledger.sh and scripts/cosign.sh run (kfm_all_pub_args: approvers as --pub).
+      const pubs = ['--pub', CI_PUB, '--pub', REVIEWER_PUB];
+      const v = kfm(raw.env, 'audit', 'verify', '--store', spec, ...pubs);
+      expect(v.stderr).not.toMatch(/LOG_INTEGRITY/);
+      expect(v.code).toBe(0);
+      writeFileSync(join(dir, 'ci.key'), ci.privatePem, { mode: 0o600 });
+      const out = join(dir, `${raw.kind}-${n}-cp.txt`);
+      const c = kfm(
+        raw.env,
+        'audit',
+        'checkpoint',
+        '--store',
+        spec,
+        '--key',
+        join(dir, 'ci.key'),
+        ...pubs,
+        '--out',
+        out,
+      );
+      expect(c.code).toBe(0);
+    },
+  );
+
+  // HOLE (open, a design conflict with issue 24's text): a stored checkpoint note whose name names
+  // another size than it holds is an integrity finding that blocks (verify exit 3, every witnessed
+  // gate BLOCKED). The name is not signed: one PutObject of a copy of the *newest* witnessed note
+  // under a larger name (no rollback at all: the anchor is the largest verified note, and the
+  // witnesses are asked) jams verify and every witnessed gate, for good under Object Lock. Fix:
+  // a misnamed note is junk — never an anchor, listed (failure only under --strict) — and the
+  // gates judge the largest correctly named witnessed note, asking the witnesses as now.
+  test.failing('a copy of the newest witnessed note under a larger name is listed, never a jam', async () => {
+    const spec = raw.newSpec('misnamed');
+    await appendAll(spec, goodLedger());
+    const cp = await cosign(spec);
+    await raw.put(spec, 'checkpoints/999999999999.ffffffff.txt', Buffer.from(cp.note));
+    const g = ledgerOk(spec);
+    expect(g.stderr).not.toMatch(/BLOCKED/);
+    expect(g.code).toBe(0);
+    const v = kfm(
+      raw.env,
+      'audit',
+      'verify',
+      '--store',
+      spec,
+      '--pub',
+      CI_PUB,
+      '--approver',
+      `reviewer=${REVIEWER_PUB}`,
+    );
+    expect(v.code).toBe(0);
+  });
+
+  it('an envelope signed by an unknown key, and junk objects in every folder, are listed and never jam verify, the gates or gate evidence', async () => {
+    const spec = raw.newSpec('junk');
+    const l = goodLedger();
+    await appendAll(spec, l);
+    // One envelope no trusted key signed (a foreign record), appended as an entry.
+    const store = openStore(spec, { env: raw.env });
+    const stray = new Ledger();
+    stray.add('https://example.com/junk', { x: 1 }, stranger.signing);
+    await store.append(stray.entries[0]!.envelopeBytes);
+    await cosign(spec);
+    // Stray objects: a file in index/ and checkpoints/ named to sort last, a junk bundle name.
+    await raw.put(spec, 'index/999999999999.ffffffff.json', Buffer.from('{}'));
+    await raw.put(spec, 'checkpoints/999999999999.ffffffff.txt', Buffer.from('not a note\n'));
+    await raw.put(spec, 'zzz-stray.json', Buffer.from('{}'));
+    const keysArgs = ['--pub', CI_PUB, '--approver', `reviewer=${REVIEWER_PUB}`];
+    const v = kfm(raw.env, 'audit', 'verify', '--store', spec, ...keysArgs);
+    expect(v.stderr).toMatch(/note: junk/);
+    expect(v.code).toBe(0);
+    expect(kfm(raw.env, 'audit', 'verify', '--store', spec, ...keysArgs, '--strict').code).toBe(3);
+    const g = ledgerOk(spec);
+    expect(g.stderr).not.toMatch(/BLOCKED/);
+    expect(g.code).toBe(0);
+    const e = kfm(
+      raw.env,
+      'gate',
+      'evidence',
+      '--kind',
+      'apply',
+      '--env',
+      'stage',
+      '--store',
+      spec,
+      ...keysArgs,
+      ...witnessFlags(),
+      '--quorum',
+      '2',
+      '--out',
+      join(dir, `${raw.kind}-${n}-apply.json`),
+    );
+    expect(e.stderr).toBe('');
+    expect(e.code).toBe(0);
+  });
+
+  it('a denied witnessed gate exits 1 with stdout and stderr both closed early, after a flood of re-wrapped copies', async () => {
+    const spec = raw.newSpec('epipe');
+    const l = goodLedger();
+    l.smoke('stage', 'fail');
+    const failing = l.entries[l.entries.length - 1]!.envelopeBytes.toString('utf8');
+    const parsed = JSON.parse(failing) as Record<string, unknown>;
+    // 300 re-wrapped copies of the failing record (other JSON spacing): each a replay.
+    for (let i = 1; i <= 300; i++)
+      l.entries.push({
+        seq: l.entries.length + 1,
+        envelopeBytes: Buffer.from(JSON.stringify(parsed, null, i % 10) + ' '.repeat(i)),
+      });
+    await appendAll(spec, l);
+    await cosign(spec);
+    const args = [
+      'gate',
+      'promote',
+      '--to',
+      'prod',
+      '--store',
+      spec,
+      '--pub',
+      CI_PUB,
+      '--approver',
+      `reviewer=${REVIEWER_PUB}`,
+      '--commit',
+      COMMIT,
+      ...witnessFlags(),
+      '--quorum',
+      '2',
+    ];
+    const r = spawnSync(
+      'bash',
+      ['-c', `set -o pipefail; node ${CLI} "$@" 2>&1 | head -c 1 > /dev/null`, 'x', ...args],
+      {
+        cwd: REPO,
+        env: raw.env,
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status).toBe(1);
+  });
+});
