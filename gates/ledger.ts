@@ -3,7 +3,7 @@ import { Witness } from '../ledger/cosignature';
 import { openStore, OpenStoreOptions } from '../ledger/open-store';
 import { CheckpointInput, CheckpointResult, verifyLog, VerifyReport } from '../ledger/verify';
 import { TrustedKey } from '../attest/sign/ed25519';
-import { GateRead, readForGate } from '../ledger/gate-read';
+import { GateRead, readForGate, verifyKeys } from '../ledger/gate-read';
 import { checkpointPathParts, checkpointPathSize, CHECKPOINTS_DIR } from '../ledger/layout';
 import { AuditStore } from '../ledger/store';
 import { checkFreshness } from './fresh-witnesses';
@@ -138,7 +138,7 @@ async function readOnce(
   // They are exactly the entries verified: what is appended later is not judged.
   const entries: LedgerEntry[] = [];
   const report = await verifyLog(store, {
-    trusted,
+    ...verifyKeys(trusted, anchor.signers),
     origin: DEFAULT_ORIGIN,
     onEntry: (e) => entries.push({ seq: e.seq, envelopeBytes: e.envelopeBytes }),
     checkpoints: anchor.checkpoints,

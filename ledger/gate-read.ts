@@ -103,7 +103,7 @@ async function storedFrom(
     const bytes = await store.getDerived(path);
     if (bytes === undefined) throw new ReceiptError('LOG_INTEGRITY', `${name}: listed but not readable`);
     const cp = parseCheckpoint(bytes.toString('utf8'), name);
-    verifyCheckpoint(cp, opts.trusted, opts.origin, name);
+    verifyCheckpoint(cp, opts.checkpointSigners ?? opts.trusted, opts.origin, name);
     if (cp.size !== checkpointPathSize(path))
       throw new ReceiptError('LOG_INTEGRITY', `${name}: names another tree size than the checkpoint holds`);
     return { name, cp };
@@ -132,6 +132,7 @@ export async function readForGate(store: AuditStore, commit: string, opts: GateR
   const entries: StoredEntry[] = [];
   const report = await verifyLog(store, {
     ...opts,
+    ...verifyKeys(opts.trusted, opts.checkpointSigners),
     checkpoints: opts.checkpoints,
     onEntry: (e) => entries.push(e),
   });
@@ -144,6 +145,22 @@ export async function readForGate(store: AuditStore, commit: string, opts: GateR
     ok: report.ok,
     report,
   };
+}
+
+/**
+ * The keys a gate's full verify runs under: checkpoints, index notes (and so every problem they
+ * can raise) only under the checkpoint signers (the gate's `--pub` keys); the other trusted keys
+ * (approvers') verify envelopes only. An approver's note of a tree that never existed is then
+ * junk, never a jam of every gate.
+ */
+export function verifyKeys(
+  trusted: readonly TrustedKey[],
+  signers: readonly TrustedKey[] | undefined,
+): Pick<VerifyOptions, 'trusted' | 'approvers'> {
+  if (signers === undefined) return { trusted };
+  const own = new Set(signers.map((k) => k.keyid));
+  const others = trusted.filter((k) => !own.has(k.keyid)).map((key) => ({ name: key.source, key }));
+  return { trusted: signers, approvers: others };
 }
 
 type Checked = { cp: SignedCheckpoint; info: ProofCheckpoint; signer: TrustedKey };

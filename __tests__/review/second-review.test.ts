@@ -33,7 +33,22 @@ const REVIEWER_PUB = join(keys, 'reviewer.pub');
 writeFileSync(CI_PUB, ci.publicPem);
 writeFileSync(REVIEWER_PUB, reviewer.publicPem);
 
+const approversDir = join(dir, 'approvers');
+mkdirSync(approversDir, { recursive: true });
+writeFileSync(join(approversDir, 'reviewer.pub'), reviewer.publicPem);
+
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The key flags scripts/verify-ledger.sh, cosign.sh and trusted-checkpoint.sh pass (kfm_all_pub_args). */
+function scriptKeyArgs(): string[] {
+  const r = spawnSync('bash', ['-c', `. scripts/lib/kfm-env.sh && kfm_all_pub_args`], {
+    cwd: REPO,
+    env: { ...process.env, KFM_PUB: CI_PUB, KFM_APPROVERS_DIR: approversDir, KFM_STATE_DIR: join(dir, 'state') },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`kfm_all_pub_args: ${r.stderr}`);
+  return r.stdout.split('\n').filter((x) => x !== '');
+}
 
 interface Witness {
   readonly name: string;
@@ -144,45 +159,47 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     expect(r.code).toBe(0);
   });
 
-  // HOLE (open): an approver's key is passed as --pub to `audit verify` and `audit checkpoint` by
-  // scripts/lib/kfm-env.sh (kfm_all_pub_args: verify-ledger.sh, cosign.sh, trusted-checkpoint.sh),
-  // and a --pub key is trusted to sign checkpoint notes and index notes. An approver stores one
-  // checkpoint note of a tree that never existed, signed with their own key (one PutObject):
-  // verify fails for good (exit 3) and so does every cosign, so no new record is ever witnessed.
-  // Fix: the scripts pass approver keys as --approver (verify has it; checkpoint needs it), which
-  // verifies approvals only and never trusts checkpoints or indexes under those keys.
-  test.failing(
-    "an approver's own-key checkpoint note does not jam verify or the cosign step as the scripts run them",
-    async () => {
-      const spec = raw.newSpec('approver-note');
-      const l = goodLedger();
-      await appendAll(spec, l);
-      await cosign(spec);
-      const size = l.entries.length + 3;
-      const forged = signCheckpoint({ origin: ORIGIN, size, root: Buffer.alloc(32, 7) }, reviewer.signing);
-      await raw.put(spec, `checkpoints/${String(size).padStart(12, '0')}.0badc0de.txt`, Buffer.from(forged));
-      // What scripts/verify-ledger.sh and scripts/cosign.sh run (kfm_all_pub_args: approvers as --pub).
-      const pubs = ['--pub', CI_PUB, '--pub', REVIEWER_PUB];
-      const v = kfm(raw.env, 'audit', 'verify', '--store', spec, ...pubs);
-      expect(v.stderr).not.toMatch(/LOG_INTEGRITY/);
-      expect(v.code).toBe(0);
-      writeFileSync(join(dir, 'ci.key'), ci.privatePem, { mode: 0o600 });
-      const out = join(dir, `${raw.kind}-${n}-cp.txt`);
-      const c = kfm(
-        raw.env,
-        'audit',
-        'checkpoint',
-        '--store',
-        spec,
-        '--key',
-        join(dir, 'ci.key'),
-        ...pubs,
-        '--out',
-        out,
-      );
-      expect(c.code).toBe(0);
-    },
-  );
+  // Was open (fixed): scripts/lib/kfm-env.sh passed approver keys as --pub to `audit verify` and
+  // `audit checkpoint` (kfm_all_pub_args: verify-ledger.sh, cosign.sh, trusted-checkpoint.sh),
+  // and a --pub key is trusted to sign checkpoint and index notes. An approver stored one note of
+  // a tree that never existed, signed with their own key (one PutObject): verify failed for good
+  // (exit 3) and so did every cosign, so no record was ever witnessed again. Now the scripts pass
+  // them as --approver (audit checkpoint takes it too): approvals verify, notes under them are junk.
+  it("an approver's own-key checkpoint note does not jam verify or the cosign step as the scripts run them", async () => {
+    const spec = raw.newSpec('approver-note');
+    const l = goodLedger();
+    await appendAll(spec, l);
+    await cosign(spec);
+    const size = l.entries.length + 3;
+    const forged = signCheckpoint({ origin: ORIGIN, size, root: Buffer.alloc(32, 7) }, reviewer.signing);
+    await raw.put(spec, `checkpoints/${String(size).padStart(12, '0')}.0badc0de.txt`, Buffer.from(forged));
+    const keyArgs = scriptKeyArgs();
+    expect(keyArgs).toContain(`reviewer=${join(approversDir, 'reviewer.pub')}`);
+    const v = kfm(raw.env, 'audit', 'verify', '--store', spec, ...keyArgs);
+    expect(v.stderr).not.toMatch(/LOG_INTEGRITY/);
+    expect(v.stderr).not.toMatch(/not signed by a trusted key/);
+    expect(v.code).toBe(0);
+    writeFileSync(join(dir, 'ci.key'), ci.privatePem, { mode: 0o600 });
+    const out = join(dir, `${raw.kind}-${n}-cp.txt`);
+    const c = kfm(
+      raw.env,
+      'audit',
+      'checkpoint',
+      '--store',
+      spec,
+      '--key',
+      join(dir, 'ci.key'),
+      ...keyArgs,
+      '--out',
+      out,
+    );
+    expect(c.stderr).toBe('');
+    expect(c.code).toBe(0);
+    // The gates never trusted it: a witnessed gate still decides.
+    const g = ledgerOk(spec);
+    expect(g.stderr).toBe("");
+    expect(g.code).toBe(0);
+  });
 
   // HOLE (open, a design conflict with issue 24's text): a stored checkpoint note whose name names
   // another size than it holds is an integrity finding that blocks (verify exit 3, every witnessed

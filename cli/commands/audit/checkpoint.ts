@@ -4,12 +4,13 @@ import { TrustedKey } from '../../../attest/sign/ed25519';
 import { checkpointLog, CheckpointOutcome } from '../../../ledger/checkpointing/checkpoint-log';
 import { parseCommandArgs, requireOpt } from '../../lib/args';
 import { loadSigningKey, loadTrustedKeys, many } from '../../lib/keys';
+import { loadEvidenceKeys } from '../../lib/evidence-keys';
 import { WITNESS_OPTS, witnessEndpoints, witnessPolicy } from '../../lib/witnesses';
 import { CommandIo } from '../../lib/types';
 import { checkpointFiles, ORIGIN_OPT, originFrom, resumeFrom, STORE_OPTS, storeFrom } from './options';
 
 /**
- * `checkpoint --store STORE --key KEY --out FILE [--pub PUB...] [--checkpoint FILE...] [--since FILE] [--origin NAME]
+ * `checkpoint --store STORE --key KEY --out FILE [--pub PUB...] [--approver NAME=PUB...] [--checkpoint FILE...] [--since FILE] [--origin NAME]
  *   [--witness NAME=PUB --witness-url NAME=URL ... --quorum N --witness-timeout SECONDS]`
  * With witnesses, the note is stored and written only when `--quorum` of them cosigned it.
  */
@@ -28,6 +29,12 @@ export async function checkpoint(io: CommandIo, argv: readonly string[]): Promis
         multiple: true,
         help: 'trusted key of the entries (verified before signing)',
         default: 'entry signatures not checked',
+      },
+      approver: {
+        type: 'string',
+        multiple: true,
+        arg: 'NAME=PUB',
+        help: "an approver's key: approvals it signed verify; never trusted for checkpoints or indexes (unlike --pub)",
       },
       checkpoint: { type: 'string', multiple: true, arg: 'FILE', help: 'earlier checkpoint the log must extend' },
       since: {
@@ -58,6 +65,7 @@ export async function checkpoint(io: CommandIo, argv: readonly string[]): Promis
   const timeoutMs = witnessTimeout(values);
   refuseExisting(out);
   const pubs = loadTrustedKeys(many(values.pub));
+  const { approvers } = loadEvidenceKeys('audit checkpoint', values);
   const store = storeFrom('audit checkpoint', values, io);
   const origin = originFrom(values);
   const own: TrustedKey = { publicKey: key.publicKey, keyid: key.keyid, source: `${keyPath} (public part)` };
@@ -70,6 +78,7 @@ export async function checkpoint(io: CommandIo, argv: readonly string[]): Promis
     key,
     own,
     pubs,
+    approvers,
     checkpoints,
     since,
     endpoints,
