@@ -197,18 +197,17 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     expect(c.code).toBe(0);
     // The gates never trusted it: a witnessed gate still decides.
     const g = ledgerOk(spec);
-    expect(g.stderr).toBe("");
+    expect(g.stderr).toBe('');
     expect(g.code).toBe(0);
   });
 
-  // HOLE (open, a design conflict with issue 24's text): a stored checkpoint note whose name names
-  // another size than it holds is an integrity finding that blocks (verify exit 3, every witnessed
-  // gate BLOCKED). The name is not signed: one PutObject of a copy of the *newest* witnessed note
-  // under a larger name (no rollback at all: the anchor is the largest verified note, and the
-  // witnesses are asked) jams verify and every witnessed gate, for good under Object Lock. Fix:
-  // a misnamed note is junk — never an anchor, listed (failure only under --strict) — and the
-  // gates judge the largest correctly named witnessed note, asking the witnesses as now.
-  test.failing('a copy of the newest witnessed note under a larger name is listed, never a jam', async () => {
+  // Was open (fixed; departs from issue 24's "a note whose name disagrees with its content is an
+  // integrity finding"): that finding blocked verify (exit 3) and every witnessed gate. The name
+  // is not signed: one PutObject of a copy of the *newest* witnessed note under a larger name (no
+  // rollback at all) jammed them for good under Object Lock. Now a misnamed note is junk — never
+  // an anchor, listed, a failure only under --strict — and the gates judge the largest correctly
+  // named witnessed note and ask the witnesses, which is what defeats a rollback.
+  it('a copy of the newest witnessed note under a larger name is listed, never a jam', async () => {
     const spec = raw.newSpec('misnamed');
     await appendAll(spec, goodLedger());
     const cp = await cosign(spec);
@@ -227,6 +226,78 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
       '--approver',
       `reviewer=${REVIEWER_PUB}`,
     );
+    expect(v.code).toBe(0);
+  });
+
+  // Was open (fixed): a copy of a witnessed note under a name that sorts *below* it was a problem
+  // for `audit verify` — so `audit checkpoint` (scripts/cosign.sh) refused to sign from then on —
+  // but the gate by proof in the recommended configuration (pin + quorum) lists notes only from
+  // its anchor up and never saw it. One PutObject froze the witnessed tree: records the CI
+  // appended later (a failing stage smoke here) were never cosigned, so never judged, and prod was
+  // promoted (exit 0) on the frozen view. The same with an old note whose cosignature was forged.
+  // Now both are junk to every reader (listed, never used), so cosigning goes on.
+  it('one misnamed note below the anchor freezes neither cosigning nor what the gate judges', async () => {
+    const spec = raw.newSpec('freeze');
+    const l = goodLedger();
+    await appendAll(spec, l);
+    const cp = await cosign(spec);
+    const pin = join(dir, `${raw.kind}-${n}-pin.txt`);
+    writeFileSync(pin, cp.note);
+    await raw.put(spec, 'checkpoints/000000000001.ffffffff.txt', Buffer.from(cp.note));
+    // Later the stage smoke fails; the CI appends its record, then runs its cosign step.
+    l.smoke('stage', 'fail');
+    await appendAll(spec, l, l.entries.length);
+    await cosign(spec).catch(() => undefined);
+    const g = gate(spec, '--checkpoint', pin, ...witnessFlags(), '--quorum', '2');
+    expect(g.code).toBe(1);
+    expect(g.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
+  });
+
+  it('an old witnessed note stored again with a forged cosignature freezes neither cosigning nor the gate', async () => {
+    const spec = raw.newSpec('forged-cosig');
+    const l = goodLedger();
+    await appendAll(spec, { entries: l.entries.slice(0, 4) } as Ledger);
+    const old = await cosign(spec);
+    await appendAll(spec, l, 5);
+    const cp = await cosign(spec);
+    const pin = join(dir, `${raw.kind}-${n}-pin2.txt`);
+    writeFileSync(pin, cp.note);
+    // Flip a byte of the first cosignature's Ed25519 signature, keep its name and key ID.
+    const lines = old.note.split('\n');
+    const i = lines.findIndex((x) => x.startsWith(`— ${w[0]!.name} `));
+    const [head, b64] = [
+      lines[i]!.slice(0, lines[i]!.lastIndexOf(' ') + 1),
+      lines[i]!.slice(lines[i]!.lastIndexOf(' ') + 1),
+    ];
+    const raw64 = Buffer.from(b64, 'base64');
+    raw64[raw64.length - 1]! ^= 1;
+    lines[i] = head + raw64.toString('base64');
+    await raw.put(
+      spec,
+      `checkpoints/${String(old.size).padStart(12, '0')}.0f0f0f0f.txt`,
+      Buffer.from(lines.join('\n')),
+    );
+    l.smoke('stage', 'fail');
+    await appendAll(spec, l, l.entries.length);
+    await cosign(spec);
+    const g = gate(spec, '--checkpoint', pin, ...witnessFlags(), '--quorum', '2');
+    expect(g.code).toBe(1);
+    expect(g.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
+    const v = kfm(
+      raw.env,
+      'audit',
+      'verify',
+      '--store',
+      spec,
+      '--pub',
+      CI_PUB,
+      '--approver',
+      `reviewer=${REVIEWER_PUB}`,
+      ...w.flatMap((x) => ['--witness', `${x.name}=${x.pub}`]),
+      '--quorum',
+      '2',
+    );
+    expect(v.stderr).toMatch(/note: junk: .*0f0f0f0f\.txt: a cosignature does not verify/);
     expect(v.code).toBe(0);
   });
 
