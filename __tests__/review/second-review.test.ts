@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointLog } from '../../ledger/checkpointing/checkpoint-log';
 import { signCheckpoint } from '../../ledger/checkpoint';
+import { encodeEntry } from '../../ledger/entry';
 import { openStore } from '../../ledger/open-store';
 import { pinnedBundleDigest } from '../../gates/pins';
 import { generateKeyPairPem, parseTrustedKey, trustedKeyOf } from '../../attest/sign/ed25519';
@@ -299,6 +300,56 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     );
     expect(v.stderr).toMatch(/note: junk: .*0f0f0f0f\.txt: a cosignature does not verify/);
     expect(v.code).toBe(0);
+  });
+
+  // HOLE (open): one PutObject of an entry object past the tail (entries/000000000015.json when
+  // the log has 10) makes the appender's tail search (exponential probe 1, 3, 7, 15, … then binary
+  // search, "entries are contiguous") take 15 as the tail: the CI's next record lands at 16 (S3:
+  // the run leaves a gap too), entries 11–14 are "missing" for good, and audit verify, every cosign
+  // and every gate fail from then on (exit 3; under Object Lock the object stays). Fail closed,
+  // but a permanent jam by an appender. Fix: the tail is the end of the contiguous chained prefix
+  // (after the search, confirm the candidate chains back to the hint — entry t's prev is the hash
+  // of entry t-1 — and else list the entries from the hint and take the first gap), and an entry
+  // object past the first gap that nothing chains onto is junk to verify and the gates (a deletion
+  // there is still caught by every checkpoint and witness larger than the prefix).
+  test.failing('an entry object placed past the tail (a gap) moves no honest append and jams nothing', async () => {
+    const spec = raw.newSpec('gap');
+    const l = goodLedger();
+    await appendAll(spec, l);
+    await cosign(spec);
+    // The appender writes one well-formed entry for seq 15 (the tail search probes 1, 3, 7, 15, …)
+    // holding an envelope of its own, chained onto nothing.
+    const junk = new Ledger();
+    junk.add('https://example.com/junk', { x: 1 }, stranger.signing);
+    await raw.put(
+      spec,
+      'entries/000000000015.json',
+      encodeEntry(15, `sha256:${'0'.repeat(64)}`, junk.entries[0]!.envelopeBytes),
+    );
+    // The CI appends the failing stage smoke, and cosigns.
+    l.smoke('stage', 'fail');
+    const file = join(dir, `${raw.kind}-${n}-smoke.json`);
+    writeFileSync(file, l.entries[l.entries.length - 1]!.envelopeBytes);
+    const a = kfm(raw.env, 'audit', 'append', file, '--store', spec);
+    expect(a.code).toBe(0);
+    expect(JSON.parse(a.stdout.trim().split('\n')[0]!)).toMatchObject({ seq: l.entries.length });
+    await cosign(spec);
+    const v = kfm(
+      raw.env,
+      'audit',
+      'verify',
+      '--store',
+      spec,
+      '--pub',
+      CI_PUB,
+      '--approver',
+      `reviewer=${REVIEWER_PUB}`,
+    );
+    expect(v.stderr).not.toMatch(/LOG_INTEGRITY/);
+    expect(v.code).toBe(0);
+    const g = ledgerOk(spec);
+    expect(g.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
+    expect(g.stderr).not.toMatch(/BLOCKED audit ledger/);
   });
 
   it('an envelope signed by an unknown key, and junk objects in every folder, are listed and never jam verify, the gates or gate evidence', async () => {
