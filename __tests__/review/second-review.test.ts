@@ -472,3 +472,76 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     expect(r.status).toBe(1);
   });
 });
+
+describe('second review: one key, one role, one name, whatever the encoding', () => {
+  const store = join(dir, 'keys-store');
+  const alt = (name: string, pem: string) => {
+    // The same key, re-encoded: CRLF line ends, blank lines and trailing spaces.
+    const p = join(keys, name);
+    writeFileSync(p, `\r\n${pem.replace(/\n/g, ' \r\n')}\r\n\r\n`);
+    return p;
+  };
+  const promote = (...args: string[]) =>
+    kfm(process.env, 'gate', 'promote', '--to', 'prod', '--store', store, '--commit', COMMIT, ...args);
+
+  it('refuses one approver key under two logins though the second file is re-encoded (exit 2, naming both)', () => {
+    const r = promote(
+      '--pub',
+      CI_PUB,
+      '--approver',
+      `reviewer=${REVIEWER_PUB}`,
+      '--approver',
+      `author=${alt('r-crlf.pub', reviewer.publicPem)}`,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--approver reviewer=.* and --approver author=.*r-crlf\.pub are the same public key/);
+  });
+
+  it('refuses the log key as a witness, and an approver key as a witness, re-encoded (exit 2)', () => {
+    const w = alt('ci-crlf.pub', ci.publicPem);
+    expect(promote('--pub', CI_PUB, '--witness', `x/w=${w}`, '--quorum', '1').code).toBe(2);
+    const r = promote(
+      '--pub',
+      CI_PUB,
+      '--approver',
+      `reviewer=${REVIEWER_PUB}`,
+      '--witness',
+      `x/w=${alt('r2.pub', reviewer.publicPem)}`,
+      '--quorum',
+      '1',
+    );
+    expect(r.code).toBe(2);
+    expect(
+      kfm(process.env, 'audit', 'verify', '--store', store, '--pub', CI_PUB, '--witness', `x/w=${w}`, '--quorum', '1')
+        .code,
+    ).toBe(2);
+  });
+
+  it('refuses a private key given where a public key is trusted (exit 2), never reducing it to its public part', () => {
+    const p = join(dir, 'ci-private.pem');
+    writeFileSync(p, ci.privatePem, { mode: 0o600 });
+    expect(promote('--pub', CI_PUB, '--approver', `reviewer=${p}`).code).toBe(2);
+  });
+
+  it('kfm witness serve refuses a --key whose public half is a --log key given re-encoded', () => {
+    const k = join(dir, 'ci-w.key');
+    writeFileSync(k, ci.privatePem, { mode: 0o600 });
+    const r = kfm(
+      process.env,
+      'witness',
+      'serve',
+      '--key',
+      k,
+      '--name',
+      'x/w',
+      '--log',
+      `${ORIGIN}=${alt('ci-log.pub', ci.publicPem)}`,
+      '--state',
+      join(dir, 'wstate'),
+      '--listen',
+      '127.0.0.1:0',
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/same key/);
+  });
+});
