@@ -470,6 +470,12 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
       },
     );
     expect(r.status).toBe(1);
+    // The flood is summarised, not one line per copy.
+    const plain = kfm(raw.env, ...args);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toMatch(/BLOCKED stage validation record/);
+    expect(plain.stderr.trim().split('\n').length).toBeLessThan(30);
+    expect(plain.stdout.length).toBeLessThan(20_000);
   });
 });
 
