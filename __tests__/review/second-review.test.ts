@@ -386,6 +386,61 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     expect(g.code).toBe(1);
   });
 
+  it('S3: a forged "interrupted append" version over the failing record is a note, never read: the gate still blocks', async () => {
+    if (raw.kind !== 'S3') return; // a directory store has no versions
+    const spec = raw.newSpec('leftover');
+    const l = goodLedger();
+    const passing = l.entries[7]!; // the stage smoke that passed (seq 8)
+    l.smoke('stage', 'fail');
+    await appendAll(spec, l);
+    await cosign(spec);
+    const store = openStore(spec, { env: raw.env });
+    const seq = l.entries.length;
+    const before = (await store.get(seq - 1)).entryBytes;
+    // A newer version of the failing record's key: a well-formed entry for that seq, chained onto
+    // the entry before it, holding the stage's earlier (passing) smoke record — what an append
+    // that lost the race and died would leave.
+    const forged = encodeEntry(
+      seq,
+      `sha256:${createHash('sha256').update(before).digest('hex')}`,
+      passing.envelopeBytes,
+    );
+    await raw.put(spec, `entries/${String(seq).padStart(12, '0')}.json`, forged);
+    const v = kfm(
+      raw.env,
+      'audit',
+      'verify',
+      '--store',
+      spec,
+      '--pub',
+      CI_PUB,
+      '--approver',
+      `reviewer=${REVIEWER_PUB}`,
+    );
+    expect(v.code).toBe(0);
+    expect(v.stderr).toMatch(/leftover of an interrupted append/);
+    const g = ledgerOk(spec);
+    expect(g.code).toBe(1);
+    expect(g.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
+    expect(
+      kfm(
+        raw.env,
+        'gate',
+        'promote',
+        '--to',
+        'prod',
+        '--store',
+        spec,
+        '--pub',
+        CI_PUB,
+        '--approver',
+        `reviewer=${REVIEWER_PUB}`,
+        '--commit',
+        COMMIT,
+      ).code,
+    ).toBe(1);
+  });
+
   it('an envelope signed by an unknown key, and junk objects in every folder, are listed and never jam verify, the gates or gate evidence', async () => {
     const spec = raw.newSpec('junk');
     const l = goodLedger();
