@@ -235,8 +235,9 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
   // but the gate by proof in the recommended configuration (pin + quorum) lists notes only from
   // its anchor up and never saw it. One PutObject froze the witnessed tree: records the CI
   // appended later (a failing stage smoke here) were never cosigned, so never judged, and prod was
-  // promoted (exit 0) on the frozen view. The same with an old note whose cosignature was forged.
-  // Now both are junk to every reader (listed, never used), so cosigning goes on.
+  // promoted (exit 0) on the frozen view. An old note stored again with a forged cosignature was
+  // a problem too: `audit verify --witness … --quorum` and every witnessed gate that read the
+  // whole log failed for good. Now both are junk to every reader (listed, never used).
   it('one misnamed note below the anchor freezes neither cosigning nor what the gate judges', async () => {
     const spec = raw.newSpec('freeze');
     const l = goodLedger();
@@ -254,7 +255,7 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     expect(g.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
   });
 
-  it('an old witnessed note stored again with a forged cosignature freezes neither cosigning nor the gate', async () => {
+  it('an old witnessed note stored again with a forged cosignature jams neither verify nor the gates', async () => {
     const spec = raw.newSpec('forged-cosig');
     const l = goodLedger();
     await appendAll(spec, { entries: l.entries.slice(0, 4) } as Ledger);
@@ -284,6 +285,33 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     const g = gate(spec, '--checkpoint', pin, ...witnessFlags(), '--quorum', '2');
     expect(g.code).toBe(1);
     expect(g.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
+    const unpinned = ledgerOk(spec);
+    expect(unpinned.code).toBe(1);
+    expect(unpinned.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
+    expect(unpinned.stderr).not.toMatch(/BLOCKED audit ledger/);
+    // kfm gate evidence reads the whole log (what drift.sh and smoke.sh bind to).
+    const e = kfm(
+      raw.env,
+      'gate',
+      'evidence',
+      '--kind',
+      'apply',
+      '--env',
+      'stage',
+      '--store',
+      spec,
+      '--pub',
+      CI_PUB,
+      '--approver',
+      `reviewer=${REVIEWER_PUB}`,
+      ...witnessFlags(),
+      '--quorum',
+      '2',
+      '--out',
+      join(dir, `${raw.kind}-${n}-a.json`),
+    );
+    expect(e.stderr).toBe('');
+    expect(e.code).toBe(0);
     const v = kfm(
       raw.env,
       'audit',
