@@ -634,3 +634,31 @@ describe('second review: one key, one role, one name, whatever the encoding', ()
     expect(r.stderr).toMatch(/same key/);
   });
 });
+
+describe('second review: the checkpoint key holds one role too', () => {
+  // Was open (fixed): `kfm audit checkpoint --key LOG.key --witness NAME=LOG.pub` (no --pub) was
+  // not refused: the log key was accepted as one of its own witnesses (the gates refuse it, but
+  // the note was signed and stored).
+  it('refuses the log key as a witness or an approver of its own checkpoint (exit 2, naming both)', () => {
+    const k = join(dir, 'ci-cp.key');
+    writeFileSync(k, ci.privatePem, { mode: 0o600 });
+    const store = join(dir, 'cp-store');
+    const base = ['audit', 'checkpoint', '--store', store, '--key', k];
+    const w = kfm(
+      process.env,
+      ...base,
+      '--out',
+      join(dir, 'o1.txt'),
+      '--witness',
+      `x/w=${CI_PUB}`,
+      '--witness-url',
+      'x/w=http://127.0.0.1:9',
+      '--quorum',
+      '1',
+    );
+    expect(w.code).toBe(2);
+    expect(w.stderr).toMatch(/--key .*ci-cp\.key.* and --witness x\/w=.*ci\.pub are the same public key/);
+    const a = kfm(process.env, ...base, '--out', join(dir, 'o2.txt'), '--approver', `reviewer=${CI_PUB}`);
+    expect(a.code).toBe(2);
+  });
+});

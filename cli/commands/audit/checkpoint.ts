@@ -3,7 +3,7 @@ import { refuseExisting, writeFileExclusive } from '../../../core/files';
 import { TrustedKey } from '../../../attest/sign/ed25519';
 import { checkpointLog, CheckpointOutcome } from '../../../ledger/checkpointing/checkpoint-log';
 import { parseCommandArgs, requireOpt } from '../../lib/args';
-import { loadSigningKey, loadTrustedKeys, many } from '../../lib/keys';
+import { checkOneKeyOneRole, loadSigningKey, loadTrustedKeys, many } from '../../lib/keys';
 import { loadEvidenceKeys } from '../../lib/evidence-keys';
 import { WITNESS_OPTS, witnessEndpoints, witnessPolicy } from '../../lib/witnesses';
 import { CommandIo } from '../../lib/types';
@@ -69,6 +69,13 @@ export async function checkpoint(io: CommandIo, argv: readonly string[]): Promis
   const store = storeFrom('audit checkpoint', values, io);
   const origin = originFrom(values);
   const own: TrustedKey = { publicKey: key.publicKey, keyid: key.keyid, source: `${keyPath} (public part)` };
+  // The log's checkpoint key may be a --pub too, never a witness's or an approver's: a witness
+  // with the log's own key would "witness" the log's own rollback.
+  checkOneKeyOneRole('audit checkpoint', [
+    { role: 'key', name: '', key: own },
+    ...policy.witnesses.map((w) => ({ role: 'witness', name: w.name, key: w.key })),
+    ...approvers.map((a) => ({ role: 'approver', name: a.name, key: a.key })),
+  ]);
   const checkpoints = checkpointFiles(values);
   // --since: the checkpoint verified earlier vouches for the log up to it (it was signed only
   // after a verify); verify what came after it and continue its index.
