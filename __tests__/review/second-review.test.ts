@@ -639,10 +639,11 @@ describe('second review: the checkpoint key holds one role too', () => {
   // Was open (fixed): `kfm audit checkpoint --key LOG.key --witness NAME=LOG.pub` (no --pub) was
   // not refused: the log key was accepted as one of its own witnesses (the gates refuse it, but
   // the note was signed and stored).
-  it('refuses the log key as a witness or an approver of its own checkpoint (exit 2, naming both)', () => {
+  it('refuses the log key as a witness or an approver of its own checkpoint (exit 2, naming both)', async () => {
     const k = join(dir, 'ci-cp.key');
     writeFileSync(k, ci.privatePem, { mode: 0o600 });
     const store = join(dir, 'cp-store');
+    await openStore(store).append(goodLedger().entries[0]!.envelopeBytes);
     const base = ['audit', 'checkpoint', '--store', store, '--key', k];
     const w = kfm(
       process.env,
