@@ -255,6 +255,27 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     expect(g.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
   });
 
+  // Was open (fixed): the same freeze through index/: a signed index note copied under the name of
+  // another size was a problem for verify (so for every cosign), while the gate by proof reads only
+  // its anchor's index notes. Now a misnamed index note is junk, as a misnamed checkpoint is.
+  it('one signed index note copied under another size freezes neither cosigning nor what the gate judges', async () => {
+    const spec = raw.newSpec('index-copy');
+    const l = goodLedger();
+    await appendAll(spec, l);
+    const cp = await cosign(spec);
+    const pin = join(dir, `${raw.kind}-${n}-pin3.txt`);
+    writeFileSync(pin, cp.note);
+    const store = openStore(spec, { env: raw.env });
+    const note = (await store.listDerived('index')).find((x) => /^index\/\d{12}\.[0-9a-f]{8}\.json$/.test(x))!;
+    await raw.put(spec, 'index/000000000001.ffffffff.json', (await store.getDerived(note))!);
+    l.smoke('stage', 'fail');
+    await appendAll(spec, l, l.entries.length);
+    await cosign(spec).catch(() => undefined);
+    const g = gate(spec, '--checkpoint', pin, ...witnessFlags(), '--quorum', '2');
+    expect(g.code).toBe(1);
+    expect(g.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
+  });
+
   it('an old witnessed note stored again with a forged cosignature jams neither verify nor the gates', async () => {
     const spec = raw.newSpec('forged-cosig');
     const l = goodLedger();
