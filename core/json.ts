@@ -1,4 +1,5 @@
 import { ReceiptError, ReceiptErrorCode } from './errors';
+import { checkJsonShape } from './json-shape';
 
 /** A JSON object: not null, not an array. The one check every reader of JSON uses. */
 export function isObject(v: unknown): v is Record<string, unknown> {
@@ -16,14 +17,19 @@ export function parseJsonNoEcho(
   what: string,
   code: ReceiptErrorCode = 'JSON_INVALID',
 ): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw new ReceiptError(
       code,
       `${source}: not valid ${what} (${syntaxKind(e)}); was the file truncated or is it the wrong file?`,
     );
   }
+  // A key given twice (JSON.parse keeps the last, other readers the first) is refused too; strings
+  // are not limited here (a signed payload may be large), names are (JSON_MAX_NAME).
+  checkJsonShape(text, source, what, { maxString: Number.MAX_SAFE_INTEGER });
+  return value;
 }
 
 /** A description of a JSON.parse failure with no input bytes in it. */

@@ -1,6 +1,7 @@
 import { ReceiptError } from '../core/errors';
 import { syntaxKind, isObject } from '../core/json';
 import { parseJsonNumbersExact } from '../core/exact-json';
+import { checkJsonShape } from '../core/json-shape';
 import { decodeJsonText } from './plan';
 
 /**
@@ -280,7 +281,9 @@ export function parseApplyStream(data: Buffer | string, source: string): ApplySt
     const line = lines[i]!.trim();
     if (line === '') continue;
     const at = `${source}: line ${i + 1}`;
-    take(parseMessage(line, at, i === 0), at, i + 1, state);
+    const message = parseMessage(line, at, i === 0);
+    checkJsonShape(line, at, 'apply stream message');
+    take(message, at, i + 1, state);
   }
   checkWhole(source, state);
   return state.facts;

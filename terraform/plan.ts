@@ -1,6 +1,8 @@
 import { ReceiptError } from '../core/errors';
 import { isObject, syntaxKind } from '../core/json';
+import { isUtf8 } from 'node:buffer';
 import { ExactJsonSyntaxError, parseJsonNumbersExact } from '../core/exact-json';
+import { checkJsonShape } from '../core/json-shape';
 
 /**
  * The one model of a plan document (`terraform show -json PLANFILE`) that receipts, drift reports
@@ -627,17 +629,33 @@ export function decodeJsonText(
   source: string,
   what: string,
   command = 'terraform show -json PLANFILE',
+  maxBytes = MAX_INPUT_BYTES,
 ): string {
+  const size = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
+  if (size > maxBytes)
+    throw new ReceiptError(
+      'INPUT_INVALID',
+      `${source}: ${what} is ${size} bytes, more than kfm reads (${maxBytes}); is it the right file?`,
+    );
   if (typeof data !== 'string' && isUtf16(data)) {
     throw new ReceiptError(
       'INPUT_INVALID',
       `${source}: ${what} is UTF-16 (PowerShell's ">" writes it), expected UTF-8; run "${command}" in a POSIX shell, or convert with "iconv -f UTF-16 -t UTF-8 ${source} > ${source}.utf8"`,
     );
   }
+  // Invalid UTF-8 would decode to U+FFFD here and to something else in another reader.
+  if (typeof data !== 'string' && !isUtf8(data))
+    throw new ReceiptError('INPUT_INVALID', `${source}: ${what} is not valid UTF-8; refused (Terraform writes UTF-8)`);
   let text = typeof data === 'string' ? data : data.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return text;
 }
+
+/**
+ * The largest plan JSON or apply stream kfm reads: 256 MiB (the biggest real plans are tens of
+ * MB; a JavaScript string holds at most 512 MiB).
+ */
+export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
 
 /** The reason a text is not one JSON value, in words, without quoting it. */
 function syntaxReason(text: string, e: unknown, source: string, what: string): ReceiptError {
@@ -666,12 +684,16 @@ function syntaxReason(text: string, e: unknown, source: string, what: string): R
 
 /** Parse JSON text with exact numbers where a double would lose them; one-line errors, no quoting. */
 export function parseTerraformJson(text: string, source: string, what: string): unknown {
+  let value: unknown;
   try {
-    return parseJsonNumbersExact(text);
+    value = parseJsonNumbersExact(text);
   } catch (e) {
     if (e instanceof ExactJsonSyntaxError || e instanceof SyntaxError) throw syntaxReason(text, e, source, what);
     throw e;
   }
+  // What JSON.parse lets through and two readers would read two ways: duplicate keys, huge strings.
+  checkJsonShape(text, source, what);
+  return value;
 }
 
 /**

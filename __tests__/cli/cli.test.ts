@@ -217,7 +217,7 @@ describe('bad input: exit 2, one line naming file and field, nothing written', (
   const plan = JSON.parse(readFileSync(PLAN, 'utf8'));
   const cases: [string, () => string, RegExp][] = [
     ['an empty file', () => bad('empty.json', ''), /empty/],
-    ['garbage bytes', () => bad('garbage.json', randomBytes(512)), /not valid plan JSON/],
+    ['garbage bytes', () => bad('garbage.json', randomBytes(512)), /not valid plan JSON|plan JSON is not valid UTF-8/],
     [
       'format_version 2.0',
       () => bad('fv2.json', JSON.stringify({ ...plan, format_version: '2.0' })),

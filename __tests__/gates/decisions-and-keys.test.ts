@@ -7,7 +7,7 @@
  *   witness serving with the log's own key, is a usage error (exit 2) naming both uses.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../../ledger/open-store';
 import { PREDICATE_TYPES } from '../../attest/predicate-types';
@@ -21,7 +21,6 @@ const CLI = join(REPO, 'dist', 'receipts', 'cli.js');
 const dir = tempDir('decisions-keys');
 const ci = makeKey(join(dir, 'keys'), 'ci');
 const alice = makeKey(join(dir, 'keys'), 'alice');
-const stranger = makeKey(join(dir, 'keys'), 'stranger');
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -63,7 +62,9 @@ describe('a denied gate exits with its denial', () => {
     const r = kfm('gate', 'promote', '--to', 'stage', '--store', store, '--pub', ci.pub, '--commit', COMMIT);
     expect(r.code).toBe(1);
     const line = r.stderr.split('\n').find((l) => l.startsWith('gate: BLOCKED dev apply receipt'))!;
-    expect(line).toMatch(/; ignored 1999 entries \(replay of an earlier entry \(same signed statement; only the first occurrence counts\)\): 2, 3, 4, … 1996 more$/);
+    expect(line).toMatch(
+      /; ignored 1999 entries \(replay of an earlier entry \(same signed statement; only the first occurrence counts\)\): 2, 3, 4, … 1996 more$/,
+    );
     expect(r.stdout.length + r.stderr.length).toBeLessThan(4000);
   });
 });
@@ -139,5 +140,67 @@ describe('one key, one role, one name', () => {
   it('still takes the same key twice in one role under one name (a repeat, not a second role)', () => {
     const r = gate('--pub', ci.pub, '--approver', `alice=${alice.pub}`, '--approver', `Alice=${alice.pub}`);
     expect(r.code).toBe(1);
+  });
+});
+
+describe('drift.sh and smoke.sh bind their records as the gates read the ledger', () => {
+  /** kfm_bind_newest_apply (scripts/lib/kfm-env.sh), as drift.sh and smoke.sh call it. */
+  const bind = (store: string) =>
+    spawnSync(
+      'bash',
+      [
+        '-c',
+        `. scripts/lib/kfm-env.sh; kfm_bind_newest_apply dev "$OUT" drift.sh "this drift report" > "$OUT.flags" || exit $?; cat "$OUT.flags"`,
+      ],
+      {
+        cwd: REPO,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          KFM_AUDIT_STORE: store,
+          KFM_PUB: ci.pub,
+          KFM_APPROVERS_DIR: join(dir, 'no-approvers'),
+          KFM_STATE_DIR: join(dir, 'state'),
+          KFM_WITNESSES: '',
+          KFM_CHECKPOINTS: '',
+          OUT: join(dir, `bind-${Math.random().toString(36).slice(2)}.json`),
+        },
+      },
+    );
+  const apply = (key = ci.signing) =>
+    Buffer.from(
+      signPipelineStatement(
+        PREDICATE_TYPES.apply,
+        [{ name: 'x', digest: { sha256: 'f'.repeat(64) } }],
+        { ...templates.apply, env: 'dev' },
+        key,
+      ).bytes,
+    );
+
+  it('binds to the newest trusted apply of a ledger that verifies', async () => {
+    const store = join(dir, 'bind-ok');
+    await openStore(store, { env: process.env }).append(apply());
+    const r = bind(store);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^--apply-receipt\n/);
+  });
+
+  it('stops (exit 3, kfm naming why) on a ledger that does not verify, never "no apply receipt"', async () => {
+    const store = join(dir, 'bind-bad');
+    const st = openStore(store, { env: process.env });
+    await st.append(apply());
+    // An entry is altered after it was appended (a flipped byte).
+    const path = join(store, 'entries', '000000000001.json');
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 30] ^= 1;
+    chmodSync(path, 0o644);
+    writeFileSync(path, bytes);
+    const r = bind(store);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/^kfm: LOG_INTEGRITY: /m);
+    expect(r.stderr).toMatch(
+      /drift\.sh: the audit ledger cannot be read as the gates read it \(kfm gate evidence exit 3\)/,
+    );
+    expect(r.stderr).not.toMatch(/no dev apply receipt/);
   });
 });

@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
+import { signCheckpoint } from '../../ledger/checkpoint';
 import { checkpointLog } from '../../ledger/checkpointing/checkpoint-log';
 import { openStore } from '../../ledger/open-store';
 import { pinnedBundleDigest } from '../../gates/pins';
@@ -123,24 +124,15 @@ onBothStores('gates over a witnessed ledger, attacked by an appender', (raw: Raw
     return { note: r.note, size: r.size, path: `checkpoints/${String(r.size).padStart(12, '0')}.${hash}.txt` };
   }
 
-  const gate = (spec: string, ...extra: string[]) =>
+  /** `kfm gate promote --to prod` of the commit, approvals counted under `approver` (NAME=PUB). */
+  const promoteAs = (approver: string, spec: string, ...extra: string[]) =>
     kfm(
       raw.env,
-      'gate',
-      'promote',
-      '--to',
-      'prod',
-      '--store',
-      spec,
-      '--pub',
-      join(keys, 'ci.pub'),
-      '--approver',
-      `reviewer=${join(keys, 'reviewer.pub')}`,
-      '--commit',
-      COMMIT,
-      '--json',
-      ...extra,
+      ...['gate', 'promote', '--to', 'prod', '--store', spec, '--pub', join(keys, 'ci.pub')],
+      ...['--approver', approver, '--commit', COMMIT, '--json', ...extra],
     );
+  const gate = (spec: string, ...extra: string[]) =>
+    promoteAs(`reviewer=${join(keys, 'reviewer.pub')}`, spec, ...extra);
   const ledgerItem = (r: { stdout: string }) =>
     (JSON.parse(r.stdout) as { items: { requirement: string; ok: boolean; detail: string }[] }).items.find(
       (i) => i.requirement === 'audit ledger',
@@ -257,21 +249,7 @@ onBothStores('gates over a witnessed ledger, attacked by an appender', (raw: Raw
     l.provenTier('stage');
     l.approve(l.plan('prod'), 'carol', parseSigningKey(late.privatePem, 'late'));
     await appendFrom(spec, l, 1);
-    const r = kfm(
-      raw.env,
-      'gate',
-      'promote',
-      '--to',
-      'prod',
-      '--store',
-      spec,
-      '--pub',
-      join(keys, 'ci.pub'),
-      '--approver',
-      `carol=${latePub}`,
-      '--commit',
-      COMMIT,
-    );
+    const r = promoteAs(`carol=${latePub}`, spec);
     expect(r.stderr).not.toMatch(/BLOCKED/);
     expect(r.code).toBe(0);
   });
@@ -302,25 +280,18 @@ onBothStores('gates over a witnessed ledger, attacked by an appender', (raw: Raw
         ...extra,
       );
     expect(evidence(out('ok'), ...witnessFlags(), '--quorum', '2').code).toBe(0);
-    // Without the approver key the approval is an entry no trusted key signed: it does not verify.
-    const unknown = kfm(
-      raw.env,
-      'gate',
-      'evidence',
-      '--kind',
-      'apply',
-      '--env',
-      'stage',
-      '--store',
-      spec,
-      '--pub',
-      join(keys, 'ci.pub'),
-      '--out',
-      out('no-approver'),
+    // A trusted checkpoint of another history (same key and size, another root): the ledger does
+    // not verify against it.
+    const forged = join(dir, `${raw.kind}-forged.txt`);
+    writeFileSync(
+      forged,
+      signCheckpoint({ origin: ORIGIN, size: l.entries.length, root: Buffer.alloc(32, 7) }, ci.signing),
     );
-    expect(unknown.code).toBe(3);
-    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
-    expect(unknown.stderr).not.toMatch(/no trusted stage apply receipt/);
+    const bad = evidence(out('forged'), '--checkpoint', forged);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/^kfm: LOG_INTEGRITY: /);
+    expect(bad.stderr).not.toMatch(/no trusted stage apply receipt/);
     // Witnesses that hold a larger tree than the store shows (the newest witnessed note deleted): refused too.
     l.smoke('stage', 'fail');
     await appendFrom(spec, l, l.entries.length);

@@ -229,6 +229,43 @@ describe('input errors name the cause in one line, exit 2, nothing quoted', () =
       },
       /format_version is not a "MAJOR\.MINOR" string \(value not shown\)/,
     ],
+    [
+      'a key given twice in one object (two readers would read two plans)',
+      () => {
+        const f = join(dir, 'dup.json');
+        writeFileSync(f, realText.replace('"format_version":"1.2"', '"format_version":"1.2","format_version":"1.1"'));
+        return f;
+      },
+      /plan JSON has the key "format_version" twice in one object; readers would disagree/,
+    ],
+    [
+      'a key given twice deep inside a change',
+      () => {
+        const f = join(dir, 'dup-deep.json');
+        writeFileSync(f, realText.replace('"change":{"actions":', '"change":{"after_sensitive":false,"after_sensitive":false,"actions":'));
+        return f;
+      },
+      /has the key "after_sensitive" twice in one object \(resource_changes\[\]\.change\)/,
+    ],
+    [
+      'invalid UTF-8 inside a string',
+      () => {
+        const f = join(dir, 'utf8.json');
+        const at = realText.indexOf('"terraform_version":"') + '"terraform_version":"'.length;
+        writeFileSync(f, Buffer.concat([Buffer.from(realText.slice(0, at)), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(realText.slice(at))]));
+        return f;
+      },
+      /plan JSON is not valid UTF-8; refused/,
+    ],
+    [
+      'a provider_name longer than any name Terraform writes',
+      () => {
+        const f = join(dir, 'long-name.json');
+        writeFileSync(f, realText.replace(/"provider_name":"([^"]*)"/, (_m, p1: string) => `"provider_name":"${p1}${'x'.repeat(70_000)}"`));
+        return f;
+      },
+      /field [a-z_.\[\]]*\.provider_name holds a string of \d+ characters \(at most 65536\); refused/,
+    ],
   ];
   it.each(cases)('%s', (_name, make, want) => {
     const path = make();
@@ -252,6 +289,33 @@ describe('input errors name the cause in one line, exit 2, nothing quoted', () =
     expect(r.status).toBe(0);
     const p = kfm(['policy', 'check', '--plan', f, '--env', 'dev', '--json', '--now', '2026-06-01']);
     expect(JSON.parse(p.stdout).input.digest).toBe(sha256Tagged(readFileSync(f)));
+  });
+
+  it('refuses a stream message with a key given twice, or a name longer than Terraform writes, naming the line', () => {
+    const stream = readFileSync(join(GEN, 'delete-only', '1-create.apply.jsonl'), 'utf8');
+    const first = stream.split('\n')[0]!;
+    const dup = first.replace(/^\{/, '{"type":"version",');
+    for (const [text, want] of [
+      [`${dup}\n${stream.split('\n').slice(1).join('\n')}`, /line 1: apply stream message has the key "type" twice in one object/],
+      [stream.replace(/"addr":"([^"]*)"/, (_m, a: string) => `"addr":"${a}${'y'.repeat(70_000)}"`), /holds a string of \d+ characters \(at most 65536\)/],
+    ] as const) {
+      let err: unknown;
+      try {
+        parseApplyStream(Buffer.from(text), 's.jsonl');
+      } catch (e) {
+        err = e;
+      }
+      expect(isReceiptError(err) && err.exitCode).toBe(2);
+      expect((err as Error).message).toMatch(want);
+      expect((err as Error).message).toMatch(/^s\.jsonl: line \d+/);
+    }
+    let bad: unknown;
+    try {
+      parseApplyStream(Buffer.concat([Buffer.from(first.slice(0, 20)), Buffer.from([0xff]), Buffer.from(first.slice(20))]), 's.jsonl');
+    } catch (e) {
+      bad = e;
+    }
+    expect((bad as Error).message).toMatch(/s\.jsonl: apply stream is not valid UTF-8/);
   });
 
   it('refuses every real UTF-16 plan of the corpus the same way', () => {

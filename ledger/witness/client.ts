@@ -45,7 +45,26 @@ const REASONS: Record<number, string> = {
   422: '422 Unprocessable Entity (the consistency proof from the tree it holds does not verify: the log was rewritten or forked)',
 };
 
+/**
+ * POST to a witness. A kept-alive connection the witness closed while idle (undici reports
+ * UND_ERR_SOCKET or ECONNRESET before any answer) is retried once on a new connection: the
+ * request never reached the witness.
+ */
 async function post(
+  url: string,
+  body: string,
+  timeoutMs: number,
+): Promise<{ status: number; type: string; body: string }> {
+  try {
+    return await postOnce(url, body, timeoutMs);
+  } catch (e) {
+    const code = (e as { cause?: { code?: string } })?.cause?.code;
+    if (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET') throw e;
+    return postOnce(url, body, timeoutMs);
+  }
+}
+
+async function postOnce(
   url: string,
   body: string,
   timeoutMs: number,
@@ -167,7 +186,18 @@ export async function askHeldSize(
   } catch (e) {
     return { witness, answer: unreachable(e, timeoutMs) };
   }
-  if (res.status === 200) return { witness, held: size, answer: `holds tree size ${size}` };
+  if (res.status === 200) {
+    // Its cosignature of this very note authenticates "I hold this tree" (a 409 only ever blocks).
+    try {
+      const cp = parseCheckpoint(note, 'checkpoint');
+      const got = parseCheckpoint(`${cp.text}\n${res.body}`, `${witness} answer`);
+      if (checkCosignatures(got, [ep.witness])[0]!.status === 'valid')
+        return { witness, held: size, answer: `holds tree size ${size}` };
+    } catch {
+      // not signature lines: as below
+    }
+    return { witness, answer: 'answered 200 without a valid cosignature under its configured key' };
+  }
   if (res.status === 409) {
     const m = /^(0|[1-9][0-9]{0,15})\n$/.exec(res.body);
     if (!res.type.startsWith(SIZE_CONTENT_TYPE) || !m) return { witness, answer: 'answered 409 without its tree size' };

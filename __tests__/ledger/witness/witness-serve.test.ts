@@ -238,6 +238,8 @@ describe('kfm witness serve (real processes on loopback)', () => {
     const trunc = join(dir, 'trunc');
     cpSync(store, trunc, { recursive: true });
     rmSync(join(trunc, 'checkpoints'), { recursive: true, force: true });
+    // The signed index notes go too (verify itself names one larger than the log): the witnesses catch it.
+    rmSync(join(trunc, 'index'), { recursive: true, force: true });
     for (const f of ['000000000005.json', '000000000004.json']) rmSync(join(trunc, 'entries', f), { force: true });
     const r = checkpointWith(trunc, [w1, w2, w3], 1);
     expect(r.code).toBe(3);

@@ -78,7 +78,7 @@ export async function verify(io: CommandIo, argv: readonly string[]): Promise<nu
         policy.quorum > 0
           ? `, ${report.checkpoints.filter((c) => c.witnessed).length} witnessed (quorum ${policy.quorum})`
           : ''
-      }\n`,
+      }${report.junkCount > 0 ? `; ${report.junkCount} junk object(s) no trusted key signed (not evidence; --strict fails on them)` : ''}\n`,
     );
   } else
     io.stdout(

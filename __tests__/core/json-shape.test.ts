@@ -1,0 +1,42 @@
+import { isReceiptError } from '../../core/errors';
+import { parseJsonNoEcho } from '../../core/json';
+import { checkJsonShape } from '../../core/json-shape';
+
+function refusal(text: string, limits = {}): string | undefined {
+  try {
+    checkJsonShape(text, 'f.json', 'plan JSON', limits);
+    return undefined;
+  } catch (e) {
+    expect(isReceiptError(e) && e.exitCode).toBe(2);
+    return (e as Error).message;
+  }
+}
+
+describe('checkJsonShape', () => {
+  it('refuses a key given twice in one object, naming where, also when written with an escape', () => {
+    expect(refusal('{"a":1,"b":{"c":[{"d":"x","d":"y"}]}}')).toBe(
+      'f.json: plan JSON has the key "d" twice in one object (b.c[]); readers would disagree on its value — refused',
+    );
+    expect(refusal('{"\\u0061":1,"a":2}')).toMatch(/the key "a" twice/);
+  });
+
+  it('accepts the same key in sibling objects, and colons or quotes inside strings', () => {
+    expect(refusal('[{"a":1},{"a":1}]')).toBeUndefined();
+    expect(refusal('{"a":"x\\":y","b":{"a":"{[\\"a\\":1"}}')).toBeUndefined();
+  });
+
+  it('refuses an identifier longer than the name limit, and any string longer than the string limit', () => {
+    expect(refusal(`{"r":[{"provider_name":"${'p'.repeat(100)}"}]}`, { maxName: 50 })).toBe(
+      'f.json: plan JSON field r[].provider_name holds a string of 100 characters (at most 50); refused',
+    );
+    expect(refusal(`{"x":["${'v'.repeat(100)}"]}`, { maxString: 50 })).toMatch(/field x\[\] holds a string of 100/);
+    expect(refusal(`{"${'k'.repeat(100)}":1}`, { maxName: 50 })).toMatch(/a key of 100 characters/);
+  });
+
+  it('is the check of every JSON input read through parseJsonNoEcho (never quoting values)', () => {
+    expect(() => parseJsonNoEcho('{"payload":"s3cr3t","payload":"x"}', 'e.json', 'envelope')).toThrow(
+      /e\.json: envelope has the key "payload" twice in one object/,
+    );
+    expect(() => parseJsonNoEcho('{"payload":"s3cr3t","payload":"x"}', 'e.json', 'envelope')).not.toThrow(/s3cr3t/);
+  });
+});
