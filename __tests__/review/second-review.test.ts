@@ -490,6 +490,26 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     ).toBe(1);
   });
 
+  it('S3: a junk newer version over the newest witnessed note hides it, and the gate blocks (never rolls back) until the next cosign', async () => {
+    if (raw.kind !== 'S3') return;
+    const spec = raw.newSpec('hidden-note');
+    const l = goodLedger();
+    await appendAll(spec, { entries: l.entries.slice(0, 8) } as Ledger);
+    await cosign(spec);
+    l.smoke('stage', 'fail');
+    await appendAll(spec, l, 9);
+    const cp = await cosign(spec);
+    await raw.put(spec, cp.path, Buffer.from('not a note\n'));
+    const g = ledgerOk(spec);
+    expect(g.code).toBe(1);
+    expect(g.stderr).toMatch(/BLOCKED (audit ledger: .*larger tree|stage validation record: .*status "fail")/);
+    await cosign(spec);
+    const again = ledgerOk(spec);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
+    expect(again.stderr).not.toMatch(/BLOCKED audit ledger/);
+  });
+
   it('an envelope signed by an unknown key, and junk objects in every folder, are listed and never jam verify, the gates or gate evidence', async () => {
     const spec = raw.newSpec('junk');
     const l = goodLedger();
