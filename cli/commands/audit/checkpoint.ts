@@ -69,13 +69,7 @@ export async function checkpoint(io: CommandIo, argv: readonly string[]): Promis
   const store = storeFrom('audit checkpoint', values, io);
   const origin = originFrom(values);
   const own: TrustedKey = { publicKey: key.publicKey, keyid: key.keyid, source: `${keyPath} (public part)` };
-  // The log's checkpoint key may be a --pub too, never a witness's or an approver's: a witness
-  // with the log's own key would "witness" the log's own rollback.
-  checkOneKeyOneRole('audit checkpoint', [
-    { role: 'key', name: '', key: own },
-    ...policy.witnesses.map((w) => ({ role: 'witness', name: w.name, key: w.key })),
-    ...approvers.map((a) => ({ role: 'approver', name: a.name, key: a.key })),
-  ]);
+  checkOwnKeyRole(own, policy.witnesses, approvers);
   const checkpoints = checkpointFiles(values);
   // --since: the checkpoint verified earlier vouches for the log up to it (it was signed only
   // after a verify); verify what came after it and continue its index.
@@ -125,4 +119,20 @@ function witnessTimeout(values: Record<string, unknown>): number {
   if (typeof t !== 'string' || !/^[1-9][0-9]{0,2}$/.test(t))
     throw new ReceiptError('USAGE', 'kfm audit checkpoint: --witness-timeout must be whole seconds from 1 to 999');
   return Number(t) * 1000;
+}
+
+/**
+ * The log's checkpoint key may be a --pub too, never a witness's or an approver's: a witness
+ * with the log's own key would "witness" the log's own rollback (exit 2, naming both uses).
+ */
+function checkOwnKeyRole(
+  own: TrustedKey,
+  witnesses: readonly { name: string; key: TrustedKey }[],
+  approvers: readonly { name: string; key: TrustedKey }[],
+): void {
+  checkOneKeyOneRole('audit checkpoint', [
+    { role: 'key', name: '', key: own },
+    ...witnesses.map((w) => ({ role: 'witness', name: w.name, key: w.key })),
+    ...approvers.map((a) => ({ role: 'approver', name: a.name, key: a.key })),
+  ]);
 }
