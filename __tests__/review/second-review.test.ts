@@ -150,6 +150,31 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     );
 
   const ledgerOk = (spec: string) => gate(spec, ...witnessFlags(), '--quorum', '2');
+  const KEYS = ['--pub', CI_PUB, '--approver', `reviewer=${REVIEWER_PUB}`];
+  const verify = (spec: string, ...extra: string[]) =>
+    kfm(raw.env, 'audit', 'verify', '--store', spec, ...KEYS, ...extra);
+  const evidence = (spec: string, ...extra: string[]) =>
+    kfm(raw.env, 'gate', 'evidence', '--kind', 'apply', '--env', 'stage', '--store', spec, ...KEYS, ...extra);
+
+  /** A good ledger, cosigned, with its witnessed note pinned (the recommended configuration). */
+  async function pinnedLedger(label: string, from = 1): Promise<{ spec: string; l: Ledger; pin: string }> {
+    const spec = raw.newSpec(label);
+    const l = goodLedger();
+    await appendAll(spec, l, from);
+    const pin = join(dir, `${raw.kind}-${n}-${label}.pin.txt`);
+    writeFileSync(pin, (await cosign(spec)).note);
+    return { spec, l, pin };
+  }
+
+  /** The stage smoke then fails: the CI appends its record and runs its cosign step; the pinned gate must block on it. */
+  async function failingSmokeStillBlocks(spec: string, l: Ledger, pin: string): Promise<void> {
+    l.smoke('stage', 'fail');
+    await appendAll(spec, l, l.entries.length);
+    await cosign(spec).catch(() => undefined);
+    const g = gate(spec, '--checkpoint', pin, ...witnessFlags(), '--quorum', '2');
+    expect(g.code).toBe(1);
+    expect(g.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
+  }
 
   it('passes an honest witnessed promotion (the baseline every attack starts from)', async () => {
     const spec = raw.newSpec('baseline');
@@ -216,17 +241,7 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     const g = ledgerOk(spec);
     expect(g.stderr).not.toMatch(/BLOCKED/);
     expect(g.code).toBe(0);
-    const v = kfm(
-      raw.env,
-      'audit',
-      'verify',
-      '--store',
-      spec,
-      '--pub',
-      CI_PUB,
-      '--approver',
-      `reviewer=${REVIEWER_PUB}`,
-    );
+    const v = verify(spec);
     expect(v.code).toBe(0);
   });
 
@@ -239,41 +254,20 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
   // a problem too: `audit verify --witness … --quorum` and every witnessed gate that read the
   // whole log failed for good. Now both are junk to every reader (listed, never used).
   it('one misnamed note below the anchor freezes neither cosigning nor what the gate judges', async () => {
-    const spec = raw.newSpec('freeze');
-    const l = goodLedger();
-    await appendAll(spec, l);
-    const cp = await cosign(spec);
-    const pin = join(dir, `${raw.kind}-${n}-pin.txt`);
-    writeFileSync(pin, cp.note);
-    await raw.put(spec, 'checkpoints/000000000001.ffffffff.txt', Buffer.from(cp.note));
-    // Later the stage smoke fails; the CI appends its record, then runs its cosign step.
-    l.smoke('stage', 'fail');
-    await appendAll(spec, l, l.entries.length);
-    await cosign(spec).catch(() => undefined);
-    const g = gate(spec, '--checkpoint', pin, ...witnessFlags(), '--quorum', '2');
-    expect(g.code).toBe(1);
-    expect(g.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
+    const { spec, l, pin } = await pinnedLedger('freeze');
+    await raw.put(spec, 'checkpoints/000000000001.ffffffff.txt', readFileSync(pin));
+    await failingSmokeStillBlocks(spec, l, pin);
   });
 
   // Was open (fixed): the same freeze through index/: a signed index note copied under the name of
   // another size was a problem for verify (so for every cosign), while the gate by proof reads only
   // its anchor's index notes. Now a misnamed index note is junk, as a misnamed checkpoint is.
   it('one signed index note copied under another size freezes neither cosigning nor what the gate judges', async () => {
-    const spec = raw.newSpec('index-copy');
-    const l = goodLedger();
-    await appendAll(spec, l);
-    const cp = await cosign(spec);
-    const pin = join(dir, `${raw.kind}-${n}-pin3.txt`);
-    writeFileSync(pin, cp.note);
+    const { spec, l, pin } = await pinnedLedger('index-copy');
     const store = openStore(spec, { env: raw.env });
     const note = (await store.listDerived('index')).find((x) => /^index\/\d{12}\.[0-9a-f]{8}\.json$/.test(x))!;
     await raw.put(spec, 'index/000000000001.ffffffff.json', (await store.getDerived(note))!);
-    l.smoke('stage', 'fail');
-    await appendAll(spec, l, l.entries.length);
-    await cosign(spec).catch(() => undefined);
-    const g = gate(spec, '--checkpoint', pin, ...witnessFlags(), '--quorum', '2');
-    expect(g.code).toBe(1);
-    expect(g.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
+    await failingSmokeStillBlocks(spec, l, pin);
   });
 
   it('an old witnessed note stored again with a forged cosignature jams neither verify nor the gates', async () => {
@@ -300,53 +294,16 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
       `checkpoints/${String(old.size).padStart(12, '0')}.0f0f0f0f.txt`,
       Buffer.from(lines.join('\n')),
     );
-    l.smoke('stage', 'fail');
-    await appendAll(spec, l, l.entries.length);
-    await cosign(spec);
-    const g = gate(spec, '--checkpoint', pin, ...witnessFlags(), '--quorum', '2');
-    expect(g.code).toBe(1);
-    expect(g.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
+    await failingSmokeStillBlocks(spec, l, pin);
     const unpinned = ledgerOk(spec);
     expect(unpinned.code).toBe(1);
     expect(unpinned.stderr).toMatch(/BLOCKED stage validation record: .*status "fail"/);
     expect(unpinned.stderr).not.toMatch(/BLOCKED audit ledger/);
     // kfm gate evidence reads the whole log (what drift.sh and smoke.sh bind to).
-    const e = kfm(
-      raw.env,
-      'gate',
-      'evidence',
-      '--kind',
-      'apply',
-      '--env',
-      'stage',
-      '--store',
-      spec,
-      '--pub',
-      CI_PUB,
-      '--approver',
-      `reviewer=${REVIEWER_PUB}`,
-      ...witnessFlags(),
-      '--quorum',
-      '2',
-      '--out',
-      join(dir, `${raw.kind}-${n}-a.json`),
-    );
+    const e = evidence(spec, ...witnessFlags(), '--quorum', '2', '--out', join(dir, `${raw.kind}-${n}-a.json`));
     expect(e.stderr).toBe('');
     expect(e.code).toBe(0);
-    const v = kfm(
-      raw.env,
-      'audit',
-      'verify',
-      '--store',
-      spec,
-      '--pub',
-      CI_PUB,
-      '--approver',
-      `reviewer=${REVIEWER_PUB}`,
-      ...w.flatMap((x) => ['--witness', `${x.name}=${x.pub}`]),
-      '--quorum',
-      '2',
-    );
+    const v = verify(spec, ...w.flatMap((x) => ['--witness', `${x.name}=${x.pub}`]), '--quorum', '2');
     expect(v.stderr).toMatch(/note: junk: .*0f0f0f0f\.txt: a cosignature does not verify/);
     expect(v.code).toBe(0);
   });
@@ -383,17 +340,7 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     expect(a.code).toBe(0);
     expect(JSON.parse(a.stdout.trim().split('\n')[0]!)).toMatchObject({ seq: l.entries.length });
     await cosign(spec);
-    const v = kfm(
-      raw.env,
-      'audit',
-      'verify',
-      '--store',
-      spec,
-      '--pub',
-      CI_PUB,
-      '--approver',
-      `reviewer=${REVIEWER_PUB}`,
-    );
+    const v = verify(spec);
     expect(v.stderr).not.toMatch(/LOG_INTEGRITY/);
     expect(v.code).toBe(0);
     const g = ledgerOk(spec);
@@ -455,17 +402,7 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
       passing.envelopeBytes,
     );
     await raw.put(spec, `entries/${String(seq).padStart(12, '0')}.json`, forged);
-    const v = kfm(
-      raw.env,
-      'audit',
-      'verify',
-      '--store',
-      spec,
-      '--pub',
-      CI_PUB,
-      '--approver',
-      `reviewer=${REVIEWER_PUB}`,
-    );
+    const v = verify(spec);
     expect(v.code).toBe(0);
     expect(v.stderr).toMatch(/leftover of an interrupted append/);
     const g = ledgerOk(spec);
@@ -524,31 +461,14 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     await raw.put(spec, 'index/999999999999.ffffffff.json', Buffer.from('{}'));
     await raw.put(spec, 'checkpoints/999999999999.ffffffff.txt', Buffer.from('not a note\n'));
     await raw.put(spec, 'zzz-stray.json', Buffer.from('{}'));
-    const keysArgs = ['--pub', CI_PUB, '--approver', `reviewer=${REVIEWER_PUB}`];
-    const v = kfm(raw.env, 'audit', 'verify', '--store', spec, ...keysArgs);
+    const v = verify(spec);
     expect(v.stderr).toMatch(/note: junk/);
     expect(v.code).toBe(0);
-    expect(kfm(raw.env, 'audit', 'verify', '--store', spec, ...keysArgs, '--strict').code).toBe(3);
+    expect(verify(spec, '--strict').code).toBe(3);
     const g = ledgerOk(spec);
     expect(g.stderr).not.toMatch(/BLOCKED/);
     expect(g.code).toBe(0);
-    const e = kfm(
-      raw.env,
-      'gate',
-      'evidence',
-      '--kind',
-      'apply',
-      '--env',
-      'stage',
-      '--store',
-      spec,
-      ...keysArgs,
-      ...witnessFlags(),
-      '--quorum',
-      '2',
-      '--out',
-      join(dir, `${raw.kind}-${n}-apply.json`),
-    );
+    const e = evidence(spec, ...witnessFlags(), '--quorum', '2', '--out', join(dir, `${raw.kind}-${n}-apply.json`));
     expect(e.stderr).toBe('');
     expect(e.code).toBe(0);
   });
