@@ -91,23 +91,40 @@ export interface GateReadOptions extends Omit<VerifyOptions, 'onEntry' | 'since'
   readonly quorum?: number;
 }
 
-/** The stored checkpoint notes of size ≥ `size`, each verified under a trusted key, as verify requires. */
+/**
+ * The stored checkpoint notes of size ≥ `size` signed under a checkpoint signer, as verify
+ * requires; junk (a note no signer signed, one whose name names another size, a forged
+ * cosignature) is skipped, as verify lists it and never uses it.
+ */
 async function storedFrom(
   store: AuditStore,
   size: number,
   opts: GateReadOptions,
 ): Promise<{ name: string; cp: SignedCheckpoint }[]> {
   const names = await storedNotes(store, checkpointsFrom.atOrAbove(size));
-  return all(names, REQUESTS_IN_FLIGHT, async (path) => {
+  const read = await all(names, REQUESTS_IN_FLIGHT, async (path) => {
     const name = store.derivedName(path);
     const bytes = await store.getDerived(path);
     if (bytes === undefined) throw new ReceiptError('LOG_INTEGRITY', `${name}: listed but not readable`);
-    const cp = parseCheckpoint(bytes.toString('utf8'), name);
-    verifyCheckpoint(cp, opts.trusted, opts.origin, name);
-    if (cp.size !== checkpointPathSize(path))
-      throw new ReceiptError('LOG_INTEGRITY', `${name}: names another tree size than the checkpoint holds`);
-    return { name, cp };
+    const c = storedNote(store, path, bytes, opts);
+    return c && { name, cp: c.cp };
   });
+  return read.filter((c): c is { name: string; cp: SignedCheckpoint } => c !== undefined);
+}
+
+/** A stored note as a checkpoint, or undefined when it is junk (see storedFrom). */
+function storedNote(store: AuditStore, path: string, bytes: Buffer, opts: GateReadOptions): Checked | undefined {
+  let c: Checked;
+  try {
+    c = checkedCheckpoint(store.derivedName(path), bytes.toString('utf8'), false, opts);
+  } catch (e) {
+    if (isReceiptError(e) && e.code !== 'STORE_UNAVAILABLE') return undefined;
+    throw e;
+  }
+  if (c.cp.size !== checkpointPathSize(path)) return undefined;
+  const q = (opts.quorum ?? 0) > 0 ? checkQuorum(c.cp, opts.witnesses ?? [], opts.quorum!) : undefined;
+  if (q && q.checks.some((x) => x.status === 'invalid')) return undefined;
+  return c;
 }
 
 /** The checkpoint notes listed after `after` (a layout bound), by name. */
@@ -132,6 +149,7 @@ export async function readForGate(store: AuditStore, commit: string, opts: GateR
   const entries: StoredEntry[] = [];
   const report = await verifyLog(store, {
     ...opts,
+    ...verifyKeys(opts.trusted, opts.checkpointSigners),
     checkpoints: opts.checkpoints,
     onEntry: (e) => entries.push(e),
   });
@@ -144,6 +162,22 @@ export async function readForGate(store: AuditStore, commit: string, opts: GateR
     ok: report.ok,
     report,
   };
+}
+
+/**
+ * The keys a gate's full verify runs under: checkpoints, index notes (and so every problem they
+ * can raise) only under the checkpoint signers (the gate's `--pub` keys); the other trusted keys
+ * (approvers') verify envelopes only. An approver's note of a tree that never existed is then
+ * junk, never a jam of every gate.
+ */
+export function verifyKeys(
+  trusted: readonly TrustedKey[],
+  signers: readonly TrustedKey[] | undefined,
+): Pick<VerifyOptions, 'trusted' | 'approvers'> {
+  if (signers === undefined) return { trusted };
+  const own = new Set(signers.map((k) => k.keyid));
+  const others = trusted.filter((k) => !own.has(k.keyid)).map((key) => ({ name: key.source, key }));
+  return { trusted: signers, approvers: others };
 }
 
 type Checked = { cp: SignedCheckpoint; info: ProofCheckpoint; signer: TrustedKey };
@@ -222,18 +256,14 @@ async function chooseAnchor(store: AuditStore, given: Checked[], opts: GateReadO
     // The newest checkpoint a quorum cosigned; stored ones above the given anchor only (the
     // listing starts there). A stored note that does not verify is left to the full read.
     // Read from the largest name down to the first witnessed note: names sort by the size they
-    // name, and a note whose name names another size than it holds (an older witnessed note
-    // copied under a name that sorts last) is an integrity finding, never the anchor.
+    // name; junk (a note whose name names another size than it holds — an older witnessed note
+    // copied under a name that sorts last —, one that does not verify) is never the anchor, and
+    // the witnesses, asked at decision time, hold the newest tree (gates/fresh-witnesses.ts).
     const after = anchor ? checkpointsFrom.atOrAbove(anchor.cp.size) : undefined;
     for (const name of (await storedNotes(store, after)).reverse()) {
       const bytes = await store.getDerived(name);
-      if (bytes === undefined) continue;
-      const c = checkedCheckpoint(store.derivedName(name), bytes.toString('utf8'), false, opts);
-      if (c.cp.size !== checkpointPathSize(name))
-        throw new ReceiptError(
-          'LOG_INTEGRITY',
-          `${c.info.source}: names tree size ${checkpointPathSize(name)} but holds a checkpoint of ${c.cp.size} entries (a checkpoint copied under another name)`,
-        );
+      const c = bytes && storedNote(store, name, bytes, opts);
+      if (c === undefined) continue; // junk: never the anchor (verify lists it)
       if (c.info.witnessed !== true) continue; // not (yet) witnessed: not judged, as in the full read
       if (anchor === undefined || c.cp.size > anchor.cp.size) anchor = c;
       break;

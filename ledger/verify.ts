@@ -237,17 +237,20 @@ async function readCheckpoints(
             root,
           }
         : { source, size: cp.size, ok: true, root };
+      // A stored note whose name names another size, or with a forged cosignature, is a copy
+      // someone with PutObject made (the name and the witness lines are not the log key's to
+      // sign): junk, never used. A problem here would let one object stop every cosign while a
+      // gate by proof, which lists notes only from its anchor up, goes on judging a frozen tree.
+      const junk = given ? undefined : storedNoteJunk(source, cp.size, q);
+      if (junk !== undefined) {
+        f.foundJunk(`${source}: ${junk}; never used, ignored`);
+        return;
+      }
       if (q && !q.ok) {
-        const invalid = q.checks.some((c) => c.status === 'invalid');
-        if (given || invalid) {
+        if (given) {
           f.problem(`${source}: not witnessed: ${describeQuorum(q)}`);
           result.ok = false;
         } else f.notes.push(`${source}: not witnessed (${describeQuorum(q)}); checked against the log key only`);
-      }
-      const named = given ? cp.size : checkpointFileSize(source.slice(source.lastIndexOf('/') + 1));
-      if (named !== undefined && named !== cp.size) {
-        f.problem(`${source}: signed checkpoint of ${cp.size} entries stored under the name of ${named} (moved or copied)`);
-        result.ok = false;
       }
       if (q?.ok) witnessedSize = Math.max(witnessedSize, cp.size);
       results.push(result);
@@ -268,6 +271,15 @@ async function readCheckpoints(
     add(c.name, c.bytes.toString('utf8'), false);
   }
   return { cps, results, witnessedSize };
+}
+
+/** Why a stored, log-signed note is junk (a misnamed copy, a forged cosignature), or undefined. */
+function storedNoteJunk(source: string, size: number, q: ReturnType<typeof checkQuorum> | undefined): string | undefined {
+  const named = checkpointFileSize(source.slice(source.lastIndexOf('/') + 1));
+  if (named !== undefined && named !== size)
+    return `signed checkpoint of ${size} entries stored under the name of ${named} (a copy under another name)`;
+  if (q && q.checks.some((c) => c.status === 'invalid')) return `a cosignature does not verify (${describeQuorum(q)})`;
+  return undefined;
 }
 
 /**

@@ -47,7 +47,7 @@ export function many(v: unknown): string[] {
 
 /** One use of a public key on a command line: its role (the flag) and the name it is given there. */
 export interface KeyUse {
-  /** `pub`, `approver` or `witness`. */
+  /** `pub`, `approver` or `witness` (or `key`: the public half of a command's signing `--key`). */
   readonly role: string;
   /** The approver's login or the witness's name; '' for `--pub`. */
   readonly name: string;
@@ -55,7 +55,7 @@ export interface KeyUse {
 }
 
 function describeUse(u: KeyUse): string {
-  return u.role === 'pub' ? `--pub ${u.key.source}` : `--${u.role} ${u.name}=${u.key.source}`;
+  return u.role === 'pub' || u.role === 'key' ? `--${u.role} ${u.key.source}` : `--${u.role} ${u.name}=${u.key.source}`;
 }
 
 /**

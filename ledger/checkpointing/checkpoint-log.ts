@@ -27,6 +27,7 @@ export async function checkpointLog(store: AuditStore, o: CheckpointLogOptions):
     origin: o.origin,
     envelopeSignatures: o.pubs.length > 0,
     since: o.since,
+    approvers: o.approvers,
   });
   if (!report.ok) {
     throw new ReceiptError(

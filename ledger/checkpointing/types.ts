@@ -13,6 +13,12 @@ export interface CheckpointLogOptions {
   readonly own: TrustedKey;
   /** Trusted keys of the entries; none: entry signatures are not checked. */
   readonly pubs: readonly TrustedKey[];
+  /**
+   * Approver keys: the approvals they signed verify, but they are never trusted for checkpoints
+   * or indexes (an approver could otherwise store a note of a tree that never existed and stop
+   * every checkpoint). @default none: approvals are junk, listed and never a failure
+   */
+  readonly approvers?: readonly { readonly name: string; readonly key: TrustedKey }[];
   /** Earlier checkpoints the log must extend (kept elsewhere, in case the stored ones were deleted). */
   readonly checkpoints: readonly CheckpointInput[];
   /** Resume from this verified checkpoint: verify and index only what came after it. */

@@ -91,12 +91,13 @@ kfm_approver_args() {
   return 0
 }
 
-# --pub flags for every key that signs ledger entries (receipt keys and approver keys): ledger integrity.
+# Flags for every key that signs ledger entries, for ledger integrity (audit verify, audit
+# checkpoint): --pub for the receipt keys, --approver NAME=PUB for approver keys — never --pub,
+# which would trust an approver's key to sign checkpoints and indexes (one note of a tree that
+# never existed, stored by an approver, would then stop every verify and every cosign).
 kfm_all_pub_args() {
-  local f
   kfm_pub_args
-  for f in "$KFM_APPROVERS_DIR"/*.pub; do [ -f "$f" ] && printf -- '--pub\n%s\n' "$f"; done
-  return 0
+  kfm_approver_args
 }
 
 # Witness flags for every KFM_WITNESSES entry: `verify` prints --witness NAME=PUB ... --quorum N,

@@ -3,13 +3,14 @@ import { refuseExisting, writeFileExclusive } from '../../../core/files';
 import { TrustedKey } from '../../../attest/sign/ed25519';
 import { checkpointLog, CheckpointOutcome } from '../../../ledger/checkpointing/checkpoint-log';
 import { parseCommandArgs, requireOpt } from '../../lib/args';
-import { loadSigningKey, loadTrustedKeys, many } from '../../lib/keys';
+import { checkOneKeyOneRole, loadSigningKey, loadTrustedKeys, many } from '../../lib/keys';
+import { loadEvidenceKeys } from '../../lib/evidence-keys';
 import { WITNESS_OPTS, witnessEndpoints, witnessPolicy } from '../../lib/witnesses';
 import { CommandIo } from '../../lib/types';
 import { checkpointFiles, ORIGIN_OPT, originFrom, resumeFrom, STORE_OPTS, storeFrom } from './options';
 
 /**
- * `checkpoint --store STORE --key KEY --out FILE [--pub PUB...] [--checkpoint FILE...] [--since FILE] [--origin NAME]
+ * `checkpoint --store STORE --key KEY --out FILE [--pub PUB...] [--approver NAME=PUB...] [--checkpoint FILE...] [--since FILE] [--origin NAME]
  *   [--witness NAME=PUB --witness-url NAME=URL ... --quorum N --witness-timeout SECONDS]`
  * With witnesses, the note is stored and written only when `--quorum` of them cosigned it.
  */
@@ -28,6 +29,12 @@ export async function checkpoint(io: CommandIo, argv: readonly string[]): Promis
         multiple: true,
         help: 'trusted key of the entries (verified before signing)',
         default: 'entry signatures not checked',
+      },
+      approver: {
+        type: 'string',
+        multiple: true,
+        arg: 'NAME=PUB',
+        help: "an approver's key: approvals it signed verify; never trusted for checkpoints or indexes (unlike --pub)",
       },
       checkpoint: { type: 'string', multiple: true, arg: 'FILE', help: 'earlier checkpoint the log must extend' },
       since: {
@@ -58,9 +65,11 @@ export async function checkpoint(io: CommandIo, argv: readonly string[]): Promis
   const timeoutMs = witnessTimeout(values);
   refuseExisting(out);
   const pubs = loadTrustedKeys(many(values.pub));
+  const { approvers } = loadEvidenceKeys('audit checkpoint', values);
   const store = storeFrom('audit checkpoint', values, io);
   const origin = originFrom(values);
   const own: TrustedKey = { publicKey: key.publicKey, keyid: key.keyid, source: `${keyPath} (public part)` };
+  checkOwnKeyRole(own, policy.witnesses, approvers);
   const checkpoints = checkpointFiles(values);
   // --since: the checkpoint verified earlier vouches for the log up to it (it was signed only
   // after a verify); verify what came after it and continue its index.
@@ -70,6 +79,7 @@ export async function checkpoint(io: CommandIo, argv: readonly string[]): Promis
     key,
     own,
     pubs,
+    approvers,
     checkpoints,
     since,
     endpoints,
@@ -109,4 +119,20 @@ function witnessTimeout(values: Record<string, unknown>): number {
   if (typeof t !== 'string' || !/^[1-9][0-9]{0,2}$/.test(t))
     throw new ReceiptError('USAGE', 'kfm audit checkpoint: --witness-timeout must be whole seconds from 1 to 999');
   return Number(t) * 1000;
+}
+
+/**
+ * The log's checkpoint key may be a --pub too, never a witness's or an approver's: a witness
+ * with the log's own key would "witness" the log's own rollback (exit 2, naming both uses).
+ */
+function checkOwnKeyRole(
+  own: TrustedKey,
+  witnesses: readonly { name: string; key: TrustedKey }[],
+  approvers: readonly { name: string; key: TrustedKey }[],
+): void {
+  checkOneKeyOneRole('audit checkpoint', [
+    { role: 'key', name: '', key: own },
+    ...witnesses.map((w) => ({ role: 'witness', name: w.name, key: w.key })),
+    ...approvers.map((a) => ({ role: 'approver', name: a.name, key: a.key })),
+  ]);
 }
