@@ -25,6 +25,8 @@ export interface GatheredEvidence {
   readonly ledger: Awaited<ReturnType<typeof readLedger>>;
   readonly evidence: Evidence[];
   readonly rejected: Rejected[];
+  /** With entries after the witnessed tree: the evidence of the witnessed tree and of them together (they can only deny). */
+  readonly withUnwitnessed?: { readonly evidence: Evidence[]; readonly rejected: Rejected[] };
 }
 
 /**
@@ -41,6 +43,14 @@ export async function gatherEvidence(source: EvidenceSource, keys: EvidenceKeys)
     approvers: new Map(keys.approvers.map((a) => [a.key.keyid, a.name])),
   };
   // Roles first, then replays: a copy signed out of its role never suppresses the real record.
-  const classified = classifyEntries(ledger.entries, all, { roles, approvalType: PREDICATE_TYPES.approval });
-  return { ledger, evidence: classified.evidence, rejected: classified.rejected };
+  const classify = (entries: typeof ledger.entries) =>
+    classifyEntries(entries, all, { roles, approvalType: PREDICATE_TYPES.approval });
+  const classified = classify(ledger.entries);
+  const tail = ledger.unwitnessed;
+  return {
+    ledger,
+    evidence: classified.evidence,
+    rejected: classified.rejected,
+    ...(tail && tail.length > 0 ? { withUnwitnessed: classify([...ledger.entries, ...tail]) } : {}),
+  };
 }

@@ -111,6 +111,11 @@ export interface LedgerRead {
   readonly note?: string;
   /** Too few witnesses answered and the store's view was accepted (--accept-store-view). */
   readonly storeViewAccepted?: boolean;
+  /**
+   * With a quorum: verified entries after the witnessed tree judged. Never evidence for a
+   * decision; they can deny (gates/unwitnessed.ts).
+   */
+  readonly unwitnessed?: LedgerEntry[];
 }
 
 async function readOnce(
@@ -130,7 +135,8 @@ async function readOnce(
       quorum,
       checkpointSigners: anchor.signers,
     });
-    if (r.via === 'proof') return { ...byProof(spec, r, quorum), note: r.proof!.anchor.note };
+    if (r.via === 'proof')
+      return { ...byProof(spec, r, quorum), note: r.proof!.anchor.note, ...tailOf(r.unwitnessed) };
     return judgeFullRead(spec, r.report!, r.entries, anchor, r.problems[0]);
   }
   // One pass: the entries are collected as verify reads them (up to the first defect; the
@@ -146,6 +152,12 @@ async function readOnce(
     quorum: anchor.quorum,
   });
   return judgeFullRead(spec, report, entries, anchor);
+}
+
+/** The unwitnessed entries as the gate keeps them (only when there are some). */
+function tailOf(entries: readonly { seq: number; envelopeBytes: Buffer }[] | undefined): { unwitnessed?: LedgerEntry[] } {
+  if (entries === undefined || entries.length === 0) return {};
+  return { unwitnessed: entries.map((e) => ({ seq: e.seq, envelopeBytes: e.envelopeBytes })) };
 }
 
 /** The signed note of the witnessed checkpoint judged: given by the caller, or read from the store. */
@@ -229,7 +241,7 @@ function judgeFullRead(
   all: readonly LedgerEntry[],
   anchor: AnchorOptions,
   fellBack?: string,
-): { entries: LedgerEntry[]; integrity: GateItem; judged: LedgerJudged; via: 'full' } {
+): { entries: LedgerEntry[]; integrity: GateItem; judged: LedgerJudged; via: 'full'; unwitnessed?: LedgerEntry[] } {
   const entries = all.map((e) => ({ seq: e.seq, envelopeBytes: e.envelopeBytes }));
   const quorum = anchor.quorum ?? 0;
   const anchored = anchorOf(report, anchor.checkpoints, quorum);
@@ -239,7 +251,7 @@ function judgeFullRead(
   const witnessed = quorum > 0 ? newestWitnessed(report) : undefined;
   const size = quorum > 0 ? (witnessed?.size ?? 0) : report.size;
   const cut = entries.findIndex((e) => e.seq > size);
-  if (cut >= 0) entries.splice(cut);
+  const tail = cut >= 0 ? entries.splice(cut) : [];
   const judged: LedgerJudged = {
     store: spec,
     size,
@@ -279,7 +291,7 @@ function judgeFullRead(
         ok: false,
         detail: `${spec} does not verify (${report.problemCount} problem(s)); first: ${report.problems[0] ?? 'unknown'}${why}`,
       };
-  return { entries, integrity, judged, via: 'full' };
+  return { entries, integrity, judged, via: 'full', ...(report.ok ? tailOf(tail) : {}) };
 }
 
 /** Append one envelope to the ledger; returns its sequence number and digest. */

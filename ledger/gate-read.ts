@@ -49,6 +49,11 @@ export interface ProofCheckpoint {
 export interface GateRead {
   /** What the gate judges: by proof, the commit's entries (and without a quorum every entry after the anchor); else all. */
   readonly entries: StoredEntry[];
+  /**
+   * By proof with a quorum: the entries after the witnessed anchor, chained and signed but not yet
+   * cosigned. Never evidence for a decision; the gates let them deny (gates/unwitnessed.ts).
+   */
+  readonly unwitnessed?: StoredEntry[];
   /** The tree size judged (by proof with a quorum: the newest witnessed checkpoint's). */
   readonly size: number;
   readonly root: string;
@@ -185,7 +190,7 @@ type Checked = { cp: SignedCheckpoint; info: ProofCheckpoint; signer: TrustedKey
 /**
  * The proof read, or why it cannot be used (a sentence); LOG_INTEGRITY for a defect found on the
  * way. Steps: the anchor, its index, the other checkpoints against it, the commit's entries
- * proven, then (without a quorum) every entry after the anchor.
+ * proven, then every entry after the anchor (with a quorum: kept apart as not yet witnessed).
  */
 export async function readByProofForGate(
   store: AuditStore,
@@ -207,9 +212,13 @@ export async function readByProofForGate(
   const own = await provenOfCommit(index, anchor.cp, commit);
   const bound = await provenBoundTo(index, anchor.cp, own);
   const proven = [...own, ...bound].sort((x, y) => x.seq - y.seq);
-  const after = (opts.quorum ?? 0) === 0 ? await readAfterAnchor(store, index, anchor, opts) : undefined;
+  // Every entry after the anchor is read. Without a quorum they are judged; with one they are not
+  // yet witnessed, so they can only deny (gates/unwitnessed.ts).
+  const read = await readAfterAnchor(store, index, anchor, opts);
+  const after = (opts.quorum ?? 0) === 0 ? read : undefined;
   return {
     entries: after ? [...proven, ...after.entries] : proven,
+    ...(after ? {} : { unwitnessed: read.entries }),
     size: after?.size ?? anchor.cp.size,
     root: after?.root ?? anchor.info.root,
     via: 'proof',

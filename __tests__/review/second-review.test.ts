@@ -363,15 +363,10 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     expect(g.stderr).toMatch(/BLOCKED audit ledger: .*review\/w1 \(holds tree size 11\)/);
   });
 
-  // HOLE (open, by design today): with witnesses only entries up to the newest witnessed
-  // checkpoint are judged; a CI-signed record appended after it is ignored until a quorum cosigns
-  // it. A prod gate run between the CI's append of a failing stage smoke and its cosign step
-  // (racing the CI; or after a cosign that failed before reaching any witness) promotes (exit 0):
-  // ignoring data turned DENY into ALLOW (STYLE.md: policy is monotonic). Fix: trusted records
-  // after the witnessed tree may only deny — the gate judges them too and blocks when they change
-  // the verdict, or blocks while trusted records wait to be cosigned, naming scripts/cosign.sh;
-  // junk after the tree stays ignored.
-  test.failing('a failing record appended but not yet cosigned blocks a prod gate run in between', async () => {
+  // Was a hole: with witnesses only entries up to the newest witnessed checkpoint were judged, so
+  // a prod gate run between the CI's append of a failing stage smoke and its cosign promoted.
+  // Now trusted records after the witnessed tree can deny, never allow (gates/unwitnessed.ts).
+  it('a failing record appended but not yet cosigned blocks a prod gate run in between', async () => {
     const spec = raw.newSpec('unwitnessed-race');
     const l = goodLedger();
     await appendAll(spec, l);
@@ -380,6 +375,7 @@ onBothStores('second review: the witnessed gates and the ledger, attacked', (raw
     await appendAll(spec, l, l.entries.length);
     const g = ledgerOk(spec);
     expect(g.code).toBe(1);
+    expect(g.stderr).toMatch(/BLOCKED stage validation record: .*not yet cosigned/);
   });
 
   it('S3: a forged "interrupted append" version over the failing record is a note, never read: the gate still blocks', async () => {

@@ -165,6 +165,30 @@ describe('the runbooks, run as written', () => {
     runAll(runbookCommands(read('restore')).slice(0, 2), { ' N ': ' 1 ' });
   }, 600_000);
 
+  it('restore.md: the ledger lost is restored from its mirror, and the gate decides as before', () => {
+    const mirror = join(flow.dir, 'mirror');
+    const restored = join(flow.dir, 'restored');
+    const cmds = runbookCommands(read('restore'), 'Audit ledger lost: restore from the mirror');
+    expect(cmds.length).toBe(4);
+    const values = {
+      '"$KFM_AUDIT_MIRROR"': mirror,
+      's3://<new-bucket>/<prefix>': restored,
+      '<last trusted checkpoint>': 'incident-checkpoint.txt',
+      '<env>': 'stage',
+      '<sha>': env.KFM_COMMIT!,
+    };
+    // The decision on the primary store, before the loss (stage is blocked here: dev's smoke
+    // record fails, terraform_data not being a KFM tier); the restored store must give the same.
+    const gate = cmds.find((c) => c.includes('gate promote'))!;
+    const primary = gate.split('s3://<new-bucket>/<prefix>').join('"$KFM_AUDIT_STORE"');
+    const before = runCommand(primary, values, 1)!;
+    runAll(cmds.filter((c) => c !== gate), values);
+    const after = runCommand(gate, values, 1)!;
+    const decision = (r: { stderr: string }, store: string) => r.stderr.split(store).join('STORE');
+    expect(decision(after, restored)).toEqual(decision(before, env.KFM_AUDIT_STORE!));
+    expect(after.stderr).toMatch(/BLOCKED/);
+  }, 600_000);
+
   it('drift.md: when the run is red, the commands reproduce and show the drift receipt', () => {
     stack('dev', { app: { input: 'v2' } }); // the declared state no longer matches: a refresh-only plan sees no drift in terraform_data, so exit 0
     runAll(runbookCommands(read('drift'), 'When the drift run is red'), { ENV: 'dev' });

@@ -3,7 +3,9 @@ import { createReadStream } from 'node:fs';
 import { ReceiptError } from '../../../core/errors';
 import { judgePlanFile } from '../../../gates/apply-gate';
 import { pinnedBundleDigest } from '../../../gates/pins';
+import { Evidence, Rejected } from '../../../gates/evidence';
 import { approvalItems, evaluatePromotion, GateItem, judgePlanReceipt } from '../../../gates/promote';
+import { judgeWithUnwitnessed } from '../../../gates/unwitnessed';
 import { CommandAbout, NO_POSITIONALS, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
 import { CommandIo } from '../../lib/types';
 import { gateEvidence, LEDGER_OPTS, ledgerJson, ledgerSource, printDecision } from './ledger-args';
@@ -53,18 +55,22 @@ export async function apply(io: CommandIo): Promise<number> {
   const { commit } = source;
   const planHex = await sha256File(planFile);
   const gathered = await gateEvidence(cmd, source, values, io);
-  const { ledger, evidence, rejected } = gathered;
-  const { item, planReceipt } = judgePlanFile(evidence, env, commit, planFile, planHex);
-  const items: GateItem[] = [ledger.integrity, item];
-  const input = { commit, evidence, rejected, pinnedBundle: pinnedBundleDigest };
-  // dev is the first tier: only its own plan receipt's checks apply.
-  if (env === 'dev') items.push(judgePlanReceipt({ ...input, to: 'stage' }, 'dev').item);
-  else if (env === 'stage' || env === 'prod') items.push(...evaluatePromotion({ ...input, to: env }).items);
-  else {
-    // audit and bootstrap: outside the promotion order, approved like prod (docs/gates.md).
-    const judged = judgePlanReceipt({ ...input, to: 'prod' }, env);
-    items.push(judged.item, ...approvalItems(input, judged.plan, env));
-  }
+  const { ledger, evidence } = gathered;
+  const { planReceipt } = judgePlanFile(evidence, env, commit, planFile, planHex);
+  const judge = (ev: Evidence[], rejected: Rejected[]): GateItem[] => {
+    const items = [judgePlanFile(ev, env, commit, planFile, planHex).item];
+    const input = { commit, evidence: ev, rejected, pinnedBundle: pinnedBundleDigest };
+    // dev is the first tier: only its own plan receipt's checks apply.
+    if (env === 'dev') items.push(judgePlanReceipt({ ...input, to: 'stage' }, 'dev').item);
+    else if (env === 'stage' || env === 'prod') items.push(...evaluatePromotion({ ...input, to: env }).items);
+    else {
+      // audit and bootstrap: outside the promotion order, approved like prod (docs/gates.md).
+      const judged = judgePlanReceipt({ ...input, to: 'prod' }, env);
+      items.push(judged.item, ...approvalItems(input, judged.plan, env));
+    }
+    return items;
+  };
+  const items: GateItem[] = [ledger.integrity, ...judgeWithUnwitnessed(judge, gathered)];
   const allowed = items.every((i) => i.ok);
   return printDecision(io, values.json === true, allowed, items, {
     env,

@@ -5,6 +5,7 @@ import { appendToLedger } from '../../../gates/ledger';
 import { promotionManifest } from '../../../gates/manifest';
 import { pinnedBundleDigest } from '../../../gates/pins';
 import { evaluatePromotion, GateItem } from '../../../gates/promote';
+import { judgeWithUnwitnessed } from '../../../gates/unwitnessed';
 import { CommandAbout, NO_POSITIONALS, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
 import { eventTime } from '../../lib/clock';
 import { loadSigningKey } from '../../lib/keys';
@@ -54,8 +55,12 @@ export async function promote(io: CommandIo): Promise<number> {
   const { commit } = source;
   const key = typeof values.key === 'string' ? loadSigningKey(values.key) : undefined;
   const gathered = await gateEvidence(cmd, source, values, io);
-  const { ledger, evidence, rejected } = gathered;
-  const result = evaluatePromotion({ to, commit, evidence, rejected, pinnedBundle: pinnedBundleDigest });
+  const { ledger, evidence } = gathered;
+  const judged = judgeWithUnwitnessed(
+    (ev, rejected) => evaluatePromotion({ to, commit, evidence: ev, rejected, pinnedBundle: pinnedBundleDigest }).items,
+    gathered,
+  );
+  const result = { items: judged, allowed: judged.length > 0 && judged.every((i) => i.ok) };
   const items: GateItem[] = [ledger.integrity, ...result.items];
   const allowed = result.allowed && ledger.integrity.ok;
 
