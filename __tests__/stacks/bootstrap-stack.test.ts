@@ -12,7 +12,9 @@ import { applyPolicy } from '../../constructs/policy-aspect';
 import { BootstrapStack, bootstrapPropsFrom } from '../../stacks/bootstrap';
 import { Json, resources, synthJson } from './synth-helpers';
 
-const REPO = 'example-org/kfm-infra';
+// The repository the platform declares (policy/config/external-resources.json platform.githubRepositories):
+// the pack refuses GitHub OIDC trust to any other.
+const REPO = 'kansas-frontier-matrix/kfm-infra';
 // Account ids built at run time: the secrets scan rightly flags a committed one.
 const ACCOUNT = ['1234', '5678', '9012'].join('');
 const OTHER_ACCOUNT = ['2109', '8765', '4321'].join('');

@@ -37,7 +37,9 @@ function aclProblems(r: ResourceView): string[] {
   if ([...types, ...uris, ...ids].some((l) => l.unknown)) out.push('ACL grantees are unknown at this stage');
   if (uris.some((u) => !u.unknown && PUBLIC_GROUPS.test(String(u.value))))
     out.push('an ACL grant to a global group (AllUsers / AuthenticatedUsers)');
-  if (emails.length > 0) out.push('an ACL grant to an account by e-mail');
+  // A plan lists the attribute null on every grantee; only a set (or unknown) address is a grant by e-mail.
+  if (emails.some((l) => l.unknown || (l.value !== null && l.value !== undefined && l.value !== '')))
+    out.push('an ACL grant to an account by e-mail');
   const ownerId = owner && !owner.unknown ? String(owner.value) : undefined;
   if (ids.some((i) => !i.unknown && String(i.value) !== ownerId))
     out.push('an ACL grant to a canonical user other than the owner');
