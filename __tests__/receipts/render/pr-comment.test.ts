@@ -53,7 +53,7 @@ describe('the comment of three tiers whose prod plan fails the policy', () => {
       m[5],
     ]);
     expect(rows).toEqual([
-      ['prod', '56', '**fail**: 1 error'],
+      ['prod', '56', '**fail**: 2 errors'],
       ['stage', '49', 'pass'],
       ['dev', '48', 'pass'],
     ]);
@@ -65,7 +65,7 @@ describe('the comment of three tiers whose prod plan fails the policy', () => {
 
   it("shows prod's finding before its changes: rule linked to its docs, construct path, what is wrong, the fix", () => {
     const prod = md.slice(md.indexOf('— <code>prod</code>'), md.indexOf('— <code>stage</code>'));
-    const f = prod.indexOf('❌ Policy findings (1 error)');
+    const f = prod.indexOf('❌ Policy findings (2 errors)');
     expect(f).toBeGreaterThan(0);
     expect(f).toBeLessThan(prod.indexOf('#### Create'));
     expect(prod).toContain(
@@ -95,10 +95,10 @@ describe('the comment when the policy fails at synth (no plan receipt at all)', 
   });
 
   it("renders the failed synth's findings in prod's section, errors first, and says why the others have no plan", () => {
-    expect(md).toMatch(/^\| \*\*prod\*\* \| — \| — \| no plan \| \*\*fail at synth\*\*: 5 errors \| — \|$/m);
+    expect(md).toMatch(/^\| \*\*prod\*\* \| — \| — \| no plan \| \*\*fail at synth\*\*: 6 errors \| — \|$/m);
     const prod = md.slice(md.indexOf('### <code>prod</code>'), md.indexOf('### <code>stage</code>'));
     expect(prod).toContain('No plan: cdktf synth failed the policy pack on stack <code>prod</code>');
-    expect(prod).toContain('❌ Policy findings at synth (5 errors)');
+    expect(prod).toContain('❌ Policy findings at synth (6 errors)');
     const rules = [...prod.matchAll(/^- \*\*error\*\* \[<code>([a-z0-9-]+)<\/code>\]/gm)].map((m) => m[1]);
     expect(rules).toEqual([
       'prod-alarms-configured',
@@ -106,6 +106,7 @@ describe('the comment when the policy fails at synth (no plan receipt at all)', 
       's3-bucket-public-access-blocked',
       's3-bucket-tls-only',
       's3-bucket-versioned-in-canonical-zones',
+      's3-canonical-buckets-replicated',
     ]);
     expect(prod).toContain('on <code>aws&#95;s3&#95;bucket.RawZone&#95;Bucket</code>');
     expect(md).toMatch(
@@ -121,7 +122,7 @@ describe('the comment when the policy fails at synth (no plan receipt at all)', 
 
   it('reads each finding once, even when the CLI prints the error twice', () => {
     const once = readFileSync(log, 'utf8');
-    expect(parseSynthFindings(once + '\n' + once)).toHaveLength(5);
+    expect(parseSynthFindings(once + '\n' + once)).toHaveLength(6);
   });
 });
 
@@ -261,7 +262,7 @@ describe('SARIF and annotations of the same findings', () => {
     expect(r.status).toBe(1);
     const sarif = JSON.parse(r.stdout);
     expect(validate(sarif) ? [] : validate.errors).toEqual([]);
-    const [res] = sarif.runs[0].results;
+    const res = sarif.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 's3-bucket-encrypted');
     expect(res.ruleId).toBe('s3-bucket-encrypted');
     expect(sarif.runs[0].tool.driver.rules[res.ruleIndex].id).toBe('s3-bucket-encrypted');
     expect(res.message.text).toMatch(
@@ -281,10 +282,10 @@ describe('SARIF and annotations of the same findings', () => {
     expect(s.status).toBe(1);
     const sarif = JSON.parse(s.stdout);
     expect(validate(sarif) ? [] : validate.errors).toEqual([]);
-    expect(sarif.runs[0].results).toHaveLength(5);
+    expect(sarif.runs[0].results).toHaveLength(6);
     const a = kfm(['policy', 'check', '--synth-log', log, '--format', 'github']);
     const lines = a.stdout.trim().split('\n');
-    expect(lines).toHaveLength(5);
+    expect(lines).toHaveLength(6);
     for (const l of lines) expect(l).toMatch(/^::error file=[^,]+,line=\d+,title=kfm policy [a-z0-9-]+::\S.*Fix: /);
   });
 
