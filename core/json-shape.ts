@@ -210,11 +210,19 @@ function keysHeld(value: unknown): number {
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        if (typeof x === 'object' && x !== null) stack.push(x);
+      }
+      continue;
+    }
     if (typeof v !== 'object' || v === null || v instanceof ExactNumber) continue;
-    const items = Array.isArray(v) ? v : Object.values(v);
-    if (!Array.isArray(v)) count += items.length;
-    for (let i = 0; i < items.length; i++) {
-      const x = items[i];
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    count += keys.length;
+    for (let i = 0; i < keys.length; i++) {
+      const x = o[keys[i]!];
       if (typeof x === 'object' && x !== null) stack.push(x);
     }
   }
