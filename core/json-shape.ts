@@ -68,7 +68,9 @@ function keyText(text: string, from: number, to: number): string {
 
 /** Printable in a message: short keys as they are, long or odd ones by length only. */
 function shown(key: string): string {
-  return key.length <= 64 && /^[\x20-\x7e]*$/.test(key) ? `"${key.replace(/"/g, '\\"')}"` : `(a key of ${key.length} characters)`;
+  return key.length <= 64 && /^[\x20-\x7e]*$/.test(key)
+    ? `"${key.replace(/"/g, '\\"')}"`
+    : `(a key of ${key.length} characters)`;
 }
 
 /**
