@@ -43,11 +43,16 @@ const port = (v: unknown): string | undefined =>
 const cidr = (v: unknown): string | undefined =>
   typeof v === 'string' && v.includes('/') && v.trim() === v && parseCidr(v) ? v : undefined;
 
-/** The value at `key` unless it (or its parent) is marked sensitive. */
+/** The value at `key` unless it (or its parent) is marked sensitive; allocates nothing (most reads find nothing). */
+function valueAt(values: unknown, marks: Marks, key: string): unknown {
+  if (marks === true || !isObject(values)) return undefined;
+  return isObject(marks) && marks[key] === true ? undefined : values[key];
+}
+/** The value at `key` with its marks, unless it (or its parent) is marked sensitive. */
 function read(values: unknown, marks: Marks, key: string): { value: unknown; marks: Marks } | undefined {
   if (marks === true || !isObject(values)) return undefined;
   const m = isObject(marks) ? marks[key] : undefined;
-  if (m === true) return undefined;
+  if (m === true || values[key] === undefined || values[key] === null) return undefined;
   return { value: values[key], marks: m };
 }
 function list(values: unknown, marks: Marks): { value: unknown; marks: Marks }[] {
@@ -71,16 +76,16 @@ function protocol(p: unknown): string | undefined {
 
 /** Network rules: `ingress tcp port 22 from 10.0.0.0/8`. */
 function ruleFacts(dir: string, r: Obj, marks: Marks, out: Set<string>): void {
-  const proto = protocol(read(r, marks, r.ip_protocol !== undefined ? 'ip_protocol' : 'protocol')?.value);
-  const range = ports(read(r, marks, 'from_port')?.value, read(r, marks, 'to_port')?.value) ?? 'all ports';
+  const proto = protocol(valueAt(r, marks, r.ip_protocol !== undefined ? 'ip_protocol' : 'protocol'));
+  const range = ports(valueAt(r, marks, 'from_port'), valueAt(r, marks, 'to_port')) ?? 'all ports';
   const where = dir === 'egress' ? 'to' : 'from';
   const cidrs = [
     ...['cidr_blocks', 'ipv6_cidr_blocks'].flatMap((k) => {
       const x = read(r, marks, k);
       return x ? list(x.value, x.marks).map((c) => cidr(c.value)) : [];
     }),
-    cidr(read(r, marks, 'cidr_ipv4')?.value),
-    cidr(read(r, marks, 'cidr_ipv6')?.value),
+    cidr(valueAt(r, marks, 'cidr_ipv4')),
+    cidr(valueAt(r, marks, 'cidr_ipv6')),
   ].filter((c): c is string => c !== undefined);
   for (const c of cidrs) out.add(`${dir} ${proto ?? 'protocol ?'} ${range} ${where} ${c}`);
 }
@@ -156,7 +161,7 @@ function networkFacts(type: string, values: Obj, marks: Marks, depth: number, ou
       for (const b of list(blocks.value, blocks.marks)) if (isObject(b.value)) ruleFacts(dir, b.value, b.marks, out);
   }
   if (depth === 0 && /security_group_(ingress|egress)_rule$|security_group_rule$/.test(type)) {
-    const dir = /egress/.test(type) || token(read(values, marks, 'type')?.value) === 'egress' ? 'egress' : 'ingress';
+    const dir = /egress/.test(type) || token(valueAt(values, marks, 'type')) === 'egress' ? 'egress' : 'ingress';
     ruleFacts(dir, values, marks, out);
   }
 }
@@ -164,21 +169,22 @@ function networkFacts(type: string, values: Obj, marks: Marks, depth: number, ou
 /** Public flags, encryption, TLS and retention settings, KMS keys (whether set, never which). */
 function settingFacts(type: string, values: Obj, marks: Marks, out: Set<string>): void {
   for (const k of FLAGS) {
-    const v = read(values, marks, k)?.value;
+    const v = valueAt(values, marks, k);
     if (typeof v === 'boolean') out.add(`${k} = ${v}`);
   }
   for (const k of SETTINGS) {
-    const t = token(read(values, marks, k)?.value);
+    const t = token(valueAt(values, marks, k));
     if (t) out.add(`${k} = ${t}`);
   }
   for (const k of NUMBERS) {
     if (k === 'port' && !/listener/.test(type)) continue;
-    const v = read(values, marks, k)?.value;
+    const v = valueAt(values, marks, k);
     if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 1e7) out.add(`${k} = ${v}`);
   }
   const kmsKey = ['kms_key_id', 'kms_master_key_id'].find((k) => k in values);
-  const kms = kmsKey === undefined ? undefined : read(values, marks, kmsKey);
-  if (kms) out.add(typeof kms.value === 'string' && kms.value !== '' ? 'KMS key set' : 'no KMS key');
+  if (kmsKey === undefined || (isObject(marks) && marks[kmsKey] === true) || marks === true) return;
+  const kms = values[kmsKey];
+  out.add(typeof kms === 'string' && kms !== '' ? 'KMS key set' : 'no KMS key');
 }
 
 /** Every fact of one object (before or after), by attribute name, nested blocks included (bounded depth). */
@@ -190,7 +196,7 @@ function factsOf(type: string, values: unknown, marks: Marks, depth = 0, out = n
     const p = read(values, marks, k);
     if (p) principalFacts(p.value, out, k);
   }
-  const principal = read(values, marks, 'principal')?.value;
+  const principal = valueAt(values, marks, 'principal');
   if (type === 'aws_lambda_permission' && typeof principal === 'string') {
     const fact = principalFact(principal);
     if (fact) out.add(`permission allows ${fact}`);
