@@ -46,9 +46,9 @@ import { seqName } from '../../ledger/entry';
 import { buildAwsStacks } from '../../stacks/aws';
 import { makeEnvelopes, makeKey, REPO, tempDir } from '../ledger/helpers';
 import { kfm } from '../receipts/helpers';
+import { localS3 } from '../support/local-s3';
 
 type Json = Record<string, any>;
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** Logical-id prefix of the ledger bucket's resources (AuditStore `Receipts`, its SecureBucket `Store`). */
 const LEDGER = 'Receipts_Store_';
@@ -162,22 +162,10 @@ function synthAudit(outdir: string): Json {
   return JSON.parse(readFileSync(join(outdir, 'stacks', 'audit', 'cdk.tf.json'), 'utf8'));
 }
 
-function parseExports(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of text.matchAll(/^export ([A-Z0-9_]+)='([^']*)'$/gm)) out[m[1]] = m[2];
-  return out;
-}
-
-const S3_LOCAL = join(REPO, 'scripts', 's3-local.sh');
-const wasUp = spawnSync('bash', [S3_LOCAL, 'status'], { encoding: 'utf8' }).status === 0;
-const started =
-  wasUp || process.env.KFM_REQUIRE_S3 === '1'
-    ? spawnSync('bash', [S3_LOCAL, 'start'], { encoding: 'utf8', timeout: 300_000 })
-    : undefined;
-const s3env = started?.status === 0 ? parseExports(started.stdout) : {};
-const s3up = s3env.AWS_ENDPOINT_URL_S3 !== undefined;
-if (!s3up) console.warn('\n*** AUDIT BUCKET ON RADOSGW NOT RUN: no local S3 server (scripts/s3-local.sh start). ***\n');
-const describeS3 = s3up ? describe : describe.skip;
+const s3 = localS3();
+if (!s3) console.warn('\n*** AUDIT BUCKET ON RADOSGW NOT RUN: no local S3 server (scripts/s3-local.sh start). ***\n');
+const describeS3 = s3 ? describe : describe.skip;
+const s3env = s3?.env ?? {};
 
 const tmp = tempDir('audit-radosgw');
 const synth = synthAudit(join(tmp, 'synth'));
@@ -211,13 +199,7 @@ describeS3('the ledger bucket created by Terraform on radosgw, the ledger append
   delete env.KFM_AUDIT_SSE;
   const bucket = `kfm-audit-receipts-${Date.now().toString(36)}`;
   const store = `s3://${bucket}/ledger`;
-  const client = new S3Client({
-    endpoint: s3env.AWS_ENDPOINT_URL_S3,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: s3env.AWS_SECRET_ACCESS_KEY ?? '' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  const client = s3?.client as S3Client;
   let apply: ReturnType<typeof spawnSync>;
 
   beforeAll(() => {
