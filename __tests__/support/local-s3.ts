@@ -29,12 +29,16 @@ export function localS3(): LocalS3 | undefined {
   const started = spawnSync('bash', [S3_LOCAL, 'start'], { encoding: 'utf8', timeout: 300_000 });
   const env = started.status === 0 ? parseExports(started.stdout) : {};
   if (env.AWS_ENDPOINT_URL_S3 === undefined) return undefined;
-  const client = new S3Client({
+  return { env, client: localS3Client(env) };
+}
+
+/** A client of the local radosgw from the exports of scripts/s3-local.sh (path style, its keys). */
+export function localS3Client(env: Record<string, string | undefined>): S3Client {
+  return new S3Client({
     endpoint: env.AWS_ENDPOINT_URL_S3,
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '' },
     requestChecksumCalculation: 'WHEN_REQUIRED',
   });
-  return { env, client };
 }
