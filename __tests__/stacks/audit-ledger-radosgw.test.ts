@@ -64,10 +64,12 @@ const RADOSGW_CREATES = [
 
 /** The audit stack's other resource types, and why radosgw cannot create them. */
 const RADOSGW_CANNOT: Record<string, string> = {
-  aws_s3_bucket_server_side_encryption_configuration: 'PutBucketEncryption: InvalidArgument (no KMS)',
-  aws_s3_bucket_lifecycle_configuration: 'transitions to GLACIER_IR / DEEP_ARCHIVE: storage classes radosgw lacks',
+  aws_s3_bucket_server_side_encryption_configuration: 'PutBucketEncryption: InvalidArgument, SSE-KMS and SSE-S3 alike',
+  aws_s3_bucket_lifecycle_configuration:
+    'the PUT is taken, but the rules read back in another shape: the provider waits 3 min for them to match, then fails',
   aws_s3_bucket_ownership_controls: 'PutBucketOwnershipControls: InvalidArgument',
-  aws_s3_bucket_replication_configuration: 'a second region and an IAM role: one local zone, no IAM',
+  aws_s3_bucket_replication_configuration:
+    'PutBucketReplication: MethodNotAllowed (and the replica region is a second provider)',
   aws_kms_key: 'KMS is not an S3 API',
   aws_kms_alias: 'KMS is not an S3 API',
   aws_iam_role: 'IAM is not an S3 API',
