@@ -59,7 +59,7 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #eaeef2;
 .tier{border:1px solid #d0d7de;border-radius:6px;padding:.5em .9em;margin:.7em 0;background:#fff}.tier h3{margin:.1em 0 .4em;text-transform:uppercase;letter-spacing:.04em;font-size:.95em}
 td.time{font-size:.88em}code.digest{font-size:12px}td.time,td.seq,td.kind,td.verdict-cell,.badge,.ts{white-space:nowrap}
 table.records,table.exposure,table.index,table.tiers{table-layout:fixed}
-col.c-seq{width:4em}col.c-kind{width:6.5em}col.c-verdict{width:7.5em}col.c-time{width:14em}col.c-signer{width:10em}col.c-digest{width:auto}
+col.c-seq{width:4em}col.c-kind{width:6.5em}col.c-verdict{width:7.5em}col.c-time{width:15em}col.c-signer{width:10em}col.c-digest{width:auto}
 col.c-res{width:46%}col.c-commit{width:14em}col.c-entry{width:5.5em}col.c-gate{width:6em}col.c-tier{width:4.5em}
 .index th{white-space:normal}
 code.digest{white-space:normal;word-break:normal;overflow-wrap:normal}
