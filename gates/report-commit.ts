@@ -22,20 +22,25 @@ export const attr = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) =>
 /** Escape for text content: quotes need none, so a statement's JSON stays half the size. */
 export const text = (s: unknown): string => String(s).replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** `s` escaped, with a break opportunity (`<wbr>`, which adds no character to a copy) every `n` characters. */
+const groupsOf = (s: string, n: number): string =>
+  (s.match(new RegExp(`.{1,${n}}`, 'g')) ?? [s]).map(text).join('<wbr>');
+
 /**
- * A digest shown whole, breakable only between groups of 16 hex digits (`<wbr>` adds no
- * character: a copy is the digest), never letter by letter.
+ * A digest shown whole, breakable only after `sha256:` and between groups of 16 hex digits,
+ * never letter by letter.
  */
 export function digestHtml(d: string): string {
   const i = d.indexOf(':');
-  const hex = d.slice(i + 1);
-  const groups = hex.match(/.{1,16}/g) ?? [hex];
-  return `<code class="digest">${text(d.slice(0, i + 1))}<wbr>${groups.map(text).join('<wbr>')}</code>`;
+  return `<code class="digest">${text(d.slice(0, i + 1))}<wbr>${groupsOf(d.slice(i + 1), 16)}</code>`;
 }
+
+/** A ledger root (base64 of a SHA-256 Merkle root), whole, breakable at its middle. */
+export const rootHtml = (root: string): string => `<code class="root">${groupsOf(root, 22)}</code>`;
 
 /** A commit SHA shown whole, breakable only at its middle. */
 export function shaHtml(c: string): string {
-  return `<code class="sha">${(c.match(/.{1,20}/g) ?? [c]).map(text).join('<wbr>')}</code>`;
+  return `<code class="sha">${groupsOf(c, 20)}</code>`;
 }
 
 /** An address, path or name: escaped, breakable after `.` `/` `:` and before `[`, never inside a word. */

@@ -1,6 +1,6 @@
 import { TIER_NAMES } from '../core/vocabulary';
 import { GateResult } from './promote';
-import { attr, breakable, digestHtml, Row, shaHtml, text, verdictOf } from './report-commit';
+import { attr, breakable, Row, rootHtml, shaHtml, text, verdictOf } from './report-commit';
 
 /**
  * The top of the evidence report (gates/report-html.ts): what the ledger proves, what the gates
@@ -163,7 +163,7 @@ export function summarySection(
   const problems = l.problems.map((p) => `<li class="bad">${text(p)}</li>`).join('');
   return `<section class="summary ledger" data-ok="${l.ok}"><h2>Summary: the ledger <span class="${l.ok ? 'good' : 'bad'} verdict">${l.ok ? 'verifies' : 'DOES NOT VERIFY'}</span></h2>
 <div class="cols"><div><h3>What is proven</h3><ul class="proven">
-<li class="${l.ok ? 'good' : 'bad'}"><code class="path">${breakable(store)}</code>: ${text(l.size)} entries${l.ok ? ', every signature and the hash chain check' : ''}. ${term('root', 'Root')}: ${l.root ? digestHtml(l.root) : '—'}</li>
+<li class="${l.ok ? 'good' : 'bad'}"><code class="path">${breakable(store)}</code>: ${text(l.size)} entries${l.ok ? ', every signature and the hash chain check' : ''}. ${term('root', 'Root')}: ${l.root ? rootHtml(l.root) : '—'}</li>
 ${checkpointLines(l)}
 <li>${rows.length} trusted record(s) across ${commits.length} commit(s): ${text(counts)}${rejected ? `; <span class="bad">${text(rejected)} entr${rejected === 1 ? 'y' : 'ies'} not counted as evidence (untrusted key or role)</span>` : ''}.</li>
 ${problems}</ul></div>

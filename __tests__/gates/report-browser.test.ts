@@ -12,8 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { keypair, kfm, PROV, REPO, TF, tmp } from '../receipts/helpers';
 import { renderReport, renderReportHtml, SINGLE_PAGE_BUDGET } from '../../gates/report-html';
 import { reportInputOf } from '../../gates/report';
+import { layoutOf } from '../../cli/commands/report';
 import { classifyEntries } from '../../gates/evidence';
-import { sha256Tagged } from '../../core/digest';
 import { Browser, chromiumPath } from './support/cdp';
 import { manyCommits } from './support/big-ledger';
 import { ci } from './support/evidence';
@@ -247,6 +247,19 @@ describe('kfm report', () => {
   });
 });
 
+describe('where the per-commit pages go', () => {
+  it('beside --out, in its name with .commits, unless --pages names a directory; links relative both ways', () => {
+    expect(layoutOf('out/evidence-report-prod.html', undefined)).toEqual({
+      dir: 'out/evidence-report-prod.commits',
+      layout: { split: 'auto', pagesHref: 'evidence-report-prod.commits', indexHref: '../evidence-report-prod.html' },
+    });
+    expect(layoutOf('a/report.html', 'b/commit pages')).toEqual({
+      dir: 'b/commit pages',
+      layout: { split: 'always', pagesHref: '../b/commit%20pages', indexHref: '../../a/report.html' },
+    });
+  });
+});
+
 describe('a plan receipt with exposure changes', () => {
   it('shows each changed resource with the facts removed and added, escaped', () => {
     const html = renderReportHtml(richInput());
@@ -276,7 +289,7 @@ describe('the report of a 1,000-entry ledger', () => {
       ledger: {
         ok: true,
         size: l.entries.length,
-        root: sha256Tagged(Buffer.from('root')),
+        root: 'Dd1MhTCelNyqZ6JUrDM8YzXJ9nmXQYaGmakCx4cxZyQ=',
         problems: [],
         checkpoints: [],
       },

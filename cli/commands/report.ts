@@ -36,7 +36,7 @@ const OPTIONS = {
 } as const;
 
 /** Where the per-commit pages go, and the relative links between them and the index page. */
-function layoutOf(out: string, pages: string | undefined): { dir: string; layout: PageLayout } {
+export function layoutOf(out: string, pages: string | undefined): { dir: string; layout: PageLayout } {
   const dir = pages ?? `${out.replace(/\.html?$/i, '')}.commits`;
   const url = (p: string) => p.split(sep).map(encodeURIComponent).join('/');
   return {
