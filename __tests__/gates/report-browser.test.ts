@@ -137,16 +137,39 @@ describe('kfm report', () => {
           subject: [],
           signer: evil,
         },
+        {
+          seq: 2,
+          digest: `sha256:${'1'.repeat(64)}`,
+          predicateType: 'https://kfm.dev/receipts/plan/v1',
+          predicate: {
+            env: 'dev',
+            repo: { commit: 'abcdef0' },
+            changes: [{ address: evil, action: 'delete' }],
+            exposure: [{ address: evil, type: evil, removed: [evil], added: [evil] }],
+            timestamps: { planned: evil },
+          },
+          subject: [{ name: evil }],
+          signer: evil,
+        },
       ],
+      constructPaths: new Map([['dev', new Map([[evil, evil]])]]),
       gates: new Map([
         [
           'abcdef0',
           [{ allowed: false, to: 'stage', commit: 'abcdef0', items: [{ requirement: evil, ok: false, detail: evil }] }],
         ],
       ]),
-      ledger: { ok: true, size: 1, root: evil, problems: [evil], checkpoints: [{ source: evil, size: 1, ok: true }] },
+      ledger: {
+        ok: true,
+        size: 1,
+        root: evil,
+        problems: [evil],
+        checkpoints: [{ source: evil, size: 1, ok: true, witnessed: true, cosigners: [evil] }],
+      },
       rejected: 0,
     });
+    expect(html).toContain('1 exposure change(s)');
+    expect(html).toContain('1 destructive change(s)');
     expect(html).not.toContain('<img');
     expect(html).toContain('&#60;img src=x onerror=alert(1)&#62;');
   });
