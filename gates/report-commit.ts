@@ -38,6 +38,10 @@ export function digestHtml(d: string): string {
 /** A ledger root (base64 of a SHA-256 Merkle root), whole, breakable at its middle. */
 export const rootHtml = (root: string): string => `<code class="root">${groupsOf(root, 22)}</code>`;
 
+/** Free text (a gate's reason, a ledger problem): escaped, each `sha256:` digest in it breakable as digestHtml's. */
+export const prose = (s: string): string =>
+  text(s).replace(/sha256:([0-9a-f]{17,})/g, (_, hex: string) => `sha256:<wbr>${groupsOf(hex, 16)}`);
+
 /** A commit SHA shown whole, breakable only at its middle. */
 export function shaHtml(c: string): string {
   return `<code class="sha">${groupsOf(c, 20)}</code>`;
@@ -140,7 +144,7 @@ export function gateBlock(g: GateResult): string {
   const items = g.items
     .map(
       (i) =>
-        `<li class="${i.ok ? 'good' : 'bad'}" data-ok="${i.ok}"><b>${i.ok ? '✔' : '✘'} ${text(i.requirement)}</b>: ${text(i.detail)}</li>`,
+        `<li class="${i.ok ? 'good' : 'bad'}" data-ok="${i.ok}"><b>${i.ok ? '✔' : '✘'} ${text(i.requirement)}</b>: ${prose(i.detail)}</li>`,
     )
     .join('\n');
   return `<div class="gate ${g.allowed ? 'allowed' : 'blocked'}" data-to="${attr(g.to)}" data-allowed="${g.allowed}">

@@ -1,6 +1,6 @@
 import { TIER_NAMES } from '../core/vocabulary';
 import { GateResult } from './promote';
-import { attr, breakable, Row, rootHtml, shaHtml, text, verdictOf } from './report-commit';
+import { attr, breakable, prose, Row, rootHtml, shaHtml, text, verdictOf } from './report-commit';
 
 /**
  * The top of the evidence report (gates/report-html.ts): what the ledger proves, what the gates
@@ -69,6 +69,14 @@ function glossary(): string {
 
 const term = (t: string, shown = t): string => `<a class="term" href="#g-${attr(t)}">${text(shown)}</a>`;
 
+function witnessLine(all: number, witnessed: number, cosigners: readonly string[], unchecked: boolean): string {
+  if (unchecked)
+    return `<li class="muted">${term('witness', 'Witness')} ${term('cosignature', 'cosignatures')} not checked by this report (give <code>--witness NAME=PUB</code> to check them).</li>`;
+  if (!witnessed)
+    return `<li class="bad">None of the ${all} checkpoint(s) carries its quorum of ${term('witness')} ${term('cosignature', 'cosignatures')}.</li>`;
+  return `<li class="good">${witnessed} checkpoint(s) ${term('witness', 'witnessed')} (${term('cosignature', 'cosigned')}) by ${text(cosigners.join(', '))}.</li>`;
+}
+
 function checkpointLines(l: LedgerReading): string {
   const cps = l.checkpoints;
   if (!cps.length)
@@ -90,7 +98,12 @@ function checkpointLines(l: LedgerReading): string {
     )
     .join('');
   return `<li class="${bad.length ? 'bad' : 'good'}">${cps.length} ${term('checkpoint', 'checkpoint(s)')}, ${bad.length ? `${bad.length} NOT ${term('consistent')}` : `all ${term('consistent')}`} with this ledger; the newest at size ${text(newest.size ?? '?')}.</li>
-<li class="${witnessed.length ? 'good' : 'bad'}">${witnessed.length ? `${witnessed.length} checkpoint(s) ${term('witness', 'witnessed')} (${term('cosignature', 'cosigned')}) by ${text(cosigners.join(', '))}` : `No checkpoint carries a ${term('witness')}'s ${term('cosignature')}`}.</li>
+${witnessLine(
+  cps.length,
+  witnessed.length,
+  cosigners,
+  cps.every((c) => c.witnessed === undefined),
+)}
 <li><details class="checkpoints"><summary>each checkpoint</summary><ul>${list}</ul></details></li>`;
 }
 
@@ -140,7 +153,7 @@ function blocked(gates: ReadonlyMap<string, readonly GateResult[]>, commits: rea
       .sort((a, b) => b[1].count - a[1].count)
       .map(
         ([req, r]) =>
-          `<li class="bad" data-requirement="${attr(req)}"><b>${text(req)}</b>: ${r.count} commit(s). Newest: <span class="detail">${text(r.detail)}</span></li>`,
+          `<li class="bad" data-requirement="${attr(req)}"><b>${text(req)}</b>: ${r.count} commit(s). Newest: <span class="detail">${prose(r.detail)}</span></li>`,
       )
       .join('');
     return `<div class="decision" data-to="${attr(to)}" data-allowed="${allowed}" data-blocked="${results.length - allowed}"><h3>Into ${text(to)}: <span class="${allowed ? 'good' : 'bad'}">${allowed} of ${results.length} commit(s) allowed</span></h3>${items ? `<ul>${items}</ul>` : ''}</div>`;
@@ -160,12 +173,12 @@ export function summarySection(
   const kinds = new Map<string, number>();
   for (const r of rows) kinds.set(r.sum.kind, (kinds.get(r.sum.kind) ?? 0) + 1);
   const counts = [...kinds.entries()].map(([k, n]) => `${n} ${k}`).join(', ') || 'none';
-  const problems = l.problems.map((p) => `<li class="bad">${text(p)}</li>`).join('');
+  const problems = l.problems.map((p) => `<li class="bad">${prose(p)}</li>`).join('');
   return `<section class="summary ledger" data-ok="${l.ok}"><h2>Summary: the ledger <span class="${l.ok ? 'good' : 'bad'} verdict">${l.ok ? 'verifies' : 'DOES NOT VERIFY'}</span></h2>
 <div class="cols"><div><h3>What is proven</h3><ul class="proven">
 <li class="${l.ok ? 'good' : 'bad'}"><code class="path">${breakable(store)}</code>: ${text(l.size)} entries${l.ok ? ', every signature and the hash chain check' : ''}. ${term('root', 'Root')}: ${l.root ? rootHtml(l.root) : '—'}</li>
 ${checkpointLines(l)}
-<li>${rows.length} trusted record(s) across ${commits.length} commit(s): ${text(counts)}${rejected ? `; <span class="bad">${text(rejected)} entr${rejected === 1 ? 'y' : 'ies'} not counted as evidence (untrusted key or role)</span>` : ''}.</li>
+<li>${rows.length} trusted record(s) in the ledger: ${text(counts)}; this report covers ${commits.length} commit(s)${rejected ? `; <span class="bad">${text(rejected)} entr${rejected === 1 ? 'y' : 'ies'} not counted as evidence (untrusted key or role)</span>` : ''}.</li>
 ${problems}</ul></div>
 <div><h3>What is blocked, and why</h3>${blocked(gates, commits)}</div></div>
 <h3>Where each tier stands</h3>${tierTable(rows, gates, commits)}</section>`;
@@ -197,7 +210,7 @@ export function commitIndex(
       const g = (gates.get(c) ?? []).find((x) => x.to === to);
       return g ? `<td class="${g.allowed ? 'good' : 'bad'}">${g.allowed ? 'allowed' : 'blocked'}</td>` : '<td>—</td>';
     };
-    const newest = Math.max(0, ...rows.map((r) => r.e.seq));
+    const newest = rows.length ? String(Math.max(...rows.map((r) => r.e.seq))) : '—';
     return `<tr data-commit="${attr(c)}"><td><a href="${attr(link(c))}">${shaHtml(c)}</a></td><td class="seq">${newest}</td>${tiers.join('')}${gate('stage')}${gate('prod')}</tr>`;
   });
   return `<section class="index" id="index"><h2>Commits (${commits.length}, newest first)</h2>

@@ -1,5 +1,6 @@
 import { TrustedKey } from '../attest/sign/ed25519';
 import { DEFAULT_ORIGIN } from '../ledger/checkpoint';
+import { Witness } from '../ledger/cosignature';
 import { openStore } from '../ledger/open-store';
 import { CheckpointInput, verifyLog } from '../ledger/verify';
 import { ConstructPaths } from '../receipts/render/construct-paths';
@@ -25,6 +26,8 @@ export interface AuditReportRequest {
   readonly constructPaths: ReadonlyMap<string, ConstructPaths>;
   /** One page, or an index and per-commit pages (gates/report-html.ts); one page when absent. */
   readonly layout?: PageLayout;
+  /** Trusted witnesses and how many cosignatures a checkpoint needs; none: cosignatures not checked. */
+  readonly witnesses?: { readonly witnesses: readonly Witness[]; readonly quorum: number };
 }
 
 /**
@@ -39,6 +42,7 @@ export async function auditReport(req: AuditReportRequest) {
     trusted,
     checkpoints: req.checkpoints,
     origin: DEFAULT_ORIGIN,
+    ...req.witnesses,
   });
   const input = reportInputOf({
     store: req.source.store,

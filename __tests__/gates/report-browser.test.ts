@@ -347,7 +347,7 @@ describe('the report of a 1,000-entry ledger', () => {
     expect(links).toEqual(rendered.pages.map((p) => `report.commits/${p.name}`));
     expect(links[0]).toBe(`report.commits/${rendered.pages[0]!.commit}.html`);
     expect(rendered.index).toContain(
-      '1000 trusted record(s) across 250 commit(s): 250 plan, 250 apply, 250 drift, 250 smoke',
+      '1000 trusted record(s) in the ledger: 250 plan, 250 apply, 250 drift, 250 smoke; this report covers 250 commit(s)',
     );
     expect(rendered.index).toMatch(/Into prod: <span class="bad">0 of 250 commit\(s\) allowed/);
   });
@@ -378,6 +378,12 @@ describe('the report of a 1,000-entry ledger', () => {
       expect(l.summaryTop).toBeLessThan(height / 4);
       expect(l.provenTop).toBeLessThan(height / 2);
       expect(l.blockedTop).toBeLessThan(height);
+    }, 120_000);
+    it('the CLI-made page of a real plan: destructive changes, construct paths', async () => {
+      const l = await measureReport(browser, sessionId, page0(), width, height);
+      check(l);
+      expect(l.blockedTop).toBeLessThan(height);
+      expect(l.statements).toBe(3);
     }, 120_000);
     it("a commit's page with its statements open", async () => {
       const one = join(dir, 'report.commits', rendered.pages[0]!.name);

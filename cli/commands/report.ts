@@ -5,6 +5,7 @@ import { NO_POSITIONALS, parseCommandArgs, requireOpt } from '../lib/args';
 import { many } from '../lib/keys';
 import { loadEvidenceKeys, readCheckpointFiles } from '../lib/evidence-keys';
 import { Command } from '../lib/types';
+import { WITNESS_OPTS, witnessPolicy } from '../lib/witnesses';
 import { TIER_NAMES } from '../../core/vocabulary';
 import { parseConstructPaths } from '../../receipts/render/construct-paths';
 import { PageLayout, SINGLE_PAGE_BUDGET } from '../../gates/report-html';
@@ -18,6 +19,7 @@ const OPTIONS = {
   approver: { type: 'string', multiple: true },
   commit: { type: 'string', help: 'only this commit', default: 'every commit in the ledger, newest first' },
   checkpoint: { type: 'string', multiple: true, default: 'the checkpoints stored in the ledger' },
+  ...WITNESS_OPTS,
   endpoint: { type: 'string' },
   synth: {
     type: 'string',
@@ -104,6 +106,7 @@ export const report: Command = async (io) => {
     only,
     constructPaths: constructPathsOf(cmd, many(values.synth)),
     layout,
+    witnesses: witnessPolicy(cmd, values),
   });
   writeReport(out, dir, r);
   io.stdout(
