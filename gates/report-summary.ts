@@ -62,7 +62,8 @@ export const GLOSSARY: readonly (readonly [string, string])[] = [
   ],
 ];
 
-function glossary(): string {
+/** The glossary section: each word's anchor (`#g-root`) is what the summary's terms link to. */
+export function glossary(): string {
   const items = GLOSSARY.map(([t, d]) => `<dt id="g-${attr(t)}">${text(t)}</dt><dd>${text(d)}</dd>`).join('');
   return `<section class="glossary" id="glossary"><h2>Glossary</h2><dl>${items}</dl></section>`;
 }
@@ -183,8 +184,6 @@ ${problems}</ul></div>
 <div><h3>What is blocked, and why</h3>${blocked(gates, commits)}</div></div>
 <h3>Where each tier stands</h3>${tierTable(rows, gates, commits)}</section>`;
 }
-
-export { glossary };
 
 /** The index: one row per commit, newest first, linking to its section or page. */
 export function commitIndex(
