@@ -4,6 +4,7 @@ import { auditReport } from '../../gates/report';
 import { NO_POSITIONALS, parseCommandArgs, requireOpt } from '../lib/args';
 import { many } from '../lib/keys';
 import { loadEvidenceKeys, readCheckpointFiles } from '../lib/evidence-keys';
+import { IDENTITY_OPTS } from '../lib/identity-trust';
 import { Command } from '../lib/types';
 import { TIER_NAMES } from '../../core/vocabulary';
 import { parseConstructPaths } from '../../receipts/render/construct-paths';
@@ -14,6 +15,7 @@ const OPTIONS = {
   store: { type: 'string', required: true },
   pub: { type: 'string', multiple: true, required: true, help: 'trusted key of receipts and records' },
   approver: { type: 'string', multiple: true },
+  ...IDENTITY_OPTS,
   commit: { type: 'string', help: 'only this commit', default: 'every commit in the ledger, newest first' },
   checkpoint: { type: 'string', multiple: true, default: 'the checkpoints stored in the ledger' },
   endpoint: { type: 'string' },
@@ -45,7 +47,7 @@ function constructPathsOf(cmd: string, specs: readonly string[]) {
 }
 
 /**
- * `kfm report --store S --pub KEY... [--approver NAME=PUB...] [--commit SHA] [--checkpoint FILE...]
+ * `kfm report --store S --pub KEY... [--approver NAME=PUB...] [--trusted-root FILE --identity-policy FILE] [--commit SHA] [--checkpoint FILE...]
  *   --out report.html`: the auditor's page (gates/report.ts). Exit 0 when written, whatever
  * the gates decide: the page shows blocked promotions; it is not itself a gate.
  */

@@ -2,11 +2,13 @@ import { ReceiptError } from '../../core/errors';
 import { readInputFile } from '../../core/files';
 import type { EvidenceKeys } from '../../gates/gather';
 import type { AnchorOptions } from '../../gates/ledger';
+import { loadIdentityTrust } from './identity-trust';
 import { checkKeyRoles, loadTrustedKeys, many } from './keys';
 
 /**
  * The keys `gate` and `report` judge evidence under: every `--pub` (receipts and records; at
- * least one) and every `--approver NAME=PUB` (approvals signed as NAME).
+ * least one) and every `--approver NAME=PUB` (approvals signed as NAME); with `--trusted-root`
+ * and `--identity-policy`, the identities trusted per role for keyless records.
  */
 export function loadEvidenceKeys(cmd: string, values: Record<string, unknown>): EvidenceKeys {
   const receiptKeys = loadTrustedKeys(many(values.pub));
@@ -16,7 +18,8 @@ export function loadEvidenceKeys(cmd: string, values: Record<string, unknown>): 
     return { name: m[1]!, key: loadTrustedKeys([m[2]!])[0]! };
   });
   checkKeyRoles(cmd, values);
-  return { receiptKeys, approvers };
+  const identities = loadIdentityTrust(cmd, values);
+  return { receiptKeys, approvers, ...(identities ? { identities } : {}) };
 }
 
 /** Every trusted `--checkpoint FILE`, read. */

@@ -4,6 +4,7 @@ import { GateItem } from '../../../gates/promote';
 import { requireOpt } from '../../lib/args';
 import { many } from '../../lib/keys';
 import { loadEvidenceKeys, readCheckpointFiles } from '../../lib/evidence-keys';
+import { IDENTITY_OPTS } from '../../lib/identity-trust';
 import { WITNESS_OPTS, witnessPolicy, witnessUrls } from '../../lib/witnesses';
 import { CommandIo } from '../../lib/types';
 
@@ -14,6 +15,7 @@ export const LEDGER_OPTS = {
   store: { type: 'string', required: true },
   pub: { type: 'string', multiple: true, required: true, help: 'trusted key of receipts and records' },
   approver: { type: 'string', multiple: true, arg: 'NAME=PUB', help: 'key NAME signs prod approvals with' },
+  ...IDENTITY_OPTS,
   commit: { type: 'string', help: 'the commit judged' },
   endpoint: { type: 'string' },
   checkpoint: {
