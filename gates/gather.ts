@@ -10,6 +10,11 @@ export interface EvidenceKeys {
   readonly receiptKeys: readonly TrustedKey[];
   readonly approvers: readonly { readonly name: string; readonly key: TrustedKey }[];
   /**
+   * The log's own keys (`--log-pub`): checkpoints and indexes only, never a record's signer.
+   * @default none: the receipt keys sign checkpoints
+   */
+  readonly logKeys?: readonly TrustedKey[];
+  /**
    * Trusted identities per role under a Sigstore trusted root (`--trusted-root`,
    * `--identity-policy`): keyless records count when their certificate's identity may sign them.
    * @default - keyless records are never evidence
@@ -39,19 +44,28 @@ export interface GatheredEvidence {
 /**
  * What `kfm gate` and `kfm report` judge: read and verify the ledger under every key, then keep
  * each statement only in its signer's role (gates/evidence.ts), a key's or a trusted identity's. Checkpoints and their indexes
- * count only under the log's keys (the receipt keys), never an approver's.
+ * count only under the log's keys (the receipt keys and `logKeys`), never an approver's; a
+ * `logKeys` key never makes a record evidence.
  */
 export async function gatherEvidence(source: EvidenceSource, keys: EvidenceKeys): Promise<GatheredEvidence> {
-  const all = [...keys.receiptKeys, ...keys.approvers.map((a) => a.key)];
-  const anchored = source.anchor && { ...source.anchor, signers: keys.receiptKeys };
-  const ledger = await readLedger(source.store, source.options, all, anchored, source.commit, keys.identities);
+  const signers = [...keys.receiptKeys, ...(keys.logKeys ?? [])];
+  const recordKeys = [...keys.receiptKeys, ...keys.approvers.map((a) => a.key)];
+  const anchored = source.anchor && { ...source.anchor, signers };
+  const ledger = await readLedger(
+    source.store,
+    source.options,
+    [...signers, ...keys.approvers.map((a) => a.key)],
+    anchored,
+    source.commit,
+    keys.identities,
+  );
   const roles = {
     receiptSigners: new Set(keys.receiptKeys.map((k) => k.keyid)),
     approvers: new Map(keys.approvers.map((a) => [a.key.keyid, a.name])),
   };
   // Roles first, then replays: a copy signed out of its role never suppresses the real record.
   const classify = (entries: typeof ledger.entries) =>
-    classifyEntries(entries, all, { roles, approvalType: PREDICATE_TYPES.approval }, keys.identities);
+    classifyEntries(entries, recordKeys, { roles, approvalType: PREDICATE_TYPES.approval }, keys.identities);
   const classified = classify(ledger.entries);
   const tail = ledger.unwitnessed;
   return {

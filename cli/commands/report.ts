@@ -3,7 +3,7 @@ import { readInputFile, refuseExisting, writeFileExclusive } from '../../core/fi
 import { auditReport } from '../../gates/report';
 import { NO_POSITIONALS, parseCommandArgs, requireOpt } from '../lib/args';
 import { many } from '../lib/keys';
-import { loadEvidenceKeys, readCheckpointFiles } from '../lib/evidence-keys';
+import { LOG_PUB_OPT, loadEvidenceKeys, readCheckpointFiles, requireLogKey } from '../lib/evidence-keys';
 import { IDENTITY_OPTS } from '../lib/identity-trust';
 import { Command } from '../lib/types';
 import { TIER_NAMES } from '../../core/vocabulary';
@@ -13,7 +13,13 @@ const COMMIT = /^[0-9a-f]{7,64}$/;
 
 const OPTIONS = {
   store: { type: 'string', required: true },
-  pub: { type: 'string', multiple: true, required: true, help: 'trusted key of receipts and records' },
+  pub: {
+    type: 'string',
+    multiple: true,
+    help: 'trusted key of receipts and records (and of checkpoints without --log-pub)',
+    default: 'required unless --log-pub',
+  },
+  ...LOG_PUB_OPT,
   approver: { type: 'string', multiple: true },
   ...IDENTITY_OPTS,
   commit: { type: 'string', help: 'only this commit', default: 'every commit in the ledger, newest first' },
@@ -63,7 +69,7 @@ export const report: Command = async (io) => {
   const only = typeof values.commit === 'string' ? values.commit.toLowerCase() : undefined;
   if (only !== undefined && !COMMIT.test(only))
     throw new ReceiptError('USAGE', `kfm ${cmd}: --commit is not a hex commit SHA (7-64 hex digits)`);
-  if (many(values.pub).length === 0) throw new ReceiptError('USAGE', `kfm ${cmd}: --pub is required`);
+  requireLogKey(cmd, values);
   const endpoint = typeof values.endpoint === 'string' ? values.endpoint : undefined;
   const r = await auditReport({
     source: { store, options: { endpoint, env: io.env }, commit: only ?? '' },

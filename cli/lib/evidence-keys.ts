@@ -4,6 +4,28 @@ import type { EvidenceKeys } from '../../gates/gather';
 import type { AnchorOptions } from '../../gates/ledger';
 import { loadIdentityTrust } from './identity-trust';
 import { checkKeyRoles, loadTrustedKeys, many } from './keys';
+import type { FlagSpec } from './args';
+
+/** `--log-pub`: the log's own key, for a ledger whose records are signed keyless (docs/sigstore.md). */
+export const LOG_PUB_OPT = {
+  'log-pub': {
+    type: 'string',
+    multiple: true,
+    arg: 'PUB',
+    help: "the log's key: trusted for checkpoints and indexes only, never as the signer of a record",
+    default: 'the --pub keys sign checkpoints',
+  },
+} as const satisfies Record<string, FlagSpec>;
+
+/** At least one key the log's checkpoints verify under: a --pub or a --log-pub. */
+export function requireLogKey(cmd: string, values: Record<string, unknown>): void {
+  if (many(values.pub).length === 0 && many(values['log-pub']).length === 0) {
+    throw new ReceiptError(
+      'USAGE',
+      `kfm ${cmd}: at least one --pub PUB (trusted key) or --log-pub PUB (the log's key, with keyless records) is required`,
+    );
+  }
+}
 
 /**
  * The keys `gate` and `report` judge evidence under: every `--pub` (receipts and records; at
@@ -19,7 +41,8 @@ export function loadEvidenceKeys(cmd: string, values: Record<string, unknown>): 
   });
   checkKeyRoles(cmd, values);
   const identities = loadIdentityTrust(cmd, values);
-  return { receiptKeys, approvers, ...(identities ? { identities } : {}) };
+  const logKeys = loadTrustedKeys(many(values['log-pub']));
+  return { receiptKeys, approvers, ...(logKeys.length > 0 ? { logKeys } : {}), ...(identities ? { identities } : {}) };
 }
 
 /** Every trusted `--checkpoint FILE`, read. */
