@@ -14,14 +14,16 @@ import { main } from '../../cli/main';
 import { kfm as spawnKfm, PROV, REPO, TF, tmp } from '../receipts/helpers';
 import { GITHUB_ISSUER, MockSigstore, spawnMockSigstore } from '../attest/sigstore-mock';
 
-const PLAN = join(TF, 'generated-tf1.11.4', 'lifecycle', '2-change.show-plan.json');
-const COMMIT = PROV[1]!;
 const OAUTH = 'https://github.com/login/oauth';
 const CI = 'repo:acme/infra:environment:audit';
+const PLAN = join(TF, 'generated-tf1.11.4', 'lifecycle', '2-change.show-plan.json');
+const COMMIT = PROV[1]!;
 const dir = tmp('kfm-keyless-gate-');
-const f = (n: string): string => join(dir, n);
-let mock: MockSigstore;
+/** A file in this test's directory. */
+const f = (name: string): string => join(dir, name);
+/** Numbers the files and stores made here. */
 let n = 0;
+let mock: MockSigstore;
 
 const POLICY = {
   identities: [
@@ -85,19 +87,8 @@ async function jobKey(): Promise<string> {
  */
 function certify(envelope: string, key: string, env: Record<string, string>): string {
   const out = f(`b${++n}.sigstore.json`);
-  const args = [
-    'receipt',
-    'certify',
-    envelope,
-    '--key',
-    key,
-    '--out',
-    out,
-    '--fulcio-url',
-    mock.url,
-    '--tsa-url',
-    mock.url,
-  ];
+  const sigstore = ['--fulcio-url', mock.url, '--tsa-url', mock.url];
+  const args = ['receipt', 'certify', envelope, '--key', key, '--out', out, ...sigstore];
   const r = spawnKfm(args, { env });
   if (r.status !== 0) throw new Error(`kfm receipt certify: ${r.stderr}`);
   return out;
@@ -217,6 +208,18 @@ describe('gates trust identities per role (keyless records)', () => {
     expect(bare.code).toBe(3);
     expect(bare.err).toMatch(/keyless Sigstore bundle; pass --trusted-root and --identity-policy/);
     expect((await gate(store, [])).item('audit plan receipt').ok).toBe(false);
+    // The report judges with the same trust: both records shown, the log's key only for checkpoints.
+    const page = await ok([
+      'report',
+      '--store',
+      store,
+      '--log-pub',
+      f('log/kfm-signing.pub'),
+      ...TRUST,
+      '--out',
+      f('r.html'),
+    ]);
+    expect(page).toMatch(/2 record\(s\), ledger verifies/);
   }, 120_000);
 
   it('refuses the wrong identity: another repository, another environment, an identity of another role', async () => {
@@ -241,24 +244,7 @@ describe('gates trust identities per role (keyless records)', () => {
   }, 120_000);
 
   it('refuses an approval in the CI identity: a record signed by an identity trusted for another role is never evidence', async () => {
-    const key = await jobKey();
-    const out = f('ci-approval.json');
-    await ok([
-      'approve',
-      '--env',
-      'audit',
-      '--plan-receipt',
-      plan,
-      '--principal',
-      'alice',
-      '--key',
-      key,
-      '--change-record',
-      'CR-27',
-      '--out',
-      out,
-    ]);
-    const g = await gate(await ledger(plan, certify(out, key, workflow(CI))));
+    const g = await gate(await ledger(plan, await approvalBundle(plan, 'alice', workflow(CI))));
     expect(g.allowed).toBe(false);
     expect(g.item('audit approval').detail).toMatch(
       /\(role ci\) may not sign a approval record for env audit as principal alice/,

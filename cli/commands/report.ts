@@ -3,7 +3,7 @@ import { readInputFile, refuseExisting, writeFileExclusive } from '../../core/fi
 import { auditReport } from '../../gates/report';
 import { NO_POSITIONALS, parseCommandArgs, requireOpt } from '../lib/args';
 import { many } from '../lib/keys';
-import { LOG_PUB_OPT, loadEvidenceKeys, readCheckpointFiles, requireLogKey } from '../lib/evidence-keys';
+import { RECORD_AND_LOG_KEY_OPTS, loadEvidenceKeys, readCheckpointFiles, requireLogKey } from '../lib/evidence-keys';
 import { IDENTITY_OPTS } from '../lib/identity-trust';
 import { Command } from '../lib/types';
 import { TIER_NAMES } from '../../core/vocabulary';
@@ -13,13 +13,7 @@ const COMMIT = /^[0-9a-f]{7,64}$/;
 
 const OPTIONS = {
   store: { type: 'string', required: true },
-  pub: {
-    type: 'string',
-    multiple: true,
-    help: 'trusted key of receipts and records (and of checkpoints without --log-pub)',
-    default: 'required unless --log-pub',
-  },
-  ...LOG_PUB_OPT,
+  ...RECORD_AND_LOG_KEY_OPTS,
   approver: { type: 'string', multiple: true },
   ...IDENTITY_OPTS,
   commit: { type: 'string', help: 'only this commit', default: 'every commit in the ledger, newest first' },

@@ -6,8 +6,17 @@ import { loadIdentityTrust } from './identity-trust';
 import { checkKeyRoles, loadTrustedKeys, many } from './keys';
 import type { FlagSpec } from './args';
 
-/** `--log-pub`: the log's own key, for a ledger whose records are signed keyless (docs/sigstore.md). */
-export const LOG_PUB_OPT = {
+/**
+ * `--pub` (record keys) and `--log-pub` (the log's own key, for a ledger whose records are signed
+ * keyless, docs/sigstore.md) of the verbs that judge evidence: at least one of them (`requireLogKey`).
+ */
+export const RECORD_AND_LOG_KEY_OPTS = {
+  pub: {
+    type: 'string',
+    multiple: true,
+    help: 'trusted key of receipts and records (and of checkpoints without --log-pub)',
+    default: 'required unless --log-pub',
+  },
   'log-pub': {
     type: 'string',
     multiple: true,

@@ -3,38 +3,15 @@
  * that finds every `kfm ...` / `node dist/receipts/cli.js ...` invocation in a text.
  */
 
+/** The provenance flags of the receipt verbs. */
+const PROVENANCE = ['commit', 'branch', 'actor', 'method'];
+
 /** noun -> verb -> allowed flags. A noun without verbs uses the key ''. */
 export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
   keygen: { '': ['out-dir', 'alg'] },
   receipt: {
-    plan: [
-      'env',
-      'key',
-      'out',
-      'plan-file',
-      'commit',
-      'branch',
-      'actor',
-      'method',
-      'policy',
-      'author',
-      'rollback',
-      'json',
-    ],
-    apply: [
-      'plan-receipt',
-      'env',
-      'key',
-      'out',
-      'plan-file',
-      'commit',
-      'branch',
-      'actor',
-      'method',
-      'json',
-      'trusted-root',
-      'identity-policy',
-    ],
+    plan: ['env', 'key', 'out', 'plan-file', ...PROVENANCE, 'policy', 'author', 'rollback', 'json'],
+    apply: ['plan-receipt', 'env', 'key', 'out', 'plan-file', ...PROVENANCE, 'json', 'trusted-root', 'identity-policy'],
     drift: ['env', 'key', 'out', 'last-good', 'apply-receipt', 'pub', 'json', 'trusted-root', 'identity-policy'],
     verify: ['pub', 'json', 'trusted-root', 'identity-policy'],
     certify: ['key', 'pub', 'out', 'fulcio-url', 'rekor-url', 'rekor-api', 'rekor-entry-type', 'tsa-url', 'json'],

@@ -2,7 +2,7 @@ import { ReceiptError } from '../../../core/errors';
 import { EvidenceSource, gatherEvidence, GatheredEvidence } from '../../../gates/gather';
 import { GateItem } from '../../../gates/promote';
 import { requireOpt } from '../../lib/args';
-import { LOG_PUB_OPT, loadEvidenceKeys, readCheckpointFiles, requireLogKey } from '../../lib/evidence-keys';
+import { RECORD_AND_LOG_KEY_OPTS, loadEvidenceKeys, readCheckpointFiles, requireLogKey } from '../../lib/evidence-keys';
 import { IDENTITY_OPTS } from '../../lib/identity-trust';
 import { WITNESS_OPTS, witnessPolicy, witnessUrls } from '../../lib/witnesses';
 import { CommandIo } from '../../lib/types';
@@ -12,13 +12,7 @@ const COMMIT = /^[0-9a-f]{7,64}$/;
 /** The options every gate reads the ledger with. */
 export const LEDGER_OPTS = {
   store: { type: 'string', required: true },
-  pub: {
-    type: 'string',
-    multiple: true,
-    help: 'trusted key of receipts and records (and of checkpoints without --log-pub)',
-    default: 'required unless --log-pub',
-  },
-  ...LOG_PUB_OPT,
+  ...RECORD_AND_LOG_KEY_OPTS,
   approver: { type: 'string', multiple: true, arg: 'NAME=PUB', help: 'key NAME signs prod approvals with' },
   ...IDENTITY_OPTS,
   commit: { type: 'string', help: 'the commit judged' },
