@@ -115,7 +115,9 @@ export function roleRefusal(
         ? 'approval signed by a CI (--pub) key, which signs receipts, never approvals'
         : 'approval signed by a CI identity (no principal), which signs receipts, never approvals';
     if (name === undefined)
-      return role.what === 'key' ? 'approval not signed by an --approver key' : 'approval not signed by an approver identity';
+      return role.what === 'key'
+        ? 'approval not signed by an --approver key'
+        : 'approval not signed by an approver identity';
     if (!samePrincipal(name, principal as string | undefined))
       return `approval names principal "${String(principal)}" but is signed by ${name}'s ${role.what}`;
     return undefined;
@@ -132,9 +134,7 @@ interface Signed {
 
 /** The same statement re-wrapped (other JSON spacing, signature order, extra signatures, a bundle) has the same signed payload. */
 function payloadDigestOf(env: DsseEnvelope): string {
-  return sha256Tagged(
-    Buffer.concat([Buffer.from(`${env.payloadType}\n`, 'utf8'), Buffer.from(env.payload, 'base64')]),
-  );
+  return sha256Tagged(Buffer.concat([Buffer.from(`${env.payloadType}\n`, 'utf8'), Buffer.from(env.payload, 'base64')]));
 }
 
 /**

@@ -41,7 +41,9 @@ export function drift(io: CommandIo): number {
   const signing = keys().loadSigningKey(requireOpt(cmd, v, 'key'));
   const ctx = context(cmd, v, io, signing);
   const applyPath = str(v, 'apply-receipt');
-  const bound = applyPath ? [applyReceiptSubject(cmd, applyPath, selfAndPubs(cmd, v, signing), env, loadIdentityTrust(cmd, v))] : [];
+  const bound = applyPath
+    ? [applyReceiptSubject(cmd, applyPath, selfAndPubs(cmd, v, signing), env, loadIdentityTrust(cmd, v))]
+    : [];
   const built = guardNesting(planPath, 'plan JSON', () =>
     driftReceipt().buildDriftStatement(
       doc,
