@@ -200,6 +200,24 @@ describe('gates trust identities per role (keyless records)', () => {
     expect(g.item('audit plan receipt').ok).toBe(true);
     expect(g.item('audit approval')).toMatchObject({ ok: true });
     expect({ code: g.code, allowed: g.allowed }).toEqual({ code: 0, allowed: true });
+    // Anchored to a checkpoint of the log's key, the gate reads the commit's entries by proof:
+    // the index finds keyless records by the commit inside their bundle.
+    const cp = f('trusted.cp');
+    await ok([
+      'audit',
+      'checkpoint',
+      '--store',
+      store,
+      '--key',
+      f('log/kfm-signing.key'),
+      '--pub',
+      f('log/kfm-signing.pub'),
+      '--out',
+      cp,
+    ]);
+    const anchored = await gate(store, [...TRUST, '--checkpoint', cp]);
+    expect(anchored.item('audit ledger').detail).toMatch(/read by proof .*2 entries of the commit/);
+    expect(anchored.allowed).toBe(true);
     // The ledger's own check accepts both keyless entries under identity trust (no junk even --strict) ...
     const strict = ['audit', 'verify', '--store', store, '--pub', f('log/kfm-signing.pub'), '--strict'];
     expect((await kfm([...strict, ...TRUST])).code).toBe(0);
