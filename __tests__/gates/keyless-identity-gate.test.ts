@@ -10,7 +10,9 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { main } from '../../cli/main';
+import { sha256Tagged } from '../../core/digest';
 import { kfm as spawnKfm, PROV, REPO, TF, tmp } from '../receipts/helpers';
 import { GITHUB_ISSUER, MockSigstore, spawnMockSigstore } from '../attest/sigstore-mock';
 
@@ -238,6 +240,34 @@ describe('gates trust identities per role (keyless records)', () => {
       f('r.html'),
     ]);
     expect(page).toMatch(/2 record\(s\), ledger verifies/);
+  }, 120_000);
+
+  it('the deploy scripts certify each record before they append it (KFM_KEYLESS=1) and trust identities', async () => {
+    const key = await jobKey();
+    const receipt = f('scripted.plan.json');
+    await ok(['receipt', 'plan', PLAN, '--env', 'audit', '--key', key, '--out', receipt, ...PROV]);
+    const store = f('scripted-ledger');
+    const script = '. scripts/lib/kfm-env.sh; kfm_append_record "$1"; kfm_gate_trust_args';
+    const r = spawnSync('bash', ['-c', script, 'kfm', receipt], {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        ...workflow(CI),
+        KFM_KEYLESS: '1',
+        KFM_KEY: key,
+        KFM_PUB: f('log/kfm-signing.pub'),
+        KFM_AUDIT_STORE: store,
+        KFM_TRUSTED_ROOT: f('root.json'),
+        KFM_IDENTITY_POLICY: f('identities.json'),
+        KFM_SIGSTORE_ARGS: `--fulcio-url ${mock.url} --tsa-url ${mock.url}`,
+      },
+    });
+    expect(r.stderr).not.toMatch(/error|ERROR|INVALID/);
+    const [append, ...trust] = r.stdout.trim().split('\n');
+    expect(trust).toEqual(['--log-pub', f('log/kfm-signing.pub'), ...TRUST]);
+    expect(JSON.parse(append!).digest).toBe(sha256Tagged(readFileSync(f('scripted.plan.sigstore.json'))));
   }, 120_000);
 
   it('refuses the wrong identity: another repository, another environment, an identity of another role', async () => {
