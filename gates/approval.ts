@@ -3,6 +3,8 @@ import { hexOf } from '../attest/pipeline-statement';
 import { PREDICATE_KINDS, PREDICATE_TYPES } from '../attest/predicate-types';
 import type { ApprovalPredicate } from '../attest/predicates';
 import { TrustedKey } from '../attest/sign/ed25519';
+import { bundleMediaType, readBundle } from '../attest/sigstore/bundle';
+import { IdentityTrust, readVerifiedRecord } from '../attest/sigstore/trusted-signer';
 import { Subject } from '../attest/statement';
 import { sha256Hex, sha256Tagged } from '../core/digest';
 import { ReceiptError } from '../core/errors';
@@ -18,6 +20,8 @@ export interface ApprovalRequest {
   readonly receipt: { readonly bytes: Buffer; readonly source: string };
   /** Keys to verify the plan receipt with first; none leaves that to the gate. */
   readonly trusted: readonly TrustedKey[];
+  /** Identities to verify a keyless plan receipt (a Sigstore bundle) with first. @default - left to the gate */
+  readonly identities?: IdentityTrust;
   /** The approval's time (RFC 3339). */
   readonly at: string;
 }
@@ -55,9 +59,14 @@ export function approvalStatement(req: ApprovalRequest): {
 }
 
 /** The commit of the plan receipt approved, after checking it is a plan receipt for `env`. */
-function planReceiptCommit({ receipt, trusted, env }: ApprovalRequest): string | null {
-  const envelope = parseEnvelope(receipt.bytes.toString('utf8'), receipt.source);
-  if (trusted.length > 0) verifyEnvelope(envelope, trusted, receipt.source);
+function planReceiptCommit({ receipt, trusted, identities, env }: ApprovalRequest): string | null {
+  const raw = receipt.bytes.toString('utf8');
+  // A keyless bundle is itself the plan receipt (its digest is what the gate binds to).
+  const keyless = bundleMediaType(raw) !== undefined;
+  const envelope = keyless ? readBundle(raw, receipt.source).envelope : parseEnvelope(raw, receipt.source);
+  if (keyless && (trusted.length > 0 || identities !== undefined))
+    readVerifiedRecord(receipt.bytes, receipt.source, trusted, identities);
+  else if (trusted.length > 0) verifyEnvelope(envelope, trusted, receipt.source);
   // Without keys the receipt is not authenticated here (the gate verifies it), but we still
   // refuse to approve anything that is not a plan receipt for this env.
   const statement = decodeStatementPayload(envelope, receipt.source);

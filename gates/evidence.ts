@@ -6,6 +6,8 @@ import { TrustedKey } from '../attest/sign/ed25519';
 import { PREDICATE_TYPES, PredicateName, STATEMENT_TYPE } from '../attest/predicate-types';
 import type { Predicates } from '../attest/predicates';
 import { isObject } from '../core/json';
+import { bundleMediaType, readBundle } from '../attest/sigstore/bundle';
+import { IdentityTrust, readVerifiedRecord, SignedBy, signerLabel } from '../attest/sigstore/trusted-signer';
 
 /** One ledger entry as the gates see it. */
 export interface LedgerEntry {
@@ -25,8 +27,13 @@ export interface Evidence<P = Record<string, unknown>> {
   readonly predicateType: string;
   readonly predicate: P;
   readonly subject: ReadonlyArray<{ name?: string; digest?: Record<string, string> }>;
-  /** keyid of the trusted key that verified it (computed from the key, not read from the envelope). */
+  /**
+   * keyid of the trusted key that verified it (computed from the key, not read from the envelope),
+   * or the label of the trusted identity of a keyless bundle (`subject (issuer ...)`).
+   */
   readonly signer: string;
+  /** Who signed it: a trusted key, or a certificate identity with the trusted identities it matched. */
+  readonly signedBy?: SignedBy;
 }
 
 /** An entry that could not be used as evidence, and why (shown when it would have mattered). */
@@ -65,54 +72,116 @@ export interface RoleCheck {
   readonly approvalType: string;
 }
 
+/** What a signer may sign: receipts and records, and/or approvals as one principal. */
+interface SignerRole {
+  readonly receipts: boolean;
+  readonly approverAs?: string;
+  /** "key" or "identity", for messages. */
+  readonly what: string;
+}
+
+/**
+ * The role of a signer, key or identity, in one place: a `--pub` key or a trusted identity with
+ * no `principal` signs receipts and records; an `--approver NAME=PUB` key or a trusted identity
+ * with a `principal` approves as that name. An identity's kinds and tiers were already judged
+ * when its record verified (attest/sigstore/trusted-signer.ts): `trusted` holds only the
+ * identities that may sign that record.
+ */
+function roleOf(signer: string | SignedBy, roles: KeyRoles): SignerRole {
+  if (typeof signer === 'string' || signer.kind === 'key') {
+    const keyid = typeof signer === 'string' ? signer : signer.keyid;
+    return { receipts: roles.receiptSigners.has(keyid), approverAs: roles.approvers.get(keyid), what: 'key' };
+  }
+  return {
+    receipts: signer.trusted.some((t) => t.principal === undefined),
+    approverAs: signer.trusted.find((t) => t.principal !== undefined)?.principal,
+    what: 'identity',
+  };
+}
+
 /** Why a statement signed by `signer` may not be evidence in its role, or undefined when it may. */
 export function roleRefusal(
-  signer: string,
+  signer: string | SignedBy,
   predicateType: string,
   predicate: unknown,
   { roles, approvalType }: RoleCheck,
 ): string | undefined {
+  const role = roleOf(signer, roles);
   if (predicateType === approvalType) {
-    const name = roles.approvers.get(signer);
+    const name = role.approverAs;
     const principal = isObject(predicate) ? predicate.principal : undefined;
-    if (roles.receiptSigners.has(signer))
-      return 'approval signed by a CI (--pub) key, which signs receipts, never approvals';
-    if (name === undefined) return 'approval not signed by an --approver key';
+    if (role.receipts)
+      return role.what === 'key'
+        ? 'approval signed by a CI (--pub) key, which signs receipts, never approvals'
+        : 'approval signed by a CI identity (no principal), which signs receipts, never approvals';
+    if (name === undefined)
+      return role.what === 'key'
+        ? 'approval not signed by an --approver key'
+        : 'approval not signed by an approver identity';
     if (!samePrincipal(name, principal as string | undefined))
-      return `approval names principal "${String(principal)}" but is signed by ${name}'s key`;
+      return `approval names principal "${String(principal)}" but is signed by ${name}'s ${role.what}`;
     return undefined;
   }
-  return roles.receiptSigners.has(signer) ? undefined : 'signed by an approver key, which only signs approvals';
+  return role.receipts ? undefined : `signed by an approver ${role.what}, which only signs approvals`;
 }
 
-/** An entry signed by a trusted key: its envelope, statement and the digests replays are judged by. */
+/** An entry signed by a trusted key or identity: its statement, its signer and the digest replays are judged by. */
 interface Signed {
   readonly st: Record<string, unknown> | undefined;
-  readonly signer: TrustedKey;
+  readonly signer: SignedBy;
   readonly payloadDigest: string;
+}
+
+/** The same statement re-wrapped (other JSON spacing, signature order, extra signatures, a bundle) has the same signed payload. */
+function payloadDigestOf(env: DsseEnvelope): string {
+  return sha256Tagged(Buffer.concat([Buffer.from(`${env.payloadType}\n`, 'utf8'), Buffer.from(env.payload, 'base64')]));
+}
+
+/**
+ * A Sigstore bundle in the ledger (a keyless one is itself the record): verified by the one
+ * hook every reader uses (`readVerifiedRecord`: keys, or the certificate's identity for its role).
+ */
+function signedBundle(
+  bytes: Buffer,
+  source: string,
+  trusted: readonly TrustedKey[],
+  identities: IdentityTrust | undefined,
+): Signed | { reason: string; st?: Record<string, unknown> } {
+  let env: DsseEnvelope;
+  try {
+    env = readBundle(bytes.toString('utf8'), source).envelope;
+  } catch (err) {
+    return { reason: isReceiptError(err) ? err.message : 'not a Sigstore bundle' };
+  }
+  const st = decodeStatement(env, source);
+  try {
+    const v = readVerifiedRecord(bytes, source, trusted, identities);
+    return { st, signer: v.signedBy, payloadDigest: payloadDigestOf(env) };
+  } catch (err) {
+    const why = isReceiptError(err) ? err.message.replace(`${source}: `, '') : 'signed by no trusted key or identity';
+    return { reason: why, st };
+  }
 }
 
 /** Parse and verify one entry; a string is why it is rejected. */
 function signedEntry(
   e: LedgerEntry,
   trusted: readonly TrustedKey[],
+  identities?: IdentityTrust,
 ): Signed | { reason: string; st?: Record<string, unknown> } {
   const source = `ledger entry ${e.seq}`;
+  const text = e.envelopeBytes.toString('utf8');
+  if (bundleMediaType(text) !== undefined) return signedBundle(e.envelopeBytes, source, trusted, identities);
   let env: DsseEnvelope;
   try {
-    env = parseEnvelope(e.envelopeBytes.toString('utf8'), source);
+    env = parseEnvelope(text, source);
   } catch (err) {
     return { reason: isReceiptError(err) ? err.message : 'not a DSSE envelope' };
   }
   const st = decodeStatement(env, source);
   try {
-    const signer = verifyEnvelope(env, trusted, source);
-    // The same statement re-wrapped (other JSON spacing, signature order, extra signatures)
-    // has other envelope bytes but the same signed payload: also a replay.
-    const payloadDigest = sha256Tagged(
-      Buffer.concat([Buffer.from(`${env.payloadType}\n`, 'utf8'), Buffer.from(env.payload, 'base64')]),
-    );
-    return { st, signer, payloadDigest };
+    const key = verifyEnvelope(env, trusted, source);
+    return { st, signer: { kind: 'key', keyid: key.keyid, key }, payloadDigest: payloadDigestOf(env) };
   } catch {
     return { reason: 'signed by no trusted key', st };
   }
@@ -138,7 +207,9 @@ function checkedPredicate(st: Record<string, unknown> | undefined, source: strin
 
 /**
  * Sort ledger entries into verified evidence and rejected entries. Only a signature by one of
- * `trusted` makes an entry evidence; DSSE keyids are advisory and never consulted. With `roles`,
+ * `trusted` makes an entry evidence, or, for a keyless Sigstore bundle, a certificate whose
+ * identity `identities` trusts for that record (its kind, tier and principal); DSSE keyids are
+ * advisory and never consulted. With `roles`,
  * a statement counts only when its signer holds the role for it, and this is judged before
  * "first occurrence": a copy of a CI record's payload re-signed by an approver key (or any key
  * out of its role) neither counts nor makes the real record a replay of it.
@@ -147,6 +218,7 @@ export function classifyEntries(
   entries: Iterable<LedgerEntry>,
   trusted: readonly TrustedKey[],
   roles?: RoleCheck,
+  identities?: IdentityTrust,
 ): { evidence: Evidence[]; rejected: Rejected[] } {
   const evidence: Evidence[] = [];
   const rejected: Rejected[] = [];
@@ -159,7 +231,7 @@ export function classifyEntries(
     const source = `ledger entry ${e.seq}`;
     const reject = (reason: string, st?: Record<string, unknown>) =>
       rejected.push({ seq: e.seq, digest, reason, ...(st ? { claims: claimsOf(st) } : {}) });
-    const signed = signedEntry(e, trusted);
+    const signed = signedEntry(e, trusted, identities);
     if ('reason' in signed) {
       reject(signed.reason, signed.st);
       continue;
@@ -171,7 +243,7 @@ export function classifyEntries(
       continue;
     }
     const predicateType = st!.predicateType as string;
-    const refusal = roles && roleRefusal(signer.keyid, predicateType, predicate, roles);
+    const refusal = roles && roleRefusal(signer, predicateType, predicate, roles);
     if (refusal !== undefined) {
       reject(refusal, st);
       continue;
@@ -192,7 +264,8 @@ export function classifyEntries(
       predicateType,
       predicate,
       subject: Array.isArray(st!.subject) ? (st!.subject as Evidence['subject']) : [],
-      signer: signer.keyid,
+      signer: signer.kind === 'key' ? signer.keyid : signerLabel(signer),
+      signedBy: signer,
     });
   }
   return { evidence, rejected };
@@ -241,7 +314,7 @@ export function assignRoles(
   const kept: Evidence[] = [];
   const rejected: Rejected[] = [];
   for (const e of evidence) {
-    const reason = roleRefusal(e.signer, e.predicateType, e.predicate, { roles, approvalType });
+    const reason = roleRefusal(e.signedBy ?? e.signer, e.predicateType, e.predicate, { roles, approvalType });
     if (reason === undefined) kept.push(e);
     else rejected.push({ seq: e.seq, digest: e.digest, reason, claims: claimsOf(e) });
   }

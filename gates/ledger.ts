@@ -3,6 +3,7 @@ import { Witness } from '../ledger/cosignature';
 import { openStore, OpenStoreOptions } from '../ledger/open-store';
 import { CheckpointInput, CheckpointResult, verifyLog, VerifyReport } from '../ledger/verify';
 import { TrustedKey } from '../attest/sign/ed25519';
+import type { IdentityTrust } from '../attest/sigstore/trusted-signer';
 import { GateRead, readForGate, verifyKeys } from '../ledger/gate-read';
 import { checkpointPathParts, CHECKPOINTS_DIR } from '../ledger/layout';
 import { AuditStore } from '../ledger/store';
@@ -95,9 +96,10 @@ export async function readLedger(
   trusted: readonly TrustedKey[],
   anchor: AnchorOptions = { checkpoints: [] },
   commit?: string,
+  identities?: IdentityTrust,
 ): Promise<LedgerRead> {
   const store = openStore(spec, opts);
-  const read = await readOnce(store, spec, trusted, anchor, commit);
+  const read = await readOnce(store, spec, trusted, anchor, commit, identities);
   return (anchor.quorum ?? 0) > 0 ? askWitnesses(store, read, anchor) : read;
 }
 
@@ -124,6 +126,7 @@ async function readOnce(
   trusted: readonly TrustedKey[],
   anchor: AnchorOptions,
   commit?: string,
+  identities?: IdentityTrust,
 ): Promise<LedgerRead> {
   const quorum = anchor.quorum ?? 0;
   if (commit !== undefined && commit !== '' && (anchor.checkpoints.length > 0 || quorum > 0)) {
@@ -134,6 +137,7 @@ async function readOnce(
       witnesses: anchor.witnesses,
       quorum,
       checkpointSigners: anchor.signers,
+      identities,
     });
     if (r.via === 'proof')
       return { ...byProof(spec, r, quorum), note: r.proof!.anchor.note, ...tailOf(r.unwitnessed) };
@@ -145,6 +149,7 @@ async function readOnce(
   const entries: LedgerEntry[] = [];
   const report = await verifyLog(store, {
     ...verifyKeys(trusted, anchor.signers),
+    identities,
     origin: DEFAULT_ORIGIN,
     onEntry: (e) => entries.push({ seq: e.seq, envelopeBytes: e.envelopeBytes }),
     checkpoints: anchor.checkpoints,

@@ -2,6 +2,7 @@ import { Env } from '../core/vocabulary';
 import { Evidence, evidenceFor, evidenceOf, isBotPrincipal, latest, Rejected, samePrincipal } from './evidence';
 import { PREDICATE_TYPES, PredicateName } from '../attest/predicate-types';
 import type { Predicates } from '../attest/predicates';
+import { sameSigner } from '../attest/sigstore/trusted-signer';
 
 /** One requirement of a promotion and whether the ledger proves it. */
 export interface GateItem {
@@ -278,6 +279,11 @@ function noApproval(detail: string, cr: string, a?: Evidence<unknown>, env: Env 
   return [item(`${env} approval`, false, detail, a), item('change record', false, cr)];
 }
 
+/** Two records by one signer: the same key, or the same certificate identity (issuer and subject). */
+function sameEvidenceSigner(a: Evidence<unknown>, b: Evidence<unknown>): boolean {
+  return a.signedBy && b.signedBy ? sameSigner(a.signedBy, b.signedBy) : a.signer === b.signer;
+}
+
 /**
  * Why approval `a` of `plan` may not count, or undefined when it may: an unknown author (so
  * independence cannot be judged), a bot, the author themselves, or the plan receipt's own key.
@@ -288,7 +294,10 @@ function approvalRefusal(a: Ev<'approval'>, plan: Ev<'plan'>, author: string | u
     return `the ${String(plan.predicate.env)} plan receipt (entry ${plan.seq}) records no change author (author.principal), so no approval can be shown independent; re-plan with kfm receipt plan --author LOGIN`;
   if (isBotPrincipal(principal)) return `principal "${String(principal)}" is a bot account, which never approves`;
   if (samePrincipal(principal, author)) return `principal "${String(principal)}" is the change's author`;
-  if (a.signer === plan.signer) return 'signed by the same key as the plan receipt';
+  if (sameEvidenceSigner(a, plan))
+    return a.signedBy?.kind === 'identity'
+      ? `signed by the same identity as the plan receipt (${a.signer})`
+      : 'signed by the same key as the plan receipt';
   return undefined;
 }
 
@@ -312,7 +321,7 @@ export function approvalItems(
   const best = latest(approvals.filter((a) => approvalRefusal(a, plan, author) === undefined));
   if (!best) {
     const a = latest(approvals)!;
-    const self = samePrincipal(a.predicate.principal, author) || a.signer === plan.signer;
+    const self = samePrincipal(a.predicate.principal, author) || sameEvidenceSigner(a, plan);
     const detail = `${self ? 'self-approval refused' : 'approval refused'}: approval entry ${a.seq}: ${approvalRefusal(a, plan, author)}; a different principal with their own key must approve`;
     return noApproval(detail, 'no independent approval, so no change record', a, env);
   }

@@ -37,9 +37,14 @@ export interface AuditReportRequest {
  */
 export async function auditReport(req: AuditReportRequest) {
   const { evidence, rejected } = await gatherEvidence(req.source, req.keys);
-  const trusted: TrustedKey[] = [...req.keys.receiptKeys, ...req.keys.approvers.map((a) => a.key)];
+  const trusted: TrustedKey[] = [
+    ...req.keys.receiptKeys,
+    ...(req.keys.logKeys ?? []),
+    ...req.keys.approvers.map((a) => a.key),
+  ];
   const v = await verifyLog(openStore(req.source.store, req.source.options), {
     trusted,
+    identities: req.keys.identities,
     checkpoints: req.checkpoints,
     origin: DEFAULT_ORIGIN,
     ...req.witnesses,

@@ -3,7 +3,8 @@ import { hexOf } from '../attest/pipeline-statement';
 import { PREDICATE_KINDS, PREDICATE_TYPES } from '../attest/predicate-types';
 import type { ValidationRecordPredicate } from '../attest/predicates';
 import { TrustedKey } from '../attest/sign/ed25519';
-import { readVerifiedStatement, Subject } from '../attest/statement';
+import { Subject } from '../attest/statement';
+import { IdentityTrust, readVerifiedRecord } from '../attest/sigstore/trusted-signer';
 import { sha256Hex } from '../core/digest';
 import { ReceiptError } from '../core/errors';
 import { Env } from '../core/vocabulary';
@@ -18,7 +19,13 @@ export interface ValidationRequest {
   /** When the checks finished (RFC 3339). */
   readonly at: string;
   /** The apply receipt validated: the gates count a smoke record only for the apply it names. */
-  readonly applyReceipt?: { readonly bytes: Buffer; readonly source: string; readonly trusted: readonly TrustedKey[] };
+  readonly applyReceipt?: {
+    readonly bytes: Buffer;
+    readonly source: string;
+    readonly trusted: readonly TrustedKey[];
+    /** For a keyless apply receipt: the identities trusted to sign it. */
+    readonly identities?: IdentityTrust;
+  };
   /** Files the checks read, bound by sha256. */
   readonly files: readonly { readonly path: string; readonly bytes: Buffer }[];
 }
@@ -48,7 +55,7 @@ export function validationRecord(req: ValidationRequest): { subject: Subject[]; 
 
 /** The apply receipt validated, once verified and found to be an apply receipt of `env`. */
 function applyReceiptSubject(env: Env, r: NonNullable<ValidationRequest['applyReceipt']>): Subject {
-  const v = readVerifiedStatement(r.bytes, r.source, r.trusted);
+  const v = readVerifiedRecord(r.bytes, r.source, r.trusted, r.identities);
   if (v.predicateType !== PREDICATE_TYPES.apply || v.predicate.env !== env) {
     throw new ReceiptError(
       'INPUT_INVALID',

@@ -10,7 +10,9 @@
  *    missing entry a problem;
  *  - an entry decodes, its `seq` field is its place, and its `prev` is the hash of the entry
  *    before it (the chain);
- *  - its envelope is signed by a trusted key; one that is not (an unknown key, not a DSSE
+ *  - its envelope is signed by a trusted key, or it is a Sigstore bundle whose signer (a key, or
+ *    a keyless certificate's identity) is trusted for that record's role (`sigstoreBundleProblem`);
+ *    one that is not (an unknown key or identity, not a DSSE
  *    envelope) still occupies its seq — its entry bytes are a leaf of the tree and the next entry
  *    chains onto them — but is junk: not evidence, reported, never a failure but under `--strict`;
  *  - S3 versions: a delete marker is an attempted delete; a newer version is a lost append race
@@ -23,6 +25,8 @@
 import { isReceiptError, ReceiptError } from '../core/errors';
 import { parseEnvelope, verifyEnvelope } from '../attest/dsse/envelope';
 import { TrustedKey } from '../attest/sign/ed25519';
+import { bundleMediaType } from '../attest/sigstore/bundle';
+import { IdentityTrust, readVerifiedRecord } from '../attest/sigstore/trusted-signer';
 import { decodeEntry, LedgerEntry, ScanItem, StoredEntry } from './entry';
 
 type EntryItem = Extract<ScanItem, { kind: 'entry' }>;
@@ -104,8 +108,40 @@ export function firstProblem(item: ScanItem, expected: number, prev: string | un
   return checkEntry(item.bytes, item.seq, item.name, expected, prev);
 }
 
+/**
+ * The signature check of a Sigstore bundle in the log (a keyless one is itself the record), by
+ * the one hook every reader of records uses (attest/sigstore/trusted-signer.ts): a trusted key,
+ * or a certificate identity trusted for that record's kind, tier and principal. Undefined when
+ * it verifies; else why it is junk. Without identity trust a keyless bundle is junk that says
+ * how to trust it.
+ */
+export function sigstoreBundleProblem(
+  envelopeBytes: Buffer,
+  name: string,
+  trusted: readonly TrustedKey[],
+  identities: IdentityTrust | undefined,
+): string | undefined {
+  try {
+    readVerifiedRecord(envelopeBytes, name, trusted, identities);
+    return undefined;
+  } catch (err) {
+    if (!isReceiptError(err)) throw err;
+    return `${err.message}; not evidence, ignored`;
+  }
+}
+
+/** True when an entry's envelope bytes are a Sigstore bundle (checked by `sigstoreBundleProblem`, never batched). */
+export const isSigstoreBundle = (envelopeBytes: Buffer): boolean =>
+  bundleMediaType(envelopeBytes.toString('utf8')) !== undefined;
+
 /** The signature check of one envelope, sequentially (the full verify batches the same check). */
-export function signatureProblem(e: StoredEntry, name: string, trusted: readonly TrustedKey[]): string | undefined {
+export function signatureProblem(
+  e: StoredEntry,
+  name: string,
+  trusted: readonly TrustedKey[],
+  identities?: IdentityTrust,
+): string | undefined {
+  if (isSigstoreBundle(e.envelopeBytes)) return sigstoreBundleProblem(e.envelopeBytes, name, trusted, identities);
   let env;
   try {
     env = parseEnvelope(e.envelopeBytes.toString('utf8'), `${name}: envelope`);

@@ -89,7 +89,14 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  */
 export function claimsOf(envelopeBytes: Buffer): { commit?: string; subjects: string[] } {
   try {
-    const env = JSON.parse(envelopeBytes.toString('utf8')) as DsseEnvelope;
+    const raw = JSON.parse(envelopeBytes.toString('utf8')) as DsseEnvelope & {
+      mediaType?: unknown;
+      dsseEnvelope?: DsseEnvelope;
+    };
+    // A Sigstore bundle (a keyless record, stored as is) claims what the DSSE envelope inside it claims.
+    const bundled =
+      typeof raw.mediaType === 'string' && raw.mediaType.startsWith('application/vnd.dev.sigstore.bundle');
+    const env = bundled && raw.dsseEnvelope ? raw.dsseEnvelope : raw;
     if (typeof env.payload !== 'string' || env.payloadType !== IN_TOTO_PAYLOAD_TYPE) return { subjects: [] };
     // JSON.parse exactly as every index already written read it (duplicate keys: the last), so a
     // rebuilt index stays byte for byte the stored one; the claims are only ever hints, confirmed

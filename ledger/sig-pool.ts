@@ -19,7 +19,8 @@ import { isReceiptError } from '../core/errors';
 import { DsseEnvelope, parseEnvelope } from '../attest/dsse/envelope';
 import { pae } from '../attest/dsse/pae';
 import { TrustedKey } from '../attest/sign/ed25519';
-import { unsignedProblem } from './entry-check';
+import type { IdentityTrust } from '../attest/sigstore/trusted-signer';
+import { sigstoreBundleProblem, isSigstoreBundle, unsignedProblem } from './entry-check';
 
 /** A packed batch: `index` holds, per envelope, [msgStart, msgLen, nsig, (sigStart, sigLen, hint) × nsig]. */
 export interface PackedBatch {
@@ -286,6 +287,11 @@ export class SignedInOrder {
     private readonly junk: (msg: string) => void = problem,
     /** Called with each envelope that verifies only under one of the last `lateKeys` trusted keys. */
     private readonly late?: { readonly keys: number; readonly signed: (name: string, key: TrustedKey) => void },
+    /**
+     * Trusted identities for keyless Sigstore bundles in the log (checked on this thread, in scan order).
+     * @default - keyless bundles are junk
+     */
+    private readonly identities?: IdentityTrust,
   ) {
     this.pool = new SignaturePool(trusted, workers);
     this.window = Math.max(1, this.pool.size) * WINDOW_PER_WORKER;
@@ -301,8 +307,13 @@ export class SignedInOrder {
     this.batch.events.push(msg);
   }
 
-  /** Check the envelope's signature (the check of entry-check.ts, batched). */
+  /** Check the envelope's signature (the check of entry-check.ts, batched; a bundle's on this thread). */
   add(envelopeBytes: Buffer, name: string): void {
+    if (isSigstoreBundle(envelopeBytes)) {
+      const junk = sigstoreBundleProblem(envelopeBytes, name, this.trusted, this.identities);
+      if (junk !== undefined) this.batch.events.push({ junk });
+      return;
+    }
     try {
       const env = parseEnvelope(envelopeBytes.toString('utf8'), `${name}: envelope`);
       this.batch.events.push(this.batch.sigs.add(env));

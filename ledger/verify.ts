@@ -34,6 +34,7 @@
  */
 import { ReceiptError, isReceiptError } from '../core/errors';
 import { TrustedKey } from '../attest/sign/ed25519';
+import type { IdentityTrust } from '../attest/sigstore/trusted-signer';
 import { parseCheckpoint, SignedCheckpoint, verifyCheckpoint } from './checkpoint';
 import { entryHash, GENESIS_PREV, ScanItem, StoredEntry } from './entry';
 import { checkEntry, leftoverNote, LostRaces, missingProblem, strayProblem, versionProblems } from './entry-check';
@@ -148,6 +149,12 @@ export interface VerifyOptions {
    * @default none
    */
   readonly approvers?: readonly { readonly name: string; readonly key: TrustedKey }[];
+  /**
+   * Trusted identities (per role, under a Sigstore trusted root) for keyless bundles in the log:
+   * one whose certificate identity may sign its record verifies; others are junk.
+   * @default none: keyless bundles are junk
+   */
+  readonly identities?: IdentityTrust;
 }
 
 /** Below this many entries, starting worker threads costs more than it saves. */
@@ -483,6 +490,7 @@ async function scanEntries(
     (m) => f.problem(m),
     (m) => f.foundJunk(m),
     opts.approvers?.length ? approverNotes(opts.approvers, f) : undefined,
+    opts.identities,
   );
   const scan = new LogScan(
     store,

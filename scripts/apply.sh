@@ -38,6 +38,8 @@ fi
 plan_file=${plan_file:-$KFM_PLANS_DIR/$name.tfplan}
 [ -f "$plan_file" ] || kfm_die "$plan_file not found; run scripts/plan.sh $env_name$([ "$rollback" = 1 ] && echo ' --rollback') first" 2
 mapfile -t pubs < <(kfm_pub_args)
+mapfile -t trust < <(kfm_gate_trust_args)
+mapfile -t identities < <(kfm_identity_args)
 mapfile -t approvers < <(kfm_approver_args)
 mapfile -t checkpoints < <(kfm_checkpoint_args)
 mapfile -t witnesses < <(kfm_witness_args gate) # with witnesses: only what a quorum cosigned, asked at decision time
@@ -47,7 +49,7 @@ trap 'rm -rf "$work"' EXIT
 # Gate, apply and receipt one private copy, so the file cannot change between check and apply.
 approved=$work/$(basename "$plan_file")
 cp "$plan_file" "$approved"
-if ! kfm gate apply --env "$env_name" --plan-file "$approved" --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${approvers[@]}" \
+if ! kfm gate apply --env "$env_name" --plan-file "$approved" --store "$KFM_AUDIT_STORE" "${trust[@]}" "${approvers[@]}" \
   "${checkpoints[@]}" "${witnesses[@]}" --commit "$KFM_COMMIT" --json > "$work/gate.json"; then
   kfm_die "refusing to apply $plan_file: it is not the approved, receipted $env_name plan (see the BLOCKED lines above)" 1
 fi
@@ -64,8 +66,8 @@ mv -f "$stream.tmp" "$stream"
 
 out=$(kfm_receipt_path "$env_name" apply "$stream")
 kfm receipt apply "$stream" --plan-receipt "$work/plan-receipt.json" --plan-file "$approved" \
-  --env "$env_name" --key "$KFM_KEY" "${pubs[@]}" --out "$out" --commit "$KFM_COMMIT" --json >&2
-kfm audit append "$out" --store "$KFM_AUDIT_STORE"
+  --env "$env_name" --key "$KFM_KEY" "${pubs[@]}" "${identities[@]}" --out "$out" --commit "$KFM_COMMIT" --json >&2
+kfm_append_record "$out"
 bash "$root/scripts/cosign.sh" # a witnessed checkpoint right after the append
 if [ "$tf_rc" -ne 0 ]; then
   echo "apply.sh: terraform apply failed (exit $tf_rc); the failure is recorded in $out and the ledger" >&2

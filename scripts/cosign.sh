@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cosign.sh — a witnessed checkpoint of the audit ledger (C2SP tlog-witness), after an append.
 # Usage: scripts/cosign.sh [--help]
-# Signs the ledger's current tree with KFM_KEY, asks every witness in KFM_WITNESSES for a
+# Signs the ledger's current tree with KFM_LOG_KEY (default KFM_KEY), asks every witness in KFM_WITNESSES for a
 # cosignature and stores the note in the ledger (and in KFM_RECEIPTS_DIR/checkpoint.*.txt) only
 # when KFM_WITNESS_QUORUM of them cosigned it. Without KFM_WITNESSES it does nothing, unless
 # KFM_REQUIRE_WITNESS=1 (the deploy and drift workflows), which makes that an error.
@@ -26,7 +26,7 @@ out=$KFM_RECEIPTS_DIR/checkpoint.$n.txt
 # it is read); the first one of a job reads the whole log.
 since=()
 if [ "$n" -gt 1 ]; then since=(--since "$KFM_RECEIPTS_DIR/checkpoint.$((n - 1)).txt"); fi
-result=$(kfm audit checkpoint --store "$KFM_AUDIT_STORE" --key "$KFM_KEY" "${allpubs[@]}" --out "$out" \
+result=$(kfm audit checkpoint --store "$KFM_AUDIT_STORE" --key "$KFM_LOG_KEY" "${allpubs[@]}" --out "$out" \
   "${since[@]}" "${witness[@]}" --quorum "$KFM_WITNESS_QUORUM" --witness-timeout "${KFM_WITNESS_TIMEOUT:-10}")
 jq -r '.witnesses[] | select(.cosigned | not) | "cosign.sh: warning: witness \(.name): \(.answer)"' <<< "$result" >&2
 echo "cosign.sh: tree size $(jq -r .size <<< "$result") cosigned by $(jq -r '.cosigners | join(", ")' <<< "$result") (quorum $KFM_WITNESS_QUORUM): $out" >&2

@@ -65,7 +65,7 @@ case "$KFM_AUDIT_STORE" in
 esac
 
 # keys
-if [ -f "$KFM_KEY" ]; then ok "signing key $KFM_KEY"; else miss "signing key $KFM_KEY" "node dist/receipts/cli.js keygen --out-dir $(dirname "$KFM_KEY") (CI: the KFM_SIGNING_KEY environment secret)"; fi
+if [ -f "$KFM_KEY" ]; then ok "signing key $KFM_KEY"; else miss "signing key $KFM_KEY" "node dist/receipts/cli.js keygen --out-dir $(dirname "$KFM_KEY") (CI: a key made per job, certified keyless)"; fi
 if [ -f "$root/keys/kfm-ci.pub" ]; then ok "keys/kfm-ci.pub"; else miss "keys/kfm-ci.pub" "commit the CI key's public half by reviewed PR (docs/environments.md, Signing keys)"; fi
 approvers=$(find "$KFM_APPROVERS_DIR" -maxdepth 1 -name '*.pub' 2> /dev/null | wc -l)
 if [ "$approvers" -gt 0 ]; then ok "$approvers approver key(s) in $KFM_APPROVERS_DIR"; else miss "approvers' keys" "add keys/approvers/<login>.pub for each prod reviewer (docs/runbooks/apply.md)"; fi
@@ -97,8 +97,9 @@ else
     if grep -qx "$v" <<< "$vars"; then ok "variable $v"; else miss "variable $v" "set the repository variable (docs/environments.md)"; fi
   done
   for e in dev stage prod-plan prod; do
-    if gh api "repos/$repo/environments/$e/secrets" --jq '.secrets[].name' 2> /dev/null | grep -qx KFM_SIGNING_KEY; then ok "secret KFM_SIGNING_KEY ($e)"
-    else miss "secret KFM_SIGNING_KEY ($e)" "add the environment secret (docs/environments.md, Signing keys)"; fi
+    # Records are signed keyless in CI; the log's key signs checkpoints only.
+    if gh api "repos/$repo/environments/$e/secrets" --jq '.secrets[].name' 2> /dev/null | grep -qx KFM_LOG_KEY; then ok "secret KFM_LOG_KEY ($e)"
+    else miss "secret KFM_LOG_KEY ($e)" "add the environment secret (docs/environments.md, Signing keys)"; fi
   done
   if gh api "repos/$repo/branches/main/protection" > /dev/null 2>&1; then ok "branch protection on main"; else miss "branch protection on main" "protect main (docs/environments.md, Branch protection)"; fi
 fi

@@ -41,7 +41,7 @@ kfm_bind_newest_apply "$env_name" "$work/apply-receipt.json" drift.sh "this drif
 mapfile -t bind < "$work/bind"
 kfm receipt drift "$KFM_PLANS_DIR/$env_name.drift.plan.json" --env "$env_name" --key "$KFM_KEY" --out "$out" \
   --last-good "$KFM_COMMIT" --commit "$KFM_COMMIT" "${bind[@]}" --json > "$out.summary"
-kfm audit append "$out" --store "$KFM_AUDIT_STORE"
+kfm_append_record "$out"
 bash "$root/scripts/cosign.sh" # a witnessed checkpoint right after the append
 drifted=$(jq '.summary.drifted + .summary.checks_failed' "$out.summary")
 rm -f "$out.summary"

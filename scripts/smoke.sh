@@ -56,6 +56,6 @@ out=$(kfm_receipt_path "$env_name" smoke "$work/state.json")
 kfm_bind_newest_apply "$env_name" "$work/apply-receipt.json" smoke.sh "this record" > "$work/bind" || exit $?
 mapfile -t bind < "$work/bind"
 kfm record smoke --env "$env_name" "${args[@]}" "${bind[@]}" --subject "$work/state.json" --key "$KFM_KEY" --out "$out" --commit "$KFM_COMMIT" --json > "$work/record.json"
-kfm audit append "$out" --store "$KFM_AUDIT_STORE"
+kfm_append_record "$out"
 bash "$root/scripts/cosign.sh" # a witnessed checkpoint right after the append
 [ "$(jq -r .status "$work/record.json")" = pass ] || { echo "smoke.sh: $env_name validation failed; recorded in $out" >&2; exit 1; }

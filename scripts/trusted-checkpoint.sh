@@ -57,10 +57,10 @@ if [ "${#witness[@]}" -gt 0 ]; then
   # Witnessed: the pin is checked on its own first (a pin published before witnesses were
   # configured has no cosignatures), then the tree is signed and cosigned by a quorum.
   if [ "${#prev[@]}" -gt 0 ]; then kfm audit verify --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${prev[@]}" > /dev/null; fi
-  kfm audit checkpoint --store "$KFM_AUDIT_STORE" --key "$KFM_KEY" "${pubs[@]}" "${witness[@]}" \
+  kfm audit checkpoint --store "$KFM_AUDIT_STORE" --key "$KFM_LOG_KEY" "${pubs[@]}" "${witness[@]}" \
     --quorum "$KFM_WITNESS_QUORUM" --out "$work/cp.txt" > "$work/cp.json"
 else
-  kfm audit checkpoint --store "$KFM_AUDIT_STORE" --key "$KFM_KEY" "${pubs[@]}" "${prev[@]}" --out "$work/cp.txt" > "$work/cp.json"
+  kfm audit checkpoint --store "$KFM_AUDIT_STORE" --key "$KFM_LOG_KEY" "${pubs[@]}" "${prev[@]}" --out "$work/cp.txt" > "$work/cp.json"
 fi
 size=$(jq -r .size "$work/cp.json")
 target=$(printf '%012d.txt' "$size")

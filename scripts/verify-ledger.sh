@@ -20,4 +20,5 @@ done
 . "$root/scripts/lib/kfm-env.sh"
 mapfile -t pubs < <(kfm_all_pub_args)
 mapfile -t witnesses < <(kfm_witness_args verify)
-kfm audit verify --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${witnesses[@]}" "${extra[@]}"
+mapfile -t identities < <(kfm_identity_args) # keyless records (KFM_KEYLESS=1): identities per role
+kfm audit verify --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${identities[@]}" "${witnesses[@]}" "${extra[@]}"

@@ -29,6 +29,11 @@ export interface MockSigstore {
   readonly trustedRoot: Record<string, unknown>;
   /** Env for a process signing as `subject` through the GitHub Actions token endpoint. */
   env(subject: string, extra?: Record<string, string>): Record<string, string>;
+  /**
+   * Backdate the CA by `ms` for the certificates it issues from now on (0: back to now): a
+   * certificate that has expired when the log or timestamp authority sees the signature.
+   */
+  setCaOffset(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,7 +68,10 @@ const b64 = (b: ArrayBufferView | Buffer): string =>
 export async function startMockSigstore(opts: { caClock?: Date } = {}): Promise<MockSigstore> {
   const ctKeys = p256();
   const ctlog = await initializeCTLog(ctKeys);
-  const ca = await initializeCA(p256(), ctlog, opts.caClock);
+  // The CA's clock is a Date it reads on every request: set before each one to now + caOffset.
+  let caOffset = opts.caClock ? opts.caClock.getTime() - Date.now() : 0;
+  const caClock = new Date();
+  const ca = await initializeCA(p256(), ctlog, caClock);
   const server: Server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -81,6 +89,11 @@ export async function startMockSigstore(opts: { caClock?: Date } = {}): Promise<
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const path = (req.url ?? '').split('?')[0]!;
+      if (req.method === 'POST' && path === '/test/ca-offset') {
+        caOffset = Number(Buffer.concat(chunks).toString('utf8'));
+        res.writeHead(204).end();
+        return;
+      }
       if (req.method === 'GET' && path === '/oidc/token') {
         const audience = new URL(req.url!, url).searchParams.get('audience');
         const subject = req.headers.authorization?.replace(/^Bearer /, '') ?? '';
@@ -89,6 +102,7 @@ export async function startMockSigstore(opts: { caClock?: Date } = {}): Promise<
         return;
       }
       const t = Date.now();
+      caClock.setTime(t + caOffset);
       tsaClock.setTime(t - (t % 1000) + 111);
       const fn = routes[path];
       if (req.method !== 'POST' || fn === undefined) {
@@ -145,8 +159,15 @@ export async function startMockSigstore(opts: { caClock?: Date } = {}): Promise<
     url,
     trustedRoot,
     env: (subject, extra) => tokenEnv(url, subject, extra),
+    setCaOffset: (ms) => setCaOffset(url, ms),
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/** Ask the mock at `url` to backdate its CA by `ms` (its test-only control endpoint). */
+async function setCaOffset(url: string, ms: number): Promise<void> {
+  const r = await fetch(`${url}/test/ca-offset`, { method: 'POST', body: String(ms) });
+  if (r.status !== 204) throw new Error(`mock sigstore: ca-offset answered ${r.status}`);
 }
 
 /** Env for a process signing as `subject` through the mock's GitHub Actions token endpoint. */
@@ -184,6 +205,7 @@ export async function spawnMockSigstore(caClockOffsetMs = 0): Promise<MockSigsto
     url,
     trustedRoot,
     env: (subject, extra) => tokenEnv(url, subject, extra),
+    setCaOffset: (ms) => setCaOffset(url, ms),
     close: () =>
       new Promise<void>((r) => {
         child.once('exit', () => r());

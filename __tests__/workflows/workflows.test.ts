@@ -105,7 +105,7 @@ describe('every workflow', () => {
     expect(seen).toEqual(allowedWrites);
   });
 
-  test('signs keyless (kfm receipt certify) only in jobs that hold id-token: write', () => {
+  test('signs keyless (kfm receipt certify, or a script that appends a record) only in jobs that hold id-token: write', () => {
     const signing: string[] = [];
     for (const f of files) {
       const jobs = rawOf(f).jobs as Record<
@@ -113,7 +113,9 @@ describe('every workflow', () => {
         { permissions?: Record<string, string>; steps?: { run?: string }[] }
       >;
       for (const [id, j] of Object.entries(jobs)) {
-        if (!(j.steps ?? []).some((s) => /receipt certify/.test(s.run ?? ''))) continue;
+        // With KFM_KEYLESS=1 the scripts certify each record before they append it (scripts/lib/kfm-env.sh).
+        const signs = /receipt certify|kfm_append_record|scripts\/(apply|smoke|drift)\.sh/;
+        if (!(j.steps ?? []).some((s) => signs.test(s.run ?? ''))) continue;
         signing.push(`${f}/${id}`);
         expect({ job: `${f}/${id}`, idToken: j.permissions?.['id-token'] }).toEqual({
           job: `${f}/${id}`,
@@ -121,7 +123,21 @@ describe('every workflow', () => {
         });
       }
     }
-    expect(signing.sort()).toEqual(['deploy.yml/dev', 'deploy.yml/prod-plan', 'deploy.yml/stage', 'drift.yml/drift']);
+    expect(signing.sort()).toEqual([
+      'deploy.yml/dev',
+      'deploy.yml/prod',
+      'deploy.yml/prod-plan',
+      'deploy.yml/stage',
+      'drift.yml/drift',
+    ]);
+    // Keyless everywhere records are signed: the workflow says so, and where to find the trust.
+    for (const f of ['deploy.yml', 'drift.yml']) {
+      expect(rawOf(f).env).toMatchObject({
+        KFM_KEYLESS: '1',
+        KFM_TRUSTED_ROOT: expect.any(String),
+        KFM_IDENTITY_POLICY: expect.any(String),
+      });
+    }
   });
 
   test('pins every action by a full commit SHA with its version in a comment', () => {
@@ -193,16 +209,18 @@ describe('every workflow', () => {
     );
   });
 
-  test('never echoes the signing key and writes it with umask 077', () => {
+  test('never echoes the log key and writes it with umask 077; no environment holds a record-signing key', () => {
     for (const f of files) {
       for (const j of parsed[f].jobs) {
         for (const s of j.steps) {
           const env = (s.env ?? {}) as Record<string, string>;
-          const holdsSecret = Object.values(env).some((v) => /secrets\.KFM_SIGNING_KEY/.test(String(v)));
+          // Records are signed keyless (a key made per job, certified under its OIDC identity).
+          expect(Object.values(env).some((v) => /secrets\.KFM_SIGNING_KEY/.test(String(v)))).toBe(false);
+          const holdsSecret = Object.values(env).some((v) => /secrets\.KFM_LOG_KEY/.test(String(v)));
           if (!holdsSecret) continue;
           expect(s.run).toMatch(/umask 077/);
-          expect(s.run).not.toMatch(/(echo|cat)[^\n]*\$\{?KFM_SIGNING_KEY/);
-          expect(s.run).toMatch(/> "\$RUNNER_TEMP\/kfm\/kfm-signing\.key"/);
+          expect(s.run).not.toMatch(/(echo|cat)[^\n]*\$\{?KFM_LOG_KEY_PEM/);
+          expect(s.run).toMatch(/> "\$RUNNER_TEMP\/kfm\/kfm-log\.key"/);
         }
         // secrets appear only in a step env, never inline in a script
         expect(runText(j)).not.toMatch(/secrets\./);
@@ -360,7 +378,7 @@ describe('deploy.yml', () => {
       const order = [
         /scripts\/plan\.sh "\$KFM_ENV"/,
         /receipt plan /,
-        /audit append "receipts-out\/\$KFM_ENV\.plan\.receipt\.json" --store "\$KFM_AUDIT_STORE"/,
+        /audit append "receipts-out\/\$KFM_ENV\.plan\.receipt\.sigstore\.json" --store "\$KFM_AUDIT_STORE"/,
         id === 'dev' ? /POLICY_EXIT/ : /gate promote --to stage/,
         /scripts\/apply\.sh "\$KFM_ENV"/,
         /scripts\/smoke\.sh "\$KFM_ENV"/,

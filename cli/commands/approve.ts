@@ -5,6 +5,7 @@ import { PREDICATE_TYPES } from '../../attest/predicate-types';
 import { signPipelineStatement } from '../../attest/pipeline-statement';
 import { NO_POSITIONALS, parseCommandArgs, parseEnv, requireOpt, SIGNED_OUTPUT_OPTS } from '../lib/args';
 import { eventTime } from '../lib/clock';
+import { IDENTITY_OPTS, loadIdentityTrust } from '../lib/identity-trust';
 import { loadSigningKey, loadTrustedKeys, many } from '../lib/keys';
 import { BUNDLE_OPT, readRecordFile, writeBundleOption } from '../lib/records';
 import { Command } from '../lib/types';
@@ -23,6 +24,7 @@ const OPTIONS = {
     help: "verify the plan receipt's signature with this key first",
     default: 'not verified here',
   },
+  ...IDENTITY_OPTS,
 } as const;
 
 /**
@@ -59,6 +61,7 @@ export const approve: Command = async (io) => {
     changeRecord,
     receipt: { bytes: readRecordFile(receiptPath, 'plan receipt'), source: receiptPath },
     trusted,
+    identities: loadIdentityTrust(cmd, values),
     at: eventTime(cmd, values.timestamp as string | undefined, io.env),
   });
   const signed = signPipelineStatement(PREDICATE_TYPES.approval, a.subject, a.predicate, key);

@@ -8,6 +8,7 @@ import { eventTime } from '../lib/clock';
 import { loadSigningKey, loadTrustedKeys, many } from '../lib/keys';
 import { trustedKeyOf } from '../../attest/sign/ed25519';
 import { resolveRepo } from '../../receipts/provenance';
+import { IDENTITY_OPTS, loadIdentityTrust } from '../lib/identity-trust';
 import { BUNDLE_OPT, readRecordFile, writeBundleOption } from '../lib/records';
 import { Command } from '../lib/types';
 
@@ -22,6 +23,7 @@ const OPTIONS = {
   subject: { type: 'string', multiple: true, arg: 'FILE', help: 'a file the checks read, bound by sha256' },
   'apply-receipt': { type: 'string', arg: 'FILE', help: 'the apply receipt validated, bound by digest' },
   pub: { type: 'string', multiple: true, arg: 'PUB', help: 'trusted key the apply receipt may be signed by' },
+  ...IDENTITY_OPTS,
 } as const;
 
 /**
@@ -71,7 +73,12 @@ export const record: Command = async (io) => {
     applyReceipt:
       applyPath === undefined
         ? undefined
-        : { bytes: readRecordFile(applyPath, 'apply receipt'), source: applyPath, trusted: trusted() },
+        : {
+            bytes: readRecordFile(applyPath, 'apply receipt'),
+            source: applyPath,
+            trusted: trusted(),
+            identities: loadIdentityTrust(cmd, values),
+          },
     files: many(values.subject).map((f) => ({ path: f, bytes: readInputFile(f, 'subject') })),
   });
   const signed = signPipelineStatement(PREDICATE_TYPES.validation, r.subject, r.predicate, key);

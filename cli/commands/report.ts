@@ -3,7 +3,8 @@ import { readInputFile, refuseExisting, writeFileExclusive } from '../../core/fi
 import { auditReport } from '../../gates/report';
 import { NO_POSITIONALS, parseCommandArgs, requireOpt } from '../lib/args';
 import { many } from '../lib/keys';
-import { loadEvidenceKeys, readCheckpointFiles } from '../lib/evidence-keys';
+import { RECORD_AND_LOG_KEY_OPTS, loadEvidenceKeys, readCheckpointFiles, requireLogKey } from '../lib/evidence-keys';
+import { IDENTITY_OPTS } from '../lib/identity-trust';
 import { Command } from '../lib/types';
 import { WITNESS_OPTS, witnessPolicy } from '../lib/witnesses';
 import { TIER_NAMES } from '../../core/vocabulary';
@@ -15,8 +16,9 @@ const COMMIT = /^[0-9a-f]{7,64}$/;
 
 const OPTIONS = {
   store: { type: 'string', required: true },
-  pub: { type: 'string', multiple: true, required: true, help: 'trusted key of receipts and records' },
+  ...RECORD_AND_LOG_KEY_OPTS,
   approver: { type: 'string', multiple: true },
+  ...IDENTITY_OPTS,
   commit: { type: 'string', help: 'only this commit', default: 'every commit in the ledger, newest first' },
   checkpoint: { type: 'string', multiple: true, default: 'the checkpoints stored in the ledger' },
   ...WITNESS_OPTS,
@@ -78,7 +80,7 @@ function constructPathsOf(cmd: string, specs: readonly string[]) {
 }
 
 /**
- * `kfm report --store S --pub KEY... [--approver NAME=PUB...] [--commit SHA] [--checkpoint FILE...]
+ * `kfm report --store S --pub KEY... [--approver NAME=PUB...] [--trusted-root FILE --identity-policy FILE] [--commit SHA] [--checkpoint FILE...]
  *   --out report.html`: the auditor's page (gates/report.ts). Exit 0 when written, whatever
  * the gates decide: the page shows blocked promotions; it is not itself a gate.
  */
@@ -97,7 +99,7 @@ export const report: Command = async (io) => {
   const only = typeof values.commit === 'string' ? values.commit.toLowerCase() : undefined;
   if (only !== undefined && !COMMIT.test(only))
     throw new ReceiptError('USAGE', `kfm ${cmd}: --commit is not a hex commit SHA (7-64 hex digits)`);
-  if (many(values.pub).length === 0) throw new ReceiptError('USAGE', `kfm ${cmd}: --pub is required`);
+  requireLogKey(cmd, values);
   const endpoint = typeof values.endpoint === 'string' ? values.endpoint : undefined;
   const r = await auditReport({
     source: { store, options: { endpoint, env: io.env }, commit: only ?? '' },

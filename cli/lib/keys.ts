@@ -92,5 +92,11 @@ function namedKeyUses(role: string, values: Record<string, unknown>): KeyUse[] {
 /** Every `--pub`, `--approver NAME=PUB` and `--witness NAME=PUB` of a command, checked by checkOneKeyOneRole. */
 export function checkKeyRoles(cmd: string, values: Record<string, unknown>): void {
   const pubs = loadTrustedKeys(many(values.pub)).map((key) => ({ role: 'pub', name: '', key }));
-  checkOneKeyOneRole(cmd, [...pubs, ...namedKeyUses('approver', values), ...namedKeyUses('witness', values)]);
+  const logPubs = loadTrustedKeys(many(values['log-pub'])).map((key) => ({ role: 'log-pub', name: '', key }));
+  checkOneKeyOneRole(cmd, [
+    ...pubs,
+    ...logPubs,
+    ...namedKeyUses('approver', values),
+    ...namedKeyUses('witness', values),
+  ]);
 }

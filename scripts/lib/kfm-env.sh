@@ -15,6 +15,13 @@
 #                    write: the gates read the ledger anchored to them (docs/gates.md)
 #   KFM_AUTHOR       the change's author (a login) recorded in plan receipts (--author)
 #   KFM_STATE_STORE  Terraform state: s3://BUCKET/PREFIX, shared and locked (scripts/lib/state-store.sh)
+#   KFM_KEYLESS      1: records are signed keyless (CI with OIDC, docs/sigstore.md): KFM_KEY is the
+#                    job's own P-256 key, each record is certified under the job's identity before
+#                    it is appended, KFM_PUB is the log's key (checkpoints only: --log-pub) and the
+#                    gates trust identities (KFM_TRUSTED_ROOT, KFM_IDENTITY_POLICY). Default 0: keyed.
+#   KFM_LOG_KEY      the key that signs checkpoints (default: KFM_KEY)
+#   KFM_TRUSTED_ROOT, KFM_IDENTITY_POLICY  Sigstore trusted root and trusted identities per role
+#   KFM_SIGSTORE_ARGS  extra flags of `kfm receipt certify` (e.g. --tsa-url URL; default: public good)
 set -euo pipefail
 kfm_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KFM_STATE_DIR=${KFM_STATE_DIR:-$kfm_root/.kfm}
@@ -31,7 +38,9 @@ KFM_WITNESS_QUORUM=${KFM_WITNESS_QUORUM:-2}
 if [ -z "${KFM_COMMIT:-}" ]; then
   KFM_COMMIT=${GITHUB_SHA:-$(git -C "$kfm_root" rev-parse HEAD 2>/dev/null || true)}
 fi
-export KFM_STATE_DIR KFM_KEY KFM_PUB KFM_AUDIT_STORE KFM_RECEIPTS_DIR KFM_SYNTH_DIR KFM_PLANS_DIR KFM_APPROVERS_DIR KFM_COMMIT \
+KFM_KEYLESS=${KFM_KEYLESS:-0}
+KFM_LOG_KEY=${KFM_LOG_KEY:-$KFM_KEY}
+export KFM_KEYLESS KFM_LOG_KEY KFM_STATE_DIR KFM_KEY KFM_PUB KFM_AUDIT_STORE KFM_RECEIPTS_DIR KFM_SYNTH_DIR KFM_PLANS_DIR KFM_APPROVERS_DIR KFM_COMMIT \
   KFM_WITNESSES KFM_WITNESS_KEYS_DIR KFM_WITNESS_QUORUM
 
 # The kfm CLI, built by `npm ci` (prepare) into dist/.
@@ -43,6 +52,38 @@ kfm_pub_args() {
   IFS=: read -r -a p <<< "$KFM_PUB"
   for f in "${p[@]}"; do [ -n "$f" ] && printf -- '--pub\n%s\n' "$f"; done
   return 0
+}
+
+# --trusted-root and --identity-policy when records are keyless (KFM_KEYLESS=1), else nothing.
+kfm_identity_args() {
+  [ "$KFM_KEYLESS" = 1 ] || return 0
+  if [ -z "${KFM_TRUSTED_ROOT:-}" ] || [ -z "${KFM_IDENTITY_POLICY:-}" ]; then
+    echo "KFM_KEYLESS=1 needs KFM_TRUSTED_ROOT and KFM_IDENTITY_POLICY (docs/sigstore.md)" >&2
+    return 2
+  fi
+  printf -- '%s\n' --trusted-root "$KFM_TRUSTED_ROOT" --identity-policy "$KFM_IDENTITY_POLICY"
+}
+
+# The trust flags of a gate or report: keyed, --pub (KFM_PUB); keyless, KFM_PUB is the log's key
+# (--log-pub: checkpoints only, never a record) and identities sign the records.
+kfm_gate_trust_args() {
+  local p f flag=--pub
+  [ "$KFM_KEYLESS" = 1 ] && flag=--log-pub
+  IFS=: read -r -a p <<< "$KFM_PUB"
+  for f in "${p[@]}"; do [ -n "$f" ] && printf -- '%s\n%s\n' "$flag" "$f"; done
+  kfm_identity_args
+}
+
+# Append the record FILE to the ledger; keyless, certify it first under the job's identity
+# (FILE.sigstore.json, the record from then on) and append that.
+kfm_append_record() {
+  local file=$1 record=$1 extra
+  if [ "$KFM_KEYLESS" = 1 ]; then
+    record=${file%.json}.sigstore.json
+    read -r -a extra <<< "${KFM_SIGSTORE_ARGS:-}"
+    kfm receipt certify "$file" --key "$KFM_KEY" --out "$record" "${extra[@]}" --json >&2
+  fi
+  kfm audit append "$record" --store "$KFM_AUDIT_STORE"
 }
 
 # --checkpoint flags for the trusted checkpoints (KFM_CHECKPOINTS); none: the gate says unanchored.
@@ -58,7 +99,7 @@ kfm_checkpoint_args() {
 # the ledger holds none; any other failure (2 usage, 3 the ledger does not verify) is its own code.
 kfm_newest_apply() {
   local env=$1 out=$2 pubs approvers checkpoints witnesses
-  mapfile -t pubs < <(kfm_pub_args)
+  mapfile -t pubs < <(kfm_gate_trust_args)
   mapfile -t approvers < <(kfm_approver_args)
   mapfile -t checkpoints < <(kfm_checkpoint_args)
   mapfile -t witnesses < <(kfm_witness_args gate)
@@ -74,7 +115,7 @@ kfm_bind_newest_apply() {
   local env=$1 file=$2 script=$3 what=$4 pubs rc=0
   kfm_newest_apply "$env" "$file" || rc=$?
   if [ "$rc" = 0 ]; then
-    mapfile -t pubs < <(kfm_pub_args)
+    mapfile -t pubs < <(kfm_pub_args; kfm_identity_args)
     printf -- '%s\n' --apply-receipt "$file" "${pubs[@]}"
   elif [ "$rc" = 1 ]; then
     echo "$script: no $env apply receipt in the ledger; $what is bound to none (the gates ignore it)" >&2

@@ -3,26 +3,16 @@
  * that finds every `kfm ...` / `node dist/receipts/cli.js ...` invocation in a text.
  */
 
+/** The provenance flags of the receipt verbs. */
+const PROVENANCE = ['commit', 'branch', 'actor', 'method'];
+
 /** noun -> verb -> allowed flags. A noun without verbs uses the key ''. */
 export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
   keygen: { '': ['out-dir', 'alg'] },
   receipt: {
-    plan: [
-      'env',
-      'key',
-      'out',
-      'plan-file',
-      'commit',
-      'branch',
-      'actor',
-      'method',
-      'policy',
-      'author',
-      'rollback',
-      'json',
-    ],
-    apply: ['plan-receipt', 'env', 'key', 'out', 'plan-file', 'commit', 'branch', 'actor', 'method', 'json'],
-    drift: ['env', 'key', 'out', 'last-good', 'apply-receipt', 'pub', 'json'],
+    plan: ['env', 'key', 'out', 'plan-file', ...PROVENANCE, 'policy', 'author', 'rollback', 'json'],
+    apply: ['plan-receipt', 'env', 'key', 'out', 'plan-file', ...PROVENANCE, 'json', 'trusted-root', 'identity-policy'],
+    drift: ['env', 'key', 'out', 'last-good', 'apply-receipt', 'pub', 'json', 'trusted-root', 'identity-policy'],
     verify: ['pub', 'json', 'trusted-root', 'identity-policy'],
     certify: ['key', 'pub', 'out', 'fulcio-url', 'rekor-url', 'rekor-api', 'rekor-entry-type', 'tsa-url', 'json'],
     'export-bundle': ['out', 'json'],
@@ -32,7 +22,18 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
   audit: {
     init: ['store', 'endpoint', 'json'],
     append: ['store', 'endpoint'],
-    verify: ['store', 'pub', 'checkpoint', 'json', 'endpoint', 'origin', 'witness', 'quorum'],
+    verify: [
+      'store',
+      'pub',
+      'checkpoint',
+      'json',
+      'endpoint',
+      'origin',
+      'witness',
+      'quorum',
+      'trusted-root',
+      'identity-policy',
+    ],
     checkpoint: [
       'store',
       'key',
@@ -67,6 +68,10 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
       'checkpoint',
       'witness',
       'quorum',
+      'manifest-out',
+      'log-pub',
+      'trusted-root',
+      'identity-policy',
     ],
     apply: [
       'env',
@@ -80,13 +85,72 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
       'checkpoint',
       'witness',
       'quorum',
+      'log-pub',
+      'trusted-root',
+      'identity-policy',
     ],
-    evidence: ['kind', 'env', 'store', 'pub', 'out', 'commit', 'checkpoint', 'endpoint', 'json'],
+    evidence: [
+      'kind',
+      'env',
+      'store',
+      'pub',
+      'out',
+      'commit',
+      'checkpoint',
+      'endpoint',
+      'json',
+      'log-pub',
+      'trusted-root',
+      'identity-policy',
+    ],
   },
-  approve: { '': ['env', 'plan-receipt', 'principal', 'key', 'out', 'change-record', 'pub', 'timestamp', 'json'] },
-  report: { '': ['store', 'pub', 'approver', 'commit', 'checkpoint', 'endpoint', 'synth', 'out'] },
+  approve: {
+    '': [
+      'env',
+      'plan-receipt',
+      'principal',
+      'key',
+      'out',
+      'change-record',
+      'pub',
+      'timestamp',
+      'json',
+      'trusted-root',
+      'identity-policy',
+    ],
+  },
+  report: {
+    '': [
+      'store',
+      'pub',
+      'approver',
+      'commit',
+      'checkpoint',
+      'endpoint',
+      'synth',
+      'out',
+      'log-pub',
+      'trusted-root',
+      'identity-policy',
+    ],
+  },
   witness: { serve: ['key', 'name', 'log', 'state', 'listen'] },
-  record: { smoke: ['env', 'check', 'key', 'out', 'commit', 'apply-receipt', 'pub', 'subject', 'timestamp', 'json'] },
+  record: {
+    smoke: [
+      'env',
+      'check',
+      'key',
+      'out',
+      'commit',
+      'apply-receipt',
+      'pub',
+      'subject',
+      'timestamp',
+      'json',
+      'trusted-root',
+      'identity-policy',
+    ],
+  },
 };
 
 /** The nouns cli/main.ts dispatches (checked against the file in the tests). */

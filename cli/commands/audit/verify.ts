@@ -1,5 +1,6 @@
 import { verifyLog } from '../../../ledger/verify';
 import { loadEvidenceKeys } from '../../lib/evidence-keys';
+import { IDENTITY_OPTS } from '../../lib/identity-trust';
 import { parseCommandArgs } from '../../lib/args';
 import { progress } from '../../lib/progress';
 import { WITNESS_OPTS, witnessPolicy } from '../../lib/witnesses';
@@ -7,9 +8,9 @@ import { CommandIo } from '../../lib/types';
 import { checkpointFiles, ORIGIN_OPT, originFrom, resumeFrom, STORE_OPTS, storeFrom, trustedFrom } from './options';
 
 /**
- * `verify --store STORE --pub PUB... [--approver NAME=PUB...] [--checkpoint FILE...] [--strict]
- * [--json] [--origin NAME]`. Junk (what no trusted key signed) is listed as notes and fails the
- * run only with --strict.
+ * `verify --store STORE --pub PUB... [--approver NAME=PUB...] [--trusted-root FILE
+ * --identity-policy FILE] [--checkpoint FILE...] [--strict] [--json] [--origin NAME]`. Junk (what
+ * no trusted key or identity signed) is listed as notes and fails the run only with --strict.
  */
 export async function verify(io: CommandIo, argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(
@@ -20,6 +21,7 @@ export async function verify(io: CommandIo, argv: readonly string[]): Promise<nu
       ...ORIGIN_OPT,
       pub: { type: 'string', multiple: true },
       approver: { type: 'string', multiple: true },
+      ...IDENTITY_OPTS,
       strict: {
         type: 'boolean',
         help: 'junk (objects no trusted key signed: stray files, foreign envelopes, unsigned bundles or indexes) fails the run',
@@ -43,7 +45,7 @@ export async function verify(io: CommandIo, argv: readonly string[]): Promise<nu
     },
   );
   const trusted = trustedFrom('audit verify', values);
-  const { approvers } = loadEvidenceKeys('audit verify', values);
+  const { approvers, identities } = loadEvidenceKeys('audit verify', values);
   const policy = witnessPolicy('audit verify', values);
   const store = storeFrom('audit verify', values, io);
   const checkpoints = checkpointFiles(values);
@@ -57,6 +59,7 @@ export async function verify(io: CommandIo, argv: readonly string[]): Promise<nu
     ...policy,
     since,
     approvers,
+    identities,
     strict: values.strict === true,
     onEntry: () => bar.tick(),
   });

@@ -2,8 +2,8 @@ import { ReceiptError } from '../../../core/errors';
 import { EvidenceSource, gatherEvidence, GatheredEvidence } from '../../../gates/gather';
 import { GateItem } from '../../../gates/promote';
 import { requireOpt } from '../../lib/args';
-import { many } from '../../lib/keys';
-import { loadEvidenceKeys, readCheckpointFiles } from '../../lib/evidence-keys';
+import { RECORD_AND_LOG_KEY_OPTS, loadEvidenceKeys, readCheckpointFiles, requireLogKey } from '../../lib/evidence-keys';
+import { IDENTITY_OPTS } from '../../lib/identity-trust';
 import { WITNESS_OPTS, witnessPolicy, witnessUrls } from '../../lib/witnesses';
 import { CommandIo } from '../../lib/types';
 
@@ -12,8 +12,9 @@ const COMMIT = /^[0-9a-f]{7,64}$/;
 /** The options every gate reads the ledger with. */
 export const LEDGER_OPTS = {
   store: { type: 'string', required: true },
-  pub: { type: 'string', multiple: true, required: true, help: 'trusted key of receipts and records' },
+  ...RECORD_AND_LOG_KEY_OPTS,
   approver: { type: 'string', multiple: true, arg: 'NAME=PUB', help: 'key NAME signs prod approvals with' },
+  ...IDENTITY_OPTS,
   commit: { type: 'string', help: 'the commit judged' },
   endpoint: { type: 'string' },
   checkpoint: {
@@ -48,9 +49,7 @@ export function ledgerSource(
   const commit = commitRequired ? requireOpt(cmd, values, 'commit') : (values.commit as string | undefined);
   if (commit !== undefined && !COMMIT.test(commit))
     throw new ReceiptError('USAGE', `kfm ${cmd}: --commit "${commit}" is not a hex commit SHA`);
-  if (many(values.pub).length === 0) {
-    throw new ReceiptError('USAGE', `kfm ${cmd}: at least one --pub PUB (trusted key) is required`);
-  }
+  requireLogKey(cmd, values);
   const policy = witnessPolicy(cmd, values);
   const anchor = {
     checkpoints: readCheckpointFiles(values),

@@ -1,4 +1,5 @@
 import { ReceiptError } from '../../../core/errors';
+import { writeFileExclusive } from '../../../core/files';
 import { PREDICATE_TYPES } from '../../../attest/predicate-types';
 import { signPipelineStatement } from '../../../attest/pipeline-statement';
 import { appendToLedger } from '../../../gates/ledger';
@@ -19,6 +20,12 @@ const OPTIONS = {
     type: 'string',
     help: 'when allowed, sign and append the promotion manifest with this key',
     default: 'judge only',
+  },
+  'manifest-out': {
+    type: 'string',
+    arg: 'FILE',
+    help: 'with --key: write the signed promotion manifest to FILE instead of appending it (to certify it keyless first, then append)',
+    default: 'appended to the ledger',
   },
   timestamp: { type: 'string' },
 } as const;
@@ -64,12 +71,16 @@ export async function promote(io: CommandIo): Promise<number> {
   const items: GateItem[] = [ledger.integrity, ...result.items];
   const allowed = result.allowed && ledger.integrity.ok;
 
-  let manifest: { seq: number; digest: string } | null = null;
+  let manifest: { seq: number; digest: string } | { out: string; digest: string } | null = null;
   if (allowed && key) {
     const at = eventTime(cmd, values.timestamp as string | undefined, io.env);
     const m = promotionManifest(to, commit, result.items, evidence, ledger.judged, at);
     const signed = signPipelineStatement(PREDICATE_TYPES.promotion, m.subject, m.predicate, key);
-    manifest = await appendToLedger(source.store, source.options, Buffer.from(signed.bytes, 'utf8'));
+    const out = values['manifest-out'];
+    if (typeof out === 'string') {
+      writeFileExclusive(out, signed.bytes);
+      manifest = { out, digest: signed.digest };
+    } else manifest = await appendToLedger(source.store, source.options, Buffer.from(signed.bytes, 'utf8'));
   }
   return printDecision(io, values.json === true, allowed, items, {
     to,

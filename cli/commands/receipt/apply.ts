@@ -4,9 +4,10 @@ import { sha256Tagged } from '../../../core/digest';
 import { readInputFile, refuseExisting } from '../../../core/files';
 import { guardNesting } from '../../../terraform/plan';
 import { CommandAbout, OptionSpec, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
+import { IDENTITY_OPTS, loadIdentityTrust } from '../../lib/identity-trust';
 import { readRecordFile } from '../../lib/records';
 import { CommandIo } from '../../lib/types';
-import { applyReceipt, applyStream, keys, statements } from './lazy';
+import { applyReceipt, applyStream, keys, signers } from './lazy';
 import { context, emit, PROVENANCE, selfAndPubs, str, WRITE } from './shared';
 
 const OPTIONS: OptionSpec = {
@@ -20,6 +21,7 @@ const OPTIONS: OptionSpec = {
     help: 'another key the plan receipt may be signed with',
     default: 'the public part of --key',
   },
+  ...IDENTITY_OPTS,
 };
 
 const POSITIONALS = { min: 1, max: 1, names: 'APPLY_JSONL' };
@@ -40,9 +42,15 @@ export function apply(io: CommandIo): number {
   refuseExisting(out);
   const signing = keys().loadSigningKey(requireOpt(cmd, v, 'key'));
   const ctx = context(cmd, v, io, signing);
-  // The plan receipt must verify: under the signing key's own public key, or any --pub given.
+  // The plan receipt must verify: under the signing key's own public key, or any --pub given, or
+  // (a keyless bundle) under an identity trusted to sign it.
   const trusted = selfAndPubs(cmd, v, signing);
-  const verifiedPlan = statements().readVerifiedStatement(readRecordFile(prPath, 'plan receipt'), prPath, trusted);
+  const verifiedPlan = signers().readVerifiedRecord(
+    readRecordFile(prPath, 'plan receipt'),
+    prPath,
+    trusted,
+    loadIdentityTrust(cmd, v),
+  );
   const streamBytes = readInputFile(streamPath, 'apply stream');
   const facts = applyStream().parseApplyStream(streamBytes, streamPath);
   const planFile = str(v, 'plan-file');

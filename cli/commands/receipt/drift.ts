@@ -4,6 +4,7 @@ import { sha256Tagged } from '../../../core/digest';
 import { readInputFile, refuseExisting } from '../../../core/files';
 import { guardNesting, parsePlanDocument } from '../../../terraform/plan';
 import { CommandAbout, OptionSpec, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
+import { IDENTITY_OPTS, loadIdentityTrust } from '../../lib/identity-trust';
 import { CommandIo } from '../../lib/types';
 import { driftReceipt, keys, statements } from './lazy';
 import { applyReceiptSubject, context, emit, PROVENANCE, selfAndPubs, str, WRITE } from './shared';
@@ -14,6 +15,7 @@ const OPTIONS: OptionSpec = {
   'last-good': { type: 'string', arg: 'SHA', help: 'last commit known to match reality', default: 'none' },
   'apply-receipt': { type: 'string', arg: 'FILE', help: 'the apply receipt whose result this checked' },
   pub: { type: 'string', multiple: true, arg: 'PUB', help: 'trusted key the apply receipt may be signed by' },
+  ...IDENTITY_OPTS,
 };
 
 const POSITIONALS = { min: 1, max: 1, names: 'PLAN_JSON' };
@@ -39,7 +41,9 @@ export function drift(io: CommandIo): number {
   const signing = keys().loadSigningKey(requireOpt(cmd, v, 'key'));
   const ctx = context(cmd, v, io, signing);
   const applyPath = str(v, 'apply-receipt');
-  const bound = applyPath ? [applyReceiptSubject(cmd, applyPath, selfAndPubs(cmd, v, signing), env)] : [];
+  const bound = applyPath
+    ? [applyReceiptSubject(cmd, applyPath, selfAndPubs(cmd, v, signing), env, loadIdentityTrust(cmd, v))]
+    : [];
   const built = guardNesting(planPath, 'plan JSON', () =>
     driftReceipt().buildDriftStatement(
       doc,

@@ -13,6 +13,8 @@ export const ed25519 = (): typeof import('../../../attest/sign/ed25519') => requ
 export const commitments = (): typeof import('../../../receipts/redact/commitment') =>
   require('../../../receipts/redact/commitment');
 export const provenance = (): typeof import('../../../receipts/provenance') => require('../../../receipts/provenance');
+export const signers = (): typeof import('../../../attest/sigstore/trusted-signer') =>
+  require('../../../attest/sigstore/trusted-signer');
 export const statements = (): typeof import('../../../attest/statement') => require('../../../attest/statement');
 export const planReceipt = (): typeof import('../../../receipts/plan/build-plan-receipt') =>
   require('../../../receipts/plan/build-plan-receipt');

@@ -9,7 +9,8 @@ import type { Statement, Subject } from '../../../attest/statement';
 import { OptionSpec, parseEnv, requireOpt } from '../../lib/args';
 import { CommandIo } from '../../lib/types';
 import { BUNDLE_OPT, readRecordFile, writeBundleOption } from '../../lib/records';
-import { commitments, ed25519, keys, provenance, statements } from './lazy';
+import { commitments, ed25519, keys, provenance, signers, statements } from './lazy';
+import type { IdentityTrust } from '../../../attest/sigstore/trusted-signer';
 
 /** What the receipt verbs share: flags, the signing context, and signing and printing a receipt. */
 
@@ -78,8 +79,14 @@ export function authorOf(cmd: string, author: string | undefined): AuthorInfo {
  * `--apply-receipt FILE`: the apply receipt a record checked, verified under the signing key or
  * any --pub; returned as an in-toto subject (its envelope digest) that binds the record to it.
  */
-export function applyReceiptSubject(cmd: string, path: string, trusted: TrustedKey[], env: string): Subject {
-  const r = statements().readVerifiedStatement(readRecordFile(path, 'apply receipt'), path, trusted);
+export function applyReceiptSubject(
+  cmd: string,
+  path: string,
+  trusted: TrustedKey[],
+  env: string,
+  identities?: IdentityTrust,
+): Subject {
+  const r = signers().readVerifiedRecord(readRecordFile(path, 'apply receipt'), path, trusted, identities);
   if (r.predicateType !== PREDICATE_TYPES.apply)
     throw new ReceiptError(
       'INPUT_INVALID',
