@@ -328,7 +328,7 @@ describe('kfm policy check (real process)', () => {
       'targets-in-plan-or-declared',
       /declare it under "securityGroups" in policy\/config\/external-resources\.json/,
     ],
-    ['54-bad-a-type-no-rule-covers', 'resource-types-reviewed', /type aws_sqs_queue is covered by no rule/],
+    ['54-bad-a-type-no-rule-covers', 'resource-types-reviewed', /type aws_kinesis_stream is covered by no rule/],
   ])('fails in prod on a plan it cannot judge (%s), naming what to declare or review', (name, rule, message) => {
     const r = kfm([
       'policy',

@@ -376,7 +376,9 @@ export function sourcesOfSynthValue(
   const out: ValueSource[] = [];
   const strings = stringsIn(value);
   // A quoted string inside `${...}` (`coalesce(var.x, "...")`) is a literal as much as one outside it.
-  const literalInside = strings.some((s) => [...s.matchAll(/\$\{([^}]*)\}/g)].some((m) => /"(?:[^"\\]|\\.)+"/.test(m[1])));
+  const literalInside = strings.some((s) =>
+    [...s.matchAll(/\$\{([^}]*)\}/g)].some((m) => /"(?:[^"\\]|\\.)+"/.test(m[1])),
+  );
   if (
     strings.length === 0 ||
     strings.some((s) => s.replace(/\$\{[^}]*\}/g, '').trim() !== '') ||

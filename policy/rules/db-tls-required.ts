@@ -49,7 +49,10 @@ function groupProblem(g: ResourceView, e: TlsEngine): string | undefined {
 }
 
 function clusterOutcome(ctx: RuleContext, c: ResourceView, e: TlsEngine): Outcome {
-  const l = ctx.link(c, e.groupAttr, [e.groupType], ['name', 'id']);
+  // Not configured: the engine's default group (the provider reports the name as computed).
+  const l = c.isConfigured(e.groupAttr)
+    ? ctx.link(c, e.groupAttr, [e.groupType], ['name', 'id'])
+    : ({ kind: 'absent' } as const);
   if (l.kind === 'target') {
     const p = groupProblem(l.target, e);
     return p ? bad(c.address, `${e.groupAttr}: ${p}`) : ok(c.address);

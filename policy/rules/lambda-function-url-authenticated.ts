@@ -14,14 +14,14 @@ function urlPermissionProblem(p: ResourceView): string | undefined {
   const could =
     principal.kind === 'value'
       ? principal.value === '*'
-      : principal.kind === 'unknown' && principalIdProblem({ type: 'AWS', id: undefined }, p, 'principal') !== undefined;
+      : principal.kind === 'unknown' &&
+        principalIdProblem({ type: 'AWS', id: undefined }, p, 'principal') !== undefined;
   if (!could) return undefined;
   if (auth.kind === 'unknown') return 'function_url_auth_type is unknown at this stage and the principal could be "*"';
   return principal.kind === 'unknown'
     ? 'grants the function URL with auth NONE to a principal unknown at this stage that could be "*"'
     : 'grants the function URL to principal "*" with auth NONE';
 }
-
 
 /** Trust membrane: no Lambda is invocable anonymously from the internet. */
 export const rule = defineRule(__filename, {

@@ -123,7 +123,9 @@ function plaintextParameterProblems(r: ResourceView): string[] {
     r.sources(a).some((s) => (s.kind === 'variable' && s.sensitive) || s.kind === 'ephemeral'),
   );
   return named || fed
-    ? [`a ${String(t.value)} parameter holds a secret (${named ? 'its name says so' : 'its value is sensitive'}); use type SecureString`]
+    ? [
+        `a ${String(t.value)} parameter holds a secret (${named ? 'its name says so' : 'its value is sensitive'}); use type SecureString`,
+      ]
     : [];
 }
 
