@@ -351,7 +351,7 @@ describe('kfm policy check (real process)', () => {
     expect(r.status).toBe(1);
     expect(r.stdout.trim().split('\n')).toEqual([
       expect.stringMatching(new RegExp(`^policy fail: bundle sha256:[0-9a-f]{64} \\(${KFM_PACK.length} rules\\)`)),
-      expect.stringMatching(/^ERROR prod-alarms-configured \(configuration\): none of 1 /),
+      expect.stringMatching(/^ERROR prod-alarms-configured aws_cloudwatch_metric_alarm\.silent: no alarm_actions /),
     ]);
   });
 
@@ -418,7 +418,7 @@ describe('kfm policy check (real process)', () => {
         suppressions: [
           {
             rule: 'prod-alarms-configured',
-            address: '(configuration)',
+            address: 'aws_cloudwatch_metric_alarm.silent',
             reason: 'alarms land in the next change',
             owner: 'ops',
             expires: '2025-06-30',
