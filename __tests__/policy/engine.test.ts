@@ -164,7 +164,9 @@ describe('new rules judge synth JSON too', () => {
 });
 
 describe('default deny for types', () => {
-  const doc = { resource: { aws_kinesis_stream: { q: { name: 'q', tags: { policy_label: 'internal', zone: 'work' } } } } };
+  const doc = {
+    resource: { aws_kinesis_stream: { q: { name: 'q', tags: { policy_label: 'internal', zone: 'work' } } } },
+  };
   it('warns about an unreviewed type in dev and fails it in stage, prod and without --env', () => {
     const dev = checkPolicy({ kind: 'synth', doc, origin: 'd', env: 'dev', now: NOW });
     expect(dev.verdict).toBe('pass');
