@@ -9,6 +9,9 @@ module.exports = {
   // @actions/workflow-parser ships ESM that imports JSON without import attributes.
   transformIgnorePatterns: ['/node_modules/(?!@actions/workflow-parser|@actions/expressions)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // The local radosgw starts once per run (tests that need S3 find it up; see the file).
+  globalSetup: '<rootDir>/__tests__/support/global-s3-setup.ts',
+  globalTeardown: '<rootDir>/__tests__/support/global-s3-teardown.ts',
   testTimeout: 120000,
   maxWorkers: 2,
 };

@@ -60,6 +60,18 @@ export type PlanPredicateSummary = {
   readonly errored: boolean;
 };
 
+/**
+ * One resource's exposure change, as facts (`ingress tcp port 22 from 10.0.0.0/8`, `storage_encrypted =
+ * false`, `policy allows account 444455556666 (role)`), never raw values: computed by the policy
+ * pack's exposure view (policy/engine/exposure.ts).
+ */
+export type PlanExposureChange = {
+  readonly address: string;
+  readonly type: string;
+  readonly removed: readonly string[];
+  readonly added: readonly string[];
+};
+
 export type PlanReceiptPredicate = ReceiptBase & {
   readonly kind: 'kfm.infra.PlanReceipt';
   /** The change's author; absent from receipts written before it. */
@@ -80,6 +92,8 @@ export type PlanReceiptPredicate = ReceiptBase & {
   readonly output_changes: readonly unknown[];
   readonly drift: readonly unknown[];
   readonly policy: PolicyDecision | null;
+  /** Exposure changes of the plan; present only when there are some (absent from older receipts). */
+  readonly exposure?: readonly PlanExposureChange[];
 };
 
 export type ApplyStatus = 'applied' | 'failed' | 'incomplete';

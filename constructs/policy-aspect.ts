@@ -8,7 +8,7 @@
  * `skipValidation: true` would skip that, so the aspect then records an error annotation instead,
  * which also aborts synth (fail closed: the policy is never silently skipped).
  */
-import { Annotations, App, Aspects, IAspect, TerraformStack } from 'cdktf';
+import { Annotations, App, Aspects, IAspect, TerraformDataSource, TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { checkPolicy } from '../policy/check';
 import { PolicyResult } from '../policy/engine/evaluate';
@@ -79,13 +79,25 @@ export class PolicyAspect implements IAspect {
       Annotations.of(stack).addWarning(`kfm policy ${f.rule} ${f.address}: ${f.message}`);
     }
     if (result.verdict === 'pass') return [];
+    const paths = constructPaths(stack);
     return result.findings
       .filter((f) => f.severity === 'error')
-      .map(
-        (f) =>
-          `kfm policy ${f.rule} ${f.address}: ${f.message} (fix: ${f.remediation}) [bundle ${result.bundle.digest}]`,
-      );
+      .map((f) => {
+        const path = paths.get(f.address);
+        return `kfm policy ${f.rule} ${f.address}${path ? ` (${path})` : ''}: ${f.message} (fix: ${f.remediation}) [bundle ${result.bundle.digest}]`;
+      });
   }
+}
+
+/** The construct path of each resource and data source of a stack, by its Terraform address. */
+function constructPaths(stack: TerraformStack): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of stack.node.findAll()) {
+    if (c instanceof TerraformResource) out.set(`${c.terraformResourceType}.${c.friendlyUniqueId}`, c.node.path);
+    else if (c instanceof TerraformDataSource)
+      out.set(`data.${c.terraformResourceType}.${c.friendlyUniqueId}`, c.node.path);
+  }
+  return out;
 }
 
 /**

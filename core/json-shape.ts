@@ -5,12 +5,15 @@
  * text once — every string token, and the brackets between them — and refuses either with one
  * line naming the source and the field, never quoting a value.
  *
- * The scan relies on JSON's grammar: outside strings there is no `"`, so matching string tokens
- * one after another from the start finds every string exactly; a string followed by `:` is a key.
+ * The scan relies on JSON's grammar: outside strings there is no `"`, so reading string tokens one
+ * after another from the start (each ends at the next quote no odd run of backslashes escapes)
+ * finds every string exactly; a string followed by `:` is a key. Characters outside strings other
+ * than brackets are skipped.
  * Run it on text `JSON.parse` accepts (or will be asked to): on broken text it may stop early, and
  * the parser then names the syntax error.
  */
 import { ReceiptError } from './errors';
+import { ExactNumber } from './exact-json';
 
 /** Limits of one JSON document. */
 export interface JsonShapeLimits {
@@ -45,8 +48,6 @@ export const IDENTIFIER_FIELDS: ReadonlySet<string> = new Set([
   'format_version',
 ]);
 
-const TOKEN = /"(?:[^"\\]|\\.)*"|[{}[\]]/g;
-
 /** The path of keys to the current place, for messages (`resource_changes[].change.after.tags`). */
 function pathOf(keys: readonly (string | null)[]): string {
   let out = '';
@@ -54,19 +55,22 @@ function pathOf(keys: readonly (string | null)[]): string {
   return out;
 }
 
-/** Key text as JSON defines it (escapes resolved); a bad escape is left to the parser. */
-function keyText(token: string): string {
-  if (!token.includes('\\')) return token.slice(1, -1);
+/** The text of the key between `from` and `to` as JSON defines it (escapes resolved). */
+function keyText(text: string, from: number, to: number): string {
+  const raw = text.slice(from, to);
+  if (!raw.includes('\\')) return raw;
   try {
-    return JSON.parse(token) as string;
+    return JSON.parse(`"${raw}"`) as string;
   } catch {
-    return token.slice(1, -1);
+    return raw;
   }
 }
 
 /** Printable in a message: short keys as they are, long or odd ones by length only. */
 function shown(key: string): string {
-  return key.length <= 64 && /^[\x20-\x7e]*$/.test(key) ? `"${key.replace(/"/g, '\\"')}"` : `(a key of ${key.length} characters)`;
+  return key.length <= 64 && /^[\x20-\x7e]*$/.test(key)
+    ? `"${key.replace(/"/g, '\\"')}"`
+    : `(a key of ${key.length} characters)`;
 }
 
 /**
@@ -76,50 +80,67 @@ function shown(key: string): string {
 export function checkJsonShape(text: string, source: string, what: string, limits: JsonShapeLimits = {}): void {
   const maxString = limits.maxString ?? JSON_MAX_STRING;
   const maxName = limits.maxName ?? JSON_MAX_NAME;
+  /** Strings this long or shorter pass every limit: most do, and skip the field lookup. */
+  const short = Math.min(maxString, maxName);
   /** Per open container: the keys seen (objects) or null (arrays). */
   const seen: (Set<string> | null)[] = [];
   /** Per open container, the key being read in it (objects) or null (arrays). */
   const path: (string | null)[] = [];
-  TOKEN.lastIndex = 0;
-  for (let m = TOKEN.exec(text); m !== null; m = TOKEN.exec(text)) {
-    const t = m[0];
-    const d = seen.length - 1;
-    if (t === '{' || t === '[') {
+  /** One set of keys per depth, cleared and reused: a plan opens an object per value. */
+  const pool: Set<string>[] = [];
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      const d = seen.length - 1;
       if (d >= 0 && seen[d] === null) path[d] = null;
       path.length = d + 1;
-      seen.push(t === '{' ? new Set() : null);
+      let keys: Set<string> | null = null;
+      if (c === 0x7b) {
+        keys = pool[d + 1] ??= new Set();
+        keys.clear();
+      }
+      seen.push(keys);
       continue;
     }
-    if (t === '}' || t === ']') {
+    if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       seen.pop();
       path.length = seen.length;
       continue;
     }
-    let at = TOKEN.lastIndex;
-    let c = text.charCodeAt(at);
-    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++at);
+    if (c !== 0x22 /* " */) continue;
+    const end = stringEnd(text, i);
+    if (end < 0) return; // not JSON: the parser names the error
+    const chars = end - i - 1;
+    const d = seen.length - 1;
+    let at = end + 1;
+    let next = text.charCodeAt(at);
+    while (next === 0x20 || next === 0x0a || next === 0x0d || next === 0x09) next = text.charCodeAt(++at);
     const keys = seen[d];
-    const chars = t.length - 2;
     path.length = d + 1;
-    if (c === 0x3a && keys) {
-      const key = keyText(t);
+    if (next === 0x3a /* : */ && keys) {
+      const key = keyText(text, i + 1, end);
       path[d] = null;
-      const where = pathOf(path.slice(0, d));
       if (chars > maxName)
         throw new ReceiptError(
           'INPUT_INVALID',
-          `${source}: ${what} has a key of ${chars} characters${where ? ` in ${where}` : ''} (at most ${maxName}); is it the right file?`,
+          `${source}: ${what} has a key of ${chars} characters${within(path, d)} (at most ${maxName}); is it the right file?`,
         );
-      if (keys.has(key))
+      if (keys.has(key)) {
+        const where = pathOf(path.slice(0, d));
         throw new ReceiptError(
           'JSON_INVALID',
           `${source}: ${what} has the key ${shown(key)} twice in one object${where ? ` (${where})` : ''}; readers would disagree on its value — refused`,
         );
+      }
       keys.add(key);
       path[d] = key;
+      i = at;
       continue;
     }
+    i = end;
     if (!keys && d >= 0) path[d] = null;
+    if (chars <= short) continue;
     const field = keys ? path[d] : null;
     const limit = field != null && IDENTIFIER_FIELDS.has(field) ? maxName : maxString;
     if (chars > limit)
@@ -128,4 +149,84 @@ export function checkJsonShape(text: string, source: string, what: string, limit
         `${source}: ${what} field ${pathOf(path) || '(top level)'} holds a string of ${chars} characters (at most ${limit}); refused`,
       );
   }
+}
+
+/** The offset of the quote closing the string that opens at `start`, or -1 when there is none. */
+function stringEnd(text: string, start: number): number {
+  let j = start + 1;
+  for (;;) {
+    j = text.indexOf('"', j);
+    if (j < 0) return -1;
+    // Escaped when an odd number of backslashes precede it.
+    let k = j - 1;
+    while (text.charCodeAt(k) === 0x5c) k--;
+    if (((j - 1 - k) & 1) === 0) return j;
+    j++;
+  }
+}
+
+/** ` in PATH` for the containers above depth `d`, or nothing at the top level. */
+function within(path: readonly (string | null)[], d: number): string {
+  const where = pathOf(path.slice(0, d));
+  return where ? ` in ${where}` : '';
+}
+
+/**
+ * `checkJsonShape` of `text`, given `value`, what parsing `text` gave (JSON.parse or
+ * parseJsonNumbersExact). Most documents pass, and are passed by a cheaper proof: every string is
+ * within both limits, and the text writes as many keys as the value holds (a key given twice is
+ * held once, so any duplicate makes the text write more). Anything else, or a value holding more
+ * than JSON makes, goes to the full scan, which names the field.
+ */
+export function checkJsonShapeOf(
+  text: string,
+  value: unknown,
+  source: string,
+  what: string,
+  limits: JsonShapeLimits = {},
+): void {
+  const short = Math.min(limits.maxString ?? JSON_MAX_STRING, limits.maxName ?? JSON_MAX_NAME);
+  const written = keysWritten(text, short);
+  if (written >= 0 && written === keysHeld(value)) return;
+  checkJsonShape(text, source, what, limits);
+}
+
+/** The number of keys `text` writes, or -1 when a string in it is longer than `short`. */
+function keysWritten(text: string, short: number): number {
+  let count = 0;
+  for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i + 1)) {
+    const end = stringEnd(text, i);
+    if (end < 0 || end - i - 1 > short) return -1;
+    let at = end + 1;
+    let next = text.charCodeAt(at);
+    while (next === 0x20 || next === 0x0a || next === 0x0d || next === 0x09) next = text.charCodeAt(++at);
+    if (next === 0x3a /* : */) count++;
+    i = end;
+  }
+  return count;
+}
+
+/** The own keys of every object in `value` (an ExactNumber is a leaf). */
+function keysHeld(value: unknown): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        if (typeof x === 'object' && x !== null) stack.push(x);
+      }
+      continue;
+    }
+    if (typeof v !== 'object' || v === null || v instanceof ExactNumber) continue;
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    count += keys.length;
+    for (let i = 0; i < keys.length; i++) {
+      const x = o[keys[i]!];
+      if (typeof x === 'object' && x !== null) stack.push(x);
+    }
+  }
+  return count;
 }

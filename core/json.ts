@@ -1,5 +1,5 @@
 import { ReceiptError, ReceiptErrorCode } from './errors';
-import { checkJsonShape } from './json-shape';
+import { checkJsonShapeOf } from './json-shape';
 
 /** A JSON object: not null, not an array. The one check every reader of JSON uses. */
 export function isObject(v: unknown): v is Record<string, unknown> {
@@ -28,7 +28,7 @@ export function parseJsonNoEcho(
   }
   // A key given twice (JSON.parse keeps the last, other readers the first) is refused too; strings
   // are not limited here (a signed payload may be large), names are (JSON_MAX_NAME).
-  checkJsonShape(text, source, what, { maxString: Number.MAX_SAFE_INTEGER });
+  checkJsonShapeOf(text, value, source, what, { maxString: Number.MAX_SAFE_INTEGER });
   return value;
 }
 

@@ -1,5 +1,6 @@
 import { TrustedKey } from '../attest/sign/ed25519';
 import { DEFAULT_ORIGIN } from '../ledger/checkpoint';
+import { Witness } from '../ledger/cosignature';
 import { openStore } from '../ledger/open-store';
 import { CheckpointInput, verifyLog } from '../ledger/verify';
 import { ConstructPaths } from '../receipts/render/construct-paths';
@@ -8,7 +9,8 @@ import { Evidence, Rejected } from './evidence';
 import { EvidenceKeys, EvidenceSource, gatherEvidence } from './gather';
 import { pinnedBundleDigest } from './pins';
 import { evaluatePromotion, GateResult } from './promote';
-import { renderReportHtml } from './report-html';
+import { PageLayout, renderReport, ReportInput } from './report-html';
+import { LedgerReading } from './report-summary';
 
 const COMMIT = /^[0-9a-f]{7,64}$/;
 
@@ -22,6 +24,10 @@ export interface AuditReportRequest {
   readonly only?: string;
   /** Construct paths per env, shown beside addresses. */
   readonly constructPaths: ReadonlyMap<string, ConstructPaths>;
+  /** One page, or an index and per-commit pages (gates/report-html.ts); one page when absent. */
+  readonly layout?: PageLayout;
+  /** Trusted witnesses and how many cosignatures a checkpoint needs; none: cosignatures not checked. */
+  readonly witnesses?: { readonly witnesses: readonly Witness[]; readonly quorum: number };
 }
 
 /**
@@ -36,26 +42,57 @@ export async function auditReport(req: AuditReportRequest) {
     trusted,
     checkpoints: req.checkpoints,
     origin: DEFAULT_ORIGIN,
+    ...req.witnesses,
   });
-  const commits = commitsShown(evidence, req.only);
+  const input = reportInputOf({
+    store: req.source.store,
+    evidence,
+    rejected,
+    ledger: { ok: v.ok, size: v.size, root: v.root, problems: v.problems, checkpoints: v.checkpoints },
+    only: req.only,
+    constructPaths: req.constructPaths,
+  });
+  const rendered = renderReport(input, req.layout ?? { split: 'auto', pagesHref: '.', indexHref: '.' });
+  return {
+    html: rendered.index,
+    pages: rendered.pages,
+    commits: input.commits,
+    records: evidence.length,
+    verifies: v.ok,
+  };
+}
+
+/**
+ * What the page shows, from evidence already gathered and a ledger already verified: the commits
+ * covered and, per commit, the promotion gates' own decisions (a ledger that does not verify
+ * fails each of them).
+ */
+export function reportInputOf(r: {
+  readonly store: string;
+  readonly evidence: readonly Evidence[];
+  readonly rejected: readonly Rejected[];
+  readonly ledger: LedgerReading;
+  readonly only?: string;
+  readonly constructPaths?: ReadonlyMap<string, ConstructPaths>;
+}): ReportInput {
+  const commits = commitsShown(r.evidence, r.only);
   const integrity = {
     requirement: 'audit ledger',
-    ok: v.ok,
-    detail: v.ok ? `${v.size} entries verify` : `does not verify: ${v.problems[0] ?? ''}`,
+    ok: r.ledger.ok,
+    detail: r.ledger.ok ? `${r.ledger.size} entries verify` : `does not verify: ${r.ledger.problems[0] ?? ''}`,
   };
   const gates = new Map<string, GateResult[]>(
-    commits.map((commit) => [commit, promotionsOf(commit, evidence, rejected, integrity)]),
+    commits.map((commit) => [commit, promotionsOf(commit, r.evidence, r.rejected, integrity)]),
   );
-  const html = renderReportHtml({
-    constructPaths: req.constructPaths,
-    store: req.source.store,
+  return {
+    constructPaths: r.constructPaths,
+    store: r.store,
     commits,
-    evidence,
+    evidence: r.evidence,
     gates,
-    ledger: { ok: v.ok, size: v.size, root: v.root, problems: v.problems, checkpoints: v.checkpoints },
-    rejected: rejected.length,
-  });
-  return { html, commits, records: evidence.length, verifies: v.ok };
+    ledger: r.ledger,
+    rejected: r.rejected.length,
+  };
 }
 
 /** The commits the page covers: those matching `only` (or `only` itself), else all, newest first. */

@@ -147,7 +147,9 @@ pr_comment() {
 report() {
   if kfm report --help > /dev/null 2>&1; then
     rm -f "$KFM_STATE_DIR/report.html"
-    kfm report --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${approvers[@]}" --commit "$KFM_COMMIT" \
+    local wargs
+    mapfile -t wargs < <(KFM_WITNESS_QUORUM=2 kfm_witness_args verify)
+    kfm report --store "$KFM_AUDIT_STORE" "${pubs[@]}" "${approvers[@]}" "${wargs[@]}" --commit "$KFM_COMMIT" \
       --synth "dev=$KFM_SYNTH_DIR/stacks/dev/cdk.tf.json" --synth "stage=$KFM_SYNTH_DIR/stacks/stage/cdk.tf.json" \
       --synth "prod=$KFM_SYNTH_DIR/stacks/prod/cdk.tf.json" --out "$KFM_STATE_DIR/report.html"
   fi

@@ -5,7 +5,8 @@
  * Context keys (cdktf.json "context" or CDKTF_CONTEXT_JSON), all optional:
  *   kfm:namePrefix            globally unique name prefix (default "kfm")
  *   kfm:region                region (default us-east-1; tier AZs are <region><azSuffix>: <region>a, <region>b)
- *   kfm:ciRepository          owner/name of the GitHub repo allowed to append receipts
+ *   kfm:repository            owner/name of the GitHub repository whose workflows the roles and the
+ *                             ledger appender trust (kfm:ciRepository, its older name, when unset)
  *   kfm:replicaRegion         second region canonical stores replicate to (default us-west-2)
  *   kfm:accountId             the AWS account: the GitHub OIDC provider's ARN (created by bootstrap)
  *   kfm:prodIngressValidated  the documented switch: true only after stage validation; needs
@@ -103,23 +104,22 @@ export function buildAwsStacks(app: App, options: AwsStacksOptions = {}): AwsSta
         replicaRegion: context<string>(app, 'kfm:replicaRegion'),
       }),
   );
+  // One reading of the configuration for both shared stacks: the repository docs/environments.md
+  // ("First run") configures as kfm:repository is the one bootstrap's roles and the appender trust.
+  const bootstrapProps = bootstrapPropsFrom((key) => context(app, key), {
+    namePrefix,
+    region,
+    offline: options.offline,
+    defaultRepository: DEFAULT_CI_REPOSITORY,
+  });
   const audit = new AuditStack(app, 'audit', {
     namePrefix,
     region,
     offline: options.offline,
-    ciRepository: context<string>(app, 'kfm:ciRepository') ?? DEFAULT_CI_REPOSITORY,
+    ciRepository: bootstrapProps.repository,
     accountId: context<string>(app, 'kfm:accountId'),
     replicaRegion: context<string>(app, 'kfm:replicaRegion'),
   });
-  const bootstrap = new BootstrapStack(
-    app,
-    'bootstrap',
-    bootstrapPropsFrom((key) => context(app, key), {
-      namePrefix,
-      region,
-      offline: options.offline,
-      defaultRepository: DEFAULT_CI_REPOSITORY,
-    }),
-  );
+  const bootstrap = new BootstrapStack(app, 'bootstrap', bootstrapProps);
   return { dev, stage, prod, audit, bootstrap };
 }

@@ -2,7 +2,7 @@ import { ReceiptError } from '../core/errors';
 import { isObject, syntaxKind } from '../core/json';
 import { isUtf8 } from 'node:buffer';
 import { ExactJsonSyntaxError, parseJsonNumbersExact } from '../core/exact-json';
-import { checkJsonShape } from '../core/json-shape';
+import { checkJsonShapeOf } from '../core/json-shape';
 
 /**
  * The one model of a plan document (`terraform show -json PLANFILE`) that receipts, drift reports
@@ -695,7 +695,7 @@ export function parseTerraformJson(text: string, source: string, what: string): 
     throw e;
   }
   // What JSON.parse lets through and two readers would read two ways: duplicate keys, huge strings.
-  checkJsonShape(text, source, what);
+  checkJsonShapeOf(text, value, source, what);
   return value;
 }
 

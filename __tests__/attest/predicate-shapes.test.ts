@@ -4,6 +4,7 @@ import type {
   ApplyReceiptPredicate,
   ApprovalPredicate,
   DriftReceiptPredicate,
+  PlanExposureChange,
   PlanReceiptPredicate,
   PromotionManifestPredicate,
   ValidationRecordPredicate,
@@ -30,12 +31,13 @@ function shape<T>(name: PredicateName, at: string[], fields: Fields<T>): [Predic
 
 // prettier-ignore
 const SHAPES: ReadonlyArray<[PredicateName, string[], Obj]> = [
-  shape<PlanReceiptPredicate>('plan', [], { kind: R, env: R, repo: R, actor: R, author: O, purpose: O, tooling: R, inputs: R, outputs: R, timestamps: R, terraform: R, summary: R, changes: R, output_changes: R, drift: R, policy: R, commitments: R }),
+  shape<PlanReceiptPredicate>('plan', [], { kind: R, env: R, repo: R, actor: R, author: O, purpose: O, tooling: R, inputs: R, outputs: R, timestamps: R, terraform: R, summary: R, changes: R, output_changes: R, drift: R, policy: R, exposure: O, commitments: R }),
   shape<PlanReceiptPredicate['summary']>('plan', ['summary'], { add: R, change: R, remove: R, import: R, replace: R, forget: R, move: R, read: R, noop: R, errored: R }),
   shape<NonNullable<PlanReceiptPredicate['policy']>>('plan', ['policy'], { bundle_digest: R, rules: R, evaluated: R, verdict: R, findings: R, suppressed: R, input_digest: R, input: R }),
   shape<PlanReceiptPredicate['terraform']>('plan', ['terraform'], { format_version: R, applyable: R, complete: R, errored: R, deferred: R, checks: R }),
   shape<PlanReceiptPredicate['repo']>('plan', ['repo'], { commit: R, branch: R, source: R, branch_source: R }),
   shape<NonNullable<PlanReceiptPredicate['author']>>('plan', ['author'], { principal: R, source: R }),
+  shape<PlanExposureChange>('plan', ['exposure'], { address: R, type: R, removed: R, added: R }),
   shape<ApplyReceiptPredicate>('apply', [], { kind: R, env: R, repo: R, actor: R, tooling: R, inputs: R, outputs: R, timestamps: R, plan_receipt: R, summary: R, changes: R, output_changes: R, stream: R, commitments: R, completion: O, errors: O }),
   shape<ApplyReceiptPredicate['summary']>('apply', ['summary'], { status: R, add: R, change: R, remove: R, errored: R, not_applied: R }),
   shape<ApplyReceiptPredicate['plan_receipt']>('apply', ['plan_receipt'], { digest: R, keyid: R, env: R, commit: R, subjects: R, summary: R }),
@@ -63,6 +65,7 @@ function objectAt(root: Obj, at: readonly string[]): Obj {
   const resolve = (s: Obj): Obj => {
     if (typeof s.$ref === 'string') return resolve((root.$defs as Obj)[s.$ref.split('/').pop()!] as Obj);
     if (Array.isArray(s.oneOf)) return resolve((s.oneOf as Obj[]).find((b) => b.type !== 'null')!);
+    if (s.type === 'array' && s.items) return resolve(s.items as Obj);
     return s;
   };
   return at.reduce((s, k) => resolve((s.properties as Obj)[k] as Obj), resolve(root));

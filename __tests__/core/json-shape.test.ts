@@ -1,15 +1,24 @@
 import { isReceiptError } from '../../core/errors';
 import { parseJsonNoEcho } from '../../core/json';
-import { checkJsonShape } from '../../core/json-shape';
+import { parseJsonNumbersExact } from '../../core/exact-json';
+import { checkJsonShape, checkJsonShapeOf } from '../../core/json-shape';
 
-function refusal(text: string, limits = {}): string | undefined {
+function refusalOf(check: () => void): string | undefined {
   try {
-    checkJsonShape(text, 'f.json', 'plan JSON', limits);
+    check();
     return undefined;
   } catch (e) {
     expect(isReceiptError(e) && e.exitCode).toBe(2);
     return (e as Error).message;
   }
+}
+
+/** The refusal of the full scan, which the fast path given the parsed value must repeat word for word. */
+function refusal(text: string, limits = {}): string | undefined {
+  const full = refusalOf(() => checkJsonShape(text, 'f.json', 'plan JSON', limits));
+  const fast = refusalOf(() => checkJsonShapeOf(text, parseJsonNumbersExact(text), 'f.json', 'plan JSON', limits));
+  expect(fast).toBe(full);
+  return full;
 }
 
 describe('checkJsonShape', () => {
@@ -31,6 +40,16 @@ describe('checkJsonShape', () => {
     );
     expect(refusal(`{"x":["${'v'.repeat(100)}"]}`, { maxString: 50 })).toMatch(/field x\[\] holds a string of 100/);
     expect(refusal(`{"${'k'.repeat(100)}":1}`, { maxName: 50 })).toMatch(/a key of 100 characters/);
+  });
+
+  it('refuses the same with the parsed value given: escapes, __proto__, exact numbers, nesting', () => {
+    expect(refusal('{"__proto__":1,"__proto__":2}')).toMatch(/the key "__proto__" twice/);
+    expect(refusal('{"a\\\\":1,"b":"\\\\","c":{"a\\\\":[1,{"x":"\\"\\\\"}]}}')).toBeUndefined();
+    expect(refusal('{"a\\\\":1,"a\\u005c":2}')).toMatch(/twice in one object/);
+    expect(refusal('{"n":9007199254740993,"m":[1e400],"o":{"n":1}}')).toBeUndefined();
+    expect(refusal('{"n":9007199254740993,"n":1}')).toMatch(/the key "n" twice/);
+    expect(refusal('[[[{"a":{"b":[{"c":1,"d":2,"c":3}]}}]]]')).toMatch(/\(\[\]\[\]\[\]\.a\.b\[\]\)/);
+    expect(refusal(' { "a" : 1 , "a" : 2 } ')).toMatch(/the key "a" twice/);
   });
 
   it('is the check of every JSON input read through parseJsonNoEcho (never quoting values)', () => {

@@ -4,11 +4,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
+import { CLI_ARGS, CLI_ONE_PROCESS_ARGS } from '../support/cli';
 import { generateKeyPairPem, parseSigningKey, SigningKey } from '../../attest/sign/ed25519';
 
 export const REPO = resolve(__dirname, '..', '..');
-const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-const CLI = join(REPO, 'cli', 'main.ts');
 
 export interface KeyFiles {
   readonly key: string;
@@ -57,14 +56,14 @@ export interface Run {
 
 /** `kfm ...` through the real CLI entry point, as a separate process. */
 export function kfm(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Run {
-  const r = spawnSync(process.execPath, [TSX, CLI, ...args], { cwd: REPO, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [...CLI_ARGS, ...args], { cwd: REPO, env, encoding: 'utf8', maxBuffer: 64 << 20 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Same, asynchronously (for concurrent appenders); resolves with what was printed. */
 export function kfmAsync(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   return new Promise((res) => {
-    const child = spawn(process.execPath, [TSX, CLI, ...args], { cwd: REPO, env });
+    const child = spawn(process.execPath, [...CLI_ARGS, ...args], { cwd: REPO, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -79,7 +78,7 @@ export function kfmAsync(args: readonly string[], env: NodeJS.ProcessEnv = proce
  * tsx as a require hook keeps the appender in the process we kill.
  */
 export function spawnKfm(args: readonly string[], env: NodeJS.ProcessEnv = process.env) {
-  return spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CLI, ...args], { cwd: REPO, env });
+  return spawn(process.execPath, [...CLI_ONE_PROCESS_ARGS, ...args], { cwd: REPO, env });
 }
 
 export function jsonLines(text: string): { seq: number; digest: string }[] {

@@ -14,8 +14,8 @@ import {
   DeleteObjectsCommand,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
+import { localS3Client } from '../support/local-s3';
 import { pinnedBundleDigest } from '../../gates/pins';
 import * as ev from '../gates/support/evidence';
 import { KeyFiles, kfm, makeEnvelopes, REPO, tempDir } from './helpers';
@@ -130,13 +130,7 @@ if (!up) {
   if (required) it('has a running local S3 server (KFM_REQUIRE_S3=1)', () => expect(started.stderr).toBe(''));
 }
 
-const s3 = new S3Client({
-  endpoint: s3env.AWS_ENDPOINT_URL_S3,
-  region: 'us-east-1',
-  forcePathStyle: true,
-  credentials: { accessKeyId: s3env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: s3env.AWS_SECRET_ACCESS_KEY ?? '' },
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-});
+const s3 = localS3Client(s3env);
 const env: NodeJS.ProcessEnv = { ...process.env, ...s3env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 const run = Date.now().toString(36);
 

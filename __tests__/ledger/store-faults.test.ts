@@ -8,23 +8,22 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { CLI_ONE_PROCESS_ARGS } from '../support/cli';
 import { makeEnvelopes, makeKey, KeyFiles, REPO, tempDir } from './helpers';
 
-const CLI = resolve(REPO, 'cli', 'main.ts');
-const TSX = require.resolve('tsx/cli');
 
 /** The CLI as a child, killed after `ms` (a hang shows as signal SIGKILL, never as a pass). */
 function run(args: readonly string[], env: NodeJS.ProcessEnv = process.env, ms = 60_000, shell?: string) {
   const cmd = shell
-    ? spawnSync('bash', ['-c', `${shell}; exec "$0" "$@"`, process.execPath, TSX, CLI, ...args], {
+    ? spawnSync('bash', ['-c', `${shell}; exec "$0" "$@"`, process.execPath, ...CLI_ONE_PROCESS_ARGS, ...args], {
         cwd: REPO,
         env,
         encoding: 'utf8',
         timeout: ms,
         killSignal: 'SIGKILL',
       })
-    : spawnSync(process.execPath, [TSX, CLI, ...args], { cwd: REPO, env, encoding: 'utf8', timeout: ms, killSignal: 'SIGKILL' });
+    : spawnSync(process.execPath, [...CLI_ONE_PROCESS_ARGS, ...args], { cwd: REPO, env, encoding: 'utf8', timeout: ms, killSignal: 'SIGKILL' });
   return { code: cmd.status ?? -1, signal: cmd.signal, stdout: cmd.stdout, stderr: cmd.stderr };
 }
 

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLI_ARGS } from '../support/cli';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
 export const FIXTURES = join(REPO_ROOT, '__tests__', 'fixtures', 'policy');
@@ -66,9 +67,9 @@ export function planFixture(name: string): string {
   return planJson;
 }
 
-/** Run the real CLI (`tsx cli/main.ts`) from the repo root. */
+/** Run the real CLI (built, or `tsx cli/main.ts` when the build is stale) from the repo root. */
 export function kfm(args: string[], env: NodeJS.ProcessEnv = {}): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'cli/main.ts', ...args], {
+  const r = spawnSync(process.execPath, [...CLI_ARGS, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, KFM_POLICY_NOW: '2025-06-01', ...env },
     encoding: 'utf8',

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -26,26 +26,8 @@ export function walk(dir: string, base = dir): string[] {
   return out.sort();
 }
 
-function newest(dir: string): number {
-  let t = 0;
-  for (const f of walk(dir))
-    if (f.endsWith('.ts') || f.endsWith('.json')) t = Math.max(t, statSync(join(dir, f)).mtimeMs);
-  return t;
-}
-
-/**
- * How tests run the CLI as a real process: the built `dist/receipts/cli.js` when it is newer than
- * every source (fast: ~60 ms a run), else `tsx cli/main.ts` (slower, always current).
- */
-const DIST_CLI = join(REPO, 'dist', 'receipts', 'cli.js');
-const useDist = (() => {
-  if (!existsSync(DIST_CLI)) return false;
-  const built = statSync(DIST_CLI).mtimeMs;
-  const builtNewest = newest(join(REPO, 'dist'));
-  const sources = ['core', 'terraform', 'attest', 'receipts', 'ledger', 'policy', 'gates', 'cli', 'schemas'];
-  return Math.max(built, builtNewest) >= Math.max(...sources.map((d) => newest(join(REPO, d))));
-})();
-export const CLI_ARGS: string[] = useDist ? [DIST_CLI] : [require.resolve('tsx/cli'), join(REPO, 'cli', 'main.ts')];
+export { CLI_ARGS } from '../support/cli';
+import { CLI_ARGS } from '../support/cli';
 
 export interface Run {
   status: number;

@@ -18,6 +18,7 @@ import { buildPlanStatement, ReceiptContext } from '../../receipts/plan/build-pl
 import { buildDriftStatement } from '../../receipts/drift/build-drift-receipt';
 import { deriveCommitmentKey } from '../../receipts/redact/commitment';
 import { guardNesting, parsePlanDocument } from '../../terraform/plan';
+import { exposureChanges } from '../../policy/engine/exposure';
 import { REPO, walk } from './helpers';
 
 const FIXTURES = join(REPO, '__tests__', 'fixtures');
@@ -52,7 +53,9 @@ function receiptDigests(): Record<string, [string, string]> {
       continue; // not a plan (states, streams, refused inputs): other tests cover those
     }
     const inputs = { planJsonName: 'plan.json', planJsonDigest: sha256Tagged(bytes) };
-    const plan = guardNesting(rel, 'plan JSON', () => buildPlanStatement(doc, rel, inputs, ctx, null));
+    // As `kfm receipt plan` makes it: with the exposure facts of the policy pack's view.
+    const exposure = exposureChanges(doc.resource_changes);
+    const plan = guardNesting(rel, 'plan JSON', () => buildPlanStatement(doc, rel, inputs, ctx, null, exposure));
     const drift = guardNesting(rel, 'plan JSON', () => buildDriftStatement(doc, rel, inputs, ctx, 'abcdef1'));
     out[rel] = [signStatement(plan, signing).digest, signStatement(drift, signing).digest];
   }

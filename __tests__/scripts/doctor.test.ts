@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { localS3 } from '../support/local-s3';
 
 const root = resolve(__dirname, '..', '..');
 const DOCTOR = join(root, 'scripts', 'doctor.sh');
@@ -69,5 +70,27 @@ describe('scripts/doctor.sh', () => {
     });
     expect(r.lines).toContain(`ok       signing key ${join(dir, 'keys', 'kfm-signing.key')}`);
     expect(r.lines).toContain(`ok       1 approver key(s) in ${join(dir, 'approvers')}`);
+  });
+});
+
+const s3 = localS3();
+(s3 ? describe : describe.skip)('scripts/doctor.sh against the local radosgw', () => {
+  it('reaches the state store and the ledger it is given, and names the one that is not there with its fix', () => {
+    const hasAws = spawnSync('bash', ['-c', 'command -v aws'], { encoding: 'utf8' }).status === 0;
+    const r = doctor({
+      ...s3!.env,
+      KFM_OFFLINE: '0',
+      KFM_STATE_STORE: 's3://kfm-audit-local/doctor-state', // the bucket scripts/s3-local.sh start creates
+      KFM_AUDIT_STORE: 's3://kfm-doctor-no-such-ledger/ledger',
+    });
+    expect(r.lines).toContain(
+      hasAws
+        ? 'ok       state store s3://kfm-audit-local/doctor-state (bucket reachable; locking: use_lockfile, docs/environments.md)'
+        : 'skipped  state store s3://kfm-audit-local/doctor-state: no aws CLI to reach it (terraform init will)',
+    );
+    expect(r.lines).toContain(
+      'MISSING  ledger s3://kfm-doctor-no-such-ledger/ledger: not readable: apply the audit stack and set KFM_AUDIT_STORE from its receipts_bucket output',
+    );
+    expect(r.status).toBe(1);
   });
 });

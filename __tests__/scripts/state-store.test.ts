@@ -19,17 +19,11 @@ import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/clien
 import { TerraformStack, Testing, TerraformVariable } from 'cdktf';
 import { buildAwsStacks } from '../../stacks/aws';
 import { kfmStateBackend, parseStateStore, StateStoreError } from '../../constructs/state-backend';
+import { localS3 } from '../support/local-s3';
 
 const root = resolve(__dirname, '..', '..');
-const S3_LOCAL = join(root, 'scripts', 's3-local.sh');
 const STATE_LIB = join(root, 'scripts', 'lib', 'state-store.sh');
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-function parseExports(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of text.matchAll(/^export ([A-Z0-9_]+)='([^']*)'$/gm)) out[m[1]] = m[2];
-  return out;
-}
 
 function backendOf(env: NodeJS.ProcessEnv, id = 'dev'): Record<string, any> {
   const stack = new TerraformStack(Testing.app(), id);
@@ -120,15 +114,10 @@ describe('scripts without a state store', () => {
   }, 300_000);
 });
 
-const wasUp = spawnSync('bash', [S3_LOCAL, 'status'], { encoding: 'utf8' }).status === 0;
-const started =
-  wasUp || process.env.KFM_REQUIRE_S3 === '1'
-    ? spawnSync('bash', [S3_LOCAL, 'start'], { encoding: 'utf8', timeout: 300_000 })
-    : undefined;
-const s3env = started?.status === 0 ? parseExports(started.stdout) : {};
-const s3up = s3env.AWS_ENDPOINT_URL_S3 !== undefined;
-if (!s3up) console.warn('\n*** SHARED STATE TESTS NOT RUN: no local S3 server (scripts/s3-local.sh start). ***\n');
-const describeS3 = s3up ? describe : describe.skip;
+const s3 = localS3();
+const s3env = s3?.env ?? {};
+if (!s3) console.warn('\n*** SHARED STATE TESTS NOT RUN: no local S3 server (scripts/s3-local.sh start). ***\n');
+const describeS3 = s3 ? describe : describe.skip;
 
 describeS3('shared state through the S3 backend (real Terraform, local radosgw)', () => {
   const bucket = 'kfm-state-lock-test'; // unversioned on purpose: see the header
@@ -142,12 +131,7 @@ describeS3('shared state through the S3 backend (real Terraform, local radosgw)'
     TF_IN_AUTOMATION: '1',
     CHECKPOINT_DISABLE: '1',
   };
-  const client = new S3Client({
-    endpoint: s3env.AWS_ENDPOINT_URL_S3,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: s3env.AWS_SECRET_ACCESS_KEY ?? '' },
-  });
+  const client = s3?.client as S3Client;
 
   /** A runner: its own directory (a separate clone), the same synthesized stack and state store. */
   function runner(name: string, store = env.KFM_STATE_STORE): string {

@@ -121,7 +121,7 @@ describe.each(ALL)('%s stack', (name) => {
 });
 
 describe('every AWS stack together', () => {
-  it('defines GitHub\'s OIDC provider exactly once (bootstrap): AWS allows one per account and URL', () => {
+  it("defines GitHub's OIDC provider exactly once (bootstrap): AWS allows one per account and URL", () => {
     const all = buildStacks();
     const names = [...ALL, 'bootstrap'] as const;
     const providers = names.flatMap((n) => {
@@ -395,6 +395,16 @@ describe('audit stack', () => {
     ]);
     expect(audit.provider.aws[0].allowed_account_ids).toEqual([account]);
     expect(audit.data?.aws_caller_identity).toBeUndefined();
+  });
+
+  it('trusts the repository configured as kfm:repository (docs/environments.md, First run), as bootstrap does', () => {
+    const stacks = buildStacks({}, { 'kfm:repository': 'acme/infra', 'kfm:ciRepository': 'old/name' });
+    const trust = policyStatements(synthJson(stacks.audit).json, 'Receipts_AppenderTrust')[0];
+    const subjects = trust.condition.find((c: Json) => c.variable.endsWith(':sub')).values as string[];
+    expect(subjects.every((s) => s.startsWith('repo:acme/infra:environment:'))).toBe(true);
+    const older = buildStacks({}, { 'kfm:ciRepository': 'old/name' });
+    const olderTrust = policyStatements(synthJson(older.audit).json, 'Receipts_AppenderTrust')[0];
+    expect(olderTrust.condition.find((c: Json) => c.variable.endsWith(':sub')).values[0]).toMatch(/^repo:old\/name:/);
   });
 
   it('with no account configured names an account no token is exchanged through, with no lookup', () => {

@@ -66,6 +66,14 @@ export function isKnownType(type: string): boolean {
   return Object.prototype.hasOwnProperty.call(COVERAGE, type);
 }
 
+/**
+ * Whether changes to a type can change exposure: a rule of the pack reads at least one of its
+ * settings. The exposure view (exposure.ts) reads only these types' changes.
+ */
+export function readsSecuritySettings(type: string): boolean {
+  return isKnownType(type) && Object.values(COVERAGE[type]!).some((s) => s.rule !== undefined);
+}
+
 /** Every (type, setting, requirement) security-settings-required enforces. */
 export function requirements(): Array<{
   type: string;

@@ -63,6 +63,22 @@ export function credentialKinds(strings: readonly string[]): string[] {
   return [...kinds].sort();
 }
 
+/** An AWS key id of any kind (access, temporary, group, user, role), anywhere in the text. */
+const AWS_KEY_ID = /(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{12,}/;
+
+/**
+ * Whether a short value MAY be a credential, for views that show values (the exposure facts): any
+ * credential kind above, an AWS key id, or a run of 20+ base64-ish characters mixing upper case,
+ * lower case and digits (the shape of a generated secret). Stricter than `credentialKinds`, which
+ * names what it finds in configuration: a shown value must look like none.
+ */
+export function mayBeCredential(v: string): boolean {
+  if (AWS_KEY_ID.test(v) || credentialKinds([v]).length > 0) return true;
+  for (const run of v.match(/[A-Za-z0-9+/=]{20,}/g) ?? [])
+    if (/[A-Z]/.test(run) && /[a-z]/.test(run) && /\d/.test(run)) return true;
+  return false;
+}
+
 /** Names of environment variables that hold secrets by convention. */
 export const SECRET_NAME = /(?:pass(?:word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth)/i;
 

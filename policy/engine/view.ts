@@ -228,36 +228,55 @@ export function isExpressionString(v: unknown): v is string {
  * parallel `after_unknown` structure (plan) or undefined (synth: expression strings are unknown).
  */
 export function walk(value: unknown, unknownMark: unknown, path: readonly string[]): Leaf[] {
-  if (unknownMark === true) return [{ unknown: true }];
-  if (Array.isArray(value) && path.length > 0 && /^\d+$/.test(path[0])) {
-    // A numeric step picks one element (`statement.0.resources`).
-    const i = Number(path[0]);
-    const marks = Array.isArray(unknownMark) ? unknownMark : [];
-    return walk(value[i], marks[i], path.slice(1));
+  const out: Leaf[] = [];
+  walkInto(value, unknownMark, path, 0, out);
+  return out;
+}
+
+const NO_MARKS: readonly unknown[] = [];
+const INDEX_STEP = /^\d+$/;
+
+/**
+ * `walk` from step `at` of `path`, appending to `out`: one list per call of `walk` and no sliced
+ * paths (rules call it for every resource, many times). Leaves come in the same order.
+ */
+function walkInto(value: unknown, unknownMark: unknown, path: readonly string[], at: number, out: Leaf[]): void {
+  if (unknownMark === true) {
+    out.push({ unknown: true });
+    return;
   }
   if (Array.isArray(value)) {
-    const marks = Array.isArray(unknownMark) ? unknownMark : [];
-    return value.flatMap((v, i) => walk(v, marks[i], path));
+    const marks = Array.isArray(unknownMark) ? unknownMark : NO_MARKS;
+    if (at < path.length && INDEX_STEP.test(path[at]!)) {
+      // A numeric step picks one element (`statement.0.resources`).
+      const i = Number(path[at]);
+      walkInto(value[i], marks[i], path, at + 1, out);
+      return;
+    }
+    for (let i = 0; i < value.length; i++) walkInto(value[i], marks[i], path, at, out);
+    return;
   }
-  if (path.length === 0) {
-    if (value === null || value === undefined) return [];
-    if (isExpressionString(value)) return [{ unknown: true }];
-    return [{ unknown: false, value }];
+  // An absent value (or an absent block, which plan JSON can still mark unknown as a whole) has no leaves.
+  if (value === null || value === undefined) return;
+  if (isExpressionString(value)) {
+    out.push({ unknown: true });
+    return;
   }
-  if (value === null || value === undefined) {
-    // An absent block can still be unknown as a whole in plan JSON.
-    return [];
+  if (at === path.length) {
+    out.push({ unknown: false, value });
+    return;
   }
-  if (isExpressionString(value)) return [{ unknown: true }];
-  if (typeof value !== 'object') return [];
-  const [head, ...rest] = path;
+  if (typeof value !== 'object') return;
+  const head = path[at]!;
   const mark =
     unknownMark && typeof unknownMark === 'object' && !Array.isArray(unknownMark)
       ? (unknownMark as Record<string, unknown>)[head]
       : undefined;
-  const child = (value as Record<string, unknown>)[head];
-  if (mark === true) return [{ unknown: true }];
-  return walk(child, mark, rest);
+  if (mark === true) {
+    out.push({ unknown: true });
+    return;
+  }
+  walkInto((value as Record<string, unknown>)[head], mark, path, at + 1, out);
 }
 
 /** All `${...}` references in a value (strings anywhere inside it), as addresses without index/attr. */

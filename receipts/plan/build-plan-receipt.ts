@@ -14,6 +14,7 @@ import {
 import { guardNesting, PlanDocument } from '../../terraform/plan';
 import { PolicyDecisions } from './policy-input';
 import { isObject } from '../../core/json';
+import type { PlanExposureChange } from '../../attest/predicates';
 
 /** What the caller (the CLI) resolved: files, digests, provenance. Nothing here reads the clock. */
 export interface ReceiptContext {
@@ -131,6 +132,8 @@ export interface PlanPredicate {
   readonly output_changes: OutputChangeRecord[];
   readonly drift: ChangeRecord[];
   readonly policy: PolicyDecisions | null;
+  /** Present only when the plan has exposure changes (receipts of plans without them keep their bytes). */
+  readonly exposure?: readonly PlanExposureChange[];
   readonly commitments: { alg: 'HMAC-SHA256'; key_id: string; key_source: 'derived' | 'file' };
 }
 
@@ -140,6 +143,12 @@ export function buildPlanStatement(
   inputs: PlanInputs,
   ctx: ReceiptContext,
   policy: PolicyDecisions | null,
+  /**
+   * The plan's exposure changes, computed by the caller with the policy pack's exposure view
+   * (policy/engine/exposure.ts): receipts record them, as they record the policy decision.
+   * @default - none: no `exposure` field
+   */
+  exposure: readonly PlanExposureChange[] = [],
 ): Statement<PlanPredicate> {
   const key = ctx.commitmentKey;
   const { all, kept } = planChanges(plan, source, key, 'resource_changes');
@@ -177,6 +186,7 @@ export function buildPlanStatement(
     output_changes: outs,
     drift,
     policy,
+    ...(exposure.length ? { exposure } : {}),
     commitments: { alg: 'HMAC-SHA256', key_id: key.id, key_source: key.source },
   };
   return buildStatement(subject, PREDICATE_TYPES.plan, predicate);

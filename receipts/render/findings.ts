@@ -88,13 +88,15 @@ export interface SynthFinding extends FindingLike {
 
 /**
  * The policy findings in a failed `cdktf synth` log. The policy aspect writes each error finding as
- * `[STACK] kfm policy RULE ADDRESS: MESSAGE (fix: REMEDIATION) [bundle DIGEST]` (cdktf's
+ * `[STACK] kfm policy RULE ADDRESS (CONSTRUCT PATH): MESSAGE (fix: REMEDIATION) [bundle DIGEST]` (cdktf's
  * "Validation failed" list). Only such lines are read: nothing else of the log reaches a comment.
  */
 export function parseSynthFindings(log: string): SynthFinding[] {
   const out: SynthFinding[] = [];
   const seen = new Set<string>();
-  const re = /^\s*\[([^\]\s]+)\] kfm policy (\S+) (\S+): (.*) \(fix: (.*)\) \[bundle (sha256:[0-9a-f]{64})\]\s*$/;
+  // `[stack] kfm policy RULE ADDRESS (CONSTRUCT PATH): ...`; the path is absent from older logs.
+  const re =
+    /^\s*\[([^\]\s]+)\] kfm policy (\S+) (\S+)(?: \([^()]*\))?: (.*) \(fix: (.*)\) \[bundle (sha256:[0-9a-f]{64})\]\s*$/;
   for (const line of log.split(/\r?\n/)) {
     const m = re.exec(line);
     if (!m || seen.has(line.trim())) continue;

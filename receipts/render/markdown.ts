@@ -41,8 +41,8 @@ export interface MarkdownOptions {
    */
   readonly docsBase?: string;
   /**
-   * The plan's exposure changes (exposure.ts), shown after the findings.
-   * @default - no exposure section
+   * The plan's exposure changes, shown after the findings.
+   * @default - the receipt's own `exposure` facts (none: no section)
    */
   readonly exposure?: readonly ExposureChange[];
 }
@@ -134,7 +134,8 @@ function planPart(p: PlanReceiptPredicate, head: string[], sections: Section[], 
       shrink: (budget) => ({ text: findingsBlock(title, findings, paths, o.docsBase, budget), notShown: 0 }),
     });
   }
-  const exposure = o.exposure ?? [];
+  // The receipt's own facts (policy/engine/exposure.ts at receipt time) unless the caller gave them.
+  const exposure = o.exposure ?? p.exposure ?? [];
   if (exposure.length)
     sections.push({
       full: exposureBlock(exposure, paths),

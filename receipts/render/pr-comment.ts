@@ -20,7 +20,10 @@ export interface CommentEnvInput {
   readonly missing?: string;
   /** Construct paths of the env's synthesized stack. @default - addresses */
   readonly constructPaths?: ConstructPaths;
-  /** Exposure changes of the env's plan (exposure.ts). @default - not computed: "—" */
+  /**
+   * Exposure changes of the env's plan: the receipt's own `exposure` facts, or for a receipt written
+   * before the field, those of its plan JSON. @default - the receipt's facts; "—" when not a plan receipt
+   */
   readonly exposure?: readonly ExposureChange[];
   /** Policy findings of a failed synth of this env's stacks. @default - none */
   readonly synthFindings?: readonly SynthFinding[];
@@ -90,7 +93,8 @@ function summaryRow(e: CommentEnvInput): Row {
   ]
     .filter(Boolean)
     .join(' · ');
-  const exposure = e.exposure === undefined ? '—' : e.exposure.length ? `**${groupDigits(e.exposure.length)}**` : '0';
+  const facts = e.exposure ?? plan.exposure ?? [];
+  const exposure = facts.length ? `**${groupDigits(facts.length)}**` : '0';
   return {
     env: e.env,
     add: groupDigits(s.add),

@@ -7,7 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { localS3Client } from '../../support/local-s3';
 import { REPO, tempDir } from '../../ledger/helpers';
 
 export interface RawStore {
@@ -42,13 +43,7 @@ export function s3Store(): RawStore | string {
   if (started.status !== 0 || env.KFM_AUDIT_STORE === undefined)
     return `scripts/s3-local.sh start exited ${started.status}: ${(started.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}`;
   const bucket = env.KFM_AUDIT_STORE.replace(/^s3:\/\//, '').split('/')[0]!;
-  const client = new S3Client({
-    endpoint: env.AWS_ENDPOINT_URL_S3,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  const client = localS3Client(env);
   const run = `gates-${Date.now().toString(36)}`;
   const key = (spec: string, path: string) => `${spec.slice(`s3://${bucket}/`.length)}/${path}`;
   return {

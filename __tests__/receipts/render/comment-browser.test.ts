@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keypair, kfm, REPO, tmp } from '../helpers';
-import { destroyPlan, ENVS, receiptOf, REVIEW, synthOf } from './comment-support';
+import { DESTROY_350, ENVS, receiptOf, REVIEW, synthOf } from './comment-support';
 import { commentPage, Layout, measure } from './gfm-browser';
 
 const keys = keypair();
@@ -49,7 +49,7 @@ describe('the PR comment in Chromium, as GitHub renders it', () => {
 
   it.each([
     ['three tiers, prod failing the policy', 'tiers', () => join(REVIEW, 'prod-unencrypted.plan.json')],
-    ['prod with 350 destroys and 20 forgets', 'destroy-350', () => destroyPlan(dir)],
+    ['prod with 350 destroys and 20 forgets', 'destroy-350', () => DESTROY_350],
   ])(
     '%s: readable at 1024 px and 1600 px, prod above the fold',
     async (_, name, plan) => {

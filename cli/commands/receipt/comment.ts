@@ -5,10 +5,11 @@ import type { CommentEnv, CommentEnvInput } from '../../../receipts/render/pr-co
 import type { SynthFinding } from '../../../receipts/render/findings';
 import { CommandAbout, NO_POSITIONALS, OptionSpec, parseCommandArgs } from '../../lib/args';
 import { CommandIo } from '../../lib/types';
-import { constructPathsOf, exposure, findingsOf, keys, prComment, statements } from './lazy';
+import { constructPathsOf, exposureView, findingsOf, keys, prComment, statements } from './lazy';
 import { sha256Tagged } from '../../../core/digest';
 import { parseJsonNoEcho } from '../../../core/json';
 import { str, strs } from './shared';
+import type { PlanExposureChange } from '../../../attest/predicates';
 
 const OPTIONS: OptionSpec = {
   pub: {
@@ -35,8 +36,8 @@ const OPTIONS: OptionSpec = {
     type: 'string',
     multiple: true,
     arg: 'ENV=PLAN_JSON',
-    help: "ENV's plan JSON (the receipt's own input, checked by digest): its exposure changes are shown",
-    default: 'no exposure section',
+    help: "ENV's plan JSON (the receipt's own input, checked by digest): its exposure changes are shown when the receipt predates recording them",
+    default: "the receipt's exposure facts",
   },
   'synth-log': {
     type: 'string',
@@ -103,7 +104,8 @@ export function comment(io: CommandIo): number {
     const [env, file] = envSpec(cmd, 'plan', spec);
     const input = inputs.get(env)!;
     if (!existsSync(file) || !input.receipt) continue;
-    set(env, { exposure: exposureOf(file, input.receipt.statement.predicate) });
+    const computed = exposureOf(file, input.receipt.statement.predicate);
+    if (computed) set(env, { exposure: computed });
   }
   const log = str(v, 'synth-log');
   if (log !== undefined && existsSync(log))
@@ -136,15 +138,22 @@ function attachSynthFindings(inputs: Map<CommentEnv, CommentEnvInput>, found: re
   }
 }
 
-/** The exposure changes of a plan JSON, only when it is the very file the receipt was made from. */
-function exposureOf(file: string, predicate: unknown): ReturnType<ReturnType<typeof exposure>['exposureChanges']> {
+/**
+ * The exposure changes of a plan JSON, only when it is the very file the receipt was made from:
+ * the receipt's own facts when it records them (the plan is then only checked), else the policy
+ * pack's exposure view of the plan (a receipt written before the field).
+ */
+function exposureOf(file: string, predicate: unknown): readonly PlanExposureChange[] | undefined {
   const bytes = readInputFile(file, 'plan JSON');
-  const inputs = (predicate as { inputs?: { digest?: string }[] }).inputs ?? [];
+  const p = predicate as { inputs?: { digest?: string }[]; exposure?: readonly PlanExposureChange[] };
   const digest = sha256Tagged(bytes);
-  if (!inputs.some((i) => i.digest === digest))
+  if (!(p.inputs ?? []).some((i) => i.digest === digest))
     throw new ReceiptError(
       'INPUT_INVALID',
       `${file}: not the plan JSON its receipt was made from (digest ${digest}); give the receipt's own plan`,
     );
-  return exposure().exposureChanges(parseJsonNoEcho(bytes.toString('utf8'), file, 'plan JSON', 'INPUT_INVALID'));
+  if (p.exposure) return undefined;
+  return exposureView().exposureChangesOfPlan(
+    parseJsonNoEcho(bytes.toString('utf8'), file, 'plan JSON', 'INPUT_INVALID'),
+  );
 }

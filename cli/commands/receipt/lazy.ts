@@ -34,8 +34,9 @@ export const markdown = (): typeof import('../../../receipts/render/markdown') =
 /* eslint-disable @typescript-eslint/no-require-imports */
 export const prComment = (): typeof import('../../../receipts/render/pr-comment') =>
   require('../../../receipts/render/pr-comment');
-export const exposure = (): typeof import('../../../receipts/render/exposure') =>
-  require('../../../receipts/render/exposure');
+/** The policy pack's exposure view: `receipt plan` records its facts, `receipt comment` reads older receipts' plans. */
+export const exposureView = (): typeof import('../../../policy/engine/exposure') =>
+  require('../../../policy/engine/exposure');
 export const findingsOf = (): typeof import('../../../receipts/render/findings') =>
   require('../../../receipts/render/findings');
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -5,7 +5,7 @@ import { guardNesting, parsePlanDocument } from '../../../terraform/plan';
 import type { PolicyDecisions } from '../../../receipts/plan/policy-input';
 import { CommandAbout, OptionSpec, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
 import { CommandIo } from '../../lib/types';
-import { keys, planReceipt, policyInput } from './lazy';
+import { exposureView, keys, planReceipt, policyInput } from './lazy';
 import { authorOf, context, emit, PROVENANCE, str, WRITE } from './shared';
 
 const OPTIONS: OptionSpec = {
@@ -75,6 +75,7 @@ export function plan(io: CommandIo): number {
       },
       ctx,
       policy,
+      exposureView().exposureChanges(doc.resource_changes),
     ),
   );
   const s = statement.predicate.summary;
