@@ -1,6 +1,7 @@
 import { PolicyRule } from './engine/rule';
 import { rule as ancillaryResourcesLinked } from './rules/ancillary-resources-linked';
 import { rule as autoscalingGroupTagsFromVocabulary } from './rules/autoscaling-group-tags-from-vocabulary';
+import { rule as dbTlsRequired } from './rules/db-tls-required';
 import { rule as defaultSecurityGroupRestrictsAll } from './rules/default-security-group-restricts-all';
 import { rule as dmsReplicationInstancePrivate } from './rules/dms-replication-instance-private';
 import { rule as docdbClusterEncrypted } from './rules/docdb-cluster-encrypted';
@@ -42,6 +43,7 @@ import { rule as targetsInPlanOrDeclared } from './rules/targets-in-plan-or-decl
 export const KFM_PACK: readonly PolicyRule[] = [
   ancillaryResourcesLinked,
   autoscalingGroupTagsFromVocabulary,
+  dbTlsRequired,
   defaultSecurityGroupRestrictsAll,
   dmsReplicationInstancePrivate,
   docdbClusterEncrypted,

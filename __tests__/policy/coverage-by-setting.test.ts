@@ -102,9 +102,21 @@ describe('coverage by setting (policy/config/coverage.json)', () => {
   });
 
   it('leaves a type with an unread setting under default deny, naming the setting', () => {
-    expect(unreadSettings('aws_sqs_queue_policy')).toEqual(['queue_url']);
-    expect(uncoveredBecause('aws_sqs_queue_policy', COVERED_BY_RULES)).toMatch(/queue_url/);
+    // The table has no unread setting left; a copy with one stands in for the next one found.
+    const withUnread = {
+      ...COVERAGE,
+      aws_sqs_queue_policy: { ...COVERAGE.aws_sqs_queue_policy, queue_url: { unread: 'target queue not judged' } },
+    };
+    expect(unreadSettings('aws_sqs_queue_policy', withUnread)).toEqual(['queue_url']);
+    expect(uncoveredBecause('aws_sqs_queue_policy', COVERED_BY_RULES, withUnread)).toMatch(
+      /queue_url.*read by no rule/,
+    );
+    expect(uncoveredBecause('aws_sqs_queue_policy', COVERED_BY_RULES)).toBeUndefined();
     expect(uncoveredBecause('aws_kms_key', COVERED_BY_RULES)).toBeUndefined();
+    expect(Object.keys(COVERAGE).filter((t) => unreadSettings(t).length > 0)).toEqual([]);
+  });
+
+  it('judges a resource policy on a queue outside the plan as an undeclared target (error in prod)', () => {
     const synth = {
       resource: {
         aws_sqs_queue_policy: {
@@ -113,9 +125,10 @@ describe('coverage by setting (policy/config/coverage.json)', () => {
       },
     };
     const r = checkPolicy({ kind: 'synth', doc: synth, origin: 't', env: 'prod', now: new Date('2025-06-01') });
-    const f = r.findings.find((x) => x.rule === 'resource-types-reviewed');
+    const f = r.findings.find((x) => x.rule === 'resource-policies-least-privilege');
     expect(f?.severity).toBe('error');
-    expect(f?.message).toMatch(/read by no rule/);
+    expect(f?.message).toMatch(/queue_url names a queue that is not in this plan and not declared.*"queues"/);
+    expect(r.findings.filter((x) => x.rule === 'resource-types-reviewed')).toEqual([]);
   });
 
   it('reports its counts (types, settings, read, irrelevant, unread)', () => {

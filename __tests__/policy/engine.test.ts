@@ -1,4 +1,4 @@
-import { anywhere, parseCidr } from '../../policy/engine/cidr';
+import { parseCidr, publicReach } from '../../policy/engine/cidr';
 import { coversEveryWithPrefix, statementsOfJson, tlsDenyCoverage } from '../../policy/engine/iam';
 import { credentialKinds } from '../../policy/engine/secrets';
 import { splitAddress } from '../../policy/engine/view';
@@ -7,16 +7,25 @@ import { checkPolicy } from '../../policy/check';
 const NOW = new Date('2025-06-01T00:00:00Z');
 
 describe('CIDR semantics', () => {
-  it.each(['0.0.0.0/0', '::/0', '::0/0', '0:0::/0', '0:0:0:0:0:0:0:0/0', '10.1.2.3/0'])(
-    'treats %s as anywhere',
-    (c) => {
-      expect(anywhere([c]).families).toHaveLength(1);
-    },
-  );
-  it('treats ranges that together cover the space as anywhere, and gaps as not', () => {
-    expect(anywhere(['0.0.0.0/1', '128.0.0.0/1']).families).toEqual([4]);
-    expect(anywhere(['0.0.0.0/1', '128.0.0.0/2']).families).toEqual([]);
-    expect(anywhere(['::/1', '8000::/1']).families).toEqual([6]);
+  it.each(['0.0.0.0/0', '::/0', '::0/0', '0:0::/0', '0:0:0:0:0:0:0:0/0', '10.1.2.3/0'])('treats %s as public', (c) => {
+    expect(publicReach([c]).families).toHaveLength(1);
+  });
+  it('treats any internet-routable range as public, not only the whole space', () => {
+    expect(publicReach(['0.0.0.0/1']).families).toEqual([4]);
+    expect(publicReach(['128.0.0.0/1']).families).toEqual([4]);
+    expect(publicReach(['2000::/3']).families).toEqual([6]);
+    expect(publicReach(['64:ff9b::/96']).families).toEqual([6]);
+    expect(publicReach(['8.8.8.8/32', '2600:1f18::/32']).families).toEqual([4, 6]);
+    // Every routable block listed without the private ones is still the internet.
+    expect(publicReach(['11.0.0.0/8', '12.0.0.0/6']).families).toEqual([4]);
+  });
+  it('treats private and reserved ranges as not public', () => {
+    const privateOnly = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '127.0.0.0/8'];
+    expect(publicReach([...privateOnly, '169.254.0.0/16', '203.0.113.0/24', '240.0.0.0/4']).families).toEqual([]);
+    expect(publicReach(['fc00::/7', 'fe80::/10', '::1/128', '2001:db8::/32', '3fff::/20']).families).toEqual([]);
+    // 10.0.0.0/7 reaches 11.0.0.0/8, which is routable.
+    expect(publicReach(['10.0.0.0/7']).families).toEqual([4]);
+    expect(publicReach(['not-a-cidr']).invalid).toEqual(['not-a-cidr']);
   });
   it('refuses what is not a CIDR', () => {
     for (const c of ['0.0.0.0/33', '256.0.0.0/8', '1::2::3/64', 'anywhere']) expect(parseCidr(c)).toBeUndefined();
@@ -135,7 +144,7 @@ describe('new rules judge synth JSON too', () => {
     ],
     [
       'resource-types-reviewed',
-      { aws_sqs_queue: { q: { name: 'q', tags } } },
+      { aws_kinesis_stream: { q: { name: 'q', tags } } },
       { aws_kms_alias: { a: { name: 'alias/a' } } },
     ],
     [
@@ -155,7 +164,9 @@ describe('new rules judge synth JSON too', () => {
 });
 
 describe('default deny for types', () => {
-  const doc = { resource: { aws_sqs_queue: { q: { name: 'q', tags: { policy_label: 'internal', zone: 'work' } } } } };
+  const doc = {
+    resource: { aws_kinesis_stream: { q: { name: 'q', tags: { policy_label: 'internal', zone: 'work' } } } },
+  };
   it('warns about an unreviewed type in dev and fails it in stage, prod and without --env', () => {
     const dev = checkPolicy({ kind: 'synth', doc, origin: 'd', env: 'dev', now: NOW });
     expect(dev.verdict).toBe('pass');

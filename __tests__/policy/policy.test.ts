@@ -328,7 +328,7 @@ describe('kfm policy check (real process)', () => {
       'targets-in-plan-or-declared',
       /declare it under "securityGroups" in policy\/config\/external-resources\.json/,
     ],
-    ['54-bad-a-type-no-rule-covers', 'resource-types-reviewed', /type aws_sqs_queue is covered by no rule/],
+    ['54-bad-a-type-no-rule-covers', 'resource-types-reviewed', /type aws_kinesis_stream is covered by no rule/],
   ])('fails in prod on a plan it cannot judge (%s), naming what to declare or review', (name, rule, message) => {
     const r = kfm([
       'policy',
@@ -351,7 +351,7 @@ describe('kfm policy check (real process)', () => {
     expect(r.status).toBe(1);
     expect(r.stdout.trim().split('\n')).toEqual([
       expect.stringMatching(new RegExp(`^policy fail: bundle sha256:[0-9a-f]{64} \\(${KFM_PACK.length} rules\\)`)),
-      expect.stringMatching(/^ERROR prod-alarms-configured \(configuration\): none of 1 /),
+      expect.stringMatching(/^ERROR prod-alarms-configured aws_cloudwatch_metric_alarm\.silent: no alarm_actions /),
     ]);
   });
 
@@ -418,7 +418,7 @@ describe('kfm policy check (real process)', () => {
         suppressions: [
           {
             rule: 'prod-alarms-configured',
-            address: '(configuration)',
+            address: 'aws_cloudwatch_metric_alarm.silent',
             reason: 'alarms land in the next change',
             owner: 'ops',
             expires: '2025-06-30',

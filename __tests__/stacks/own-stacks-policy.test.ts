@@ -37,4 +37,16 @@ describe('the project’s own stacks under its own policy pack', () => {
       report: '',
     });
   });
+
+  // The shared stacks serve prod too: judged as prod, where the pack is strictest. They hold storage
+  // controls, keys and identities only, so prod-alarms-configured asks them for no alarm (it asks a
+  // configuration that runs a workload), and every other prod rule applies.
+  it.each(['audit', 'bootstrap'])('%s (shared by every tier) passes when judged as prod', (name) => {
+    const r = judge(name, 'prod');
+    expect({ name, verdict: r.verdict, report: r.verdict === 'pass' ? '' : formatReport(r) }).toEqual({
+      name,
+      verdict: 'pass',
+      report: '',
+    });
+  });
 });

@@ -1,7 +1,8 @@
 /**
- * CIDR arithmetic for "reachable from anywhere": IPv4 and IPv6 in any notation AWS accepts
- * (`0.0.0.0/0`, `::/0`, `::0/0`, `0:0::/0`, host bits set), and unions of ranges, so that
- * `0.0.0.0/1` + `128.0.0.0/1` counts as the whole space.
+ * CIDR arithmetic for "reachable from the internet": IPv4 and IPv6 in any notation AWS accepts
+ * (`0.0.0.0/0`, `::/0`, `::0/0`, `0:0::/0`, host bits set). A range is public when it reaches any
+ * internet-routable address (`publicReach`), so `0.0.0.0/1`, `2000::/3` or a list of every routable
+ * block count as much as the literal whole space.
  */
 export interface CidrRange {
   readonly family: 4 | 6;
@@ -71,29 +72,91 @@ export function parseCidr(text: string): CidrRange | undefined {
   return { family, first, last: first + (1n << hostBits) - 1n };
 }
 
-/** True when the ranges of one family together cover its whole address space. */
-export function coversWholeSpace(ranges: readonly CidrRange[], family: 4 | 6): boolean {
-  const rs = ranges
-    .filter((r) => r.family === family)
-    .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
-  const end = (1n << BigInt(BITS[family])) - 1n;
-  let next = 0n;
-  for (const r of rs) {
-    if (r.first > next) return false;
-    if (r.last + 1n > next) next = r.last + 1n;
-    if (next > end) return true;
+/**
+ * The internet: every address a host on the internet can have. IPv4 is the whole space without the
+ * private and special-purpose blocks of the IANA registry (RFC 6890: this network, RFC 1918, shared
+ * CGNAT space, loopback, link local, IETF protocol assignments, documentation, benchmarking,
+ * multicast and reserved); IPv6 is global unicast (2000::/3) and the NAT64 prefix (64:ff9b::/96, which
+ * carries every IPv4 address) without the documentation and benchmarking blocks.
+ */
+const INTERNET: Record<4 | 6, { within: readonly string[]; except: readonly string[] }> = {
+  4: {
+    within: ['0.0.0.0/0'],
+    except: [
+      '0.0.0.0/8',
+      '10.0.0.0/8',
+      '100.64.0.0/10',
+      '127.0.0.0/8',
+      '169.254.0.0/16',
+      '172.16.0.0/12',
+      '192.0.0.0/24',
+      '192.0.2.0/24',
+      '192.168.0.0/16',
+      '198.18.0.0/15',
+      '198.51.100.0/24',
+      '203.0.113.0/24',
+      '224.0.0.0/4',
+      '240.0.0.0/4',
+    ],
+  },
+  6: { within: ['2000::/3', '64:ff9b::/96'], except: ['2001:db8::/32', '2001:2::/48', '3fff::/20'] },
+};
+
+const parsedInternet = (f: 4 | 6, which: 'within' | 'except'): CidrRange[] =>
+  INTERNET[f][which].map((c) => parseCidr(c) as CidrRange);
+
+/** True when some address of `r` is on the internet (not wholly inside private or reserved blocks). */
+function reachesInternet(r: CidrRange): boolean {
+  for (const w of parsedInternet(r.family, 'within')) {
+    const first = r.first > w.first ? r.first : w.first;
+    const last = r.last < w.last ? r.last : w.last;
+    if (first > last) continue;
+    const inside = parsedInternet(r.family, 'except')
+      .filter((e) => e.last >= first && e.first <= last)
+      .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+    let next = first;
+    for (const e of inside) {
+      if (e.first > next) break;
+      if (e.last + 1n > next) next = e.last + 1n;
+    }
+    if (next <= last) return true;
   }
   return false;
 }
 
-/** The families whose whole space the CIDR strings cover (with the strings that could not be parsed). */
-export function anywhere(cidrs: readonly string[]): { families: Array<4 | 6>; invalid: string[] } {
-  const ranges: CidrRange[] = [];
+/**
+ * THE meaning of "public" for every network rule: the families (IPv4/IPv6) in which the CIDR strings
+ * reach any internet-routable address — not only the literal whole space: `0.0.0.0/1`, `2000::/3`, a
+ * list of every routable block or a single public host all count; private and reserved blocks do not.
+ * Strings that are not CIDRs are returned as `invalid` (callers fail closed on them).
+ */
+export function publicReach(cidrs: readonly string[]): { families: Array<4 | 6>; invalid: string[] } {
+  const families = new Set<4 | 6>();
   const invalid: string[] = [];
   for (const c of cidrs) {
     const r = parseCidr(c);
-    if (r) ranges.push(r);
-    else invalid.push(c);
+    if (!r) invalid.push(c);
+    else if (reachesInternet(r)) families.add(r.family);
   }
-  return { families: ([4, 6] as const).filter((f) => coversWholeSpace(ranges, f)), invalid };
+  return { families: ([4, 6] as const).filter((f) => families.has(f)), invalid };
+}
+
+/** The parts of `ranges` not covered by `minus` (same family), as ranges. */
+export function subtractRanges(ranges: readonly CidrRange[], minus: readonly CidrRange[]): CidrRange[] {
+  let out = [...ranges];
+  for (const m of minus) {
+    out = out.flatMap((r) => {
+      if (r.family !== m.family || m.last < r.first || m.first > r.last) return [r];
+      const parts: CidrRange[] = [];
+      if (m.first > r.first) parts.push({ family: r.family, first: r.first, last: m.first - 1n });
+      if (m.last < r.last) parts.push({ family: r.family, first: m.last + 1n, last: r.last });
+      return parts;
+    });
+  }
+  return out;
+}
+
+/** `publicReach` of parsed ranges (after subtracting, e.g. the ranges an earlier NACL deny shadows). */
+export function publicFamiliesOf(ranges: readonly CidrRange[]): Array<4 | 6> {
+  return ([4, 6] as const).filter((f) => ranges.some((r) => r.family === f && reachesInternet(r)));
 }

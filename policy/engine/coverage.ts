@@ -52,9 +52,9 @@ export const COVERAGE: Readonly<Record<string, Readonly<Record<string, SettingEn
   Record<string, SettingEntry>
 >;
 
-/** Settings of a known type that no rule reads yet (empty when all are read or irrelevant). */
-export function unreadSettings(type: string): string[] {
-  const settings = COVERAGE[type];
+/** Settings of a known type that no rule reads yet (empty when all are read or irrelevant); `table` for tests. */
+export function unreadSettings(type: string, table: typeof COVERAGE = COVERAGE): string[] {
+  const settings = table[type];
   if (!settings) return [];
   return Object.entries(settings)
     .filter(([, s]) => s.unread !== undefined || (s.rule === undefined && s.irrelevant === undefined))

@@ -22,7 +22,10 @@ export type DeclaredKind =
   | 'roles'
   | 'topics'
   | 'accounts'
-  | 'endpointServices';
+  | 'endpointServices'
+  | 'queues'
+  | 'repositories'
+  | 'secrets';
 
 const LISTS = declared as unknown as Record<DeclaredKind, Record<string, { reason: string }>> & {
   platform: {

@@ -167,6 +167,8 @@ function isLiteralExpr(e: unknown): boolean {
 
 interface ModuleInfo {
   readonly variables: Obj;
+  /** The root module's variable values as planned (top-level `variables` of the plan). */
+  readonly values?: Obj;
   /** The calling module's prefix and the call's argument expressions (undefined for the root). */
   readonly parent?: { readonly prefix: string; readonly expressions: Obj };
 }
@@ -184,7 +186,10 @@ interface ConfigResource {
 }
 
 /** Resources by configuration address (no instance key) through module calls, modules, literal strings. */
-function readConfiguration(root: ConfigModule | undefined): {
+function readConfiguration(
+  root: ConfigModule | undefined,
+  rootValues: Obj = {},
+): {
   configs: Map<string, ConfigResource>;
   modules: Map<string, ModuleInfo>;
   literals: string[];
@@ -194,7 +199,11 @@ function readConfiguration(root: ConfigModule | undefined): {
   const literals: string[] = [];
   const visit = (mod: ConfigModule | undefined, prefix: string, parent?: ModuleInfo['parent']): void => {
     if (mod === undefined) return;
-    modules.set(prefix, { variables: isObject(mod.variables) ? mod.variables : {}, parent });
+    modules.set(prefix, {
+      variables: isObject(mod.variables) ? mod.variables : {},
+      parent,
+      values: parent ? undefined : rootValues,
+    });
     for (const r of mod.resources) {
       configs.set(prefix + r.address, {
         iterationReferences: rawReferencesOf([r.for_each_expression, r.count_expression]),
@@ -225,7 +234,10 @@ function readConfiguration(root: ConfigModule | undefined): {
 }
 
 /** Provider blocks (sorted by key) and the `default_tags` each gives its resources. */
-function readProviders(cfg: Configuration | undefined): {
+function readProviders(
+  cfg: Configuration | undefined,
+  modules: Map<string, ModuleInfo>,
+): {
   providers: ProviderView[];
   defaultTags: Map<string, Record<string, Leaf>>;
 } {
@@ -244,6 +256,7 @@ function readProviders(cfg: Configuration | undefined): {
         .filter((k) => isLiteralExpr(ex[k]))
         .sort(),
       literalStrings: literalStringsOf(ex),
+      sources: (attr) => sourcesOf(modules, ex[attr], p.module_address !== undefined ? `${p.module_address}.` : ''),
     });
     const dt = ex.default_tags;
     const block = Array.isArray(dt) ? dt[0] : dt;
@@ -368,7 +381,14 @@ function sourcesOf(modules: Map<string, ModuleInfo>, e: unknown, prefix: string,
     // A module variable is what its caller passed in; without an argument it is its default.
     if (info?.parent && passed !== undefined && !sensitive)
       out.push(...sourcesOf(modules, passed, info.parent.prefix, depth + 1));
-    else out.push({ kind: 'variable', name: c.name, sensitive });
+    else
+      out.push({
+        kind: 'variable',
+        name: c.name,
+        sensitive,
+        literalDefault: decl.default !== undefined && decl.default !== null,
+        value: isObject(info?.values?.[c.name]) ? (info.values[c.name] as Obj).value : undefined,
+      });
   }
   return out;
 }
@@ -512,8 +532,9 @@ function planResources(plan: PlanDocument, reading: PlanReading): ResourceView[]
  */
 export function viewFromPlan(doc: unknown, origin: string): PolicyInput {
   const plan = planFromValue(doc, origin);
-  const { configs, modules, literals } = readConfiguration(plan.configuration?.root_module);
-  const { providers, defaultTags } = readProviders(plan.configuration);
+  const rootValues = isObject(doc) && isObject(doc.variables) ? doc.variables : {};
+  const { configs, modules, literals } = readConfiguration(plan.configuration?.root_module, rootValues);
+  const { providers, defaultTags } = readProviders(plan.configuration, modules);
   return {
     source: 'plan',
     origin,

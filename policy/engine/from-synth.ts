@@ -61,7 +61,10 @@ function checkSynthDocument(doc: unknown, origin: string): asserts doc is Obj {
 }
 
 /** Provider blocks (in document order) and the `default_tags` each gives its resources. */
-function readSynthProviders(doc: Obj): { providers: ProviderView[]; defaultTags: Map<string, Record<string, Leaf>> } {
+function readSynthProviders(
+  doc: Obj,
+  reading: Pick<SynthReading, 'sensitiveVariable' | 'literalDefault'>,
+): { providers: ProviderView[]; defaultTags: Map<string, Record<string, Leaf>> } {
   const terraform = (doc.terraform ?? {}) as Obj;
   const required = isObject(terraform.required_providers) ? terraform.required_providers : {};
   const providers: ProviderView[] = [];
@@ -81,6 +84,7 @@ function readSynthProviders(doc: Obj): { providers: ProviderView[]; defaultTags:
           .filter((k) => cfg[k] !== null && cfg[k] !== undefined && isLiteralValue(cfg[k]))
           .sort(),
         literalStrings: literalStringsIn(cfg),
+        sources: (attr) => sourcesOfSynthValue(cfg[attr], reading.sensitiveVariable, reading.literalDefault),
       });
       const dt = blocksOf(cfg.default_tags)[0];
       const tl = dt ? tagLeaves(dt.tags, undefined) : undefined;
@@ -97,6 +101,7 @@ const literalStringsIn = (v: unknown): string[] => stringsIn(v).filter((s) => !i
 interface SynthReading {
   readonly defaultTags: Map<string, Record<string, Leaf>>;
   readonly sensitiveVariable: (name: string) => boolean;
+  readonly literalDefault: (name: string) => boolean;
 }
 
 /** The view of one synthesized resource: configuration is the value, as written. */
@@ -112,7 +117,7 @@ function synthResource(
   for (const [k, v] of Object.entries(clean)) if (!META.has(k)) values[k] = v;
   const providerKey = typeof clean.provider === 'string' ? clean.provider : type.split('_')[0];
   const address = mode === 'data' ? `data.${type}.${name}` : `${type}.${name}`;
-  const { defaultTags, sensitiveVariable } = reading;
+  const { defaultTags, sensitiveVariable, literalDefault } = reading;
   return resourceView(
     {
       address,
@@ -135,7 +140,7 @@ function synthResource(
       rawReferences: (attr) => rawReferencesIn(values[attr]),
       iterationReferences: rawReferencesIn([clean.for_each, clean.count]),
       isSensitive: () => undefined,
-      sources: (path) => sourcesOfSynthValue(plainAt(values, path.split('.')), sensitiveVariable),
+      sources: (path) => sourcesOfSynthValue(plainAt(values, path.split('.')), sensitiveVariable, literalDefault),
       sensitivePaths: () => [],
       configStrings: () => literalStringsIn(values),
     },
@@ -171,10 +176,12 @@ function synthSection(
  */
 export function viewFromSynth(doc: unknown, origin: string): PolicyInput {
   checkSynthDocument(doc, origin);
-  const { providers, defaultTags } = readSynthProviders(doc);
   const variables = isObject(doc.variable) ? doc.variable : {};
   const sensitiveVariable = (n: string): boolean => isObject(variables[n]) && variables[n].sensitive === true;
-  const reading = { defaultTags, sensitiveVariable };
+  const literalDefault = (n: string): boolean =>
+    isObject(variables[n]) && variables[n].default !== undefined && variables[n].default !== null;
+  const { providers, defaultTags } = readSynthProviders(doc, { sensitiveVariable, literalDefault });
+  const reading = { defaultTags, sensitiveVariable, literalDefault };
   const resources = [
     ...synthSection(reading, doc.resource, 'managed', origin),
     ...synthSection(reading, doc.data, 'data', origin),

@@ -1,4 +1,4 @@
-import { anywhere } from './cidr';
+import { publicReach } from './cidr';
 import { knownValues, RuleContext } from './rule';
 import { ResourceView } from './view';
 
@@ -50,11 +50,12 @@ export function sourcesOf(
   return out;
 }
 
-/** `open` names the families (IPv4/IPv6) the sources cover entirely; unknown sources are problems. */
+/** Problems: sources that reach internet-routable addresses (per family), unknown or unparsable sources. */
 export function openProblems(where: string, s: Sources): string[] {
   const problems = s.unknown.map((u) => `${where}${u}`);
-  const { families } = anywhere(s.cidrs);
+  const { families, invalid } = publicReach(s.cidrs);
+  if (invalid.length) problems.push(`${where}${invalid.length} ingress source(s) are not CIDRs`);
   for (const f of families)
-    problems.push(`${where}ingress sources cover the whole ${f === 4 ? 'IPv4' : 'IPv6'} space (anywhere)`);
+    problems.push(`${where}ingress sources reach internet-routable ${f === 4 ? 'IPv4' : 'IPv6'} addresses (public)`);
   return problems;
 }

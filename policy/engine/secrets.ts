@@ -9,6 +9,8 @@ const SHAPES: ReadonlyArray<readonly [string, RegExp]> = [
   ['a Slack token', /\bxox[abposr]-[A-Za-z0-9-]{10,}/],
   ['a Slack webhook', /hooks\.slack\.com\/services\/T[A-Za-z0-9]+\/B[A-Za-z0-9]+\/[A-Za-z0-9]+/],
   ['an AWS secret access key', /aws_?secret_?access_?key["']?\s*[:=]\s*["']?[A-Za-z0-9/+=]{40}\b/i],
+  // scheme://user:password@host; a `${...}` in the password place is a reference, not a password.
+  ['a password in a connection string', /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:(?!\$\{)[^\s/@]{4,}@[^\s/@]/i],
 ];
 
 /** `name = value` / `name: value` where the name says secret; the value is judged by entropy. */
@@ -20,7 +22,7 @@ const ASSIGNMENT =
  * them holds no credential: one test instead of seven for almost every planned value.
  */
 const ANY_WORD =
-  /AKIA|ASIA|PRIVATE KEY|gh[pousr]_|github_pat_|xox[abposr]-|hooks\.slack\.com|pass|secret|token|api[_-]?key|access[_-]?key|private[_-]?key/i;
+  /AKIA|ASIA|PRIVATE KEY|gh[pousr]_|github_pat_|xox[abposr]-|hooks\.slack\.com|pass|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|:\/\/[^\s/@]+:[^\s/@]+@/i;
 
 /**
  * No shape or assignment above matches fewer characters: a Slack token is `xox?-` and 10 more;

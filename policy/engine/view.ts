@@ -127,7 +127,15 @@ export function provisionersOf(list: unknown, fromPlan: boolean): Provisioner[] 
 /** The origin of a configured value, read from configuration expressions. */
 export type ValueSource =
   | { readonly kind: 'literal' }
-  | { readonly kind: 'variable'; readonly name: string; readonly sensitive: boolean }
+  | {
+      readonly kind: 'variable';
+      readonly name: string;
+      readonly sensitive: boolean;
+      /** The variable declares a literal (non-null) default: its value sits in the configuration. */
+      readonly literalDefault?: boolean;
+      /** A root variable's value as planned (plan only; never printed). */
+      readonly value?: unknown;
+    }
   | { readonly kind: 'local'; readonly name: string }
   | { readonly kind: 'data'; readonly address: string }
   | { readonly kind: 'ephemeral'; readonly address: string }
@@ -182,6 +190,8 @@ export interface ProviderView {
   readonly literalAttributes: readonly string[];
   /** Literal string values anywhere in the block (for credential pattern scans; never printed). */
   readonly literalStrings: readonly string[];
+  /** Where a top-level argument's value comes from (a literal, a local, a variable and its default...). */
+  sources?(attr: string): ValueSource[];
 }
 
 /** A reason the plan reader cannot vouch for a plan: the check fails closed on each. */
@@ -375,17 +385,34 @@ export function rawReferencesIn(value: unknown): string[] {
 }
 
 /** Sources of a synth value: literal strings/values, or the references in its `${...}`. */
-export function sourcesOfSynthValue(value: unknown, sensitiveVariable: (name: string) => boolean): ValueSource[] {
+export function sourcesOfSynthValue(
+  value: unknown,
+  sensitiveVariable: (name: string) => boolean,
+  literalDefault: (name: string) => boolean = () => false,
+): ValueSource[] {
   if (value === undefined || value === null) return [];
   const refs = rawReferencesIn(value);
   const out: ValueSource[] = [];
   const strings = stringsIn(value);
-  if (strings.length === 0 || strings.some((s) => s.replace(/\$\{[^}]*\}/g, '').trim() !== '') || refs.length === 0)
+  // A quoted string inside `${...}` (`coalesce(var.x, "...")`) is a literal as much as one outside it.
+  const literalInside = strings.some((s) =>
+    [...s.matchAll(/\$\{([^}]*)\}/g)].some((m) => /"(?:[^"\\]|\\.)+"/.test(m[1])),
+  );
+  if (
+    strings.length === 0 ||
+    strings.some((s) => s.replace(/\$\{[^}]*\}/g, '').trim() !== '') ||
+    refs.length === 0 ||
+    literalInside
+  )
     out.push({ kind: 'literal' });
   for (const r of refs) {
     const c = classifyReference(r);
     if (!c) continue;
-    out.push(c.kind === 'variable' ? { ...c, sensitive: sensitiveVariable(c.name) } : c);
+    out.push(
+      c.kind === 'variable'
+        ? { ...c, sensitive: sensitiveVariable(c.name), literalDefault: literalDefault(c.name) }
+        : c,
+    );
   }
   return out;
 }

@@ -1,11 +1,11 @@
-import { anywhere } from '../engine/cidr';
+import { publicReach } from '../engine/cidr';
 import { asBool, defineRule, judged, knownValues, scalar } from '../engine/rule';
 
 /** Trust membrane: the Kubernetes API of an EKS cluster is not reachable from the internet. */
 export const rule = defineRule(__filename, {
   severity: 'error',
   description:
-    'Every EKS cluster has endpoint_public_access = false (and, were it public, no public_access_cidrs covering anywhere).',
+    'Every EKS cluster has endpoint_public_access = false (and, were it public, no public_access_cidrs reaching internet-routable addresses).',
   remediation:
     'Set vpc_config.endpoint_public_access = false and endpoint_private_access = true; reach the API through the VPC.',
   covers: ['aws_eks_cluster', 'aws_eks_addon', 'aws_eks_access_entry'],
@@ -21,8 +21,8 @@ export const rule = defineRule(__filename, {
         );
         const cidrs = knownValues(c, 'vpc_config.public_access_cidrs');
         if (cidrs === 'unknown') problems.push('vpc_config.public_access_cidrs is unknown at this stage');
-        else if (cidrs.length === 0 || anywhere(cidrs.map(String)).families.length > 0)
-          problems.push('vpc_config.public_access_cidrs allows anywhere');
+        else if (cidrs.length === 0 || publicReach(cidrs.map(String)).families.length > 0)
+          problems.push('vpc_config.public_access_cidrs reaches internet-routable addresses');
       }
       return judged(c.address, problems);
     });

@@ -1,4 +1,27 @@
+import { principalIdProblem } from '../engine/policy-analysis';
 import { defineRule, judged, Outcome, scalar, scalarProblem } from '../engine/rule';
+import { ResourceView } from '../engine/view';
+
+/**
+ * A permission opens a function URL to the internet when its auth is NONE (or unknown) and its
+ * principal is "*" or could be: an unknown principal fails closed only where it could be public (the
+ * ARN of a role or user of this plan, known after apply, cannot be "*").
+ */
+function urlPermissionProblem(p: ResourceView): string | undefined {
+  const auth = scalar(p, 'function_url_auth_type');
+  if (auth.kind === 'absent' || (auth.kind === 'value' && auth.value !== 'NONE')) return undefined;
+  const principal = scalar(p, 'principal');
+  const could =
+    principal.kind === 'value'
+      ? principal.value === '*'
+      : principal.kind === 'unknown' &&
+        principalIdProblem({ type: 'AWS', id: undefined }, p, 'principal') !== undefined;
+  if (!could) return undefined;
+  if (auth.kind === 'unknown') return 'function_url_auth_type is unknown at this stage and the principal could be "*"';
+  return principal.kind === 'unknown'
+    ? 'grants the function URL with auth NONE to a principal unknown at this stage that could be "*"'
+    : 'grants the function URL to principal "*" with auth NONE';
+}
 
 /** Trust membrane: no Lambda is invocable anonymously from the internet. */
 export const rule = defineRule(__filename, {
@@ -16,19 +39,7 @@ export const rule = defineRule(__filename, {
       );
       out.push(judged(u.address, [authorization]));
     }
-    for (const p of ctx.ofType('aws_lambda_permission')) {
-      const auth = scalar(p, 'function_url_auth_type');
-      const principal = scalar(p, 'principal');
-      out.push(
-        judged(p.address, [
-          auth.kind === 'unknown' || principal.kind === 'unknown'
-            ? 'function_url_auth_type or principal is unknown at this stage'
-            : auth.kind === 'value' && auth.value === 'NONE' && principal.kind === 'value' && principal.value === '*'
-              ? 'grants the function URL to principal "*" with auth NONE'
-              : undefined,
-        ]),
-      );
-    }
+    for (const p of ctx.ofType('aws_lambda_permission')) out.push(judged(p.address, [urlPermissionProblem(p)]));
     return out;
   },
 });

@@ -1,4 +1,4 @@
-import { anywhere } from '../engine/cidr';
+import { CidrRange, parseCidr, publicFamiliesOf, subtractRanges } from '../engine/cidr';
 import { asBool, configuredLeaves, defineRule, judged, Outcome, scalar } from '../engine/rule';
 import { ResourceView } from '../engine/view';
 
@@ -43,24 +43,25 @@ function touchesPort(e: Entry, p: number): boolean {
   );
 }
 
-const familyOf = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4);
+const rangesOf = (cidrs: readonly string[]): CidrRange[] =>
+  cidrs.map(parseCidr).filter((r): r is CidrRange => r !== undefined);
 
 /**
- * Ranges that reach admin port `p` through an allow entry, in rule-number order: an earlier deny of
- * that port from anywhere (per address family) shadows every later allow of the family. An entry
- * without a known number cannot be placed and shadows nothing.
+ * Ranges that reach admin port `p` through an allow entry, in rule-number order: what an earlier deny
+ * of that port (with a known number) covers is shadowed for every later allow. An entry without a
+ * known number cannot be placed and shadows nothing.
  */
-function openRanges(entries: readonly Entry[], p: number): string[] {
+function openRanges(entries: readonly Entry[], p: number): CidrRange[] {
   const sorted = [...entries].sort((a, b) => (a.number ?? Infinity) - (b.number ?? Infinity));
-  const denied = new Set<4 | 6>();
-  const open: string[] = [];
+  const denied: CidrRange[] = [];
+  const open: CidrRange[] = [];
   for (const e of sorted) {
     if (e.cidrs === 'unknown' || !touchesPort(e, p)) continue;
     if (!e.allow) {
-      if (e.number !== undefined) for (const f of anywhere(e.cidrs).families) denied.add(f);
+      if (e.number !== undefined) denied.push(...rangesOf(e.cidrs));
       continue;
     }
-    open.push(...e.cidrs.filter((c) => !denied.has(familyOf(c))));
+    open.push(...subtractRanges(rangesOf(e.cidrs), denied));
   }
   return open;
 }
@@ -73,8 +74,8 @@ function problems(entries: readonly Entry[]): string[] {
       out.push(`${e.where} is unknown at this stage`);
     else known.push(e);
   }
-  if (ADMIN_PORTS.some((p) => anywhere(openRanges(known, p)).families.length > 0))
-    out.push(`ingress allows ports ${ADMIN_PORTS.join('/')} (or all ports) from anywhere`);
+  if (ADMIN_PORTS.some((p) => publicFamiliesOf(openRanges(known, p)).length > 0))
+    out.push(`ingress allows ports ${ADMIN_PORTS.join('/')} (or all ports) from internet-routable addresses`);
   return out;
 }
 
@@ -90,7 +91,7 @@ function inlineEntries(r: ResourceView): Entry[] {
 export const rule = defineRule(__filename, {
   severity: 'error',
   description:
-    'No network ACL (inline, default or aws_network_acl_rule) allows ingress to ports 20, 21, 22, 3389 or all ports from anywhere, in rule-number order (an earlier deny from anywhere shadows a later allow).',
+    'No network ACL (inline, default or aws_network_acl_rule) allows ingress to ports 20, 21, 22, 3389 or all ports from any internet-routable address, in rule-number order (what an earlier deny covers is shadowed for a later allow).',
   remediation:
     'Restrict NACL ingress for admin ports to known CIDRs, or deny them; open only the service ports the governed edge needs.',
   covers: ['aws_network_acl', 'aws_network_acl_rule', 'aws_default_network_acl', 'aws_network_acl_association'],

@@ -41,7 +41,8 @@ function badSource(s: ValueSource): string | undefined {
     case 'local':
       return `a local (local.${s.name})`;
     case 'variable':
-      return s.sensitive ? undefined : `a variable not marked sensitive (var.${s.name})`;
+      if (!s.sensitive) return `a variable not marked sensitive (var.${s.name})`;
+      return s.literalDefault ? `a sensitive variable with a literal default (var.${s.name})` : undefined;
     case 'iteration':
       return `an iteration value (${s.name})`;
     case 'other':
@@ -51,16 +52,29 @@ function badSource(s: ValueSource): string | undefined {
   }
 }
 
+/**
+ * A literal inside a function call (`coalesce(var.x, "...")`) leaves no constant in the plan's
+ * configuration, only the reference. When a known secret comes from sensitive variables alone and
+ * holds none of their planned values, the expression put something else there: a literal.
+ */
+function addedLiteral(r: ResourceView, path: string, sources: readonly ValueSource[]): string | undefined {
+  if (sources.length === 0 || !sources.every((s) => s.kind === 'variable')) return undefined;
+  const values = sources.map((s) => (s.kind === 'variable' ? s.value : undefined));
+  if (values.some((v) => v !== null && typeof v !== 'string')) return undefined;
+  const leaf = r.leaves(path)[0];
+  if (!leaf || leaf.unknown || typeof leaf.value !== 'string' || leaf.value === '') return undefined;
+  const secret = leaf.value;
+  if (values.some((v) => typeof v === 'string' && v !== '' && secret.includes(v))) return undefined;
+  const names = sources.map((s) => (s.kind === 'variable' ? `var.${s.name}` : '')).join(', ');
+  return `secret ${path} holds none of the values of ${names}: the expression adds a literal (e.g. a fallback in coalesce); pass the sensitive variable alone`;
+}
+
 function provenanceProblems(r: ResourceView, path: string): string[] {
-  const bads = [
-    ...new Set(
-      r
-        .sources(path)
-        .map(badSource)
-        .filter((x): x is string => !!x),
-    ),
-  ];
-  return bads.length ? [`secret ${path} comes from ${bads.join(' and ')}`] : [];
+  const sources = r.sources(path);
+  const bads = [...new Set(sources.map(badSource).filter((x): x is string => !!x))];
+  if (bads.length) return [`secret ${path} comes from ${bads.join(' and ')}`];
+  const added = addedLiteral(r, path, sources);
+  return added ? [added] : [];
 }
 
 /** Which paths of a resource hold secrets: the schema's (plan), the synth list, and rule-named ones. */
@@ -93,6 +107,42 @@ function secretLeaves(v: unknown, prefix: string): string[] {
         ? [`${prefix}.${k}`]
         : [],
   );
+}
+
+/**
+ * A secret in a plaintext parameter: a `String` / `StringList` SSM parameter whose name says secret, or
+ * whose value comes from a sensitive variable, an ephemeral value or a secret manager (CKV2_AWS_34-like).
+ */
+function plaintextParameterProblems(r: ResourceView): string[] {
+  if (r.type !== 'aws_ssm_parameter') return [];
+  const t = scalar(r, 'type');
+  if (t.kind !== 'value' || t.value === 'SecureString') return [];
+  const name = scalar(r, 'name');
+  const named = name.kind === 'value' && typeof name.value === 'string' && SECRET_NAME.test(name.value);
+  const fed = ['value', 'insecure_value'].some((a) =>
+    r.sources(a).some((s) => (s.kind === 'variable' && s.sensitive) || s.kind === 'ephemeral'),
+  );
+  return named || fed
+    ? [
+        `a ${String(t.value)} parameter holds a secret (${named ? 'its name says so' : 'its value is sensitive'}); use type SecureString`,
+      ]
+    : [];
+}
+
+/**
+ * Known values to scan for credential shapes, without the paths Terraform marks sensitive: those come
+ * from sensitive variables or are generated at apply (a random password), and a literal among them is
+ * judged by its provenance and by the configuration constants, which are always scanned.
+ */
+function scannableValues(r: ResourceView): unknown {
+  if (r.sensitivePaths.length === 0) return r.values;
+  const copy = JSON.parse(JSON.stringify(r.values)) as Record<string, unknown>;
+  for (const p of r.sensitivePaths) {
+    const steps = p.split('.');
+    const parent = plainAt(copy, steps.slice(0, -1));
+    if (parent && typeof parent === 'object') delete (parent as Record<string, unknown>)[steps[steps.length - 1]];
+  }
+  return copy;
 }
 
 /** Lambda environment variables whose names say secret must not be literals (CKV_AWS_45). */
@@ -186,6 +236,11 @@ export const rule = defineRule(__filename, {
     for (const p of ctx.input.providers) {
       const attrs = p.literalAttributes.filter((a) => PROVIDER_SECRETS.includes(a));
       const problems = attrs.map((a) => `provider argument ${a} is set to a literal value`);
+      // Through a local or a variable: the value still sits in the configuration (or a tfvars file).
+      for (const a of PROVIDER_SECRETS.filter((x) => !attrs.includes(x))) {
+        const bads = [...new Set((p.sources?.(a) ?? []).map(badSource).filter((x): x is string => !!x))];
+        if (bads.length) problems.push(`provider argument ${a} comes from ${bads.join(' and ')}`);
+      }
       for (const k of credentialKinds(p.literalStrings)) problems.push(`provider block contains ${k}`);
       out.push(problems.length ? bad(p.address, problems.join('; ')) : ok(p.address));
     }
@@ -193,8 +248,8 @@ export const rule = defineRule(__filename, {
       if (r.mode !== 'managed') continue;
       const problems: string[] = [];
       for (const path of secretPaths(r)) problems.push(...provenanceProblems(r, path));
-      problems.push(...lambdaEnvProblems(r), ...ecsEnvProblems(r));
-      const scanned = [...r.configStrings, ...stringsIn(r.values)];
+      problems.push(...lambdaEnvProblems(r), ...ecsEnvProblems(r), ...plaintextParameterProblems(r));
+      const scanned = [...r.configStrings, ...stringsIn(scannableValues(r))];
       if (USER_DATA_TYPES.includes(r.type)) {
         const ud = userDataText(r);
         if (ud === 'unreadable')

@@ -5,14 +5,15 @@ import { ResourceView } from '../engine/view';
 const GROUP = ['aws_security_group'];
 
 /**
- * Trust membrane: nothing is reachable from the whole internet. CIDRs are parsed (any notation),
- * unions count (0.0.0.0/1 + 128.0.0.0/1 is anywhere), prefix lists are resolved from the plan, and a
- * group is judged with every ingress rule linked to it. Unknown sources fail.
+ * Trust membrane: nothing is reachable from the internet. CIDRs are parsed (any notation) and judged
+ * by the one meaning of "public" (engine/cidr.ts `publicReach`: any internet-routable address, so
+ * 0.0.0.0/1 or 2000::/3 is public), prefix lists are resolved from the plan, and a group is judged
+ * with every ingress rule linked to it. Unknown sources fail.
  */
 export const rule = defineRule(__filename, {
   severity: 'error',
   description:
-    'No security group ingress, alone or together with the other ingress rules of its group, covers the whole IPv4 or IPv6 space.',
+    'No security group ingress (inline, rule or prefix list) reaches any internet-routable IPv4 or IPv6 address (not only 0.0.0.0/0 or ::/0: every block that is not private or reserved).',
   remediation:
     'Restrict ingress to known CIDRs or source security groups; expose services only through the governed load balancer.',
   covers: [

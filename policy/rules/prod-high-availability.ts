@@ -37,13 +37,29 @@ function spread(ctx: RuleContext, r: ResourceView, attr: string): string | undef
   return z < 2 ? `${attr} spans ${z} availability zone(s), prod needs >= 2` : undefined;
 }
 
+/**
+ * An RDS cluster is highly available when it is a Multi-AZ DB cluster (db_cluster_instance_class: AWS
+ * runs a writer and two readers in three zones) or when at least two aws_rds_cluster_instance of this
+ * plan join it by cluster_identifier (Aurora: a writer and a reader AWS can fail over to).
+ */
+function clusterProblem(ctx: RuleContext, c: ResourceView): string | undefined {
+  if (scalar(c, 'db_cluster_instance_class').kind !== 'absent') return undefined;
+  const members = ctx.ofType('aws_rds_cluster_instance').filter((i) => {
+    const l = ctx.link(i, 'cluster_identifier', ['aws_rds_cluster'], ['cluster_identifier', 'id']);
+    return l.kind === 'target' && l.target.address === c.address;
+  }).length;
+  return members >= 2
+    ? undefined
+    : `${members} aws_rds_cluster_instance of this plan join the cluster (cluster_identifier), prod needs >= 2 for failover`;
+}
+
 /** Prod is highly available (plan 21.03 Phase C "High-availability backend"): counted in distinct AZs. */
 export const rule = defineRule(__filename, {
   severity: 'error',
   description:
-    'In prod, every auto scaling group and EKS node group keeps >= 2 instances over subnets in >= 2 distinct availability zones, and databases are Multi-AZ.',
+    'In prod, every auto scaling group and EKS node group keeps >= 2 instances over subnets in >= 2 distinct availability zones, DB instances are Multi-AZ and RDS / Aurora clusters have >= 2 instances (or are Multi-AZ DB clusters).',
   remediation:
-    'In prod set min_size >= 2 with subnets in >= 2 availability zones (vpc_zone_identifier / subnet_ids) and multi_az = true on DB instances.',
+    'In prod set min_size >= 2 with subnets in >= 2 availability zones (vpc_zone_identifier / subnet_ids) multi_az = true on DB instances, and >= 2 aws_rds_cluster_instance per Aurora cluster.',
   covers: ['aws_autoscaling_group', 'aws_eks_node_group', 'aws_subnet'],
   checkov: ['CKV_AWS_157'],
   evaluate(ctx) {
@@ -60,6 +76,7 @@ export const rule = defineRule(__filename, {
     }
     for (const n of ctx.ofType('aws_eks_node_group'))
       judge(n, [minAtLeast(n, 'scaling_config.min_size', 2), spread(ctx, n, 'subnet_ids')]);
+    for (const c of ctx.ofType('aws_rds_cluster')) judge(c, [clusterProblem(ctx, c)]);
     for (const d of ctx.ofType('aws_db_instance'))
       judge(d, [scalarProblem(d, 'multi_az', (v) => (asBool(v) === true ? undefined : 'multi_az is not true'))]);
     return out;

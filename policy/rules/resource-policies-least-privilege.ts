@@ -1,6 +1,6 @@
-import { declaredEntry, EXTERNAL_FILE } from '../engine/external';
+import { declaredEntry, DeclaredKind, EXTERNAL_FILE, targetOutcome } from '../engine/external';
 import { PolicyKind, policyProblems, principalIdProblem } from '../engine/policy-analysis';
-import { defineRule, judged, Outcome, RuleContext, scalar } from '../engine/rule';
+import { bad, defineRule, judged, Outcome, RuleContext, scalar } from '../engine/rule';
 import { ResourceView } from '../engine/view';
 import { zoneWriterOutcomes } from '../engine/zone-writers';
 
@@ -10,15 +10,28 @@ const POLICIES: ReadonlyArray<readonly [string, string, PolicyKind]> = [
   ['aws_s3_bucket', 'policy', 'resource'],
   ['aws_sns_topic', 'policy', 'resource'],
   ['aws_sns_topic_policy', 'policy', 'resource'],
+  ['aws_sqs_queue', 'policy', 'resource'],
   ['aws_sqs_queue_policy', 'policy', 'resource'],
   ['aws_kms_key', 'policy', 'resource'],
   ['aws_ecr_repository_policy', 'policy', 'resource'],
+  ['aws_secretsmanager_secret', 'policy', 'resource'],
   ['aws_secretsmanager_secret_policy', 'policy', 'resource'],
   ['aws_vpc_endpoint', 'policy', 'endpoint'],
   ['aws_iam_role', 'assume_role_policy', 'trust'],
   ['aws_iam_role', 'inline_policy.policy', 'identity'],
   ['aws_iam_policy', 'policy', 'identity'],
   ['aws_iam_role_policy', 'policy', 'identity'],
+];
+
+/**
+ * Resource policies attached by reference: the argument naming the governed resource, its types and the
+ * declared list. A policy on a queue, repository or secret outside the plan is judged like any other
+ * unknown target: declared in policy/config/external-resources.json, or a finding (an error in prod).
+ */
+const POLICY_TARGETS: ReadonlyArray<readonly [string, string, readonly string[], DeclaredKind]> = [
+  ['aws_sqs_queue_policy', 'queue_url', ['aws_sqs_queue'], 'queues'],
+  ['aws_ecr_repository_policy', 'repository', ['aws_ecr_repository'], 'repositories'],
+  ['aws_secretsmanager_secret_policy', 'secret_arn', ['aws_secretsmanager_secret'], 'secrets'],
 ];
 
 /** AWS-managed policies that are admin on everything (or on IAM itself). */
@@ -87,6 +100,12 @@ function attachmentProblems(r: ResourceView): string[] {
     : [];
 }
 
+/** The declared key of a target: a queue URL or ARN → the queue name; a secret ARN as given; a repository by name. */
+function targetKey(kind: DeclaredKind): (value: string) => string {
+  if (kind !== 'queues') return (v) => v;
+  return (v) => v.replace(/^arn:aws[a-z-]*:sqs:[^:]*:[^:]*:/, '').replace(/^https:\/\/[^/]+\/[^/]+\//, '');
+}
+
 function perResource(ctx: RuleContext): Outcome[] {
   const problems = new Map<string, string[]>();
   const add = (r: ResourceView, ps: string[]): void => {
@@ -100,6 +119,21 @@ function perResource(ctx: RuleContext): Outcome[] {
   for (const r of ctx.ofType('aws_vpc_endpoint')) add(r, endpointServiceProblems(r));
   for (const r of ctx.ofType('aws_iam_role_policy_attachment')) add(r, attachmentProblems(r));
   return [...problems].map(([address, ps]) => judged(address, ps));
+}
+
+/** The queue, repository or secret a resource policy governs: in the plan or declared (failures only). */
+function policyTargetOutcomes(ctx: RuleContext): Outcome[] {
+  const out: Outcome[] = [];
+  for (const [type, attr, targetTypes, kind] of POLICY_TARGETS)
+    for (const r of ctx.ofType(type)) {
+      const l = ctx.link(r, attr, targetTypes);
+      const o =
+        l.kind === 'unlinkable'
+          ? bad(r.address, `${attr}: ${l.why}; name the ${kind.replace(/s$/, '')} directly`)
+          : targetOutcome(ctx, r, attr, targetTypes, kind, targetKey(kind));
+      if (o && !o.compliant) out.push(o);
+    }
+  return out;
 }
 
 /**
@@ -138,6 +172,6 @@ export const rule = defineRule(__filename, {
     'CKV_AWS_358',
   ],
   evaluate(ctx) {
-    return [...perResource(ctx), ...zoneWriterOutcomes(ctx)];
+    return [...perResource(ctx), ...policyTargetOutcomes(ctx), ...zoneWriterOutcomes(ctx)];
   },
 });

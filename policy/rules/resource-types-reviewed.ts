@@ -1,6 +1,6 @@
 import { bad, defineRule, ok, Outcome } from '../engine/rule';
 import reviewed from '../config/reviewed-types.json';
-import { isKnownType, unreadSettings } from '../engine/coverage';
+import { COVERAGE, isKnownType, unreadSettings } from '../engine/coverage';
 
 const REVIEWED: Readonly<Record<string, string>> = reviewed.types;
 
@@ -11,12 +11,16 @@ const isReviewed = (type: string): boolean => Object.prototype.hasOwnProperty.ca
  * or it is reviewed neutral, AND policy/config/coverage.json lists it with every security-relevant
  * setting read by a rule or reviewed irrelevant (coverage by setting, not by type).
  */
-export function uncoveredBecause(type: string, coveredTypes: ReadonlySet<string>): string | undefined {
+export function uncoveredBecause(
+  type: string,
+  coveredTypes: ReadonlySet<string>,
+  table: typeof COVERAGE = COVERAGE,
+): string | undefined {
   const known = coveredTypes.has(type) || isReviewed(type);
   if (!known) return `type ${type} is covered by no rule and not reviewed as neutral`;
   if (!isKnownType(type))
     return `type ${type} has no entry in policy/config/coverage.json: list its security-relevant settings and the rule that reads each`;
-  const unread = unreadSettings(type);
+  const unread = unreadSettings(type, table);
   if (unread.length)
     return `type ${type} is not covered: setting(s) ${unread.join(', ')} are read by no rule (policy/config/coverage.json)`;
   return undefined;

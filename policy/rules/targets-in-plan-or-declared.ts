@@ -1,5 +1,5 @@
 import { bad, configuredLeaves, defineRule, ok, Outcome, RuleContext, tag } from '../engine/rule';
-import { declaredBucket, EXTERNAL_FILE, targetOutcome, undeclared } from '../engine/external';
+import { bucketOfArnOrName, declaredBucket, EXTERNAL_FILE, targetOutcome, undeclared } from '../engine/external';
 import { S3_ANCILLARY_TYPES } from '../engine/writers';
 import { REBUILDABLE_ZONES, bucketName } from '../engine/s3';
 import { auditRetentionProblems, settingProblems } from '../engine/settings';
@@ -85,13 +85,35 @@ function dmsBucketOutcome(ctx: RuleContext, r: ResourceView): Outcome {
   return problems.length ? bad(r.address, problems.join('; ')) : ok(r.address);
 }
 
+/** Where a replication configuration copies a bucket: a bucket of the plan or a declared one (by ARN or name). */
+function replicationDestinationOutcome(ctx: RuleContext, r: ResourceView): Outcome {
+  const path = 'rule.destination.bucket';
+  for (const l of configuredLeaves(r, path)) {
+    if (l.unknown) {
+      if (ctx.referenced(r, 'rule', ['aws_s3_bucket']).length === 0)
+        return bad(r.address, `${path} is unknown at this stage and names no bucket of this plan`);
+      continue;
+    }
+    const name = bucketOfArnOrName(String(l.value));
+    if (ctx.ofType('aws_s3_bucket').some((b) => bucketName(b) === name) || declaredBucket(name)) continue;
+    const u = undeclared(r, ctx.env, `${path} names a bucket that`, 'buckets');
+    if (!u.compliant) return u;
+  }
+  return ok(r.address);
+}
+
 export const rule = defineRule(__filename, {
   severity: 'error',
   description:
-    'Every control, rule, policy or attachment names a target in the plan or one declared in policy/config/external-resources.json, and controls on declared buckets keep what the platform declares (zone, versioning, audit retention).',
+    'Every control, rule, policy or attachment (and every replication destination) names a target in the plan or one declared in policy/config/external-resources.json, and controls on declared buckets keep what the platform declares (zone, versioning, audit retention).',
   remediation:
     'Manage the target in this configuration, or declare it (with a reason) in policy/config/external-resources.json; never weaken a declared bucket.',
-  covers: [...S3_ANCILLARY_TYPES, ...TARGETS.flatMap(([types]) => types), 'aws_dms_endpoint'],
+  covers: [
+    ...S3_ANCILLARY_TYPES,
+    ...TARGETS.flatMap(([types]) => types),
+    'aws_dms_endpoint',
+    'aws_s3_bucket_replication_configuration',
+  ],
   checkov: [],
   evaluate(ctx) {
     const out: Outcome[] = [];
@@ -100,6 +122,8 @@ export const rule = defineRule(__filename, {
       for (const r of ctx.ofType(...types)) out.push(targetOutcome(ctx, r, attr, targets, kind) ?? ok(r.address));
     for (const b of ctx.ofType('aws_s3_bucket')) out.push(zoneOutcome(b) ?? ok(b.address));
     for (const r of ctx.ofType('aws_dms_endpoint')) out.push(dmsBucketOutcome(ctx, r));
+    for (const r of ctx.ofType('aws_s3_bucket_replication_configuration'))
+      out.push(replicationDestinationOutcome(ctx, r));
     return out;
   },
 });
