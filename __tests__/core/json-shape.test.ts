@@ -52,6 +52,17 @@ describe('checkJsonShape', () => {
     expect(refusal(' { "a" : 1 , "a" : 2 } ')).toMatch(/the key "a" twice/);
   });
 
+  it('still refuses a duplicate key when Object.prototype was given an enumerable member (a polluted prototype)', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.polluted = 1;
+    try {
+      // One inherited member would make up for the duplicate in a count of enumerable keys.
+      expect(refusal('{"b":1,"b":2}')).toMatch(/the key "b" twice in one object/);
+    } finally {
+      delete proto.polluted;
+    }
+  });
+
   it('is the check of every JSON input read through parseJsonNoEcho (never quoting values)', () => {
     expect(() => parseJsonNoEcho('{"payload":"s3cr3t","payload":"x"}', 'e.json', 'envelope')).toThrow(
       /e\.json: envelope has the key "payload" twice in one object/,

@@ -9,8 +9,11 @@ import { CommandAbout, NO_POSITIONALS, OptionSpec, parseCommandArgs, parseEnv, p
 import { Command, CommandIo } from '../lib/types';
 import { bundleOf, committedSuppressionFile } from '../../policy/bundle';
 import { PolicyResult } from '../../policy/engine/evaluate';
-import { parseSynthFindings } from '../../receipts/render/findings';
 import { formatPolicy, PolicyFormat, policyFormatOf } from '../lib/policy-output';
+
+/** The synth-log reader loads only for `--synth-log`: a plan check never needs it. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const synthFindings = (): typeof import('../../receipts/render/findings') => require('../../receipts/render/findings');
 
 const USAGE =
   'usage: kfm policy check --synth CDK_TF_JSON | --plan PLAN_JSON | --synth-log LOG [--env dev|stage|prod] [--json | --format text|json|sarif|github] [--now ISO_DATE] [--suppressions FILE]';
@@ -138,7 +141,7 @@ function relaySynthLog(io: CommandIo, log: string, format: PolicyFormat, values:
   if (format === 'json')
     throw new ReceiptError('USAGE', 'kfm policy check: --synth-log relays findings; --format json is for a verdict');
   const bytes = readInputFile(log, 'synth log');
-  const findings = parseSynthFindings(bytes.toString('utf8'));
+  const findings = synthFindings().parseSynthFindings(bytes.toString('utf8'));
   const bundle = bundleOf(KFM_PACK, committedSuppressionFile());
   const digest = /\[bundle (sha256:[0-9a-f]{64})\]/.exec(bytes.toString('utf8'))?.[1] ?? bundle.digest;
   const result: PolicyResult = {

@@ -5,10 +5,17 @@ import { KFM_VERSION } from '../../core/version';
 import type { PolicyResult } from '../../policy/engine/evaluate';
 import { KFM_PACK } from '../../policy/pack';
 import { formatReport } from '../../policy/check';
-import { parseConstructPaths, ConstructPaths } from '../../receipts/render/construct-paths';
+import type { ConstructPaths } from '../../receipts/render/construct-paths';
 import type { FindingLike } from '../../receipts/render/findings';
 import { displayName } from '../../receipts/render/names';
-import { SourceOf, toGithubAnnotations, toSarif } from '../../receipts/render/sarif';
+import type { SourceOf } from '../../receipts/render/sarif';
+
+/* The SARIF and annotation writers load only for those formats: `--json` and text never need them. */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const sarifWriter = (): typeof import('../../receipts/render/sarif') => require('../../receipts/render/sarif');
+const constructPathsReader = (): typeof import('../../receipts/render/construct-paths') =>
+  require('../../receipts/render/construct-paths');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** What `kfm policy check --format` writes. */
 export const POLICY_FORMATS = ['text', 'json', 'sarif', 'github'] as const;
@@ -44,13 +51,14 @@ export function formatPolicy(format: PolicyFormat, result: PolicyResult, input: 
   if (format === 'text') return formatReport(result);
   const text = j.bytes.toString('utf8');
   const constructPaths: ConstructPaths | undefined =
-    j.kind === 'synth' ? parseConstructPaths(j.bytes, j.file) : undefined;
+    j.kind === 'synth' ? constructPathsReader().parseConstructPaths(j.bytes, j.file) : undefined;
   const root = j.sourceRoot ?? process.cwd();
   const sourceOf = constructSources(root, constructPaths);
   // A relayed synth log is no source: a finding without a construct (a stack-wide one) points at the app.
   const file = j.kind === 'synth-log' && existsSync(join(root, 'main.ts')) ? 'main.ts' : uriOf(root, j.file);
-  if (format === 'github') return toGithubAnnotations(result.findings, { file, text, constructPaths, sourceOf });
-  const sarif = toSarif(result.findings, {
+  if (format === 'github')
+    return sarifWriter().toGithubAnnotations(result.findings, { file, text, constructPaths, sourceOf });
+  const sarif = sarifWriter().toSarif(result.findings, {
     file,
     text,
     constructPaths,

@@ -66,12 +66,20 @@ export function isKnownType(type: string): boolean {
   return Object.prototype.hasOwnProperty.call(COVERAGE, type);
 }
 
+/** readsSecuritySettings by type: the table is fixed, and a plan asks once per change. */
+const READS_SETTINGS = new Map<string, boolean>();
+
 /**
  * Whether changes to a type can change exposure: a rule of the pack reads at least one of its
  * settings. The exposure view (exposure.ts) reads only these types' changes.
  */
 export function readsSecuritySettings(type: string): boolean {
-  return isKnownType(type) && Object.values(COVERAGE[type]!).some((s) => s.rule !== undefined);
+  let reads = READS_SETTINGS.get(type);
+  if (reads === undefined) {
+    reads = isKnownType(type) && Object.values(COVERAGE[type]!).some((s) => s.rule !== undefined);
+    READS_SETTINGS.set(type, reads);
+  }
+  return reads;
 }
 
 /** Every (type, setting, requirement) security-settings-required enforces. */

@@ -104,12 +104,18 @@ function makeContext(input: PolicyInput, rules: readonly PolicyRule[], env?: Pol
   };
 }
 
+/** Findings once each, by (rule, address, message); each key is written once, not once per comparison. */
 function sortFindings<T extends Finding>(fs: T[]): T[] {
-  const key = (f: Finding): string => canonicalJson([f.rule, f.address, f.message]);
   const seen = new Set<string>();
-  return fs
-    .filter((f) => (seen.has(key(f)) ? false : (seen.add(key(f)), true)))
-    .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const keyed: { key: string; f: T }[] = [];
+  for (const f of fs) {
+    const key = canonicalJson([f.rule, f.address, f.message]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    keyed.push({ key, f });
+  }
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((x) => x.f);
 }
 
 /** Run every rule; a rule that throws is itself a finding (the check fails closed). */

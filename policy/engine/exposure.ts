@@ -166,23 +166,41 @@ function networkFacts(type: string, values: Obj, marks: Marks, depth: number, ou
   }
 }
 
-/** Public flags, encryption, TLS and retention settings, KMS keys (whether set, never which). */
+/** The fact kind of each attribute FLAGS, SETTINGS and NUMBERS name (no name is in two lists). */
+const SETTING_KINDS: ReadonlyMap<string, 'flag' | 'setting' | 'number'> = new Map([
+  ...FLAGS.map((k) => [k, 'flag'] as const),
+  ...SETTINGS.map((k) => [k, 'setting'] as const),
+  ...NUMBERS.map((k) => [k, 'number'] as const),
+]);
+
+/**
+ * Public flags, encryption, TLS and retention settings, KMS keys (whether set, never which).
+ * One pass over the object's attributes, each looked up by name (a change holds a few dozen, and
+ * most of the 25 names are absent from most objects); the facts form a set, so order is free.
+ */
 function settingFacts(type: string, values: Obj, marks: Marks, out: Set<string>): void {
-  for (const k of FLAGS) {
-    const v = valueAt(values, marks, k);
-    if (typeof v === 'boolean') out.add(`${k} = ${v}`);
-  }
-  for (const k of SETTINGS) {
-    const t = token(valueAt(values, marks, k));
-    if (t) out.add(`${k} = ${t}`);
-  }
-  for (const k of NUMBERS) {
-    if (k === 'port' && !/listener/.test(type)) continue;
-    const v = valueAt(values, marks, k);
-    if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 1e7) out.add(`${k} = ${v}`);
+  if (marks === true) return;
+  const sensitive = isObject(marks) ? marks : undefined;
+  for (const k in values) {
+    const kind = SETTING_KINDS.get(k);
+    if (kind === undefined || sensitive?.[k] === true) continue;
+    const v = values[k];
+    if (kind === 'flag') {
+      if (typeof v === 'boolean') out.add(`${k} = ${v}`);
+    } else if (kind === 'setting') {
+      const t = token(v);
+      if (t) out.add(`${k} = ${t}`);
+    } else if (
+      (k !== 'port' || /listener/.test(type)) &&
+      typeof v === 'number' &&
+      Number.isInteger(v) &&
+      v >= 0 &&
+      v < 1e7
+    )
+      out.add(`${k} = ${v}`);
   }
   const kmsKey = ['kms_key_id', 'kms_master_key_id'].find((k) => k in values);
-  if (kmsKey === undefined || (isObject(marks) && marks[kmsKey] === true) || marks === true) return;
+  if (kmsKey === undefined || sensitive?.[kmsKey] === true) return;
   const kms = values[kmsKey];
   out.add(typeof kms === 'string' && kms !== '' ? 'KMS key set' : 'no KMS key');
 }

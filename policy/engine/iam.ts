@@ -203,27 +203,46 @@ function documentPrincipalIds(
   return raw.map((x) => (typeof x === 'string' ? { type: t, template: x, path, doc } : { type: t, path, doc }));
 }
 
+/** Compiled IAM globs by case and pattern: a policy's patterns repeat across statements and prefixes. */
+const GLOBS = new Map<string, RegExp>();
+const MAX_GLOBS = 10_000;
+
+/** The anchored RegExp of an IAM glob (`*`, `?`; every other character literal). */
+function globRegExp(p: string, ignoreCase: boolean): RegExp {
+  const id = `${ignoreCase ? 'i' : 's'}${p}`;
+  let re = GLOBS.get(id);
+  if (re === undefined) {
+    re = new RegExp(
+      '^' +
+        p
+          .split('')
+          .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+          .join('') +
+        '$',
+      's',
+    );
+    if (GLOBS.size >= MAX_GLOBS) GLOBS.clear();
+    GLOBS.set(id, re);
+  }
+  return re;
+}
+
 /** IAM glob (`*`, `?`), case-insensitive when asked (actions), case-sensitive for ARNs. */
 export function globMatch(pattern: string, text: string, ignoreCase = false): boolean {
   const p = ignoreCase ? pattern.toLowerCase() : pattern;
   const t = ignoreCase ? text.toLowerCase() : text;
-  const re = new RegExp(
-    '^' +
-      p
-        .split('')
-        .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-        .join('') +
-      '$',
-    's',
-  );
-  return re.test(t);
+  return globRegExp(p, ignoreCase).test(t);
 }
 
 /** True when the pattern matches `prefix` followed by ANY string (e.g. every action `s3:`…, every object). */
 export function coversEveryWithPrefix(pattern: string, prefix: string, ignoreCase = false): boolean {
   if (!pattern.endsWith('*')) return false;
   const head = pattern.slice(0, -1);
-  for (let k = 0; k <= prefix.length; k++) if (globMatch(head, prefix.slice(0, k), ignoreCase)) return true;
+  const re = globRegExp(ignoreCase ? head.toLowerCase() : head, ignoreCase);
+  for (let k = 0; k <= prefix.length; k++) {
+    const t = prefix.slice(0, k);
+    if (re.test(ignoreCase ? t.toLowerCase() : t)) return true;
+  }
   return false;
 }
 
