@@ -20,7 +20,9 @@ import {
   classifyPath,
   entryPath,
   ENTRIES_DIR,
+  pastTheEnd,
   STORE_DIRS,
+  STORE_MARKER,
   TEMP_FILE,
 } from './layout';
 import { BaseStore, BaseStoreOptions, ListOptions, ScanItem, ScanOptions, StoredCheckpoint } from './store';
@@ -52,6 +54,30 @@ export class FsStore extends BaseStore {
     }
   }
 
+  /**
+   * The last of the contiguous entries start, start + 1, …: from entry 1 one listing of
+   * entries/; from a later (confirmed) entry one stat per entry after it.
+   */
+  protected async tailFrom(start: number): Promise<number> {
+    if (start > 1) {
+      let tail = start - 1;
+      while (await this.exists(tail + 1)) tail++;
+      return tail;
+    }
+    const seqs = new Set<number>();
+    for (const name of listDir(this.entriesDir)) {
+      const c = classifyPath(`${ENTRIES_DIR}/${name}`);
+      if (c.kind === 'entry') seqs.add(c.seq);
+    }
+    let tail = 0;
+    while (seqs.has(tail + 1)) tail++;
+    return tail;
+  }
+
+  async isStore(): Promise<boolean> {
+    return isDir(this.entriesDir);
+  }
+
   protected async read(seq: number): Promise<Buffer | undefined> {
     return readOrUndefined(this.entryName(seq));
   }
@@ -75,7 +101,7 @@ export class FsStore extends BaseStore {
     const strays = opts.strays ?? true;
     if (strays) {
       for (const name of listDir(this.dir))
-        if (!STORE_DIRS.includes(name)) yield { kind: 'unknown', name: join(this.dir, name) };
+        if (!STORE_DIRS.includes(name) && name !== STORE_MARKER) yield { kind: 'unknown', name: join(this.dir, name) };
     }
     // Pass 1 streams the directories (memory flat): classify names, find the highest seq.
     let max = 0;
@@ -102,6 +128,8 @@ export class FsStore extends BaseStore {
     // Pass 2 reads from..max in order (and reaches bundles beyond the last entry, for verify).
     let last = max;
     for (const first of bundles) last = Math.max(last, first);
+    // The log ends before the first seq with no entry (layout.ts): entries past it are junk.
+    let end: number | undefined;
     for (let seq = from; seq <= last; seq++) {
       if (bundles.has(seq)) {
         const path = bundlePath(seq);
@@ -118,8 +146,12 @@ export class FsStore extends BaseStore {
       }
       if (seq > max) continue;
       const name = this.entryName(seq);
+      if (end !== undefined) {
+        if (strays && isPresent(name)) yield { kind: 'unknown', name, why: pastTheEnd(end + 1) };
+        continue;
+      }
       const bytes = readOrUndefined(name);
-      if (bytes === undefined) yield { kind: 'missing', seq, name };
+      if (bytes === undefined) end = seq - 1;
       else yield { kind: 'entry', seq, name, bytes, extraVersions: [], deleteMarkers: 0 };
     }
   }
@@ -213,6 +245,17 @@ export class FsStore extends BaseStore {
 /** A name in a store folder that is not the ledger's: a temp file left by a crash, or a stray. */
 function stray(kind: string, name: string): ScanItem {
   return kind === 'leftover' ? { kind: 'leftover', name } : { kind: 'unknown', name };
+}
+
+/** Whether a name exists (any kind of file; never opened). */
+function isPresent(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw ioError(path, e);
+  }
 }
 
 function isDir(path: string): boolean {

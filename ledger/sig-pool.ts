@@ -304,7 +304,7 @@ export class SignedInOrder {
   /** Check the envelope's signature (the check of entry-check.ts, batched). */
   add(envelopeBytes: Buffer, name: string): void {
     try {
-      const env = parseEnvelope(envelopeBytes.toString('utf8'), `${name}: envelope`);
+      const env = parseEnvelope(envelopeBytes, `${name}: envelope`);
       this.batch.events.push(this.batch.sigs.add(env));
       this.batch.names.push(name);
     } catch (err) {
