@@ -125,35 +125,38 @@ export class FsStore extends BaseStore {
         if (c.kind !== 'checkpoint') yield stray(c.kind, join(this.checkpointsDir, name));
       }
     }
-    // Pass 2 reads from..max in order (and reaches bundles beyond the last entry, for verify).
-    let last = max;
-    for (const first of bundles) last = Math.max(last, first);
-    // The log ends before the first seq with no entry (layout.ts): entries past it are junk.
-    let end: number | undefined;
-    for (let seq = from; seq <= last; seq++) {
-      if (bundles.has(seq)) {
-        const path = bundlePath(seq);
-        const bytes = readOrUndefined(join(this.dir, path));
-        if (bytes !== undefined)
-          yield {
-            kind: 'bundle',
-            first: seq,
-            name: this.derivedName(path),
-            bytes,
-            extraVersions: [],
-            deleteMarkers: 0,
-          };
-      }
-      if (seq > max) continue;
+    // Pass 2 reads the log in order: from `from` to the first seq with no entry (layout.ts: the
+    // log ends there), each bundle before its first entry. Past the end it walks names, never
+    // seqs: one object named 999999999999 must not make a reader count to it.
+    let end = from - 1;
+    const firstOf = [...bundles].filter((f) => f >= from).sort((x, y) => x - y);
+    let b = 0;
+    for (let seq = from; seq <= max; seq++) {
+      for (; b < firstOf.length && firstOf[b]! <= seq; b++) yield* this.bundleItem(firstOf[b]!);
       const name = this.entryName(seq);
-      if (end !== undefined) {
-        if (strays && isPresent(name)) yield { kind: 'unknown', name, why: pastTheEnd(end + 1) };
-        continue;
-      }
       const bytes = readOrUndefined(name);
-      if (bytes === undefined) end = seq - 1;
-      else yield { kind: 'entry', seq, name, bytes, extraVersions: [], deleteMarkers: 0 };
+      if (bytes === undefined) break;
+      end = seq;
+      yield { kind: 'entry', seq, name, bytes, extraVersions: [], deleteMarkers: 0 };
     }
+    // Bundles past the end (verify judges them), then the entry objects past it: junk.
+    for (; b < firstOf.length; b++) yield* this.bundleItem(firstOf[b]!);
+    if (!strays || end >= max) return;
+    const past: number[] = [];
+    for (const name of listDir(this.entriesDir)) {
+      const c = classifyPath(`${ENTRIES_DIR}/${name}`);
+      if (c.kind === 'entry' && c.seq > end + 1) past.push(c.seq);
+    }
+    for (const seq of past.sort((x, y) => x - y))
+      yield { kind: 'unknown', name: this.entryName(seq), why: pastTheEnd(end + 1) };
+  }
+
+  /** A bundle as the scan yields it (nothing when it is gone). */
+  private *bundleItem(first: number): Generator<ScanItem> {
+    const path = bundlePath(first);
+    const bytes = readOrUndefined(join(this.dir, path));
+    if (bytes !== undefined)
+      yield { kind: 'bundle', first, name: this.derivedName(path), bytes, extraVersions: [], deleteMarkers: 0 };
   }
 
   derivedName(path: string): string {
@@ -245,17 +248,6 @@ export class FsStore extends BaseStore {
 /** A name in a store folder that is not the ledger's: a temp file left by a crash, or a stray. */
 function stray(kind: string, name: string): ScanItem {
   return kind === 'leftover' ? { kind: 'leftover', name } : { kind: 'unknown', name };
-}
-
-/** Whether a name exists (any kind of file; never opened). */
-function isPresent(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw ioError(path, e);
-  }
 }
 
 function isDir(path: string): boolean {

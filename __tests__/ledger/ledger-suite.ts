@@ -178,11 +178,15 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         const spec = build(3);
         await a.writeRaw(spec, 512, encodeEntry(512, GENESIS_PREV, readFileSync(envs[7])));
         await a.writeDerived(spec, bundlePath(257), Buffer.from('{}\n'));
+        // Named as far ahead as names go: a reader that counted seqs to them would never end.
+        await a.writeRaw(spec, 999999999999, encodeEntry(999999999999, GENESIS_PREV, readFileSync(envs[6])));
+        await a.writeDerived(spec, bundlePath(999999999745), Buffer.from('{}\n'));
         const r = kfm(['audit', 'append', envs[3], '--store', spec], a.env);
         expect(r.code).toBe(0);
         expect(jsonLines(r.stdout)[0]).toMatchObject({ seq: 4 });
         const v = verify(spec);
         expect(v.stderr).toMatch(/note: junk: .*000000000512\.json: entry object past the end of the log \(entry 5 does not exist/);
+        expect(v.stderr).toMatch(/note: junk: .*999999999999\.json: entry object past the end of the log/);
         expect(v.stderr).not.toMatch(/LOG_INTEGRITY/);
         expect(v.code).toBe(0);
         expect(verify(spec, ['--strict']).code).toBe(3);
