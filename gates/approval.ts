@@ -56,7 +56,7 @@ export function approvalStatement(req: ApprovalRequest): {
 
 /** The commit of the plan receipt approved, after checking it is a plan receipt for `env`. */
 function planReceiptCommit({ receipt, trusted, env }: ApprovalRequest): string | null {
-  const envelope = parseEnvelope(receipt.bytes.toString('utf8'), receipt.source);
+  const envelope = parseEnvelope(receipt.bytes, receipt.source);
   if (trusted.length > 0) verifyEnvelope(envelope, trusted, receipt.source);
   // Without keys the receipt is not authenticated here (the gate verifies it), but we still
   // refuse to approve anything that is not a plan receipt for this env.

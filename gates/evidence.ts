@@ -100,7 +100,7 @@ function signedEntry(
   const source = `ledger entry ${e.seq}`;
   let env: DsseEnvelope;
   try {
-    env = parseEnvelope(e.envelopeBytes.toString('utf8'), source);
+    env = parseEnvelope(e.envelopeBytes, source);
   } catch (err) {
     return { reason: isReceiptError(err) ? err.message : 'not a DSSE envelope' };
   }

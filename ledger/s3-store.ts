@@ -377,7 +377,8 @@ export class S3Store extends BaseStore {
     let tail = start - 1;
     for await (const g of this.listGrouped(`${ENTRIES_DIR}/`, start > 1 ? this.key(start - 1) : undefined)) {
       const seq = entryFileSeq(g.key.slice(this.prefix.length + ENTRIES_DIR.length + 1));
-      if (seq === undefined) continue;
+      // radosgw may list the marker key itself (a key with versions): it is before the start.
+      if (seq === undefined || seq < start) continue;
       if (seq !== tail + 1 || g.versions.length === 0) break;
       tail++;
     }
