@@ -97,7 +97,7 @@ export function readVerifiedStatement(
   trusted: readonly TrustedKey[],
 ): VerifiedStatement {
   if (envelopeBytes.length === 0) throw new ReceiptError('FILE_EMPTY', `${source}: envelope file is empty`);
-  const env = parseEnvelope(envelopeBytes.toString('utf8'), source);
+  const env = parseEnvelope(envelopeBytes, source);
   const key = verifyEnvelope(env, trusted, source);
   const raw = decodeStatementPayload(env, source);
   if (raw._type !== STATEMENT_TYPE)

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { ReceiptError, ReceiptErrorCode } from './errors';
 import { checkJsonShapeOf } from './json-shape';
 
@@ -30,6 +31,15 @@ export function parseJsonNoEcho(
   // are not limited here (a signed payload may be large), names are (JSON_MAX_NAME).
   checkJsonShapeOf(text, value, source, what, { maxString: Number.MAX_SAFE_INTEGER });
   return value;
+}
+
+/**
+ * Signed bytes as text, only when they are UTF-8: decoding replaces each invalid sequence with
+ * U+FFFD, so two readers (or one reader and the signer) could read one file two ways.
+ */
+export function utf8Text(bytes: Buffer, source: string, what: string, code: ReceiptErrorCode = 'JSON_INVALID'): string {
+  if (!isUtf8(bytes)) throw new ReceiptError(code, `${source}: ${what} is not valid UTF-8 (bytes no UTF-8 reader decodes alike); refused`);
+  return bytes.toString('utf8');
 }
 
 /** A description of a JSON.parse failure with no input bytes in it. */

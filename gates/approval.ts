@@ -63,7 +63,7 @@ function planReceiptCommit({ receipt, trusted, identities, env }: ApprovalReques
   const raw = receipt.bytes.toString('utf8');
   // A keyless bundle is itself the plan receipt (its digest is what the gate binds to).
   const keyless = bundleMediaType(raw) !== undefined;
-  const envelope = keyless ? readBundle(raw, receipt.source).envelope : parseEnvelope(raw, receipt.source);
+  const envelope = keyless ? readBundle(receipt.bytes, receipt.source).envelope : parseEnvelope(receipt.bytes, receipt.source);
   if (keyless && (trusted.length > 0 || identities !== undefined))
     readVerifiedRecord(receipt.bytes, receipt.source, trusted, identities);
   else if (trusted.length > 0) verifyEnvelope(envelope, trusted, receipt.source);

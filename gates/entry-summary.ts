@@ -65,7 +65,7 @@ export function summarizeStatement(statement: unknown): Omit<EntrySummary, 'payl
 
 /** Summarize an envelope's bytes; a payload that is not a statement is kind "other". */
 export function summarizeEnvelope(bytes: Buffer, source: string): EntrySummary {
-  const env = parseEnvelope(bytes.toString('utf8'), source);
+  const env = parseEnvelope(bytes, source);
   let statement: unknown = undefined;
   try {
     statement = decodeStatementPayload(env, source);

@@ -174,7 +174,7 @@ function signedEntry(
   if (bundleMediaType(text) !== undefined) return signedBundle(e.envelopeBytes, source, trusted, identities);
   let env: DsseEnvelope;
   try {
-    env = parseEnvelope(text, source);
+    env = parseEnvelope(e.envelopeBytes, source);
   } catch (err) {
     return { reason: isReceiptError(err) ? err.message : 'not a DSSE envelope' };
   }

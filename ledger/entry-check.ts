@@ -32,7 +32,8 @@ import { decodeEntry, LedgerEntry, ScanItem, StoredEntry } from './entry';
 type EntryItem = Extract<ScanItem, { kind: 'entry' }>;
 
 /** An object in the store that is not an entry, checkpoint, bundle or index: junk, never evidence. */
-export function strayProblem(name: string): string {
+export function strayProblem(name: string, why?: string): string {
+  if (why !== undefined) return `${name}: ${why}; not the ledger's, ignored`;
   return `${name}: unexpected object in the log (not an entry or checkpoint); not the ledger's, ignored`;
 }
 
@@ -144,7 +145,7 @@ export function signatureProblem(
   if (isSigstoreBundle(e.envelopeBytes)) return sigstoreBundleProblem(e.envelopeBytes, name, trusted, identities);
   let env;
   try {
-    env = parseEnvelope(e.envelopeBytes.toString('utf8'), `${name}: envelope`);
+    env = parseEnvelope(e.envelopeBytes, `${name}: envelope`);
   } catch (err) {
     if (!isReceiptError(err)) throw err;
     return err.message;

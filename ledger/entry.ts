@@ -69,7 +69,12 @@ export type ScanItem =
     }
   | { readonly kind: 'missing'; readonly seq: number; readonly name: string }
   | { readonly kind: 'leftover'; readonly name: string }
-  | { readonly kind: 'unknown'; readonly name: string };
+  | {
+      readonly kind: 'unknown';
+      readonly name: string;
+      /** Why it is not the ledger's, when the name alone does not say (an entry past the log's end). */
+      readonly why?: string;
+    };
 
 /** `000000000042` for seq 42. */
 export function seqName(seq: number): string {

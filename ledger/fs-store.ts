@@ -20,7 +20,9 @@ import {
   classifyPath,
   entryPath,
   ENTRIES_DIR,
+  pastTheEnd,
   STORE_DIRS,
+  STORE_MARKER,
   TEMP_FILE,
 } from './layout';
 import { BaseStore, BaseStoreOptions, ListOptions, ScanItem, ScanOptions, StoredCheckpoint } from './store';
@@ -52,6 +54,30 @@ export class FsStore extends BaseStore {
     }
   }
 
+  /**
+   * The last of the contiguous entries start, start + 1, …: from entry 1 one listing of
+   * entries/; from a later (confirmed) entry one stat per entry after it.
+   */
+  protected async tailFrom(start: number): Promise<number> {
+    if (start > 1) {
+      let tail = start - 1;
+      while (await this.exists(tail + 1)) tail++;
+      return tail;
+    }
+    const seqs = new Set<number>();
+    for (const name of listDir(this.entriesDir)) {
+      const c = classifyPath(`${ENTRIES_DIR}/${name}`);
+      if (c.kind === 'entry') seqs.add(c.seq);
+    }
+    let tail = 0;
+    while (seqs.has(tail + 1)) tail++;
+    return tail;
+  }
+
+  async isStore(): Promise<boolean> {
+    return isDir(this.entriesDir);
+  }
+
   protected async read(seq: number): Promise<Buffer | undefined> {
     return readOrUndefined(this.entryName(seq));
   }
@@ -75,7 +101,7 @@ export class FsStore extends BaseStore {
     const strays = opts.strays ?? true;
     if (strays) {
       for (const name of listDir(this.dir))
-        if (!STORE_DIRS.includes(name)) yield { kind: 'unknown', name: join(this.dir, name) };
+        if (!STORE_DIRS.includes(name) && name !== STORE_MARKER) yield { kind: 'unknown', name: join(this.dir, name) };
     }
     // Pass 1 streams the directories (memory flat): classify names, find the highest seq.
     let max = 0;
@@ -99,29 +125,38 @@ export class FsStore extends BaseStore {
         if (c.kind !== 'checkpoint') yield stray(c.kind, join(this.checkpointsDir, name));
       }
     }
-    // Pass 2 reads from..max in order (and reaches bundles beyond the last entry, for verify).
-    let last = max;
-    for (const first of bundles) last = Math.max(last, first);
-    for (let seq = from; seq <= last; seq++) {
-      if (bundles.has(seq)) {
-        const path = bundlePath(seq);
-        const bytes = readOrUndefined(join(this.dir, path));
-        if (bytes !== undefined)
-          yield {
-            kind: 'bundle',
-            first: seq,
-            name: this.derivedName(path),
-            bytes,
-            extraVersions: [],
-            deleteMarkers: 0,
-          };
-      }
-      if (seq > max) continue;
+    // Pass 2 reads the log in order: from `from` to the first seq with no entry (layout.ts: the
+    // log ends there), each bundle before its first entry. Past the end it walks names, never
+    // seqs: one object named 999999999999 must not make a reader count to it.
+    let end = from - 1;
+    const firstOf = [...bundles].filter((f) => f >= from).sort((x, y) => x - y);
+    let b = 0;
+    for (let seq = from; seq <= max; seq++) {
+      for (; b < firstOf.length && firstOf[b]! <= seq; b++) yield* this.bundleItem(firstOf[b]!);
       const name = this.entryName(seq);
       const bytes = readOrUndefined(name);
-      if (bytes === undefined) yield { kind: 'missing', seq, name };
-      else yield { kind: 'entry', seq, name, bytes, extraVersions: [], deleteMarkers: 0 };
+      if (bytes === undefined) break;
+      end = seq;
+      yield { kind: 'entry', seq, name, bytes, extraVersions: [], deleteMarkers: 0 };
     }
+    // Bundles past the end (verify judges them), then the entry objects past it: junk.
+    for (; b < firstOf.length; b++) yield* this.bundleItem(firstOf[b]!);
+    if (!strays || end >= max) return;
+    const past: number[] = [];
+    for (const name of listDir(this.entriesDir)) {
+      const c = classifyPath(`${ENTRIES_DIR}/${name}`);
+      if (c.kind === 'entry' && c.seq > end + 1) past.push(c.seq);
+    }
+    for (const seq of past.sort((x, y) => x - y))
+      yield { kind: 'unknown', name: this.entryName(seq), why: pastTheEnd(end + 1) };
+  }
+
+  /** A bundle as the scan yields it (nothing when it is gone). */
+  private *bundleItem(first: number): Generator<ScanItem> {
+    const path = bundlePath(first);
+    const bytes = readOrUndefined(join(this.dir, path));
+    if (bytes !== undefined)
+      yield { kind: 'bundle', first, name: this.derivedName(path), bytes, extraVersions: [], deleteMarkers: 0 };
   }
 
   derivedName(path: string): string {

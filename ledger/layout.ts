@@ -9,6 +9,16 @@
  *   index/<size 12>.<keyhash 8>.json       the index note of the checkpoint of that size (derived)
  *   index/shards/<sha256 hex>.json         content-addressed index shards (derived)
  *
+ * The log is the contiguous run entries/1 … n: n is the last seq before the first one with no
+ * object (the tail every appender and reader takes). An entry object past that first gap is
+ * not part of the log — junk, like any stray object: nothing an appender writes chains onto it,
+ * and one PutObject past the end must neither move the tail nor stop the ledger. A deletion
+ * inside the log makes it end there, which every checkpoint and witness larger than that fails.
+ *
+ * `kfm-audit-store.json` at the root marks a store `kfm audit init` created before its first
+ * entry (S3, where folders do not exist); a directory store is marked by its entries/ folder.
+ * `kfm audit append` writes only into a store that exists: one with entries or the marker.
+ *
  * A directory store may also hold `.<name>.tmp-<pid>-<random>` files, leftovers of an
  * interrupted write. Anything else in these folders is not the ledger's.
  */
@@ -25,6 +35,11 @@ export const DERIVED_DIRS: readonly string[] = [BUNDLES_DIR, INDEX_DIR];
 /** Every top-level folder of a store. */
 export const STORE_DIRS: readonly string[] = [ENTRIES_DIR, CHECKPOINTS_DIR, ...DERIVED_DIRS];
 
+/** The object `kfm audit init` writes at an S3 store's root (a store before its first entry). */
+export const STORE_MARKER = 'kfm-audit-store.json';
+/** The marker's bytes (canonical JSON and a newline). */
+export const STORE_MARKER_BYTES = Buffer.from('{"v":"kfm-audit-store/1"}\n', 'utf8');
+
 /** Entries per bundle: a bundle holds entries 256·k+1 … 256·k+256 (C2SP tlog-tiles' width). */
 export const BUNDLE_SIZE = 256;
 
@@ -39,6 +54,11 @@ const BUNDLE_FILE = /^([0-9]{12})\.jsonl$/;
 const INDEX_FILE = /^([0-9]{12})\.([0-9a-f]{8})\.json$/;
 /** A directory store's temp file (`.<name>.tmp-<pid>-<random>`), left by an interrupted write. */
 export const TEMP_FILE = /^\..+\.tmp-[0-9]+-[0-9a-f]+$/;
+
+/** Why an entry object past the log's end (the first missing seq is `firstMissing`) is junk. */
+export function pastTheEnd(firstMissing: number): string {
+  return `entry object past the end of the log (entry ${firstMissing} does not exist, so the log ends at ${firstMissing - 1}; a deletion there fails every checkpoint and witness above ${firstMissing - 1})`;
+}
 
 /** `entries/<seq>.json`. */
 export function entryPath(seq: number): string {
@@ -143,16 +163,19 @@ export type StorePath =
   | { readonly kind: 'bundle'; readonly first: number }
   | { readonly kind: 'derived' }
   | { readonly kind: 'leftover' }
+  | { readonly kind: 'marker' }
   | { readonly kind: 'unknown' };
 
 /**
  * Classify a path under the store's root. Derived index data is the index's to judge (a note or
- * shard is only ever read when a signed note names it); `leftover` is a directory store's temp file.
+ * shard is only ever read when a signed note names it); `leftover` is a directory store's temp file;
+ * `marker` the root object `kfm audit init` writes (never evidence, never junk).
  */
 export function classifyPath(path: string): StorePath {
   const slash = path.indexOf('/');
   const dir = slash < 0 ? '' : path.slice(0, slash);
   const file = path.slice(slash + 1);
+  if (path === STORE_MARKER) return { kind: 'marker' };
   if (slash >= 0 && TEMP_FILE.test(file) && !file.includes('/')) return { kind: 'leftover' };
   if (dir === ENTRIES_DIR) {
     const seq = entryFileSeq(file);

@@ -423,7 +423,7 @@ export async function readAfter(
   const races = new LostRaces();
   let expected = cp.size + 1;
   for await (const item of store.scan({ from: cp.size + 1, bundles: false })) {
-    if (item.kind === 'unknown') junk.push(strayProblem(item.name));
+    if (item.kind === 'unknown') junk.push(strayProblem(item.name, item.why));
     if (item.kind === 'leftover' || item.kind === 'bundle' || item.kind === 'unknown') continue;
     const { entry, problems } = firstProblem(item, expected, prev);
     if (problems.length > 0 || entry === undefined) throw integrityError(problems[0]);

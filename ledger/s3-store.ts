@@ -31,6 +31,8 @@ import {
   entryFileSeq,
   entryPath,
   ENTRIES_DIR,
+  pastTheEnd,
+  STORE_MARKER,
 } from './layout';
 import { all, ordered, REQUESTS_IN_FLIGHT } from './pool';
 import {
@@ -282,7 +284,7 @@ export class S3Store extends BaseStore {
     if (from === 1) listing = this.listGrouped('');
     else {
       if (strays) {
-        for await (const g of this.listGrouped('', undefined, '/')) yield unknown(g);
+        for await (const g of this.listGrouped('', undefined, '/')) if (this.judge(g) !== 'marker') yield unknown(g);
         for await (const g of this.listGrouped(`${CHECKPOINTS_DIR}/`))
           if (this.judge(g) === 'unknown') yield unknown(g);
       }
@@ -296,6 +298,7 @@ export class S3Store extends BaseStore {
       listing = this.listGrouped(`${ENTRIES_DIR}/`, this.key(from - 1));
     }
     let expected = from;
+    let end: number | undefined;
     const bundlesUpTo = function* (seq: number): Generator<Job> {
       for (const [first, g] of [...bundles].sort((x, y) => x[0] - y[0])) {
         if (first > seq) break;
@@ -309,20 +312,25 @@ export class S3Store extends BaseStore {
         if (wantBundles) bundles.set(c.first, g);
         continue;
       }
-      if (c.kind === 'derived' || c.kind === 'checkpoint') continue;
+      if (c.kind === 'derived' || c.kind === 'checkpoint' || c.kind === 'marker') continue;
       if (c.kind !== 'entry') {
         if (strays) yield unknown(g);
         continue;
       }
       const seq = c.seq;
       if (seq < from) continue;
-      const gap: ScanItem[] = [];
-      for (; expected < seq; expected++) gap.push({ kind: 'missing', seq: expected, name: this.entryName(expected) });
-      if (gap.length > 0) yield { kind: 'now', items: gap };
+      // The log ends before the first seq with no entry (layout.ts): entries past it are junk.
+      if (end === undefined && seq > expected) end = expected - 1;
+      if (end !== undefined) {
+        if (strays) yield { kind: 'now', items: [{ kind: 'unknown', name: this.nameOf(g.key), why: pastTheEnd(end + 1) }] };
+        continue;
+      }
       expected = seq + 1;
       yield* bundlesUpTo(seq);
       if (g.versions.length === 0) {
-        // Only delete markers: the entry object itself is gone.
+        // Only delete markers: the entry object itself is gone (an attempted delete: damage).
+        // The log ends before it, as the tail search says (tailFrom).
+        end = seq - 1;
         yield { kind: 'now', items: [{ kind: 'missing', seq, name: this.nameOf(g.key) }] };
         continue;
       }
@@ -356,34 +364,25 @@ export class S3Store extends BaseStore {
     return [{ kind: 'entry', seq: j.seq, name, bytes, extraVersions, deleteMarkers: j.g.deleteMarkers }];
   }
 
-  /**
-   * The tail from a hint: one listing of the keys after it (the hint is the bundle listing's
-   * last range, so this is a page, not the log); falls back to listing from the start.
-   */
-  protected async findTail(hint: number): Promise<number> {
-    if (hint > 1) {
-      const t = await this.tailFrom(hint);
-      if (t >= hint) return t;
+  async isStore(): Promise<boolean> {
+    for await (const page of this.pages(`${this.prefix}${ENTRIES_DIR}/`)) {
+      if ((page.Versions ?? []).length > 0) return true;
+      break;
     }
-    return this.tailFrom(1);
+    return (await this.versionsOf(this.derivedKey(STORE_MARKER))).versions.length > 0;
   }
 
-  /** The last of the contiguous entries start, start + 1, …, or start - 1 when `start` does not exist. */
-  private async tailFrom(start: number): Promise<number> {
+  /** The last of the contiguous entries start, start + 1, …: one listing of the keys from `start` (1,000 a page). */
+  protected async tailFrom(start: number): Promise<number> {
     let tail = start - 1;
     for await (const g of this.listGrouped(`${ENTRIES_DIR}/`, start > 1 ? this.key(start - 1) : undefined)) {
       const seq = entryFileSeq(g.key.slice(this.prefix.length + ENTRIES_DIR.length + 1));
-      if (seq === undefined) continue;
+      // radosgw may list the marker key itself (a key with versions): it is before the start.
+      if (seq === undefined || seq < start) continue;
       if (seq !== tail + 1 || g.versions.length === 0) break;
       tail++;
     }
     return tail;
-  }
-
-  protected async tailHint(): Promise<number> {
-    const names = await this.listDerived(BUNDLES_DIR);
-    const first = bundlePathFirst(names[names.length - 1] ?? '');
-    return first !== undefined ? first + BUNDLE_SIZE - 1 : 0;
   }
 
   private derivedKey(path: string): string {

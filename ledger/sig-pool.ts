@@ -315,7 +315,7 @@ export class SignedInOrder {
       return;
     }
     try {
-      const env = parseEnvelope(envelopeBytes.toString('utf8'), `${name}: envelope`);
+      const env = parseEnvelope(envelopeBytes, `${name}: envelope`);
       this.batch.events.push(this.batch.sigs.add(env));
       this.batch.names.push(name);
     } catch (err) {

@@ -58,6 +58,11 @@ export interface AuditStore {
   /** Number of entries (the highest contiguous sequence number). */
   size(): Promise<number>;
   /**
+   * Whether a store exists here (layout.ts): a directory store's entries/ folder; an S3 prefix
+   * with an entry or the marker `kfm audit init` writes. `kfm audit append` writes only into one.
+   */
+  isStore(): Promise<boolean>;
+  /**
    * Raw listing for verify: entries in order (from `from`, default 1), gaps, bundles, leftovers
    * and unknown objects. Remote stores read many entries at once (bounded) and keep the order.
    */
@@ -145,7 +150,6 @@ const NO_REPLAY_INDEX: ReplayIndex = {
  * Shared append / read logic over three primitives a backend provides.
  */
 export abstract class BaseStore implements AuditStore {
-  private hint = 0;
   private readonly replay: ReplayIndex;
 
   protected constructor(
@@ -168,33 +172,38 @@ export abstract class BaseStore implements AuditStore {
   abstract listDerived(dir: string, opts?: ListOptions): Promise<string[]>;
   abstract derivedName(path: string): string;
   abstract putCheckpoint(size: number, keyHashHex: string, bytes: Buffer): Promise<string>;
+  abstract isStore(): Promise<boolean>;
   abstract checkpoints(opts?: { readonly above?: number }): AsyncIterable<StoredCheckpoint>;
 
   async size(): Promise<number> {
-    return this.findTail(this.hint || (await this.tailHint()));
+    return this.findTail(this.confirmed);
   }
 
-  /** A seq known to exist, to start the tail search from (S3: from the bundle listing). */
-  protected async tailHint(): Promise<number> {
-    return 0;
-  }
+  /**
+   * The highest seq this process knows to end a contiguous run from entry 1 (it read or listed
+   * 1 … confirmed, or published confirmed on top of such a run). Only such a seq starts a tail
+   * search: an index note or a bundle name is anyone's to write, and a tail taken from one could
+   * put an honest record past a gap, where it is not part of the log.
+   */
+  private confirmed = 0;
 
-  /** Highest seq that exists, probing from `hint`: exponential then binary search (entries are contiguous). */
+  /**
+   * The tail: the end of the contiguous run of entries from 1 (layout.ts: the log is that
+   * prefix; an entry object past its first gap is junk). Searched from `hint` when this process
+   * confirmed 1 … hint - 1, else from entry 1.
+   */
   protected async findTail(hint: number): Promise<number> {
-    let lo = hint > 0 && (await this.exists(hint)) ? hint : 0;
-    let step = 1;
-    while (await this.exists(lo + step)) {
-      lo += step;
-      step *= 2;
-    }
-    let hi = lo + step; // does not exist
-    while (hi - lo > 1) {
-      const mid = lo + Math.floor((hi - lo) / 2);
-      if (await this.exists(mid)) lo = mid;
-      else hi = mid;
-    }
-    return lo;
+    const start = hint >= 1 && hint <= this.confirmed + 1 ? hint : 1;
+    const tail = await this.tailFrom(start);
+    this.confirmed = Math.max(this.confirmed, tail);
+    return tail;
   }
+
+  /**
+   * The last of the contiguous entries start, start + 1, … (start - 1 when `start` does not
+   * exist): every seq between is checked, never inferred from a probe.
+   */
+  protected abstract tailFrom(start: number): Promise<number>;
 
   /** Our last published entry: this process's next append tries seq + 1 on top of it first. */
   private last: { seq: number; bytes: Buffer } | undefined;
@@ -215,19 +224,20 @@ export abstract class BaseStore implements AuditStore {
     if (found !== undefined) return { seq: found, digest, existing: true };
     let tail: number;
     let prev: string;
-    if (this.last !== undefined) {
+    if (this.last !== undefined && this.last.seq <= this.confirmed) {
       tail = this.last.seq;
       prev = entryHash(this.last.bytes);
     } else {
-      tail = await this.findTail(this.hint || (await this.tailHint()));
-      prev = await this.prevOf(tail);
+      // The replay check may have read from an unverified index on: confirm the tail first.
+      tail = await this.findTail(this.confirmed);
+      prev = this.last?.seq === tail ? entryHash(this.last.bytes) : await this.prevOf(tail);
     }
     for (let attempt = 0; ; attempt++) {
       const seq = tail + 1;
       if (seq > MAX_SEQ) throw new ReceiptError('STORE_INVALID', `${this.spec}: log is full (${MAX_SEQ} entries)`);
       const bytes = encodeEntry(seq, prev, envelopeBytes);
       if (await this.publish(seq, bytes)) {
-        this.hint = seq;
+        this.confirmed = seq;
         this.last = { seq, bytes };
         this.remember(seq, bytes);
         if (this.scanned === seq - 1) {
@@ -294,6 +304,8 @@ export abstract class BaseStore implements AuditStore {
     if (this.last === undefined || this.scanned !== this.last.seq) {
       let end: { seq: number; bytes: Buffer } | undefined;
       let whole = true;
+      // A run read from a confirmed seq on is confirmed too (from an index's end on it is not).
+      const fromConfirmed = this.scanned <= this.confirmed;
       const items = this.scan({ from: this.scanned + 1, bundles: false, absentIsEmpty: true, strays: false });
       for await (const item of items) {
         if (item.kind === 'unknown' || item.kind === 'leftover' || item.kind === 'bundle') continue;
@@ -316,6 +328,7 @@ export abstract class BaseStore implements AuditStore {
       if (whole && end !== undefined) {
         try {
           if (decodeEntry(end.bytes, this.entryName(end.seq)).seq === end.seq) this.last = end;
+          if (fromConfirmed) this.confirmed = Math.max(this.confirmed, end.seq);
         } catch {
           // a damaged tail: append reads and reports it
         }

@@ -361,7 +361,7 @@ class LogScan {
     if (item.kind === 'bundle') {
       if (item.first >= this.expected) this.openBundle(item);
     } else if (item.kind === 'leftover') notes.push(leftoverNote(item.name));
-    else if (item.kind === 'unknown') this.f.foundJunk(strayProblem(item.name));
+    else if (item.kind === 'unknown') this.f.foundJunk(strayProblem(item.name, item.why));
     else if (item.kind === 'missing') {
       this.say(missingProblem(item.name, item.seq));
       this.gaps = true;

@@ -61,7 +61,7 @@ case "$KFM_AUDIT_STORE" in
     else miss "ledger $KFM_AUDIT_STORE" "not readable: apply the audit stack and set KFM_AUDIT_STORE from its receipts_bucket output"; fi ;;
   *)
     if [ -d "$KFM_AUDIT_STORE" ]; then ok "ledger $KFM_AUDIT_STORE (local)"
-    else skip "ledger $KFM_AUDIT_STORE" "no local ledger yet: the first append creates it (npm start does)"; fi ;;
+    else skip "ledger $KFM_AUDIT_STORE" "no local ledger yet: kfm audit init --store $KFM_AUDIT_STORE creates it (npm start does)"; fi ;;
 esac
 
 # keys

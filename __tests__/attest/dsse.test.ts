@@ -6,6 +6,7 @@ import {
   decodeStatementPayload,
   DsseEnvelope,
   IN_TOTO_PAYLOAD_TYPE,
+  parseEnvelope,
   serializeEnvelope,
   serializeEnvelopeBytes,
   signEnvelope,
@@ -209,5 +210,45 @@ describe('decoding an envelope payload', () => {
       expect(e.message).toMatch(message);
       expect(e.message).not.toMatch(/canary|\n/);
     }
+  });
+});
+
+// Issue 24: parseEnvelope let a key given twice through (JSON.parse keeps the last, other readers
+// the first) and read invalid UTF-8 as U+FFFD, so two readers could read one signed file two ways.
+describe('one reading of signed bytes: duplicate keys and invalid UTF-8 are refused in one line', () => {
+  const { signing, trusted } = key();
+  const st = buildStatement([{ name: 'a', digest: { sha256: '0'.repeat(64) } }], 'https://example.com/x', { x: 1 });
+  const signed = signStatement(st, signing);
+  const text = signed.bytes.toString('utf8');
+  const oneLine = (e: ReceiptError, what: RegExp) => {
+    expect([e.code, e.exitCode]).toEqual(['ENVELOPE_INVALID', 2]);
+    expect(e.message).toMatch(what);
+    expect(e.message).not.toMatch(/\n/);
+  };
+
+  it('refuses an envelope with a key given twice, wherever it is', () => {
+    const other = signStatement(buildStatement(st.subject, 'https://example.com/x', { x: 2 }), signing);
+    const otherPayload = (JSON.parse(other.bytes.toString('utf8')) as DsseEnvelope).payload;
+    const twice = [
+      text.replace('{', `{"payload":"${otherPayload}",`),
+      text.replace('"sig":', '"sig":"AA==","sig":'),
+    ];
+    for (const t of twice) {
+      oneLine(errorOf(() => parseEnvelope(Buffer.from(t), 'r.json')), /^r\.json: .*(payload|sig).*(twice|duplicate)/i);
+      oneLine(errorOf(() => readVerifiedStatement(Buffer.from(t), 'r.json', [trusted])), /^r\.json: /);
+    }
+  });
+
+  it('refuses invalid UTF-8 in the envelope bytes and in the payload it carries', () => {
+    const bad = Buffer.concat([signed.bytes.subarray(0, signed.bytes.length - 2), Buffer.from([0xff]), signed.bytes.subarray(-2)]);
+    oneLine(errorOf(() => parseEnvelope(bad, 'r.json')), /^r\.json: envelope is not valid UTF-8/);
+    const env = JSON.parse(text) as DsseEnvelope;
+    const payload = Buffer.concat([Buffer.from('{"_type":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    const withBadPayload = { ...env, payload: payload.toString('base64') };
+    oneLine(errorOf(() => decodeStatementPayload(withBadPayload, 'r.json')), /^r\.json: payload is not valid UTF-8/);
+  });
+
+  it('still reads the envelope it signed (bytes or text)', () => {
+    expect(parseEnvelope(signed.bytes, 'r.json')).toEqual(parseEnvelope(text, 'r.json'));
   });
 });

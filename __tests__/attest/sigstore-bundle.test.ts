@@ -142,8 +142,8 @@ describe('keyed Sigstore bundles of kfm records', () => {
 
   it('kfm audit append stores the envelope of a keyed bundle: the same entry as appending the envelope', () => {
     const store = f('ledger');
-    const a = JSON.parse(ok(['audit', 'append', records.plan!.bundle, '--store', store]));
-    const b = JSON.parse(ok(['audit', 'append', records.plan!.envelope, '--store', store]));
+    const a = JSON.parse(ok(['audit', 'append', '--init', records.plan!.bundle, '--store', store]));
+    const b = JSON.parse(ok(['audit', 'append', '--init', records.plan!.envelope, '--store', store]));
     expect(b).toEqual({ ...a, existing: true });
     expect(a.digest).toBe(sha(readFileSync(records.plan!.envelope)));
   });

@@ -119,7 +119,7 @@ describe('keyless signing against @sigstore/mock', () => {
   it('appends the keyless bundle to the ledger and reads it back verifiable by identity', () => {
     const { out } = certify(jobReceipt('prod'), PROD, TSA());
     const store = f('ledger');
-    const a = JSON.parse(ok(kfm(['audit', 'append', out, '--store', store])));
+    const a = JSON.parse(ok(kfm(['audit', 'append', '--init', out, '--store', store])));
     expect(a.digest).toBe(JSON.parse(ok(verify(out))).digest);
     const got = f('got.sigstore.json');
     writeFileSync(got, ok(kfm(['audit', 'get', '--seq', String(a.seq), '--store', store])));

@@ -39,7 +39,7 @@ describe('kfm audit list', () => {
     ]);
     expect(r.stderr).toBe('');
     files.push(smoke);
-    expect(kfm(['audit', 'append', ...files, '--store', store]).status).toBe(0);
+    expect(kfm(['audit', 'append', '--init', ...files, '--store', store]).status).toBe(0);
   });
 
   it('prints seq, kind, env, commit, time, signer key id and digest under a header', () => {

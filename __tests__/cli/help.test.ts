@@ -103,7 +103,7 @@ describe('streams and failures', () => {
     const keys = keypair();
     const d = tmp('kfm-epipe-');
     const store = join(d, 'audit');
-    expect(kfm(['audit', 'append', ...otherEnvelopes(d, keys.key, 800), '--store', store]).status).toBe(0);
+    expect(kfm(['audit', 'append', '--init', ...otherEnvelopes(d, keys.key, 800), '--store', store]).status).toBe(0);
     const cli = CLI_ARGS.map((a) => `'${a}'`).join(' ');
     for (const json of ['--json', '']) {
       const sh = spawnSync(

@@ -41,11 +41,11 @@ describe('progress on stderr for long work', () => {
   });
 
   it('appends 1,000 entries silently off a terminal, and 1,100 with progress on one', async () => {
-    const quiet = await run(['audit', 'append', ...files.slice(0, 1000), '--store', join(d, 'a')], true);
+    const quiet = await run(['audit', 'append', '--init', ...files.slice(0, 1000), '--store', join(d, 'a')], true);
     expect(quiet).toMatchObject({ code: 0, stderr: '' });
-    const piped = await run(['audit', 'append', ...files, '--store', join(d, 'b')], false);
+    const piped = await run(['audit', 'append', '--init', ...files, '--store', join(d, 'b')], false);
     expect(piped).toMatchObject({ code: 0, stderr: '' });
-    const tty = await run(['audit', 'append', ...files, '--store', join(d, 'c')], true);
+    const tty = await run(['audit', 'append', '--init', ...files, '--store', join(d, 'c')], true);
     expect(tty.code).toBe(0);
     expect(tty.stderr).toBe(
       '\rappend: 500 of 1100 entries\rappend: 1000 of 1100 entries\rappend: 1100 of 1100 entries, done\n',

@@ -70,7 +70,7 @@ describe('the witness systemd unit', () => {
     const store = join(d, 'audit');
     const receipt = join(d, 'r.json');
     expect(kfm(['receipt', 'plan', PLAN, '--env', 'dev', '--key', ci.key, '--out', receipt, ...PROV]).status).toBe(0);
-    expect(kfm(['audit', 'append', receipt, '--store', store]).status).toBe(0);
+    expect(kfm(['audit', 'append', '--init', receipt, '--store', store]).status).toBe(0);
     const name = env.KFM_WITNESS_NAME!;
     const cp = kfm([
       'audit',

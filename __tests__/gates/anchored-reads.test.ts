@@ -22,7 +22,7 @@ function kfm(...args: string[]) {
 function storeWith(name: string, n: number, tag = name): string {
   const store = join(dir, name);
   for (const f of makeEnvelopes(join(dir, `env-${tag}`), ci, n, tag)) {
-    expect(kfm('audit', 'append', f, '--store', store).code).toBe(0);
+    expect(kfm('audit', 'append', '--init', f, '--store', store).code).toBe(0);
   }
   return store;
 }
@@ -141,7 +141,7 @@ describe('kfm audit checkpoint signs only a good log', () => {
     const other = makeKey(join(dir, 'keys'), 'other');
     const store = storeWith('cp-unsigned', 1);
     const [f] = makeEnvelopes(join(dir, 'env-unsigned'), other, 1, 'unsigned');
-    expect(kfm('audit', 'append', f!, '--store', store).code).toBe(0);
+    expect(kfm('audit', 'append', '--init', f!, '--store', store).code).toBe(0);
     const r = checkpoint(store, join(dir, 'cp-unsigned.1'));
     expect([r.code, r.stderr]).toEqual([0, '']);
   });

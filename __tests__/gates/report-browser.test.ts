@@ -71,7 +71,7 @@ describe('kfm report', () => {
       expect(r.stderr).toBe('');
       return f;
     };
-    expect(kfm(['audit', 'append', plan, smoke('dev', 'pass'), smoke('stage', 'fail'), '--store', store]).status).toBe(
+    expect(kfm(['audit', 'append', '--init', plan, smoke('dev', 'pass'), smoke('stage', 'fail'), '--store', store]).status).toBe(
       0,
     );
     const synth = join(d, 'cdk.tf.json');

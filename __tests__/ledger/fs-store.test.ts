@@ -38,7 +38,7 @@ describe('filesystem store crash safety', () => {
     const key = makeKey(join(dir, 'k'), 'k');
     const envs = makeEnvelopes(join(dir, 'e'), key, 2);
     const spec = join(dir, 'store');
-    expect(kfm(['audit', 'append', ...envs, '--store', spec]).code).toBe(0);
+    expect(kfm(['audit', 'append', '--init', ...envs, '--store', spec]).code).toBe(0);
     writeFileSync(join(spec, 'entries', `.${seqName(3)}.json.tmp-4242-0a1b2c3d4e5f`), '{"partial');
     const r = kfm(['audit', 'verify', '--store', spec, '--pub', key.pub]);
     expect(r.code).toBe(0);
@@ -49,7 +49,7 @@ describe('filesystem store crash safety', () => {
     const dir = tempDir('fs-eisdir');
     const key = makeKey(join(dir, 'k'), 'k');
     const spec = join(dir, 'store');
-    expect(kfm(['audit', 'append', ...makeEnvelopes(join(dir, 'e'), key, 2), '--store', spec]).code).toBe(0);
+    expect(kfm(['audit', 'append', '--init', ...makeEnvelopes(join(dir, 'e'), key, 2), '--store', spec]).code).toBe(0);
     mkdirSync(entryPath(spec, 3));
     const r = kfm(['audit', 'verify', '--store', spec, '--pub', key.pub]);
     expect(r.code).toBe(3);
@@ -69,7 +69,7 @@ describe('filesystem store crash safety', () => {
     for (let round = 0; round < 13; round++) {
       const files = makeEnvelopes(join(dir, `r${round}`), key, 150, `r${round}`);
       const started = Date.now();
-      const child = spawnKfm(['audit', 'append', ...files, '--store', spec]);
+      const child = spawnKfm(['audit', 'append', '--init', ...files, '--store', spec]);
       let out = '';
       let t: NodeJS.Timeout | undefined;
       if (round > 0) {

@@ -35,7 +35,7 @@ function append(store: string, envelopes: readonly Buffer[], env?: NodeJS.Proces
     writeFileSync(f, b);
     return f;
   });
-  const r = kfm(['audit', 'append', ...paths, '--store', store], env);
+  const r = kfm(['audit', 'append', '--init', ...paths, '--store', store], env);
   expect([r.code, r.stderr]).toEqual([0, '']);
 }
 const fillers = (n: number, tag: string) =>

@@ -110,7 +110,7 @@ if (up) {
       const key = makeKey(join(dir, 'k'), 'k');
       const [envelope] = makeEnvelopes(join(dir, 'e'), key, 1);
       const spec = `s3://${bucket}/lock-${Date.now().toString(36)}`;
-      expect(kfm(['audit', 'append', envelope, '--store', spec], env).code).toBe(0);
+      expect(kfm(['audit', 'append', '--init', envelope, '--store', spec], env).code).toBe(0);
       const c = client();
       const head = await c.send(new HeadObjectCommand({ Bucket: bucket, Key: keyOf(spec, 1) }));
       expect(head.ObjectLockMode).toBe('COMPLIANCE');

@@ -63,7 +63,7 @@ describe('an S3 server that stops answering', () => {
 
   it('an append gives up within its bounds, naming the request and saying to re-run it (exit 4)', () => {
     const started = Date.now();
-    const r = run(['audit', 'append', envs[0], '--store', 's3://kfm-fault-test/x', '--endpoint', `http://127.0.0.1:${port}`], env());
+    const r = run(['audit', 'append', '--init', envs[0], '--store', 's3://kfm-fault-test/x', '--endpoint', `http://127.0.0.1:${port}`], env());
     const took = Date.now() - started;
     expect(r.signal).toBeNull();
     expect(r.code).toBe(4);
@@ -92,7 +92,7 @@ describe('an S3 server that stops answering', () => {
 describe('non-regular files in a directory store', () => {
   function store(n: number): string {
     const spec = join(dir, `st-${Math.random()}`);
-    expect(run(['audit', 'append', ...envs.slice(0, n), '--store', spec]).code).toBe(0);
+    expect(run(['audit', 'append', '--init', ...envs.slice(0, n), '--store', spec]).code).toBe(0);
     return spec;
   }
 
@@ -103,7 +103,7 @@ describe('non-regular files in a directory store', () => {
     expect(v.signal).toBeNull();
     expect(v.code).toBe(3);
     expect(v.stderr).toMatch(/000000000003\.json: is a FIFO where a log file belongs \(not read\)/);
-    const a = run(['audit', 'append', envs[3], '--store', spec], process.env, 30_000);
+    const a = run(['audit', 'append', '--init', envs[3], '--store', spec], process.env, 30_000);
     expect(a.signal).toBeNull();
     expect(a.code).toBe(3);
     expect(a.stderr).toMatch(/000000000003\.json: is a FIFO where a log file belongs/);
@@ -149,16 +149,16 @@ describe('a directory store on a full or read-only file system', () => {
     if (mnt !== undefined) {
       mounted.push(mnt);
       spec = join(mnt, 'audit');
-      expect(run(['audit', 'append', envs[0], '--store', spec]).code).toBe(0);
+      expect(run(['audit', 'append', '--init', envs[0], '--store', spec]).code).toBe(0);
       // Fill the file system.
       spawnSync('bash', ['-c', `dd if=/dev/zero of=${join(mnt, 'fill')} bs=4k 2>/dev/null || true`]);
-      r = run(['audit', 'append', envs[1], '--store', spec]);
+      r = run(['audit', 'append', '--init', envs[1], '--store', spec]);
       expect(r.stderr).toMatch(/IO_ERROR: .*audit\/entries\/000000000002\.json: cannot write \(ENOSPC: no space left on device\)/);
     } else {
       // No mount allowed: the file-size limit gives the same failure of write(2), EFBIG.
       spec = join(dir, `efbig-${Math.random()}`);
-      expect(run(['audit', 'append', envs[0], '--store', spec]).code).toBe(0);
-      r = run(['audit', 'append', envs[1], '--store', spec], process.env, 60_000, "trap '' XFSZ; ulimit -f 0");
+      expect(run(['audit', 'append', '--init', envs[0], '--store', spec]).code).toBe(0);
+      r = run(['audit', 'append', '--init', envs[1], '--store', spec], process.env, 60_000, "trap '' XFSZ; ulimit -f 0");
       expect(r.stderr).toMatch(/IO_ERROR: .*000000000002\.json: cannot write \(EFBIG: file too large\)/);
     }
     expect(r.code).toBe(4);
@@ -176,9 +176,9 @@ describe('a directory store on a full or read-only file system', () => {
     }
     mounted.push(mnt);
     const spec = join(mnt, 'audit');
-    expect(run(['audit', 'append', envs[0], '--store', spec]).code).toBe(0);
+    expect(run(['audit', 'append', '--init', envs[0], '--store', spec]).code).toBe(0);
     expect(spawnSync('mount', ['-o', 'remount,ro', mnt]).status).toBe(0);
-    const r = run(['audit', 'append', envs[1], '--store', spec]);
+    const r = run(['audit', 'append', '--init', envs[1], '--store', spec]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/IO_ERROR: .*audit\/entries\/000000000002\.json: cannot create a file next to \(EROFS: read-only file system\)/);
     expect(r.stderr).not.toMatch(/INTERNAL/);
@@ -189,7 +189,7 @@ describe('a directory store on a full or read-only file system', () => {
   it('a store directory that cannot be created is IO_ERROR naming it', () => {
     const file = join(dir, `plain-file-${Math.random()}`);
     writeFileSync(file, 'x');
-    const r = run(['audit', 'append', envs[0], '--store', join(file, 'audit')]);
+    const r = run(['audit', 'append', '--init', envs[0], '--store', join(file, 'audit')]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/IO_ERROR: .*plain-file-[0-9.]+\/audit\/.*\(ENOTDIR: a path component is not a directory\)/);
     expect(r.stderr).not.toMatch(/INTERNAL/);

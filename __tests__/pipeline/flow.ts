@@ -105,7 +105,7 @@ export function createFlow(prefix: string, commit: string, extraEnv: NodeJS.Proc
         'ci',
       ),
     );
-    ok(kfm('audit', 'append', out, '--store', env.KFM_AUDIT_STORE!));
+    ok(kfm('audit', 'append', '--init', out, '--store', env.KFM_AUDIT_STORE!));
     return out;
   };
   return { dir, env, run, kfm, script, stack, planAndRecord };

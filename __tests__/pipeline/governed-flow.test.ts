@@ -179,7 +179,7 @@ describe('the governed flow on real Terraform', () => {
         '2026-11-24T12:00:00Z',
       ),
     );
-    ok(kfm('audit', 'append', manual, '--store', env.KFM_AUDIT_STORE!));
+    ok(kfm('audit', 'append', '--init', manual, '--store', env.KFM_AUDIT_STORE!));
     planAndRecord('stage');
 
     // An untrusted key proves nothing: every entry is then junk to the gate (listed, never
@@ -250,7 +250,7 @@ describe('the governed flow on real Terraform', () => {
         COMMIT,
       ),
     );
-    ok(kfm('audit', 'append', stageSmoke, '--store', env.KFM_AUDIT_STORE!));
+    ok(kfm('audit', 'append', '--init', stageSmoke, '--store', env.KFM_AUDIT_STORE!));
     const prodPlan = planAndRecord('prod');
     const approverFlags = [
       '--approver',
@@ -287,7 +287,7 @@ describe('the governed flow on real Terraform', () => {
           out,
         ),
       );
-      ok(kfm('audit', 'append', out, '--store', env.KFM_AUDIT_STORE!));
+      ok(kfm('audit', 'append', '--init', out, '--store', env.KFM_AUDIT_STORE!));
     };
     approve('author', 'author');
     const self = promote('prod', ...approverFlags);

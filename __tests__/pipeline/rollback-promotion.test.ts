@@ -67,7 +67,7 @@ function recordRollbackPlan(): string {
       'manual',
     ),
   );
-  ok(flow.kfm('audit', 'append', out, '--store', flow.env.KFM_AUDIT_STORE!));
+  ok(flow.kfm('audit', 'append', '--init', out, '--store', flow.env.KFM_AUDIT_STORE!));
   return out;
 }
 

@@ -27,7 +27,7 @@ function approveAndAppend(principal: string, changeRecord: string): void {
   const key = join(flow.dir, 'reviewer', 'kfm-signing.key');
   const args = ['--env', 'audit', '--plan-receipt', planReceipt, '--principal', principal, '--key', key];
   ok(flow.kfm('approve', ...args, '--change-record', changeRecord, '--pub', flow.env.KFM_PUB!, '--out', out));
-  ok(flow.kfm('audit', 'append', out, '--store', flow.env.KFM_AUDIT_STORE!));
+  ok(flow.kfm('audit', 'append', '--init', out, '--store', flow.env.KFM_AUDIT_STORE!));
 }
 
 const applies = () => readdirSync(join(flow.dir, 'receipts')).filter((f) => f.startsWith('audit.apply.'));

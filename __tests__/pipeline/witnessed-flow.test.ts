@@ -144,7 +144,7 @@ describe('gates over a witnessed ledger (real Terraform, real witnesses)', () =>
         COMMIT,
       ),
     );
-    ok(kfm('audit', 'append', smoke, '--store', env.KFM_AUDIT_STORE!));
+    ok(kfm('audit', 'append', '--init', smoke, '--store', env.KFM_AUDIT_STORE!));
     // The stage plan is appended but not yet cosigned: a quorum has not seen it.
     planAndRecord('stage', false);
 

@@ -117,7 +117,7 @@ describe('the runbooks, run as written', () => {
   }, 600_000);
 
   it('apply.md: approving prod with the reviewer’s own key appends an approval to the ledger', () => {
-    const plan = runbookCommands(read('apply'), 'Each tier').slice(0, 4); // prod plan receipt in the ledger
+    const plan = runbookCommands(read('apply'), 'Each tier').slice(0, 5); // prod plan receipt in the ledger (init is idempotent)
     runAll(plan, { ENV: 'prod' });
     runAll(runbookCommands(read('apply'), 'Approving prod'), {
       '<your-github-login>': 'reviewer',

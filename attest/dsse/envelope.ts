@@ -1,5 +1,6 @@
-import { ReceiptError } from '../../core/errors';
-import { isObject, parseJsonNoEcho, syntaxKind } from '../../core/json';
+import { isReceiptError, ReceiptError } from '../../core/errors';
+import { isObject, parseJsonNoEcho, syntaxKind, utf8Text } from '../../core/json';
+import { checkJsonShape } from '../../core/json-shape';
 import { signBytes, SigningKey, TrustedKey, verifyBytes } from '../sign/ed25519';
 import { pae } from './pae';
 
@@ -75,12 +76,19 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  * Parse envelope JSON text strictly: exactly the DSSE fields, canonical base64.
  * Throws ENVELOPE_INVALID naming `source` and the field.
  */
-export function parseEnvelope(text: string, source: string): DsseEnvelope {
+export function parseEnvelope(input: string | Buffer, source: string): DsseEnvelope {
+  const text = typeof input === 'string' ? input : utf8Text(input, source, 'envelope', 'ENVELOPE_INVALID');
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
     throw new ReceiptError('ENVELOPE_INVALID', `${source}: not JSON (${syntaxKind(e)}); expected a DSSE envelope`);
+  }
+  // One reading only: a key given twice (JSON.parse keeps the last, other readers the first).
+  try {
+    checkJsonShape(text, source, 'DSSE envelope', { maxString: Number.MAX_SAFE_INTEGER });
+  } catch (e) {
+    throw isReceiptError(e) ? new ReceiptError('ENVELOPE_INVALID', e.message) : e;
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ReceiptError('ENVELOPE_INVALID', `${source}: top level is not an object; expected a DSSE envelope`);
@@ -152,7 +160,7 @@ export function decodeStatementPayload(env: DsseEnvelope, source: string): Recor
     throw new ReceiptError('ENVELOPE_INVALID', `${source}: payloadType is not "${IN_TOTO_PAYLOAD_TYPE}"`);
   }
   const raw = parseJsonNoEcho(
-    Buffer.from(env.payload, 'base64').toString('utf8'),
+    utf8Text(Buffer.from(env.payload, 'base64'), source, 'payload', 'ENVELOPE_INVALID'),
     source,
     'in-toto Statement payload',
     'ENVELOPE_INVALID',

@@ -13,7 +13,9 @@
  * The bundle JSON is made and read by `@sigstore/bundle` (its own validation), never by hand.
  */
 import type { Bundle } from '@sigstore/bundle';
-import { ReceiptError } from '../../core/errors';
+import { isReceiptError, ReceiptError } from '../../core/errors';
+import { utf8Text } from '../../core/json';
+import { checkJsonShape } from '../../core/json-shape';
 import { DsseEnvelope, parseEnvelope, serializeEnvelopeBytes } from '../dsse/envelope';
 
 /** The media type kfm writes (the v0.3 name every current Sigstore client reads). */
@@ -68,7 +70,7 @@ export function serializeBundle(bundle: Bundle): Buffer {
 
 /** The keyed bundle file of envelope file bytes (what `--bundle` and `receipt export-bundle` write). */
 export function exportKeyedBundle(envelopeBytes: Buffer, source: string): Buffer {
-  return serializeBundle(keyedBundleOf(parseEnvelope(envelopeBytes.toString('utf8'), source), source));
+  return serializeBundle(keyedBundleOf(parseEnvelope(envelopeBytes, source), source));
 }
 
 /**
@@ -94,13 +96,20 @@ export function bundleMediaType(text: string): string | undefined {
  * Read a Sigstore bundle holding a DSSE envelope. Throws ENVELOPE_INVALID naming `source` when it
  * is not a v0.3 bundle, holds a message signature, or (keyed) its key hint differs from the DSSE keyid.
  */
-export function readBundle(text: string, source: string): ReadBundle {
+export function readBundle(input: string | Buffer, source: string): ReadBundle {
+  const text = typeof input === 'string' ? input : utf8Text(input, source, 'Sigstore bundle', 'ENVELOPE_INVALID');
   const mediaType = bundleMediaType(text);
   if (mediaType === undefined || !READ_MEDIA_TYPES.has(mediaType)) {
     throw new ReceiptError(
       'ENVELOPE_INVALID',
       `${source}: mediaType ${JSON.stringify(mediaType ?? null)} is not a Sigstore bundle v0.3 (${BUNDLE_MEDIA_TYPE})`,
     );
+  }
+  // One reading only: a key given twice (JSON.parse keeps the last, other readers the first).
+  try {
+    checkJsonShape(text, source, 'Sigstore bundle', { maxString: Number.MAX_SAFE_INTEGER });
+  } catch (e) {
+    throw isReceiptError(e) ? new ReceiptError('ENVELOPE_INVALID', e.message) : e;
   }
   let bundle: Bundle;
   try {
@@ -151,6 +160,6 @@ export function readBundle(text: string, source: string): ReadBundle {
 export function recordBytes(bytes: Buffer, source: string): Buffer {
   const text = bytes.toString('utf8');
   if (bundleMediaType(text) === undefined) return bytes;
-  const read = readBundle(text, source);
+  const read = readBundle(bytes, source);
   return read.kind === 'keyed' ? serializeEnvelopeBytes(read.envelope) : bytes;
 }

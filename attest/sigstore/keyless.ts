@@ -143,7 +143,7 @@ export async function certifyEnvelope(
   o: KeylessOptions,
   trusted: readonly TrustedKey[] = [],
 ): Promise<{ bytes: Buffer; digest: string }> {
-  const env = parseEnvelope(envelopeBytes.toString('utf8'), source);
+  const env = parseEnvelope(envelopeBytes, source);
   verifyEnvelope(env, o.key ? [trustedKeyOf(o.key, 'the certified key')] : trusted, source);
   const bundle = await signPayloadKeyless(env.payloadType, Buffer.from(env.payload, 'base64'), o, source);
   const bytes = serializeBundle(bundle);

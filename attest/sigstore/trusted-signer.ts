@@ -127,7 +127,7 @@ export function readVerifiedRecord(
 ): VerifiedRecord {
   const text = bytes.toString('utf8');
   if (bundleMediaType(text) !== undefined) {
-    const read = readBundle(text, source);
+    const read = readBundle(bytes, source);
     if (read.kind === 'keyless') return readKeyless(bytes, read, source, identities);
     bytes = serializeEnvelopeBytes(read.envelope);
   }

@@ -1,3 +1,4 @@
+import { utf8Text } from '../../core/json';
 import { ReceiptError } from '../../core/errors';
 import { readInputFile } from '../../core/files';
 import type { EvidenceKeys } from '../../gates/gather';
@@ -56,5 +57,5 @@ export function loadEvidenceKeys(cmd: string, values: Record<string, unknown>): 
 
 /** Every trusted `--checkpoint FILE`, read. */
 export function readCheckpointFiles(values: Record<string, unknown>): AnchorOptions['checkpoints'][number][] {
-  return many(values.checkpoint).map((f) => ({ source: f, text: readInputFile(f, 'checkpoint').toString('utf8') }));
+  return many(values.checkpoint).map((f) => ({ source: f, text: utf8Text(readInputFile(f, 'checkpoint'), f, 'checkpoint', 'INPUT_INVALID') }));
 }

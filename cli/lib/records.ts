@@ -29,7 +29,7 @@ export function readRecordFile(path: string, what: string): Buffer {
 export function isKeylessBundle(bytes: Buffer, source: string): boolean {
   const b = bundles();
   const text = bytes.toString('utf8');
-  return b.bundleMediaType(text) !== undefined && b.readBundle(text, source).kind === 'keyless';
+  return b.bundleMediaType(text) !== undefined && b.readBundle(bytes, source).kind === 'keyless';
 }
 
 /** Write `--bundle FILE` when given: the keyed bundle of `envelopeBytes` (already written to `out`). */

@@ -1,16 +1,28 @@
 import { parseAppendable } from '../../../ledger/entry';
+import { requireStore } from '../../../ledger/init-store';
+import { openStore } from '../../../ledger/open-store';
 import { parseCommandArgs } from '../../lib/args';
 import { progress } from '../../lib/progress';
 import { isKeylessBundle, readRecordFile } from '../../lib/records';
 import { CommandIo } from '../../lib/types';
 import { STORE_OPTS, storeFrom } from './options';
 
-/** `append FILE... --store STORE [--endpoint URL]`: all files are checked before anything is written. */
+/**
+ * `append FILE... --store STORE [--endpoint URL] [--init]`: all files are checked before anything
+ * is written, and the store must exist (`kfm audit init`) unless `--init` creates it.
+ */
 export async function append(io: CommandIo, argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'audit append',
     argv,
-    STORE_OPTS,
+    {
+      ...STORE_OPTS,
+      init: {
+        type: 'boolean',
+        help: 'create the store first if it does not exist (as kfm audit init); without it a missing store is refused',
+        default: 'refuse a store that does not exist',
+      },
+    },
     { min: 1, max: 10000, names: 'FILE... (DSSE envelopes)' },
     {
       summary: 'Append signed envelopes to the ledger; every file is checked before anything is written.',
@@ -24,6 +36,10 @@ export async function append(io: CommandIo, argv: readonly string[]): Promise<nu
     if (!isKeylessBundle(bytes, f)) parseAppendable(bytes, f);
     return bytes;
   });
+  // After every file is checked, before anything is written: the store must exist (or --init).
+  const endpoint = typeof values.endpoint === 'string' ? values.endpoint : undefined;
+  const spec = values.store as string;
+  await requireStore(spec, store, values.init === true, (s) => openStore(s, { endpoint, env: io.env }));
   const bar = progress(io, 'append', inputs.length);
   // A batch reads what its replay checks need first, many requests at once (not one per file).
   if (inputs.length > 1) await store.prepareAppend?.(inputs);

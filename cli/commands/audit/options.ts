@@ -1,4 +1,5 @@
 /** What the `kfm audit` verbs share: the store and origin options, keys, and `--since`. */
+import { utf8Text } from '../../../core/json';
 import { ReceiptError } from '../../../core/errors';
 import { readInputFile } from '../../../core/files';
 import { TrustedKey } from '../../../attest/sign/ed25519';
@@ -39,7 +40,7 @@ export function seqFrom(cmd: string, values: Record<string, unknown>): number {
 export function checkpointFiles(values: Record<string, unknown>): CheckpointInput[] {
   return ((values.checkpoint as string[] | undefined) ?? []).map((f) => ({
     source: f,
-    text: readInputFile(f, 'checkpoint').toString('utf8'),
+    text: utf8Text(readInputFile(f, 'checkpoint'), f, 'checkpoint', 'INPUT_INVALID'),
   }));
 }
 
@@ -57,7 +58,7 @@ export async function resumeFrom(
   resumeUnder?: TrustedKey,
 ): Promise<SinceStart | undefined> {
   if (typeof file !== 'string') return undefined;
-  const text = readInputFile(file, 'checkpoint').toString('utf8');
+  const text = utf8Text(readInputFile(file, 'checkpoint'), file, 'checkpoint', 'INPUT_INVALID');
   const cp = parseCheckpoint(text, file);
   // Its index counts only under the key that signed it.
   const signer = verifyCheckpoint(cp, trusted, origin, file);

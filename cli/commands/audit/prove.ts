@@ -1,3 +1,4 @@
+import { utf8Text } from '../../../core/json';
 import { readInputFile } from '../../../core/files';
 import { ReceiptError } from '../../../core/errors';
 import { proveInclusion } from '../../../ledger/inclusion-proof';
@@ -33,7 +34,7 @@ export async function prove(io: CommandIo, argv: readonly string[]): Promise<num
   const store = storeFrom('audit prove', values, io);
   const cpFile = typeof values.checkpoint === 'string' ? values.checkpoint : undefined;
   const checkpoint = cpFile
-    ? { source: cpFile, text: readInputFile(cpFile, 'checkpoint').toString('utf8') }
+    ? { source: cpFile, text: utf8Text(readInputFile(cpFile, 'checkpoint'), cpFile, 'checkpoint', 'INPUT_INVALID') }
     : undefined;
   const format = values.format ?? 'json';
   if (format !== 'json' && format !== 'tlog-proof')

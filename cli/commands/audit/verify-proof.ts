@@ -1,3 +1,4 @@
+import { utf8Text } from '../../../core/json';
 import { parseJsonText, readInputFile } from '../../../core/files';
 import { readRecordFile } from '../../lib/records';
 import { ReceiptError } from '../../../core/errors';
@@ -20,7 +21,7 @@ function proofAndCheckpoint(
   cpArg: string | undefined,
 ): { parsed: unknown; cp: SignedCheckpoint; cpFile: string } {
   const given =
-    cpArg === undefined ? undefined : parseCheckpoint(readInputFile(cpArg, 'checkpoint').toString('utf8'), cpArg);
+    cpArg === undefined ? undefined : parseCheckpoint(utf8Text(readInputFile(cpArg, 'checkpoint'), cpArg, 'checkpoint', 'INPUT_INVALID'), cpArg);
   if (isTlogProof(proofText)) {
     const t = parseTlogProof(proofText, proofFile);
     if (given && (given.text !== t.checkpoint.text || !given.root.equals(t.checkpoint.root))) {
@@ -67,7 +68,7 @@ export async function verifyProof(io: CommandIo, argv: readonly string[]): Promi
   const proofFile = requireOpt('audit verify-proof', values, 'proof');
   const trusted = trustedFrom('audit verify-proof', values);
   const policy = witnessPolicy('audit verify-proof', values);
-  const proofText = readInputFile(proofFile, 'proof').toString('utf8');
+  const proofText = utf8Text(readInputFile(proofFile, 'proof'), proofFile, 'proof', 'INPUT_INVALID');
   const { parsed, cp, cpFile } = proofAndCheckpoint(proofText, proofFile, values.checkpoint as string | undefined);
   verifyCheckpoint(cp, trusted, originFrom(values), cpFile);
   const witnessed = policy.quorum > 0 ? requireQuorum(cp, policy.witnesses, policy.quorum, cpFile) : undefined;
