@@ -149,6 +149,7 @@ const TRUST = ['--trusted-root', join(dir, 'root.json'), '--identity-policy', jo
 /** A fresh ledger holding `records`, in order. */
 async function ledger(...records: string[]): Promise<string> {
   const store = f(`ledger${++n}`);
+  await ok(['audit', 'init', '--store', store]);
   for (const r of records) await ok(['audit', 'append', r, '--store', store]);
   return store;
 }
