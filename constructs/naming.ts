@@ -7,8 +7,8 @@
 import { ConstructLike, ValidationError } from '../core/validation-error';
 import { TierName } from '../core/vocabulary';
 
-/** The name prefix when `kfm:namePrefix` is not set. */
-export const DEFAULT_NAME_PREFIX = 'kfm';
+/** The name prefix when `kfm:namePrefix` is not set (core/installation.ts owns it). */
+export { DEFAULT_NAME_PREFIX } from '../core/installation';
 
 /** Region every stack deploys to unless `kfm:region` is set. The tier AZs below assume it. */
 export const DEFAULT_REGION = 'us-east-1';

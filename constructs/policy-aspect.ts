@@ -11,6 +11,7 @@
 import { Annotations, App, Aspects, IAspect, TerraformDataSource, TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { checkPolicy } from '../policy/check';
+import { installationFrom } from '../core/installation';
 import { PolicyResult } from '../policy/engine/evaluate';
 import { PolicyEnv } from '../policy/engine/rule';
 import { SuppressionFile } from '../policy/engine/suppressions';
@@ -73,6 +74,8 @@ export class PolicyAspect implements IAspect {
       env: this.props.env ?? envFromStackName(name),
       now: this.props.now ?? (nowText ? new Date(nowText) : new Date()),
       suppressions: this.props.suppressions,
+      // The installation the stacks were built for (the App's context: the same reading stacks/aws.ts uses).
+      installation: installationFrom((key) => stack.node.tryGetContext(key)),
     });
     this.props.onResult?.(name, result);
     for (const f of result.findings.filter((x) => x.severity !== 'error')) {

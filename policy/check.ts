@@ -5,6 +5,7 @@ import { viewFromSynth } from './engine/from-synth';
 import { KFM_PACK } from './pack';
 import { PolicyEnv } from './engine/rule';
 import { SuppressionFile } from './engine/suppressions';
+import { Installation } from '../core/installation';
 
 export interface CheckOptions {
   /** `synth`: a cdk.tf.json object; `plan`: `terraform show -json` output. */
@@ -21,6 +22,12 @@ export interface CheckOptions {
    * @default - the committed policy/config/suppressions.json
    */
   readonly suppressions?: SuppressionFile;
+  /**
+   * The installation judged: its name prefix and repository resolve the placeholders of
+   * policy/config/external-resources.json (not part of the bundle digest: an input, like env).
+   * @default - DEFAULT_INSTALLATION; the CLI reads cdktf.json, the Aspect the App's context
+   */
+  readonly installation?: Installation;
 }
 
 /**
@@ -36,6 +43,7 @@ export function checkPolicy(opts: CheckOptions): PolicyResult {
     bundle: bundleOf(KFM_PACK, suppressions),
     now: opts.now,
     env: opts.env,
+    installation: opts.installation,
   });
 }
 

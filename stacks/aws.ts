@@ -17,7 +17,8 @@
  *   KFM_PROD_ROLLBACK=1       prod rollback variant: ingress off, compute removed, data and logs kept
  */
 import { App } from 'cdktf';
-import { checkNamePrefix, DEFAULT_NAME_PREFIX, DEFAULT_REGION } from '../constructs/naming';
+import { checkNamePrefix, DEFAULT_REGION } from '../constructs/naming';
+import { DEFAULT_REPOSITORY, installationFrom } from '../core/installation';
 import { Tier, TIERS } from '../constructs/tier';
 import { TIER_NAMES, TierName } from '../core/vocabulary';
 import { AuditStack } from './audit-stack';
@@ -27,7 +28,8 @@ import { TierStack } from './tier-stack';
 export const AWS_STACK_NAMES = ['dev', 'stage', 'prod', 'audit'] as const;
 export type AwsStackName = (typeof AWS_STACK_NAMES)[number];
 
-export const DEFAULT_CI_REPOSITORY = 'kansas-frontier-matrix/kfm-infra';
+/** The repository when kfm:repository is unset (core/installation.ts owns the default). */
+export const DEFAULT_CI_REPOSITORY = DEFAULT_REPOSITORY;
 
 export interface AwsStacksOptions {
   /**
@@ -83,10 +85,10 @@ function prodSwitch(app: App, tier: Tier): Tier {
 }
 
 export function buildAwsStacks(app: App, options: AwsStacksOptions = {}): AwsStacks {
-  const namePrefix = checkNamePrefix(
-    options.namePrefix ?? context<string>(app, 'kfm:namePrefix') ?? DEFAULT_NAME_PREFIX,
-    app,
-  );
+  // One reading of the installation (core/installation.ts), the same the policy pack's declared
+  // facts are resolved with.
+  const installation = installationFrom((key) => context(app, key));
+  const namePrefix = checkNamePrefix(options.namePrefix ?? installation.namePrefix, app);
   const region = options.region ?? context<string>(app, 'kfm:region') ?? DEFAULT_REGION;
   const tierFor = (name: TierName): Tier => {
     const t = options.tiers?.[name] ?? TIERS[name];
@@ -110,7 +112,6 @@ export function buildAwsStacks(app: App, options: AwsStacksOptions = {}): AwsSta
     namePrefix,
     region,
     offline: options.offline,
-    defaultRepository: DEFAULT_CI_REPOSITORY,
   });
   const audit = new AuditStack(app, 'audit', {
     namePrefix,

@@ -32,6 +32,7 @@ import { receiptsBucketName } from '../constructs/naming';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { kfmStateBackend, parseStateStore, StateStore } from '../constructs/state-backend';
 import { TIER_NAMES } from '../core/vocabulary';
+import { installationFrom } from '../core/installation';
 
 /** The stacks an apply role exists for. */
 export const GOVERNED_STACKS = [...TIER_NAMES, 'audit'] as const;
@@ -277,7 +278,7 @@ export class BootstrapStack extends TerraformStack {
 /** Options of `buildBootstrapStack` from the app's context and environment. */
 export function bootstrapPropsFrom(
   context: (key: string) => unknown,
-  base: { namePrefix: string; region: string; offline?: boolean; defaultRepository: string },
+  base: { namePrefix: string; region: string; offline?: boolean },
   env: NodeJS.ProcessEnv = process.env,
 ): BootstrapStackProps {
   const str = (k: string) => {
@@ -289,7 +290,7 @@ export function bootstrapPropsFrom(
     namePrefix: base.namePrefix,
     region: base.region,
     offline: base.offline,
-    repository: str('kfm:repository') ?? str('kfm:ciRepository') ?? base.defaultRepository,
+    repository: installationFrom(context).repository,
     accountId: str('kfm:accountId'),
     stateStore: parseStateStore(env.KFM_STATE_STORE),
     checkpointStore: cp ? parseStateStore(cp) : undefined,

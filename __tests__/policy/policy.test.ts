@@ -305,8 +305,18 @@ describe('kfm policy check (real process)', () => {
     const r = kfm(['policy', 'check', '--plan', minimalPlan, '--env', 'dev', '--json']);
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
-    // The contract's keys, in order, plus `input` (added: binds the decision to the file and env).
-    expect(Object.keys(out)).toEqual(['bundle', 'evaluated', 'findings', 'suppressed', 'verdict', 'input']);
+    // The contract's keys, in order, plus `input` (added: binds the decision to the file and env) and
+    // `installation` (added: the name prefix and repository the declared facts were resolved with).
+    expect(Object.keys(out)).toEqual([
+      'bundle',
+      'evaluated',
+      'findings',
+      'suppressed',
+      'verdict',
+      'input',
+      'installation',
+    ]);
+    expect(out.installation).toEqual({ namePrefix: 'kfm', repository: 'kansas-frontier-matrix/kfm-infra' });
     expect(out.input).toEqual({
       kind: 'plan',
       digest: `sha256:${createHash('sha256').update(readFileSync(minimalPlan)).digest('hex')}`,

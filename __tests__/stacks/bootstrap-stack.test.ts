@@ -138,7 +138,7 @@ describe('bootstrap stack', () => {
     };
     const props = bootstrapPropsFrom(
       (k) => ctx[k],
-      { namePrefix: 'kfm', region: 'us-east-2', defaultRepository: 'x/y' },
+      { namePrefix: 'kfm', region: 'us-east-2' },
       { KFM_STATE_STORE: 's3://acme-state/tf' },
     );
     expect(props).toMatchObject({

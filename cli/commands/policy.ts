@@ -1,6 +1,7 @@
 import { ReceiptError } from '../../core/errors';
 import { sha256Tagged } from '../../core/digest';
 import { parseJsonText, readInputFile } from '../../core/files';
+import { readInstallation } from '../../core/installation';
 import { checkPolicy } from '../../policy/check';
 import { KFM_PACK } from '../../policy/pack';
 import { parseSuppressions, SuppressionFile } from '../../policy/engine/suppressions';
@@ -105,6 +106,9 @@ export const policy: Command = async (io) => {
       KFM_PACK.map((r) => r.id),
     );
   }
+  // The installation whose declared facts apply: cdktf.json's kfm:namePrefix and kfm:repository in
+  // the working directory (the stacks read the same keys), the defaults when there is none.
+  const installation = readInstallation(io.cwd);
   const file = (synth ?? plan) as string;
   const kind = synth ? 'synth' : 'plan';
   const bytes = readInputFile(file, synth ? 'cdk.tf.json' : 'plan JSON');
@@ -113,7 +117,7 @@ export const policy: Command = async (io) => {
     ? parseJsonText(bytes.toString('utf8'), file, 'cdk.tf.json')
     : guardNesting(file, 'plan JSON', () => parsePlanDocument(bytes, file));
   const result = guardNesting(file, synth ? 'cdk.tf.json' : 'plan JSON', () =>
-    checkPolicy({ kind, doc, origin: file, env, now, suppressions }),
+    checkPolicy({ kind, doc, origin: file, env, now, suppressions, installation }),
   );
   // `input` binds the decision to the exact file and env judged: `kfm receipt plan --policy`
   // refuses a decision made for another plan or another env.
@@ -125,6 +129,7 @@ export const policy: Command = async (io) => {
       kind,
       docsBase: values['docs-base'] as string | undefined,
       sourceRoot: values['source-root'] as string | undefined,
+      installation,
     }),
   );
   if (result.verdict === 'fail')

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { ReceiptError } from '../../core/errors';
 import { KFM_VERSION } from '../../core/version';
+import type { Installation } from '../../core/installation';
 import type { PolicyResult } from '../../policy/engine/evaluate';
 import { KFM_PACK } from '../../policy/pack';
 import { formatReport } from '../../policy/check';
@@ -43,11 +44,14 @@ export interface Judged {
   readonly docsBase?: string;
   /** The repository root whose stacks/ and constructs/ hold construct ids. @default - the working directory */
   readonly sourceRoot?: string;
+  /** The installation judged (its name prefix and repository): the `installation` key of --json. */
+  readonly installation?: Installation;
 }
 
 /** The result in the asked format; SARIF and annotations locate each finding at its construct's source. */
 export function formatPolicy(format: PolicyFormat, result: PolicyResult, input: object, j: Judged): string {
-  if (format === 'json') return JSON.stringify({ ...result, input }) + '\n';
+  if (format === 'json')
+    return JSON.stringify({ ...result, input, ...(j.installation ? { installation: j.installation } : {}) }) + '\n';
   if (format === 'text') return formatReport(result);
   const text = j.bytes.toString('utf8');
   const constructPaths: ConstructPaths | undefined =

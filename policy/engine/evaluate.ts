@@ -3,6 +3,8 @@ import { Outcome, PolicyEnv, PolicyRule, RuleContext, Severity } from './rule';
 import { Suppression, SuppressionFile, addressMatches, isExpired } from './suppressions';
 import { PolicyInput, ResourceView } from './view';
 import { Linker } from './link';
+import { declarationsFor, Declarations } from './declarations';
+import { Installation } from '../../core/installation';
 
 export interface Finding {
   readonly rule: string;
@@ -33,6 +35,11 @@ export interface EvaluateOptions {
   /** The only clock the policy reads: decides whether a suppression has expired. */
   readonly now: Date;
   readonly env?: PolicyEnv;
+  /**
+   * The installation whose declared facts (external-resources.json placeholders) apply.
+   * @default - DEFAULT_INSTALLATION (core/installation.ts)
+   */
+  readonly installation?: Installation;
 }
 
 /** Findings about the check itself (fail-closed guards), not about a resource. */
@@ -69,7 +76,12 @@ function typeIndex(resources: readonly ResourceView[]): (...types: string[]) => 
   };
 }
 
-function makeContext(input: PolicyInput, rules: readonly PolicyRule[], env?: PolicyEnv): RuleContext {
+function makeContext(
+  input: PolicyInput,
+  rules: readonly PolicyRule[],
+  env: PolicyEnv | undefined,
+  declared: Declarations,
+): RuleContext {
   const byAddress = new Map<string, ResourceView>();
   for (const r of input.resources) {
     byAddress.set(r.address, r);
@@ -81,6 +93,7 @@ function makeContext(input: PolicyInput, rules: readonly PolicyRule[], env?: Pol
   return {
     input,
     env,
+    declared,
     ofType: typeIndex(input.resources),
     byAddress: (a) => byAddress.get(a),
     link: (anc, attr, types, keys = targetKeys) => linker.link(anc, attr, types, keys),
@@ -222,7 +235,10 @@ function applySuppressions(raw: readonly Finding[], suppressions: SuppressionFil
 
 /** Judge one view with a pack. Pure: no files, env or wall clock (`now` is passed in). */
 export function evaluatePolicy(input: PolicyInput, opts: EvaluateOptions): PolicyResult {
-  const { raw, evaluated } = runRules(makeContext(input, opts.rules, opts.env), opts.rules);
+  const { raw, evaluated } = runRules(
+    makeContext(input, opts.rules, opts.env, declarationsFor(opts.installation)),
+    opts.rules,
+  );
   const judged = applySuppressions([...raw, ...emptinessFindings(input, evaluated)], opts.suppressions, opts.now);
   const findings = sortFindings([
     ...distrustFindings(input),

@@ -5,7 +5,7 @@
  * results and `aws_iam_policy_document` data sources, known or unknown after apply; an unknown
  * principal fails closed only where it could be public (it does not come from a resource in the plan).
  */
-import { declaredEntry, EXTERNAL_FILE, PLATFORM } from './external';
+import { Declarations, EXTERNAL_FILE } from './declarations';
 import { Condition, globMatch, PrincipalId, Resolver, Statement, statementsOfDocument, statementsOfJson } from './iam';
 import { RuleContext } from './rule';
 import { bucketResolver } from './s3';
@@ -94,7 +94,12 @@ function fromPlanPrincipals(r: ResourceView, path: string): boolean {
 }
 
 /** Problems of one principal id of an Allow statement. */
-export function principalIdProblem(p: PrincipalId, doc: ResourceView, path: string): string | undefined {
+export function principalIdProblem(
+  ctx: RuleContext,
+  p: PrincipalId,
+  doc: ResourceView,
+  path: string,
+): string | undefined {
   if (p.id === undefined) {
     if (
       p.template &&
@@ -111,7 +116,7 @@ export function principalIdProblem(p: PrincipalId, doc: ResourceView, path: stri
   if (p.type === 'CanonicalUser') return 'grants a canonical user of another account';
   const account = accountOf(p.id);
   if (account === '*' || account === '') return 'grants a principal of any account';
-  if (account && !declaredEntry('accounts', account))
+  if (account && !ctx.declared.entry('accounts', account))
     return `grants account ${account}, not declared under "accounts" in ${EXTERNAL_FILE}`;
   return undefined;
 }
@@ -137,13 +142,13 @@ function actionProblems(s: Statement): string[] {
 }
 
 /** GitHub's OIDC trust must name this repository and one environment, without wildcards. */
-function githubTrustProblem(s: Statement): string | undefined {
+function githubTrustProblem(declared: Declarations, s: Statement): string | undefined {
   if (s.conditions === 'unknown') return 'GitHub OIDC trust conditions are unknown at this stage';
   const subs = s.conditions.filter((c) => c.variable.toLowerCase() === 'token.actions.githubusercontent.com:sub');
   if (subs.length === 0) return 'GitHub OIDC trust has no token.actions.githubusercontent.com:sub condition';
-  const repos = PLATFORM.githubRepositories;
-  const envs = PLATFORM.githubEnvironments;
-  const other = Object.keys(PLATFORM.githubSubjectsWithoutEnvironment);
+  const repos = declared.platform.githubRepositories;
+  const envs = declared.platform.githubEnvironments;
+  const other = Object.keys(declared.platform.githubSubjectsWithoutEnvironment);
   const pinned = (v: unknown): boolean => {
     const m = typeof v === 'string' ? /^repo:([^:]+):(?:environment:([^:]+)|([^:]+))$/.exec(v) : null;
     return m !== null && repos.includes(m[1]) && (m[2] !== undefined ? envs.includes(m[2]) : other.includes(m[3]));
@@ -181,11 +186,11 @@ export function statementProblems(ctx: RuleContext, doc: ResourceView, s: Statem
   const restricted = restricts(s.conditions);
   for (const p of s.principalIds ?? []) {
     if (p.type === 'Federated' && kind === 'trust' && isGithubProvider(ctx, doc, p)) {
-      const g = githubTrustProblem(s);
+      const g = githubTrustProblem(ctx.declared, s);
       if (g) out.push(g);
       continue;
     }
-    const problem = principalIdProblem(p, doc, 'statement');
+    const problem = principalIdProblem(ctx, p, doc, 'statement');
     if (!problem || restricted) continue;
     if (kind === 'endpoint' && problem === 'grants any principal') continue;
     out.push(problem);

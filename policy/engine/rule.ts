@@ -2,6 +2,7 @@ import { Env } from '../../core/vocabulary';
 import { basename } from 'node:path';
 import { Leaf, PolicyInput, ResourceView } from './view';
 import { Link } from './link';
+import { Declarations } from './declarations';
 
 /** Error findings fail the check; warnings are reported and never fail it. */
 export type Severity = 'error' | 'warning';
@@ -37,6 +38,8 @@ export interface RuleContext {
   byAddress(address: string): ResourceView | undefined;
   /** Resource types some rule of the pack judges (its `covers`). */
   readonly coveredTypes: ReadonlySet<string>;
+  /** What the platform declares outside the plan, resolved for the installation judged. */
+  readonly declared: Declarations;
 }
 
 /** A policy rule: metadata plus a pure function of the view. The id is its file name. */

@@ -1,5 +1,5 @@
 import { Requirement } from './coverage';
-import { PLATFORM } from './external';
+import { declarationsFor } from './declarations';
 import { asBool, configuredLeaves } from './rule';
 import { ResourceView } from './view';
 
@@ -58,7 +58,8 @@ export function settingProblems(r: ResourceView, setting: string, req: Requireme
 
 /** The default retention in days (days, or years × 365) is at least the platform's audit minimum. */
 export function auditRetentionDaysProblems(r: ResourceView): string[] {
-  const min = PLATFORM.auditMinimumRetentionDays;
+  // The minimum has no placeholder: the same for every installation.
+  const min = declarationsFor().platform.auditMinimumRetentionDays;
   const days = r.leaves('rule.default_retention.days');
   const years = r.leaves('rule.default_retention.years');
   if ([...days, ...years].some((l) => l.unknown)) return ['default retention is unknown at this stage'];

@@ -1,5 +1,5 @@
 import { principalIdProblem } from '../engine/policy-analysis';
-import { defineRule, judged, Outcome, scalar, scalarProblem } from '../engine/rule';
+import { defineRule, judged, Outcome, RuleContext, scalar, scalarProblem } from '../engine/rule';
 import { ResourceView } from '../engine/view';
 
 /**
@@ -7,7 +7,7 @@ import { ResourceView } from '../engine/view';
  * principal is "*" or could be: an unknown principal fails closed only where it could be public (the
  * ARN of a role or user of this plan, known after apply, cannot be "*").
  */
-function urlPermissionProblem(p: ResourceView): string | undefined {
+function urlPermissionProblem(ctx: RuleContext, p: ResourceView): string | undefined {
   const auth = scalar(p, 'function_url_auth_type');
   if (auth.kind === 'absent' || (auth.kind === 'value' && auth.value !== 'NONE')) return undefined;
   const principal = scalar(p, 'principal');
@@ -15,7 +15,7 @@ function urlPermissionProblem(p: ResourceView): string | undefined {
     principal.kind === 'value'
       ? principal.value === '*'
       : principal.kind === 'unknown' &&
-        principalIdProblem({ type: 'AWS', id: undefined }, p, 'principal') !== undefined;
+        principalIdProblem(ctx, { type: 'AWS', id: undefined }, p, 'principal') !== undefined;
   if (!could) return undefined;
   if (auth.kind === 'unknown') return 'function_url_auth_type is unknown at this stage and the principal could be "*"';
   return principal.kind === 'unknown'
@@ -39,7 +39,7 @@ export const rule = defineRule(__filename, {
       );
       out.push(judged(u.address, [authorization]));
     }
-    for (const p of ctx.ofType('aws_lambda_permission')) out.push(judged(p.address, [urlPermissionProblem(p)]));
+    for (const p of ctx.ofType('aws_lambda_permission')) out.push(judged(p.address, [urlPermissionProblem(ctx, p)]));
     return out;
   },
 });

@@ -1,4 +1,4 @@
-import { bucketOfArnOrName, declaredBucket, EXTERNAL_FILE, undeclared } from '../engine/external';
+import { bucketOfArnOrName, EXTERNAL_FILE, undeclared } from '../engine/external';
 import { bad, defineRule, ok, Outcome, RuleContext, scalar } from '../engine/rule';
 import { bucketName } from '../engine/s3';
 import { ResourceView } from '../engine/view';
@@ -31,7 +31,7 @@ function destinationOutcome(ctx: RuleContext, r: ResourceView, attr: string): Ou
   const name = value === undefined ? undefined : bucketOfArnOrName(value);
   if (inPlan(ctx, r, attr, name)) return ok(r.address);
   if (name === undefined) return bad(r.address, `${attr} is unknown at this stage and names no bucket of this plan`);
-  const declared = declaredBucket(name);
+  const declared = ctx.declared.bucket(name);
   if (!declared) return undeclared(r, ctx.env, `${attr} names a log bucket that`, 'buckets');
   return declared.logs
     ? ok(r.address)

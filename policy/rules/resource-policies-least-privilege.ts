@@ -1,4 +1,4 @@
-import { declaredEntry, DeclaredKind, EXTERNAL_FILE, targetOutcome } from '../engine/external';
+import { DeclaredKind, EXTERNAL_FILE, targetOutcome } from '../engine/external';
 import { PolicyKind, policyProblems, principalIdProblem } from '../engine/policy-analysis';
 import { bad, defineRule, judged, Outcome, RuleContext, scalar } from '../engine/rule';
 import { ResourceView } from '../engine/view';
@@ -60,20 +60,21 @@ function aclProblems(r: ResourceView): string[] {
 }
 
 /** A Lambda permission: who may invoke, narrowed by source_arn / source_account / principal_org_id. */
-function lambdaPermissionProblems(r: ResourceView): string[] {
+function lambdaPermissionProblems(ctx: RuleContext, r: ResourceView): string[] {
   const narrowed = ['source_arn', 'source_account', 'principal_org_id'].some((a) => scalar(r, a).kind !== 'absent');
   const p = scalar(r, 'principal');
   if (p.kind === 'absent') return [];
   const id = p.kind === 'value' ? String(p.value) : undefined;
   if (id !== undefined && /\.amazonaws\.com$/.test(id)) return [];
-  const problem = principalIdProblem({ type: 'AWS', id }, r, 'principal');
+  const problem = principalIdProblem(ctx, { type: 'AWS', id }, r, 'principal');
   return problem && !narrowed ? [`principal ${problem}`] : [];
 }
 
 /** An EKS access entry's principal: a role or user of the plan or of a declared account. */
-function accessEntryProblems(r: ResourceView): string[] {
+function accessEntryProblems(ctx: RuleContext, r: ResourceView): string[] {
   const p = scalar(r, 'principal_arn');
   const problem = principalIdProblem(
+    ctx,
     { type: 'AWS', id: p.kind === 'value' ? String(p.value) : undefined },
     r,
     'principal_arn',
@@ -82,12 +83,12 @@ function accessEntryProblems(r: ResourceView): string[] {
 }
 
 /** A VPC endpoint reaches an AWS service, or a service of another account declared by the platform. */
-function endpointServiceProblems(r: ResourceView): string[] {
+function endpointServiceProblems(ctx: RuleContext, r: ResourceView): string[] {
   const s = scalar(r, 'service_name');
   if (s.kind !== 'value') return s.kind === 'unknown' ? ['service_name is unknown at this stage'] : [];
   const name = String(s.value);
   if (/^com\.amazonaws\.[a-z0-9-]+\.[a-z0-9.-]+$/.test(name) && !name.startsWith('com.amazonaws.vpce.')) return [];
-  if (declaredEntry('endpointServices', name)) return [];
+  if (ctx.declared.entry('endpointServices', name)) return [];
   return [
     `service_name is another account's endpoint service, not declared under "endpointServices" in ${EXTERNAL_FILE}`,
   ];
@@ -114,9 +115,9 @@ function perResource(ctx: RuleContext): Outcome[] {
   for (const [type, attr, kind] of POLICIES)
     for (const r of ctx.ofType(type)) add(r, policyProblems(ctx, r, attr, kind));
   for (const r of ctx.ofType('aws_s3_bucket_acl')) add(r, aclProblems(r));
-  for (const r of ctx.ofType('aws_lambda_permission')) add(r, lambdaPermissionProblems(r));
-  for (const r of ctx.ofType('aws_eks_access_entry')) add(r, accessEntryProblems(r));
-  for (const r of ctx.ofType('aws_vpc_endpoint')) add(r, endpointServiceProblems(r));
+  for (const r of ctx.ofType('aws_lambda_permission')) add(r, lambdaPermissionProblems(ctx, r));
+  for (const r of ctx.ofType('aws_eks_access_entry')) add(r, accessEntryProblems(ctx, r));
+  for (const r of ctx.ofType('aws_vpc_endpoint')) add(r, endpointServiceProblems(ctx, r));
   for (const r of ctx.ofType('aws_iam_role_policy_attachment')) add(r, attachmentProblems(r));
   return [...problems].map(([address, ps]) => judged(address, ps));
 }

@@ -1,6 +1,5 @@
 import { bad, defineRule, knownValues, ok, Outcome, requireBool } from '../engine/rule';
 import { bucketName, isAccessLogTarget, zoneOf } from '../engine/s3';
-import { declaredBucket } from '../engine/external';
 import { auditRetentionDaysProblems } from '../engine/settings';
 
 /** The audit ledger is append-only: object lock on, COMPLIANCE default retention. */
@@ -21,7 +20,7 @@ export const rule = defineRule(__filename, {
       // audit zone's access-log target is exempt; its other controls still apply. Only a log store
       // the platform declares (external-resources.json, logs: true) is: a decoy logging
       // configuration pointing at an audit bucket does not buy an exemption.
-      if (isAccessLogTarget(ctx, b) && declaredBucket(bucketName(b))?.logs === true) continue;
+      if (isAccessLogTarget(ctx, b) && ctx.declared.bucket(bucketName(b))?.logs === true) continue;
       if (zone === 'unknown') {
         out.push(bad(b.address, 'zone tag is unknown at this stage, so the audit object lock cannot be verified'));
         continue;

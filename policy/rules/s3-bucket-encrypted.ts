@@ -1,5 +1,5 @@
-import { declaredEntry, EXTERNAL_FILE } from '../engine/external';
-import { bad, defineRule, knownValues, ok, Outcome } from '../engine/rule';
+import { EXTERNAL_FILE } from '../engine/external';
+import { bad, defineRule, knownValues, ok, Outcome, RuleContext } from '../engine/rule';
 import { ResourceView } from '../engine/view';
 
 const ALGORITHMS = ['aws:kms', 'aws:kms:dsse', 'AES256'];
@@ -9,7 +9,7 @@ const KEY_PATH = 'rule.apply_server_side_encryption_by_default.kms_master_key_id
  * The bucket key is this account's: a key of this configuration, a key id or alias (same account), or
  * an ARN of an account the platform declares. Another account's key hands it the data's availability.
  */
-function keyProblem(c: ResourceView): string | undefined {
+function keyProblem(ctx: RuleContext, c: ResourceView): string | undefined {
   const leaves = c.leaves(KEY_PATH);
   if (leaves.length === 0) return undefined;
   if (leaves.some((l) => l.unknown)) {
@@ -20,7 +20,7 @@ function keyProblem(c: ResourceView): string | undefined {
   }
   for (const l of leaves) {
     const m = /^arn:aws[a-z-]*:kms:[^:]*:(\d{12}):/.exec(String((l as { value: unknown }).value));
-    if (m && !declaredEntry('accounts', m[1]))
+    if (m && !ctx.declared.entry('accounts', m[1]))
       return `kms_master_key_id is a key of account ${m[1]}, not declared under "accounts" in ${EXTERNAL_FILE}`;
   }
   return undefined;
@@ -51,7 +51,7 @@ export const rule = defineRule(__filename, {
             b.address,
             `${c.address} sse_algorithm "${wrong.join(', ')}" is not one of ${ALGORITHMS.join(', ')}`,
           );
-        const key = keyProblem(c);
+        const key = keyProblem(ctx, c);
         if (key) return bad(b.address, `${c.address} ${key}`);
       }
       return ok(b.address);

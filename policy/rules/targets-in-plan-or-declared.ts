@@ -1,5 +1,5 @@
 import { bad, configuredLeaves, defineRule, ok, Outcome, RuleContext, tag } from '../engine/rule';
-import { bucketOfArnOrName, declaredBucket, EXTERNAL_FILE, targetOutcome, undeclared } from '../engine/external';
+import { bucketOfArnOrName, EXTERNAL_FILE, targetOutcome, undeclared } from '../engine/external';
 import { S3_ANCILLARY_TYPES } from '../engine/writers';
 import { REBUILDABLE_ZONES, bucketName } from '../engine/s3';
 import { auditRetentionProblems, settingProblems } from '../engine/settings';
@@ -46,7 +46,7 @@ function s3Outcome(ctx: RuleContext, r: ResourceView): Outcome | undefined {
   if (l.kind !== 'external') return undefined;
   const leaf = r.leaves('bucket')[0];
   const name = leaf && !leaf.unknown && typeof leaf.value === 'string' ? leaf.value : undefined;
-  const declared = name === undefined ? undefined : declaredBucket(name);
+  const declared = name === undefined ? undefined : ctx.declared.bucket(name);
   if (!declared) return targetOutcome(ctx, r, 'bucket', ['aws_s3_bucket'], 'buckets');
   const problems = declaredBucketProblems(r, declared.zone);
   return problems.length
@@ -55,8 +55,8 @@ function s3Outcome(ctx: RuleContext, r: ResourceView): Outcome | undefined {
 }
 
 /** A bucket in the plan that has a declared name must carry the declared zone (no relabelling by tag). */
-function zoneOutcome(b: ResourceView): Outcome | undefined {
-  const declared = declaredBucket(bucketName(b));
+function zoneOutcome(ctx: RuleContext, b: ResourceView): Outcome | undefined {
+  const declared = ctx.declared.bucket(bucketName(b));
   if (!declared?.zone) return undefined;
   const t = tag(b, 'zone');
   if (t && !t.unknown && t.value === declared.zone) return ok(b.address);
@@ -77,7 +77,7 @@ function dmsBucketOutcome(ctx: RuleContext, r: ResourceView): Outcome {
         continue;
       }
       const name = String(l.value);
-      if (ctx.ofType('aws_s3_bucket').some((b) => bucketName(b) === name) || declaredBucket(name)) continue;
+      if (ctx.ofType('aws_s3_bucket').some((b) => bucketName(b) === name) || ctx.declared.bucket(name)) continue;
       const u = undeclared(r, ctx.env, `${path} names a bucket that`, 'buckets');
       if (!u.compliant) return u;
     }
@@ -95,7 +95,7 @@ function replicationDestinationOutcome(ctx: RuleContext, r: ResourceView): Outco
       continue;
     }
     const name = bucketOfArnOrName(String(l.value));
-    if (ctx.ofType('aws_s3_bucket').some((b) => bucketName(b) === name) || declaredBucket(name)) continue;
+    if (ctx.ofType('aws_s3_bucket').some((b) => bucketName(b) === name) || ctx.declared.bucket(name)) continue;
     const u = undeclared(r, ctx.env, `${path} names a bucket that`, 'buckets');
     if (!u.compliant) return u;
   }
@@ -120,7 +120,7 @@ export const rule = defineRule(__filename, {
     for (const r of ctx.ofType(...S3_ANCILLARY_TYPES)) out.push(s3Outcome(ctx, r) ?? ok(r.address));
     for (const [types, attr, targets, kind] of TARGETS)
       for (const r of ctx.ofType(...types)) out.push(targetOutcome(ctx, r, attr, targets, kind) ?? ok(r.address));
-    for (const b of ctx.ofType('aws_s3_bucket')) out.push(zoneOutcome(b) ?? ok(b.address));
+    for (const b of ctx.ofType('aws_s3_bucket')) out.push(zoneOutcome(ctx, b) ?? ok(b.address));
     for (const r of ctx.ofType('aws_dms_endpoint')) out.push(dmsBucketOutcome(ctx, r));
     for (const r of ctx.ofType('aws_s3_bucket_replication_configuration'))
       out.push(replicationDestinationOutcome(ctx, r));
