@@ -57,12 +57,18 @@ describe('modules a command loads', () => {
       '/attest/schema/compiled-apply-receipt.',
       '/attest/schema/compiled-drift-receipt.',
       '/attest/schema/compiled-approval.',
-      '/policy/',
+      '/policy/rules/',
+      '/policy/pack.',
       '/ledger/',
       '/gates/',
       '@aws-sdk',
     ])
       expect([part, has(files, part)]).toEqual([part, false]);
+    // The receipt's exposure facts come from the pack's own exposure view (one rule in one place):
+    // that view and the readers it uses, never a rule or the pack.
+    const policy = files.filter((f) => f.includes('/policy/')).map((f) => f.replace(/^.*\/policy\//, 'policy/'));
+    const view = /^policy\/(engine\/(exposure|cidr|coverage|iam|view|secrets)\.(js|ts)|config\/coverage\.json)$/;
+    expect(policy.filter((f) => !view.test(f))).toEqual([]);
   });
 
   it('receipt show still loads the renderer it needs', () => {

@@ -18,7 +18,9 @@ import { GITHUB_ISSUER, MockSigstore, spawnMockSigstore } from '../attest/sigsto
 
 const OAUTH = 'https://github.com/login/oauth';
 const CI = 'repo:acme/infra:environment:audit';
-const PLAN = join(TF, 'generated-tf1.11.4', 'lifecycle', '2-change.show-plan.json');
+// A plan the pack passes for the audit stack (the lifecycle fixtures hold a sensitive variable with
+// a literal default, which the pack now fails as a credential).
+const PLAN = join(TF, 'generated-tf1.11.4', 'slow-apply-and-data-read', '1-create.show-plan.json');
 const COMMIT = PROV[1]!;
 const dir = tmp('kfm-keyless-gate-');
 /** A file in this test's directory. */
@@ -248,6 +250,7 @@ describe('gates trust identities per role (keyless records)', () => {
     const receipt = f('scripted.plan.json');
     await ok(['receipt', 'plan', PLAN, '--env', 'audit', '--key', key, '--out', receipt, ...PROV]);
     const store = f('scripted-ledger');
+    await ok(['audit', 'init', '--store', store]);
     const script = '. scripts/lib/kfm-env.sh; kfm_append_record "$1"; kfm_gate_trust_args';
     const r = spawnSync('bash', ['-c', script, 'kfm', receipt], {
       cwd: REPO,

@@ -409,7 +409,10 @@ describe('the report of a 1,000-entry ledger', () => {
 describe('where the report is published', () => {
   const deploy = readFileSync(join(REPO, '.github', 'workflows', 'deploy.yml'), 'utf8');
   it('deploy.yml writes it after verifying the ledger and uploads it, in dev, stage and prod', () => {
-    expect(deploy.match(/cli\.js report --store "\$KFM_AUDIT_STORE" --pub "\$KFM_PUB"/g)).toHaveLength(3);
+    // The trust flags come from the scripts' one reading (keyed --pub, or keyless --log-pub and identities),
+    // and the witnesses' keys and quorum, so the report checks cosignatures as the gates do.
+    expect(deploy.match(/mapfile -t trust < <\(kfm_gate_trust_args\)\n\s+mapfile -t witnesses < <\(kfm_witness_args verify\)\n/g)).toHaveLength(3);
+    expect(deploy.match(/cli\.js report --store "\$KFM_AUDIT_STORE" "\$\{trust\[@\]\}" "\$\{witnesses\[@\]\}"/g)).toHaveLength(3);
     expect(deploy.match(/name: evidence-report-\$\{\{ env\.KFM_ENV \}\}/g)).toHaveLength(3);
     expect(deploy.match(/--synth "\$KFM_ENV=cdktf\.out\/stacks\/\$KFM_ENV\/cdk\.tf\.json"/g)).toHaveLength(3);
   });

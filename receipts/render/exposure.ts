@@ -19,10 +19,16 @@ export function exposureBlock(
   changes: readonly ExposureChange[],
   paths: ConstructPaths | undefined,
   budget = Infinity,
+  deleted: ReadonlySet<string> = new Set(),
 ): string {
   if (!changes.length) return '';
-  const changed = changes.filter((c) => c.removed.length > 0);
-  const onlyNew = changes.filter((c) => c.removed.length === 0);
+  // A resource the plan deletes takes its exposure with it: counted per type in one line (its
+  // address is listed under the destructive changes), so it never crowds out a change in place.
+  const goneWith = (c: ExposureChange): boolean => deleted.has(c.address) && c.added.length === 0;
+  const gone = changes.filter(goneWith);
+  const kept = changes.filter((c) => !goneWith(c));
+  const changed = kept.filter((c) => c.removed.length > 0);
+  const onlyNew = kept.filter((c) => c.removed.length === 0);
   const fold = onlyNew.length > 8;
   const item = (c: ExposureChange): string =>
     [
@@ -34,18 +40,31 @@ export function exposureBlock(
   let shown = 0;
   const close = fold ? '\n</details>\n' : '';
   let opened = false;
+  const goneText = deletedLines(gone);
   for (const c of [...changed, ...onlyNew]) {
     const open =
       fold && !opened && c.removed.length === 0
         ? `${changed.length ? '\n' : ''}<details><summary>${groupDigits(onlyNew.length)} resource(s) with new exposure only (created)</summary>\n\n`
         : '';
     const lines = open + item(c);
-    if (text.length + lines.length + close.length + 120 > budget) break;
+    if (text.length + lines.length + close.length + goneText.length + 120 > budget) break;
     if (open) opened = true;
     text += lines;
     shown++;
   }
-  if (shown < changes.length)
-    text += `- … ${groupDigits(changes.length - shown)} more resource(s) with exposure changes, in the full rendering.\n`;
-  return opened ? text + close : text;
+  if (opened) text += close;
+  text += goneText;
+  if (shown < kept.length)
+    text += `- … ${groupDigits(kept.length - shown)} more resource(s) with exposure changes, in the full rendering.\n`;
+  return text;
+}
+
+/** Deleted resources' exposure, one line per type (sorted): "N `type` deleted: …". */
+function deletedLines(gone: readonly ExposureChange[]): string {
+  const byType = new Map<string, number>();
+  for (const c of gone) byType.set(c.type, (byType.get(c.type) ?? 0) + 1);
+  return [...byType]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([type, n]) => `- ${groupDigits(n)} ${mdCode(type)} deleted: their exposure goes with them (listed under the destructive changes)\n`)
+    .join('');
 }

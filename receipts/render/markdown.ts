@@ -136,13 +136,14 @@ function planPart(p: PlanReceiptPredicate, head: string[], sections: Section[], 
   }
   // The receipt's own facts (policy/engine/exposure.ts at receipt time) unless the caller gave them.
   const exposure = o.exposure ?? p.exposure ?? [];
+  const changes = p.changes as Change[];
+  const deleted = new Set(changes.filter((c) => c.action === 'delete').map((c) => c.address));
   if (exposure.length)
     sections.push({
-      full: exposureBlock(exposure, paths),
+      full: exposureBlock(exposure, paths, Infinity, deleted),
       changes: 0,
-      shrink: (budget) => ({ text: exposureBlock(exposure, paths, budget), notShown: 0 }),
+      shrink: (budget) => ({ text: exposureBlock(exposure, paths, budget, deleted), notShown: 0 }),
     });
-  const changes = p.changes as Change[];
   const drift = p.drift as Change[];
   changeSections(changes, sections, paths);
   if (drift.length) sections.push(driftSection(drift, paths));

@@ -95,13 +95,13 @@ describe('the comment when the policy fails at synth (no plan receipt at all)', 
   });
 
   it("renders the failed synth's findings in prod's section, errors first, and says why the others have no plan", () => {
-    expect(md).toMatch(/^\| \*\*prod\*\* \| — \| — \| no plan \| \*\*fail at synth\*\*: 6 errors \| — \|$/m);
+    expect(md).toMatch(/^\| \*\*prod\*\* \| — \| — \| no plan \| \*\*fail at synth\*\*: 5 errors \| — \|$/m);
     const prod = md.slice(md.indexOf('### <code>prod</code>'), md.indexOf('### <code>stage</code>'));
     expect(prod).toContain('No plan: cdktf synth failed the policy pack on stack <code>prod</code>');
-    expect(prod).toContain('❌ Policy findings at synth (6 errors)');
+    expect(prod).toContain('❌ Policy findings at synth (5 errors)');
     const rules = [...prod.matchAll(/^- \*\*error\*\* \[<code>([a-z0-9-]+)<\/code>\]/gm)].map((m) => m[1]);
+    // No prod-alarms-configured: a lone bucket runs no workload (docs/policy.md, the alarm rule's scope).
     expect(rules).toEqual([
-      'prod-alarms-configured',
       's3-bucket-encrypted',
       's3-bucket-public-access-blocked',
       's3-bucket-tls-only',
@@ -122,7 +122,7 @@ describe('the comment when the policy fails at synth (no plan receipt at all)', 
 
   it('reads each finding once, even when the CLI prints the error twice', () => {
     const once = readFileSync(log, 'utf8');
-    expect(parseSynthFindings(once + '\n' + once)).toHaveLength(6);
+    expect(parseSynthFindings(once + '\n' + once)).toHaveLength(5);
   });
 });
 
@@ -282,10 +282,10 @@ describe('SARIF and annotations of the same findings', () => {
     expect(s.status).toBe(1);
     const sarif = JSON.parse(s.stdout);
     expect(validate(sarif) ? [] : validate.errors).toEqual([]);
-    expect(sarif.runs[0].results).toHaveLength(6);
+    expect(sarif.runs[0].results).toHaveLength(5);
     const a = kfm(['policy', 'check', '--synth-log', log, '--format', 'github']);
     const lines = a.stdout.trim().split('\n');
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(5);
     for (const l of lines) expect(l).toMatch(/^::error file=[^,]+,line=\d+,title=kfm policy [a-z0-9-]+::\S.*Fix: /);
   });
 
@@ -320,6 +320,10 @@ describe('a plan of 350 destroys (50 replacements) and 20 forgets, as prod in th
       '| **REPLACE** | <code>aws&#95;instance</code> | an attribute cannot be updated in place | 50 |',
     );
     expect(prod).toContain('| **FORGET** | <code>aws&#95;s3&#95;bucket</code> | no longer in configuration | 20 |');
+    // Deleted resources' exposure is one line per type, so it cannot crowd out the rows below.
+    expect(prod).toContain(
+      '- 100 <code>aws&#95;sqs&#95;queue</code> deleted: their exposure goes with them (listed under the destructive changes)',
+    );
   });
 
   it('lists every replacement and forget, then as many destroys as fit, within the comment', () => {
