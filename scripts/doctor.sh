@@ -127,7 +127,7 @@ else
     if grep -qx "$e" <<< "$envs"; then ok "environment $e"; else miss "environment $e" "create it (docs/environments.md, Environments)"; fi
   done
   vars=$(gh api "repos/$repo/actions/variables" --jq '.variables[].name' 2> /dev/null)
-  for v in KFM_STATE_STORE KFM_AUDIT_STORE KFM_CHECKPOINT_STORE KFM_CHECKPOINT_ROLE_ARN KFM_PLAN_ROLE_ARN_DEV KFM_PLAN_ROLE_ARN_STAGE KFM_PLAN_ROLE_ARN_PROD; do
+  for v in KFM_STATE_STORE KFM_AUDIT_STORE KFM_CHECKPOINT_STORE KFM_CHECKPOINT_ROLE_ARN KFM_WITNESSES KFM_PLAN_ROLE_ARN_DEV KFM_PLAN_ROLE_ARN_STAGE KFM_PLAN_ROLE_ARN_PROD; do
     if grep -qx "$v" <<< "$vars"; then ok "variable $v"; else miss "variable $v" "set the repository variable (docs/environments.md)"; fi
   done
   for e in dev stage prod-plan prod; do
