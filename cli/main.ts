@@ -20,6 +20,7 @@ const NOUNS: Record<string, () => Command> = {
   witness: () => require('./commands/witness').witness as Command,
   report: () => require('./commands/report').report as Command,
   state: () => require('./commands/state').state as Command,
+  doctor: () => require('./commands/doctor').doctor as Command,
 };
 
 /** Every verb, one line each: `kfm --help`. A test checks it against each noun's own verb list. */
@@ -51,6 +52,7 @@ const VERBS_HELP: readonly (readonly [string, string])[] = [
   ['record smoke', 'a signed validation (smoke test) record'],
   ['witness serve', 'a checkpoint witness over HTTP'],
   ['report', 'one self-contained HTML page of the evidence, per commit and tier'],
+  ['doctor', 'the setup check (scripts/doctor.sh): each missing item with its fix'],
   ['state lock-check', 'does the Terraform state store lock? (S3 If-None-Match, as use_lockfile)'],
 ];
 

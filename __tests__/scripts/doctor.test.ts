@@ -56,6 +56,30 @@ describe('scripts/doctor.sh', () => {
     expect(r.lines.every((l) => /^(ok|MISSING|skipped) /.test(l))).toBe(true);
   });
 
+  it('is also `kfm doctor`: the same lines and exit code as the script', () => {
+    const r = doctor({ KFM_OFFLINE: '1' });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      KFM_OFFLINE: '1',
+      KFM_STATE_DIR: r.state,
+      KFM_APPROVERS_DIR: join(r.state, 'approvers'),
+    };
+    for (const k of [
+      'KFM_STATE_STORE',
+      'AWS_ENDPOINT_URL_S3',
+      'KFM_WITNESSES',
+      'GH_TOKEN',
+      'KFM_KEY',
+      'KFM_PUB',
+      'KFM_AUDIT_STORE',
+    ])
+      delete env[k];
+    const k = spawnSync(process.execPath, [KFM, 'doctor'], { env, encoding: 'utf8', timeout: 120_000 });
+    expect(k.status).toBe(r.status);
+    expect(k.stdout).toBe(r.stdout);
+    expect(k.stderr).toBe('doctor.sh: something is missing (see MISSING above)\n');
+  });
+
   it('online in CI terms, with no state store: says what to set', () => {
     const r = doctor({ KFM_OFFLINE: '0' });
     expect(r.lines).toContain(

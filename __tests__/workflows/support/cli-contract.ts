@@ -137,6 +137,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
   },
   witness: { serve: ['key', 'name', 'log', 'state', 'listen'] },
   state: { 'lock-check': ['store', 'endpoint', 'json'] },
+  doctor: { '': [] },
   record: {
     smoke: [
       'env',
