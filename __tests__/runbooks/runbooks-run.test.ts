@@ -64,7 +64,7 @@ const ranRaw = new Set<string>();
 function runCommand(cmd: string, values: Record<string, string>, expectStatus = 0) {
   let c = cmd;
   for (const [k, v] of Object.entries(values)) c = c.split(k).join(v);
-  c = c.replace(/^(scripts\/(?:plan|drift)\.sh [^|;&]*)$/, '$1 --no-synth');
+  c = c.replace(/^((?:[A-Z_]+=\S* )*scripts\/(?:plan|drift)\.sh [^|;&]*)$/, '$1 --no-synth');
   if (GITHUB.test(c)) return void ranRaw.add(cmd);
   if (/^aws /.test(c)) throw new Error(`an aws command runs only against radosgw (runAws): ${c}`);
   ranRaw.add(cmd);
@@ -340,6 +340,31 @@ describe('the runbooks, run as written', () => {
     expect(ran).toContain('scripts/apply.sh stage --rollback');
     expect(stateList('stage')).toEqual([]);
     expect(stateList('dev')).toEqual(['terraform_data.app']);
+  }, 600_000);
+
+  it('environments.md, First run 2 and 5: a shared stack is planned by plan.sh and applied from its plan file before any ledger exists', () => {
+    const md = readFileSync(join(ROOT, 'docs', 'environments.md'), 'utf8').replace(/\s+/g, ' ');
+    const commands = (from: string, to: string) =>
+      [
+        ...md
+          .slice(md.indexOf(from), md.indexOf(to))
+          .matchAll(/`((?:KFM_STATE_STORE= )?scripts\/plan\.sh [a-z]+|terraform -chdir=[^`]+)`/g),
+      ].map((m) => m[1]!);
+    const bootstrap = commands('2. Bootstrap with local state', '3. Move the bootstrap state');
+    expect(bootstrap).toEqual([
+      'KFM_STATE_STORE= scripts/plan.sh bootstrap',
+      'terraform -chdir=cdktf.out/stacks/bootstrap apply "$PWD/plans/bootstrap.tfplan"',
+    ]);
+    stack('bootstrap', { state_bucket: { input: 'state' } });
+    runAll(bootstrap, {});
+    expect(stateList('bootstrap')).toEqual(['terraform_data.state_bucket']);
+    const audit = commands('5. The `audit` stack', '6. Witnesses and keys');
+    expect(audit).toEqual([
+      'scripts/plan.sh audit',
+      'terraform -chdir=cdktf.out/stacks/audit apply "$PWD/plans/audit.tfplan"',
+    ]);
+    runAll(audit, {});
+    expect(stateList('audit')).toEqual(['terraform_data.ledger']);
   }, 600_000);
 
   it('rollback.md: dev is destroyed through the gate, with zero residue and zero drift', () => {
