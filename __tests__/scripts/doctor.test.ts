@@ -243,6 +243,24 @@ describe('scripts/doctor.sh: the witnesses, asked', () => {
       ]),
     );
     expect(r.status).toBe(1);
+    // The verb behind it: a witness ahead of the ledger is a verification failure (exit 3).
+    const [w1] = witnessEnv.KFM_WITNESSES!.split(' ');
+    const direct = kfm(
+      'audit',
+      'witnesses',
+      '--store',
+      store,
+      '--pub',
+      log.pub,
+      '--witness',
+      `w1=${join(witnessEnv.KFM_WITNESS_KEYS_DIR!, 'w1.pub')}`,
+      '--witness-url',
+      w1!,
+    );
+    expect(direct.stdout).toMatch(
+      /^w1 ahead: holds tree size 4 \(ledger: 4 entries, newest checkpoint tree size 3\); fix: a newer witnessed checkpoint/,
+    );
+    expect(direct.status).toBe(3);
   });
 
   it('offline, says it did not ask the witnesses', () => {
