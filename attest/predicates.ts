@@ -45,6 +45,8 @@ export type PolicyDecision = {
   readonly input_digest: TaggedDigest;
   /** The plan JSON (by digest) and env the decision judged. */
   readonly input: { readonly kind: 'plan'; readonly digest: TaggedDigest; readonly env: Env };
+  /** Added, optional: the installation (kfm:namePrefix, kfm:repository) the decision was judged for. */
+  readonly installation?: { readonly namePrefix: string; readonly repository: string };
 };
 
 export type PlanPredicateSummary = {

@@ -19,6 +19,8 @@ const NOUNS: Record<string, () => Command> = {
   record: () => require('./commands/record').record as Command,
   witness: () => require('./commands/witness').witness as Command,
   report: () => require('./commands/report').report as Command,
+  state: () => require('./commands/state').state as Command,
+  doctor: () => require('./commands/doctor').doctor as Command,
 };
 
 /** Every verb, one line each: `kfm --help`. A test checks it against each noun's own verb list. */
@@ -41,6 +43,7 @@ const VERBS_HELP: readonly (readonly [string, string])[] = [
   ['audit list', 'one line per entry: seq, kind, env, commit, time, signer, digest'],
   ['audit get', 'the envelope of one entry, as appended'],
   ['audit mirror', 'copy the ledger into another store and compare roots (resumable)'],
+  ['audit witnesses', "each witness's tree size against the ledger's newest checkpoint"],
   ['policy check', 'the policy pack on synthesized JSON or plan JSON'],
   ['gate promote', 'may this commit go to stage or prod? from verified evidence only'],
   ['gate apply', 'may this plan file be applied? the newest approved, receipted plan only'],
@@ -49,6 +52,8 @@ const VERBS_HELP: readonly (readonly [string, string])[] = [
   ['record smoke', 'a signed validation (smoke test) record'],
   ['witness serve', 'a checkpoint witness over HTTP'],
   ['report', 'one self-contained HTML page of the evidence, per commit and tier'],
+  ['doctor', 'the setup check (scripts/doctor.sh): each missing item with its fix'],
+  ['state lock-check', 'does the Terraform state store lock? (S3 If-None-Match, as use_lockfile)'],
 ];
 
 const USAGE = `usage: kfm <command> [<verb>] [options]

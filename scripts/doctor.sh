@@ -3,10 +3,12 @@
 # Usage: scripts/doctor.sh
 # Prints `ok`, `MISSING` (with its fix) or `skipped` (with why) for each item:
 #   tools       terraform 1.11.x, node >= 20, jq, the built kfm CLI (dist/)
-#   state       KFM_STATE_STORE set (required in CI unless KFM_OFFLINE=1) and its bucket reachable
+#   state       KFM_STATE_STORE set (required in CI unless KFM_OFFLINE=1), reachable, and locking:
+#               a second conditional write of a probe .tflock must be refused (kfm state lock-check)
 #   ledger      KFM_AUDIT_STORE reachable (a directory or s3://BUCKET/PREFIX)
 #   keys        the signing key (KFM_KEY), keys/kfm-ci.pub, approvers' keys/approvers/<login>.pub
-#   witnesses   a public key per KFM_WITNESSES entry, quorum <= witnesses
+#   witnesses   a public key per KFM_WITNESSES entry, quorum <= witnesses; online, each witness
+#               asked the tree size it holds against the ledger's newest checkpoint (kfm audit witnesses)
 #   github      environments, variables and secrets by name, branch protection on main (only with
 #               GH_TOKEN and the gh CLI; otherwise skipped)
 # Offline (KFM_OFFLINE=1) it checks the local parts and says what it skipped.
@@ -14,7 +16,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 case "${1:-}" in
-  --help | -h) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  --help | -h) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   "") ;;
   *) echo "doctor.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 esac
@@ -26,6 +28,8 @@ ok() { printf 'ok       %s\n' "$1"; }
 miss() { printf 'MISSING  %s: %s\n' "$1" "$2"; missing=1; }
 skip() { printf 'skipped  %s: %s\n' "$1" "$2"; }
 offline=${KFM_OFFLINE:-0}
+tmp_err=$(mktemp)
+trap 'rm -f "$tmp_err"' EXIT
 
 # tools
 v=$(terraform version -json 2> /dev/null | jq -r .terraform_version 2> /dev/null)
@@ -37,15 +41,17 @@ if [ -f "$root/dist/receipts/cli.js" ]; then ok "kfm CLI (dist/)"; else miss "kf
 
 # state
 if [ -n "${KFM_STATE_STORE:-}" ]; then
-  bucket=${KFM_STATE_STORE#s3://} bucket=${bucket%%/*}
   if [ "$offline" = 1 ] && [ -z "${AWS_ENDPOINT_URL_S3:-}" ]; then
-    skip "state store $KFM_STATE_STORE" "offline: not reachable from here"
-  elif ! command -v aws > /dev/null; then
-    skip "state store $KFM_STATE_STORE" "no aws CLI to reach it (terraform init will)"
-  elif aws s3api head-bucket --bucket "$bucket" > /dev/null 2>&1; then
-    ok "state store $KFM_STATE_STORE (bucket reachable; locking: use_lockfile, docs/environments.md)"
+    skip "state store $KFM_STATE_STORE" "offline: reachability and locking not checked"
+  elif [ ! -f "$root/dist/receipts/cli.js" ]; then
+    skip "state store $KFM_STATE_STORE" "no kfm CLI to probe it (npm ci)"
   else
-    miss "state store $KFM_STATE_STORE" "bucket $bucket not reachable with these credentials: apply the bootstrap stack (docs/environments.md, First run) or fix the credentials"
+    lock=$(kfm state lock-check --store "$KFM_STATE_STORE" 2>&1)
+    case $? in
+      0) ok "state store $KFM_STATE_STORE (reachable; locks: a second conditional write of a probe .tflock was refused)" ;;
+      1) miss "state store $KFM_STATE_STORE locking" "$lock; Terraform's use_lockfile needs a store that refuses it (AWS S3; on radosgw an unversioned bucket)" ;;
+      *) miss "state store $KFM_STATE_STORE" "${lock#kfm: }; apply the bootstrap stack (docs/environments.md, First run) or fix the credentials" ;;
+    esac
   fi
 elif [ "$offline" = 1 ]; then
   skip "state store" "KFM_OFFLINE=1: local state in $KFM_STATE_DIR/state/"
@@ -54,13 +60,14 @@ else
 fi
 
 # ledger
+ledger_ok=0
 case "$KFM_AUDIT_STORE" in
   s3://*)
     if [ "$offline" = 1 ] && [ -z "${AWS_ENDPOINT_URL_S3:-}" ]; then skip "ledger $KFM_AUDIT_STORE" "offline"
-    elif kfm audit list --store "$KFM_AUDIT_STORE" --json > /dev/null 2>&1; then ok "ledger $KFM_AUDIT_STORE"
+    elif kfm audit list --store "$KFM_AUDIT_STORE" --json > /dev/null 2>&1; then ok "ledger $KFM_AUDIT_STORE"; ledger_ok=1
     else miss "ledger $KFM_AUDIT_STORE" "not readable: apply the audit stack and set KFM_AUDIT_STORE from its receipts_bucket output"; fi ;;
   *)
-    if [ -d "$KFM_AUDIT_STORE" ]; then ok "ledger $KFM_AUDIT_STORE (local)"
+    if [ -d "$KFM_AUDIT_STORE" ]; then ok "ledger $KFM_AUDIT_STORE (local)"; ledger_ok=1
     else skip "ledger $KFM_AUDIT_STORE" "no local ledger yet: kfm audit init --store $KFM_AUDIT_STORE creates it (npm start does)"; fi ;;
 esac
 
@@ -74,13 +81,40 @@ if [ "$approvers" -gt 0 ]; then ok "$approvers approver key(s) in $KFM_APPROVERS
 if [ -z "${KFM_WITNESSES// /}" ]; then
   skip witnesses "KFM_WITNESSES is empty (CI requires them: docs/environments.md, Witnesses)"
 else
-  count=0
+  count=0 keys_ok=1
   for w in $KFM_WITNESSES; do
     count=$((count + 1)) name=${w%%=*}
     f=$KFM_WITNESS_KEYS_DIR/${name//\//_}.pub
-    if [ -f "$f" ]; then ok "witness $name key"; else miss "witness $name" "add its public key as $f"; fi
+    if [ -f "$f" ]; then ok "witness $name key"; else miss "witness $name" "add its public key as $f"; keys_ok=0; fi
   done
   if [ "$KFM_WITNESS_QUORUM" -le "$count" ]; then ok "witness quorum $KFM_WITNESS_QUORUM of $count"; else miss "witness quorum" "KFM_WITNESS_QUORUM=$KFM_WITNESS_QUORUM exceeds the $count witnesses"; fi
+  mapfile -t logpubs < <(kfm_pub_args)
+  if [ "$offline" = 1 ]; then skip "witnesses asked" "offline: reachability and tree sizes not checked"
+  elif [ "$ledger_ok" != 1 ]; then skip "witnesses asked" "the ledger is not readable here: nothing to compare them with"
+  elif [ "$keys_ok" != 1 ]; then skip "witnesses asked" "a witness key is missing (above)"
+  elif [ ! -f "${logpubs[1]:-}" ]; then skip "witnesses asked" "no log key to read the ledger's checkpoints with: KFM_PUB (keys/kfm-ci.pub)"
+  else
+    mapfile -t wargs < <(kfm_witness_args submit)
+    survey=$(kfm audit witnesses --store "$KFM_AUDIT_STORE" "${logpubs[@]}" "${wargs[@]}" \
+      --witness-timeout "${KFM_WITNESS_TIMEOUT:-10}" --json 2> "$tmp_err")
+    if [ -z "$survey" ]; then
+      miss "witnesses asked" "$(head -c 300 "$tmp_err")"
+    else
+      sizes=$(jq -r 'if .checkpoint then "the ledger: \(.entries) entries, newest checkpoint tree size \(.checkpoint.size)" else "the ledger: \(.entries) entries, no checkpoint yet" end' <<< "$survey")
+      while IFS=$'\t' read -r wname wstate wurl wanswer wfix; do
+        case $wstate in
+          current) ok "witness $wname at $wurl: $wanswer, the same tree as $sizes" ;;
+          reachable) ok "witness $wname at $wurl: $wanswer" ;;
+          *) miss "witness $wname at $wurl $wstate" "$wanswer ($sizes): $wfix" ;;
+        esac
+      done < <(jq -r '.witnesses[] | [.witness, .state, .url, .answer, (.fix // "")] | @tsv' <<< "$survey")
+      current=$(jq '[.witnesses[] | select(.state == "current")] | length' <<< "$survey")
+      if jq -e '.checkpoint' > /dev/null <<< "$survey"; then
+        if [ "$current" -ge "$KFM_WITNESS_QUORUM" ]; then ok "witnesses consistent with the ledger: $current of $count hold its newest checkpoint (quorum $KFM_WITNESS_QUORUM)"
+        else miss "witnesses consistent with the ledger" "only $current of $count hold its newest checkpoint, quorum $KFM_WITNESS_QUORUM: fix the witnesses above, then scripts/cosign.sh"; fi
+      fi
+    fi
+  fi
 fi
 
 # github
@@ -93,7 +127,7 @@ else
     if grep -qx "$e" <<< "$envs"; then ok "environment $e"; else miss "environment $e" "create it (docs/environments.md, Environments)"; fi
   done
   vars=$(gh api "repos/$repo/actions/variables" --jq '.variables[].name' 2> /dev/null)
-  for v in KFM_STATE_STORE KFM_AUDIT_STORE KFM_CHECKPOINT_STORE KFM_CHECKPOINT_ROLE_ARN KFM_PLAN_ROLE_ARN_DEV KFM_PLAN_ROLE_ARN_STAGE KFM_PLAN_ROLE_ARN_PROD; do
+  for v in KFM_STATE_STORE KFM_AUDIT_STORE KFM_CHECKPOINT_STORE KFM_CHECKPOINT_ROLE_ARN KFM_WITNESSES KFM_PLAN_ROLE_ARN_DEV KFM_PLAN_ROLE_ARN_STAGE KFM_PLAN_ROLE_ARN_PROD; do
     if grep -qx "$v" <<< "$vars"; then ok "variable $v"; else miss "variable $v" "set the repository variable (docs/environments.md)"; fi
   done
   for e in dev stage prod-plan prod; do

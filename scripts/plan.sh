@@ -10,7 +10,8 @@
 #                  prod   plan of the rollback variant (KFM_PROD_ROLLBACK=1): ingress disabled,
 #                         compute torn down, data, keys and logs kept (prevent_destroy on them)
 #                Output: plans/ENV.rollback.tfplan and plans/ENV.rollback.plan.json.
-#   --no-synth   reuse the existing synth output (run scripts/synth.sh once for many plans)
+#   --no-synth   reuse the existing synth output (run scripts/synth.sh once for many plans; for
+#                prod --rollback, the variant an earlier plan.sh prod --rollback synthesized)
 # Environment: KFM_OFFLINE=1 (no network, no cloud account), KFM_SYNTH_DIR (default cdktf.out),
 # KFM_PLANS_DIR (default plans/), KFM_STATE_STORE (s3://BUCKET/PREFIX, shared locked state; required
 # in CI unless offline), else local state in $KFM_STATE_DIR/state/ENV.tfstate (KFM_STATE_DIR default .kfm).
@@ -19,7 +20,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 env_name= rollback=0 synth=1
 while [ $# -gt 0 ]; do
   case "$1" in
-    --help | -h) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --help | -h) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --rollback) rollback=1; shift ;;
     --no-synth) synth=0; shift ;;
     dev | stage | prod | audit | bootstrap) [ -z "$env_name" ] || { echo "plan.sh: one ENV only" >&2; exit 2; }; env_name=$1; shift ;;
@@ -44,9 +45,9 @@ name=$env_name destroy=()
 if [ "$rollback" = 1 ]; then
   name=$env_name.rollback
   if [ "$env_name" = prod ]; then
-    # The variant is synthesized apart so the normal synth output is never replaced by it.
+    # The variant is synthesized apart so the normal synth output is never replaced by it;
+    # --no-synth reuses the variant synthesized there before, never the normal output.
     synth_dir=$state_dir/synth-prod-rollback
-    synth=1
     export KFM_PROD_ROLLBACK=1
   else
     destroy=(-destroy)
@@ -56,7 +57,7 @@ if [ "$synth" = 1 ]; then
   bash "$root/scripts/synth.sh" --out "$synth_dir"
 fi
 stack=$synth_dir/stacks/$env_name
-[ -f "$stack/cdk.tf.json" ] || { echo "plan.sh: $stack/cdk.tf.json missing; run scripts/synth.sh or drop --no-synth" >&2; exit 1; }
+[ -f "$stack/cdk.tf.json" ] || { echo "plan.sh: $stack/cdk.tf.json missing; drop --no-synth$([ "$name" = prod.rollback ] || echo ' or run scripts/synth.sh')" >&2; exit 1; }
 
 mkdir -p "$plans_dir"
 plans_dir=$(cd "$plans_dir" && pwd)

@@ -33,10 +33,11 @@ function shape<T>(name: PredicateName, at: string[], fields: Fields<T>): [Predic
 const SHAPES: ReadonlyArray<[PredicateName, string[], Obj]> = [
   shape<PlanReceiptPredicate>('plan', [], { kind: R, env: R, repo: R, actor: R, author: O, purpose: O, tooling: R, inputs: R, outputs: R, timestamps: R, terraform: R, summary: R, changes: R, output_changes: R, drift: R, policy: R, exposure: O, commitments: R }),
   shape<PlanReceiptPredicate['summary']>('plan', ['summary'], { add: R, change: R, remove: R, import: R, replace: R, forget: R, move: R, read: R, noop: R, errored: R }),
-  shape<NonNullable<PlanReceiptPredicate['policy']>>('plan', ['policy'], { bundle_digest: R, rules: R, evaluated: R, verdict: R, findings: R, suppressed: R, input_digest: R, input: R }),
+  shape<NonNullable<PlanReceiptPredicate['policy']>>('plan', ['policy'], { bundle_digest: R, rules: R, evaluated: R, verdict: R, findings: R, suppressed: R, input_digest: R, input: R, installation: O }),
   shape<PlanReceiptPredicate['terraform']>('plan', ['terraform'], { format_version: R, applyable: R, complete: R, errored: R, deferred: R, checks: R }),
   shape<PlanReceiptPredicate['repo']>('plan', ['repo'], { commit: R, branch: R, source: R, branch_source: R }),
   shape<NonNullable<PlanReceiptPredicate['author']>>('plan', ['author'], { principal: R, source: R }),
+  shape<NonNullable<NonNullable<PlanReceiptPredicate['policy']>['installation']>>('plan', ['policy', 'installation'], { namePrefix: R, repository: R }),
   shape<PlanExposureChange>('plan', ['exposure'], { address: R, type: R, removed: R, added: R }),
   shape<ApplyReceiptPredicate>('apply', [], { kind: R, env: R, repo: R, actor: R, tooling: R, inputs: R, outputs: R, timestamps: R, plan_receipt: R, summary: R, changes: R, output_changes: R, stream: R, commitments: R, completion: O, errors: O }),
   shape<ApplyReceiptPredicate['summary']>('apply', ['summary'], { status: R, add: R, change: R, remove: R, errored: R, not_applied: R }),

@@ -165,6 +165,31 @@ describe('kfm receipt plan', () => {
     });
   });
 
+  it('records the installation a decision was judged for when the decision names it (policy check --json does)', () => {
+    const pol = join(dir, 'policy-installation.json');
+    const installation = { namePrefix: 'acme', repository: 'acme-org/acme-infra' };
+    writeFileSync(pol, decision({ installation }));
+    const { out: o } = planReceipt(PLAN, ['--policy', pol]);
+    expect(payloadOf(o).predicate.policy.installation).toEqual(installation);
+  });
+
+  it.each([
+    ['not an object', 'acme', /installation missing or invalid/],
+    ['an empty repository', { namePrefix: 'acme', repository: '' }, /installation\.repository/],
+    ['no name prefix', { repository: 'acme-org/acme-infra' }, /installation\.namePrefix/],
+  ])('refuses a decision whose installation is %s, writing nothing', (what, installation, field) => {
+    const pol = join(dir, `policy-installation-${what.replace(/ /g, '-')}.json`);
+    writeFileSync(pol, decision({ installation }));
+    const o = out();
+    expectOneLineError(
+      kfm(['receipt', 'plan', PLAN, '--env', 'dev', '--key', keys.key, '--out', o, '--policy', pol]),
+      2,
+      pol,
+      field,
+    );
+    expect(existsSync(o)).toBe(false);
+  });
+
   it.each([
     ['another plan', { input: { kind: 'plan', digest: 'sha256:' + 'b'.repeat(64), env: 'dev' } }, /input\.digest/],
     ['another env', { input: { kind: 'plan', digest: '', env: 'prod' } }, /input\.env/],

@@ -77,3 +77,12 @@ export function witnessEndpoints(
     return { witness: w, url };
   });
 }
+
+/** `--witness-timeout SECONDS` (whole seconds, 1 to 999; default 10), in ms. */
+export function witnessTimeoutMs(cmd: string, values: Record<string, unknown>): number {
+  const t = values['witness-timeout'];
+  if (t === undefined) return 10_000;
+  if (typeof t !== 'string' || !/^[1-9][0-9]{0,2}$/.test(t))
+    throw new ReceiptError('USAGE', `kfm ${cmd}: --witness-timeout must be whole seconds from 1 to 999`);
+  return Number(t) * 1000;
+}

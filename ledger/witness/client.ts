@@ -207,3 +207,17 @@ export async function askHeldSize(
     return { witness, conflict: true, answer: `holds another tree of size ${size}: the log was forked or rewritten` };
   return { witness, answer: `answered ${REASONS[res.status] ?? `HTTP ${res.status}`}` };
 }
+
+/**
+ * Whether anything answers HTTP at a witness's URL: an empty `add-checkpoint` request, which a
+ * witness refuses (400) without reading or changing what it holds. For when there is no
+ * checkpoint to ask about yet.
+ */
+export async function askReachable(url: string, timeoutMs: number): Promise<{ reachable: boolean; answer: string }> {
+  try {
+    const res = await post(url, '', timeoutMs);
+    return { reachable: true, answer: `answers (HTTP ${res.status} to an empty request)` };
+  } catch (e) {
+    return { reachable: false, answer: unreachable(e, timeoutMs) };
+  }
+}

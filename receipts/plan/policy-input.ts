@@ -14,6 +14,13 @@ export interface PolicyDecisions {
   readonly input_digest: string;
   /** What the decision judged: the plan JSON (its digest) and the env (prod-only rules apply to prod). */
   readonly input: { readonly kind: 'plan'; readonly digest: string; readonly env: string };
+  /**
+   * Added, optional: the installation the decision was judged for (cdktf.json's kfm:namePrefix and
+   * kfm:repository, which resolve the policy pack's declared facts; core/installation.ts), as
+   * `kfm policy check --json` reports it. Absent when the decision does not say (older output), so
+   * such receipts keep their bytes.
+   */
+  readonly installation?: { readonly namePrefix: string; readonly repository: string };
 }
 
 /** The plan and env a policy decision must have been made for. */
@@ -74,6 +81,12 @@ export function parsePolicyDecisions(data: Buffer, source: string, bind: PolicyB
   if (input.kind !== 'plan') return mismatch('input.kind', 'the decision must judge a plan, not a synth');
   if (input.digest !== bind.planDigest) return mismatch('input.digest', 'it judged another plan JSON');
   if (input.env !== bind.env) return mismatch('input.env', `it was made for another env than ${bind.env}`);
+  const inst = raw.installation;
+  if (inst !== undefined) {
+    if (!isObject(inst)) return bad('installation', 'an object {namePrefix, repository}');
+    for (const k of ['namePrefix', 'repository'])
+      if (typeof inst[k] !== 'string' || inst[k] === '') bad(`installation.${k}`, 'a non-empty string');
+  }
   return {
     bundle_digest: bundle.digest,
     rules: bundle.rules as number,
@@ -83,5 +96,8 @@ export function parsePolicyDecisions(data: Buffer, source: string, bind: PolicyB
     suppressed: raw.suppressed,
     input_digest: sha256Tagged(data),
     input: { kind: 'plan', digest: bind.planDigest, env: bind.env },
+    ...(isObject(inst)
+      ? { installation: { namePrefix: inst.namePrefix as string, repository: inst.repository as string } }
+      : {}),
   };
 }

@@ -52,6 +52,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
     list: ['store', 'json', 'endpoint', 'env', 'commit', 'kind'],
     get: ['store', 'seq', 'endpoint'],
     mirror: ['from', 'to', 'endpoint', 'to-endpoint', 'json'],
+    witnesses: ['store', 'endpoint', 'origin', 'pub', 'witness', 'quorum', 'witness-url', 'witness-timeout', 'json'],
   },
   policy: { check: ['synth', 'plan', 'synth-log', 'env', 'json', 'format', 'docs-base', 'source-root'] },
   gate: {
@@ -135,6 +136,8 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
     ],
   },
   witness: { serve: ['key', 'name', 'log', 'state', 'listen'] },
+  state: { 'lock-check': ['store', 'endpoint', 'json'] },
+  doctor: { '': [] },
   record: {
     smoke: [
       'env',

@@ -1,11 +1,10 @@
-import { ReceiptError } from '../../../core/errors';
 import { refuseExisting, writeFileExclusive } from '../../../core/files';
 import { TrustedKey } from '../../../attest/sign/ed25519';
 import { checkpointLog, CheckpointOutcome } from '../../../ledger/checkpointing/checkpoint-log';
 import { parseCommandArgs, requireOpt } from '../../lib/args';
 import { checkOneKeyOneRole, loadSigningKey, loadTrustedKeys, many } from '../../lib/keys';
 import { loadEvidenceKeys } from '../../lib/evidence-keys';
-import { WITNESS_OPTS, witnessEndpoints, witnessPolicy } from '../../lib/witnesses';
+import { WITNESS_OPTS, witnessEndpoints, witnessPolicy, witnessTimeoutMs } from '../../lib/witnesses';
 import { CommandIo } from '../../lib/types';
 import { checkpointFiles, ORIGIN_OPT, originFrom, resumeFrom, STORE_OPTS, storeFrom } from './options';
 
@@ -62,7 +61,7 @@ export async function checkpoint(io: CommandIo, argv: readonly string[]): Promis
   const key = loadSigningKey(keyPath);
   const policy = witnessPolicy('audit checkpoint', values);
   const endpoints = witnessEndpoints('audit checkpoint', values, policy);
-  const timeoutMs = witnessTimeout(values);
+  const timeoutMs = witnessTimeoutMs('audit checkpoint', values);
   refuseExisting(out);
   const pubs = loadTrustedKeys(many(values.pub));
   const { approvers } = loadEvidenceKeys('audit checkpoint', values);
@@ -111,14 +110,6 @@ function outcomeJson(r: CheckpointOutcome, out: string, quorum: number): Record<
     witnesses: w.answers.map((x) => ({ name: x.witness, cosigned: x.cosigned, answer: x.answer })),
     index: r.index,
   };
-}
-
-function witnessTimeout(values: Record<string, unknown>): number {
-  const t = values['witness-timeout'];
-  if (t === undefined) return 10_000;
-  if (typeof t !== 'string' || !/^[1-9][0-9]{0,2}$/.test(t))
-    throw new ReceiptError('USAGE', 'kfm audit checkpoint: --witness-timeout must be whole seconds from 1 to 999');
-  return Number(t) * 1000;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * `kfm audit init|append|verify|checkpoint|prove|verify-proof|list|get|mirror` — the audit ledger CLI, one
+ * `kfm audit init|append|verify|checkpoint|prove|verify-proof|list|get|mirror|witnesses` — the audit ledger CLI, one
  * file per verb; each parses its arguments, calls the ledger and prints.
  * See docs/audit-ledger.md for layout, entry format and the verify algorithm.
  */
@@ -14,6 +14,7 @@ import { mirror } from './mirror';
 import { prove } from './prove';
 import { verify } from './verify';
 import { verifyProof } from './verify-proof';
+import { witnesses } from './witnesses';
 
 const VERBS: Record<string, (io: CommandIo, argv: readonly string[]) => Promise<number>> = {
   init,
@@ -25,6 +26,7 @@ const VERBS: Record<string, (io: CommandIo, argv: readonly string[]) => Promise<
   list,
   get,
   mirror,
+  witnesses,
 };
 
 export const audit: Command = async (io) => {
