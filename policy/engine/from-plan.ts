@@ -474,7 +474,8 @@ class PlanConfigAnswers implements ConfigAnswers {
     // `{}`: a function call over literals only (`jsonencode({password = "..."})`), which Terraform
     // cannot write as a constant and which names nothing. Known at plan, it is a literal; unknown,
     // a value made at apply (`uuid()`).
-    if (isObject(e) && Object.keys(e).length === 0 && plainAt(this.#marks, steps) !== true) return [{ kind: 'literal' }];
+    if (isObject(e) && Object.keys(e).length === 0 && plainAt(this.#marks, steps) !== true)
+      return [{ kind: 'literal' }];
     return sourcesOf(this.#modules, e, this.#prefix);
   }
   traversalsAt(path: string): readonly Traversal[] {
