@@ -15,6 +15,16 @@ export const BUNDLE_SCHEMA = 'https://kfm.dev/policy-bundle/v1';
 
 const FILES = manifest.files as Record<string, string>;
 
+/**
+ * The source digests with policy/config/external-resources.json replaced by a given declarations
+ * document (its canonical JSON's digest), so a judgement under other declarations never carries the
+ * committed bundle's digest. The committed digests when none is given.
+ */
+export function filesWithDeclarations(doc: unknown): Readonly<Record<string, string>> {
+  if (doc === undefined) return FILES;
+  return { ...FILES, 'config/external-resources.json': sha256Tagged(canonicalJson(doc)) };
+}
+
 /** The committed suppressions (policy/config/suppressions.json), validated. */
 export function committedSuppressionFile(): SuppressionFile {
   return parseSuppressions(

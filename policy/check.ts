@@ -1,10 +1,11 @@
-import { bundleOf, committedSuppressionFile } from './bundle';
+import { bundleOf, committedSuppressionFile, filesWithDeclarations } from './bundle';
 import { evaluatePolicy, PolicyResult } from './engine/evaluate';
 import { viewFromPlan } from './engine/from-plan';
 import { viewFromSynth } from './engine/from-synth';
 import { KFM_PACK } from './pack';
 import { PolicyEnv } from './engine/rule';
 import { SuppressionFile } from './engine/suppressions';
+import { DeclarationsFile } from './engine/declarations';
 import { Installation } from '../core/installation';
 
 export interface CheckOptions {
@@ -28,6 +29,12 @@ export interface CheckOptions {
    * @default - DEFAULT_INSTALLATION; the CLI reads cdktf.json, the Aspect the App's context
    */
   readonly installation?: Installation;
+  /**
+   * Declarations instead of the committed policy/config/external-resources.json; like suppressions,
+   * they are part of the bundle digest, so the digest changes with them.
+   * @default - the committed file
+   */
+  readonly declarations?: DeclarationsFile;
 }
 
 /**
@@ -40,10 +47,11 @@ export function checkPolicy(opts: CheckOptions): PolicyResult {
   return evaluatePolicy(input, {
     rules: KFM_PACK,
     suppressions,
-    bundle: bundleOf(KFM_PACK, suppressions),
+    bundle: bundleOf(KFM_PACK, suppressions, filesWithDeclarations(opts.declarations?.doc)),
     now: opts.now,
     env: opts.env,
     installation: opts.installation,
+    declarations: opts.declarations,
   });
 }
 

@@ -18,6 +18,8 @@ interface Case {
   readonly class: string;
   readonly expect: string;
   readonly env: PolicyEnv;
+  /** The case's own declarations file (instead of policy/config/external-resources.json). */
+  readonly declarations?: string;
 }
 const manifest = JSON.parse(readFileSync(join(CORPUS, 'cases.json'), 'utf8')) as { cases: Case[] };
 const violations = manifest.cases.filter((c) => c.expect !== 'pass');
@@ -28,7 +30,19 @@ function planOf(name: string): unknown {
   for (const [ph, v] of PLANTED_VALUES) text = text.split(ph).join(v);
   return JSON.parse(text);
 }
-const judge = (c: Case) => checkPolicy({ kind: 'plan', doc: planOf(c.name), origin: c.name, env: c.env, now: NOW });
+const declarationsOf = (c: Case) =>
+  c.declarations
+    ? { doc: JSON.parse(readFileSync(join(CORPUS, c.name, c.declarations), 'utf8')) as unknown, origin: c.declarations }
+    : undefined;
+const judge = (c: Case) =>
+  checkPolicy({
+    kind: 'plan',
+    doc: planOf(c.name),
+    origin: c.name,
+    env: c.env,
+    now: NOW,
+    declarations: declarationsOf(c),
+  });
 
 describe('policy corpus (real plans of small configurations)', () => {
   it('holds at least 80 planned configurations, each with a violation and a compliant twin per class', () => {

@@ -17,7 +17,7 @@ import { formatPolicy, PolicyFormat, policyFormatOf } from '../lib/policy-output
 const synthFindings = (): typeof import('../../receipts/render/findings') => require('../../receipts/render/findings');
 
 const USAGE =
-  'usage: kfm policy check --synth CDK_TF_JSON | --plan PLAN_JSON | --synth-log LOG [--env dev|stage|prod] [--json | --format text|json|sarif|github] [--now ISO_DATE] [--suppressions FILE]';
+  'usage: kfm policy check --synth CDK_TF_JSON | --plan PLAN_JSON | --synth-log LOG [--env dev|stage|prod] [--json | --format text|json|sarif|github] [--now ISO_DATE] [--suppressions FILE] [--declarations FILE]';
 
 const OPTIONS: OptionSpec = {
   synth: { type: 'string', help: 'judge this synthesized stack (give --synth or --plan)' },
@@ -63,6 +63,12 @@ const OPTIONS: OptionSpec = {
     help: 'suppressions JSON (rule, resource, reason, expiry)',
     default: 'none',
   },
+  declarations: {
+    type: 'string',
+    arg: 'FILE',
+    help: 'what the platform declares (external resources, trusted public ranges), replacing policy/config/external-resources.json; part of the bundle digest',
+    default: 'the committed file',
+  },
 };
 
 const ABOUT: CommandAbout = {
@@ -106,6 +112,18 @@ export const policy: Command = async (io) => {
       KFM_PACK.map((r) => r.id),
     );
   }
+  const declarationsPath = values.declarations as string | undefined;
+  const declarations =
+    declarationsPath === undefined
+      ? undefined
+      : {
+          doc: parseJsonText(
+            readInputFile(declarationsPath, 'declarations').toString('utf8'),
+            declarationsPath,
+            'declarations JSON',
+          ),
+          origin: declarationsPath,
+        };
   // The installation whose declared facts apply: cdktf.json's kfm:namePrefix and kfm:repository in
   // the working directory (the stacks read the same keys), the defaults when there is none.
   const installation = readInstallation(io.cwd);
@@ -117,7 +135,7 @@ export const policy: Command = async (io) => {
     ? parseJsonText(bytes.toString('utf8'), file, 'cdk.tf.json')
     : guardNesting(file, 'plan JSON', () => parsePlanDocument(bytes, file));
   const result = guardNesting(file, synth ? 'cdk.tf.json' : 'plan JSON', () =>
-    checkPolicy({ kind, doc, origin: file, env, now, suppressions, installation }),
+    checkPolicy({ kind, doc, origin: file, env, now, suppressions, installation, declarations }),
   );
   // `input` binds the decision to the exact file and env judged: `kfm receipt plan --policy`
   // refuses a decision made for another plan or another env.

@@ -3,7 +3,7 @@ import { Outcome, PolicyEnv, PolicyRule, RuleContext, Severity } from './rule';
 import { Suppression, SuppressionFile, addressMatches, isExpired } from './suppressions';
 import { PolicyInput, ResourceView } from './view';
 import { Linker } from './link';
-import { declarationsFor, Declarations } from './declarations';
+import { declarationsFor, Declarations, DeclarationsFile } from './declarations';
 import { Installation } from '../../core/installation';
 
 export interface Finding {
@@ -40,6 +40,11 @@ export interface EvaluateOptions {
    * @default - DEFAULT_INSTALLATION (core/installation.ts)
    */
   readonly installation?: Installation;
+  /**
+   * What the platform declares, instead of the committed policy/config/external-resources.json (the
+   * caller's bundle digest must then cover it: policy/check.ts does). @default - the committed file
+   */
+  readonly declarations?: DeclarationsFile;
 }
 
 /** Findings about the check itself (fail-closed guards), not about a resource. */
@@ -236,7 +241,7 @@ function applySuppressions(raw: readonly Finding[], suppressions: SuppressionFil
 /** Judge one view with a pack. Pure: no files, env or wall clock (`now` is passed in). */
 export function evaluatePolicy(input: PolicyInput, opts: EvaluateOptions): PolicyResult {
   const { raw, evaluated } = runRules(
-    makeContext(input, opts.rules, opts.env, declarationsFor(opts.installation)),
+    makeContext(input, opts.rules, opts.env, declarationsFor(opts.installation, opts.declarations)),
     opts.rules,
   );
   const judged = applySuppressions([...raw, ...emptinessFindings(input, evaluated)], opts.suppressions, opts.now);

@@ -17,6 +17,7 @@ import {
   classifyReference,
   Provisioner,
   provisionersOf,
+  Traversal,
 } from './view';
 import { isObject } from '../../core/json';
 import { ConfigAnswers, resourceView } from './resource-view';
@@ -97,6 +98,15 @@ function rawReferencesOf(e: unknown): string[] {
   };
   visit(e);
   return [...out].sort();
+}
+
+/** Reference strings of an expression tree in order, repeated as Terraform lists them (one group per use). */
+function referenceListOf(e: unknown, out: string[] = []): string[] {
+  if (isExpression(e)) {
+    for (const r of Array.isArray(e.references) ? e.references : []) if (typeof r === 'string') out.push(r);
+  } else if (Array.isArray(e)) for (const x of e) referenceListOf(x, out);
+  else if (isObject(e)) for (const x of Object.values(e)) referenceListOf(x, out);
+  return out;
 }
 
 /** True when an expression tree holds a constant part (a literal), not only references. */
@@ -393,6 +403,23 @@ function sourcesOf(modules: Map<string, ModuleInfo>, e: unknown, prefix: string,
   return out;
 }
 
+/**
+ * The references of an expression in order, a module variable (`var.x`, used whole) followed to the
+ * argument its caller passed, one module level up each time; anything else is kept as written.
+ */
+function traversalsOf(modules: Map<string, ModuleInfo>, e: unknown, prefix: string, up = 0): Traversal[] {
+  if (e === undefined || up > 32) return [];
+  const out: Traversal[] = [];
+  for (const ref of referenceListOf(e)) {
+    const v = /^var\.([A-Za-z_][\w-]*)$/.exec(ref);
+    const info = v ? modules.get(prefix) : undefined;
+    const passed = v ? info?.parent?.expressions[v[1]] : undefined;
+    if (info?.parent && passed !== undefined) out.push(...traversalsOf(modules, passed, info.parent.prefix, up + 1));
+    else out.push({ ref, up });
+  }
+  return out;
+}
+
 function anySensitive(m: unknown): boolean {
   return (
     m === true || (Array.isArray(m) ? m.some(anySensitive) : isObject(m) ? Object.values(m).some(anySensitive) : false)
@@ -442,7 +469,17 @@ class PlanConfigAnswers implements ConfigAnswers {
     return anySensitive(this.#sens[attr]);
   }
   sources(path: string): ValueSource[] {
-    return sourcesOf(this.#modules, expressionAt(this.#ex, path.split('.')), this.#prefix);
+    const steps = path.split('.');
+    const e = expressionAt(this.#ex, steps);
+    // `{}`: a function call over literals only (`jsonencode({password = "..."})`), which Terraform
+    // cannot write as a constant and which names nothing. Known at plan, it is a literal; unknown,
+    // a value made at apply (`uuid()`).
+    if (isObject(e) && Object.keys(e).length === 0 && plainAt(this.#marks, steps) !== true)
+      return [{ kind: 'literal' }];
+    return sourcesOf(this.#modules, e, this.#prefix);
+  }
+  traversalsAt(path: string): readonly Traversal[] {
+    return traversalsOf(this.#modules, expressionAt(this.#ex, path.split('.')), this.#prefix);
   }
   sensitivePaths(): readonly string[] {
     return maskPaths(this.#sens);

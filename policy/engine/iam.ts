@@ -54,8 +54,14 @@ function principalIdsOfJson(p: unknown): PrincipalId[] {
   );
 }
 
-/** Resolve the `${...}` templates of a string, or undefined when one cannot be resolved. */
-export type Resolver = (template: string) => string | undefined;
+/**
+ * Resolve the `${...}` templates of a string, or undefined when one cannot be resolved. `resourceList`
+ * reads a policy document's `resources` / `not_resources` list whose elements are unknown and whose
+ * configuration keeps no template (an HCL plan), from the references alone; undefined when it cannot tell.
+ */
+export type Resolver = ((template: string) => string | undefined) & {
+  readonly resourceList?: (path: string, leaves: readonly Leaf[]) => string[] | undefined;
+};
 
 function asArray(v: unknown): unknown[] {
   return Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
@@ -135,7 +141,9 @@ function leafStrings(doc: ResourceView, path: string, resolve: Resolver): string
       resolve,
     );
   const template = doc.templateAt(path);
-  return template === undefined ? 'unknown' : strings(template, resolve);
+  if (template !== undefined) return strings(template, resolve);
+  const fromReferences = /\.(not_)?resources$/.test(path) ? resolve.resourceList?.(path, leaves) : undefined;
+  return fromReferences ?? 'unknown';
 }
 
 /** Statements of a `data.aws_iam_policy_document` (blocks: statement { effect, principals, actions, ... }). */

@@ -1,4 +1,4 @@
-import { publicReach } from './cidr';
+import { CidrRange, parseCidr, publicFamiliesOf, subtractRanges } from './cidr';
 import { knownValues, RuleContext } from './rule';
 import { ResourceView } from './view';
 
@@ -50,10 +50,21 @@ export function sourcesOf(
   return out;
 }
 
-/** Problems: sources that reach internet-routable addresses (per family), unknown or unparsable sources. */
-export function openProblems(where: string, s: Sources): string[] {
+/**
+ * Problems: sources that reach internet-routable addresses (per family) outside the public ranges the
+ * platform declares trusted (`publicCidrs` of policy/config/external-resources.json), unknown or
+ * unparsable sources.
+ */
+export function openProblems(where: string, s: Sources, trusted: readonly CidrRange[] = []): string[] {
   const problems = s.unknown.map((u) => `${where}${u}`);
-  const { families, invalid } = publicReach(s.cidrs);
+  const ranges: CidrRange[] = [];
+  const invalid: string[] = [];
+  for (const c of s.cidrs) {
+    const r = parseCidr(c);
+    if (r) ranges.push(r);
+    else invalid.push(c);
+  }
+  const families = publicFamiliesOf(subtractRanges(ranges, trusted));
   if (invalid.length) problems.push(`${where}${invalid.length} ingress source(s) are not CIDRs`);
   for (const f of families)
     problems.push(`${where}ingress sources reach internet-routable ${f === 4 ? 'IPv4' : 'IPv6'} addresses (public)`);

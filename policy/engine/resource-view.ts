@@ -1,4 +1,4 @@
-import { Leaf, Provisioner, ResourceView, ValueSource, mergeTags, tagLeaves, walk } from './view';
+import { Leaf, Provisioner, ResourceView, Traversal, ValueSource, mergeTags, tagLeaves, walk } from './view';
 
 /** Who a resource is and what values it will have: what both readers (synth, plan) know alike. */
 export interface ResourceFacts
@@ -28,6 +28,7 @@ export interface ConfigAnswers
     ResourceView,
     | 'references'
     | 'rawReferences'
+    | 'traversalsAt'
     | 'rawConfig'
     | 'templateAt'
     | 'isConfigured'
@@ -110,6 +111,9 @@ class BuiltResourceView implements ResourceView {
   }
   rawReferences(attr: string): string[] {
     return this.#config.rawReferences(attr);
+  }
+  traversalsAt(path: string): readonly Traversal[] {
+    return this.#config.traversalsAt(path);
   }
   rawConfig(attr: string): unknown {
     return this.#config.rawConfig(attr);

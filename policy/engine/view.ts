@@ -66,6 +66,13 @@ export interface ResourceView {
    * with indexes kept (`aws_s3_bucket.n[1].id`, `aws_s3_bucket.f`, `each.key`, `count.index`, `var.x`).
    */
   rawReferences(attr: string): string[];
+  /**
+   * Every reference of the configured value at a dotted path (numeric steps index blocks), in order and
+   * repeated as written (Terraform lists `aws_x.y.arn` and `aws_x.y` for each use), module variables
+   * followed to the argument their caller passed. `up` counts the module levels above this resource's
+   * module the reference is written in. Empty when the path holds no reference.
+   */
+  traversalsAt(path: string): readonly Traversal[];
   /** References of the `for_each` / `count` expression (to resolve `each.value`). */
   readonly iterationReferences: readonly string[];
   /**
@@ -87,6 +94,22 @@ export interface ResourceView {
    * is a literal, else `unknown`. @default - none
    */
   readonly provisioners?: readonly Provisioner[];
+}
+
+/** One reference of a configured value, relative to a module `up` levels above the resource's. */
+export interface Traversal {
+  /** As Terraform wrote it: `aws_s3_bucket.b.arn`, `aws_s3_bucket.n[0]`, `each.value.arn`, `var.x`. */
+  readonly ref: string;
+  readonly up: number;
+}
+
+/**
+ * The module instance path `up` levels above `modulePath` (`module.a["k"].module.b.` up 1 →
+ * `module.a["k"].`), or undefined above the root.
+ */
+export function modulePathAbove(modulePath: string, up: number): string | undefined {
+  const segments = modulePath.match(/module\.[A-Za-z_][\w-]*(?:\["(?:[^"\\]|\\.)*"\]|\[\d+\])?\./g) ?? [];
+  return up > segments.length ? undefined : segments.slice(0, segments.length - up).join('');
 }
 
 /** One provisioner of a resource: its type and command (a literal, or unknown when an expression). */
@@ -382,6 +405,21 @@ export function rawReferencesIn(value: unknown): string[] {
     }
   }
   return [...out].sort();
+}
+
+/** The `${...}` references of a value in order, repeated as written (one entry per use). */
+export function referenceListIn(value: unknown): string[] {
+  const out: string[] = [];
+  for (const s of stringsIn(value)) {
+    for (const m of s.matchAll(/\$\{([^}]*)\}/g)) {
+      for (const r of m[1].matchAll(
+        /(?<![\w.\]])((?:module\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?\.)*(?:(?:data|ephemeral)\.)?[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?(?:\.[A-Za-z_][\w-]*)?)/g,
+      )) {
+        out.push(r[1]);
+      }
+    }
+  }
+  return out;
 }
 
 /** Sources of a synth value: literal strings/values, or the references in its `${...}`. */

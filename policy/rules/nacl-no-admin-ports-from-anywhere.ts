@@ -66,7 +66,7 @@ function openRanges(entries: readonly Entry[], p: number): CidrRange[] {
   return open;
 }
 
-function problems(entries: readonly Entry[]): string[] {
+function problems(entries: readonly Entry[], trusted: readonly CidrRange[]): string[] {
   const out: string[] = [];
   const known: Entry[] = [];
   for (const e of entries) {
@@ -74,7 +74,8 @@ function problems(entries: readonly Entry[]): string[] {
       out.push(`${e.where} is unknown at this stage`);
     else known.push(e);
   }
-  if (ADMIN_PORTS.some((p) => publicFamiliesOf(openRanges(known, p)).length > 0))
+  // A public range the platform declares trusted (publicCidrs) is not "anywhere".
+  if (ADMIN_PORTS.some((p) => publicFamiliesOf(subtractRanges(openRanges(known, p), trusted)).length > 0))
     out.push(`ingress allows ports ${ADMIN_PORTS.join('/')} (or all ports) from internet-routable addresses`);
   return out;
 }
@@ -93,7 +94,7 @@ export const rule = defineRule(__filename, {
   description:
     'No network ACL (inline, default or aws_network_acl_rule) allows ingress to ports 20, 21, 22, 3389 or all ports from any internet-routable address, in rule-number order (what an earlier deny covers is shadowed for a later allow).',
   remediation:
-    'Restrict NACL ingress for admin ports to known CIDRs, or deny them; open only the service ports the governed edge needs.',
+    "Restrict NACL ingress for admin ports to known CIDRs (a partner's published public range is declared, with a reason, under publicCidrs in policy/config/external-resources.json), or deny them; open only the service ports the governed edge needs.",
   covers: ['aws_network_acl', 'aws_network_acl_rule', 'aws_default_network_acl', 'aws_network_acl_association'],
   checkov: ['CKV_AWS_229', 'CKV_AWS_230', 'CKV_AWS_231', 'CKV_AWS_232', 'CKV_AWS_352'],
   evaluate(ctx) {
@@ -121,10 +122,15 @@ export const rule = defineRule(__filename, {
       // one on an ACL outside it, alone.
       const l = ctx.link(r, 'network_acl_id', ['aws_network_acl']);
       if (l.kind === 'target') byAcl.set(l.target.address, [...(byAcl.get(l.target.address) ?? []), entry]);
-      out.push(judged(r.address, l.kind === 'target' ? [] : problems([entry])));
+      out.push(judged(r.address, l.kind === 'target' ? [] : problems([entry], ctx.declared.trustedCidrs)));
     }
     for (const acl of ctx.ofType('aws_network_acl', 'aws_default_network_acl'))
-      out.push(judged(acl.address, problems([...inlineEntries(acl), ...(byAcl.get(acl.address) ?? [])])));
+      out.push(
+        judged(
+          acl.address,
+          problems([...inlineEntries(acl), ...(byAcl.get(acl.address) ?? [])], ctx.declared.trustedCidrs),
+        ),
+      );
     return out;
   },
 });

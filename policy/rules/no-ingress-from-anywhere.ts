@@ -7,15 +7,16 @@ const GROUP = ['aws_security_group'];
 /**
  * Trust membrane: nothing is reachable from the internet. CIDRs are parsed (any notation) and judged
  * by the one meaning of "public" (engine/cidr.ts `publicReach`: any internet-routable address, so
- * 0.0.0.0/1 or 2000::/3 is public), prefix lists are resolved from the plan, and a group is judged
- * with every ingress rule linked to it. Unknown sources fail.
+ * 0.0.0.0/1 or 2000::/3 is public) less the public ranges the platform declares trusted (publicCidrs),
+ * prefix lists are resolved from the plan, and a group is judged with every ingress rule linked to it.
+ * Unknown sources fail.
  */
 export const rule = defineRule(__filename, {
   severity: 'error',
   description:
     'No security group ingress (inline, rule or prefix list) reaches any internet-routable IPv4 or IPv6 address (not only 0.0.0.0/0 or ::/0: every block that is not private or reserved).',
   remediation:
-    'Restrict ingress to known CIDRs or source security groups; expose services only through the governed load balancer.',
+    "Restrict ingress to known CIDRs or source security groups; expose services only through the governed load balancer. A partner's published public range is declared, with a reason, under publicCidrs in policy/config/external-resources.json (never 0.0.0.0/0, ::/0 or more than a /8 of IPv4 or a /16 of IPv6).",
   covers: [
     'aws_security_group',
     'aws_security_group_rule',
@@ -35,7 +36,7 @@ export const rule = defineRule(__filename, {
     };
     const reported = new Set<string>();
     const judge = (r: ResourceView, s: Sources): void => {
-      const p = openProblems('', s);
+      const p = openProblems('', s, ctx.declared.trustedCidrs);
       out.push(p.length ? bad(r.address, p.join('; ')) : ok(r.address));
       const l = ctx.link(r, 'security_group_id', GROUP);
       if (l.kind === 'target') {
@@ -63,10 +64,14 @@ export const rule = defineRule(__filename, {
         path: 'ingress.prefix_list_ids',
         attr: 'ingress',
       });
-      const p = openProblems('', own);
+      const p = openProblems('', own, ctx.declared.trustedCidrs);
       const rules = merged.get(sg.address);
       if (p.length === 0 && rules && !reported.has(sg.address)) {
-        const together = openProblems('', { cidrs: [...own.cidrs, ...rules.cidrs], unknown: [] });
+        const together = openProblems(
+          '',
+          { cidrs: [...own.cidrs, ...rules.cidrs], unknown: [] },
+          ctx.declared.trustedCidrs,
+        );
         p.push(...together.map((t) => `with its linked rules: ${t}`));
       }
       out.push(p.length ? bad(sg.address, p.join('; ')) : ok(sg.address));

@@ -3,7 +3,7 @@ import { bucketOfArnOrName, EXTERNAL_FILE, targetOutcome, undeclared } from '../
 import { S3_ANCILLARY_TYPES } from '../engine/writers';
 import { REBUILDABLE_ZONES, bucketName } from '../engine/s3';
 import { auditRetentionProblems, settingProblems } from '../engine/settings';
-import { ResourceView } from '../engine/view';
+import { modulePathAbove, ResourceView } from '../engine/view';
 
 /** Attachments and controls, the argument naming their target, the target types and the declared list. */
 const TARGETS: ReadonlyArray<
@@ -102,10 +102,69 @@ function replicationDestinationOutcome(ctx: RuleContext, r: ResourceView): Outco
   return ok(r.address);
 }
 
+/** Where a CloudWatch alarm sends its state changes. */
+const ALARM_ACTION_PATHS = ['alarm_actions', 'ok_actions', 'insufficient_data_actions'] as const;
+/** Managed types of the plan an alarm action may name by reference (their ARN, or an SNS topic's id). */
+const ALARM_TARGET_TYPES = [
+  'aws_sns_topic',
+  'aws_autoscaling_policy',
+  'aws_appautoscaling_policy',
+  'aws_lambda_function',
+  'aws_lambda_alias',
+] as const;
+/** AWS's own EC2 alarm actions (stop, terminate, reboot, recover the alarm's instance): no target outside. */
+const AWS_EC2_ACTION = /^arn:aws[a-z-]*:(automate:[a-z0-9-]+:ec2:|swf:[a-z0-9-]+:\d*:action\/actions\/AWS_EC2\.)/;
+const TARGET_REF = /^([a-z][a-z0-9_]*\.[A-Za-z_][\w-]*)(\[(?:"(?:[^"\\]|\\.)*"|\d+|\*)\])?(?:\.([A-Za-z_][\w-]*))?$/;
+
+/** True when a reference names (the ARN of) alarm targets managed in this plan, in the module `up` levels above `a`'s. */
+function namesPlanTarget(ctx: RuleContext, a: ResourceView, ref: string, up: number): boolean {
+  const m = TARGET_REF.exec(ref);
+  const modulePath = modulePathAbove(a.modulePath, up);
+  if (!m || modulePath === undefined || (m[3] !== undefined && m[3] !== 'arn' && m[3] !== 'id')) return false;
+  const base = modulePath + m[1];
+  return ctx
+    .ofType(...ALARM_TARGET_TYPES)
+    .some((t) => t.mode === 'managed' && (t.address === base || t.address.startsWith(`${base}[`)));
+}
+
+/**
+ * Where an alarm notifies: resources of this plan (by reference), AWS's EC2 actions, or an SNS topic
+ * declared under "topics" (by ARN). A known ARN of any other target, or an unknown value that names no
+ * target of this plan, is an error in prod (a warning elsewhere) saying what to declare.
+ */
+function alarmTargetsOutcome(ctx: RuleContext, a: ResourceView): Outcome {
+  const problems: string[] = [];
+  for (const path of ALARM_ACTION_PATHS) {
+    const leaves = configuredLeaves(a, path);
+    if (leaves.some((l) => l.unknown)) {
+      const refs = a.traversalsAt(path);
+      if (refs.length === 0 || !refs.every((t) => namesPlanTarget(ctx, a, t.ref, t.up)))
+        problems.push(`${path} is unknown at this stage and names no SNS topic or other alarm target of this plan`);
+    }
+    for (const l of leaves) {
+      if (l.unknown || typeof l.value !== 'string') continue;
+      const arn = l.value;
+      if (AWS_EC2_ACTION.test(arn)) continue;
+      if (/^arn:aws[a-z-]*:sns:/.test(arn)) {
+        if (!ctx.declared.entry('topics', arn))
+          problems.push(
+            `${path} names an SNS topic that is not in this plan and not declared: manage it in this configuration, or declare its ARN under "topics" in ${EXTERNAL_FILE} with a reason`,
+          );
+        continue;
+      }
+      problems.push(
+        `${path} names a target outside this plan that is not an SNS topic: manage it in this configuration, or notify an SNS topic declared under "topics" in ${EXTERNAL_FILE}`,
+      );
+    }
+  }
+  if (problems.length === 0) return ok(a.address);
+  return bad(a.address, [...new Set(problems)].join('; '), ctx.env === 'prod' ? undefined : 'warning');
+}
+
 export const rule = defineRule(__filename, {
   severity: 'error',
   description:
-    'Every control, rule, policy or attachment (and every replication destination) names a target in the plan or one declared in policy/config/external-resources.json, and controls on declared buckets keep what the platform declares (zone, versioning, audit retention).',
+    'Every control, rule, policy or attachment (and every replication destination and alarm action) names a target in the plan or one declared in policy/config/external-resources.json, and controls on declared buckets keep what the platform declares (zone, versioning, audit retention).',
   remediation:
     'Manage the target in this configuration, or declare it (with a reason) in policy/config/external-resources.json; never weaken a declared bucket.',
   covers: [
@@ -113,6 +172,7 @@ export const rule = defineRule(__filename, {
     ...TARGETS.flatMap(([types]) => types),
     'aws_dms_endpoint',
     'aws_s3_bucket_replication_configuration',
+    'aws_cloudwatch_metric_alarm',
   ],
   checkov: [],
   evaluate(ctx) {
@@ -124,6 +184,7 @@ export const rule = defineRule(__filename, {
     for (const r of ctx.ofType('aws_dms_endpoint')) out.push(dmsBucketOutcome(ctx, r));
     for (const r of ctx.ofType('aws_s3_bucket_replication_configuration'))
       out.push(replicationDestinationOutcome(ctx, r));
+    for (const a of ctx.ofType('aws_cloudwatch_metric_alarm')) out.push(alarmTargetsOutcome(ctx, a));
     return out;
   },
 });
