@@ -117,6 +117,12 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
       'json',
       'trusted-root',
       'identity-policy',
+      'keyless',
+      'fulcio-url',
+      'rekor-url',
+      'rekor-api',
+      'rekor-entry-type',
+      'tsa-url',
     ],
   },
   report: {
