@@ -51,6 +51,8 @@ export function githubToken(subject: string, claims: Record<string, string> = {}
     repository: 'acme/infra',
     ref: 'refs/heads/main',
     workflow_ref: 'acme/infra/.github/workflows/deploy.yml@refs/heads/main',
+    // What Fulcio certifies as the Build Signer URI (https://github.com/ + this).
+    job_workflow_ref: 'acme/infra/.github/workflows/deploy.yml@refs/heads/main',
     ...claims,
   };
   return `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(body)}.`;

@@ -200,7 +200,7 @@ describe('every workflow', () => {
         'receipt certify',
         'receipt show',
         'receipt comment',
-        'receipt verify',
+        // (receipt verify: approve.yml's approvals are checked by scripts/approval-intake.sh)
         'audit append',
         'audit verify',
         'gate promote',
@@ -426,5 +426,24 @@ describe('drift.yml', () => {
     expect(runText(j)).toMatch(/scripts\/drift\.sh "\$KFM_ENV"/);
     expect(text('drift.yml')).not.toMatch(/continue-on-error/);
     expect(text('drift.yml')).not.toMatch(/\|\|\s*true/);
+  });
+});
+
+describe('approve.yml', () => {
+  test('checks a keyed or keyless approval with the trust the prod gate uses, then appends and cosigns it; signs nothing', () => {
+    expect(rawOf('approve.yml').env).toMatchObject({
+      KFM_TRUSTED_ROOT: rawOf('deploy.yml').env.KFM_TRUSTED_ROOT,
+      KFM_IDENTITY_POLICY: rawOf('deploy.yml').env.KFM_IDENTITY_POLICY,
+    });
+    const j = job('approve.yml', 'append-approval');
+    const order = [
+      /scripts\/approval-intake\.sh "\$LOGIN" receipts-out\/approval\.json/,
+      /audit append receipts-out\/approval\.json/,
+      /scripts\/cosign\.sh/,
+    ].map((p) => stepIndex(j, p));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    // The reviewer signed it (keyed or keyless) on their machine: this job certifies nothing.
+    expect(runText(j)).not.toMatch(/receipt certify|approve --keyless|kfm_append_record/);
   });
 });

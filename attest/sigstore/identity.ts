@@ -48,6 +48,34 @@ export interface TrustedIdentity {
 export interface SignerIdentity {
   readonly issuer: string;
   readonly subject: string;
+  /**
+   * The workflow that signed, as Fulcio certifies it for CI tokens (Build Signer URI, extension
+   * 1.3.6.1.4.1.57264.1.9: `https://github.com/ORG/REPO/.github/workflows/F.yml@REF`).
+   * @default - absent for a person's login
+   */
+  readonly workflow?: string;
+  /** The source ref the workflow ran on (Source Repository Ref, 1.3.6.1.4.1.57264.1.14). @default - absent */
+  readonly ref?: string;
+}
+
+/** Fulcio's certificate extensions read for display (their values are DER UTF8Strings). */
+const FULCIO_OIDS = { workflow: '1.3.6.1.4.1.57264.1.9', ref: '1.3.6.1.4.1.57264.1.14' } as const;
+
+/** A Fulcio v2 extension's value (a DER UTF8String), or undefined when absent or not one. */
+function fulcioExtension(
+  oids: readonly { oid?: { id: number[] }; value: Uint8Array }[],
+  oid: string,
+): string | undefined {
+  const ext = oids.find((o) => o.oid?.id.join('.') === oid);
+  if (ext === undefined) return undefined;
+  try {
+    /* eslint-disable-next-line @typescript-eslint/no-require-imports */
+    const { ASN1Obj } = require('@sigstore/core') as typeof import('@sigstore/core');
+    const v = ASN1Obj.parseBuffer(Buffer.from(ext.value));
+    return v.tag.number === 12 ? v.value.toString('utf8') : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A verified keyless signature: who (the certificate's identity) and the certified key. */
@@ -165,7 +193,13 @@ export function verifyKeylessBundle(
       `${source}: the certificate names no OIDC issuer or subject; not a Fulcio identity`,
     );
   }
-  return { identity: { issuer, subject }, publicKey: signer.key };
+  const oids = signer.identity?.oids ?? [];
+  const workflow = fulcioExtension(oids, FULCIO_OIDS.workflow);
+  const ref = fulcioExtension(oids, FULCIO_OIDS.ref);
+  return {
+    identity: { issuer, subject, ...(workflow ? { workflow } : {}), ...(ref ? { ref } : {}) },
+    publicKey: signer.key,
+  };
 }
 
 /** True when `identity` may sign a record of `kind` for `env`. */

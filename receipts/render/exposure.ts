@@ -65,6 +65,9 @@ function deletedLines(gone: readonly ExposureChange[]): string {
   for (const c of gone) byType.set(c.type, (byType.get(c.type) ?? 0) + 1);
   return [...byType]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([type, n]) => `- ${groupDigits(n)} ${mdCode(type)} deleted: their exposure goes with them (listed under the destructive changes)\n`)
+    .map(
+      ([type, n]) =>
+        `- ${groupDigits(n)} ${mdCode(type)} deleted: their exposure goes with them (listed under the destructive changes)\n`,
+    )
     .join('');
 }

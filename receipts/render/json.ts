@@ -1,18 +1,26 @@
 import { VerifiedStatement } from '../../attest/statement';
 import { DEFAULT_MAX_CHARS } from './markdown';
+import { KeylessSigner, signerJson } from './signer';
 
 const LIST_FIELDS = ['changes', 'drift', 'output_changes'] as const;
 
 /**
  * The verified statement as JSON for machines, within `maxChars`: when too long, the change
  * lists are cut (largest first) and `truncated` says how many entries are not shown and names
- * the full signed artifact.
+ * the full signed artifact. A keyless record (`signer`) also has `identity` (issuer, subject,
+ * workflow, ref) and `trusted_as` (the identity policy entries that trust it for this record).
  */
-export function renderJson(v: VerifiedStatement, artifact: string, maxChars: number = DEFAULT_MAX_CHARS): string {
+export function renderJson(
+  v: VerifiedStatement,
+  artifact: string,
+  maxChars: number = DEFAULT_MAX_CHARS,
+  signer?: KeylessSigner,
+): string {
   const base = {
     verified: true,
     digest: v.envelopeDigest,
     keyid: v.key.keyid,
+    ...(signer ? signerJson(signer) : {}),
     predicateType: v.predicateType,
     subject: v.statement.subject,
   };

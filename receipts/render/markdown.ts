@@ -8,6 +8,7 @@ import { FindingLike, findingsBlock } from './findings';
 import { nameCell } from './names';
 import { ExposureChange, exposureBlock } from './exposure';
 import { destructiveSections } from './destroys';
+import { KeylessSigner, signerLines } from './signer';
 import { byAddress, Change, Section, countsTable, groupKey, notesCell, pathsCell, table, where } from './cells';
 
 /** GitHub's comment limit: the default for `--max-chars`. */
@@ -45,6 +46,11 @@ export interface MarkdownOptions {
    * @default - the receipt's own `exposure` facts (none: no section)
    */
   readonly exposure?: readonly ExposureChange[];
+  /**
+   * The keyless signer (a Sigstore identity trusted for this record): shown in place of the key id.
+   * @default - a keyed record: its key id
+   */
+  readonly signer?: KeylessSigner;
 }
 
 type Obj = Record<string, unknown>;
@@ -60,7 +66,7 @@ type Obj = Record<string, unknown>;
 export function renderMarkdown(v: VerifiedStatement, artifact: string, opts: number | MarkdownOptions = {}): string {
   const o: MarkdownOptions = typeof opts === 'number' ? { maxChars: opts } : opts;
   const maxChars = o.maxChars ?? DEFAULT_MAX_CHARS;
-  const head = commonHead(v);
+  const head = commonHead(v, o.signer);
   const sections: Section[] = [];
   const plan = predicateOf(v, 'plan');
   const apply = predicateOf(v, 'apply');
@@ -74,7 +80,7 @@ export function renderMarkdown(v: VerifiedStatement, artifact: string, opts: num
 }
 
 /** Title, commit, actor and receipt lines: every predicate type (unknown ones too) gets them. */
-function commonHead(v: VerifiedStatement): string[] {
+function commonHead(v: VerifiedStatement, signer?: KeylessSigner): string[] {
   const p = v.predicate as Obj;
   const repo = (p.repo ?? {}) as Obj;
   const actor = (p.actor ?? {}) as Obj;
@@ -87,9 +93,11 @@ function commonHead(v: VerifiedStatement): string[] {
   if (p.actor !== undefined)
     head.push(`- Actor: ${actor.principal ? mdCode(String(actor.principal)) : '_unknown_'}${paren(actor.method)}`);
   if (v.predicateType === PREDICATE_TYPES.approval) head.push(...approvalLines(p));
-  head.push(
-    `- Receipt: ${mdCode(v.envelopeDigest)} (${mdEscape(String(p.kind))}, verified with key ${mdCode(v.key.keyid.slice(0, 16))}…)`,
-  );
+  if (signer) head.push(...signerLines(v.envelopeDigest, p.kind, signer));
+  else
+    head.push(
+      `- Receipt: ${mdCode(v.envelopeDigest)} (${mdEscape(String(p.kind))}, verified with key ${mdCode(v.key.keyid.slice(0, 16))}…)`,
+    );
   return head;
 }
 

@@ -16,7 +16,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
     verify: ['pub', 'json', 'trusted-root', 'identity-policy'],
     certify: ['key', 'pub', 'out', 'fulcio-url', 'rekor-url', 'rekor-api', 'rekor-entry-type', 'tsa-url', 'json'],
     'export-bundle': ['out', 'json'],
-    show: ['pub', 'format', 'max-chars', 'synth', 'full-link', 'report-link'],
+    show: ['pub', 'format', 'max-chars', 'synth', 'full-link', 'report-link', 'trusted-root', 'identity-policy'],
     comment: ['pub', 'receipt', 'plan', 'synth', 'synth-log', 'commit', 'run-url', 'docs-base', 'max-chars'],
   },
   audit: {
@@ -118,6 +118,12 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
       'json',
       'trusted-root',
       'identity-policy',
+      'keyless',
+      'fulcio-url',
+      'rekor-url',
+      'rekor-api',
+      'rekor-entry-type',
+      'tsa-url',
     ],
   },
   report: {

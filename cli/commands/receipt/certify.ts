@@ -1,11 +1,9 @@
-import { ReceiptError } from '../../../core/errors';
 import { readInputFile, refuseExisting, writeFileExclusive } from '../../../core/files';
 import { CommandAbout, OptionSpec, parseCommandArgs, requireOpt } from '../../lib/args';
+import { keylessOptionsOf, SIGSTORE_SERVICE_OPTS } from '../../lib/keyless';
 import { CommandIo } from '../../lib/types';
 import { keys as keyLib } from './lazy';
 import { ENVELOPE, strs } from './shared';
-
-const PUBLIC_GOOD = { fulcio: 'https://fulcio.sigstore.dev', rekor: 'https://rekor.sigstore.dev' };
 
 const OPTIONS: OptionSpec = {
   key: {
@@ -20,16 +18,7 @@ const OPTIONS: OptionSpec = {
     arg: 'BUNDLE',
     help: 'keyless bundle to write (the record from now on); never overwritten',
   },
-  'fulcio-url': { type: 'string', arg: 'URL', help: 'Fulcio certificate authority', default: PUBLIC_GOOD.fulcio },
-  'rekor-url': {
-    type: 'string',
-    arg: 'URL',
-    help: 'Rekor transparency log the signature is logged in',
-    default: `${PUBLIC_GOOD.rekor} when no --tsa-url is given`,
-  },
-  'rekor-api': { type: 'string', arg: '1|2', help: 'Rekor API major version', default: '1' },
-  'rekor-entry-type': { type: 'string', arg: 'dsse|intoto', help: 'Rekor v1 entry type', default: 'dsse' },
-  'tsa-url': { type: 'string', arg: 'URL', help: 'RFC 3161 timestamp authority', default: 'none' },
+  ...SIGSTORE_SERVICE_OPTS,
   json: { type: 'boolean', help: 'print {digest, out, identity} as JSON', default: 'a line for people' },
 };
 
@@ -40,12 +29,6 @@ const ABOUT: CommandAbout = {
     'receipt certify prod.plan.receipt.json --key $RUNNER_TEMP/kfm/kfm-signing.key --out prod.plan.receipt.sigstore.json',
   exits: '3 when the envelope does not verify under --key or --pub; 4 when Fulcio, Rekor or the TSA fail',
 };
-
-function oneOf<T extends string>(cmd: string, flag: string, v: unknown, allowed: readonly T[], dflt: NoInfer<T>): T {
-  if (v === undefined) return dflt;
-  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
-  throw new ReceiptError('USAGE', `kfm ${cmd}: --${flag} must be one of ${allowed.join(', ')}`);
-}
 
 /**
  * `kfm receipt certify ENVELOPE --key KEY --out BUNDLE [--fulcio-url URL] [--rekor-url URL]
@@ -64,32 +47,14 @@ export async function certify(io: CommandIo): Promise<number> {
   refuseExisting(out, 'choose another --out', 'a bundle');
   const key = typeof v.key === 'string' ? keyLib().loadSigningKey(v.key) : undefined;
   const trusted = key ? [] : keyLib().requireTrustedKeys(cmd, strs(v, 'pub'));
-  const tsaURL = typeof v['tsa-url'] === 'string' ? v['tsa-url'] : undefined;
-  const rekorURL =
-    typeof v['rekor-url'] === 'string' ? v['rekor-url'] : tsaURL === undefined ? PUBLIC_GOOD.rekor : undefined;
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { certifyEnvelope } =
     require('../../../attest/sigstore/keyless') as typeof import('../../../attest/sigstore/keyless');
-  const { CIContextProvider } = require('@sigstore/sign') as typeof import('@sigstore/sign');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const { bytes, digest } = await certifyEnvelope(
     readInputFile(path, 'envelope'),
     path,
-    {
-      identity: new CIContextProvider('sigstore'),
-      fulcioURL: typeof v['fulcio-url'] === 'string' ? v['fulcio-url'] : PUBLIC_GOOD.fulcio,
-      rekorURL,
-      rekorMajor: oneOf(cmd, 'rekor-api', v['rekor-api'], ['1', '2'], '1') === '2' ? 2 : 1,
-      rekorEntryType: oneOf<'dsse' | 'intoto'>(
-        cmd,
-        'rekor-entry-type',
-        v['rekor-entry-type'],
-        ['dsse', 'intoto'],
-        'dsse',
-      ),
-      tsaURL,
-      key,
-    },
+    keylessOptionsOf(cmd, v, key),
     trusted,
   );
   writeFileExclusive(out, bytes);

@@ -120,9 +120,12 @@ export function emit(
 /** The envelope positional of `verify` and `show`. */
 export const ENVELOPE = { min: 1, max: 1, names: 'ENVELOPE' };
 
-/** The receipt named by the positional, verified under every --pub (at least one). */
-export function readVerifiedArg(cmd: string, v: Values, positionals: readonly string[]) {
-  const trusted = keys().requireTrustedKeys(cmd, strs(v, 'pub'));
+/**
+ * The receipt named by the positional, verified under every --pub (at least one without identity
+ * trust) or, a keyless bundle, under the trusted root and an identity trusted for it.
+ */
+export function readVerifiedArg(cmd: string, v: Values, positionals: readonly string[], identities?: IdentityTrust) {
+  const trusted = identities ? keys().loadTrustedKeys(strs(v, 'pub')) : keys().requireTrustedKeys(cmd, strs(v, 'pub'));
   const path = positionals[0]!;
-  return { path, r: statements().readVerifiedStatement(readRecordFile(path, 'envelope'), path, trusted) };
+  return { path, r: signers().readVerifiedRecord(readRecordFile(path, 'envelope'), path, trusted, identities) };
 }

@@ -47,6 +47,8 @@ export function verify(io: CommandIo): number {
         kind: p.kind ?? null,
         env: p.env ?? null,
         subject: r.statement.subject,
+        // An approval's principal (who approves), for callers that check it against a login.
+        ...(typeof p.principal === 'string' ? { principal: p.principal } : {}),
         ...(r.signedBy.kind === 'identity'
           ? { identity: r.signedBy.identity, roles: r.signedBy.trusted.map((t) => t.role) }
           : {}),
