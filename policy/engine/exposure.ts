@@ -279,7 +279,8 @@ export function exposureChanges(resourceChanges: readonly unknown[]): ExposureCh
     const after = factsOf(rc.type, c.after, c.after_sensitive);
     const removed = [...before].filter((f) => !after.has(f)).sort();
     const added = [...after].filter((f) => !before.has(f)).sort();
-    if (removed.length || added.length) out.push({ address: String(rc.address), type: rc.type, removed, added });
+    // Keys in string order: the receipt's canonical JSON then copies none of these objects.
+    if (removed.length || added.length) out.push({ added, address: String(rc.address), removed, type: rc.type });
   }
   return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }
