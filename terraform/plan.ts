@@ -398,14 +398,16 @@ interface ResourceHead {
 
 /**
  * A module object's resources: each must be an object with string address, type and name (state
- * and configuration alike); `read` adds the fields of its kind.
+ * and configuration alike); `read` makes the resource of its kind from the head and the raw object.
+ * (`read` writes the head's fields itself: spreading the head and the rest into a new object cost
+ * about 200 ms of CPU, cold, on a 10,000-resource plan's planned values and prior state.)
  */
-function moduleResources<T>(
+function moduleResources<T extends ResourceHead>(
   m: unknown,
   field: string,
   source: string,
-  read: (r: Record<string, unknown>) => Omit<T, keyof ResourceHead>,
-): { module: Record<string, unknown>; resources: (ResourceHead & Omit<T, keyof ResourceHead>)[] } {
+  read: (head: ResourceHead, r: Record<string, unknown>) => T,
+): { module: Record<string, unknown>; resources: T[] } {
   if (!isObject(m)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${field} is not an object`);
   const rs = m.resources ?? [];
   if (!Array.isArray(rs)) throw new ReceiptError('PLAN_FIELD_INVALID', `${source}: ${field}.resources is not an array`);
@@ -418,13 +420,17 @@ function moduleResources<T>(
       type: r.type,
       name: r.name,
     };
-    return { ...head, ...read(r) };
+    return read(head, r);
   });
   return { module: m, resources };
 }
 
 function stateModule(raw: unknown, field: string, source: string): StateModule {
-  const { module: m, resources } = moduleResources<StateResource>(raw, field, source, (r) => ({
+  const { module: m, resources } = moduleResources<StateResource>(raw, field, source, (h, r) => ({
+    address: h.address,
+    mode: h.mode,
+    type: h.type,
+    name: h.name,
     index: r.index,
     provider_name: typeof r.provider_name === 'string' ? r.provider_name : undefined,
     values: isObject(r.values) ? r.values : {},
@@ -451,7 +457,11 @@ function stateValues(v: unknown, field: string, source: string): StateValues | u
 }
 
 function configModule(raw: unknown, field: string, source: string): ConfigModule {
-  const { module: m, resources } = moduleResources<ConfigResource>(raw, field, source, (r) => ({
+  const { module: m, resources } = moduleResources<ConfigResource>(raw, field, source, (h, r) => ({
+    address: h.address,
+    mode: h.mode,
+    type: h.type,
+    name: h.name,
     provider_config_key: typeof r.provider_config_key === 'string' ? r.provider_config_key : undefined,
     expressions: isObject(r.expressions) ? r.expressions : {},
     count_expression: r.count_expression,

@@ -63,11 +63,15 @@ export function serializeEnvelopeBytes(env: DsseEnvelope): Buffer {
   // The first `"payload": "` is the key: payloadType comes before it, and inside a JSON string
   // every `"` is escaped.
   const at = text.indexOf(PAYLOAD_FIELD) + PAYLOAD_FIELD.length;
-  return Buffer.concat([
-    Buffer.from(text.slice(0, at), 'utf8'),
-    Buffer.from(env.payload, 'latin1'),
-    Buffer.from(text.slice(at), 'utf8'),
-  ]);
+  // One buffer, written in place: the payload (10 MB for a 10,000-change receipt) is copied once.
+  const head = text.slice(0, at);
+  const tail = text.slice(at);
+  const headBytes = Buffer.byteLength(head, 'utf8');
+  const out = Buffer.allocUnsafe(headBytes + env.payload.length + Buffer.byteLength(tail, 'utf8'));
+  let n = out.write(head, 0, 'utf8');
+  n += out.write(env.payload, n, 'latin1');
+  n += out.write(tail, n, 'utf8');
+  return n === out.length ? out : out.subarray(0, n);
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

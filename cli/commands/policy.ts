@@ -2,15 +2,24 @@ import { ReceiptError } from '../../core/errors';
 import { sha256Tagged } from '../../core/digest';
 import { parseJsonText, readInputFile } from '../../core/files';
 import { readInstallation } from '../../core/installation';
-import { checkPolicy } from '../../policy/check';
-import { KFM_PACK } from '../../policy/pack';
 import { parseSuppressions, SuppressionFile } from '../../policy/engine/suppressions';
 import { guardNesting, parsePlanDocument } from '../../terraform/plan';
 import { CommandAbout, NO_POSITIONALS, OptionSpec, parseCommandArgs, parseEnv, pickVerb } from '../lib/args';
 import { Command, CommandIo } from '../lib/types';
-import { bundleOf, committedSuppressionFile } from '../../policy/bundle';
 import { PolicyResult } from '../../policy/engine/evaluate';
 import { formatPolicy, PolicyFormat, policyFormatOf } from '../lib/policy-output';
+
+/*
+ * The pack (every rule, the bundle, its manifest and pins) loads after the input is parsed: a
+ * process that allocates a few megabytes before its first garbage collection has V8 size its old
+ * generation for that small heap, and then pays a full mark-compact in the middle of parsing a
+ * large plan (see cli/commands/receipt/lazy.ts).
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const pack = (): typeof import('../../policy/pack') => require('../../policy/pack');
+const check = (): typeof import('../../policy/check') => require('../../policy/check');
+const bundle = (): typeof import('../../policy/bundle') => require('../../policy/bundle');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The synth-log reader loads only for `--synth-log`: a plan check never needs it. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -109,7 +118,7 @@ export const policy: Command = async (io) => {
     suppressions = parseSuppressions(
       doc,
       p,
-      KFM_PACK.map((r) => r.id),
+      pack().KFM_PACK.map((r) => r.id),
     );
   }
   const declarationsPath = values.declarations as string | undefined;
@@ -135,7 +144,7 @@ export const policy: Command = async (io) => {
     ? parseJsonText(bytes.toString('utf8'), file, 'cdk.tf.json')
     : guardNesting(file, 'plan JSON', () => parsePlanDocument(bytes, file));
   const result = guardNesting(file, synth ? 'cdk.tf.json' : 'plan JSON', () =>
-    checkPolicy({ kind, doc, origin: file, env, now, suppressions, installation, declarations }),
+    check().checkPolicy({ kind, doc, origin: file, env, now, suppressions, installation, declarations }),
   );
   // `input` binds the decision to the exact file and env judged: `kfm receipt plan --policy`
   // refuses a decision made for another plan or another env.
@@ -165,10 +174,10 @@ function relaySynthLog(io: CommandIo, log: string, format: PolicyFormat, values:
     throw new ReceiptError('USAGE', 'kfm policy check: --synth-log relays findings; --format json is for a verdict');
   const bytes = readInputFile(log, 'synth log');
   const findings = synthFindings().parseSynthFindings(bytes.toString('utf8'));
-  const bundle = bundleOf(KFM_PACK, committedSuppressionFile());
-  const digest = /\[bundle (sha256:[0-9a-f]{64})\]/.exec(bytes.toString('utf8'))?.[1] ?? bundle.digest;
+  const ours = bundle().bundleOf(pack().KFM_PACK, bundle().committedSuppressionFile());
+  const digest = /\[bundle (sha256:[0-9a-f]{64})\]/.exec(bytes.toString('utf8'))?.[1] ?? ours.digest;
   const result: PolicyResult = {
-    bundle: { digest, rules: bundle.rules },
+    bundle: { digest, rules: ours.rules },
     evaluated: findings.length,
     findings: findings.map(({ rule, severity, address, message, remediation }) => ({
       rule,

@@ -4,8 +4,6 @@ import { ReceiptError } from '../../core/errors';
 import { KFM_VERSION } from '../../core/version';
 import type { Installation } from '../../core/installation';
 import type { PolicyResult } from '../../policy/engine/evaluate';
-import { KFM_PACK } from '../../policy/pack';
-import { formatReport } from '../../policy/check';
 import type { ConstructPaths } from '../../receipts/render/construct-paths';
 import type { FindingLike } from '../../receipts/render/findings';
 import { displayName } from '../../receipts/render/names';
@@ -16,6 +14,9 @@ import type { SourceOf } from '../../receipts/render/sarif';
 const sarifWriter = (): typeof import('../../receipts/render/sarif') => require('../../receipts/render/sarif');
 const constructPathsReader = (): typeof import('../../receipts/render/construct-paths') =>
   require('../../receipts/render/construct-paths');
+/* The pack loads once the input is parsed (see cli/commands/policy.ts): this module loads before. */
+const pack = (): typeof import('../../policy/pack') => require('../../policy/pack');
+const check = (): typeof import('../../policy/check') => require('../../policy/check');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** What `kfm policy check --format` writes. */
@@ -52,7 +53,7 @@ export interface Judged {
 export function formatPolicy(format: PolicyFormat, result: PolicyResult, input: object, j: Judged): string {
   if (format === 'json')
     return JSON.stringify({ ...result, input, ...(j.installation ? { installation: j.installation } : {}) }) + '\n';
-  if (format === 'text') return formatReport(result);
+  if (format === 'text') return check().formatReport(result);
   const text = j.bytes.toString('utf8');
   const constructPaths: ConstructPaths | undefined =
     j.kind === 'synth' ? constructPathsReader().parseConstructPaths(j.bytes, j.file) : undefined;
@@ -67,7 +68,7 @@ export function formatPolicy(format: PolicyFormat, result: PolicyResult, input: 
     text,
     constructPaths,
     sourceOf,
-    rules: KFM_PACK,
+    rules: pack().KFM_PACK,
     bundleDigest: result.bundle.digest,
     version: KFM_VERSION,
     docsBase: j.docsBase,

@@ -24,7 +24,17 @@ interface Ref {
   readonly key?: string | number;
 }
 
+/** parseRef by reference text: a plan repeats the same few (`aws_s3_bucket.b.id`) per instance. */
+const PARSED = new Map<string, Ref | undefined>();
+
 function parseRef(ref: string): Ref | undefined {
+  if (PARSED.has(ref)) return PARSED.get(ref);
+  const p = parseRefText(ref);
+  if (PARSED.size < 100_000) PARSED.set(ref, p);
+  return p;
+}
+
+function parseRefText(ref: string): Ref | undefined {
   const m = REF.exec(ref);
   if (!m || m[1] === 'ephemeral.' || (!m[1] && NOT_RESOURCES.has(m[2]))) return undefined;
   const base = `${m[1] ?? ''}${m[2]}.${m[3]}`;
@@ -127,11 +137,10 @@ export class Linker {
       if (hits.length === 1) return { kind: 'target', target: hits[0] };
       if (hits.length > 1)
         return { kind: 'unlinkable', why: `${attr} names ${hits.length} resources of this configuration` };
-      // A known value no resource here carries: unless a reference says otherwise, it is outside.
-      const refs = this.referenced(anc, attr, types);
-      if (refs.length === 0) return { kind: 'external' };
     }
     const refs = this.referenced(anc, attr, types);
+    // A known value no resource here carries: unless a reference says otherwise, it is outside.
+    if (refs.length === 0 && leaf && !leaf.unknown && typeof leaf.value === 'string') return { kind: 'external' };
     if (refs.length === 1) return { kind: 'target', target: refs[0] };
     if (refs.length > 1)
       return { kind: 'unlinkable', why: `${attr} may name any of ${refs.map((r) => r.address).join(', ')}` };

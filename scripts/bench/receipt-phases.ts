@@ -50,6 +50,7 @@ function phases(file: string): Record<string, unknown> {
     require('../../receipts/redact/commitment') as typeof import('../../receipts/redact/commitment');
   const { resolveRepo, resolveActor } =
     require('../../receipts/provenance') as typeof import('../../receipts/provenance');
+  const { exposureChanges } = require('../../policy/engine/exposure') as typeof import('../../policy/engine/exposure');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const signing = { privateKey, publicKey, keyid: keyIdOf(publicKey) };
@@ -60,7 +61,17 @@ function phases(file: string): Record<string, unknown> {
     commitmentKey: deriveCommitmentKey(privateKey),
   };
   mark('load_signing_modules_and_keys_ms');
-  const statement = buildPlanStatement(doc, file, { planJsonName: 'plan.json', planJsonDigest: digest }, ctx, null);
+  // The CLI records the policy pack's exposure facts in the receipt (cli/commands/receipt/plan.ts).
+  const exposure = exposureChanges(doc.resource_changes);
+  mark('exposure_view_ms');
+  const statement = buildPlanStatement(
+    doc,
+    file,
+    { planJsonName: 'plan.json', planJsonDigest: digest },
+    ctx,
+    null,
+    exposure,
+  );
   mark('change_records_ms');
   const { bytes: envelope } = signStatement(statement, signing);
   mark('validate_canonical_sign_ms');
