@@ -349,7 +349,7 @@ class LogScan {
     const since = opts.since;
     this.expected = (since?.size ?? 0) + 1;
     this.prev = since?.prev ?? GENESIS_PREV;
-    this.frontier = since?.frontier ?? new MerkleFrontier();
+    this.frontier = since?.frontier.clone() ?? new MerkleFrontier();
     this.rootN = n === (since?.size ?? 0) ? this.frontier.root() : undefined;
     this.seen = since?.size ?? 0;
     const first = since ? bundleFirst(since.size + 1) : 0;

@@ -1081,6 +1081,29 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect(verify(spec).code).toBe(0);
       });
 
+      it('a checkpoint taken while an object is planted ahead covers the log, not the plant, and the next one extends it', async () => {
+        const spec = build(3);
+        await a.writeRaw(spec, 4, encodeEntry(4, GENESIS_PREV, raw(foreign[0])));
+        const cp1 = join(dir, `cp-planted-${Math.random()}.txt`);
+        const c1 = kfm(
+          ['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', cp1],
+          a.env,
+        );
+        expect([c1.code, JSON.parse(c1.stdout).size]).toEqual([0, 3]);
+        if (kind !== 's3') await moveAside(spec, 4);
+        expect(appendOk(spec, envs[3])).toBe(4);
+        const cp2 = join(dir, `cp-planted-${Math.random()}.txt`);
+        const c2 = kfm(
+          ['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', cp2],
+          a.env,
+        );
+        expect([c2.code, JSON.parse(c2.stdout).size]).toEqual([0, 4]);
+        const v = verify(spec, ['--checkpoint', cp1, '--checkpoint', cp2]);
+        expect([v.code, v.stderr.includes('LOG_INTEGRITY')]).toEqual([0, false]);
+        const since = verify(spec, ['--since', cp1]);
+        expect([since.code, since.stderr.includes('LOG_INTEGRITY')]).toEqual([0, false]);
+      });
+
       it('kfm audit get of a seq the log has not reached does not print the object planted there', async () => {
         const spec = build(3);
         await a.writeRaw(spec, 9, encodeEntry(9, GENESIS_PREV, raw(foreign[0])));
