@@ -139,8 +139,7 @@ async function readOnce(
       checkpointSigners: anchor.signers,
       identities,
     });
-    if (r.via === 'proof')
-      return { ...byProof(spec, r, quorum), note: r.proof!.anchor.note, ...tailOf(r.unwitnessed) };
+    if (r.via === 'proof') return { ...byProof(spec, r, quorum), note: r.proof!.anchor.note, ...tailOf(r.unwitnessed) };
     return judgeFullRead(spec, r.report!, r.entries, anchor, r.problems[0]);
   }
   // One pass: the entries are collected as verify reads them (up to the first defect; the
@@ -160,7 +159,9 @@ async function readOnce(
 }
 
 /** The unwitnessed entries as the gate keeps them (only when there are some). */
-function tailOf(entries: readonly { seq: number; envelopeBytes: Buffer }[] | undefined): { unwitnessed?: LedgerEntry[] } {
+function tailOf(entries: readonly { seq: number; envelopeBytes: Buffer }[] | undefined): {
+  unwitnessed?: LedgerEntry[];
+} {
   if (entries === undefined || entries.length === 0) return {};
   return { unwitnessed: entries.map((e) => ({ seq: e.seq, envelopeBytes: e.envelopeBytes })) };
 }
@@ -193,6 +194,15 @@ async function askWitnesses(store: AuditStore, read: LedgerRead, anchor: AnchorO
     ? { ...read.integrity, detail: `${read.integrity.detail}; witnesses ${fresh.detail}` }
     : { requirement: read.integrity.requirement, ok: false, detail: `${read.judged.store}: ${fresh.detail}` };
   return { ...read, integrity, ...(fresh.accepted ? { storeViewAccepted: true } : {}) };
+}
+
+/**
+ * What the read passed over as junk (never evidence: objects planted ahead of the log, versions
+ * that are not the entry, envelopes no trusted key signed), summarised: a count and the first.
+ */
+function junkClause(count: number, first: string | undefined): string {
+  if (count === 0) return '';
+  return `; ignored ${count} object(s) that are not evidence (kfm audit verify lists them; first: ${first ?? 'see verify'})`;
 }
 
 /** The gate's view of a read by proof: anchored by construction. */
@@ -230,7 +240,8 @@ function byProof(
       : `, ${plural(p.after, 'entry', 'entries')} after it chained and signed (root ${r.root})`) +
     (p.checkpoints.length > 0
       ? `; consistent with ${plural(p.checkpoints.length, 'more trusted checkpoint', 'more trusted checkpoints')}`
-      : '');
+      : '') +
+    junkClause(r.junk?.length ?? 0, r.junk?.[0]);
   return {
     entries: r.entries.map((e) => ({ seq: e.seq, envelopeBytes: e.envelopeBytes })),
     integrity: { requirement: 'audit ledger', ok: true, detail },
@@ -289,7 +300,7 @@ function judgeFullRead(
     ? {
         requirement: 'audit ledger',
         ok: true,
-        detail: `${spec}: ${report.size} entries verify (root ${report.root})${anchorText}${why}`,
+        detail: `${spec}: ${report.size} entries verify (root ${report.root})${anchorText}${junkClause(report.junkCount, report.junk[0])}${why}`,
       }
     : {
         requirement: 'audit ledger',

@@ -29,6 +29,48 @@ import { bundleMediaType } from '../attest/sigstore/bundle';
 import { IdentityTrust, readVerifiedRecord } from '../attest/sigstore/trusted-signer';
 import { decodeEntry, LedgerEntry, ScanItem, StoredEntry } from './entry';
 
+/**
+ * Whether `bytes` is entry `seq` of the log that `prev` (the hash of entry seq - 1) ends: it
+ * decodes, names seq, and carries prev. The rule that makes an object part of the log, once:
+ * on S3 the entry at a seq is the oldest version for which this holds (a version planted there
+ * before the log reached it does not chain, so it neither counts nor jams), and an appender
+ * chains only onto objects for which it holds.
+ */
+export function chainsOnto(bytes: Buffer, seq: number, prev: string): boolean {
+  try {
+    const e = decodeEntry(bytes, 'entry');
+    return e.seq === seq && e.prev === prev;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The version of an S3 entry item that counts: the oldest that chains onto `prev` (undefined
+ * prev: not known, the oldest). Undefined when none chains: the log ends before this seq.
+ */
+export function chosenVersion(
+  item: Extract<ScanItem, { kind: 'entry' }>,
+  prev: string | undefined,
+): Extract<ScanItem, { kind: 'entry' }> | undefined {
+  if (prev === undefined || chainsOnto(item.bytes, item.seq, prev)) return item;
+  const oldestFirst = [...item.extraVersions].reverse();
+  const i = oldestFirst.findIndex((v) => !v.older && chainsOnto(v.bytes, item.seq, prev));
+  if (i < 0) return undefined;
+  const chosen = oldestFirst[i]!;
+  const older = [
+    { versionId: item.versionId ?? 'oldest', bytes: item.bytes, older: true as const },
+    ...oldestFirst.slice(0, i).map((v) => ({ versionId: v.versionId, bytes: v.bytes, older: true as const })),
+  ];
+  const newer = oldestFirst.slice(i + 1);
+  return {
+    ...item,
+    bytes: chosen.bytes,
+    versionId: chosen.versionId,
+    extraVersions: [...newer.reverse(), ...older.reverse()],
+  };
+}
+
 type EntryItem = Extract<ScanItem, { kind: 'entry' }>;
 
 /** An object in the store that is not an entry, checkpoint, bundle or index: junk, never evidence. */
@@ -190,6 +232,12 @@ export function versionProblems(
     );
   }
   for (const v of item.extraVersions) {
+    if (v.older) {
+      junk.push(
+        `${item.name}: older version ${v.versionId} does not chain onto entry ${item.seq - 1} (planted before the log reached seq ${item.seq}); not the entry, never read`,
+      );
+      continue;
+    }
     let digest: string | undefined;
     let chained = false;
     try {

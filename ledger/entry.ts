@@ -43,6 +43,11 @@ export interface StoredEntry {
 export interface ExtraVersion {
   readonly versionId: string;
   readonly bytes: Buffer;
+  /**
+   * True for a version OLDER than the one that counts: it does not chain onto the entry before
+   * it (planted at a seq the log had not reached yet), so a newer version that chains is the entry.
+   */
+  readonly older?: true;
 }
 
 /** What a store's `scan` yields, in sequence order (ledger/store.ts), for the readers to check. */
@@ -53,10 +58,15 @@ export type ScanItem =
       /** File or object name for messages. */
       readonly name: string;
       readonly bytes: Buffer;
-      /** S3: newer versions of the same key (the oldest version is the entry). */
+      /**
+       * S3: the other versions of the same key, newest first (the entry is the oldest version
+       * that chains onto the entry before it; versions older than it are marked `older`).
+       */
       readonly extraVersions: readonly ExtraVersion[];
       /** S3: delete markers placed on the key (attempted deletes). */
       readonly deleteMarkers: number;
+      /** S3: the version id of `bytes`. */
+      readonly versionId?: string;
     }
   | {
       /** A bundle of entries first … first + 255, yielded before the first of them. */

@@ -20,11 +20,15 @@ import {
   classifyPath,
   entryPath,
   ENTRIES_DIR,
+  notChaining,
+  pastTheChain,
   pastTheEnd,
   STORE_DIRS,
   STORE_MARKER,
   TEMP_FILE,
 } from './layout';
+import { entryHash, GENESIS_PREV } from './entry';
+import { chainsOnto } from './entry-check';
 import { BaseStore, BaseStoreOptions, ListOptions, ScanItem, ScanOptions, StoredCheckpoint } from './store';
 
 export class FsStore extends BaseStore {
@@ -103,12 +107,16 @@ export class FsStore extends BaseStore {
       for (const name of listDir(this.dir))
         if (!STORE_DIRS.includes(name) && name !== STORE_MARKER) yield { kind: 'unknown', name: join(this.dir, name) };
     }
-    // Pass 1 streams the directories (memory flat): classify names, find the highest seq.
+    // Pass 1 streams the directories: classify names, find the highest seq (and which exist:
+    // the last object of the run is judged by whether it chains, below).
     let max = 0;
+    const named = new Set<number>();
     for (const name of listDir(this.entriesDir)) {
       const c = classifyPath(`${ENTRIES_DIR}/${name}`);
-      if (c.kind === 'entry') max = Math.max(max, c.seq);
-      else if (strays) yield stray(c.kind, join(this.entriesDir, name));
+      if (c.kind === 'entry') {
+        max = Math.max(max, c.seq);
+        if (c.seq >= from) named.add(c.seq);
+      } else if (strays) yield stray(c.kind, join(this.entriesDir, name));
     }
     const bundles = new Set<number>();
     if (opts.bundles !== false || strays) {
@@ -128,27 +136,78 @@ export class FsStore extends BaseStore {
     // Pass 2 reads the log in order: from `from` to the first seq with no entry (layout.ts: the
     // log ends there), each bundle before its first entry. Past the end it walks names, never
     // seqs: one object named 999999999999 must not make a reader count to it.
+    // The last object of the run is part of the log only when it chains onto the entry before
+    // it: one that does not was planted at a seq the log had not reached (the appender refuses
+    // to write past it), and it is junk. An object inside the run that does not chain is damage:
+    // entries were appended after it (a directory store's writer can rewrite, S3's cannot).
     let end = from - 1;
+    let planted = 0;
+    let prev = from === 1 ? GENESIS_PREV : opts.prev;
+    if (prev === undefined) {
+      const before = readOrUndefined(this.entryName(from - 1));
+      prev = before === undefined ? undefined : entryHash(before);
+    }
     const firstOf = [...bundles].filter((f) => f >= from).sort((x, y) => x - y);
     let b = 0;
     for (let seq = from; seq <= max; seq++) {
       for (; b < firstOf.length && firstOf[b]! <= seq; b++) yield* this.bundleItem(firstOf[b]!);
       const name = this.entryName(seq);
-      const bytes = readOrUndefined(name);
-      if (bytes === undefined) break;
+      const got = readEntryFile(name);
+      if (got === undefined) break;
+      if (!(got instanceof Buffer) || (prev !== undefined && !chainsOnto(got, seq, prev))) {
+        const run = prev === undefined ? undefined : this.plantedRun(seq, named);
+        if (run !== undefined) {
+          // Planted ahead of the log (with whatever was chained onto it): junk, the log ends here.
+          if (strays)
+            for (let s = seq; s <= run; s++) {
+              const what = s === seq && got instanceof ReceiptError ? `${notAFileWhat(got, name)}; ` : '';
+              yield {
+                kind: 'unknown',
+                name: this.entryName(s),
+                why: `${what}${s === seq ? notChaining(seq) : pastTheChain(seq - 1)}`,
+              };
+            }
+          planted = run;
+          break;
+        }
+        if (!(got instanceof Buffer)) throw got;
+      }
+      const bytes = got;
       end = seq;
+      prev = entryHash(bytes);
       yield { kind: 'entry', seq, name, bytes, extraVersions: [], deleteMarkers: 0 };
     }
     // Bundles past the end (verify judges them), then the entry objects past it: junk.
     for (; b < firstOf.length; b++) yield* this.bundleItem(firstOf[b]!);
-    if (!strays || end >= max) return;
+    if (!strays || Math.max(end, planted) >= max) return;
     const past: number[] = [];
     for (const name of listDir(this.entriesDir)) {
       const c = classifyPath(`${ENTRIES_DIR}/${name}`);
-      if (c.kind === 'entry' && c.seq > end + 1) past.push(c.seq);
+      if (c.kind === 'entry' && c.seq > Math.max(end + 1, planted)) past.push(c.seq);
     }
     for (const seq of past.sort((x, y) => x - y))
-      yield { kind: 'unknown', name: this.entryName(seq), why: pastTheEnd(end + 1) };
+      yield { kind: 'unknown', name: this.entryName(seq), why: pastTheEnd(firstMissing(named, end + 1)) };
+  }
+
+  /**
+   * Whether the object at `seq` (which does not chain onto the entry before it) was planted ahead
+   * of the log: it and every object after it in the run form a chain of their own to the run's
+   * end (nothing the log's appender wrote follows: it never writes past such an object). Then the
+   * last seq of that run; undefined when an object after it does not chain onto the one before
+   * (entries were appended onto what it replaced: damage).
+   */
+  private plantedRun(seq: number, named: ReadonlySet<number>): number | undefined {
+    let s = seq;
+    let got = readEntryFile(this.entryName(s));
+    while (named.has(s + 1)) {
+      const next = readEntryFile(this.entryName(s + 1));
+      if (next === undefined) break;
+      if (!(got instanceof Buffer) || !(next instanceof Buffer) || !chainsOnto(next, s + 1, entryHash(got)))
+        return undefined;
+      got = next;
+      s++;
+    }
+    return s;
   }
 
   /** A bundle as the scan yields it (nothing when it is gone). */
@@ -245,6 +304,13 @@ export class FsStore extends BaseStore {
   }
 }
 
+/** The first seq from `from` on with no entry object (the gap a past-the-end object lies beyond). */
+function firstMissing(named: ReadonlySet<number>, from: number): number {
+  let s = from;
+  while (named.has(s)) s++;
+  return s;
+}
+
 /** A name in a store folder that is not the ledger's: a temp file left by a crash, or a stray. */
 function stray(kind: string, name: string): ScanItem {
   return kind === 'leftover' ? { kind: 'leftover', name } : { kind: 'unknown', name };
@@ -292,7 +358,10 @@ function readOrUndefined(path: string): Buffer | undefined {
   try {
     const st = fstatSync(fd);
     if (!st.isFile())
-      throw notAFile(path, st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device');
+      throw notAFile(
+        path,
+        st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device',
+      );
     return readFileSync(fd);
   } catch (e) {
     if (isReceiptError(e)) throw e;
@@ -300,6 +369,21 @@ function readOrUndefined(path: string): Buffer | undefined {
   } finally {
     closeSync(fd);
   }
+}
+
+/** An entry file's bytes, undefined when absent, or the LOG_INTEGRITY error of a file that is not a regular one. */
+function readEntryFile(path: string): Buffer | ReceiptError | undefined {
+  try {
+    return readOrUndefined(path);
+  } catch (e) {
+    if (isReceiptError(e) && e.code === 'LOG_INTEGRITY') return e;
+    throw e;
+  }
+}
+
+/** "is a FIFO where a log file belongs (not read)" of such an error. */
+function notAFileWhat(e: ReceiptError, path: string): string {
+  return e.message.startsWith(`${path}: `) ? e.message.slice(path.length + 2) : e.message;
 }
 
 /** Something that is not a regular file where a log file belongs is tampering, not an I/O fault. */

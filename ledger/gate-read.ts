@@ -63,6 +63,12 @@ export interface GateRead {
   readonly problems: readonly string[];
   /** False when the full read found the log damaged (a failing gate item). */
   readonly ok: boolean;
+  /**
+   * What the read passed over as junk, never evidence (objects planted ahead of the log, S3
+   * versions that are not the entry, stray objects, envelopes no trusted key signed), as verify
+   * lists them. By proof: what was read after the anchor.
+   */
+  readonly junk?: readonly string[];
   /** By proof: the anchor, the other checkpoints checked against it, and the index note read. */
   readonly proof?: {
     readonly anchor: ProofCheckpoint;
@@ -165,6 +171,7 @@ export async function readForGate(store: AuditStore, commit: string, opts: GateR
     via: 'full',
     problems: [`read the whole log (${why})`, ...report.problems],
     ok: report.ok,
+    junk: report.junk,
     report,
   };
 }
@@ -224,6 +231,7 @@ export async function readByProofForGate(
     via: 'proof',
     problems: [],
     ok: true,
+    junk: read.junk,
     proof: {
       anchor: anchor.info,
       checkpoints: given.filter((c) => c !== anchor).map((c) => c.info),

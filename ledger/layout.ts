@@ -60,6 +60,20 @@ export function pastTheEnd(firstMissing: number): string {
   return `entry object past the end of the log (entry ${firstMissing} does not exist, so the log ends at ${firstMissing - 1}; a deletion there fails every checkpoint and witness above ${firstMissing - 1})`;
 }
 
+/**
+ * Why an entry object at `seq`, the first place whose object does not chain onto entry seq - 1,
+ * is not part of the log: it was planted at a seq the log had not reached (or it replaced the
+ * log's last entry, which every checkpoint and witness covering it catches as a truncation).
+ */
+export function notChaining(seq: number): string {
+  return `entry object that does not chain onto entry ${seq - 1} (planted at a seq the log had not reached yet, or the last entry replaced), so the log ends at ${seq - 1}; never evidence (a directory store's appender refuses to write past it: move it out of entries/; a replaced entry fails every checkpoint and witness above ${seq - 1})`;
+}
+
+/** Why an entry object after the one `notChaining` names is not part of the log either. */
+export function pastTheChain(end: number): string {
+  return `entry object past the end of the log (entry ${end + 1} does not chain onto entry ${end}, so the log ends at ${end})`;
+}
+
 /** `entries/<seq>.json`. */
 export function entryPath(seq: number): string {
   return `${ENTRIES_DIR}/${seqName(seq)}.json`;

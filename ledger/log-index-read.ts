@@ -12,7 +12,14 @@ import { sha256Hex } from '../core/digest';
 import { TrustedKey, verifyBytes } from '../attest/sign/ed25519';
 import { SignedCheckpoint } from './checkpoint';
 import { decodeEntry, entryHash, GENESIS_PREV, StoredEntry } from './entry';
-import { firstProblem, integrityError, LostRaces, signatureProblem, strayProblem, versionProblems } from './entry-check';
+import {
+  firstProblem,
+  integrityError,
+  LostRaces,
+  signatureProblem,
+  strayProblem,
+  versionProblems,
+} from './entry-check';
 import {
   BUNDLE_SIZE,
   bundleFirst,
@@ -422,7 +429,7 @@ export async function readAfter(
   if (want.has(cp.size)) roots.set(cp.size, cp.root.toString('base64'));
   const races = new LostRaces();
   let expected = cp.size + 1;
-  for await (const item of store.scan({ from: cp.size + 1, bundles: false })) {
+  for await (const item of store.scan({ from: cp.size + 1, prev, bundles: false })) {
     if (item.kind === 'unknown') junk.push(strayProblem(item.name, item.why));
     if (item.kind === 'leftover' || item.kind === 'bundle' || item.kind === 'unknown') continue;
     const { entry, problems } = firstProblem(item, expected, prev);

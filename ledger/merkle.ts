@@ -106,6 +106,14 @@ export class MerkleFrontier {
   private readonly stack: { size: number; hash: Buffer }[] = [];
   private count = 0;
 
+  /** An independent copy (a reader that may read the same entries twice starts each pass from one). */
+  clone(): MerkleFrontier {
+    const c = new MerkleFrontier();
+    c.stack.push(...this.stack.map((x) => ({ size: x.size, hash: x.hash })));
+    c.count = this.count;
+    return c;
+  }
+
   get size(): number {
     return this.count;
   }

@@ -31,10 +31,14 @@ import {
   entryFileSeq,
   entryPath,
   ENTRIES_DIR,
+  notChaining,
+  pastTheChain,
   pastTheEnd,
   STORE_MARKER,
 } from './layout';
 import { all, ordered, REQUESTS_IN_FLIGHT } from './pool';
+import { decodeEntry, entryHash, GENESIS_PREV } from './entry';
+import { chainsOnto, chosenVersion } from './entry-check';
 import {
   BaseStore,
   BaseStoreOptions,
@@ -189,7 +193,10 @@ export class S3Store extends BaseStore {
     return this.send(key, 'GetObject', async () => {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }));
       if (!r.Body)
-        throw new ReceiptError('STORE_UNAVAILABLE', `S3 GetObject s3://${this.bucket}/${key}: empty response body; re-run the same command`);
+        throw new ReceiptError(
+          'STORE_UNAVAILABLE',
+          `S3 GetObject s3://${this.bucket}/${key}: empty response body; re-run the same command`,
+        );
       return Buffer.from(await r.Body.transformToByteArray());
     });
   }
@@ -199,15 +206,32 @@ export class S3Store extends BaseStore {
     return (await this.versionsOf(this.key(seq))).versions.length > 0;
   }
 
+  /**
+   * Entry `seq`: its only version, or of several the oldest that chains onto entry seq - 1 (read
+   * the same way: a version planted before the log reached a seq is passed over).
+   */
   protected async read(seq: number): Promise<Buffer | undefined> {
     const key = this.key(seq);
-    const v = await this.versionsOf(key);
-    const oldest = v.versions[v.versions.length - 1];
-    return oldest === undefined ? undefined : this.getVersion(key, oldest);
+    const oldestFirst = [...(await this.versionsOf(key)).versions].reverse();
+    if (oldestFirst.length === 0) return undefined;
+    const first = await this.getVersion(key, oldestFirst[0]);
+    if (oldestFirst.length === 1) return first;
+    const before = seq === 1 ? undefined : await this.read(seq - 1);
+    const prev = seq === 1 ? GENESIS_PREV : before === undefined ? undefined : entryHash(before);
+    if (prev === undefined || chainsOnto(first, seq, prev)) return first;
+    for (const id of oldestFirst.slice(1)) {
+      const bytes = await this.getVersion(key, id);
+      if (chainsOnto(bytes, seq, prev)) return bytes;
+    }
+    return first;
   }
 
-  /** PUT, then "first version wins". Returns true when our version is the oldest. */
-  private async putFirst(key: string, bytes: Buffer): Promise<boolean> {
+  /**
+   * PUT, then "first version wins". Returns true when our version is the oldest — for an entry
+   * (`chain`: its seq and prev), the oldest that chains onto prev: an older version that does
+   * not (planted before the log reached this seq) is passed over, as every reader passes it over.
+   */
+  private async putFirst(key: string, bytes: Buffer, chain?: { seq: number; prev: string }): Promise<boolean> {
     let versionId: string | undefined;
     try {
       const r = await this.client.send(
@@ -234,11 +258,18 @@ export class S3Store extends BaseStore {
     // each raced by 6-8 writers had a writer that saw itself oldest and was not (the
     // contended-race check in scripts/bench/ledger-scale.ts re-runs this on any S3 server).
     const v = await this.versionsOf(key);
-    return v.versions[v.versions.length - 1] === versionId;
+    if (v.versions[v.versions.length - 1] === versionId) return true;
+    const ours = v.versions.indexOf(versionId);
+    if (chain === undefined || ours < 0) return false;
+    // Older versions, oldest first: one that chains onto our prev won the seq (another appender).
+    for (const older of v.versions.slice(ours + 1).reverse()) {
+      if (chainsOnto(await this.getVersion(key, older), chain.seq, chain.prev)) return false;
+    }
+    return true;
   }
 
   protected async publish(seq: number, bytes: Buffer): Promise<boolean> {
-    return this.putFirst(this.key(seq), bytes);
+    return this.putFirst(this.key(seq), bytes, { seq, prev: decodeEntry(bytes, this.entryName(seq)).prev });
   }
 
   /** Every key under `sub`, grouped with its versions, in key order (streamed page by page). */
@@ -268,8 +299,41 @@ export class S3Store extends BaseStore {
    * REQUESTS_IN_FLIGHT at a time and yielded in sequence order.
    */
   async *scan(opts: ScanOptions = {}): AsyncIterable<ScanItem> {
-    const jobs = this.scanJobs(opts.from ?? 1, opts.bundles !== false, opts.strays ?? true);
-    for await (const items of ordered(jobs, REQUESTS_IN_FLIGHT, (j) => this.runJob(j))) yield* items;
+    const from = opts.from ?? 1;
+    const strays = opts.strays ?? true;
+    const jobs = this.scanJobs(from, opts.bundles !== false, strays);
+    // The entry at a seq is its oldest version that chains onto the entry before it (a version
+    // planted before the log reached the seq is passed over); where none does, the log ends.
+    let prev = from === 1 ? GENESIS_PREV : opts.prev;
+    if (prev === undefined) {
+      const before = await this.read(from - 1);
+      prev = before === undefined ? undefined : entryHash(before);
+    }
+    let end: number | undefined;
+    for await (const items of ordered(jobs, REQUESTS_IN_FLIGHT, (j) => this.runJob(j))) {
+      for (const item of items) {
+        if (item.kind !== 'entry' && item.kind !== 'missing') {
+          yield item;
+          continue;
+        }
+        if (end !== undefined) {
+          if (strays) yield { kind: 'unknown', name: item.name, why: pastTheChain(end) };
+          continue;
+        }
+        if (item.kind === 'missing') {
+          yield item;
+          continue;
+        }
+        const chosen = chosenVersion(item, prev);
+        if (chosen === undefined) {
+          end = item.seq - 1;
+          if (strays) yield { kind: 'unknown', name: item.name, why: notChaining(item.seq) };
+          continue;
+        }
+        prev = entryHash(chosen.bytes);
+        yield chosen;
+      }
+    }
   }
 
   /**
@@ -322,7 +386,8 @@ export class S3Store extends BaseStore {
       // The log ends before the first seq with no entry (layout.ts): entries past it are junk.
       if (end === undefined && seq > expected) end = expected - 1;
       if (end !== undefined) {
-        if (strays) yield { kind: 'now', items: [{ kind: 'unknown', name: this.nameOf(g.key), why: pastTheEnd(end + 1) }] };
+        if (strays)
+          yield { kind: 'now', items: [{ kind: 'unknown', name: this.nameOf(g.key), why: pastTheEnd(end + 1) }] };
         continue;
       }
       expected = seq + 1;
@@ -361,7 +426,9 @@ export class S3Store extends BaseStore {
     if (j.kind === 'bundle') {
       return [{ kind: 'bundle', first: j.first, name, bytes, extraVersions, deleteMarkers: j.g.deleteMarkers }];
     }
-    return [{ kind: 'entry', seq: j.seq, name, bytes, extraVersions, deleteMarkers: j.g.deleteMarkers }];
+    return [
+      { kind: 'entry', seq: j.seq, name, bytes, extraVersions, deleteMarkers: j.g.deleteMarkers, versionId: oldest },
+    ];
   }
 
   async isStore(): Promise<boolean> {
@@ -477,7 +544,10 @@ export function requestLimits(env: Readonly<Record<string, string | undefined>>)
       throw new ReceiptError('STORE_INVALID', `${name} "${v}": expected an integer from 1 to ${max}`);
     return Number(v);
   };
-  return { timeoutMs: num('KFM_S3_TIMEOUT_MS', S3_TIMEOUT_MS, 3_600_000), maxAttempts: num('KFM_S3_MAX_ATTEMPTS', S3_MAX_ATTEMPTS, 20) };
+  return {
+    timeoutMs: num('KFM_S3_TIMEOUT_MS', S3_TIMEOUT_MS, 3_600_000),
+    maxAttempts: num('KFM_S3_MAX_ATTEMPTS', S3_MAX_ATTEMPTS, 20),
+  };
 }
 
 /** A GET of a key whose current version is missing or a delete marker. */

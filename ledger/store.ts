@@ -11,7 +11,7 @@
 import { ReceiptError } from '../core/errors';
 import { sha256Tagged } from '../core/digest';
 import { decodeEntry, encodeEntry, entryHash, GENESIS_PREV, MAX_SEQ, seqName } from './entry';
-import { firstProblem, toStored } from './entry-check';
+import { chainsOnto, firstProblem, toStored } from './entry-check';
 import type { ExtraVersion, ScanItem, StoredEntry } from './entry';
 import { BUNDLE_SIZE, bundleFirst, bundlePath } from './layout';
 
@@ -55,8 +55,18 @@ export interface AuditStore {
   entries(): AsyncIterable<StoredEntry>;
   /** One entry by sequence number (format and digest checked). */
   get(seq: number): Promise<StoredEntry>;
-  /** Number of entries (the highest contiguous sequence number). */
+  /**
+   * Entry `seq` of the log, the chain from entry 1: INPUT_INVALID when the log does not reach
+   * it (an object stored under that name past the log's end is not an entry). Reads the chain.
+   */
+  logEntry?(seq: number): Promise<StoredEntry>;
+  /** Number of entries: the end of the chain from entry 1 (layout.ts). */
   size(): Promise<number>;
+  /**
+   * The contiguous run of entry names from 1, no object read: `size()` unless the run ends in
+   * objects that do not chain (planted ahead of the log). Cheap; for sizing work a scan redoes.
+   */
+  listedSize?(): Promise<number>;
   /**
    * Whether a store exists here (layout.ts): a directory store's entries/ folder; an S3 prefix
    * with an entry or the marker `kfm audit init` writes. `kfm audit append` writes only into one.
@@ -105,6 +115,15 @@ export interface AuditStore {
 export interface ScanOptions {
   /** First seq to read (entries before it, and objects other than entries and bundles, are skipped). */
   readonly from?: number;
+  /**
+   * The hash of entry `from` - 1 (GENESIS_PREV when from is 1): what the entry at `from` must
+   * chain onto. The log is the chain from entry 1 (layout.ts): an object that does not chain is
+   * not the entry (S3: an older version planted there is passed over for the oldest version
+   * that chains; none chains, or a directory store's last object does not: the log ends before
+   * it, and it is junk). @default - GENESIS_PREV from entry 1; later, the hash of entry from - 1
+   * as the store reads it
+   */
+  readonly prev?: string;
   /** Also yield bundles (kind 'bundle') before the entries they hold. @default true */
   readonly bundles?: boolean;
   /** A store that does not exist yet reads as empty (appending creates it). @default false */
@@ -135,28 +154,22 @@ export interface BaseStoreOptions {
   /**
    * The replay index, made for this store when the store is made (openStore passes the one of
    * ledger/replay-index/).
-   * @default - none: the replay check reads every entry once per process
+   * @default - none. Not read any more: the replay check reads the chain from entry 1
    */
   readonly replayIndex?: (store: AuditStore) => ReplayIndex;
 }
-
-const NO_REPLAY_INDEX: ReplayIndex = {
-  open: async () => undefined,
-  prefetch: async () => undefined,
-  lookup: async () => undefined,
-};
 
 /**
  * Shared append / read logic over three primitives a backend provides.
  */
 export abstract class BaseStore implements AuditStore {
-  private readonly replay: ReplayIndex;
-
   protected constructor(
     public readonly spec: string,
     opts: BaseStoreOptions = {},
   ) {
-    this.replay = opts.replayIndex?.(this) ?? NO_REPLAY_INDEX;
+    // The replay index is no longer read by the appender (see prepareAppend); kept in the
+    // options so callers that pass one keep compiling.
+    void opts;
   }
 
   abstract entryName(seq: number): string;
@@ -175,75 +188,84 @@ export abstract class BaseStore implements AuditStore {
   abstract isStore(): Promise<boolean>;
   abstract checkpoints(opts?: { readonly above?: number }): AsyncIterable<StoredCheckpoint>;
 
+  /**
+   * The log's size: the end of the chain from entry 1 (layout.ts). Read from the end this
+   * process last confirmed (entry 1 the first time: every object on the way is read, because
+   * only the chain from entry 1 — not a name, an index note or a bundle, which are anyone's to
+   * write — tells the log's entries from objects planted ahead of it).
+   */
   async size(): Promise<number> {
-    return this.findTail(this.confirmed);
+    return (await this.readChain()).seq;
   }
 
   /**
-   * The highest seq this process knows to end a contiguous run from entry 1 (it read or listed
-   * 1 … confirmed, or published confirmed on top of such a run). Only such a seq starts a tail
-   * search: an index note or a bundle name is anyone's to write, and a tail taken from one could
-   * put an honest record past a gap, where it is not part of the log.
+   * The contiguous run of entry names from 1 (no object read): the log's size unless the last
+   * objects of the run do not chain (planted ahead of the log), which a reader of them then
+   * finds. Cheap (S3: a listing of the entry keys); verify sizes its proofs with it.
    */
-  private confirmed = 0;
-
-  /**
-   * The tail: the end of the contiguous run of entries from 1 (layout.ts: the log is that
-   * prefix; an entry object past its first gap is junk). Searched from `hint` when this process
-   * confirmed 1 … hint - 1, else from entry 1.
-   */
-  protected async findTail(hint: number): Promise<number> {
-    const start = hint >= 1 && hint <= this.confirmed + 1 ? hint : 1;
-    const tail = await this.tailFrom(start);
-    this.confirmed = Math.max(this.confirmed, tail);
-    return tail;
+  async listedSize(): Promise<number> {
+    return this.tailFrom(this.chain.seq >= 1 ? this.chain.seq : 1);
   }
 
   /**
-   * The last of the contiguous entries start, start + 1, … (start - 1 when `start` does not
+   * The last of the contiguous entry names start, start + 1, … (start - 1 when `start` does not
    * exist): every seq between is checked, never inferred from a probe.
    */
   protected abstract tailFrom(start: number): Promise<number>;
 
-  /** Our last published entry: this process's next append tries seq + 1 on top of it first. */
-  private last: { seq: number; bytes: Buffer } | undefined;
-  /** Envelope digest → first seq holding it, for entries 1 … `scanned` (the replay check). */
-  private seen: Map<string, number> | undefined;
-  private scanned = 0;
+  /** The end of the chain from entry 1 as this process last read or wrote it. */
+  private chain: { seq: number; prev: string } = { seq: 0, prev: GENESIS_PREV };
+  /** Envelope digest → first seq holding it, for entries 1 … chain.seq (the replay check). */
+  private readonly seen = new Map<string, number>();
   /** Entries of the bundle range being filled, by seq: what the bundle completing it is made of. */
   private readonly recent = new Map<number, Buffer>();
 
   /**
+   * Extend the chain this process knows from its end: every entry that chains onto the one
+   * before it (S3: the oldest version that does). Stops at the first place that does not:
+   * an object planted ahead of the log (junk), or damage (verify names it). Never chains onto
+   * anything else, so an append lands where every reader of the log will find it.
+   */
+  private async readChain(): Promise<{ seq: number; prev: string }> {
+    const items = this.scan({
+      from: this.chain.seq + 1,
+      prev: this.chain.prev,
+      bundles: false,
+      absentIsEmpty: true,
+      strays: false,
+    });
+    for await (const item of items) {
+      if (item.kind === 'unknown' || item.kind === 'leftover' || item.kind === 'bundle') continue;
+      if (item.kind !== 'entry' || item.seq !== this.chain.seq + 1) break;
+      if (!chainsOnto(item.bytes, item.seq, this.chain.prev)) break;
+      this.chain = { seq: item.seq, prev: entryHash(item.bytes) };
+      this.remember(item.seq, item.bytes);
+      const d = decodeEntry(item.bytes, item.name).digest;
+      if (!this.seen.has(d)) this.seen.set(d, item.seq);
+    }
+    return this.chain;
+  }
+
+  /**
    * Append one envelope unless it is already in the log (then its first entry, `existing: true`,
    * nothing written). A batch in one process chains each entry onto its own last one: one
-   * exclusive publish per entry while nobody else appends; a lost race re-reads the tail.
+   * exclusive publish per entry while nobody else appends; a lost race reads the chain on.
+   * An object in the way that does not chain onto the log's last entry (a directory store: the
+   * name is taken for good) stops the append with one line naming it; nothing is written.
    */
   async append(envelopeBytes: Buffer): Promise<AppendResult> {
     const digest = sha256Tagged(envelopeBytes);
-    const found = await this.findEnvelope(digest);
+    let chain = await this.readChain();
+    const found = this.seen.get(digest);
     if (found !== undefined) return { seq: found, digest, existing: true };
-    let tail: number;
-    let prev: string;
-    if (this.last !== undefined && this.last.seq <= this.confirmed) {
-      tail = this.last.seq;
-      prev = entryHash(this.last.bytes);
-    } else {
-      // The replay check may have read from an unverified index on: confirm the tail first.
-      tail = await this.findTail(this.confirmed);
-      prev = this.last?.seq === tail ? entryHash(this.last.bytes) : await this.prevOf(tail);
-    }
     for (let attempt = 0; ; attempt++) {
-      const seq = tail + 1;
+      const seq = chain.seq + 1;
       if (seq > MAX_SEQ) throw new ReceiptError('STORE_INVALID', `${this.spec}: log is full (${MAX_SEQ} entries)`);
-      const bytes = encodeEntry(seq, prev, envelopeBytes);
+      const bytes = encodeEntry(seq, chain.prev, envelopeBytes);
       if (await this.publish(seq, bytes)) {
-        this.confirmed = seq;
-        this.last = { seq, bytes };
+        this.chain = { seq, prev: entryHash(bytes) };
         this.remember(seq, bytes);
-        if (this.scanned === seq - 1) {
-          this.scanned = seq;
-          if (!this.seen!.has(digest)) this.seen!.set(digest, seq);
-        }
+        this.seen.set(digest, seq);
         if (seq % BUNDLE_SIZE === 0) await this.writeBundle(seq - BUNDLE_SIZE + 1);
         return { seq, digest };
       }
@@ -252,35 +274,13 @@ export abstract class BaseStore implements AuditStore {
           'STORE_UNAVAILABLE',
           `${this.spec}: lost 10000 append races in a row; giving up — re-run the same command (appends are idempotent)`,
         );
-      this.last = undefined;
-      tail = await this.findTail(seq);
-      prev = await this.prevOf(tail);
+      // Someone else's object is at seq: another append (it chains: read on) or not.
+      chain = await this.readChain();
+      if (chain.seq < seq) throw blockedBy(this.entryName(seq), seq);
       // Someone else appended meanwhile: maybe this very envelope.
-      const again = await this.findEnvelope(digest);
+      const again = this.seen.get(digest);
       if (again !== undefined) return { seq: again, digest, existing: true };
     }
-  }
-
-  /** The `prev` an entry after `tail` must carry. */
-  private async prevOf(tail: number): Promise<string> {
-    if (tail === 0) return GENESIS_PREV;
-    const last = await this.read(tail);
-    if (last === undefined) {
-      // Seen a moment ago: only a deletion explains this. Never append over a hole.
-      throw new ReceiptError(
-        'LOG_INTEGRITY',
-        `${this.entryName(tail)}: vanished while appending; run "kfm audit verify"`,
-      );
-    }
-    const e = decodeEntry(last, this.entryName(tail));
-    if (e.seq !== tail) {
-      throw new ReceiptError(
-        'LOG_INTEGRITY',
-        `${this.entryName(tail)}: field "seq" is ${e.seq}, expected ${tail}; run "kfm audit verify"`,
-      );
-    }
-    this.remember(tail, last);
-    return entryHash(last);
   }
 
   private remember(seq: number, bytes: Buffer): void {
@@ -290,71 +290,14 @@ export abstract class BaseStore implements AuditStore {
   }
 
   /**
-   * The first entry holding the envelope with this digest, or undefined. Reads the entries this
-   * process has not seen yet (all of them once per process, then only others' appends); the
-   * replay index (ledger/replay-index/) answers for the part of the log it covers.
-   */
-  protected async findEnvelope(digest: string): Promise<number | undefined> {
-    await this.startReplayCheck();
-    const seen = this.seen!;
-    const hit = seen.get(digest);
-    if (hit !== undefined) return hit;
-    // The index lookup runs while the entries after the index are read.
-    const fromIndex = this.replay.lookup(digest);
-    if (this.last === undefined || this.scanned !== this.last.seq) {
-      let end: { seq: number; bytes: Buffer } | undefined;
-      let whole = true;
-      // A run read from a confirmed seq on is confirmed too (from an index's end on it is not).
-      const fromConfirmed = this.scanned <= this.confirmed;
-      const items = this.scan({ from: this.scanned + 1, bundles: false, absentIsEmpty: true, strays: false });
-      for await (const item of items) {
-        if (item.kind === 'unknown' || item.kind === 'leftover' || item.kind === 'bundle') continue;
-        if (item.kind !== 'entry' || item.seq !== this.scanned + 1) {
-          whole = false;
-          break;
-        }
-        this.scanned = item.seq;
-        end = { seq: item.seq, bytes: item.bytes };
-        this.remember(item.seq, item.bytes);
-        let d: string;
-        try {
-          d = decodeEntry(item.bytes, item.name).digest;
-        } catch {
-          continue; // a damaged entry holds no envelope to match; verify reports it
-        }
-        if (!seen.has(d)) seen.set(d, item.seq);
-      }
-      // Read to the end: the last entry read is the tail to chain onto (a lost race re-reads it).
-      if (whole && end !== undefined) {
-        try {
-          if (decodeEntry(end.bytes, this.entryName(end.seq)).seq === end.seq) this.last = end;
-          if (fromConfirmed) this.confirmed = Math.max(this.confirmed, end.seq);
-        } catch {
-          // a damaged tail: append reads and reports it
-        }
-      }
-    }
-    const indexed = await fromIndex;
-    const scanned = seen.get(digest);
-    return indexed !== undefined && (scanned === undefined || indexed < scanned) ? indexed : scanned;
-  }
-
-  /** Once per process: where the replay check starts reading (the newest index's last entry). */
-  private async startReplayCheck(): Promise<void> {
-    if (this.seen !== undefined) return;
-    this.seen = new Map();
-    const indexed = await this.replay.open();
-    // Read from the index's last entry on: it is the tail to chain onto when nothing came after.
-    if (indexed !== undefined) this.scanned = Math.max(0, indexed.size - 1);
-  }
-
-  /**
    * Before a batch: look every envelope up in the newest index at once (many requests in
    * flight), so each append's replay check finds its answer read. Optional; appends are the same.
    */
   async prepareAppend(envelopes: readonly Buffer[]): Promise<void> {
-    await this.startReplayCheck();
-    await this.replay.prefetch(envelopes.map((b) => sha256Tagged(b)));
+    void envelopes;
+    // The replay check reads the chain from entry 1 (readChain): an unverified index can say
+    // neither where the log ends nor that an envelope is in it (a copy planted past the end
+    // would be answered as "existing" and never appended).
   }
 
   /**
@@ -394,6 +337,16 @@ export abstract class BaseStore implements AuditStore {
     return toStored(e, bytes);
   }
 
+  async logEntry(seq: number): Promise<StoredEntry> {
+    const end = (await this.readChain()).seq;
+    if (seq > end)
+      throw new ReceiptError(
+        'INPUT_INVALID',
+        `${this.entryName(seq)}: no entry ${seq} in the log (${end} entries; an object stored under that name past the end is not part of it: "kfm audit verify" lists it)`,
+      );
+    return this.get(seq);
+  }
+
   /** Every entry in order, each checked by ledger/entry-check.ts; the first defect throws LOG_INTEGRITY. */
   async *entries(): AsyncIterable<StoredEntry> {
     let expected = 1;
@@ -408,6 +361,17 @@ export abstract class BaseStore implements AuditStore {
       yield entry;
     }
   }
+}
+
+/**
+ * An object at `seq` that does not chain onto the log's last entry: a directory store's name is
+ * taken for good, so the append stops (S3 passes such a version over and never gets here).
+ */
+function blockedBy(name: string, seq: number): ReceiptError {
+  return new ReceiptError(
+    'STORE_INVALID',
+    `${name}: an object that does not chain onto entry ${seq - 1} is where entry ${seq} goes (planted ahead of the log, or damage); nothing appended — run "kfm audit verify": if it lists this object as junk, move it out of entries/ and re-run the same command`,
+  );
 }
 
 export { seqName };

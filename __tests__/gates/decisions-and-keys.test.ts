@@ -189,7 +189,10 @@ describe('drift.sh and smoke.sh bind their records as the gates read the ledger'
     const store = join(dir, 'bind-bad');
     const st = openStore(store, { env: process.env });
     await st.append(apply());
-    // An entry is altered after it was appended (a flipped byte).
+    await st.append(apply(alice.signing));
+    // An entry is altered after it was appended (a flipped byte), with an entry chained onto it
+    // after it: damage. (The log's last entry replaced alone looks like it deleted plus a planted
+    // object: junk unless a checkpoint covers it; docs/audit-ledger.md.)
     const path = join(store, 'entries', '000000000001.json');
     const bytes = readFileSync(path);
     bytes[bytes.length - 30] ^= 1;

@@ -45,15 +45,33 @@ describe('filesystem store crash safety', () => {
     expect(r.stderr).toMatch(/note: .*tmp-4242-0a1b2c3d4e5f: leftover of an interrupted append/);
   });
 
-  it('fails verify with an integrity error (exit 3) when a directory sits where an entry belongs', () => {
+  it('fails verify with an integrity error (exit 3) when a directory sits where an entry of the log belongs', () => {
     const dir = tempDir('fs-eisdir');
     const key = makeKey(join(dir, 'k'), 'k');
     const spec = join(dir, 'store');
-    expect(kfm(['audit', 'append', '--init', ...makeEnvelopes(join(dir, 'e'), key, 2), '--store', spec]).code).toBe(0);
-    mkdirSync(entryPath(spec, 3));
+    expect(kfm(['audit', 'append', '--init', ...makeEnvelopes(join(dir, 'e'), key, 3), '--store', spec]).code).toBe(0);
+    unlinkSync(entryPath(spec, 2));
+    mkdirSync(entryPath(spec, 2));
     const r = kfm(['audit', 'verify', '--store', spec, '--pub', key.pub]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/LOG_INTEGRITY: .*000000000003\.json: is a directory where a log file belongs/);
+    expect(r.stderr).toMatch(/LOG_INTEGRITY: .*000000000002\.json: is a directory where a log file belongs/);
+  });
+
+  it('a directory where the next entry goes is planted ahead of the log: junk, and the append refuses naming it', () => {
+    const dir = tempDir('fs-eisdir-next');
+    const key = makeKey(join(dir, 'k'), 'k');
+    const spec = join(dir, 'store');
+    const envs = makeEnvelopes(join(dir, 'e'), key, 3);
+    expect(kfm(['audit', 'append', '--init', ...envs.slice(0, 2), '--store', spec]).code).toBe(0);
+    mkdirSync(entryPath(spec, 3));
+    const r = kfm(['audit', 'verify', '--store', spec, '--pub', key.pub]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /note: junk: .*000000000003\.json: is a directory where a log file belongs \(not read\); entry object that does not chain onto entry 2/,
+    );
+    const a = kfm(['audit', 'append', envs[2], '--store', spec]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/000000000003\.json: an object that does not chain onto entry 2 is where entry 3 goes/);
   });
 
   it('keeps every acknowledged append when appenders are killed with SIGKILL at random instants', async () => {

@@ -4,7 +4,7 @@
  * access to it could (S3: through the S3 API, where Object Lock only allows new versions and
  * delete markers).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Tagged } from '../../core/digest';
 import { encodeEntry, entryHash, GENESIS_PREV } from '../../ledger/entry';
@@ -67,6 +67,45 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
 
     function verify(spec: string, extra: string[] = []) {
       return kfm(['audit', 'verify', '--store', spec, '--pub', key.pub, ...extra], a.env);
+    }
+
+    /** Append one file through the CLI; its seq (the append must succeed). */
+    function appendOk(spec: string, file: string): number {
+      const r = kfm(['audit', 'append', file, '--store', spec], a.env);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      return jsonLines(r.stdout)[0].seq;
+    }
+
+    /** A directory store's appender refuses to write past an object planted at `seq`: one line naming it, nothing written. */
+    function expectRefusedBy(spec: string, file: string, seq: number): void {
+      const before = existsSync(join(spec, 'entries')) ? readdirSync(join(spec, 'entries')).sort() : [];
+      const r = kfm(['audit', 'append', file, '--store', spec], a.env);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const name = join(spec, 'entries', `${String(seq).padStart(12, '0')}.json`);
+      expect(r.stderr).toBe(
+        `kfm: STORE_INVALID: ${name}: an object that does not chain onto entry ${seq - 1} is where entry ${seq} goes (planted ahead of the log, or damage); nothing appended — run "kfm audit verify": if it lists this object as junk, move it out of entries/ and re-run the same command\n`,
+      );
+      expect(readdirSync(join(spec, 'entries')).sort()).toEqual(before);
+    }
+
+    /** Verify lists the object planted at `seq` as junk (exit 0; 3 under --strict), never as damage. */
+    function expectPlantedJunk(spec: string, seq: number): void {
+      const v = verify(spec);
+      expect(v.stderr).toMatch(
+        new RegExp(
+          `note: junk: .*${String(seq).padStart(12, '0')}\\.json: entry object that does not chain onto entry ${seq - 1} \\(planted at a seq the log had not reached yet`,
+        ),
+      );
+      expect(v.stderr).not.toMatch(/LOG_INTEGRITY/);
+      expect(v.code).toBe(0);
+      expect(verify(spec, ['--strict']).code).toBe(3);
+    }
+
+    /** What the operator of a directory store does with a planted file: move it out of entries/. */
+    async function moveAside(spec: string, seq: number): Promise<void> {
+      const name = join(spec, 'entries', `${String(seq).padStart(12, '0')}.json`);
+      renameSync(name, `${spec}-planted-${seq}.json`);
     }
 
     it('appends each file in order and prints its seq and the sha256 of its exact bytes', () => {
@@ -185,31 +224,40 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect(r.code).toBe(0);
         expect(jsonLines(r.stdout)[0]).toMatchObject({ seq: 4 });
         const v = verify(spec);
-        expect(v.stderr).toMatch(/note: junk: .*000000000512\.json: entry object past the end of the log \(entry 5 does not exist/);
+        expect(v.stderr).toMatch(
+          /note: junk: .*000000000512\.json: entry object past the end of the log \(entry 5 does not exist/,
+        );
         expect(v.stderr).toMatch(/note: junk: .*999999999999\.json: entry object past the end of the log/);
         expect(v.stderr).not.toMatch(/LOG_INTEGRITY/);
         expect(v.code).toBe(0);
         expect(verify(spec, ['--strict']).code).toBe(3);
       });
 
-      // HOLE (open; found reviewing the past-the-end fix): an entry object planted at a seq the
-      // log has not reached yet (entries/000000000005.json on a 3-entry log) is junk only until
-      // the log reaches it. The 5th append finds seq 5 taken (S3: its PUT is a newer version,
-      // and the oldest version wins), takes the planted object as entry 5 and chains entry 6 onto
-      // it; entry 5's prev is not the hash of entry 4, so verify, every cosign and every gate fail
-      // from then on (exit 3) — the jam the fix removed, deferred by a few appends. The same
-      // PutObject at exactly tail + 1 does it at once. Fix it needs: S3 — the entry at a seq is
-      // the oldest version that chains onto the entry before it (readers, the race check after
-      // a PUT and verify's version rules all take that one); a directory store — the appender
-      // refuses with a line naming the planted file, and the operator moves it aside (a directory
-      // store's writer can delete anyway).
-      test.failing('an entry object planted ahead of the log jams nothing once the log reaches it', async () => {
+      // Was a hole (found reviewing the past-the-end fix): an entry object planted at a seq the
+      // log had not reached became the entry once the log got there, the next append chained
+      // onto it with a broken prev, and verify, every cosign and every gate failed for good.
+      // Now the log is the chain from entry 1: on S3 the entry at a seq is its oldest version
+      // that chains onto the entry before it (the planted one is passed over, listed as junk);
+      // a directory store's appender refuses to write past the planted file, naming it, and
+      // verify lists it as junk — moved aside, the log goes on (layout.ts, docs/audit-ledger.md).
+      it('an entry object planted ahead of the log jams nothing once the log reaches it', async () => {
         const spec = build(3);
         await a.writeRaw(spec, 5, encodeEntry(5, GENESIS_PREV, readFileSync(envs[7])));
-        const store = openStore(spec, { env: a.env });
-        await store.append(readFileSync(envs[3]));
-        await store.append(readFileSync(envs[4]));
-        expect(verify(spec).code).toBe(0);
+        expect(appendOk(spec, envs[3])).toBe(4);
+        if (kind === 's3') expect(appendOk(spec, envs[4])).toBe(5);
+        else {
+          expectRefusedBy(spec, envs[4], 5);
+          expectPlantedJunk(spec, 5);
+          await moveAside(spec, 5);
+          expect(appendOk(spec, envs[4])).toBe(5);
+        }
+        const v = verify(spec);
+        expect(v.stderr).not.toMatch(/LOG_INTEGRITY/);
+        expect(v.code).toBe(0);
+        if (kind === 's3')
+          expect(v.stderr).toMatch(
+            /note: junk: .*000000000005\.json: older version .* does not chain onto entry 4 \(planted before the log reached seq 5\)/,
+          );
       });
 
       it('an append to a store that does not exist is refused (exit 2, naming it, nothing written) unless created', async () => {
@@ -236,14 +284,23 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expectOverwriteCaught(spec, [/000000000002\.json/, /000000000004\.json/]);
       });
 
-      it('a forged extra entry, and a stray object listed as junk', async () => {
+      // A replayed entry at tail + 1 was damage (exit 3) before the log was the chain from entry
+      // 1; it is an object planted ahead of the log: junk, never a jam.
+      it('a forged extra entry (a replayed entry at tail + 1), and a stray object, listed as junk', async () => {
         const spec = build();
         await a.writeRaw(spec, 7, await a.readRaw(spec, 3)); // replayed entry
         await a.putStray(spec, 'README.txt', Buffer.from('hello'));
         const r = verify(spec);
-        expect(r.code).toBe(3);
-        expect(r.stderr).toMatch(/LOG_INTEGRITY: .*000000000007\.json: field "seq" is 3/);
+        expect(r.code).toBe(0);
+        expect(r.stderr).toMatch(/note: junk: .*000000000007\.json: entry object that does not chain onto entry 6/);
         expect(r.stderr).toMatch(/note: junk: .*README\.txt: unexpected object/);
+        expect(verify(spec, ['--strict']).code).toBe(3);
+      });
+
+      it('a forged entry inside the log (not its last object) is still damage on a directory store', async () => {
+        const spec = build();
+        await a.writeRaw(spec, 5, await a.readRaw(spec, 3));
+        expectOverwriteCaught(spec, [/000000000005\.json/]);
       });
 
       it('a truncated tail against a saved checkpoint', async () => {
@@ -328,7 +385,10 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect(r.stderr).toMatch(/note: junk: .*bundles\/000000000001\.jsonl: bundle differs from entry 256/);
         expect(verify(spec, ['--strict']).code).toBe(3);
         const cp = join(dir, `cp-junk-bundle-${Math.random()}.txt`);
-        const made = kfm(['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', cp], a.env);
+        const made = kfm(
+          ['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', cp],
+          a.env,
+        );
         expect(made.code).toBe(0);
         const again = verify(spec, ['--checkpoint', cp]);
         expect(again.code).toBe(0);
@@ -349,7 +409,9 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
           expect(r.stderr).toMatch(/note: junk: .*bundles\/000000000001\.jsonl: newer version .* differs/);
         } else {
           expect(r.code).toBe(3);
-          expect(r.stderr).toMatch(/LOG_INTEGRITY: .*bundles\/000000000001\.jsonl: bundle differs from entry 1 .*altered after/);
+          expect(r.stderr).toMatch(
+            /LOG_INTEGRITY: .*bundles\/000000000001\.jsonl: bundle differs from entry 1 .*altered after/,
+          );
         }
       });
 
@@ -460,6 +522,24 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
           checkpoints: [{ source: cpFile, text }],
         });
       };
+      it('gates, by proof and on the full read, judge the genuine records and name an object planted ahead of the log', async () => {
+        const { spec, cp, files } = history();
+        // A byte-exact copy of the genuine "apply ok" record, planted where entry 6 will go.
+        await a.writeRaw(spec, 6, encodeEntry(6, GENESIS_PREV, readFileSync(files[1])));
+        const byProof = await gateRead(spec, cp);
+        expect([byProof.via, byProof.ok]).toEqual(['proof', true]);
+        expect(byProof.entries.map((e) => e.seq)).toEqual([1, 2, 4, 5]);
+        expect(byProof.junk?.join('\n')).toMatch(/000000000006\.json: entry object that does not chain onto entry 5/);
+        const full = await readForGate(openStore(spec, { env: a.env }), C, {
+          trusted: trusted(),
+          origin: 'kfm-infra/audit',
+          checkpoints: [],
+        });
+        expect([full.via, full.ok]).toEqual(['full', true]);
+        expect(full.entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+        expect(full.junk?.join('\n')).toMatch(/000000000006\.json: entry object that does not chain onto entry 5/);
+      });
+
       /** Write an index for the first 4 entries, changed by `edit`, signed with `signer`. */
       async function forgeIndex(spec: string, signer: KeyFiles, edit: (shard: Record<string, any>) => void) {
         const store = openStore(spec, { env: a.env });
@@ -522,10 +602,13 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         const ok = verify(spec, ['--since', cp]);
         expect([ok.code, ok.stderr]).toEqual([0, '']);
         expect(ok.stdout).toMatch(/^ok: 5 entries/);
-        const raw = Buffer.from(await a.readRaw(spec, 5));
+        // A directory store: entry 4, the checkpoint's last (damage: entry 5 chains onto it). S3:
+        // entry 5, after it (a newer version, never read: junk; --since lists entries from 5 on).
+        const at = kind === 's3' ? 5 : 4;
+        const raw = Buffer.from(await a.readRaw(spec, at));
         raw[raw.length - 20] ^= 0x01;
-        await a.writeRaw(spec, 5, raw);
-        expectOverwriteCaught(spec, [/000000000005\.json/], ['--since', cp]);
+        await a.writeRaw(spec, at, raw);
+        expectOverwriteCaught(spec, [new RegExp(`00000000000${at}\\.json`)], ['--since', cp]);
       });
 
       it('an index that omits an entry is caught by verify; forged under another key, the gate ignores it', async () => {
@@ -558,7 +641,9 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         await a.writeDerived(spec, 'index/zzz-not-a-note', Buffer.from('junk'));
         const v = verify(spec);
         expect(v.code).toBe(3);
-        expect(v.stderr).toMatch(/LOG_INTEGRITY: .*000000000004\.00000000\.json: shard [0-9a-f]+ omits entry 4 for commit c{40}/);
+        expect(v.stderr).toMatch(
+          /LOG_INTEGRITY: .*000000000004\.00000000\.json: shard [0-9a-f]+ omits entry 4 for commit c{40}/,
+        );
         expect(v.stderr).toMatch(/note: junk: .*999999999999\.ffffffff\.json/);
         expect(v.stderr).toMatch(/note: junk: .*zzz-not-a-note: not an index note/);
         // Junk alone (no signed note damaged) is listed and never fails but under --strict.
@@ -692,7 +777,7 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
       });
 
       it('an overwrite after the anchor sends the gate to the whole log, which names it; on S3 the newer version is never read', async () => {
-        const { spec, cp } = history();
+        const { spec, cp, files } = history();
         await a.writeRaw(spec, 5, Buffer.from('{"not":"an entry"}\n'));
         const r = await gateRead(spec, cp);
         if (kind === 's3') {
@@ -703,8 +788,22 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
           expect(v.code).toBe(0);
           expect(v.stderr).toMatch(/note: junk: .*000000000005\.json: newer version .* is not an entry for seq 5/);
         } else {
-          expect([r.via, r.ok]).toEqual(['full', false]);
-          expect(r.problems[0]).toMatch(/000000000005\.json/);
+          // The log's last object, not covered by a checkpoint, replaced: the log ends before it,
+          // as it would had it been deleted (what a directory store's writer can always do; every
+          // checkpoint and witness covering it catches both). Listed as junk, named by the gate.
+          expect([r.via, r.ok]).toEqual(['proof', true]);
+          expect(r.entries.map((e) => e.seq)).not.toContain(5);
+          expect(r.junk?.join('\n')).toMatch(/000000000005\.json: entry object that does not chain onto entry 4/);
+          // Inside the log (entries after it), an overwrite is damage: the gate reads the whole log.
+          expect(kfm(['audit', 'append', envs[0], '--store', spec], a.env).code).toBe(2);
+          const e4 = await a.readRaw(spec, 4);
+          const real5 = encodeEntry(5, entryHash(e4), readFileSync(files[4]));
+          await a.writeRaw(spec, 5, real5);
+          expect(kfm(['audit', 'append', envs[0], '--store', spec], a.env).code).toBe(0);
+          await a.writeRaw(spec, 5, Buffer.from('{"not":"an entry"}\n'));
+          const inside = await gateRead(spec, cp);
+          expect([inside.via, inside.ok]).toEqual(['full', false]);
+          expect(inside.problems.join('\n')).toMatch(/000000000005\.json/);
         }
       });
 
@@ -865,6 +964,201 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         const v = verify(spec);
         expect(v.code).toBe(3);
         expect(v.stderr).toMatch(/shard [0-9a-f]{2} (names entry 3 for commit c{40}|omits entry 4 for commit c{40})/);
+      });
+    });
+
+    /**
+     * What an attacker with only the appender's rights (S3: PutObject, never a delete or an
+     * overwrite that is read; a directory: write access to the folder) tries after the fix for
+     * an object planted ahead of the log. Nothing acknowledged is lost, no receipt overwritten,
+     * verify lists the planted objects as junk, and the gates judge the genuine records only.
+     */
+    describe('an object planted ahead of the log, with only the appender rights', () => {
+      let foreign: string[];
+      beforeAll(() => {
+        foreign = makeEnvelopes(join(dir, 'planted'), other, 4, `planted-${Math.random()}`);
+      });
+      const raw = (f: string) => readFileSync(f);
+      const seqsOf = async (spec: string) => {
+        const out: number[] = [];
+        for await (const e of openStore(spec, { env: a.env }).entries()) out.push(e.seq);
+        return out;
+      };
+
+      it('planted at tail + 1 before the append: S3 passes it over, a directory store refuses naming it', async () => {
+        const spec = build(3);
+        await a.writeRaw(spec, 4, encodeEntry(4, GENESIS_PREV, raw(foreign[0])));
+        if (kind !== 's3') {
+          expectRefusedBy(spec, envs[3], 4);
+          expectPlantedJunk(spec, 4);
+          await moveAside(spec, 4);
+        }
+        expect(appendOk(spec, envs[3])).toBe(4);
+        const v = verify(spec);
+        expect([v.code, v.stderr.includes('LOG_INTEGRITY')]).toEqual([0, false]);
+        if (kind === 's3')
+          expect(v.stderr).toMatch(/note: junk: .*000000000004\.json: older version .* does not chain onto entry 3/);
+        else expect(v.stderr).toBe('');
+        expect((await openStore(spec, { env: a.env }).get(4)).digest).toBe(sha256Tagged(raw(envs[3])));
+      });
+
+      it('planted at tail + 2 and tail + 5: each is met in turn, and no append lands past it', async () => {
+        const spec = build(3);
+        await a.writeRaw(spec, 5, encodeEntry(5, GENESIS_PREV, raw(foreign[0])));
+        await a.writeRaw(spec, 8, encodeEntry(8, GENESIS_PREV, raw(foreign[1])));
+        expect(appendOk(spec, envs[3])).toBe(4);
+        for (let i = 4; i <= 7; i++) {
+          const seq = i + 1;
+          if (kind !== 's3' && (seq === 5 || seq === 8)) {
+            expectRefusedBy(spec, envs[i], seq);
+            await moveAside(spec, seq);
+          }
+          expect(appendOk(spec, envs[i])).toBe(seq);
+        }
+        expect(await seqsOf(spec)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+        const v = verify(spec);
+        expect([v.code, v.stderr.includes('LOG_INTEGRITY')]).toEqual([0, false]);
+      });
+
+      it('a planted object that chains correctly but is signed by an untrusted key is an entry no gate counts', async () => {
+        const spec = build(3);
+        const e3 = await a.readRaw(spec, 3);
+        await a.writeRaw(spec, 4, encodeEntry(4, entryHash(e3), raw(foreign[2])));
+        expect(appendOk(spec, envs[3])).toBe(5);
+        const v = verify(spec);
+        expect(v.code).toBe(0);
+        expect(v.stderr).toMatch(/note: junk: .*000000000004\.json: envelope not signed by a trusted key/);
+        expect(verify(spec, ['--strict']).code).toBe(3);
+      });
+
+      it('a planted copy of a genuine record: a byte copy is passed over, a re-chained copy is a duplicate, a copy far ahead is never "already appended"', async () => {
+        // A byte copy of entry 2 at tail + 1 does not chain (its seq is 2).
+        const spec = build(3);
+        await a.writeRaw(spec, 4, await a.readRaw(spec, 2));
+        if (kind !== 's3') {
+          expectRefusedBy(spec, envs[3], 4);
+          await moveAside(spec, 4);
+        }
+        expect(appendOk(spec, envs[3])).toBe(4);
+        expect(verify(spec).code).toBe(0);
+        // Re-chained onto the tail it is entry 5, a duplicate of entry 2: the gates count the first.
+        await a.writeRaw(spec, 5, encodeEntry(5, entryHash(await a.readRaw(spec, 4)), raw(envs[1])));
+        expect(appendOk(spec, envs[4])).toBe(6);
+        const v = verify(spec);
+        expect(v.code).toBe(0);
+        expect(v.stderr).toMatch(/000000000005\.json: envelope already appended as entry 2/);
+        // A copy of a record not yet appended, planted past the end: the append must still put it
+        // in the log (answered "already appended" with the planted seq, it would be lost).
+        await a.writeRaw(spec, 9, encodeEntry(9, GENESIS_PREV, raw(envs[5])));
+        expect(appendOk(spec, envs[5])).toBe(7);
+        const again = kfm(['audit', 'append', envs[5], '--store', spec], a.env);
+        expect(jsonLines(again.stdout)[0]).toMatchObject({ seq: 7, existing: true });
+      });
+
+      // Attacker review: plants that chain onto each other (the second onto the first) are met
+      // one by one; on a directory store neither is taken for damage (nothing the log's appender
+      // wrote follows them), and each is refused, then passed once moved aside.
+      it('two planted objects chained onto each other ahead of the log are junk, not damage', async () => {
+        const spec = build(3);
+        const p4 = encodeEntry(4, GENESIS_PREV, raw(foreign[0]));
+        await a.writeRaw(spec, 4, p4);
+        await a.writeRaw(spec, 5, encodeEntry(5, entryHash(p4), raw(foreign[1])));
+        const v = verify(spec);
+        expect([v.code, v.stderr.includes('LOG_INTEGRITY')]).toEqual([0, false]);
+        expect(v.stderr).toMatch(/note: junk: .*000000000004\.json: entry object that does not chain onto entry 3/);
+        expect(v.stderr).toMatch(/note: junk: .*000000000005\.json: entry object past the end of the log/);
+        if (kind !== 's3') {
+          expectRefusedBy(spec, envs[3], 4);
+          await moveAside(spec, 4);
+        }
+        expect(appendOk(spec, envs[3])).toBe(4);
+        if (kind !== 's3') {
+          expectRefusedBy(spec, envs[4], 5);
+          await moveAside(spec, 5);
+        }
+        expect(appendOk(spec, envs[4])).toBe(5);
+        expect(await seqsOf(spec)).toEqual([1, 2, 3, 4, 5]);
+        expect(verify(spec).code).toBe(0);
+      });
+
+      it('a checkpoint taken while an object is planted ahead covers the log, not the plant, and the next one extends it', async () => {
+        const spec = build(3);
+        await a.writeRaw(spec, 4, encodeEntry(4, GENESIS_PREV, raw(foreign[0])));
+        const cp1 = join(dir, `cp-planted-${Math.random()}.txt`);
+        const c1 = kfm(
+          ['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', cp1],
+          a.env,
+        );
+        expect([c1.code, JSON.parse(c1.stdout).size]).toEqual([0, 3]);
+        if (kind !== 's3') await moveAside(spec, 4);
+        expect(appendOk(spec, envs[3])).toBe(4);
+        const cp2 = join(dir, `cp-planted-${Math.random()}.txt`);
+        const c2 = kfm(
+          ['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', cp2],
+          a.env,
+        );
+        expect([c2.code, JSON.parse(c2.stdout).size]).toEqual([0, 4]);
+        const v = verify(spec, ['--checkpoint', cp1, '--checkpoint', cp2]);
+        expect([v.code, v.stderr.includes('LOG_INTEGRITY')]).toEqual([0, false]);
+        const since = verify(spec, ['--since', cp1]);
+        expect([since.code, since.stderr.includes('LOG_INTEGRITY')]).toEqual([0, false]);
+      });
+
+      // Attacker review, not fixed: on S3 a newer version of an entry that chains onto the entry
+      // before it is taken for what an append interrupted after losing its race leaves, and verify
+      // says to re-run the append of its envelope — also when the appender role wrote it with an
+      // envelope no trusted key signed. Never read (the oldest chaining version is the entry), so
+      // nothing is evidence; the note misleads. The fix needs the trusted keys where the race
+      // claims are settled (ledger/entry-check.ts LostRaces), which verify has and the store's
+      // readers do not.
+      (kind === 's3' ? test.failing : it.skip)(
+        'a newer version chained onto the entry before it with an untrusted envelope is junk, not an append to re-run',
+        async () => {
+          const spec = build(3);
+          const e2 = await a.readRaw(spec, 2);
+          await a.writeRaw(spec, 3, encodeEntry(3, entryHash(e2), raw(foreign[1])));
+          const v = verify(spec);
+          expect(v.code).toBe(0);
+          expect(v.stderr).not.toMatch(/re-run the same "kfm audit append"/);
+          expect(v.stderr).toMatch(/note: junk: .*000000000003\.json: newer version/);
+        },
+      );
+
+      it('kfm audit get of a seq the log has not reached does not print the object planted there', async () => {
+        const spec = build(3);
+        await a.writeRaw(spec, 9, encodeEntry(9, GENESIS_PREV, raw(foreign[0])));
+        const r = kfm(['audit', 'get', '--store', spec, '--seq', '9'], a.env);
+        expect(r.code).toBe(2);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(/000000000009\.json: no entry 9 in the log \(3 entries/);
+        expect(kfm(['audit', 'get', '--store', spec, '--seq', '3'], a.env).code).toBe(0);
+      });
+
+      it('two appends racing after a plant lose nothing and fork nothing', async () => {
+        const spec = build(3);
+        await a.writeRaw(spec, 4, encodeEntry(4, GENESIS_PREV, raw(foreign[3])));
+        const race = () =>
+          Promise.all([envs[3], envs[4], envs[5]].map((f) => kfmAsync(['audit', 'append', f, '--store', spec], a.env)));
+        let runs = await race();
+        if (kind !== 's3') {
+          // Both refuse (nothing acknowledged, nothing written); moved aside, they race again.
+          expect(runs.map((r) => [r.code, r.stdout])).toEqual([
+            [2, ''],
+            [2, ''],
+            [2, ''],
+          ]);
+          expect(await seqsOf(spec)).toEqual([1, 2, 3]);
+          await moveAside(spec, 4);
+          runs = await race();
+        }
+        expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
+        const seqs = runs.map((r) => jsonLines(r.stdout)[0].seq).sort();
+        expect(seqs).toEqual([4, 5, 6]);
+        const logged = [];
+        for await (const e of openStore(spec, { env: a.env }).entries()) logged.push(e.digest);
+        expect(logged.slice(3).sort()).toEqual([envs[3], envs[4], envs[5]].map((f) => sha256Tagged(raw(f))).sort());
+        const v = verify(spec);
+        expect([v.code, v.stderr.includes('LOG_INTEGRITY')]).toEqual([0, false]);
       });
     });
 
@@ -1089,7 +1383,11 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         // A directory's bundle altered after the checkpoint is damage; on S3 the alteration is a
         // newer version, never read: junk.
         expect(v.code).toBe(kind === 's3' ? 0 : 3);
-        expect(v.stderr).toMatch(kind === 's3' ? /note: junk: .*bundle.*newer version/ : /LOG_INTEGRITY: .*bundle differs from entry 256 .*altered after/);
+        expect(v.stderr).toMatch(
+          kind === 's3'
+            ? /note: junk: .*bundle.*newer version/
+            : /LOG_INTEGRITY: .*bundle differs from entry 256 .*altered after/,
+        );
       });
     });
 

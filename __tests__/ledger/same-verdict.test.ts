@@ -24,7 +24,7 @@ import { serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
 import { trustedKeyOf } from '../../attest/sign/ed25519';
 import { parseCheckpoint } from '../../ledger/checkpoint';
 import { checkpointLog } from '../../ledger/checkpointing/checkpoint-log';
-import { encodeEntry, entryHash } from '../../ledger/entry';
+import { encodeEntry, entryHash, GENESIS_PREV } from '../../ledger/entry';
 import { readByProofForGate } from '../../ledger/gate-read';
 import { entryPath, indexPath, shardPath } from '../../ledger/layout';
 import { IndexBuilder, signIndex } from '../../ledger/log-index-build';
@@ -181,7 +181,13 @@ function sameVerdict(raw: Raw): void {
     /** The full verify under `strict` (junk fails it). */
     async function strictVerdict(log: Log): Promise<Verdict> {
       const store = openStore(log.spec, { env: raw.env });
-      const r = await verifyLog(store, { trusted: trusted(), origin: ORIGIN, checkpoints: [{ source: 'D', text: log.d }], workers: 0, strict: true });
+      const r = await verifyLog(store, {
+        trusted: trusted(),
+        origin: ORIGIN,
+        checkpoints: [{ source: 'D', text: log.d }],
+        workers: 0,
+        strict: true,
+      });
       return r.ok ? 'ok' : 'LOG_INTEGRITY';
     }
 
@@ -203,6 +209,15 @@ function sameVerdict(raw: Raw): void {
     // junk to all three (no checkpoint covers 8; one that does fails them: 'a deleted entry').
     it('a missing entry ends the log for all three: the entry past it is junk (a failure only under --strict)', async () => {
       const log = await build('missing', 8);
+      expect(await verdicts(log)).toEqual(all('ok'));
+      expect(await strictVerdict(log)).toBe('LOG_INTEGRITY');
+    });
+
+    // The log is the chain from entry 1: an object planted where entry 10 goes (it does not chain
+    // onto entry 9) is junk to all three, never damage that would stop them.
+    it('an entry object planted where the next entry goes is junk for all three (a failure only under --strict)', async () => {
+      const log = await build('planted');
+      await raw.put(log.spec, entryPath(10), encodeEntry(10, GENESIS_PREV, envelope(C, 'planted-10')));
       expect(await verdicts(log)).toEqual(all('ok'));
       expect(await strictVerdict(log)).toBe('LOG_INTEGRITY');
     });
@@ -254,8 +269,14 @@ function sameVerdict(raw: Raw): void {
         const prev = entryHash((await store.get(7)).entryBytes);
         await raw.put(log.spec, entryPath(8), encodeEntry(8, prev, envelope(C, 'overwrite-other')));
         expect(await verdicts(log)).toEqual(all('ok'));
-        const r = await verifyLog(openStore(log.spec, { env: raw.env }), { trusted: trusted(), origin: ORIGIN, workers: 0 });
-        expect(r.notes.join('\n')).toMatch(/000000000008\.json: newer version .* leftover of an interrupted append .*re-run the same "kfm audit append"/);
+        const r = await verifyLog(openStore(log.spec, { env: raw.env }), {
+          trusted: trusted(),
+          origin: ORIGIN,
+          workers: 0,
+        });
+        expect(r.notes.join('\n')).toMatch(
+          /000000000008\.json: newer version .* leftover of an interrupted append .*re-run the same "kfm audit append"/,
+        );
       });
 
       it('a newer version of an entry whose envelope is appended again later (a lost race) is ok for all three', async () => {

@@ -6,12 +6,11 @@
  * and non-regular files (a FIFO, a symbolic link to /dev/zero) placed in the store.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { CLI_ONE_PROCESS_ARGS } from '../support/cli';
 import { makeEnvelopes, makeKey, KeyFiles, REPO, tempDir } from './helpers';
-
 
 /** The CLI as a child, killed after `ms` (a hang shows as signal SIGKILL, never as a pass). */
 function run(args: readonly string[], env: NodeJS.ProcessEnv = process.env, ms = 60_000, shell?: string) {
@@ -23,7 +22,13 @@ function run(args: readonly string[], env: NodeJS.ProcessEnv = process.env, ms =
         timeout: ms,
         killSignal: 'SIGKILL',
       })
-    : spawnSync(process.execPath, [...CLI_ONE_PROCESS_ARGS, ...args], { cwd: REPO, env, encoding: 'utf8', timeout: ms, killSignal: 'SIGKILL' });
+    : spawnSync(process.execPath, [...CLI_ONE_PROCESS_ARGS, ...args], {
+        cwd: REPO,
+        env,
+        encoding: 'utf8',
+        timeout: ms,
+        killSignal: 'SIGKILL',
+      });
   return { code: cmd.status ?? -1, signal: cmd.signal, stdout: cmd.stdout, stderr: cmd.stderr };
 }
 
@@ -63,11 +68,25 @@ describe('an S3 server that stops answering', () => {
 
   it('an append gives up within its bounds, naming the request and saying to re-run it (exit 4)', () => {
     const started = Date.now();
-    const r = run(['audit', 'append', '--init', envs[0], '--store', 's3://kfm-fault-test/x', '--endpoint', `http://127.0.0.1:${port}`], env());
+    const r = run(
+      [
+        'audit',
+        'append',
+        '--init',
+        envs[0],
+        '--store',
+        's3://kfm-fault-test/x',
+        '--endpoint',
+        `http://127.0.0.1:${port}`,
+      ],
+      env(),
+    );
     const took = Date.now() - started;
     expect(r.signal).toBeNull();
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/STORE_UNAVAILABLE: S3 ListObjectVersions s3:\/\/kfm-fault-test\/x\/.*TimeoutError after 2 attempt/);
+    expect(r.stderr).toMatch(
+      /STORE_UNAVAILABLE: S3 ListObjectVersions s3:\/\/kfm-fault-test\/x\/.*TimeoutError after 2 attempt/,
+    );
     expect(r.stderr).toMatch(/re-run the same command \(appends are idempotent/);
     expect(r.stderr).not.toMatch(/INTERNAL/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -75,7 +94,19 @@ describe('an S3 server that stops answering', () => {
   });
 
   it('a verify gives up within its bounds the same way (exit 4, never a verdict on the log)', () => {
-    const r = run(['audit', 'verify', '--store', 's3://kfm-fault-test/x', '--endpoint', `http://127.0.0.1:${port}`, '--pub', key.pub], env());
+    const r = run(
+      [
+        'audit',
+        'verify',
+        '--store',
+        's3://kfm-fault-test/x',
+        '--endpoint',
+        `http://127.0.0.1:${port}`,
+        '--pub',
+        key.pub,
+      ],
+      env(),
+    );
     expect(r.signal).toBeNull();
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/STORE_UNAVAILABLE: S3 \w+ s3:\/\/kfm-fault-test\/.*re-run the same command/);
@@ -83,7 +114,10 @@ describe('an S3 server that stops answering', () => {
   });
 
   it('refuses a timeout that is not a number (exit 2)', () => {
-    const r = run(['audit', 'verify', '--store', 's3://kfm-fault-test/x', '--pub', key.pub], { ...env(), KFM_S3_TIMEOUT_MS: 'soon' });
+    const r = run(['audit', 'verify', '--store', 's3://kfm-fault-test/x', '--pub', key.pub], {
+      ...env(),
+      KFM_S3_TIMEOUT_MS: 'soon',
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/KFM_S3_TIMEOUT_MS "soon": expected an integer/);
   });
@@ -96,17 +130,37 @@ describe('non-regular files in a directory store', () => {
     return spec;
   }
 
-  it('a FIFO placed as the next entry stalls neither verify nor append: named, never read', () => {
+  // Placed where the next entry goes, a FIFO or a symbolic link is an object planted ahead of the
+  // log: junk (listed, never opened), and a directory store's appender refuses to write past it.
+  it('a FIFO placed as the next entry stalls neither verify nor append: junk, named, never read', () => {
     const spec = store(2);
-    expect(spawnSync('mkfifo', [join(spec, 'entries', '000000000003.json')]).status).toBe(0);
+    const fifo = join(spec, 'entries', '000000000003.json');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const v = run(['audit', 'verify', '--store', spec, '--pub', key.pub], process.env, 30_000);
+    expect(v.signal).toBeNull();
+    expect(v.code).toBe(0);
+    expect(v.stderr).toMatch(
+      /note: junk: .*000000000003\.json: is a FIFO where a log file belongs \(not read\); entry object that does not chain onto entry 2/,
+    );
+    const a = run(['audit', 'append', '--init', envs[3], '--store', spec], process.env, 30_000);
+    expect(a.signal).toBeNull();
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(
+      /STORE_INVALID: .*000000000003\.json: an object that does not chain onto entry 2 is where entry 3 goes/,
+    );
+    unlinkSync(fifo);
+    expect(run(['audit', 'append', envs[3], '--store', spec]).code).toBe(0);
+  });
+
+  it('a FIFO inside the log (entries after it) is damage: exit 3 naming it, never read', () => {
+    const spec = store(3);
+    const name = join(spec, 'entries', '000000000002.json');
+    unlinkSync(name);
+    expect(spawnSync('mkfifo', [name]).status).toBe(0);
     const v = run(['audit', 'verify', '--store', spec, '--pub', key.pub], process.env, 30_000);
     expect(v.signal).toBeNull();
     expect(v.code).toBe(3);
-    expect(v.stderr).toMatch(/000000000003\.json: is a FIFO where a log file belongs \(not read\)/);
-    const a = run(['audit', 'append', '--init', envs[3], '--store', spec], process.env, 30_000);
-    expect(a.signal).toBeNull();
-    expect(a.code).toBe(3);
-    expect(a.stderr).toMatch(/000000000003\.json: is a FIFO where a log file belongs/);
+    expect(v.stderr).toMatch(/000000000002\.json: is a FIFO where a log file belongs \(not read\)/);
   });
 
   it('a symbolic link to /dev/zero placed as an entry is not followed', () => {
@@ -114,8 +168,11 @@ describe('non-regular files in a directory store', () => {
     symlinkSync('/dev/zero', join(spec, 'entries', '000000000003.json'));
     const v = run(['audit', 'verify', '--store', spec, '--pub', key.pub], process.env, 30_000);
     expect(v.signal).toBeNull();
-    expect(v.code).toBe(3);
-    expect(v.stderr).toMatch(/000000000003\.json: is a symbolic link where a log file belongs \(not read\)/);
+    expect(v.code).toBe(0);
+    expect(v.stderr).toMatch(
+      /note: junk: .*000000000003\.json: is a symbolic link where a log file belongs \(not read\)/,
+    );
+    expect(run(['audit', 'verify', '--store', spec, '--pub', key.pub, '--strict'], process.env, 30_000).code).toBe(3);
   });
 
   it('a FIFO under another name, or as a checkpoint, is junk: listed, never opened, never a failure', () => {
@@ -153,12 +210,19 @@ describe('a directory store on a full or read-only file system', () => {
       // Fill the file system.
       spawnSync('bash', ['-c', `dd if=/dev/zero of=${join(mnt, 'fill')} bs=4k 2>/dev/null || true`]);
       r = run(['audit', 'append', '--init', envs[1], '--store', spec]);
-      expect(r.stderr).toMatch(/IO_ERROR: .*audit\/entries\/000000000002\.json: cannot write \(ENOSPC: no space left on device\)/);
+      expect(r.stderr).toMatch(
+        /IO_ERROR: .*audit\/entries\/000000000002\.json: cannot write \(ENOSPC: no space left on device\)/,
+      );
     } else {
       // No mount allowed: the file-size limit gives the same failure of write(2), EFBIG.
       spec = join(dir, `efbig-${Math.random()}`);
       expect(run(['audit', 'append', '--init', envs[0], '--store', spec]).code).toBe(0);
-      r = run(['audit', 'append', '--init', envs[1], '--store', spec], process.env, 60_000, "trap '' XFSZ; ulimit -f 0");
+      r = run(
+        ['audit', 'append', '--init', envs[1], '--store', spec],
+        process.env,
+        60_000,
+        "trap '' XFSZ; ulimit -f 0",
+      );
       expect(r.stderr).toMatch(/IO_ERROR: .*000000000002\.json: cannot write \(EFBIG: file too large\)/);
     }
     expect(r.code).toBe(4);
@@ -180,7 +244,9 @@ describe('a directory store on a full or read-only file system', () => {
     expect(spawnSync('mount', ['-o', 'remount,ro', mnt]).status).toBe(0);
     const r = run(['audit', 'append', '--init', envs[1], '--store', spec]);
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/IO_ERROR: .*audit\/entries\/000000000002\.json: cannot create a file next to \(EROFS: read-only file system\)/);
+    expect(r.stderr).toMatch(
+      /IO_ERROR: .*audit\/entries\/000000000002\.json: cannot create a file next to \(EROFS: read-only file system\)/,
+    );
     expect(r.stderr).not.toMatch(/INTERNAL/);
     const v = run(['audit', 'verify', '--store', spec, '--pub', key.pub]);
     expect(v.code).toBe(0);
@@ -191,7 +257,9 @@ describe('a directory store on a full or read-only file system', () => {
     writeFileSync(file, 'x');
     const r = run(['audit', 'append', '--init', envs[0], '--store', join(file, 'audit')]);
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/IO_ERROR: .*plain-file-[0-9.]+\/audit\/.*\(ENOTDIR: a path component is not a directory\)/);
+    expect(r.stderr).toMatch(
+      /IO_ERROR: .*plain-file-[0-9.]+\/audit\/.*\(ENOTDIR: a path component is not a directory\)/,
+    );
     expect(r.stderr).not.toMatch(/INTERNAL/);
   });
 });

@@ -16,7 +16,7 @@ export async function get(io: CommandIo, argv: readonly string[]): Promise<numbe
   );
   const seq = seqFrom('audit get', values);
   const store = storeFrom('audit get', values, io);
-  const e = await store.get(seq);
+  const e = store.logEntry ? await store.logEntry(seq) : await store.get(seq);
   io.stdout(e.envelopeBytes.toString('utf8'));
   return 0;
 }
