@@ -7,6 +7,16 @@ import type { FlagSpec } from './args';
 const identity = (): typeof import('../../attest/sigstore/identity') => require('../../attest/sigstore/identity');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+/** `--pub` of the verbs that take keys or identities: either trust is enough. */
+export const SIGNER_PUB_OPT = {
+  pub: {
+    type: 'string',
+    multiple: true,
+    help: 'trusted public key file (SPKI PEM) of a signer',
+    default: 'required unless --identity-policy',
+  },
+} as const satisfies Record<string, FlagSpec>;
+
 /** The flags of every verb that verifies keyless Sigstore bundles. */
 export const IDENTITY_OPTS = {
   'trusted-root': {

@@ -1,18 +1,13 @@
 import { ReceiptError } from '../../../core/errors';
 import { readInputFile } from '../../../core/files';
 import { CommandAbout, OptionSpec, parseCommandArgs } from '../../lib/args';
-import { IDENTITY_OPTS, loadIdentityTrust } from '../../lib/identity-trust';
+import { IDENTITY_OPTS, loadIdentityTrust, SIGNER_PUB_OPT } from '../../lib/identity-trust';
 import { CommandIo } from '../../lib/types';
 import { constructPathsOf, markdown, renderJsonOf } from './lazy';
 import { ENVELOPE, readVerifiedArg, str } from './shared';
 
 const OPTIONS: OptionSpec = {
-  pub: {
-    type: 'string',
-    multiple: true,
-    help: 'trusted public key file (SPKI PEM) of a signer',
-    default: 'required unless --identity-policy',
-  },
+  ...SIGNER_PUB_OPT,
   ...IDENTITY_OPTS,
   format: { type: 'string', arg: 'markdown|json', help: 'markdown (the PR comment) or JSON', default: 'markdown' },
   'max-chars': { type: 'string', arg: 'N', help: 'longest output (>= 200)', default: '65536 (a GitHub comment)' },

@@ -1,17 +1,12 @@
 import { readInputFile } from '../../../core/files';
 import { CommandAbout, OptionSpec, parseCommandArgs } from '../../lib/args';
-import { IDENTITY_OPTS, loadIdentityTrust } from '../../lib/identity-trust';
+import { IDENTITY_OPTS, loadIdentityTrust, SIGNER_PUB_OPT } from '../../lib/identity-trust';
 import { CommandIo } from '../../lib/types';
 import { keys as keyLib } from './lazy';
 import { ENVELOPE, strs } from './shared';
 
 const OPTIONS: OptionSpec = {
-  pub: {
-    type: 'string',
-    multiple: true,
-    help: 'trusted public key file (SPKI PEM) of a signer',
-    default: 'required unless --identity-policy',
-  },
+  ...SIGNER_PUB_OPT,
   ...IDENTITY_OPTS,
   json: { type: 'boolean' },
 };
