@@ -72,6 +72,14 @@ s3_up() {
   curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/"
 }
 
+wait_s3_up() { # seconds: true once S3 answers within them
+  local end=$((SECONDS + $1))
+  until s3_up; do
+    [ $SECONDS -ge $end ] && return 1
+    sleep 0.5
+  done
+}
+
 stop_daemons() {
   # Throwaway cluster: no graceful shutdown needed. TERM all, wait <=1s, then KILL.
   local f pid pids=()
@@ -150,7 +158,9 @@ start() {
   local t0=$SECONDS
   mkdir -p "$DIR"
   DIR=$(cd "$DIR" && pwd)
-  if alive && s3_up; then
+  # Daemons alive but slow to answer (a loaded machine): wait, never restart a running server under
+  # the tests that use it.
+  if alive && wait_s3_up 30; then
     log "already running in $DIR"
     ensure_bucket
     print_env
@@ -282,7 +292,7 @@ case "$cmd" in
     alive || die "not running (state dir $DIR)"
     print_env ;;
   status)
-    [ -d "$DIR" ] && alive && s3_up ;;
+    [ -d "$DIR" ] && alive && wait_s3_up 10 ;;
   stop)
     [ -d "$DIR" ] || exit 0
     stop_daemons
