@@ -7,6 +7,7 @@
 # OLD_CHECKOUT must hold dist/receipts/cli.js (npm run build there). Envelopes are signed with this
 # checkout's library (dist/); both CLIs read the same bytes.
 set -euo pipefail
+case "${1:-}" in --help | -h) echo "usage: attack-compare.sh OLD_CHECKOUT"; sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 old="${1:?usage: attack-compare.sh OLD_CHECKOUT}"
 new="$(cd "$(dirname "$0")/.." && pwd)"
 for c in "$old" "$new"; do
