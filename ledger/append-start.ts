@@ -72,6 +72,11 @@ export async function verifiedAppendStart(
   return undefined;
 }
 
+/** Whether the store holds any index note at all (signed by anyone). */
+export async function hasIndexNotes(store: AuditStore): Promise<boolean> {
+  return (await store.listDerived(INDEX_DIR)).some((n) => indexPathSize(n) !== undefined);
+}
+
 const bySizeDesc = (names: string[]): string[] =>
   names
     .filter((n) => (indexPathSize(n) ?? 0) > 0)

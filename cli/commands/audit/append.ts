@@ -1,4 +1,4 @@
-import { verifiedAppendStart } from '../../../ledger/append-start';
+import { hasIndexNotes, verifiedAppendStart } from '../../../ledger/append-start';
 import { parseAppendable } from '../../../ledger/entry';
 import { requireStore } from '../../../ledger/init-store';
 import { openStore } from '../../../ledger/open-store';
@@ -55,7 +55,9 @@ export async function append(io: CommandIo, argv: readonly string[]): Promise<nu
   if (logKeys.length > 0 && store.startAt && store.entryVersions) {
     const start = await verifiedAppendStart(store, logKeys, (seq) => store.entryVersions!(seq));
     if (start !== undefined) store.startAt(start);
-    else io.stderr('kfm: note: no index note verifies under --log-pub; reading the log from entry 1\n');
+    // Said only when the store holds notes and none of them will do (a young ledger has none yet).
+    else if (await hasIndexNotes(store))
+      io.stderr('kfm: note: no index note verifies under --log-pub; reading the log from entry 1\n');
   }
   const bar = progress(io, 'append', inputs.length);
   // A batch reads what its replay checks need first, many requests at once (not one per file).
