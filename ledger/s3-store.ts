@@ -206,6 +206,13 @@ export class S3Store extends BaseStore {
     return (await this.versionsOf(this.key(seq))).versions.length > 0;
   }
 
+  /** Every version stored under entry `seq`'s key, oldest first (a verified note picks its entry among them). */
+  async entryVersions(seq: number): Promise<Buffer[]> {
+    const key = this.key(seq);
+    const oldestFirst = [...(await this.versionsOf(key)).versions].reverse();
+    return all(oldestFirst, REQUESTS_IN_FLIGHT, (id) => this.getVersion(key, id));
+  }
+
   /**
    * Entry `seq`: its only version, or of several the oldest that chains onto entry seq - 1 (read
    * the same way: a version planted before the log reached a seq is passed over).

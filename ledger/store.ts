@@ -14,6 +14,7 @@ import { decodeEntry, encodeEntry, entryHash, GENESIS_PREV, MAX_SEQ, seqName } f
 import { chainsOnto, firstProblem, toStored } from './entry-check';
 import type { ExtraVersion, ScanItem, StoredEntry } from './entry';
 import { BUNDLE_SIZE, bundleFirst, bundlePath } from './layout';
+import type { AppendStart } from './append-start';
 
 export { BUNDLE_SIZE, bundleFirst, bundlePath };
 export type { ExtraVersion, ScanItem, StoredEntry };
@@ -45,6 +46,14 @@ export interface AuditStore {
   readonly spec: string;
   /** Append one envelope (already checked to be a DSSE envelope) as the next entry. */
   append(envelopeBytes: Buffer): Promise<AppendResult>;
+  /**
+   * Start the appender's chain at a verified index note (ledger/append-start.ts) instead of
+   * entry 1; only before anything is read. A start whose shards turn out unusable is dropped
+   * and the chain is read from entry 1. @default - the chain from entry 1
+   */
+  startAt?(start: AppendStart): void;
+  /** Every object (S3: every version, oldest first) stored under entry `seq`'s name. */
+  entryVersions?(seq: number): Promise<Buffer[]>;
   /** Optional preparation of a batch of appends (reads ahead what their replay checks need). */
   prepareAppend?(envelopes: readonly Buffer[]): Promise<void>;
   /**
@@ -219,6 +228,41 @@ export abstract class BaseStore implements AuditStore {
   private readonly seen = new Map<string, number>();
   /** Entries of the bundle range being filled, by seq: what the bundle completing it is made of. */
   private readonly recent = new Map<number, Buffer>();
+  /** The verified note the chain started at (entries 1 … its size are not in `seen`). */
+  private start: AppendStart | undefined;
+
+  startAt(start: AppendStart): void {
+    if (this.chain.seq !== 0 || this.start !== undefined) return;
+    this.start = start;
+    this.chain = { seq: start.seq, prev: start.prev };
+  }
+
+  /** Every object stored under entry `seq`'s name (a directory: the one file). */
+  async entryVersions(seq: number): Promise<Buffer[]> {
+    const b = await this.read(seq);
+    return b === undefined ? [] : [b];
+  }
+
+  /**
+   * The replay check: the first entry holding `digest`, from what the chain read, then (for the
+   * entries a verified note covers) from the note's shards. A shard that cannot be read drops the
+   * note: the chain is read again from entry 1 and answers.
+   */
+  private async firstHolding(digest: string): Promise<number | undefined> {
+    const found = this.seen.get(digest);
+    if (found !== undefined || this.start === undefined) return found;
+    try {
+      return await this.start.lookup(digest);
+    } catch (e) {
+      if (!(e instanceof ReceiptError) || e.code === 'STORE_UNAVAILABLE') throw e;
+      this.start = undefined;
+      this.chain = { seq: 0, prev: GENESIS_PREV };
+      this.seen.clear();
+      this.recent.clear();
+      await this.readChain();
+      return this.seen.get(digest);
+    }
+  }
 
   /**
    * Extend the chain this process knows from its end: every entry that chains onto the one
@@ -255,9 +299,10 @@ export abstract class BaseStore implements AuditStore {
    */
   async append(envelopeBytes: Buffer): Promise<AppendResult> {
     const digest = sha256Tagged(envelopeBytes);
-    let chain = await this.readChain();
-    const found = this.seen.get(digest);
+    await this.readChain();
+    const found = await this.firstHolding(digest);
     if (found !== undefined) return { seq: found, digest, existing: true };
+    let chain = this.chain;
     for (let attempt = 0; ; attempt++) {
       const seq = chain.seq + 1;
       if (seq > MAX_SEQ) throw new ReceiptError('STORE_INVALID', `${this.spec}: log is full (${MAX_SEQ} entries)`);
@@ -294,7 +339,8 @@ export abstract class BaseStore implements AuditStore {
    * flight), so each append's replay check finds its answer read. Optional; appends are the same.
    */
   async prepareAppend(envelopes: readonly Buffer[]): Promise<void> {
-    void envelopes;
+    // A verified note's shards are read ahead (errors are met, and handled, at the lookup).
+    await this.start?.prefetch(envelopes.map((e) => sha256Tagged(e))).catch(() => undefined);
     // The replay check reads the chain from entry 1 (readChain): an unverified index can say
     // neither where the log ends nor that an envelope is in it (a copy planted past the end
     // would be answered as "existing" and never appended).

@@ -98,7 +98,9 @@ plan() {
 # The local ledger is created explicitly (an append to a missing store is refused); idempotent.
 append() {
   kfm audit init --store "$KFM_AUDIT_STORE" > /dev/null
-  kfm audit append "${receipts[@]}" --store "$KFM_AUDIT_STORE"
+  local -a log_pubs
+  mapfile -t log_pubs < <(kfm_log_pub_args)
+  kfm audit append "${receipts[@]}" --store "$KFM_AUDIT_STORE" "${log_pubs[@]}"
 }
 
 witnesses() {

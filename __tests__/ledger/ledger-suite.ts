@@ -7,7 +7,8 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Tagged } from '../../core/digest';
-import { encodeEntry, entryHash, GENESIS_PREV } from '../../ledger/entry';
+import { decodeEntry, encodeEntry, entryHash, GENESIS_PREV } from '../../ledger/entry';
+import { toStored } from '../../ledger/entry-check';
 import { openStore } from '../../ledger/open-store';
 import { bundlePath } from '../../ledger/store';
 import { serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
@@ -1157,6 +1158,190 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         const logged = [];
         for await (const e of openStore(spec, { env: a.env }).entries()) logged.push(e.digest);
         expect(logged.slice(3).sort()).toEqual([envs[3], envs[4], envs[5]].map((f) => sha256Tagged(raw(f))).sort());
+        const v = verify(spec);
+        expect([v.code, v.stderr.includes('LOG_INTEGRITY')]).toEqual([0, false]);
+      });
+    });
+
+    /**
+     * An appender given the log's public key (`--log-pub`) starts from the newest index note that
+     * verifies under it instead of reading the log from entry 1 (issue 24). What an attacker with
+     * only the appender's rights does to the notes costs at most a slower append: never a wrong
+     * seq, never an acknowledged record lost, never a jam.
+     */
+    describe('an appender given the log key starts at the newest verified index note', () => {
+      let foreign: string[];
+      beforeAll(() => {
+        foreign = makeEnvelopes(join(dir, 'planted-ix'), other, 3, `planted-ix-${Math.random()}`);
+      });
+      const raw = (f: string) => readFileSync(f);
+      const keyHash = (k: KeyFiles) => noteKeyHash('kfm-infra/audit', k.signing.publicKey).toString('hex');
+      const FALLBACK = 'kfm: note: no index note verifies under --log-pub; reading the log from entry 1\n';
+
+      function checkpoint(spec: string): void {
+        const cp = join(dir, `cp-start-${Math.random()}.txt`);
+        const r = kfm(['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', cp], a.env);
+        expect([r.code, r.stderr]).toEqual([0, '']);
+      }
+      /** Entries 1..6 with index notes at 3 and 5 (signed by the log key). */
+      function logWithNotes(): string {
+        const spec = build(3);
+        checkpoint(spec);
+        expect(kfm(['audit', 'append', envs[3], envs[4], '--store', spec], a.env).code).toBe(0);
+        checkpoint(spec);
+        expect(kfm(['audit', 'append', envs[5], '--store', spec], a.env).code).toBe(0);
+        return spec;
+      }
+      function keyedAppend(spec: string, file: string) {
+        const r = kfm(['audit', 'append', file, '--store', spec, '--log-pub', key.pub], a.env);
+        return { ...r, seq: r.code === 0 ? (jsonLines(r.stdout)[0].seq as number) : undefined };
+      }
+      /** Nothing acknowledged is lost: the log is exactly these files, in order, and verifies. */
+      async function expectLog(spec: string, files: string[]): Promise<void> {
+        const got: string[] = [];
+        for await (const e of openStore(spec, { env: a.env }).entries()) got.push(e.digest);
+        expect(got).toEqual(files.map((f) => sha256Tagged(raw(f))));
+        const v = verify(spec);
+        expect([v.code, v.stderr.includes('LOG_INTEGRITY')]).toEqual([0, false]);
+      }
+      /** An index note for the genuine log plus fabricated entries up to `size`, signed by `signer`; plants entry `size`. */
+      async function forgedNote(spec: string, size: number, signer: KeyFiles): Promise<string> {
+        const store = openStore(spec, { env: a.env });
+        const b = new IndexBuilder();
+        let prev = GENESIS_PREV;
+        let n = 0;
+        for await (const e of store.entries()) {
+          b.push(e);
+          prev = entryHash(e.entryBytes);
+          n = e.seq;
+        }
+        let last: Buffer = Buffer.alloc(0);
+        for (let s = n + 1; s <= size; s++) {
+          last = encodeEntry(s, prev, raw(foreign[(s - n - 1) % foreign.length]));
+          b.push(toStored(decodeEntry(last, `forged ${s}`), last));
+          prev = entryHash(last);
+        }
+        const { body, shardFiles } = b.finish('kfm-infra/audit');
+        for (const [path, bytes] of shardFiles) await a.writeDerived(spec, path, bytes);
+        await a.writeRaw(spec, size, last);
+        const name = indexPath(size, keyHash(signer));
+        await a.writeDerived(spec, name, signIndex(body, signer.signing));
+        return name;
+      }
+
+      it('appends where the full read would, answers a record the note covers as already appended, and says nothing', async () => {
+        const spec = logWithNotes();
+        const r = keyedAppend(spec, envs[6]);
+        expect([r.code, r.stderr, r.seq]).toEqual([0, '', 7]);
+        const again = kfm(['audit', 'append', envs[1], envs[7], '--store', spec, '--log-pub', key.pub], a.env);
+        expect([again.code, again.stderr]).toEqual([0, '']);
+        expect(jsonLines(again.stdout)).toEqual([
+          { seq: 2, digest: sha256Tagged(raw(envs[1])), existing: true },
+          { seq: 8, digest: sha256Tagged(raw(envs[7])) },
+        ]);
+        await expectLog(spec, envs.slice(0, 8));
+      });
+
+      if (kind !== 's3')
+        it('reads no entry the note covers (entry 1 moved away: the keyed append still lands after the note)', async () => {
+          const spec = logWithNotes();
+          renameSync(join(spec, 'entries', '000000000001.json'), `${spec}-e1.json`);
+          expect(keyedAppend(spec, envs[6]).seq).toBe(7);
+          renameSync(`${spec}-e1.json`, join(spec, 'entries', '000000000001.json'));
+          await expectLog(spec, envs.slice(0, 7));
+        });
+
+      it('(a) the newest note deleted: the older verified note starts it; every note deleted: the full read', async () => {
+        const spec = logWithNotes();
+        await a.deleteDerived(spec, indexPath(5, keyHash(key)));
+        expect(keyedAppend(spec, envs[6]).seq).toBe(7);
+        await a.deleteDerived(spec, indexPath(3, keyHash(key)));
+        const r = keyedAppend(spec, envs[7]);
+        expect(r.seq).toBe(8);
+        // No note left to verify (S3: a delete marker hides nothing from a reader of the oldest version).
+        expect(r.stderr).toBe('');
+        await expectLog(spec, envs.slice(0, 8));
+      });
+
+      it('(b) a note signed by another key, with its entry planted, is ignored; the same note under the log key is followed', async () => {
+        const spec = logWithNotes();
+        await forgedNote(spec, 9, other);
+        const r = keyedAppend(spec, envs[6]);
+        expect([r.code, r.seq]).toEqual([0, 7]);
+        expect(r.stderr).toBe('');
+        await expectLog(spec, envs.slice(0, 7));
+        // Control (the key is what tells them apart): signed by the log's key, the note is trusted.
+        const ctl = logWithNotes();
+        await forgedNote(ctl, 9, key);
+        expect(keyedAppend(ctl, envs[6]).seq).toBe(10);
+      });
+
+      it('(c) an older valid note copied under a name that sorts last is passed over: the largest verified note wins', async () => {
+        const spec = logWithNotes();
+        const old = await openStore(spec, { env: a.env }).getDerived(indexPath(3, keyHash(key)));
+        await a.writeDerived(spec, indexPath(99, keyHash(key)), old!);
+        await a.writeDerived(spec, indexPath(5, 'ffffffff'), old!);
+        expect(keyedAppend(spec, envs[6]).seq).toBe(7);
+        // Alone (the genuine notes deleted), the misnamed copies start nothing either.
+        await a.deleteDerived(spec, indexPath(5, keyHash(key)));
+        await a.deleteDerived(spec, indexPath(3, keyHash(key)));
+        const alone = keyedAppend(spec, envs[7]);
+        expect(alone.seq).toBe(8);
+        // Notes are there and none will do: the full read, said once (S3: the genuine ones still read).
+        expect(alone.stderr).toBe(kind === 's3' ? '' : FALLBACK);
+        const got: string[] = [];
+        for await (const e of openStore(spec, { env: a.env }).entries()) got.push(e.digest);
+        expect(got).toEqual(envs.slice(0, 8).map((f) => sha256Tagged(raw(f))));
+      });
+
+      it('(d) an object planted right after the note is still junk, never a jam (S3: passed over; a directory: refused naming it)', async () => {
+        const spec = build(3);
+        checkpoint(spec);
+        await a.writeRaw(spec, 4, encodeEntry(4, GENESIS_PREV, raw(foreign[0])));
+        if (kind !== 's3') {
+          const refused = keyedAppend(spec, envs[3]);
+          expect([refused.code, refused.stdout]).toEqual([2, '']);
+          expect(refused.stderr).toMatch(
+            /000000000004\.json: an object that does not chain onto entry 3 is where entry 4 goes/,
+          );
+          renameSync(join(spec, 'entries', '000000000004.json'), `${spec}-planted-4.json`);
+        }
+        expect(keyedAppend(spec, envs[3]).seq).toBe(4);
+        // A note at 4 commits to the entry, not the plant (S3: the older version under that key).
+        checkpoint(spec);
+        const r = keyedAppend(spec, envs[4]);
+        expect([r.code, r.stderr, r.seq]).toEqual([0, '', 5]);
+        await expectLog(spec, envs.slice(0, 5));
+      });
+
+      it('(e) appends racing with the key lose nothing and fork nothing', async () => {
+        const spec = logWithNotes();
+        const runs = await Promise.all(
+          [envs[6], envs[7], envs[0]].map((f) =>
+            kfmAsync(['audit', 'append', f, '--store', spec, '--log-pub', key.pub], a.env),
+          ),
+        );
+        expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
+        expect(jsonLines(runs[2].stdout)[0]).toMatchObject({ seq: 1, existing: true });
+        expect([jsonLines(runs[0].stdout)[0].seq, jsonLines(runs[1].stdout)[0].seq].sort()).toEqual([7, 8]);
+        const got: string[] = [];
+        for await (const e of openStore(spec, { env: a.env }).entries()) got.push(e.digest);
+        expect(got.slice(0, 6)).toEqual(envs.slice(0, 6).map((f) => sha256Tagged(raw(f))));
+        expect(got.slice(6).sort()).toEqual([envs[6], envs[7]].map((f) => sha256Tagged(raw(f))).sort());
+      });
+
+      it('a note whose size ends a 256-entry range is checked through its bundle', async () => {
+        const spec = await bulk(256);
+        checkpoint(spec);
+        const r = keyedAppend(spec, envs[0]);
+        expect([r.code, r.stderr, r.seq]).toEqual([0, '', 257]);
+        if (kind !== 's3') {
+          // Without the bundle the note's last entry cannot be checked: the full read, said once.
+          renameSync(join(spec, bundlePath(1)), `${spec}-bundle-1`);
+          const f = keyedAppend(spec, envs[1]);
+          expect([f.code, f.stderr, f.seq]).toEqual([0, FALLBACK, 258]);
+          renameSync(`${spec}-bundle-1`, join(spec, bundlePath(1)));
+        }
         const v = verify(spec);
         expect([v.code, v.stderr.includes('LOG_INTEGRITY')]).toEqual([0, false]);
       });

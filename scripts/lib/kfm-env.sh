@@ -74,6 +74,19 @@ kfm_gate_trust_args() {
   kfm_identity_args
 }
 
+# --log-pub flags for the append: the keys the log's index notes may be signed by (KFM_PUB, and the
+# public half next to KFM_LOG_KEY when there is one), so the appender starts from the newest note
+# that verifies instead of reading the ledger from entry 1 (docs/audit-ledger.md).
+kfm_log_pub_args() {
+  local p f log_pub=${KFM_LOG_KEY%.key}.pub
+  IFS=: read -r -a p <<< "$KFM_PUB"
+  for f in "${p[@]}"; do [ -n "$f" ] && printf -- '--log-pub\n%s\n' "$f"; done
+  if [ "$log_pub" != "$KFM_LOG_KEY" ] && [ -f "$log_pub" ] && [[ ":$KFM_PUB:" != *":$log_pub:"* ]]; then
+    printf -- '--log-pub\n%s\n' "$log_pub"
+  fi
+  return 0
+}
+
 # Append the record FILE to the ledger; keyless, certify it first under the job's identity
 # (FILE.sigstore.json, the record from then on) and append that.
 kfm_append_record() {
@@ -83,7 +96,9 @@ kfm_append_record() {
     read -r -a extra <<< "${KFM_SIGSTORE_ARGS:-}"
     kfm receipt certify "$file" --key "$KFM_KEY" --out "$record" "${extra[@]}" --json >&2
   fi
-  kfm audit append "$record" --store "$KFM_AUDIT_STORE"
+  local -a log_pubs
+  mapfile -t log_pubs < <(kfm_log_pub_args)
+  kfm audit append "$record" --store "$KFM_AUDIT_STORE" "${log_pubs[@]}"
 }
 
 # --checkpoint flags for the trusted checkpoints (KFM_CHECKPOINTS); none: the gate says unanchored.

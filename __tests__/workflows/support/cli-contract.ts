@@ -21,7 +21,7 @@ export const KFM_CONTRACT: Record<string, Record<string, readonly string[]>> = {
   },
   audit: {
     init: ['store', 'endpoint', 'json'],
-    append: ['store', 'endpoint'],
+    append: ['store', 'endpoint', 'log-pub'],
     verify: [
       'store',
       'pub',

@@ -1,0 +1,164 @@
+/**
+ * Where an appender holding the log's public key starts reading the chain: at the newest index
+ * note that VERIFIES under that key (issue 24). Without the key (or with no such note) the
+ * appender reads the chain from entry 1, as every appender did before: an index note is anyone's
+ * to write, and only the key tells the signer's note from a planted one.
+ *
+ * A note is used only when all of these hold, else the next older one is tried:
+ * - its signature verifies under one of the given keys (a note signed by another key is junk);
+ * - its name's size is the size inside it (an older note copied under a name that sorts last
+ *   disagrees with its name and is passed over; a copy under its own name is just that older note,
+ *   and the newest verified one still wins because candidates are tried largest first);
+ * - its range roots and last leaves fold to the root it signs;
+ * - the entry it commits to at its last seq is in the store: the object (S3: a version) at that
+ *   seq whose leaf hash is the note's last leaf (or, when the size ends a 256-entry range, the
+ *   last entry of the bundle whose root is the note's last range root). That entry's hash is what
+ *   the next entry chains onto, so the appender reads on from there with the same chain rule.
+ * The entries the note covers are trusted as the log up to its size, and the replay check of an
+ * envelope among them ("already appended") asks the note's digest shards (checked against the
+ * digests the signed note names).
+ */
+import { ReceiptError } from '../core/errors';
+import { TrustedKey, verifyBytes } from '../attest/sign/ed25519';
+import { decodeEntry, entryHash } from './entry';
+import { BUNDLE_SIZE, BUNDLES_DIR, bundlePath, bundlePathFirst, INDEX_DIR, indexNotes, indexPathSize } from './layout';
+import { Index } from './log-index-read';
+import { parseIndex, rootOfUnits, signedBytes, splitLines } from './log-index-format';
+import { leafHash, rootOfLeafHashes } from './merkle';
+import type { AuditStore } from './store';
+
+/** A verified start for the appender: the log up to `seq`, as a note signed by the log's key says. */
+export interface AppendStart {
+  /** The note's tree size: entries 1 … seq are the log. */
+  readonly seq: number;
+  /** Hash of entry `seq` (what entry seq + 1 chains onto). */
+  readonly prev: string;
+  /** The note's name, for messages. */
+  readonly note: string;
+  /** The first seq ≤ `seq` holding an envelope digest, or undefined; throws when a shard is unusable. */
+  lookup(digest: string): Promise<number | undefined>;
+  /** Read the shards holding these digests ahead of the lookups (many requests in flight). */
+  prefetch(digests: readonly string[]): Promise<void>;
+}
+
+/** Candidate notes tried before giving up (planted notes each cost a read): then the full read. */
+export const MAX_NOTES_TRIED = 32;
+
+/**
+ * The newest index note that verifies under `keys` and whose last entry is in the store, as an
+ * AppendStart; undefined when there is none (the caller reads from entry 1). Store outages
+ * (STORE_UNAVAILABLE) propagate: the full read would meet them too.
+ */
+export async function verifiedAppendStart(
+  store: AuditStore,
+  keys: readonly TrustedKey[],
+  entryVersions: (seq: number) => Promise<Buffer[]>,
+): Promise<AppendStart | undefined> {
+  if (keys.length === 0) return undefined;
+  let tried = 0;
+  const seen = new Set<string>();
+  for (const round of [recentNotes, allNotes]) {
+    const names = (await round(store)).filter((n) => !seen.has(n));
+    for (const path of names) {
+      seen.add(path);
+      if (++tried > MAX_NOTES_TRIED) return undefined;
+      const start = await usable(store, path, keys, entryVersions).catch((e: unknown) => {
+        if (e instanceof ReceiptError && e.code !== 'STORE_UNAVAILABLE' && e.code !== 'INTERNAL') return undefined;
+        throw e;
+      });
+      if (start !== undefined) return start;
+    }
+  }
+  return undefined;
+}
+
+/** Whether the store holds any index note at all (signed by anyone). */
+export async function hasIndexNotes(store: AuditStore): Promise<boolean> {
+  return (await store.listDerived(INDEX_DIR)).some((n) => indexPathSize(n) !== undefined);
+}
+
+const bySizeDesc = (names: string[]): string[] =>
+  names
+    .filter((n) => (indexPathSize(n) ?? 0) > 0)
+    .sort((a, b) => indexPathSize(b)! - indexPathSize(a)! || (a < b ? 1 : a > b ? -1 : 0));
+
+/** Notes at or above the newest bundle's range (the cheap listing), largest first. */
+async function recentNotes(store: AuditStore): Promise<string[]> {
+  const bundles = await store.listDerived(BUNDLES_DIR);
+  const from = bundlePathFirst(bundles[bundles.length - 1] ?? '') ?? 0;
+  if (from <= 1) return [];
+  return bySizeDesc(await store.listDerived(INDEX_DIR, { after: indexNotes.above(from - 1) }));
+}
+
+/** Every note, largest first (when none above the newest bundle verifies). */
+async function allNotes(store: AuditStore): Promise<string[]> {
+  return bySizeDesc(await store.listDerived(INDEX_DIR));
+}
+
+async function usable(
+  store: AuditStore,
+  path: string,
+  keys: readonly TrustedKey[],
+  entryVersions: (seq: number) => Promise<Buffer[]>,
+): Promise<AppendStart | undefined> {
+  const name = store.derivedName(path);
+  const bytes = await store.getDerived(path);
+  if (bytes === undefined) return undefined;
+  const { body, sig } = parseIndex(bytes, name);
+  if (!keys.some((k) => verifyBytes(k, signedBytes(body), sig))) return undefined;
+  // The name says the size it is for; a note under another size's name is not trusted as either.
+  if (indexPathSize(path) !== body.size || !Number.isSafeInteger(body.size) || body.size < 1) return undefined;
+  const index = new Index(store, name, body);
+  if (
+    index.blocks.length !== Math.floor(body.size / BUNDLE_SIZE) ||
+    index.partial.length !== body.size % BUNDLE_SIZE ||
+    !rootOfUnits(index.blocks, index.partial).equals(Buffer.from(body.root, 'base64'))
+  )
+    return undefined;
+  const last = await lastEntry(store, index, entryVersions);
+  if (last === undefined) return undefined;
+  return {
+    seq: body.size,
+    prev: entryHash(last),
+    note: name,
+    lookup: async (digest) => {
+      const seqs = (await index.seqsOfDigest(digest)).filter((s) => s >= 1 && s <= body.size);
+      return seqs.length === 0 ? undefined : Math.min(...seqs);
+    },
+    prefetch: (digests) => index.prefetchDigests(digests),
+  };
+}
+
+/** The bytes of entry `index.size` as the note commits to them, or undefined when the store has no such object. */
+async function lastEntry(
+  store: AuditStore,
+  index: Index,
+  entryVersions: (seq: number) => Promise<Buffer[]>,
+): Promise<Buffer | undefined> {
+  const size = index.size;
+  const isEntry = (b: Buffer): boolean => {
+    try {
+      return decodeEntry(b, store.entryName(size)).seq === size;
+    } catch {
+      return false;
+    }
+  };
+  if (index.partial.length > 0) {
+    const leaf = index.partial[index.partial.length - 1]!;
+    return (await entryVersions(size)).find((b) => leafHash(b).equals(leaf) && isEntry(b));
+  }
+  // The size ends a range: its bundle holds the range's entries, checked against the signed root.
+  const root = index.blocks[index.blocks.length - 1]!;
+  const first = size - BUNDLE_SIZE + 1;
+  const rootOf = (b: Buffer): Buffer | undefined => {
+    const lines = splitLines(b);
+    return lines.length === BUNDLE_SIZE ? rootOfLeafHashes(lines.map(leafHash)) : undefined;
+  };
+  const bundle = await store.getDerived(bundlePath(first), (b) => rootOf(b)?.equals(root) === true);
+  if (bundle !== undefined && rootOf(bundle)?.equals(root) === true) {
+    const entry = splitLines(bundle)[BUNDLE_SIZE - 1]!;
+    if (isEntry(entry)) return Buffer.from(entry);
+  }
+  // No usable bundle: this note is passed over (an older one, or the full read, starts the append).
+  return undefined;
+}
