@@ -42,9 +42,10 @@ const managed = (): string[] =>
 const unwrapped = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '').replace(/[│\s]+/g, ' ');
 /**
  * cdktf prefixes each chunk of Terraform's output with the stack name, wherever the chunk breaks
- * (under load, inside a sentence): compare with every standalone "dev" dropped on both sides.
+ * (under load, inside a sentence or a word): compare with every "dev" and all whitespace dropped on
+ * both sides.
  */
-const withoutStackPrefix = (text: string) => ` ${unwrapped(text)} `.split(' dev ').join(' ').split(' dev ').join(' ');
+const withoutStackPrefix = (text: string) => unwrapped(text).split('dev').join('').replace(/\s+/g, '');
 
 describe('an ungated change of a governed stack', () => {
   let deploy: ReturnType<typeof run>;
@@ -55,7 +56,7 @@ describe('an ungated change of a governed stack', () => {
   it('`cdktf deploy dev` stops before the first change, naming the governed command', () => {
     const text = `${deploy.stdout}${deploy.stderr}`;
     expect(deploy.status).not.toBe(0);
-    expect(withoutStackPrefix(text)).toContain(withoutStackPrefix(REFUSED).trim());
+    expect(withoutStackPrefix(text)).toContain(withoutStackPrefix(REFUSED));
     expect(text).not.toMatch(/Creating\.\.\.|Creation complete|Modifying|Destroying/);
     expect(managed()).toEqual([]);
   });
