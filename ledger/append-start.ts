@@ -25,21 +25,7 @@ import { BUNDLE_SIZE, BUNDLES_DIR, bundlePath, bundlePathFirst, INDEX_DIR, index
 import { Index } from './log-index-read';
 import { parseIndex, rootOfUnits, signedBytes, splitLines } from './log-index-format';
 import { leafHash, rootOfLeafHashes } from './merkle';
-import type { AuditStore } from './store';
-
-/** A verified start for the appender: the log up to `seq`, as a note signed by the log's key says. */
-export interface AppendStart {
-  /** The note's tree size: entries 1 … seq are the log. */
-  readonly seq: number;
-  /** Hash of entry `seq` (what entry seq + 1 chains onto). */
-  readonly prev: string;
-  /** The note's name, for messages. */
-  readonly note: string;
-  /** The first seq ≤ `seq` holding an envelope digest, or undefined; throws when a shard is unusable. */
-  lookup(digest: string): Promise<number | undefined>;
-  /** Read the shards holding these digests ahead of the lookups (many requests in flight). */
-  prefetch(digests: readonly string[]): Promise<void>;
-}
+import type { AppendStart, AuditStore } from './store';
 
 /** Candidate notes tried before giving up (planted notes each cost a read): then the full read. */
 export const MAX_NOTES_TRIED = 32;

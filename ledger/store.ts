@@ -14,7 +14,6 @@ import { decodeEntry, encodeEntry, entryHash, GENESIS_PREV, MAX_SEQ, seqName } f
 import { chainsOnto, firstProblem, toStored } from './entry-check';
 import type { ExtraVersion, ScanItem, StoredEntry } from './entry';
 import { BUNDLE_SIZE, bundleFirst, bundlePath } from './layout';
-import type { AppendStart } from './append-start';
 
 export { BUNDLE_SIZE, bundleFirst, bundlePath };
 export type { ExtraVersion, ScanItem, StoredEntry };
@@ -39,6 +38,20 @@ export interface AppendResult {
 export interface StoredCheckpoint {
   readonly name: string;
   readonly bytes: Buffer;
+}
+
+/** A verified start for the appender: the log up to `seq`, as a note signed by the log's key says. */
+export interface AppendStart {
+  /** The note's tree size: entries 1 … seq are the log. */
+  readonly seq: number;
+  /** Hash of entry `seq` (what entry seq + 1 chains onto). */
+  readonly prev: string;
+  /** The note's name, for messages. */
+  readonly note: string;
+  /** The first seq ≤ `seq` holding an envelope digest, or undefined; throws when a shard is unusable. */
+  lookup(digest: string): Promise<number | undefined>;
+  /** Read the shards holding these digests ahead of the lookups (many requests in flight). */
+  prefetch(digests: readonly string[]): Promise<void>;
 }
 
 export interface AuditStore {
