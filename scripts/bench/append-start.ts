@@ -12,8 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
 import { generateKeyPairPem, parseSigningKey } from '../../attest/sign/ed25519';
+import { benchEnvelope } from './lib/envelopes';
 import { encodeEntry, entryHash, GENESIS_PREV, seqName } from '../../ledger/entry';
 
 const CLI = join(resolve(__dirname, '..', '..'), 'dist', 'receipts', 'cli.js');
@@ -27,17 +27,7 @@ writeFileSync(keyFile, privatePem, { mode: 0o600 });
 const RUNS = Number(process.env.KFM_BENCH_RUNS ?? 3);
 let made = 0;
 
-function envelope(i: number): Buffer {
-  const st = {
-    _type: 'https://in-toto.io/Statement/v1',
-    subject: [{ name: `bench-${i}`, digest: { sha256: '0'.repeat(64) } }],
-    predicateType: 'https://kfm.example/bench/v1',
-    predicate: { i, repo: { commit: (i % 97).toString(16).padStart(40, '0') } },
-  };
-  return Buffer.from(
-    serializeEnvelope(signEnvelope('application/vnd.in-toto+json', Buffer.from(JSON.stringify(st)), key)),
-  );
-}
+const envelope = (i: number): Buffer => benchEnvelope(i, key);
 
 function file(): string {
   const f = join(root, `e-${++made}-${Math.random()}.json`);

@@ -17,10 +17,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
 import { encodeEntry, entryHash, GENESIS_PREV, seqName } from '../../ledger/entry';
 import { openStore } from '../../ledger/open-store';
 import { generateKeyPairPem, parseSigningKey } from '../../attest/sign/ed25519';
+import { benchEnvelope } from './lib/envelopes';
 
 const REPO = resolve(__dirname, '..', '..');
 const CLI = join(REPO, 'dist', 'receipts', 'cli.js');
@@ -36,17 +36,7 @@ const quick = process.env.KFM_BENCH_QUICK === '1';
 const rows: { what: string; before?: string; value: string; goal: string }[] = [];
 const emit = (r: Record<string, number | string>) => console.log(JSON.stringify({ bench: 'ledger-scale', ...r }));
 
-function envelope(i: number): Buffer {
-  const st = {
-    _type: 'https://in-toto.io/Statement/v1',
-    subject: [{ name: `bench-${i}`, digest: { sha256: '0'.repeat(64) } }],
-    predicateType: 'https://kfm.example/bench/v1',
-    predicate: { i, repo: { commit: (i % 97).toString(16).padStart(40, '0') } },
-  };
-  return Buffer.from(
-    serializeEnvelope(signEnvelope('application/vnd.in-toto+json', Buffer.from(JSON.stringify(st)), key)),
-  );
-}
+const envelope = (i: number): Buffer => benchEnvelope(i, key);
 
 /** A valid directory log of n entries written directly (no fsync). */
 function writeLog(dir: string, n: number): void {
