@@ -1351,6 +1351,20 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect(keyedAppend(ctl, envs[6]).seq).toBe(10);
       });
 
+      // The keyed start reads the current version of the note and of its last entry first (one
+      // request each); newer versions over them must not hide the note: every version is checked.
+      (kind === 's3' ? it : it.skip)(
+        '(b2) newer versions over a verified note and over its last entry hide neither: the note is still followed',
+        async () => {
+          const ctl = logWithNotes();
+          const name = await forgedNote(ctl, 9, key);
+          await a.writeDerived(ctl, name, Buffer.from('not an index note\n'));
+          await a.writeRaw(ctl, 9, Buffer.from('{"not":"an entry"}\n'));
+          const r = keyedAppend(ctl, envs[6]);
+          expect([r.code, r.stderr, r.seq]).toEqual([0, '', 10]);
+        },
+      );
+
       it('(c) an older valid note copied under a name that sorts last is passed over: the largest verified note wins', async () => {
         const spec = logWithNotes();
         const old = await openStore(spec, { env: a.env }).getDerived(indexPath(3, keyHash(key)));
