@@ -23,9 +23,12 @@ import { TrustedKey, verifyBytes } from '../attest/sign/ed25519';
 import { decodeEntry, entryHash } from './entry';
 import { BUNDLE_SIZE, BUNDLES_DIR, bundlePath, bundlePathFirst, INDEX_DIR, indexNotes, indexPathSize } from './layout';
 import { Index } from './log-index-read';
-import { parseIndex, rootOfUnits, signedBytes, splitLines } from './log-index-format';
+import { IndexBody, parseIndex, rootOfUnits, signedBytes, splitLines } from './log-index-format';
 import { leafHash, rootOfLeafHashes } from './merkle';
 import type { AppendStart, AuditStore } from './store';
+
+/** The objects stored under entry `seq`'s name (`AuditStore.entryVersions`). */
+type EntryVersions = (seq: number, wanted?: (bytes: Buffer) => boolean) => Promise<Buffer[]>;
 
 /** Candidate notes tried before giving up (planted notes each cost a read): then the full read. */
 export const MAX_NOTES_TRIED = 32;
@@ -38,7 +41,7 @@ export const MAX_NOTES_TRIED = 32;
 export async function verifiedAppendStart(
   store: AuditStore,
   keys: readonly TrustedKey[],
-  entryVersions: (seq: number) => Promise<Buffer[]>,
+  entryVersions: EntryVersions,
 ): Promise<AppendStart | undefined> {
   if (keys.length === 0) return undefined;
   let tried = 0;
@@ -85,15 +88,18 @@ async function usable(
   store: AuditStore,
   path: string,
   keys: readonly TrustedKey[],
-  entryVersions: (seq: number) => Promise<Buffer[]>,
+  entryVersions: EntryVersions,
 ): Promise<AppendStart | undefined> {
   const name = store.derivedName(path);
-  const bytes = await store.getDerived(path);
-  if (bytes === undefined) return undefined;
-  const { body, sig } = parseIndex(bytes, name);
-  if (!keys.some((k) => verifyBytes(k, signedBytes(body), sig))) return undefined;
-  // The name says the size it is for; a note under another size's name is not trusted as either.
-  if (indexPathSize(path) !== body.size || !Number.isSafeInteger(body.size) || body.size < 1) return undefined;
+  const named = indexPathSize(path)!;
+  // What the store holds at the size the name says is read with the note (one round trip, not
+  // two), and used only once the note is checked to be of that size.
+  const [bytes, guess] = await Promise.all([
+    store.getDerived(path, (b) => signedNote(b, name, keys, named) !== undefined),
+    lastObject(store, named, entryVersions),
+  ]);
+  const body = bytes && signedNote(bytes, name, keys, named);
+  if (body === undefined) return undefined;
   const index = new Index(store, name, body);
   if (
     index.blocks.length !== Math.floor(body.size / BUNDLE_SIZE) ||
@@ -101,7 +107,7 @@ async function usable(
     !rootOfUnits(index.blocks, index.partial).equals(Buffer.from(body.root, 'base64'))
   )
     return undefined;
-  const last = await lastEntry(store, index, entryVersions);
+  const last = await lastEntry(store, index, entryVersions, guess);
   if (last === undefined) return undefined;
   return {
     seq: body.size,
@@ -115,11 +121,44 @@ async function usable(
   };
 }
 
-/** The bytes of entry `index.size` as the note commits to them, or undefined when the store has no such object. */
+/**
+ * The body of a note signed under one of `keys` for the size its name says (`named`); undefined
+ * for junk: not an index note, another key's, or a note of another size under this name.
+ */
+function signedNote(bytes: Buffer, name: string, keys: readonly TrustedKey[], named: number): IndexBody | undefined {
+  let read: { body: IndexBody; sig: Buffer };
+  try {
+    read = parseIndex(bytes, name);
+  } catch (e) {
+    if (e instanceof ReceiptError && e.code !== 'STORE_UNAVAILABLE' && e.code !== 'INTERNAL') return undefined;
+    throw e;
+  }
+  const { body, sig } = read;
+  if (!keys.some((k) => verifyBytes(k, signedBytes(body), sig))) return undefined;
+  if (named !== body.size || !Number.isSafeInteger(body.size) || body.size < 1) return undefined;
+  return body;
+}
+
+/**
+ * A first guess at what a note of `size` commits to, read before the note is checked: the
+ * current object at that seq (S3: its current version), or when the size ends a 256-entry range
+ * the current version of that range's bundle. `lastEntry` checks it and else looks further.
+ */
+async function lastObject(store: AuditStore, size: number, entryVersions: EntryVersions): Promise<Buffer | undefined> {
+  if (size % BUNDLE_SIZE === 0) return store.getDerived(bundlePath(size - BUNDLE_SIZE + 1), () => true);
+  return (await entryVersions(size, () => true))[0];
+}
+
+/**
+ * The bytes of entry `index.size` as the note commits to them, or undefined when the store has
+ * no such object: `guess` (lastObject) when it is that object, else every object (S3: every
+ * version) at that seq, or the oldest version of the range's bundle.
+ */
 async function lastEntry(
   store: AuditStore,
   index: Index,
-  entryVersions: (seq: number) => Promise<Buffer[]>,
+  entryVersions: EntryVersions,
+  guess: Buffer | undefined,
 ): Promise<Buffer | undefined> {
   const size = index.size;
   const isEntry = (b: Buffer): boolean => {
@@ -131,17 +170,19 @@ async function lastEntry(
   };
   if (index.partial.length > 0) {
     const leaf = index.partial[index.partial.length - 1]!;
-    return (await entryVersions(size)).find((b) => leafHash(b).equals(leaf) && isEntry(b));
+    const wanted = (b: Buffer): boolean => leafHash(b).equals(leaf) && isEntry(b);
+    if (guess !== undefined && wanted(guess)) return guess;
+    return (await entryVersions(size)).find(wanted);
   }
   // The size ends a range: its bundle holds the range's entries, checked against the signed root.
   const root = index.blocks[index.blocks.length - 1]!;
-  const first = size - BUNDLE_SIZE + 1;
   const rootOf = (b: Buffer): Buffer | undefined => {
     const lines = splitLines(b);
     return lines.length === BUNDLE_SIZE ? rootOfLeafHashes(lines.map(leafHash)) : undefined;
   };
-  const bundle = await store.getDerived(bundlePath(first), (b) => rootOf(b)?.equals(root) === true);
-  if (bundle !== undefined && rootOf(bundle)?.equals(root) === true) {
+  const matches = (b: Buffer | undefined): b is Buffer => b !== undefined && rootOf(b)?.equals(root) === true;
+  const bundle = matches(guess) ? guess : await store.getDerived(bundlePath(size - BUNDLE_SIZE + 1));
+  if (matches(bundle)) {
     const entry = splitLines(bundle)[BUNDLE_SIZE - 1]!;
     if (isEntry(entry)) return Buffer.from(entry);
   }

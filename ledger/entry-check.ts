@@ -18,9 +18,10 @@
  *  - S3 versions: a delete marker is an attempted delete; a newer version is a lost append race
  *    when it is an entry for the same seq whose envelope is appended again later in the log
  *    (`LostRaces` settles that once the later entries are read), the leftover of an interrupted
- *    append when it chains onto the entry before it (a note naming the append to re-run), and
- *    else an attempted overwrite — junk: the oldest version is always the entry, so a newer one
- *    is never read, and one PutObject must not jam the ledger.
+ *    append when it chains onto the entry before it and a trusted key signed its envelope (a
+ *    note naming the append to re-run), and else an attempted overwrite — junk: the oldest
+ *    version is always the entry, so a newer one is never read, and one PutObject must not jam
+ *    the ledger.
  */
 import { isReceiptError, ReceiptError } from '../core/errors';
 import { parseEnvelope, verifyEnvelope } from '../attest/dsse/envelope';
@@ -177,9 +178,18 @@ export function sigstoreBundleProblem(
 export const isSigstoreBundle = (envelopeBytes: Buffer): boolean =>
   bundleMediaType(envelopeBytes.toString('utf8')) !== undefined;
 
+/**
+ * The envelopes the ledger trusts: signed by one of `keys` (the log's and the approvers'), or a
+ * Sigstore bundle whose signer `identities` trusts for its record's role.
+ */
+export interface EnvelopeTrust {
+  readonly keys: readonly TrustedKey[];
+  readonly identities?: IdentityTrust;
+}
+
 /** The signature check of one envelope, sequentially (the full verify batches the same check). */
 export function signatureProblem(
-  e: StoredEntry,
+  e: Pick<StoredEntry, 'envelopeBytes'>,
   name: string,
   trusted: readonly TrustedKey[],
   identities?: IdentityTrust,
@@ -208,6 +218,8 @@ export interface RaceClaim {
   readonly versionId: string;
   /** The envelope digest the newer version holds. */
   readonly digest: string;
+  /** The envelope the newer version holds (a leftover to re-run only when a trusted key signed it). */
+  readonly envelopeBytes: Buffer;
   /**
    * True when the newer version chains onto the entry before it (its `prev` is the hash the
    * reader expected): an append that lost the race and was interrupted before re-appending.
@@ -238,20 +250,25 @@ export function versionProblems(
       );
       continue;
     }
-    let digest: string | undefined;
-    let chained = false;
+    let x: LedgerEntry | undefined;
     try {
-      const x = decodeEntry(v.bytes, `${item.name} version ${v.versionId}`);
-      if (x.seq === item.seq) digest = x.digest;
-      chained = prev !== undefined && x.prev === prev;
+      x = decodeEntry(v.bytes, `${item.name} version ${v.versionId}`);
     } catch {
-      digest = undefined;
+      x = undefined;
     }
-    if (digest === undefined)
+    if (x === undefined || x.seq !== item.seq)
       junk.push(
         `${item.name}: newer version ${v.versionId} is not an entry for seq ${item.seq} (attempted overwrite; never read: the oldest version is the entry)`,
       );
-    else claims.push({ seq: item.seq, name: item.name, versionId: v.versionId, digest, chained });
+    else
+      claims.push({
+        seq: item.seq,
+        name: item.name,
+        versionId: v.versionId,
+        digest: x.digest,
+        envelopeBytes: x.envelopeBytes,
+        chained: prev !== undefined && x.prev === prev,
+      });
   }
   return { problems, claims, junk };
 }
@@ -259,10 +276,12 @@ export function versionProblems(
 /**
  * "A newer version of an entry is a lost append race, not an overwrite" — the rule, once: a
  * claim is settled by a later entry holding the same envelope (the loser appended it again).
- * An unsettled claim that chains onto the entry before it is what an append interrupted after
- * losing the race leaves (an outage between its PUT and its retry): a note naming the envelope
- * to append again (never evidence: readers take the oldest version). Any other is an attempted
- * overwrite.
+ * An unsettled claim that chains onto the entry before it, holding an envelope a trusted key
+ * signed, is what an append interrupted after losing the race leaves (an outage between its PUT
+ * and its retry): a note naming the envelope to append again (never evidence: readers take the
+ * oldest version). Any other — also one that chains but holds an envelope no trusted key signed
+ * (anyone with PutObject can chain one; telling the user to append it would be the attacker's
+ * advice) — is an attempted overwrite: junk.
  */
 export class LostRaces {
   private readonly byDigest = new Map<string, { claim: RaceClaim; by?: number }[]>();
@@ -281,16 +300,23 @@ export class LostRaces {
 
   /**
    * Once every later entry was seen: the unsettled claims are leftovers of interrupted appends
-   * (notes) or attempted overwrites (junk: never read). `problems` stays empty (kept for callers).
+   * (notes) or attempted overwrites (junk: never read). `trust`: the envelopes the reader trusts
+   * (undefined: none can be judged, so no claim is a leftover). `problems` stays empty (kept
+   * for callers).
    */
-  settle(): { problems: string[]; notes: string[]; junk: string[] } {
+  settle(trust: EnvelopeTrust | undefined): { problems: string[]; notes: string[]; junk: string[] } {
     const problems: string[] = [];
     const notes: string[] = [];
     const junk: string[] = [];
     for (const { claim: c, by } of this.all) {
-      if (by === undefined && c.chained === true) {
+      const untrusted = by === undefined && c.chained === true ? leftoverDistrust(c, trust) : undefined;
+      if (by === undefined && c.chained === true && untrusted === undefined) {
         notes.push(
           `${c.name}: newer version ${c.versionId} is the leftover of an interrupted append (it lost the race for seq ${c.seq} and was not appended again): re-run the same "kfm audit append" of the envelope ${c.digest} (appends are idempotent); never evidence`,
+        );
+      } else if (untrusted !== undefined) {
+        junk.push(
+          `${c.name}: newer version ${c.versionId} chains onto entry ${c.seq - 1} but is no append to re-run (attempted overwrite; never read: the oldest version is the entry): ${untrusted}`,
         );
       } else if (by === undefined) {
         junk.push(
@@ -301,6 +327,14 @@ export class LostRaces {
     }
     return { problems, notes, junk };
   }
+}
+
+/** Why a chained claim's envelope is not one the reader trusts (undefined: a trusted key or identity signed it). */
+function leftoverDistrust(c: RaceClaim, trust: EnvelopeTrust | undefined): string | undefined {
+  const name = `${c.name} version ${c.versionId}`;
+  if (trust === undefined || trust.keys.length === 0)
+    return `${name}: its envelope's signature was not checked (no trusted key given)`;
+  return signatureProblem(c, name, trust.keys, trust.identities);
 }
 
 /** For the readers that stop at the first problem: LOG_INTEGRITY with it. */

@@ -324,7 +324,7 @@ async function checkConsistentWithAnchor(given: Checked[], anchor: Checked, inde
 async function readAfterAnchor(store: AuditStore, index: Index, anchor: Checked, opts: GateReadOptions) {
   const stored = await storedFrom(store, anchor.cp.size, opts);
   const sizes = stored.map((c) => c.cp.size);
-  const after = await readAfter(store, index, anchor.cp, sizes, opts.trusted);
+  const after = await readAfter(store, index, anchor.cp, sizes, { keys: opts.trusted, identities: opts.identities });
   for (const c of stored) {
     const at = after.roots.get(c.cp.size);
     if (at === undefined)

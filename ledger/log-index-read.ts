@@ -13,6 +13,7 @@ import { TrustedKey, verifyBytes } from '../attest/sign/ed25519';
 import { SignedCheckpoint } from './checkpoint';
 import { decodeEntry, entryHash, GENESIS_PREV, StoredEntry } from './entry';
 import {
+  EnvelopeTrust,
   firstProblem,
   integrityError,
   LostRaces,
@@ -405,8 +406,9 @@ async function provenClaiming(
 /**
  * Every entry after the checkpoint, chained onto its last (proven) entry, each checked by
  * entry-check.ts as the full verify checks it (a stray object, a missing or damaged entry, a
- * delete marker, a newer version that is not a lost append race: LOG_INTEGRITY naming the
- * first), and with `trusted` its signature: an envelope no trusted key signed is junk — still a
+ * delete marker: LOG_INTEGRITY naming the first; a newer version that is not a lost append race,
+ * or that chains but holds an envelope `trust` does not trust, is junk), and with `trust` its
+ * signature: an envelope no trusted key (or identity) signed is junk — still a
  * leaf of the tree and returned among `entries` (the gate rejects it as evidence, as it does on
  * the full read), and named in `junk`, never a failure; stray objects are skipped and named
  * too. The root over all, and the root at each of `sizes` the log reaches (to compare stored
@@ -417,7 +419,7 @@ export async function readAfter(
   index: Index,
   cp: SignedCheckpoint,
   sizes: readonly number[] = [],
-  trusted?: readonly TrustedKey[],
+  trust?: EnvelopeTrust,
 ): Promise<{ entries: StoredEntry[]; size: number; root: string; roots: Map<number, string>; junk: string[] }> {
   const frontier = index.frontier();
   const junk: string[] = [];
@@ -440,7 +442,7 @@ export async function readAfter(
       junk.push(...v.junk);
       v.claims.forEach((c) => races.claim(c));
     }
-    const unsigned = trusted && signatureProblem(entry, store.entryName(entry.seq), trusted);
+    const unsigned = trust && signatureProblem(entry, store.entryName(entry.seq), trust.keys, trust.identities);
     if (unsigned) junk.push(unsigned);
     races.see(entry.seq, entry.digest);
     prev = entryHash(entry.entryBytes);
@@ -449,7 +451,7 @@ export async function readAfter(
     if (want.has(frontier.size)) roots.set(frontier.size, frontier.root().toString('base64'));
     entries.push(entry);
   }
-  const settled = races.settle();
+  const settled = races.settle(trust);
   if (settled.problems.length > 0) throw integrityError(settled.problems[0]);
   junk.push(...settled.junk);
   return { entries, size: frontier.size, root: frontier.root().toString('base64'), roots, junk };

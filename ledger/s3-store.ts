@@ -189,6 +189,11 @@ export class S3Store extends BaseStore {
   }
 
   private async getVersion(key: string, versionId: string | undefined): Promise<Buffer> {
+    return (await this.getObject(key, versionId)).bytes;
+  }
+
+  /** One GET (`versionId` undefined: the current version), with the version it read. */
+  private async getObject(key: string, versionId: string | undefined): Promise<{ bytes: Buffer; versionId?: string }> {
     // The body is read inside the bounded request: a stall while streaming it is named too.
     return this.send(key, 'GetObject', async () => {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }));
@@ -197,8 +202,30 @@ export class S3Store extends BaseStore {
           'STORE_UNAVAILABLE',
           `S3 GetObject s3://${this.bucket}/${key}: empty response body; re-run the same command`,
         );
-      return Buffer.from(await r.Body.transformToByteArray());
+      return { bytes: Buffer.from(await r.Body.transformToByteArray()), versionId: r.VersionId };
     });
+  }
+
+  /**
+   * The current version of `key` when `wanted` takes it (one request), else undefined and what
+   * it read (so that a listing after it does not read the same version again).
+   */
+  private async currentIfWanted(
+    key: string,
+    wanted: (bytes: Buffer) => boolean,
+  ): Promise<{ hit?: Buffer; read?: { bytes: Buffer; versionId?: string } }> {
+    try {
+      const read = await this.getObject(key, undefined);
+      return wanted(read.bytes) ? { hit: read.bytes } : { read };
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      return {};
+    }
+  }
+
+  /** Version `id` of `key`, unless `read` already holds it. */
+  private async versionOnce(key: string, id: string, read?: { bytes: Buffer; versionId?: string }): Promise<Buffer> {
+    return read !== undefined && read.versionId === id ? read.bytes : this.getVersion(key, id);
   }
 
   protected async exists(seq: number): Promise<boolean> {
@@ -206,11 +233,18 @@ export class S3Store extends BaseStore {
     return (await this.versionsOf(this.key(seq))).versions.length > 0;
   }
 
-  /** Every version stored under entry `seq`'s key, oldest first (a verified note picks its entry among them). */
-  async entryVersions(seq: number): Promise<Buffer[]> {
+  /**
+   * Every version stored under entry `seq`'s key, oldest first (a verified note picks its entry
+   * among them); with `wanted`, the current version alone when it is the one wanted.
+   */
+  async entryVersions(seq: number, wanted?: (bytes: Buffer) => boolean): Promise<Buffer[]> {
     const key = this.key(seq);
+    // One GET instead of a listing and a GET per version: bytes the caller recognises are the
+    // bytes it wants whichever version holds them. Missing, a delete marker, or other bytes: all.
+    const first = wanted === undefined ? {} : await this.currentIfWanted(key, wanted);
+    if (first.hit !== undefined) return [first.hit];
     const oldestFirst = [...(await this.versionsOf(key)).versions].reverse();
-    return all(oldestFirst, REQUESTS_IN_FLIGHT, (id) => this.getVersion(key, id));
+    return all(oldestFirst, REQUESTS_IN_FLIGHT, (id) => this.versionOnce(key, id, first.read));
   }
 
   /**
@@ -469,19 +503,13 @@ export class S3Store extends BaseStore {
 
   async getDerived(path: string, accept?: (bytes: Buffer) => boolean): Promise<Buffer | undefined> {
     const key = this.derivedKey(path);
-    if (accept !== undefined) {
-      // One request instead of a listing and a GET: bytes that pass the caller's check are the
-      // right bytes whichever version holds them. Missing, a delete marker, or other bytes: below.
-      try {
-        const current = await this.getVersion(key, undefined);
-        if (accept(current)) return current;
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-    }
+    // One request instead of a listing and a GET: bytes that pass the caller's check are the
+    // right bytes whichever version holds them. Missing, a delete marker, or other bytes: below.
+    const first = accept === undefined ? {} : await this.currentIfWanted(key, accept);
+    if (first.hit !== undefined) return first.hit;
     const v = await this.versionsOf(key);
     const oldest = v.versions[v.versions.length - 1];
-    return oldest === undefined ? undefined : this.getVersion(key, oldest);
+    return oldest === undefined ? undefined : this.versionOnce(key, oldest, first.read);
   }
 
   async putDerived(path: string, bytes: Buffer): Promise<boolean> {

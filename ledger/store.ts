@@ -65,8 +65,13 @@ export interface AuditStore {
    * and the chain is read from entry 1. @default - the chain from entry 1
    */
   startAt?(start: AppendStart): void;
-  /** Every object (S3: every version, oldest first) stored under entry `seq`'s name. */
-  entryVersions?(seq: number): Promise<Buffer[]>;
+  /**
+   * Every object (S3: every version, oldest first) stored under entry `seq`'s name. With `wanted`
+   * (the caller looks for one object it can recognise, such as bytes of a known leaf hash), S3
+   * reads the current version first and returns it alone when it is wanted: one request, not a
+   * listing and a GET per version.
+   */
+  entryVersions?(seq: number, wanted?: (bytes: Buffer) => boolean): Promise<Buffer[]>;
   /** Optional preparation of a batch of appends (reads ahead what their replay checks need). */
   prepareAppend?(envelopes: readonly Buffer[]): Promise<void>;
   /**
@@ -312,6 +317,9 @@ export abstract class BaseStore implements AuditStore {
    */
   async append(envelopeBytes: Buffer): Promise<AppendResult> {
     const digest = sha256Tagged(envelopeBytes);
+    // A verified note's shard for this digest is read while the chain after the note is: the
+    // replay check asks it next (read once: a batch's prepareAppend already holds it).
+    void this.start?.prefetch([digest]).catch(() => undefined);
     await this.readChain();
     const found = await this.firstHolding(digest);
     if (found !== undefined) return { seq: found, digest, existing: true };

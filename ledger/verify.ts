@@ -13,7 +13,8 @@
  *     note, not only the newest: step 4 runs during the scan);
  *  3. settle lost races: a newer version of an entry is allowed only when it is a lost append
  *     race (its envelope appears later in the log), by the one rule of entry-check.ts; one that
- *     an interrupted append left is a note naming the append to re-run;
+ *     an interrupted append left (chained, its envelope signed by a trusted key) is a note naming
+ *     the append to re-run, any other junk;
  *  4. compare indexes: a signed note larger than the log is a problem;
  *  5. check bundles: a complete range without a bundle below the newest index is a problem;
  *  6. prove checkpoints: the log is a consistent extension of every checkpoint (RFC 6962
@@ -37,7 +38,15 @@ import { TrustedKey } from '../attest/sign/ed25519';
 import type { IdentityTrust } from '../attest/sigstore/trusted-signer';
 import { parseCheckpoint, SignedCheckpoint, verifyCheckpoint } from './checkpoint';
 import { entryHash, GENESIS_PREV, ScanItem, StoredEntry } from './entry';
-import { checkEntry, leftoverNote, LostRaces, missingProblem, strayProblem, versionProblems } from './entry-check';
+import {
+  checkEntry,
+  EnvelopeTrust,
+  leftoverNote,
+  LostRaces,
+  missingProblem,
+  strayProblem,
+  versionProblems,
+} from './entry-check';
 import { BUNDLE_SIZE, bundleFirst, bundlePath, checkpointFileSize, checkpointPathSize } from './layout';
 import { consistencyRanges, LeafRange, leafHash, MerkleFrontier, RangeHasher, verifyConsistency } from './merkle';
 import { defaultWorkers, SignedInOrder } from './sig-pool';
@@ -490,13 +499,14 @@ async function scanEntries(
   const direct = since ? read.cps.filter((c) => c.cp.size > since.size && c.cp.size <= n) : [];
   const { notes, indexed } = await signedIndexes(store, opts, f);
   const rebuilt = rebuilderFor(indexed, since);
+  const trust = envelopeTrust(opts);
   const sigs = new SignedInOrder(
-    [...opts.trusted, ...(opts.approvers ?? []).map((a) => a.key)],
+    trust.keys,
     opts.workers ?? (n >= WORKERS_FROM ? defaultWorkers() : 0),
     (m) => f.problem(m),
     (m) => f.foundJunk(m),
     opts.approvers?.length ? approverNotes(opts.approvers, f) : undefined,
-    opts.identities,
+    trust.identities,
   );
   const scan = new LogScan(
     store,
@@ -522,6 +532,11 @@ async function scanEntries(
     await sigs.close();
   }
   return { scan, proofs };
+}
+
+/** The envelopes verify trusts: signed by a --pub or --approver key, or a bundle of a trusted identity. */
+function envelopeTrust(opts: VerifyOptions): EnvelopeTrust {
+  return { keys: [...opts.trusted, ...(opts.approvers ?? []).map((a) => a.key)], identities: opts.identities };
 }
 
 /** Notes, one per approver key, naming the entries only that key signs (listed on the report's notes at the end). */
@@ -551,8 +566,8 @@ function rebuilderFor(indexed: number, since: SinceStart | undefined): IndexBuil
 }
 
 /** Step 3: each newer version of an entry is a lost append race or an attempted overwrite. */
-function settleLostRaces(scan: LogScan, f: Findings): void {
-  const { problems, notes, junk } = scan.races.settle();
+function settleLostRaces(scan: LogScan, opts: VerifyOptions, f: Findings): void {
+  const { problems, notes, junk } = scan.races.settle(envelopeTrust(opts));
   problems.forEach((p) => f.problem(p));
   f.notes.push(...notes);
   junk.forEach((j) => f.foundJunk(j));
@@ -686,7 +701,7 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
     read = await readCheckpoints(store, opts, f);
     ({ scan, proofs } = await scanEntries(store, opts, read, n, f));
   } else held.forEach((e) => opts.onEntry?.(e));
-  settleLostRaces(scan, f);
+  settleLostRaces(scan, opts, f);
   compareIndexes(store, scan, f);
   f.atEnd.forEach((g) => g());
   await checkBundles(store, scan, f);

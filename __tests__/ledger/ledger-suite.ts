@@ -541,6 +541,56 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect(full.junk?.join('\n')).toMatch(/000000000006\.json: entry object that does not chain onto entry 5/);
       });
 
+      // The same rule as verify (entry-check.ts LostRaces): a newer version chained onto the entry
+      // before it is never evidence, and when no trusted key signed its envelope it is named among
+      // what the gate ignored, by proof (after the anchor) and on the full read.
+      (kind === 's3' ? it : it.skip)(
+        'gates, by proof and on the full read, never take a chained newer version and name an untrusted one as junk',
+        async () => {
+          const { spec, cp, files } = history();
+          const e4 = await a.readRaw(spec, 4);
+          const [untrusted] = makeEnvelopes(
+            join(dir, `chained-${Math.random()}`),
+            other,
+            1,
+            `chained-${Math.random()}`,
+          );
+          await a.writeRaw(spec, 5, encodeEntry(5, entryHash(e4), readFileSync(untrusted)));
+          const full = () =>
+            readForGate(openStore(spec, { env: a.env }), C, {
+              trusted: trusted(),
+              origin: 'kfm-infra/audit',
+              checkpoints: [],
+            });
+          const junk = /000000000005\.json: newer version \S+ chains onto entry 4 but is no append to re-run/;
+          for (const r of [await gateRead(spec, cp), await full()]) {
+            expect([r.ok, r.entries.map((e) => e.seq)]).toEqual([
+              true,
+              r.via === 'proof' ? [1, 2, 4, 5] : [1, 2, 3, 4, 5],
+            ]);
+            expect(r.entries.find((e) => e.seq === 5)!.envelopeBytes.equals(readFileSync(files[4]))).toBe(true);
+            expect(r.junk?.join('\n')).toMatch(junk);
+          }
+          expect((await gateRead(spec, cp)).via).toBe('proof');
+          // A trusted envelope chained the same way is a leftover to re-run (a verify note), never evidence either.
+          const [trustedCopy] = records([{ commit: C, kind: 'apply-ok-lost' }]);
+          const other5 = history();
+          await a.writeRaw(
+            other5.spec,
+            5,
+            encodeEntry(5, entryHash(await a.readRaw(other5.spec, 4)), readFileSync(trustedCopy)),
+          );
+          const byProof = await gateRead(other5.spec, other5.cp);
+          expect([byProof.via, byProof.ok, byProof.junk]).toEqual(['proof', true, []]);
+          expect(byProof.entries.some((e) => e.envelopeBytes.equals(readFileSync(trustedCopy)))).toBe(false);
+          const v = verify(other5.spec);
+          expect([v.code, v.stderr]).toEqual([
+            0,
+            expect.stringMatching(/000000000005\.json: newer version .*re-run the same "kfm audit append"/),
+          ]);
+        },
+      );
+
       /** Write an index for the first 4 entries, changed by `edit`, signed with `signer`. */
       async function forgeIndex(spec: string, signer: KeyFiles, edit: (shard: Record<string, any>) => void) {
         const store = openStore(spec, { env: a.env });
@@ -1105,14 +1155,11 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect([since.code, since.stderr.includes('LOG_INTEGRITY')]).toEqual([0, false]);
       });
 
-      // Attacker review, not fixed: on S3 a newer version of an entry that chains onto the entry
-      // before it is taken for what an append interrupted after losing its race leaves, and verify
-      // says to re-run the append of its envelope — also when the appender role wrote it with an
-      // envelope no trusted key signed. Never read (the oldest chaining version is the entry), so
-      // nothing is evidence; the note misleads. The fix needs the trusted keys where the race
-      // claims are settled (ledger/entry-check.ts LostRaces), which verify has and the store's
-      // readers do not.
-      (kind === 's3' ? test.failing : it.skip)(
+      // Attacker review: on S3 a newer version of an entry that chains onto the entry before it
+      // is what an append interrupted after losing its race leaves — but the appender role can
+      // write one with any envelope. Only one a trusted key signed is an append to re-run; any
+      // other is junk (never read: the oldest chaining version is the entry).
+      (kind === 's3' ? it : it.skip)(
         'a newer version chained onto the entry before it with an untrusted envelope is junk, not an append to re-run',
         async () => {
           const spec = build(3);
@@ -1121,7 +1168,35 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
           const v = verify(spec);
           expect(v.code).toBe(0);
           expect(v.stderr).not.toMatch(/re-run the same "kfm audit append"/);
-          expect(v.stderr).toMatch(/note: junk: .*000000000003\.json: newer version/);
+          expect(v.stderr).toMatch(
+            /note: junk: .*000000000003\.json: newer version \S+ chains onto entry 2 but is no append to re-run .*envelope not signed by a trusted key/,
+          );
+          expect(verify(spec, ['--strict']).code).toBe(3);
+          expect((await openStore(spec, { env: a.env }).get(3)).digest).toBe(sha256Tagged(raw(envs[2])));
+        },
+      );
+
+      (kind === 's3' ? it : it.skip)(
+        'a newer version chained onto the entry before it with a trusted envelope is an append to re-run, and re-running it settles it',
+        async () => {
+          const spec = build(3);
+          const e2 = await a.readRaw(spec, 2);
+          await a.writeRaw(spec, 3, encodeEntry(3, entryHash(e2), raw(envs[5])));
+          const v = verify(spec);
+          expect(v.code).toBe(0);
+          expect(v.stderr).not.toMatch(/junk/);
+          expect(v.stderr).toMatch(
+            new RegExp(
+              `000000000003\\.json: newer version \\S+ is the leftover of an interrupted append .*re-run the same "kfm audit append" of the envelope ${sha256Tagged(raw(envs[5]))}`,
+            ),
+          );
+          expect(verify(spec, ['--strict']).code).toBe(0);
+          expect(appendOk(spec, envs[5])).toBe(4);
+          const again = verify(spec);
+          expect(again.code).toBe(0);
+          expect(again.stderr).toMatch(
+            /000000000003\.json: newer version \S+ is a lost append race \(appended again as entry 4\)/,
+          );
         },
       );
 
@@ -1275,6 +1350,20 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         await forgedNote(ctl, 9, key);
         expect(keyedAppend(ctl, envs[6]).seq).toBe(10);
       });
+
+      // The keyed start reads the current version of the note and of its last entry first (one
+      // request each); newer versions over them must not hide the note: every version is checked.
+      (kind === 's3' ? it : it.skip)(
+        '(b2) newer versions over a verified note and over its last entry hide neither: the note is still followed',
+        async () => {
+          const ctl = logWithNotes();
+          const name = await forgedNote(ctl, 9, key);
+          await a.writeDerived(ctl, name, Buffer.from('not an index note\n'));
+          await a.writeRaw(ctl, 9, Buffer.from('{"not":"an entry"}\n'));
+          const r = keyedAppend(ctl, envs[6]);
+          expect([r.code, r.stderr, r.seq]).toEqual([0, '', 10]);
+        },
+      );
 
       it('(c) an older valid note copied under a name that sorts last is passed over: the largest verified note wins', async () => {
         const spec = logWithNotes();

@@ -53,7 +53,7 @@ export async function append(io: CommandIo, argv: readonly string[]): Promise<nu
   const spec = values.store as string;
   await requireStore(spec, store, values.init === true, (s) => openStore(s, { endpoint, env: io.env }));
   if (logKeys.length > 0 && store.startAt && store.entryVersions) {
-    const start = await verifiedAppendStart(store, logKeys, (seq) => store.entryVersions!(seq));
+    const start = await verifiedAppendStart(store, logKeys, (seq, wanted) => store.entryVersions!(seq, wanted));
     if (start !== undefined) store.startAt(start);
     // Said only when the store holds notes and none of them will do (a young ledger has none yet).
     else if (await hasIndexNotes(store))
