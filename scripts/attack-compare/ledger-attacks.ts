@@ -1,0 +1,2 @@
+import type { Attack } from './main';
+export const LEDGER_ATTACKS: Attack[] = [];
