@@ -67,9 +67,13 @@ export function sh(s: Side, env: NodeJS.ProcessEnv, script: string, ms = 120_000
 }
 
 /** The line that shows an outcome: the first matching `want`, else the first of stderr, else of stdout. */
-export function line(r: Run, want: RegExp = /BLOCKED|kfm: |note: |^ok /): string {
+export function line(r: Run, ...want: RegExp[]): string {
   const all = [...r.stderr.split('\n'), ...r.stdout.split('\n')].filter((l) => l.trim() !== '');
-  const l = all.find((x) => want.test(x)) ?? all[0] ?? '(no output)';
+  const first = (w: RegExp) => all.find((x) => w.test(x));
+  const l =
+    (want.length ? want : [/BLOCKED|kfm: |note: |^ok /]).map(first).find((x) => x !== undefined) ??
+    all[0] ??
+    '(no output)';
   const short = l.replace(/\/tmp\/[^ :,)]*\/([^/ :,)]+)/g, '…/$1').trim();
   return short.length > 170 ? `${short.slice(0, 167)}…` : short;
 }
