@@ -6,7 +6,7 @@
  * approver's re-signed copy of a failing CI record appended first.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serializeEnvelope, signEnvelope } from '../../attest/dsse/envelope';
 import type { Ledger } from '../../__tests__/gates/support/evidence';
@@ -43,8 +43,9 @@ async function twoWitnesses(s: Side, dir: string, k: Keys): Promise<Witness[]> {
 
 /**
  * 1. The stage smoke fails after an honest witnessed promotion state; both witnesses cosign the
- * tree that holds it. (a) The appender copies the older witnessed note under a name that sorts
- * last; (b) the appender deletes the newest witnessed note. The gate must still block.
+ * tree that holds it. (a) The appender deletes the newest witnessed note (on S3 under Object Lock:
+ * a delete marker), then puts it back; (b) the appender copies the older witnessed note under a
+ * name that sorts last. The gate must still block.
  */
 export async function staleWitnessedAnchor(s: Side, raw: RawStore, k: Keys, dir: string): Promise<Outcome> {
   const ws = await twoWitnesses(s, join(dir, 'w'), k);
@@ -58,6 +59,9 @@ export async function staleWitnessedAnchor(s: Side, raw: RawStore, k: Keys, dir:
     const newest = await cosign(s, raw, spec, k, ws);
     const gate = () => promote(s, raw, spec, k, [`reviewer=${k.reviewerPub}`], witnessFlags(s, ws));
     const honest = gate();
+    await raw.remove(spec, newest.path);
+    const deleted = gate();
+    await raw.put(spec, newest.path, Buffer.from(newest.note));
     await raw.put(spec, 'checkpoints/999999999999.ffffffff.txt', Buffer.from(older.note));
     const copied = gate();
     const verify = kfm(s, raw.env, [
@@ -65,12 +69,10 @@ export async function staleWitnessedAnchor(s: Side, raw: RawStore, k: Keys, dir:
       ...ws.flatMap((w) => ['--witness', `${w.name}=${w.pub}`]),
       ...['--quorum', '2'],
     ]);
-    await raw.remove(spec, 'checkpoints/999999999999.ffffffff.txt');
-    await raw.remove(spec, newest.path);
-    const deleted = gate();
+    const show = (r: Run) => line(r, /BLOCKED/, /^ok +audit ledger|kfm: /);
     return {
-      codes: `honest=${honest.code} copied:gate=${copied.code} verify=${verify.code} deleted:gate=${deleted.code}`,
-      line: `copied: ${line(copied, /BLOCKED|^ok +audit ledger|kfm: /)} | deleted: ${line(deleted, /BLOCKED|^ok +audit ledger|kfm: /)}`,
+      codes: `honest=${honest.code} newest-deleted:gate=${deleted.code} older-copied-last:gate=${copied.code} verify=${verify.code}`,
+      line: `deleted: ${show(deleted)} | copied: ${show(copied)}`,
       holds: honest.code === 1 && copied.code === 1 && deleted.code === 1,
     };
   } finally {
@@ -194,6 +196,42 @@ export async function resignedCopyFirst(s: Side, raw: RawStore, k: Keys, dir: st
       codes: `full-read=${full.code} by-proof=${proof.code} verify=${verify.code}`,
       line: line(full, /BLOCKED stage validation|^ok +stage validation|kfm: /),
       holds: full.code === 1 && proof.code === 1,
+    };
+  } finally {
+    stopWitnesses(ws);
+  }
+}
+
+/**
+ * 7b. `kfm gate evidence` (what drift.sh and smoke.sh bind their records to) with the witnesses:
+ * a newer stage apply is appended and cosigned, then the appender deletes the newest witnessed
+ * note. The evidence must not roll back to the older apply.
+ */
+export async function evidenceRolledBack(s: Side, raw: RawStore, k: Keys, dir: string): Promise<Outcome> {
+  const ws = await twoWitnesses(s, join(dir, 'w'), k);
+  try {
+    const spec = raw.newSpec(`${s.label}-evidence-rollback`);
+    const l = goodLedger(s);
+    appendFrom(s, raw, spec, join(dir, 'e'), l);
+    await cosign(s, raw, spec, k, ws);
+    l.apply('stage', `sha256:${'9'.repeat(64)}`);
+    appendFrom(s, raw, spec, join(dir, 'e'), l, l.entries.length);
+    const newest = await cosign(s, raw, spec, k, ws);
+    await raw.remove(spec, newest.path);
+    const out = join(dir, 'stage.apply.json');
+    const e = kfm(s, raw.env, [
+      ...['gate', 'evidence', '--kind', 'apply', '--env', 'stage', '--store', spec, '--pub', k.ciPub],
+      ...['--approver', `reviewer=${k.reviewerPub}`, '--out', out, ...witnessFlags(s, ws)],
+    ]);
+    const wrote = existsSync(out)
+      ? readFileSync(out).equals(l.entries[l.entries.length - 1]!.envelopeBytes)
+        ? 'the newest apply'
+        : 'an OLDER apply'
+      : 'nothing';
+    return {
+      codes: `gate-evidence=${e.code} (wrote ${wrote})`,
+      line: line(e, /kfm: /, /./),
+      holds: e.code !== 0 || wrote === 'the newest apply',
     };
   } finally {
     stopWitnesses(ws);

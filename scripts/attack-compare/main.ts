@@ -15,7 +15,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fsStore, RawStore, s3Store } from '../../__tests__/gates/support/stores';
-import { logKeyWitness, oneKeyTwoLogins, resignedCopyFirst, staleWitnessedAnchor } from './gate-attacks';
+import {
+  evidenceRolledBack,
+  logKeyWitness,
+  oneKeyTwoLogins,
+  resignedCopyFirst,
+  staleWitnessedAnchor,
+} from './gate-attacks';
 import { LEDGER_ATTACKS } from './ledger-attacks';
 import { Keys, Outcome, Side, side, writeKeys } from './lib';
 
@@ -53,6 +59,12 @@ const GATE_ATTACKS: Attack[] = [
     title: "approver's re-signed copy of a failing CI record appended first",
     s3: true,
     run: resignedCopyFirst,
+  },
+  {
+    id: '7b',
+    title: '`kfm gate evidence` with witnesses: newest witnessed note deleted after a newer apply',
+    s3: false,
+    run: evidenceRolledBack,
   },
 ];
 
