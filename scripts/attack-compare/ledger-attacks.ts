@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { openStore } from '../../ledger/open-store';
 import { generateKeyPairPem } from '../../attest/sign/ed25519';
@@ -440,6 +441,43 @@ async function hostilePlans(s: Side, raw: RawStore, k: Keys, dir: string): Promi
   };
 }
 
+/**
+ * 8d. An S3 endpoint that accepts connections and never answers (what a paused radosgw looks like):
+ * `audit append` and `audit verify`, bounded at 45 s here. Now with KFM_S3_TIMEOUT_MS=1000 and
+ * KFM_S3_MAX_ATTEMPTS=2 (3c7b61c read neither).
+ */
+async function silentS3(s: Side, raw: RawStore, k: Keys, dir: string): Promise<Outcome> {
+  mkdirSync(dir, { recursive: true });
+  const held: import('node:net').Socket[] = [];
+  const server = createServer((c) => held.push(c));
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const port = (server.address() as { port: number }).port;
+  const env = {
+    ...raw.env,
+    AWS_ACCESS_KEY_ID: 'fault-test',
+    AWS_SECRET_ACCESS_KEY: 'fault-test-secret',
+    AWS_REGION: 'us-east-1',
+    KFM_S3_TIMEOUT_MS: '1000',
+    KFM_S3_MAX_ATTEMPTS: '2',
+  };
+  const file = join(dir, 'e.json');
+  writeFileSync(file, records(s, ['c'.repeat(40)])[0]!);
+  const store = ['--store', 's3://kfm-fault-test/x', '--endpoint', `http://127.0.0.1:${port}`];
+  try {
+    // The kernel completes the connection (listen backlog) while spawnSync blocks this process: a black hole.
+    const a = kfm(s, env, ['audit', 'append', ...(s.label === 'new' ? ['--init'] : []), file, ...store], 45_000);
+    const v = kfm(s, env, ['audit', 'verify', ...store, '--pub', k.ciPub], 45_000);
+    return {
+      codes: `append=${a.code} verify=${v.code}`,
+      line: `append: ${line(a, /kfm: /)} | verify: ${line(v, /kfm: /)}`,
+      holds: a.code === 4 && v.code === 4,
+    };
+  } finally {
+    held.forEach((c) => c.destroy());
+    server.close();
+  }
+}
+
 export const LEDGER_ATTACKS: Attack[] = [
   {
     id: '4',
@@ -453,8 +491,8 @@ export const LEDGER_ATTACKS: Attack[] = [
     s3: false,
     run: indexJunkAndTamper,
   },
-  { id: '6a', title: 'one envelope signed by an untrusted key appended', s3: false, run: untrustedEnvelope },
-  { id: '6b', title: 'approval appended before its approver key was committed', s3: false, run: lateApproverKey },
+  { id: '6a', title: 'one envelope signed by an untrusted key appended', s3: true, run: untrustedEnvelope },
+  { id: '6b', title: 'approval appended before its approver key was committed', s3: true, run: lateApproverKey },
   {
     id: '7',
     title: '`kfm gate evidence` and drift.sh on a ledger that fails verification',
@@ -473,5 +511,12 @@ export const LEDGER_ATTACKS: Attack[] = [
     title: 'plan JSON: duplicate key, invalid UTF-8, 70,000-character provider_name',
     s3: false,
     run: hostilePlans,
+  },
+  {
+    id: '8d',
+    title: 'an S3 endpoint that never answers (a paused radosgw): append and verify',
+    s3: false,
+    store: 'S3 endpoint that never answers',
+    run: silentS3,
   },
 ];

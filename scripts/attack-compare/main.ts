@@ -32,6 +32,8 @@ export interface Attack {
   readonly title: string;
   /** Run on S3 too when --s3 is given. */
   readonly s3: boolean;
+  /** What the store column says when the attack brings its own store. @default - the store kind */
+  readonly store?: string;
   run(s: Side, raw: RawStore, k: Keys, dir: string): Promise<Outcome>;
 }
 
@@ -161,7 +163,7 @@ async function main(): Promise<void> {
         if (raw.kind === 'S3' && !a.s3) continue;
         const old = await runOne(a, sides.old, raw, keys.old, work);
         const now = await runOne(a, sides.now, raw, keys.now, work);
-        rows.push({ attack: a, store: raw.kind, old, now });
+        rows.push({ attack: a, store: a.store ?? raw.kind, old, now });
         if (!o.markdown) print([rows[rows.length - 1]!], false);
       }
     }
