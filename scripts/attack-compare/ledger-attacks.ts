@@ -270,6 +270,7 @@ function driftBinding(s: Side, raw: RawStore, spec: string, k: Keys, dir: string
       KFM_STATE_DIR: join(dir, 'state'),
       KFM_WITNESSES: '',
       KFM_CHECKPOINTS: '',
+      TMPDIR: dir,
     },
     `root=${s.root}; . scripts/lib/kfm-env.sh; env_name=dev; work=$(mktemp -d); ${step}\necho "drift.sh: would now sign the drift report with: \${bind[*]:-no binding}"`,
   );

@@ -148,6 +148,8 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const sides = { old: side('old', o.old), now: side('new', resolve(__dirname, '..', '..')) };
   const work = mkdtempSync(join(tmpdir(), 'kfm-attack-compare-'));
+  // Directory stores (fsStore.newSpec: a temp dir each) land in `work`, removed at the end.
+  process.env.TMPDIR = work;
   const keys = { old: writeKeys(join(work, 'keys-old'), sides.old), now: writeKeys(join(work, 'keys-new'), sides.now) };
   const stores: RawStore[] = [fsStore];
   if (o.s3) {
