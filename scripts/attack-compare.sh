@@ -7,7 +7,7 @@
 #   bash scripts/attack-compare.sh OLD_CHECKOUT [--s3] [--only 1,2a,...] [--markdown]
 #
 # OLD_CHECKOUT must hold dist/receipts/cli.js (npm run build there), e.g. a detached worktree of
-# 3c7b61c. --s3 runs issue 24's gate attacks 1-3 on the local radosgw too (start it first with
+# 3c7b61c. --s3 runs attacks 1-3, 6a and 6b on the local radosgw too (start it first with
 # scripts/s3-local.sh and source its exports). Envelopes of the first part are signed with this
 # checkout's library (dist/); both CLIs read the same bytes. The results are in docs/audit-ledger.md
 # ("Issue 24's attacks, before and after").
@@ -15,8 +15,7 @@ set -euo pipefail
 case "${1:-}" in --help | -h)
   echo "usage: attack-compare.sh OLD_CHECKOUT [--s3] [--only 1,2a,...] [--markdown]"
   sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
-  echo
-  npx --no-install tsx "$(dirname "$0")/attack-compare/main.ts" --help | sed -n '/^attacks:/,$p'
+  echo "the attacks, by id (for --only): npx tsx scripts/attack-compare/main.ts --help"
   exit 0 ;;
 esac
 old="${1:?usage: attack-compare.sh OLD_CHECKOUT}"

@@ -1,6 +1,6 @@
 /**
  * Issue 24's attacks, each with only the attacker's access, against an old checkout's CLI and
- * this one's, on a directory store (and, with --s3, the gate attacks 1–3 on the local radosgw
+ * this one's, on a directory store (and, with --s3, attacks 1–3, 6a and 6b on the local radosgw
  * too); prints one row per attack and CLI: the steps' exit codes, the line that shows the
  * outcome, and whether the secure outcome held. Not part of npm test.
  *
