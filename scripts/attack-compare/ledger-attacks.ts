@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { openStore } from '../../ledger/open-store';
 import { generateKeyPairPem } from '../../attest/sign/ed25519';
 import { RawStore } from '../../__tests__/gates/support/stores';
-import type { Attack } from './main';
-import { append, appendFrom, goodLedger, Keys, kfm, ledgerKeyArgs, line, Outcome, Run, sh, Side } from './lib';
+import { append, appendFrom, Attack, goodLedger, Keys, kfm, ledgerKeyArgs, line, Outcome, Run, sh, Side } from './lib';
 
 const pad = (n: number) => String(n).padStart(12, '0');
 

@@ -232,3 +232,14 @@ export interface Outcome {
   readonly line: string;
   readonly holds: boolean;
 }
+
+/** One attack of the comparison: run against one CLI on one store. */
+export interface Attack {
+  readonly id: string;
+  readonly title: string;
+  /** Run on S3 too when --s3 is given. */
+  readonly s3: boolean;
+  /** What the store column says when the attack brings its own store. @default - the store kind */
+  readonly store?: string;
+  run(s: Side, raw: RawStore, k: Keys, dir: string): Promise<Outcome>;
+}

@@ -23,19 +23,9 @@ import {
   staleWitnessedAnchor,
 } from './gate-attacks';
 import { LEDGER_ATTACKS } from './ledger-attacks';
-import { Keys, Outcome, Side, side, writeKeys } from './lib';
+import { Attack, Keys, Outcome, Side, side, writeKeys } from './lib';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-export interface Attack {
-  readonly id: string;
-  readonly title: string;
-  /** Run on S3 too when --s3 is given. */
-  readonly s3: boolean;
-  /** What the store column says when the attack brings its own store. @default - the store kind */
-  readonly store?: string;
-  run(s: Side, raw: RawStore, k: Keys, dir: string): Promise<Outcome>;
-}
 
 const GATE_ATTACKS: Attack[] = [
   {
