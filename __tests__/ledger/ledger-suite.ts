@@ -1384,7 +1384,7 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
        * through the CLI would re-read the whole log each time, which the tests above cover).
        */
       async function append(spec: string, l: ev.Ledger, from: number, to = l.entries.length): Promise<void> {
-        let seq = await openStore(spec, { env: a.env }).listedSize();
+        let seq = await openStore(spec, { env: a.env }).listedSize!();
         let prev = seq === 0 ? GENESIS_PREV : entryHash(await a.readRaw(spec, seq));
         for (const e of l.entries.slice(from - 1, to)) {
           const bytes = encodeEntry(++seq, prev, Buffer.from(e.envelopeBytes));
