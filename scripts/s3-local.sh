@@ -39,9 +39,16 @@ MEMSTORE_BYTES=${RGW_MEMSTORE_BYTES:-1073741824}
 
 log() { echo "s3-local: $*" >&2; }
 STARTING=0
+SPAWNED=() # pids of the daemons this start spawned (killed if it fails, pid files or not)
 die() { log "ERROR: $*"; exit 1; }
-# Don't leave a half-started cluster behind if start fails anywhere.
-trap 'if [ "$STARTING" = 1 ]; then log "start failed; stopping daemons (logs: $DIR/log)"; stop_daemons; fi' EXIT
+# Don't leave a half-started cluster behind if start fails anywhere, also when killed (a caller's
+# timeout sends TERM): everything it spawned, and any daemon of this state dir, is stopped.
+# (fd 8: the caller's stderr, for the trap may run inside a command whose stderr goes to /dev/null.)
+exec 8>&2
+trap 'if [ "$STARTING" = 1 ]; then log "start failed; stopping daemons (logs: $DIR/log)" 2>&8; stop_daemons; fi' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
 
 print_env() {
   local port
@@ -80,13 +87,25 @@ wait_s3_up() { # seconds: true once S3 answers within them
   done
 }
 
+state_dir_pids() { # live processes started with this state dir's ceph.conf, pid file or not
+  local p args
+  for p in /proc/[0-9]*; do
+    args=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
+    case " $args" in *" -c $DIR/ceph.conf "*) echo "${p#/proc/}" ;; esac
+  done
+}
+
 stop_daemons() {
-  # Throwaway cluster: no graceful shutdown needed. TERM all, wait <=1s, then KILL.
-  local f pid pids=()
-  [ -d "$DIR/pids" ] || return 0
-  for f in "$DIR"/pids/*.pid; do
-    [ -e "$f" ] || continue
-    pid=$(cat "$f")
+  # Throwaway cluster: no graceful shutdown needed. TERM all, wait <=1s, then KILL. All: the pids
+  # in pid files, those this start spawned, and any other process of this state dir (a daemon
+  # whose pid file is gone would otherwise keep its port, and every later start would fail).
+  local f pid pids=() candidates=("${SPAWNED[@]}")
+  if [ -d "$DIR/pids" ]; then
+    for f in "$DIR"/pids/*.pid; do [ -e "$f" ] && candidates+=("$(cat "$f")"); done
+  fi
+  [ -e "$DIR/ceph.conf" ] && mapfile -t -O "${#candidates[@]}" candidates < <(state_dir_pids)
+  for pid in "${candidates[@]}"; do
+    [[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" != $$ ] || continue
     if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null || true; pids+=("$pid"); fi
   done
   for _ in $(seq 1 10); do
@@ -99,7 +118,22 @@ stop_daemons() {
   for pid in "${pids[@]}"; do  # bounded: an unreaped zombie still answers kill -0
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   done
+  SPAWNED=()
   rm -f "$DIR"/pids/*.pid
+}
+
+spawn_daemon() { # name cmd...: start a daemon in the background, its pid saved and remembered
+  local name=$1; shift
+  # Not holding the caller's stderr (8) nor the state dir's lock (9).
+  "$@" >"$DIR/log/$name.out" 2>&1 8>&- 9>&- &
+  SPAWNED+=("$!")
+  echo "$!" > "$DIR/pids/$name.pid"
+}
+
+lock_state_dir() { # one start or stop of a state dir at a time (a second start then finds it up)
+  command -v flock >/dev/null || return 0
+  exec 9>"$DIR/.lock"
+  flock -w 600 9 || die "another s3-local.sh start/stop of $DIR held its lock for 600 s"
 }
 
 clean_dir() { # remove only what start creates
@@ -158,6 +192,7 @@ start() {
   local t0=$SECONDS
   mkdir -p "$DIR"
   DIR=$(cd "$DIR" && pwd)
+  lock_state_dir
   # Daemons alive but slow to answer (a loaded machine): wait, never restart a running server under
   # the tests that use it.
   if alive && wait_s3_up 30; then
@@ -238,14 +273,12 @@ EOF
   monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$MON_PORT]" "$DIR/monmap" >/dev/null
   ceph-mon -c "$CEPH_CONF" --mkfs -i a --monmap "$DIR/monmap" >"$DIR/log/mkfs-mon.out" 2>&1 \
     || die "ceph-mon --mkfs failed: $(tail -5 "$DIR/log/mkfs-mon.out")"
-  ceph-mon -c "$CEPH_CONF" -i a -f >"$DIR/log/mon.out" 2>&1 &
-  echo $! > "$DIR/pids/mon.pid"
+  spawn_daemon mon ceph-mon -c "$CEPH_CONF" -i a -f
   wait_for "mon" 60 ceph -c "$CEPH_CONF" --connect-timeout 2 mon stat
 
   if [ "$WITH_MGR" = 1 ]; then
     log "mgr..."
-    ceph-mgr -c "$CEPH_CONF" -i x -f >"$DIR/log/mgr.out" 2>&1 &
-    echo $! > "$DIR/pids/mgr.pid"
+    spawn_daemon mgr ceph-mgr -c "$CEPH_CONF" -i x -f
   fi
 
   log "osd..."
@@ -255,8 +288,7 @@ EOF
   [ "$osd_id" = 0 ] || die "unexpected osd id '$osd_id'"
   ceph-osd -c "$CEPH_CONF" -i 0 --mkfs --osd-uuid "$osd_uuid" >"$DIR/log/mkfs-osd.out" 2>&1 \
     || die "ceph-osd --mkfs failed: $(tail -5 "$DIR/log/mkfs-osd.out")"
-  ceph-osd -c "$CEPH_CONF" -i 0 -f >"$DIR/log/osd.out" 2>&1 &
-  echo $! > "$DIR/pids/osd.pid"
+  spawn_daemon osd ceph-osd -c "$CEPH_CONF" -i 0 -f
   wait_for "osd up" 60 sh -c "ceph -c '$CEPH_CONF' osd dump | grep -q '^osd.0 up'"
 
   # Pre-create the pools RGW would otherwise create lazily on the first
@@ -269,8 +301,7 @@ EOF
   done
 
   log "rgw on 127.0.0.1:$PORT..."
-  radosgw -c "$CEPH_CONF" -n client.rgw.local -f >"$DIR/log/rgw.out" 2>&1 &
-  echo $! > "$DIR/pids/rgw.pid"
+  spawn_daemon rgw radosgw -c "$CEPH_CONF" -n client.rgw.local -f
   wait_for "rgw http" 120 s3_up
 
   if ! radosgw-admin -c "$CEPH_CONF" -n client.rgw.local user info --uid="$S3_UID" >/dev/null 2>&1; then
@@ -295,9 +326,12 @@ case "$cmd" in
     [ -d "$DIR" ] && alive && wait_s3_up 10 ;;
   stop)
     [ -d "$DIR" ] || exit 0
+    DIR=$(cd "$DIR" && pwd)
+    lock_state_dir
     stop_daemons
     if [ "${RGW_KEEP_DIR:-0}" != 1 ]; then
       clean_dir
+      rm -f "$DIR/.lock"
       rmdir "$DIR" 2>/dev/null || true
     fi
     log "stopped" ;;
