@@ -485,7 +485,10 @@ class PlanConfigAnswers implements ConfigAnswers {
     return maskPaths(this.#sens);
   }
   configStrings(): readonly string[] {
-    return literalStringsOf(this.#ex);
+    // Every instance of a module or a count shares its configuration's expressions: read once.
+    let out = CONFIG_STRINGS.get(this.#ex);
+    if (out === undefined) CONFIG_STRINGS.set(this.#ex, (out = literalStringsOf(this.#ex)));
+    return out;
   }
   templateAt(path: string): unknown {
     return templateOf(this.#ex, path.split('.'));
@@ -498,6 +501,9 @@ class PlanConfigAnswers implements ConfigAnswers {
     return isLiteralExpr(this.#ex[attr]);
   }
 }
+
+/** The configuration constants' strings, by expressions object (shared by the instances of one configuration resource). */
+const CONFIG_STRINGS = new WeakMap<Obj, readonly string[]>();
 
 /** The view of one planned instance: values and masks from the plan, answers from its configuration. */
 function planResource(reading: PlanReading, r: PlannedInstance): ResourceView {
