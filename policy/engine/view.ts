@@ -65,7 +65,7 @@ export interface ResourceView {
    * References of a top-level attribute as Terraform wrote them, relative to the resource's module and
    * with indexes kept (`aws_s3_bucket.n[1].id`, `aws_s3_bucket.f`, `each.key`, `count.index`, `var.x`).
    */
-  rawReferences(attr: string): string[];
+  rawReferences(attr: string): readonly string[];
   /**
    * Every reference of the configured value at a dotted path (numeric steps index blocks), in order and
    * repeated as written (Terraform lists `aws_x.y.arn` and `aws_x.y` for each use), module variables
