@@ -4,7 +4,7 @@ import {
   IN_TOTO_PAYLOAD_TYPE,
   parseEnvelope,
   serializeEnvelopeBytes,
-  signEnvelope,
+  signEnvelopeOfText,
   verifyEnvelope,
   DsseEnvelope,
 } from './dsse/envelope';
@@ -70,8 +70,7 @@ export function signStatement(
 ): { envelope: DsseEnvelope; bytes: Buffer; digest: string } {
   if (isKnownPredicateType(statement.predicateType))
     validatePredicate(statement.predicateType, statement.predicate, 'statement being signed');
-  const payload = Buffer.from(canonicalJson(statement), 'utf8');
-  const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, key);
+  const envelope = signEnvelopeOfText(IN_TOTO_PAYLOAD_TYPE, canonicalJson(statement), key);
   const bytes = serializeEnvelopeBytes(envelope);
   return { envelope, bytes, digest: sha256Tagged(bytes) };
 }

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pae } from '../../attest/dsse/pae';
+import { pae, paeWithRoom } from '../../attest/dsse/pae';
 import {
   decodeStatementPayload,
   DsseEnvelope,
@@ -10,6 +10,7 @@ import {
   serializeEnvelope,
   serializeEnvelopeBytes,
   signEnvelope,
+  signEnvelopeOfText,
 } from '../../attest/dsse/envelope';
 import { isReceiptError, ReceiptError } from '../../core/errors';
 import { canonicalJson } from '../../core/canonical-json';
@@ -64,6 +65,27 @@ describe('DSSE PAE', () => {
   });
   it('encodes an empty payload with length 0', () => {
     expect(pae('t', Buffer.alloc(0)).toString()).toBe('DSSEv1 1 t 0 ');
+  });
+  it.each(['', 'hello world', '{"a":"ü €𝄞"}'])(
+    'leaves room for a body written in place, same bytes as pae (%j)',
+    (body) => {
+      for (const type of ['http://example.com/HelloWorld', 'application/vnd.ü+json']) {
+        const bytes = Buffer.from(body, 'utf8');
+        const { message, at } = paeWithRoom(type, bytes.length);
+        bytes.copy(message, at);
+        expect(message.equals(pae(type, bytes))).toBe(true);
+      }
+    },
+  );
+});
+
+describe('signing a payload given as text', () => {
+  it.each(['{"a":1}', '{"a":"ü €𝄞"}', ''])('gives the envelope signEnvelope gives for its UTF-8 (%j)', (text) => {
+    const { signing } = key();
+    const fromText = signEnvelopeOfText(IN_TOTO_PAYLOAD_TYPE, text, signing);
+    const fromBytes = signEnvelope(IN_TOTO_PAYLOAD_TYPE, Buffer.from(text, 'utf8'), signing);
+    expect(fromText).toEqual(fromBytes);
+    expect(serializeEnvelopeBytes(fromText).equals(serializeEnvelopeBytes(fromBytes))).toBe(true);
   });
 });
 
@@ -229,23 +251,36 @@ describe('one reading of signed bytes: duplicate keys and invalid UTF-8 are refu
   it('refuses an envelope with a key given twice, wherever it is', () => {
     const other = signStatement(buildStatement(st.subject, 'https://example.com/x', { x: 2 }), signing);
     const otherPayload = (JSON.parse(other.bytes.toString('utf8')) as DsseEnvelope).payload;
-    const twice = [
-      text.replace('{', `{"payload":"${otherPayload}",`),
-      text.replace('"sig":', '"sig":"AA==","sig":'),
-    ];
+    const twice = [text.replace('{', `{"payload":"${otherPayload}",`), text.replace('"sig":', '"sig":"AA==","sig":')];
     for (const t of twice) {
-      oneLine(errorOf(() => parseEnvelope(Buffer.from(t), 'r.json')), /^r\.json: .*(payload|sig).*(twice|duplicate)/i);
-      oneLine(errorOf(() => readVerifiedStatement(Buffer.from(t), 'r.json', [trusted])), /^r\.json: /);
+      oneLine(
+        errorOf(() => parseEnvelope(Buffer.from(t), 'r.json')),
+        /^r\.json: .*(payload|sig).*(twice|duplicate)/i,
+      );
+      oneLine(
+        errorOf(() => readVerifiedStatement(Buffer.from(t), 'r.json', [trusted])),
+        /^r\.json: /,
+      );
     }
   });
 
   it('refuses invalid UTF-8 in the envelope bytes and in the payload it carries', () => {
-    const bad = Buffer.concat([signed.bytes.subarray(0, signed.bytes.length - 2), Buffer.from([0xff]), signed.bytes.subarray(-2)]);
-    oneLine(errorOf(() => parseEnvelope(bad, 'r.json')), /^r\.json: envelope is not valid UTF-8/);
+    const bad = Buffer.concat([
+      signed.bytes.subarray(0, signed.bytes.length - 2),
+      Buffer.from([0xff]),
+      signed.bytes.subarray(-2),
+    ]);
+    oneLine(
+      errorOf(() => parseEnvelope(bad, 'r.json')),
+      /^r\.json: envelope is not valid UTF-8/,
+    );
     const env = JSON.parse(text) as DsseEnvelope;
     const payload = Buffer.concat([Buffer.from('{"_type":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
     const withBadPayload = { ...env, payload: payload.toString('base64') };
-    oneLine(errorOf(() => decodeStatementPayload(withBadPayload, 'r.json')), /^r\.json: payload is not valid UTF-8/);
+    oneLine(
+      errorOf(() => decodeStatementPayload(withBadPayload, 'r.json')),
+      /^r\.json: payload is not valid UTF-8/,
+    );
   });
 
   it('still reads the envelope it signed (bytes or text)', () => {

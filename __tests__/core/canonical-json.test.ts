@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, canonicalJsonReference } from '../../core/canonical-json';
+import { canonicalJson, canonicalJsonReference, markCanonical } from '../../core/canonical-json';
 import { TF, walk } from '../receipts/helpers';
 
 describe('canonical JSON', () => {
@@ -44,5 +44,33 @@ describe('canonical JSON', () => {
   it('refuses non-finite numbers', () => {
     expect(() => canonicalJson({ a: Infinity })).toThrow(/non-finite/);
     expect(() => canonicalJsonReference({ a: NaN })).toThrow(/non-finite/);
+  });
+});
+
+describe('canonical JSON of lists marked canonical by their builder', () => {
+  const record = (i: number): object => markCanonical({ action: 'create', address: `a.b[${i}]`, type: 't' });
+
+  it('writes a marked list as the recursive definition does', () => {
+    const v = { z: [record(0), record(1), record(2)], a: { y: 1, b: [record(3), record(4)] }, one: [record(5)] };
+    expect(canonicalJson(v)).toBe(canonicalJsonReference(v));
+  });
+
+  it('still writes the same bytes when a value of the document spells a list placeholder', () => {
+    // Only the writer can tell its placeholder from a value spelling it: a value that does must not
+    // be replaced by a list, nor the list lost.
+    for (const spelled of ['kfm-canonical-list-0', 'kfm-canonical-list-1', 'x"kfm-canonical-list-0']) {
+      const v = { a: spelled, b: [record(0), record(1)], c: [record(2), markCanonical({ p: spelled })] };
+      expect(canonicalJson(v)).toBe(canonicalJsonReference(v));
+    }
+  });
+
+  it('writes a marked list as built, without sorting it again (the builder vouches for the order)', () => {
+    const v = { l: [markCanonical({ b: 1, a: 2 }), markCanonical({ d: 1, c: 2 })] };
+    expect(canonicalJson(v)).toBe('{"l":[{"b":1,"a":2},{"d":1,"c":2}]}');
+  });
+
+  it('sorts a list whose objects are not all marked, member by member', () => {
+    const v = { l: [record(0), { b: 1, a: 2 }] };
+    expect(canonicalJson(v)).toBe('{"l":[{"action":"create","address":"a.b[0]","type":"t"},{"a":2,"b":1}]}');
   });
 });

@@ -2,7 +2,7 @@ import { isReceiptError, ReceiptError } from '../../core/errors';
 import { isObject, parseJsonNoEcho, syntaxKind, utf8Text } from '../../core/json';
 import { checkJsonShape } from '../../core/json-shape';
 import { signBytes, SigningKey, TrustedKey, verifyBytes } from '../sign/ed25519';
-import { pae } from './pae';
+import { pae, paeWithRoom } from './pae';
 
 /** The payload type of every envelope this project writes: an in-toto Statement. */
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -25,7 +25,22 @@ const ENCODED = new WeakMap<DsseEnvelope, string>();
 
 /** Signs `payload` and returns the envelope. */
 export function signEnvelope(payloadType: string, payload: Buffer, key: SigningKey): DsseEnvelope {
-  const sig = signBytes(key, pae(payloadType, payload));
+  return signedEnvelope(payloadType, payload, pae(payloadType, payload), key);
+}
+
+/**
+ * `signEnvelope(payloadType, Buffer.from(text, 'utf8'), key)`, with the text's UTF-8 written once,
+ * straight into the bytes that are signed (PAE), and the payload a view of them.
+ */
+export function signEnvelopeOfText(payloadType: string, text: string, key: SigningKey): DsseEnvelope {
+  const length = Buffer.byteLength(text, 'utf8');
+  const { message, at } = paeWithRoom(payloadType, length);
+  if (message.write(text, at, 'utf8') !== length) throw new Error('signEnvelopeOfText: payload length changed');
+  return signedEnvelope(payloadType, message.subarray(at), message, key);
+}
+
+function signedEnvelope(payloadType: string, payload: Buffer, message: Buffer, key: SigningKey): DsseEnvelope {
+  const sig = signBytes(key, message);
   const env: DsseEnvelope = {
     payloadType,
     payload: payload.toString('base64'),

@@ -457,8 +457,13 @@ class PlanConfigAnswers implements ConfigAnswers {
   references(attr: string): string[] {
     return referencesOf(this.#ex[attr], this.#prefix);
   }
-  rawReferences(attr: string): string[] {
-    return rawReferencesOf(this.#ex[attr]);
+  rawReferences(attr: string): readonly string[] {
+    // Every instance of a module or a count shares its configuration's expressions: read once.
+    const e = this.#ex[attr];
+    if (typeof e !== 'object' || e === null) return NO_REFERENCES;
+    let refs = RAW_REFERENCES.get(e);
+    if (refs === undefined) RAW_REFERENCES.set(e, (refs = rawReferencesOf(e)));
+    return refs;
   }
   /** A dynamic block is absent from configuration expressions but present in after_unknown. */
   isConfigured(attr: string): boolean {
@@ -485,7 +490,10 @@ class PlanConfigAnswers implements ConfigAnswers {
     return maskPaths(this.#sens);
   }
   configStrings(): readonly string[] {
-    return literalStringsOf(this.#ex);
+    // Every instance of a module or a count shares its configuration's expressions: read once.
+    let out = CONFIG_STRINGS.get(this.#ex);
+    if (out === undefined) CONFIG_STRINGS.set(this.#ex, (out = literalStringsOf(this.#ex)));
+    return out;
   }
   templateAt(path: string): unknown {
     return templateOf(this.#ex, path.split('.'));
@@ -498,6 +506,14 @@ class PlanConfigAnswers implements ConfigAnswers {
     return isLiteralExpr(this.#ex[attr]);
   }
 }
+
+const NO_REFERENCES: readonly string[] = Object.freeze([]);
+
+/** An attribute expression's raw references, by expression object (shared like CONFIG_STRINGS). */
+const RAW_REFERENCES = new WeakMap<object, readonly string[]>();
+
+/** The configuration constants' strings, by expressions object (shared by the instances of one configuration resource). */
+const CONFIG_STRINGS = new WeakMap<Obj, readonly string[]>();
 
 /** The view of one planned instance: values and masks from the plan, answers from its configuration. */
 function planResource(reading: PlanReading, r: PlannedInstance): ResourceView {

@@ -42,6 +42,44 @@ function parseRefText(ref: string): Ref | undefined {
   return { base, key: m[5].startsWith('"') ? (JSON.parse(m[5]) as string) : Number(m[5]) };
 }
 
+/** What `referenced` reads of a reference list, apart from the instance. */
+interface ReadRefs {
+  readonly perInstance: boolean;
+  readonly explicit: ReadonlyMap<string, ReadonlySet<string | number>>;
+  readonly bare: ReadonlySet<string>;
+  readonly eachValue: boolean;
+}
+
+/** By reference list: the instances of one configuration resource share theirs (from-plan.ts). */
+const READ = new WeakMap<readonly string[], ReadRefs>();
+
+const NONE: ReadRefs = { perInstance: false, explicit: new Map(), bare: new Set(), eachValue: false };
+
+function readRefs(refs: readonly string[]): ReadRefs {
+  if (refs.length === 0) return NONE;
+  const known = READ.get(refs);
+  if (known) return known;
+  const explicit = new Map<string, Set<string | number>>();
+  const bare = new Set<string>();
+  for (const raw of refs) {
+    const p = parseRef(raw);
+    if (!p) continue;
+    if (p.key !== undefined) {
+      const set = explicit.get(p.base) ?? new Set();
+      set.add(p.key);
+      explicit.set(p.base, set);
+    } else bare.add(p.base);
+  }
+  const read: ReadRefs = {
+    perInstance: refs.includes('each.key') || refs.includes('count.index'),
+    explicit,
+    bare,
+    eachValue: refs.some((x) => x === 'each.value' || x.startsWith('each.value.') || x.startsWith('each.value[')),
+  };
+  READ.set(refs, read);
+  return read;
+}
+
 export class Linker {
   private readonly byAddress = new Map<string, ResourceView>();
   private readonly byBase = new Map<string, ResourceView[]>();
@@ -88,21 +126,10 @@ export class Linker {
    */
   referenced(r: ResourceView, attr: string, types?: readonly string[]): ResourceView[] {
     const refs = r.rawReferences(attr);
-    const perInstance = refs.includes('each.key') || refs.includes('count.index');
-    const explicit = new Map<string, Set<string | number>>();
-    const bare = new Set<string>();
-    for (const raw of refs) {
-      const p = parseRef(raw);
-      if (!p) continue;
-      if (p.key !== undefined) {
-        const set = explicit.get(p.base) ?? new Set();
-        set.add(p.key);
-        explicit.set(p.base, set);
-      } else bare.add(p.base);
-    }
+    const { perInstance, explicit, bare, eachValue } = readRefs(refs);
     // `each.value` over `for_each = aws_x.y` is the instance of aws_x.y with this instance's key.
     const viaEachValue = new Set<string>();
-    if (refs.some((x) => x === 'each.value' || x.startsWith('each.value.') || x.startsWith('each.value['))) {
+    if (eachValue) {
       for (const raw of r.iterationReferences) {
         const p = parseRef(raw);
         if (p && p.key === undefined) viaEachValue.add(p.base);

@@ -109,7 +109,7 @@ class BuiltResourceView implements ResourceView {
   references(attr: string): string[] {
     return this.#config.references(attr);
   }
-  rawReferences(attr: string): string[] {
+  rawReferences(attr: string): readonly string[] {
     return this.#config.rawReferences(attr);
   }
   traversalsAt(path: string): readonly Traversal[] {

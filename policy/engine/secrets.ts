@@ -63,6 +63,18 @@ export function credentialKinds(strings: readonly string[]): string[] {
   return [...kinds].sort();
 }
 
+const SHARED_KINDS = new WeakMap<readonly string[], readonly string[]>();
+
+/**
+ * `credentialKinds` of a list many resources share (the configuration constants of every instance
+ * of one module or count), scanned once per list.
+ */
+export function sharedCredentialKinds(strings: readonly string[]): readonly string[] {
+  let kinds = SHARED_KINDS.get(strings);
+  if (kinds === undefined) SHARED_KINDS.set(strings, (kinds = credentialKinds(strings)));
+  return kinds;
+}
+
 /** An AWS key id of any kind (access, temporary, group, user, role), anywhere in the text. */
 const AWS_KEY_ID = /(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{12,}/;
 

@@ -65,7 +65,7 @@ export interface ResourceView {
    * References of a top-level attribute as Terraform wrote them, relative to the resource's module and
    * with indexes kept (`aws_s3_bucket.n[1].id`, `aws_s3_bucket.f`, `each.key`, `count.index`, `var.x`).
    */
-  rawReferences(attr: string): string[];
+  rawReferences(attr: string): readonly string[];
   /**
    * Every reference of the configured value at a dotted path (numeric steps index blocks), in order and
    * repeated as written (Terraform lists `aws_x.y.arn` and `aws_x.y` for each use), module variables
@@ -352,6 +352,41 @@ export function stringsIn(value: unknown, out: string[] = []): string[] {
   else if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
     for (const k in o) if (Object.hasOwn(o, k)) stringsIn(o[k], out);
+  }
+  return out;
+}
+
+/**
+ * Every string of `values` but those under `paths` (dotted, as `maskPaths` writes them): each path
+ * leaves out the member its parent holds, the parent found as `plainAt` finds it. Same strings in
+ * the same order as `stringsIn` of a JSON copy with those members deleted, without the copy.
+ * `values` must be a tree (as parsed JSON is): a container reached twice would be left out twice.
+ */
+export function stringsOutside(values: unknown, paths: readonly string[]): string[] {
+  if (paths.length === 0) return stringsIn(values);
+  const skip = new Map<object, Set<string>>();
+  for (const p of paths) {
+    const steps = p.split('.');
+    const parent = plainAt(values, steps.slice(0, -1));
+    if (!parent || typeof parent !== 'object') continue;
+    const keys = skip.get(parent) ?? new Set<string>();
+    keys.add(steps[steps.length - 1]!);
+    skip.set(parent, keys);
+  }
+  return stringsSkipping(values, skip, []);
+}
+
+/** `stringsIn`, not entering the members `skip.get(container)` names (an array's indexes as text). */
+function stringsSkipping(value: unknown, skip: ReadonlyMap<object, ReadonlySet<string>>, out: string[]): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (value && typeof value === 'object') {
+    const s = skip.get(value);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) if (!s?.has(String(i))) stringsSkipping(value[i], skip, out);
+    } else {
+      const o = value as Record<string, unknown>;
+      for (const k in o) if (Object.hasOwn(o, k) && !s?.has(k)) stringsSkipping(o[k], skip, out);
+    }
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { bad, defineRule, ok, Outcome, scalar, WHOLE_CONFIGURATION } from '../engine/rule';
-import { credentialKinds, decodeBase64, SECRET_NAME } from '../engine/secrets';
-import { plainAt, ResourceView, stringsIn, ValueSource } from '../engine/view';
+import { credentialKinds, decodeBase64, SECRET_NAME, sharedCredentialKinds } from '../engine/secrets';
+import { plainAt, ResourceView, stringsOutside, ValueSource } from '../engine/view';
 
 /** Provider arguments that are credentials (aws, kubernetes, helm, others). */
 const PROVIDER_SECRETS = [
@@ -130,20 +130,11 @@ function plaintextParameterProblems(r: ResourceView): string[] {
 }
 
 /**
- * Known values to scan for credential shapes, without the paths Terraform marks sensitive: those come
- * from sensitive variables or are generated at apply (a random password), and a literal among them is
- * judged by its provenance and by the configuration constants, which are always scanned.
+ * Known values' strings to scan for credential shapes, without the paths Terraform marks sensitive:
+ * those come from sensitive variables or are generated at apply (a random password), and a literal
+ * among them is judged by its provenance and by the configuration constants, which are always scanned.
  */
-function scannableValues(r: ResourceView): unknown {
-  if (r.sensitivePaths.length === 0) return r.values;
-  const copy = JSON.parse(JSON.stringify(r.values)) as Record<string, unknown>;
-  for (const p of r.sensitivePaths) {
-    const steps = p.split('.');
-    const parent = plainAt(copy, steps.slice(0, -1));
-    if (parent && typeof parent === 'object') delete (parent as Record<string, unknown>)[steps[steps.length - 1]];
-  }
-  return copy;
-}
+const scannableStrings = (r: ResourceView): string[] => stringsOutside(r.values, r.sensitivePaths);
 
 /** Lambda environment variables whose names say secret must not be literals (CKV_AWS_45). */
 function lambdaEnvProblems(r: ResourceView): string[] {
@@ -249,7 +240,8 @@ export const rule = defineRule(__filename, {
       const problems: string[] = [];
       for (const path of secretPaths(r)) problems.push(...provenanceProblems(r, path));
       problems.push(...lambdaEnvProblems(r), ...ecsEnvProblems(r), ...plaintextParameterProblems(r));
-      const scanned = [...r.configStrings, ...stringsIn(scannableValues(r))];
+      // The configuration's constants are scanned once for all instances of a configuration resource.
+      const scanned = scannableStrings(r);
       if (USER_DATA_TYPES.includes(r.type)) {
         const ud = userDataText(r);
         if (ud === 'unreadable')
@@ -258,7 +250,8 @@ export const rule = defineRule(__filename, {
           );
         else scanned.push(...ud);
       }
-      for (const k of credentialKinds(scanned)) problems.push(`an argument contains ${k}`);
+      const kinds = new Set([...sharedCredentialKinds(r.configStrings), ...credentialKinds(scanned)]);
+      for (const k of [...kinds].sort()) problems.push(`an argument contains ${k}`);
       out.push(problems.length ? bad(r.address, [...new Set(problems)].join('; ')) : ok(r.address));
     }
     const loose = credentialKinds(ctx.input.literalStrings);

@@ -2,6 +2,7 @@ import { CommitmentKey, commit } from '../redact/commitment';
 import { changedLeaves, oneSidedLeaves, PathStep } from '../redact/diff';
 import { ActionLabel, classifyActions, RawChange, RawResourceChange } from '../../terraform/plan';
 import { isObject } from '../../core/json';
+import { markCanonical } from '../../core/canonical-json';
 
 /** The commitment placeholder for a value known only after apply. */
 export const UNKNOWN = 'unknown';
@@ -118,7 +119,9 @@ export function toChangeRecord(
   }
   r.type = rc.type;
   if (d.unknown.length) r.unknown = d.unknown;
-  return r as unknown as ChangeRecord;
+  // Members in string order, nested objects too; strings (checked by the plan model), arrays of
+  // strings and of finite numbers (replace_paths): canonical as built.
+  return markCanonical(r) as unknown as ChangeRecord;
 }
 
 /** Output changes: one commitment per side, never a value (sensitive or not). */
