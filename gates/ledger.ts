@@ -189,6 +189,7 @@ async function askWitnesses(store: AuditStore, read: LedgerRead, anchor: AnchorO
     quorum: anchor.quorum ?? 0,
     acceptStoreView: anchor.acceptStoreView,
     timeoutMs: anchor.witnessTimeoutMs,
+    logSize: read.unwitnessed?.at(-1)?.seq ?? read.judged.size,
   });
   const integrity: GateItem = fresh.ok
     ? { ...read.integrity, detail: `${read.integrity.detail}; witnesses ${fresh.detail}` }
