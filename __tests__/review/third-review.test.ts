@@ -11,11 +11,13 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noteKeyHash } from '../../ledger/checkpoint';
+import { sha256Hex } from '../../core/digest';
+import { bundlesHeld, indexUpTo } from '../../ledger/checkpointing/index-pass';
 import { openStore } from '../../ledger/open-store';
 import { pinnedBundleDigest } from '../../gates/pins';
 import { generateKeyPairPem } from '../../attest/sign/ed25519';
 import { REPO, tempDir } from '../ledger/helpers';
-import { ci, COMMIT, Ledger, reviewer } from '../gates/support/evidence';
+import { ci, COMMIT, Ledger, reviewer, stranger } from '../gates/support/evidence';
 import { onBothStores, RawStore } from '../gates/support/stores';
 
 jest.setTimeout(300_000);
@@ -42,15 +44,20 @@ interface Witness {
   readonly child: ChildProcess;
 }
 
-/** A real witness of the CI key's log; resolves once it listens. */
-function startWitness(label: string, name: string): Promise<Witness> {
-  const { privatePem, publicPem } = generateKeyPairPem();
+/**
+ * A real witness of the CI key's log; resolves once it listens. `state` (default `state`) is its
+ * state file: a new name is a witness whose operator wiped what it cosigned (same key).
+ */
+function startWitness(label: string, name: string, state = 'state'): Promise<Witness> {
   const wdir = join(dir, label, name);
-  mkdirSync(wdir, { recursive: true });
-  writeFileSync(join(wdir, 'w.key'), privatePem, { mode: 0o600 });
-  writeFileSync(join(wdir, 'w.pub'), publicPem);
+  if (state === 'state') {
+    const { privatePem, publicPem } = generateKeyPairPem();
+    mkdirSync(wdir, { recursive: true });
+    writeFileSync(join(wdir, 'w.key'), privatePem, { mode: 0o600 });
+    writeFileSync(join(wdir, 'w.pub'), publicPem);
+  }
   const args = ['witness', 'serve', '--key', join(wdir, 'w.key'), '--name', name, '--log', `${ORIGIN}=${CI_PUB}`];
-  const child = spawn(process.execPath, [CLI, ...args, '--state', join(wdir, 'state'), '--listen', '127.0.0.1:0']);
+  const child = spawn(process.execPath, [CLI, ...args, '--state', join(wdir, state), '--listen', '127.0.0.1:0']);
   return new Promise((res, rej) => {
     child.once('exit', (code) => rej(new Error(`witness ${name} exited ${code}`)));
     child.stdout!.once('data', (d) => res({ name, pub: join(wdir, 'w.pub'), url: String(d).trim(), child }));
@@ -72,12 +79,49 @@ function goodLedger(): Ledger {
 }
 
 const seqName = (n: number) => String(n).padStart(12, '0');
+const KEYS_ = ['--pub', CI_PUB, '--approver', `reviewer=${REVIEWER_PUB}`];
 
 onBothStores('third review: the ledger and the gates, attacked', (raw: RawStore) => {
   let n = 0;
+  let w: Witness[] = [];
   beforeEach(() => {
     n++;
   });
+  afterEach(() => {
+    for (const x of w) {
+      x.child.removeAllListeners('exit');
+      x.child.kill('SIGTERM');
+    }
+    w = [];
+  });
+  const startWitnesses = async () => {
+    w = await Promise.all([
+      startWitness(`${raw.kind}-${n}`, 'review/w1'),
+      startWitness(`${raw.kind}-${n}`, 'review/w2'),
+    ]);
+  };
+  const witnessFlags = () =>
+    w.flatMap((x) => ['--witness', `${x.name}=${x.pub}`, '--witness-url', `${x.name}=${x.url}`]);
+  /** What scripts/cosign.sh runs: a checkpoint both witnesses cosign, stored with its index. */
+  const cosign = (spec: string, file: string) => {
+    const r = kfm(
+      raw.env,
+      'audit',
+      'checkpoint',
+      '--store',
+      spec,
+      '--key',
+      CI_KEY,
+      ...KEYS_,
+      '--out',
+      file,
+      ...witnessFlags(),
+      '--quorum',
+      '2',
+    );
+    if (r.code !== 0) throw new Error(`cosign: ${r.stderr}`);
+    return JSON.parse(r.stdout) as { size: number; stored: string };
+  };
   const out = (label: string) => join(dir, `${raw.kind}-${n}-${label}`);
 
   async function appendAll(spec: string, l: Ledger, from = 1): Promise<void> {
@@ -85,7 +129,7 @@ onBothStores('third review: the ledger and the gates, attacked', (raw: RawStore)
     for (const e of l.entries.slice(from - 1)) await store.append(e.envelopeBytes);
   }
 
-  const KEYS = ['--pub', CI_PUB, '--approver', `reviewer=${REVIEWER_PUB}`];
+  const KEYS = KEYS_;
   const checkpoint = (spec: string, file: string, ...extra: string[]) =>
     kfm(raw.env, 'audit', 'checkpoint', '--store', spec, '--key', CI_KEY, ...KEYS, '--out', file, ...extra);
   const verify = (spec: string, ...extra: string[]) =>
@@ -143,7 +187,103 @@ onBothStores('third review: the ledger and the gates, attacked', (raw: RawStore)
     expect(next.stderr).toBe('');
     expect(next.code).toBe(0);
   });
+
+  // Index shards are content-addressed (index/shards/<sha256 of the bytes>.json) and the bytes are
+  // derived from the entries alone, which anyone can read: an appender appends one entry of its
+  // own (touching one shard), computes the shards the next checkpoint will write (the library's
+  // index pass, no key needed), and puts junk at those names first. The checkpoint then finds
+  // "one already there" and does not write its own; on S3 the junk stays the first version.
+  // Held: the signed note names each shard by digest, verify compares digests with the rebuilt
+  // index (never the planted bytes), and readers check a shard against its digest (a lookup that
+  // meets a planted one reads the entries instead: slower, never wrong, never a jam).
+  it('junk planted at the content-addressed names of the next index shards jams neither verify, the gates nor the next keyed append', async () => {
+    const spec = raw.newSpec('shard-plant');
+    const l = goodLedger();
+    await appendAll(spec, l);
+    expect(checkpoint(spec, out('cp1.txt')).code).toBe(0);
+    const store = openStore(spec, { env: raw.env });
+    const junk = new Ledger();
+    junk.add('https://example.com/junk', { x: 1 }, stranger.signing);
+    await store.append(junk.entries[0]!.envelopeBytes);
+    const size = await store.size();
+    const builder = await indexUpTo(store, size, await bundlesHeld(store), undefined);
+    const { shardFiles } = await builder.finishMerged(ORIGIN);
+    let planted = 0;
+    const plantedPaths: string[] = [];
+    for (const path of shardFiles.keys())
+      if ((await store.getDerived(path)) === undefined) {
+        await raw.put(spec, path, Buffer.from('{}'));
+        plantedPaths.push(path);
+        planted++;
+      }
+    expect(planted).toBeGreaterThan(0);
+    const c = checkpoint(spec, out('cp2.txt'));
+    expect(c.stderr).toBe('');
+    expect(c.code).toBe(0);
+    const v = verify(spec, '--checkpoint', out('cp2.txt'));
+    expect(v.stderr).not.toMatch(/LOG_INTEGRITY/);
+    expect(v.code).toBe(0);
+    const g = gate(spec, '--checkpoint', out('cp2.txt'), '--json');
+    expect(g.code).toBe(0);
+    expect(g.stdout).toMatch(/read by proof against/);
+    // The next append, started from the signed index note (--log-pub, what the scripts pass), of
+    // a record whose digest falls in a planted shard: its "already appended?" lookup reads it.
+    const bucket = sha256Hex(junk.entries[0]!.envelopeBytes).slice(0, 2);
+    let next: Buffer;
+    for (let i = 0; ; i++) {
+      const x = new Ledger();
+      x.add('https://example.com/next', { i }, stranger.signing);
+      next = x.entries[0]!.envelopeBytes;
+      if (sha256Hex(next).slice(0, 2) === bucket) break;
+    }
+    writeFileSync(out('next.json'), next);
+    const a = kfm(raw.env, 'audit', 'append', out('next.json'), '--store', spec, '--log-pub', CI_PUB);
+    expect(a.stderr).toBe('');
+    expect(a.code).toBe(0);
+    expect(JSON.parse(a.stdout.trim())).toMatchObject({ seq: size + 1 });
+  });
+
+  // Someone who runs one witness restarts it with its state wiped (same key, same URL: it now
+  // answers 409 "0" to every question), and an appender removes the newest witnessed tree: on a
+  // directory store the entry holding a failing stage smoke and its note; on S3 (Object Lock)
+  // a junk version over the note (the entry cannot be hidden). The gate asks both witnesses:
+  // w1 holds the larger tree, w2 "holds 0". One witness ahead is less than the quorum, and w2
+  // answered, so it is not "silent": on a directory store the gate judged the older tree and
+  // promoted (exit 0); on S3 the entry stayed and the not-yet-witnessed tail denied. A wiped
+  // witness is one that lies, and a quorum rule lets one liar outvote. Fixed: a witness that
+  // holds a larger tree than the store has entries blocks on its own (gates/fresh-witnesses.ts):
+  // an honest witness only holds trees the log signed, so the store lost entries. A lying
+  // witness can now block (naming itself), never promote.
+  it('a witness whose state was wiped does not outvote the one that holds the larger tree', async () => {
+    await startWitnesses();
+    const spec = raw.newSpec('wiped');
+    const l = goodLedger();
+    await appendAll(spec, l);
+    cosign(spec, out('cp1.txt'));
+    l.smoke('stage', 'fail');
+    await appendAll(spec, l, l.entries.length);
+    const cp2 = cosign(spec, out('cp2.txt'));
+    // The operator of w2 restarts it with an empty state.
+    w[1]!.child.removeAllListeners('exit');
+    w[1]!.child.kill('SIGTERM');
+    w[1] = await startWitness(`${raw.kind}-${n}`, 'review/w2', 'wiped-state');
+    const notePath = cp2.stored.slice(spec.length + 1);
+    if (raw.kind === 'directory') {
+      await raw.remove(spec, notePath);
+      await raw.remove(spec, `entries/${seqName(cp2.size)}.json`);
+    } else {
+      await raw.put(spec, notePath, Buffer.from('not a note\n'));
+    }
+    for (const pin of [[], ['--checkpoint', out('cp1.txt')]]) {
+      const g = gate(spec, ...pin, ...witnessFlags(), '--quorum', '2');
+      expect(g.code).toBe(1);
+      expect(g.stderr).toMatch(
+        raw.kind === 'directory'
+          ? /BLOCKED audit ledger: .*review\/w1 \(holds tree size 11\) cosigned a larger tree than the 10 entries the store holds/
+          : /BLOCKED (audit ledger|stage validation record)/,
+      );
+    }
+  });
 });
 
 void readFileSync;
-void startWitness;
