@@ -8,7 +8,7 @@
  * comment names it and the fix it needs); every other test is an attack that is refused.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noteKeyHash } from '../../ledger/checkpoint';
 import { sha256Hex } from '../../core/digest';
@@ -45,12 +45,13 @@ interface Witness {
 }
 
 /**
- * A real witness of the CI key's log; resolves once it listens. `state` (default `state`) is its
- * state file: a new name is a witness whose operator wiped what it cosigned (same key).
+ * A real witness of the CI key's log; resolves once it listens. Started again under the same
+ * label and name it keeps its key; `state` is its state file (another name: a witness whose
+ * operator wiped what it cosigned).
  */
 function startWitness(label: string, name: string, state = 'state'): Promise<Witness> {
   const wdir = join(dir, label, name);
-  if (state === 'state') {
+  if (!existsSync(join(wdir, 'w.key'))) {
     const { privatePem, publicPem } = generateKeyPairPem();
     mkdirSync(wdir, { recursive: true });
     writeFileSync(join(wdir, 'w.key'), privatePem, { mode: 0o600 });
@@ -282,6 +283,28 @@ onBothStores('third review: the ledger and the gates, attacked', (raw: RawStore)
           ? /BLOCKED audit ledger: .*review\/w1 \(holds tree size 11\) cosigned a larger tree than the 10 entries the store holds/
           : /BLOCKED (audit ledger|stage validation record)/,
       );
+    }
+  });
+
+  // The other side of the rule above: a witness ahead of the witnessed tree but not of the store
+  // (w1 cosigned entry 11 while w2 was down, so no quorum note) is no rollback. The gate judges
+  // the witnessed tree with entry 11 as deny-only, and promotes when entry 11 denies nothing.
+  it('one witness that cosigned entries the store still holds does not block an honest gate', async () => {
+    await startWitnesses();
+    const spec = raw.newSpec('partial-cosign');
+    const l = goodLedger();
+    await appendAll(spec, l);
+    cosign(spec, out('cp1.txt'));
+    w[1]!.child.removeAllListeners('exit');
+    w[1]!.child.kill('SIGTERM');
+    l.smoke('stage', 'pass');
+    await appendAll(spec, l, l.entries.length);
+    expect(() => cosign(spec, out('cp2.txt'))).toThrow(/not witnessed/);
+    w[1] = await startWitness(`${raw.kind}-${n}`, 'review/w2', 'state');
+    for (const pin of [[], ['--checkpoint', out('cp1.txt')]]) {
+      const g = gate(spec, ...pin, ...witnessFlags(), '--quorum', '2');
+      expect(g.stderr).not.toMatch(/BLOCKED/);
+      expect(g.code).toBe(0);
     }
   });
 });
