@@ -244,6 +244,37 @@ onBothStores('third review: the ledger and the gates, attacked', (raw: RawStore)
     expect(JSON.parse(a.stdout.trim())).toMatchObject({ seq: size + 1 });
   });
 
+  // An object's name is the appender's to choose, and verify and the gates print the names of
+  // junk. A newline in it started a line of its own in kfm's output: on GitHub Actions a workflow
+  // command (`::error::…`, `::stop-commands::…` turning off the annotations of every later
+  // step, `::add-mask::…`); an escape sequence could recolour or erase what a terminal showed.
+  // Fixed: messages naming stored objects are printable (core/printable.ts).
+  it('a junk object whose name carries a newline and an escape sequence prints no line of its own, on verify and the gates', async () => {
+    const spec = raw.newSpec('names');
+    await appendAll(spec, goodLedger());
+    expect(checkpoint(spec, out('cp.txt')).code).toBe(0);
+    const evil = '\n::error title=kfm::ledger verified, promotion allowed\n::stop-commands::x\u001b[2K';
+    for (const [path, bytes] of [
+      [`entries/zz${evil}.json`, '{}'],
+      [`checkpoints/999999999999.ffffffff${evil}.txt`, 'junk\n'],
+      [`index/999999999999.ffffffff${evil}.json`, '{}'],
+    ] as const)
+      await raw.put(spec, path, Buffer.from(bytes));
+    const runs = [
+      verify(spec),
+      gate(spec),
+      gate(spec, '--checkpoint', out('cp.txt')),
+      gate(spec, '--checkpoint', out('cp.txt'), '--json'),
+    ];
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
+    for (const r of runs) {
+      const text = r.stdout + r.stderr;
+      expect(text).toMatch(/\\u000a::error title=kfm::/);
+      expect(text.split('\n').filter((x) => x.startsWith('::'))).toEqual([]);
+      expect(text).not.toContain('\u001b');
+    }
+  });
+
   // Someone who runs one witness restarts it with its state wiped (same key, same URL: it now
   // answers 409 "0" to every question), and an appender removes the newest witnessed tree: on a
   // directory store the entry holding a failing stage smoke and its note; on S3 (Object Lock)
