@@ -14,6 +14,7 @@ import { noteKeyHash } from '../../ledger/checkpoint';
 import { sha256Hex } from '../../core/digest';
 import { bundlesHeld, indexUpTo } from '../../ledger/checkpointing/index-pass';
 import { openStore } from '../../ledger/open-store';
+import { verifyLog } from '../../ledger/verify';
 import { pinnedBundleDigest } from '../../gates/pins';
 import { generateKeyPairPem } from '../../attest/sign/ed25519';
 import { REPO, tempDir } from '../ledger/helpers';
@@ -273,6 +274,43 @@ onBothStores('third review: the ledger and the gates, attacked', (raw: RawStore)
       expect(text.split('\n').filter((x) => x.startsWith('::'))).toEqual([]);
       expect(text).not.toContain('\u001b');
     }
+  });
+
+  // OPEN (measured on radosgw, same run: 3 entries and 2,000 junk objects in checkpoints/ and
+  // index/, one PutObject each: audit verify 4.2 s -> 41.9 s, the pinned gate by proof 6.0 s ->
+  // 22.9 s; about 20 ms per object, so 100,000 objects, cents of requests, make every verify
+  // half an hour and every gate a quarter of an hour, for good under Object Lock). Nothing is
+  // wrong in the verdict: every note named above the log must be read, because a checkpoint the
+  // log key signed that is larger than the log is the sign of a truncated tail. How it could be
+  // fixed: the readers stop reading notes above the log after a bound, count the rest as junk
+  // and say so ("N more objects named above the log not read; with a pinned or witnessed
+  // checkpoint a truncation is caught there"), or the signed index note lists the checkpoint
+  // names it covers so a reader reads only the listed ones and the newest few.
+  test.failing('junk notes named above the log cost verify a bounded number of reads', async () => {
+    const spec = raw.newSpec('junk-count');
+    await appendAll(spec, goodLedger());
+    expect(checkpoint(spec, out('cp.txt')).code).toBe(0);
+    const store = openStore(spec, { env: raw.env });
+    const planted = 200;
+    for (let i = 0; i < planted; i++)
+      await raw.put(spec, `checkpoints/${seqName(999_999_000_000 + i)}.${seqName(i).slice(4)}.txt`, Buffer.from('x\n'));
+    let reads = 0;
+    const counting = new Proxy(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'checkpoints' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return (...args: unknown[]) =>
+          (async function* () {
+            for await (const cp of (v as (...a: unknown[]) => AsyncIterable<unknown>).apply(target, args)) {
+              reads++;
+              yield cp;
+            }
+          })();
+      },
+    });
+    const report = await verifyLog(counting, { trusted: [ci.trusted], origin: ORIGIN });
+    expect(report.ok).toBe(true);
+    expect(reads).toBeLessThan(50);
   });
 
   // Someone who runs one witness restarts it with its state wiped (same key, same URL: it now
