@@ -355,6 +355,66 @@ onBothStores('third review: the ledger and the gates, attacked', (raw: RawStore)
     }
   });
 
+  // Someone who runs a witness makes it lie: a 409 with a huge tree size, a 200 with a body that
+  // is no cosignature, or no answer at all. Held: a lie can only block (naming the witness), and
+  // a witness that does not answer properly counts as not answering (blocks unless a person
+  // passes --accept-store-view, which the gate then says).
+  it('a lying witness (huge size, garbage, silence) can block a gate, never promote one', async () => {
+    if (raw.kind !== 'directory') return; // the witness side: one store is enough
+    await startWitnesses();
+    const spec = raw.newSpec('liar');
+    await appendAll(spec, goodLedger());
+    cosign(spec, out('cp.txt'));
+    const { publicPem } = generateKeyPairPem();
+    writeFileSync(out('liar.pub'), publicPem);
+    // The lying witness is its own process (the gate runs synchronously): it answers as the
+    // file `mode` says at each request.
+    const modeFile = out('liar-mode');
+    writeFileSync(modeFile, 'huge');
+    const liar = spawn(process.execPath, [
+      '-e',
+      `const fs = require('fs');
+       const s = require('http').createServer((req, res) => {
+         req.resume();
+         const mode = fs.readFileSync(process.argv[1], 'utf8');
+         if (mode === 'silent') return;
+         if (mode === 'huge') res.writeHead(409, { 'content-type': 'text/x.tlog.size' }).end('9999999999999999\\n');
+         else res.writeHead(200, { 'content-type': 'text/plain' }).end('\u2014 review/liar AAAA\\n');
+       });
+       s.listen(0, '127.0.0.1', () => console.log('http://127.0.0.1:' + s.address().port));`,
+      modeFile,
+    ]);
+    const url = await new Promise<string>((r) => liar.stdout!.once('data', (d) => r(String(d).trim())));
+    try {
+      const flags = [
+        '--witness',
+        `${w[0]!.name}=${w[0]!.pub}`,
+        '--witness-url',
+        `${w[0]!.name}=${w[0]!.url}`,
+        '--witness',
+        `review/liar=${out('liar.pub')}`,
+        '--witness-url',
+        `review/liar=${url}`,
+        '--quorum',
+        '1',
+      ];
+      const huge = gate(spec, ...flags);
+      expect(huge.code).toBe(1);
+      expect(huge.stderr).toMatch(/BLOCKED audit ledger: .*review\/liar \(holds tree size 9999999999999999\)/);
+      for (const m of ['garbage', 'silent']) {
+        writeFileSync(modeFile, m);
+        const g = gate(spec, ...flags);
+        expect(g.code).toBe(1);
+        expect(g.stderr).toMatch(/BLOCKED audit ledger: .*too few to rule out a larger witnessed tree/);
+        const accepted = gate(spec, ...flags, '--accept-store-view');
+        expect(accepted.stderr).toMatch(/accept-store-view/);
+        expect(accepted.code).toBe(0);
+      }
+    } finally {
+      liar.kill('SIGTERM');
+    }
+  });
+
   // The other side of the rule above: a witness ahead of the witnessed tree but not of the store
   // (w1 cosigned entry 11 while w2 was down, so no quorum note) is no rollback. The gate judges
   // the witnessed tree with entry 11 as deny-only, and promotes when entry 11 denies nothing.
