@@ -415,6 +415,25 @@ onBothStores('third review: the ledger and the gates, attacked', (raw: RawStore)
     }
   });
 
+  // An approver (their own key only) signs an approval whose principal holds a newline and a
+  // workflow command. The gate refuses it ("names principal … but is signed by reviewer's key")
+  // and quoted the principal raw: a line of its own in the CI log. Fixed: gate details are
+  // printed through core/printable.ts.
+  it("an approver's approval with a newline in its principal prints no line of its own", async () => {
+    if (raw.kind !== 'directory') return; // what the gate prints: one store is enough
+    const spec = raw.newSpec('principal');
+    const l = new Ledger(pinnedBundleDigest('prod'));
+    l.provenTier('dev');
+    l.provenTier('stage');
+    l.approve(l.plan('prod'), 'x\n::error title=kfm::prod approved\n::stop-commands::x');
+    await appendAll(spec, l);
+    for (const g of [gate(spec), gate(spec, '--json')]) {
+      expect(g.code).toBe(1);
+      expect(g.stderr).toMatch(/BLOCKED prod approval: .*names principal "x\\u000a::error/);
+      expect((g.stdout + g.stderr).split('\n').filter((x) => x.startsWith('::'))).toEqual([]);
+    }
+  });
+
   // The other side of the rule above: a witness ahead of the witnessed tree but not of the store
   // (w1 cosigned entry 11 while w2 was down, so no quorum note) is no rollback. The gate judges
   // the witnessed tree with entry 11 as deny-only, and promotes when entry 11 denies nothing.
