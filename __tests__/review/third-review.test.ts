@@ -356,7 +356,8 @@ onBothStores('third review: the ledger and the gates, attacked', (raw: RawStore)
   });
 
   // Someone who runs a witness makes it lie: a 409 with a huge tree size, a 200 with a body that
-  // is no cosignature, or no answer at all. Held: a lie can only block (naming the witness), and
+  // is no cosignature, no answer at all, or a 307 to another address (fetch followed it, posting
+  // the checkpoint from the CI runner wherever the operator pointed: fixed, not followed). Held: a lie can only block (naming the witness), and
   // a witness that does not answer properly counts as not answering (blocks unless a person
   // passes --accept-store-view, which the gate then says).
   it('a lying witness (huge size, garbage, silence) can block a gate, never promote one', async () => {
@@ -378,6 +379,7 @@ onBothStores('third review: the ledger and the gates, attacked', (raw: RawStore)
          req.resume();
          const mode = fs.readFileSync(process.argv[1], 'utf8');
          if (mode === 'silent') return;
+         if (mode.startsWith('redirect ')) return res.writeHead(307, { location: mode.slice(9) }).end();
          if (mode === 'huge') res.writeHead(409, { 'content-type': 'text/x.tlog.size' }).end('9999999999999999\\n');
          else res.writeHead(200, { 'content-type': 'text/plain' }).end('\u2014 review/liar AAAA\\n');
        });
@@ -410,6 +412,12 @@ onBothStores('third review: the ledger and the gates, attacked', (raw: RawStore)
         expect(accepted.stderr).toMatch(/accept-store-view/);
         expect(accepted.code).toBe(0);
       }
+      // A redirect (307 keeps the POST and its body) to another address is not followed: the
+      // gate never posts where the witness's operator points it (here, the honest witness).
+      writeFileSync(modeFile, `redirect ${w[0]!.url}/add-checkpoint`);
+      const redirected = gate(spec, ...flags);
+      expect(redirected.code).toBe(1);
+      expect(redirected.stderr).toMatch(/review\/liar \(answered HTTP 307\)/);
     } finally {
       liar.kill('SIGTERM');
     }
