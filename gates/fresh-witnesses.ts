@@ -20,6 +20,11 @@ export interface FreshnessOptions {
   readonly acceptStoreView?: boolean;
   /** @default 10 000 */
   readonly timeoutMs?: number;
+  /**
+   * The entries the gate read from the store, witnessed or not. A witness that holds a larger
+   * tree than that has cosigned entries the store no longer has: one such witness is enough.
+   */
+  readonly logSize?: number;
 }
 
 export interface Freshness {
@@ -38,7 +43,9 @@ function said(hs: readonly HeldSize[]): string {
 /**
  * Whether the tree judged (`size` entries, the signed `note`) is the newest a quorum of witnesses
  * cosigned. Blocks, naming the witnesses and both sizes, when a quorum holds a larger tree (or
- * another tree of this size); when too few answer to rule that out, blocks unless the caller
+ * another tree of this size), or when any one witness holds a larger tree than the store has
+ * entries (a quorum rule alone let one wiped or lying witness outvote the one that holds the
+ * deleted entries: third review); when too few answer to rule that out, blocks unless the caller
  * accepts the store's view explicitly.
  */
 export async function checkFreshness(note: string | undefined, size: number, o: FreshnessOptions): Promise<Freshness> {
@@ -50,6 +57,12 @@ export async function checkFreshness(note: string | undefined, size: number, o: 
         : askHeldSize({ witness: w.witness, url: w.url }, note, size, timeoutMs),
     ),
   );
+  const gone = answers.filter((a) => a.held !== undefined && o.logSize !== undefined && a.held > o.logSize);
+  if (gone.length > 0)
+    return {
+      ok: false,
+      detail: `witness(es) ${said(gone)} cosigned a larger tree than the ${o.logSize} entries the store holds: entries a witness cosigned were deleted (the log was truncated or rolled back); one witness that holds them is enough to block, since a witness only holds trees the log signed (restore the entries, or remove a witness that lies from --witness)`,
+    };
   const ahead = answers.filter((a) => a.conflict === true || (a.held !== undefined && a.held > size));
   const silent = answers.filter((a) => a.held === undefined && a.conflict !== true);
   if (ahead.length >= o.quorum)

@@ -1,3 +1,4 @@
+import { printable } from '../core/printable';
 import { DEFAULT_ORIGIN } from '../ledger/checkpoint';
 import { Witness } from '../ledger/cosignature';
 import { openStore, OpenStoreOptions } from '../ledger/open-store';
@@ -189,6 +190,7 @@ async function askWitnesses(store: AuditStore, read: LedgerRead, anchor: AnchorO
     quorum: anchor.quorum ?? 0,
     acceptStoreView: anchor.acceptStoreView,
     timeoutMs: anchor.witnessTimeoutMs,
+    logSize: read.unwitnessed?.at(-1)?.seq ?? read.judged.size,
   });
   const integrity: GateItem = fresh.ok
     ? { ...read.integrity, detail: `${read.integrity.detail}; witnesses ${fresh.detail}` }
@@ -202,7 +204,8 @@ async function askWitnesses(store: AuditStore, read: LedgerRead, anchor: AnchorO
  */
 function junkClause(count: number, first: string | undefined): string {
   if (count === 0) return '';
-  return `; ignored ${count} object(s) that are not evidence (kfm audit verify lists them; first: ${first ?? 'see verify'})`;
+  // `first` names an object an appender may have named: printable, never a line of its own.
+  return `; ignored ${count} object(s) that are not evidence (kfm audit verify lists them; first: ${first === undefined ? 'see verify' : printable(first)})`;
 }
 
 /** The gate's view of a read by proof: anchored by construction. */

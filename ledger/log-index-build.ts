@@ -175,7 +175,8 @@ export class IndexBuilder {
     const shardFiles = new Map<string, Buffer>();
     const shards: Record<string, string> = { ...keep };
     const source = from ?? this.shards;
-    const cache = from === undefined ? (this.made.get(version) ?? this.made.set(version, new Map()).get(version)!) : undefined;
+    const cache =
+      from === undefined ? (this.made.get(version) ?? this.made.set(version, new Map()).get(version)!) : undefined;
     for (const name of [...source.keys()].sort()) {
       const s = source.get(name)!;
       if (version === 1 && s.commits.size === 0 && s.digests.size === 0) continue;
@@ -226,9 +227,17 @@ export async function writeIndex(
   await all([...shardFiles], REQUESTS_IN_FLIGHT, async ([path, bytes]) => {
     if ((await store.getDerived(path)) === undefined) await store.putDerived(path, bytes);
   });
+  const note = signIndex(body, key);
   const path = indexPath(body.size, noteKeyHash(origin, key.publicKey).toString('hex'));
-  await store.putDerived(path, signIndex(body, key));
-  return store.derivedName(path);
+  if ((await store.putDerived(path, note)) || (await store.getDerived(path))?.equals(note) === true)
+    return store.derivedName(path);
+  // Someone else's bytes hold the note's name first (it is predictable: the size and the key's
+  // hash, so an appender can plant junk there before the size exists; on S3 the first version
+  // stays). The note goes under its own content's hash, which nobody can know before it is
+  // signed; readers list every note of a size and take the one that verifies (indexFor).
+  const own = indexPath(body.size, sha256Hex(note).slice(0, 8));
+  await store.putDerived(own, note);
+  return store.derivedName(own);
 }
 
 /**

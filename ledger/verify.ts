@@ -33,6 +33,7 @@
  * the run only with `strict`. Damage to what a trusted key signed (an entry's place in the
  * chain and tree, a checkpoint, an index note and the shards it names) is a problem.
  */
+import { printable } from '../core/printable';
 import { ReceiptError, isReceiptError } from '../core/errors';
 import { TrustedKey } from '../attest/sign/ed25519';
 import type { IdentityTrust } from '../attest/sigstore/trusted-signer';
@@ -206,14 +207,15 @@ class Findings {
   /** Run once every step is done (summaries). */
   readonly atEnd: (() => void)[] = [];
   constructor(private readonly max: number) {}
+  /** Messages name objects an appender may have named: kept printable (core/printable.ts). */
   problem(msg: string): void {
     this.count++;
-    if (this.problems.length < this.max) this.problems.push(msg);
+    if (this.problems.length < this.max) this.problems.push(printable(msg));
   }
   /** What no trusted key signed: listed, never evidence, a failure only with `strict`. */
   foundJunk(msg: string): void {
     this.junkCount++;
-    if (this.junk.length < this.max) this.junk.push(msg);
+    if (this.junk.length < this.max) this.junk.push(printable(msg));
   }
 }
 

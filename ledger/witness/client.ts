@@ -74,6 +74,9 @@ async function postOnce(
     body,
     headers: { 'content-type': 'text/plain; charset=utf-8' },
     signal: AbortSignal.timeout(timeoutMs),
+    // A witness answers itself (c2sp.org/tlog-witness has no redirects): a 307 would re-POST the
+    // checkpoint wherever the witness's operator points it, from the CI runner's network.
+    redirect: 'manual',
   });
   const text = await res.text();
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: text };

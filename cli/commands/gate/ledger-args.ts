@@ -1,3 +1,4 @@
+import { printable } from '../../../core/printable';
 import { ReceiptError } from '../../../core/errors';
 import { EvidenceSource, gatherEvidence, GatheredEvidence } from '../../../gates/gather';
 import { GateItem } from '../../../gates/promote';
@@ -101,11 +102,13 @@ export function printDecision(
 ): number {
   // In a terminal stdout and stderr are one screen: the BLOCKED lines below are said once.
   const oneScreen = !json && io.stdoutIsTTY === true && io.stderrIsTTY === true;
-  if (!oneScreen) for (const i of items) if (!i.ok) io.stderr(`gate: BLOCKED ${i.requirement}: ${i.detail}\n`);
+  // Details quote what signers wrote (a refused approval's principal): one printable line each.
+  const detail = (i: GateItem) => printable(i.detail);
+  if (!oneScreen) for (const i of items) if (!i.ok) io.stderr(`gate: BLOCKED ${i.requirement}: ${detail(i)}\n`);
   if (json) {
     io.stdout(JSON.stringify({ allowed, ...extra, items }) + '\n');
   } else {
-    for (const i of items) io.stdout(`${i.ok ? 'ok     ' : 'BLOCKED'} ${i.requirement}: ${i.detail}\n`);
+    for (const i of items) io.stdout(`${i.ok ? 'ok     ' : 'BLOCKED'} ${i.requirement}: ${detail(i)}\n`);
     io.stdout(`${allowed ? 'ALLOWED' : 'DENIED'}\n`);
   }
   return allowed ? 0 : 1;
