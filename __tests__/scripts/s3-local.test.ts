@@ -56,38 +56,41 @@ async function until(what: string, ok: () => boolean, seconds: number): Promise<
   }
 }
 
-(asked && (installed || process.env.KFM_REQUIRE_S3 === '1') ? describe : describe.skip)('scripts/s3-local.sh start', () => {
-  const dir = join(tempDir('s3-local-killed'), 'state');
-  let env: NodeJS.ProcessEnv;
-  beforeAll(async () => {
-    env = {
-      ...process.env,
-      KFM_S3_DIR: dir,
-      RGW_PORT: String(await freePort()),
-      RGW_MON_PORT: String(await freePort()),
-    };
-  });
-  afterAll(() => {
-    spawnSync('bash', [S3_LOCAL, 'stop'], { env, encoding: 'utf8', timeout: 60_000 });
-  });
+(asked && (installed || process.env.KFM_REQUIRE_S3 === '1') ? describe : describe.skip)(
+  'scripts/s3-local.sh start',
+  () => {
+    const dir = join(tempDir('s3-local-killed'), 'state');
+    let env: NodeJS.ProcessEnv;
+    beforeAll(async () => {
+      env = {
+        ...process.env,
+        KFM_S3_DIR: dir,
+        RGW_PORT: String(await freePort()),
+        RGW_MON_PORT: String(await freePort()),
+      };
+    });
+    afterAll(() => {
+      spawnSync('bash', [S3_LOCAL, 'stop'], { env, encoding: 'utf8', timeout: 60_000 });
+    });
 
-  it('killed mid-way (a timeout), stops every daemon it spawned, radosgw included, and leaves no pid file', async () => {
-    const child = spawn('bash', [S3_LOCAL, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
-    // radosgw spawned: mon and osd are up, the server not yet answering.
-    await until(
-      'radosgw to be spawned',
-      () => existsSync(join(dir, 'pids', 'rgw.pid')) || child.exitCode !== null,
-      240,
-    );
-    expect([child.exitCode, stderr]).toEqual([null, expect.stringContaining('rgw on 127.0.0.1')]);
-    expect(daemonsOf(dir).length).toBeGreaterThanOrEqual(3);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(143);
-    expect(stderr).toMatch(/start failed; stopping daemons/);
-    expect(daemonsOf(dir)).toEqual([]);
-    expect(readdirSync(join(dir, 'pids')).filter((f) => f.endsWith('.pid'))).toEqual([]);
-  }, 300_000);
-});
+    it('killed mid-way (a timeout), stops every daemon it spawned, radosgw included, and leaves no pid file', async () => {
+      const child = spawn('bash', [S3_LOCAL, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+      // radosgw spawned: mon and osd are up, the server not yet answering.
+      await until(
+        'radosgw to be spawned',
+        () => existsSync(join(dir, 'pids', 'rgw.pid')) || child.exitCode !== null,
+        240,
+      );
+      expect([child.exitCode, stderr]).toEqual([null, expect.stringContaining('rgw on 127.0.0.1')]);
+      expect(daemonsOf(dir).length).toBeGreaterThanOrEqual(3);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(143);
+      expect(stderr).toMatch(/start failed; stopping daemons/);
+      expect(daemonsOf(dir)).toEqual([]);
+      expect(readdirSync(join(dir, 'pids')).filter((f) => f.endsWith('.pid'))).toEqual([]);
+    }, 300_000);
+  },
+);
