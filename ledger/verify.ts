@@ -136,6 +136,13 @@ export interface VerifyOptions {
    */
   readonly onEntry?: (entry: StoredEntry) => void;
   /**
+   * With `onEntry`: entries are passed on as they are read (none held back), and this is called
+   * when the run ends in objects that do not chain and the log is read again at its real size:
+   * what `onEntry` gathered is to be dropped. Without it, entries are held until the size is
+   * settled (a gate's evidence must never see an entry twice).
+   */
+  readonly onReread?: () => void;
+  /**
    * Resume from a verified checkpoint (`kfm audit verify --since`): check only the entries after
    * it, chained onto its last entry and hashed onto its tree; stored checkpoints above it are
    * compared with the extended tree, those at or below it are not read again.
@@ -695,9 +702,10 @@ export async function verifyLog(store: AuditStore, opts: VerifyOptions): Promise
   let f = new Findings(opts.maxProblems ?? 200);
   let read = await readCheckpoints(store, opts, f);
   const held: StoredEntry[] = [];
-  const first = opts.onEntry ? { ...opts, onEntry: (e: StoredEntry) => void held.push(e) } : opts;
+  const first = opts.onEntry && !opts.onReread ? { ...opts, onEntry: (e: StoredEntry) => void held.push(e) } : opts;
   let { scan, proofs } = await scanEntries(store, first, read, n, f);
   if (scan.frontier.size < n && !scan.gaps) {
+    opts.onReread?.();
     n = scan.frontier.size;
     f = new Findings(opts.maxProblems ?? 200);
     read = await readCheckpoints(store, opts, f);
