@@ -11,10 +11,12 @@
  * With --s3, start the local radosgw first (scripts/s3-local.sh start) and export its variables.
  * Exit 0 when every attack holds on this checkout, 1 when one does not, 2 on a usage error.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fsStore, RawStore, s3Store } from '../../__tests__/gates/support/stores';
+import { S3_LOCAL } from '../../__tests__/support/local-s3-script';
 import {
   evidenceRolledBack,
   logKeyWitness,
@@ -137,16 +139,20 @@ function print(rows: readonly Row[], markdown: boolean): void {
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const sides = { old: side('old', o.old), now: side('new', resolve(__dirname, '..', '..')) };
-  const work = mkdtempSync(join(tmpdir(), 'kfm-attack-compare-'));
-  // Directory stores (fsStore.newSpec: a temp dir each) land in `work`, removed at the end.
-  process.env.TMPDIR = work;
-  const keys = { old: writeKeys(join(work, 'keys-old'), sides.old), now: writeKeys(join(work, 'keys-new'), sides.now) };
   const stores: RawStore[] = [fsStore];
+  // The radosgw the caller runs (its RGW_PORT / KFM_S3_DIR), or one started here and stopped at
+  // the end: asked before TMPDIR moves, so the default state dir is the usual one.
+  const s3Env = { ...process.env };
+  const s3WasUp = o.s3 && spawnSync('bash', [S3_LOCAL, 'status'], { env: s3Env }).status === 0;
   if (o.s3) {
     const s3 = s3Store();
     if (typeof s3 === 'string') throw new Error(`--s3: ${s3}`);
     stores.push(s3);
   }
+  const work = mkdtempSync(join(tmpdir(), 'kfm-attack-compare-'));
+  // Directory stores (fsStore.newSpec: a temp dir each) land in `work`, removed at the end.
+  process.env.TMPDIR = work;
+  const keys = { old: writeKeys(join(work, 'keys-old'), sides.old), now: writeKeys(join(work, 'keys-new'), sides.now) };
   const rows: Row[] = [];
   try {
     for (const a of [...GATE_ATTACKS, ...LEDGER_ATTACKS]) {
@@ -161,6 +167,7 @@ async function main(): Promise<void> {
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
+    if (o.s3 && !s3WasUp) spawnSync('bash', [S3_LOCAL, 'stop'], { env: s3Env, stdio: 'inherit' });
   }
   if (o.markdown) print(rows, true);
   process.exitCode = rows.every((r) => r.now.holds) ? 0 : 1;
