@@ -7,38 +7,28 @@
  * still open (the comment names it and the fix it needs); every other test is an attack that
  * is refused.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointLog } from '../../ledger/checkpointing/checkpoint-log';
 import { signCheckpoint } from '../../ledger/checkpoint';
 import { encodeEntry } from '../../ledger/entry';
 import { openStore } from '../../ledger/open-store';
-import { pinnedBundleDigest } from '../../gates/pins';
-import { generateKeyPairPem, parseTrustedKey, trustedKeyOf } from '../../attest/sign/ed25519';
-import { REPO, tempDir } from '../ledger/helpers';
+import { parseTrustedKey, trustedKeyOf } from '../../attest/sign/ed25519';
+import { REPO } from '../ledger/helpers';
 import { ci, COMMIT, Ledger, reviewer, stranger } from '../gates/support/evidence';
 import { onBothStores, RawStore } from '../gates/support/stores';
+import { CLI, goodLedger, kfm, ORIGIN, reviewBench, Witness } from './support';
 
 jest.setTimeout(300_000);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const CLI = join(REPO, 'dist', 'receipts', 'cli.js');
-const ORIGIN = 'kfm-infra/audit';
-const dir = tempDir('second-review');
-const keys = join(dir, 'keys');
-mkdirSync(keys, { recursive: true });
-const CI_PUB = join(keys, 'ci.pub');
-const REVIEWER_PUB = join(keys, 'reviewer.pub');
-writeFileSync(CI_PUB, ci.publicPem);
-writeFileSync(REVIEWER_PUB, reviewer.publicPem);
+const { dir, keys, CI_PUB, REVIEWER_PUB, startWitness } = reviewBench('second-review');
 
 const approversDir = join(dir, 'approvers');
 mkdirSync(approversDir, { recursive: true });
 writeFileSync(join(approversDir, 'reviewer.pub'), reviewer.publicPem);
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The key flags scripts/verify-ledger.sh, cosign.sh and trusted-checkpoint.sh pass (kfm_all_pub_args). */
 function scriptKeyArgs(): string[] {
@@ -49,42 +39,6 @@ function scriptKeyArgs(): string[] {
   });
   if (r.status !== 0) throw new Error(`kfm_all_pub_args: ${r.stderr}`);
   return r.stdout.split('\n').filter((x) => x !== '');
-}
-
-interface Witness {
-  readonly name: string;
-  readonly pub: string;
-  readonly url: string;
-  readonly child: ChildProcess;
-}
-
-/** A real witness of the CI key's log; resolves once it listens. */
-function startWitness(label: string, name: string): Promise<Witness> {
-  const { privatePem, publicPem } = generateKeyPairPem();
-  const wdir = join(dir, label, name);
-  mkdirSync(wdir, { recursive: true });
-  writeFileSync(join(wdir, 'w.key'), privatePem, { mode: 0o600 });
-  writeFileSync(join(wdir, 'w.pub'), publicPem);
-  const args = ['witness', 'serve', '--key', join(wdir, 'w.key'), '--name', name, '--log', `${ORIGIN}=${CI_PUB}`];
-  const child = spawn(process.execPath, [CLI, ...args, '--state', join(wdir, 'state'), '--listen', '127.0.0.1:0']);
-  return new Promise((res, rej) => {
-    child.once('exit', (code) => rej(new Error(`witness ${name} exited ${code}`)));
-    child.stdout!.once('data', (d) => res({ name, pub: join(wdir, 'w.pub'), url: String(d).trim(), child }));
-  });
-}
-
-function kfm(env: NodeJS.ProcessEnv, ...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, env, encoding: 'utf8' });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** dev and stage proven, a prod plan and an independent approval: a promotion that may go. */
-function goodLedger(): Ledger {
-  const l = new Ledger(pinnedBundleDigest('prod'));
-  l.provenTier('dev');
-  l.provenTier('stage');
-  l.approve(l.plan('prod'));
-  return l;
 }
 
 onBothStores('second review: the witnessed gates and the ledger, attacked', (raw: RawStore) => {

@@ -7,8 +7,8 @@
  * one attack and asserts the secure behaviour. `test.failing` marks a hole still open (the
  * comment names it and the fix it needs); every other test is an attack that is refused.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noteKeyHash } from '../../ledger/checkpoint';
 import { sha256Hex } from '../../core/digest';
@@ -17,70 +17,16 @@ import { openStore } from '../../ledger/open-store';
 import { verifyLog } from '../../ledger/verify';
 import { pinnedBundleDigest } from '../../gates/pins';
 import { generateKeyPairPem } from '../../attest/sign/ed25519';
-import { REPO, tempDir } from '../ledger/helpers';
-import { ci, COMMIT, Ledger, reviewer, stranger } from '../gates/support/evidence';
+import { ci, COMMIT, Ledger, stranger } from '../gates/support/evidence';
 import { onBothStores, RawStore } from '../gates/support/stores';
+import { seqName } from '../../ledger/entry';
+import { goodLedger, kfm, ORIGIN, reviewBench, Witness } from './support';
 
 jest.setTimeout(300_000);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const CLI = join(REPO, 'dist', 'receipts', 'cli.js');
-const ORIGIN = 'kfm-infra/audit';
-const dir = tempDir('third-review');
-const keys = join(dir, 'keys');
-mkdirSync(keys, { recursive: true });
-const CI_PUB = join(keys, 'ci.pub');
-const CI_KEY = join(keys, 'ci.key');
-const REVIEWER_PUB = join(keys, 'reviewer.pub');
-writeFileSync(CI_PUB, ci.publicPem);
-writeFileSync(CI_KEY, ci.privatePem, { mode: 0o600 });
-writeFileSync(REVIEWER_PUB, reviewer.publicPem);
+const { dir, CI_PUB, CI_KEY, REVIEWER_PUB, startWitness } = reviewBench('third-review');
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Witness {
-  readonly name: string;
-  readonly pub: string;
-  readonly url: string;
-  readonly child: ChildProcess;
-}
-
-/**
- * A real witness of the CI key's log; resolves once it listens. Started again under the same
- * label and name it keeps its key; `state` is its state file (another name: a witness whose
- * operator wiped what it cosigned).
- */
-function startWitness(label: string, name: string, state = 'state'): Promise<Witness> {
-  const wdir = join(dir, label, name);
-  if (!existsSync(join(wdir, 'w.key'))) {
-    const { privatePem, publicPem } = generateKeyPairPem();
-    mkdirSync(wdir, { recursive: true });
-    writeFileSync(join(wdir, 'w.key'), privatePem, { mode: 0o600 });
-    writeFileSync(join(wdir, 'w.pub'), publicPem);
-  }
-  const args = ['witness', 'serve', '--key', join(wdir, 'w.key'), '--name', name, '--log', `${ORIGIN}=${CI_PUB}`];
-  const child = spawn(process.execPath, [CLI, ...args, '--state', join(wdir, state), '--listen', '127.0.0.1:0']);
-  return new Promise((res, rej) => {
-    child.once('exit', (code) => rej(new Error(`witness ${name} exited ${code}`)));
-    child.stdout!.once('data', (d) => res({ name, pub: join(wdir, 'w.pub'), url: String(d).trim(), child }));
-  });
-}
-
-function kfm(env: NodeJS.ProcessEnv, ...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, env, encoding: 'utf8' });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** dev and stage proven, a prod plan and an independent approval: a promotion that may go. */
-function goodLedger(): Ledger {
-  const l = new Ledger(pinnedBundleDigest('prod'));
-  l.provenTier('dev');
-  l.provenTier('stage');
-  l.approve(l.plan('prod'));
-  return l;
-}
-
-const seqName = (n: number) => String(n).padStart(12, '0');
 const KEYS_ = ['--pub', CI_PUB, '--approver', `reviewer=${REVIEWER_PUB}`];
 
 onBothStores('third review: the ledger and the gates, attacked', (raw: RawStore) => {
