@@ -6,7 +6,8 @@
  * hashes and JSON.parses the same file; whole processes, interleaved, median of KFM_BENCH_RUNS
  * (at least 7).
  * Goals (issue 29): receipt <= 1.5x time, policy <= 2x time, both <= 2x memory; 10,000 resources
- * cost at most 11x what 1,000 cost.
+ * cost at most 11x what 1,000 cost. The receipt floor (lib/processes.ts writeReceiptFloor) is what
+ * any receipt of the plan costs before its first change record: the least the goal can be held to.
  * KFM_BENCH_BASE=/path/to/other/checkout measures that checkout's dist/ in the same interleaved
  * runs (before/after in one run). KFM_BENCH_AWS_SIZES=1000,10000 picks the sizes;
  * KFM_BENCH_PLAN_FILES=a.json,b.json measures those plan files instead (any `terraform show -json`).
@@ -17,7 +18,16 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { ensureAwsPlan } from '../fixtures/bench-aws-plan';
-import { Measure, machine, measure, medians, receiptPlanArgs, writeBareParse } from './lib/processes';
+import {
+  Measure,
+  machine,
+  measure,
+  medians,
+  payloadBytes,
+  receiptPlanArgs,
+  writeBareParse,
+  writeReceiptFloor,
+} from './lib/processes';
 
 const REPO = resolve(__dirname, '..', '..');
 const RUNS = Math.max(7, Number(process.env.KFM_BENCH_RUNS ?? 7));
@@ -46,12 +56,26 @@ function tools(): Tool[] {
   return out;
 }
 
-/** Interleaved runs of the bare parse and, per tool, receipt and policy check on one plan. */
+/**
+ * The receipt floor's arguments for `plan`: its payload is as long as the payload of the receipt
+ * this checkout's kfm makes of the plan (made once here, outside the timed runs).
+ */
+function floorArgs(plan: string, ts: Tool[], key: string, work: string): (i: number) => string[] {
+  const sample = join(work, `floor-sample-${statSync(plan).size}.json`);
+  measure(receiptPlanArgs(ts[0]!.cli, plan, key, sample));
+  const n = String(payloadBytes(sample));
+  const dist = resolve(ts[0]!.cli, '..', '..');
+  return (i) => [join(work, 'receipt-floor.js'), dist, plan, key, join(work, `floor-${statSync(plan).size}-${i}.json`), n];
+}
+
+/** Interleaved runs of the bare parse, the receipt floor and, per tool, receipt and policy check on one plan. */
 function runPlan(plan: string, ts: Tool[], key: string, work: string): Map<string, Measure> {
   const runs = new Map<string, Measure[]>();
   const add = (k: string, m: Measure): void => void runs.set(k, [...(runs.get(k) ?? []), m]);
+  const floor = floorArgs(plan, ts, key, work);
   for (let i = 0; i < RUNS; i++) {
     add('bare', measure([join(work, 'bare-parse.js'), plan]));
+    add('receipt floor', measure(floor(i)));
     for (const t of ts) {
       add(
         `${t.label} receipt`,
@@ -76,6 +100,7 @@ function main(): void {
   const work = mkdtempSync(join(tmpdir(), 'kfm-bench-aws-'));
   try {
     writeBareParse(work);
+    writeReceiptFloor(work);
     const kg = spawnSync(process.execPath, [ts[0]!.cli, 'keygen', '--out-dir', join(work, 'k')], { encoding: 'utf8' });
     if (kg.status !== 0) throw new Error(kg.stderr);
     const key = join(work, 'k', 'kfm-signing.key');
@@ -113,6 +138,12 @@ function main(): void {
             `policy check ${ratio(pc)} (goal <=${GOALS.policy}); bare ${bare.seconds.toFixed(2)}s\n`,
         );
       }
+      const fl = r.get('receipt floor')!;
+      process.stdout.write(
+        `aws-plans ${size} resources, receipt floor (kfm's input checks, then sign and write a receipt of the same size, ` +
+          `no change records): x${(fl.seconds / bare.seconds).toFixed(2)} time (cpu x${(fl.cpu / bare.cpu).toFixed(2)}), ` +
+          `x${(fl.maxRssKiB / bare.maxRssKiB).toFixed(2)} memory\n`,
+      );
     }
     const [small, large] = [Math.min(...byCount.keys()), Math.max(...byCount.keys())];
     if (small !== large) {

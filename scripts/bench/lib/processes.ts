@@ -3,7 +3,7 @@
  * bare read + sha256 + JSON.parse every figure is a ratio against, medians, and the machine.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 
@@ -83,4 +83,37 @@ export function receiptPlanArgs(cli: string, plan: string, key: string, out: str
     '--method',
     'ci',
   ];
+}
+
+/**
+ * The least any `kfm receipt plan` of a plan can cost, as a process: the bare parse's work through
+ * kfm's own input checks (read, hash, UTF-8 and shape checks, the plan model), then loading the
+ * signing key and signing, encoding, writing and fsyncing an envelope whose payload has
+ * `payloadBytes` bytes (the real receipt's), without one change record, exposure fact or canonical
+ * JSON. A goal below this ratio cannot be met without a smaller receipt or fewer input checks.
+ * Run as `node FLOOR DIST PLAN KEY OUT PAYLOAD_BYTES`. Returns the script path.
+ */
+export function writeReceiptFloor(dir: string): string {
+  const path = join(dir, 'receipt-floor.js');
+  writeFileSync(
+    path,
+    `const [dist, plan, key, out, n] = process.argv.slice(2);
+const files = require(dist + '/core/files');
+const bytes = files.readInputFile(plan, 'plan JSON');
+const digest = require(dist + '/core/digest').sha256Tagged(bytes);
+const doc = require(dist + '/terraform/plan').parsePlanDocument(bytes, plan);
+const signing = require(dist + '/cli/lib/keys').loadSigningKey(key);
+const dsse = require(dist + '/attest/dsse/envelope');
+const env = dsse.signEnvelopeOfText(dsse.IN_TOTO_PAYLOAD_TYPE, 'x'.repeat(Number(n)), signing);
+files.writeFileExclusive(out, dsse.serializeEnvelopeBytes(env));
+if (!digest || !doc) process.exit(1);
+`,
+  );
+  return path;
+}
+
+/** The payload size in bytes of the DSSE envelope in `file`. */
+export function payloadBytes(file: string): number {
+  const env = JSON.parse(readFileSync(file, 'utf8')) as { payload: string };
+  return Buffer.from(env.payload, 'base64').length;
 }
