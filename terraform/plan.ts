@@ -1,4 +1,5 @@
 import { ReceiptError } from '../core/errors';
+import { readDigestedInput } from '../core/files';
 import { isObject, syntaxKind } from '../core/json';
 import { isUtf8 } from 'node:buffer';
 import { ExactJsonSyntaxError, parseJsonNumbersExact } from '../core/exact-json';
@@ -729,6 +730,15 @@ export function parsePlanDocument(data: Buffer | string, source: string): PlanDo
     throw e;
   }
   return planFromValue(raw, source);
+}
+
+/**
+ * Read, hash and parse the plan JSON at `path` (`parsePlanDocument`): the digest is of exactly the
+ * bytes parsed. An ASCII plan is read in pieces (core/files.ts `readDigestedInput`).
+ */
+export function readPlanDocument(path: string): { doc: PlanDocument; digest: string } {
+  const input = readDigestedInput(path, 'plan JSON', MAX_INPUT_BYTES);
+  return { doc: parsePlanDocument(input.ascii ?? input.bytes!, path), digest: input.digest };
 }
 
 /**

@@ -65,7 +65,14 @@ function floorArgs(plan: string, ts: Tool[], key: string, work: string): (i: num
   measure(receiptPlanArgs(ts[0]!.cli, plan, key, sample));
   const n = String(payloadBytes(sample));
   const dist = resolve(ts[0]!.cli, '..', '..');
-  return (i) => [join(work, 'receipt-floor.js'), dist, plan, key, join(work, `floor-${statSync(plan).size}-${i}.json`), n];
+  return (i) => [
+    join(work, 'receipt-floor.js'),
+    dist,
+    plan,
+    key,
+    join(work, `floor-${statSync(plan).size}-${i}.json`),
+    n,
+  ];
 }
 
 /** Interleaved runs of the bare parse, the receipt floor and, per tool, receipt and policy check on one plan. */

@@ -1,8 +1,7 @@
 import { basename } from 'node:path';
 import { ReceiptError } from '../../../core/errors';
-import { sha256Tagged } from '../../../core/digest';
-import { readInputFile, refuseExisting } from '../../../core/files';
-import { guardNesting, parsePlanDocument } from '../../../terraform/plan';
+import { refuseExisting } from '../../../core/files';
+import { guardNesting, readPlanDocument } from '../../../terraform/plan';
 import { CommandAbout, OptionSpec, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
 import { IDENTITY_OPTS, loadIdentityTrust } from '../../lib/identity-trust';
 import { CommandIo } from '../../lib/types';
@@ -36,8 +35,7 @@ export function drift(io: CommandIo): number {
   const lastGood = str(v, 'last-good') ?? null;
   if (lastGood !== null && !/^[0-9a-fA-F]{7,64}$/.test(lastGood))
     throw new ReceiptError('USAGE', `kfm ${cmd}: --last-good is not a hex commit SHA (7-64 hex digits)`);
-  const planBytes = readInputFile(planPath, 'plan JSON');
-  const doc = parsePlanDocument(planBytes, planPath);
+  const { doc, digest: planDigest } = readPlanDocument(planPath);
   const signing = keys().loadSigningKey(requireOpt(cmd, v, 'key'));
   const ctx = context(cmd, v, io, signing);
   const applyPath = str(v, 'apply-receipt');
@@ -48,7 +46,7 @@ export function drift(io: CommandIo): number {
     driftReceipt().buildDriftStatement(
       doc,
       planPath,
-      { planJsonName: basename(planPath), planJsonDigest: sha256Tagged(planBytes) },
+      { planJsonName: basename(planPath), planJsonDigest: planDigest },
       ctx,
       lastGood?.toLowerCase() ?? null,
     ),

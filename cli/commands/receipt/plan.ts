@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { sha256Tagged } from '../../../core/digest';
 import { readInputFile, refuseExisting } from '../../../core/files';
-import { guardNesting, parsePlanDocument } from '../../../terraform/plan';
+import { guardNesting, readPlanDocument } from '../../../terraform/plan';
 import type { PolicyDecisions } from '../../../receipts/plan/policy-input';
 import { CommandAbout, OptionSpec, parseCommandArgs, parseEnv, requireOpt } from '../../lib/args';
 import { CommandIo } from '../../lib/types';
@@ -44,9 +44,7 @@ export function plan(io: CommandIo): number {
   const out = requireOpt(cmd, v, 'out');
   refuseExisting(out);
   // The plan first, the signing side after (see the note on lazy modules above).
-  const planBytes = readInputFile(planPath, 'plan JSON');
-  const planDigest = sha256Tagged(planBytes);
-  const doc = parsePlanDocument(planBytes, planPath);
+  const { doc, digest: planDigest } = readPlanDocument(planPath);
   const signing = keys().loadSigningKey(requireOpt(cmd, v, 'key'));
   const ctx = {
     ...context(cmd, v, io, signing),
