@@ -33,9 +33,10 @@ fi
 # Keyed: only LOGIN's key is trusted. Keyless: kfm accepts an approval only from an identity whose
 # principal is the approval's principal (attest/sigstore/trusted-signer.ts); here that must be LOGIN.
 verified=$(kfm receipt verify "$tmp" "${trust[@]}" --json) || refuse "the approval does not verify under $pub or a trusted approver identity (kfm's line above says why)"
-[ "$(jq -r .predicateType <<< "$verified")" = https://kfm.dev/receipts/approval/v1 ] || refuse "the file is not an approval ($(jq -r .predicateType <<< "$verified"))"
+# Signed text is still the signer's words: shown JSON-quoted (one line, no workflow command).
+[ "$(jq -r .predicateType <<< "$verified")" = https://kfm.dev/receipts/approval/v1 ] || refuse "the file is not an approval ($(jq -c .predicateType <<< "$verified"))"
 principal=$(jq -r '.principal // ""' <<< "$verified")
-[ "${principal,,}" = "${login,,}" ] || refuse "the approval is by principal '$principal', not by $login"
+[ "${principal,,}" = "${login,,}" ] || refuse "the approval is by principal $(jq -c '.principal // ""' <<< "$verified"), not by $login"
 signer=$(jq -r 'if .identity then "identity \(.identity.subject) (issuer \(.identity.issuer))" else "key \(.keyid)" end' <<< "$verified")
 cp "$tmp" "$out"
 echo "approval-intake.sh: approval by $login ($signer) of env $(jq -r .env <<< "$verified"): $out" >&2

@@ -304,14 +304,14 @@ describe('approve.yml delivers a keyless approval to the prod gate', () => {
     );
     // Bob's identity approving as bob, dispatched as alice.
     expect(refused('alice', keylessApproval(plan, 'bob', login('bob@example.com')))).toMatch(
-      /the approval is by principal 'bob', not by alice/,
+      /the approval is by principal "bob", not by alice/,
     );
     // Alice's identity naming bob as the principal: her identity approves only as alice.
     expect(refused('bob', keylessApproval(plan, 'bob', login('alice@example.com')))).toMatch(
       /\(role approver\) may not sign a approval record for env prod as principal bob/,
     );
     expect(refused('alice;rm', plan)).toMatch(/login 'alice;rm' is not a GitHub login/);
-    expect(refused('alice', plan)).toMatch(/not an approval \(https:\/\/kfm\.dev\/receipts\/plan\/v1\)/);
+    expect(refused('alice', plan)).toMatch(/not an approval \("https:\/\/kfm\.dev\/receipts\/plan\/v1"\)/);
     expect(ledgerSize()).toBe(before);
     expect(prodGate(pin).item('prod approval').ok).toBe(false);
   });
@@ -376,14 +376,14 @@ describe('approve.yml delivers a keyless approval to the prod gate', () => {
       '--out',
       keyed,
     ]);
-    const intake = (login: string) =>
+    const intake = (login: string, file = keyed) =>
       spawnSync('bash', [join(work, 'scripts/approval-intake.sh'), login, f(`intake${++n}.json`)], {
         cwd: work,
         encoding: 'utf8',
         env: {
           PATH: process.env.PATH!,
           HOME: process.env.HOME!,
-          APPROVAL_B64: readFileSync(keyed).toString('base64'),
+          APPROVAL_B64: readFileSync(file).toString('base64'),
           KFM_TRUSTED_ROOT: join(work, 'keys/sigstore/trusted_root.json'),
           KFM_IDENTITY_POLICY: join(work, 'keys/identities.json'),
         },
@@ -398,6 +398,29 @@ describe('approve.yml delivers a keyless approval to the prod gate', () => {
       status: 1,
       stderr: expect.stringMatching(/does not verify under .*alice\.pub/),
     });
+    // Alice's own key signing a principal that carries a workflow command: refused in one line,
+    // the principal JSON-quoted, so the log runs no command.
+    const sneaky = f('alice.sneaky.json');
+    const principal = 'alice\n::warning::approved by the whole team';
+    ok([
+      'approve',
+      '--env',
+      'prod',
+      '--plan-receipt',
+      plan,
+      '--principal',
+      principal,
+      '--key',
+      f('alice/kfm-signing.key'),
+      ...TRUST(),
+      '--out',
+      sneaky,
+    ]);
+    const r2 = intake('alice', sneaky);
+    expect(r2.status).toBe(1);
+    expect(r2.stderr.trim().split('\n')).toEqual([
+      `::error::approval-intake.sh: the approval is by principal ${JSON.stringify(principal)}, not by alice`,
+    ]);
   });
 
   it('kfm approve --keyless refuses --bundle, the service flags go only with --keyless, and nothing is written', () => {
