@@ -26,8 +26,8 @@ const PLAN = join(
 
 describe('readDigestedInput: the digest of exactly the bytes read, and their text when ASCII', () => {
   it('reads an ASCII file of many pieces as text, hashed as its bytes', () => {
-    // 3.5 MiB: four pieces, the last one short.
-    const bytes = Buffer.from('{"a":"' + 'x'.repeat(3.5 * (1 << 20)) + '"}');
+    // 5.5 MiB: six pieces, the last one short.
+    const bytes = Buffer.from('{"a":"' + 'x'.repeat(5.5 * (1 << 20)) + '"}');
     const r = readDigestedInput(write('big.json', bytes), 'plan JSON', 1 << 30);
     expect(r.bytes).toBeUndefined();
     expect(r.ascii).toBe(bytes.toString('utf8'));
@@ -35,15 +35,24 @@ describe('readDigestedInput: the digest of exactly the bytes read, and their tex
   });
 
   it('gives the bytes of a file holding one byte above 0x7f, even in its last piece, with their digest', () => {
-    const bytes = Buffer.concat([Buffer.from('{"a":"' + 'x'.repeat(1 << 21)), Buffer.from('é"}', 'utf8')]);
+    const bytes = Buffer.concat([Buffer.from('{"a":"' + 'x'.repeat(5 << 20)), Buffer.from('é"}', 'utf8')]);
     const r = readDigestedInput(write('utf8.json', bytes), 'plan JSON', 1 << 30);
     expect(r.ascii).toBeUndefined();
     expect(r.bytes!.equals(bytes)).toBe(true);
     expect(r.digest).toBe(sha(bytes));
   });
 
+  it('reads a small file whole, as bytes', () => {
+    const bytes = Buffer.from('{"a":"' + 'x'.repeat(1 << 20) + '"}');
+    const r = readDigestedInput(write('small.json', bytes), 'plan JSON', 1 << 30);
+    expect([r.ascii, r.bytes?.equals(bytes), r.digest]).toEqual([undefined, true, sha(bytes)]);
+  });
+
   it('sends UTF-16 (ASCII bytes and NULs) and invalid UTF-8 to the byte decoder, which names them', () => {
-    const utf16 = write('utf16.json', Buffer.from('{"format_version":"1.2"}', 'utf16le'));
+    const utf16 = write(
+      'utf16.json',
+      Buffer.from('{"format_version":"1.2","a":"' + 'x'.repeat(3 << 20) + '"}', 'utf16le'),
+    );
     expect(readDigestedInput(utf16, 'plan JSON', 1 << 30).bytes).toBeDefined();
     expect(() => readPlanDocument(utf16)).toThrow(/is UTF-16/);
     const invalid = write(
@@ -67,10 +76,10 @@ describe('readDigestedInput: the digest of exactly the bytes read, and their tex
   });
 
   it('stops reading a file past the limit, so the size check refuses it', () => {
-    const p = write('huge.json', Buffer.alloc(3 << 20, 0x20));
-    const r = readDigestedInput(p, 'plan JSON', 1 << 20);
-    expect(r.ascii!.length).toBeLessThan(3 << 20);
-    expect(r.ascii!.length).toBeGreaterThan(1 << 20);
+    const p = write('huge.json', Buffer.alloc(12 << 20, 0x20));
+    const r = readDigestedInput(p, 'plan JSON', 5 << 20);
+    expect(r.ascii!.length).toBeLessThan(12 << 20);
+    expect(r.ascii!.length).toBeGreaterThan(5 << 20);
   });
 
   it('reads a FIFO to its end', async () => {
@@ -92,12 +101,13 @@ describe('readPlanDocument', () => {
     expect(digest).toBe(sha(readFileSync(PLAN)));
   });
 
-  it('judges random bytes, ASCII or not, exactly as the byte reader does', () => {
-    for (let i = 0; i < 40; i++) {
+  it('judges random bytes after 5 MiB of blanks, ASCII or not, exactly as the byte reader does', () => {
+    const blanks = Buffer.alloc(5 << 20, 0x20);
+    for (let i = 0; i < 12; i++) {
       const raw = randomBytes(64 + i);
       // Even cases: ASCII only (NULs included), the path read as text.
       if (i % 2 === 0) for (let j = 0; j < raw.length; j++) raw[j]! &= 0x7f;
-      const p = write(`random-${i}.json`, raw);
+      const p = write(`random-${i}.json`, Buffer.concat([blanks, raw]));
       const viaBytes = (() => {
         try {
           return parsePlanDocument(readFileSync(p), p);
