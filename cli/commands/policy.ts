@@ -3,7 +3,7 @@ import { sha256Tagged } from '../../core/digest';
 import { parseJsonText, readInputFile } from '../../core/files';
 import { readInstallation } from '../../core/installation';
 import { parseSuppressions, SuppressionFile } from '../../policy/engine/suppressions';
-import { guardNesting, parsePlanDocument } from '../../terraform/plan';
+import { guardNesting, parsePlanDocument, readPlanDocument } from '../../terraform/plan';
 import { CommandAbout, NO_POSITIONALS, OptionSpec, parseCommandArgs, parseEnv, pickVerb } from '../lib/args';
 import { Command, CommandIo } from '../lib/types';
 import { PolicyResult } from '../../policy/engine/evaluate';
@@ -138,17 +138,13 @@ export const policy: Command = async (io) => {
   const installation = readInstallation(io.cwd);
   const file = (synth ?? plan) as string;
   const kind = synth ? 'synth' : 'plan';
-  const bytes = readInputFile(file, synth ? 'cdk.tf.json' : 'plan JSON');
-  // A plan is read by the same reader as `kfm receipt plan`: the same inputs pass or fail to parse.
-  const doc = synth
-    ? parseJsonText(bytes.toString('utf8'), file, 'cdk.tf.json')
-    : guardNesting(file, 'plan JSON', () => parsePlanDocument(bytes, file));
+  const { doc, digest, bytes } = readJudged(file, kind, format);
   const result = guardNesting(file, synth ? 'cdk.tf.json' : 'plan JSON', () =>
     check().checkPolicy({ kind, doc, origin: file, env, now, suppressions, installation, declarations }),
   );
   // `input` binds the decision to the exact file and env judged: `kfm receipt plan --policy`
   // refuses a decision made for another plan or another env.
-  const input = { kind, digest: sha256Tagged(bytes), env: env ?? null };
+  const input = { kind, digest, env: env ?? null };
   io.stdout(
     formatPolicy(format, result, input, {
       file,
@@ -163,6 +159,28 @@ export const policy: Command = async (io) => {
     io.stderr(`kfm: policy check failed: ${result.findings.length} finding(s) in ${file}\n`);
   return result.verdict === 'pass' ? 0 : 1;
 };
+
+/**
+ * The file judged, parsed, and the digest of its bytes. A plan is read by the same reader as `kfm
+ * receipt plan` (the same inputs pass or fail to parse); its bytes are kept only for the formats
+ * that locate findings in the text (SARIF, annotations).
+ */
+function readJudged(
+  file: string,
+  kind: 'synth' | 'plan',
+  format: PolicyFormat,
+): { doc: unknown; digest: string; bytes?: Buffer } {
+  if (kind === 'plan' && (format === 'json' || format === 'text')) {
+    const { doc, digest } = guardNesting(file, 'plan JSON', () => readPlanDocument(file));
+    return { doc, digest };
+  }
+  const bytes = readInputFile(file, kind === 'synth' ? 'cdk.tf.json' : 'plan JSON');
+  const doc =
+    kind === 'synth'
+      ? parseJsonText(bytes.toString('utf8'), file, 'cdk.tf.json')
+      : guardNesting(file, 'plan JSON', () => parsePlanDocument(bytes, file));
+  return { doc, digest: sha256Tagged(bytes), bytes };
+}
 
 /**
  * `--synth-log LOG`: a synth the policy failed writes no cdk.tf.json, only cdktf's error; its

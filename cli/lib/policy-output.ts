@@ -40,7 +40,8 @@ export function policyFormatOf(values: Record<string, unknown>): PolicyFormat {
 /** The judged input, as the output formats need it. */
 export interface Judged {
   readonly file: string;
-  readonly bytes: Buffer;
+  /** The bytes judged: SARIF and annotations locate findings in them (JSON and text need none). */
+  readonly bytes?: Buffer;
   readonly kind: 'synth' | 'plan' | 'synth-log';
   readonly docsBase?: string;
   /** The repository root whose stacks/ and constructs/ hold construct ids. @default - the working directory */
@@ -54,6 +55,7 @@ export function formatPolicy(format: PolicyFormat, result: PolicyResult, input: 
   if (format === 'json')
     return JSON.stringify({ ...result, input, ...(j.installation ? { installation: j.installation } : {}) }) + '\n';
   if (format === 'text') return check().formatReport(result);
+  if (j.bytes === undefined) throw new ReceiptError('INTERNAL', `formatPolicy: ${format} needs the bytes judged`);
   const text = j.bytes.toString('utf8');
   const constructPaths: ConstructPaths | undefined =
     j.kind === 'synth' ? constructPathsReader().parseConstructPaths(j.bytes, j.file) : undefined;
