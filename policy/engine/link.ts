@@ -154,8 +154,23 @@ export class Linker {
     return [...out.values()].sort((a, b) => (a.address < b.address ? -1 : 1));
   }
 
-  /** The one target of `types` an ancillary's `attr` names (see Link). */
+  /** Links made, by (attribute, target types, key attributes), then by ancillary. */
+  private readonly links = new Map<string, Map<ResourceView, Link>>();
+
+  /**
+   * The one target of `types` an ancillary's `attr` names (see Link). Made once per ancillary and
+   * question: several rules ask it of the same ancillary (a bucket's controls: three of them).
+   */
   link(anc: ResourceView, attr: string, types: readonly string[], keyAttrs: readonly string[]): Link {
+    const question = `${attr}\u0000${types.join(',')}\u0000${keyAttrs.join(',')}`;
+    let made = this.links.get(question);
+    if (made === undefined) this.links.set(question, (made = new Map()));
+    let l = made.get(anc);
+    if (l === undefined) made.set(anc, (l = this.linkOnce(anc, attr, types, keyAttrs)));
+    return l;
+  }
+
+  private linkOnce(anc: ResourceView, attr: string, types: readonly string[], keyAttrs: readonly string[]): Link {
     const leaves = anc.leaves(attr);
     if (leaves.length === 0 && !anc.isConfigured(attr)) return { kind: 'absent' };
     const leaf = leaves[0];
