@@ -258,6 +258,8 @@ export function walk(value: unknown, unknownMark: unknown, path: readonly string
 
 const NO_MARKS: readonly unknown[] = [];
 const INDEX_STEP = /^\d+$/;
+/** The one unknown leaf `walk` gives (leaves are read-only): plans are full of unknown values. */
+const UNKNOWN: Leaf = Object.freeze({ unknown: true });
 
 /**
  * `walk` from step `at` of `path`, appending to `out`: one list per call of `walk` and no sliced
@@ -265,7 +267,7 @@ const INDEX_STEP = /^\d+$/;
  */
 function walkInto(value: unknown, unknownMark: unknown, path: readonly string[], at: number, out: Leaf[]): void {
   if (unknownMark === true) {
-    out.push({ unknown: true });
+    out.push(UNKNOWN);
     return;
   }
   if (Array.isArray(value)) {
@@ -282,7 +284,7 @@ function walkInto(value: unknown, unknownMark: unknown, path: readonly string[],
   // An absent value (or an absent block, which plan JSON can still mark unknown as a whole) has no leaves.
   if (value === null || value === undefined) return;
   if (isExpressionString(value)) {
-    out.push({ unknown: true });
+    out.push(UNKNOWN);
     return;
   }
   if (at === path.length) {
@@ -296,7 +298,7 @@ function walkInto(value: unknown, unknownMark: unknown, path: readonly string[],
       ? (unknownMark as Record<string, unknown>)[head]
       : undefined;
   if (mark === true) {
-    out.push({ unknown: true });
+    out.push(UNKNOWN);
     return;
   }
   walkInto((value as Record<string, unknown>)[head], mark, path, at + 1, out);
