@@ -358,6 +358,11 @@ export function stringsIn(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** Where a walk puts the strings it finds, one at a time (a scan need not keep them). */
+export interface StringSink {
+  add(s: string): void;
+}
+
 /**
  * Every string of `values` but those under `paths` (dotted, as `maskPaths` writes them): each path
  * leaves out the member its parent holds, the parent found as `plainAt` finds it. Same strings in
@@ -365,7 +370,13 @@ export function stringsIn(value: unknown, out: string[] = []): string[] {
  * `values` must be a tree (as parsed JSON is): a container reached twice would be left out twice.
  */
 export function stringsOutside(values: unknown, paths: readonly string[]): string[] {
-  if (paths.length === 0) return stringsIn(values);
+  const out: string[] = [];
+  addStringsOutside(values, paths, { add: (s) => void out.push(s) });
+  return out;
+}
+
+/** `stringsOutside`, each string given to `sink` as it is found, in the same order. */
+export function addStringsOutside(values: unknown, paths: readonly string[], sink: StringSink): void {
   const skip = new Map<object, Set<string>>();
   for (const p of paths) {
     const steps = p.split('.');
@@ -375,22 +386,22 @@ export function stringsOutside(values: unknown, paths: readonly string[]): strin
     keys.add(steps[steps.length - 1]!);
     skip.set(parent, keys);
   }
-  return stringsSkipping(values, skip, []);
+  stringsSkipping(values, skip, sink);
 }
 
-/** `stringsIn`, not entering the members `skip.get(container)` names (an array's indexes as text). */
-function stringsSkipping(value: unknown, skip: ReadonlyMap<object, ReadonlySet<string>>, out: string[]): string[] {
-  if (typeof value === 'string') out.push(value);
+/** Strings of a value, not entering the members `skip.get(container)` names (an array's indexes as text). */
+function stringsSkipping(value: unknown, skip: ReadonlyMap<object, ReadonlySet<string>>, sink: StringSink): void {
+  // Loops, not callbacks: this walks every planned value of every resource; most have nothing to skip.
+  if (typeof value === 'string') sink.add(value);
   else if (value && typeof value === 'object') {
-    const s = skip.get(value);
+    const s = skip.size === 0 ? undefined : skip.get(value);
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) if (!s?.has(String(i))) stringsSkipping(value[i], skip, out);
+      for (let i = 0; i < value.length; i++) if (!s?.has(String(i))) stringsSkipping(value[i], skip, sink);
     } else {
       const o = value as Record<string, unknown>;
-      for (const k in o) if (Object.hasOwn(o, k) && !s?.has(k)) stringsSkipping(o[k], skip, out);
+      for (const k in o) if (Object.hasOwn(o, k) && !s?.has(k)) stringsSkipping(o[k], skip, sink);
     }
   }
-  return out;
 }
 
 /** Merge tag maps into leaves (later wins), keeping unknown markers. */

@@ -1,6 +1,6 @@
 import { bad, defineRule, ok, Outcome, scalar, WHOLE_CONFIGURATION } from '../engine/rule';
-import { credentialKinds, decodeBase64, SECRET_NAME, sharedCredentialKinds } from '../engine/secrets';
-import { plainAt, ResourceView, stringsOutside, ValueSource } from '../engine/view';
+import { CredentialScan, credentialKinds, decodeBase64, SECRET_NAME, sharedCredentialKinds } from '../engine/secrets';
+import { addStringsOutside, plainAt, ResourceView, ValueSource } from '../engine/view';
 
 /** Provider arguments that are credentials (aws, kubernetes, helm, others). */
 const PROVIDER_SECRETS = [
@@ -77,12 +77,21 @@ function provenanceProblems(r: ResourceView, path: string): string[] {
   return added ? [added] : [];
 }
 
+const NO_PATHS: readonly string[] = [];
+
 /** Which paths of a resource hold secrets: the schema's (plan), the synth list, and rule-named ones. */
-function secretPaths(r: ResourceView): string[] {
+function secretPaths(r: ResourceView): readonly string[] {
   if (r.type === 'aws_ssm_parameter') {
     const t = scalar(r, 'type');
-    if (t.kind === 'value' && t.value !== 'SecureString') return [];
+    if (t.kind === 'value' && t.value !== 'SecureString') return NO_PATHS;
   }
+  // Most resources have no sensitive path and configure no secret argument: nothing to list.
+  if (
+    r.sensitivePaths.length === 0 &&
+    !SYNTH_SECRETS.some((a) => r.isConfigured(a)) &&
+    !(r.type === 'aws_ssm_parameter' && r.isConfigured('value'))
+  )
+    return NO_PATHS;
   const paths = new Set<string>();
   for (const p of r.sensitivePaths) {
     if (/^tags(_all)?(\.|$)/.test(p)) continue;
@@ -130,11 +139,12 @@ function plaintextParameterProblems(r: ResourceView): string[] {
 }
 
 /**
- * Known values' strings to scan for credential shapes, without the paths Terraform marks sensitive:
+ * Scan known values' strings for credential shapes, without the paths Terraform marks sensitive:
  * those come from sensitive variables or are generated at apply (a random password), and a literal
  * among them is judged by its provenance and by the configuration constants, which are always scanned.
  */
-const scannableStrings = (r: ResourceView): string[] => stringsOutside(r.values, r.sensitivePaths);
+const scanKnownValues = (r: ResourceView, scan: CredentialScan): void =>
+  addStringsOutside(r.values, r.sensitivePaths, scan);
 
 /** Lambda environment variables whose names say secret must not be literals (CKV_AWS_45). */
 function lambdaEnvProblems(r: ResourceView): string[] {
@@ -240,18 +250,19 @@ export const rule = defineRule(__filename, {
       const problems: string[] = [];
       for (const path of secretPaths(r)) problems.push(...provenanceProblems(r, path));
       problems.push(...lambdaEnvProblems(r), ...ecsEnvProblems(r), ...plaintextParameterProblems(r));
-      // The configuration's constants are scanned once for all instances of a configuration resource.
-      const scanned = scannableStrings(r);
+      const scan = new CredentialScan();
+      scanKnownValues(r, scan);
       if (USER_DATA_TYPES.includes(r.type)) {
         const ud = userDataText(r);
         if (ud === 'unreadable')
           problems.push(
             'user_data cannot be read at this stage (the plan holds only a hash), so it cannot be checked for credentials',
           );
-        else scanned.push(...ud);
+        else for (const text of ud) scan.add(text);
       }
-      const kinds = new Set([...sharedCredentialKinds(r.configStrings), ...credentialKinds(scanned)]);
-      for (const k of [...kinds].sort()) problems.push(`an argument contains ${k}`);
+      // The configuration's constants are scanned once for all instances of a configuration resource.
+      for (const k of sharedCredentialKinds(r.configStrings)) scan.kinds.add(k);
+      for (const k of [...scan.kinds].sort()) problems.push(`an argument contains ${k}`);
       out.push(problems.length ? bad(r.address, [...new Set(problems)].join('; ')) : ok(r.address));
     }
     const loose = credentialKinds(ctx.input.literalStrings);
