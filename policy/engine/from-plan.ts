@@ -473,14 +473,25 @@ class PlanConfigAnswers implements ConfigAnswers {
     return anySensitive(this.#sens[attr]);
   }
   sources(path: string): ValueSource[] {
-    const steps = path.split('.');
-    const e = expressionAt(this.#ex, steps);
+    // Every instance of a module or a count shares its configuration's expressions: read once.
+    let byPath = SOURCES.get(this.#ex);
+    if (byPath === undefined) SOURCES.set(this.#ex, (byPath = new Map()));
+    let read = byPath.get(path);
+    if (read === undefined) {
+      const steps = path.split('.');
+      const e = expressionAt(this.#ex, steps);
+      read = {
+        steps,
+        call: isObject(e) && Object.keys(e).length === 0,
+        sources: sourcesOf(this.#modules, e, this.#prefix),
+      };
+      byPath.set(path, read);
+    }
     // `{}`: a function call over literals only (`jsonencode({password = "..."})`), which Terraform
     // cannot write as a constant and which names nothing. Known at plan, it is a literal; unknown,
     // a value made at apply (`uuid()`).
-    if (isObject(e) && Object.keys(e).length === 0 && plainAt(this.#marks, steps) !== true)
-      return [{ kind: 'literal' }];
-    return sourcesOf(this.#modules, e, this.#prefix);
+    if (read.call && plainAt(this.#marks, read.steps) !== true) return [{ kind: 'literal' }];
+    return read.sources;
   }
   traversalsAt(path: string): readonly Traversal[] {
     return traversalsOf(this.#modules, expressionAt(this.#ex, path.split('.')), this.#prefix);
@@ -510,6 +521,13 @@ const NO_REFERENCES: readonly string[] = Object.freeze([]);
 
 /** An attribute expression's raw references, by expression object (shared like CONFIG_STRINGS). */
 const RAW_REFERENCES = new WeakMap<object, readonly string[]>();
+
+/**
+ * Where a path's configured value comes from, by expressions object and path (shared like
+ * CONFIG_STRINGS: the module prefix and the module variables are those of the one configuration
+ * resource). `call`: the expression is `{}`, a function call over literals only.
+ */
+const SOURCES = new WeakMap<Obj, Map<string, { steps: string[]; call: boolean; sources: ValueSource[] }>>();
 
 /** The configuration constants' strings, by expressions object (shared by the instances of one configuration resource). */
 const CONFIG_STRINGS = new WeakMap<Obj, readonly string[]>();
