@@ -416,10 +416,14 @@ export function tagLeaves(tags: unknown, unknownMark: unknown): Record<string, L
   if (unknownMark === true) return { '*': { unknown: true } };
   if (isExpressionString(tags)) return { '*': { unknown: true } };
   if (!tags || typeof tags !== 'object' || Array.isArray(tags)) return undefined;
-  const marks = unknownMark && typeof unknownMark === 'object' ? (unknownMark as Record<string, unknown>) : {};
+  const marks = unknownMark && typeof unknownMark === 'object' ? (unknownMark as Record<string, unknown>) : undefined;
   const out: Record<string, Leaf> = Object.create(null);
-  for (const [k, v] of Object.entries(tags as Record<string, unknown>)) {
-    if ((Object.prototype.hasOwnProperty.call(marks, k) && marks[k] === true) || isExpressionString(v))
+  // A loop over own keys, not Object.entries: every taggable resource's tags are read.
+  const t = tags as Record<string, unknown>;
+  for (const k in t) {
+    if (!Object.hasOwn(t, k)) continue;
+    const v = t[k];
+    if ((marks !== undefined && Object.hasOwn(marks, k) && marks[k] === true) || isExpressionString(v))
       out[k] = { unknown: true };
     else if (v !== null && v !== undefined) out[k] = { unknown: false, value: v };
   }
