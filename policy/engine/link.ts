@@ -115,6 +115,11 @@ export class Linker {
     return index;
   }
 
+  /** The resource with this address (an instance address, module keys and instance key included). */
+  resource(address: string): ResourceView | undefined {
+    return this.byAddress.get(address);
+  }
+
   /** All instances of a resource block (`aws_s3_bucket.b` in module path `module.m["a"].`). */
   instancesOf(modulePath: string, base: string): ResourceView[] {
     return this.byBase.get(modulePath + base) ?? [];
@@ -126,6 +131,7 @@ export class Linker {
    */
   referenced(r: ResourceView, attr: string, types?: readonly string[]): ResourceView[] {
     const refs = r.rawReferences(attr);
+    if (refs.length === 0) return [];
     const { perInstance, explicit, bare, eachValue } = readRefs(refs);
     // `each.value` over `for_each = aws_x.y` is the instance of aws_x.y with this instance's key.
     const viaEachValue = new Set<string>();
@@ -142,7 +148,7 @@ export class Linker {
     for (const [base, keys] of explicit) {
       for (const k of keys) add(this.byAddress.get(instanceAddress(r.modulePath + base, k)));
     }
-    for (const base of new Set([...bare, ...viaEachValue])) {
+    for (const base of viaEachValue.size === 0 ? bare : new Set([...bare, ...viaEachValue])) {
       if (explicit.has(base)) continue; // Terraform lists `x[0]` and `x` for one reference
       const all = this.instancesOf(r.modulePath, base);
       const single = all.length === 1 && all[0].instanceKey === undefined;
@@ -151,6 +157,7 @@ export class Linker {
         add(this.byAddress.get(instanceAddress(r.modulePath + base, r.instanceKey)));
       else all.forEach(add);
     }
+    if (out.size === 1) return [...out.values()];
     return [...out.values()].sort((a, b) => (a.address < b.address ? -1 : 1));
   }
 
