@@ -497,7 +497,9 @@ class PlanConfigAnswers implements ConfigAnswers {
     return traversalsOf(this.#modules, expressionAt(this.#ex, path.split('.')), this.#prefix);
   }
   sensitivePaths(): readonly string[] {
-    return maskPaths(this.#sens);
+    // Kept by the view for the whole check: most resources have none, and share one empty list.
+    const paths = maskPaths(this.#sens);
+    return paths.length === 0 ? NO_PATHS : paths;
   }
   configStrings(): readonly string[] {
     // Every instance of a module or a count shares its configuration's expressions: read once.
@@ -518,6 +520,7 @@ class PlanConfigAnswers implements ConfigAnswers {
 }
 
 const NO_REFERENCES: readonly string[] = Object.freeze([]);
+const NO_PATHS: readonly string[] = Object.freeze([]);
 
 /** An attribute expression's raw references, by expression object (shared like CONFIG_STRINGS). */
 const RAW_REFERENCES = new WeakMap<object, readonly string[]>();

@@ -377,6 +377,7 @@ export function stringsOutside(values: unknown, paths: readonly string[]): strin
 
 /** `stringsOutside`, each string given to `sink` as it is found, in the same order. */
 export function addStringsOutside(values: unknown, paths: readonly string[], sink: StringSink): void {
+  if (paths.length === 0) return stringsSkipping(values, NOTHING_SKIPPED, sink);
   const skip = new Map<object, Set<string>>();
   for (const p of paths) {
     const steps = p.split('.');
@@ -388,6 +389,8 @@ export function addStringsOutside(values: unknown, paths: readonly string[], sin
   }
   stringsSkipping(values, skip, sink);
 }
+
+const NOTHING_SKIPPED: ReadonlyMap<object, ReadonlySet<string>> = new Map();
 
 /** Strings of a value, not entering the members `skip.get(container)` names (an array's indexes as text). */
 function stringsSkipping(value: unknown, skip: ReadonlyMap<object, ReadonlySet<string>>, sink: StringSink): void {

@@ -262,7 +262,7 @@ export const rule = defineRule(__filename, {
       }
       // The configuration's constants are scanned once for all instances of a configuration resource.
       for (const k of sharedCredentialKinds(r.configStrings)) scan.kinds.add(k);
-      for (const k of [...scan.kinds].sort()) problems.push(`an argument contains ${k}`);
+      if (scan.kinds.size > 0) for (const k of [...scan.kinds].sort()) problems.push(`an argument contains ${k}`);
       out.push(problems.length ? bad(r.address, [...new Set(problems)].join('; ')) : ok(r.address));
     }
     const loose = credentialKinds(ctx.input.literalStrings);
