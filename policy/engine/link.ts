@@ -82,15 +82,19 @@ function readRefs(refs: readonly string[]): ReadRefs {
 
 export class Linker {
   private readonly byAddress = new Map<string, ResourceView>();
-  private readonly byBase = new Map<string, ResourceView[]>();
+  /** Instances by resource block: one view for a block of one instance (most), a list for more. */
+  private readonly byBase = new Map<string, ResourceView | ResourceView[]>();
 
   constructor(resources: readonly ResourceView[]) {
     for (const r of resources) {
       this.byAddress.set(r.address, r);
-      const base = r.modulePath + (r.mode === 'data' ? 'data.' : '') + r.type + '.' + r.name;
-      const list = this.byBase.get(base) ?? [];
-      list.push(r);
-      this.byBase.set(base, list);
+      const made = r.modulePath + (r.mode === 'data' ? 'data.' : '') + r.type + '.' + r.name;
+      // A single instance's block is its address: keep that string, not a copy of it per resource.
+      const base = made === r.address ? r.address : made;
+      const held = this.byBase.get(base);
+      if (held === undefined) this.byBase.set(base, r);
+      else if (Array.isArray(held)) held.push(r);
+      else this.byBase.set(base, [held, r]);
     }
   }
 
@@ -122,7 +126,8 @@ export class Linker {
 
   /** All instances of a resource block (`aws_s3_bucket.b` in module path `module.m["a"].`). */
   instancesOf(modulePath: string, base: string): ResourceView[] {
-    return this.byBase.get(modulePath + base) ?? [];
+    const held = this.byBase.get(modulePath + base);
+    return held === undefined ? [] : Array.isArray(held) ? held : [held];
   }
 
   /**
