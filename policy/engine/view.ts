@@ -529,14 +529,31 @@ export function plainAt(value: unknown, path: readonly string[]): unknown {
 
 /** Dotted paths (numeric steps for list elements) where a sensitivity mask is `true`. */
 export function maskPaths(mask: unknown, prefix = '', out: string[] = []): string[] {
-  // Loops into one list: most masks are empty objects, and every resource has one.
+  // The steps are kept and a path written only where the mask is `true`: most masks hold empty
+  // blocks and lists only, and every resource has one.
+  maskInto(mask, prefix === '' ? [] : [prefix], out);
+  return out;
+}
+
+function maskInto(mask: unknown, steps: string[], out: string[]): void {
   if (mask === true) {
-    if (prefix) out.push(prefix);
+    // The same fold as joining with '.', an empty step dropped where it leads (as written before).
+    let path = '';
+    for (const step of steps) path = path ? `${path}.${step}` : step;
+    if (path) out.push(path);
   } else if (Array.isArray(mask)) {
-    for (let i = 0; i < mask.length; i++) maskPaths(mask[i], prefix ? `${prefix}.${i}` : String(i), out);
+    for (let i = 0; i < mask.length; i++) {
+      steps.push(String(i));
+      maskInto(mask[i], steps, out);
+      steps.pop();
+    }
   } else if (mask && typeof mask === 'object') {
     const m = mask as Record<string, unknown>;
-    for (const k in m) if (Object.hasOwn(m, k)) maskPaths(m[k], prefix ? `${prefix}.${k}` : k, out);
+    for (const k in m) {
+      if (!Object.hasOwn(m, k)) continue;
+      steps.push(k);
+      maskInto(m[k], steps, out);
+      steps.pop();
+    }
   }
-  return out;
 }
