@@ -530,16 +530,25 @@ export function plainAt(value: unknown, path: readonly string[]): unknown {
 /** Dotted paths (numeric steps for list elements) where a sensitivity mask is `true`. */
 export function maskPaths(mask: unknown, prefix = '', out: string[] = []): string[] {
   // The steps are kept and a path written only where the mask is `true`: most masks hold empty
-  // blocks and lists only, and every resource has one.
-  maskInto(mask, prefix === '' ? [] : [prefix], out);
+  // blocks and lists only, and every resource has one. One list of steps serves every call.
+  const depth = MASK_STEPS.length;
+  if (prefix !== '') MASK_STEPS.push(prefix);
+  try {
+    maskInto(mask, MASK_STEPS, out);
+  } finally {
+    MASK_STEPS.length = depth;
+  }
   return out;
 }
+
+/** The steps `maskInto` has taken (empty between calls of maskPaths). */
+const MASK_STEPS: string[] = [];
 
 function maskInto(mask: unknown, steps: string[], out: string[]): void {
   if (mask === true) {
     // The same fold as joining with '.', an empty step dropped where it leads (as written before).
     let path = '';
-    for (const step of steps) path = path ? `${path}.${step}` : step;
+    for (let i = 0; i < steps.length; i++) path = path ? `${path}.${steps[i]}` : steps[i]!;
     if (path) out.push(path);
   } else if (Array.isArray(mask)) {
     for (let i = 0; i < mask.length; i++) {

@@ -78,6 +78,8 @@ function provenanceProblems(r: ResourceView, path: string): string[] {
 }
 
 const NO_PATHS: readonly string[] = [];
+/** What a check of another type finds: nothing (one list for every resource). */
+const NO_PROBLEMS: readonly string[] = [];
 
 /** Which paths of a resource hold secrets: the schema's (plan), the synth list, and rule-named ones. */
 function secretPaths(r: ResourceView): readonly string[] {
@@ -86,12 +88,7 @@ function secretPaths(r: ResourceView): readonly string[] {
     if (t.kind === 'value' && t.value !== 'SecureString') return NO_PATHS;
   }
   // Most resources have no sensitive path and configure no secret argument: nothing to list.
-  if (
-    r.sensitivePaths.length === 0 &&
-    !SYNTH_SECRETS.some((a) => r.isConfigured(a)) &&
-    !(r.type === 'aws_ssm_parameter' && r.isConfigured('value'))
-  )
-    return NO_PATHS;
+  if (r.sensitivePaths.length === 0 && !configuresSecret(r)) return NO_PATHS;
   const paths = new Set<string>();
   for (const p of r.sensitivePaths) {
     if (/^tags(_all)?(\.|$)/.test(p)) continue;
@@ -103,6 +100,12 @@ function secretPaths(r: ResourceView): readonly string[] {
   for (const a of SYNTH_SECRETS) if (r.isConfigured(a)) paths.add(a);
   if (r.type === 'aws_ssm_parameter' && r.isConfigured('value')) paths.add('value');
   return [...paths].sort();
+}
+
+/** Whether a resource configures an argument this rule names a secret (a loop: asked of every resource). */
+function configuresSecret(r: ResourceView): boolean {
+  for (let i = 0; i < SYNTH_SECRETS.length; i++) if (r.isConfigured(SYNTH_SECRETS[i]!)) return true;
+  return r.type === 'aws_ssm_parameter' && r.isConfigured('value');
 }
 
 /** Paths under a value whose last key names a secret (`user.0.password`). */
@@ -122,8 +125,8 @@ function secretLeaves(v: unknown, prefix: string): string[] {
  * A secret in a plaintext parameter: a `String` / `StringList` SSM parameter whose name says secret, or
  * whose value comes from a sensitive variable, an ephemeral value or a secret manager (CKV2_AWS_34-like).
  */
-function plaintextParameterProblems(r: ResourceView): string[] {
-  if (r.type !== 'aws_ssm_parameter') return [];
+function plaintextParameterProblems(r: ResourceView): readonly string[] {
+  if (r.type !== 'aws_ssm_parameter') return NO_PROBLEMS;
   const t = scalar(r, 'type');
   if (t.kind !== 'value' || t.value === 'SecureString') return [];
   const name = scalar(r, 'name');
@@ -147,8 +150,8 @@ const scanKnownValues = (r: ResourceView, scan: CredentialScan): void =>
   addStringsOutside(r.values, r.sensitivePaths, scan);
 
 /** Lambda environment variables whose names say secret must not be literals (CKV_AWS_45). */
-function lambdaEnvProblems(r: ResourceView): string[] {
-  if (r.type !== 'aws_lambda_function') return [];
+function lambdaEnvProblems(r: ResourceView): readonly string[] {
+  if (r.type !== 'aws_lambda_function') return NO_PROBLEMS;
   const vars = r.leaves('environment.variables');
   const out: string[] = [];
   for (const v of vars) {
@@ -169,8 +172,8 @@ function lambdaEnvProblems(r: ResourceView): string[] {
 }
 
 /** ECS container environment entries whose names say secret must use `secrets` (valueFrom). */
-function ecsEnvProblems(r: ResourceView): string[] {
-  if (r.type !== 'aws_ecs_task_definition') return [];
+function ecsEnvProblems(r: ResourceView): readonly string[] {
+  if (r.type !== 'aws_ecs_task_definition') return NO_PROBLEMS;
   const l = r.leaves('container_definitions')[0];
   if (!l || l.unknown || typeof l.value !== 'string') return [];
   let defs: unknown;
