@@ -56,8 +56,20 @@ function parseV6(s: string): bigint | undefined {
   return groups.reduce((acc, g) => (acc << 16n) | g, 0n);
 }
 
+/** parseCidr by text: a plan repeats the same few blocks (`10.0.0.0/16`) in every group. */
+const PARSED = new Map<string, CidrRange | undefined>();
+
 /** Parse `addr/len` (or a bare address: a single host). Undefined when it is not a CIDR. */
 export function parseCidr(text: string): CidrRange | undefined {
+  let r = PARSED.get(text);
+  if (r === undefined && !PARSED.has(text)) {
+    r = parseCidrText(text);
+    if (PARSED.size < 100_000) PARSED.set(text, r);
+  }
+  return r;
+}
+
+function parseCidrText(text: string): CidrRange | undefined {
   const s = text.trim();
   const [addr, len, extra] = s.split('/');
   if (extra !== undefined || addr === undefined) return undefined;
@@ -102,20 +114,36 @@ const INTERNET: Record<4 | 6, { within: readonly string[]; except: readonly stri
   6: { within: ['2000::/3', '64:ff9b::/96'], except: ['2001:db8::/32', '2001:2::/48', '3fff::/20'] },
 };
 
-const parsedInternet = (f: 4 | 6, which: 'within' | 'except'): CidrRange[] =>
-  INTERNET[f][which].map((c) => parseCidr(c) as CidrRange);
+/** INTERNET parsed, the exceptions in address order: once, not per range judged. */
+let parsed: Record<4 | 6, { within: CidrRange[]; except: CidrRange[] }> | undefined;
+
+function parsedInternet(f: 4 | 6): { within: CidrRange[]; except: CidrRange[] } {
+  parsed ??= {
+    4: parseInternet(4),
+    6: parseInternet(6),
+  };
+  return parsed[f];
+}
+
+function parseInternet(f: 4 | 6): { within: CidrRange[]; except: CidrRange[] } {
+  const ranges = (cidrs: readonly string[]): CidrRange[] => cidrs.map((c) => parseCidrText(c) as CidrRange);
+  return {
+    within: ranges(INTERNET[f].within),
+    except: ranges(INTERNET[f].except).sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0)),
+  };
+}
 
 /** True when some address of `r` is on the internet (not wholly inside private or reserved blocks). */
 function reachesInternet(r: CidrRange): boolean {
-  for (const w of parsedInternet(r.family, 'within')) {
+  const { within, except } = parsedInternet(r.family);
+  for (const w of within) {
     const first = r.first > w.first ? r.first : w.first;
     const last = r.last < w.last ? r.last : w.last;
     if (first > last) continue;
-    const inside = parsedInternet(r.family, 'except')
-      .filter((e) => e.last >= first && e.first <= last)
-      .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+    // The exceptions overlapping [first, last], in address order, cover it from `first` up to `next`.
     let next = first;
-    for (const e of inside) {
+    for (const e of except) {
+      if (e.last < first || e.first > last) continue;
       if (e.first > next) break;
       if (e.last + 1n > next) next = e.last + 1n;
     }

@@ -64,21 +64,41 @@ export const META_RULES = {
  * array each call.
  */
 function typeIndex(resources: readonly ResourceView[]): (...types: string[]) => ResourceView[] {
-  const byType = new Map<string, ResourceView[]>();
-  const position = new Map<ResourceView, number>();
-  resources.forEach((r, i) => {
-    if (r.mode !== 'managed') return;
-    position.set(r, i);
+  // Per type, the resources and their positions in the input (no map of every resource's position).
+  const byType = new Map<string, { views: ResourceView[]; at: number[] }>();
+  for (let i = 0; i < resources.length; i++) {
+    const r = resources[i]!;
+    if (r.mode !== 'managed') continue;
     const list = byType.get(r.type);
-    if (list) list.push(r);
-    else byType.set(r.type, [r]);
-  });
+    if (list) {
+      list.views.push(r);
+      list.at.push(i);
+    } else byType.set(r.type, { views: [r], at: [i] });
+  }
   return (...types) => {
-    const distinct = [...new Set(types)];
-    if (distinct.length === 1) return [...(byType.get(distinct[0]!) ?? [])];
-    const out = distinct.flatMap((t) => byType.get(t) ?? []);
-    return out.sort((a, b) => position.get(a)! - position.get(b)!);
+    const lists = [...new Set(types)].flatMap((t) => byType.get(t) ?? []);
+    if (lists.length === 0) return [];
+    if (lists.length === 1) return [...lists[0]!.views];
+    return mergeByPosition(lists);
   };
+}
+
+/** Lists each in input order, merged into one in input order. */
+function mergeByPosition(
+  lists: ReadonlyArray<{ views: readonly ResourceView[]; at: readonly number[] }>,
+): ResourceView[] {
+  const out: ResourceView[] = [];
+  const next = lists.map(() => 0);
+  for (;;) {
+    let pick = -1;
+    for (let l = 0; l < lists.length; l++) {
+      const i = next[l]!;
+      if (i < lists[l]!.at.length && (pick < 0 || lists[l]!.at[i]! < lists[pick]!.at[next[pick]!]!)) pick = l;
+    }
+    if (pick < 0) return out;
+    out.push(lists[pick]!.views[next[pick]!]!);
+    next[pick]!++;
+  }
 }
 
 function makeContext(
@@ -87,20 +107,20 @@ function makeContext(
   env: PolicyEnv | undefined,
   declared: Declarations,
 ): RuleContext {
-  const byAddress = new Map<string, ResourceView>();
-  for (const r of input.resources) {
-    byAddress.set(r.address, r);
-    if (!byAddress.has(r.configAddress)) byAddress.set(r.configAddress, r);
-  }
   const linker = new Linker(input.resources);
+  // An address names its resource; a configuration address (no instance key) its first instance.
+  const byConfigAddress = new Map<string, ResourceView>();
+  for (const r of input.resources)
+    if (r.configAddress !== r.address && !byConfigAddress.has(r.configAddress)) byConfigAddress.set(r.configAddress, r);
   const linkedCache = new Map<string, Map<string, ResourceView[]>>();
   const targetKeys = ['id', 'bucket', 'name', 'arn'];
+  const ofType = typeIndex(input.resources);
   return {
     input,
     env,
     declared,
-    ofType: typeIndex(input.resources),
-    byAddress: (a) => byAddress.get(a),
+    ofType,
+    byAddress: (a) => linker.resource(a) ?? byConfigAddress.get(a),
     link: (anc, attr, types, keys = targetKeys) => linker.link(anc, attr, types, keys),
     referenced: (r, attr, types) => linker.referenced(r, attr, types),
     linked: (target, type, attr = 'bucket') => {
@@ -109,10 +129,12 @@ function makeContext(
       let byTarget = linkedCache.get(key);
       if (!byTarget) {
         byTarget = new Map();
-        for (const c of input.resources) {
-          if (c.mode !== 'managed' || c.type !== type) continue;
+        for (const c of ofType(type)) {
           const l = linker.link(c, attr, [target.type], targetKeys);
-          if (l.kind === 'target') byTarget.set(l.target.address, [...(byTarget.get(l.target.address) ?? []), c]);
+          if (l.kind !== 'target') continue;
+          const list = byTarget.get(l.target.address);
+          if (list) list.push(c);
+          else byTarget.set(l.target.address, [c]);
         }
         linkedCache.set(key, byTarget);
       }

@@ -20,7 +20,7 @@ import {
   Traversal,
 } from './view';
 import { isObject } from '../../core/json';
-import { ConfigAnswers, resourceView } from './resource-view';
+import { ConfigAnswers, ResolvedTags, resourceView } from './resource-view';
 import {
   actionLabel,
   Configuration,
@@ -279,16 +279,11 @@ function readProviders(
   return { providers, defaultTags };
 }
 
-/** `after_unknown` and `after_sensitive` per address (current objects: a deposed one will not exist). */
-function changeMasks(plan: PlanDocument): { unknowns: Map<string, unknown>; sensitives: Map<string, unknown> } {
-  const unknowns = new Map<string, unknown>();
-  const sensitives = new Map<string, unknown>();
-  for (const rc of plan.resource_changes) {
-    if (rc.deposed !== undefined) continue;
-    unknowns.set(rc.address, rc.change.after_unknown);
-    sensitives.set(rc.address, rc.change.after_sensitive);
-  }
-  return { unknowns, sensitives };
+/** The change (`after_unknown`, `after_sensitive`) per address (current objects: a deposed one will not exist). */
+function changesByAddress(plan: PlanDocument): Map<string, RawResourceChange['change']> {
+  const changes = new Map<string, RawResourceChange['change']>();
+  for (const rc of plan.resource_changes) if (rc.deposed === undefined) changes.set(rc.address, rc.change);
+  return changes;
 }
 
 /**
@@ -426,12 +421,16 @@ function anySensitive(m: unknown): boolean {
   );
 }
 
-/** One resource instance as the plan gives it: values, and the change's unknown and sensitivity masks. */
+/** Who one resource instance is, as the plan (or its configuration) names it. */
 interface PlannedInstance {
   readonly address: string;
   readonly mode: 'managed' | 'data';
   readonly type: string;
   readonly name: string;
+}
+
+/** What the plan gives one instance: values, and the change's unknown and sensitivity masks. */
+interface PlannedValues {
   readonly values: Obj;
   readonly unknownMarks: unknown;
   readonly sensitiveMarks?: unknown;
@@ -474,20 +473,33 @@ class PlanConfigAnswers implements ConfigAnswers {
     return anySensitive(this.#sens[attr]);
   }
   sources(path: string): ValueSource[] {
-    const steps = path.split('.');
-    const e = expressionAt(this.#ex, steps);
+    // Every instance of a module or a count shares its configuration's expressions: read once.
+    let byPath = SOURCES.get(this.#ex);
+    if (byPath === undefined) SOURCES.set(this.#ex, (byPath = new Map()));
+    let read = byPath.get(path);
+    if (read === undefined) {
+      const steps = path.split('.');
+      const e = expressionAt(this.#ex, steps);
+      read = {
+        steps,
+        call: isObject(e) && Object.keys(e).length === 0,
+        sources: sourcesOf(this.#modules, e, this.#prefix),
+      };
+      byPath.set(path, read);
+    }
     // `{}`: a function call over literals only (`jsonencode({password = "..."})`), which Terraform
     // cannot write as a constant and which names nothing. Known at plan, it is a literal; unknown,
     // a value made at apply (`uuid()`).
-    if (isObject(e) && Object.keys(e).length === 0 && plainAt(this.#marks, steps) !== true)
-      return [{ kind: 'literal' }];
-    return sourcesOf(this.#modules, e, this.#prefix);
+    if (read.call && plainAt(this.#marks, read.steps) !== true) return [{ kind: 'literal' }];
+    return read.sources;
   }
   traversalsAt(path: string): readonly Traversal[] {
     return traversalsOf(this.#modules, expressionAt(this.#ex, path.split('.')), this.#prefix);
   }
   sensitivePaths(): readonly string[] {
-    return maskPaths(this.#sens);
+    // Kept by the view for the whole check: most resources have none, and share one empty list.
+    const paths = maskPaths(this.#sens);
+    return paths.length === 0 ? NO_PATHS : paths;
   }
   configStrings(): readonly string[] {
     // Every instance of a module or a count shares its configuration's expressions: read once.
@@ -508,21 +520,38 @@ class PlanConfigAnswers implements ConfigAnswers {
 }
 
 const NO_REFERENCES: readonly string[] = Object.freeze([]);
+const NO_PATHS: readonly string[] = Object.freeze([]);
 
 /** An attribute expression's raw references, by expression object (shared like CONFIG_STRINGS). */
 const RAW_REFERENCES = new WeakMap<object, readonly string[]>();
 
+/**
+ * Where a path's configured value comes from, by expressions object and path (shared like
+ * CONFIG_STRINGS: the module prefix and the module variables are those of the one configuration
+ * resource). `call`: the expression is `{}`, a function call over literals only.
+ */
+const SOURCES = new WeakMap<Obj, Map<string, { steps: string[]; call: boolean; sources: ValueSource[] }>>();
+
 /** The configuration constants' strings, by expressions object (shared by the instances of one configuration resource). */
 const CONFIG_STRINGS = new WeakMap<Obj, readonly string[]>();
 
+/** No marks: shared by every instance without them (never written to). */
+const NO_MARKS: Obj = Object.freeze({});
+
+/** tags_all is the provider's resolution of default_tags + tags: used whenever it is known. */
+const tagsAll: ResolvedTags = (values, marks, mode) =>
+  mode === 'managed' && isObject(values.tags_all) && marks?.tags_all !== true
+    ? tagLeaves(values.tags_all, marks?.tags_all)
+    : undefined;
+
 /** The view of one planned instance: values and masks from the plan, answers from its configuration. */
-function planResource(reading: PlanReading, r: PlannedInstance): ResourceView {
+function planResource(reading: PlanReading, r: PlannedInstance, planned: PlannedValues): ResourceView {
   const { modulePath, configAddress, instanceKey } = splitAddress(r.address);
   const cfg = reading.configs.get(configAddress);
   const providerKey = cfg?.providerKey ?? r.type.split('_')[0];
-  const marks = isObject(r.unknownMarks) ? r.unknownMarks : {};
-  const sens = isObject(r.sensitiveMarks) ? r.sensitiveMarks : {};
-  const { values } = r;
+  const marks = isObject(planned.unknownMarks) ? planned.unknownMarks : NO_MARKS;
+  const sens = isObject(planned.sensitiveMarks) ? planned.sensitiveMarks : NO_MARKS;
+  const { values } = planned;
   return resourceView(
     {
       address: r.address,
@@ -537,11 +566,7 @@ function planResource(reading: PlanReading, r: PlannedInstance): ResourceView {
       unknownMarks: marks,
       defaultTags: reading.defaultTags.get(providerKey),
       provisioners: cfg?.provisioners,
-      // tags_all is the provider's resolution of default_tags + tags: use it whenever it is known.
-      resolvedTags: () =>
-        r.mode === 'managed' && isObject(values.tags_all) && marks.tags_all !== true
-          ? tagLeaves(values.tags_all, marks.tags_all)
-          : undefined,
+      resolvedTags: tagsAll,
     },
     new PlanConfigAnswers(cfg, marks, sens, reading.modules),
   );
@@ -552,15 +577,21 @@ function planResource(reading: PlanReading, r: PlannedInstance): ResourceView {
  * sources read only into the prior state, then data sources only configuration names.
  */
 function planResources(plan: PlanDocument, reading: PlanReading): ResourceView[] {
-  const { unknowns, sensitives } = changeMasks(plan);
+  const changes = changesByAddress(plan);
   const resources = new Map<string, ResourceView>();
   const addModule = (mod: StateModule | undefined, onlyData: boolean): void => {
     if (mod === undefined) return;
     for (const r of mod.resources) {
       if ((onlyData && r.mode !== 'data') || resources.has(r.address)) continue;
-      const unknownMarks = unknowns.get(r.address);
-      const sensitiveMarks = sensitives.get(r.address) ?? r.sensitive_values;
-      resources.set(r.address, planResource(reading, { ...r, values: r.values as Obj, unknownMarks, sensitiveMarks }));
+      const change = changes.get(r.address);
+      resources.set(
+        r.address,
+        planResource(reading, r, {
+          values: r.values as Obj,
+          unknownMarks: change?.after_unknown,
+          sensitiveMarks: change?.after_sensitive ?? r.sensitive_values,
+        }),
+      );
     }
     for (const c of mod.child_modules) addModule(c, onlyData);
   };
@@ -571,7 +602,7 @@ function planResources(plan: PlanDocument, reading: PlanReading): ResourceView[]
     if (c.mode !== 'data' || resources.has(c.address)) continue;
     const { value, unknown } = fromExpressions(c.expressions);
     const values = (value ?? {}) as Obj;
-    resources.set(c.address, planResource(reading, { ...c, mode: 'data', values, unknownMarks: unknown }));
+    resources.set(c.address, planResource(reading, { ...c, mode: 'data' }, { values, unknownMarks: unknown }));
   }
   return [...resources.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }

@@ -82,15 +82,19 @@ function readRefs(refs: readonly string[]): ReadRefs {
 
 export class Linker {
   private readonly byAddress = new Map<string, ResourceView>();
-  private readonly byBase = new Map<string, ResourceView[]>();
+  /** Instances by resource block: one view for a block of one instance (most), a list for more. */
+  private readonly byBase = new Map<string, ResourceView | ResourceView[]>();
 
   constructor(resources: readonly ResourceView[]) {
     for (const r of resources) {
       this.byAddress.set(r.address, r);
-      const base = r.modulePath + (r.mode === 'data' ? 'data.' : '') + r.type + '.' + r.name;
-      const list = this.byBase.get(base) ?? [];
-      list.push(r);
-      this.byBase.set(base, list);
+      const made = r.modulePath + (r.mode === 'data' ? 'data.' : '') + r.type + '.' + r.name;
+      // A single instance's block is its address: keep that string, not a copy of it per resource.
+      const base = made === r.address ? r.address : made;
+      const held = this.byBase.get(base);
+      if (held === undefined) this.byBase.set(base, r);
+      else if (Array.isArray(held)) held.push(r);
+      else this.byBase.set(base, [held, r]);
     }
   }
 
@@ -115,9 +119,15 @@ export class Linker {
     return index;
   }
 
+  /** The resource with this address (an instance address, module keys and instance key included). */
+  resource(address: string): ResourceView | undefined {
+    return this.byAddress.get(address);
+  }
+
   /** All instances of a resource block (`aws_s3_bucket.b` in module path `module.m["a"].`). */
   instancesOf(modulePath: string, base: string): ResourceView[] {
-    return this.byBase.get(modulePath + base) ?? [];
+    const held = this.byBase.get(modulePath + base);
+    return held === undefined ? [] : Array.isArray(held) ? held : [held];
   }
 
   /**
@@ -126,6 +136,7 @@ export class Linker {
    */
   referenced(r: ResourceView, attr: string, types?: readonly string[]): ResourceView[] {
     const refs = r.rawReferences(attr);
+    if (refs.length === 0) return [];
     const { perInstance, explicit, bare, eachValue } = readRefs(refs);
     // `each.value` over `for_each = aws_x.y` is the instance of aws_x.y with this instance's key.
     const viaEachValue = new Set<string>();
@@ -142,7 +153,7 @@ export class Linker {
     for (const [base, keys] of explicit) {
       for (const k of keys) add(this.byAddress.get(instanceAddress(r.modulePath + base, k)));
     }
-    for (const base of new Set([...bare, ...viaEachValue])) {
+    for (const base of viaEachValue.size === 0 ? bare : new Set([...bare, ...viaEachValue])) {
       if (explicit.has(base)) continue; // Terraform lists `x[0]` and `x` for one reference
       const all = this.instancesOf(r.modulePath, base);
       const single = all.length === 1 && all[0].instanceKey === undefined;
@@ -151,11 +162,27 @@ export class Linker {
         add(this.byAddress.get(instanceAddress(r.modulePath + base, r.instanceKey)));
       else all.forEach(add);
     }
+    if (out.size === 1) return [...out.values()];
     return [...out.values()].sort((a, b) => (a.address < b.address ? -1 : 1));
   }
 
-  /** The one target of `types` an ancillary's `attr` names (see Link). */
+  /** Links made, by (attribute, target types, key attributes), then by ancillary. */
+  private readonly links = new Map<string, Map<ResourceView, Link>>();
+
+  /**
+   * The one target of `types` an ancillary's `attr` names (see Link). Made once per ancillary and
+   * question: several rules ask it of the same ancillary (a bucket's controls: three of them).
+   */
   link(anc: ResourceView, attr: string, types: readonly string[], keyAttrs: readonly string[]): Link {
+    const question = `${attr}\u0000${types.join(',')}\u0000${keyAttrs.join(',')}`;
+    let made = this.links.get(question);
+    if (made === undefined) this.links.set(question, (made = new Map()));
+    let l = made.get(anc);
+    if (l === undefined) made.set(anc, (l = this.linkOnce(anc, attr, types, keyAttrs)));
+    return l;
+  }
+
+  private linkOnce(anc: ResourceView, attr: string, types: readonly string[], keyAttrs: readonly string[]): Link {
     const leaves = anc.leaves(attr);
     if (leaves.length === 0 && !anc.isConfigured(attr)) return { kind: 'absent' };
     const leaf = leaves[0];

@@ -12,12 +12,20 @@ export interface ResourceFacts
   readonly defaultTags?: Record<string, Leaf>;
   /**
    * Tags the provider resolved (plan `tags_all` when known), asked for the first time a rule reads
-   * the tags; when it gives some, they win over defaults + own tags. @default - none
+   * the tags; when it gives some, they win over defaults + own tags. One function for every
+   * resource of a reader, given the resource's values and unknown marks. @default - none
    */
-  readonly resolvedTags?: () => Record<string, Leaf> | undefined;
+  readonly resolvedTags?: ResolvedTags;
   /** Provisioners as configured. @default - none */
   readonly provisioners?: readonly Provisioner[];
 }
+
+/** The tags a provider resolved for a resource, from its values and unknown marks; undefined when none. */
+export type ResolvedTags = (
+  values: Readonly<Record<string, unknown>>,
+  unknownMarks: Readonly<Record<string, unknown>> | undefined,
+  mode: 'managed' | 'data',
+) => Record<string, Leaf> | undefined;
 
 /**
  * What configuration says of one resource, as each reader reads it (synth: the values as written;
@@ -69,7 +77,10 @@ interface BuiltResourceView extends Identity {}
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 class BuiltResourceView implements ResourceView {
-  readonly #facts: ResourceFacts;
+  // The few facts the lazy members need, not the facts object: every view lives as long as the check.
+  readonly #unknownMarks?: Record<string, unknown>;
+  readonly #defaultTags?: Record<string, Leaf>;
+  readonly #resolvedTags?: ResolvedTags;
   readonly #config: ConfigAnswers;
   #tags?: Readonly<Record<string, Leaf>>;
   #sensitivePaths?: readonly string[];
@@ -87,18 +98,20 @@ class BuiltResourceView implements ResourceView {
     this.modulePath = f.modulePath;
     this.iterationReferences = config.iterationReferences;
     this.provisioners = f.provisioners;
-    this.#facts = f;
+    this.#unknownMarks = f.unknownMarks;
+    this.#defaultTags = f.defaultTags;
+    this.#resolvedTags = f.resolvedTags;
     this.#config = config;
   }
 
   leaves(path: string): Leaf[] {
-    return walk(this.values, this.#facts.unknownMarks, path.split('.'));
+    return walk(this.values, this.#unknownMarks, pathSteps(path));
   }
   get tags(): Readonly<Record<string, Leaf>> {
-    const f = this.#facts;
+    const marks = this.#unknownMarks;
     return (this.#tags ??=
-      f.resolvedTags?.() ??
-      mergeTags(f.mode === 'managed' ? f.defaultTags : undefined, tagLeaves(f.values.tags, f.unknownMarks?.tags)));
+      this.#resolvedTags?.(this.values, marks, this.mode) ??
+      mergeTags(this.mode === 'managed' ? this.#defaultTags : undefined, tagLeaves(this.values.tags, marks?.tags)));
   }
   get sensitivePaths(): readonly string[] {
     return (this.#sensitivePaths ??= this.#config.sensitivePaths());
@@ -133,6 +146,18 @@ class BuiltResourceView implements ResourceView {
   isSensitive(attr: string): boolean | undefined {
     return this.#config.isSensitive(attr);
   }
+}
+
+/** Dotted paths split once each: rules ask the same few paths of every resource. */
+const STEPS = new Map<string, readonly string[]>();
+
+function pathSteps(path: string): readonly string[] {
+  let steps = STEPS.get(path);
+  if (steps === undefined) {
+    steps = path.split('.');
+    if (STEPS.size < 10_000) STEPS.set(path, steps);
+  }
+  return steps;
 }
 
 /** The one builder of a resource view, shared by the synth and the plan reader. */

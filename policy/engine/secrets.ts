@@ -45,22 +45,34 @@ export function entropy(s: string): number {
 /** Generic assignments need this much entropy: placeholders and words stay below it. */
 export const MIN_ENTROPY = 3.5;
 
-/** The kinds of credential found in the strings (empty when none). Never returns the text. */
-export function credentialKinds(strings: readonly string[]): string[] {
-  const kinds = new Set<string>();
-  const seen = new Set<string>();
-  for (const s of strings) {
-    // Each text once; a text shorter than the shortest match (a Slack token, 15) holds none.
-    if (s.length < SHORTEST_MATCH || seen.has(s)) continue;
-    seen.add(s);
-    if (!ANY_WORD.test(s)) continue;
-    for (const [kind, re] of SHAPES) if (re.test(s)) kinds.add(kind);
+/**
+ * A search for credential shapes, given one text at a time (a walk over planned values gives each
+ * string as it finds it, without listing them). `kinds` names what was found, never the text.
+ */
+export class CredentialScan {
+  /** The kinds of credential found so far. */
+  readonly kinds = new Set<string>();
+  #seen?: Set<string>;
+
+  add(s: string): void {
+    // A text shorter than the shortest match (a Slack token, 15) or without any word of a shape
+    // holds none: almost every planned value. Each other text is searched once.
+    if (s.length < SHORTEST_MATCH || !ANY_WORD.test(s)) return;
+    if (this.#seen?.has(s)) return;
+    (this.#seen ??= new Set()).add(s);
+    for (const [kind, re] of SHAPES) if (re.test(s)) this.kinds.add(kind);
     for (const m of s.matchAll(ASSIGNMENT)) {
       const v = m[1];
-      if (!v.includes('${') && entropy(v) >= MIN_ENTROPY) kinds.add('a high-entropy secret assignment');
+      if (!v.includes('${') && entropy(v) >= MIN_ENTROPY) this.kinds.add('a high-entropy secret assignment');
     }
   }
-  return [...kinds].sort();
+}
+
+/** The kinds of credential found in the strings (empty when none). Never returns the text. */
+export function credentialKinds(strings: readonly string[]): string[] {
+  const scan = new CredentialScan();
+  for (const s of strings) scan.add(s);
+  return [...scan.kinds].sort();
 }
 
 const SHARED_KINDS = new WeakMap<readonly string[], readonly string[]>();

@@ -258,6 +258,8 @@ export function walk(value: unknown, unknownMark: unknown, path: readonly string
 
 const NO_MARKS: readonly unknown[] = [];
 const INDEX_STEP = /^\d+$/;
+/** The one unknown leaf `walk` gives (leaves are read-only): plans are full of unknown values. */
+const UNKNOWN: Leaf = Object.freeze({ unknown: true });
 
 /**
  * `walk` from step `at` of `path`, appending to `out`: one list per call of `walk` and no sliced
@@ -265,7 +267,7 @@ const INDEX_STEP = /^\d+$/;
  */
 function walkInto(value: unknown, unknownMark: unknown, path: readonly string[], at: number, out: Leaf[]): void {
   if (unknownMark === true) {
-    out.push({ unknown: true });
+    out.push(UNKNOWN);
     return;
   }
   if (Array.isArray(value)) {
@@ -282,7 +284,7 @@ function walkInto(value: unknown, unknownMark: unknown, path: readonly string[],
   // An absent value (or an absent block, which plan JSON can still mark unknown as a whole) has no leaves.
   if (value === null || value === undefined) return;
   if (isExpressionString(value)) {
-    out.push({ unknown: true });
+    out.push(UNKNOWN);
     return;
   }
   if (at === path.length) {
@@ -296,7 +298,7 @@ function walkInto(value: unknown, unknownMark: unknown, path: readonly string[],
       ? (unknownMark as Record<string, unknown>)[head]
       : undefined;
   if (mark === true) {
-    out.push({ unknown: true });
+    out.push(UNKNOWN);
     return;
   }
   walkInto((value as Record<string, unknown>)[head], mark, path, at + 1, out);
@@ -356,6 +358,11 @@ export function stringsIn(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** Where a walk puts the strings it finds, one at a time (a scan need not keep them). */
+export interface StringSink {
+  add(s: string): void;
+}
+
 /**
  * Every string of `values` but those under `paths` (dotted, as `maskPaths` writes them): each path
  * leaves out the member its parent holds, the parent found as `plainAt` finds it. Same strings in
@@ -363,7 +370,14 @@ export function stringsIn(value: unknown, out: string[] = []): string[] {
  * `values` must be a tree (as parsed JSON is): a container reached twice would be left out twice.
  */
 export function stringsOutside(values: unknown, paths: readonly string[]): string[] {
-  if (paths.length === 0) return stringsIn(values);
+  const out: string[] = [];
+  addStringsOutside(values, paths, { add: (s) => void out.push(s) });
+  return out;
+}
+
+/** `stringsOutside`, each string given to `sink` as it is found, in the same order. */
+export function addStringsOutside(values: unknown, paths: readonly string[], sink: StringSink): void {
+  if (paths.length === 0) return stringsSkipping(values, NOTHING_SKIPPED, sink);
   const skip = new Map<object, Set<string>>();
   for (const p of paths) {
     const steps = p.split('.');
@@ -373,22 +387,24 @@ export function stringsOutside(values: unknown, paths: readonly string[]): strin
     keys.add(steps[steps.length - 1]!);
     skip.set(parent, keys);
   }
-  return stringsSkipping(values, skip, []);
+  stringsSkipping(values, skip, sink);
 }
 
-/** `stringsIn`, not entering the members `skip.get(container)` names (an array's indexes as text). */
-function stringsSkipping(value: unknown, skip: ReadonlyMap<object, ReadonlySet<string>>, out: string[]): string[] {
-  if (typeof value === 'string') out.push(value);
+const NOTHING_SKIPPED: ReadonlyMap<object, ReadonlySet<string>> = new Map();
+
+/** Strings of a value, not entering the members `skip.get(container)` names (an array's indexes as text). */
+function stringsSkipping(value: unknown, skip: ReadonlyMap<object, ReadonlySet<string>>, sink: StringSink): void {
+  // Loops, not callbacks: this walks every planned value of every resource; most have nothing to skip.
+  if (typeof value === 'string') sink.add(value);
   else if (value && typeof value === 'object') {
-    const s = skip.get(value);
+    const s = skip.size === 0 ? undefined : skip.get(value);
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) if (!s?.has(String(i))) stringsSkipping(value[i], skip, out);
+      for (let i = 0; i < value.length; i++) if (!s?.has(String(i))) stringsSkipping(value[i], skip, sink);
     } else {
       const o = value as Record<string, unknown>;
-      for (const k in o) if (Object.hasOwn(o, k) && !s?.has(k)) stringsSkipping(o[k], skip, out);
+      for (const k in o) if (Object.hasOwn(o, k) && !s?.has(k)) stringsSkipping(o[k], skip, sink);
     }
   }
-  return out;
 }
 
 /** Merge tag maps into leaves (later wins), keeping unknown markers. */
@@ -403,10 +419,14 @@ export function tagLeaves(tags: unknown, unknownMark: unknown): Record<string, L
   if (unknownMark === true) return { '*': { unknown: true } };
   if (isExpressionString(tags)) return { '*': { unknown: true } };
   if (!tags || typeof tags !== 'object' || Array.isArray(tags)) return undefined;
-  const marks = unknownMark && typeof unknownMark === 'object' ? (unknownMark as Record<string, unknown>) : {};
+  const marks = unknownMark && typeof unknownMark === 'object' ? (unknownMark as Record<string, unknown>) : undefined;
   const out: Record<string, Leaf> = Object.create(null);
-  for (const [k, v] of Object.entries(tags as Record<string, unknown>)) {
-    if ((Object.prototype.hasOwnProperty.call(marks, k) && marks[k] === true) || isExpressionString(v))
+  // A loop over own keys, not Object.entries: every taggable resource's tags are read.
+  const t = tags as Record<string, unknown>;
+  for (const k in t) {
+    if (!Object.hasOwn(t, k)) continue;
+    const v = t[k];
+    if ((marks !== undefined && Object.hasOwn(marks, k) && marks[k] === true) || isExpressionString(v))
       out[k] = { unknown: true };
     else if (v !== null && v !== undefined) out[k] = { unknown: false, value: v };
   }
@@ -509,14 +529,40 @@ export function plainAt(value: unknown, path: readonly string[]): unknown {
 
 /** Dotted paths (numeric steps for list elements) where a sensitivity mask is `true`. */
 export function maskPaths(mask: unknown, prefix = '', out: string[] = []): string[] {
-  // Loops into one list: most masks are empty objects, and every resource has one.
-  if (mask === true) {
-    if (prefix) out.push(prefix);
-  } else if (Array.isArray(mask)) {
-    for (let i = 0; i < mask.length; i++) maskPaths(mask[i], prefix ? `${prefix}.${i}` : String(i), out);
-  } else if (mask && typeof mask === 'object') {
-    const m = mask as Record<string, unknown>;
-    for (const k in m) if (Object.hasOwn(m, k)) maskPaths(m[k], prefix ? `${prefix}.${k}` : k, out);
+  // The steps are kept and a path written only where the mask is `true`: most masks hold empty
+  // blocks and lists only, and every resource has one. One list of steps serves every call.
+  const depth = MASK_STEPS.length;
+  if (prefix !== '') MASK_STEPS.push(prefix);
+  try {
+    maskInto(mask, MASK_STEPS, out);
+  } finally {
+    MASK_STEPS.length = depth;
   }
   return out;
+}
+
+/** The steps `maskInto` has taken (empty between calls of maskPaths). */
+const MASK_STEPS: string[] = [];
+
+function maskInto(mask: unknown, steps: string[], out: string[]): void {
+  if (mask === true) {
+    // The same fold as joining with '.', an empty step dropped where it leads (as written before).
+    let path = '';
+    for (let i = 0; i < steps.length; i++) path = path ? `${path}.${steps[i]}` : steps[i]!;
+    if (path) out.push(path);
+  } else if (Array.isArray(mask)) {
+    for (let i = 0; i < mask.length; i++) {
+      steps.push(String(i));
+      maskInto(mask[i], steps, out);
+      steps.pop();
+    }
+  } else if (mask && typeof mask === 'object') {
+    const m = mask as Record<string, unknown>;
+    for (const k in m) {
+      if (!Object.hasOwn(m, k)) continue;
+      steps.push(k);
+      maskInto(m[k], steps, out);
+      steps.pop();
+    }
+  }
 }

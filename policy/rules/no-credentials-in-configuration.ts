@@ -1,6 +1,6 @@
 import { bad, defineRule, ok, Outcome, scalar, WHOLE_CONFIGURATION } from '../engine/rule';
-import { credentialKinds, decodeBase64, SECRET_NAME, sharedCredentialKinds } from '../engine/secrets';
-import { plainAt, ResourceView, stringsOutside, ValueSource } from '../engine/view';
+import { CredentialScan, credentialKinds, decodeBase64, SECRET_NAME, sharedCredentialKinds } from '../engine/secrets';
+import { addStringsOutside, plainAt, ResourceView, ValueSource } from '../engine/view';
 
 /** Provider arguments that are credentials (aws, kubernetes, helm, others). */
 const PROVIDER_SECRETS = [
@@ -77,12 +77,18 @@ function provenanceProblems(r: ResourceView, path: string): string[] {
   return added ? [added] : [];
 }
 
+const NO_PATHS: readonly string[] = [];
+/** What a check of another type finds: nothing (one list for every resource). */
+const NO_PROBLEMS: readonly string[] = [];
+
 /** Which paths of a resource hold secrets: the schema's (plan), the synth list, and rule-named ones. */
-function secretPaths(r: ResourceView): string[] {
+function secretPaths(r: ResourceView): readonly string[] {
   if (r.type === 'aws_ssm_parameter') {
     const t = scalar(r, 'type');
-    if (t.kind === 'value' && t.value !== 'SecureString') return [];
+    if (t.kind === 'value' && t.value !== 'SecureString') return NO_PATHS;
   }
+  // Most resources have no sensitive path and configure no secret argument: nothing to list.
+  if (r.sensitivePaths.length === 0 && !configuresSecret(r)) return NO_PATHS;
   const paths = new Set<string>();
   for (const p of r.sensitivePaths) {
     if (/^tags(_all)?(\.|$)/.test(p)) continue;
@@ -94,6 +100,12 @@ function secretPaths(r: ResourceView): string[] {
   for (const a of SYNTH_SECRETS) if (r.isConfigured(a)) paths.add(a);
   if (r.type === 'aws_ssm_parameter' && r.isConfigured('value')) paths.add('value');
   return [...paths].sort();
+}
+
+/** Whether a resource configures an argument this rule names a secret (a loop: asked of every resource). */
+function configuresSecret(r: ResourceView): boolean {
+  for (let i = 0; i < SYNTH_SECRETS.length; i++) if (r.isConfigured(SYNTH_SECRETS[i]!)) return true;
+  return r.type === 'aws_ssm_parameter' && r.isConfigured('value');
 }
 
 /** Paths under a value whose last key names a secret (`user.0.password`). */
@@ -113,8 +125,8 @@ function secretLeaves(v: unknown, prefix: string): string[] {
  * A secret in a plaintext parameter: a `String` / `StringList` SSM parameter whose name says secret, or
  * whose value comes from a sensitive variable, an ephemeral value or a secret manager (CKV2_AWS_34-like).
  */
-function plaintextParameterProblems(r: ResourceView): string[] {
-  if (r.type !== 'aws_ssm_parameter') return [];
+function plaintextParameterProblems(r: ResourceView): readonly string[] {
+  if (r.type !== 'aws_ssm_parameter') return NO_PROBLEMS;
   const t = scalar(r, 'type');
   if (t.kind !== 'value' || t.value === 'SecureString') return [];
   const name = scalar(r, 'name');
@@ -130,15 +142,16 @@ function plaintextParameterProblems(r: ResourceView): string[] {
 }
 
 /**
- * Known values' strings to scan for credential shapes, without the paths Terraform marks sensitive:
+ * Scan known values' strings for credential shapes, without the paths Terraform marks sensitive:
  * those come from sensitive variables or are generated at apply (a random password), and a literal
  * among them is judged by its provenance and by the configuration constants, which are always scanned.
  */
-const scannableStrings = (r: ResourceView): string[] => stringsOutside(r.values, r.sensitivePaths);
+const scanKnownValues = (r: ResourceView, scan: CredentialScan): void =>
+  addStringsOutside(r.values, r.sensitivePaths, scan);
 
 /** Lambda environment variables whose names say secret must not be literals (CKV_AWS_45). */
-function lambdaEnvProblems(r: ResourceView): string[] {
-  if (r.type !== 'aws_lambda_function') return [];
+function lambdaEnvProblems(r: ResourceView): readonly string[] {
+  if (r.type !== 'aws_lambda_function') return NO_PROBLEMS;
   const vars = r.leaves('environment.variables');
   const out: string[] = [];
   for (const v of vars) {
@@ -159,8 +172,8 @@ function lambdaEnvProblems(r: ResourceView): string[] {
 }
 
 /** ECS container environment entries whose names say secret must use `secrets` (valueFrom). */
-function ecsEnvProblems(r: ResourceView): string[] {
-  if (r.type !== 'aws_ecs_task_definition') return [];
+function ecsEnvProblems(r: ResourceView): readonly string[] {
+  if (r.type !== 'aws_ecs_task_definition') return NO_PROBLEMS;
   const l = r.leaves('container_definitions')[0];
   if (!l || l.unknown || typeof l.value !== 'string') return [];
   let defs: unknown;
@@ -240,18 +253,19 @@ export const rule = defineRule(__filename, {
       const problems: string[] = [];
       for (const path of secretPaths(r)) problems.push(...provenanceProblems(r, path));
       problems.push(...lambdaEnvProblems(r), ...ecsEnvProblems(r), ...plaintextParameterProblems(r));
-      // The configuration's constants are scanned once for all instances of a configuration resource.
-      const scanned = scannableStrings(r);
+      const scan = new CredentialScan();
+      scanKnownValues(r, scan);
       if (USER_DATA_TYPES.includes(r.type)) {
         const ud = userDataText(r);
         if (ud === 'unreadable')
           problems.push(
             'user_data cannot be read at this stage (the plan holds only a hash), so it cannot be checked for credentials',
           );
-        else scanned.push(...ud);
+        else for (const text of ud) scan.add(text);
       }
-      const kinds = new Set([...sharedCredentialKinds(r.configStrings), ...credentialKinds(scanned)]);
-      for (const k of [...kinds].sort()) problems.push(`an argument contains ${k}`);
+      // The configuration's constants are scanned once for all instances of a configuration resource.
+      for (const k of sharedCredentialKinds(r.configStrings)) scan.kinds.add(k);
+      if (scan.kinds.size > 0) for (const k of [...scan.kinds].sort()) problems.push(`an argument contains ${k}`);
       out.push(problems.length ? bad(r.address, [...new Set(problems)].join('; ')) : ok(r.address));
     }
     const loose = credentialKinds(ctx.input.literalStrings);

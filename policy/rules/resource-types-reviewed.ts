@@ -41,9 +41,13 @@ export const rule = defineRule(__filename, {
   checkov: [],
   evaluate(ctx) {
     const out: Outcome[] = [];
+    // By type: a plan holds thousands of resources of a few types.
+    const byType = new Map<string, string | undefined>();
     for (const r of ctx.input.resources) {
       if (r.mode !== 'managed') continue;
-      const why = uncoveredBecause(r.type, ctx.coveredTypes);
+      let why = byType.get(r.type);
+      if (why === undefined && !byType.has(r.type))
+        byType.set(r.type, (why = uncoveredBecause(r.type, ctx.coveredTypes)));
       out.push(why === undefined ? ok(r.address) : bad(r.address, why, ctx.env === 'dev' ? 'warning' : 'error'));
     }
     return out;
