@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import { ReceiptError } from '../../core/errors';
 import { sha256Tagged } from '../../core/digest';
 import { parseJsonText, readInputFile } from '../../core/files';
@@ -21,16 +20,6 @@ const pack = (): typeof import('../../policy/pack') => require('../../policy/pac
 const check = (): typeof import('../../policy/check') => require('../../policy/check');
 const bundle = (): typeof import('../../policy/bundle') => require('../../policy/bundle');
 /* eslint-enable @typescript-eslint/no-require-imports */
-
-/**
- * A check is one short process. With V8's default tier-up budget (132 KiB of bytecode between
- * checks) it compiles about 120 functions with TurboFan, and on a plan of 10,000 resources that
- * compiling cost more CPU than the optimized code saved before the process ended (docs/policy.md,
- * issue 29, sixth part). Eight times the budget still optimizes the loops that run long (the
- * parse, the walks over every resource) and leaves the rest in the interpreter and the baseline
- * compiler. It changes when code is optimized, never what it computes.
- */
-const TIER_UP_BUDGET = `--interrupt-budget=${8 * 132 * 1024}`;
 
 /** The synth-log reader loads only for `--synth-log`: a plan check never needs it. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -113,7 +102,6 @@ export const policy: Command = async (io) => {
   }
   const format = policyFormatOf(values);
   if (log !== undefined) return relaySynthLog(io, log, format, values);
-  setFlagsFromString(TIER_UP_BUDGET);
   const env = values.env === undefined ? undefined : parseEnv('policy check', values.env as string);
   const nowText = (values.now as string | undefined) ?? io.env.KFM_POLICY_NOW;
   const now = nowText === undefined ? new Date() : new Date(nowText);
