@@ -4,11 +4,11 @@
  * Commands live one per noun in ./commands/ and are loaded lazily, so `kfm receipt` never
  * loads the ledger's S3 client, and nothing here ever loads cdktf or provider packages.
  */
-import { setFlagsFromString } from 'node:v8';
 import { isReceiptError } from '../core/errors';
 import { KFM_VERSION } from '../core/version';
 import { EXIT_CODES, HelpRequest, nearest } from './lib/args';
 import { Command, CommandIo } from './lib/types';
+import { tuneForOneShortProcess } from './lib/short-process';
 
 const NOUNS: Record<string, () => Command> = {
   keygen: () => require('./commands/keygen').keygen as Command,
@@ -118,20 +118,9 @@ export async function main(argv: readonly string[], io: Omit<CommandIo, 'argv'>)
 }
 
 /** Run the CLI for this process: argv, env, cwd and the standard streams. */
-/**
- * A kfm command is one short process. With V8's default tier-up budget (132 KiB of bytecode
- * between checks) a policy check of 10,000 resources compiled about 120 functions with TurboFan,
- * and the compiling (on the second of two cores, beside the garbage collector) cost more CPU than
- * the optimized code saved before the process ended; `receipt plan` likewise (docs/policy.md and
- * terraform/README.md, issue 29). Eight times the budget still optimizes the loops that run long
- * (the walks over every resource or entry) and leaves the rest in the interpreter and the baseline
- * compiler. It changes when code is optimized, never what it computes. Set for the kfm process
- * only: `main()` called in another process (a test) leaves that process's V8 as it is.
- */
-const TIER_UP_BUDGET = `--interrupt-budget=${8 * 132 * 1024}`;
 
 export function run(): void {
-  setFlagsFromString(TIER_UP_BUDGET);
+  tuneForOneShortProcess();
   // The AWS SDK warns on stderr that future releases need node >= 22; the CLI's stderr is for
   // problems only (one line each), and this project supports node >= 20.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

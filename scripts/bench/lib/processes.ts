@@ -98,6 +98,7 @@ export function writeReceiptFloor(dir: string): string {
   writeFileSync(
     path,
     `const [dist, plan, key, out, n] = process.argv.slice(2);
+require(dist + '/cli/lib/short-process').tuneForOneShortProcess(); // as kfm's process entry does
 const files = require(dist + '/core/files');
 const bytes = files.readInputFile(plan, 'plan JSON');
 const digest = require(dist + '/core/digest').sha256Tagged(bytes);
