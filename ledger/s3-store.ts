@@ -273,25 +273,9 @@ export class S3Store extends BaseStore {
    * not (planted before the log reached this seq) is passed over, as every reader passes it over.
    */
   private async putFirst(key: string, bytes: Buffer, chain?: { seq: number; prev: string }): Promise<boolean> {
-    let versionId: string | undefined;
-    try {
-      const r = await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: bytes,
-          IfNoneMatch: '*',
-          ...(this.sse ? { ServerSideEncryption: this.sse } : {}),
-          ChecksumSHA256: createHash('sha256').update(bytes).digest('base64'),
-          ContentType: key.endsWith('.json') ? 'application/json' : 'text/plain; charset=utf-8',
-        }),
-      );
-      versionId = r.VersionId;
-    } catch (e) {
-      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 412 || status === 409) return false; // the conditional write did its job
-      throw s3Error(`s3://${this.bucket}/${key}`, e, 'PutObject');
-    }
+    const put = await this.putIfNoneMatch(key, bytes);
+    if (put === 'refused') return false; // the conditional write did its job
+    const versionId = put.versionId;
     if (versionId === undefined || versionId === 'null') return true; // unversioned: If-None-Match decided
     // One listing after our PUT completed decides. A version that completes later is listed as
     // newer than ours (radosgw orders a key's versions by completion; AWS S3 refuses the later
@@ -307,6 +291,39 @@ export class S3Store extends BaseStore {
       if (chainsOnto(await this.getVersion(key, older), chain.seq, chain.prev)) return false;
     }
     return true;
+  }
+
+  /** One PutObject with `If-None-Match: *`: the version it wrote, or 'refused' (412/409: the key exists). */
+  private async putIfNoneMatch(key: string, bytes: Buffer): Promise<{ versionId?: string } | 'refused'> {
+    try {
+      const r = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: bytes,
+          IfNoneMatch: '*',
+          ...(this.sse ? { ServerSideEncryption: this.sse } : {}),
+          ChecksumSHA256: createHash('sha256').update(bytes).digest('base64'),
+          ContentType: key.endsWith('.json') ? 'application/json' : 'text/plain; charset=utf-8',
+        }),
+      );
+      return { versionId: r.VersionId };
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return 'refused';
+      throw s3Error(`s3://${this.bucket}/${key}`, e, 'PutObject');
+    }
+  }
+
+  /**
+   * A content-addressed object (an index shard): one listing (a stored version, or a delete marker
+   * alone, decides as getDerived would), then one PUT. No listing after it: whichever version is
+   * oldest holds the same bytes or fails the digest readers check it by, so no winner is decided.
+   */
+  override async putContentAddressed(path: string, bytes: Buffer): Promise<void> {
+    const key = this.derivedKey(path);
+    if ((await this.versionsOf(key)).versions.length > 0) return;
+    await this.putIfNoneMatch(key, bytes);
   }
 
   protected async publish(seq: number, bytes: Buffer): Promise<boolean> {

@@ -113,6 +113,13 @@ export interface AuditStore {
   /** Publish derived data at `path` unless something is there already: true = ours. Never overwrites. */
   putDerived(path: string, bytes: Buffer): Promise<boolean>;
   /**
+   * Publish a content-addressed object (an index shard, named by its bytes' digest) unless a
+   * version of it is stored already. Never overwrites. Who wins a race does not matter: the name
+   * holds the same bytes, and readers take a shard only by its digest (S3: one listing, then the
+   * PUT, and no listing after it to decide a winner).
+   */
+  putContentAddressed(path: string, bytes: Buffer): Promise<void>;
+  /**
    * Names (relative paths) under the derived folder `dir` (`bundles`, `index`, `checkpoints`),
    * sorted. `opts.prefix` keeps names starting with `dir/prefix` (S3: one listing of just those);
    * `opts.after` keeps names sorting after that relative path (S3: the listing starts there), so
@@ -209,6 +216,9 @@ export abstract class BaseStore implements AuditStore {
   abstract scan(opts?: ScanOptions): AsyncIterable<ScanItem>;
   abstract getDerived(path: string, accept?: (bytes: Buffer) => boolean): Promise<Buffer | undefined>;
   abstract putDerived(path: string, bytes: Buffer): Promise<boolean>;
+  async putContentAddressed(path: string, bytes: Buffer): Promise<void> {
+    if ((await this.getDerived(path)) === undefined) await this.putDerived(path, bytes);
+  }
   abstract listDerived(dir: string, opts?: ListOptions): Promise<string[]>;
   abstract derivedName(path: string): string;
   abstract putCheckpoint(size: number, keyHashHex: string, bytes: Buffer): Promise<string>;
