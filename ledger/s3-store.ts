@@ -316,14 +316,32 @@ export class S3Store extends BaseStore {
   }
 
   /**
-   * A content-addressed object (an index shard): one listing (a stored version, or a delete marker
-   * alone, decides as getDerived would), then one PUT. No listing after it: whichever version is
-   * oldest holds the same bytes or fails the digest readers check it by, so no winner is decided.
+   * Content-addressed objects (index shards): what is stored is known from one listing of their
+   * folder while it holds under 1,000 keys (a young ledger's), else from one listing per object;
+   * then one PUT each. No listing after it: whichever version is oldest holds the same bytes or
+   * fails the digest readers check it by, so no winner is decided.
    */
-  override async putContentAddressed(path: string, bytes: Buffer): Promise<void> {
-    const key = this.derivedKey(path);
-    if ((await this.versionsOf(key)).versions.length > 0) return;
-    await this.putIfNoneMatch(key, bytes);
+  override async putContentAddressed(files: readonly (readonly [string, Buffer])[]): Promise<void> {
+    const stored = await this.storedIfOnePage(new Set(files.map(([path]) => dirOf(path))));
+    await all(files, REQUESTS_IN_FLIGHT, async ([path, bytes]) => {
+      const key = this.derivedKey(path);
+      const there = stored?.has(key) ?? (await this.versionsOf(key)).versions.length > 0;
+      if (!there) await this.putIfNoneMatch(key, bytes);
+    });
+  }
+
+  /**
+   * The keys holding a version under each of `dirs` (a delete marker alone holds none, as for
+   * getDerived), when each is listed in one page; undefined when one takes more.
+   */
+  private async storedIfOnePage(dirs: ReadonlySet<string>): Promise<Set<string> | undefined> {
+    if (dirs.size !== 1) return undefined;
+    const stored = new Set<string>();
+    for await (const page of this.pages(this.derivedKey(`${[...dirs][0]}/`))) {
+      if (page.IsTruncated) return undefined;
+      for (const v of page.Versions ?? []) if (v.Key !== undefined) stored.add(v.Key);
+    }
+    return stored;
   }
 
   protected async publish(seq: number, bytes: Buffer): Promise<boolean> {
@@ -630,4 +648,9 @@ function s3Error(where: string, e: unknown, op = 'request'): ReceiptError {
     `S3 ${op} ${where}: ${what}; ${hint}, then re-run the same command (appends are idempotent: nothing is appended twice)`,
     { cause: e },
   );
+}
+
+/** The folder of a relative path ('index/shards' of 'index/shards/<hex>.json'). */
+function dirOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/'));
 }
