@@ -102,6 +102,14 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
       }
     }
 
+    /** A log of `n` fresh envelopes as `kfm audit append --init` leaves it (the bundles of its complete ranges too). */
+    async function appendedLog(n: number): Promise<string> {
+      const spec = a.newSpec();
+      const tag = `log-${Math.random()}`;
+      await writeAppended(spec, makeEnvelopes(join(dir, tag), key, n, tag));
+      return spec;
+    }
+
     /** A store holding envelopes 1..n, appended as `kfm audit append --init` appends them. */
     async function build(n = 6): Promise<string> {
       const spec = a.newSpec();
@@ -440,7 +448,7 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
       });
 
       it('a bundle altered after a checkpoint covered its range is damage (exit 3) on a directory; on S3 a newer version, never read, is junk', async () => {
-        const spec = await bulk(256);
+        const spec = await appendedLog(256);
         const cp = join(dir, `cp-alt-bundle-${Math.random()}.txt`);
         expect(kfm(['audit', 'checkpoint', '--store', spec, '--key', key.key, '--out', cp], a.env).code).toBe(0);
         const b = Buffer.from((await openStore(spec, { env: a.env }).getDerived(bundlePath(1)))!);
@@ -472,7 +480,7 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
       });
 
       it('a missing bundle is named; readers still see every entry', async () => {
-        const spec = await bulk(256);
+        const spec = await appendedLog(256);
         await a.deleteDerived(spec, bundlePath(1));
         const r = verify(spec);
         expect(r.stderr).toMatch(/bundles\/000000000001\.jsonl: (bundle of entries 1–256 is missing|1 delete marker)/);
@@ -1463,7 +1471,7 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
       });
 
       it('a note whose size ends a 256-entry range is checked through its bundle', async () => {
-        const spec = await bulk(256);
+        const spec = await appendedLog(256);
         checkpoint(spec);
         const r = keyedAppend(spec, envs[0]);
         expect([r.code, r.stderr, r.seq]).toEqual([0, '', 257]);
