@@ -224,9 +224,7 @@ export async function writeIndex(
   await all(builder.bundles, REQUESTS_IN_FLIGHT, (b) => store.putDerived(bundlePath(b.first), b.bytes));
   const { body, shardFiles } = await builder.finishMerged(origin);
   // Shards are content-addressed: one already there (from an earlier checkpoint) is the same bytes.
-  await all([...shardFiles], REQUESTS_IN_FLIGHT, async ([path, bytes]) => {
-    if ((await store.getDerived(path)) === undefined) await store.putDerived(path, bytes);
-  });
+  await store.putContentAddressed([...shardFiles]);
   const note = signIndex(body, key);
   const path = indexPath(body.size, noteKeyHash(origin, key.publicKey).toString('hex'));
   if ((await store.putDerived(path, note)) || (await store.getDerived(path))?.equals(note) === true)

@@ -273,25 +273,9 @@ export class S3Store extends BaseStore {
    * not (planted before the log reached this seq) is passed over, as every reader passes it over.
    */
   private async putFirst(key: string, bytes: Buffer, chain?: { seq: number; prev: string }): Promise<boolean> {
-    let versionId: string | undefined;
-    try {
-      const r = await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: bytes,
-          IfNoneMatch: '*',
-          ...(this.sse ? { ServerSideEncryption: this.sse } : {}),
-          ChecksumSHA256: createHash('sha256').update(bytes).digest('base64'),
-          ContentType: key.endsWith('.json') ? 'application/json' : 'text/plain; charset=utf-8',
-        }),
-      );
-      versionId = r.VersionId;
-    } catch (e) {
-      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 412 || status === 409) return false; // the conditional write did its job
-      throw s3Error(`s3://${this.bucket}/${key}`, e, 'PutObject');
-    }
+    const put = await this.putIfNoneMatch(key, bytes);
+    if (put === 'refused') return false; // the conditional write did its job
+    const versionId = put.versionId;
     if (versionId === undefined || versionId === 'null') return true; // unversioned: If-None-Match decided
     // One listing after our PUT completed decides. A version that completes later is listed as
     // newer than ours (radosgw orders a key's versions by completion; AWS S3 refuses the later
@@ -307,6 +291,57 @@ export class S3Store extends BaseStore {
       if (chainsOnto(await this.getVersion(key, older), chain.seq, chain.prev)) return false;
     }
     return true;
+  }
+
+  /** One PutObject with `If-None-Match: *`: the version it wrote, or 'refused' (412/409: the key exists). */
+  private async putIfNoneMatch(key: string, bytes: Buffer): Promise<{ versionId?: string } | 'refused'> {
+    try {
+      const r = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: bytes,
+          IfNoneMatch: '*',
+          ...(this.sse ? { ServerSideEncryption: this.sse } : {}),
+          ChecksumSHA256: createHash('sha256').update(bytes).digest('base64'),
+          ContentType: key.endsWith('.json') ? 'application/json' : 'text/plain; charset=utf-8',
+        }),
+      );
+      return { versionId: r.VersionId };
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return 'refused';
+      throw s3Error(`s3://${this.bucket}/${key}`, e, 'PutObject');
+    }
+  }
+
+  /**
+   * Content-addressed objects (index shards): what is stored is known from one listing of their
+   * folder while it holds under 1,000 keys (a young ledger's), else from one listing per object;
+   * then one PUT each. No listing after it: whichever version is oldest holds the same bytes or
+   * fails the digest readers check it by, so no winner is decided.
+   */
+  override async putContentAddressed(files: readonly (readonly [string, Buffer])[]): Promise<void> {
+    const stored = await this.storedIfOnePage(new Set(files.map(([path]) => dirOf(path))));
+    await all(files, REQUESTS_IN_FLIGHT, async ([path, bytes]) => {
+      const key = this.derivedKey(path);
+      const there = stored?.has(key) ?? (await this.versionsOf(key)).versions.length > 0;
+      if (!there) await this.putIfNoneMatch(key, bytes);
+    });
+  }
+
+  /**
+   * The keys holding a version under each of `dirs` (a delete marker alone holds none, as for
+   * getDerived), when each is listed in one page; undefined when one takes more.
+   */
+  private async storedIfOnePage(dirs: ReadonlySet<string>): Promise<Set<string> | undefined> {
+    if (dirs.size !== 1) return undefined;
+    const stored = new Set<string>();
+    for await (const page of this.pages(this.derivedKey(`${[...dirs][0]}/`))) {
+      if (page.IsTruncated) return undefined;
+      for (const v of page.Versions ?? []) if (v.Key !== undefined) stored.add(v.Key);
+    }
+    return stored;
   }
 
   protected async publish(seq: number, bytes: Buffer): Promise<boolean> {
@@ -613,4 +648,9 @@ function s3Error(where: string, e: unknown, op = 'request'): ReceiptError {
     `S3 ${op} ${where}: ${what}; ${hint}, then re-run the same command (appends are idempotent: nothing is appended twice)`,
     { cause: e },
   );
+}
+
+/** The folder of a relative path ('index/shards' of 'index/shards/<hex>.json'). */
+function dirOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/'));
 }

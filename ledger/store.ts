@@ -14,6 +14,7 @@ import { decodeEntry, encodeEntry, entryHash, GENESIS_PREV, MAX_SEQ, seqName } f
 import { chainsOnto, firstProblem, toStored } from './entry-check';
 import type { ExtraVersion, ScanItem, StoredEntry } from './entry';
 import { BUNDLE_SIZE, bundleFirst, bundlePath } from './layout';
+import { all, REQUESTS_IN_FLIGHT } from './pool';
 
 export { BUNDLE_SIZE, bundleFirst, bundlePath };
 export type { ExtraVersion, ScanItem, StoredEntry };
@@ -113,6 +114,14 @@ export interface AuditStore {
   /** Publish derived data at `path` unless something is there already: true = ours. Never overwrites. */
   putDerived(path: string, bytes: Buffer): Promise<boolean>;
   /**
+   * Publish content-addressed objects (index shards, each named by its bytes' digest), each unless
+   * a version of it is stored already. Never overwrites. Who wins a race does not matter: a name
+   * holds the same bytes, and readers take a shard only by its digest (S3: no listing after the
+   * PUT to decide a winner; what is stored is known from one listing of the folder while it holds
+   * under 1,000 objects, else from a listing per object).
+   */
+  putContentAddressed(files: readonly (readonly [string, Buffer])[]): Promise<void>;
+  /**
    * Names (relative paths) under the derived folder `dir` (`bundles`, `index`, `checkpoints`),
    * sorted. `opts.prefix` keeps names starting with `dir/prefix` (S3: one listing of just those);
    * `opts.after` keeps names sorting after that relative path (S3: the listing starts there), so
@@ -209,6 +218,11 @@ export abstract class BaseStore implements AuditStore {
   abstract scan(opts?: ScanOptions): AsyncIterable<ScanItem>;
   abstract getDerived(path: string, accept?: (bytes: Buffer) => boolean): Promise<Buffer | undefined>;
   abstract putDerived(path: string, bytes: Buffer): Promise<boolean>;
+  async putContentAddressed(files: readonly (readonly [string, Buffer])[]): Promise<void> {
+    await all(files, REQUESTS_IN_FLIGHT, async ([path, bytes]) => {
+      if ((await this.getDerived(path)) === undefined) await this.putDerived(path, bytes);
+    });
+  }
   abstract listDerived(dir: string, opts?: ListOptions): Promise<string[]>;
   abstract derivedName(path: string): string;
   abstract putCheckpoint(size: number, keyHashHex: string, bytes: Buffer): Promise<string>;

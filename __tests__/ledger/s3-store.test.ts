@@ -7,12 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { sha256Hex, sha256Tagged } from '../../core/digest';
 import { seqName } from '../../ledger/entry';
+import { shardPath } from '../../ledger/layout';
 import { openStore } from '../../ledger/open-store';
 import { kfm, makeEnvelopes, makeKey, REPO, tempDir } from './helpers';
 import { ledgerSuite } from './ledger-suite';
@@ -102,6 +105,41 @@ if (up) {
         await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefixOf(spec)}/${path}` }));
       },
     };
+  });
+
+  describe('S3 store index shards', () => {
+    it('a checkpoint stores every shard of its index when index/shards/ holds more than one listing page', async () => {
+      // Past 1,000 keys the checkpoint cannot learn what is stored from one listing: it asks per shard.
+      const dir = tempDir('s3-shards');
+      const key = makeKey(join(dir, 'k'), 'k');
+      const spec = `s3://${bucket}/shards-${Date.now().toString(36)}`;
+      expect(
+        kfm(['audit', 'append', '--init', ...makeEnvelopes(join(dir, 'e'), key, 3), '--store', spec], env).code,
+      ).toBe(0);
+      const c = client();
+      // 1,001 delete markers (two requests) fill more than one listing page, as many stored shards would.
+      const strays = Array.from({ length: 1001 }, (_, i) => ({
+        Key: `${prefixOf(spec)}/index/shards/${sha256Hex(`stray-${i}`)}.json`,
+      }));
+      for (const Objects of [strays.slice(0, 1000), strays.slice(1000)])
+        await c.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects } }));
+      const listed = await c.send(
+        new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `${prefixOf(spec)}/index/shards/` }),
+      );
+      expect(listed.IsTruncated).toBe(true);
+      const cp = join(dir, 'cp.txt');
+      const made = kfm(['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', cp], env);
+      expect([made.code, made.stderr]).toEqual([0, '']);
+      const store = openStore(spec, { env });
+      const note = JSON.parse(
+        (await store.getDerived(
+          (JSON.parse(made.stdout).index as string).replace(/^.*?\/index\//, 'index/'),
+        ))!.toString('utf8'),
+      );
+      const shards = Object.values(note.shards as Record<string, string>);
+      expect(shards.length).toBeGreaterThan(0);
+      for (const digest of shards) expect(sha256Tagged((await store.getDerived(shardPath(digest)))!)).toBe(digest);
+    });
   });
 
   describe('S3 store with Object Lock', () => {
