@@ -87,7 +87,8 @@ export function receiptPlanArgs(cli: string, plan: string, key: string, out: str
 
 /**
  * The least any `kfm receipt plan` of a plan can cost, as a process: the bare parse's work through
- * kfm's own input checks (read, hash, UTF-8 and shape checks, the plan model), then loading the
+ * kfm's own reader and input checks (`readPlanDocument`: read, hash, UTF-8 and shape checks, the
+ * plan model), then loading the
  * signing key and signing, encoding, writing and fsyncing an envelope whose payload has
  * `payloadBytes` bytes (the real receipt's), without one change record, exposure fact or canonical
  * JSON. A goal below this ratio cannot be met without a smaller receipt or fewer input checks.
@@ -100,9 +101,7 @@ export function writeReceiptFloor(dir: string): string {
     `const [dist, plan, key, out, n] = process.argv.slice(2);
 require(dist + '/cli/lib/short-process').tuneForOneShortProcess(); // as kfm's process entry does
 const files = require(dist + '/core/files');
-const bytes = files.readInputFile(plan, 'plan JSON');
-const digest = require(dist + '/core/digest').sha256Tagged(bytes);
-const doc = require(dist + '/terraform/plan').parsePlanDocument(bytes, plan);
+const { doc, digest } = require(dist + '/terraform/plan').readPlanDocument(plan);
 const signing = require(dist + '/cli/lib/keys').loadSigningKey(key);
 const dsse = require(dist + '/attest/dsse/envelope');
 const env = dsse.signEnvelopeOfText(dsse.IN_TOTO_PAYLOAD_TYPE, 'x'.repeat(Number(n)), signing);
