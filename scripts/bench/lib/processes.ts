@@ -88,10 +88,9 @@ export function receiptPlanArgs(cli: string, plan: string, key: string, out: str
 /**
  * The least any `kfm receipt plan` of a plan can cost, as a process: the bare parse's work through
  * kfm's own reader and input checks (`readPlanDocument`: read, hash, UTF-8 and shape checks, the
- * plan model), then loading the
- * signing key and signing, encoding, writing and fsyncing an envelope whose payload has
- * `payloadBytes` bytes (the real receipt's), without one change record, exposure fact or canonical
- * JSON. A goal below this ratio cannot be met without a smaller receipt or fewer input checks.
+ * plan model), then loading the signing key and signing, encoding, writing and fsyncing an
+ * envelope whose payload has `payloadBytes` bytes (the real receipt's), without one change record,
+ * exposure fact or canonical JSON. A goal below this ratio cannot be met without a smaller receipt or fewer input checks.
  * Run as `node FLOOR DIST PLAN KEY OUT PAYLOAD_BYTES`. Returns the script path.
  */
 export function writeReceiptFloor(dir: string): string {
