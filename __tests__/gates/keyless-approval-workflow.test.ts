@@ -359,23 +359,26 @@ describe('approve.yml delivers a keyless approval to the prod gate', () => {
     mkdirSync(f('dave'));
     ok(['keygen', '--out-dir', f('dave')]);
     copyFileSync(f('dave/kfm-signing.pub'), join(work, 'keys/approvers/dave.pub'));
-    const keyed = f('dave.approval.json');
-    ok([
-      'approve',
-      '--env',
-      'prod',
-      '--plan-receipt',
-      plan,
-      '--principal',
-      'dave',
-      '--key',
-      f('dave/kfm-signing.key'),
-      '--change-record',
-      'CR-27',
-      ...TRUST(),
-      '--out',
-      keyed,
-    ]);
+    /** `kfm approve` of the prod plan as `principal` with `who`'s key, written to `out`. */
+    const keyedApproval = (principal: string, who: string, out: string, ...more: string[]): string => {
+      ok([
+        'approve',
+        '--env',
+        'prod',
+        '--plan-receipt',
+        plan,
+        '--principal',
+        principal,
+        '--key',
+        f(`${who}/kfm-signing.key`),
+        ...more,
+        ...TRUST(),
+        '--out',
+        out,
+      ]);
+      return out;
+    };
+    const keyed = keyedApproval('dave', 'dave', f('dave.approval.json'), '--change-record', 'CR-27');
     const intake = (login: string, file = keyed) =>
       spawnSync('bash', [join(work, 'scripts/approval-intake.sh'), login, f(`intake${++n}.json`)], {
         cwd: work,
@@ -400,23 +403,8 @@ describe('approve.yml delivers a keyless approval to the prod gate', () => {
     });
     // Alice's own key signing a principal that carries a workflow command: refused in one line,
     // the principal JSON-quoted, so the log runs no command.
-    const sneaky = f('alice.sneaky.json');
     const principal = 'alice\n::warning::approved by the whole team';
-    ok([
-      'approve',
-      '--env',
-      'prod',
-      '--plan-receipt',
-      plan,
-      '--principal',
-      principal,
-      '--key',
-      f('alice/kfm-signing.key'),
-      ...TRUST(),
-      '--out',
-      sneaky,
-    ]);
-    const r2 = intake('alice', sneaky);
+    const r2 = intake('alice', keyedApproval(principal, 'alice', f('alice.sneaky.json')));
     expect(r2.status).toBe(1);
     expect(r2.stderr.trim().split('\n')).toEqual([
       `::error::approval-intake.sh: the approval is by principal ${JSON.stringify(principal)}, not by alice`,
