@@ -38,13 +38,16 @@ kfm_tf_env() {
   else
     mkdir -p "$state/terraform"
     cfg="$state/terraform/cli.tfrc"
+    # One temporary name per process: two runs at once (two plans, two test workers) each rename
+    # their own complete file into place.
+    local tmp="$cfg.tmp.$$.$RANDOM"
     if mirror=$(kfm_find_mirror); then
-      printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/*/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n' "$mirror" > "$cfg.tmp"
+      printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/*/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n' "$mirror" > "$tmp"
     else
       [ "${KFM_OFFLINE:-0}" = 1 ] && echo "tf-env: KFM_OFFLINE=1 but no provider mirror found; set KFM_TF_PROVIDER_MIRROR to the folder holding registry.terraform.io" >&2
-      printf '# no local provider mirror found: providers come from the registry\n' > "$cfg.tmp"
+      printf '# no local provider mirror found: providers come from the registry\n' > "$tmp"
     fi
-    mv -f "$cfg.tmp" "$cfg"
+    mv -f "$tmp" "$cfg"
     export TF_CLI_CONFIG_FILE="$cfg"
   fi
   export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
@@ -65,7 +68,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   kfm_tf_env
   if [ "${1:-}" = --print ]; then
     for v in TF_CLI_CONFIG_FILE TF_PLUGIN_CACHE_DIR TF_IN_AUTOMATION TF_INPUT CHECKPOINT_DISABLE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION AWS_EC2_METADATA_DISABLED; do
-      [ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}"
+      if [ -n "${!v:-}" ]; then printf 'export %s=%q\n' "$v" "${!v}"; fi
     done
   fi
 else
