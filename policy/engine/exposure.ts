@@ -51,20 +51,9 @@ function token(v: unknown): string | undefined {
 }
 const port = (v: unknown): string | undefined =>
   typeof v === 'number' && Number.isInteger(v) && v >= -1 && v <= 65535 ? String(v) : undefined;
-/**
- * `v` when it is a CIDR, by value: a plan repeats a few ranges on every rule ("10.0.0.0/8",
- * "0.0.0.0/0"), and parsing each was a fifth of the view's time. Only strings of CIDR length are kept.
- */
-const CIDRS = new Map<string, boolean>();
-function cidr(v: unknown): string | undefined {
-  if (typeof v !== 'string') return undefined;
-  let ok = CIDRS.get(v);
-  if (ok === undefined) {
-    ok = v.includes('/') && v.trim() === v && parseCidr(v) !== undefined;
-    if (v.length <= 64) CIDRS.set(v, ok);
-  }
-  return ok ? v : undefined;
-}
+/** `v` when it is a CIDR (parseCidr keeps each text it parsed: a plan repeats a few ranges on every rule). */
+const cidr = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.includes('/') && v.trim() === v && parseCidr(v) ? v : undefined;
 
 /*
  * Reading values with their sensitivity marks. These run a few times per attribute of every
