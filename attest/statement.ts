@@ -5,10 +5,14 @@ import {
   parseEnvelope,
   serializeEnvelopeBytes,
   signEnvelopeOfText,
+  signPayloadOfText,
   verifyEnvelope,
+  writeEnvelopePieces,
   DsseEnvelope,
 } from './dsse/envelope';
-import { canonicalJson } from '../core/canonical-json';
+import { createHash } from 'node:crypto';
+import { canonicalJson, canonicalJsonPieces } from '../core/canonical-json';
+import { writeFileExclusive } from '../core/files';
 import { sha256Tagged } from '../core/digest';
 import { isObject } from '../core/json';
 import { SigningKey, TrustedKey } from './sign/ed25519';
@@ -68,11 +72,34 @@ export function signStatement(
   statement: Statement<unknown>,
   key: SigningKey,
 ): { envelope: DsseEnvelope; bytes: Buffer; digest: string } {
-  if (isKnownPredicateType(statement.predicateType))
-    validatePredicate(statement.predicateType, statement.predicate, 'statement being signed');
+  validateKnown(statement);
   const envelope = signEnvelopeOfText(IN_TOTO_PAYLOAD_TYPE, canonicalJson(statement), key);
   const bytes = serializeEnvelopeBytes(envelope);
   return { envelope, bytes, digest: sha256Tagged(bytes) };
+}
+
+/**
+ * `signStatement(statement, key)`, its envelope file written to `out` (core/files.ts
+ * `writeFileExclusive`: never over an existing file) in pieces, hashed as they are written: the
+ * same bytes and digest, without the payload's base64 or the file ever whole in memory.
+ */
+export function writeSignedStatement(statement: Statement<unknown>, key: SigningKey, out: string): { digest: string } {
+  validateKnown(statement);
+  const signed = signPayloadOfText(IN_TOTO_PAYLOAD_TYPE, canonicalJsonPieces(statement), key);
+  const hash = createHash('sha256');
+  writeFileExclusive(out, (put) =>
+    writeEnvelopePieces(signed, (piece) => {
+      hash.update(piece);
+      put(piece);
+    }),
+  );
+  return { digest: `sha256:${hash.digest('hex')}` };
+}
+
+/** Every kfm predicate type has a schema: its predicate is validated before anything is signed. */
+function validateKnown(statement: Statement<unknown>): void {
+  if (isKnownPredicateType(statement.predicateType))
+    validatePredicate(statement.predicateType, statement.predicate, 'statement being signed');
 }
 
 export interface VerifiedStatement {

@@ -13,6 +13,18 @@ import { ExactNumber } from './exact-json';
  * value (a test checks them on every corpus document).
  */
 export function canonicalJson(value: unknown): string {
+  const pieces = canonicalJsonPieces(value);
+  let s = pieces[0]!;
+  for (let i = 1; i < pieces.length; i++) s += pieces[i]!;
+  return s;
+}
+
+/**
+ * `canonicalJson(value)` as the pieces whose concatenation it is, in order. A signer writes them
+ * into its buffer one by one: a 10,000-change receipt's payload (7 MB) is then never copied into
+ * one flat string first.
+ */
+export function canonicalJsonPieces(value: unknown): string[] {
   const lists: unknown[][] = [];
   let s: string | undefined;
   try {
@@ -25,11 +37,11 @@ export function canonicalJson(value: unknown): string {
       return sortedReplacer.call(this, key, v);
     });
   } catch (e) {
-    if (e === FALLBACK) return canonicalJsonReference(value);
+    if (e === FALLBACK) return [canonicalJsonReference(value)];
     throw e;
   }
   if (s === undefined) throw new TypeError('canonicalJson: value is not serialisable');
-  return lists.length ? (spliceLists(s, lists) ?? JSON.stringify(value, sortedReplacer)) : s;
+  return lists.length ? (spliceLists(s, lists) ?? [JSON.stringify(value, sortedReplacer)]) : [s];
 }
 
 /**
@@ -49,19 +61,27 @@ export function markCanonical<T extends object>(o: T): T {
 const LIST_TOKEN = 'kfm-canonical-list-';
 
 /**
- * Each list's placeholder (written as a JSON string) replaced by the list's JSON; undefined when a
- * placeholder is not found exactly once (a value of the document spelling it), the caller then
- * writes the whole value through the replacer.
+ * Each list's placeholder (written as a JSON string) replaced by the list's JSON, as pieces in
+ * order; undefined when a placeholder is not found exactly once (a value of the document spelling
+ * it), the caller then writes the whole value through the replacer.
  */
-function spliceLists(s: string, lists: readonly unknown[][]): string | undefined {
-  let out = s;
+function spliceLists(s: string, lists: readonly unknown[][]): string[] | undefined {
+  const found: { at: number; i: number }[] = [];
   for (let i = 0; i < lists.length; i++) {
     const token = `"${LIST_TOKEN}${i}"`;
-    const at = out.indexOf(token);
-    if (at < 0 || out.indexOf(token, at + 1) >= 0) return undefined;
-    out = out.slice(0, at) + JSON.stringify(lists[i]) + out.slice(at + token.length);
+    const at = s.indexOf(token);
+    if (at < 0 || s.indexOf(token, at + 1) >= 0) return undefined;
+    found.push({ at, i });
   }
-  return out;
+  found.sort((a, b) => a.at - b.at);
+  const pieces: string[] = [];
+  let from = 0;
+  for (const { at, i } of found) {
+    pieces.push(s.slice(from, at), JSON.stringify(lists[i]));
+    from = at + `"${LIST_TOKEN}${i}"`.length;
+  }
+  pieces.push(s.slice(from));
+  return pieces;
 }
 
 /** The recursive definition of canonical JSON: slower, obviously right; the fast path's fallback. */

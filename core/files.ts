@@ -139,14 +139,19 @@ export function fileExists(path: string): boolean {
   }
 }
 
+/** What `writeFileExclusive` writes: bytes, text (as UTF-8), or a writer handing bytes to `put` in order. */
+export type FileContent = Buffer | string | ((put: (piece: Buffer) => void) => void);
+
 /**
  * Write `data` to `path` only if `path` does not exist, atomically and durably:
  * temp file in the same directory, fsync, hard-link to the final name (fails if it exists),
  * unlink the temp, fsync the directory (and the parent of every directory it had to create).
  * A partial write is never visible under `path`.
  * Throws FILE_EXISTS if `path` exists (never overwrites).
+ * `data` may be a writer that hands the content to `put` in pieces (a 10 MB receipt is then never
+ * one buffer); if it throws, nothing is published and no temp file stays behind.
  */
-export function writeFileExclusive(path: string, data: Buffer | string, mode = 0o644): void {
+export function writeFileExclusive(path: string, data: FileContent, mode = 0o644): void {
   const dir = dirname(path);
   // The first directory this call created (undefined when `dir` existed).
   const made = fsStep(dir, 'cannot create the directory', () => mkdirSync(dir, { recursive: true }));
@@ -154,12 +159,13 @@ export function writeFileExclusive(path: string, data: Buffer | string, mode = 0
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   const fd = fsStep(path, 'cannot create a file next to', () => openSync(tmp, 'wx', mode));
   try {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    fsStep(path, 'cannot write', () => {
-      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-      fsyncSync(fd);
-    });
+    const put = (buf: Buffer): void =>
+      fsStep(path, 'cannot write', () => {
+        for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+      });
+    if (typeof data === 'function') data(put);
+    else put(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fsStep(path, 'cannot write', () => fsyncSync(fd));
   } catch (e) {
     // Disk full, quota, file too large: nothing is published, and no temp file stays behind.
     closeSync(fd);

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pae, paeWithRoom } from '../../attest/dsse/pae';
 import {
@@ -19,8 +20,9 @@ import { buildPlanStatement } from '../../receipts/plan/build-plan-receipt';
 import { parsePlanDocument } from '../../terraform/plan';
 import { deriveCommitmentKey } from '../../receipts/redact/commitment';
 import { keyIdOf, SigningKey, verifyBytes } from '../../attest/sign/ed25519';
-import { buildStatement, readVerifiedStatement, signStatement } from '../../attest/statement';
+import { buildStatement, readVerifiedStatement, signStatement, writeSignedStatement } from '../../attest/statement';
 import { TF } from '../receipts/helpers';
+import { PREDICATE_TYPES } from '../../attest/predicate-types';
 
 function key(): {
   signing: SigningKey;
@@ -205,6 +207,35 @@ describe('envelope bytes', () => {
     ];
     for (const env of others)
       expect(serializeEnvelopeBytes(env).equals(Buffer.from(serializeEnvelope(env), 'utf8'))).toBe(true);
+  });
+});
+
+describe('a signed statement written to its file in pieces', () => {
+  const { signing } = key();
+  const dir = mkdtempSync(join(tmpdir(), 'kfm-written-'));
+  // Payload sizes around the 48 KiB base64 step and past the 1 MiB write step, ASCII and not.
+  const fills = [0, 1, 49_000, 49_152, 49_200, 98_304, 1_100_000, 1_600_000].flatMap((n) => [
+    'x'.repeat(n),
+    'ü€𝄞"\\\n'.repeat(Math.ceil(n / 10)),
+  ]);
+
+  it.each(fills.map((f, i) => [i, f.length, f]))(
+    'gives the bytes and digest signStatement gives (#%i, %i characters)',
+    (i, _n, fill) => {
+      const st = buildStatement([{ name: 'f', digest: { sha256: 'ab' } }], 'https://example.com/t', { fill });
+      const out = join(dir, `r${i}.json`);
+      const { digest } = writeSignedStatement(st, signing, out);
+      const whole = signStatement(st, signing);
+      expect(readFileSync(out).equals(whole.bytes)).toBe(true);
+      expect(digest).toBe(whole.digest);
+    },
+  );
+
+  it('refuses a predicate that breaks its schema and writes nothing', () => {
+    const st = buildStatement([{ name: 'f', digest: { sha256: 'ab' } }], PREDICATE_TYPES.plan, { env: 'qa' });
+    const out = join(dir, 'bad.json');
+    expect(errorOf(() => writeSignedStatement(st, signing, out)).code).toBe('SCHEMA_INVALID');
+    expect(() => readFileSync(out)).toThrow(/ENOENT/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiptError } from '../../core/errors';
@@ -35,5 +35,39 @@ describe('refusing to overwrite', () => {
     expect(() => writeFileExclusive(p, 'second')).toThrow(expect.objectContaining({ code: 'FILE_EXISTS' }));
     expect(readFileSync(p, 'utf8')).toBe('first');
     expect(() => refuseExisting(join(dir, 'new.json'))).not.toThrow();
+  });
+});
+
+describe('writing a file from a writer of pieces', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kfm-pieces-'));
+
+  it('publishes the pieces in order, as one file', () => {
+    const p = join(dir, 'pieces.json');
+    writeFileExclusive(p, (put) => ['{"a":', '"ü"', '}\n'].forEach((t) => put(Buffer.from(t, 'utf8'))));
+    expect(readFileSync(p, 'utf8')).toBe('{"a":"ü"}\n');
+  });
+
+  it('publishes nothing and leaves no temp file when the writer fails half way', () => {
+    const p = join(dir, 'failed.json');
+    const boom = new Error('the signer failed');
+    expect(() =>
+      writeFileExclusive(p, (put) => {
+        put(Buffer.from('half a receipt'));
+        throw boom;
+      }),
+    ).toThrow(boom);
+    expect(readdirSync(dir).filter((f) => f.includes('failed'))).toEqual([]);
+  });
+
+  it('never runs the writer over an existing file', () => {
+    const p = join(dir, 'kept.json');
+    writeFileSync(p, 'first');
+    let ran = false;
+    expect(() =>
+      writeFileExclusive(p, () => {
+        ran = true;
+      }),
+    ).toThrow(expect.objectContaining({ code: 'FILE_EXISTS' }));
+    expect([ran, readFileSync(p, 'utf8')]).toEqual([false, 'first']);
   });
 });

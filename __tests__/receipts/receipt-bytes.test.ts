@@ -9,10 +9,11 @@
  * its commit; a speed-up never does.
  */
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Tagged } from '../../core/digest';
-import { signStatement } from '../../attest/statement';
+import { signStatement, Statement, writeSignedStatement } from '../../attest/statement';
 import { keyIdOf, SigningKey } from '../../attest/sign/ed25519';
 import { buildPlanStatement, ReceiptContext } from '../../receipts/plan/build-plan-receipt';
 import { buildDriftStatement } from '../../receipts/drift/build-drift-receipt';
@@ -41,6 +42,22 @@ const ctx: ReceiptContext = {
   author: { principal: 'someone', source: 'flag' },
 };
 
+const OUT = mkdtempSync(join(tmpdir(), 'kfm-receipt-bytes-'));
+let written = 0;
+
+/**
+ * The digest of the receipt file `kfm receipt plan|drift` writes for `st` (written in pieces,
+ * attest/statement.ts `writeSignedStatement`), checked against the bytes `signStatement` makes whole.
+ */
+function receiptDigest(st: Statement<unknown>): string {
+  const out = join(OUT, `${written++}.json`);
+  const { digest } = writeSignedStatement(st, signing, out);
+  const whole = signStatement(st, signing);
+  if (digest !== whole.digest || !readFileSync(out).equals(whole.bytes))
+    throw new Error(`${out}: the receipt written in pieces differs from signStatement's bytes`);
+  return digest;
+}
+
 /** Every fixture JSON file that is a plan, with its plan and drift receipt digests. */
 function receiptDigests(): Record<string, [string, string]> {
   const out: Record<string, [string, string]> = {};
@@ -57,7 +74,7 @@ function receiptDigests(): Record<string, [string, string]> {
     const exposure = exposureChanges(doc.resource_changes);
     const plan = guardNesting(rel, 'plan JSON', () => buildPlanStatement(doc, rel, inputs, ctx, null, exposure));
     const drift = guardNesting(rel, 'plan JSON', () => buildDriftStatement(doc, rel, inputs, ctx, 'abcdef1'));
-    out[rel] = [signStatement(plan, signing).digest, signStatement(drift, signing).digest];
+    out[rel] = [receiptDigest(plan), receiptDigest(drift)];
   }
   return out;
 }

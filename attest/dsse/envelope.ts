@@ -33,18 +33,49 @@ export function signEnvelope(payloadType: string, payload: Buffer, key: SigningK
  * straight into the bytes that are signed (PAE), and the payload a view of them.
  */
 export function signEnvelopeOfText(payloadType: string, text: string, key: SigningKey): DsseEnvelope {
-  const length = Buffer.byteLength(text, 'utf8');
+  return envelopeOf(signPayloadOfText(payloadType, [text], key));
+}
+
+/**
+ * An envelope signed and not yet encoded: its payload is still bytes. `writeEnvelopeFile` writes
+ * the envelope file from it in pieces, so neither the payload's base64 (9 MB for a 10,000-change
+ * receipt) nor the file's bytes are ever whole in memory.
+ */
+export interface SignedPayload {
+  readonly payloadType: string;
+  readonly payload: Buffer;
+  readonly signatures: readonly DsseSignature[];
+}
+
+/**
+ * Sign the UTF-8 of `pieces` joined (canonical-json.ts `canonicalJsonPieces`): each piece is
+ * written straight into the bytes that are signed (PAE), and the payload is a view of them.
+ */
+export function signPayloadOfText(payloadType: string, pieces: readonly string[], key: SigningKey): SignedPayload {
+  let length = 0;
+  for (const p of pieces) length += Buffer.byteLength(p, 'utf8');
   const { message, at } = paeWithRoom(payloadType, length);
-  if (message.write(text, at, 'utf8') !== length) throw new Error('signEnvelopeOfText: payload length changed');
-  return signedEnvelope(payloadType, message.subarray(at), message, key);
+  let n = at;
+  for (const p of pieces) n += message.write(p, n, 'utf8');
+  if (n !== message.length) throw new Error('signPayloadOfText: payload length changed');
+  const sig = signBytes(key, message);
+  return {
+    payloadType,
+    payload: message.subarray(at),
+    signatures: [{ keyid: key.keyid, sig: sig.toString('base64') }],
+  };
 }
 
 function signedEnvelope(payloadType: string, payload: Buffer, message: Buffer, key: SigningKey): DsseEnvelope {
   const sig = signBytes(key, message);
+  return envelopeOf({ payloadType, payload, signatures: [{ keyid: key.keyid, sig: sig.toString('base64') }] });
+}
+
+function envelopeOf(s: SignedPayload): DsseEnvelope {
   const env: DsseEnvelope = {
-    payloadType,
-    payload: payload.toString('base64'),
-    signatures: [{ keyid: key.keyid, sig: sig.toString('base64') }],
+    payloadType: s.payloadType,
+    payload: s.payload.toString('base64'),
+    signatures: s.signatures,
   };
   ENCODED.set(env, env.payload);
   return env;
@@ -74,19 +105,59 @@ const PAYLOAD_FIELD = '"payload": "';
  */
 export function serializeEnvelopeBytes(env: DsseEnvelope): Buffer {
   if (ENCODED.get(env) !== env.payload) return Buffer.from(serializeEnvelope(env), 'utf8');
-  const text = serializeEnvelope({ payloadType: env.payloadType, payload: '', signatures: env.signatures });
-  // The first `"payload": "` is the key: payloadType comes before it, and inside a JSON string
-  // every `"` is escaped.
-  const at = text.indexOf(PAYLOAD_FIELD) + PAYLOAD_FIELD.length;
+  const { head, tail } = envelopeFrame(env.payloadType, env.signatures);
   // One buffer, written in place: the payload (10 MB for a 10,000-change receipt) is copied once.
-  const head = text.slice(0, at);
-  const tail = text.slice(at);
   const headBytes = Buffer.byteLength(head, 'utf8');
   const out = Buffer.allocUnsafe(headBytes + env.payload.length + Buffer.byteLength(tail, 'utf8'));
   let n = out.write(head, 0, 'utf8');
   n += out.write(env.payload, n, 'latin1');
   n += out.write(tail, n, 'utf8');
   return n === out.length ? out : out.subarray(0, n);
+}
+
+/** The envelope file's text before and after the payload's base64: `serializeEnvelope`'s own. */
+function envelopeFrame(payloadType: string, signatures: readonly DsseSignature[]): { head: string; tail: string } {
+  const text = serializeEnvelope({ payloadType, payload: '', signatures });
+  // The first `"payload": "` is the key: payloadType comes before it, and inside a JSON string
+  // every `"` is escaped.
+  const at = text.indexOf(PAYLOAD_FIELD) + PAYLOAD_FIELD.length;
+  return { head: text.slice(0, at), tail: text.slice(at) };
+}
+
+/** Bytes of payload encoded at a time: a multiple of 3 (no padding inside), its base64 64 KiB. */
+const BASE64_PIECE = 48 * 1024;
+/** Bytes handed to `put` at a time, at most. */
+const FILE_PIECE = 1024 * 1024;
+
+/**
+ * The bytes `serializeEnvelopeBytes(envelopeOf(signed))` would return, handed to `put` in pieces of
+ * at most 1 MiB from one reused buffer (`put` must be done with a piece when it returns). The
+ * base64 is made 48 KiB of payload at a time: texts that small live and die in V8's young
+ * generation, where a 9 MB text and a 9 MB buffer were fresh memory the kernel had to map.
+ */
+export function writeEnvelopePieces(signed: SignedPayload, put: (piece: Buffer) => void): void {
+  const { head, tail } = envelopeFrame(signed.payloadType, signed.signatures);
+  const buf = Buffer.allocUnsafe(FILE_PIECE);
+  let used = 0;
+  const flush = (): void => {
+    if (used > 0) put(buf.subarray(0, used));
+    used = 0;
+  };
+  const text = (t: string): void => {
+    const bytes = Buffer.byteLength(t, 'utf8');
+    if (bytes > FILE_PIECE - used) {
+      flush();
+      if (bytes > FILE_PIECE) return put(Buffer.from(t, 'utf8'));
+    }
+    used += buf.write(t, used, 'utf8');
+  };
+  const { payload } = signed;
+  text(head);
+  // base64 is ASCII: one character, one byte.
+  for (let i = 0; i < payload.length; i += BASE64_PIECE)
+    text(payload.toString('base64', i, Math.min(payload.length, i + BASE64_PIECE)));
+  text(tail);
+  flush();
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

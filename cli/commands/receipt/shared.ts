@@ -108,9 +108,14 @@ export function emit(
   out: string,
   human: string,
 ): number {
-  const { bytes, digest } = statements().signStatement(statement, signing);
-  writeFileExclusive(out, bytes);
-  writeBundleOption(v, bytes, out);
+  let digest: string;
+  if (typeof v.bundle === 'string') {
+    // The bundle wraps the same envelope bytes: they are kept whole for it.
+    const signed = statements().signStatement(statement, signing);
+    writeFileExclusive(out, signed.bytes);
+    writeBundleOption(v, signed.bytes, out);
+    digest = signed.digest;
+  } else digest = statements().writeSignedStatement(statement, signing, out).digest;
   const summary = (statement.predicate as { summary: unknown }).summary;
   if (v.json === true) io.stdout(JSON.stringify({ summary, digest, out }) + '\n');
   else io.stdout(`${human}\nreceipt ${out} ${digest}\n`);

@@ -88,8 +88,9 @@ export function receiptPlanArgs(cli: string, plan: string, key: string, out: str
 /**
  * The least any `kfm receipt plan` of a plan can cost, as a process: the bare parse's work through
  * kfm's own reader and input checks (`readPlanDocument`: read, hash, UTF-8 and shape checks, the
- * plan model), then loading the signing key and signing, encoding, writing and fsyncing an
- * envelope whose payload has `payloadBytes` bytes (the real receipt's), without one change record,
+ * plan model), then loading the signing key and signing, encoding, writing (in pieces, hashed, as
+ * kfm writes a receipt) and fsyncing an envelope whose payload has `payloadBytes` bytes (the real
+ * receipt's), without one change record,
  * exposure fact or canonical JSON. A goal below this ratio cannot be met without a smaller receipt or fewer input checks.
  * Run as `node FLOOR DIST PLAN KEY OUT PAYLOAD_BYTES`. Returns the script path.
  */
@@ -103,9 +104,11 @@ const files = require(dist + '/core/files');
 const { doc, digest } = require(dist + '/terraform/plan').readPlanDocument(plan);
 const signing = require(dist + '/cli/lib/keys').loadSigningKey(key);
 const dsse = require(dist + '/attest/dsse/envelope');
-const env = dsse.signEnvelopeOfText(dsse.IN_TOTO_PAYLOAD_TYPE, 'x'.repeat(Number(n)), signing);
-files.writeFileExclusive(out, dsse.serializeEnvelopeBytes(env));
-if (!digest || !doc) process.exit(1);
+const signed = dsse.signPayloadOfText(dsse.IN_TOTO_PAYLOAD_TYPE, ['x'.repeat(Number(n))], signing);
+const hash = require('crypto').createHash('sha256');
+// As kfm writes a receipt (attest/statement.ts writeSignedStatement): in pieces, hashed on the way.
+files.writeFileExclusive(out, (put) => dsse.writeEnvelopePieces(signed, (p) => (hash.update(p), put(p))));
+if (!digest || !doc || !hash.digest('hex')) process.exit(1);
 `,
   );
   return path;
