@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseCidr, publicReach } from '../../policy/engine/cidr';
 import { coversEveryWithPrefix, statementsOfJson, tlsDenyCoverage } from '../../policy/engine/iam';
 import { credentialKinds } from '../../policy/engine/secrets';
 import { splitAddress } from '../../policy/engine/view';
 import { checkPolicy } from '../../policy/check';
+import { FIXTURES } from './helpers';
 
 const NOW = new Date('2025-06-01T00:00:00Z');
 
@@ -78,6 +81,26 @@ describe('addresses and credentials', () => {
       configAddress: 'module.m.module.n.aws_s3_bucket.b',
       instanceKey: 'x y',
     });
+  });
+  it('reads a key holding a raw control character (a hand-made plan) as its text, never crashing', () => {
+    expect(splitAddress('aws_s3_bucket.b["a\nb"]')).toEqual({
+      modulePath: '',
+      configAddress: 'aws_s3_bucket.b',
+      instanceKey: 'a\nb',
+    });
+    const plan = JSON.parse(
+      readFileSync(
+        join(FIXTURES, 'corpus', '01-bad-for-each-bucket-whose-controls-exist-only-for-so', 'plan.json'),
+        'utf8',
+      ),
+    );
+    const first = plan.planned_values.root_module.resources[0];
+    const address = `${first.address.split('[')[0]}["a\nb"]`;
+    for (const r of [first, ...plan.resource_changes.filter((c: { address: string }) => c.address === first.address)])
+      Object.assign(r, { address, index: 'a\nb' });
+    const result = checkPolicy({ kind: 'plan', doc: plan, origin: 'plan.json', env: 'dev', now: NOW });
+    expect(result.verdict).toBe('fail');
+    expect(result.findings.some((f) => f.address === address)).toBe(true);
   });
   it('names credential kinds, never the text', () => {
     const key = ['AKIA', 'KFMPLANTED00001Q'].join('');

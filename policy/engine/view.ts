@@ -194,8 +194,20 @@ export function splitAddress(address: string): {
   return {
     modulePath,
     configAddress: modulePath.replace(/\[(?:"(?:[^"\\]|\\.)*"|\d+)\]/g, '') + m[2],
-    instanceKey: key === undefined ? undefined : key.startsWith('"') ? (JSON.parse(key) as string) : Number(key),
+    instanceKey: key === undefined ? undefined : key.startsWith('"') ? quotedKey(key) : Number(key),
   };
+}
+
+/**
+ * A quoted instance key's string; the text between the quotes when JSON cannot read it (a raw
+ * control character: Terraform escapes those, a plan written by hand may not). Never a crash.
+ */
+function quotedKey(key: string): string {
+  try {
+    return JSON.parse(key) as string;
+  } catch {
+    return key.slice(1, -1);
+  }
 }
 
 /** `aws_x.y` + key → `aws_x.y["k"]` / `aws_x.y[0]`. */
