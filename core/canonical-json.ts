@@ -66,19 +66,19 @@ const LIST_TOKEN = 'kfm-canonical-list-';
  * it), the caller then writes the whole value through the replacer.
  */
 function spliceLists(s: string, lists: readonly unknown[][]): string[] | undefined {
-  const found: { at: number; i: number }[] = [];
+  const found: { at: number; end: number; list: unknown[] }[] = [];
   for (let i = 0; i < lists.length; i++) {
     const token = `"${LIST_TOKEN}${i}"`;
     const at = s.indexOf(token);
     if (at < 0 || s.indexOf(token, at + 1) >= 0) return undefined;
-    found.push({ at, i });
+    found.push({ at, end: at + token.length, list: lists[i]! });
   }
   found.sort((a, b) => a.at - b.at);
   const pieces: string[] = [];
   let from = 0;
-  for (const { at, i } of found) {
-    pieces.push(s.slice(from, at), JSON.stringify(lists[i]));
-    from = at + `"${LIST_TOKEN}${i}"`.length;
+  for (const { at, end, list } of found) {
+    pieces.push(s.slice(from, at), JSON.stringify(list));
+    from = end;
   }
   pieces.push(s.slice(from));
   return pieces;

@@ -25,7 +25,7 @@ const ENCODED = new WeakMap<DsseEnvelope, string>();
 
 /** Signs `payload` and returns the envelope. */
 export function signEnvelope(payloadType: string, payload: Buffer, key: SigningKey): DsseEnvelope {
-  return signedEnvelope(payloadType, payload, pae(payloadType, payload), key);
+  return envelopeOf(signedPayload(payloadType, payload, pae(payloadType, payload), key));
 }
 
 /**
@@ -37,8 +37,8 @@ export function signEnvelopeOfText(payloadType: string, text: string, key: Signi
 }
 
 /**
- * An envelope signed and not yet encoded: its payload is still bytes. `writeEnvelopeFile` writes
- * the envelope file from it in pieces, so neither the payload's base64 (9 MB for a 10,000-change
+ * An envelope signed and not yet encoded: its payload is still bytes. `writeEnvelopePieces` hands
+ * out the envelope file's bytes from it in pieces, so neither the payload's base64 (9 MB for a 10,000-change
  * receipt) nor the file's bytes are ever whole in memory.
  */
 export interface SignedPayload {
@@ -58,17 +58,13 @@ export function signPayloadOfText(payloadType: string, pieces: readonly string[]
   let n = at;
   for (const p of pieces) n += message.write(p, n, 'utf8');
   if (n !== message.length) throw new Error('signPayloadOfText: payload length changed');
-  const sig = signBytes(key, message);
-  return {
-    payloadType,
-    payload: message.subarray(at),
-    signatures: [{ keyid: key.keyid, sig: sig.toString('base64') }],
-  };
+  return signedPayload(payloadType, message.subarray(at), message, key);
 }
 
-function signedEnvelope(payloadType: string, payload: Buffer, message: Buffer, key: SigningKey): DsseEnvelope {
+/** `payload` signed: `message` is its PAE encoding. */
+function signedPayload(payloadType: string, payload: Buffer, message: Buffer, key: SigningKey): SignedPayload {
   const sig = signBytes(key, message);
-  return envelopeOf({ payloadType, payload, signatures: [{ keyid: key.keyid, sig: sig.toString('base64') }] });
+  return { payloadType, payload, signatures: [{ keyid: key.keyid, sig: sig.toString('base64') }] };
 }
 
 function envelopeOf(s: SignedPayload): DsseEnvelope {
