@@ -82,6 +82,14 @@ describe('addresses and credentials', () => {
       instanceKey: 'x y',
     });
   });
+  it.each([
+    ['module.metadata.aws_s3_bucket.b', 'module.metadata.'],
+    ['module.data.aws_s3_bucket.b', 'module.data.'],
+    ['module.data.data.aws_iam_policy_document.b', 'module.data.'],
+    ['module.rawdata[0].module.x.aws_s3_bucket.b', 'module.rawdata[0].module.x.'],
+  ])('reads %s in the module instance %s, never as a data source', (address, modulePath) => {
+    expect(splitAddress(address)).toEqual({ modulePath, configAddress: address.replace('[0]', '') });
+  });
   it('reads a key holding a raw control character (a hand-made plan) as its text, never crashing', () => {
     expect(splitAddress('aws_s3_bucket.b["a\nb"]')).toEqual({
       modulePath: '',

@@ -103,12 +103,21 @@ export interface Traversal {
   readonly up: number;
 }
 
+/** One module instance of an address: `module.NAME.`, `module.NAME[0].`, `module.NAME["k"].`. */
+const MODULE_SEGMENT = String.raw`module\.[A-Za-z_][\w-]*(?:\["(?:[^"\\]|\\.)*"\]|\[\d+\])?\.`;
+/** A resource instance after its module path: `[data.]type.name[key]`. */
+const RESOURCE_PART = String.raw`((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*)(\[(?:"(?:[^"\\]|\\.)*"|\d+)\])?$`;
+/** An address as Terraform writes it: module instances, then the resource. */
+const ADDRESS = new RegExp(`^((?:${MODULE_SEGMENT})*)${RESOURCE_PART}`);
+/** Anything else: the leftmost resource part that ends the text, after whatever comes first. */
+const LOOSE_ADDRESS = new RegExp(`^(.*?)${RESOURCE_PART}`);
+
 /**
  * The module instance path `up` levels above `modulePath` (`module.a["k"].module.b.` up 1 →
  * `module.a["k"].`), or undefined above the root.
  */
 export function modulePathAbove(modulePath: string, up: number): string | undefined {
-  const segments = modulePath.match(/module\.[A-Za-z_][\w-]*(?:\["(?:[^"\\]|\\.)*"\]|\[\d+\])?\./g) ?? [];
+  const segments = modulePath.match(new RegExp(MODULE_SEGMENT, 'g')) ?? [];
   return up > segments.length ? undefined : segments.slice(0, segments.length - up).join('');
 }
 
@@ -181,13 +190,17 @@ export function classifyReference(ref: string): ValueSource | undefined {
   return a ? { kind: 'resource', address: a } : undefined;
 }
 
-/** Split an instance address into module path (with keys), configuration address and instance key. */
+/**
+ * Split an instance address into module path (with keys), configuration address and instance key.
+ * Module instances are read first, one `module.NAME[key].` at a time: a module named `metadata`
+ * is a module, never the start of a data source (`data.aws_s3_bucket.b` in a module "module.meta").
+ */
 export function splitAddress(address: string): {
   modulePath: string;
   configAddress: string;
   instanceKey?: string | number;
 } {
-  const m = /^(.*?)((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*)(\[(?:"(?:[^"\\]|\\.)*"|\d+)\])?$/.exec(address);
+  const m = ADDRESS.exec(address) ?? LOOSE_ADDRESS.exec(address);
   if (!m) return { modulePath: '', configAddress: address };
   const modulePath = m[1];
   const key = m[3] ? m[3].slice(1, -1) : undefined;
