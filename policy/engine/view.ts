@@ -103,10 +103,14 @@ export interface Traversal {
   readonly up: number;
 }
 
+/** An instance key as Terraform writes it: `[0]` or `["k"]` (JSON-style escapes). */
+const INSTANCE_KEY = String.raw`\[(?:"(?:[^"\\]|\\.)*"|\d+)\]`;
 /** One module instance of an address: `module.NAME.`, `module.NAME[0].`, `module.NAME["k"].`. */
-const MODULE_SEGMENT = String.raw`module\.[A-Za-z_][\w-]*(?:\["(?:[^"\\]|\\.)*"\]|\[\d+\])?\.`;
+const MODULE_SEGMENT = String.raw`module\.[A-Za-z_][\w-]*(?:${INSTANCE_KEY})?\.`;
+const MODULE_SEGMENTS = new RegExp(MODULE_SEGMENT, 'g');
+const INSTANCE_KEYS = new RegExp(INSTANCE_KEY, 'g');
 /** A resource instance after its module path: `[data.]type.name[key]`. */
-const RESOURCE_PART = String.raw`((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*)(\[(?:"(?:[^"\\]|\\.)*"|\d+)\])?$`;
+const RESOURCE_PART = String.raw`((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*)(${INSTANCE_KEY})?$`;
 /** An address as Terraform writes it: module instances, then the resource. */
 const ADDRESS = new RegExp(`^((?:${MODULE_SEGMENT})*)${RESOURCE_PART}`);
 /** Anything else: the leftmost resource part that ends the text, after whatever comes first. */
@@ -117,7 +121,7 @@ const LOOSE_ADDRESS = new RegExp(`^(.*?)${RESOURCE_PART}`);
  * `module.a["k"].`), or undefined above the root.
  */
 export function modulePathAbove(modulePath: string, up: number): string | undefined {
-  const segments = modulePath.match(new RegExp(MODULE_SEGMENT, 'g')) ?? [];
+  const segments = modulePath.match(MODULE_SEGMENTS) ?? [];
   return up > segments.length ? undefined : segments.slice(0, segments.length - up).join('');
 }
 
@@ -206,7 +210,7 @@ export function splitAddress(address: string): {
   const key = m[3] ? m[3].slice(1, -1) : undefined;
   return {
     modulePath,
-    configAddress: modulePath.replace(/\[(?:"(?:[^"\\]|\\.)*"|\d+)\]/g, '') + m[2],
+    configAddress: modulePath.replace(INSTANCE_KEYS, '') + m[2],
     instanceKey: key === undefined ? undefined : key.startsWith('"') ? quotedKey(key) : Number(key),
   };
 }
