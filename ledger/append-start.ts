@@ -21,7 +21,16 @@
 import { ReceiptError } from '../core/errors';
 import { TrustedKey, verifyBytes } from '../attest/sign/ed25519';
 import { decodeEntry, entryHash } from './entry';
-import { BUNDLE_SIZE, BUNDLES_DIR, bundlePath, bundlePathFirst, INDEX_DIR, indexNotes, indexPathSize } from './layout';
+import {
+  BUNDLE_SIZE,
+  BUNDLES_DIR,
+  bundlePath,
+  bundlePathFirst,
+  INDEX_DIR,
+  indexNotes,
+  indexPathSize,
+  shardCopyTag,
+} from './layout';
 import { Index } from './log-index-read';
 import { IndexBody, parseIndex, rootOfUnits, signedBytes, splitLines } from './log-index-format';
 import { leafHash, rootOfLeafHashes } from './merkle';
@@ -99,8 +108,8 @@ async function usable(
     lastObject(store, named, entryVersions),
   ]);
   const body = bytes && signedNote(bytes, name, keys, named);
-  if (body === undefined) return undefined;
-  const index = new Index(store, name, body);
+  if (bytes === undefined || body === undefined) return undefined;
+  const index = new Index(store, name, body, shardCopyTag(bytes));
   if (
     index.blocks.length !== Math.floor(body.size / BUNDLE_SIZE) ||
     index.partial.length !== body.size % BUNDLE_SIZE ||

@@ -8,6 +8,7 @@
  *   bundles/<first seq 12>.jsonl           the 256 entries first … first + 255 (derived)
  *   index/<size 12>.<keyhash 8>.json       the index note of the checkpoint of that size (derived)
  *   index/shards/<sha256 hex>.json         content-addressed index shards (derived)
+ *   index/shards/<sha256 hex>.<16 hex>.json  a shard's copy, named by the note that names it
  *
  * The log is the contiguous run entries/1 … n: n is the last seq before the first one with no
  * object (the tail every appender and reader takes). An entry object past that first gap is
@@ -22,6 +23,7 @@
  * A directory store may also hold `.<name>.tmp-<pid>-<random>` files, leftovers of an
  * interrupted write. Anything else in these folders is not the ledger's.
  */
+import { sha256Hex } from '../core/digest';
 import { seqName } from './entry';
 
 export { seqName };
@@ -158,14 +160,26 @@ export const indexNotes = {
   above: (size: number): string => `${INDEX_DIR}/${seqName(size)}.~`,
 };
 
-/** `index/shards/<hex>.json` for a shard whose bytes have digest `sha256:<hex>`. */
-export function shardPath(digest: string): string {
-  return `${INDEX_DIR}/shards/${digest.slice('sha256:'.length)}.json`;
+/**
+ * `index/shards/<hex>.json` for a shard whose bytes have digest `sha256:<hex>`; with `copy` (the
+ * `shardCopyTag` of a signed index note), `index/shards/<hex>.<copy>.json`: the copy the
+ * checkpoint that signed that note wrote because the first name held other bytes.
+ */
+export function shardPath(digest: string, copy?: string): string {
+  return `${INDEX_DIR}/shards/${digest.slice('sha256:'.length)}${copy === undefined ? '' : `.${copy}`}.json`;
 }
 
-const SHARD_PATH = new RegExp(`^${INDEX_DIR}/shards/[0-9a-f]{64}\\.json$`);
+/**
+ * The name part of a shard's copy: 16 hex of the sha256 of the signed index note naming it. Nobody
+ * can know it before the note is signed, and the checkpoint writes its copies before the note.
+ */
+export function shardCopyTag(note: Buffer): string {
+  return sha256Hex(note).slice(0, 16);
+}
 
-/** Whether a path is an index shard (`index/shards/<sha256 hex>.json`). */
+const SHARD_PATH = new RegExp(`^${INDEX_DIR}/shards/[0-9a-f]{64}(\\.[0-9a-f]{16})?\\.json$`);
+
+/** Whether a path is an index shard or a shard's copy (`index/shards/<sha256 hex>[.<copy>].json`). */
 export function isShardPath(path: string): boolean {
   return SHARD_PATH.test(path);
 }

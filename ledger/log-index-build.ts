@@ -2,13 +2,13 @@
  * Building the log index from entries streamed in order, and writing it with a checkpoint
  * (`kfm audit checkpoint` signs the note with the checkpoint's key). Format: log-index-format.ts.
  */
-import { ReceiptError } from '../core/errors';
+import { isReceiptError, ReceiptError } from '../core/errors';
 import { canonicalJson } from '../core/canonical-json';
 import { sha256Hex } from '../core/digest';
 import { SigningKey, signBytes } from '../attest/sign/ed25519';
 import { noteKeyHash } from './checkpoint';
 import { decodeEntry, StoredEntry } from './entry';
-import { BUNDLE_SIZE, bundlePath, indexPath, shardPath } from './layout';
+import { BUNDLE_SIZE, bundlePath, indexPath, shardCopyTag, shardPath } from './layout';
 import { leafHash, rootOfLeafHashes } from './merkle';
 import { all, REQUESTS_IN_FLIGHT } from './pool';
 import type { AuditStore } from './store';
@@ -156,6 +156,20 @@ export class IndexBuilder {
     return this.finish(origin, base.body.shards, INDEX_VERSION, merged);
   }
 
+  /**
+   * The bytes of a shard the new entries left as the base had it (read through the base), or
+   * undefined: also when the base cannot give it (a base written before shards had copies, whose
+   * shard's name holds other bytes; its readers read the whole log, as they did).
+   */
+  async keptShardBytes(name: string): Promise<Buffer | undefined> {
+    try {
+      return await this.base?.shardBytes(name);
+    } catch (e) {
+      if (isReceiptError(e) && e.code === 'LOG_INTEGRITY') return undefined;
+      throw e;
+    }
+  }
+
   /** Shard bytes made by an earlier `finish` (per format), reused while the shard is unchanged. */
   private readonly made = new Map<IndexVersion, Map<string, { at: number; bytes: Buffer; digest: string }>>();
   /** Per shard, the entry that last changed it. */
@@ -223,9 +237,8 @@ export async function writeIndex(
 ): Promise<string> {
   await all(builder.bundles, REQUESTS_IN_FLIGHT, (b) => store.putDerived(bundlePath(b.first), b.bytes));
   const { body, shardFiles } = await builder.finishMerged(origin);
-  // Shards are content-addressed: one already there (from an earlier checkpoint) is the same bytes.
-  await store.putContentAddressed([...shardFiles]);
   const note = signIndex(body, key);
+  await publishShards(store, builder, body, shardFiles, shardCopyTag(note));
   const path = indexPath(body.size, noteKeyHash(origin, key.publicKey).toString('hex'));
   if ((await store.putDerived(path, note)) || (await store.getDerived(path))?.equals(note) === true)
     return store.derivedName(path);
@@ -236,6 +249,34 @@ export async function writeIndex(
   const own = indexPath(body.size, sha256Hex(note).slice(0, 8));
   await store.putDerived(own, note);
   return store.derivedName(own);
+}
+
+/**
+ * Publish the shards a note names so that each can be read through it. Shards are
+ * content-addressed: one already there (from an earlier checkpoint) is the same bytes — unless
+ * someone put other bytes at the name first. The name is predictable (a shard's bytes derive
+ * from the entries, which anyone can read) and on S3 the first version stays. So every shard
+ * the note names, made now or kept from the base, is read back as a reader reads it, and where
+ * that is not the shard it is written again under `copy` (the note's shardCopyTag: nobody knows
+ * it before the note is signed, and the note is written after this), where the note's readers
+ * look next (Index.shardBytes). Cost: one read per shard the note names.
+ */
+async function publishShards(
+  store: AuditStore,
+  builder: IndexBuilder,
+  body: IndexBody,
+  shardFiles: ReadonlyMap<string, Buffer>,
+  copy: string,
+): Promise<void> {
+  await store.putContentAddressed([...shardFiles]);
+  await all(Object.entries(body.shards), REQUESTS_IN_FLIGHT, async ([name, digest]) => {
+    const path = shardPath(digest);
+    const matches = (b: Buffer) => `sha256:${sha256Hex(b)}` === digest;
+    const there = await store.getDerived(path, matches);
+    if (there !== undefined && matches(there)) return;
+    const bytes = shardFiles.get(path) ?? (await builder.keptShardBytes(name));
+    if (bytes !== undefined) await store.putDerived(shardPath(digest, copy), bytes);
+  });
 }
 
 /**

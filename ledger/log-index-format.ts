@@ -5,6 +5,7 @@
  *
  *   index/<size 12>.<keyhash 8>.json    the index note for the checkpoint of that size
  *   index/shards/<sha256 hex>.json      content-addressed shards (256, by key prefix)
+ *   index/shards/<sha256 hex>.<16 hex>.json  a shard's copy where the first name held other bytes
  *
  * (paths in layout.ts). By role: this file the format; log-index-build.ts the builder (and writing an
  * index with a checkpoint); log-index-read.ts the verified reader and the read by proof;

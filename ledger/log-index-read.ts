@@ -29,6 +29,7 @@ import {
   INDEX_DIR,
   indexNotes,
   indexPathSize,
+  shardCopyTag,
   shardPath,
   BUNDLES_DIR,
 } from './layout';
@@ -58,10 +59,12 @@ export class Index {
   readonly partial: Buffer[];
   private readonly shardCache = new Map<string, Promise<Shard | undefined>>();
 
+  /** `copy`: the note's `shardCopyTag`, naming the copies of its shards its checkpoint wrote (writeIndex). */
   constructor(
     private readonly store: AuditStore,
     readonly name: string,
     readonly body: IndexBody,
+    private readonly copy: string,
   ) {
     this.blocks = split(Buffer.from(body.blocks, 'base64'));
     this.partial = split(Buffer.from(body.partial, 'base64'));
@@ -87,17 +90,27 @@ export class Index {
   }
 
   private async readShard(name: string): Promise<Shard | undefined> {
+    const bytes = await this.shardBytes(name);
+    return bytes && (JSON.parse(bytes.toString('utf8')) as Shard);
+  }
+
+  /**
+   * A shard's bytes, checked against its digest: at its name, else (someone's bytes held the name
+   * first) the copy this note's checkpoint wrote; undefined when the index has no such shard.
+   */
+  async shardBytes(name: string): Promise<Buffer | undefined> {
     const digest = this.body.shards[name];
     if (digest === undefined) return undefined;
+    const matches = (b: Buffer) => `sha256:${sha256Hex(b)}` === digest;
     const path = shardPath(digest);
-    const bytes = await this.store.getDerived(path, (b) => `sha256:${sha256Hex(b)}` === digest);
-    if (bytes === undefined || `sha256:${sha256Hex(bytes)}` !== digest) {
-      throw new ReceiptError(
-        'LOG_INTEGRITY',
-        `${this.store.derivedName(path)}: index shard ${bytes === undefined ? 'is missing' : 'does not match the digest its signed index names (altered)'}`,
-      );
-    }
-    return JSON.parse(bytes.toString('utf8')) as Shard;
+    const bytes = await this.store.getDerived(path, matches);
+    if (bytes !== undefined && matches(bytes)) return bytes;
+    const copy = await this.store.getDerived(shardPath(digest, this.copy), matches);
+    if (copy !== undefined && matches(copy)) return copy;
+    throw new ReceiptError(
+      'LOG_INTEGRITY',
+      `${this.store.derivedName(path)}: index shard ${bytes === undefined ? 'is missing' : 'does not match the digest its signed index names (altered)'}`,
+    );
   }
 
   /** Read the shards holding these digests, many at once (a batch append's replay lookups). */
@@ -272,7 +285,7 @@ export async function indexFor(
         );
       if (body.size !== cp.size || body.root !== cp.root.toString('base64') || body.origin !== cp.origin)
         throw new ReceiptError('LOG_INTEGRITY', `${name}: index is for another tree than the trusted checkpoint`);
-      const index = new Index(store, name, body);
+      const index = new Index(store, name, body, shardCopyTag(bytes));
       if (
         index.blocks.length !== Math.floor(cp.size / BUNDLE_SIZE) ||
         index.partial.length !== cp.size % BUNDLE_SIZE ||
@@ -308,7 +321,12 @@ export async function newestIndex(store: AuditStore): Promise<Index | undefined>
     const bytes = await store.getDerived(path);
     if (bytes === undefined) continue;
     try {
-      return new Index(store, store.derivedName(path), parseIndex(bytes, store.derivedName(path)).body);
+      return new Index(
+        store,
+        store.derivedName(path),
+        parseIndex(bytes, store.derivedName(path)).body,
+        shardCopyTag(bytes),
+      );
     } catch {
       continue;
     }

@@ -17,7 +17,8 @@ import { parseTrustedKey } from '../../attest/sign/ed25519';
 import { noteKeyHash, parseCheckpoint, signCheckpoint } from '../../ledger/checkpoint';
 import { addSignatureLines, cosign } from '../../ledger/cosignature';
 import { IndexBuilder, signIndex } from '../../ledger/log-index-build';
-import { BUNDLE_SIZE, indexPath } from '../../ledger/layout';
+import { BUNDLE_SIZE, INDEX_DIR, indexPath, indexPathSize, shardPath } from '../../ledger/layout';
+import { parseIndex, shardOfCommit, shardOfDigest } from '../../ledger/log-index-format';
 import { readForGate } from '../../ledger/gate-read';
 import { pinnedBundleDigest } from '../../gates/pins';
 import * as ev from '../gates/support/evidence';
@@ -544,16 +545,17 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         });
       }
       const trusted = () => [parseTrustedKey(readFileSync(key.pub), key.pub)];
-      /** plan C, apply C, other D, failed apply C; checkpoint; then a drift report for C after it. */
+      /** plan C, apply C, other D, failed apply C. */
+      const FOUR = [
+        { commit: C, kind: 'plan' },
+        { commit: C, kind: 'apply-ok' },
+        { commit: D, kind: 'other' },
+        { commit: C, kind: 'apply-failed' },
+      ];
+      /** FOUR; checkpoint; then a drift report for C after it. */
       async function history(): Promise<{ spec: string; cp: string; files: string[] }> {
         const spec = a.newSpec();
-        const files = records([
-          { commit: C, kind: 'plan' },
-          { commit: C, kind: 'apply-ok' },
-          { commit: D, kind: 'other' },
-          { commit: C, kind: 'apply-failed' },
-          { commit: C, kind: 'drifted' },
-        ]);
+        const files = records([...FOUR, { commit: C, kind: 'drifted' }]);
         expect(await appendHere(spec, files.slice(0, 4))).toEqual([1, 2, 3, 4]);
         const cp = join(dir, `cp-ix-${Math.random()}.txt`);
         const made = kfm(
@@ -590,6 +592,43 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
         expect([full.via, full.ok]).toEqual(['full', true]);
         expect(full.entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
         expect(full.junk?.join('\n')).toMatch(/000000000006\.json: entry object that does not chain onto entry 5/);
+      });
+
+      // A shard altered after its checkpoint wrote it (fs: overwritten; S3: a new version), left as
+      // it was by the entries after: the next checkpoint reads it back, and what it cannot read
+      // through the base (no copy: the damage came after the base was written) is no reason to
+      // refuse. The gate on the new checkpoint judges the same records: by proof on S3 (the first
+      // version is the shard), on the whole log where the bytes are gone (fs).
+      it('a shard altered after its checkpoint stops neither the next checkpoint nor the gate on it', async () => {
+        const spec = a.newSpec();
+        const files = records(FOUR);
+        expect(await appendHere(spec, files)).toEqual([1, 2, 3, 4]);
+        const cp1 = join(dir, `cp-alt1-${Math.random()}.txt`);
+        const checkpoint = (out: string, ...extra: string[]) =>
+          kfm(
+            ['audit', 'checkpoint', '--store', spec, '--key', key.key, '--pub', key.pub, '--out', out, ...extra],
+            a.env,
+          );
+        expect(checkpoint(cp1).code).toBe(0);
+        const store = openStore(spec, { env: a.env });
+        const [notePath] = (await store.listDerived(INDEX_DIR)).filter((n) => indexPathSize(n) === 4);
+        const { body } = parseIndex((await store.getDerived(notePath!))!, notePath!);
+        await a.writeDerived(spec, shardPath(body.shards[shardOfCommit(C)]!), Buffer.from('{}'));
+        // One more record, for D, whose shards are not C's.
+        let next: string;
+        do [next] = records([{ commit: D, kind: 'other-later' }]);
+        while (shardOfDigest(sha256Tagged(readFileSync(next))) === shardOfCommit(C));
+        expect(shardOfCommit(D)).not.toBe(shardOfCommit(C));
+        expect(await appendHere(spec, [next])).toEqual([5]);
+        const cp2 = join(dir, `cp-alt2-${Math.random()}.txt`);
+        const made = checkpoint(cp2, '--since', cp1);
+        expect([made.code, made.stderr]).toEqual([0, '']);
+        const r = await gateRead(spec, cp2);
+        expect([r.ok, r.via, r.entries.filter((e) => e.seq <= 4).map((e) => e.seq)]).toEqual([
+          true,
+          kind === 's3' ? 'proof' : 'full',
+          kind === 's3' ? [1, 2, 4] : [1, 2, 3, 4],
+        ]);
       });
 
       // The same rule as verify (entry-check.ts LostRaces): a newer version chained onto the entry
@@ -1043,12 +1082,7 @@ export function ledgerSuite(kind: string, adapter: () => StoreAdapter): void {
 
       it('an index naming a wrong seq sends the gate to the whole log, and verify names it', async () => {
         const spec = a.newSpec();
-        const files = records([
-          { commit: C, kind: 'plan' },
-          { commit: C, kind: 'apply-ok' },
-          { commit: D, kind: 'other' },
-          { commit: C, kind: 'apply-failed' },
-        ]);
+        const files = records(FOUR);
         expect(kfm(['audit', 'append', '--init', ...files, '--store', spec], a.env).code).toBe(0);
         // A checkpoint and an index signed by the trusted key, but the index is wrong (say, a bug).
         await forgeIndex(spec, key, (s) => {
