@@ -16,6 +16,11 @@ import {
   PutBucketVersioningCommand,
 } from '@aws-sdk/client-s3';
 import { localS3Client } from '../support/local-s3';
+import { parseTrustedKey } from '../../attest/sign/ed25519';
+import { DEFAULT_ORIGIN, parseCheckpoint } from '../../ledger/checkpoint';
+import { bundlesHeld, indexUpTo } from '../../ledger/checkpointing/index-pass';
+import { indexFor } from '../../ledger/log-index-read';
+import { openStore } from '../../ledger/open-store';
 import { pinnedBundleDigest } from '../../gates/pins';
 import * as ev from '../gates/support/evidence';
 import { KeyFiles, kfm, makeEnvelopes, REPO, tempDir } from './helpers';
@@ -94,6 +99,31 @@ describe('kfm audit mirror (directory stores)', () => {
     const r = mirror(from, to);
     expect(r.json).toMatchObject({ entries: { copied: 2, present: 3 }, checkpoints: { copied: 1, present: 0 } });
     expect([r.stderr, r.json!.roots.map((x) => x.size)]).toEqual(['', [5]]);
+  });
+
+  // Junk at the names of the next checkpoint's shards: the checkpoint writes each shard again
+  // under a name its note gives (log-index-build.ts publishShards). The mirror must carry those
+  // copies, or a restored store's index sends every lookup in them to the whole log.
+  it("carries the shards' copies: the mirror's index reads every shard it names", async () => {
+    const from = join(dir, 'fs-planted');
+    append(from, fillers(6, 'planted'));
+    const source = openStore(from);
+    const size = await source.size();
+    const { shardFiles } = await (
+      await indexUpTo(source, size, await bundlesHeld(source), undefined)
+    ).finishMerged(DEFAULT_ORIGIN);
+    mkdirSync(join(from, 'index', 'shards'), { recursive: true });
+    for (const path of shardFiles.keys()) writeFileSync(join(from, path), '{}');
+    const cp = checkpoint(from);
+    const to = join(dir, 'fs-planted-mirror');
+    expect(mirror(from, to).code).toBe(0);
+    const copies = readdirSync(join(to, 'index', 'shards')).filter((f) => /^[0-9a-f]{64}\.[0-9a-f]{16}\.json$/.test(f));
+    expect(copies).toHaveLength(shardFiles.size);
+    const trusted = [parseTrustedKey(readFileSync(ci.pub), ci.pub)];
+    const index = (await indexFor(openStore(to), parseCheckpoint(readFileSync(cp, 'utf8'), cp), trusted))!;
+    const names = Object.keys(index.body.shards);
+    expect(names.length).toBe(shardFiles.size);
+    for (const name of names) expect(await index.shardContents(name)).toBeDefined();
   });
 
   it('refuses a mirror whose content disagrees, in one line naming the object, and writes nothing', () => {
