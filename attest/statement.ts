@@ -7,12 +7,10 @@ import {
   signEnvelopeOfText,
   signPayloadOfText,
   verifyEnvelope,
-  writeEnvelopePieces,
+  writeEnvelopeFile,
   DsseEnvelope,
 } from './dsse/envelope';
-import { createHash } from 'node:crypto';
 import { canonicalJson, canonicalJsonPieces } from '../core/canonical-json';
-import { writeFileExclusive } from '../core/files';
 import { sha256Tagged } from '../core/digest';
 import { isObject } from '../core/json';
 import { SigningKey, TrustedKey } from './sign/ed25519';
@@ -85,15 +83,7 @@ export function signStatement(
  */
 export function writeSignedStatement(statement: Statement<unknown>, key: SigningKey, out: string): { digest: string } {
   validateKnown(statement);
-  const signed = signPayloadOfText(IN_TOTO_PAYLOAD_TYPE, canonicalJsonPieces(statement), key);
-  const hash = createHash('sha256');
-  writeFileExclusive(out, (put) =>
-    writeEnvelopePieces(signed, (piece) => {
-      hash.update(piece);
-      put(piece);
-    }),
-  );
-  return { digest: `sha256:${hash.digest('hex')}` };
+  return writeEnvelopeFile(signPayloadOfText(IN_TOTO_PAYLOAD_TYPE, canonicalJsonPieces(statement), key), out);
 }
 
 /** Every kfm predicate type has a schema: its predicate is validated before anything is signed. */

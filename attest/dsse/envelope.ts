@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { isReceiptError, ReceiptError } from '../../core/errors';
+import { writeFileExclusive } from '../../core/files';
 import { isObject, parseJsonNoEcho, syntaxKind, utf8Text } from '../../core/json';
 import { checkJsonShape } from '../../core/json-shape';
 import { signBytes, SigningKey, TrustedKey, verifyBytes } from '../sign/ed25519';
@@ -154,6 +156,21 @@ export function writeEnvelopePieces(signed: SignedPayload, put: (piece: Buffer) 
     text(payload.toString('base64', i, Math.min(payload.length, i + BASE64_PIECE)));
   text(tail);
   flush();
+}
+
+/**
+ * `signed`'s envelope file written to `out` (core/files.ts `writeFileExclusive`: never over an
+ * existing file) in pieces, hashed as they are written; returns the file's digest.
+ */
+export function writeEnvelopeFile(signed: SignedPayload, out: string): { digest: string } {
+  const hash = createHash('sha256');
+  writeFileExclusive(out, (put) =>
+    writeEnvelopePieces(signed, (piece) => {
+      hash.update(piece);
+      put(piece);
+    }),
+  );
+  return { digest: `sha256:${hash.digest('hex')}` };
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

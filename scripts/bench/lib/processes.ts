@@ -100,15 +100,13 @@ export function writeReceiptFloor(dir: string): string {
     path,
     `const [dist, plan, key, out, n] = process.argv.slice(2);
 require(dist + '/cli/lib/short-process').tuneForOneShortProcess(); // as kfm's process entry does
-const files = require(dist + '/core/files');
 const { doc, digest } = require(dist + '/terraform/plan').readPlanDocument(plan);
 const signing = require(dist + '/cli/lib/keys').loadSigningKey(key);
 const dsse = require(dist + '/attest/dsse/envelope');
 const signed = dsse.signPayloadOfText(dsse.IN_TOTO_PAYLOAD_TYPE, ['x'.repeat(Number(n))], signing);
-const hash = require('crypto').createHash('sha256');
 // As kfm writes a receipt (attest/statement.ts writeSignedStatement): in pieces, hashed on the way.
-files.writeFileExclusive(out, (put) => dsse.writeEnvelopePieces(signed, (p) => (hash.update(p), put(p))));
-if (!digest || !doc || !hash.digest('hex')) process.exit(1);
+const written = dsse.writeEnvelopeFile(signed, out);
+if (!digest || !doc || !written.digest) process.exit(1);
 `,
   );
   return path;
